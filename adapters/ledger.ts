@@ -1,0 +1,308 @@
+// The release ledger: an SQLite file next to the runbook holding every run and the
+// append-only event log of each. Several opscockpit processes (two operators, a resumed
+// session) may write to the same file at once, so every write takes the write lock up front.
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
+import type { EventBody, LedgerEvent } from '../src/engine/types.js';
+import type { Redactor } from '../src/runbook/secrets.js';
+
+/** A ledger problem the operator can act on; `.message` is printed as is. */
+export class LedgerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LedgerError';
+  }
+}
+
+export function defaultLedgerPath(runbookFile: string): string {
+  return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');
+}
+
+// Schema versions, applied in order; PRAGMA user_version records how many have run.
+// Never edit a released entry: add a new one.
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     run_id       TEXT PRIMARY KEY,
+     runbook      TEXT NOT NULL,
+     name         TEXT NOT NULL,
+     status       TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','aborted')),
+     branch       TEXT,
+     commit_sha   TEXT,
+     backlog_id   TEXT,
+     release_type TEXT,
+     started_at   INTEGER NOT NULL,
+     released_at  INTEGER,
+     completed_at INTEGER,
+     note         TEXT
+   );
+   CREATE INDEX runs_started_at ON runs (started_at);
+   CREATE INDEX runs_runbook_status ON runs (runbook, status);
+   -- UNIQUE(run_id, seq) is also the index for reading a run's events in order.
+   CREATE TABLE events (
+     id       INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id   TEXT NOT NULL REFERENCES runs (run_id),
+     seq      INTEGER NOT NULL,
+     at       INTEGER NOT NULL,
+     kind     TEXT NOT NULL,
+     step     TEXT,
+     operator TEXT NOT NULL,
+     payload  TEXT NOT NULL,
+     UNIQUE (run_id, seq)
+   );
+   CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+     BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;
+   CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+     BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`,
+];
+
+export function openLedger(path: string, opts: { redactor?: Redactor } = {}): SqliteLedger {
+  const file = resolve(path);
+  let db: Database.Database | undefined;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file);
+    // Set first: everything after (WAL switch, migrations) may wait on another process.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+    return new SqliteLedger(db, opts.redactor);
+  } catch (err) {
+    db?.close();
+    if (err instanceof LedgerError) throw err;
+    throw new LedgerError(explainOpenError(file, err), { cause: err });
+  }
+}
+
+function explainOpenError(file: string, err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+    return `cannot open ledger ${file}: the file is not an opscockpit ledger (SQLite database). Move it aside or choose another ledger location.`;
+  if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM'].includes(code))
+    return `cannot open ledger ${file}: the location is not writable (${e.message}). Check the folder's permissions or choose another ledger location.`;
+  if (code === 'ENOTDIR' || code === 'EEXIST')
+    return `cannot open ledger ${file}: a file is in the way of its folder (${e.message}). Remove it or choose another ledger location.`;
+  return `cannot open ledger ${file}: ${e.message ?? String(err)}. Check the path or choose another ledger location.`;
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() > MIGRATIONS.length)
+    throw new LedgerError(
+      `ledger ${file} was written by a newer opscockpit (schema v${version()}, this one knows v${MIGRATIONS.length}). Upgrade opscockpit.`,
+    );
+  if (version() === MIGRATIONS.length) return;
+  // Immediate: two processes opening a fresh file must not both run v1. Re-read inside.
+  db.transaction(() => {
+    for (let v = version(); v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
+
+interface RunRow {
+  run_id: string;
+  runbook: string;
+  name: string;
+  status: RunStatus;
+  branch: string | null;
+  commit_sha: string | null;
+  backlog_id: string | null;
+  release_type: string | null;
+  started_at: number;
+  released_at: number | null;
+  completed_at: number | null;
+  note: string | null;
+}
+
+interface EventRow {
+  run_id: string;
+  seq: number;
+  at: number;
+  operator: string;
+  payload: string;
+}
+
+function toRun(r: RunRow): RunRecord {
+  const run: RunRecord = { runId: r.run_id, runbook: r.runbook, name: r.name, status: r.status, startedAt: r.started_at };
+  if (r.branch !== null) run.branch = r.branch;
+  if (r.commit_sha !== null) run.commitSha = r.commit_sha;
+  if (r.backlog_id !== null) run.backlogId = r.backlog_id;
+  if (r.release_type !== null) run.releaseType = r.release_type;
+  if (r.released_at !== null) run.releasedAt = r.released_at;
+  if (r.completed_at !== null) run.completedAt = r.completed_at;
+  if (r.note !== null) run.note = r.note;
+  return run;
+}
+
+function toEvent(r: EventRow): LedgerEvent {
+  return { runId: r.run_id, seq: r.seq, at: r.at, operator: r.operator, body: JSON.parse(r.payload) as EventBody };
+}
+
+/** `r-20261123-112233-1a2b`: sorts by start time (UTC), random tail keeps it unique. */
+export function newRunId(at: number): string {
+  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `r-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+const RUN_COLUMNS =
+  'run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, released_at, completed_at, note';
+
+// Prepared once per connection.
+function prepare(db: Database.Database) {
+  return {
+    insertRun: db.prepare(
+      `INSERT INTO runs (run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, note)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+    ),
+    getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    openRun: db.prepare(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+    ),
+    listRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?`),
+    completeRun: db.prepare(
+      `UPDATE runs SET status = ?, completed_at = ?, note = COALESCE(?, note),
+         released_at = CASE WHEN ? = 'succeeded' THEN ? ELSE released_at END
+       WHERE run_id = ?`,
+    ),
+    nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?').pluck(),
+    insertEvent: db.prepare(
+      'INSERT INTO events (run_id, seq, at, kind, step, operator, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    events: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq'),
+    recentEvents: db.prepare(
+      'SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT ?',
+    ),
+    syncFull: db.prepare('PRAGMA synchronous = FULL'),
+    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+  };
+}
+
+export class SqliteLedger implements LedgerPort {
+  private readonly stmt: ReturnType<typeof prepare>;
+  private readonly appendTx: (runId: string, operator: string, bodies: readonly EventBody[], at: number) => LedgerEvent[];
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly redactor?: Redactor,
+  ) {
+    this.stmt = prepare(db);
+
+    // The seq is read and used under one write lock (BEGIN IMMEDIATE), so a second process
+    // waits (busy_timeout) instead of reading the same MAX(seq) or failing on upgrade.
+    const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number) => {
+      if (!this.stmt.getRun.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
+      let seq = this.stmt.nextSeq.get(runId) as number;
+      return bodies.map((raw) => {
+        const body = this.mask(raw);
+        const step = 'step' in body ? body.step : null;
+        this.stmt.insertEvent.run(runId, seq, at, body.kind, step, operator, JSON.stringify(body));
+        return { runId, seq: seq++, at, operator, body };
+      });
+    });
+    this.appendTx = (...args) => tx.immediate(...args);
+  }
+
+  /** Mask secret values in every string, walking the value (masking serialised JSON would miss escaped values). */
+  private mask<T>(v: T): T {
+    const r = this.redactor;
+    if (!r?.active) return v;
+    const walk = (x: unknown): unknown => {
+      if (typeof x === 'string') return r.text(x);
+      if (Array.isArray(x)) return x.map(walk);
+      if (x && typeof x === 'object')
+        return Object.fromEntries(Object.entries(x).map(([k, val]) => [r.text(k), walk(val)]));
+      return x;
+    };
+    return walk(v) as T;
+  }
+
+  private maskOpt(s: string | undefined): string | null {
+    return s === undefined ? null : this.mask(s);
+  }
+
+  startRun(run: NewRun, at: number): RunRecord {
+    // The random tail makes a clash unlikely; retry rather than fail a release on one.
+    for (let attempt = 0; ; attempt++) {
+      const runId = newRunId(at);
+      try {
+        this.stmt.insertRun.run(
+          runId,
+          run.runbook,
+          run.name,
+          this.maskOpt(run.branch),
+          this.maskOpt(run.commitSha),
+          this.maskOpt(run.backlogId),
+          this.maskOpt(run.releaseType),
+          at,
+          this.maskOpt(run.note),
+        );
+        return this.getRun(runId)!;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY' || attempt >= 10) throw err;
+      }
+    }
+  }
+
+  openRun(runbook: string): RunRecord | undefined {
+    const row = this.stmt.openRun.get(runbook) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  append(runId: string, operator: string, body: EventBody, at: number, opts?: { durable?: boolean }): LedgerEvent {
+    return this.appendMany(runId, operator, [body], at, opts)[0];
+  }
+
+  /** Several events in one transaction (consecutive seqs, all or none). */
+  appendMany(
+    runId: string,
+    operator: string,
+    bodies: readonly EventBody[],
+    at: number,
+    opts?: { durable?: boolean },
+  ): LedgerEvent[] {
+    if (!opts?.durable) return this.appendTx(runId, operator, bodies, at);
+    // In WAL mode synchronous=NORMAL fsyncs only at checkpoints: a commit survives a crash
+    // of this process but not a power loss or kernel panic. An action intent must survive
+    // both, or after a reboot the ledger would not show that a deploy/rollback may have
+    // started. FULL fsyncs the WAL at this commit; only these writes pay for it.
+    this.stmt.syncFull.run();
+    try {
+      return this.appendTx(runId, operator, bodies, at);
+    } finally {
+      this.stmt.syncNormal.run();
+    }
+  }
+
+  events(runId: string): LedgerEvent[] {
+    return (this.stmt.events.all(runId) as EventRow[]).map(toEvent);
+  }
+
+  recentEvents(runId: string, limit: number): LedgerEvent[] {
+    return (this.stmt.recentEvents.all(runId, limit) as EventRow[]).map(toEvent);
+  }
+
+  listRuns(limit: number): RunRecord[] {
+    return (this.stmt.listRuns.all(limit) as RunRow[]).map(toRun);
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    const row = this.stmt.getRun.get(runId) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): void {
+    const res = this.stmt.completeRun.run(status, at, this.maskOpt(note), status, at, runId);
+    if (res.changes === 0) throw new LedgerError(`no run ${runId} in the ledger`);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,97 @@
+import React, { useEffect, useState } from 'react';
+import { Box, useInput, useStdout } from 'ink';
+import { CockpitContext, useCockpit, useCockpitContext, type CockpitContextValue } from './context.js';
+import { commandForKey, keyName } from '../src/keys/keymap.js';
+import { Header } from './Header.js';
+import { ReadyPanel } from './ReadyPanel.js';
+import { GatePanel } from './GatePanel.js';
+import { CanaryPanel } from './CanaryPanel.js';
+import { ChecklistPanel } from './ChecklistPanel.js';
+import { LedgerPanel } from './LedgerPanel.js';
+import { ActionPane } from './ActionPane.js';
+import { Footer } from './Footer.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { Dialog } from './Dialog.js';
+
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 100, rows: stdout.rows || 40 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => void stdout.off('resize', onResize);
+  }, [stdout]);
+  return size;
+}
+
+/** The single input handler: a dialog gets keys first, then the keymap's commands. */
+function useRootInput() {
+  const { intents, keymap } = useCockpitContext();
+  const modal = useCockpit((s) => s.modal?.kind);
+  useInput((input, key) => {
+    const name = keyName(input, key);
+    if (name === 'ctrl+c') return intents.command('app.quit');
+    if (modal === 'help') {
+      if (name === 'escape' || name === '?' || name === 'q' || name === 'enter') intents.cancel();
+      return;
+    }
+    if (modal) {
+      if (name === 'escape') return intents.cancel();
+      if (name === 'enter') return intents.submit();
+      if (modal === 'quit') return;
+      if (name === 'backspace') return intents.erase();
+      if (input && !key.ctrl && !key.meta) intents.type(input);
+      return;
+    }
+    const cmd = commandForKey(keymap, name);
+    if (cmd) intents.command(cmd.id);
+  });
+}
+
+function Cockpit() {
+  useRootInput();
+  const { columns, rows } = useTerminalSize();
+  const { modal, hasAction, checkCount } = useCockpit((s) => ({ modal: s.modal?.kind, hasAction: !!s.action, checkCount: Object.keys(s.runbook.checks).length }));
+  const wide = columns >= 100;
+  const width = Math.max(40, columns);
+  const left = wide ? Math.floor(width * 0.58) : width;
+  const right = wide ? width - left : width;
+  if (modal === 'help') {
+    return (
+      <Box flexDirection="column" width={width}>
+        <Header />
+        <HelpOverlay width={width} />
+      </Box>
+    );
+  }
+  const readyRows = Math.min(checkCount, Math.max(3, Math.floor(rows / 5)));
+  const ledgerRows = Math.max(3, Math.floor(rows / 6));
+  const stepRows = Math.max(3, Math.floor(rows / 4));
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header />
+      <Box flexDirection={wide ? 'row' : 'column'}>
+        <ReadyPanel width={left} rows={readyRows} />
+        <GatePanel width={right} rows={readyRows + 1} />
+      </Box>
+      <Box flexDirection={wide ? 'row' : 'column'}>
+        <ChecklistPanel width={left} rows={stepRows} />
+        <Box flexDirection="column" width={right}>
+          <CanaryPanel width={right} />
+          {hasAction ? <ActionPane width={right} rows={Math.max(3, stepRows - 3)} /> : null}
+        </Box>
+      </Box>
+      {modal ? <Dialog width={width} /> : <LedgerPanel width={width} rows={ledgerRows} />}
+      <Footer />
+    </Box>
+  );
+}
+
+export function App(props: { value: CockpitContextValue }) {
+  return (
+    <CockpitContext.Provider value={props.value}>
+      <Cockpit />
+    </CockpitContext.Provider>
+  );
+}

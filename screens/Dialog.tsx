@@ -1,0 +1,48 @@
+import React from 'react';
+import { Text } from 'ink';
+import { useCockpit } from './context.js';
+import { Panel } from './Panel.js';
+import { color } from './theme.js';
+
+export function Dialog(props: { width: number }) {
+  const { modal, actions, step } = useCockpit((s) => {
+    const view = s.checklist.phases[s.checklist.active];
+    return { modal: s.modal, actions: s.runbook.actions, step: view.current === undefined ? undefined : view.steps[view.current].title };
+  });
+  if (!modal || modal.kind === 'help') return null;
+  if (modal.kind === 'quit') {
+    return (
+      <Panel title="Quit?" width={props.width} borderColor={color('yellow')}>
+        <Text>An action or check is still running. Its outcome will be recorded as unknown.</Text>
+        <Text>Enter quits anyway · Esc goes back</Text>
+      </Panel>
+    );
+  }
+  if (modal.kind === 'confirm') {
+    const action = actions[modal.action];
+    return (
+      <Panel title={`Confirm: ${action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
+        <Text>
+          Type <Text bold>{action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
+        </Text>
+        <Text>
+          {'> '}
+          {modal.input}
+          <Text inverse> </Text>
+        </Text>
+        {modal.error ? <Text color={color('red')}>{modal.error}</Text> : null}
+      </Panel>
+    );
+  }
+  const title = modal.kind === 'skip' ? `Skip "${step ?? ''}": why?` : `Note on "${step ?? ''}"`;
+  return (
+    <Panel title={title} width={props.width} borderColor={color('yellow')}>
+      <Text>
+        {'> '}
+        {modal.input}
+        <Text inverse> </Text>
+      </Text>
+      {'error' in modal && modal.error ? <Text color={color('red')}>{modal.error}</Text> : <Text dimColor>Enter saves to the ledger · Esc cancels</Text>}
+    </Panel>
+  );
+}

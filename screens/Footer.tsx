@@ -1,0 +1,26 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { useCockpit, useCockpitContext } from './context.js';
+import { formatKey } from '../src/keys/keymap.js';
+import { color } from './theme.js';
+
+/** Key hints come from the keymap registry, never typed by hand. */
+export function Footer() {
+  const { keymap } = useCockpitContext();
+  const flash = useCockpit((s) => s.flash);
+  const hints = keymap.filter((c) => c.hint).map((c) => `${c.keys.map(formatKey).join('/')} ${c.hint}`);
+  return (
+    <Box flexDirection="column" paddingX={1}>
+      {flash ? (
+        <Text wrap="truncate" color={color(flash.level === 'error' ? 'red' : flash.level === 'warn' ? 'yellow' : 'cyan')}>
+          {flash.text}
+        </Text>
+      ) : (
+        <Text> </Text>
+      )}
+      <Text dimColor wrap="truncate">
+        {hints.join('  ·  ')}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,94 @@
+// Model → text, with no React in it, so every format is unit-tested on its own.
+import type { CheckResult, LedgerEvent, StepState, Verdict } from '../src/engine/types.js';
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return s ? `${m} min ${s} s` : `${m} min`;
+}
+
+/** Age of a result, short: "now", "4s", "3m", "2h". */
+export function formatAge(ms: number): string {
+  if (ms < 1000) return 'now';
+  if (ms < 60_000) return `${Math.floor(ms / 1000)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m`;
+  return `${Math.floor(ms / 3_600_000)}h`;
+}
+
+export function formatClock(at: number): string {
+  return new Date(at).toISOString().slice(11, 19);
+}
+
+export const CHECK_GLYPH: Record<CheckResult['status'] | 'pending' | 'running', string> = {
+  healthy: '✔',
+  unhealthy: '✘',
+  error: '✘',
+  insufficient: '?',
+  pending: '·',
+  running: '…',
+};
+
+export const STEP_GLYPH: Record<StepState, string> = {
+  pending: '○',
+  running: '◐',
+  passed: '✔',
+  failed: '✘',
+  confirmed: '✔',
+  skipped: '↷',
+};
+
+export const VERDICT_TEXT: Record<Verdict, string> = { GO: 'GO', 'NO-GO': 'NO-GO', INSUFFICIENT: 'INSUFFICIENT DATA' };
+
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (text.length <= width) return text;
+  return width === 1 ? '…' : text.slice(0, width - 1) + '…';
+}
+
+export function progressBar(done: number, total: number, width: number): string {
+  if (total === 0 || width <= 0) return '';
+  const filled = Math.round((done / total) * width);
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/** One line describing a recorded event, as the Ledger panel shows it. */
+export function describeEvent(ev: LedgerEvent): string {
+  const b = ev.body;
+  switch (b.kind) {
+    case 'run.started':
+      return `run started: ${b.name}`;
+    case 'run.resumed':
+      return 'run resumed after restart';
+    case 'run.completed':
+      return `run ${b.status.replace('_', ' ')}`;
+    case 'phase.started':
+      return `${b.phase} started`;
+    case 'step.started':
+      return `${b.step}: started`;
+    case 'step.result':
+      return `${b.step}: ${b.result.status} — ${b.result.reason}`;
+    case 'step.confirmed':
+      return `${b.step}: confirmed${b.note ? ` — ${b.note}` : ''}`;
+    case 'step.skipped':
+      return `${b.step}: skipped — ${b.reason}`;
+    case 'step.retried':
+      return `${b.step}: retry`;
+    case 'step.note':
+      return `${b.step}: note — ${b.note}`;
+    case 'check.changed':
+      return `${b.check}: ${b.result.status} — ${b.result.reason}`;
+    case 'verdict.changed':
+      return `verdict ${b.verdict}${b.reasons.length ? ` — ${b.reasons[0]}` : ''}`;
+    case 'action.requested':
+      return `${b.action} requested (confirmed "${b.confirmedWith}")`;
+    case 'action.completed':
+      return `${b.action} ${b.status} — ${b.reason}`;
+    case 'fault.injected':
+      return `demo fault: ${b.route} → ${b.status}`;
+    case 'fault.cleared':
+      return 'demo fault cleared';
+  }
+}

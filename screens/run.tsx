@@ -1,0 +1,24 @@
+// Mounts the cockpit on the terminal. This is the only module of the TUI that the CLI
+// imports, lazily, so headless commands never load React or Ink.
+import React from 'react';
+import { render } from 'ink';
+import { App } from './App.js';
+import { buildKeymap } from '../src/keys/keymap.js';
+import type { Session } from '../src/session/session.js';
+
+export async function runCockpit(session: Session, opts: { demo?: boolean } = {}): Promise<void> {
+  const keymap = buildKeymap(session.store.getState().runbook, { demo: opts.demo });
+  let exit: () => void = () => {};
+  const done = new Promise<void>((resolve) => (exit = resolve));
+  session.setExitHandler(() => exit());
+  const instance = render(<App value={{ store: session.store, intents: session, keymap }} />, {
+    exitOnCtrlC: false,
+    maxFps: 20,
+    patchConsole: true,
+  });
+  session.start();
+  await done;
+  session.stop();
+  instance.unmount();
+  await instance.waitUntilExit().catch(() => undefined);
+}

@@ -1,0 +1,201 @@
+// The command line. `main` returns the exit code; bin/opscockpit is the one place that exits.
+import { parseArgs } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadRunbook } from '../runbook/load.js';
+import { runbookJsonSchema } from '../runbook/schema.js';
+import type { Phase } from '../runbook/model.js';
+import { Redactor } from '../runbook/secrets.js';
+import { defaultLedgerPath, openLedger } from '../../adapters/ledger.js';
+import { runHeadlessCheck } from '../session/headless.js';
+import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
+import { UsageError } from './errors.js';
+import { demoRunbookPath } from './paths.js';
+import { formatCheckReport, formatRuns } from './format.js';
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+function parse(command: string, args: string[], options: OptionSpec): Parsed {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), command);
+  }
+}
+
+function out(io: Io, text: string): void {
+  io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (!first || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    const text = topic ? commandHelp(topic) : mainHelp();
+    if (!text) throw new UsageError(`no command "${topic}"`);
+    out(io, text);
+    return 0;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    out(io, VERSION);
+    return 0;
+  }
+  const command = COMMANDS[first] ? first : first.startsWith('-') ? undefined : 'open';
+  if (!command) throw new UsageError(`unknown option ${first}`);
+  const args = command === 'open' && first !== 'open' ? argv : rest;
+  if (args.includes('--help') || args.includes('-h')) {
+    out(io, commandHelp(command)!);
+    return 0;
+  }
+  switch (command) {
+    case 'open':
+      return openCommand(args, io);
+    case 'demo':
+      return demoCommand(args, io);
+    case 'check':
+      return checkCommand(args, io);
+    case 'validate':
+      return validateCommand(args, io);
+    case 'schema':
+      out(io, JSON.stringify(runbookJsonSchema(), null, 2));
+      return 0;
+    case 'ledger':
+      return ledgerCommand(args, io);
+    case 'fixtures':
+      return fixturesCommand(args, io);
+  }
+  return 1;
+}
+
+function oneRunbook(command: string, positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', command);
+  return resolve(positionals[0]);
+}
+
+function requireTerminal(io: Io): boolean {
+  if (io.stdout.isTTY && process.stdin.isTTY) return true;
+  io.stderr.write(
+    'opscockpit: the cockpit needs an interactive terminal (stdin and stdout are not both a TTY).\n' +
+      'For scripts, CI and cron use the headless commands, e.g.:\n' +
+      '  opscockpit check RUNBOOK --json     run the automatic checks, exit 0/1/2\n' +
+      '  opscockpit ledger --json            recent runs from the ledger\n',
+  );
+  return false;
+}
+
+async function openCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('open', args, { ledger: { type: 'string' } });
+  const file = oneRunbook('open', positionals);
+  const runbook = loadRunbook(file, io.env);
+  if (!requireTerminal(io)) return 1;
+  const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
+  const { runTui } = await import('./tui.js');
+  await runTui({ runbook, ledgerPath, env: io.env });
+  return 0;
+}
+
+async function demoCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse('demo', args, { ledger: { type: 'string' } });
+  if (!requireTerminal(io)) return 1;
+  const { startFixtureServer } = await import('../../fixtures/server.js');
+  const env = { ...io.env };
+  // The demo's secret is made up here when the person did not bring one.
+  env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
+  const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN });
+  env.OPSCOCKPIT_DEMO_URL = server.url;
+  const ledgerPath = resolve((values.ledger as string | undefined) ?? join(mkdtempSync(join(tmpdir(), 'opscockpit-demo-')), 'ledger.db'));
+  try {
+    const runbook = loadRunbook(demoRunbookPath(), env);
+    const { runTui } = await import('./tui.js');
+    const { setFault, clearFaults } = await import('../../adapters/fixture-control.js');
+    await runTui({
+      runbook,
+      ledgerPath,
+      env,
+      demo: {
+        fixtureUrl: server.url,
+        toggleFault: (on) => (on ? setFault(server.url, { route: '/readyz', status: 503 }) : clearFaults(server.url)),
+      },
+    });
+  } finally {
+    await server.close();
+  }
+  io.stdout.write(`demo ledger: ${ledgerPath}\n`);
+  return 0;
+}
+
+async function checkCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('check', args, {
+    phase: { type: 'string', default: 'preflight' },
+    json: { type: 'boolean', default: false },
+    ledger: { type: 'string' },
+  });
+  const file = oneRunbook('check', positionals);
+  const phase = values.phase as string;
+  if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
+  const runbook = loadRunbook(file, io.env);
+  const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env) });
+  try {
+    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env });
+    out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
+    return report.healthy ? 0 : 2;
+  } finally {
+    ledger.close();
+  }
+}
+
+function validateCommand(args: string[], io: Io): number {
+  const { positionals } = parse('validate', args, {});
+  const file = oneRunbook('validate', positionals);
+  const rb = loadRunbook(file, io.env);
+  const steps = rb.checklists.preflight.length + rb.checklists.postflight.length;
+  out(io, `${positionals[0]}: valid — ${Object.keys(rb.checks).length} checks, ${steps} steps, ${Object.keys(rb.actions).length} actions`);
+  return 0;
+}
+
+function ledgerCommand(args: string[], io: Io): number {
+  const { values } = parse('ledger', args, {
+    ledger: { type: 'string' },
+    runbook: { type: 'string' },
+    limit: { type: 'string', default: '20' },
+    json: { type: 'boolean', default: false },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
+  const path = resolve((values.ledger as string | undefined) ?? (values.runbook ? defaultLedgerPath(resolve(values.runbook as string)) : join('.opscockpit', 'ledger.db')));
+  const ledger = openLedger(path);
+  try {
+    const runs = ledger.listRuns(limit);
+    if (values.json) {
+      const doc = { ledger: path, runs: runs.map((r) => ({ ...r, events: ledger.events(r.runId) })) };
+      out(io, JSON.stringify(doc, null, 2));
+    } else out(io, formatRuns(path, runs));
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
+async function fixturesCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('fixtures', args, { port: { type: 'string', default: '8080' } });
+  if (positionals[0] !== 'serve') throw new UsageError('the fixtures command has one subcommand: serve', 'fixtures');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not "${values.port}"`, 'fixtures');
+  const { serveFixtures } = await import('../../fixtures/serve.js');
+  await serveFixtures({ port, token: io.env.DEMO_TOKEN }, io.stdout);
+  return 0;
+}

@@ -1,0 +1,18 @@
+// Wires a runbook to a session and mounts the screens. Loaded lazily by the CLI.
+import type { Runbook } from '../runbook/model.js';
+import { Redactor } from '../runbook/secrets.js';
+import { openLedger } from '../../adapters/ledger.js';
+import { closeHttpAgent } from '../../adapters/http.js';
+import { Session, type SessionOptions } from '../session/session.js';
+
+export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo'] }): Promise<void> {
+  const ledger = openLedger(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env) });
+  try {
+    const session = new Session({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo });
+    const { runCockpit } = await import('../../screens/run.js');
+    await runCockpit(session, { demo: !!opts.demo });
+  } finally {
+    ledger.close();
+    await closeHttpAgent();
+  }
+}

@@ -1,0 +1,75 @@
+// Help texts, one per command. Kept as data so `help CMD`, `CMD --help` and the README agree.
+export const VERSION = '0.1.0';
+
+export const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
+  open: {
+    usage: 'opscockpit open RUNBOOK [--ledger PATH]   (or: opscockpit RUNBOOK)',
+    summary: 'Open the cockpit on a runbook (needs a terminal).',
+    details: `Shows Ready, Canary, Gate, Ledger and Checklist panels, walks the checklists step by
+step and runs abort / rollback / promote behind a typed confirmation. An unfinished run of
+the same runbook in the ledger is resumed where it stopped. Press ? in the cockpit for keys.
+
+Options:
+  --ledger PATH   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook)`,
+  },
+  demo: {
+    usage: 'opscockpit demo [--ledger PATH]',
+    summary: 'Start the fixture targets and open the cockpit on the demo runbook.',
+    details: `Starts the bundled fixture targets on a free 127.0.0.1 port, creates a fresh ledger in a
+temporary folder (unless --ledger is given) and opens fixtures/runbooks/demo.yaml.
+The demo-only key f breaks /readyz (503) and restores it.`,
+  },
+  check: {
+    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--json] [--ledger PATH]',
+    summary: 'Run the automatic steps of a phase headless and record the run.',
+    details: `Manual steps are reported as pending. Exit codes:
+  0  healthy (GO)
+  1  error (bad runbook, unreachable ledger)
+  2  unhealthy or insufficient data (NO-GO / INSUFFICIENT)
+--json prints one stable JSON document (schema opscockpit.check/v1).`,
+  },
+  validate: {
+    usage: 'opscockpit validate RUNBOOK',
+    summary: 'Check a runbook file; every problem is named with line, column and field.',
+    details: 'Exit 0 when the runbook is valid, 1 otherwise.',
+  },
+  schema: {
+    usage: 'opscockpit schema',
+    summary: 'Print the runbook JSON Schema (for editor autocompletion).',
+    details: 'Point your editor at it, e.g. `# yaml-language-server: $schema=opscockpit.schema.json`.',
+  },
+  ledger: {
+    usage: 'opscockpit ledger [--ledger PATH | --runbook FILE] [--limit N] [--json]',
+    summary: 'List recent runs from the ledger, newest first, with their events in --json.',
+    details: `Default ledger: .opscockpit/ledger.db in the current folder, or beside --runbook FILE.
+--json prints {"ledger", "runs": [{..., "events": [...]}]}.`,
+  },
+  fixtures: {
+    usage: 'opscockpit fixtures serve [--port N]',
+    summary: 'Serve the fixture targets on 127.0.0.1 (port 0 picks a free one).',
+    details: `Prints "listening http://127.0.0.1:PORT" first, then one line per request.
+Routes: /readyz, /health, /ops/cards/reason-trends (Bearer $DEMO_TOKEN, ETag), /metrics,
+and the fault switch: POST /__fault {"route","status","delayMs","body"}, DELETE /__fault.`,
+  },
+};
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `opscockpit ${VERSION} — a terminal cockpit for runbook-driven release cutovers
+
+Usage: opscockpit <command> [options]
+       opscockpit RUNBOOK            open the cockpit on RUNBOOK
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Run "opscockpit help COMMAND" or "opscockpit COMMAND --help" for details.
+Exit codes: 0 healthy / done, 1 error, 2 unhealthy or insufficient data.`;
+}
+
+export function commandHelp(name: string): string | undefined {
+  const c = COMMANDS[name];
+  return c ? `Usage: ${c.usage}\n\n${c.summary}\n\n${c.details}` : undefined;
+}

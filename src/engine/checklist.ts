@@ -1,0 +1,179 @@
+// The checklist walk as a pure function of recorded events: steps in order, a failed
+// blocking step stops the walk until it is retried or skipped with a reason. Because the
+// state is rebuilt from events, a restarted cockpit resumes exactly where it was.
+import type { ChecklistStep, Phase } from '../runbook/model.js';
+import { PHASES } from '../runbook/model.js';
+import type { CheckResult, EventBody, StepState } from './types.js';
+
+export interface StepView {
+  id: string;
+  title: string;
+  phase: Phase;
+  kind: 'auto' | 'manual';
+  check?: string;
+  blocking: boolean;
+  state: StepState;
+  result?: CheckResult;
+  notes: string[];
+  skipReason?: string;
+  attempts: number;
+}
+
+export interface PhaseView {
+  phase: Phase;
+  steps: StepView[];
+  /** Index of the step the operator is on; undefined when the phase is complete. */
+  current?: number;
+  done: number;
+  total: number;
+  /** The current step failed and is blocking: retry or skip to go on. */
+  blocked: boolean;
+  complete: boolean;
+}
+
+export interface ChecklistState {
+  phases: Record<Phase, PhaseView>;
+  /** First phase that is not complete; the last phase once everything is complete. */
+  active: Phase;
+  complete: boolean;
+}
+
+type StepEvent = Extract<EventBody, { phase: Phase; step: string }>;
+
+function isStepEvent(e: EventBody): e is StepEvent {
+  return e.kind.startsWith('step.');
+}
+
+/** A step counts toward progress once the walk may move past it. */
+export function isSettled(s: StepView): boolean {
+  return s.state === 'passed' || s.state === 'confirmed' || s.state === 'skipped' || (s.state === 'failed' && !s.blocking);
+}
+
+function initialStep(phase: Phase, step: ChecklistStep): StepView {
+  return {
+    id: step.id,
+    title: step.title,
+    phase,
+    kind: step.check ? 'auto' : 'manual',
+    check: step.check,
+    blocking: step.blocking,
+    state: 'pending',
+    notes: [],
+    attempts: 0,
+  };
+}
+
+function applyStepEvent(s: StepView, e: StepEvent): void {
+  switch (e.kind) {
+    case 'step.started':
+      s.state = 'running';
+      s.attempts += 1;
+      break;
+    case 'step.result':
+      s.result = e.result;
+      s.state = e.result.status === 'healthy' ? 'passed' : 'failed';
+      break;
+    case 'step.confirmed':
+      s.state = 'confirmed';
+      if (e.note) s.notes.push(e.note);
+      break;
+    case 'step.skipped':
+      s.state = 'skipped';
+      s.skipReason = e.reason;
+      break;
+    case 'step.retried':
+      s.state = 'pending';
+      s.skipReason = undefined;
+      break;
+    case 'step.note':
+      s.notes.push(e.note);
+      break;
+  }
+}
+
+function summarise(phase: Phase, steps: StepView[]): PhaseView {
+  const current = steps.findIndex((s) => !isSettled(s));
+  const done = steps.filter(isSettled).length;
+  const cur = current === -1 ? undefined : steps[current];
+  return {
+    phase,
+    steps,
+    current: current === -1 ? undefined : current,
+    done,
+    total: steps.length,
+    blocked: cur !== undefined && cur.state === 'failed' && cur.blocking,
+    complete: current === -1,
+  };
+}
+
+/**
+ * Rebuild the walk from events. `interrupted` running steps (a crash between start and
+ * result) come back as pending so they are run again rather than shown as stuck.
+ */
+export function walkChecklist(
+  checklists: Record<Phase, ChecklistStep[]>,
+  events: Iterable<EventBody>,
+  opts: { resumed?: boolean } = {},
+): ChecklistState {
+  const steps = {} as Record<Phase, StepView[]>;
+  const index = new Map<string, StepView>();
+  for (const phase of PHASES) {
+    steps[phase] = checklists[phase].map((st) => initialStep(phase, st));
+    for (const s of steps[phase]) index.set(`${phase}/${s.id}`, s);
+  }
+  for (const e of events) {
+    if (!isStepEvent(e)) continue;
+    const s = index.get(`${e.phase}/${e.step}`);
+    if (s) applyStepEvent(s, e);
+  }
+  if (opts.resumed) for (const s of index.values()) if (s.state === 'running') s.state = 'pending';
+  const phases = {} as Record<Phase, PhaseView>;
+  for (const phase of PHASES) phases[phase] = summarise(phase, steps[phase]);
+  const firstOpen = PHASES.find((p) => !phases[p].complete);
+  return { phases, active: firstOpen ?? PHASES[PHASES.length - 1], complete: firstOpen === undefined };
+}
+
+export function currentStep(state: ChecklistState): StepView | undefined {
+  const view = state.phases[state.active];
+  return view.current === undefined ? undefined : view.steps[view.current];
+}
+
+export type StepIntent =
+  | { kind: 'advance'; note?: string }
+  | { kind: 'retry' }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'note'; note: string };
+
+/** What an intent means for the current step: the event to record, or why it is refused. */
+export type IntentDecision =
+  | { ok: true; event: StepEvent; run?: boolean }
+  | { ok: false; refusal: string };
+
+export function decideStepIntent(state: ChecklistState, intent: StepIntent): IntentDecision {
+  const step = currentStep(state);
+  if (!step) return { ok: false, refusal: 'The checklist is complete.' };
+  const at = { phase: step.phase, step: step.id };
+  switch (intent.kind) {
+    case 'advance':
+      if (step.state === 'running') return { ok: false, refusal: `"${step.title}" is still running.` };
+      if (step.state === 'failed')
+        return { ok: false, refusal: `"${step.title}" failed: press r to retry or s to skip with a reason.` };
+      if (step.kind === 'manual') return { ok: true, event: { kind: 'step.confirmed', ...at, note: intent.note } };
+      return { ok: true, event: { kind: 'step.started', ...at }, run: true };
+    case 'retry':
+      if (step.state === 'running') return { ok: false, refusal: `"${step.title}" is still running.` };
+      if (step.state !== 'failed') return { ok: false, refusal: `"${step.title}" has not failed; press Enter to run it.` };
+      return { ok: true, event: { kind: 'step.retried', ...at } };
+    case 'skip': {
+      const reason = intent.reason.trim();
+      if (!reason) return { ok: false, refusal: 'A skip needs a reason; it is recorded in the ledger.' };
+      if (step.state === 'running') return { ok: false, refusal: `"${step.title}" is still running.` };
+      return { ok: true, event: { kind: 'step.skipped', ...at, reason } };
+    }
+    case 'note': {
+      const note = intent.note.trim();
+      if (!note) return { ok: false, refusal: 'The note is empty.' };
+      return { ok: true, event: { kind: 'step.note', ...at, note } };
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// The engine's view of the outside world. Adapters implement these; tests may inject a
+// manual clock. Nothing here performs I/O.
+import type { EventBody, LedgerEvent } from './types.js';
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'aborted' | 'rolled_back';
+
+/** One row of the release ledger (seed 000's fields plus where the run came from). */
+export interface RunRecord {
+  runId: string;
+  runbook: string; // absolute path of the runbook file
+  name: string;
+  status: RunStatus;
+  branch?: string;
+  commitSha?: string;
+  backlogId?: string;
+  releaseType?: string;
+  startedAt: number;
+  releasedAt?: number;
+  completedAt?: number;
+  note?: string;
+}
+
+export interface NewRun {
+  runbook: string;
+  name: string;
+  branch?: string;
+  commitSha?: string;
+  backlogId?: string;
+  releaseType?: string;
+  note?: string;
+}
+
+export interface LedgerPort {
+  startRun(run: NewRun, at: number): RunRecord;
+  /** The newest run of this runbook that has not completed, to resume it. */
+  openRun(runbook: string): RunRecord | undefined;
+  /**
+   * Append one event; returns it once it is stored. `durable` events (action intents and
+   * outcomes) are on disk (fsync) before this returns.
+   */
+  append(runId: string, operator: string, body: EventBody, at: number, opts?: { durable?: boolean }): LedgerEvent;
+  events(runId: string): LedgerEvent[];
+  /** Newest first. */
+  recentEvents(runId: string, limit: number): LedgerEvent[];
+  /** Newest first. */
+  listRuns(limit: number): RunRecord[];
+  getRun(runId: string): RunRecord | undefined;
+  completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): void;
+  close(): void;
+}

@@ -1,0 +1,94 @@
+import type { CheckStatus, Phase } from '../runbook/model.js';
+
+/** Why a check failed, as a stable code plus words for the operator. */
+export type ReasonCode =
+  | 'ok'
+  | 'refused'
+  | 'timeout'
+  | 'dns'
+  | 'tls'
+  | 'network'
+  | 'invalid_json'
+  | 'status'
+  | 'json_mismatch'
+  | 'body_mismatch'
+  | 'latency'
+  | 'body_too_large'
+  | 'exit_code'
+  | 'signal'
+  | 'spawn_failed'
+  | 'insufficient_data'
+  | 'secret_missing';
+
+export interface CheckResult {
+  check: string;
+  status: CheckStatus;
+  code: ReasonCode;
+  /** One line for the operator: what failed and where. Never contains secret values. */
+  reason: string;
+  startedAt: number; // epoch ms
+  durationMs: number;
+  httpStatus?: number;
+  latencyMs?: number;
+  /** True when an ETag revalidation answered 304. */
+  fresh?: boolean;
+  exitCode?: number;
+  signal?: string;
+  /** Tail of captured output (script) or of the body (http), capped. */
+  output?: string;
+}
+
+export interface ScriptOutcome {
+  exitCode?: number;
+  signal?: string;
+  timedOut: boolean;
+  spawnError?: string;
+  stdout: string; // tail, capped
+  stderr: string; // tail, capped
+  truncated: boolean;
+  durationMs: number;
+}
+
+export type Verdict = 'GO' | 'NO-GO' | 'INSUFFICIENT';
+
+export interface GateVerdict {
+  verdict: Verdict;
+  phase: Phase;
+  reasons: string[];
+}
+
+export type StepState = 'pending' | 'running' | 'passed' | 'failed' | 'confirmed' | 'skipped';
+
+export type ActionStatus = 'succeeded' | 'failed' | 'unknown';
+
+/**
+ * Everything that happens in a run is one of these events; the ledger stores them in order
+ * and the store is a projection of them (see src/store/project.ts).
+ */
+export type EventBody =
+  | { kind: 'run.started'; runbook: string; name: string }
+  | { kind: 'run.resumed' }
+  | { kind: 'run.completed'; status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back' }
+  | { kind: 'phase.started'; phase: Phase }
+  | { kind: 'step.started'; phase: Phase; step: string }
+  | { kind: 'step.result'; phase: Phase; step: string; result: CheckResult }
+  | { kind: 'step.confirmed'; phase: Phase; step: string; note?: string }
+  | { kind: 'step.skipped'; phase: Phase; step: string; reason: string }
+  | { kind: 'step.retried'; phase: Phase; step: string }
+  | { kind: 'step.note'; phase: Phase; step: string; note: string }
+  | { kind: 'check.changed'; check: string; result: CheckResult }
+  | { kind: 'verdict.changed'; verdict: Verdict; phase: Phase; reasons: string[] }
+  | { kind: 'action.requested'; action: string; confirmedWith: string }
+  | { kind: 'action.completed'; action: string; status: ActionStatus; exitCode?: number; signal?: string; reason: string; output: string; durationMs: number }
+  | { kind: 'fault.injected'; route: string; status: number }
+  | { kind: 'fault.cleared' };
+
+export type EventKind = EventBody['kind'];
+
+export interface LedgerEvent {
+  runId: string;
+  seq: number;
+  at: number; // epoch ms
+  operator: string;
+  body: EventBody;
+}

@@ -1,0 +1,92 @@
+// Every key the cockpit answers to is declared here, once. The root input handler looks
+// commands up here; the help overlay, the footer hints and the README's key table are all
+// generated from this list, so they cannot drift from what the keys really do.
+import type { Runbook } from '../runbook/model.js';
+
+export type CommandGroup = 'Checklist' | 'Actions' | 'View' | 'Dialog';
+
+export interface Command {
+  id: string;
+  title: string;
+  group: CommandGroup;
+  /** Key names as produced by `keyName`: a character, or enter/escape/up/down/backspace. */
+  keys: string[];
+  /** Dangerous commands open a confirmation in which the operator types a word. */
+  dangerous?: boolean;
+  /** Short label for the footer; commands without one appear only in help. */
+  hint?: string;
+  demoOnly?: boolean;
+}
+
+export const DEFAULT_ACTION_KEYS: Record<string, string> = { abort: 'a', rollback: 'R', promote: 'p' };
+
+const BUILTIN: Command[] = [
+  { id: 'step.advance', title: 'Run or confirm the current step', group: 'Checklist', keys: ['enter'], hint: 'run/confirm' },
+  { id: 'step.retry', title: 'Retry the failed step', group: 'Checklist', keys: ['r'], hint: 'retry' },
+  { id: 'step.skip', title: 'Skip the current step (asks a reason)', group: 'Checklist', keys: ['s'], hint: 'skip' },
+  { id: 'step.note', title: 'Add a note to the current step', group: 'Checklist', keys: ['n'] },
+  { id: 'view.help', title: 'Show or hide this help', group: 'View', keys: ['?'], hint: 'help' },
+  { id: 'app.quit', title: 'Quit (asks first while an action runs)', group: 'View', keys: ['q'], hint: 'quit' },
+  { id: 'demo.fault', title: 'Demo: break /readyz or restore it', group: 'View', keys: ['f'], hint: 'demo fault', demoOnly: true },
+  { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
+  { id: 'dialog.cancel', title: 'Cancel the dialog', group: 'Dialog', keys: ['escape'] },
+];
+
+/** Keys the runbook may not give to its actions. */
+export const RESERVED_KEYS = [...new Set(BUILTIN.flatMap((c) => c.keys))];
+
+export function actionKey(runbook: Pick<Runbook, 'actions'>, name: string): string | undefined {
+  return runbook.actions[name]?.key ?? DEFAULT_ACTION_KEYS[name];
+}
+
+export function buildKeymap(runbook: Pick<Runbook, 'actions'> | undefined, opts: { demo?: boolean } = {}): Command[] {
+  const actions: Command[] = Object.values(runbook?.actions ?? {}).flatMap((a) => {
+    const key = actionKey(runbook!, a.name);
+    return key ? [{ id: `action.${a.name}`, title: a.title, group: 'Actions' as const, keys: [key], dangerous: a.dangerous, hint: a.name }] : [];
+  });
+  const builtins = BUILTIN.filter((c) => !c.demoOnly || opts.demo);
+  const checklist = builtins.filter((c) => c.group === 'Checklist');
+  return [...checklist, ...actions, ...builtins.filter((c) => c.group !== 'Checklist')];
+}
+
+export interface InkKey {
+  return?: boolean;
+  escape?: boolean;
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  tab?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+}
+
+export function keyName(input: string, key: InkKey): string {
+  if (key.return) return 'enter';
+  if (key.escape) return 'escape';
+  if (key.upArrow) return 'up';
+  if (key.downArrow) return 'down';
+  if (key.leftArrow) return 'left';
+  if (key.rightArrow) return 'right';
+  if (key.backspace || key.delete) return 'backspace';
+  if (key.tab) return 'tab';
+  if (key.ctrl && input) return `ctrl+${input}`;
+  return input;
+}
+
+/** The command a key means outside dialogs (dialog keys are handled by the dialog). */
+export function commandForKey(keymap: readonly Command[], name: string): Command | undefined {
+  return keymap.find((c) => c.group !== 'Dialog' && c.keys.includes(name));
+}
+
+export function formatKey(name: string): string {
+  const names: Record<string, string> = { enter: 'Enter', escape: 'Esc', up: '↑', down: '↓', backspace: 'Backspace' };
+  return names[name] ?? name;
+}
+
+export function keyTableMarkdown(keymap: readonly Command[]): string {
+  const rows = keymap.map((c) => `| ${c.keys.map((k) => '`' + formatKey(k) + '`').join(', ')} | ${c.title}${c.dangerous ? ' (typed confirmation)' : ''} | ${c.group} |`);
+  return ['| Key | Command | Group |', '| --- | --- | --- |', ...rows].join('\n');
+}

@@ -1,0 +1,232 @@
+// Checks that need more than one field: references between sections (step → check,
+// check/action → target, template → secret), duplicate step ids, action keys, and the
+// environment interpolation of targets. Works on the raw YAML data, guarding every type, so
+// it can run (and report) even when the schema has found problems elsewhere.
+import type { PathSegment } from './locate.js';
+import { checkSecretRefs, interpolateEnv, type RefProblem } from './interpolate.js';
+import { RESERVED_KEYS } from './schema.js';
+import { closest } from './suggest.js';
+import type { Problem } from './zod-issues.js';
+
+export interface CrossCheckResult {
+  problems: Problem[];
+  /** Target name → base URL after interpolation (only targets that resolved cleanly). */
+  targets: Record<string, string>;
+  /** Release metadata after interpolation. */
+  release: Record<string, string>;
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const CHECK_FIELDS = ['title', 'every', 'http', 'script'];
+const ACTION_FIELDS = ['title', 'key', 'confirm', 'dangerous', 'script', 'http'];
+const PHASES = ['preflight', 'postflight'];
+
+export function crossCheck(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+  lineOf: (path: PathSegment[]) => number,
+): CrossCheckResult {
+  const problems: Problem[] = [];
+  const root = isObj(raw) ? raw : {};
+  const refProblems = (path: PathSegment[], list: RefProblem[]) => {
+    for (const p of list) problems.push({ path, needle: p.ref.text, message: p.message, hint: p.hint });
+  };
+
+  // secrets
+  const secrets: string[] = [];
+  if (Array.isArray(root.secrets)) {
+    root.secrets.forEach((s, i) => {
+      if (typeof s !== 'string') return;
+      if (secrets.includes(s)) problems.push({ path: ['secrets', i], message: `secret ${s} is declared twice` });
+      else secrets.push(s);
+    });
+  }
+
+  // targets
+  const targets: Record<string, string> = {};
+  const targetNames = isObj(root.targets) ? Object.keys(root.targets) : [];
+  if (isObj(root.targets)) {
+    for (const [name, v] of Object.entries(root.targets)) {
+      const path: PathSegment[] = typeof v === 'string' ? ['targets', name] : ['targets', name, 'url'];
+      const text = typeof v === 'string' ? v : isObj(v) && typeof v.url === 'string' ? v.url : undefined;
+      if (text === undefined) continue;
+      const { value, problems: refs } = interpolateEnv(text, env);
+      refProblems(path, refs);
+      if (refs.length) continue;
+      const url = value.trim();
+      if (!isHttpUrl(url)) {
+        const shown = url === text ? `"${url}"` : `"${text}" (which resolves to "${url}")`;
+        problems.push({
+          path,
+          message: `target "${name}" must be an http:// or https:// URL, got ${shown}`,
+        });
+        continue;
+      }
+      targets[name] = url.replace(/\/+$/, '');
+    }
+  }
+
+  // release metadata
+  const release: Record<string, string> = {};
+  if (isObj(root.release)) {
+    for (const [k, v] of Object.entries(root.release)) {
+      if (typeof v !== 'string') continue;
+      const { value, problems: refs } = interpolateEnv(v, env);
+      refProblems(['release', k], refs);
+      release[k] = value;
+    }
+  }
+
+  const checkTarget = (path: PathSegment[], target: unknown) => {
+    if (typeof target !== 'string' || targetNames.includes(target)) return;
+    const near = closest(target, targetNames);
+    problems.push({
+      path,
+      message: `no target named "${target}"${near ? ` — did you mean "${near}"?` : ''}`,
+      hint: targetNames.length === 0 ? 'declare it under targets:' : near ? undefined : `targets: ${targetNames.join(', ')}`,
+    });
+  };
+
+  const checkHttp = (path: PathSegment[], http: Obj) => {
+    checkTarget([...path, 'target'], http.target);
+    if (typeof http.path === 'string') {
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(http.path))
+        problems.push({
+          path: [...path, 'path'],
+          message: 'path must be a path such as /readyz; the base URL comes from the target',
+        });
+      else if (http.path.includes('${'))
+        problems.push({
+          path: [...path, 'path'],
+          message: 'references are not expanded in path',
+          hint: 'put environment-specific URLs under targets:, secrets in headers',
+        });
+    }
+    if (isObj(http.headers)) {
+      for (const [h, v] of Object.entries(http.headers)) {
+        if (typeof v === 'string') refProblems([...path, 'headers', h], checkSecretRefs(v, secrets));
+      }
+    }
+    walkStrings(http.body, [...path, 'body'], (p, s) => refProblems(p, checkSecretRefs(s, secrets)));
+  };
+
+  const checkScript = (path: PathSegment[], script: Obj) => {
+    if (isObj(script.env)) {
+      for (const [k, v] of Object.entries(script.env)) {
+        if (typeof v === 'string') refProblems([...path, 'env', k], checkSecretRefs(v, secrets));
+      }
+    }
+  };
+
+  /** Exactly one of http:/script:, then the parts. */
+  const checkKinds = (path: PathSegment[], obj: Obj, fields: string[], what: string, order: [string, string]) => {
+    const has = order.filter((k) => obj[k] !== undefined);
+    if (has.length === 2) {
+      problems.push({
+        path: [...path, order[1]],
+        anchor: 'key',
+        message: `${what} has both ${order[0]}: and ${order[1]}:; keep one`,
+      });
+    } else if (has.length === 0 && Object.keys(obj).every((k) => fields.includes(k))) {
+      problems.push({ path, anchor: 'key', message: `${what} needs ${order[0]}: or ${order[1]}:` });
+    }
+    if (isObj(obj.http)) checkHttp([...path, 'http'], obj.http);
+    if (isObj(obj.script)) checkScript([...path, 'script'], obj.script);
+  };
+
+  // checks
+  const checkNames = isObj(root.checks) ? Object.keys(root.checks) : [];
+  if (isObj(root.checks)) {
+    for (const [name, c] of Object.entries(root.checks)) {
+      if (isObj(c)) checkKinds(['checks', name], c, CHECK_FIELDS, `check "${name}"`, ['http', 'script']);
+    }
+  }
+
+  // checklists
+  if (isObj(root.checklists)) {
+    for (const phase of PHASES) {
+      const steps = root.checklists[phase];
+      if (!Array.isArray(steps)) continue;
+      const seen = new Map<string, number>();
+      steps.forEach((step, i) => {
+        if (!isObj(step)) return;
+        const path: PathSegment[] = ['checklists', phase, i];
+        if (typeof step.id === 'string') {
+          const first = seen.get(step.id);
+          if (first !== undefined) {
+            problems.push({
+              path: [...path, 'id'],
+              message: `duplicate step id "${step.id}" — already used at line ${lineOf(['checklists', phase, first, 'id'])}`,
+              hint: `step ids must be unique within ${phase}`,
+            });
+          } else seen.set(step.id, i);
+        }
+        if (typeof step.check === 'string' && !checkNames.includes(step.check)) {
+          const near = closest(step.check, checkNames);
+          problems.push({
+            path: [...path, 'check'],
+            message: `no check named "${step.check}"${near ? ` — did you mean "${near}"?` : ''}`,
+            hint: checkNames.length === 0 ? 'declare it under checks:, or write the check here' : undefined,
+          });
+        } else if (isObj(step.check)) {
+          checkKinds([...path, 'check'], step.check, CHECK_FIELDS, 'the check', ['http', 'script']);
+        }
+        if (step.manual === true && step.check !== undefined) {
+          problems.push({
+            path: [...path, 'manual'],
+            anchor: 'key',
+            message: 'a step with a check is automatic; remove manual: true or the check',
+          });
+        }
+      });
+    }
+  }
+
+  // actions
+  if (isObj(root.actions)) {
+    const keys = new Map<string, string>();
+    for (const [name, a] of Object.entries(root.actions)) {
+      if (!isObj(a)) continue;
+      const path: PathSegment[] = ['actions', name];
+      checkKinds(path, a, ACTION_FIELDS, `action "${name}"`, ['script', 'http']);
+      if (typeof a.key !== 'string' || [...a.key].length !== 1) continue;
+      const key = a.key;
+      if (/^[\s\p{C}]$/u.test(key)) {
+        problems.push({
+          path: [...path, 'key'],
+          message: 'a key must be a visible character',
+          hint: 'Enter and Escape are reserved by the cockpit',
+        });
+      } else if ((RESERVED_KEYS as readonly string[]).includes(key)) {
+        problems.push({
+          path: [...path, 'key'],
+          message: `key "${key}" is reserved by the cockpit`,
+          hint: `reserved keys: ${RESERVED_KEYS.join(' ')} Enter Escape`,
+        });
+      } else if (keys.has(key)) {
+        problems.push({ path: [...path, 'key'], message: `key "${key}" is already used by action "${keys.get(key)}"` });
+      } else keys.set(key, name);
+    }
+  }
+
+  return { problems, targets, release };
+}
+
+function isHttpUrl(s: string): boolean {
+  if (!/^https?:\/\//i.test(s)) return false;
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function walkStrings(v: unknown, path: PathSegment[], visit: (path: PathSegment[], s: string) => void): void {
+  if (typeof v === 'string') visit(path, v);
+  else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, [...path, i], visit));
+  else if (isObj(v)) for (const [k, x] of Object.entries(v)) walkStrings(x, [...path, k], visit);
+}

@@ -1,0 +1,101 @@
+// Loading a runbook: read the file, parse the YAML keeping positions, validate the shape
+// (schema.ts) and the references between sections (crossref.ts), then normalise
+// (normalize.ts). Every problem found is collected and thrown as one RunbookError.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { crossCheck } from './crossref.js';
+import { RunbookError, type RunbookIssue } from './errors.js';
+import { SourceLocator } from './locate.js';
+import { syntaxIssues } from './syntax.js';
+import type { Runbook } from './model.js';
+import { normalizeRunbook } from './normalize.js';
+import { RunbookSchema } from './schema.js';
+import { problemsFromZod, type Problem } from './zod-issues.js';
+
+export { RunbookError } from './errors.js';
+export type { RunbookIssue } from './errors.js';
+
+/** Load, validate and normalise a runbook file. Throws RunbookError listing every problem. */
+export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', ...readProblem(e) }]);
+  }
+  return parseRunbook(text, file, env);
+}
+
+/** Validate and normalise runbook text; `file` names it in messages and anchors relative paths. */
+export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+  const source = text.replace(/^\uFEFF/, '');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+
+  if (doc.errors.length > 0) {
+    throw new RunbookError(file, syntaxIssues(doc, lineCounter, file));
+  }
+
+  const locator = new SourceLocator(doc, lineCounter, source);
+  const toIssue = (p: Problem): RunbookIssue => {
+    const { line, column } = locator.position(p.path, p.anchor, p.needle);
+    const issue: RunbookIssue = { file, line, column, path: formatPath(p.path), message: p.message };
+    if (p.hint) issue.hint = p.hint;
+    return issue;
+  };
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: `YAML: ${(e as Error).message}` }]);
+  }
+  if (raw === null || raw === undefined) {
+    throw new RunbookError(file, [
+      { file, line: 1, column: 1, path: '', message: 'the runbook is empty', hint: 'start with "version: 1" and "name:"' },
+    ]);
+  }
+
+  const parsed = RunbookSchema.safeParse(raw);
+  const problems: Problem[] = parsed.success ? [] : problemsFromZod(parsed.error.issues, raw, RunbookSchema);
+  const refs = crossCheck(raw, env, (p) => locator.line(p));
+  problems.push(...refs.problems);
+
+  if (problems.length > 0 || !parsed.success) throw new RunbookError(file, problems.map(toIssue));
+
+  const absolute = path.resolve(file);
+  return normalizeRunbook(parsed.data, {
+    file: absolute,
+    dir: path.dirname(absolute),
+    targets: refs.targets,
+    release: refs.release,
+    lineOf: (p) => locator.line(p),
+  });
+}
+
+/** `checks.readyz.http.timeout`, `checklists.preflight[2].check`, `expect.json["data.status"]`. */
+export function formatPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(s)) out += out ? `.${s}` : s;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+function readProblem(e: unknown): { message: string; hint?: string } {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return { message: 'cannot read the runbook: no such file', hint: 'check the path' };
+    case 'EISDIR':
+      return { message: 'cannot read the runbook: it is a directory, not a file' };
+    case 'EACCES':
+    case 'EPERM':
+      return { message: 'cannot read the runbook: permission denied' };
+    default:
+      return { message: `cannot read the runbook: ${code ?? (e as Error)?.message ?? String(e)}` };
+  }
+}

@@ -1,0 +1,113 @@
+// The runbook after parsing, validation and normalisation: what the engine and adapters see.
+// Durations are milliseconds; targets are resolved to base URLs; defaults are filled in.
+
+export type CheckStatus = 'healthy' | 'unhealthy' | 'insufficient' | 'error';
+
+/** A value that may contain `${SECRET}` references, expanded only at the moment of use. */
+export type Template = string;
+
+export interface HttpExpect {
+  /** Accepted status codes (default [200]). 304 is accepted as fresh when `etag` is on. */
+  status: number[];
+  /** Dot-path field → required value (deep-equal). */
+  json: Record<string, unknown>;
+  /** Dot-path field → accepted values. */
+  jsonIn: Record<string, unknown[]>;
+  /** Body must contain each of these substrings. */
+  contains: string[];
+  /** Latency above this is unhealthy. */
+  maxLatencyMs?: number;
+}
+
+export interface HttpCheck {
+  kind: 'http';
+  name: string;
+  title: string;
+  target: string; // target name
+  url: string; // resolved base URL + path
+  method: string;
+  headers: Record<string, Template>;
+  body?: Template;
+  timeoutMs: number;
+  expect: HttpExpect;
+  /** Send If-None-Match with the last ETag and accept 304 as fresh. */
+  etag: boolean;
+  /** Poll interval for live checks; undefined = runs only as a step. */
+  everyMs?: number;
+  maxBodyBytes: number;
+}
+
+export interface ScriptSpec {
+  command: string; // resolved to an absolute path when it is relative (against the runbook folder)
+  args: string[];
+  cwd: string; // absolute
+  env: Record<string, Template>;
+  timeoutMs: number;
+  maxOutputBytes: number;
+}
+
+export interface ScriptCheck extends ScriptSpec {
+  kind: 'script';
+  name: string;
+  title: string;
+  /** exit code → status; codes not listed are `error`. */
+  exitCodes: Record<number, CheckStatus>;
+  /** When the status would be unhealthy and output matches this, the status is insufficient. */
+  insufficientPattern?: string;
+  everyMs?: number;
+}
+
+export type Check = HttpCheck | ScriptCheck;
+
+export interface ChecklistStep {
+  id: string;
+  title: string;
+  /** Automatic steps name a check; manual steps have none and wait for the operator. */
+  check?: string;
+  blocking: boolean;
+  description?: string;
+  line: number; // line in the runbook file, for messages
+}
+
+export type Phase = 'preflight' | 'postflight';
+export const PHASES: readonly Phase[] = ['preflight', 'postflight'];
+
+export interface HttpActionSpec {
+  target: string;
+  url: string;
+  method: string;
+  headers: Record<string, Template>;
+  body?: Template;
+  timeoutMs: number;
+  expectStatus: number[];
+}
+
+export interface Action {
+  name: string; // abort | promote | rollback | custom
+  title: string;
+  key?: string;
+  /** Text the operator must type to confirm (default: the action name). */
+  confirm: string;
+  dangerous: boolean;
+  script?: ScriptSpec;
+  http?: HttpActionSpec;
+}
+
+export interface Runbook {
+  file: string; // absolute path
+  dir: string;
+  name: string;
+  description?: string;
+  targets: Record<string, string>;
+  secrets: string[];
+  checks: Record<string, Check>;
+  checklists: Record<Phase, ChecklistStep[]>;
+  actions: Record<string, Action>;
+  /** Release metadata recorded on each run (seed 000's release ledger). */
+  release: {
+    type?: string;
+    branch?: string;
+    commitSha?: string;
+    backlogId?: string;
+  };
+}

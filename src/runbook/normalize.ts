@@ -1,0 +1,225 @@
+// From validated YAML data to the model the engine uses: defaults filled in, durations in
+// milliseconds, URLs resolved, script paths absolute, inline checks named `<phase>.<id>`.
+// Runs only on data that passed the schema and the cross-reference checks.
+import path from 'node:path';
+import { durationMs } from './durations.js';
+import type { PathSegment } from './locate.js';
+import {
+  PHASES,
+  type Action,
+  type Check,
+  type CheckStatus,
+  type ChecklistStep,
+  type HttpActionSpec,
+  type HttpCheck,
+  type Phase,
+  type Runbook,
+  type ScriptCheck,
+  type ScriptSpec,
+} from './model.js';
+import {
+  DANGEROUS_BY_DEFAULT,
+  type ActionInput,
+  type CheckInput,
+  type HttpActionSpecInput,
+  type HttpCheckSpecInput,
+  type RunbookInput,
+  type ScriptActionSpecInput,
+  type StepInput,
+} from './schema.js';
+
+export const DEFAULTS = {
+  httpTimeoutMs: 5_000,
+  httpActionTimeoutMs: 30_000,
+  scriptTimeoutMs: 30_000,
+  maxBodyBytes: 1024 * 1024,
+  maxOutputBytes: 1024 * 1024,
+  status: [200],
+  actionExpectStatus: [200, 201, 202, 204],
+  exitCodes: { 0: 'healthy', 1: 'error', 2: 'unhealthy' } as Record<number, CheckStatus>,
+  insufficientPattern: 'status=insufficient_data',
+} as const;
+
+export interface NormalizeContext {
+  file: string; // absolute
+  dir: string; // absolute
+  /** Targets after environment interpolation (see crossref.ts). */
+  targets: Record<string, string>;
+  release: Record<string, string>;
+  lineOf(path: PathSegment[]): number;
+}
+
+export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Runbook {
+  const checks: Record<string, Check> = {};
+  for (const [name, c] of Object.entries(input.checks ?? {})) checks[name] = normalizeCheck(name, c, undefined, ctx);
+
+  const checklists = {} as Record<Phase, ChecklistStep[]>;
+  for (const phase of PHASES) {
+    checklists[phase] = (input.checklists?.[phase] ?? []).map((step, i) =>
+      normalizeStep(phase, step, ctx.lineOf(['checklists', phase, i]), checks, ctx),
+    );
+  }
+
+  const actions: Record<string, Action> = {};
+  for (const [name, a] of Object.entries(input.actions ?? {})) actions[name] = normalizeAction(name, a, ctx);
+
+  const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
+  return {
+    file: ctx.file,
+    dir: ctx.dir,
+    name: input.name,
+    description: input.description,
+    targets: { ...ctx.targets },
+    secrets: [...(input.secrets ?? [])],
+    checks,
+    checklists,
+    actions,
+    release: {
+      type: nonEmpty(ctx.release.type),
+      branch: nonEmpty(ctx.release.branch),
+      commitSha: nonEmpty(ctx.release.commit_sha),
+      backlogId: nonEmpty(ctx.release.backlog_id),
+    },
+  };
+}
+
+function normalizeStep(
+  phase: Phase,
+  step: StepInput,
+  line: number,
+  checks: Record<string, Check>,
+  ctx: NormalizeContext,
+): ChecklistStep {
+  let checkName: string | undefined;
+  if (typeof step.check === 'string') {
+    checkName = step.check;
+  } else if (step.check) {
+    checkName = `${phase}.${step.id}`;
+    checks[checkName] = normalizeCheck(checkName, step.check, step.title, ctx);
+  }
+  const out: ChecklistStep = {
+    id: step.id,
+    title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id,
+    ...(checkName ? { check: checkName } : {}),
+    blocking: step.blocking ?? true,
+    ...(step.description !== undefined ? { description: step.description } : {}),
+    line,
+  };
+  return out;
+}
+
+function normalizeCheck(name: string, c: CheckInput, fallbackTitle: string | undefined, ctx: NormalizeContext): Check {
+  const title = c.title ?? fallbackTitle ?? name;
+  const everyMs = c.every === undefined ? undefined : durationMs(c.every, 0);
+  if (c.http) return httpCheck(name, title, everyMs, c.http, ctx);
+  if (c.script) {
+    const check: ScriptCheck = {
+      kind: 'script',
+      name,
+      title,
+      ...scriptSpec(c.script, ctx),
+      exitCodes: { ...DEFAULTS.exitCodes },
+      insufficientPattern: c.script.insufficientPattern ?? DEFAULTS.insufficientPattern,
+    };
+    for (const [code, status] of Object.entries(c.script.exitCodes ?? {})) check.exitCodes[Number(code)] = status;
+    if (everyMs !== undefined) check.everyMs = everyMs;
+    return check;
+  }
+  throw new Error(`check ${name} has neither http nor script`); // unreachable after validation
+}
+
+function httpCheck(
+  name: string,
+  title: string,
+  everyMs: number | undefined,
+  h: HttpCheckSpecInput,
+  ctx: NormalizeContext,
+): HttpCheck {
+  const e = h.expect ?? {};
+  const check: HttpCheck = {
+    kind: 'http',
+    name,
+    title,
+    target: h.target,
+    url: joinUrl(ctx.targets[h.target], h.path),
+    method: h.method ?? 'GET',
+    ...requestBody(h.headers, h.body),
+    timeoutMs: durationMs(h.timeout, DEFAULTS.httpTimeoutMs),
+    expect: {
+      status: statusList(e.status, DEFAULTS.status),
+      json: { ...(e.json ?? {}) },
+      jsonIn: { ...(e.jsonIn ?? {}) },
+      contains: e.contains === undefined ? [] : Array.isArray(e.contains) ? [...e.contains] : [e.contains],
+    },
+    etag: h.etag ?? false,
+    maxBodyBytes: h.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+  };
+  if (e.maxLatency !== undefined) check.expect.maxLatencyMs = durationMs(e.maxLatency, 0);
+  if (everyMs !== undefined) check.everyMs = everyMs;
+  return check;
+}
+
+function normalizeAction(name: string, a: ActionInput, ctx: NormalizeContext): Action {
+  const action: Action = {
+    name,
+    title: a.title ?? name,
+    confirm: a.confirm ?? name,
+    dangerous: a.dangerous ?? (DANGEROUS_BY_DEFAULT as readonly string[]).includes(name),
+  };
+  if (a.key !== undefined) action.key = a.key;
+  if (a.script) action.script = scriptSpec(a.script, ctx);
+  if (a.http) action.http = httpAction(a.http, ctx);
+  return action;
+}
+
+function httpAction(h: HttpActionSpecInput, ctx: NormalizeContext): HttpActionSpec {
+  return {
+    target: h.target,
+    url: joinUrl(ctx.targets[h.target], h.path),
+    method: h.method ?? 'POST',
+    ...requestBody(h.headers, h.body),
+    timeoutMs: durationMs(h.timeout, DEFAULTS.httpActionTimeoutMs),
+    expectStatus: statusList(h.expectStatus, DEFAULTS.actionExpectStatus),
+  };
+}
+
+function scriptSpec(s: ScriptActionSpecInput, ctx: NormalizeContext): ScriptSpec {
+  return {
+    command: resolveCommand(s.command, ctx.dir),
+    args: [...(s.args ?? [])],
+    cwd: s.cwd === undefined ? ctx.dir : path.resolve(ctx.dir, s.cwd),
+    env: { ...(s.env ?? {}) },
+    timeoutMs: durationMs(s.timeout, DEFAULTS.scriptTimeoutMs),
+    maxOutputBytes: s.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
+  };
+}
+
+/** Paths (with a slash) resolve against the runbook folder; bare names stay for PATH lookup. */
+export function resolveCommand(command: string, dir: string): string {
+  if (path.isAbsolute(command)) return command;
+  if (command.includes('/') || command.includes(path.sep)) return path.resolve(dir, command);
+  return command;
+}
+
+/** Base URL + path, keeping any path prefix of the base (`http://h/api` + `/x` → `http://h/api/x`). */
+export function joinUrl(base: string, p: string | undefined): string {
+  const rel = (p ?? '/').replace(/^\/+/, '');
+  return `${base.replace(/\/+$/, '')}/${rel}`;
+}
+
+function statusList(v: number | number[] | undefined, fallback: readonly number[]): number[] {
+  if (v === undefined) return [...fallback];
+  return Array.isArray(v) ? [...v] : [v];
+}
+
+/** Headers and body; a map/list body is sent as JSON with a JSON content type unless one is set. */
+function requestBody(
+  headers: Record<string, string> | undefined,
+  body: string | Record<string, unknown> | unknown[] | undefined,
+): { headers: Record<string, string>; body?: string } {
+  const h = { ...(headers ?? {}) };
+  if (body === undefined) return { headers: h };
+  if (typeof body === 'string') return { headers: h, body };
+  if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+  return { headers: h, body: JSON.stringify(body) };
+}

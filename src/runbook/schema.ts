@@ -1,0 +1,244 @@
+// Zod schemas for runbook format v1 as written in YAML (before normalisation). Every object
+// is strict: an unknown field is an error, so typos are caught. Defaults are applied by
+// normalize.ts, not here, so the JSON Schema describes exactly what an author may write.
+// Cross-references (check names, targets, secrets, step ids, keys) are checked in crossref.ts.
+import * as z from 'zod';
+import { DURATION_PATTERN } from './durations.js';
+
+export const RESERVED_KEYS = ['?', 'q', 'r', 's', 'n', 'f'] as const;
+export const DANGEROUS_BY_DEFAULT = ['abort', 'rollback', 'promote'] as const;
+
+const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const NAME_RULE = 'names may contain only letters, digits, "_" and "-"';
+
+/** Names of targets, checks, actions and step ids. No dots: inline checks are named `<phase>.<id>`. */
+const Name = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
+
+const Duration = z
+  .union(
+    [
+      z.number().positive({ error: 'a duration must be more than 0 milliseconds' }),
+      z.string().regex(DURATION_PATTERN, {
+        error: 'not a duration: use e.g. "500ms", "2s", "1m", "1h" or a number of milliseconds',
+      }),
+    ],
+    { error: 'expected a duration such as "500ms", "2s", "1m", "1h" or a number of milliseconds' },
+  )
+  .meta({ examples: ['500ms', '2s', '1m'] });
+
+const Bytes = z.number().int().positive();
+
+const StatusCode = z.number().int().min(100).max(599);
+const StatusCodes = z.union([StatusCode, z.array(StatusCode).min(1)], {
+  error: 'expected an HTTP status code or a list of them',
+});
+
+const SecretName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
+  error: 'secret names are environment variable names in UPPER_SNAKE_CASE',
+});
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: 'environment variable names may contain only letters, digits and "_", and must not start with a digit',
+});
+
+const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'not a valid HTTP header name' });
+
+const Method = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+const Headers = z
+  .record(HeaderName, z.string())
+  .describe('Request headers. Values may reference declared secrets as ${SECRET}.');
+
+const Body = z
+  .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], {
+    error: 'expected a string, or a map or list to send as JSON',
+  })
+  .describe('Request body: a string, or a map/list sent as JSON. Strings may reference declared secrets as ${SECRET}.');
+
+const Title = z.string().min(1);
+
+export const CheckStatusSchema = z.enum(['healthy', 'unhealthy', 'insufficient', 'error']);
+
+export const HttpExpectSchema = z.strictObject({
+  status: StatusCodes.optional().describe('Accepted status codes (default 200).'),
+  json: z
+    .record(z.string().min(1), z.unknown())
+    .optional()
+    .describe('Dot-path field of the JSON body → required value, e.g. {status: ready}.'),
+  jsonIn: z
+    .record(z.string().min(1), z.array(z.unknown()).min(1))
+    .optional()
+    .describe('Dot-path field of the JSON body → list of accepted values.'),
+  contains: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+      error: 'expected a string or a list of strings',
+    })
+    .optional()
+    .describe('The body must contain this text (or each of these texts).'),
+  maxLatency: Duration.optional().describe('Answers slower than this are unhealthy.'),
+});
+
+export const HttpCheckSpecSchema = z.strictObject({
+  target: Name.describe('Name of an entry under targets:.'),
+  path: z.string().optional().describe('Path appended to the target URL (default "/").'),
+  method: Method.optional().describe('HTTP method (default GET).'),
+  headers: Headers.optional(),
+  body: Body.optional(),
+  timeout: Duration.optional().describe('Default 5s.'),
+  etag: z.boolean().optional().describe('Revalidate with If-None-Match and accept 304 as fresh.'),
+  maxBodyBytes: Bytes.optional().describe('Largest body read (default 1 MiB).'),
+  expect: HttpExpectSchema.optional(),
+});
+
+const scriptFields = {
+  command: z
+    .string()
+    .min(1)
+    .describe('Program to run. Relative paths resolve against the runbook folder; bare names are looked up on PATH.'),
+  args: z.array(z.string()).optional().describe('Arguments, passed without a shell.'),
+  cwd: z.string().min(1).optional().describe('Working directory (default: the runbook folder).'),
+  env: z
+    .record(EnvName, z.string())
+    .optional()
+    .describe('Extra environment variables. Values may reference declared secrets as ${SECRET}.'),
+  timeout: Duration.optional().describe('Default 30s.'),
+  maxOutputBytes: Bytes.optional().describe('Output kept per stream (default 1 MiB).'),
+};
+
+export const ScriptCheckSpecSchema = z.strictObject({
+  ...scriptFields,
+  exitCodes: z
+    .record(
+      z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/, { error: 'exit codes are whole numbers from 0 to 255' }),
+      CheckStatusSchema,
+    )
+    .optional()
+    .describe('Exit code → status, merged over the default {0: healthy, 1: error, 2: unhealthy}; unlisted codes are error.'),
+  insufficientPattern: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('When the status would be unhealthy and the output contains this, it is insufficient (default "status=insufficient_data").'),
+});
+
+export const ScriptActionSpecSchema = z.strictObject(scriptFields);
+
+export const CheckSchema = z
+  .strictObject({
+    title: Title.optional(),
+    every: Duration.optional().describe('Poll interval for a live check; without it the check runs only as a step.'),
+    http: HttpCheckSpecSchema.optional().describe('Probe an HTTP endpoint.'),
+    script: ScriptCheckSpecSchema.optional().describe('Run a program and judge its exit code.'),
+  })
+  .meta({
+    description: 'A probe: exactly one of http: or script:.',
+    oneOf: [{ required: ['http'] }, { required: ['script'] }],
+  });
+
+export const StepSchema = z.strictObject({
+  id: Name.describe('Unique within its checklist.'),
+  title: Title.optional(),
+  check: z
+    .union([Name, CheckSchema], { error: 'expected the name of a check, or a check (a map with http: or script:)' })
+    .optional()
+    .describe('Makes the step automatic: the name of a check, or a check written in place.'),
+  manual: z
+    .literal(true, { error: 'manual: takes only true (leave it out for automatic steps)' })
+    .optional().describe('The operator confirms the step (the default when there is no check).'),
+  blocking: z.boolean().optional().describe('A failed blocking step makes the phase NO-GO (default true).'),
+  description: z.string().optional(),
+});
+
+export const ChecklistsSchema = z.strictObject({
+  preflight: z.array(StepSchema).optional().describe('Steps before the change, in order.'),
+  postflight: z.array(StepSchema).optional().describe('Steps after the change, in order.'),
+});
+
+export const HttpActionSpecSchema = z.strictObject({
+  target: Name.describe('Name of an entry under targets:.'),
+  path: z.string().optional().describe('Path appended to the target URL (default "/").'),
+  method: Method.optional().describe('HTTP method (default POST).'),
+  headers: Headers.optional(),
+  body: Body.optional(),
+  timeout: Duration.optional().describe('Default 30s.'),
+  expectStatus: StatusCodes.optional().describe('Status codes that mean success (default [200, 201, 202, 204]).'),
+});
+
+export const ActionSchema = z
+  .strictObject({
+    title: Title.optional(),
+    key: z
+      .string()
+      .length(1, { error: 'a key must be a single character' })
+      .optional()
+      .describe(`Key that starts the action. Reserved: ${RESERVED_KEYS.join(' ')} Enter Escape.`),
+    confirm: z.string().min(1).optional().describe('Text the operator types to confirm (default: the action name).'),
+    dangerous: z
+      .boolean()
+      .optional()
+      .describe('Shown as dangerous (default true for abort, rollback and promote).'),
+    script: ScriptActionSpecSchema.optional(),
+    http: HttpActionSpecSchema.optional(),
+  })
+  .meta({
+    description: 'Something the operator can do: exactly one of script: or http:.',
+    oneOf: [{ required: ['script'] }, { required: ['http'] }],
+  });
+
+export const TargetSchema = z.union(
+  [
+    z.string().min(1).describe('Base URL; ${NAME} and ${NAME:-default} are read from the environment.'),
+    z.strictObject({ url: z.string().min(1) }),
+  ],
+  { error: 'expected a URL, or a map with url:' },
+);
+
+export const ReleaseSchema = z.strictObject({
+  type: z.string().optional().describe('e.g. cutover, hotfix, rollback'),
+  branch: z.string().optional(),
+  commit_sha: z.string().optional(),
+  backlog_id: z.string().optional(),
+});
+
+export const RunbookSchema = z.strictObject({
+  version: z.literal(1, { error: 'expected version: 1 (the runbook format this opscockpit reads)' }),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  release: ReleaseSchema.optional().describe(
+    'Release metadata recorded with each run. Values may use ${NAME} and ${NAME:-default} from the environment.',
+  ),
+  targets: z.record(Name, TargetSchema).optional().describe('Name → base URL of a service the runbook talks to.'),
+  secrets: z
+    .array(SecretName)
+    .optional()
+    .describe('Environment variables holding secrets; read only when used and never recorded.'),
+  checks: z.record(Name, CheckSchema).optional().describe('Named probes, used by steps or polled with every:.'),
+  checklists: ChecklistsSchema.optional(),
+  actions: z.record(Name, ActionSchema).optional().describe('Operator actions such as abort, rollback and promote.'),
+});
+
+export type RunbookInput = z.infer<typeof RunbookSchema>;
+export type CheckInput = z.infer<typeof CheckSchema>;
+export type StepInput = z.infer<typeof StepSchema>;
+export type ActionInput = z.infer<typeof ActionSchema>;
+export type HttpCheckSpecInput = z.infer<typeof HttpCheckSpecSchema>;
+export type ScriptCheckSpecInput = z.infer<typeof ScriptCheckSpecSchema>;
+export type ScriptActionSpecInput = z.infer<typeof ScriptActionSpecSchema>;
+export type HttpActionSpecInput = z.infer<typeof HttpActionSpecSchema>;
+
+/** JSON Schema of runbook format v1, for `opscockpit schema` and editor autocompletion. */
+export function runbookJsonSchema(): object {
+  const generated = z.toJSONSchema(RunbookSchema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = generated;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'opscockpit runbook (format v1)',
+    description:
+      'A runbook for opscockpit: targets, secrets, checks, pre-/postflight checklists and operator actions.',
+    ...rest,
+  };
+}

@@ -1,0 +1,100 @@
+// `opscockpit check`: the same checks, walk and verdict as the cockpit, without screens.
+// Automatic steps run in order; manual steps are reported as pending; the run is recorded.
+import type { Phase, Runbook } from '../runbook/model.js';
+import { Redactor } from '../runbook/secrets.js';
+import { walkChecklist } from '../engine/checklist.js';
+import { systemClock, type Clock, type LedgerPort } from '../engine/ports.js';
+import type { CheckResult, EventBody, GateVerdict, StepState } from '../engine/types.js';
+import { computeVerdict, gatingChecks } from '../engine/verdict.js';
+import { makeCheckRunner } from './runners.js';
+import { operatorName } from './operator.js';
+
+export interface StepReport {
+  id: string;
+  title: string;
+  kind: 'auto' | 'manual';
+  blocking: boolean;
+  state: StepState;
+  status?: CheckResult['status'];
+  reason?: string;
+  latencyMs?: number;
+  durationMs?: number;
+}
+
+export interface CheckReport {
+  schema: 'opscockpit.check/v1';
+  runbook: string;
+  name: string;
+  phase: Phase;
+  runId: string;
+  ledger: string;
+  verdict: GateVerdict['verdict'];
+  reasons: string[];
+  healthy: boolean;
+  steps: StepReport[];
+  pendingManual: number;
+}
+
+export async function runHeadlessCheck(opts: {
+  runbook: Runbook;
+  ledger: LedgerPort;
+  ledgerPath: string;
+  phase: Phase;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+}): Promise<CheckReport> {
+  const { runbook, ledger, phase } = opts;
+  const env = opts.env ?? process.env;
+  const clock = opts.clock ?? systemClock;
+  const operator = operatorName(env);
+  const redactor = new Redactor(runbook.secrets, env);
+  const run = ledger.startRun(
+    { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `headless check (${phase})` },
+    clock.now(),
+  );
+  const events: EventBody[] = [];
+  const record = (body: EventBody) => {
+    ledger.append(run.runId, operator, body, clock.now());
+    events.push(body);
+  };
+  record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+  const runCheck = makeCheckRunner(runbook, env);
+  const latest: Record<string, CheckResult> = {};
+  for (const step of runbook.checklists[phase]) {
+    if (!step.check) continue;
+    record({ kind: 'step.started', phase, step: step.id });
+    const result = redactor.value(latest[step.check] ?? (await runCheck(runbook.checks[step.check])));
+    latest[step.check] = result;
+    record({ kind: 'step.result', phase, step: step.id, result });
+  }
+  const walk = walkChecklist(runbook.checklists, events);
+  const verdict = computeVerdict(phase, gatingChecks(walk, phase), runbook.checks, latest);
+  record({ kind: 'verdict.changed', ...verdict });
+  const status = verdict.verdict === 'GO' ? 'succeeded' : 'failed';
+  record({ kind: 'run.completed', status });
+  ledger.completeRun(run.runId, status, clock.now(), `headless check (${phase}): ${verdict.verdict}`);
+  const steps: StepReport[] = walk.phases[phase].steps.map((s) => ({
+    id: s.id,
+    title: s.title,
+    kind: s.kind,
+    blocking: s.blocking,
+    state: s.state,
+    status: s.result?.status,
+    reason: s.result?.reason,
+    latencyMs: s.result?.latencyMs,
+    durationMs: s.result?.durationMs,
+  }));
+  return {
+    schema: 'opscockpit.check/v1',
+    runbook: runbook.file,
+    name: runbook.name,
+    phase,
+    runId: run.runId,
+    ledger: opts.ledgerPath,
+    verdict: verdict.verdict,
+    reasons: verdict.reasons,
+    healthy: verdict.verdict === 'GO',
+    steps,
+    pendingManual: steps.filter((s) => s.kind === 'manual').length,
+  };
+}

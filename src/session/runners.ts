@@ -1,0 +1,49 @@
+// Binds the runbook's checks and actions to the adapters that run them.
+import type { Action, Check, Runbook } from '../runbook/model.js';
+import type { CheckResult } from '../engine/types.js';
+import { runHttpAction, runHttpCheck } from '../../adapters/http.js';
+import { runScript, runScriptCheck } from '../../adapters/script.js';
+import type { ActionStatus } from '../engine/types.js';
+
+export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv): (check: Check) => Promise<CheckResult> {
+  const etags = new Map<string, string>();
+  const ctx = { env, secrets: runbook.secrets, etags };
+  return (check) => (check.kind === 'http' ? runHttpCheck(check, ctx) : runScriptCheck(check, ctx));
+}
+
+export interface ActionOutcome {
+  status: ActionStatus;
+  exitCode?: number;
+  signal?: string;
+  reason: string;
+  output: string;
+  durationMs: number;
+}
+
+/** Run an action's script or HTTP call; output chunks stream to `onOutput` as they come. */
+export async function runAction(
+  action: Action,
+  runbook: Runbook,
+  env: NodeJS.ProcessEnv,
+  onOutput: (chunk: string) => void,
+): Promise<ActionOutcome> {
+  if (action.script) {
+    const o = await runScript(action.script, { env, secrets: runbook.secrets, onOutput: (c) => onOutput(c) });
+    const ok = o.exitCode === 0 && !o.timedOut && !o.spawnError;
+    const reason = o.spawnError
+      ? o.spawnError
+      : o.timedOut
+        ? `timed out after ${Math.round(action.script.timeoutMs / 1000)} s; process group killed`
+        : o.signal
+          ? `killed by ${o.signal}`
+          : `exit ${o.exitCode}`;
+    const output = [o.stdout, o.stderr].filter(Boolean).join(o.stdout.endsWith('\n') ? '' : '\n');
+    return { status: ok ? 'succeeded' : 'failed', exitCode: o.exitCode, signal: o.signal, reason, output, durationMs: o.durationMs };
+  }
+  if (action.http) {
+    const r = await runHttpAction(action.http, { env, secrets: runbook.secrets });
+    onOutput(r.output);
+    return { status: r.ok ? 'succeeded' : 'failed', reason: r.reason, output: r.output, durationMs: r.durationMs };
+  }
+  return { status: 'failed', reason: 'the action has neither a script nor an http call', output: '', durationMs: 0 };
+}

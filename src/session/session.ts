@@ -1,0 +1,302 @@
+// A cockpit session: one run of one runbook. It owns the poller and the ledger writes, turns
+// operator intents into recorded events, and feeds the store. Screens never call adapters;
+// they call `command`, `type` and `submit` here.
+import type { Runbook } from '../runbook/model.js';
+import { Redactor } from '../runbook/secrets.js';
+import { currentStep, decideStepIntent, type StepIntent } from '../engine/checklist.js';
+import { Poller } from '../engine/poller.js';
+import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
+import type { CheckResult, EventBody, LedgerEvent } from '../engine/types.js';
+import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
+import {
+  createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
+  type CockpitStore,
+} from '../store/store.js';
+import { makeCheckRunner, runAction, type ActionOutcome } from './runners.js';
+import { operatorName } from './operator.js';
+
+export interface SessionOptions {
+  runbook: Runbook;
+  ledger: LedgerPort;
+  ledgerPath: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Demo mode: the fault key talks to the fixture targets at this URL. */
+  demo?: { fixtureUrl: string; toggleFault: (on: boolean) => Promise<void> };
+  runCheck?: (check: import('../runbook/model.js').Check) => Promise<CheckResult>;
+  onExit?: () => void;
+}
+
+const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
+
+export class Session {
+  readonly store: CockpitStore;
+  readonly operator: string;
+  private readonly clock: Clock;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly poller: Poller;
+  private readonly redactor: Redactor;
+  private run: RunRecord;
+  private tick?: unknown;
+  private stepRunning = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.env = opts.env ?? process.env;
+    this.operator = operatorName(this.env);
+    this.redactor = new Redactor(opts.runbook.secrets, this.env);
+    const { run, events } = this.openRun();
+    this.run = run;
+    this.store = createCockpitStore({
+      runbook: opts.runbook,
+      ledgerPath: opts.ledgerPath,
+      demo: !!opts.demo,
+      run,
+      events,
+      runs: opts.ledger.listRuns(8),
+      now: this.clock.now(),
+    });
+    this.settleResume(events);
+    this.poller = new Poller({
+      clock: this.clock,
+      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env),
+      onResult: (r) => this.onCheckResult(r),
+    });
+  }
+
+  /** Called when the operator quits; the TUI sets this to unmount. */
+  setExitHandler(fn: () => void): void {
+    this.opts.onExit = fn;
+  }
+
+  get runId(): string {
+    return this.run.runId;
+  }
+
+  start(): void {
+    this.poller.start(Object.values(this.opts.runbook.checks));
+    this.updateVerdict();
+    const beat = () => {
+      this.store.setState({ now: this.clock.now() });
+      this.tick = this.clock.setTimeout(beat, 1000);
+    };
+    this.tick = this.clock.setTimeout(beat, 1000);
+  }
+
+  stop(): void {
+    this.closed = true;
+    this.poller.stop();
+    if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
+  }
+
+  // ---- recording ---------------------------------------------------------------------
+
+  private record(body: EventBody, durable = false): LedgerEvent {
+    const ev = this.opts.ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
+    recordInStore(this.store, ev);
+    return ev;
+  }
+
+  /** Record, or tell the operator why it could not be recorded. Returns false on failure. */
+  private tryRecord(body: EventBody, durable = false): boolean {
+    try {
+      this.record(body, durable);
+      return true;
+    } catch (err) {
+      flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      return false;
+    }
+  }
+
+  private openRun(): { run: RunRecord; events: LedgerEvent[] } {
+    const { ledger, runbook } = this.opts;
+    const open = ledger.openRun(runbook.file);
+    if (open) return { run: open, events: ledger.events(open.runId) };
+    const run = ledger.startRun(
+      { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
+      this.clock.now(),
+    );
+    return { run, events: [] };
+  }
+
+  /** After a restart: close actions that never recorded an outcome, then mark the resume. */
+  private settleResume(events: LedgerEvent[]): void {
+    if (events.length === 0) {
+      this.record({ kind: 'run.started', runbook: this.opts.runbook.file, name: this.opts.runbook.name });
+      return;
+    }
+    const open = new Set<string>();
+    for (const e of events) {
+      if (e.body.kind === 'action.requested') open.add(e.body.action);
+      if (e.body.kind === 'action.completed') open.delete(e.body.action);
+    }
+    for (const action of open) {
+      this.record(
+        { kind: 'action.completed', action, status: 'unknown', reason: 'the cockpit stopped before the outcome was recorded; check the target by hand', output: '', durationMs: 0 },
+        true,
+      );
+    }
+    this.record({ kind: 'run.resumed' });
+  }
+
+  // ---- checks and verdict ------------------------------------------------------------
+
+  private onCheckResult(result: CheckResult): void {
+    if (this.closed) return;
+    const prev = this.store.getState().checks[result.check];
+    observeCheck(this.store, result);
+    if (!this.stepRunning.has(result.check) && resultChanged(prev, result)) {
+      this.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
+    }
+    this.updateVerdict();
+  }
+
+  private updateVerdict(): void {
+    const s = this.store.getState();
+    const phase = s.checklist.active;
+    const v = computeVerdict(phase, gatingChecks(s.checklist, phase), this.opts.runbook.checks, s.live);
+    if (!sameVerdict(s.verdict, v)) this.tryRecord({ kind: 'verdict.changed', ...v });
+  }
+
+  // ---- operator intents --------------------------------------------------------------
+
+  private stepIntent(intent: StepIntent): void {
+    const s = this.store.getState();
+    if (s.run?.status && s.run.status !== 'running') {
+      flash(this.store, `This run is ${s.run.status.replace('_', ' ')}; quit and open the runbook again for a new run.`, 'warn');
+      return;
+    }
+    const decision = decideStepIntent(s.checklist, intent);
+    if (!decision.ok) {
+      flash(this.store, decision.refusal, 'warn');
+      return;
+    }
+    if (!this.tryRecord(decision.event)) return;
+    if (decision.event.kind === 'step.retried') return this.stepIntent({ kind: 'advance' });
+    if (decision.run) void this.runStep();
+    else this.afterStep();
+  }
+
+  private async runStep(): Promise<void> {
+    const step = currentStep(this.store.getState().checklist);
+    if (!step?.check) return;
+    this.stepRunning.add(step.check);
+    markRunning(this.store, step.check);
+    try {
+      const result = await this.poller.runNow(step.check);
+      if (this.closed) return;
+      this.tryRecord({ kind: 'step.result', phase: step.phase, step: step.id, result: this.redactor.value(result) });
+    } finally {
+      this.stepRunning.delete(step.check);
+    }
+    this.afterStep();
+  }
+
+  private afterStep(): void {
+    this.updateVerdict();
+    const s = this.store.getState();
+    if (s.checklist.complete && s.run?.status === 'running') this.completeRun('succeeded');
+  }
+
+  private completeRun(status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back'): void {
+    if (!this.tryRecord({ kind: 'run.completed', status }, true)) return;
+    this.opts.ledger.completeRun(this.run.runId, status, this.clock.now());
+    this.run = { ...this.run, status };
+    this.store.setState({ runs: this.opts.ledger.listRuns(8) });
+  }
+
+  /** Run an action after its typed confirmation. The intent is on disk before it starts. */
+  async runAction(name: string, typed: string): Promise<ActionOutcome | undefined> {
+    const action = this.opts.runbook.actions[name];
+    if (!action) return void flash(this.store, `The runbook has no action "${name}".`, 'error');
+    if (typed !== action.confirm) return void flash(this.store, `Type "${action.confirm}" to confirm ${name}.`, 'warn');
+    if (this.store.getState().action?.state === 'running') return void flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
+    if (!this.tryRecord({ kind: 'action.requested', action: name, confirmedWith: typed }, true)) return;
+    const outcome = await runAction(action, this.opts.runbook, this.env, (chunk) => streamActionOutput(this.store, this.redactor.text(chunk)));
+    const recorded = this.tryRecord(
+      { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs },
+      true,
+    );
+    const terminal = TERMINAL_ON_SUCCESS[name];
+    if (recorded && outcome.status === 'succeeded' && terminal && this.run.status === 'running') this.completeRun(terminal);
+    flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})`, outcome.status === 'succeeded' ? 'info' : 'error');
+    return outcome;
+  }
+
+  /** A keymap command, dispatched by the root input handler. */
+  command(id: string): void {
+    const s = this.store.getState();
+    if (id === 'step.advance') return this.stepIntent({ kind: 'advance' });
+    if (id === 'step.retry') return this.stepIntent({ kind: 'retry' });
+    if (id === 'step.skip') return setModal(this.store, { kind: 'skip', input: '' });
+    if (id === 'step.note') return setModal(this.store, { kind: 'note', input: '' });
+    if (id === 'view.help') return setModal(this.store, s.modal?.kind === 'help' ? undefined : { kind: 'help' });
+    if (id === 'app.quit') {
+      if (s.action?.state === 'running' || this.stepRunning.size > 0) return setModal(this.store, { kind: 'quit' });
+      return this.opts.onExit?.();
+    }
+    if (id === 'demo.fault') return void this.toggleFault();
+    if (id.startsWith('action.')) {
+      const name = id.slice('action.'.length);
+      if (s.action?.state === 'running') return flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
+      return setModal(this.store, { kind: 'confirm', action: name, input: '' });
+    }
+  }
+
+  /** Text typed or pasted into the open dialog. */
+  type(text: string): void {
+    const m = this.store.getState().modal;
+    if (!m || m.kind === 'help' || m.kind === 'quit') return;
+    const printable = text.replace(/[\u0000-\u001f\u007f]/g, '');
+    if (printable) setModal(this.store, { ...m, input: m.input + printable, error: undefined } as typeof m);
+  }
+
+  /** Backspace in the open dialog. */
+  erase(): void {
+    const m = this.store.getState().modal;
+    if (!m || m.kind === 'help' || m.kind === 'quit') return;
+    setModal(this.store, { ...m, input: m.input.slice(0, -1), error: undefined } as typeof m);
+  }
+
+  cancel(): void {
+    setModal(this.store, undefined);
+  }
+
+  submit(): void {
+    const m = this.store.getState().modal;
+    if (!m) return;
+    if (m.kind === 'help') return setModal(this.store, undefined);
+    if (m.kind === 'quit') {
+      setModal(this.store, undefined);
+      return this.opts.onExit?.();
+    }
+    if (m.kind === 'skip') {
+      if (!m.input.trim()) return setModal(this.store, { ...m, error: 'A skip needs a reason.' });
+      setModal(this.store, undefined);
+      return this.stepIntent({ kind: 'skip', reason: m.input });
+    }
+    if (m.kind === 'note') {
+      setModal(this.store, undefined);
+      return this.stepIntent({ kind: 'note', note: m.input });
+    }
+    const action = this.opts.runbook.actions[m.action];
+    if (action && m.input !== action.confirm) return setModal(this.store, { ...m, error: `Type "${action.confirm}" exactly.` });
+    setModal(this.store, undefined);
+    void this.runAction(m.action, m.input);
+  }
+
+  private async toggleFault(): Promise<void> {
+    const demo = this.opts.demo;
+    if (!demo) return;
+    const on = !this.store.getState().fault;
+    try {
+      await demo.toggleFault(on);
+      this.store.setState({ fault: on });
+      this.tryRecord(on ? { kind: 'fault.injected', route: '/readyz', status: 503 } : { kind: 'fault.cleared' });
+      flash(this.store, on ? 'Demo fault injected: /readyz now answers 503.' : 'Demo fault cleared: /readyz restored.', 'warn');
+    } catch (err) {
+      flash(this.store, `Could not reach the fixture targets: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// One zustand vanilla store for the cockpit. Recorded events go through `applyEvent`; live
+// observations that are not worth a ledger row (a check that is still healthy, a clock tick,
+// streamed action output) update their own slices. Screens read narrow slices only.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Runbook } from '../runbook/model.js';
+import type { RunRecord } from '../engine/ports.js';
+import type { CheckResult, LedgerEvent } from '../engine/types.js';
+import { appendOutput, applyEvent, replay, type Projection } from './project.js';
+
+export type Modal =
+  | { kind: 'help' }
+  | { kind: 'confirm'; action: string; input: string; error?: string }
+  | { kind: 'skip'; input: string; error?: string }
+  | { kind: 'note'; input: string }
+  | { kind: 'quit' };
+
+export interface Flash {
+  text: string;
+  level: 'info' | 'warn' | 'error';
+  at: number;
+}
+
+export interface CockpitState extends Projection {
+  runbook: Runbook;
+  ledgerPath: string;
+  demo: boolean;
+  /** Latest live result per check (may be newer than the recorded one). */
+  live: Record<string, CheckResult>;
+  runs: RunRecord[];
+  fault: boolean;
+  /** Shared clock for ages and spinners, advanced once a second. */
+  now: number;
+  modal?: Modal;
+  flash?: Flash;
+  /** Checks running right now, for the spinner. */
+  running: string[];
+}
+
+export type CockpitStore = StoreApi<CockpitState>;
+
+export interface StoreInit {
+  runbook: Runbook;
+  ledgerPath: string;
+  demo?: boolean;
+  run?: RunRecord;
+  events?: readonly LedgerEvent[];
+  runs?: RunRecord[];
+  now: number;
+}
+
+export function createCockpitStore(init: StoreInit): CockpitStore {
+  const projection = replay(init.runbook, init.run, init.events ?? []);
+  return createStore<CockpitState>(() => ({
+    ...projection,
+    runbook: init.runbook,
+    ledgerPath: init.ledgerPath,
+    demo: init.demo ?? false,
+    live: { ...projection.checks },
+    runs: init.runs ?? [],
+    fault: false,
+    now: init.now,
+    running: [],
+  }));
+}
+
+export function recordInStore(store: CockpitStore, ev: LedgerEvent): void {
+  store.setState((s) => {
+    const p = applyEvent(s, s.runbook, ev);
+    const b = ev.body;
+    const live = b.kind === 'check.changed' || b.kind === 'step.result' ? { ...s.live, [b.result.check]: b.result } : s.live;
+    return { ...p, live };
+  });
+}
+
+export function observeCheck(store: CockpitStore, result: CheckResult): void {
+  store.setState((s) => ({ live: { ...s.live, [result.check]: result }, running: s.running.filter((n) => n !== result.check) }));
+}
+
+export function markRunning(store: CockpitStore, check: string): void {
+  store.setState((s) => (s.running.includes(check) ? s : { running: [...s.running, check] }));
+}
+
+export function streamActionOutput(store: CockpitStore, chunk: string): void {
+  store.setState((s) => (s.action ? { action: appendOutput(s.action, chunk) } : s));
+}
+
+export function setModal(store: CockpitStore, modal: Modal | undefined): void {
+  store.setState({ modal });
+}
+
+export function flash(store: CockpitStore, text: string, level: Flash['level'] = 'info'): void {
+  store.setState((s) => ({ flash: { text, level, at: s.now } }));
+}

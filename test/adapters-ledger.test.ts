@@ -1,0 +1,197 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerError, MIGRATIONS, defaultLedgerPath, openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { Redactor } from '../src/runbook/secrets.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const T0 = Date.UTC(2026, 10, 23, 11, 22, 33);
+const RUNBOOK = '/srv/runbooks/release.yaml';
+
+let dir: string;
+const open: SqliteLedger[] = [];
+function ledgerAt(file = path.join(dir, 'ledger.db'), opts?: Parameters<typeof openLedger>[1]) {
+  const l = openLedger(file, opts);
+  open.push(l);
+  return l;
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opscockpit-ledger-'));
+});
+afterEach(() => {
+  for (const l of open.splice(0)) l.close();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opscockpit-ledger-'));
+});
+
+const note = (n: string) => ({ kind: 'step.note', phase: 'preflight', step: 'db', note: n }) as const;
+
+describe('sqlite ledger', () => {
+  it('creates the schema and records the schema version', () => {
+    const file = path.join(dir, 'nested', 'deeper', 'ledger.db');
+    ledgerAt(file).close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index','trigger')").pluck().all();
+    expect(names).toEqual(
+      expect.arrayContaining(['runs', 'events', 'runs_started_at', 'runs_runbook_status', 'events_no_update', 'events_no_delete']),
+    );
+    db.close();
+  });
+
+  it('keeps data across reopen and does not rerun migrations', () => {
+    const file = path.join(dir, 'ledger.db');
+    const a = ledgerAt(file);
+    const run = a.startRun({ runbook: RUNBOOK, name: 'r1', branch: 'main' }, T0);
+    a.append(run.runId, 'ana', note('one'), T0 + 1);
+    a.close();
+    // A rerun of v1 would fail on "table runs already exists"; this proves it is skipped.
+    const b = ledgerAt(file);
+    expect(b.getRun(run.runId)).toMatchObject({ name: 'r1', branch: 'main', status: 'running' });
+    expect(b.events(run.runId).map((e) => e.body)).toEqual([note('one')]);
+  });
+
+  it('numbers events per run and reads them back in both orders', () => {
+    const l = ledgerAt();
+    const r1 = l.startRun({ runbook: RUNBOOK, name: 'a' }, T0);
+    const r2 = l.startRun({ runbook: RUNBOOK, name: 'b' }, T0 + 1000);
+    expect(r1.runId).toMatch(/^r-20261123-112233-[0-9a-f]{4}$/);
+    expect(l.append(r1.runId, 'ana', note('1'), T0).seq).toBe(1);
+    expect(l.append(r1.runId, 'ana', note('2'), T0).seq).toBe(2);
+    expect(l.append(r2.runId, 'bo', note('x'), T0, { durable: true }).seq).toBe(1);
+    const batch = l.appendMany(r1.runId, 'ana', [note('3'), note('4')], T0 + 5);
+    expect(batch.map((e) => e.seq)).toEqual([3, 4]);
+    expect(l.events(r1.runId).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(l.recentEvents(r1.runId, 2).map((e) => e.seq)).toEqual([4, 3]);
+    expect(l.listRuns(10).map((r) => r.name)).toEqual(['b', 'a']);
+    expect(() => l.append('r-missing', 'ana', note('?'), T0)).toThrow(LedgerError);
+  });
+
+  it('tracks a run from start to completion', () => {
+    const l = ledgerAt();
+    const run = l.startRun({ runbook: RUNBOOK, name: 'cutover', releaseType: 'minor' }, T0);
+    expect(l.openRun(RUNBOOK)?.runId).toBe(run.runId);
+    expect(l.openRun('/other.yaml')).toBeUndefined();
+    l.completeRun(run.runId, 'succeeded', T0 + 60_000, 'clean');
+    expect(l.openRun(RUNBOOK)).toBeUndefined();
+    expect(l.getRun(run.runId)).toMatchObject({
+      status: 'succeeded',
+      completedAt: T0 + 60_000,
+      releasedAt: T0 + 60_000,
+      note: 'clean',
+    });
+    const failed = l.startRun({ runbook: RUNBOOK, name: 'again' }, T0 + 120_000);
+    l.completeRun(failed.runId, 'failed', T0 + 130_000);
+    expect(l.getRun(failed.runId)?.releasedAt).toBeUndefined();
+  });
+
+  it('never writes a secret value to the database or its WAL', () => {
+    const secret = 'tok-"S3cr3t\\value"-9f8e7d'; // quotes and backslash: escaped in JSON
+    const redactor = new Redactor(['DEPLOY_TOKEN'], { DEPLOY_TOKEN: secret });
+    const file = path.join(dir, 'ledger.db');
+    const l = ledgerAt(file, { redactor });
+    const run = l.startRun({ runbook: RUNBOOK, name: 'r' }, T0);
+    const stored = l.append(run.runId, 'ana', note(`curl -H "Authorization: ${secret}"`), T0, { durable: true });
+    expect(stored.body).toEqual(note('curl -H "Authorization: ***"'));
+    l.completeRun(run.runId, 'failed', T0 + 1, `leaked ${secret}`);
+    const needles = [secret, JSON.stringify(secret).slice(1, -1), 'S3cr3t'];
+    for (const f of [file, `${file}-wal`]) {
+      expect(fs.existsSync(f)).toBe(true);
+      const bytes = fs.readFileSync(f).toString('latin1');
+      for (const n of needles) expect(bytes.includes(n), `${n} in ${f}`).toBe(false);
+    }
+  });
+
+  it('refuses to update or delete events', () => {
+    const file = path.join(dir, 'ledger.db');
+    const l = ledgerAt(file);
+    const run = l.startRun({ runbook: RUNBOOK, name: 'r' }, T0);
+    l.append(run.runId, 'ana', note('kept'), T0);
+    const db = new Database(file);
+    expect(() => db.prepare("UPDATE events SET operator = 'eve'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    db.close();
+    expect(l.events(run.runId)).toHaveLength(1);
+  });
+
+  it('explains a path that cannot hold a ledger', () => {
+    const blocker = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(blocker, 'x');
+    const inside = path.join(blocker, 'ledger.db');
+    expect(() => openLedger(inside)).toThrow(LedgerError);
+    expect(() => openLedger(inside)).toThrow(inside);
+
+    const garbage = path.join(dir, 'garbage.db');
+    fs.writeFileSync(garbage, 'this is not sqlite, just some text long enough to have a header'.repeat(20));
+    expect(() => openLedger(garbage)).toThrow(/garbage\.db.*not an opscockpit ledger/);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('explains a folder it may not write to', () => {
+    const locked = path.join(dir, 'locked');
+    fs.mkdirSync(locked, { mode: 0o500 });
+    const file = path.join(locked, 'sub', 'ledger.db');
+    expect(() => openLedger(file)).toThrow(LedgerError);
+    expect(() => openLedger(file)).toThrow(/not writable/);
+  });
+
+  it('puts the default ledger next to the runbook', () => {
+    expect(defaultLedgerPath('/srv/runbooks/release.yaml')).toBe('/srv/runbooks/.opscockpit/ledger.db');
+  });
+
+  it('lets two processes append to one run without gaps, duplicates or SQLITE_BUSY', async () => {
+    // Children run plain node, so they get the real adapter bundled to JS. The bundle lives
+    // under the project so `better-sqlite3` (left external) resolves from node_modules.
+    const bundle = path.join(root, 'node_modules', '.cache', 'opscockpit-test', `ledger-${process.pid}.mjs`);
+    await build({
+      entryPoints: [path.join(root, 'adapters', 'ledger.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['better-sqlite3'],
+      outfile: bundle,
+      logLevel: 'silent',
+    });
+    const file = path.join(dir, 'shared.db');
+    const l = ledgerAt(file);
+    const run = l.startRun({ runbook: RUNBOOK, name: 'shared' }, T0);
+    const N = 2000;
+
+    const children = ['ana', 'bo'].map((op) => {
+      const child = spawn(process.execPath, [path.join(root, 'test/support/ledger-writer.mjs'), bundle, file, run.runId, String(N), op]);
+      let stdout = '';
+      let stderr = '';
+      const ready = new Promise<void>((res) =>
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          if (stdout.includes('ready')) res();
+        }),
+      );
+      child.stderr.on('data', (d) => (stderr += d));
+      const exit = new Promise<{ code: number | null; stderr: string }>((res) =>
+        child.on('close', (code) => res({ code, stderr })),
+      );
+      return { child, ready, exit };
+    });
+    await Promise.all(children.map((c) => c.ready));
+    for (const c of children) c.child.stdin.end('go\n');
+    const results = await Promise.all(children.map((c) => c.exit));
+    fs.rmSync(bundle, { force: true });
+
+    for (const r of results) {
+      expect(r.stderr).not.toMatch(/SQLITE_BUSY/);
+      expect(r.code).toBe(0);
+    }
+    const events = l.events(run.runId);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
+    expect(events.filter((e) => e.operator === 'ana')).toHaveLength(N);
+    // The writers really overlapped: their events interleave rather than follow each other.
+    const switches = events.filter((e, i) => i > 0 && e.operator !== events[i - 1].operator).length;
+    expect(switches).toBeGreaterThan(10);
+  }, 60_000);
+});

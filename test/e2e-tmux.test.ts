@@ -1,0 +1,67 @@
+// The built binary's demo in a real terminal, as an operator would use it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Tmux } from './support/tmux.js';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'opscockpit');
+const SECRET = 'e2e-secret-7f3a91';
+
+let tmux: Tmux | undefined;
+afterEach(() => tmux?.kill());
+
+describe('demo in tmux (built binary, 120x40)', () => {
+  it('walks preflight, sees NO-GO on a fault, aborts with a typed confirmation, and the abort is in the ledger', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-e2e-'));
+    const ledger = join(dir, 'ledger.db');
+    tmux = new Tmux();
+    tmux.start(`node ${bin} demo --ledger ${ledger}`, { cwd: root, env: { DEMO_TOKEN: SECRET, OPSCOCKPIT_OPERATOR: 'e2e' } });
+
+    let screen = await tmux.waitFor((s) => ['Ready', 'Canary', 'Gate', 'Ledger', 'Checklist'].every((t) => s.includes(t)) && s.includes('✔ healthy'), 'the panels with a healthy check');
+    expect(screen).toContain('preflight 0/5');
+
+    tmux.send('Enter');
+    await tmux.waitFor((s) => s.includes('preflight 1/5'), 'manual step confirmed');
+    tmux.send('Enter');
+    await tmux.waitFor((s) => s.includes('preflight 2/5'), 'clock step passed');
+
+    tmux.send('f');
+    screen = await tmux.waitFor((s) => s.includes('NO-GO') && s.includes('expected 200, got 503'), 'NO-GO with its reason');
+    expect(screen).toContain('Judge readiness');
+
+    tmux.send('a');
+    await tmux.waitFor((s) => s.includes('Type abort'), 'the confirmation dialog');
+    tmux.send('abort', 'Enter');
+    screen = await tmux.waitFor((s) => s.includes('abort complete') && s.includes('SUCCEEDED'), 'the abort output and outcome');
+    expect(screen).toContain('ABORTED');
+    expect(screen).toMatch(/abort succeeded/);
+    expect(screen).not.toContain(SECRET);
+
+    tmux.send('q');
+    await tmux.waitFor(() => tmux!.paneDead(), 'the cockpit to exit');
+
+    const doc = JSON.parse(execFileSync('node', [bin, 'ledger', '--ledger', ledger, '--json'], { encoding: 'utf8' }));
+    const run = doc.runs[0];
+    expect(run.status).toBe('aborted');
+    const completed = run.events.find((e: { body: { kind: string; action?: string } }) => e.body.kind === 'action.completed' && e.body.action === 'abort');
+    expect(completed.body).toMatchObject({ status: 'succeeded', reason: 'exit 0' });
+    expect(completed.body.output).toContain('abort complete');
+    expect(run.events.some((e: { body: { kind: string; verdict?: string } }) => e.body.kind === 'verdict.changed' && e.body.verdict === 'NO-GO')).toBe(true);
+    expect(readFileSync(ledger).includes(SECRET)).toBe(false);
+  });
+
+  it('prints a pointer to the headless commands instead of crashing when stdout is not a terminal', () => {
+    let err = '';
+    try {
+      execFileSync('node', [bin, 'demo'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      err = (e as { stderr: string }).stderr;
+      expect((e as { status: number }).status).toBe(1);
+    }
+    expect(err).toContain('needs an interactive terminal');
+    expect(err).toContain('opscockpit check RUNBOOK --json');
+  });
+});

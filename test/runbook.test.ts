@@ -1,0 +1,658 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunbookError, type RunbookIssue } from '../src/runbook/errors.js';
+import { loadRunbook, parseRunbook } from '../src/runbook/load.js';
+import type { HttpCheck, ScriptCheck } from '../src/runbook/model.js';
+import { runbookJsonSchema } from '../src/runbook/schema.js';
+
+const DEMO = 'fixtures/runbooks/demo.yaml';
+const FILE = 'fixtures/runbooks/test.yaml'; // a name for inline runbooks; never read
+
+/** Lines joined with "\n", so a test can count line numbers from the array index (+1). */
+const yaml = (...lines: string[]) => lines.join('\n') + '\n';
+
+function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): RunbookIssue[] {
+  try {
+    parseRunbook(text, FILE, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(RunbookError);
+    return [...(e as RunbookError).issues];
+  }
+  throw new Error('expected the runbook to be rejected');
+}
+
+function errorOf(text: string, env: NodeJS.ProcessEnv = {}): RunbookError {
+  try {
+    parseRunbook(text, FILE, env);
+  } catch (e) {
+    if (e instanceof RunbookError) return e;
+    throw e;
+  }
+  throw new Error('expected the runbook to be rejected');
+}
+
+/** The single issue reported for a runbook with exactly one problem. */
+function onlyIssue(text: string, env: NodeJS.ProcessEnv = {}): RunbookIssue {
+  const issues = issuesOf(text, env);
+  expect(issues.map((i) => `${i.line}:${i.column} ${i.path} ${i.message}`)).toHaveLength(1);
+  return issues[0];
+}
+
+const HEAD = ['version: 1', 'name: Test runbook', 'targets:', '  app: http://127.0.0.1:9000'];
+
+describe('demo runbook', () => {
+  const demoLine = (needle: string) =>
+    readFileSync(DEMO, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(needle)) + 1;
+
+  it('loads with defaults when OPSCOCKPIT_DEMO_URL is unset', () => {
+    const rb = loadRunbook(DEMO, {});
+    expect(rb.file).toBe(path.resolve(DEMO));
+    expect(rb.dir).toBe(path.resolve('fixtures/runbooks'));
+    expect(rb.name).toBe('Demo service cutover');
+    expect(rb.release).toEqual({ type: 'cutover', branch: 'main' });
+    expect(rb.targets).toEqual({ app: 'http://127.0.0.1:8080' });
+    expect(rb.secrets).toEqual(['DEMO_TOKEN']);
+    expect(Object.keys(rb.checks)).toEqual(['readyz', 'health', 'reason-trends', 'clock-skew']);
+
+    const readyz = rb.checks.readyz as HttpCheck;
+    expect(readyz).toEqual({
+      kind: 'http',
+      name: 'readyz',
+      title: 'Judge readiness (/readyz)',
+      target: 'app',
+      url: 'http://127.0.0.1:8080/readyz',
+      method: 'GET',
+      headers: {},
+      timeoutMs: 2000,
+      expect: { status: [200], json: { status: 'ready' }, jsonIn: {}, contains: [] },
+      etag: false,
+      everyMs: 1000,
+      maxBodyBytes: 1024 * 1024,
+    });
+
+    const health = rb.checks.health as HttpCheck;
+    expect(health.expect.maxLatencyMs).toBe(1500);
+    expect(health.expect.json).toEqual({ ok: true });
+    expect(health.everyMs).toBe(2000);
+
+    const trends = rb.checks['reason-trends'] as HttpCheck;
+    expect(trends.etag).toBe(true);
+    expect(trends.url).toBe('http://127.0.0.1:8080/ops/cards/reason-trends');
+    // Secrets stay templates: read at the moment of use, not at load time.
+    expect(trends.headers).toEqual({ Authorization: 'Bearer ${DEMO_TOKEN}' });
+    expect(trends.everyMs).toBe(3000);
+
+    const clock = rb.checks['clock-skew'] as ScriptCheck;
+    expect(clock).toEqual({
+      kind: 'script',
+      name: 'clock-skew',
+      title: 'Clock skew within SLA',
+      command: path.resolve('fixtures/scripts/clock_guard.sh'),
+      args: [],
+      cwd: path.resolve('fixtures/runbooks'),
+      env: { MAX_SKEW_MS: '500' },
+      timeoutMs: 5000,
+      maxOutputBytes: 1024 * 1024,
+      exitCodes: { 0: 'healthy', 1: 'error', 2: 'unhealthy' },
+      insufficientPattern: 'status=insufficient_data',
+    });
+    expect(path.isAbsolute(clock.command)).toBe(true);
+    expect(clock.everyMs).toBeUndefined();
+  });
+
+  it('normalises the checklists with step lines', () => {
+    const rb = loadRunbook(DEMO, {});
+    const pre = rb.checklists.preflight;
+    expect(pre.map((s) => s.id)).toEqual(['rbac', 'clock', 'ready', 'ops-cards', 'notes']);
+    expect(pre[0]).toEqual({
+      id: 'rbac',
+      title: 'RBAC scopes minimised (ops:read, deploy:abort only)',
+      blocking: true,
+      line: demoLine('- id: rbac'),
+    });
+    expect(pre[1]).toMatchObject({ id: 'clock', check: 'clock-skew', blocking: true, line: demoLine('- id: clock') });
+    expect(pre[2].check).toBe('readyz');
+    expect(pre[3].check).toBe('reason-trends');
+    expect(pre[4]).toMatchObject({ id: 'notes', blocking: false });
+    expect(pre[4].check).toBeUndefined();
+    expect(rb.checklists.postflight.map((s) => [s.id, s.check])).toEqual([
+      ['health', 'health'],
+      ['smoke', undefined],
+    ]);
+  });
+
+  it('normalises the actions', () => {
+    const rb = loadRunbook(DEMO, {});
+    expect(Object.keys(rb.actions)).toEqual(['abort', 'rollback', 'promote']);
+    expect(rb.actions.abort).toEqual({
+      name: 'abort',
+      title: 'Abort the cutover (stage back to stable)',
+      key: 'a',
+      confirm: 'abort',
+      dangerous: true,
+      script: {
+        command: path.resolve('fixtures/scripts/abort.sh'),
+        args: [],
+        cwd: path.resolve('fixtures/runbooks'),
+        env: {},
+        timeoutMs: 30_000,
+        maxOutputBytes: 1024 * 1024,
+      },
+    });
+    expect(rb.actions.rollback.key).toBe('R'); // case-sensitive: only lower-case r is reserved
+    expect(rb.actions.rollback.script?.timeoutMs).toBe(60_000);
+    expect(rb.actions.promote).toMatchObject({ key: 'p', confirm: 'promote', dangerous: true });
+  });
+
+  it('resolves the target from OPSCOCKPIT_DEMO_URL when it is set', () => {
+    const rb = loadRunbook(DEMO, { OPSCOCKPIT_DEMO_URL: 'http://10.1.2.3:9999/' });
+    expect(rb.targets.app).toBe('http://10.1.2.3:9999');
+    expect((rb.checks.readyz as HttpCheck).url).toBe('http://10.1.2.3:9999/readyz');
+    expect((rb.checks.health as HttpCheck).url).toBe('http://10.1.2.3:9999/health');
+  });
+
+  it('uses the default when OPSCOCKPIT_DEMO_URL is empty', () => {
+    expect(loadRunbook(DEMO, { OPSCOCKPIT_DEMO_URL: '' }).targets.app).toBe('http://127.0.0.1:8080');
+  });
+});
+
+describe('normalisation', () => {
+  it('fills in defaults, names inline checks and resolves paths', () => {
+    const rb = parseRunbook(
+      yaml(
+        'version: 1',
+        'name: Defaults',
+        'release:',
+        '  commit_sha: ${GIT_SHA:-}',
+        '  backlog_id: ${BACKLOG_ID:-none}',
+        'targets:',
+        '  api: { url: "https://api.example.test/v2/" }',
+        'secrets: [API_TOKEN]',
+        'checks:',
+        '  root:',
+        '    http: { target: api }',
+        '  ops-daily:',
+        '    every: 1m',
+        '    script:',
+        '      command: bash',
+        '      args: [-c, "exit 2"]',
+        '      cwd: ../work',
+        '      exitCodes: { 3: insufficient, 2: error }',
+        'checklists:',
+        '  preflight:',
+        '    - id: stop',
+        '      title: Emergency stop is off',
+        '      check:',
+        '        http:',
+        '          target: api',
+        '          path: api/emergency_stop',
+        '          expect: { status: [200, 304], jsonIn: { mode: [MOCK_ONLY, DRY_RUN] }, contains: enabled }',
+        '    - id: manual-one',
+        'actions:',
+        '  stop-now:',
+        '    key: x',
+        '    http:',
+        '      target: api',
+        '      path: /api/emergency_stop',
+        '      headers: { Authorization: "Bearer ${API_TOKEN}" }',
+        '      body: { enabled: true }',
+        '  abort:',
+        '    script: { command: /usr/local/bin/abort, timeout: 500 }',
+      ),
+      '/srv/runbooks/ops.yaml',
+      { BACKLOG_ID: 'BL-42' },
+    );
+    expect(rb.file).toBe('/srv/runbooks/ops.yaml');
+    expect(rb.release).toEqual({ backlogId: 'BL-42' });
+    expect(rb.targets.api).toBe('https://api.example.test/v2');
+
+    const root = rb.checks.root as HttpCheck;
+    expect(root).toMatchObject({ title: 'root', url: 'https://api.example.test/v2/', method: 'GET', timeoutMs: 5000, etag: false });
+    expect(root.expect).toEqual({ status: [200], json: {}, jsonIn: {}, contains: [] });
+    expect(root.everyMs).toBeUndefined();
+
+    const daily = rb.checks['ops-daily'] as ScriptCheck;
+    expect(daily.command).toBe('bash'); // bare names stay for PATH lookup
+    expect(daily.args).toEqual(['-c', 'exit 2']);
+    expect(daily.cwd).toBe('/srv/work');
+    expect(daily.timeoutMs).toBe(30_000);
+    expect(daily.everyMs).toBe(60_000);
+    expect(daily.exitCodes).toEqual({ 0: 'healthy', 1: 'error', 2: 'error', 3: 'insufficient' });
+
+    const inline = rb.checks['preflight.stop'] as HttpCheck;
+    expect(inline).toMatchObject({ kind: 'http', name: 'preflight.stop', title: 'Emergency stop is off' });
+    expect(inline.url).toBe('https://api.example.test/v2/api/emergency_stop');
+    expect(inline.expect).toEqual({
+      status: [200, 304],
+      json: {},
+      jsonIn: { mode: ['MOCK_ONLY', 'DRY_RUN'] },
+      contains: ['enabled'],
+    });
+    expect(rb.checklists.preflight).toEqual([
+      { id: 'stop', title: 'Emergency stop is off', check: 'preflight.stop', blocking: true, line: 21 },
+      { id: 'manual-one', title: 'manual-one', blocking: true, line: 28 },
+    ]);
+    expect(rb.checklists.postflight).toEqual([]);
+
+    expect(rb.actions['stop-now']).toEqual({
+      name: 'stop-now',
+      title: 'stop-now',
+      key: 'x',
+      confirm: 'stop-now',
+      dangerous: false,
+      http: {
+        target: 'api',
+        url: 'https://api.example.test/v2/api/emergency_stop',
+        method: 'POST',
+        headers: { Authorization: 'Bearer ${API_TOKEN}', 'Content-Type': 'application/json' },
+        body: '{"enabled":true}',
+        timeoutMs: 30_000,
+        expectStatus: [200, 201, 202, 204],
+      },
+    });
+    expect(rb.actions.abort).toMatchObject({ dangerous: true, confirm: 'abort' });
+    expect(rb.actions.abort.script).toMatchObject({ command: '/usr/local/bin/abort', timeoutMs: 500, cwd: '/srv/runbooks' });
+  });
+
+  it('accepts every duration unit', () => {
+    const rb = parseRunbook(
+      yaml(
+        ...HEAD,
+        'checks:',
+        '  a: { every: 250ms, http: { target: app, timeout: 1.5s, expect: { maxLatency: 2m } } }',
+        '  b: { every: 1h, http: { target: app, timeout: 750 } }',
+      ),
+      FILE,
+      {},
+    );
+    const a = rb.checks.a as HttpCheck;
+    const b = rb.checks.b as HttpCheck;
+    expect([a.everyMs, a.timeoutMs, a.expect.maxLatencyMs]).toEqual([250, 1500, 120_000]);
+    expect([b.everyMs, b.timeoutMs]).toEqual([3_600_000, 750]);
+  });
+});
+
+describe('errors point at the line and field', () => {
+  it('unknown field, with did-you-mean', () => {
+    const issue = onlyIssue(
+      yaml(...HEAD, 'checks:', '  readyz:', '    http:', '      target: app', '      timout: 2s'),
+    );
+    expect(issue).toMatchObject({
+      file: FILE,
+      line: 9,
+      column: 7,
+      path: 'checks.readyz.http.timout',
+      message: 'unknown field "timout" — did you mean "timeout"?',
+    });
+  });
+
+  it('unknown field without a near match lists the allowed fields', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'owner: sre'));
+    expect(issue).toMatchObject({ line: 5, column: 1, path: 'owner', message: 'unknown field "owner"' });
+    expect(issue.hint).toContain('checklists');
+  });
+
+  it('missing required field points at the map that lacks it', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  readyz:', '    http:', '      path: /readyz'));
+    expect(issue).toMatchObject({
+      line: 7,
+      column: 5,
+      path: 'checks.readyz.http.target',
+      message: 'missing required field "target"',
+    });
+  });
+
+  it('missing version', () => {
+    const issue = onlyIssue(yaml('# a comment', 'name: x'));
+    expect(issue).toMatchObject({ line: 2, path: 'version', message: 'missing required field "version"' });
+  });
+
+  it('wrong type', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  readyz:', '    http:', '      target: app', '      etag: "yes"'));
+    expect(issue).toMatchObject({
+      line: 9,
+      column: 13,
+      path: 'checks.readyz.http.etag',
+      message: 'expected true or false, got "yes"',
+    });
+  });
+
+  it('a number where text is expected suggests quoting', () => {
+    const issue = onlyIssue(
+      yaml(...HEAD, 'checks:', '  c:', '    script:', '      command: ./c.sh', '      env:', '        MAX_SKEW_MS: 500'),
+    );
+    expect(issue).toMatchObject({ line: 10, column: 22, path: 'checks.c.script.env.MAX_SKEW_MS', hint: 'quote it: "500"' });
+  });
+
+  it('wrong enum value, with did-you-mean', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  c:', '    http: { target: app, method: get }'));
+    expect(issue).toMatchObject({ line: 7, path: 'checks.c.http.method' });
+    expect(issue.message).toContain('did you mean "GET"?');
+  });
+
+  it('bad duration', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  readyz:', '    every: 2 seconds', '    http: { target: app }'));
+    expect(issue).toMatchObject({ line: 7, column: 12, path: 'checks.readyz.every' });
+    expect(issue.message).toMatch(/not a duration/);
+  });
+
+  it('duration of the wrong type', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  readyz:', '    every: [1s]', '    http: { target: app }'));
+    expect(issue).toMatchObject({ line: 7, path: 'checks.readyz.every' });
+    expect(issue.message).toMatch(/^expected a duration/);
+  });
+
+  it('unknown check reference, with suggestion', () => {
+    const issue = onlyIssue(
+      yaml(
+        ...HEAD,
+        'checks:',
+        '  readyz:',
+        '    http: { target: app, path: /readyz }',
+        'checklists:',
+        '  preflight:',
+        '    - id: ready',
+        '      check: redyz',
+      ),
+    );
+    expect(issue).toMatchObject({
+      line: 12,
+      column: 14,
+      path: 'checklists.preflight[0].check',
+      message: 'no check named "redyz" — did you mean "readyz"?',
+    });
+  });
+
+  it('undeclared secret reference, at the reference itself', () => {
+    const issue = onlyIssue(
+      yaml(
+        ...HEAD,
+        'secrets: [DEMO_TOKEN]',
+        'checks:',
+        '  trends:',
+        '    http:',
+        '      target: app',
+        '      headers:',
+        '        Authorization: Bearer ${OPS_TOKEN}',
+      ),
+    );
+    expect(issue).toMatchObject({
+      line: 12,
+      column: 31,
+      path: 'checks.trends.http.headers.Authorization',
+      message: 'OPS_TOKEN is not declared under secrets:',
+    });
+  });
+
+  it('undeclared secrets in bodies and script env', () => {
+    const issues = issuesOf(
+      yaml(
+        ...HEAD,
+        'actions:',
+        '  notify:',
+        '    http: { target: app, body: { token: "${SLACK_TOKEN}" } }',
+        '  run:',
+        '    script: { command: ./run.sh, env: { DSN: "${POSTGRES_DSN_PROD}" } }',
+      ),
+    );
+    expect(issues.map((i) => [i.line, i.path, i.message])).toEqual([
+      [7, 'actions.notify.http.body.token', 'SLACK_TOKEN is not declared under secrets:'],
+      [9, 'actions.run.script.env.DSN', 'POSTGRES_DSN_PROD is not declared under secrets:'],
+    ]);
+  });
+
+  it('secrets need not be set at load time', () => {
+    const rb = parseRunbook(
+      yaml(...HEAD, 'secrets: [DEMO_TOKEN]', 'checks:', '  c:', '    http: { target: app, headers: { X-Token: "${DEMO_TOKEN}" } }'),
+      FILE,
+      {},
+    );
+    expect((rb.checks.c as HttpCheck).headers['X-Token']).toBe('${DEMO_TOKEN}');
+  });
+
+  it('unknown target', () => {
+    const issue = onlyIssue(
+      yaml(...HEAD, 'actions:', '  promote:', '    http:', '      target: ap', '      path: /promote'),
+    );
+    expect(issue).toMatchObject({
+      line: 8,
+      column: 15,
+      path: 'actions.promote.http.target',
+      message: 'no target named "ap" — did you mean "app"?',
+    });
+  });
+
+  it('unset ${VAR} without default', () => {
+    const issue = onlyIssue(
+      yaml('version: 1', 'name: x', 'targets:', '  app: http://127.0.0.1:8080', '  api: https://${API_HOST}/v1'),
+      { API_HOST: '' },
+    );
+    expect(issue).toMatchObject({
+      line: 5,
+      column: 16,
+      path: 'targets.api',
+      message: 'environment variable API_HOST is not set',
+    });
+    expect(issue.hint).toContain('${API_HOST:-');
+  });
+
+  it('a target that does not resolve to an http(s) URL', () => {
+    const issue = onlyIssue(yaml('version: 1', 'name: x', 'targets:', '  app: ${APP:-localhost:8080}'));
+    expect(issue).toMatchObject({ line: 4, path: 'targets.app' });
+    expect(issue.message).toContain('must be an http:// or https:// URL');
+  });
+
+  it('duplicate step id', () => {
+    const issue = onlyIssue(
+      yaml(...HEAD, 'checklists:', '  postflight:', '    - id: smoke', '    - id: health', '    - id: smoke', '      title: again'),
+    );
+    expect(issue).toMatchObject({
+      line: 9,
+      column: 11,
+      path: 'checklists.postflight[2].id',
+      message: 'duplicate step id "smoke" — already used at line 7',
+    });
+  });
+
+  it('the same step id in different phases is fine', () => {
+    const rb = parseRunbook(
+      yaml(...HEAD, 'checklists:', '  preflight: [{ id: smoke }]', '  postflight: [{ id: smoke }]'),
+      FILE,
+      {},
+    );
+    expect(rb.checklists.preflight[0].id).toBe(rb.checklists.postflight[0].id);
+  });
+
+  it('manual with a check', () => {
+    const issue = onlyIssue(
+      yaml(
+        ...HEAD,
+        'checks:',
+        '  up: { http: { target: app } }',
+        'checklists:',
+        '  preflight:',
+        '    - id: up',
+        '      check: up',
+        '      manual: true',
+      ),
+    );
+    expect(issue).toMatchObject({ line: 11, column: 7, path: 'checklists.preflight[0].manual' });
+  });
+
+  it('a check with both http and script, and one with neither', () => {
+    const issues = issuesOf(
+      yaml(...HEAD, 'checks:', '  both:', '    http: { target: app }', '    script: { command: x }', '  neither:', '    title: t'),
+    );
+    expect(issues.map((i) => [i.line, i.path])).toEqual([
+      [8, 'checks.both.script'],
+      [9, 'checks.neither'],
+    ]);
+  });
+
+  it('key clash with a reserved key', () => {
+    const issue = onlyIssue(
+      yaml(...HEAD, 'actions:', '  abort:', '    key: q', '    script: { command: ./abort.sh }'),
+    );
+    expect(issue).toMatchObject({
+      line: 7,
+      column: 10,
+      path: 'actions.abort.key',
+      message: 'key "q" is reserved by the cockpit',
+    });
+  });
+
+  it('key clash between actions', () => {
+    const issue = onlyIssue(
+      yaml(
+        ...HEAD,
+        'actions:',
+        '  abort:',
+        '    key: a',
+        '    script: { command: ./abort.sh }',
+        '  annotate:',
+        '    key: a',
+        '    script: { command: ./annotate.sh }',
+      ),
+    );
+    expect(issue).toMatchObject({
+      line: 10,
+      path: 'actions.annotate.key',
+      message: 'key "a" is already used by action "abort"',
+    });
+  });
+
+  it('a key longer than one character', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'actions:', '  abort:', '    key: ab', '    script: { command: x }'));
+    expect(issue).toMatchObject({ line: 7, path: 'actions.abort.key', message: 'a key must be a single character' });
+  });
+
+  it('YAML syntax error with its line', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  readyz:', '    title: a', '   every: 1s'));
+    expect(issue.line).toBe(8);
+    expect(issue.message).toMatch(/^YAML syntax: /);
+  });
+
+  it('unclosed quote is reported where it opens', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks:', '  readyz:', '    title: "Judge readiness', '    every: 1s'));
+    expect(issue).toMatchObject({ line: 7, column: 12 });
+    expect(issue.message).toContain('missing closing " quote');
+  });
+
+  it('duplicate YAML keys', () => {
+    const issue = onlyIssue(yaml(...HEAD, 'checks: {}', 'checks: {}'));
+    expect(issue.line).toBe(6);
+    expect(issue.message).toContain('unique');
+  });
+
+  it('empty file', () => {
+    expect(onlyIssue('# nothing here\n').message).toBe('the runbook is empty');
+  });
+
+  it('missing file', () => {
+    let error: unknown;
+    try {
+      loadRunbook('fixtures/runbooks/does-not-exist.yaml', {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RunbookError);
+    const e = error as RunbookError;
+    expect(e.issues).toHaveLength(1);
+    expect(e.issues[0]).toMatchObject({ file: 'fixtures/runbooks/does-not-exist.yaml', line: 0, path: '' });
+    expect(e.format()).toBe(
+      [
+        'fixtures/runbooks/does-not-exist.yaml: 1 problem',
+        '  cannot read the runbook: no such file',
+        '  hint: check the path',
+      ].join('\n'),
+    );
+  });
+
+  it('a directory is not a runbook', () => {
+    expect(() => loadRunbook('fixtures/runbooks', {})).toThrow(RunbookError);
+  });
+});
+
+describe('several problems at once', () => {
+  const text = yaml(
+    'version: 1', //                       1
+    'name: Broken', //                     2
+    'targets:', //                         3
+    '  app: ${APP_URL}', //                4  unset, no default
+    'secrets: [TOKEN]', //                 5
+    'checks:', //                          6
+    '  readyz:', //                        7
+    '    every: soon', //                  8  bad duration
+    '    http:', //                        9
+    '      target: app', //                10
+    '      timout: 2s', //                 11 unknown field
+    '      headers:', //                   12
+    '        Authorization: ${TOKN}', //   13 undeclared secret
+    'checklists:', //                      14
+    '  preflight:', //                     15
+    '    - id: ready', //                  16
+    '      check: redyz', //               17 unknown check
+    '    - id: ready', //                  18 duplicate id
+    'actions:', //                         19
+    '  abort:', //                         20
+    '    key: s', //                       21 reserved key
+    '    script: {}', //                   22 missing command
+  );
+
+  it('reports all of them, in file order', () => {
+    const issues = issuesOf(text);
+    expect(issues.map((i) => [i.line, i.path])).toEqual([
+      [4, 'targets.app'],
+      [8, 'checks.readyz.every'],
+      [11, 'checks.readyz.http.timout'],
+      [13, 'checks.readyz.http.headers.Authorization'],
+      [17, 'checklists.preflight[0].check'],
+      [18, 'checklists.preflight[1].id'],
+      [21, 'actions.abort.key'],
+      [22, 'actions.abort.script.command'],
+    ]);
+  });
+
+  it('formats them as one readable block without a stack trace', () => {
+    const out = errorOf(text).format();
+    const lines = out.split('\n');
+    expect(lines[0]).toBe(`${FILE}: 8 problems`);
+    expect(out).toContain(
+      ['  line 11, column 7  checks.readyz.http.timout', '    unknown field "timout" — did you mean "timeout"?'].join('\n'),
+    );
+    expect(out).toContain(
+      ['  line 17, column 14  checklists.preflight[0].check', '    no check named "redyz" — did you mean "readyz"?'].join(
+        '\n',
+      ),
+    );
+    expect(out).toContain('    TOKN is not declared under secrets:');
+    expect(out).not.toMatch(/^\s+at /m);
+    expect(out).not.toContain('    at ');
+    expect(errorOf(text).message).toBe(out);
+  });
+});
+
+describe('runbookJsonSchema', () => {
+  it('describes the top-level sections', () => {
+    const schema = runbookJsonSchema() as {
+      $schema: string;
+      title: string;
+      description: string;
+      properties: Record<string, unknown>;
+      required: string[];
+      additionalProperties: boolean;
+    };
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(schema.title).toContain('runbook');
+    expect(schema.description).toBeTruthy();
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'name', 'targets', 'secrets', 'checks', 'checklists', 'actions']),
+    );
+    expect(schema.required).toEqual(['version', 'name']);
+    expect(schema.additionalProperties).toBe(false);
+    expect(() => JSON.stringify(schema)).not.toThrow();
+  });
+});

@@ -1,0 +1,62 @@
+// Drives the real binary in a real terminal: tmux on its own socket, 120x40.
+import { execFileSync } from 'node:child_process';
+
+export class Tmux {
+  readonly socket = `oc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly session = 'cockpit';
+
+  private tmux(args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+
+  /** Start a command; CI is removed from its environment so Ink draws every frame. */
+  start(command: string, opts: { cwd: string; env?: Record<string, string>; width?: number; height?: number }): void {
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    const line = `cd ${shellQuote(opts.cwd)} && exec env -u CI ${env} ${command}`;
+    this.tmux(['new-session', '-d', '-s', this.session, '-x', String(opts.width ?? 120), '-y', String(opts.height ?? 40), line]);
+    this.tmux(['set-option', '-t', this.session, 'remain-on-exit', 'on']);
+  }
+
+  capture(): string {
+    return this.tmux(['capture-pane', '-p', '-t', this.session]);
+  }
+
+  /** Send keys; text is sent literally (-l), named keys (Enter, Escape) as names. */
+  send(...keys: string[]): void {
+    for (const k of keys) {
+      if (['Enter', 'Escape', 'BSpace', 'C-c'].includes(k)) this.tmux(['send-keys', '-t', this.session, k]);
+      else this.tmux(['send-keys', '-t', this.session, '-l', k]);
+    }
+  }
+
+  paneDead(): boolean {
+    try {
+      return this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}']).trim() === '1';
+    } catch {
+      return true;
+    }
+  }
+
+  async waitFor(test: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    let screen = '';
+    for (;;) {
+      screen = this.capture();
+      if (test(screen)) return screen;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the screen was:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  kill(): void {
+    try {
+      execFileSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
