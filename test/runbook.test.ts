@@ -359,7 +359,7 @@ describe('errors point at the line and field', () => {
       ),
     );
     expect(issue).toMatchObject({
-      line: 12,
+      line: 11,
       column: 14,
       path: 'checklists.preflight[0].check',
       message: 'no check named "redyz" — did you mean "readyz"?',
@@ -380,7 +380,7 @@ describe('errors point at the line and field', () => {
       ),
     );
     expect(issue).toMatchObject({
-      line: 12,
+      line: 11,
       column: 31,
       path: 'checks.trends.http.headers.Authorization',
       message: 'OPS_TOKEN is not declared under secrets:',
