@@ -65,3 +65,28 @@ describe('demo in tmux (built binary, 120x40)', () => {
     expect(err).toContain('opscockpit check RUNBOOK --json');
   });
 });
+
+describe('NO_COLOR in a real terminal', () => {
+  const COLOR_SGR = /\u001b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25])[;m]/;
+
+  async function firstScreen(env: Record<string, string>): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-e2e-color-'));
+    tmux = new Tmux();
+    tmux.start(`node ${bin} demo --ledger ${join(dir, 'l.db')}`, { cwd: root, env: { DEMO_TOKEN: SECRET, ...env } });
+    await tmux.waitFor((s) => s.includes('✔ healthy') && s.includes('Checklist'), 'the first checks');
+    const screen = tmux.capture({ escapes: true });
+    tmux.send('q');
+    await tmux.waitFor(() => tmux!.paneDead(), 'exit');
+    tmux.kill();
+    return screen;
+  }
+
+  it('draws states in colour normally, and in words and glyphs only with NO_COLOR', async () => {
+    const coloured = await firstScreen({ TERM: 'xterm-256color', FORCE_COLOR: '1' });
+    expect(coloured).toMatch(COLOR_SGR);
+    const plain = await firstScreen({ NO_COLOR: '1' });
+    expect(plain).not.toMatch(COLOR_SGR);
+    expect(plain).toContain('✔ healthy');
+    expect(plain).toMatch(/INSUFFICIENT DATA|NO-GO|GO/);
+  });
+});

@@ -98,9 +98,9 @@ describe('demo runbook', () => {
       maxOutputBytes: 1024 * 1024,
       exitCodes: { 0: 'healthy', 1: 'error', 2: 'unhealthy' },
       insufficientPattern: 'status=insufficient_data',
+      everyMs: 10_000,
     });
     expect(path.isAbsolute(clock.command)).toBe(true);
-    expect(clock.everyMs).toBeUndefined();
   });
 
   it('normalises the checklists with step lines', () => {

@@ -36,7 +36,9 @@ describe('cockpit screens (ink-testing-library, real store and keymap)', () => {
     const { frame } = await mount();
     for (const title of ['Ready', 'Canary', 'Gate', 'Ledger', 'Checklist']) expect(frame()).toContain(title);
     expect(frame()).toContain('no canary configured');
-    await waitFor(() => frame().includes('Judge readiness') && /✔ healthy/.test(frame()), 'a healthy check');
+    await waitFor(() => frame().match(/✔ healthy/g)?.length === 4, 'all four checks healthy');
+    await waitFor(() => frame().includes('GO — every blocking check is healthy'), 'GO');
+    expect(frame()).not.toContain('NO-GO');
   });
 
   it('Enter confirms a manual step and runs an automatic one; progress counts', async () => {
@@ -81,6 +83,17 @@ describe('cockpit screens (ink-testing-library, real store and keymap)', () => {
     expect(kinds).toContain('action.completed');
     expect(rig!.ledger.getRun(session.runId)?.status).toBe('aborted');
     expect(frame()).not.toContain(DEMO_SECRET);
+  });
+
+  it('reflows on resize: side by side when wide, stacked when narrow', async () => {
+    const { frame } = await mount();
+    const readyLine = () => frame().split('\n').find((l) => l.includes('Ready'))!;
+    expect(readyLine()).toContain('Gate');
+    Object.defineProperty(app!.stdout, 'columns', { value: 70, configurable: true });
+    app!.stdout.emit('resize');
+    await waitFor(() => !readyLine().includes('Gate'), 'the panels to stack');
+    expect(frame()).toContain('Gate');
+    expect(Math.max(...frame().split('\n').map((l) => l.length))).toBeLessThanOrEqual(70);
   });
 
   it('? shows help generated from the keymap; q quits', async () => {

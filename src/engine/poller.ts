@@ -28,12 +28,16 @@ export class Poller {
 
   constructor(private readonly opts: PollerOptions) {}
 
-  /** Register checks; those with `everyMs` are polled, the first run after a jittered delay. */
-  start(checks: Iterable<Check>): void {
-    for (const check of checks) {
-      const slot: Slot = { check };
-      this.slots.set(check.name, slot);
-      if (check.everyMs) this.schedule(slot, this.jittered(Math.min(check.everyMs, 250)));
+  /** Register checks so steps can run them; nothing is polled until `start`. */
+  register(checks: Iterable<Check>): void {
+    for (const check of checks) if (!this.slots.has(check.name)) this.slots.set(check.name, { check });
+  }
+
+  /** Poll the registered checks that have `everyMs`, the first run after a short jittered delay. */
+  start(checks: Iterable<Check> = []): void {
+    this.register(checks);
+    for (const slot of this.slots.values()) {
+      if (slot.check.everyMs && slot.timer === undefined) this.schedule(slot, this.jittered(Math.min(slot.check.everyMs, 250)));
     }
   }
 

@@ -4,8 +4,10 @@
 // Cross-references (check names, targets, secrets, step ids, keys) are checked in crossref.ts.
 import * as z from 'zod';
 import { DURATION_PATTERN } from './durations.js';
+import { RESERVED_KEYS as COCKPIT_KEYS } from '../keys/keymap.js';
 
-export const RESERVED_KEYS = ['?', 'q', 'r', 's', 'n', 'f'] as const;
+/** Single-character keys the cockpit itself uses (from the keymap registry); Enter and Escape too. */
+export const RESERVED_KEYS: readonly string[] = COCKPIT_KEYS.filter((k) => k.length === 1);
 export const DANGEROUS_BY_DEFAULT = ['abort', 'rollback', 'promote'] as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;

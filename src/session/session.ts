@@ -63,6 +63,8 @@ export class Session {
       run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env),
       onResult: (r) => this.onCheckResult(r),
     });
+    // Steps can run checks as soon as the session exists, before live polling starts.
+    this.poller.register(Object.values(opts.runbook.checks));
   }
 
   /** Called when the operator quits; the TUI sets this to unmount. */
@@ -75,7 +77,7 @@ export class Session {
   }
 
   start(): void {
-    this.poller.start(Object.values(this.opts.runbook.checks));
+    this.poller.start();
     this.updateVerdict();
     const beat = () => {
       this.store.setState({ now: this.clock.now() });

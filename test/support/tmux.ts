@@ -17,8 +17,8 @@ export class Tmux {
     this.tmux(['set-option', '-t', this.session, 'remain-on-exit', 'on']);
   }
 
-  capture(): string {
-    return this.tmux(['capture-pane', '-p', '-t', this.session]);
+  capture(opts: { escapes?: boolean } = {}): string {
+    return this.tmux(['capture-pane', '-p', ...(opts.escapes ? ['-e'] : []), '-t', this.session]);
   }
 
   /** Send keys; text is sent literally (-l), named keys (Enter, Escape) as names. */

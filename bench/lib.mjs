@@ -1,0 +1,154 @@
+// Helpers for bench/run.mjs: child processes with timeouts, statistics, runbook generation.
+import { spawn } from 'node:child_process';
+import { writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A measurement that could not be taken (as opposed to a goal that was missed). */
+export class BenchError extends Error {}
+
+/** The environment every measured process gets: the caller's, without CI markers. */
+export function benchEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
+  delete env.CI;
+  delete env.CONTINUOUS_INTEGRATION;
+  return env;
+}
+
+/** Run a command to completion; resolves {code, stdout, stderr}; kills it after timeoutMs. */
+export function runChild(cmd, args, { timeoutMs = 60_000, env = benchEnv(), cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new BenchError(`${cmd} ${args.join(' ')} did not finish within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new BenchError(`cannot run ${cmd}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Run a helper that prints one JSON object as its last stdout line. */
+export async function runJson(cmd, args, opts) {
+  const r = await runChild(cmd, args, opts);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new BenchError(`${cmd} ${args.slice(0, 2).join(' ')} exited ${r.code} without a result\n${r.stderr.trim() || r.stdout.trim()}`);
+  }
+}
+
+/** Start `opscockpit fixtures serve --port 0` and read its `listening URL` line. */
+export function startFixtureServer(bin) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'fixtures', 'serve', '--port', '0'], { env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const fail = (msg) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new BenchError(msg));
+    };
+    const timer = setTimeout(() => fail(`the fixture server printed no "listening" line within 10 s\n${err}`), 10_000);
+    child.on('error', (e) => fail(`cannot start the fixture server: ${e.message}`));
+    child.on('exit', (code) => {
+      if (!out.includes('\n')) fail(`the fixture server exited (${code}) before listening\n${err}`);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    const onData = (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl === -1) return;
+      const m = /^listening (http:\/\/\S+)/.exec(out.slice(0, nl));
+      if (!m) return fail(`unexpected first line from the fixture server: ${out.slice(0, nl)}`);
+      clearTimeout(timer);
+      // Keep draining the access log: stdout to a pipe is synchronous in Node on Linux, so a
+      // full pipe would stall the server.
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({ url: m[1], child, stop: () => stopChild(child) });
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+  });
+}
+
+export function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+// ---- statistics -------------------------------------------------------------------------
+
+/** Nearest-rank percentile (p in 0..100) of a list of numbers. */
+export function percentile(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export const ms = (x, digits = 1) => (Number.isFinite(x) ? `${x.toFixed(digits)} ms` : '—');
+
+// ---- runbooks -----------------------------------------------------------------------------
+
+const PATHS = ['/readyz', '/health', '/api/execution_gate', '/api/emergency_stop'];
+
+/**
+ * A runbook with `checks` live HTTP checks (every 1s) against `url`, one manual preflight
+ * step, and an abort action running `abortScript` (relative to the runbook folder).
+ */
+export function writeRunbook(file, { name, url, checks, abortScript }) {
+  const lines = [
+    'version: 1',
+    `name: ${name}`,
+    'release: { type: cutover, branch: bench }',
+    'targets:',
+    `  app: ${url}`,
+    'checks:',
+  ];
+  for (let i = 1; i <= checks; i++) {
+    const id = `probe-${String(i).padStart(2, '0')}`;
+    const path = PATHS[(i - 1) % PATHS.length];
+    lines.push(`  ${id}:`, `    title: Probe ${i} (${path})`, '    every: 1s', `    http: { target: app, path: ${path}, timeout: 2s, expect: { status: 200 } }`);
+  }
+  lines.push(
+    'checklists:',
+    '  preflight:',
+    '    - { id: confirm, title: Operator on the bridge, manual: true }',
+    'actions:',
+    '  abort:',
+    '    title: Abort the cutover',
+    '    key: a',
+    '    confirm: abort',
+    `    script: { command: ./${abortScript}, timeout: 10s }`,
+  );
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** The abort script: one builtin append of the wall clock (µs), no fork, exit 0. */
+export function writeAbortScript(file, { bash, marks }) {
+  writeFileSync(file, `#!${bash}\necho "$EPOCHREALTIME" >> '${marks.replace(/'/g, `'\\''`)}'\nexit 0\n`);
+  chmodSync(file, 0o755);
+}

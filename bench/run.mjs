@@ -1,0 +1,185 @@
+// opscockpit benchmarks: each figure beside a baseline measured in the same run, as a ratio.
+//   1. Cold start to the first full cockpit frame on a pty, vs `node -e ''` to exit.
+//   2. Abort key → abort script spawned while 50 checks poll every second, vs the same
+//      script spawned by execa from a bare Node process.
+// Exit 0 whether or not a goal is met (a measurement, not a test); exit 1 when a benchmark
+// could not run. `npm run bench` builds dist/ first.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchError, median, ms, percentile, runJson, startFixtureServer, writeAbortScript, writeRunbook, runChild, benchEnv } from './lib.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, '..');
+const BIN = join(ROOT, 'bin', 'opscockpit');
+const COLS = 120;
+const ROWS = 40;
+const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 10);
+const ABORT_RUNS = Number(process.env.BENCH_ABORT_RUNS ?? 50);
+const ABORT_CHECKS = 50;
+const START_GOAL = 4; // × node -e ''
+const ABORT_GOAL_MS = 50; // p99
+
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()();
+    } catch {
+      /* best effort */
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+/** python3 with pty/termios, resolved once to its real executable (skips pyenv-style shims). */
+function findPython() {
+  const r = spawnSync('python3', ['-c', 'import pty, termios, fcntl, select, json, sys; print(sys.executable)'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new BenchError(`python3 with the pty, termios and fcntl modules is required to drive the cockpit in a pseudo-terminal (${r.error?.message ?? r.stderr.trim()})`);
+  }
+  const exe = r.stdout.trim();
+  return exe && existsSync(exe) ? exe : 'python3';
+}
+
+function findBash() {
+  const r = spawnSync('bash', ['-c', 'command -v bash; echo "${BASH_VERSINFO[0]}"; echo "$EPOCHREALTIME"'], { encoding: 'utf8' });
+  const [path, major, now] = (r.stdout ?? '').trim().split('\n');
+  if (r.error || r.status !== 0 || !path) throw new BenchError('bash is required for the abort script');
+  if (Number(major) < 5 || !/^\d+[.,]\d+$/.test(now ?? '')) throw new BenchError(`bash 5 or newer is required ($EPOCHREALTIME); found bash ${major}`);
+  return resolve(path);
+}
+
+async function validate(runbook) {
+  const r = await runChild(process.execPath, [BIN, 'validate', runbook], { timeoutMs: 20_000 });
+  if (r.code !== 0) throw new BenchError(`the generated runbook ${runbook} is not valid:\n${r.stderr.trim()}`);
+}
+
+// ---- 1. cold start --------------------------------------------------------------------
+
+async function coldStart(py, tmp, runbook) {
+  const helper = join(BENCH, 'pty_first_frame.py');
+  const size = ['--cols', String(COLS), '--rows', String(ROWS)];
+  const baseline = () => runJson(py, [helper, ...size, '--until', 'exit', '--', process.execPath, '-e', ''], { timeoutMs: 30_000 });
+  let n = 0;
+  const cockpit = () =>
+    runJson(py, [helper, ...size, '--until', 'frame', '--', process.execPath, BIN, 'open', runbook, '--ledger', join(tmp, `start-${n++}.db`)], {
+      timeoutMs: 60_000,
+    });
+  const take = async (fn, what) => {
+    const r = await fn();
+    if (!r.ok) throw new BenchError(`${what}: ${r.error}`);
+    if (r.warning) console.error(`  note: ${what}: ${r.warning}`);
+    return r.ns / 1e6;
+  };
+  // One unmeasured run of each warms the page cache; then alternate so drift hits both alike.
+  await take(baseline, "node -e ''");
+  await take(cockpit, 'cockpit cold start');
+  const base = [];
+  const cock = [];
+  for (let i = 0; i < START_RUNS; i++) {
+    base.push(await take(baseline, "node -e ''"));
+    cock.push(await take(cockpit, 'cockpit cold start'));
+  }
+  return { base, cock };
+}
+
+// ---- 2. abort latency -----------------------------------------------------------------
+
+async function abortLatency(py, tmp, runbook, script) {
+  const cockpitMarks = join(tmp, 'marks-cockpit.txt');
+  const baselineMarks = join(tmp, 'marks-baseline.txt');
+  // The runbook's script writes to cockpitMarks; the baseline runs a twin that writes elsewhere.
+  const r = await runJson(
+    py,
+    [join(BENCH, 'pty_abort.py'), '--marks', cockpitMarks, '--count', String(ABORT_RUNS), '--settle', '2', '--cols', String(COLS), '--rows', String(ROWS), '--',
+      process.execPath, BIN, 'open', runbook, '--ledger', join(tmp, 'abort.db')],
+    { timeoutMs: 120_000 },
+  );
+  if (!r.ok) throw new BenchError(`abort latency: ${r.error}\n  last screen text: ${JSON.stringify(r.last_output ?? '')}`);
+  if (r.marks !== ABORT_RUNS) throw new BenchError(`abort latency: ${ABORT_RUNS} aborts confirmed but the script ran ${r.marks} times`);
+  if (r.warning) console.error(`  note: abort latency: ${r.warning}`);
+  const twin = join(tmp, 'abort-baseline.sh');
+  writeAbortScript(twin, { bash: script.bash, marks: baselineMarks });
+  const b = await runJson(process.execPath, [join(BENCH, 'spawn_baseline.mjs'), twin, baselineMarks, String(ABORT_RUNS), tmp], { timeoutMs: 60_000, cwd: ROOT });
+  if (!Array.isArray(b.latency_us)) throw new BenchError('abort baseline returned no samples');
+  return {
+    cockpit: r.latency_us.map((us) => us / 1000),
+    redraw: r.redraw_us.map((us) => us / 1000),
+    base: b.latency_us.map((us) => us / 1000),
+    retries: r.retries,
+  };
+}
+
+// ---- report ---------------------------------------------------------------------------
+
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+function row(label, values, a, b) {
+  return `  ${pad(label, 40)}${lpad(values.length, 5)}${lpad(ms(a), 11)}${lpad(ms(b), 11)}`;
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
+  const py = findPython();
+  const bash = findBash();
+  const tmp = mkdtempSync(join(tmpdir(), 'opscockpit-bench-'));
+  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const server = await startFixtureServer(BIN);
+  cleanups.push(server.stop);
+
+  const marks = join(tmp, 'marks-cockpit.txt');
+  writeAbortScript(join(tmp, 'abort-mark.sh'), { bash, marks });
+  const small = join(tmp, 'bench-startup.yaml');
+  const big = join(tmp, 'bench-50.yaml');
+  writeRunbook(small, { name: 'Bench startup', url: server.url, checks: 3, abortScript: 'abort-mark.sh' });
+  writeRunbook(big, { name: 'Bench abort latency', url: server.url, checks: ABORT_CHECKS, abortScript: 'abort-mark.sh' });
+  await Promise.all([validate(small), validate(big)]);
+
+  const started = performance.now();
+  console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
+
+  console.log(`\n1. Cold start → first full frame (Ready, Canary, Gate, Ledger, Checklist all drawn)`);
+  console.log(`   cockpit: \`opscockpit open <generated 3-check runbook>\` against the fixture server, fresh ledger each run`);
+  console.log(`   baseline: \`node -e ''\` until exit, same pty helper; 1 warm-up each, then alternated`);
+  const s = await coldStart(py, tmp, small);
+  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('median', 11)}${lpad('p90', 11)}`);
+  console.log(row("baseline  node -e ''  (to exit)", s.base, median(s.base), percentile(s.base, 90)));
+  console.log(row('opscockpit open  (to first frame)', s.cock, median(s.cock), percentile(s.cock, 90)));
+  const startRatio = median(s.cock) / median(s.base);
+  console.log(`  ratio of medians: ${startRatio.toFixed(2)}x   goal ≤ ${START_GOAL}x: ${startRatio <= START_GOAL ? 'met' : 'not met'}`);
+
+  console.log(`\n2. Abort key → abort script spawned, ${ABORT_CHECKS} http checks polling every 1 s against the fixture server`);
+  console.log(`   cockpit: a, "abort" typed and echoed, wall clock taken, Enter → script's first line appends $EPOCHREALTIME`);
+  console.log(`   baseline: same script from a bare Node process via execa 9 (detached, same options), spawn call → mark`);
+  const a = await abortLatency(py, tmp, big, { bash });
+  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('p50', 11)}${lpad('p99', 11)}`);
+  console.log(row('baseline  bare node + execa', a.base, percentile(a.base, 50), percentile(a.base, 99)));
+  console.log(row('opscockpit  Enter → script running', a.cockpit, percentile(a.cockpit, 50), percentile(a.cockpit, 99)));
+  console.log(row('  (diagnostic: Enter → first redraw)', a.redraw, percentile(a.redraw, 50), percentile(a.redraw, 99)));
+  const abortP99 = percentile(a.cockpit, 99);
+  console.log(`  ratio of p99s: ${(abortP99 / percentile(a.base, 99)).toFixed(2)}x   max ${ms(Math.max(...a.cockpit))}   goal p99 ≤ ${ABORT_GOAL_MS} ms: ${abortP99 <= ABORT_GOAL_MS ? 'met' : 'not met'}`);
+  if (a.retries) console.log(`  (the dialog had to be reopened ${a.retries} time(s): an action was still finishing)`);
+  console.log(`\n  p90/p99 are nearest-rank; with ${ABORT_RUNS} samples p99 is the slowest sample. Total ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+try {
+  await main();
+  await cleanup();
+} catch (err) {
+  await cleanup();
+  if (err instanceof BenchError) {
+    console.error(`\nbench: could not run: ${err.message}`);
+    process.exit(1);
+  }
+  console.error(err);
+  process.exit(1);
+}

@@ -1,0 +1,135 @@
+// The session against real parts: fixture server, scripts, a SQLite file. Restarts are a new
+// Session on the same ledger file, as a restarted cockpit would be.
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoRig, waitFor, DEMO_SECRET, type DemoRig } from './support/cockpit.js';
+import { currentStep } from '../src/engine/checklist.js';
+
+let rig: DemoRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+const kinds = (r: DemoRig) => r.ledger.events(r.session.runId).map((e) => e.body.kind);
+
+/** A copy of the demo runbook whose abort script is replaced by `script`. */
+function runbookWithAbort(script: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-session-'));
+  const demo = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'demo.yaml'), 'utf8');
+  const scriptsDir = join(import.meta.dirname, '..', 'fixtures', 'scripts');
+  const abort = join(dir, 'abort.sh');
+  writeFileSync(abort, `#!/usr/bin/env bash\n${script}\n`);
+  chmodSync(abort, 0o755);
+  const text = demo.replaceAll('../scripts/', `${scriptsDir}/`).replace(`${scriptsDir}/abort.sh`, abort);
+  const file = join(dir, 'runbook.yaml');
+  writeFileSync(file, text.replace('      timeout: 30s\n  rollback:', '      timeout: 30s\n      env:\n        TOKEN: ${DEMO_TOKEN}\n  rollback:'));
+  return file;
+}
+
+describe('session', () => {
+  it('a restarted cockpit resumes the same run at the right step', async () => {
+    rig = await demoRig();
+    const first = rig.session;
+    first.command('step.advance'); // manual rbac
+    first.command('step.advance'); // clock script
+    await waitFor(() => first.store.getState().checklist.phases.preflight.done === 2, 'two steps done');
+    const runId = first.runId;
+    const before = rig.ledger.events(runId).length;
+
+    const second = rig.reopen();
+    expect(second.runId).toBe(runId);
+    const s = second.store.getState();
+    expect(s.resumed).toBe(true);
+    expect(s.checklist.phases.preflight.done).toBe(2);
+    expect(currentStep(s.checklist)?.id).toBe('ready');
+    const events = rig.ledger.events(runId);
+    expect(events.length).toBe(before + 1);
+    expect(events.at(-1)?.body.kind).toBe('run.resumed');
+  });
+
+  it('an action whose outcome was never recorded shows as unknown after a restart, never as nothing', async () => {
+    rig = await demoRig();
+    const runId = rig.session.runId;
+    rig.ledger.append(runId, 'tester', { kind: 'action.requested', action: 'abort', confirmedWith: 'abort' }, Date.now(), { durable: true });
+    const again = rig.reopen();
+    const last = rig.ledger.events(runId).filter((e) => e.body.kind === 'action.completed');
+    expect(last).toHaveLength(1);
+    expect(last[0].body).toMatchObject({ action: 'abort', status: 'unknown' });
+    expect(again.store.getState().action).toMatchObject({ name: 'abort', state: 'unknown' });
+  });
+
+  it('records the intent durably before the action runs, and refuses to run it when the ledger cannot be written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-marks-'));
+    const marks = join(dir, 'ran');
+    rig = await demoRig({ runbookFile: runbookWithAbort(`echo started; touch ${marks}`) });
+    rig.ledger.close(); // the disk went away
+    rig.session.command('action.abort');
+    rig.session.type('abort');
+    rig.session.submit();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(marks)).toBe(false);
+    expect(rig.session.store.getState().flash?.text).toMatch(/Could not write the ledger/);
+    rig.reopen(); // a fresh connection for close()
+  });
+
+  it('quitting while an action runs asks first', async () => {
+    rig = await demoRig({ runbookFile: runbookWithAbort('echo working; sleep 2; echo done') });
+    const s = rig.session;
+    s.command('action.abort');
+    s.type('abort');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.state === 'running', 'the abort to start');
+    s.command('app.quit');
+    expect(s.store.getState().modal?.kind).toBe('quit');
+    expect(rig.exited).toBe(false);
+    s.cancel();
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the abort to finish', 5000);
+    s.command('app.quit');
+    expect(rig.exited).toBe(true);
+  });
+
+  it('a secret printed by an action is masked on screen state and in the ledger', async () => {
+    rig = await demoRig({ runbookFile: runbookWithAbort('echo "token is $TOKEN"') });
+    const s = rig.session;
+    s.command('action.abort');
+    s.type('abort');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the abort to finish');
+    expect(s.store.getState().action?.output.join('\n')).toContain('token is ***');
+    const bytes = readFileSync(rig.ledgerPath);
+    const wal = existsSync(`${rig.ledgerPath}-wal`) ? readFileSync(`${rig.ledgerPath}-wal`) : Buffer.alloc(0);
+    expect(bytes.includes(DEMO_SECRET) || wal.includes(DEMO_SECRET)).toBe(false);
+    expect(JSON.stringify(rig.ledger.events(s.runId))).toContain('token is ***');
+  });
+
+  it('a failing target is a failed check with its reason; the run completes only when both phases are done', async () => {
+    rig = await demoRig();
+    const s = rig.session;
+    s.start();
+    const { setFault } = await import('../adapters/fixture-control.js');
+    await setFault(rig.server.url, { route: '/readyz', status: 500 });
+    s.command('step.advance');
+    s.command('step.advance');
+    await waitFor(() => s.store.getState().checklist.phases.preflight.done === 2, 'clock');
+    s.command('step.advance');
+    await waitFor(() => s.store.getState().checklist.phases.preflight.blocked, 'the readiness step to fail');
+    const step = currentStep(s.store.getState().checklist)!;
+    expect(step.result?.reason).toMatch(/expected 200, got 500/);
+    s.command('step.advance');
+    expect(s.store.getState().flash?.text).toMatch(/press r to retry or s to skip/);
+    const { clearFaults } = await import('../adapters/fixture-control.js');
+    await clearFaults(rig.server.url);
+    s.command('step.retry');
+    await waitFor(() => s.store.getState().checklist.phases.preflight.done === 3, 'the retry to pass');
+    for (let i = 0; i < 6 && s.store.getState().run?.status === 'running'; i++) {
+      s.command('step.advance');
+      await waitFor(() => !s.store.getState().running.length && currentStep(s.store.getState().checklist)?.state !== 'running', 'step settled');
+    }
+    await waitFor(() => s.store.getState().run?.status === 'succeeded', 'the run to succeed');
+    expect(kinds(rig)).toEqual(expect.arrayContaining(['step.retried', 'run.completed']));
+    expect(rig.ledger.getRun(s.runId)?.status).toBe('succeeded');
+  });
+});
