@@ -58,14 +58,12 @@ export class TailBuffer {
   }
 }
 
-/** PATH (and HOME/LANG, which tools expect) plus the declared env; nothing else. */
+/**
+ * PATH plus the env the runbook declares; nothing else from the operator's shell (a runbook
+ * that needs HOME or LANG declares them).
+ */
 function childEnv(spec: ScriptSpec, ctx: ScriptContext): Record<string, string> {
-  const env: Record<string, string> = { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
-  for (const key of ['HOME', 'LANG'] as const) {
-    const v = ctx.env[key];
-    if (v !== undefined) env[key] = v;
-  }
-  return { ...env, ...expandRecord(spec.env, ctx.env, ctx.secrets) };
+  return { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...expandRecord(spec.env, ctx.env, ctx.secrets) };
 }
 
 /** Signal the whole group; false when it no longer exists. */

@@ -44,6 +44,7 @@ class PtyChild:
 
     def __init__(self, argv, cols=120, rows=40, env=None):
         self.buf = bytearray()
+        self.first_data_us = None
         self.closed = False  # the pty reached EOF (the child and its group are gone)
         self.status = None
         self.started_ns = time.perf_counter_ns()
@@ -58,6 +59,7 @@ class PtyChild:
 
     def mark(self):
         self.buf.clear()
+        self.first_data_us = None  # wall clock (µs) of the first byte read after this mark
 
     def text(self) -> str:
         return strip_ansi(bytes(self.buf))
@@ -79,6 +81,8 @@ class PtyChild:
         if not chunk:
             self.closed = True
             return False
+        if not self.buf:
+            self.first_data_us = time.time_ns() // 1000
         self.buf += chunk
         return True
 

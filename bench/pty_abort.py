@@ -10,7 +10,7 @@ latency = mark - time before Enter (same machine, same clock). Then wait for SUC
 a short random pause before the next sample, so presses do not phase-lock with the polling.
 
 Prints one JSON object: {"ok", "latency_us": [...], "redraw_us": [...], "marks": n, ...}.
-redraw_us is Enter -> first byte the cockpit writes back (a diagnostic, not the figure).
+redraw_us is Enter -> the first frame without the dialog (a diagnostic, not the figure).
 """
 import argparse
 import json
@@ -97,28 +97,27 @@ def main() -> int:
             before = len(read_marks(a.marks))
             child.pump(0.0)
             child.mark()
-            # 3. Enter, and wait for the script's mark.
+            # 3. Enter, and wait for the script's mark. Meanwhile note when the first frame
+            #    without the dialog arrives (the Ledger panel takes its place again).
             sent = now_us()
             child.send(b"\r")
-            redraw = None
+            closed_at = None
             deadline = time.monotonic() + 10.0
-            while file_size(a.marks) == before_size:
+            while file_size(a.marks) == before_size or closed_at is None:
                 if time.monotonic() > deadline:
-                    return fail(f"sample {i}: no abort script mark within 10 s of Enter")
+                    what = "no abort script mark" if file_size(a.marks) == before_size else "the dialog did not close"
+                    return fail(f"sample {i}: {what} within 10 s of Enter")
                 child.pump(0.001)
-                if redraw is None and child.buf:
-                    redraw = now_us()
+                if closed_at is None and "Ledger" in child.text():
+                    closed_at = now_us()
             marks = read_marks(a.marks)
             if len(marks) != before + 1:
                 return fail(f"sample {i}: expected {before + 1} marks, found {len(marks)}")
             result["latency_us"].append(marks[-1] - sent)
+            result["redraw_us"].append(closed_at - sent)
             # 4. Let the action finish (its pane says SUCCEEDED), then pause a little.
             if child.wait_text(lambda t: "SUCCEEDED" in t, 10.0) is None:
                 return fail(f"sample {i}: the abort action did not report SUCCEEDED")
-            if redraw is None and child.buf:
-                redraw = now_us()
-            if redraw is not None:
-                result["redraw_us"].append(redraw - sent)
             pause_end = time.monotonic() + rnd.uniform(0.15, 0.35)
             while time.monotonic() < pause_end:
                 child.pump(0.01)

@@ -2,22 +2,28 @@ import React from 'react';
 import { Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { VERDICT_TEXT, truncate } from './presentation.js';
+import { VERDICT_TEXT } from './presentation.js';
 import { verdictColor } from './theme.js';
 
+/** The verdict first, then its reasons in full (wrapped, never cut: the reason is the point). */
 export function GatePanel(props: { width: number; rows: number }) {
   const verdict = useCockpit((s) => s.verdict);
   const reasons = verdict?.reasons ?? [];
-  const shown = reasons.slice(0, Math.max(1, props.rows - 1));
+  const shown = reasons.slice(0, Math.max(1, Math.floor(props.rows / 2)));
+  const v = verdict?.verdict;
+  const headline = !verdict
+    ? 'PENDING'
+    : v === 'GO' && reasons.length === 0
+      ? 'GO — every blocking check is healthy'
+      : `${VERDICT_TEXT[verdict.verdict]} — ${reasons.length} reason${reasons.length === 1 ? '' : 's'}`;
   return (
-    <Panel title="Gate" right={verdict ? verdict.phase : undefined} width={props.width} borderColor={verdictColor(verdict?.verdict)}>
-      <Text bold color={verdictColor(verdict?.verdict)}>
-        {verdict ? VERDICT_TEXT[verdict.verdict] : 'PENDING'}
-        {verdict?.verdict === 'GO' && reasons.length === 0 ? ' — every blocking check is healthy' : ''}
+    <Panel title="Gate" right={verdict ? verdict.phase : undefined} width={props.width} borderColor={verdictColor(v)}>
+      <Text bold color={verdictColor(v)}>
+        {headline}
       </Text>
       {shown.map((r, i) => (
-        <Text key={i} wrap="truncate">
-          • {truncate(r, props.width - 6)}
+        <Text key={i} wrap="wrap">
+          • {r}
         </Text>
       ))}
       {reasons.length > shown.length ? <Text dimColor>… {reasons.length - shown.length} more</Text> : null}
