@@ -90,5 +90,15 @@ export function describeEvent(ev: LedgerEvent): string {
       return `demo fault: ${b.route} → ${b.status}`;
     case 'fault.cleared':
       return 'demo fault cleared';
+    case 'evidence.recorded':
+      return `evidence v${b.version} ${b.state}: ${b.samples} samples, sha256 ${b.sha256.slice(0, 12)}`;
+    case 'evidence.tampered':
+      return `evidence TAMPERED: ${b.path}`;
+    case 'gate.judged':
+      return `gate ${b.gate}: ${b.result.verdict} (${b.result.passed}/${b.result.total}, quorum ${b.result.required}/${b.result.total})`;
+    case 'canary.window':
+      return `canary ${b.window.step} window ${b.window.index}: ${b.window.verdict}${b.window.burst ? ' (burst)' : ''}${b.window.reasons.length ? ` — ${b.window.reasons[0]}` : ''}`;
+    case 'canary.decision':
+      return `canary ${b.decision} at ${b.step} — ${b.reason}`;
   }
 }

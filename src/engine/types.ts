@@ -1,4 +1,5 @@
 import type { CheckStatus, Phase } from '../runbook/model.js';
+import type { CanaryDecisionKind, CanaryWindowRecord, QuorumResult } from './gate-types.js';
 
 /** Why a check failed, as a stable code plus words for the operator. */
 export type ReasonCode =
@@ -80,6 +81,11 @@ export type EventBody =
   | { kind: 'verdict.changed'; verdict: Verdict; phase: Phase; reasons: string[] }
   | { kind: 'action.requested'; action: string; confirmedWith: string }
   | { kind: 'action.completed'; action: string; status: ActionStatus; exitCode?: number; signal?: string; reason: string; output: string; durationMs: number }
+  | { kind: 'evidence.recorded'; path: string; sha256: string; version: number; state: 'WIP' | 'LOCKED'; samples: number }
+  | { kind: 'evidence.tampered'; path: string; expected: string; actual: string | null }
+  | { kind: 'gate.judged'; gate: string; result: QuorumResult; evidence?: { path: string; sha256: string } }
+  | { kind: 'canary.window'; window: CanaryWindowRecord }
+  | { kind: 'canary.decision'; decision: CanaryDecisionKind; step: string; reason: string; deadline?: number; windows?: number[] }
   | { kind: 'fault.injected'; route: string; status: number }
   | { kind: 'fault.cleared' };
 
