@@ -78,4 +78,4 @@ export interface CanaryWindowRecord {
   values: Record<string, number | null>;
 }
 
-export type CanaryDecisionKind = 'step-promoted' | 'promote' | 'abort' | 'ask' | 'operator-continue' | 'operator-abort' | 'deadline-default';
+export type CanaryDecisionKind = 'started' | 'step-promoted' | 'promote' | 'abort' | 'ask' | 'operator-continue' | 'operator-abort' | 'deadline-default';
