@@ -12,8 +12,14 @@ import re
 import select
 import signal
 import struct
+import sys
 import termios
 import time
+
+
+def exit_on_sigterm():
+    """Turn SIGTERM into SystemExit so `finally` blocks run and the pty child is killed."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 ANSI = re.compile(
     rb"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI: colours, cursor moves, erase

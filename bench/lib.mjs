@@ -22,8 +22,11 @@ export function runChild(cmd, args, { timeoutMs = 60_000, env = benchEnv(), cwd 
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    // SIGTERM first: the pty helpers then kill the cockpit they started before exiting.
+    let killer;
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
+      killer = setTimeout(() => child.kill('SIGKILL'), 3000);
       reject(new BenchError(`${cmd} ${args.join(' ')} did not finish within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     child.on('error', (err) => {
@@ -32,6 +35,7 @@ export function runChild(cmd, args, { timeoutMs = 60_000, env = benchEnv(), cwd 
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(killer);
       resolve({ code, stdout, stderr });
     });
   });

@@ -19,7 +19,7 @@ import random
 import sys
 import time
 
-from _ptyutil import PtyChild, bench_env
+from _ptyutil import PtyChild, bench_env, exit_on_sigterm
 
 TITLES = ("Ready", "Canary", "Gate", "Ledger", "Checklist")
 
@@ -53,8 +53,10 @@ def main() -> int:
     ap.add_argument("--cols", type=int, default=120)
     ap.add_argument("--rows", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--deadline", type=float, default=100.0, help="give up (cleanly) after this many seconds")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
+    exit_on_sigterm()
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
     if not cmd:
         ap.error("missing command")
@@ -77,7 +79,10 @@ def main() -> int:
             child.pump(0.01)
             child.mark()  # keep the buffer small
 
+        give_up = time.monotonic() + a.deadline
         for i in range(a.count):
+            if time.monotonic() > give_up:
+                return fail(f"only {i} of {a.count} samples within {a.deadline} s")
             # 1. Open the confirmation. If the previous action were still running the cockpit
             #    would refuse (flash) instead of opening it: wait and press again.
             for attempt in range(6):

@@ -14,7 +14,7 @@ import json
 import sys
 import time
 
-from _ptyutil import PtyChild, bench_env
+from _ptyutil import PtyChild, bench_env, exit_on_sigterm
 
 TITLES = ("Ready", "Canary", "Gate", "Ledger", "Checklist")
 
@@ -27,6 +27,7 @@ def main() -> int:
     ap.add_argument("--until", choices=("frame", "exit"), required=True)
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
+    exit_on_sigterm()
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
     if not cmd:
         ap.error("missing command")

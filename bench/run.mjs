@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchError, median, ms, percentile, runJson, startFixtureServer, writeAbortScript, writeRunbook, runChild, benchEnv } from './lib.mjs';
+import { BenchError, median, ms, percentile, runChild, runJson, startFixtureServer, writeAbortScript, writeRunbook } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -126,6 +126,33 @@ function row(label, values, a, b) {
   return `  ${pad(label, 40)}${lpad(values.length, 5)}${lpad(ms(a), 11)}${lpad(ms(b), 11)}`;
 }
 
+async function reportColdStart(py, tmp, runbook) {
+  console.log(`\n1. Cold start → first full frame (Ready, Canary, Gate, Ledger, Checklist all drawn)`);
+  console.log(`   cockpit: \`opscockpit open <generated 3-check runbook>\` against the fixture server, fresh ledger each run`);
+  console.log(`   baseline: \`node -e ''\` until exit, same pty helper; 1 warm-up each, then alternated`);
+  const s = await coldStart(py, tmp, runbook);
+  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('median', 11)}${lpad('p90', 11)}`);
+  console.log(row("baseline  node -e ''  (to exit)", s.base, median(s.base), percentile(s.base, 90)));
+  console.log(row('opscockpit open  (to first frame)', s.cock, median(s.cock), percentile(s.cock, 90)));
+  const ratio = median(s.cock) / median(s.base);
+  console.log(`  ratio of medians: ${ratio.toFixed(2)}x   goal ≤ ${START_GOAL}x: ${ratio <= START_GOAL ? 'met' : 'not met'}`);
+}
+
+async function reportAbort(py, tmp, runbook, bash) {
+  console.log(`\n2. Abort key → abort script spawned, ${ABORT_CHECKS} http checks polling every 1 s against the fixture server`);
+  console.log(`   cockpit: a, "abort" typed and echoed, wall clock taken, Enter → script's first line appends $EPOCHREALTIME`);
+  console.log(`   baseline: same script from a bare Node process via execa 9 (detached, same options), spawn call → mark`);
+  const a = await abortLatency(py, tmp, runbook, { bash });
+  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('p50', 11)}${lpad('p99', 11)}`);
+  console.log(row('baseline  bare node + execa', a.base, percentile(a.base, 50), percentile(a.base, 99)));
+  console.log(row('opscockpit  Enter → script running', a.cockpit, percentile(a.cockpit, 50), percentile(a.cockpit, 99)));
+  console.log(row('  (diagnostic: Enter → dialog gone)', a.redraw, percentile(a.redraw, 50), percentile(a.redraw, 99)));
+  const p99 = percentile(a.cockpit, 99);
+  console.log(`  ratio of p99s: ${(p99 / percentile(a.base, 99)).toFixed(2)}x   goal p99 ≤ ${ABORT_GOAL_MS} ms: ${p99 <= ABORT_GOAL_MS ? 'met' : 'not met'}`);
+  if (a.retries) console.log(`  (the dialog had to be reopened ${a.retries} time(s): an action was still finishing)`);
+}
+
+/** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
   const py = findPython();
@@ -136,8 +163,7 @@ async function main() {
   const server = await startFixtureServer(BIN);
   cleanups.push(server.stop);
 
-  const marks = join(tmp, 'marks-cockpit.txt');
-  writeAbortScript(join(tmp, 'abort-mark.sh'), { bash, marks });
+  writeAbortScript(join(tmp, 'abort-mark.sh'), { bash, marks: join(tmp, 'marks-cockpit.txt') });
   const small = join(tmp, 'bench-startup.yaml');
   const big = join(tmp, 'bench-50.yaml');
   writeRunbook(small, { name: 'Bench startup', url: server.url, checks: 3, abortScript: 'abort-mark.sh' });
@@ -146,34 +172,27 @@ async function main() {
 
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
-
-  console.log(`\n1. Cold start → first full frame (Ready, Canary, Gate, Ledger, Checklist all drawn)`);
-  console.log(`   cockpit: \`opscockpit open <generated 3-check runbook>\` against the fixture server, fresh ledger each run`);
-  console.log(`   baseline: \`node -e ''\` until exit, same pty helper; 1 warm-up each, then alternated`);
-  const s = await coldStart(py, tmp, small);
-  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('median', 11)}${lpad('p90', 11)}`);
-  console.log(row("baseline  node -e ''  (to exit)", s.base, median(s.base), percentile(s.base, 90)));
-  console.log(row('opscockpit open  (to first frame)', s.cock, median(s.cock), percentile(s.cock, 90)));
-  const startRatio = median(s.cock) / median(s.base);
-  console.log(`  ratio of medians: ${startRatio.toFixed(2)}x   goal ≤ ${START_GOAL}x: ${startRatio <= START_GOAL ? 'met' : 'not met'}`);
-
-  console.log(`\n2. Abort key → abort script spawned, ${ABORT_CHECKS} http checks polling every 1 s against the fixture server`);
-  console.log(`   cockpit: a, "abort" typed and echoed, wall clock taken, Enter → script's first line appends $EPOCHREALTIME`);
-  console.log(`   baseline: same script from a bare Node process via execa 9 (detached, same options), spawn call → mark`);
-  const a = await abortLatency(py, tmp, big, { bash });
-  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('p50', 11)}${lpad('p99', 11)}`);
-  console.log(row('baseline  bare node + execa', a.base, percentile(a.base, 50), percentile(a.base, 99)));
-  console.log(row('opscockpit  Enter → script running', a.cockpit, percentile(a.cockpit, 50), percentile(a.cockpit, 99)));
-  console.log(row('  (diagnostic: Enter → first redraw)', a.redraw, percentile(a.redraw, 50), percentile(a.redraw, 99)));
-  const abortP99 = percentile(a.cockpit, 99);
-  console.log(`  ratio of p99s: ${(abortP99 / percentile(a.base, 99)).toFixed(2)}x   max ${ms(Math.max(...a.cockpit))}   goal p99 ≤ ${ABORT_GOAL_MS} ms: ${abortP99 <= ABORT_GOAL_MS ? 'met' : 'not met'}`);
-  if (a.retries) console.log(`  (the dialog had to be reopened ${a.retries} time(s): an action was still finishing)`);
+  let failed = 0;
+  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash)]) {
+    try {
+      await bench();
+    } catch (err) {
+      if (!(err instanceof BenchError)) throw err;
+      failed++;
+      console.log(`  could not run: ${err.message}`);
+    }
+  }
   console.log(`\n  p90/p99 are nearest-rank; with ${ABORT_RUNS} samples p99 is the slowest sample. Total ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  return failed;
 }
 
 try {
-  await main();
+  const failed = await main();
   await cleanup();
+  if (failed) {
+    console.error(`\nbench: ${failed} benchmark(s) could not run (see above)`);
+    process.exit(1);
+  }
 } catch (err) {
   await cleanup();
   if (err instanceof BenchError) {

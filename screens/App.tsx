@@ -1,7 +1,7 @@
 import React, { useEffect, useState } from 'react';
 import { Box, useInput, useStdout } from 'ink';
 import { CockpitContext, useCockpit, useCockpitContext, type CockpitContextValue } from './context.js';
-import { commandForKey, keyName } from '../src/keys/keymap.js';
+import { commandForKey, dialogCommand, keyName } from '../src/keys/keymap.js';
 import { Header } from './Header.js';
 import { ReadyPanel } from './ReadyPanel.js';
 import { GatePanel } from './GatePanel.js';
@@ -34,6 +34,12 @@ function useRootInput() {
     if (name === 'ctrl+c') return intents.command('app.quit');
     if (modal === 'help') {
       if (name === 'escape' || name === '?' || name === 'q' || name === 'enter') intents.cancel();
+      return;
+    }
+    if (modal === 'canary') {
+      if (name === 'escape') return intents.cancel();
+      const cmd = dialogCommand(keymap, name);
+      if (cmd) intents.command(cmd.id);
       return;
     }
     if (modal) {

@@ -1,12 +1,51 @@
 import React from 'react';
 import { Text } from 'ink';
+import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
+import { canaryTimeline, formatDuration, truncate } from './presentation.js';
+import { color } from './theme.js';
 
-/** Canary windows arrive with canary analysis; until a runbook declares one, say so plainly. */
+const STATUS_COLOR: Record<string, string> = { running: 'cyan', 'awaiting-decision': 'yellow', promoted: 'green', aborted: 'red', idle: 'gray' };
+
+/** Window by window: a glyph per verdict for each step, the streak toward promotion, the next decision. */
 export function CanaryPanel(props: { width: number }) {
+  const { spec, canary, nextAt, now } = useCockpit((s) => ({ spec: s.runbook.canary, canary: s.canary, nextAt: s.canaryNextAt, now: s.now }));
+  if (!spec || !canary) {
+    return (
+      <Panel title="Canary" width={props.width}>
+        <Text dimColor>no canary configured in this runbook</Text>
+      </Panel>
+    );
+  }
+  const step = spec.steps[Math.min(canary.stepIndex, spec.steps.length - 1)];
+  const lines = canaryTimeline(spec.steps, canary.windows, Math.max(4, props.width - 18));
+  const next =
+    canary.status === 'running' && nextAt !== undefined
+      ? `next window closes in ${formatDuration(Math.max(0, nextAt - now))}`
+      : canary.status === 'awaiting-decision'
+        ? `decision due in ${formatDuration(Math.max(0, (canary.deadline ?? now) - now))} (default ${spec.defaultDecision})`
+        : canary.status === 'idle'
+          ? 'press c to start'
+          : truncate(canary.reason ?? '', props.width - 4);
   return (
-    <Panel title="Canary" width={props.width}>
-      <Text dimColor>no canary configured in this runbook</Text>
+    <Panel title="Canary" right={`${step.name}${step.weight !== undefined ? ` · weight ${step.weight}%` : ''}`} width={props.width}>
+      <Text>
+        <Text bold color={color(STATUS_COLOR[canary.status])}>
+          {canary.status.replace('-', ' ').toUpperCase()}
+        </Text>
+        {canary.status === 'running' ? ` · ${canary.consecutivePasses}/${spec.rules.consecutiveSuccesses} passes toward promotion` : ''}
+      </Text>
+      {lines.map((l) => (
+        <Text key={l.step} wrap="truncate">
+          {l.step.padEnd(8)} {l.glyphs || '·'}
+        </Text>
+      ))}
+      <Text dimColor wrap="truncate">
+        {next}
+      </Text>
+      <Text dimColor wrap="truncate">
+        ✔ pass ✘ fail ? inconclusive ! error ⚡ burst
+      </Text>
     </Panel>
   );
 }

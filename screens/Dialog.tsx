@@ -3,6 +3,7 @@ import { Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { color } from './theme.js';
+import { CanaryPrompt } from './CanaryPrompt.js';
 
 export function Dialog(props: { width: number }) {
   const { modal, actions, step } = useCockpit((s) => {
@@ -10,6 +11,7 @@ export function Dialog(props: { width: number }) {
     return { modal: s.modal, actions: s.runbook.actions, step: view.current === undefined ? undefined : view.steps[view.current].title };
   });
   if (!modal || modal.kind === 'help') return null;
+  if (modal.kind === 'canary') return <CanaryPrompt width={props.width} />;
   if (modal.kind === 'quit') {
     return (
       <Panel title="Quit?" width={props.width} borderColor={color('yellow')}>

@@ -1,5 +1,6 @@
 // Model → text, with no React in it, so every format is unit-tested on its own.
 import type { CheckResult, LedgerEvent, StepState, Verdict } from '../src/engine/types.js';
+import type { CanaryWindowRecord, WindowVerdict } from '../src/engine/gate-types.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -101,4 +102,14 @@ export function describeEvent(ev: LedgerEvent): string {
     case 'canary.decision':
       return `canary ${b.decision} at ${b.step} — ${b.reason}`;
   }
+}
+
+export const WINDOW_GLYPH: Record<WindowVerdict, string> = { PASS: '✔', FAIL: '✘', INCONCLUSIVE: '?', ERROR: '!' };
+
+/** One line of window glyphs per canary step, newest last, cut to the width from the left. */
+export function canaryTimeline(steps: readonly { name: string }[], windows: readonly CanaryWindowRecord[], width: number): { step: string; glyphs: string }[] {
+  return steps.map((st) => {
+    const glyphs = windows.filter((w) => w.step === st.name).map((w) => (w.burst ? '⚡' : WINDOW_GLYPH[w.verdict])).join('');
+    return { step: st.name, glyphs: glyphs.length > width ? '…' + glyphs.slice(glyphs.length - width + 1) : glyphs };
+  });
 }

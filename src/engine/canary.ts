@@ -38,6 +38,8 @@ export interface CanaryConfig {
   defaultDecision: 'abort' | 'continue';
   promoteAction: string;
   abortAction: string;
+  /** Action that starts the canary (shadow / mirror traffic), run before the first window. */
+  startAction?: string;
 }
 
 export type MetricReading = { ok: true; value: number | null } | { ok: false; reason: string };
@@ -215,17 +217,29 @@ export function applyDeadline(cfg: CanaryConfig, state: CanaryState, now: number
 }
 
 /**
- * Rebuild the state from recorded events: windows and the operator's and the deadline's
+ * Advance the state by one recorded event. Windows and the operator's and the deadline's
  * decisions are the inputs; every other decision follows from them again.
  */
+export function applyCanaryEvent(cfg: CanaryConfig, s: CanaryState, e: EventBody): CanaryState {
+  if (e.kind === 'canary.window') return applyWindow(cfg, s, e.window, e.window.endedAt).state;
+  if (e.kind !== 'canary.decision') return s;
+  switch (e.decision) {
+    case 'started':
+      return startCanary(cfg, s).state;
+    case 'operator-continue':
+      return applyOperator(cfg, s, 'continue').state;
+    case 'operator-abort':
+      return applyOperator(cfg, s, 'abort').state;
+    case 'deadline-default':
+      return s.deadline === undefined ? s : applyDeadline(cfg, s, s.deadline).state;
+    default:
+      return s;
+  }
+}
+
+/** Rebuild the state from recorded events, so a restarted cockpit resumes the analysis. */
 export function replayCanary(cfg: CanaryConfig, events: Iterable<EventBody>): CanaryState {
   let s = initialCanary();
-  for (const e of events) {
-    if (e.kind === 'canary.decision' && e.decision === 'started') s = startCanary(cfg, s).state;
-    else if (e.kind === 'canary.window') s = applyWindow(cfg, s, e.window, e.window.endedAt).state;
-    else if (e.kind === 'canary.decision' && e.decision === 'operator-continue') s = applyOperator(cfg, s, 'continue').state;
-    else if (e.kind === 'canary.decision' && e.decision === 'operator-abort') s = applyOperator(cfg, s, 'abort').state;
-    else if (e.kind === 'canary.decision' && e.decision === 'deadline-default' && s.deadline !== undefined) s = applyDeadline(cfg, s, s.deadline).state;
-  }
+  for (const e of events) s = applyCanaryEvent(cfg, s, e);
   return s;
 }

@@ -16,6 +16,8 @@ export interface Command {
   /** Short label for the footer; commands without one appear only in help. */
   hint?: string;
   demoOnly?: boolean;
+  /** Only for runbooks with a canary section. */
+  canaryOnly?: boolean;
 }
 
 export const DEFAULT_ACTION_KEYS: Record<string, string> = { abort: 'a', rollback: 'R', promote: 'p' };
@@ -28,25 +30,33 @@ const BUILTIN: Command[] = [
   { id: 'view.help', title: 'Show or hide this help', group: 'View', keys: ['?'], hint: 'help' },
   { id: 'app.quit', title: 'Quit (asks first while an action runs)', group: 'View', keys: ['q'], hint: 'quit' },
   { id: 'demo.fault', title: 'Demo: break /readyz or restore it', group: 'View', keys: ['f'], hint: 'demo fault', demoOnly: true },
+  { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true },
   { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
+  { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true },
+  { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true },
   { id: 'dialog.cancel', title: 'Cancel the dialog', group: 'Dialog', keys: ['escape'] },
 ];
 
 /** Keys the runbook may not give to its actions. */
 export const RESERVED_KEYS = [...new Set(BUILTIN.flatMap((c) => c.keys))];
 
+/** The command a key means inside a dialog of this kind (the canary prompt has its own keys). */
+export function dialogCommand(keymap: readonly Command[], name: string): Command | undefined {
+  return keymap.find((c) => c.group === 'Dialog' && c.id.startsWith('canary.') && c.keys.includes(name));
+}
+
 export function actionKey(runbook: Pick<Runbook, 'actions'>, name: string): string | undefined {
   return runbook.actions[name]?.key ?? DEFAULT_ACTION_KEYS[name];
 }
 
-export function buildKeymap(runbook: Pick<Runbook, 'actions'> | undefined, opts: { demo?: boolean } = {}): Command[] {
+export function buildKeymap(runbook: Pick<Runbook, 'actions' | 'canary'> | undefined, opts: { demo?: boolean } = {}): Command[] {
   const actions: Command[] = Object.values(runbook?.actions ?? {}).flatMap((a) => {
     const key = actionKey(runbook!, a.name);
     return key ? [{ id: `action.${a.name}`, title: a.title, group: 'Actions' as const, keys: [key], dangerous: a.dangerous, hint: a.name }] : [];
   });
-  const builtins = BUILTIN.filter((c) => !c.demoOnly || opts.demo);
-  const checklist = builtins.filter((c) => c.group === 'Checklist');
-  return [...checklist, ...actions, ...builtins.filter((c) => c.group !== 'Checklist')];
+  const builtins = BUILTIN.filter((c) => (!c.demoOnly || opts.demo) && (!c.canaryOnly || runbook?.canary));
+  const byGroup = (g: CommandGroup) => builtins.filter((c) => c.group === g);
+  return [...byGroup('Checklist'), ...actions, ...byGroup('Actions'), ...byGroup('View'), ...byGroup('Dialog')];
 }
 
 export interface InkKey {

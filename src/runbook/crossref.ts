@@ -4,7 +4,7 @@
 // it can run (and report) even when the schema has found problems elsewhere.
 import type { PathSegment } from './locate.js';
 import { checkSecretRefs, interpolateEnv, type RefProblem } from './interpolate.js';
-import { RESERVED_KEYS } from './schema.js';
+import { METRIC_SOURCES, RESERVED_KEYS } from './schema.js';
 import { closest } from './suggest.js';
 import type { Problem } from './zod-issues.js';
 
@@ -209,6 +209,42 @@ export function crossCheck(
       } else if (keys.has(key)) {
         problems.push({ path: [...path, 'key'], message: `key "${key}" is already used by action "${keys.get(key)}"` });
       } else keys.set(key, name);
+    }
+  }
+
+  // canary
+  if (isObj(root.canary)) {
+    const canary = root.canary;
+    const actionNames = isObj(root.actions) ? Object.keys(root.actions) : [];
+    if (Array.isArray(canary.metrics)) {
+      canary.metrics.forEach((m, i) => {
+        if (!isObj(m)) return;
+        const path: PathSegment[] = ['canary', 'metrics', i];
+        const sources = METRIC_SOURCES.filter((k) => m[k] !== undefined);
+        if (sources.length !== 1)
+          problems.push({
+            path,
+            anchor: 'key',
+            message: sources.length ? `metric has ${sources.join(' and ')}; keep one source` : 'metric needs one source: prometheus:, http:, csv: or script:',
+          });
+        if (m.success === undefined && m.failure === undefined && m.burst === undefined)
+          problems.push({ path, anchor: 'key', message: 'metric needs success:, failure: or burst: to judge windows by' });
+        if (isObj(m.prometheus)) checkTarget([...path, 'prometheus', 'target'], m.prometheus.target);
+        if (isObj(m.http)) checkHttp([...path, 'http'], m.http);
+        if (isObj(m.script)) checkScript([...path, 'script'], m.script);
+      });
+    }
+    const chosen = isObj(canary.actions) ? canary.actions : {};
+    for (const role of ['promote', 'abort', 'start'] as const) {
+      const name = chosen[role] ?? (role === 'start' ? undefined : role);
+      if (typeof name !== 'string' || actionNames.includes(name)) continue;
+      const near = closest(name, actionNames);
+      problems.push({
+        path: chosen[role] !== undefined ? ['canary', 'actions', role] : ['canary'],
+        anchor: 'key',
+        message: `the canary ${role}s with action "${name}", which is not declared${near ? ` — did you mean "${near}"?` : ''}`,
+        hint: chosen[role] !== undefined ? undefined : `declare actions.${name}, or name another action under canary.actions.${role}`,
+      });
     }
   }
 

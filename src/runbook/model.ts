@@ -1,5 +1,7 @@
 // The runbook after parsing, validation and normalisation: what the engine and adapters see.
 // Durations are milliseconds; targets are resolved to base URLs; defaults are filled in.
+import type { CanaryConfig } from '../engine/canary.js';
+import type { Condition } from '../engine/conditions.js';
 
 export type CheckStatus = 'healthy' | 'unhealthy' | 'insufficient' | 'error';
 
@@ -110,4 +112,25 @@ export interface Runbook {
     commitSha?: string;
     backlogId?: string;
   };
+  /** Canary analysis, when the runbook declares one. */
+  canary?: CanarySpec;
+}
+
+/** Where a canary metric's value comes from. */
+export type MetricSource =
+  | { provider: 'prometheus'; url: string; query: string; timeoutMs: number }
+  | { provider: 'http-json'; url: string; path: string; headers: Record<string, Template>; timeoutMs: number }
+  | { provider: 'csv'; file: string; column: string; aggregate: 'last' | 'avg' | 'max' | 'min' | 'sum' | 'count' | 'rate'; where?: string }
+  | { provider: 'script'; script: ScriptSpec; path: string };
+
+export interface CanaryMetric {
+  name: string;
+  source: MetricSource;
+  success?: Condition;
+  failure?: Condition;
+  burst?: Condition;
+}
+
+export interface CanarySpec extends CanaryConfig {
+  metrics: CanaryMetric[];
 }

@@ -16,7 +16,10 @@ import {
   type Runbook,
   type ScriptCheck,
   type ScriptSpec,
+  type CanarySpec,
+  type MetricSource,
 } from './model.js';
+import { parseCondition } from '../engine/conditions.js';
 import {
   DANGEROUS_BY_DEFAULT,
   type ActionInput,
@@ -26,6 +29,8 @@ import {
   type RunbookInput,
   type ScriptActionSpecInput,
   type StepInput,
+  type CanaryInput,
+  type CanaryMetricInput,
 } from './schema.js';
 
 export const DEFAULTS = {
@@ -63,6 +68,7 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
   const actions: Record<string, Action> = {};
   for (const [name, a] of Object.entries(input.actions ?? {})) actions[name] = normalizeAction(name, a, ctx);
 
+  const canary = input.canary ? normalizeCanary(input.canary, ctx) : undefined;
   const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
   return {
     file: ctx.file,
@@ -80,7 +86,48 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
       commitSha: nonEmpty(ctx.release.commit_sha),
       backlogId: nonEmpty(ctx.release.backlog_id),
     },
+    canary,
   };
+}
+
+export const CANARY_DEFAULTS = {
+  windows: 10,
+  consecutiveSuccesses: 3,
+  failureLimit: 0,
+  consecutiveErrorLimit: 4,
+  inconclusiveLimit: 1,
+  decisionDeadlineMs: 5 * 60_000,
+  metricTimeoutMs: 5_000,
+} as const;
+
+function normalizeCanary(c: CanaryInput, ctx: NormalizeContext): CanarySpec {
+  const cond = (t: string | undefined) => (t === undefined ? undefined : parseCondition(t));
+  return {
+    intervalMs: durationMs(c.interval, 0),
+    steps: c.steps.map((s) => ({ name: s.name, weight: s.weight, windows: s.windows ?? CANARY_DEFAULTS.windows })),
+    metrics: c.metrics.map((m) => ({ name: m.name, source: metricSource(m, ctx), success: cond(m.success), failure: cond(m.failure), burst: cond(m.burst) })),
+    rules: {
+      consecutiveSuccesses: c.rules?.consecutiveSuccesses ?? CANARY_DEFAULTS.consecutiveSuccesses,
+      failureLimit: c.rules?.failureLimit ?? CANARY_DEFAULTS.failureLimit,
+      consecutiveErrorLimit: c.rules?.consecutiveErrorLimit ?? CANARY_DEFAULTS.consecutiveErrorLimit,
+      inconclusiveLimit: c.rules?.inconclusiveLimit ?? CANARY_DEFAULTS.inconclusiveLimit,
+    },
+    decisionDeadlineMs: durationMs(c.decision?.deadline, CANARY_DEFAULTS.decisionDeadlineMs),
+    defaultDecision: c.decision?.default ?? 'abort',
+    promoteAction: c.actions?.promote ?? 'promote',
+    abortAction: c.actions?.abort ?? 'abort',
+    startAction: c.actions?.start,
+  };
+}
+
+function metricSource(m: CanaryMetricInput, ctx: NormalizeContext): MetricSource {
+  const timeout = (t: string | number | undefined) => durationMs(t, CANARY_DEFAULTS.metricTimeoutMs);
+  if (m.prometheus) return { provider: 'prometheus', url: ctx.targets[m.prometheus.target], query: m.prometheus.query, timeoutMs: timeout(m.prometheus.timeout) };
+  if (m.http)
+    return { provider: 'http-json', url: joinUrl(ctx.targets[m.http.target], m.http.path), path: m.http.json, headers: { ...(m.http.headers ?? {}) }, timeoutMs: timeout(m.http.timeout) };
+  if (m.csv) return { provider: 'csv', file: path.resolve(ctx.dir, m.csv.file), column: m.csv.column, aggregate: m.csv.aggregate ?? 'avg', where: m.csv.where };
+  const { json, ...script } = m.script!;
+  return { provider: 'script', script: scriptSpec(script, ctx), path: json };
 }
 
 function normalizeStep(

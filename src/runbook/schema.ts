@@ -187,6 +187,84 @@ export const ActionSchema = z
     oneOf: [{ required: ['script'] }, { required: ['http'] }],
   });
 
+const ConditionText = z
+  .string()
+  .regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.01" or "> 300"' })
+  .meta({ examples: ['<= 0.01', '> 300'] });
+
+const METRIC_SOURCES = ['prometheus', 'http', 'csv', 'script'] as const;
+
+export const CanaryMetricSchema = z
+  .strictObject({
+    name: Name.describe('Metric name, shown in windows and reasons.'),
+    prometheus: z
+      .strictObject({
+        target: Name.describe('Target whose URL is the Prometheus server.'),
+        query: z.string().min(1).describe('PromQL instant query returning one series, e.g. sum(rate(...[1m])).'),
+        timeout: Duration.optional(),
+      })
+      .optional(),
+    http: z
+      .strictObject({
+        target: Name,
+        path: z.string().optional(),
+        json: z.string().min(1).describe('Dot path of the value in the JSON answer, e.g. data.error_rate.'),
+        headers: Headers.optional(),
+        timeout: Duration.optional(),
+      })
+      .optional(),
+    csv: z
+      .strictObject({
+        file: z.string().min(1).describe('CSV file being appended to; relative to the runbook.'),
+        column: z.string().min(1),
+        aggregate: z.enum(['last', 'avg', 'max', 'min', 'sum', 'count', 'rate']).optional().describe('Over the rows added in the window (default avg).'),
+        where: ConditionText.optional().describe('For rate: the share of new rows whose column meets this condition.'),
+      })
+      .optional(),
+    script: z
+      .strictObject({ ...scriptFields, json: z.string().min(1).describe('Dot path of the value in the JSON the script prints.') })
+      .optional(),
+    success: ConditionText.optional().describe('The window passes for this metric when the value meets this.'),
+    failure: ConditionText.optional().describe('The window fails when the value meets this; between success and failure is inconclusive.'),
+    burst: ConditionText.optional().describe('A single window meeting this is a burst: abort at once.'),
+  })
+  .meta({ description: 'A canary metric: exactly one of prometheus:, http:, csv:, script:.' });
+
+export const CanarySchema = z.strictObject({
+  interval: Duration.describe('Length of one analysis window.'),
+  steps: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        weight: z.number().min(0).max(100).optional().describe('Traffic share in percent, shown in the cockpit.'),
+        windows: z.number().int().positive().optional().describe('Windows before the operator must decide (default 10).'),
+      }),
+    )
+    .min(1),
+  metrics: z.array(CanaryMetricSchema).min(1),
+  rules: z
+    .strictObject({
+      consecutiveSuccesses: z.number().int().positive().optional().describe('Passing windows in a row (burst 0) that promote a step (default 3).'),
+      failureLimit: z.number().int().min(0).optional().describe('Failing windows allowed; one more aborts (default 0).'),
+      consecutiveErrorLimit: z.number().int().min(0).optional().describe('Provider errors in a row allowed; one more aborts (default 4).'),
+      inconclusiveLimit: z.number().int().min(0).optional().describe('Inconclusive windows allowed before the operator is asked (default 1).'),
+    })
+    .optional(),
+  decision: z
+    .strictObject({
+      deadline: Duration.optional().describe('How long the operator has to decide an inconclusive canary (default 5m).'),
+      default: z.enum(['abort', 'continue']).optional().describe('Taken when the deadline passes (default abort).'),
+    })
+    .optional(),
+  actions: z
+    .strictObject({
+      promote: Name.optional().describe('Action run on promotion (default promote).'),
+      abort: Name.optional().describe('Action run on a violated rule (default abort).'),
+      start: Name.optional().describe('Action that starts the canary, run before the first window.'),
+    })
+    .optional(),
+});
+
 export const TargetSchema = z.union(
   [
     z.string().min(1).describe('Base URL; ${NAME} and ${NAME:-default} are read from the environment.'),
@@ -217,6 +295,7 @@ export const RunbookSchema = z.strictObject({
   checks: z.record(Name, CheckSchema).optional().describe('Named probes, used by steps or polled with every:.'),
   checklists: ChecklistsSchema.optional(),
   actions: z.record(Name, ActionSchema).optional().describe('Operator actions such as abort, rollback and promote.'),
+  canary: CanarySchema.optional().describe('Canary analysis: windows, metrics and the rules that promote or abort.'),
 });
 
 export type RunbookInput = z.infer<typeof RunbookSchema>;
@@ -227,6 +306,9 @@ export type HttpCheckSpecInput = z.infer<typeof HttpCheckSpecSchema>;
 export type ScriptCheckSpecInput = z.infer<typeof ScriptCheckSpecSchema>;
 export type ScriptActionSpecInput = z.infer<typeof ScriptActionSpecSchema>;
 export type HttpActionSpecInput = z.infer<typeof HttpActionSpecSchema>;
+export type CanaryInput = z.infer<typeof CanarySchema>;
+export type CanaryMetricInput = z.infer<typeof CanaryMetricSchema>;
+export { METRIC_SOURCES };
 
 /** JSON Schema of runbook format v1, for `opscockpit schema` and editor autocompletion. */
 export function runbookJsonSchema(): object {

@@ -12,7 +12,10 @@ import {
   createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
   type CockpitStore,
 } from '../store/store.js';
-import { makeCheckRunner, runAction, type ActionOutcome } from './runners.js';
+import { makeCheckRunner, makeMetricReader, runAction, type ActionOutcome } from './runners.js';
+import { CanaryDriver } from './canary-driver.js';
+import type { CanaryMetric } from '../runbook/model.js';
+import type { MetricReading } from '../engine/canary.js';
 import { operatorName } from './operator.js';
 
 export interface SessionOptions {
@@ -24,6 +27,7 @@ export interface SessionOptions {
   /** Demo mode: the fault key talks to the fixture targets at this URL. */
   demo?: { fixtureUrl: string; toggleFault: (on: boolean) => Promise<void> };
   runCheck?: (check: import('../runbook/model.js').Check) => Promise<CheckResult>;
+  readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
   onExit?: () => void;
 }
 
@@ -40,6 +44,7 @@ export class Session {
   private tick?: unknown;
   private stepRunning = new Set<string>();
   private closed = false;
+  private readonly canary?: CanaryDriver;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -65,6 +70,18 @@ export class Session {
     });
     // Steps can run checks as soon as the session exists, before live polling starts.
     this.poller.register(Object.values(opts.runbook.checks));
+    const spec = opts.runbook.canary;
+    if (spec) {
+      this.canary = new CanaryDriver({
+        spec,
+        clock: this.clock,
+        read: opts.readMetric ?? makeMetricReader(opts.runbook, this.env),
+        state: () => this.store.getState().canary!,
+        record: (body, durable) => this.tryRecord(body, durable),
+        runAction: (name, why) => this.executeAction(name, why),
+        onSchedule: (at) => this.store.setState({ canaryNextAt: at }),
+      });
+    }
   }
 
   /** Called when the operator quits; the TUI sets this to unmount. */
@@ -78,6 +95,7 @@ export class Session {
 
   start(): void {
     this.poller.start();
+    this.canary?.resume();
     this.updateVerdict();
     const beat = () => {
       this.store.setState({ now: this.clock.now() });
@@ -89,6 +107,7 @@ export class Session {
   stop(): void {
     this.closed = true;
     this.poller.stop();
+    this.canary?.stop();
     if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
   }
 
@@ -97,6 +116,9 @@ export class Session {
   private record(body: EventBody, durable = false): LedgerEvent {
     const ev = this.opts.ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
     recordInStore(this.store, ev);
+    // Nobody waits forever, but the operator is asked at once.
+    if (body.kind === 'canary.decision' && body.decision === 'ask') setModal(this.store, { kind: 'canary' });
+    if (body.kind === 'canary.decision' && body.decision !== 'ask' && this.store.getState().modal?.kind === 'canary') setModal(this.store, undefined);
     return ev;
   }
 
@@ -208,13 +230,20 @@ export class Session {
     this.store.setState({ runs: this.opts.ledger.listRuns(8) });
   }
 
-  /** Run an action after its typed confirmation. The intent is on disk before it starts. */
+  /** Run an action after the operator typed its confirmation. */
   async runAction(name: string, typed: string): Promise<ActionOutcome | undefined> {
     const action = this.opts.runbook.actions[name];
     if (!action) return void flash(this.store, `The runbook has no action "${name}".`, 'error');
     if (typed !== action.confirm) return void flash(this.store, `Type "${action.confirm}" to confirm ${name}.`, 'warn');
+    return this.executeAction(name, typed);
+  }
+
+  /** Run an action; the intent is on disk before it starts, the outcome after it ends. */
+  private async executeAction(name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
+    const action = this.opts.runbook.actions[name];
+    if (!action) return void flash(this.store, `The runbook has no action "${name}".`, 'error');
     if (this.store.getState().action?.state === 'running') return void flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
-    if (!this.tryRecord({ kind: 'action.requested', action: name, confirmedWith: typed }, true)) return;
+    if (!this.tryRecord({ kind: 'action.requested', action: name, confirmedWith }, true)) return;
     const outcome = await runAction(action, this.opts.runbook, this.env, (chunk) => streamActionOutput(this.store, this.redactor.text(chunk)));
     const recorded = this.tryRecord(
       { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs },
@@ -224,6 +253,17 @@ export class Session {
     if (recorded && outcome.status === 'succeeded' && terminal && this.run.status === 'running') this.completeRun(terminal);
     flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})`, outcome.status === 'succeeded' ? 'info' : 'error');
     return outcome;
+  }
+
+  private async startCanary(): Promise<void> {
+    const spec = this.opts.runbook.canary;
+    if (!spec || !this.canary) return flash(this.store, 'This runbook has no canary section.', 'warn');
+    if (this.store.getState().canary?.status !== 'idle') return flash(this.store, `The canary is ${this.store.getState().canary?.status}.`, 'warn');
+    if (spec.startAction) {
+      const outcome = await this.executeAction(spec.startAction, 'canary start');
+      if (outcome?.status !== 'succeeded') return flash(this.store, `The canary did not start: ${spec.startAction} ${outcome?.status ?? 'was refused'}.`, 'error');
+    }
+    this.canary.start();
   }
 
   /** A keymap command, dispatched by the root input handler. */
@@ -239,6 +279,9 @@ export class Session {
       return this.opts.onExit?.();
     }
     if (id === 'demo.fault') return void this.toggleFault();
+    if (id === 'canary.start') return void this.startCanary();
+    if (id === 'canary.continue') return this.canary?.decide('continue');
+    if (id === 'canary.abort') return this.canary?.decide('abort');
     if (id.startsWith('action.')) {
       const name = id.slice('action.'.length);
       if (s.action?.state === 'running') return flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
@@ -249,7 +292,7 @@ export class Session {
   /** Text typed or pasted into the open dialog. */
   type(text: string): void {
     const m = this.store.getState().modal;
-    if (!m || m.kind === 'help' || m.kind === 'quit') return;
+    if (!m || !('input' in m)) return;
     const printable = text.replace(/[\u0000-\u001f\u007f]/g, '');
     if (printable) setModal(this.store, { ...m, input: m.input + printable, error: undefined } as typeof m);
   }
@@ -257,7 +300,7 @@ export class Session {
   /** Backspace in the open dialog. */
   erase(): void {
     const m = this.store.getState().modal;
-    if (!m || m.kind === 'help' || m.kind === 'quit') return;
+    if (!m || !('input' in m)) return;
     setModal(this.store, { ...m, input: m.input.slice(0, -1), error: undefined } as typeof m);
   }
 
@@ -268,7 +311,7 @@ export class Session {
   submit(): void {
     const m = this.store.getState().modal;
     if (!m) return;
-    if (m.kind === 'help') return setModal(this.store, undefined);
+    if (m.kind === 'help' || m.kind === 'canary') return setModal(this.store, undefined);
     if (m.kind === 'quit') {
       setModal(this.store, undefined);
       return this.opts.onExit?.();

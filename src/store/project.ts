@@ -2,6 +2,7 @@
 // same events always give the same state, which is what makes a restarted cockpit resume.
 import type { Runbook } from '../runbook/model.js';
 import { walkChecklist, type ChecklistState } from '../engine/checklist.js';
+import { applyCanaryEvent, replayCanary, type CanaryState } from '../engine/canary.js';
 import type { RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, GateVerdict, LedgerEvent } from '../engine/types.js';
 
@@ -29,6 +30,9 @@ export interface Projection {
   events: LedgerEvent[];
   action?: ActionView;
   runStatus?: string;
+  /** Canary windows and decisions, in order; the canary state is replayed from them. */
+  canaryEvents: EventBody[];
+  canary?: CanaryState;
 }
 
 export function emptyProjection(runbook: Runbook, run?: RunRecord): Projection {
@@ -39,6 +43,8 @@ export function emptyProjection(runbook: Runbook, run?: RunRecord): Projection {
     checklist: walkChecklist(runbook.checklists, []),
     checks: {},
     events: [],
+    canaryEvents: [],
+    canary: runbook.canary ? replayCanary(runbook.canary, []) : undefined,
   };
 }
 
@@ -70,6 +76,11 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
       break;
     case 'check.changed':
       next.checks = { ...p.checks, [b.check]: b.result };
+      break;
+    case 'canary.window':
+    case 'canary.decision':
+      next.canaryEvents = [...p.canaryEvents, b];
+      if (runbook.canary && p.canary) next.canary = applyCanaryEvent(runbook.canary, p.canary, b);
       break;
     case 'verdict.changed':
       next.verdict = { verdict: b.verdict, phase: b.phase, reasons: b.reasons };

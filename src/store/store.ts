@@ -12,7 +12,8 @@ export type Modal =
   | { kind: 'confirm'; action: string; input: string; error?: string }
   | { kind: 'skip'; input: string; error?: string }
   | { kind: 'note'; input: string }
-  | { kind: 'quit' };
+  | { kind: 'quit' }
+  | { kind: 'canary' };
 
 export interface Flash {
   text: string;
@@ -34,6 +35,8 @@ export interface CockpitState extends Projection {
   flash?: Flash;
   /** Checks running right now, for the spinner. */
   running: string[];
+  /** When the current canary window closes. */
+  canaryNextAt?: number;
 }
 
 export type CockpitStore = StoreApi<CockpitState>;

@@ -1,0 +1,132 @@
+// Canary analysis in a real session: a manual clock drives the windows, metric readings are
+// scripted (the providers have their own tests), actions are the real fixture scripts and
+// every window and decision lands in a real SQLite ledger.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRunbook } from '../src/runbook/load.js';
+import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { Session } from '../src/session/session.js';
+import type { MetricReading } from '../src/engine/canary.js';
+import { ManualClock } from './support/manual-clock.js';
+import { waitFor } from './support/cockpit.js';
+
+const runbookFile = join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'canary.yaml');
+let ledger: SqliteLedger | undefined;
+let session: Session | undefined;
+afterEach(() => {
+  session?.stop();
+  ledger?.close();
+  session = undefined;
+  ledger = undefined;
+});
+
+function open(readings: Array<MetricReading | (() => MetricReading)>, ledgerPath = join(mkdtempSync(join(tmpdir(), 'oc-canary-')), 'l.db'), clock = new ManualClock()) {
+  const runbook = loadRunbook(runbookFile, { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
+  ledger = openLedger(ledgerPath);
+  let i = 0;
+  session = new Session({
+    runbook,
+    ledger,
+    ledgerPath,
+    env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre' },
+    clock,
+    runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),
+    readMetric: async () => {
+      const r = readings[Math.min(i++, readings.length - 1)];
+      return typeof r === 'function' ? r() : r;
+    },
+  });
+  session.start();
+  return { session, clock, ledgerPath, ledger: ledger! };
+}
+
+const ok = (value: number | null): MetricReading => ({ ok: true, value });
+const decisions = (l: SqliteLedger, runId: string) =>
+  l.events(runId).flatMap((e) => (e.body.kind === 'canary.decision' ? [e.body.decision] : []));
+
+describe('canary analysis in the session', () => {
+  it('promotes step by step after consecutive passes and runs the promote action', async () => {
+    const { session: s, clock, ledger: l } = open([ok(0.001)]);
+    s.command('canary.start');
+    for (let i = 0; i < 6; i++) await clock.advance(1000);
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'promote to finish', 5000);
+    expect(decisions(l, s.runId)).toEqual(['started', 'step-promoted', 'promote']);
+    expect(s.store.getState().canary?.status).toBe('promoted');
+    const completed = l.events(s.runId).find((e) => e.body.kind === 'action.completed');
+    expect(completed?.body).toMatchObject({ action: 'promote', status: 'succeeded' });
+    const requested = l.events(s.runId).find((e) => e.body.kind === 'action.requested');
+    expect(requested?.body).toMatchObject({ action: 'promote', confirmedWith: expect.stringContaining('canary rule: promote') });
+  });
+
+  it('aborts at once on a burst, with the reason and the values it saw in the ledger', async () => {
+    const { session: s, clock, ledger: l } = open([ok(0.001), ok(0.9)]);
+    s.command('canary.start');
+    await clock.advance(1000);
+    await clock.advance(1000);
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'abort to finish', 5000);
+    expect(decisions(l, s.runId)).toEqual(['started', 'abort']);
+    const window = l.events(s.runId).filter((e) => e.body.kind === 'canary.window').at(-1)!.body;
+    expect(window).toMatchObject({ window: { verdict: 'FAIL', burst: true, values: { error_rate: 0.9 } } });
+    const why = l.events(s.runId).find((e) => e.body.kind === 'canary.decision' && e.body.decision === 'abort')!.body;
+    expect(why).toMatchObject({ reason: expect.stringMatching(/burst in window 2 of 10%.*error_rate 0\.900/) });
+    expect(l.getRun(s.runId)?.status).toBe('aborted');
+  });
+
+  it('asks on inconclusive windows, shows the prompt, and takes the default when the deadline passes', async () => {
+    const { session: s, clock, ledger: l } = open([ok(0.03)]);
+    s.command('canary.start');
+    await clock.advance(1000);
+    await clock.advance(1000);
+    expect(s.store.getState().modal?.kind).toBe('canary');
+    expect(s.store.getState().canary).toMatchObject({ status: 'awaiting-decision', deadline: clock.now() + 300_000 });
+    await clock.advance(299_000);
+    expect(decisions(l, s.runId)).toEqual(['started', 'ask']);
+    await clock.advance(1000);
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the default abort', 5000);
+    expect(decisions(l, s.runId)).toEqual(['started', 'ask', 'deadline-default']);
+    expect(s.store.getState().modal).toBeUndefined();
+  });
+
+  it('the operator can continue an inconclusive canary', async () => {
+    let value = 0.03;
+    const { session: s, clock, ledger: l } = open([() => ok(value)]);
+    s.command('canary.start');
+    await clock.advance(2000);
+    await clock.advance(1000);
+    expect(s.store.getState().canary?.status).toBe('awaiting-decision');
+    value = 0.001;
+    s.command('canary.continue');
+    expect(s.store.getState().canary?.status).toBe('running');
+    await clock.advance(1000);
+    expect(decisions(l, s.runId)).toEqual(['started', 'ask', 'operator-continue']);
+    expect(s.store.getState().canary?.consecutivePasses).toBe(1);
+  });
+
+  it('provider errors do not fail the canary until the error limit', async () => {
+    const { session: s, clock, ledger: l } = open([{ ok: false, reason: 'connection refused' }]);
+    s.command('canary.start');
+    for (let i = 0; i < 3; i++) await clock.advance(1000);
+    expect(s.store.getState().canary).toMatchObject({ status: 'running', failures: 0, consecutiveErrors: 3 });
+    await clock.advance(1000);
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'abort', 5000);
+    expect(decisions(l, s.runId)).toEqual(['started', 'abort']);
+  });
+
+  it('a restarted cockpit resumes the canary where it was', async () => {
+    const first = open([ok(0.001)]);
+    first.session.command('canary.start');
+    await first.clock.advance(1000);
+    await first.clock.advance(1000);
+    expect(first.session.store.getState().canary?.consecutivePasses).toBe(2);
+    first.session.stop();
+    first.ledger.close();
+    ledger = undefined;
+    const again = open([ok(0.001)], first.ledgerPath, first.clock);
+    expect(again.session.runId).toBe(first.session.runId);
+    expect(again.session.store.getState().canary).toMatchObject({ status: 'running', consecutivePasses: 2 });
+    await again.clock.advance(1000);
+    expect(decisions(again.ledger, again.session.runId)).toEqual(['started', 'step-promoted']);
+  });
+});
