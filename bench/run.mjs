@@ -19,6 +19,12 @@ const ROWS = 40;
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 10);
 const ABORT_RUNS = Number(process.env.BENCH_ABORT_RUNS ?? 50);
 const ABORT_CHECKS = 50;
+for (const [name, n] of [['BENCH_START_RUNS', START_RUNS], ['BENCH_ABORT_RUNS', ABORT_RUNS]]) {
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`bench: ${name} must be a whole number ≥ 1`);
+    process.exit(1);
+  }
+}
 const START_GOAL = 4; // × node -e ''
 const ABORT_GOAL_MS = 50; // p99
 

@@ -38,7 +38,7 @@ const BUILTIN: Command[] = [
 ];
 
 /** Keys the runbook may not give to its actions. */
-export const RESERVED_KEYS = [...new Set(BUILTIN.flatMap((c) => c.keys))];
+export const RESERVED_KEYS = [...new Set([...BUILTIN.filter((c) => c.group !== 'Dialog').flatMap((c) => c.keys), 'enter', 'escape'])];
 
 /** The command a key means inside a dialog of this kind (the canary prompt has its own keys). */
 export function dialogCommand(keymap: readonly Command[], name: string): Command | undefined {
