@@ -1,7 +1,20 @@
 // Bundles the CLI into dist/ with esbuild: startup time is a product feature. The TUI is a
 // separate chunk loaded only by `open` and `demo`, so headless commands never load Ink.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+
+// Yoga (Ink's layout engine) decodes its embedded WebAssembly through fetch() when fetch
+// exists, which loads Node's internal HTTP client just to read a base64 string; its own
+// synchronous base64 path does the same job without that cost at every start.
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/].*\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replaceAll('typeof fetch', '"undefined"'),
+      loader: 'js',
+    }));
+  },
+};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -18,5 +31,6 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
   legalComments: 'none',
+  plugins: [yogaWithoutFetch],
   logLevel: 'warning',
 });

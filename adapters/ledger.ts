@@ -28,7 +28,7 @@ export const MIGRATIONS: readonly string[] = [
      run_id       TEXT PRIMARY KEY,
      runbook      TEXT NOT NULL,
      name         TEXT NOT NULL,
-     status       TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','aborted')),
+     status       TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','aborted','rolled_back')),
      branch       TEXT,
      commit_sha   TEXT,
      backlog_id   TEXT,

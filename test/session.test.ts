@@ -75,6 +75,17 @@ describe('session', () => {
     rig.reopen(); // a fresh connection for close()
   });
 
+  it('a successful rollback closes the run as rolled back', async () => {
+    rig = await demoRig();
+    const s = rig.session;
+    s.command('action.rollback');
+    s.type('rollback');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the rollback to finish', 5000);
+    expect(rig.ledger.getRun(s.runId)?.status).toBe('rolled_back');
+    expect(kinds(rig).slice(-2)).toEqual(['action.completed', 'run.completed']);
+  });
+
   it('quitting while an action runs asks first', async () => {
     rig = await demoRig({ runbookFile: runbookWithAbort('echo working; sleep 2; echo done') });
     const s = rig.session;

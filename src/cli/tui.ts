@@ -2,7 +2,6 @@
 import type { Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { openLedger } from '../../adapters/ledger.js';
-import { closeHttpAgent } from '../../adapters/http.js';
 import { Session, type SessionOptions } from '../session/session.js';
 
 export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo'] }): Promise<void> {
@@ -13,6 +12,6 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
     await runCockpit(session, { demo: !!opts.demo });
   } finally {
     ledger.close();
-    await closeHttpAgent();
+    await (await import('../../adapters/http.js')).closeHttpAgent();
   }
 }

@@ -1,14 +1,16 @@
 // Binds the runbook's checks and actions to the adapters that run them.
 import type { Action, Check, Runbook } from '../runbook/model.js';
 import type { CheckResult } from '../engine/types.js';
-import { runHttpAction, runHttpCheck } from '../../adapters/http.js';
 import { runScript, runScriptCheck } from '../../adapters/script.js';
+
+// undici is loaded on first use, after the cockpit's first frame: startup is a feature.
+const http = () => import('../../adapters/http.js');
 import type { ActionStatus } from '../engine/types.js';
 
 export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
   const ctx = { env, secrets: runbook.secrets, etags };
-  return (check) => (check.kind === 'http' ? runHttpCheck(check, ctx) : runScriptCheck(check, ctx));
+  return async (check) => (check.kind === 'http' ? (await http()).runHttpCheck(check, ctx) : runScriptCheck(check, ctx));
 }
 
 export interface ActionOutcome {
@@ -41,7 +43,7 @@ export async function runAction(
     return { status: ok ? 'succeeded' : 'failed', exitCode: o.exitCode, signal: o.signal, reason, output, durationMs: o.durationMs };
   }
   if (action.http) {
-    const r = await runHttpAction(action.http, { env, secrets: runbook.secrets });
+    const r = await (await http()).runHttpAction(action.http, { env, secrets: runbook.secrets });
     onOutput(r.output);
     return { status: r.ok ? 'succeeded' : 'failed', reason: r.reason, output: r.output, durationMs: r.durationMs };
   }
