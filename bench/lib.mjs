@@ -156,3 +156,39 @@ export function writeAbortScript(file, { bash, marks }) {
   writeFileSync(file, `#!${bash}\necho "$EPOCHREALTIME" >> '${marks.replace(/'/g, `'\\''`)}'\nexit 0\n`);
   chmodSync(file, 0o755);
 }
+
+/**
+ * The time-to-detect runbook: one http check of `path` polled every `every`, the only
+ * (blocking) preflight step, so the Gate's verdict is that check's; and an abort action
+ * running `abortScript` (never pressed by the bench, but a cutover runbook has one).
+ */
+export function writeDetectRunbook(file, { name, url, path = '/readyz', every = '1s', abortScript }) {
+  const lines = [
+    'version: 1',
+    `name: ${name}`,
+    'release: { type: cutover, branch: bench }',
+    'targets:',
+    `  app: ${url}`,
+    'checks:',
+    '  ready:',
+    `    title: Readiness (${path})`,
+    `    every: ${every}`,
+    `    http: { target: app, path: ${path}, timeout: 2s, expect: { status: 200 } }`,
+    'checklists:',
+    '  preflight:',
+    '    - { id: ready, title: Target is ready, check: ready }',
+    'actions:',
+    '  abort:',
+    '    title: Abort the cutover',
+    '    key: a',
+    '    confirm: abort',
+    `    script: { command: ./${abortScript}, timeout: 10s }`,
+  ];
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** A script that does nothing and succeeds. */
+export function writeNoopScript(file) {
+  writeFileSync(file, '#!/bin/sh\nexit 0\n');
+  chmodSync(file, 0o755);
+}

@@ -2,6 +2,8 @@
 //   1. Cold start to the first full cockpit frame on a pty, vs `node -e ''` to exit.
 //   2. Abort key → abort script spawned while 50 checks poll every second, vs the same
 //      script spawned by execa from a bare Node process.
+//   3. Fault injected in the fixture target → NO-GO on the cockpit's screen, 1 s check
+//      interval, vs a bare 1 s poller (python, urllib) detecting the same faults.
 // Exit 0 whether or not a goal is met (a measurement, not a test); exit 1 when a benchmark
 // could not run. `npm run bench` builds dist/ first.
 import { spawnSync } from 'node:child_process';
@@ -9,7 +11,19 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchError, median, ms, percentile, runChild, runJson, startFixtureServer, writeAbortScript, writeRunbook } from './lib.mjs';
+import {
+  BenchError,
+  median,
+  ms,
+  percentile,
+  runChild,
+  runJson,
+  startFixtureServer,
+  writeAbortScript,
+  writeDetectRunbook,
+  writeNoopScript,
+  writeRunbook,
+} from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -19,7 +33,8 @@ const ROWS = 40;
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 10);
 const ABORT_RUNS = Number(process.env.BENCH_ABORT_RUNS ?? 50);
 const ABORT_CHECKS = 50;
-for (const [name, n] of [['BENCH_START_RUNS', START_RUNS], ['BENCH_ABORT_RUNS', ABORT_RUNS]]) {
+const DETECT_RUNS = Number(process.env.BENCH_DETECT_RUNS ?? 12);
+for (const [name, n] of [['BENCH_START_RUNS', START_RUNS], ['BENCH_ABORT_RUNS', ABORT_RUNS], ['BENCH_DETECT_RUNS', DETECT_RUNS]]) {
   if (!Number.isInteger(n) || n < 1) {
     console.error(`bench: ${name} must be a whole number ≥ 1`);
     process.exit(1);
@@ -27,6 +42,7 @@ for (const [name, n] of [['BENCH_START_RUNS', START_RUNS], ['BENCH_ABORT_RUNS', 
 }
 const START_GOAL = 4; // × node -e ''
 const ABORT_GOAL_MS = 50; // p99
+const DETECT_GOAL_MS = 1500; // median
 
 const cleanups = [];
 async function cleanup() {
@@ -124,6 +140,27 @@ async function abortLatency(py, tmp, runbook, script) {
   };
 }
 
+// ---- 3. time to detect ----------------------------------------------------------------
+
+async function timeToDetect(py, tmp, runbook, url) {
+  // Each round takes about 0.5 s of random phase + ≤ 1.1 s to detect + ≤ 1.1 s to recover.
+  const deadline = 20 + DETECT_RUNS * 5;
+  const r = await runJson(
+    py,
+    [join(BENCH, 'pty_ttd.py'), '--url', url, '--count', String(DETECT_RUNS), '--interval', '1', '--deadline', String(deadline),
+      '--cols', String(COLS), '--rows', String(ROWS), '--', process.execPath, BIN, 'open', runbook, '--ledger', join(tmp, 'detect.db')],
+    { timeoutMs: (deadline + 30) * 1000 },
+  );
+  if (!r.ok) throw new BenchError(`time to detect: ${r.error}\n  last screen text: ${JSON.stringify(r.last_output ?? '')}`);
+  if (r.warning) console.error(`  note: time to detect: ${r.warning}`);
+  if (r.cockpit_us.length !== DETECT_RUNS || r.baseline_us.length !== DETECT_RUNS) throw new BenchError(`time to detect: expected ${DETECT_RUNS} rounds, got ${r.cockpit_us.length}`);
+  return {
+    cockpit: r.cockpit_us.map((us) => us / 1000),
+    base: r.baseline_us.map((us) => us / 1000),
+    recover: r.recover_us.map((us) => us / 1000),
+  };
+}
+
 // ---- report ---------------------------------------------------------------------------
 
 const pad = (s, n) => String(s).padEnd(n);
@@ -158,6 +195,26 @@ async function reportAbort(py, tmp, runbook, bash) {
   if (a.retries) console.log(`  (the dialog had to be reopened ${a.retries} time(s): an action was still finishing)`);
 }
 
+async function reportDetect(py, tmp, runbook, url) {
+  console.log(`\n3. Time to detect: fault injected in the fixture target (/readyz → 503) → NO-GO on screen, checks every 1 s`);
+  console.log(`   cockpit: runbook with one http check (every: 1s) behind the only preflight step; random 0–1 s pause after GO,`);
+  console.log(`   clock read, POST /__fault, until the Gate headline says "NO-GO — 1 reason"; DELETE, wait for GO again`);
+  console.log(`   baseline: bare poller thread (python urllib, GET /readyz every 1 s, fixed rate) timing the same faults to its first 503`);
+  const t = performance.now();
+  const d = await timeToDetect(py, tmp, runbook, url);
+  const took = (performance.now() - t) / 1000;
+  console.log(`  ${pad('', 40)}${lpad('runs', 5)}${lpad('median', 11)}${lpad('p90', 11)}`);
+  console.log(row('baseline  bare 1 s poller  (first 503)', d.base, median(d.base), percentile(d.base, 90)));
+  console.log(row('opscockpit  fault → NO-GO on screen', d.cockpit, median(d.cockpit), percentile(d.cockpit, 90)));
+  if (d.recover.length) console.log(row('  (diagnostic: restore → GO on screen)', d.recover, median(d.recover), percentile(d.recover, 90)));
+  const med = median(d.cockpit);
+  console.log(`  ratio of medians: ${(med / median(d.base)).toFixed(2)}x   goal median < ${(DETECT_GOAL_MS / 1000).toFixed(1)} s: ${med < DETECT_GOAL_MS ? 'met' : 'not met'}`);
+  // A poller detects a fault about uniformly over one interval: the median of n such delays
+  // has a standard error of about interval / (2·√n), so small ratios are noise.
+  const se = 1000 / (2 * Math.sqrt(d.cockpit.length));
+  console.log(`  (${d.cockpit.length} rounds in ${took.toFixed(1)} s, cockpit start included; either median varies by about ±${se.toFixed(0)} ms run to run)`);
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
@@ -174,12 +231,15 @@ async function main() {
   const big = join(tmp, 'bench-50.yaml');
   writeRunbook(small, { name: 'Bench startup', url: server.url, checks: 3, abortScript: 'abort-mark.sh' });
   writeRunbook(big, { name: 'Bench abort latency', url: server.url, checks: ABORT_CHECKS, abortScript: 'abort-mark.sh' });
-  await Promise.all([validate(small), validate(big)]);
+  writeNoopScript(join(tmp, 'abort-noop.sh'));
+  const detect = join(tmp, 'bench-detect.yaml');
+  writeDetectRunbook(detect, { name: 'Bench time to detect', url: server.url, abortScript: 'abort-noop.sh' });
+  await Promise.all([validate(small), validate(big), validate(detect)]);
 
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash)]) {
+  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url)]) {
     try {
       await bench();
     } catch (err) {

@@ -1,13 +1,18 @@
-import React from 'react';
+import React, { useMemo } from 'react';
 import { Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { VERDICT_TEXT } from './presentation.js';
+import { VERDICT_TEXT, gateLines } from './presentation.js';
 import { verdictColor } from './theme.js';
 
 /** The verdict first, then its reasons in full (wrapped, never cut: the reason is the point). */
 export function GatePanel(props: { width: number; rows: number }) {
-  const verdict = useCockpit((s) => s.verdict);
+  const { verdict, live, checks } = useCockpit((s) => ({ verdict: s.verdict, live: s.live, checks: s.runbook.checks }));
+  // Derived here, not in the selector: a selector that builds new objects re-renders forever.
+  const gates = useMemo(
+    () => Object.values(live).flatMap((r) => (r.gate ? [{ check: checks[r.check]?.title ?? r.check, gate: r.gate }] : [])),
+    [live, checks],
+  );
   const reasons = verdict?.reasons ?? [];
   const shown = reasons.slice(0, Math.max(1, Math.floor(props.rows / 2)));
   const v = verdict?.verdict;
@@ -27,6 +32,16 @@ export function GatePanel(props: { width: number; rows: number }) {
         </Text>
       ))}
       {reasons.length > shown.length ? <Text dimColor>… {reasons.length - shown.length} more</Text> : null}
+      {gates.map((g) => (
+        <React.Fragment key={g.check}>
+          <Text bold>{g.check}</Text>
+          {gateLines(g.gate).map((l, i) => (
+            <Text key={i} wrap="truncate">
+              {l}
+            </Text>
+          ))}
+        </React.Fragment>
+      ))}
     </Panel>
   );
 }

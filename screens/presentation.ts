@@ -1,6 +1,6 @@
 // Model → text, with no React in it, so every format is unit-tested on its own.
 import type { CheckResult, LedgerEvent, StepState, Verdict } from '../src/engine/types.js';
-import type { CanaryWindowRecord, WindowVerdict } from '../src/engine/gate-types.js';
+import type { CanaryWindowRecord, QuorumResult, WindowVerdict } from '../src/engine/gate-types.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -100,7 +100,7 @@ export function describeEvent(ev: LedgerEvent): string {
     case 'canary.window':
       return `canary ${b.window.step} window ${b.window.index}: ${b.window.verdict}${b.window.burst ? ' (burst)' : ''}${b.window.reasons.length ? ` — ${b.window.reasons[0]}` : ''}`;
     case 'canary.decision':
-      return `canary ${b.decision} at ${b.step} — ${b.reason}`;
+      return b.decision === 'started' ? `canary started at ${b.step}` : `canary ${b.decision} at ${b.step} — ${b.reason}`;
   }
 }
 
@@ -112,4 +112,22 @@ export function canaryTimeline(steps: readonly { name: string }[], windows: read
     const glyphs = windows.filter((w) => w.step === st.name).map((w) => (w.burst ? '⚡' : WINDOW_GLYPH[w.verdict])).join('');
     return { step: st.name, glyphs: glyphs.length > width ? '…' + glyphs.slice(glyphs.length - width + 1) : glyphs };
   });
+}
+
+const CRITERION_MARK: Record<Verdict, string> = { GO: '✔', 'NO-GO': '✘', INSUFFICIENT: '?' };
+
+/** A gate's judges as lines: "slo-judge-infra GO" then "  ✔ p95_ms 212 <= 300". */
+export function gateLines(gate: QuorumResult): string[] {
+  const lines = [`quorum ${gate.required} of ${gate.total}: ${gate.passed} GO → ${gate.verdict}`];
+  for (const j of gate.judges) {
+    lines.push(`${j.policy}: ${j.verdict}`);
+    for (const c of j.criteria) lines.push(`  ${CRITERION_MARK[c.verdict]} ${c.name} ${formatValue(c.value)} ${c.op} ${formatValue(c.threshold)}`);
+  }
+  return lines;
+}
+
+function formatValue(v: number | boolean | null): string {
+  if (v === null) return '—';
+  if (typeof v === 'boolean') return String(v);
+  return Number.isInteger(v) ? String(v) : v.toPrecision(3);
 }

@@ -50,9 +50,9 @@ describe('canary analysis in the session', () => {
   it('promotes step by step after consecutive passes and runs the promote action', async () => {
     const { session: s, clock, ledger: l } = open([ok(0.001)]);
     s.command('canary.start');
-    for (let i = 0; i < 6; i++) await clock.advance(1000);
+    for (let i = 0; i < 12; i++) await clock.advance(1000);
     await waitFor(() => s.store.getState().action?.state === 'succeeded', 'promote to finish', 5000);
-    expect(decisions(l, s.runId)).toEqual(['started', 'step-promoted', 'promote']);
+    expect(decisions(l, s.runId)).toEqual(['started', 'step-promoted', 'step-promoted', 'promote']);
     expect(s.store.getState().canary?.status).toBe('promoted');
     const completed = l.events(s.runId).find((e) => e.body.kind === 'action.completed');
     expect(completed?.body).toMatchObject({ action: 'promote', status: 'succeeded' });
@@ -126,6 +126,7 @@ describe('canary analysis in the session', () => {
     const again = open([ok(0.001)], first.ledgerPath, first.clock);
     expect(again.session.runId).toBe(first.session.runId);
     expect(again.session.store.getState().canary).toMatchObject({ status: 'running', consecutivePasses: 2 });
+    await again.clock.advance(1000);
     await again.clock.advance(1000);
     expect(decisions(again.ledger, again.session.runId)).toEqual(['started', 'step-promoted']);
   });

@@ -90,3 +90,29 @@ describe('NO_COLOR in a real terminal', () => {
     expect(plain).toMatch(/INSUFFICIENT DATA|NO-GO|GO/);
   });
 });
+
+describe('canary demo in tmux (built binary)', () => {
+  it('windows pass and promote steps; a fault on the traffic aborts the canary at once with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-e2e-canary-'));
+    const ledger = join(dir, 'ledger.db');
+    tmux = new Tmux();
+    tmux.start(`node ${bin} demo --canary --ledger ${ledger}`, { cwd: root });
+    await tmux.waitFor((s) => s.includes('press c to start'), 'the idle canary');
+    tmux.send('c');
+    await tmux.waitFor((s) => /RUNNING · [1-9]\/4 passes toward promotion/.test(s) && /10%\s+✔/.test(s), 'passing windows');
+    tmux.send('f');
+    const screen = await tmux.waitFor((s) => s.includes('ABORTED') && s.includes('abort complete'), 'the canary to abort');
+    expect(screen).toMatch(/⚡|✘/);
+    tmux.send('q');
+    await tmux.waitFor(() => tmux!.paneDead(), 'exit');
+
+    const doc = JSON.parse(execFileSync('node', [bin, 'ledger', '--ledger', ledger, '--json'], { encoding: 'utf8' }));
+    const events = doc.runs[0].events.map((e: { body: Record<string, unknown> }) => e.body);
+    const abort = events.find((b: { kind: string; decision?: string }) => b.kind === 'canary.decision' && b.decision === 'abort');
+    expect(abort.reason).toMatch(/burst|failing window/);
+    const failing = events.filter((b: { kind: string; window?: { verdict: string } }) => b.kind === 'canary.window' && b.window!.verdict === 'FAIL');
+    expect(failing.at(-1).window.values.error_rate).toBeGreaterThan(0.05);
+    expect(events.find((b: { kind: string; action?: string }) => b.kind === 'action.completed' && b.action === 'abort')).toMatchObject({ status: 'succeeded' });
+    expect(doc.runs[0].status).toBe('aborted');
+  });
+});

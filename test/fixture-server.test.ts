@@ -110,6 +110,105 @@ describe('fixture server routes', () => {
   });
 });
 
+/** `name{labels} value` lines of an exposition, as a map from `name{labels}` to the value. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return out;
+}
+const scrape = async (url = srv.url) => samples(await (await fetch(url + '/metrics')).text());
+const H = 'fixture_http_request_duration_seconds';
+const LES = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '+Inf'];
+
+describe('Prometheus exposition', () => {
+  withServer();
+
+  it('exposes a request counter and a latency histogram with cumulative buckets', async () => {
+    await get('/readyz');
+    await get('/readyz');
+    await get('/nope');
+    const res = await get('/metrics');
+    const text = await res.text();
+    expect(text).toContain('# TYPE fixture_http_requests_total counter');
+    expect(text).toContain(`# TYPE ${H} histogram`);
+    const m = samples(text);
+    expect(m.get('fixture_http_requests_total{route="/readyz",status="200"}')).toBe(2);
+    expect(m.get('fixture_http_requests_total{route="unmatched",status="404"}')).toBe(1);
+    const buckets = LES.map((le) => m.get(`${H}_bucket{route="/readyz",le="${le}"}`)!);
+    expect(buckets.every((b) => Number.isInteger(b))).toBe(true);
+    expect([...buckets].sort((a, b) => a - b)).toEqual(buckets); // cumulative: never decreasing
+    expect(buckets.at(-1)).toBe(2);
+    expect(m.get(`${H}_count{route="/readyz"}`)).toBe(2);
+    expect(m.get(`${H}_sum{route="/readyz"}`)).toBeGreaterThan(0);
+    // Every sample line parses: name{labels} number.
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
+      expect(line).toMatch(/^[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? [0-9.e+-]+$/);
+    }
+  });
+
+  it("shows a fault's status and delay, because they are observed requests", async () => {
+    await setFault({ route: '/health', status: 503, delayMs: 120 });
+    await (await get('/health')).text();
+    await (await get('/health')).text();
+    const m = await scrape();
+    expect(m.get('fixture_http_requests_total{route="/health",status="503"}')).toBe(2);
+    expect(m.get(`${H}_bucket{route="/health",le="0.1"}`)).toBe(0); // both took >= 120 ms
+    expect(m.get(`${H}_bucket{route="/health",le="0.25"}`)).toBe(2);
+    expect(m.get(`${H}_sum{route="/health"}`)).toBeGreaterThanOrEqual(0.24);
+    expect(m.get('fixture_faults_active')).toBe(1);
+  });
+});
+
+describe('self traffic', () => {
+  it('moves the metrics without a client and stops on close', async () => {
+    const s = await startFixtureServer({ selfTraffic: { everyMs: 20, routes: ['/readyz', '/health'] } });
+    try {
+      await expect.poll(async () => (await scrape(s.url)).get('fixture_http_requests_total{route="/health",status="200"}') ?? 0).toBeGreaterThanOrEqual(5);
+      expect((await scrape(s.url)).get('fixture_http_requests_total{route="/readyz",status="200"}')).toBeGreaterThanOrEqual(5);
+      // A fault on the route shows up in the self traffic too.
+      await fetch(s.url + '/__fault', { method: 'POST', body: JSON.stringify({ route: '/readyz', status: 503 }) });
+      await expect.poll(async () => (await scrape(s.url)).get('fixture_http_requests_total{route="/readyz",status="503"}') ?? 0).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps a bounded number of requests in flight under a delay fault', async () => {
+    const s = await startFixtureServer({ selfTraffic: { everyMs: 10, routes: ['/readyz'], maxInFlight: 3 } });
+    try {
+      await fetch(s.url + '/__fault', { method: 'POST', body: JSON.stringify({ route: '/readyz', delayMs: 200 }) });
+      // Unbounded, a request every 10 ms would answer ~50 in 700 ms; with 3 in flight, ~12.
+      const before = (await scrape(s.url)).get(`${H}_count{route="/readyz"}`) ?? 0;
+      await new Promise((r) => setTimeout(r, 700));
+      const after = (await scrape(s.url)).get(`${H}_count{route="/readyz"}`) ?? 0;
+      expect(after - before).toBeGreaterThan(0);
+      expect(after - before).toBeLessThanOrEqual(3 * Math.ceil(700 / 200) + 3);
+    } finally {
+      const t0 = performance.now();
+      await s.close();
+      expect(performance.now() - t0).toBeLessThan(500); // pending delayed requests do not hold it
+    }
+  });
+
+  it('rejects options that would flood it or reach beyond loopback', async () => {
+    const bad = [
+      { everyMs: 1, routes: ['/readyz'] },
+      { everyMs: 50, routes: [] },
+      { everyMs: 50, routes: ['readyz'] },
+      { everyMs: 50, routes: ['/__fault'] },
+      { everyMs: 50, routes: ['/readyz'], maxInFlight: 0 },
+    ];
+    for (const selfTraffic of bad) {
+      await expect(startFixtureServer({ selfTraffic }), JSON.stringify(selfTraffic)).rejects.toThrow(/selfTraffic/);
+    }
+    await expect(startFixtureServer({ host: '192.0.2.1', selfTraffic: { everyMs: 50, routes: ['/readyz'] } })).rejects.toThrow(/loopback/);
+  });
+});
+
 describe('fault switch', () => {
   withServer();
 
@@ -238,5 +337,23 @@ describe.concurrent('demo scripts', () => {
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines).toContain(line);
     expect(lines.at(-1)).toBe(last);
+  });
+});
+
+describe('/stats (recent error ratio for canary metrics)', () => {
+  it('reports the error ratio and p95 of recent requests, leaving its own routes out', async () => {
+    const srv = await startFixtureServer({ port: 0 });
+    try {
+      const empty = await (await fetch(`${srv.url}/stats`)).json();
+      expect(empty).toMatchObject({ requests: 0, error_rate: null, p95_ms: null });
+      for (let i = 0; i < 3; i++) await (await fetch(`${srv.url}/readyz`)).text();
+      await fetch(`${srv.url}/__fault`, { method: 'POST', body: JSON.stringify({ route: '/readyz', status: 503 }) }).then((r) => r.text());
+      await (await fetch(`${srv.url}/readyz`)).text();
+      const s = await (await fetch(`${srv.url}/stats?window_ms=5000`)).json();
+      expect(s).toMatchObject({ window_ms: 5000, requests: 4, errors: 1, error_rate: 0.25 });
+      expect(typeof s.p95_ms).toBe('number');
+    } finally {
+      await srv.close();
+    }
   });
 });

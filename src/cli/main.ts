@@ -76,6 +76,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return ledgerCommand(args, io);
     case 'fixtures':
       return fixturesCommand(args, io);
+    case 'harvest':
+      return (await import('./commands/harvest.js')).harvestCommand(args, io);
+    case 'gate':
+      return (await import('./commands/gate.js')).gateCommand(args, io);
   }
   return 1;
 }
@@ -108,17 +112,20 @@ async function openCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function demoCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse('demo', args, { ledger: { type: 'string' } });
+  const { values } = parse('demo', args, { ledger: { type: 'string' }, canary: { type: 'boolean', default: false } });
   if (!requireTerminal(io)) return 1;
+  const canary = values.canary === true;
   const { startFixtureServer } = await import('../../fixtures/server.js');
   const env = { ...io.env };
   // The demo's secret is made up here when the person did not bring one.
   env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
-  const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN });
+  // The canary demo needs traffic to judge: the fixture sends itself orders.
+  const faultRoute = canary ? '/api/orders' : '/readyz';
+  const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, selfTraffic: canary ? { everyMs: 50, routes: ['/api/orders'] } : undefined });
   env.OPSCOCKPIT_DEMO_URL = server.url;
   const ledgerPath = resolve((values.ledger as string | undefined) ?? join(mkdtempSync(join(tmpdir(), 'opscockpit-demo-')), 'ledger.db'));
   try {
-    const runbook = loadRunbook(demoRunbookPath(), env);
+    const runbook = loadRunbook(demoRunbookPath(canary ? 'canary.yaml' : 'demo.yaml'), env);
     const { runTui } = await import('./tui.js');
     const { setFault, clearFaults } = await import('../../adapters/fixture-control.js');
     await runTui({
@@ -127,7 +134,8 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
       env,
       demo: {
         fixtureUrl: server.url,
-        toggleFault: (on) => (on ? setFault(server.url, { route: '/readyz', status: 503 }) : clearFaults(server.url)),
+        faultRoute,
+        toggleFault: (on) => (on ? setFault(server.url, { route: faultRoute, status: 503 }) : clearFaults(server.url)),
       },
     });
   } finally {

@@ -13,6 +13,6 @@ export function packageRoot(): string {
   }
 }
 
-export function demoRunbookPath(): string {
-  return join(packageRoot(), 'fixtures', 'runbooks', 'demo.yaml');
+export function demoRunbookPath(name = 'demo.yaml'): string {
+  return join(packageRoot(), 'fixtures', 'runbooks', name);
 }

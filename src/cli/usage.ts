@@ -1,4 +1,7 @@
 // Help texts, one per command. Kept as data so `help CMD`, `CMD --help` and the README agree.
+import { gateHelp } from './commands/gate.js';
+import { harvestHelp } from './commands/harvest.js';
+
 export const VERSION = '0.1.0';
 
 export const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
@@ -13,11 +16,13 @@ Options:
   --ledger PATH   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook)`,
   },
   demo: {
-    usage: 'opscockpit demo [--ledger PATH]',
+    usage: 'opscockpit demo [--canary] [--ledger PATH]',
     summary: 'Start the fixture targets and open the cockpit on the demo runbook.',
     details: `Starts the bundled fixture targets on a free 127.0.0.1 port, creates a fresh ledger in a
 temporary folder (unless --ledger is given) and opens fixtures/runbooks/demo.yaml.
-The demo-only key f breaks /readyz (503) and restores it.`,
+The demo-only key f breaks /readyz (503) and restores it.
+--canary opens fixtures/runbooks/canary.yaml instead: the fixture sends itself orders, c starts
+the canary analysis, and f breaks /api/orders so the next window fails and the canary aborts.`,
   },
   check: {
     usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--json] [--ledger PATH]',
@@ -44,6 +49,8 @@ The demo-only key f breaks /readyz (503) and restores it.`,
     details: `Default ledger: .opscockpit/ledger.db in the current folder, or beside --runbook FILE.
 --json prints {"ledger", "runs": [{..., "events": [...]}]}.`,
   },
+  harvest: harvestHelp,
+  gate: gateHelp,
   fixtures: {
     usage: 'opscockpit fixtures serve [--port N]',
     summary: 'Serve the fixture targets on 127.0.0.1 (port 0 picks a free one).',

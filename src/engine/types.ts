@@ -19,7 +19,10 @@ export type ReasonCode =
   | 'signal'
   | 'spawn_failed'
   | 'insufficient_data'
-  | 'secret_missing';
+  | 'secret_missing'
+  | 'slo'
+  | 'evidence_tampered'
+  | 'gate_input';
 
 export interface CheckResult {
   check: string;
@@ -37,6 +40,10 @@ export interface CheckResult {
   signal?: string;
   /** Tail of captured output (script) or of the body (http), capped. */
   output?: string;
+  /** For gate checks: every judge with every criterion, and the quorum. */
+  gate?: QuorumResult;
+  /** For gate checks: the evidence judged, by path and content hash. */
+  evidence?: { path: string; sha256: string | null; tampered: boolean };
 }
 
 export interface ScriptOutcome {

@@ -20,7 +20,7 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const CHECK_FIELDS = ['title', 'every', 'http', 'script'];
+const CHECK_FIELDS = ['title', 'every', 'http', 'script', 'gate'];
 const ACTION_FIELDS = ['title', 'key', 'confirm', 'dangerous', 'script', 'http'];
 const PHASES = ['preflight', 'postflight'];
 
@@ -121,27 +121,37 @@ export function crossCheck(
     }
   };
 
-  /** Exactly one of http:/script:, then the parts. */
-  const checkKinds = (path: PathSegment[], obj: Obj, fields: string[], what: string, order: [string, string]) => {
-    const has = order.filter((k) => obj[k] !== undefined);
-    if (has.length === 2) {
+  /** Exactly one of the kinds (http:/script:/gate:), then the parts. */
+  const checkKinds = (path: PathSegment[], obj: Obj, fields: string[], what: string, kinds: string[]) => {
+    const has = kinds.filter((k) => obj[k] !== undefined);
+    const named = (ks: string[]) => ks.map((k) => `${k}:`).join(kinds.length > 2 ? ', ' : ' or ');
+    if (has.length >= 2) {
       problems.push({
-        path: [...path, order[1]],
+        path: [...path, has[1]],
         anchor: 'key',
-        message: `${what} has both ${order[0]}: and ${order[1]}:; keep one`,
+        message: `${what} has both ${has[0]}: and ${has[1]}:; keep one`,
       });
     } else if (has.length === 0 && Object.keys(obj).every((k) => fields.includes(k))) {
-      problems.push({ path, anchor: 'key', message: `${what} needs ${order[0]}: or ${order[1]}:` });
+      problems.push({ path, anchor: 'key', message: `${what} needs ${named(kinds)}` });
     }
     if (isObj(obj.http)) checkHttp([...path, 'http'], obj.http);
     if (isObj(obj.script)) checkScript([...path, 'script'], obj.script);
+    if (isObj(obj.gate) && typeof obj.gate.quorum === 'string') {
+      const [k, n] = obj.gate.quorum.split('/').map(Number);
+      const judges = Array.isArray(obj.gate.slo) ? obj.gate.slo.length : 1;
+      if (!(k >= 1 && k <= n && n === judges))
+        problems.push({
+          path: [...path, 'gate', 'quorum'],
+          message: `quorum ${obj.gate.quorum} does not fit ${judges} SLO file(s): k must be 1..n and n the number of files`,
+        });
+    }
   };
 
   // checks
   const checkNames = isObj(root.checks) ? Object.keys(root.checks) : [];
   if (isObj(root.checks)) {
     for (const [name, c] of Object.entries(root.checks)) {
-      if (isObj(c)) checkKinds(['checks', name], c, CHECK_FIELDS, `check "${name}"`, ['http', 'script']);
+      if (isObj(c)) checkKinds(['checks', name], c, CHECK_FIELDS, `check "${name}"`, ['http', 'script', 'gate']);
     }
   }
 
@@ -172,7 +182,7 @@ export function crossCheck(
             hint: checkNames.length === 0 ? 'declare it under checks:, or write the check here' : undefined,
           });
         } else if (isObj(step.check)) {
-          checkKinds([...path, 'check'], step.check, CHECK_FIELDS, 'the check', ['http', 'script']);
+          checkKinds([...path, 'check'], step.check, CHECK_FIELDS, 'the check', ['http', 'script', 'gate']);
         }
         if (step.manual === true && step.check !== undefined) {
           problems.push({

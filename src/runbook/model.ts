@@ -59,7 +59,18 @@ export interface ScriptCheck extends ScriptSpec {
   everyMs?: number;
 }
 
-export type Check = HttpCheck | ScriptCheck;
+/** Evidence judged against SLO policies, GO when at least `quorum` of the judges pass. */
+export interface GateCheck {
+  kind: 'gate';
+  name: string;
+  title: string;
+  sloFiles: string[]; // absolute
+  evidence: string; // absolute
+  quorum: number; // k of sloFiles.length
+  everyMs?: number;
+}
+
+export type Check = HttpCheck | ScriptCheck | GateCheck;
 
 export interface ChecklistStep {
   id: string;

@@ -17,6 +17,7 @@ import {
   type ScriptCheck,
   type ScriptSpec,
   type CanarySpec,
+  type GateCheck,
   type MetricSource,
 } from './model.js';
 import { parseCondition } from '../engine/conditions.js';
@@ -172,7 +173,20 @@ function normalizeCheck(name: string, c: CheckInput, fallbackTitle: string | und
     if (everyMs !== undefined) check.everyMs = everyMs;
     return check;
   }
-  throw new Error(`check ${name} has neither http nor script`); // unreachable after validation
+  if (c.gate) {
+    const slo = Array.isArray(c.gate.slo) ? c.gate.slo : [c.gate.slo];
+    const check: GateCheck = {
+      kind: 'gate',
+      name,
+      title,
+      sloFiles: slo.map((f) => path.resolve(ctx.dir, f)),
+      evidence: path.resolve(ctx.dir, c.gate.evidence),
+      quorum: c.gate.quorum ? Number(c.gate.quorum.split('/')[0]) : slo.length,
+    };
+    if (everyMs !== undefined) check.everyMs = everyMs;
+    return check;
+  }
+  throw new Error(`check ${name} has no http, script or gate`); // unreachable after validation
 }
 
 function httpCheck(

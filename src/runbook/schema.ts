@@ -125,16 +125,29 @@ export const ScriptCheckSpecSchema = z.strictObject({
 
 export const ScriptActionSpecSchema = z.strictObject(scriptFields);
 
+export const GateCheckSpecSchema = z.strictObject({
+  slo: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected an SLO policy file or a list of them' })
+    .describe('SLO policy files (JSON or YAML), relative to the runbook; one judge each.'),
+  evidence: z.string().min(1).describe('Evidence JSON (opscockpit harvest), relative to the runbook.'),
+  quorum: z
+    .string()
+    .regex(/^\d+\/\d+$/, { error: 'expected a quorum such as "2/3"' })
+    .optional()
+    .describe('k/n: GO when at least k of the n judges pass (default: all of them).'),
+});
+
 export const CheckSchema = z
   .strictObject({
     title: Title.optional(),
     every: Duration.optional().describe('Poll interval for a live check; without it the check runs only as a step.'),
     http: HttpCheckSpecSchema.optional().describe('Probe an HTTP endpoint.'),
     script: ScriptCheckSpecSchema.optional().describe('Run a program and judge its exit code.'),
+    gate: GateCheckSpecSchema.optional().describe('Judge evidence against SLO policies with a quorum.'),
   })
   .meta({
-    description: 'A probe: exactly one of http: or script:.',
-    oneOf: [{ required: ['http'] }, { required: ['script'] }],
+    description: 'A probe: exactly one of http:, script: or gate:.',
+    oneOf: [{ required: ['http'] }, { required: ['script'] }, { required: ['gate'] }],
   });
 
 export const StepSchema = z.strictObject({
@@ -307,6 +320,7 @@ export type ScriptCheckSpecInput = z.infer<typeof ScriptCheckSpecSchema>;
 export type ScriptActionSpecInput = z.infer<typeof ScriptActionSpecSchema>;
 export type HttpActionSpecInput = z.infer<typeof HttpActionSpecSchema>;
 export type CanaryInput = z.infer<typeof CanarySchema>;
+export type GateCheckSpecInput = z.infer<typeof GateCheckSpecSchema>;
 export type CanaryMetricInput = z.infer<typeof CanaryMetricSchema>;
 export { METRIC_SOURCES };
 

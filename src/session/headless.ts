@@ -58,7 +58,7 @@ export async function runHeadlessCheck(opts: {
     events.push(body);
   };
   record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
-  const runCheck = makeCheckRunner(runbook, env);
+  const runCheck = makeCheckRunner(runbook, env, ledger);
   const latest: Record<string, CheckResult> = {};
   for (const step of runbook.checklists[phase]) {
     if (!step.check) continue;

@@ -1,5 +1,7 @@
 // Binds the runbook's checks and actions to the adapters that run them.
-import type { Action, Check, Runbook } from '../runbook/model.js';
+import type { Action, CanaryMetric, Check, Runbook } from '../runbook/model.js';
+import type { MetricReading } from '../engine/canary.js';
+import type { LedgerPort } from '../engine/ports.js';
 import type { CheckResult } from '../engine/types.js';
 import { runScript, runScriptCheck } from '../../adapters/script.js';
 
@@ -7,10 +9,14 @@ import { runScript, runScriptCheck } from '../../adapters/script.js';
 const http = () => import('../../adapters/http.js');
 import type { ActionStatus } from '../engine/types.js';
 
-export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv): (check: Check) => Promise<CheckResult> {
+export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
   const ctx = { env, secrets: runbook.secrets, etags };
-  return async (check) => (check.kind === 'http' ? (await http()).runHttpCheck(check, ctx) : runScriptCheck(check, ctx));
+  return async (check) => {
+    if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
+    if (check.kind === 'script') return runScriptCheck(check, ctx);
+    return (await import('../../adapters/gate-check.js')).runGateCheck(check, { ledger });
+  };
 }
 
 export interface ActionOutcome {
@@ -49,4 +55,13 @@ export async function runAction(
   }
   return { status: 'failed', reason: 'the action has neither a script nor an http call', output: '', durationMs: 0 };
 }
-export function makeMetricReader(): never { throw new Error('metric providers not wired yet'); }
+
+/** Reads canary metrics through the providers; CSV readers keep their place between windows. */
+export function makeMetricReader(runbook: Runbook, env: NodeJS.ProcessEnv): (metric: CanaryMetric) => Promise<MetricReading> {
+  const csvCursors = new Map();
+  return async (metric) => {
+    const { readMetric, metricQueryOf } = await import('../../adapters/metrics/index.js');
+    const r = await readMetric(metricQueryOf(metric), { env, secrets: runbook.secrets, csvCursors });
+    return r.ok ? { ok: true, value: r.value } : { ok: false, reason: r.reason };
+  };
+}

@@ -25,7 +25,7 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   /** Demo mode: the fault key talks to the fixture targets at this URL. */
-  demo?: { fixtureUrl: string; toggleFault: (on: boolean) => Promise<void> };
+  demo?: { fixtureUrl: string; faultRoute?: string; toggleFault: (on: boolean) => Promise<void> };
   runCheck?: (check: import('../runbook/model.js').Check) => Promise<CheckResult>;
   readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
   onExit?: () => void;
@@ -65,7 +65,7 @@ export class Session {
     this.settleResume(events);
     this.poller = new Poller({
       clock: this.clock,
-      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env),
+      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger),
       onResult: (r) => this.onCheckResult(r),
     });
     // Steps can run checks as soon as the session exists, before live polling starts.
@@ -338,8 +338,9 @@ export class Session {
     try {
       await demo.toggleFault(on);
       this.store.setState({ fault: on });
-      this.tryRecord(on ? { kind: 'fault.injected', route: '/readyz', status: 503 } : { kind: 'fault.cleared' });
-      flash(this.store, on ? 'Demo fault injected: /readyz now answers 503.' : 'Demo fault cleared: /readyz restored.', 'warn');
+      const route = demo.faultRoute ?? '/readyz';
+      this.tryRecord(on ? { kind: 'fault.injected', route, status: 503 } : { kind: 'fault.cleared' });
+      flash(this.store, on ? `Demo fault injected: ${route} now answers 503.` : `Demo fault cleared: ${route} restored.`, 'warn');
     } catch (err) {
       flash(this.store, `Could not reach the fixture targets: ${err instanceof Error ? err.message : String(err)}`, 'error');
     }

@@ -1,0 +1,296 @@
+// `opscockpit gate`: seed 001's release gate (`judge quorum --slo … --evidence … --quorum 2/3`).
+// Each SLO policy file is one judge of the evidence; K of N judges must say GO. With a
+// ledger, the verdict is recorded as a run and the evidence is checked against the hash the
+// ledger recorded for it: evidence changed since then never passes.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as z from 'zod';
+import { openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
+import type { EvidenceDoc, QuorumResult, SloPolicy } from '../../engine/gate-types.js';
+import { QuorumError, formatMetric, judge, parseQuorum, quorum } from '../../engine/slo.js';
+import type { EventBody } from '../../engine/types.js';
+import { loadSloPolicy, parseStructured } from '../../evidence/slo-file.js';
+import { RunbookError } from '../../runbook/errors.js';
+import { operatorName } from '../../session/operator.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+
+export const gateHelp = {
+  usage: 'opscockpit gate --slo FILE [--slo FILE ...] --evidence FILE [--quorum K/N] [--json] [--ledger PATH]',
+  summary: 'Judge an evidence file against SLO policies; K of N judges must say GO.',
+  details: `Each --slo file (JSON or YAML: name, p95_ms_max, p99_ms_max, error_rate_max, min_samples,
+route) is one judge. A judge is NO-GO when a threshold is exceeded, INSUFFICIENT when there
+are too few samples (never a pass), GO otherwise. --quorum K/N (default: all of them) needs
+N = the number of --slo files; the gate is GO with K judges GO, NO-GO once K can no longer
+be reached, INSUFFICIENT in between.
+
+Options:
+  --evidence FILE  evidence JSON (schema opscockpit.evidence/v1)
+  --ledger PATH    record the verdict as a "gate" run, and refuse to pass (NO-GO, evidence
+                   tampered) when the evidence differs from the hash the ledger recorded
+  --json           print the quorum result as JSON
+Exit codes: 0 GO, 2 NO-GO or INSUFFICIENT, 1 error.`,
+};
+
+export async function gateCommand(args: string[], io: Io): Promise<number> {
+  try {
+    return runGate(args, io);
+  } catch (err) {
+    // Anything else is a bug: the entry point reports it (with a stack on request).
+    if (!isOperatorFacing(err)) throw err;
+    io.stderr.write(describeError(err) + '\n');
+    return 1;
+  }
+}
+
+/** What the text output shows besides the quorum result. */
+export interface GateReport {
+  evidence: { file: string; sha256: string; samples: number };
+  policies: SloPolicy[];
+  result: QuorumResult;
+  /** Tamper check against the ledger; absent without --ledger. */
+  tamper?: { recorded?: string; tampered: boolean };
+  run?: { runId: string; ledger: string };
+}
+
+function runGate(args: string[], io: Io): number {
+  const opts = parseGateArgs(args);
+  if (opts.help) {
+    io.stdout.write(`Usage: ${gateHelp.usage}\n\n${gateHelp.summary}\n\n${gateHelp.details}\n`);
+    return 0;
+  }
+  const policies = opts.slo.map(loadSloPolicy);
+  checkDistinct(policies);
+  let k = policies.length;
+  if (opts.quorum !== undefined) ({ k } = parseQuorum(opts.quorum, policies.length));
+  const evidence = loadEvidence(opts.evidence);
+
+  const ledger = opts.ledger === undefined ? undefined : openLedger(resolve(opts.ledger));
+  try {
+    const path = resolve(opts.evidence);
+    const recorded = ledger && lastRecordedHash(ledger, path);
+    const tampered = ledger ? recorded !== undefined && recorded !== evidence.sha256 : undefined;
+    const result = quorum(policies.map((p) => judge(p, evidence.doc, { tampered })), k);
+    const report: GateReport = {
+      evidence: { file: opts.evidence, sha256: evidence.sha256, samples: evidence.doc.overall.samples },
+      policies,
+      result,
+    };
+    if (ledger) {
+      report.tamper = { recorded, tampered: tampered === true };
+      report.run = { runId: recordGate(ledger, io.env, { path, sha256: evidence.sha256, recorded, policies, result }), ledger: resolve(opts.ledger!) };
+    }
+    io.stdout.write((opts.json ? JSON.stringify(result, null, 2) : formatGate(report)) + '\n');
+    return result.verdict === 'GO' ? 0 : 2;
+  } finally {
+    ledger?.close();
+  }
+}
+
+interface GateArgs {
+  slo: string[];
+  evidence: string;
+  quorum?: string;
+  json: boolean;
+  ledger?: string;
+  help: boolean;
+}
+
+function parseGateArgs(args: string[]): GateArgs {
+  let values: Record<string, unknown>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: {
+        slo: { type: 'string', multiple: true },
+        evidence: { type: 'string' },
+        quorum: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        ledger: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'gate');
+  }
+  const help = values.help === true;
+  if (!help) {
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'gate');
+    if (!(values.slo as string[] | undefined)?.length) throw new UsageError('missing --slo FILE (one per judge)', 'gate');
+    if (values.evidence === undefined) throw new UsageError('missing --evidence FILE', 'gate');
+  }
+  return {
+    slo: (values.slo as string[] | undefined) ?? [],
+    evidence: (values.evidence as string | undefined) ?? '',
+    quorum: values.quorum as string | undefined,
+    json: values.json === true,
+    ledger: values.ledger as string | undefined,
+    help,
+  };
+}
+
+/** The same file twice, or two files with one name, would let one judge count twice. */
+function checkDistinct(policies: SloPolicy[]): void {
+  const byPath = new Map<string, string>();
+  const byName = new Map<string, string>();
+  for (const p of policies) {
+    const file = p.file ?? '';
+    const abs = resolve(file);
+    if (byPath.has(abs)) throw new UsageError(`--slo ${file} is given twice; each judge counts once`, 'gate');
+    byPath.set(abs, file);
+    const other = byName.get(p.name);
+    if (other !== undefined) throw new UsageError(`${other} and ${file} are both named "${p.name}"; give each SLO policy its own name`, 'gate');
+    byName.set(p.name, file);
+  }
+}
+
+// Evidence: strict about what the judges read, open to what harvesters add.
+const nullableNumber = z.number().nonnegative().nullable().optional();
+const StatsShape = {
+  samples: z.number().int().nonnegative(),
+  p50_ms: nullableNumber,
+  p90_ms: nullableNumber,
+  p95_ms: nullableNumber,
+  p99_ms: nullableNumber,
+  error_rate: z.number().min(0).max(1, { message: 'error_rate is a fraction from 0 to 1' }).nullable().optional(),
+};
+const StatsSchema = z.looseObject(StatsShape);
+const EvidenceSchema = z.looseObject({
+  schema: z.literal('opscockpit.evidence/v1', { message: 'expected "opscockpit.evidence/v1"' }),
+  kind: z.string(),
+  overall: StatsSchema,
+  windows: z.array(z.looseObject({ ...StatsShape, start: z.number(), end: z.number() })).optional(),
+  routes: z.record(z.string(), StatsSchema).optional(),
+});
+
+/** Read and check the evidence file; RunbookError (file, line, column) when it is not usable. */
+export function loadEvidence(file: string): { doc: EvidenceDoc; sha256: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code ?? String(e);
+    throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', message: `cannot read the evidence: ${why}`, hint: 'check the --evidence path' }]);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RunbookError(file, [jsonProblem(file, text, (e as Error).message)]);
+  }
+  const parsed = EvidenceSchema.safeParse(raw);
+  // The slow path only for a bad document: the YAML parser gives lines and columns.
+  const data = parsed.success ? parsed.data : parseStructured(text, file, EvidenceSchema, 'evidence');
+  const stats = (s: z.infer<typeof StatsSchema>) => ({
+    ...s,
+    p50_ms: s.p50_ms ?? null,
+    p90_ms: s.p90_ms ?? null,
+    p95_ms: s.p95_ms ?? null,
+    p99_ms: s.p99_ms ?? null,
+    error_rate: s.error_rate ?? null,
+  });
+  const doc = {
+    ...data,
+    overall: stats(data.overall),
+    windows: (data.windows ?? []).map((w) => ({ ...stats(w), start: w.start, end: w.end })),
+    ...(data.routes ? { routes: Object.fromEntries(Object.entries(data.routes).map(([r, s]) => [r, stats(s)])) } : {}),
+  } as EvidenceDoc;
+  return { doc, sha256 };
+}
+
+function jsonProblem(file: string, text: string, message: string) {
+  const at = /at position (\d+)/.exec(message);
+  let line = 0;
+  let column = 0;
+  if (at) {
+    const before = text.slice(0, Number(at[1]));
+    line = before.split('\n').length;
+    column = before.length - before.lastIndexOf('\n');
+  }
+  const words = message
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/ in JSON at position \d+.*$/, '')
+    .replace(/, ".*" is not valid JSON$/s, '');
+  return { file, line, column, path: '', message: `not valid JSON: ${words}`, hint: 'the evidence must be one JSON document' };
+}
+
+/** The newest hash the ledger recorded for this evidence file, across all runs. */
+function lastRecordedHash(ledger: SqliteLedger, path: string): string | undefined {
+  let best: { at: number; sha256: string } | undefined;
+  for (const run of ledger.listRuns(Number.MAX_SAFE_INTEGER)) {
+    for (const e of ledger.events(run.runId)) {
+      if (e.body.kind !== 'evidence.recorded' || resolve(e.body.path) !== path) continue;
+      if (!best || e.at >= best.at) best = { at: e.at, sha256: e.body.sha256 };
+    }
+  }
+  return best?.sha256;
+}
+
+function recordGate(
+  ledger: SqliteLedger,
+  env: NodeJS.ProcessEnv,
+  g: { path: string; sha256: string; recorded?: string; policies: SloPolicy[]; result: QuorumResult },
+): string {
+  const operator = operatorName(env);
+  const gate = g.policies.map((p) => p.name).join(', ');
+  const spec = `${g.result.required}/${g.result.total}`;
+  const run = ledger.startRun({ runbook: g.path, name: 'gate', releaseType: 'gate', note: `gate ${gate} (quorum ${spec})` }, Date.now());
+  const bodies: EventBody[] = [{ kind: 'run.started', runbook: g.path, name: 'gate' }];
+  if (g.recorded !== undefined && g.recorded !== g.sha256) bodies.push({ kind: 'evidence.tampered', path: g.path, expected: g.recorded, actual: g.sha256 });
+  bodies.push({ kind: 'gate.judged', gate, result: g.result, evidence: { path: g.path, sha256: g.sha256 } });
+  const status = g.result.verdict === 'GO' ? 'succeeded' : 'failed';
+  bodies.push({ kind: 'run.completed', status });
+  const now = Date.now();
+  ledger.appendMany(run.runId, operator, bodies, now);
+  ledger.completeRun(run.runId, status, now, `gate ${gate} (quorum ${spec}): ${g.result.verdict}`);
+  return run.runId;
+}
+
+/** The text report: each judge and criterion as `value vs threshold`, then the quorum line. */
+export function formatGate(r: GateReport): string {
+  const lines = [`evidence ${r.evidence.file}  (${r.evidence.samples} samples, sha256 ${r.evidence.sha256.slice(0, 12)})`];
+  if (r.tamper) {
+    lines.push(
+      r.tamper.tampered
+        ? `  TAMPERED: the ledger recorded sha256 ${r.tamper.recorded!.slice(0, 12)} for this file; it has changed since`
+        : r.tamper.recorded
+          ? '  unchanged since the ledger recorded it'
+          : '  not recorded in the ledger before (nothing to compare)',
+    );
+  }
+  const width = Math.max(...r.result.judges.flatMap((j) => j.criteria.map((c) => c.name.length)));
+  const cells = r.result.judges.map((j) =>
+    j.criteria.map((c) => `${formatMetric(c.name, c.value)} vs ${c.op} ${formatMetric(c.name, c.threshold)}`),
+  );
+  const cellWidth = Math.max(...cells.flat().map((c) => c.length));
+  r.result.judges.forEach((j, i) => {
+    const route = r.policies[i]?.route;
+    lines.push('', `${j.policy}${route === undefined ? '' : ` (route ${route})`}: ${j.verdict}`);
+    j.criteria.forEach((c, n) => lines.push(`  ${c.name.padEnd(width)}  ${cells[i][n].padEnd(cellWidth)}  ${c.verdict}`));
+    for (const why of j.reasons) lines.push(`  - ${why}`);
+  });
+  const q = r.result;
+  lines.push('', `quorum ${q.required}/${q.total}: passed ${q.passed} → ${q.verdict}`);
+  if (q.verdict !== 'GO') lines.push(`  ${q.reasons[0]}`);
+  if (r.run) lines.push(`run ${r.run.runId} recorded in ${r.run.ledger}`);
+  return lines.join('\n');
+}
+
+function isOperatorFacing(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof RunbookError || err instanceof QuorumError || (err instanceof Error && err.name === 'LedgerError');
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof UsageError) return `opscockpit gate: ${err.message}\nUsage: ${gateHelp.usage}`;
+  if (err instanceof QuorumError) return `opscockpit gate: ${err.message}\nUsage: ${gateHelp.usage}`;
+  if (err instanceof RunbookError) return err.format();
+  return `opscockpit: ${(err as Error).message}`;
+}

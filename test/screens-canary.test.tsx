@@ -1,0 +1,59 @@
+// The Canary panel and the inconclusive prompt, rendered with the real store and keymap.
+import React from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { App } from '../screens/App.js';
+import { buildKeymap } from '../src/keys/keymap.js';
+import { loadRunbook } from '../src/runbook/load.js';
+import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { Session } from '../src/session/session.js';
+import { ManualClock } from './support/manual-clock.js';
+import { waitFor } from './support/cockpit.js';
+
+const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+let ledger: SqliteLedger | undefined;
+let session: Session | undefined;
+let app: ReturnType<typeof render> | undefined;
+afterEach(() => {
+  app?.unmount();
+  session?.stop();
+  ledger?.close();
+});
+
+describe('canary screens', () => {
+  it('shows the timeline, the streak, and an inconclusive prompt with its countdown; c continues', async () => {
+    const clock = new ManualClock();
+    const runbook = loadRunbook(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'canary.yaml'), { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
+    const path = join(mkdtempSync(join(tmpdir(), 'oc-scr-canary-')), 'l.db');
+    ledger = openLedger(path);
+    let value = 0.001;
+    session = new Session({
+      runbook, ledger, ledgerPath: path, clock, env: { PATH: process.env.PATH },
+      runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),
+      readMetric: async () => ({ ok: true, value }),
+    });
+    app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
+    session.start();
+    const frame = () => strip(app!.lastFrame());
+    await waitFor(() => frame().includes('press c to start'), 'idle canary');
+    app.stdin.write('c');
+    await waitFor(() => frame().includes('RUNNING'), 'running');
+    await clock.advance(1000);
+    await clock.advance(1000);
+    await waitFor(() => frame().includes('2/4 passes toward promotion') && /10%\s+✔✔/.test(frame()), 'two passes');
+    value = 0.03; // between success (<= 0.01) and failure (> 0.05): inconclusive
+    await clock.advance(1000);
+    await clock.advance(1000);
+    await waitFor(() => frame().includes('Canary inconclusive — decide'), 'the prompt');
+    expect(frame()).toContain('Default in 5 min: abort');
+    expect(frame()).toMatch(/10%\s+✔✔\?\?/);
+    await clock.advance(61_000);
+    await waitFor(() => frame().includes('Default in 3 min 59 s: abort'), 'the countdown');
+    app.stdin.write('c');
+    await waitFor(() => !frame().includes('Canary inconclusive') && frame().includes('RUNNING'), 'continued');
+    expect(ledger.events(session.runId).some((e) => e.body.kind === 'canary.decision' && e.body.decision === 'operator-continue')).toBe(true);
+  });
+});
