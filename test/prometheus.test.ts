@@ -2,11 +2,10 @@
 // while it sends traffic to itself; the queries go through adapters/metrics/prometheus.ts.
 // No skip when prometheus is missing: a canary provider that was never run against the real
 // thing is not tested.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { onPath, sleep, startPrometheus, stopPrometheus, writePrometheusConfig, PROMETHEUS_MISSING, type RunningPrometheus } from './support/prometheus.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMetricsAgent } from '../adapters/metrics/fetch.js';
 import { readPrometheus } from '../adapters/metrics/prometheus.js';
@@ -19,94 +18,6 @@ const ERROR_RATIO = 'sum(rate(fixture_http_requests_total{status=~"5.."}[5s])) /
 const P95 = 'histogram_quantile(0.95, sum by (le) (rate(fixture_http_request_duration_seconds_bucket[5s])))';
 
 const ctx: MetricContext = { env: {}, secrets: [] };
-
-function onPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const file = join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** A port that was free a moment ago; the caller retries if someone takes it meanwhile. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface RunningPrometheus {
-  url: string;
-  child: ChildProcess;
-  log: () => string;
-  exited: Promise<void>;
-}
-
-async function startPrometheus(configFile: string, dataDir: string): Promise<RunningPrometheus> {
-  let lastLog = '';
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      'prometheus',
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${dataDir}`,
-        `--storage.tsdb.retention.time=1h`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=info',
-      ],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] }, // own group: afterAll kills it whole
-    );
-    let log = '';
-    const keep = (c: Buffer) => (log = (log + c.toString()).slice(-8000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    let gone = false;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => ((gone = true), resolve())));
-    const url = `http://127.0.0.1:${port}`;
-    const until = Date.now() + 15_000;
-    while (!gone && Date.now() < until) {
-      const ready = await fetch(`${url}/-/ready`).then((r) => r.status === 200, () => false);
-      if (ready) return { url, child, log: () => log, exited };
-      await sleep(100);
-    }
-    lastLog = log;
-    if (!gone) {
-      killGroup(child);
-      throw new Error(`prometheus did not become ready on ${url} within 15 s:\n${log}`);
-    }
-    if (!/address already in use/i.test(log)) throw new Error(`prometheus exited (${child.exitCode}):\n${log}`);
-  }
-  throw new Error(`prometheus could not find a free port in 3 attempts:\n${lastLog}`);
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopPrometheus(p: RunningPrometheus): Promise<void> {
-  killGroup(p.child, 'SIGTERM');
-  const t = setTimeout(() => killGroup(p.child, 'SIGKILL'), 5_000);
-  await p.exited;
-  clearTimeout(t);
-}
 
 let fixture: FixtureServer | undefined;
 let prom: RunningPrometheus | undefined;
@@ -150,30 +61,12 @@ describe('Prometheus provider against a real Prometheus', () => {
 
   async function setUp(): Promise<void> {
     if (!onPath('prometheus')) {
-      throw new Error(
-        'prometheus is not on PATH. .ci/run installs it (apt-get install prometheus, Debian 12: 2.42); ' +
-          'install it the same way to run this test locally.',
-      );
+      throw new Error(PROMETHEUS_MISSING);
     }
     fixture = await startFixtureServer({ selfTraffic: { everyMs: 50, routes: ['/readyz', '/health'] } });
     const dir = mkdtempSync(join(tmpdir(), 'oc-prom-'));
     tmpDirs.push(dir);
-    const config = join(dir, 'prometheus.yml');
-    // Only the fixture: no alertmanagers, no remote write, no self-scrape.
-    writeFileSync(
-      config,
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        '  evaluation_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: fixture',
-        '    static_configs:',
-        `      - targets: ['127.0.0.1:${fixture.port}']`,
-        '',
-      ].join('\n'),
-    );
+    const config = writePrometheusConfig(dir, fixture.port);
     prom = await startPrometheus(config, join(dir, 'data'));
   }
 
