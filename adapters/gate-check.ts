@@ -28,7 +28,11 @@ export async function runGateCheck(check: GateCheck, ctx: { ledger?: LedgerPort;
   const q = quorum(results, check.quorum, results.length);
   const status = q.verdict === 'GO' ? 'healthy' : q.verdict === 'NO-GO' ? 'unhealthy' : 'insufficient';
   const tally = `quorum ${q.required}/${q.total}: ${q.passed} GO`;
-  const reason = q.verdict === 'GO' ? tally : `${tally} — ${q.reasons[0] ?? q.verdict}`;
+  // The judges that did not pass, each with its first reason: what the operator acts on.
+  const why = q.judges.filter((j) => j.verdict !== 'GO').map((j) => `${j.policy}: ${j.reasons[0] ?? j.verdict}`);
+  const reason = [tampered ? 'evidence tampered: its hash differs from the one the ledger recorded' : undefined, q.verdict === 'GO' ? tally : `${tally} — ${why.join('; ')}`]
+    .filter(Boolean)
+    .join(' — ');
   return {
     ...base,
     status,
