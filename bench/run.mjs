@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchHarvest } from './harvest.mjs';
 import {
   BenchError,
   median,
@@ -215,6 +216,13 @@ async function reportDetect(py, tmp, runbook, url) {
   console.log(`  (${d.cockpit.length} rounds in ${took.toFixed(1)} s, cockpit start included; either median varies by about ±${se.toFixed(0)} ms run to run)`);
 }
 
+async function reportHarvest() {
+  console.log('\n4. Evidence harvest: 1,000,000-row request log → exact p50/p90/p95/p99, error rate, windows');
+  const r = await benchHarvest();
+  console.log(r.lines.join('\n'));
+  if (r.mismatch) throw new BenchError('harvest and the baseline disagree on a percentile');
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
@@ -239,7 +247,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url)]) {
+  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest()]) {
     try {
       await bench();
     } catch (err) {

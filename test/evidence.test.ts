@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { harvestCommand, parseColumns } from '../src/cli/commands/harvest.js';
+import { cli } from './support/cli.js';
 import type { Io } from '../src/cli/main.js';
 import { UsageError } from '../src/cli/errors.js';
 import type { EvidenceDoc } from '../src/engine/gate-types.js';
@@ -546,5 +547,28 @@ describe('opscockpit harvest (module, fake Io)', () => {
     expect(await harvestCommand(['--help'], io)).toBe(0);
     expect(io.out()).toMatch(/^Usage: opscockpit harvest reqlog\|judgelog FILE\.csv/);
     expect(parseColumns('ts=time, latency=lat,route=path')).toEqual({ ts: 'time', latency: 'lat', route: 'path' });
+  });
+});
+
+describe('opscockpit harvest (built binary)', () => {
+  it('exits 0 with the summary, 1 with one line on a bad log, 2 on no samples', async () => {
+    const db = join(dir, 'ledger.db');
+    const ok = await cli(['harvest', 'reqlog', file('reqlog.csv', BASIC), '--out', 'evidence/latest.json', '--ledger', db], { cwd: dir });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('evidence evidence/latest.json v1 WIP');
+    expect(ok.stdout).toContain(`sha256      ${sha(readFileSync(join(dir, 'evidence', 'latest.json')))}`);
+
+    const bad = await cli(['harvest', 'reqlog', file('bad.csv', HEADER + 'soon,5,200,/a\n'), '--out', 'x.json', '--ledger', db], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`opscockpit: ${join(dir, 'bad.csv')} line 2: ts is "soon", not an ISO 8601 time or epoch milliseconds\n`);
+
+    const none = await cli(['harvest', 'judgelog', file('empty.csv', ''), '--out', 'judge.json', '--ledger', db], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain('insufficient data: 0 samples');
+
+    const usage = await cli(['harvest', 'reqlog', '--out', 'x.json'], { cwd: dir });
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toMatch(/^opscockpit: missing the reqlog CSV file\(s\) to harvest\nUsage: opscockpit harvest/);
   });
 });

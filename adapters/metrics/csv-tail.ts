@@ -3,10 +3,13 @@
 // judges the rows of that window. A file that shrank or was replaced (truncation, rotation)
 // is read again from the start; an unfinished last line waits for the next read.
 //
+// The same tail gives either one aggregate (readCsvTail) or every value of the column
+// (readCsvSamples, one side of a compare metric).
+//
 // Quoted fields are understood; a quoted field spanning lines is not (log lines are lines).
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseCondition, holds, type Condition } from '../../src/engine/conditions.js';
-import type { CsvQuery, MetricContext, MetricReading } from './types.js';
+import type { CsvQuery, CsvSamplesQuery, MetricContext, MetricReading, SampleReading } from './types.js';
 
 export interface CsvCursor {
   dev: number;
@@ -49,20 +52,12 @@ export function splitCsvLine(line: string): string[] {
   return fields;
 }
 
-/** Running totals over the new rows; every aggregate is computed from these. */
-class Tally {
+/** The column's cells of the new rows: counts what is not a number, hands each number on. */
+abstract class Cells {
   rows = 0; // data rows that have the column
-  numeric = 0; // of those, rows whose cell is a number (and pass the filter, if any)
-  matching = 0; // rows meeting `where`
-  sum = 0;
-  max = -Infinity;
-  min = Infinity;
-  last: number | null = null;
   malformed = 0; // too few fields
   nonNumeric = 0;
   example?: string;
-
-  constructor(private readonly aggregate: CsvQuery['aggregate'], private readonly where: Condition | undefined) {}
 
   add(cell: string | undefined): void {
     if (cell === undefined) {
@@ -77,6 +72,26 @@ class Tally {
       this.example ??= text;
       return;
     }
+    this.number(v);
+  }
+
+  protected abstract number(v: number): void;
+}
+
+/** Running totals over the new rows; every aggregate is computed from these. */
+class Tally extends Cells {
+  numeric = 0; // rows whose cell is a number (and pass the filter, if any)
+  matching = 0; // rows meeting `where`
+  sum = 0;
+  max = -Infinity;
+  min = Infinity;
+  last: number | null = null;
+
+  constructor(private readonly aggregate: CsvQuery['aggregate'], private readonly where: Condition | undefined) {
+    super();
+  }
+
+  protected number(v: number): void {
     const meets = this.where ? holds(this.where, v) : true;
     if (meets) this.matching++;
     // For `rate` the condition is the numerator; for the others it filters the rows.
@@ -108,6 +123,15 @@ class Tally {
   }
 }
 
+/** Every number of the new rows, in file order. */
+class Samples extends Cells {
+  readonly values: number[] = [];
+
+  protected number(v: number): void {
+    this.values.push(v);
+  }
+}
+
 export async function readCsvTail(q: CsvQuery, ctx: MetricContext): Promise<MetricReading> {
   const now = ctx.now ?? Date.now;
   const fail = (reason: string): MetricReading => ({ ok: false, kind: 'provider-error', reason, at: now() });
@@ -119,6 +143,33 @@ export async function readCsvTail(q: CsvQuery, ctx: MetricContext): Promise<Metr
   }
   if (q.aggregate === 'rate' && !where) return fail(`aggregate rate needs a where condition, e.g. ">= 500" (${q.file})`);
 
+  const tally = new Tally(q.aggregate, where);
+  // Only `count` is meaningful over cells that are not numbers.
+  const read = await readNewRows(q, ctx, tally, q.aggregate !== 'count');
+  if (!read.ok) return fail(read.reason);
+  const value = tally.value();
+  const rows = `${tally.rows} new row(s)`;
+  return { ok: true, value, at: now(), detail: [value === null ? `${rows}: no data` : rows, ...read.notes].join('; ') };
+}
+
+/** Every number of the column in the rows appended since the previous read. */
+export async function readCsvSamples(q: CsvSamplesQuery, ctx: MetricContext): Promise<SampleReading> {
+  const now = ctx.now ?? Date.now;
+  const samples = new Samples();
+  const read = await readNewRows(q, ctx, samples, true);
+  if (!read.ok) return { ok: false, kind: 'provider-error', reason: read.reason, at: now() };
+  return { ok: true, values: samples.values, at: now(), detail: [`${samples.values.length} sample(s) in ${samples.rows} new row(s)`, ...read.notes].join('; ') };
+}
+
+type RowsRead = { ok: true; notes: string[] } | { ok: false; reason: string };
+
+/**
+ * Feed the column's cells of the rows appended since the cursor (per metric name and file)
+ * into `cells`, and move the cursor on. `numbersNeeded`: new rows none of whose cells is a
+ * number are an error rather than a note.
+ */
+async function readNewRows(q: Pick<CsvQuery, 'name' | 'file' | 'column'>, ctx: MetricContext, cells: Cells, numbersNeeded: boolean): Promise<RowsRead> {
+  const fail = (reason: string): RowsRead => ({ ok: false, reason });
   const key = cursorKey(q);
   const saved = ctx.csvCursors?.get(key);
   let fh: FileHandle;
@@ -139,7 +190,6 @@ export async function readCsvTail(q: CsvQuery, ctx: MetricContext): Promise<Metr
       cursor = { dev: st.dev, ino: st.ino, offset: 0, partial: Buffer.alloc(0) };
     }
 
-    const tally = new Tally(q.aggregate, where);
     let column = -1;
     let missing: string | undefined;
     const locate = (header: string[]): void => {
@@ -154,7 +204,7 @@ export async function readCsvTail(q: CsvQuery, ctx: MetricContext): Promise<Metr
         cursor.header = splitCsvLine(line).map((h) => h.trim());
         locate(cursor.header);
       } else if (!missing) {
-        tally.add(splitCsvLine(line)[column]);
+        cells.add(splitCsvLine(line)[column]);
       }
     };
 
@@ -181,17 +231,14 @@ export async function readCsvTail(q: CsvQuery, ctx: MetricContext): Promise<Metr
     ctx.csvCursors?.set(key, cursor);
 
     if (missing) return fail(missing);
-    if (tally.malformed) notes.push(`${tally.malformed} row(s) without a ${q.column} field skipped`);
-    if (tally.nonNumeric) {
-      // Only `count` is meaningful over cells that are not numbers.
-      if (q.aggregate !== 'count' && tally.nonNumeric === tally.rows) {
-        return fail(`column ${q.column} in ${q.file} has no numbers in ${tally.rows} new row(s) (e.g. ${JSON.stringify(tally.example)})`);
+    if (cells.malformed) notes.push(`${cells.malformed} row(s) without a ${q.column} field skipped`);
+    if (cells.nonNumeric) {
+      if (numbersNeeded && cells.nonNumeric === cells.rows) {
+        return fail(`column ${q.column} in ${q.file} has no numbers in ${cells.rows} new row(s) (e.g. ${JSON.stringify(cells.example)})`);
       }
-      notes.push(`${tally.nonNumeric} non-numeric ${q.column} cell(s) skipped`);
+      notes.push(`${cells.nonNumeric} non-numeric ${q.column} cell(s) skipped`);
     }
-    const value = tally.value();
-    const rows = `${tally.rows} new row(s)`;
-    return { ok: true, value, at: now(), detail: [value === null ? `${rows}: no data` : rows, ...notes].join('; ') };
+    return { ok: true, notes };
   } catch (err) {
     return fail(`cannot read ${q.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   } finally {

@@ -1,21 +1,30 @@
 // One entry point for canary metrics: dispatch by provider, and make sure whatever happens in
 // a provider comes back as a reading (an unexpected throw is a provider error too) with
-// secret values masked.
-import type { CanaryMetric } from '../../src/runbook/model.js';
+// secret values masked. readMetric gives one number; readSamples gives the window's numbers
+// for one side of a compare metric.
+import type { CompareCanaryMetric, ValueCanaryMetric } from '../../src/runbook/model.js';
 import { Redactor } from '../../src/runbook/secrets.js';
-import { readCsvTail } from './csv-tail.js';
-import { readHttpJson } from './http-json.js';
+import { readCsvSamples, readCsvTail } from './csv-tail.js';
+import { readHttpJson, readHttpJsonSamples } from './http-json.js';
 import { readPrometheus } from './prometheus.js';
 import { readScriptJson } from './script-json.js';
-import type { MetricContext, MetricQuery, MetricReading } from './types.js';
+import type { MetricContext, MetricQuery, MetricReading, ProviderError, SampleQuery, SampleReading } from './types.js';
 
 export type { CsvCursor } from './csv-tail.js';
 export { closeMetricsAgent } from './fetch.js';
 export type * from './types.js';
 
 /** A runbook's canary metric as a query (the loader's MetricSource has the same fields). */
-export function metricQueryOf(m: CanaryMetric): MetricQuery {
+export function metricQueryOf(m: ValueCanaryMetric): MetricQuery {
   return { name: m.name, ...m.source };
+}
+
+/**
+ * A compare metric's two sides as sample queries. Each side has a name of its own, so two
+ * sides reading one CSV file keep separate cursors.
+ */
+export function sampleQueriesOf(m: CompareCanaryMetric): { baseline: SampleQuery; canary: SampleQuery } {
+  return { baseline: { name: `${m.name}.baseline`, ...m.compare.baseline }, canary: { name: `${m.name}.canary`, ...m.compare.canary } };
 }
 
 function dispatch(q: MetricQuery, ctx: MetricContext): Promise<MetricReading> {
@@ -28,20 +37,42 @@ function dispatch(q: MetricQuery, ctx: MetricContext): Promise<MetricReading> {
       return readScriptJson(q, ctx);
     case 'prometheus':
       return readPrometheus(q, ctx);
-    default: {
-      const provider = (q as { provider?: unknown }).provider;
-      throw new Error(`unknown metric provider ${JSON.stringify(provider)}`);
-    }
+    default:
+      return unknownProvider(q);
   }
 }
 
-export async function readMetric(query: MetricQuery, ctx: MetricContext): Promise<MetricReading> {
+function dispatchSamples(q: SampleQuery, ctx: MetricContext): Promise<SampleReading> {
+  switch (q.provider) {
+    case 'http-json':
+      return readHttpJsonSamples(q, ctx);
+    case 'csv':
+      return readCsvSamples(q, ctx);
+    default:
+      return unknownProvider(q);
+  }
+}
+
+function unknownProvider(q: never): never {
+  throw new Error(`unknown metric provider ${JSON.stringify((q as { provider?: unknown }).provider)}`);
+}
+
+export function readMetric(query: MetricQuery, ctx: MetricContext): Promise<MetricReading> {
+  return guarded(query.name, ctx, () => dispatch(query, ctx));
+}
+
+export function readSamples(query: SampleQuery, ctx: MetricContext): Promise<SampleReading> {
+  return guarded(query.name, ctx, () => dispatchSamples(query, ctx));
+}
+
+/** A throw becomes a provider error; secret values are masked in the reason and the detail. */
+async function guarded<R extends { ok: true; detail?: string }>(name: string, ctx: MetricContext, read: () => Promise<R | ProviderError>): Promise<R | ProviderError> {
   const now = ctx.now ?? Date.now;
-  let reading: MetricReading;
+  let reading: R | ProviderError;
   try {
-    reading = await dispatch(query, ctx);
+    reading = await read();
   } catch (err) {
-    reading = { ok: false, kind: 'provider-error', reason: `${query.name}: ${err instanceof Error ? err.message : String(err)}`, at: now() };
+    reading = { ok: false, kind: 'provider-error', reason: `${name}: ${err instanceof Error ? err.message : String(err)}`, at: now() };
   }
   // Mask the texts only: a JSON round trip would turn an Infinity value into null.
   const redact = new Redactor(ctx.secrets, ctx.env);

@@ -55,13 +55,29 @@ export interface PrometheusQuery extends QueryBase {
 
 export type MetricQuery = HttpJsonQuery | CsvQuery | ScriptQuery | PrometheusQuery;
 
+/** Every value of a column in the rows appended since the previous read. */
+export interface CsvSamplesQuery extends QueryBase {
+  provider: 'csv';
+  file: string;
+  column: string;
+}
+
+/**
+ * One side of a compare metric: the window's samples rather than one number. An http-json
+ * sample query's path leads to an array of numbers.
+ */
+export type SampleQuery = CsvSamplesQuery | HttpJsonQuery;
+
+export type ProviderError = { ok: false; kind: 'provider-error'; reason: string; at: number };
+
 /**
  * `value: null` is "the provider answered but has no data" (an empty Prometheus vector, no new
  * CSV rows): inconclusive, not an error.
  */
-export type MetricReading =
-  | { ok: true; value: number | null; at: number; detail?: string }
-  | { ok: false; kind: 'provider-error'; reason: string; at: number };
+export type MetricReading = { ok: true; value: number | null; at: number; detail?: string } | ProviderError;
+
+/** A window's samples; an empty list is no data (the judge says so), not an error. */
+export type SampleReading = { ok: true; values: number[]; at: number; detail?: string } | ProviderError;
 
 export interface MetricContext {
   env: NodeJS.ProcessEnv;

@@ -56,3 +56,22 @@ export function toMetricValue(v: unknown): { ok: true; value: number | null } | 
   }
   return { ok: false, reason: `value is ${describe(v)}, not a number` };
 }
+
+/**
+ * JSON array → samples. Gaps (null, "NaN") and infinities are skipped and counted: the judge
+ * compares finite numbers. Any other item is not a sample, and the whole answer is refused.
+ * A null instead of the array is a window without samples.
+ */
+export function toSampleValues(v: unknown): { ok: true; values: number[]; skipped: number } | { ok: false; reason: string } {
+  if (v === null) return { ok: true, values: [], skipped: 0 };
+  if (!Array.isArray(v)) return { ok: false, reason: `value is ${describe(v)}, not an array of numbers` };
+  const values: number[] = [];
+  let skipped = 0;
+  for (let i = 0; i < v.length; i++) {
+    const item = toMetricValue(v[i]);
+    if (!item.ok) return { ok: false, reason: `item ${i}: ${item.reason}` };
+    if (item.value === null || !Number.isFinite(item.value)) skipped++;
+    else values.push(item.value);
+  }
+  return { ok: true, values, skipped };
+}

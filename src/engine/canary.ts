@@ -4,15 +4,30 @@
 // operator on repeated inconclusive windows with a deadline after which the default is taken.
 // Provider errors are counted apart from failing metrics (a down metrics backend is not a
 // bad canary), which is what keeps false rollbacks away.
+//
+// A compare metric (Kayenta's approach) reads no single value: each window brings a sample of
+// the baseline and one of the canary, and the Mann-Whitney judge says whether the canary is
+// worse. The statistics run here, so a window's verdict depends on nothing but its inputs.
 import type { CanaryDecisionKind, CanaryWindowRecord, WindowVerdict } from './gate-types.js';
 import type { EventBody } from './types.js';
 import { holds, type Condition } from './conditions.js';
+import { formatEffect, formatJudgeNumber, formatPValue, mannWhitney, significanceLevel, type MannWhitneyDirection } from './mannwhitney.js';
+
+/** How a compare metric's two samples are judged (see mannwhitney.ts); all filled in. */
+export interface CanaryCompareSpec {
+  direction: MannWhitneyDirection;
+  confidence: number;
+  effectSize: number;
+  minSamples: number;
+}
 
 export interface CanaryMetricSpec {
   name: string;
   success?: Condition;
   failure?: Condition;
   burst?: Condition;
+  /** Judge baseline against canary samples instead of one value against conditions. */
+  compare?: CanaryCompareSpec;
 }
 
 export interface CanaryStepSpec {
@@ -42,7 +57,16 @@ export interface CanaryConfig {
   startAction?: string;
 }
 
-export type MetricReading = { ok: true; value: number | null } | { ok: false; reason: string };
+/** One window's samples of a compare metric, a set per side. */
+export interface ComparedSamples {
+  baseline: readonly number[];
+  canary: readonly number[];
+}
+
+export type MetricReading =
+  | { ok: true; value: number | null }
+  | { ok: true; samples: ComparedSamples }
+  | { ok: false; reason: string };
 
 export type CanaryStatus = 'idle' | 'running' | 'awaiting-decision' | 'promoted' | 'aborted';
 
@@ -103,6 +127,21 @@ export function evaluateWindow(
       reasons.push(`${m.name}: provider error — ${r.reason}`);
       continue;
     }
+    if (m.compare) {
+      const judged = judgeSamples(m.name, m.compare, r);
+      Object.assign(values, judged.values);
+      if (judged.reason) reasons.push(judged.reason);
+      if (judged.verdict === 'FAIL') fail = true;
+      else if (judged.verdict === 'ERROR') error = true;
+      else if (judged.verdict === 'INCONCLUSIVE') inconclusive = true;
+      continue;
+    }
+    if (!('value' in r)) {
+      values[m.name] = null;
+      error = true;
+      reasons.push(`${m.name}: provider error — got baseline and canary samples for a metric that reads one value`);
+      continue;
+    }
     values[m.name] = r.value;
     if (r.value === null) {
       inconclusive = true;
@@ -131,6 +170,45 @@ export function evaluateWindow(
   }
   const verdict: WindowVerdict = fail ? 'FAIL' : error ? 'ERROR' : inconclusive ? 'INCONCLUSIVE' : 'PASS';
   return { step, index, startedAt, endedAt, verdict, burst, reasons, values };
+}
+
+interface JudgedSamples {
+  verdict: WindowVerdict;
+  reason?: string;
+  /** The p-value under the metric's name (null without one) and the relative change of the medians. */
+  values: Record<string, number | null>;
+}
+
+/** A compare metric's window: the judge's FAIL fails it, NODATA is inconclusive, PASS passes. */
+function judgeSamples(name: string, spec: CanaryCompareSpec, r: Extract<MetricReading, { ok: true }>): JudgedSamples {
+  if (!('samples' in r)) {
+    return { verdict: 'ERROR', values: { [name]: null }, reason: `${name}: provider error — got one value, expected baseline and canary samples` };
+  }
+  let judged: ReturnType<typeof mannWhitney>;
+  try {
+    judged = mannWhitney(r.samples.baseline, r.samples.canary, spec);
+  } catch (err) {
+    // Only a bad confidence or effect size throws; the runbook schema keeps them out.
+    return { verdict: 'ERROR', values: { [name]: null }, reason: `${name}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const values = { [name]: judged.verdict === 'NODATA' ? null : judged.pValue, [`${name}.effect`]: Number.isFinite(judged.effect) ? judged.effect : null };
+  if (judged.verdict === 'NODATA') {
+    const need = Math.max(1, spec.minSamples);
+    const short = (['baseline', 'canary'] as const)
+      .map((side) => ({ side, n: r.samples[side].filter(Number.isFinite).length }))
+      .filter((s) => s.n < need)
+      .map((s) => `${s.n} ${s.side} sample${s.n === 1 ? '' : 's'}`);
+    return { verdict: 'INCONCLUSIVE', values, reason: `${name}: no data: ${short.join(' and ')} < ${need}` };
+  }
+  if (judged.verdict === 'PASS') return { verdict: 'PASS', values };
+  const num = formatJudgeNumber;
+  return {
+    verdict: 'FAIL',
+    values,
+    reason:
+      `${name}: canary median ${num(judged.canaryMedian)} vs baseline ${num(judged.baselineMedian)} (${formatEffect(judged.effect)}), ` +
+      `p=${formatPValue(judged.pValue)} < ${num(significanceLevel(spec.confidence))}`,
+  };
 }
 
 function stepName(cfg: CanaryConfig, s: CanaryState): string {

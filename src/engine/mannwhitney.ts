@@ -93,8 +93,7 @@ export function mannWhitney(baseline: readonly number[], canary: readonly number
   }
 
   const effect = relativeChange(baselineMedian, canaryMedian);
-  // 1 - 0.95 is 0.050000000000000044 in floating point; the operator meant 0.05.
-  const alpha = Number((1 - confidence).toPrecision(12));
+  const alpha = significanceLevel(confidence);
   const significant = pValue < alpha;
   const large = direction === 'increase' ? effect > effectSize : direction === 'decrease' ? effect < -effectSize : Math.abs(effect) > effectSize;
   const uText = `U ${fmt(u)} (${method === 'exact' ? 'exact' : 'normal approximation'})`;
@@ -113,6 +112,11 @@ export function mannWhitney(baseline: readonly number[], canary: readonly number
     reason = `canary ${word} than baseline: ${change}, p ${fmtP(pValue)} < ${fmt(alpha)}, ${uText}`;
   }
   return { verdict, u, z, pValue, method, baselineMedian, canaryMedian, effect, reason };
+}
+
+/** FAIL needs p below this: 1 - confidence, where 1 - 0.95 means 0.05 (not 0.050000000000000044). */
+export function significanceLevel(confidence: number): number {
+  return Number((1 - confidence).toPrecision(12));
 }
 
 /**
@@ -247,3 +251,6 @@ function fmtEffect(e: number, signed = true): string {
   const pct = `${Number((e * 100).toPrecision(3))}%`;
   return signed && e >= 0 ? `+${pct}` : pct;
 }
+
+/** The judge's number formats, for reasons written elsewhere (a canary window's). */
+export { fmt as formatJudgeNumber, fmtP as formatPValue, fmtEffect as formatEffect };

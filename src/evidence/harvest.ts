@@ -1,7 +1,7 @@
 // Evidence harvest: streams request-log CSVs (uDSV, chunk by chunk; a file is never held in
 // memory as one string) into exact percentiles overall, per time window and per route.
 // Latencies are kept in growable Float64Arrays, 8 bytes a request per group, so a million
-// rows cost about 24 MB (overall + window + route) and sort natively.
+// rows cost about 24–40 MB (overall + window + route); percentiles are selected in place.
 import { createReadStream } from 'node:fs';
 import { inferSchema, initParser, type Parser } from 'udsv';
 import type { EvidenceDoc, EvidenceStats, EvidenceWindow } from '../engine/gate-types.js';
@@ -62,7 +62,7 @@ export async function harvestFiles(sources: readonly (string | HarvestSource)[],
   if (!(Number.isInteger(windowMs) && windowMs > 0)) throw new RangeError(`windowMs must be a whole number > 0, not ${windowMs}`);
   const acc = new Accumulator(windowMs, opts.errorStatusMin ?? DEFAULT_ERROR_STATUS_MIN);
   const list = sources.map((s) => (typeof s === 'string' ? { path: s } : s));
-  for (const s of list) await readLog(s.path, { ...DEFAULT_COLUMNS, ...opts.columns, ...s.columns }, explicitRoute(opts.columns, s.columns), acc);
+  for (const s of list) await readLog(s.path, columnNames(opts.columns, s.columns), explicitRoute(opts.columns, s.columns), acc);
   const kinds = new Set(list.map((s) => s.kind ?? opts.kind));
   return acc.toDoc(kinds.size > 1 ? 'merged' : opts.kind, list.map((s) => s.path).join(', '));
 }
@@ -78,6 +78,13 @@ export async function mergeEvidence(sources: readonly (HarvestSource & { kind: H
 }
 
 const explicitRoute = (...cols: (ColumnNames | undefined)[]) => cols.some((c) => c?.route !== undefined);
+
+/** Defaults, then the harvest's names, then the source's; an undefined name keeps the default. */
+function columnNames(...layers: (ColumnNames | undefined)[]): Required<ColumnNames> {
+  const names: Required<ColumnNames> = { ...DEFAULT_COLUMNS };
+  for (const layer of layers) for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined) names[k as keyof ColumnNames] = v;
+  return names;
+}
 
 /** Growable group of samples; implements the shape groupStats reads. */
 class Group implements SampleGroup {

@@ -6,6 +6,7 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { loadEvidence } from './evidence-file.js';
 import type { EvidenceDoc } from '../engine/gate-types.js';
 import type { LedgerPort } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
@@ -55,20 +56,9 @@ export function serializeEvidence(doc: EvidenceDoc): string {
   return JSON.stringify({ schema, kind, source, window_ms, state, version, overall, windows, routes, ...rest }, null, 2) + '\n';
 }
 
+/** The evidence document at `path`, validated (see evidence-file.ts). */
 export function readEvidence(path: string): EvidenceDoc {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new EvidenceError(`${path}: cannot read evidence: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const doc = JSON.parse(text) as EvidenceDoc;
-    if (doc?.schema !== 'opscockpit.evidence/v1') throw new Error('not an opscockpit.evidence/v1 document');
-    return doc;
-  } catch (err) {
-    throw new EvidenceError(`${path}: not an evidence file (${(err as Error).message})`, { cause: err });
-  }
+  return loadEvidence(path).doc;
 }
 
 /**

@@ -147,6 +147,20 @@ export function crossCheck(
     }
   };
 
+  /** A compare metric's baseline: and canary: each read from exactly one of csv: or http:. */
+  const checkSampleSides = (path: PathSegment[], compare: Obj) => {
+    for (const side of ['baseline', 'canary'] as const) {
+      const s = compare[side];
+      if (!isObj(s)) continue;
+      const has = (['csv', 'http'] as const).filter((k) => s[k] !== undefined);
+      if (has.length === 2)
+        problems.push({ path: [...path, side, 'http'], anchor: 'key', message: `${side} has both csv: and http:; keep one` });
+      else if (has.length === 0 && Object.keys(s).length === 0)
+        problems.push({ path: [...path, side], anchor: 'key', message: `${side} needs its samples from csv: or http:` });
+      if (isObj(s.http)) checkHttp([...path, side, 'http'], s.http);
+    }
+  };
+
   // checks
   const checkNames = isObj(root.checks) ? Object.keys(root.checks) : [];
   if (isObj(root.checks)) {
@@ -235,9 +249,23 @@ export function crossCheck(
           problems.push({
             path,
             anchor: 'key',
-            message: sources.length ? `metric has ${sources.join(' and ')}; keep one source` : 'metric needs one source: prometheus:, http:, csv: or script:',
+            message: sources.length
+              ? `metric has ${sources.join(' and ')}; keep one source`
+              : 'metric needs one source: prometheus:, http:, csv:, script: or compare:',
           });
-        if (m.success === undefined && m.failure === undefined && m.burst === undefined)
+        if (m.compare !== undefined) {
+          // The test judges a compare metric; a threshold on top would judge something else.
+          for (const field of ['success', 'failure', 'burst'] as const) {
+            if (m[field] !== undefined)
+              problems.push({
+                path: [...path, field],
+                anchor: 'key',
+                message: `a compare metric is judged by the Mann-Whitney test, not by ${field}:; remove it`,
+                hint: 'tune the comparison with confidence:, effectSize: and minSamples: under compare:',
+              });
+          }
+          if (isObj(m.compare)) checkSampleSides([...path, 'compare'], m.compare);
+        } else if (m.success === undefined && m.failure === undefined && m.burst === undefined)
           problems.push({ path, anchor: 'key', message: 'metric needs success:, failure: or burst: to judge windows by' });
         if (isObj(m.prometheus)) checkTarget([...path, 'prometheus', 'target'], m.prometheus.target);
         if (isObj(m.http)) checkHttp([...path, 'http'], m.http);

@@ -1,6 +1,6 @@
 // The runbook after parsing, validation and normalisation: what the engine and adapters see.
 // Durations are milliseconds; targets are resolved to base URLs; defaults are filled in.
-import type { CanaryConfig } from '../engine/canary.js';
+import type { CanaryCompareSpec, CanaryConfig } from '../engine/canary.js';
 import type { Condition } from '../engine/conditions.js';
 
 export type CheckStatus = 'healthy' | 'unhealthy' | 'insufficient' | 'error';
@@ -134,13 +134,32 @@ export type MetricSource =
   | { provider: 'csv'; file: string; column: string; aggregate: 'last' | 'avg' | 'max' | 'min' | 'sum' | 'count' | 'rate'; where?: string }
   | { provider: 'script'; script: ScriptSpec; path: string };
 
-export interface CanaryMetric {
+/** Where one side of a compare metric gets its samples: every number of the window. */
+export type SampleSource =
+  | { provider: 'csv'; file: string; column: string }
+  | { provider: 'http-json'; url: string; path: string; headers: Record<string, Template>; timeoutMs: number };
+
+/** A metric read as one number per window and judged against conditions. */
+export interface ValueCanaryMetric {
   name: string;
   source: MetricSource;
   success?: Condition;
   failure?: Condition;
   burst?: Condition;
+  compare?: undefined;
 }
+
+/** A metric whose baseline and canary samples are compared each window (Mann-Whitney U). */
+export interface CompareCanaryMetric {
+  name: string;
+  compare: CanaryCompareSpec & { baseline: SampleSource; canary: SampleSource };
+  source?: undefined;
+  success?: undefined;
+  failure?: undefined;
+  burst?: undefined;
+}
+
+export type CanaryMetric = ValueCanaryMetric | CompareCanaryMetric;
 
 export interface CanarySpec extends CanaryConfig {
   metrics: CanaryMetric[];

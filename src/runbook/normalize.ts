@@ -19,6 +19,8 @@ import {
   type CanarySpec,
   type GateCheck,
   type MetricSource,
+  type CanaryMetric,
+  type SampleSource,
 } from './model.js';
 import { parseCondition } from '../engine/conditions.js';
 import {
@@ -32,6 +34,7 @@ import {
   type StepInput,
   type CanaryInput,
   type CanaryMetricInput,
+  type SampleSourceInput,
 } from './schema.js';
 
 export const DEFAULTS = {
@@ -99,14 +102,14 @@ export const CANARY_DEFAULTS = {
   inconclusiveLimit: 1,
   decisionDeadlineMs: 5 * 60_000,
   metricTimeoutMs: 5_000,
+  compare: { direction: 'increase', confidence: 0.95, effectSize: 0, minSamples: 3 },
 } as const;
 
 function normalizeCanary(c: CanaryInput, ctx: NormalizeContext): CanarySpec {
-  const cond = (t: string | undefined) => (t === undefined ? undefined : parseCondition(t));
   return {
     intervalMs: durationMs(c.interval, 0),
     steps: c.steps.map((s) => ({ name: s.name, weight: s.weight, windows: s.windows ?? CANARY_DEFAULTS.windows })),
-    metrics: c.metrics.map((m) => ({ name: m.name, source: metricSource(m, ctx), success: cond(m.success), failure: cond(m.failure), burst: cond(m.burst) })),
+    metrics: c.metrics.map((m) => canaryMetric(m, ctx)),
     rules: {
       consecutiveSuccesses: c.rules?.consecutiveSuccesses ?? CANARY_DEFAULTS.consecutiveSuccesses,
       failureLimit: c.rules?.failureLimit ?? CANARY_DEFAULTS.failureLimit,
@@ -121,11 +124,38 @@ function normalizeCanary(c: CanaryInput, ctx: NormalizeContext): CanarySpec {
   };
 }
 
+function canaryMetric(m: CanaryMetricInput, ctx: NormalizeContext): CanaryMetric {
+  if (m.compare) {
+    const d = CANARY_DEFAULTS.compare;
+    const c = m.compare;
+    return {
+      name: m.name,
+      compare: {
+        baseline: sampleSource(c.baseline, ctx),
+        canary: sampleSource(c.canary, ctx),
+        direction: c.direction ?? d.direction,
+        confidence: c.confidence ?? d.confidence,
+        effectSize: c.effectSize ?? d.effectSize,
+        minSamples: c.minSamples ?? d.minSamples,
+      },
+    };
+  }
+  const cond = (t: string | undefined) => (t === undefined ? undefined : parseCondition(t));
+  return { name: m.name, source: metricSource(m, ctx), success: cond(m.success), failure: cond(m.failure), burst: cond(m.burst) };
+}
+
+const metricTimeout = (t: string | number | undefined) => durationMs(t, CANARY_DEFAULTS.metricTimeoutMs);
+
+function sampleSource(s: SampleSourceInput, ctx: NormalizeContext): SampleSource {
+  if (s.csv) return { provider: 'csv', file: path.resolve(ctx.dir, s.csv.file), column: s.csv.column };
+  const h = s.http!;
+  return { provider: 'http-json', url: joinUrl(ctx.targets[h.target], h.path), path: h.json, headers: { ...(h.headers ?? {}) }, timeoutMs: metricTimeout(h.timeout) };
+}
+
 function metricSource(m: CanaryMetricInput, ctx: NormalizeContext): MetricSource {
-  const timeout = (t: string | number | undefined) => durationMs(t, CANARY_DEFAULTS.metricTimeoutMs);
-  if (m.prometheus) return { provider: 'prometheus', url: ctx.targets[m.prometheus.target], query: m.prometheus.query, timeoutMs: timeout(m.prometheus.timeout) };
+  if (m.prometheus) return { provider: 'prometheus', url: ctx.targets[m.prometheus.target], query: m.prometheus.query, timeoutMs: metricTimeout(m.prometheus.timeout) };
   if (m.http)
-    return { provider: 'http-json', url: joinUrl(ctx.targets[m.http.target], m.http.path), path: m.http.json, headers: { ...(m.http.headers ?? {}) }, timeoutMs: timeout(m.http.timeout) };
+    return { provider: 'http-json', url: joinUrl(ctx.targets[m.http.target], m.http.path), path: m.http.json, headers: { ...(m.http.headers ?? {}) }, timeoutMs: metricTimeout(m.http.timeout) };
   if (m.csv) return { provider: 'csv', file: path.resolve(ctx.dir, m.csv.file), column: m.csv.column, aggregate: m.csv.aggregate ?? 'avg', where: m.csv.where };
   const { json, ...script } = m.script!;
   return { provider: 'script', script: scriptSpec(script, ctx), path: json };

@@ -205,7 +205,56 @@ const ConditionText = z
   .regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.01" or "> 300"' })
   .meta({ examples: ['<= 0.01', '> 300'] });
 
-const METRIC_SOURCES = ['prometheus', 'http', 'csv', 'script'] as const;
+const METRIC_SOURCES = ['prometheus', 'http', 'csv', 'script', 'compare'] as const;
+
+// A compare metric (Kayenta's approach) reads no single value: each window it takes the
+// samples of the baseline and of the canary (the rows appended to a CSV since the previous
+// window, or an array of numbers in a JSON answer) and the Mann-Whitney U test judges them.
+// The window fails for it when the canary is worse with p < 1 - confidence and its median moved
+// by more than effectSize; too few samples are inconclusive; a side that cannot be read is a
+// provider error. It takes no success:, failure: or burst:.
+export const SampleSourceSchema = z
+  .strictObject({
+    csv: z
+      .strictObject({
+        file: z.string().min(1).describe('CSV file being appended to; relative to the runbook.'),
+        column: z.string().min(1).describe('Column whose values in the rows added in the window are the samples.'),
+      })
+      .optional()
+      .describe('Every value of the column in the rows appended since the previous window.'),
+    http: z
+      .strictObject({
+        target: Name.describe('Name of an entry under targets:.'),
+        path: z.string().optional().describe('Path appended to the target URL (default "/").'),
+        json: z.string().min(1).describe('Dot path of an array of numbers in the JSON answer, e.g. data.latencies_ms.'),
+        headers: Headers.optional(),
+        timeout: Duration.optional().describe('Default 5s.'),
+      })
+      .optional()
+      .describe('GET a URL each window; the samples are an array of numbers in its JSON answer.'),
+  })
+  .meta({ description: 'Where one side gets its samples: exactly one of csv: or http:.', oneOf: [{ required: ['csv'] }, { required: ['http'] }] });
+
+export const CompareSchema = z.strictObject({
+  baseline: SampleSourceSchema.describe('Samples of the stable version: exactly one of csv: or http:.'),
+  canary: SampleSourceSchema.describe('Samples of the canary: exactly one of csv: or http:.'),
+  direction: z
+    .enum(['increase', 'decrease', 'either'])
+    .optional()
+    .describe('Which change is bad: increase (default; latency, errors), decrease (throughput) or either.'),
+  confidence: z
+    .number()
+    .gt(0, { error: 'confidence is a probability between 0 and 1, such as 0.95' })
+    .lt(1, { error: 'confidence is a probability between 0 and 1, such as 0.95' })
+    .optional()
+    .describe('A difference counts when p < 1 - confidence (default 0.95).'),
+  effectSize: z
+    .number()
+    .min(0, { error: 'effectSize is a relative change of 0 or more, such as 0.1 for 10%' })
+    .optional()
+    .describe('Smallest relative change of the medians that counts, e.g. 0.1 for 10% (default 0).'),
+  minSamples: z.number().int().positive().optional().describe('Fewer samples on either side make the window inconclusive (default 3).'),
+});
 
 export const CanaryMetricSchema = z
   .strictObject({
@@ -237,11 +286,12 @@ export const CanaryMetricSchema = z
     script: z
       .strictObject({ ...scriptFields, json: z.string().min(1).describe('Dot path of the value in the JSON the script prints.') })
       .optional(),
+    compare: CompareSchema.optional().describe('Compare baseline and canary samples each window with the Mann-Whitney U test.'),
     success: ConditionText.optional().describe('The window passes for this metric when the value meets this.'),
     failure: ConditionText.optional().describe('The window fails when the value meets this; between success and failure is inconclusive.'),
     burst: ConditionText.optional().describe('A single window meeting this is a burst: abort at once.'),
   })
-  .meta({ description: 'A canary metric: exactly one of prometheus:, http:, csv:, script:.' });
+  .meta({ description: 'A canary metric: exactly one of prometheus:, http:, csv:, script: (one value per window, judged by success:/failure:/burst:) or compare: (baseline against canary samples).' });
 
 export const CanarySchema = z.strictObject({
   interval: Duration.describe('Length of one analysis window.'),
@@ -322,6 +372,7 @@ export type HttpActionSpecInput = z.infer<typeof HttpActionSpecSchema>;
 export type CanaryInput = z.infer<typeof CanarySchema>;
 export type GateCheckSpecInput = z.infer<typeof GateCheckSpecSchema>;
 export type CanaryMetricInput = z.infer<typeof CanaryMetricSchema>;
+export type SampleSourceInput = z.infer<typeof SampleSourceSchema>;
 export { METRIC_SOURCES };
 
 /** JSON Schema of runbook format v1, for `opscockpit schema` and editor autocompletion. */

@@ -56,12 +56,24 @@ export async function runAction(
   return { status: 'failed', reason: 'the action has neither a script nor an http call', output: '', durationMs: 0 };
 }
 
-/** Reads canary metrics through the providers; CSV readers keep their place between windows. */
+/**
+ * Reads canary metrics through the providers; CSV readers keep their place between windows.
+ * A compare metric reads both sides at once; if either side fails, the window has no
+ * comparison (a provider error), and the reason names the side.
+ */
 export function makeMetricReader(runbook: Runbook, env: NodeJS.ProcessEnv): (metric: CanaryMetric) => Promise<MetricReading> {
   const csvCursors = new Map();
+  const ctx = { env, secrets: runbook.secrets, csvCursors };
   return async (metric) => {
-    const { readMetric, metricQueryOf } = await import('../../adapters/metrics/index.js');
-    const r = await readMetric(metricQueryOf(metric), { env, secrets: runbook.secrets, csvCursors });
+    const metrics = await import('../../adapters/metrics/index.js');
+    if (metric.compare) {
+      const q = metrics.sampleQueriesOf(metric);
+      const [baseline, canary] = await Promise.all([metrics.readSamples(q.baseline, ctx), metrics.readSamples(q.canary, ctx)]);
+      if (baseline.ok && canary.ok) return { ok: true, samples: { baseline: baseline.values, canary: canary.values } };
+      const reasons = [baseline.ok ? '' : `baseline: ${baseline.reason}`, canary.ok ? '' : `canary: ${canary.reason}`];
+      return { ok: false, reason: reasons.filter(Boolean).join('; ') };
+    }
+    const r = await metrics.readMetric(metrics.metricQueryOf(metric), ctx);
     return r.ok ? { ok: true, value: r.value } : { ok: false, reason: r.reason };
   };
 }

@@ -2,16 +2,15 @@
 // Each SLO policy file is one judge of the evidence; K of N judges must say GO. With a
 // ledger, the verdict is recorded as a run and the evidence is checked against the hash the
 // ledger recorded for it: evidence changed since then never passes.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as z from 'zod';
 import { openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
-import type { EvidenceDoc, QuorumResult, SloPolicy } from '../../engine/gate-types.js';
+import type { QuorumResult, SloPolicy } from '../../engine/gate-types.js';
 import { QuorumError, formatMetric, judge, parseQuorum, quorum } from '../../engine/slo.js';
 import type { EventBody } from '../../engine/types.js';
-import { loadSloPolicy, parseStructured } from '../../evidence/slo-file.js';
+import { loadSloPolicy } from '../../evidence/slo-file.js';
+import { loadEvidence } from '../../evidence/evidence-file.js';
+import { lastRecorded } from '../../evidence/store.js';
 import { RunbookError } from '../../runbook/errors.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
@@ -70,7 +69,7 @@ function runGate(args: string[], io: Io): number {
   const ledger = opts.ledger === undefined ? undefined : openLedger(resolve(opts.ledger));
   try {
     const path = resolve(opts.evidence);
-    const recorded = ledger && lastRecordedHash(ledger, path);
+    const recorded = ledger && lastRecorded(ledger, path)?.sha256;
     const tampered = ledger ? recorded !== undefined && recorded !== evidence.sha256 : undefined;
     const result = quorum(policies.map((p) => judge(p, evidence.doc, { tampered })), k);
     const report: GateReport = {
@@ -147,91 +146,6 @@ function checkDistinct(policies: SloPolicy[]): void {
     if (other !== undefined) throw new UsageError(`${other} and ${file} are both named "${p.name}"; give each SLO policy its own name`, 'gate');
     byName.set(p.name, file);
   }
-}
-
-// Evidence: strict about what the judges read, open to what harvesters add.
-const nullableNumber = z.number().nonnegative().nullable().optional();
-const StatsShape = {
-  samples: z.number().int().nonnegative(),
-  p50_ms: nullableNumber,
-  p90_ms: nullableNumber,
-  p95_ms: nullableNumber,
-  p99_ms: nullableNumber,
-  error_rate: z.number().min(0).max(1, { message: 'error_rate is a fraction from 0 to 1' }).nullable().optional(),
-};
-const StatsSchema = z.looseObject(StatsShape);
-const EvidenceSchema = z.looseObject({
-  schema: z.literal('opscockpit.evidence/v1', { message: 'expected "opscockpit.evidence/v1"' }),
-  kind: z.string(),
-  overall: StatsSchema,
-  windows: z.array(z.looseObject({ ...StatsShape, start: z.number(), end: z.number() })).optional(),
-  routes: z.record(z.string(), StatsSchema).optional(),
-});
-
-/** Read and check the evidence file; RunbookError (file, line, column) when it is not usable. */
-export function loadEvidence(file: string): { doc: EvidenceDoc; sha256: string } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code ?? String(e);
-    throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', message: `cannot read the evidence: ${why}`, hint: 'check the --evidence path' }]);
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new RunbookError(file, [jsonProblem(file, text, (e as Error).message)]);
-  }
-  const parsed = EvidenceSchema.safeParse(raw);
-  // The slow path only for a bad document: the YAML parser gives lines and columns.
-  const data = parsed.success ? parsed.data : parseStructured(text, file, EvidenceSchema, 'evidence');
-  const stats = (s: z.infer<typeof StatsSchema>) => ({
-    ...s,
-    p50_ms: s.p50_ms ?? null,
-    p90_ms: s.p90_ms ?? null,
-    p95_ms: s.p95_ms ?? null,
-    p99_ms: s.p99_ms ?? null,
-    error_rate: s.error_rate ?? null,
-  });
-  const doc = {
-    ...data,
-    overall: stats(data.overall),
-    windows: (data.windows ?? []).map((w) => ({ ...stats(w), start: w.start, end: w.end })),
-    ...(data.routes ? { routes: Object.fromEntries(Object.entries(data.routes).map(([r, s]) => [r, stats(s)])) } : {}),
-  } as EvidenceDoc;
-  return { doc, sha256 };
-}
-
-function jsonProblem(file: string, text: string, message: string) {
-  const at = /at position (\d+)/.exec(message);
-  let line = 0;
-  let column = 0;
-  if (at) {
-    const before = text.slice(0, Number(at[1]));
-    line = before.split('\n').length;
-    column = before.length - before.lastIndexOf('\n');
-  }
-  const words = message
-    .replace(/\s*\(line \d+ column \d+\)/, '')
-    .replace(/ in JSON at position \d+.*$/, '')
-    .replace(/, ".*" is not valid JSON$/s, '');
-  return { file, line, column, path: '', message: `not valid JSON: ${words}`, hint: 'the evidence must be one JSON document' };
-}
-
-/** The newest hash the ledger recorded for this evidence file, across all runs. */
-function lastRecordedHash(ledger: SqliteLedger, path: string): string | undefined {
-  let best: { at: number; sha256: string } | undefined;
-  for (const run of ledger.listRuns(Number.MAX_SAFE_INTEGER)) {
-    for (const e of ledger.events(run.runId)) {
-      if (e.body.kind !== 'evidence.recorded' || resolve(e.body.path) !== path) continue;
-      if (!best || e.at >= best.at) best = { at: e.at, sha256: e.body.sha256 };
-    }
-  }
-  return best?.sha256;
 }
 
 function recordGate(
