@@ -36,7 +36,7 @@ export function GatePanel(props: { width: number; rows: number }) {
         <React.Fragment key={g.check}>
           <Text bold>{g.check}</Text>
           {gateLines(g.gate).map((l, i) => (
-            <Text key={i} wrap="truncate">
+            <Text key={i} wrap="wrap">
               {l}
             </Text>
           ))}

@@ -115,19 +115,29 @@ export function canaryTimeline(steps: readonly { name: string }[], windows: read
 }
 
 const CRITERION_MARK: Record<Verdict, string> = { GO: '✔', 'NO-GO': '✘', INSUFFICIENT: '?' };
+const CRITERION_LABEL: Record<string, string> = { p95_ms: 'p95', p99_ms: 'p99', error_rate: 'err', samples: 'samples' };
+const OP_TEXT: Record<string, string> = { '<=': '≤', '>=': '≥', '==': '=' };
 
-/** A gate's judges as lines: "slo-judge-infra GO" then "  ✔ p95_ms 212 <= 300". */
+/**
+ * A gate, compact: the quorum as k of n, then per judge its verdict and every criterion as
+ * value vs threshold with its mark ("✔p95 188≤250"). The tampered criterion shows only when
+ * it fails.
+ */
 export function gateLines(gate: QuorumResult): string[] {
   const lines = [`quorum ${gate.required} of ${gate.total}: ${gate.passed} GO → ${gate.verdict}`];
   for (const j of gate.judges) {
-    lines.push(`${j.policy}: ${j.verdict}`);
-    for (const c of j.criteria) lines.push(`  ${CRITERION_MARK[c.verdict]} ${c.name} ${formatValue(c.value)} ${c.op} ${formatValue(c.threshold)}`);
+    lines.push(`${CRITERION_MARK[j.verdict]} ${j.policy}: ${j.verdict}`);
+    const chips = j.criteria
+      .filter((c) => c.name !== 'tampered' || c.verdict !== 'GO')
+      .map((c) => `${CRITERION_MARK[c.verdict]}${CRITERION_LABEL[c.name] ?? c.name} ${formatValue(c.value, c.name)}${OP_TEXT[c.op] ?? c.op}${formatValue(c.threshold, c.name)}`);
+    lines.push(`  ${chips.join('  ')}`);
   }
   return lines;
 }
 
-function formatValue(v: number | boolean | null): string {
+function formatValue(v: number | boolean | null, name: string): string {
   if (v === null) return '—';
   if (typeof v === 'boolean') return String(v);
-  return Number.isInteger(v) ? String(v) : v.toPrecision(3);
+  if (name === 'error_rate') return `${+(v * 100).toPrecision(3)}%`;
+  return Number.isInteger(v) ? String(v) : String(+v.toPrecision(4));
 }

@@ -134,6 +134,11 @@ describe('verdict', () => {
     expect(gatingChecks(walkChecklist(lists, []), 'preflight')).toEqual(['readyz', 'clock']);
     expect(gatingChecks(walkChecklist(lists, []), 'postflight')).toEqual(['health']);
   });
+
+  it('a phase with no blocking checks is judged by every phase\'s, so moving on never makes it GO by itself', () => {
+    const manualPost: Record<Phase, ChecklistStep[]> = { preflight: lists.preflight, postflight: [step('smoke')] };
+    expect(gatingChecks(walkChecklist(manualPost, []), 'postflight')).toEqual(['readyz', 'clock']);
+  });
 });
 
 describe('poller', () => {

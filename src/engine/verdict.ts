@@ -3,10 +3,15 @@ import type { Check, Phase } from '../runbook/model.js';
 import type { ChecklistState } from './checklist.js';
 import type { CheckResult, GateVerdict } from './types.js';
 
-/** The checks a phase's verdict depends on: those behind its blocking automatic steps. */
+/**
+ * The checks a phase's verdict depends on: those behind its blocking automatic steps. A
+ * phase without any (say, a postflight of manual steps) is judged by every phase's, so the
+ * verdict never turns GO just because the walk moved on.
+ */
 export function gatingChecks(state: ChecklistState, phase: Phase): string[] {
-  const names = state.phases[phase].steps.filter((s) => s.blocking && s.check).map((s) => s.check!);
-  return [...new Set(names)];
+  const of = (steps: ChecklistState['phases'][Phase]['steps']) => steps.filter((s) => s.blocking && s.check).map((s) => s.check!);
+  const names = of(state.phases[phase].steps);
+  return [...new Set(names.length ? names : Object.values(state.phases).flatMap((p) => of(p.steps)))];
 }
 
 export function computeVerdict(
@@ -26,7 +31,6 @@ export function computeVerdict(
   }
   if (noGo.length) return { verdict: 'NO-GO', phase, reasons: [...noGo, ...insufficient] };
   if (insufficient.length) return { verdict: 'INSUFFICIENT', phase, reasons: insufficient };
-  if (checkNames.length === 0) return { verdict: 'GO', phase, reasons: ['no blocking checks in this phase'] };
   return { verdict: 'GO', phase, reasons: [] };
 }
 
