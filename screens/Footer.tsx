@@ -19,7 +19,7 @@ export function Footer() {
         <Text> </Text>
       )}
       <Text dimColor wrap="truncate">
-        {hints.join('  ·  ')}
+        {hints.join(' · ')}
       </Text>
     </Box>
   );
