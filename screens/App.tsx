@@ -3,6 +3,7 @@ import { Box, useInput, useStdout } from 'ink';
 import { CockpitContext, useCockpit, useCockpitContext, type CockpitContextValue } from './context.js';
 import { commandForKey, dialogCommand, keyName } from '../src/keys/keymap.js';
 import { Header } from './Header.js';
+import { SafetyBar } from './SafetyBar.js';
 import { ReadyPanel } from './ReadyPanel.js';
 import { GatePanel } from './GatePanel.js';
 import { CanaryPanel } from './CanaryPanel.js';
@@ -77,6 +78,7 @@ function Cockpit() {
   return (
     <Box flexDirection="column" width={width}>
       <Header />
+      <SafetyBar width={width} />
       <Box flexDirection={wide ? 'row' : 'column'}>
         <ReadyPanel width={left} rows={readyRows} />
         <GatePanel width={right} rows={readyRows + 1} />

@@ -87,6 +87,20 @@ export function describeEvent(ev: LedgerEvent): string {
       return `${b.action} requested (confirmed "${b.confirmedWith}")`;
     case 'action.completed':
       return `${b.action} ${b.status} — ${b.reason}`;
+    case 'control.mode':
+      return `mode ${b.mode} — ${b.reason}`;
+    case 'control.stop':
+      return b.on ? `EMERGENCY STOP ON — ${b.reason}` : `emergency stop off — ${b.reason}`;
+    case 'control.window':
+      return `real-enable window ${b.id} requested (expires ${formatClock(b.expiresAt)})`;
+    case 'control.approval':
+      return `window ${b.window} approved`;
+    case 'control.consumed':
+      return `window ${b.window} used by ${b.action}`;
+    case 'control.refused':
+      return `refused: ${b.what} — ${b.reason}`;
+    case 'action.refused':
+      return `${b.action} REFUSED (${b.failure}) — ${b.reason}`;
     case 'fault.injected':
       return `demo fault: ${b.route} → ${b.status}`;
     case 'fault.cleared':

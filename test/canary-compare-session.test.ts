@@ -59,7 +59,7 @@ actions:
   const runbook = loadRunbook(file, {});
   const ledgerPath = join(dir, 'ledger.db');
   ledger = openLedger(ledgerPath);
-  session = new Session({ runbook, ledger, ledgerPath, env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre' }, clock });
+  session = new Session({ runbook, ledger, ledgerPath, env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' }, clock });
   session.start();
   return { s: session, l: ledger, clock };
 }

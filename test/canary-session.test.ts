@@ -30,7 +30,7 @@ function open(readings: Array<MetricReading | (() => MetricReading)>, ledgerPath
     runbook,
     ledger,
     ledgerPath,
-    env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre' },
+    env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
     clock,
     runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),
     readMetric: async () => {

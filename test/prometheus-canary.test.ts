@@ -67,7 +67,7 @@ actions:
     const rb = loadRunbook(runbook, { PROM_URL: prom!.url });
     const path = join(dir, 'ledger.db');
     ledger = openLedger(path);
-    session = new Session({ runbook: rb, ledger, ledgerPath: path, env: { PATH: process.env.PATH } });
+    session = new Session({ runbook: rb, ledger, ledgerPath: path, env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' } });
     session.start();
     session.command('canary.start');
     const s = session;

@@ -133,6 +133,9 @@ describe('demo runbook', () => {
       key: 'a',
       confirm: 'abort',
       dangerous: true,
+      scope: 'deploy:abort',
+      type: 'abort',
+      needsPreflight: false,
       script: {
         command: path.resolve('fixtures/scripts/abort.sh'),
         args: [],
@@ -144,7 +147,8 @@ describe('demo runbook', () => {
     });
     expect(rb.actions.rollback.key).toBe('R'); // case-sensitive: only lower-case r is reserved
     expect(rb.actions.rollback.script?.timeoutMs).toBe(60_000);
-    expect(rb.actions.promote).toMatchObject({ key: 'p', confirm: 'promote', dangerous: true });
+    expect(rb.actions.promote).toMatchObject({ key: 'p', confirm: 'promote', dangerous: true, scope: 'deploy:promote', needsPreflight: true });
+    expect(rb.safety).toEqual({ guarded: false, initialMode: 'DRY_RUN', windowTtlMs: 900_000, approvals: 2, allowlist: undefined });
   });
 
   it('resolves the target from OPSCOCKPIT_DEMO_URL when it is set', () => {
@@ -243,6 +247,9 @@ describe('normalisation', () => {
       key: 'x',
       confirm: 'stop-now',
       dangerous: false,
+      scope: 'deploy:stop-now',
+      type: 'stop-now',
+      needsPreflight: false,
       http: {
         target: 'api',
         url: 'https://api.example.test/v2/api/emergency_stop',

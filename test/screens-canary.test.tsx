@@ -31,7 +31,7 @@ describe('canary screens', () => {
     ledger = openLedger(path);
     let value = 0.001;
     session = new Session({
-      runbook, ledger, ledgerPath: path, clock, env: { PATH: process.env.PATH },
+      runbook, ledger, ledgerPath: path, clock, env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
       runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),
       readMetric: async () => ({ ok: true, value }),
     });

@@ -96,6 +96,21 @@ describe('cockpit screens (ink-testing-library, real store and keymap)', () => {
     expect(Math.max(...frame().split('\n').map((l) => l.length))).toBeLessThanOrEqual(70);
   });
 
+  it('! turns the emergency stop on at once; actions are then refused on screen; off needs a reason', async () => {
+    const { frame, press, session } = await mount();
+    expect(frame()).toContain('MODE REAL_ENABLED');
+    await press('!', (f) => f.includes('EMERGENCY STOP'), 'the stop banner');
+    await press('a', (f) => f.includes('Type abort'), 'confirmation');
+    app!.stdin.write('abort');
+    await press('\r', (f) => f.includes('abort refused — STOPPED'), 'the refusal');
+    expect(rig!.ledger.events(session.runId).some((e) => e.body.kind === 'action.refused')).toBe(true);
+    expect(frame()).not.toContain('Action: abort');
+    await press('!', (f) => f.includes('Turn the emergency stop off: why is it safe now?'), 'the reason dialog');
+    await press('\r', (f) => f.includes('needs a reason'), 'empty reason refused');
+    app!.stdin.write('root cause fixed');
+    await press('\r', (f) => !f.includes('EMERGENCY STOP') && f.includes('MODE REAL_ENABLED'), 'the stop off');
+  });
+
   it('? shows help generated from the keymap; q quits', async () => {
     const { frame, press } = await mount();
     await press('?', (f) => f.includes('Help — keys'), 'help');

@@ -80,6 +80,14 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return (await import('./commands/harvest.js')).harvestCommand(args, io);
     case 'gate':
       return (await import('./commands/gate.js')).gateCommand(args, io);
+    case 'act':
+      return (await import('./commands/safety.js')).actCommand(args, io);
+    case 'stop':
+      return (await import('./commands/safety.js')).stopCommand(args, io);
+    case 'mode':
+      return (await import('./commands/safety.js')).modeCommand(args, io);
+    case 'window':
+      return (await import('./commands/safety.js')).windowCommand(args, io);
   }
   return 1;
 }
@@ -119,6 +127,8 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
   const env = { ...io.env };
   // The demo's secret is made up here when the person did not bring one.
   env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
+  // Scopes are default-deny; the demo operator may run the demo's own actions.
+  env.OPSCOCKPIT_ALLOW_SCOPES ??= 'ops:read,deploy:abort,deploy:rollback,deploy:promote';
   // The canary demo needs traffic to judge: the fixture sends itself orders.
   const faultRoute = canary ? '/api/orders' : '/readyz';
   const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, selfTraffic: canary ? { everyMs: 50, routes: ['/api/orders'] } : undefined });

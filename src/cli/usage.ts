@@ -1,6 +1,7 @@
 // Help texts, one per command. Kept as data so `help CMD`, `CMD --help` and the README agree.
 import { gateHelp } from './commands/gate.js';
 import { harvestHelp } from './commands/harvest.js';
+import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.js';
 
 export const VERSION = '0.1.0';
 
@@ -49,6 +50,10 @@ the canary analysis, and f breaks /api/orders so the next window fails and the c
     details: `Default ledger: .opscockpit/ledger.db in the current folder, or beside --runbook FILE.
 --json prints {"ledger", "runs": [{..., "events": [...]}]}.`,
   },
+  act: actHelp,
+  stop: stopHelp,
+  mode: modeHelp,
+  window: windowHelp,
   harvest: harvestHelp,
   gate: gateHelp,
   fixtures: {

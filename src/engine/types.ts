@@ -67,7 +67,7 @@ export interface GateVerdict {
 
 export type StepState = 'pending' | 'running' | 'passed' | 'failed' | 'confirmed' | 'skipped';
 
-export type ActionStatus = 'succeeded' | 'failed' | 'unknown';
+export type ActionStatus = 'succeeded' | 'failed' | 'unknown' | 'dry-run';
 
 /**
  * Everything that happens in a run is one of these events; the ledger stores them in order
@@ -86,13 +86,20 @@ export type EventBody =
   | { kind: 'step.note'; phase: Phase; step: string; note: string }
   | { kind: 'check.changed'; check: string; result: CheckResult }
   | { kind: 'verdict.changed'; verdict: Verdict; phase: Phase; reasons: string[] }
-  | { kind: 'action.requested'; action: string; confirmedWith: string }
+  | { kind: 'action.requested'; action: string; confirmedWith: string; mode?: 'MOCK_ONLY' | 'DRY_RUN' | 'REAL_ENABLED'; window?: string }
   | { kind: 'action.completed'; action: string; status: ActionStatus; exitCode?: number; signal?: string; reason: string; output: string; durationMs: number }
   | { kind: 'evidence.recorded'; path: string; sha256: string; version: number; state: 'WIP' | 'LOCKED'; samples: number }
   | { kind: 'evidence.tampered'; path: string; expected: string; actual: string | null }
   | { kind: 'gate.judged'; gate: string; result: QuorumResult; evidence?: { path: string; sha256: string } }
   | { kind: 'canary.window'; window: CanaryWindowRecord }
   | { kind: 'canary.decision'; decision: CanaryDecisionKind; step: string; reason: string; deadline?: number; windows?: number[] }
+  | { kind: 'control.mode'; mode: 'MOCK_ONLY' | 'DRY_RUN' | 'REAL_ENABLED'; reason: string }
+  | { kind: 'control.stop'; on: boolean; reason: string }
+  | { kind: 'control.window'; id: string; ttlMs: number; expiresAt: number }
+  | { kind: 'control.approval'; window: string }
+  | { kind: 'control.consumed'; window: string; action: string; runId: string }
+  | { kind: 'control.refused'; what: string; reason: string }
+  | { kind: 'action.refused'; action: string; failure: string; reason: string; remedy: string }
   | { kind: 'fault.injected'; route: string; status: number }
   | { kind: 'fault.cleared' };
 

@@ -31,6 +31,7 @@ const BUILTIN: Command[] = [
   { id: 'app.quit', title: 'Quit (asks first while an action runs)', group: 'View', keys: ['q'], hint: 'quit' },
   { id: 'demo.fault', title: 'Demo: break /readyz or restore it', group: 'View', keys: ['f'], hint: 'demo fault', demoOnly: true },
   { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true },
+  { id: 'safety.stop', title: 'Emergency stop: on at once; off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
   { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
   { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true },
   { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true },

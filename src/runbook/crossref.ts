@@ -21,7 +21,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const CHECK_FIELDS = ['title', 'every', 'http', 'script', 'gate'];
-const ACTION_FIELDS = ['title', 'key', 'confirm', 'dangerous', 'script', 'http'];
+const ACTION_FIELDS = ['title', 'key', 'confirm', 'dangerous', 'script', 'http', 'scope', 'type', 'mock', 'preflight'];
 const PHASES = ['preflight', 'postflight'];
 
 export function crossCheck(

@@ -2,6 +2,7 @@
 // Durations are milliseconds; targets are resolved to base URLs; defaults are filled in.
 import type { CanaryCompareSpec, CanaryConfig } from '../engine/canary.js';
 import type { Condition } from '../engine/conditions.js';
+import type { SafetyPolicy } from '../engine/safety.js';
 
 export type CheckStatus = 'healthy' | 'unhealthy' | 'insufficient' | 'error';
 
@@ -104,6 +105,14 @@ export interface Action {
   dangerous: boolean;
   script?: ScriptSpec;
   http?: HttpActionSpec;
+  /** Permission the operator needs (OPSCOCKPIT_ALLOW_SCOPES); default deploy:<name>. */
+  scope: string;
+  /** Type for the safety allowlist; default the action name. */
+  type: string;
+  /** What runs instead in MOCK_ONLY mode. */
+  mock?: ScriptSpec;
+  /** A forward action: needs a completed preflight with a GO verdict (default for promote). */
+  needsPreflight: boolean;
 }
 
 export interface Runbook {
@@ -125,6 +134,8 @@ export interface Runbook {
   };
   /** Canary analysis, when the runbook declares one. */
   canary?: CanarySpec;
+  /** Execution modes, real-enable windows, approvals and the allowlist (seed 003). */
+  safety: SafetyPolicy;
 }
 
 /** Where a canary metric's value comes from. */

@@ -23,6 +23,7 @@ import {
   type SampleSource,
 } from './model.js';
 import { parseCondition } from '../engine/conditions.js';
+import type { SafetyPolicy } from '../engine/safety.js';
 import {
   DANGEROUS_BY_DEFAULT,
   type ActionInput,
@@ -73,6 +74,13 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
   for (const [name, a] of Object.entries(input.actions ?? {})) actions[name] = normalizeAction(name, a, ctx);
 
   const canary = input.canary ? normalizeCanary(input.canary, ctx) : undefined;
+  const safety: SafetyPolicy = {
+    guarded: input.safety !== undefined,
+    initialMode: input.safety?.mode ?? 'DRY_RUN',
+    allowlist: input.safety?.allowlist,
+    windowTtlMs: durationMs(input.safety?.window?.ttl, 15 * 60_000),
+    approvals: input.safety?.window?.approvals ?? 2,
+  };
   const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
   return {
     file: ctx.file,
@@ -91,6 +99,7 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
       backlogId: nonEmpty(ctx.release.backlog_id),
     },
     canary,
+    safety,
   };
 }
 
@@ -256,8 +265,12 @@ function normalizeAction(name: string, a: ActionInput, ctx: NormalizeContext): A
     title: a.title ?? name,
     confirm: a.confirm ?? name,
     dangerous: a.dangerous ?? (DANGEROUS_BY_DEFAULT as readonly string[]).includes(name),
+    scope: a.scope ?? `deploy:${name}`,
+    type: a.type ?? name,
+    needsPreflight: a.preflight ?? name === 'promote',
   };
   if (a.key !== undefined) action.key = a.key;
+  if (a.mock) action.mock = scriptSpec(a.mock, ctx);
   if (a.script) action.script = scriptSpec(a.script, ctx);
   if (a.http) action.http = httpAction(a.http, ctx);
   return action;

@@ -194,6 +194,14 @@ export const ActionSchema = z
       .describe('Shown as dangerous (default true for abort, rollback and promote).'),
     script: ScriptActionSpecSchema.optional(),
     http: HttpActionSpecSchema.optional(),
+    scope: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/, { error: 'a scope looks like deploy:abort' })
+      .optional()
+      .describe('Permission needed, checked against OPSCOCKPIT_ALLOW_SCOPES (default deploy:<action name>).'),
+    type: Name.optional().describe('Action type for safety.allowlist (default: the action name).'),
+    mock: ScriptActionSpecSchema.optional().describe('What runs instead in MOCK_ONLY mode.'),
+    preflight: z.boolean().optional().describe('Needs a completed preflight with a GO verdict (default true for promote, false otherwise).'),
   })
   .meta({
     description: 'Something the operator can do: exactly one of script: or http:.',
@@ -328,6 +336,21 @@ export const CanarySchema = z.strictObject({
     .optional(),
 });
 
+export const SafetySchema = z.strictObject({
+  mode: z
+    .enum(['MOCK_ONLY', 'DRY_RUN', 'REAL_ENABLED'])
+    .optional()
+    .describe('Mode until an operator changes it (default DRY_RUN): MOCK_ONLY runs mocks, DRY_RUN shows what would run.'),
+  allowlist: z.array(Name).optional().describe('Action types that may run at all (default: every declared action).'),
+  window: z
+    .strictObject({
+      ttl: Duration.optional().describe('How long a real-enable window stays open (default 15m).'),
+      approvals: z.number().int().min(1).max(5).optional().describe('Distinct operators who must approve it (default 2).'),
+    })
+    .optional()
+    .describe('REAL_ENABLED needs an approved, unexpired window; one real action uses it up.'),
+});
+
 export const TargetSchema = z.union(
   [
     z.string().min(1).describe('Base URL; ${NAME} and ${NAME:-default} are read from the environment.'),
@@ -359,6 +382,7 @@ export const RunbookSchema = z.strictObject({
   checklists: ChecklistsSchema.optional(),
   actions: z.record(Name, ActionSchema).optional().describe('Operator actions such as abort, rollback and promote.'),
   canary: CanarySchema.optional().describe('Canary analysis: windows, metrics and the rules that promote or abort.'),
+  safety: SafetySchema.optional().describe('Execution modes, real-enable windows with two-person approval, and the action allowlist.'),
 });
 
 export type RunbookInput = z.infer<typeof RunbookSchema>;

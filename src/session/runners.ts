@@ -21,6 +21,8 @@ export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger
 
 export interface ActionOutcome {
   status: ActionStatus;
+  /** Set when a safety control refused the action: nothing ran. */
+  refused?: { failure: string; reason: string; remedy: string };
   exitCode?: number;
   signal?: string;
   reason: string;

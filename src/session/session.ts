@@ -8,6 +8,9 @@ import { Poller } from '../engine/poller.js';
 import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, LedgerEvent } from '../engine/types.js';
 import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
+import { parseScopes, type ActionDecision } from '../engine/safety.js';
+import { CONTROL_RUNBOOK, Controls } from './controls.js';
+import { dryRun } from './dry-run.js';
 import {
   createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
   type CockpitStore,
@@ -45,12 +48,16 @@ export class Session {
   private stepRunning = new Set<string>();
   private closed = false;
   private readonly canary?: CanaryDriver;
+  private readonly controls: Controls;
+  private readonly scopes: ReadonlySet<string>;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
     this.env = opts.env ?? process.env;
     this.operator = operatorName(this.env);
     this.redactor = new Redactor(opts.runbook.secrets, this.env);
+    this.scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
+    this.controls = new Controls(opts.ledger, opts.runbook.safety, this.operator, () => this.clock.now());
     const { run, events } = this.openRun();
     this.run = run;
     this.store = createCockpitStore({
@@ -59,10 +66,11 @@ export class Session {
       demo: !!opts.demo,
       run,
       events,
-      runs: opts.ledger.listRuns(8),
+      runs: opts.ledger.listRuns(9).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8),
       now: this.clock.now(),
     });
     this.settleResume(events);
+    this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
     this.poller = new Poller({
       clock: this.clock,
       run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger),
@@ -98,7 +106,8 @@ export class Session {
     this.canary?.resume();
     this.updateVerdict();
     const beat = () => {
-      this.store.setState({ now: this.clock.now() });
+      // Another process (a second operator, `opscockpit stop`) may have changed the controls.
+      this.store.setState({ now: this.clock.now(), controls: this.controls.view() });
       this.tick = this.clock.setTimeout(beat, 1000);
     };
     this.tick = this.clock.setTimeout(beat, 1000);
@@ -227,7 +236,7 @@ export class Session {
     if (!this.tryRecord({ kind: 'run.completed', status }, true)) return;
     this.opts.ledger.completeRun(this.run.runId, status, this.clock.now());
     this.run = { ...this.run, status };
-    this.store.setState({ runs: this.opts.ledger.listRuns(8) });
+    this.store.setState({ runs: this.opts.ledger.listRuns(9).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8) });
   }
 
   /** Run an action after the operator typed its confirmation. */
@@ -243,16 +252,69 @@ export class Session {
     const action = this.opts.runbook.actions[name];
     if (!action) return void flash(this.store, `The runbook has no action "${name}".`, 'error');
     if (this.store.getState().action?.state === 'running') return void flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
-    if (!this.tryRecord({ kind: 'action.requested', action: name, confirmedWith }, true)) return;
-    const outcome = await runAction(action, this.opts.runbook, this.env, (chunk) => streamActionOutput(this.store, this.redactor.text(chunk)));
+    // The same controls decide for the cockpit's keys, the canary's rules and `opscockpit act`.
+    let decision: ActionDecision;
+    try {
+      decision = this.controls.decide({
+        action: name,
+        type: action.type,
+        scope: action.scope,
+        scopes: this.scopes,
+        needsPreflight: action.needsPreflight,
+        preflightGo: this.preflightGo(),
+      });
+    } catch (err) {
+      // Without the controls' state nobody can say the action is allowed: nothing runs.
+      return void flash(this.store, `Could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran.`, 'error');
+    }
+    if (!decision.allowed) {
+      this.tryRecord({ kind: 'action.refused', action: name, failure: decision.failure, reason: decision.reason, remedy: decision.remedy }, true);
+      this.refreshControls();
+      flash(this.store, `${name} refused — ${decision.failure}: ${decision.reason}. ${decision.remedy}`, 'error');
+      return { status: 'failed', refused: decision, reason: `${decision.failure}: ${decision.reason}`, output: '', durationMs: 0 };
+    }
+    if (!this.tryRecord({ kind: 'action.requested', action: name, confirmedWith, mode: decision.mode, window: decision.consumesWindow }, true)) return;
+    // One real action uses the window up, recorded before the action starts.
+    if (decision.consumesWindow) this.controls.consume(decision.consumesWindow, name, this.run.runId);
+    const stream = (chunk: string) => streamActionOutput(this.store, this.redactor.text(chunk));
+    const outcome =
+      decision.mode === 'DRY_RUN'
+        ? dryRun(action, stream)
+        : decision.mode === 'MOCK_ONLY'
+          ? action.mock
+            ? await runAction({ ...action, script: action.mock, http: undefined }, this.opts.runbook, this.env, stream)
+            : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
+          : await runAction(action, this.opts.runbook, this.env, stream);
     const recorded = this.tryRecord(
       { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs },
       true,
     );
+    this.refreshControls();
     const terminal = TERMINAL_ON_SUCCESS[name];
-    if (recorded && outcome.status === 'succeeded' && terminal && this.run.status === 'running') this.completeRun(terminal);
-    flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})`, outcome.status === 'succeeded' ? 'info' : 'error');
+    if (recorded && outcome.status === 'succeeded' && decision.mode !== 'DRY_RUN' && terminal && this.run.status === 'running') this.completeRun(terminal);
+    flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
     return outcome;
+  }
+
+  /** Preflight complete, and its blocking checks GO right now. */
+  private preflightGo(): boolean {
+    const s = this.store.getState();
+    if (!s.checklist.phases.preflight.complete) return false;
+    const names = gatingChecks(s.checklist, 'preflight');
+    return computeVerdict('preflight', names, this.opts.runbook.checks, s.live).verdict === 'GO';
+  }
+
+  refreshControls(): void {
+    this.store.setState({ controls: this.controls.view() });
+  }
+
+  /** The emergency stop: on at once; off only with a reason. */
+  setStop(on: boolean, reason: string): boolean {
+    const r = this.controls.setStop(on, reason);
+    this.refreshControls();
+    if (!r.ok) flash(this.store, r.reason, 'warn');
+    else flash(this.store, on ? 'EMERGENCY STOP ON: no action will run until it is turned off with a reason.' : `Emergency stop off: ${reason}`, on ? 'error' : 'info');
+    return r.ok;
   }
 
   private async startCanary(): Promise<void> {
@@ -279,6 +341,10 @@ export class Session {
       return this.opts.onExit?.();
     }
     if (id === 'demo.fault') return void this.toggleFault();
+    if (id === 'safety.stop') {
+      if (!s.controls?.stop.on) return void this.setStop(true, 'emergency stop from the cockpit');
+      return setModal(this.store, { kind: 'stop-off', input: '' });
+    }
     if (id === 'canary.start') return void this.startCanary();
     if (id === 'canary.continue') return this.canary?.decide('continue');
     if (id === 'canary.abort') return this.canary?.decide('abort');
@@ -324,6 +390,11 @@ export class Session {
     if (m.kind === 'note') {
       setModal(this.store, undefined);
       return this.stepIntent({ kind: 'note', note: m.input });
+    }
+    if (m.kind === 'stop-off') {
+      if (!m.input.trim()) return setModal(this.store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
+      setModal(this.store, undefined);
+      return void this.setStop(false, m.input);
     }
     const action = this.opts.runbook.actions[m.action];
     if (action && m.input !== action.confirm) return setModal(this.store, { ...m, error: `Type "${action.confirm}" exactly.` });

@@ -11,7 +11,7 @@ export const OUTPUT_LINES = 200;
 
 export interface ActionView {
   name: string;
-  state: 'running' | 'succeeded' | 'failed' | 'unknown';
+  state: 'running' | 'succeeded' | 'failed' | 'unknown' | 'dry-run';
   output: string[];
   reason?: string;
   startedAt: number;

@@ -13,7 +13,8 @@ export type Modal =
   | { kind: 'skip'; input: string; error?: string }
   | { kind: 'note'; input: string }
   | { kind: 'quit' }
-  | { kind: 'canary' };
+  | { kind: 'canary' }
+  | { kind: 'stop-off'; input: string; error?: string };
 
 export interface Flash {
   text: string;
@@ -37,6 +38,10 @@ export interface CockpitState extends Projection {
   running: string[];
   /** When the current canary window closes. */
   canaryNextAt?: number;
+  /** Emergency stop, mode and real-enable window, as the ledger has them now. */
+  controls?: import('../session/controls.js').ControlView;
+  operator?: string;
+  scopes?: string[];
 }
 
 export type CockpitStore = StoreApi<CockpitState>;

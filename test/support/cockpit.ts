@@ -27,7 +27,7 @@ export const DEMO_SECRET = 'tok-SECRET-4d1e9';
 
 export async function demoRig(opts: { clock?: Clock; ledgerPath?: string; runbookFile?: string } = {}): Promise<DemoRig> {
   const server = await startFixtureServer({ port: 0, token: DEMO_SECRET });
-  const env = { PATH: process.env.PATH, DEMO_TOKEN: DEMO_SECRET, OPSCOCKPIT_DEMO_URL: server.url, OPSCOCKPIT_OPERATOR: 'tester' };
+  const env = { PATH: process.env.PATH, DEMO_TOKEN: DEMO_SECRET, OPSCOCKPIT_DEMO_URL: server.url, OPSCOCKPIT_OPERATOR: 'tester', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:rollback,deploy:promote' };
   const ledgerPath = opts.ledgerPath ?? join(mkdtempSync(join(tmpdir(), 'oc-rig-')), 'ledger.db');
   const runbook = loadRunbook(opts.runbookFile ?? demoRunbookPath(), env);
   let ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env) });

@@ -1,0 +1,33 @@
+// Help for the safety commands, kept apart so `--help` does not load the session.
+
+/** Exit code when a safety control refused: distinct from an error (1) and from unhealthy (2). */
+export const EXIT_REFUSED = 3;
+
+export const actHelp = {
+  usage: 'opscockpit act RUNBOOK ACTION [--ledger PATH] [--yes]',
+  summary: 'Run a runbook action headless, through the same safety controls as the cockpit.',
+  details: `The emergency stop, scopes (OPSCOCKPIT_ALLOW_SCOPES), the allowlist, the mode and the
+real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
+asked to type the action's confirmation word (a terminal is needed for that).
+Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 3 refused by a
+control (its name and remedy on stderr).`,
+};
+
+export const stopHelp = {
+  usage: 'opscockpit stop on|off [--reason TEXT] [--ledger PATH | --runbook FILE]',
+  summary: 'Turn the emergency stop on (no reason needed) or off (a reason is required).',
+  details: 'While it is on no action runs, in any cockpit or headless command on the same ledger.',
+};
+
+export const modeHelp = {
+  usage: 'opscockpit mode MOCK_ONLY|DRY_RUN|REAL_ENABLED --reason TEXT --runbook FILE [--ledger PATH]',
+  summary: "Switch the execution mode of a runbook with a safety: section.",
+  details: 'MOCK_ONLY runs the actions\' mock: commands; DRY_RUN shows what would run; REAL_ENABLED runs for real inside an approved real-enable window.',
+};
+
+export const windowHelp = {
+  usage: 'opscockpit window request|approve|status --runbook FILE [--ledger PATH] [--json]',
+  summary: 'Real-enable windows: request one, approve it (a second, different operator), or show it.',
+  details: 'A window lasts safety.window.ttl (default 15m), needs safety.window.approvals distinct approvers (default 2), and one real action uses it up.',
+};
+

@@ -1,0 +1,156 @@
+// Headless safety commands: `act` runs a runbook action through exactly the controls the
+// cockpit's keys go through; `stop`, `mode` and `window` change those controls. All of it is
+// recorded in the ledger, where every cockpit on the same ledger sees it within a second.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { loadRunbook } from '../../runbook/load.js';
+import type { Runbook } from '../../runbook/model.js';
+import { Redactor } from '../../runbook/secrets.js';
+import { defaultLedgerPath, openLedger } from '../../../adapters/ledger.js';
+import { MODES, type Mode, type SafetyPolicy } from '../../engine/safety.js';
+import { Session } from '../../session/session.js';
+import { Controls } from '../../session/controls.js';
+import { operatorName } from '../../session/operator.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+
+import { EXIT_REFUSED } from './safety-help.js';
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(command: string, args: string[], options: Record<string, { type: 'string' | 'boolean' }>): { values: Values; positionals: string[] } {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), command);
+  }
+}
+
+const LEDGER_OPTIONS = { ledger: { type: 'string' as const }, runbook: { type: 'string' as const } };
+
+function ledgerPathOf(values: Values, runbookFile?: string): string {
+  if (typeof values.ledger === 'string') return resolve(values.ledger);
+  const rb = runbookFile ?? (typeof values.runbook === 'string' ? values.runbook : undefined);
+  return rb ? defaultLedgerPath(resolve(rb)) : resolve('.opscockpit', 'ledger.db');
+}
+
+const UNGUARDED: SafetyPolicy = { guarded: false, initialMode: 'REAL_ENABLED', windowTtlMs: 0, approvals: 2 };
+
+function withControls<T>(io: Io, path: string, policy: SafetyPolicy, fn: (c: Controls) => T): T {
+  const ledger = openLedger(path);
+  try {
+    return fn(new Controls(ledger, policy, operatorName(io.env), () => Date.now()));
+  } finally {
+    ledger.close();
+  }
+}
+
+export async function actCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' } });
+  if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
+  const file = resolve(positionals[0]);
+  const runbook = loadRunbook(file, io.env);
+  const name = positionals[1];
+  const action = runbook.actions[name];
+  if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
+  const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
+  if (typed === undefined) return 1;
+  const ledgerPath = ledgerPathOf(values, file);
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env) });
+  try {
+    const session = new Session({ runbook, ledger, ledgerPath, env: io.env });
+    const outcome = await session.runAction(name, typed);
+    if (!outcome) {
+      io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
+      return 1;
+    }
+    if (outcome.refused) {
+      io.stderr.write(`opscockpit: ${name} refused by ${outcome.refused.failure}: ${outcome.refused.reason}\nremedy: ${outcome.refused.remedy}\n`);
+      return EXIT_REFUSED;
+    }
+    if (outcome.output) io.stdout.write(outcome.output.endsWith('\n') ? outcome.output : outcome.output + '\n');
+    io.stdout.write(`${name}: ${outcome.status} (${outcome.reason}) — run ${session.runId} in ${ledgerPath}\n`);
+    return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
+  } finally {
+    ledger.close();
+  }
+}
+
+async function askConfirmation(io: Io, word: string, title: string): Promise<string | undefined> {
+  if (!process.stdin.isTTY) {
+    io.stderr.write(`opscockpit: "${title}" needs its confirmation word typed; without a terminal pass --yes.\n`);
+    return undefined;
+  }
+  const rl = createInterface({ input: process.stdin, output: io.stderr });
+  try {
+    return (await rl.question(`${title}\nType ${word} to confirm: `)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+export async function stopCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('stop', args, { ...LEDGER_OPTIONS, reason: { type: 'string' } });
+  const state = positionals[0];
+  if (positionals.length !== 1 || (state !== 'on' && state !== 'off')) throw new UsageError('say on or off', 'stop');
+  const reason = typeof values.reason === 'string' ? values.reason : '';
+  if (state === 'off' && !reason.trim()) throw new UsageError('turning the emergency stop off needs --reason', 'stop');
+  const r = withControls(io, ledgerPathOf(values), UNGUARDED, (c) => c.setStop(state === 'on', reason || 'emergency stop from the command line'));
+  if (!r.ok) {
+    io.stderr.write(`opscockpit: ${r.reason}\n`);
+    return 1;
+  }
+  io.stdout.write(state === 'on' ? 'emergency stop ON: no action runs until it is turned off with a reason\n' : `emergency stop off: ${reason}\n`);
+  return 0;
+}
+
+function policyOf(values: Values, io: Io, command: string): { runbook: Runbook; path: string } {
+  if (typeof values.runbook !== 'string') throw new UsageError('--runbook FILE is needed: the safety: section sets the window and approvals', command);
+  const runbook = loadRunbook(resolve(values.runbook), io.env);
+  return { runbook, path: ledgerPathOf(values) };
+}
+
+export async function modeCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('mode', args, { ...LEDGER_OPTIONS, reason: { type: 'string' } });
+  const mode = positionals[0] as Mode;
+  if (positionals.length !== 1 || !MODES.includes(mode)) throw new UsageError(`say one of ${MODES.join(', ')}`, 'mode');
+  const { runbook, path } = policyOf(values, io, 'mode');
+  const r = withControls(io, path, runbook.safety, (c) => c.setMode(mode, typeof values.reason === 'string' ? values.reason : ''));
+  if (!r.ok) {
+    io.stderr.write(`opscockpit: ${r.reason}\n`);
+    return 1;
+  }
+  io.stdout.write(`mode ${mode}\n`);
+  return 0;
+}
+
+export async function windowCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('window', args, { ...LEDGER_OPTIONS, json: { type: 'boolean' } });
+  const verb = positionals[0];
+  if (positionals.length !== 1 || !['request', 'approve', 'status'].includes(verb)) throw new UsageError('say request, approve or status', 'window');
+  const { runbook, path } = policyOf(values, io, 'window');
+  return withControls(io, path, runbook.safety, (c) => {
+    if (verb === 'request') {
+      const r = c.requestWindow();
+      if (!r.ok) {
+        io.stderr.write(`opscockpit: ${r.reason}\n`);
+        return 1;
+      }
+      io.stdout.write(`window ${r.id} requested; it needs ${runbook.safety.approvals} approvals from operators other than ${operatorName(io.env)} and expires at ${new Date(r.expiresAt).toISOString()}\n`);
+      return 0;
+    }
+    if (verb === 'approve') {
+      const r = c.approve();
+      if (!r.ok) {
+        io.stderr.write(`opscockpit: approval refused: ${r.reason}\n`);
+        return EXIT_REFUSED;
+      }
+      io.stdout.write(`window ${r.window} approved by ${operatorName(io.env)}\n`);
+      return 0;
+    }
+    const v = c.view();
+    io.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : `mode ${v.mode} · stop ${v.stop.on ? `ON (${v.stop.reason})` : 'off'} · window ${v.window ? `${v.window.id} ${v.windowStatus}, approvers ${v.window.approvers.join(', ') || 'none'}` : 'none'}\n`);
+    return 0;
+  });
+}

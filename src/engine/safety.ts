@@ -1,0 +1,127 @@
+// Safety controls as pure decisions (seeds 001 and 003): default-deny scopes, execution modes,
+// the emergency stop, time-boxed one-shot real-enable windows with two-person approval, and an
+// allowlist of action types. The TUI and the headless commands ask the same function, so
+// they obey the same rules. State is rebuilt from recorded control events.
+import type { EventBody } from './types.js';
+
+export type Mode = 'MOCK_ONLY' | 'DRY_RUN' | 'REAL_ENABLED';
+export const MODES: readonly Mode[] = ['MOCK_ONLY', 'DRY_RUN', 'REAL_ENABLED'];
+
+/** Why an action was refused, by seed 003's names (plus the two permission classes). */
+export type FailureClass = 'STOPPED' | 'PREFLIGHT_FAIL' | 'ALLOWLIST_VIOLATION' | 'WINDOW_NOT_ACTIVE' | 'APPROVAL_MISSING' | 'SCOPE_MISSING';
+
+export const REMEDY: Record<FailureClass, string> = {
+  STOPPED: 'find why the emergency stop is on, fix the cause, then turn it off with a reason (opscockpit stop off --reason …)',
+  PREFLIGHT_FAIL: 'complete the preflight checklist with a GO verdict first',
+  ALLOWLIST_VIOLATION: "the action type is not in the runbook's safety.allowlist; changing it is a contract change that needs approval",
+  WINDOW_NOT_ACTIVE: 'request a real-enable window (opscockpit window request), get it approved, and act before it expires',
+  APPROVAL_MISSING: 'a second operator must approve the window (opscockpit window approve); the same person twice does not count',
+  SCOPE_MISSING: 'run as an operator whose OPSCOCKPIT_ALLOW_SCOPES includes the scope',
+};
+
+/** What the runbook's safety: section asks for. Absent section = modes and windows are off. */
+export interface SafetyPolicy {
+  guarded: boolean;
+  initialMode: Mode;
+  allowlist?: string[]; // action types
+  windowTtlMs: number;
+  approvals: number;
+}
+
+export interface RealWindow {
+  id: string;
+  requestedBy: string;
+  requestedAt: number;
+  expiresAt: number;
+  approvers: string[];
+  consumedBy?: string; // action name
+}
+
+export interface SafetyState {
+  mode: Mode;
+  stop: { on: boolean; reason?: string; by?: string; at?: number };
+  window?: RealWindow;
+}
+
+export function initialSafety(policy: SafetyPolicy): SafetyState {
+  return { mode: policy.guarded ? policy.initialMode : 'REAL_ENABLED', stop: { on: false } };
+}
+
+export type ControlEvent = Extract<EventBody, { kind: `control.${string}` }>;
+
+/** Fold one recorded control event (with who recorded it and when) into the state. */
+export function applyControl(s: SafetyState, e: EventBody, operator: string, at: number): SafetyState {
+  switch (e.kind) {
+    case 'control.mode':
+      return { ...s, mode: e.mode };
+    case 'control.stop':
+      return { ...s, stop: e.on ? { on: true, reason: e.reason, by: operator, at } : { on: false } };
+    case 'control.window':
+      return { ...s, window: { id: e.id, requestedBy: operator, requestedAt: at, expiresAt: e.expiresAt, approvers: [] } };
+    case 'control.approval':
+      if (!s.window || s.window.id !== e.window || s.window.approvers.includes(operator)) return s;
+      return { ...s, window: { ...s.window, approvers: [...s.window.approvers, operator] } };
+    case 'control.consumed':
+      if (!s.window || s.window.id !== e.window) return s;
+      return { ...s, window: { ...s.window, consumedBy: e.action } };
+    default:
+      return s;
+  }
+}
+
+export type WindowStatus = 'NONE' | 'PENDING_APPROVAL' | 'ACTIVE' | 'EXPIRED' | 'CONSUMED';
+
+export function windowStatus(policy: SafetyPolicy, w: RealWindow | undefined, now: number): WindowStatus {
+  if (!w) return 'NONE';
+  if (w.consumedBy) return 'CONSUMED';
+  if (now >= w.expiresAt) return 'EXPIRED';
+  return w.approvers.length >= policy.approvals ? 'ACTIVE' : 'PENDING_APPROVAL';
+}
+
+export interface ActionRequest {
+  action: string;
+  type: string; // action type for the allowlist (default: the action name)
+  scope: string;
+  scopes: ReadonlySet<string>;
+  /** Forward actions (promote, custom real work) need a completed GO preflight; abort and rollback never do. */
+  needsPreflight: boolean;
+  preflightGo: boolean;
+  now: number;
+}
+
+export type ActionDecision =
+  | { allowed: true; mode: Mode; consumesWindow?: string }
+  | { allowed: false; failure: FailureClass; reason: string; remedy: string };
+
+const refuse = (failure: FailureClass, reason: string): ActionDecision => ({ allowed: false, failure, reason, remedy: REMEDY[failure] });
+
+export function decideAction(policy: SafetyPolicy, s: SafetyState, r: ActionRequest): ActionDecision {
+  if (s.stop.on) return refuse('STOPPED', `the emergency stop is on${s.stop.reason ? `: ${s.stop.reason}` : ''}${s.stop.by ? ` (by ${s.stop.by})` : ''}`);
+  if (!r.scopes.has(r.scope)) return refuse('SCOPE_MISSING', `${r.action} needs scope ${r.scope}; this operator has ${r.scopes.size ? [...r.scopes].join(', ') : 'no scopes (read-only)'}`);
+  if (policy.allowlist && !policy.allowlist.includes(r.type)) return refuse('ALLOWLIST_VIOLATION', `action type "${r.type}" is not in the allowlist (${policy.allowlist.join(', ')})`);
+  if (r.needsPreflight && !r.preflightGo) return refuse('PREFLIGHT_FAIL', `${r.action} needs a completed preflight with a GO verdict`);
+  if (!policy.guarded || s.mode !== 'REAL_ENABLED') return { allowed: true, mode: s.mode };
+  const w = s.window;
+  const status = windowStatus(policy, w, r.now);
+  if (status === 'NONE' || status === 'EXPIRED' || status === 'CONSUMED') {
+    const why = status === 'NONE' ? 'no real-enable window' : status === 'EXPIRED' ? `window ${w!.id} expired` : `window ${w!.id} was used by ${w!.consumedBy}`;
+    return refuse('WINDOW_NOT_ACTIVE', `REAL_ENABLED needs an active real-enable window: ${why}`);
+  }
+  if (status === 'PENDING_APPROVAL') return refuse('APPROVAL_MISSING', `window ${w!.id} has ${w!.approvers.length} of ${policy.approvals} approvals`);
+  return { allowed: true, mode: 'REAL_ENABLED', consumesWindow: w!.id };
+}
+
+/** Approving: the requester may not approve their own window, nor anyone twice. */
+export function decideApproval(policy: SafetyPolicy, s: SafetyState, operator: string, now: number): { ok: true; window: string } | { ok: false; reason: string } {
+  const w = s.window;
+  const status = windowStatus(policy, w, now);
+  if (!w || status === 'NONE') return { ok: false, reason: 'there is no real-enable window to approve; request one first' };
+  if (status === 'EXPIRED' || status === 'CONSUMED') return { ok: false, reason: `window ${w.id} is ${status.toLowerCase()}; request a new one` };
+  if (w.requestedBy === operator) return { ok: false, reason: `${operator} requested window ${w.id} and cannot approve it too (two-person rule)` };
+  if (w.approvers.includes(operator)) return { ok: false, reason: `${operator} already approved window ${w.id}; a second, different operator must approve` };
+  return { ok: true, window: w.id };
+}
+
+export function parseScopes(text: string | undefined): Set<string> {
+  return new Set((text ?? '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean));
+}

@@ -1,0 +1,93 @@
+// The safety controls' state lives in the ledger, in one run of its own, so every process
+// on the same ledger (the cockpit, `opscockpit act`, `opscockpit stop`, a second operator's
+// `window approve`) sees the same emergency stop, mode and window. It is read fresh before
+// every decision rather than cached, because another process may have changed it.
+import { randomBytes } from 'node:crypto';
+import type { LedgerPort, RunRecord } from '../engine/ports.js';
+import type { EventBody } from '../engine/types.js';
+import {
+  applyControl, decideAction, decideApproval, initialSafety, windowStatus,
+  type ActionDecision, type ActionRequest, type Mode, type SafetyPolicy, type SafetyState, type WindowStatus,
+} from '../engine/safety.js';
+
+export const CONTROL_RUNBOOK = '(safety controls)';
+
+export interface ControlView extends SafetyState {
+  windowStatus: WindowStatus;
+  guarded: boolean;
+}
+
+export class Controls {
+  constructor(
+    private readonly ledger: LedgerPort,
+    private readonly policy: SafetyPolicy,
+    private readonly operator: string,
+    private readonly now: () => number,
+  ) {}
+
+  private run(): RunRecord {
+    return this.ledger.openRun(CONTROL_RUNBOOK) ?? this.ledger.startRun({ runbook: CONTROL_RUNBOOK, name: 'safety controls', releaseType: 'controls' }, this.now());
+  }
+
+  state(): SafetyState {
+    const run = this.ledger.openRun(CONTROL_RUNBOOK);
+    let s = initialSafety(this.policy);
+    if (!run) return s;
+    for (const e of this.ledger.events(run.runId)) s = applyControl(s, e.body, e.operator, e.at);
+    // Without a safety: section there are no modes to switch between.
+    return this.policy.guarded ? s : { ...s, mode: 'REAL_ENABLED' };
+  }
+
+  view(): ControlView {
+    const s = this.state();
+    return { ...s, windowStatus: windowStatus(this.policy, s.window, this.now()), guarded: this.policy.guarded };
+  }
+
+  /** Control changes are safety records: durable before this returns. */
+  private record(body: EventBody): void {
+    this.ledger.append(this.run().runId, this.operator, body, this.now(), { durable: true });
+  }
+
+  decide(request: Omit<ActionRequest, 'now'>): ActionDecision {
+    return decideAction(this.policy, this.state(), { ...request, now: this.now() });
+  }
+
+  /** On needs nothing but a reason word; off needs a real reason (it is what lets work resume). */
+  setStop(on: boolean, reason: string): { ok: true } | { ok: false; reason: string } {
+    const why = reason.trim();
+    if (!on && !why) return { ok: false, reason: 'turning the emergency stop off needs a reason' };
+    const current = this.state().stop.on;
+    if (current === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
+    this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
+    return { ok: true };
+  }
+
+  setMode(mode: Mode, reason: string): { ok: true } | { ok: false; reason: string } {
+    if (!this.policy.guarded) return { ok: false, reason: 'this runbook has no safety: section, so it has no modes to switch' };
+    if (!reason.trim()) return { ok: false, reason: 'changing the mode needs a reason' };
+    this.record({ kind: 'control.mode', mode, reason: reason.trim() });
+    return { ok: true };
+  }
+
+  requestWindow(): { ok: true; id: string; expiresAt: number } | { ok: false; reason: string } {
+    if (!this.policy.guarded) return { ok: false, reason: 'this runbook has no safety: section; real-enable windows are off' };
+    const id = `w-${randomBytes(3).toString('hex')}`;
+    const expiresAt = this.now() + this.policy.windowTtlMs;
+    this.record({ kind: 'control.window', id, ttlMs: this.policy.windowTtlMs, expiresAt });
+    return { ok: true, id, expiresAt };
+  }
+
+  approve(): { ok: true; window: string } | { ok: false; reason: string } {
+    const d = decideApproval(this.policy, this.state(), this.operator, this.now());
+    if (!d.ok) {
+      this.record({ kind: 'control.refused', what: 'window approval', reason: d.reason });
+      return d;
+    }
+    this.record({ kind: 'control.approval', window: d.window });
+    return d;
+  }
+
+  consume(window: string, action: string, runId: string): void {
+    this.record({ kind: 'control.consumed', window, action, runId });
+  }
+}
