@@ -139,7 +139,7 @@ function checkOperator(operator: string): string | undefined {
 }
 
 /** A file value for a message: quoted, escaped and short, since the file may be hostile. */
-const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 40)).replace(/[\u007f-\u009f]/g, '?');
+const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 40)).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 
 /** Sign `stage` with the active key and replace the file at `path` atomically. */
 export function writeStage(path: string, stage: string, operator: string, keys: StageKeys, now: number): StageOk {

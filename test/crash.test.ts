@@ -1,0 +1,128 @@
+// Crash safety: the cockpit's session is killed with SIGKILL at 20 random moments during a
+// run (steps, checks, a rollback script); after each restart the run resumes at the right
+// step, every event the process reported as stored is there, and an action cut off between
+// intent and outcome shows as unknown, never as nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { startFixtureServer, type FixtureServer } from '../fixtures/server.js';
+import { openLedger } from '../adapters/ledger.js';
+import { walkChecklist } from '../src/engine/checklist.js';
+import { loadRunbook } from '../src/runbook/load.js';
+
+const root = resolve(import.meta.dirname, '..');
+const runbookFile = join(root, 'fixtures', 'runbooks', 'demo.yaml');
+let server: FixtureServer;
+let dir: string;
+let bundle: string;
+
+beforeAll(async () => {
+  server = await startFixtureServer({ port: 0, token: 'crash-token' });
+  dir = mkdtempSync(join(tmpdir(), 'oc-crash-'));
+  // The child runs the real session code, bundled; better-sqlite3 resolves from node_modules.
+  bundle = join(root, 'node_modules', '.cache', 'opscockpit-test', `crash-driver-${process.pid}.mjs`);
+  await build({
+    entryPoints: [join(root, 'test', 'support', 'crash-driver.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['better-sqlite3'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    outfile: bundle,
+    logLevel: 'silent',
+  });
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(bundle, { force: true });
+});
+
+interface Life {
+  lines: string[];
+  killed: boolean;
+}
+
+function live(ledgerPath: string, killAfterMs: number | undefined): Promise<Life> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [bundle, runbookFile, ledgerPath], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DEMO_TOKEN: 'crash-token', OPSCOCKPIT_DEMO_URL: server.url, OPSCOCKPIT_OPERATOR: 'crash', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:rollback' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), killAfterMs);
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (signal !== 'SIGKILL' && code !== 0) return fail(new Error(`driver exited ${code}: ${err}`));
+      // Only whole lines count: a line cut by the kill was not reported.
+      done({ lines: out.split('\n').slice(0, out.endsWith('\n') ? -1 : -1).filter(Boolean), killed: signal === 'SIGKILL' });
+    });
+  });
+}
+
+describe('kill -9 during a run', () => {
+  it('resumes at the right step 20 times, losing nothing that was reported as recorded', async () => {
+    const ledgerPath = join(dir, 'ledger.db');
+    const runbook = loadRunbook(runbookFile, { OPSCOCKPIT_DEMO_URL: server.url });
+    const reported: Array<{ runId: string; seq: number; kind: string }> = [];
+    let kills = 0;
+    let resumes = 0;
+    // Where the next start must be: computed from what the ledger holds after each kill.
+    let expectNext: { runId: string; phase: string; done: number } | undefined;
+    for (let i = 0; i < 20; i++) {
+      const life = await live(ledgerPath, 100 + Math.floor(Math.random() * 1200));
+      kills += life.killed ? 1 : 0;
+      const opened = life.lines.find((l) => l.startsWith('opened '));
+      if (opened && expectNext) {
+        const [, runId, phase, done, resumed] = opened.split(' ');
+        expect({ runId, phase, done: Number(done), resumed }).toEqual({ ...expectNext, resumed: 'true' });
+        resumes++;
+      }
+      for (const l of life.lines.filter((x) => x.startsWith('recorded '))) {
+        const [, runId, seq, kind] = l.split(' ');
+        reported.push({ runId, seq: Number(seq), kind });
+      }
+      const l = openLedger(ledgerPath);
+      try {
+        for (const r of reported) {
+          const ev = l.events(r.runId).find((e) => e.seq === r.seq);
+          expect(ev?.body.kind, `event ${r.runId}#${r.seq} was reported as recorded`).toBe(r.kind);
+        }
+        const run = l.listRuns(1)[0];
+        const walk = walkChecklist(runbook.checklists, l.events(run.runId).map((e) => e.body), { resumed: true });
+        expectNext = run.status === 'running' ? { runId: run.runId, phase: walk.active, done: walk.phases[walk.active].done } : undefined;
+      } finally {
+        l.close();
+      }
+    }
+    expect(kills).toBeGreaterThanOrEqual(15);
+    expect(resumes).toBeGreaterThanOrEqual(10);
+    // A final clean start settles whatever the last kill left open.
+    await live(ledgerPath, 4000);
+    const l = openLedger(ledgerPath);
+    try {
+      for (const run of l.listRuns(100)) {
+        const evs = l.events(run.runId).map((e) => e.body);
+        const requested = evs.filter((e) => e.kind === 'action.requested').length;
+        const completed = evs.filter((e) => e.kind === 'action.completed').length;
+        if (run.status !== 'running' || evs.some((e) => e.kind === 'run.resumed')) expect(completed).toBe(requested);
+        const seqs = l.events(run.runId).map((e) => e.seq);
+        expect(seqs).toEqual(seqs.map((_, k) => k + 1));
+      }
+      const all = l.listRuns(100).flatMap((r) => l.events(r.runId).map((e) => e.body));
+      expect(all.filter((e) => e.kind === 'run.resumed').length).toBeGreaterThan(0);
+    } finally {
+      l.close();
+    }
+  }, 120_000);
+});

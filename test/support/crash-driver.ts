@@ -1,0 +1,36 @@
+// A cockpit session driven without a screen, for the crash test: it walks the demo runbook
+// step by step and rolls back after the preflight, printing every event as soon as the ledger has
+// stored it. The test kills it with SIGKILL at random moments and starts it again.
+import { loadRunbook } from '../../src/runbook/load.js';
+import { Redactor } from '../../src/runbook/secrets.js';
+import { openLedger } from '../../adapters/ledger.js';
+import { Session } from '../../src/session/session.js';
+import { currentStep } from '../../src/engine/checklist.js';
+import type { LedgerPort } from '../../src/engine/ports.js';
+
+const [runbookFile, ledgerPath] = process.argv.slice(2);
+const runbook = loadRunbook(runbookFile, process.env);
+const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, process.env) });
+const reporting: LedgerPort = Object.create(ledger);
+reporting.append = (runId, operator, body, at, opts) => {
+  const ev = ledger.append(runId, operator, body, at, opts);
+  process.stdout.write(`recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`);
+  return ev;
+};
+const session = new Session({ runbook, ledger: reporting, ledgerPath, env: process.env });
+const s0 = session.store.getState();
+process.stdout.write(`opened ${session.runId} ${s0.checklist.active} ${s0.checklist.phases[s0.checklist.active].done} ${s0.resumed}\n`);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+for (;;) {
+  const s = session.store.getState();
+  if (s.run?.status !== 'running') break;
+  const step = currentStep(s.checklist);
+  // Preflight walked, the cutover goes wrong: roll back (a script of about a second).
+  if (s.checklist.active === 'postflight') await session.runAction('rollback', 'rollback');
+  else if (step && step.state !== 'running') session.command('step.advance');
+  await sleep(120);
+}
+process.stdout.write(`finished ${session.runId}\n`);
+session.stop();
+ledger.close();
