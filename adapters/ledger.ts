@@ -1,6 +1,11 @@
 // The release ledger: an SQLite file next to the runbook holding every run and the
 // append-only event log of each. Several opscockpit processes (two operators, a resumed
 // session) may write to the same file at once, so every write takes the write lock up front.
+//
+// The events are the record: one hash chain runs through all of them (ledger-chain.ts), so
+// history cannot be changed or removed without `opscockpit ledger verify` noticing. The runs
+// table is derived state (status, times, note) kept for fast listing and resuming; it is not
+// chained, and verify instead checks each run's status against its last run.completed event.
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -8,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
+import { CHAIN_COLUMNS, GENESIS, keyCheck, rowHasher, wellFormed, type ChainAlgorithm, type RowHasher } from './ledger-chain.js';
 
 /** A ledger problem the operator can act on; `.message` is printed as is. */
 export class LedgerError extends Error {
@@ -21,9 +27,67 @@ export function defaultLedgerPath(runbookFile: string): string {
   return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');
 }
 
+/** Options for opening a ledger. */
+export interface LedgerOptions {
+  redactor?: Redactor;
+  /**
+   * OPSCOCKPIT_LEDGER_KEY: a new ledger (or one upgraded from v1) gets a keyed chain; a keyed
+   * ledger refuses appends without its key. Never stored.
+   */
+  chainKey?: string;
+}
+
+/** The key from the environment; an empty value counts as unset. */
+export function chainKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
+  return env.OPSCOCKPIT_LEDGER_KEY || undefined;
+}
+
+type Migration = string | ((db: Database.Database, opts: LedgerOptions) => void);
+
+const EVENTS_NO_UPDATE = `CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`;
+
+/**
+ * v2: the hash chain. Rows written under v1 are chained here, in id order: from now on they
+ * cannot change unnoticed, though nothing proves what happened to them before.
+ */
+function addHashChain(db: Database.Database, opts: LedgerOptions): void {
+  db.exec(`
+    ALTER TABLE events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+    CREATE TABLE ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TRIGGER ledger_meta_no_update BEFORE UPDATE ON ledger_meta
+      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
+    CREATE TRIGGER ledger_meta_no_delete BEFORE DELETE ON ledger_meta
+      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
+    DROP TRIGGER events_no_update;`);
+  const hashRow = rowHasher(opts.chainKey);
+  // Pages, not one iterator: better-sqlite3 runs nothing else on a connection mid-iteration.
+  const page = db.prepare(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
+  const seal = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?');
+  let prev = GENESIS;
+  let last = 0;
+  for (let rows = page.all(last) as ChainRowIn[]; rows.length; rows = page.all(last) as ChainRowIn[]) {
+    for (const [id, runId, seq, at, kind, step, operator, payload] of rows) {
+      const hash = hashRow(id, runId, seq, at, kind, step, operator, payload, prev);
+      seal.run(prev, hash, id);
+      prev = hash;
+      last = id;
+    }
+  }
+  db.exec(EVENTS_NO_UPDATE);
+  const meta = db.prepare('INSERT INTO ledger_meta (name, value) VALUES (?, ?)');
+  meta.run('chain', opts.chainKey === undefined ? 'sha256' : 'hmac-sha256');
+  if (opts.chainKey !== undefined) meta.run('key_check', keyCheck(opts.chainKey));
+  meta.run('chained_at', String(Date.now()));
+  meta.run('legacy_through', String(last));
+}
+
+type ChainRowIn = [number, string, number, number, string, string | null, string, string, string];
+
 // Schema versions, applied in order; PRAGMA user_version records how many have run.
 // Never edit a released entry: add a new one.
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE runs (
      run_id       TEXT PRIMARY KEY,
      runbook      TEXT NOT NULL,
@@ -56,9 +120,55 @@ export const MIGRATIONS: readonly string[] = [
      BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;
    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
      BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`,
+  addHashChain,
 ];
 
-export function openLedger(path: string, opts: { redactor?: Redactor } = {}): SqliteLedger {
+/** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */
+export interface ChainSettings {
+  algorithm: ChainAlgorithm;
+  keyCheck?: string;
+  /** Events up to this id were written before the chain existed (v1) and chained on upgrade. */
+  legacyThrough: number;
+  chainedAt: number;
+}
+
+export function readChainSettings(db: Database.Database): ChainSettings | undefined {
+  if ((db.pragma('user_version', { simple: true }) as number) < 2) return undefined;
+  const meta = new Map(db.prepare('SELECT name, value FROM ledger_meta').raw().all() as [string, string][]);
+  return {
+    algorithm: meta.get('chain') === 'hmac-sha256' ? 'hmac-sha256' : 'sha256',
+    keyCheck: meta.get('key_check'),
+    legacyThrough: Number(meta.get('legacy_through') ?? 0),
+    chainedAt: Number(meta.get('chained_at') ?? 0),
+  };
+}
+
+/** Why this process may not extend the chain (keyed ledger, no or wrong key), if it may not. */
+function appendRefusal(file: string, chain: ChainSettings, key: string | undefined): string | undefined {
+  if (chain.algorithm !== 'hmac-sha256') return undefined;
+  if (key === undefined)
+    return `ledger ${file} is sealed with a key: set OPSCOCKPIT_LEDGER_KEY to that key to record events in it.`;
+  if (keyCheck(key) !== chain.keyCheck)
+    return `OPSCOCKPIT_LEDGER_KEY is not the key ledger ${file} is sealed with: set the right key to record events in it.`;
+  return undefined;
+}
+
+export function openLedger(path: string, opts: LedgerOptions = {}): SqliteLedger {
+  const file = resolve(path);
+  const db = openLedgerDatabase(file, opts);
+  try {
+    const chain = readChainSettings(db)!;
+    // Unkeyed ledgers stay unkeyed: a key set later does not change how their chain is sealed.
+    const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
+    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), refusal: appendRefusal(file, chain, opts.chainKey) });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** The connection under a ledger: pragmas set, migrations applied (v1 ledgers get their chain). */
+export function openLedgerDatabase(path: string, opts: LedgerOptions = {}): Database.Database {
   const file = resolve(path);
   let db: Database.Database | undefined;
   try {
@@ -69,8 +179,8 @@ export function openLedger(path: string, opts: { redactor?: Redactor } = {}): Sq
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, file);
-    return new SqliteLedger(db, opts.redactor);
+    migrate(db, file, opts);
+    return db;
   } catch (err) {
     db?.close();
     if (err instanceof LedgerError) throw err;
@@ -90,7 +200,7 @@ function explainOpenError(file: string, err: unknown): string {
   return `cannot open ledger ${file}: ${e.message ?? String(err)}. Check the path or choose another ledger location.`;
 }
 
-function migrate(db: Database.Database, file: string): void {
+function migrate(db: Database.Database, file: string, opts: LedgerOptions): void {
   const version = () => db.pragma('user_version', { simple: true }) as number;
   if (version() > MIGRATIONS.length)
     throw new LedgerError(
@@ -100,7 +210,9 @@ function migrate(db: Database.Database, file: string): void {
   // Immediate: two processes opening a fresh file must not both run v1. Re-read inside.
   db.transaction(() => {
     for (let v = version(); v < MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v]);
+      const step = MIGRATIONS[v];
+      if (typeof step === 'string') db.exec(step);
+      else step(db, opts);
       db.pragma(`user_version = ${v + 1}`);
     }
   }).immediate();
@@ -172,8 +284,12 @@ function prepare(db: Database.Database) {
        WHERE run_id = ?`,
     ),
     nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?').pluck(),
+    // The chain's head and the highest id ever used (AUTOINCREMENT's own rule for the next id).
+    // If rows were cut off the end, the next id leaves a gap that verify reports.
+    chainHead: db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1').raw(),
+    usedIds: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
     insertEvent: db.prepare(
-      'INSERT INTO events (run_id, seq, at, kind, step, operator, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     events: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq'),
     recentEvents: db.prepare(
@@ -188,22 +304,36 @@ export class SqliteLedger implements LedgerPort {
   private readonly stmt: ReturnType<typeof prepare>;
   private readonly appendTx: (runId: string, operator: string, bodies: readonly EventBody[], at: number) => LedgerEvent[];
 
+  private readonly refusal?: string;
+
   constructor(
     private readonly db: Database.Database,
     private readonly redactor?: Redactor,
+    chain: { hashRow: RowHasher; refusal?: string } = { hashRow: rowHasher() },
   ) {
     this.stmt = prepare(db);
+    this.refusal = chain.refusal;
+    const { hashRow } = chain;
 
-    // The seq is read and used under one write lock (BEGIN IMMEDIATE), so a second process
-    // waits (busy_timeout) instead of reading the same MAX(seq) or failing on upgrade.
+    // The seq and the chain head are read and used under one write lock (BEGIN IMMEDIATE), so
+    // a second process waits (busy_timeout) instead of reading the same MAX(seq) or the same
+    // head. Nothing about the chain is cached between transactions: another process moves it.
     const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number) => {
       if (!this.stmt.getRun.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
       let seq = this.stmt.nextSeq.get(runId) as number;
+      const head = this.stmt.chainHead.get() as [number, string] | undefined;
+      let id = Math.max(head?.[0] ?? 0, (this.stmt.usedIds.get() as number | undefined) ?? 0) + 1;
+      let prev = head?.[1] ?? GENESIS;
+      const who = wellFormed(operator);
       return bodies.map((raw) => {
         const body = this.mask(raw);
-        const step = 'step' in body ? body.step : null;
-        this.stmt.insertEvent.run(runId, seq, at, body.kind, step, operator, JSON.stringify(body));
-        return { runId, seq: seq++, at, operator, body };
+        const kind = wellFormed(body.kind);
+        const step = 'step' in body ? wellFormed(body.step) : null;
+        const payload = JSON.stringify(body);
+        const hash = hashRow(id, runId, seq, at, kind, step, who, payload, prev);
+        this.stmt.insertEvent.run(id++, runId, seq, at, kind, step, who, payload, prev, hash);
+        prev = hash;
+        return { runId, seq: seq++, at, operator: who, body };
       });
     });
     this.appendTx = (...args) => tx.immediate(...args);
@@ -267,6 +397,7 @@ export class SqliteLedger implements LedgerPort {
     at: number,
     opts?: { durable?: boolean },
   ): LedgerEvent[] {
+    if (this.refusal) throw new LedgerError(this.refusal);
     if (!opts?.durable) return this.appendTx(runId, operator, bodies, at);
     // In WAL mode synchronous=NORMAL fsyncs only at checkpoints: a commit survives a crash
     // of this process but not a power loss or kernel panic. An action intent must survive
@@ -297,6 +428,7 @@ export class SqliteLedger implements LedgerPort {
     return row && toRun(row);
   }
 
+  /** Derived state: the run.completed event is the record; verify checks that they agree. */
   completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): void {
     const res = this.stmt.completeRun.run(status, at, this.maskOpt(note), status, at, runId);
     if (res.changes === 0) throw new LedgerError(`no run ${runId} in the ledger`);

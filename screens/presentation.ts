@@ -101,6 +101,10 @@ export function describeEvent(ev: LedgerEvent): string {
       return `refused: ${b.what} — ${b.reason}`;
     case 'action.refused':
       return `${b.action} REFUSED (${b.failure}) — ${b.reason}`;
+    case 'stage.changed':
+      return `stage ${b.from} → ${b.to}`;
+    case 'stage.fallback':
+      return `STAGE FILE ${b.problem.toUpperCase()}: fell back to stable — ${b.detail}`;
     case 'fault.injected':
       return `demo fault: ${b.route} → ${b.status}`;
     case 'fault.cleared':

@@ -39,7 +39,7 @@ actions:
   );
   const ledger = join(dir, 'ledger.db');
   const ran = () => (existsSync(join(dir, 'ran.txt')) ? readFileSync(join(dir, 'ran.txt'), 'utf8').trim().split('\n') : []);
-  const as = (operator: string, scopes = SCOPES) => ({ OPSCOCKPIT_OPERATOR: operator, OPSCOCKPIT_ALLOW_SCOPES: scopes });
+  const as = (operator: string, scopes = SCOPES): NodeJS.ProcessEnv => ({ OPSCOCKPIT_OPERATOR: operator, OPSCOCKPIT_ALLOW_SCOPES: scopes });
   const act = (action: string, env = as('alice')) => cli(['act', file, action, '--yes', '--ledger', ledger], { env });
   const events = () => {
     const l = openLedger(ledger);

@@ -144,3 +144,35 @@ describe('session', () => {
     expect(rig.ledger.getRun(s.runId)?.status).toBe('succeeded');
   });
 });
+
+describe('signed stage file', () => {
+  const KEYS = { OPSCOCKPIT_STAGE_KEYS: `k2:${Buffer.alloc(32, 7).toString('base64')},k1:${Buffer.alloc(32, 9).toString('base64')}` };
+
+  it('abort returns the stage to stable, signed; a tampered file falls back to stable and is recorded', async () => {
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const { dirname, join } = await import('node:path');
+    rig = await demoRig();
+    Object.assign(rig.env, KEYS);
+    const s = rig.reopen();
+    expect(s.store.getState().stage).toMatchObject({ stage: 'stable', signed: true, problem: 'missing' });
+    s.command('action.abort');
+    s.type('abort');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the abort', 5000);
+    expect(s.store.getState().stage).toEqual({ stage: 'stable', signed: true });
+    expect(kinds(rig)).toContain('stage.changed');
+    const file = join(dirname(rig.ledgerPath), 'stage.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...doc, stage: 'promoted' })); // hand-edited, signature kept
+    const again = rig.reopen();
+    expect(again.store.getState().stage).toMatchObject({ stage: 'stable', problem: 'bad-signature' });
+    const fallback = rig.ledger.events(again.runId).find((e) => e.body.kind === 'stage.fallback');
+    expect(fallback?.body).toMatchObject({ problem: 'bad-signature' });
+    expect(again.store.getState().flash?.text).toMatch(/fell back to stable/);
+  });
+
+  it('without stage keys the stage is shown unsigned and never written', async () => {
+    rig = await demoRig();
+    expect(rig.session.store.getState().stage).toMatchObject({ stage: 'stable', signed: false, problem: 'unsigned' });
+  });
+});

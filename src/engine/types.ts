@@ -100,6 +100,8 @@ export type EventBody =
   | { kind: 'control.consumed'; window: string; action: string; runId: string }
   | { kind: 'control.refused'; what: string; reason: string }
   | { kind: 'action.refused'; action: string; failure: string; reason: string; remedy: string }
+  | { kind: 'stage.changed'; from: string; to: string }
+  | { kind: 'stage.fallback'; problem: string; detail: string }
   | { kind: 'fault.injected'; route: string; status: number }
   | { kind: 'fault.cleared' };
 

@@ -10,6 +10,7 @@ import type { CheckResult, EventBody, LedgerEvent } from '../engine/types.js';
 import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
 import { parseScopes, type ActionDecision } from '../engine/safety.js';
 import { CONTROL_RUNBOOK, Controls } from './controls.js';
+import { StageTracker, stagePathFor } from './stage.js';
 import { dryRun } from './dry-run.js';
 import {
   createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
@@ -35,6 +36,8 @@ export interface SessionOptions {
 }
 
 const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
+/** Where a successful action leaves the release (seed 001: abort and rollback return to stable). */
+const STAGE_AFTER: Record<string, string | undefined> = { abort: 'stable', rollback: 'stable', promote: 'promoted' };
 
 export class Session {
   readonly store: CockpitStore;
@@ -49,6 +52,7 @@ export class Session {
   private closed = false;
   private readonly canary?: CanaryDriver;
   private readonly controls: Controls;
+  private readonly stage: StageTracker;
   private readonly scopes: ReadonlySet<string>;
 
   constructor(private readonly opts: SessionOptions) {
@@ -70,6 +74,13 @@ export class Session {
       now: this.clock.now(),
     });
     this.settleResume(events);
+    this.stage = new StageTracker(stagePathFor(opts.ledgerPath), this.env, this.operator, () => this.clock.now());
+    const stage = this.stage.read();
+    if (stage.problem && stage.problem !== 'missing' && stage.problem !== 'unsigned') {
+      this.tryRecord({ kind: 'stage.fallback', problem: stage.problem, detail: stage.detail ?? '' }, true);
+      flash(this.store, `Stage file ${stage.problem}: the stage fell back to stable (${stage.detail ?? ''}).`, 'error');
+    }
+    this.store.setState({ stage });
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
     this.poller = new Poller({
       clock: this.clock,
@@ -291,6 +302,7 @@ export class Session {
     );
     this.refreshControls();
     const terminal = TERMINAL_ON_SUCCESS[name];
+    if (recorded && outcome.status === 'succeeded' && decision.mode === 'REAL_ENABLED') this.moveStage(STAGE_AFTER[name]);
     if (recorded && outcome.status === 'succeeded' && decision.mode !== 'DRY_RUN' && terminal && this.run.status === 'running') this.completeRun(terminal);
     flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
     return outcome;
@@ -302,6 +314,14 @@ export class Session {
     if (!s.checklist.phases.preflight.complete) return false;
     const names = gatingChecks(s.checklist, 'preflight');
     return computeVerdict('preflight', names, this.opts.runbook.checks, s.live).verdict === 'GO';
+  }
+
+  private moveStage(to: string | undefined): void {
+    if (!to) return;
+    const from = this.stage.read().stage;
+    const r = this.stage.set(to);
+    if (r.ok) this.tryRecord({ kind: 'stage.changed', from, to }, true);
+    this.store.setState({ stage: this.stage.read() });
   }
 
   refreshControls(): void {
@@ -325,7 +345,7 @@ export class Session {
       const outcome = await this.executeAction(spec.startAction, 'canary start');
       if (outcome?.status !== 'succeeded') return flash(this.store, `The canary did not start: ${spec.startAction} ${outcome?.status ?? 'was refused'}.`, 'error');
     }
-    this.canary.start();
+    if (this.canary.start()) this.moveStage('canary');
   }
 
   /** A keymap command, dispatched by the root input handler. */

@@ -42,6 +42,7 @@ export interface CockpitState extends Projection {
   controls?: import('../session/controls.js').ControlView;
   operator?: string;
   scopes?: string[];
+  stage?: import('../session/stage.js').StageView;
 }
 
 export type CockpitStore = StoreApi<CockpitState>;
