@@ -1,0 +1,82 @@
+// Safety refusals as the operator meets them: through the keys of the cockpit.
+import React from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { App } from '../screens/App.js';
+import { buildKeymap } from '../src/keys/keymap.js';
+import { loadRunbook } from '../src/runbook/load.js';
+import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { Session } from '../src/session/session.js';
+import { waitFor } from './support/cockpit.js';
+
+const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+let ledger: SqliteLedger | undefined;
+let session: Session | undefined;
+let app: ReturnType<typeof render> | undefined;
+afterEach(() => {
+  app?.unmount();
+  session?.stop();
+  ledger?.close();
+});
+
+function mount(mode: string, scopes: string | undefined) {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-scr-safety-'));
+  const file = join(dir, 'daily.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: Daily ops
+safety: { mode: ${mode}, allowlist: [ops-cycle], window: { ttl: 15m, approvals: 2 } }
+actions:
+  ops-cycle:
+    title: Run the daily ops cycle
+    key: o
+    script: { command: bash, args: [-c, 'touch ran'] }
+`,
+  );
+  const runbook = loadRunbook(file, {});
+  ledger = openLedger(join(dir, 'l.db'));
+  session = new Session({ runbook, ledger, ledgerPath: join(dir, 'l.db'), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', ...(scopes ? { OPSCOCKPIT_ALLOW_SCOPES: scopes } : {}) } });
+  app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
+  session.start();
+  const frame = () => strip(app!.lastFrame());
+  const act = async () => {
+    app!.stdin.write('o');
+    await waitFor(() => frame().includes('Type ops-cycle'), 'the confirmation');
+    app!.stdin.write('ops-cycle');
+    await waitFor(() => frame().includes('> ops-cycle'), 'typed');
+    app!.stdin.write('\r');
+  };
+  return { frame, act, ran: () => existsSync(join(dir, 'ran')) };
+}
+
+describe('safety refusals in the cockpit', () => {
+  it('shows the mode large and refuses a real action without a window, naming the class and the remedy', async () => {
+    const t = mount('REAL_ENABLED', 'deploy:ops-cycle');
+    expect(t.frame()).toContain('MODE REAL_ENABLED');
+    expect(t.frame()).toContain('no real-enable window');
+    expect(t.frame()).toContain('operator night-sre');
+    await t.act();
+    await waitFor(() => t.frame().includes('ops-cycle refused — WINDOW_NOT_ACTIVE'), 'the refusal');
+    expect(t.ran()).toBe(false);
+    expect(ledger!.events(session!.runId).some((e) => e.body.kind === 'action.refused')).toBe(true);
+  });
+
+  it('an operator without scopes is read-only', async () => {
+    const t = mount('DRY_RUN', undefined);
+    expect(t.frame()).toContain('scopes none (read-only)');
+    await t.act();
+    await waitFor(() => t.frame().includes('ops-cycle refused — SCOPE_MISSING'), 'the refusal');
+    expect(t.ran()).toBe(false);
+  });
+
+  it('in DRY_RUN the action pane shows what would run, and nothing runs', async () => {
+    const t = mount('DRY_RUN', 'deploy:ops-cycle');
+    await t.act();
+    await waitFor(() => t.frame().includes("would run: bash -c 'touch ran'") && t.frame().includes('DRY-RUN'), 'the plan');
+    expect(t.ran()).toBe(false);
+  });
+});
