@@ -6,6 +6,7 @@ split a word the helpers wait for.
 """
 import errno
 import fcntl
+import argparse
 import os
 import pty
 import re
@@ -151,3 +152,16 @@ class PtyChild:
         except OSError:
             pass
 
+
+
+def parse_pty_args(ap):
+    """Adds the options every pty helper shares, parses, and returns (args, command)."""
+    ap.add_argument("--cols", type=int, default=120)
+    ap.add_argument("--rows", type=int, default=40)
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    exit_on_sigterm()
+    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
+    if not cmd:
+        ap.error("missing command")
+    return a, cmd

@@ -19,7 +19,7 @@ import random
 import sys
 import time
 
-from _ptyutil import PtyChild, bench_env, exit_on_sigterm
+from _ptyutil import PtyChild, bench_env, parse_pty_args
 
 TITLES = ("Ready", "Canary", "Gate", "Ledger", "Checklist")
 
@@ -50,16 +50,9 @@ def main() -> int:
     ap.add_argument("--marks", required=True)
     ap.add_argument("--count", type=int, default=40)
     ap.add_argument("--settle", type=float, default=2.0, help="seconds of polling before the first sample")
-    ap.add_argument("--cols", type=int, default=120)
-    ap.add_argument("--rows", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--deadline", type=float, default=100.0, help="give up (cleanly) after this many seconds")
-    ap.add_argument("cmd", nargs=argparse.REMAINDER)
-    a = ap.parse_args()
-    exit_on_sigterm()
-    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
-    if not cmd:
-        ap.error("missing command")
+    a, cmd = parse_pty_args(ap)
     rnd = random.Random(a.seed)
 
     result = {"ok": False, "latency_us": [], "redraw_us": [], "retries": 0}

@@ -14,23 +14,16 @@ import json
 import sys
 import time
 
-from _ptyutil import PtyChild, bench_env, exit_on_sigterm
+from _ptyutil import PtyChild, bench_env, parse_pty_args
 
 TITLES = ("Ready", "Canary", "Gate", "Ledger", "Checklist")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cols", type=int, default=120)
-    ap.add_argument("--rows", type=int, default=40)
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--until", choices=("frame", "exit"), required=True)
-    ap.add_argument("cmd", nargs=argparse.REMAINDER)
-    a = ap.parse_args()
-    exit_on_sigterm()
-    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
-    if not cmd:
-        ap.error("missing command")
+    a, cmd = parse_pty_args(ap)
 
     child = PtyChild(cmd, cols=a.cols, rows=a.rows, env=bench_env())
     result = {"ok": False}

@@ -27,7 +27,7 @@ import time
 import urllib.error
 import urllib.request
 
-from _ptyutil import PtyChild, bench_env, exit_on_sigterm
+from _ptyutil import PtyChild, bench_env, parse_pty_args
 
 TITLES = ("Ready", "Canary", "Gate", "Ledger", "Checklist")
 FAULT = {"route": "/readyz", "status": 503}
@@ -200,17 +200,10 @@ def main() -> int:
     ap.add_argument("--url", required=True, help="fixture server base URL")
     ap.add_argument("--count", type=int, default=12)
     ap.add_argument("--interval", type=float, default=1.0, help="the baseline poller's period, s")
-    ap.add_argument("--cols", type=int, default=120)
-    ap.add_argument("--rows", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=10.0, help="per wait, s")
     ap.add_argument("--deadline", type=float, default=80.0, help="give up (cleanly) after this many seconds")
-    ap.add_argument("cmd", nargs=argparse.REMAINDER)
-    a = ap.parse_args()
-    exit_on_sigterm()
-    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
-    if not cmd:
-        ap.error("missing command")
+    a, cmd = parse_pty_args(ap)
     url = a.url.rstrip("/")
 
     result = {"ok": False, "cockpit_us": [], "baseline_us": [], "recover_us": [], "offsets_ms": []}

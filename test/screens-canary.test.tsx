@@ -11,9 +11,9 @@ import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { Session } from '../src/session/session.js';
 import { ManualClock } from './support/manual-clock.js';
+import { strip } from './support/screen.js';
 import { waitFor } from './support/cockpit.js';
 
-const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 let ledger: SqliteLedger | undefined;
 let session: Session | undefined;
 let app: ReturnType<typeof render> | undefined;

@@ -11,10 +11,10 @@ import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { Session } from '../src/session/session.js';
+import { strip } from './support/screen.js';
 import { waitFor } from './support/cockpit.js';
 
 const root = join(import.meta.dirname, '..');
-const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 let ledger: SqliteLedger | undefined;
 let session: Session | undefined;
 let app: ReturnType<typeof render> | undefined;

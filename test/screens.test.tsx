@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { App } from '../screens/App.js';
 import { buildKeymap } from '../src/keys/keymap.js';
+import { strip } from './support/screen.js';
 import { demoRig, waitFor, DEMO_SECRET, type DemoRig } from './support/cockpit.js';
 
 const ESC = '\u001b';
-const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 
 let rig: DemoRig | undefined;
 let app: ReturnType<typeof render> | undefined;
