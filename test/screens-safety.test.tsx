@@ -10,6 +10,7 @@ import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { Session } from '../src/session/session.js';
+import { Controls } from '../src/session/controls.js';
 import { strip } from './support/screen.js';
 import { waitFor } from './support/cockpit.js';
 
@@ -35,6 +36,11 @@ actions:
     title: Run the daily ops cycle
     key: o
     script: { command: bash, args: [-c, 'touch ran'] }
+  force:
+    title: Force REAL by hand
+    key: F
+    type: force-real
+    script: { command: bash, args: [-c, 'touch forced'] }
 `,
   );
   const runbook = loadRunbook(file, {});
@@ -50,7 +56,7 @@ actions:
     await waitFor(() => frame().includes('> ops-cycle'), 'typed');
     app!.stdin.write('\r');
   };
-  return { frame, act, ran: () => existsSync(join(dir, 'ran')) };
+  return { frame, act, dir, file, ran: () => existsSync(join(dir, 'ran')) };
 }
 
 describe('safety refusals in the cockpit', () => {
@@ -63,6 +69,30 @@ describe('safety refusals in the cockpit', () => {
     await waitFor(() => t.frame().includes('ops-cycle refused — WINDOW_NOT_ACTIVE'), 'the refusal');
     expect(t.ran()).toBe(false);
     expect(ledger!.events(session!.runId).some((e) => e.body.kind === 'action.refused')).toBe(true);
+  });
+
+  it('an approved window lets one real action through; the second is refused; an unlisted type never runs', async () => {
+    const t = mount('REAL_ENABLED', 'deploy:ops-cycle,deploy:force');
+    // Two other operators approve from their own terminals (opscockpit window approve).
+    const rb = loadRunbook(t.file, {});
+    const as = (who: string) => new Controls(ledger!, rb.safety, who, () => Date.now());
+    expect(as('alice').requestWindow()).toMatchObject({ ok: true });
+    expect(as('bob').approve()).toMatchObject({ ok: true });
+    expect(as('carol').approve()).toMatchObject({ ok: true });
+    await waitFor(() => / ACTIVE · /.test(t.frame()), 'the active window in the safety bar', 3000);
+    await t.act();
+    await waitFor(() => t.frame().includes('SUCCEEDED'), 'the real action');
+    expect(t.ran()).toBe(true);
+    await waitFor(() => t.frame().includes('CONSUMED'), 'the window used up');
+    await t.act();
+    await waitFor(() => t.frame().includes('ops-cycle refused — WINDOW_NOT_ACTIVE'), 'the second refused');
+    app!.stdin.write('F');
+    await waitFor(() => t.frame().includes('Type force'), 'the confirmation');
+    app!.stdin.write('force');
+    await waitFor(() => t.frame().includes('> force'), 'typed');
+    app!.stdin.write('\r');
+    await waitFor(() => t.frame().includes('force refused — ALLOWLIST_VIOLATION'), 'the allowlist refusal');
+    expect(existsSync(join(t.dir, 'forced'))).toBe(false);
   });
 
   it('an operator without scopes is read-only', async () => {

@@ -73,6 +73,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       out(io, JSON.stringify(runbookJsonSchema(), null, 2));
       return 0;
     case 'ledger':
+      if (args[0] === 'verify') return (await import('./commands/ledger-verify.js')).verifyCommand(args.slice(1), io);
       return ledgerCommand(args, io);
     case 'fixtures':
       return fixturesCommand(args, io);

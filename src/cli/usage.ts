@@ -45,10 +45,13 @@ the canary analysis, and f breaks /api/orders so the next window fails and the c
     details: 'Point your editor at it, e.g. `# yaml-language-server: $schema=opscockpit.schema.json`.',
   },
   ledger: {
-    usage: 'opscockpit ledger [--ledger PATH | --runbook FILE] [--limit N] [--json]',
+    usage: 'opscockpit ledger [--ledger PATH | --runbook FILE] [--limit N] [--json]   |   opscockpit ledger verify [--json]',
     summary: 'List recent runs from the ledger, newest first, with their events in --json.',
     details: `Default ledger: .opscockpit/ledger.db in the current folder, or beside --runbook FILE.
---json prints {"ledger", "runs": [{..., "events": [...]}]}.`,
+--json prints {"ledger", "runs": [{..., "events": [...]}]}.
+
+opscockpit ledger verify walks the hash chain: every event stores the hash of its content and
+of the event before it. Exit 0 intact, 2 broken (the first broken event is named), 1 error.`,
   },
   act: actHelp,
   stop: stopHelp,
