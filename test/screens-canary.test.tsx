@@ -1,43 +1,24 @@
 // The Canary panel and the inconclusive prompt, rendered with the real store and keymap.
-import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
-import { App } from '../screens/App.js';
-import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbook } from '../src/runbook/load.js';
-import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
 import { ManualClock } from './support/manual-clock.js';
-import { strip } from './support/screen.js';
+import { mountCockpit, unmountAll } from './support/mount.js';
 import { waitFor } from './support/cockpit.js';
 
-let ledger: SqliteLedger | undefined;
-let session: Session | undefined;
-let app: ReturnType<typeof render> | undefined;
-afterEach(() => {
-  app?.unmount();
-  session?.stop();
-  ledger?.close();
-});
+afterEach(unmountAll);
 
 describe('canary screens', () => {
   it('shows the timeline, the streak, and an inconclusive prompt with its countdown; c continues', async () => {
     const clock = new ManualClock();
     const runbook = loadRunbook(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'canary.yaml'), { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
-    const path = join(mkdtempSync(join(tmpdir(), 'oc-scr-canary-')), 'l.db');
-    ledger = openLedger(path);
     let value = 0.001;
-    session = new Session({
-      runbook, ledger, ledgerPath: path, clock, env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
+    const { app, session, ledger, frame } = mountCockpit(runbook, {
+      clock,
+      env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
       runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),
       readMetric: async () => ({ ok: true, value }),
     });
-    app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
-    session.start();
-    const frame = () => strip(app!.lastFrame());
     await waitFor(() => frame().includes('press c to start'), 'idle canary');
     app.stdin.write('c');
     await waitFor(() => frame().includes('RUNNING'), 'running');

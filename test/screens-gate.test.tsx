@@ -1,28 +1,15 @@
 // The Gate panel with a release gate: every judge's criteria as value vs threshold, and the
 // quorum as k of n, rendered from a real gate check over real files.
-import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
-import { App } from '../screens/App.js';
-import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbook } from '../src/runbook/load.js';
-import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
-import { strip } from './support/screen.js';
+import { mountCockpit, unmountAll } from './support/mount.js';
 import { waitFor } from './support/cockpit.js';
 
 const root = join(import.meta.dirname, '..');
-let ledger: SqliteLedger | undefined;
-let session: Session | undefined;
-let app: ReturnType<typeof render> | undefined;
-afterEach(() => {
-  app?.unmount();
-  session?.stop();
-  ledger?.close();
-});
+afterEach(unmountAll);
 
 function mount(evidence: string) {
   const dir = mkdtempSync(join(tmpdir(), 'oc-scr-gate-'));
@@ -42,18 +29,13 @@ checklists:
     - { id: gates, check: gates }
 `,
   );
-  const runbook = loadRunbook(file, {});
-  ledger = openLedger(join(dir, 'l.db'));
-  session = new Session({ runbook, ledger, ledgerPath: join(dir, 'l.db'), env: { PATH: process.env.PATH } });
-  app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
-  session.start();
-  return () => strip(app!.lastFrame());
+  return mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH } });
 }
 
 describe('Gate panel', () => {
   it('shows each criterion as value vs threshold and the quorum as k of n; GO on good evidence', async () => {
-    const frame = mount('good.json');
-    app!.stdin.write('\r');
+    const { frame, app } = mount('good.json');
+    app.stdin.write('\r');
     await waitFor(() => frame().includes('quorum 2 of 3: 3 GO → GO'), 'the gate result');
     expect(frame()).toContain('slo-judge-infra: GO');
     expect(frame()).toMatch(/✔p95 \d+≤250/);
@@ -62,8 +44,8 @@ describe('Gate panel', () => {
   });
 
   it('NO-GO on slow evidence with the failing criteria marked', async () => {
-    const frame = mount('slow.json');
-    app!.stdin.write('\r');
+    const { frame, app } = mount('slow.json');
+    app.stdin.write('\r');
     await waitFor(() => frame().includes('quorum 2 of 3: 1 GO → NO-GO'), 'the gate result');
     expect(frame()).toMatch(/✘p95 310≤250/);
     expect(frame()).toMatch(/NO-GO — 1 reason/);

@@ -1,27 +1,14 @@
 // Safety refusals as the operator meets them: through the keys of the cockpit.
-import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
-import { App } from '../screens/App.js';
-import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbook } from '../src/runbook/load.js';
-import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
 import { Controls } from '../src/session/controls.js';
-import { strip } from './support/screen.js';
+import { mountCockpit, unmountAll } from './support/mount.js';
 import { waitFor } from './support/cockpit.js';
 
-let ledger: SqliteLedger | undefined;
-let session: Session | undefined;
-let app: ReturnType<typeof render> | undefined;
-afterEach(() => {
-  app?.unmount();
-  session?.stop();
-  ledger?.close();
-});
+afterEach(unmountAll);
 
 function mount(mode: string, scopes: string | undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'oc-scr-safety-'));
@@ -43,20 +30,15 @@ actions:
     script: { command: bash, args: [-c, 'touch forced'] }
 `,
   );
-  const runbook = loadRunbook(file, {});
-  ledger = openLedger(join(dir, 'l.db'));
-  session = new Session({ runbook, ledger, ledgerPath: join(dir, 'l.db'), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', ...(scopes ? { OPSCOCKPIT_ALLOW_SCOPES: scopes } : {}) } });
-  app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
-  session.start();
-  const frame = () => strip(app!.lastFrame());
+  const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', ...(scopes ? { OPSCOCKPIT_ALLOW_SCOPES: scopes } : {}) } });
   const act = async () => {
-    app!.stdin.write('o');
-    await waitFor(() => frame().includes('Type ops-cycle'), 'the confirmation');
-    app!.stdin.write('ops-cycle');
-    await waitFor(() => frame().includes('> ops-cycle'), 'typed');
-    app!.stdin.write('\r');
+    m.app.stdin.write('o');
+    await waitFor(() => m.frame().includes('Type ops-cycle'), 'the confirmation');
+    m.app.stdin.write('ops-cycle');
+    await waitFor(() => m.frame().includes('> ops-cycle'), 'typed');
+    m.app.stdin.write('\r');
   };
-  return { frame, act, dir, file, ran: () => existsSync(join(dir, 'ran')) };
+  return { ...m, act, dir, file, ran: () => existsSync(join(dir, 'ran')) };
 }
 
 describe('safety refusals in the cockpit', () => {
@@ -68,14 +50,14 @@ describe('safety refusals in the cockpit', () => {
     await t.act();
     await waitFor(() => t.frame().includes('ops-cycle refused — WINDOW_NOT_ACTIVE'), 'the refusal');
     expect(t.ran()).toBe(false);
-    expect(ledger!.events(session!.runId).some((e) => e.body.kind === 'action.refused')).toBe(true);
+    expect(t.ledger.events(t.session.runId).some((e) => e.body.kind === 'action.refused')).toBe(true);
   });
 
   it('an approved window lets one real action through; the second is refused; an unlisted type never runs', async () => {
     const t = mount('REAL_ENABLED', 'deploy:ops-cycle,deploy:force');
     // Two other operators approve from their own terminals (opscockpit window approve).
     const rb = loadRunbook(t.file, {});
-    const as = (who: string) => new Controls(ledger!, rb.safety, who, () => Date.now());
+    const as = (who: string) => new Controls(t.ledger, rb.safety, who, () => Date.now());
     expect(as('alice').requestWindow()).toMatchObject({ ok: true });
     expect(as('bob').approve()).toMatchObject({ ok: true });
     expect(as('carol').approve()).toMatchObject({ ok: true });
@@ -86,11 +68,11 @@ describe('safety refusals in the cockpit', () => {
     await waitFor(() => t.frame().includes('CONSUMED'), 'the window used up');
     await t.act();
     await waitFor(() => t.frame().includes('ops-cycle refused — WINDOW_NOT_ACTIVE'), 'the second refused');
-    app!.stdin.write('F');
+    t.app.stdin.write('F');
     await waitFor(() => t.frame().includes('Type force'), 'the confirmation');
-    app!.stdin.write('force');
+    t.app.stdin.write('force');
     await waitFor(() => t.frame().includes('> force'), 'typed');
-    app!.stdin.write('\r');
+    t.app.stdin.write('\r');
     await waitFor(() => t.frame().includes('force refused — ALLOWLIST_VIOLATION'), 'the allowlist refusal');
     expect(existsSync(join(t.dir, 'forced'))).toBe(false);
   });

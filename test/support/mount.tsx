@@ -1,0 +1,42 @@
+// A real cockpit in ink-testing-library: real session, real SQLite ledger in a temp folder,
+// the real keymap. `unmountAll` in afterEach closes whatever a test mounted.
+import React from 'react';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { App } from '../../screens/App.js';
+import { buildKeymap } from '../../src/keys/keymap.js';
+import type { Runbook } from '../../src/runbook/model.js';
+import { openLedger, type SqliteLedger } from '../../adapters/ledger.js';
+import { Session, type SessionOptions } from '../../src/session/session.js';
+import { strip } from './screen.js';
+
+export interface Mounted {
+  app: ReturnType<typeof render>;
+  session: Session;
+  ledger: SqliteLedger;
+  ledgerPath: string;
+  frame(): string;
+}
+
+const mounted: Mounted[] = [];
+
+export function mountCockpit(runbook: Runbook, opts: Omit<SessionOptions, 'runbook' | 'ledger' | 'ledgerPath'> = {}): Mounted {
+  const ledgerPath = join(mkdtempSync(join(tmpdir(), 'oc-mount-')), 'l.db');
+  const ledger = openLedger(ledgerPath);
+  const session = new Session({ runbook, ledger, ledgerPath, ...opts });
+  const app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
+  session.start();
+  const m: Mounted = { app, session, ledger, ledgerPath, frame: () => strip(app.lastFrame()) };
+  mounted.push(m);
+  return m;
+}
+
+export function unmountAll(): void {
+  for (const m of mounted.splice(0)) {
+    m.app.unmount();
+    m.session.stop();
+    m.ledger.close();
+  }
+}
