@@ -284,10 +284,16 @@ function prepare(db: Database.Database) {
        WHERE run_id = ?`,
     ),
     nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?').pluck(),
-    // The chain's head and the highest id ever used (AUTOINCREMENT's own rule for the next id).
-    // If rows were cut off the end, the next id leaves a gap that verify reports.
-    chainHead: db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1').raw(),
-    usedIds: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+    // The chain's head (id, hash) and the highest id ever used, AUTOINCREMENT's own rule for
+    // the next id: if rows were cut off the end, the next id leaves a gap that verify reports.
+    // One statement, as the row is NULLs on an empty ledger.
+    chainHead: db
+      .prepare(
+        `SELECT head.id, head.hash, used.seq FROM (SELECT 1)
+         LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) AS head
+         LEFT JOIN sqlite_sequence AS used ON used.name = 'events'`,
+      )
+      .raw(),
     insertEvent: db.prepare(
       'INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -321,9 +327,9 @@ export class SqliteLedger implements LedgerPort {
     const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number) => {
       if (!this.stmt.getRun.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
       let seq = this.stmt.nextSeq.get(runId) as number;
-      const head = this.stmt.chainHead.get() as [number, string] | undefined;
-      let id = Math.max(head?.[0] ?? 0, (this.stmt.usedIds.get() as number | undefined) ?? 0) + 1;
-      let prev = head?.[1] ?? GENESIS;
+      const [headId, headHash, usedId] = this.stmt.chainHead.get() as [number | null, string | null, number | null];
+      let id = Math.max(headId ?? 0, usedId ?? 0) + 1;
+      let prev = headHash ?? GENESIS;
       const who = wellFormed(operator);
       return bodies.map((raw) => {
         const body = this.mask(raw);

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerError, MIGRATIONS, defaultLedgerPath, openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { GENESIS, chainText, referenceHmac, rowHasher } from '../adapters/ledger-chain.js';
+import { verifyLedger } from '../adapters/ledger-verify.js';
 import { Redactor } from '../src/runbook/secrets.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,7 +43,7 @@ describe('sqlite ledger', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index','trigger')").pluck().all();
     expect(names).toEqual(
-      expect.arrayContaining(['runs', 'events', 'runs_started_at', 'runs_runbook_status', 'events_no_update', 'events_no_delete']),
+      expect.arrayContaining(['runs', 'events', 'runs_started_at', 'runs_runbook_status', 'events_no_update', 'events_no_delete', 'ledger_meta']),
     );
     db.close();
   });
@@ -147,7 +150,7 @@ describe('sqlite ledger', () => {
     expect(defaultLedgerPath('/srv/runbooks/release.yaml')).toBe('/srv/runbooks/.opscockpit/ledger.db');
   });
 
-  it('lets two processes append to one run without gaps, duplicates or SQLITE_BUSY', async () => {
+  it('lets two processes append to one run without gaps, duplicates or SQLITE_BUSY, in one hash chain', async () => {
     // Children run plain node, so they get the real adapter bundled to JS. The bundle lives
     // under the project so `better-sqlite3` (left external) resolves from node_modules.
     const bundle = path.join(root, 'node_modules', '.cache', 'opscockpit-test', `ledger-${process.pid}.mjs`);
@@ -163,10 +166,12 @@ describe('sqlite ledger', () => {
     const file = path.join(dir, 'shared.db');
     const l = ledgerAt(file);
     const run = l.startRun({ runbook: RUNBOOK, name: 'shared' }, T0);
-    const N = 2000;
+    const own = { ana: l.startRun({ runbook: RUNBOOK, name: 'ana' }, T0).runId, bo: l.startRun({ runbook: RUNBOOK, name: 'bo' }, T0).runId };
+    const N = 10_000;
 
-    const children = ['ana', 'bo'].map((op) => {
-      const child = spawn(process.execPath, [path.join(root, 'test/support/ledger-writer.mjs'), bundle, file, run.runId, String(N), op]);
+    const children = (['ana', 'bo'] as const).map((op) => {
+      const writer = path.join(root, 'test/support/ledger-writer.mjs');
+      const child = spawn(process.execPath, [writer, bundle, file, run.runId, String(N), op, own[op]]);
       let stdout = '';
       let stderr = '';
       const ready = new Promise<void>((res) =>
@@ -190,11 +195,223 @@ describe('sqlite ledger', () => {
       expect(r.stderr).not.toMatch(/SQLITE_BUSY/);
       expect(r.code).toBe(0);
     }
+    // Every fourth event of each writer went to its own run, the rest to the shared one.
+    const shared = 2 * N - 2 * (N / 4);
     const events = l.events(run.runId);
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
-    expect(events.filter((e) => e.operator === 'ana')).toHaveLength(N);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: shared }, (_, i) => i + 1));
+    expect(events.filter((e) => e.operator === 'ana')).toHaveLength(shared / 2);
+    for (const op of ['ana', 'bo'] as const) expect(l.events(own[op]).map((e) => e.seq)).toEqual(Array.from({ length: N / 4 }, (_, i) => i + 1));
     // The writers really overlapped: their events interleave rather than follow each other.
     const switches = events.filter((e, i) => i > 0 && e.operator !== events[i - 1].operator).length;
     expect(switches).toBeGreaterThan(10);
+    // One chain through all 20,000 events of both processes, in id order.
+    expect(verifyLedger(file)).toMatchObject({ ok: true, events: 2 * N, runMismatches: [] });
+    const db = new Database(file, { readonly: true });
+    const links = db.prepare('SELECT id, prev_hash, hash FROM events ORDER BY id').all() as { id: number; prev_hash: string; hash: string }[];
+    db.close();
+    expect(links.map((r) => r.id)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
+    expect(links.every((r, i) => r.prev_hash === (i === 0 ? GENESIS : links[i - 1].hash))).toBe(true);
   }, 60_000);
+});
+
+/** Run SQL through the sqlite3 command-line shell, the way someone editing the file would. */
+function sqlite3(file: string, sql: string): string {
+  return execFileSync('sqlite3', [file, sql], { encoding: 'utf8' });
+}
+
+interface StoredEvent {
+  id: number;
+  run_id: string;
+  seq: number;
+  at: number;
+  kind: string;
+  step: string | null;
+  operator: string;
+  payload: string;
+  prev_hash: string;
+  hash: string;
+}
+function storedEvents(file: string): StoredEvent[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM events ORDER BY id').all() as StoredEvent[];
+  } finally {
+    db.close();
+  }
+}
+
+/** A small ledger: two runs, events interleaved, single, durable and batched appends. */
+function smallLedger(file: string, opts?: Parameters<typeof openLedger>[1]) {
+  const l = ledgerAt(file, opts);
+  const a = l.startRun({ runbook: RUNBOOK, name: 'a' }, T0).runId;
+  const b = l.startRun({ runbook: RUNBOOK, name: 'b' }, T0).runId;
+  l.append(a, 'ana', note('1'), T0 + 1);
+  l.append(b, 'bo', { kind: 'run.resumed' }, T0 + 2, { durable: true });
+  l.appendMany(a, 'ana', [note('2'), note('3'), note('4')], T0 + 3);
+  l.append(b, 'bo', note('x'), T0 + 4);
+  l.append(a, 'ana', { kind: 'run.completed', status: 'aborted' }, T0 + 5, { durable: true });
+  l.completeRun(a, 'aborted', T0 + 5);
+  return { l, a, b };
+}
+
+describe('ledger hash chain', () => {
+  it('links every event to the one before it and hashes what is stored', () => {
+    const file = path.join(dir, 'ledger.db');
+    smallLedger(file);
+    const rows = storedEvents(file);
+    expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    rows.forEach((r, i) => {
+      expect(r.prev_hash).toBe(i === 0 ? GENESIS : rows[i - 1].hash);
+      // Recomputed here with createHash, not the adapter's hasher: the format is the contract.
+      const text = chainText(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash);
+      expect(r.hash).toBe(createHash('sha256').update(text).digest('hex'));
+    });
+    // The encoding spelled out once: numbers, prev_hash, length-prefixed strings, the payload as stored.
+    const first = rows[0];
+    expect(chainText(first.id, first.run_id, first.seq, first.at, first.kind, first.step, first.operator, first.payload, first.prev_hash)).toBe(
+      `1\x1f1\x1f${T0 + 1}\x1f${GENESIS}\x1f22:${first.run_id}9:step.note2:db3:ana${first.payload}`,
+    );
+    expect(chainText(2, 'r', 1, 5, 'run.resumed', null, 'bö', '{}', GENESIS)).toBe(`2\x1f1\x1f5\x1f${GENESIS}\x1f1:r11:run.resumed-3:bö{}`);
+    expect(verifyLedger(file)).toMatchObject({ ok: true, events: 7, runMismatches: [], chain: { algorithm: 'sha256', legacyThrough: 0 } });
+  });
+
+  it('stores and hashes lone surrogates the way SQLite gives them back', () => {
+    const file = path.join(dir, 'ledger.db');
+    const l = ledgerAt(file);
+    const run = l.startRun({ runbook: RUNBOOK, name: 'odd' }, T0).runId;
+    const stored = l.append(run, 'an\uD800a', { kind: 'step.note', phase: 'preflight', step: 'd\uDC00b', note: 'x\uD83D' }, T0);
+    expect(stored.operator).toBe('an\uFFFDa');
+    expect(storedEvents(file)[0]).toMatchObject({ operator: 'an\uFFFDa', step: 'd\uFFFDb' });
+    expect(verifyLedger(file).ok).toBe(true);
+  });
+
+  it('keys the chain with OPSCOCKPIT_LEDGER_KEY and never stores the key', () => {
+    const key = 'k3y-"only-in-the-env"-5e6f';
+    const file = path.join(dir, 'ledger.db');
+    const { l, b } = smallLedger(file, { chainKey: key });
+    const rows = storedEvents(file);
+    for (const r of rows)
+      expect(r.hash).toBe(referenceHmac(key, chainText(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash)));
+    // The fast HMAC agrees with createHmac on multi-byte text too.
+    expect(rowHasher(key)(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', '{"n":"ä"}', GENESIS)).toBe(referenceHmac(key, chainText(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', '{"n":"ä"}', GENESIS)));
+    expect(verifyLedger(file, { chainKey: key })).toMatchObject({ ok: true, events: 7, chain: { algorithm: 'hmac-sha256' } });
+    expect(() => verifyLedger(file)).toThrow(/sealed with a key: set OPSCOCKPIT_LEDGER_KEY/);
+    expect(() => verifyLedger(file, { chainKey: 'guess' })).toThrow(/not the key/);
+    // Writers without the key (or with another) are refused rather than breaking the chain.
+    for (const chainKey of [undefined, 'guess']) {
+      const other = ledgerAt(file, { chainKey });
+      expect(other.listRuns(5)).toHaveLength(2);
+      expect(() => other.append(b, 'eve', note('forged'), T0)).toThrow(LedgerError);
+    }
+    // A key set later does not change how an unkeyed ledger is sealed.
+    const plainFile = path.join(dir, 'plain.db');
+    const plain = smallLedger(plainFile);
+    ledgerAt(plainFile, { chainKey: key }).append(plain.b, 'bo', note('later'), T0 + 9);
+    expect(verifyLedger(plainFile)).toMatchObject({ ok: true, events: 8, chain: { algorithm: 'sha256' } });
+    l.close();
+    for (const f of [file, `${file}-wal`]) {
+      if (!fs.existsSync(f)) continue;
+      const bytes = fs.readFileSync(f).toString('latin1');
+      expect(bytes.includes(key)).toBe(false);
+      expect(bytes.includes('only-in-the-env')).toBe(false);
+    }
+  });
+
+  it('names the edited event when a payload is changed behind its back', () => {
+    const file = path.join(dir, 'ledger.db');
+    const { a } = smallLedger(file);
+    // The trigger stops an UPDATE, so an attacker drops it first, in the same session.
+    sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET payload = replace(payload, '"4"', '"four"') WHERE id = 5;`);
+    expect(storedEvents(file)[4]).toMatchObject({ run_id: a, seq: 4, payload: expect.stringContaining('"four"') });
+    expect(verifyLedger(file)).toMatchObject({ ok: false, events: 7, firstBroken: { id: 5, runId: a, seq: 4, reason: 'hash mismatch' } });
+  });
+
+  it('notices an edit whose hash was recomputed: the next event no longer links to it', () => {
+    const file = path.join(dir, 'ledger.db');
+    const { b } = smallLedger(file);
+    const r = storedEvents(file)[1];
+    const payload = JSON.stringify({ kind: 'run.resumed', by: 'eve' });
+    const forged = createHash('sha256').update(chainText(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, payload, r.prev_hash)).digest('hex');
+    sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET payload = '${payload}', hash = '${forged}' WHERE id = 2;`);
+    const next = storedEvents(file)[2];
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 3, runId: next.run_id, seq: next.seq, reason: 'prev_hash mismatch' });
+    expect(b).toBe(r.run_id);
+  });
+
+  it('detects deleted events, in the middle and at the end', () => {
+    const file = path.join(dir, 'ledger.db');
+    const { l, a, b } = smallLedger(file);
+    sqlite3(file, 'DROP TRIGGER events_no_delete; DELETE FROM events WHERE id IN (3, 4);');
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 5, runId: a, seq: 4, reason: 'missing row', missing: { from: 3, to: 4 } });
+
+    const tail = path.join(dir, 'tail.db');
+    const t = smallLedger(tail);
+    sqlite3(tail, 'DROP TRIGGER events_no_delete; DELETE FROM events WHERE id >= 6;');
+    expect(verifyLedger(tail).firstBroken).toEqual({ id: 5, runId: t.a, seq: 4, reason: 'missing row', missing: { from: 6, to: 7 } });
+    // Appending afterwards does not paper over the hole.
+    t.l.append(t.b, 'bo', note('after'), T0 + 9);
+    expect(verifyLedger(tail).firstBroken).toMatchObject({ id: 8, reason: 'missing row', missing: { from: 6, to: 7 } });
+    expect(l.events(b)).toHaveLength(2);
+  });
+
+  it('detects a run missing an event even when the ids were closed up and rehashed', () => {
+    const file = path.join(dir, 'ledger.db');
+    const l = ledgerAt(file);
+    const run = l.startRun({ runbook: RUNBOOK, name: 'r' }, T0).runId;
+    l.appendMany(run, 'ana', [note('1'), note('2'), note('3')], T0);
+    // Rebuild the events without seq 2, renumbered and rechained: only possible without a key.
+    const rows = storedEvents(file).filter((r) => r.seq !== 2);
+    let prev = GENESIS;
+    const sql = ['DROP TRIGGER events_no_delete; DELETE FROM events;'];
+    rows.forEach((r, i) => {
+      const hash = rowHasher()(i + 1, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, prev);
+      sql.push(`INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (${i + 1}, '${r.run_id}', ${r.seq}, ${r.at}, '${r.kind}', '${r.step}', '${r.operator}', '${r.payload}', '${prev}', '${hash}');`);
+      prev = hash;
+    });
+    sql.push("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'events';");
+    sqlite3(file, sql.join('\n'));
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 2, runId: run, seq: 3, reason: 'gap', expectedSeq: 2 });
+  });
+
+  it("checks each run's status against its last run.completed event", () => {
+    const file = path.join(dir, 'ledger.db');
+    const { a, b } = smallLedger(file);
+    expect(verifyLedger(file).runMismatches).toEqual([]);
+    sqlite3(file, `UPDATE runs SET status = 'succeeded' WHERE run_id = '${a}'; UPDATE runs SET status = 'failed' WHERE run_id = '${b}';`);
+    const v = verifyLedger(file);
+    // b has no run.completed event: nothing to compare its status with.
+    expect(v).toMatchObject({ ok: false, firstBroken: undefined, runMismatches: [{ runId: a, status: 'succeeded', completedAs: 'aborted', eventId: 7, seq: 5 }] });
+  });
+
+  it('chains the events of a v1 ledger when it upgrades, in id order', () => {
+    const file = path.join(dir, 'v1.db');
+    const v1 = new Database(file);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(MIGRATIONS[0] as string);
+    v1.pragma('user_version = 1');
+    v1.prepare("INSERT INTO runs (run_id, runbook, name, status, started_at) VALUES ('r-old', ?, 'old', 'running', ?)").run(RUNBOOK, T0);
+    const insert = v1.prepare('INSERT INTO events (run_id, seq, at, kind, step, operator, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (let seq = 1; seq <= 5; seq++) insert.run('r-old', seq, T0 + seq, 'step.note', 'db', 'ana', JSON.stringify(note(`old ${seq}`)));
+    v1.close();
+
+    const l = ledgerAt(file);
+    expect(verifyLedger(file)).toMatchObject({ ok: true, events: 5, chain: { algorithm: 'sha256', legacyThrough: 5 } });
+    l.append('r-old', 'bo', note('new'), T0 + 10);
+    l.append(l.startRun({ runbook: RUNBOOK, name: 'new' }, T0).runId, 'bo', note('other run'), T0 + 11);
+    expect(verifyLedger(file)).toMatchObject({ ok: true, events: 7 });
+    expect(l.events('r-old').map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    // The old rows are covered: editing one is caught like any other.
+    sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET operator = 'eve' WHERE id = 2;`);
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 2, runId: 'r-old', seq: 2, reason: 'hash mismatch' });
+  });
+
+  it('refuses a v1 ledger given as an open connection rather than upgrading it', () => {
+    const db = new Database(path.join(dir, 'v1.db'));
+    db.exec(MIGRATIONS[0] as string);
+    db.pragma('user_version = 1');
+    expect(() => verifyLedger(db)).toThrow(/no hash chain yet/);
+    db.close();
+    expect(() => verifyLedger(path.join(dir, 'nothing-here.db'))).toThrow(/no ledger at/);
+    expect(fs.existsSync(path.join(dir, 'nothing-here.db'))).toBe(false);
+  });
 });

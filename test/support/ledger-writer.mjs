@@ -1,12 +1,12 @@
 // Child process for the ledger concurrency test. It loads the real adapter, bundled by the
 // test with esbuild (the test runs TS sources; plain node cannot import them).
-// Usage: node ledger-writer.mjs <bundle.mjs> <ledger.db> <runId> <count> <operator>
+// Usage: node ledger-writer.mjs <bundle.mjs> <ledger.db> <runId> <count> <operator> [ownRunId]
 // Prints "ready" once the ledger is open, then waits for a line on stdin so that both
-// writers start appending at the same moment.
+// writers start appending at the same moment. With ownRunId, every fourth event goes to that
+// run instead: the hash chain runs through all runs, so it must hold across them too.
 import { pathToFileURL } from 'node:url';
 
-
-const [bundle, dbPath, runId, count, operator] = process.argv.slice(2);
+const [bundle, dbPath, runId, count, operator, ownRunId] = process.argv.slice(2);
 const { openLedger } = await import(pathToFileURL(bundle).href);
 const ledger = openLedger(dbPath);
 process.stdout.write('ready\n');
@@ -15,7 +15,8 @@ process.stdin.pause();
 try {
   for (let i = 0; i < Number(count); i++) {
     // Every 50th write is durable, so the fsync path is contended too.
-    ledger.append(runId, operator, { kind: 'step.note', phase: 'postflight', step: 's', note: `${operator} ${i}` }, Date.now(), {
+    const run = ownRunId && i % 4 === 3 ? ownRunId : runId;
+    ledger.append(run, operator, { kind: 'step.note', phase: 'postflight', step: 's', note: `${operator} ${i}` }, Date.now(), {
       durable: i % 50 === 0,
     });
     // Pause now and then, like a real session between events. Without pauses one writer

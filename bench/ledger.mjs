@@ -1,0 +1,261 @@
+// Ledger benchmark: what the hash chain costs.
+//   1. Appends through the real adapter (hash chain) beside plain inserts without it, in the
+//      same file, same connection pragmas, same transaction shape as the adapter before the
+//      chain (run check, next seq, JSON.stringify, one INSERT per event): single durable
+//      appends (synchronous=FULL), single normal appends, and appendMany batches of 1,000.
+//      Two baselines: a table with the same columns, prev_hash and hash holding a fixed
+//      64-character placeholder (so rows are the same size: the difference is the hash work),
+//      and the v1 layout without those columns (the difference is everything the chain
+//      costs, 128 more bytes per row included). Rounds rotate which goes first; figures are
+//      medians. Goals: hash work < 25 %, batched ≥ 50,000 events/s.
+//   2. `verifyLedger` over 1,000,000 events (built with appendMany; plain and keyed chain),
+//      beside reading the same rows the same way without hashing. Goal: under 3 s.
+// The adapter is bundled with esbuild (as the ledger tests do), so this runs with plain node.
+//
+//   node bench/ledger.mjs
+//   BENCH_LEDGER_EVENTS=200000 BENCH_LEDGER_ROUNDS=3 BENCH_LEDGER_KEYED=0 node bench/ledger.mjs
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { BenchError, median } from './lib.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const COST_GOAL_PCT = 25;
+const BATCH_GOAL = 50_000; // events/s
+const VERIFY_GOAL_S = 3;
+const BATCH = 1000;
+
+function positiveInt(name, fallback) {
+  const n = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new BenchError(`${name} must be a whole number ≥ 1`);
+  return n;
+}
+
+/** The adapter and verifier as one ESM file; better-sqlite3 stays external (native). */
+async function bundleAdapter() {
+  // Under the project, so `better-sqlite3` resolves from node_modules.
+  const dir = join(ROOT, 'node_modules', '.cache', 'opscockpit-bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, `ledger-${process.pid}.mjs`);
+  await build({
+    stdin: { contents: "export * from './adapters/ledger.ts';\nexport * from './adapters/ledger-verify.ts';\n", resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['better-sqlite3'],
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+// A realistic mix: two thirds check results (~300 bytes of JSON), one third step notes.
+const RESULT = { check: 'readyz', status: 'passed', code: 'ok', reason: 'GET /readyz answered 200 in 12 ms', startedAt: 1763897000000, durationMs: 12, httpStatus: 200, latencyMs: 12 };
+const body = (i) =>
+  i % 3 ? { kind: 'check.changed', check: 'readyz', result: { ...RESULT, durationMs: i % 997 } } : { kind: 'step.note', phase: 'preflight', step: 'db', note: `operator note ${i}` };
+const bodies = (n, from = 0) => Array.from({ length: n }, (_, i) => body(from + i));
+
+const PLACEHOLDER = 'f'.repeat(64);
+
+/**
+ * Plain inserts: the adapter's append transaction as it was before the chain, into its own
+ * table; `sameColumns` adds prev_hash and hash holding a placeholder instead of a hash.
+ */
+function plainAppender(db, table, sameColumns) {
+  const hashCols = sameColumns ? ', prev_hash TEXT NOT NULL, hash TEXT NOT NULL' : '';
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs (run_id), seq INTEGER NOT NULL,
+    at INTEGER NOT NULL, kind TEXT NOT NULL, step TEXT, operator TEXT NOT NULL, payload TEXT NOT NULL${hashCols}, UNIQUE (run_id, seq))`);
+  const getRun = db.prepare('SELECT run_id FROM runs WHERE run_id = ?');
+  const nextSeq = db.prepare(`SELECT COALESCE(MAX(seq), 0) + 1 FROM ${table} WHERE run_id = ?`).pluck();
+  const insert = sameColumns
+    ? db.prepare(`INSERT INTO ${table} (run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    : db.prepare(`INSERT INTO ${table} (run_id, seq, at, kind, step, operator, payload) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const full = db.prepare('PRAGMA synchronous = FULL');
+  const normal = db.prepare('PRAGMA synchronous = NORMAL');
+  const tx = db.transaction((runId, operator, list, at) => {
+    if (!getRun.get(runId)) throw new Error(`no run ${runId}`);
+    let seq = nextSeq.get(runId);
+    return list.map((b) => {
+      const step = 'step' in b ? b.step : null;
+      // Bound like the adapter binds its hashes, so only the hash work differs.
+      if (sameColumns) insert.run(runId, seq, at, b.kind, step, operator, JSON.stringify(b), PLACEHOLDER, PLACEHOLDER);
+      else insert.run(runId, seq, at, b.kind, step, operator, JSON.stringify(b));
+      return { runId, seq: seq++, at, operator, body: b };
+    });
+  });
+  return {
+    appendMany(runId, operator, list, at, opts) {
+      if (!opts?.durable) return tx.immediate(runId, operator, list, at);
+      full.run();
+      try {
+        return tx.immediate(runId, operator, list, at);
+      } finally {
+        normal.run();
+      }
+    },
+  };
+}
+
+/** Events per second of `count` events appended `per` at a time. */
+function rate(target, runId, count, per, durable) {
+  const list = bodies(per);
+  const t = performance.now();
+  for (let done = 0; done < count; done += per) target.appendMany(runId, 'bench', list, Date.now(), { durable });
+  return count / ((performance.now() - t) / 1000);
+}
+
+const fmtRate = (r) => `${Math.round(r).toLocaleString('en')}/s`;
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+async function benchAppends(L, dir, rounds) {
+  const file = join(dir, 'append.db');
+  const ledger = L.openLedger(file);
+  const db = L.openLedgerDatabase(file); // a second connection with the adapter's own pragmas
+  const same = plainAppender(db, 'bench_same_columns', true);
+  const v1 = plainAppender(db, 'bench_v1_layout', false);
+  const modes = [
+    { name: 'single durable append (FULL)', count: positiveInt('BENCH_LEDGER_DURABLE', 1000), per: 1, durable: true },
+    { name: 'single append (NORMAL)', count: positiveInt('BENCH_LEDGER_SINGLE', 5000), per: 1, durable: false },
+    { name: `appendMany, ${BATCH.toLocaleString('en')} per transaction`, count: positiveInt('BENCH_LEDGER_BATCHED', 100_000), per: BATCH, durable: false },
+  ];
+  const results = [];
+  try {
+    for (const m of modes) {
+      const targets = [ledger, same, v1];
+      const rates = targets.map(() => []);
+      for (let r = 0; r < rounds; r++) {
+        // Fresh runs each round, so next-seq lookups cost the same for all three.
+        const run = ledger.startRun({ runbook: '/bench/append.yaml', name: `${m.name} ${r}` }, Date.now()).runId;
+        for (let k = 0; k < targets.length; k++) {
+          const t = (k + r) % targets.length;
+          rates[t].push(rate(targets[t], run, m.count, m.per, m.durable));
+        }
+      }
+      const [chain, base, layout] = rates.map(median);
+      // Cost as extra time per event, relative to the baseline's.
+      results.push({ ...m, chain, base, v1: layout, costPct: (base / chain - 1) * 100, totalPct: (layout / chain - 1) * 100 });
+    }
+    const v = L.verifyLedger(file);
+    if (!v.ok) throw new BenchError(`the chain written by the append bench does not verify: ${JSON.stringify(v.firstBroken)}`);
+  } finally {
+    db.close();
+    ledger.close();
+  }
+  return results;
+}
+
+/** A ledger of `n` events: 100-run batches of appendMany; returns its path and events/s. */
+function buildLedger(L, file, n, chainKey) {
+  const ledger = L.openLedger(file, { chainKey });
+  try {
+    const perRun = Math.max(BATCH, Math.ceil(n / 100 / BATCH) * BATCH);
+    const list = bodies(BATCH);
+    const t = performance.now();
+    let done = 0;
+    while (done < n) {
+      const run = ledger.startRun({ runbook: '/bench/verify.yaml', name: `run ${done}` }, Date.now()).runId;
+      for (let i = 0; i < perRun && done < n; i += BATCH) {
+        const k = Math.min(BATCH, n - done);
+        ledger.appendMany(run, 'bench', k === BATCH ? list : list.slice(0, k), Date.now());
+        done += k;
+      }
+      ledger.appendMany(run, 'bench', [{ kind: 'run.completed', status: 'succeeded' }], Date.now());
+      ledger.completeRun(run, 'succeeded', Date.now());
+    }
+    return { seconds: (performance.now() - t) / 1000 };
+  } finally {
+    ledger.close();
+  }
+}
+
+function timeVerify(L, file, runs, chainKey) {
+  const times = [];
+  let last;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    last = L.verifyLedger(file, { chainKey });
+    times.push((performance.now() - t) / 1000);
+  }
+  if (!last.ok) throw new BenchError(`verify reports a broken ledger the bench built: ${JSON.stringify(last.firstBroken ?? last.runMismatches[0])}`);
+  return { seconds: median(times), events: last.events };
+}
+
+/** The floor: the same rows read the same way (pages of 1,000 in id order), no hashing. */
+function timeWalk(L, file, runs) {
+  const db = L.openLedgerDatabase(file);
+  try {
+    const page = db.prepare('SELECT id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash FROM events WHERE id > ? ORDER BY id LIMIT 1000').raw();
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      let n = 0;
+      db.transaction(() => {
+        for (let rows = page.all(0); rows.length; rows = page.all(rows[rows.length - 1][0])) n += rows.length;
+      })();
+      times.push((performance.now() - t) / 1000);
+    }
+    return median(times);
+  } finally {
+    db.close();
+  }
+}
+
+export async function benchLedger() {
+  const events = positiveInt('BENCH_LEDGER_EVENTS', 1_000_000);
+  const rounds = positiveInt('BENCH_LEDGER_ROUNDS', 5);
+  const keyed = process.env.BENCH_LEDGER_KEYED !== '0';
+  const bundle = await bundleAdapter();
+  const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-ledger-'));
+  try {
+    const L = await import(pathToFileURL(bundle).href);
+    const lines = [`ledger: hash-chained appends vs plain inserts (same file, same pragmas), events/s, median of ${rounds} rotating rounds`];
+    lines.push(`  ${pad('', 44)}${lpad('chained', 10)}${lpad('same cols', 11)}${lpad('hash work', 11)}${lpad('v1 layout', 11)}${lpad('all in', 9)}`);
+    const appends = await benchAppends(L, dir, rounds);
+    const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
+    const k = (r) => `${Math.round(r).toLocaleString('en')}`;
+    for (const a of appends)
+      lines.push(`  ${pad(`${a.name} ×${a.count.toLocaleString('en')}`, 44)}${lpad(k(a.chain), 10)}${lpad(k(a.base), 11)}${lpad(pct(a.costPct), 11)}${lpad(k(a.v1), 11)}${lpad(pct(a.totalPct), 9)}`);
+    lines.push('  (hash work: vs the same columns holding a placeholder; all in: vs the v1 layout, 128 bytes more per row included)');
+    const batched = appends[2];
+    const worst = Math.max(...appends.map((a) => a.costPct));
+    lines.push(`  hash work (goal < ${COST_GOAL_PCT} % in every mode): worst ${worst.toFixed(1)} %: ${worst < COST_GOAL_PCT ? 'met' : 'NOT met'}`);
+    lines.push(`  batched (goal ≥ ${BATCH_GOAL.toLocaleString('en')}/s): ${fmtRate(batched.chain)}: ${batched.chain >= BATCH_GOAL ? 'met' : 'NOT met'}`);
+
+    const file = join(dir, 'verify.db');
+    const built = buildLedger(L, file, events);
+    const verify = timeVerify(L, file, 3);
+    const walk = timeWalk(L, file, 3);
+    const mb = statSync(file).size / 1e6;
+    lines.push(`  verify ${verify.events.toLocaleString('en')} events (${mb.toFixed(0)} MB; built with appendMany in ${built.seconds.toFixed(1)} s = ${fmtRate(events / built.seconds)}), median of 3:`);
+    lines.push(`    verifyLedger, SHA-256 chain          ${verify.seconds.toFixed(2)} s`);
+    let keyedVerify;
+    if (keyed) {
+      const kfile = join(dir, 'verify-keyed.db');
+      buildLedger(L, kfile, events, 'bench-key');
+      keyedVerify = timeVerify(L, kfile, 3, 'bench-key');
+      rmSync(kfile, { force: true });
+      lines.push(`    verifyLedger, HMAC chain (keyed)     ${keyedVerify.seconds.toFixed(2)} s`);
+    }
+    lines.push(`    baseline: walk the rows, no hashing  ${walk.toFixed(2)} s`);
+    const slowest = Math.max(verify.seconds, keyedVerify?.seconds ?? 0);
+    lines.push(`  verify (goal < ${VERIFY_GOAL_S} s): ${slowest.toFixed(2)} s${keyed ? ' (slower of the two)' : ''}: ${slowest < VERIFY_GOAL_S ? 'met' : 'NOT met'}`);
+    return { lines, appends, verifySeconds: verify.seconds, keyedVerifySeconds: keyedVerify?.seconds, walkSeconds: walk };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(bundle, { force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    const r = await benchLedger();
+    console.log(r.lines.join('\n'));
+  } catch (err) {
+    console.error(`bench ledger: ${err instanceof BenchError ? err.message : err?.stack ?? err}`);
+    process.exitCode = 1;
+  }
+}

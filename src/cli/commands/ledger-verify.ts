@@ -1,0 +1,133 @@
+// `opscockpit ledger verify`: walk the ledger's hash chain and say whether its history is
+// intact; if not, name the first event where it breaks and what happened there.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chainKeyFrom, defaultLedgerPath } from '../../../adapters/ledger.js';
+import { verifyLedger, type ChainBreak, type LedgerVerification, type RunStatusMismatch } from '../../../adapters/ledger-verify.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+
+export const verifyHelp = {
+  usage: 'opscockpit ledger verify [--ledger PATH | --runbook FILE] [--json]',
+  summary: "Check the ledger's history: no event changed, removed, inserted or reordered.",
+  details: `Every event stores the hash of its content and of the event before it. verify walks that
+chain from the first event to the last and names the first place it breaks, and checks each
+run's status against its last run.completed event. A ledger sealed with OPSCOCKPIT_LEDGER_KEY
+(HMAC) needs the same key to be verified.
+
+Options:
+  --ledger PATH    the ledger file (default: .opscockpit/ledger.db here, or beside --runbook)
+  --runbook FILE   use the ledger beside this runbook
+  --json           print the result as JSON
+Exit codes: 0 intact, 2 broken, 1 error (no ledger, missing or wrong key).`,
+};
+
+export async function verifyCommand(args: string[], io: Io): Promise<number> {
+  try {
+    return runVerify(args[0] === 'verify' ? args.slice(1) : args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof Error && err.name === 'LedgerError')) throw err;
+    io.stderr.write(
+      err instanceof UsageError ? `opscockpit ledger verify: ${err.message}\nUsage: ${verifyHelp.usage}\n` : `opscockpit: ${err.message}\n`,
+    );
+    return 1;
+  }
+}
+
+function runVerify(args: string[], io: Io): number {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: { ledger: { type: 'string' }, runbook: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'ledger');
+  }
+  if (values.help) {
+    io.stdout.write(`Usage: ${verifyHelp.usage}\n\n${verifyHelp.summary}\n\n${verifyHelp.details}\n`);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'ledger');
+  if (values.ledger !== undefined && values.runbook !== undefined) throw new UsageError('give --ledger or --runbook, not both', 'ledger');
+  const path = resolve(
+    (values.ledger as string | undefined) ?? (values.runbook ? defaultLedgerPath(resolve(values.runbook as string)) : resolve('.opscockpit', 'ledger.db')),
+  );
+  if (!existsSync(path)) {
+    io.stderr.write(`opscockpit: no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.\n`);
+    return 1;
+  }
+  const key = chainKeyFrom(io.env);
+  const v = verifyLedger(path, { chainKey: key });
+  const unkeyedWithKey = key !== undefined && v.chain.algorithm === 'sha256';
+  if (values.json) io.stdout.write(JSON.stringify(verificationJson(path, v, unkeyedWithKey), null, 2) + '\n');
+  else io.stdout.write(formatVerification(path, v, { unkeyedWithKey }) + '\n');
+  return v.ok ? 0 : 2;
+}
+
+function verificationJson(path: string, v: LedgerVerification, unkeyedWithKey: boolean) {
+  return {
+    ledger: path,
+    ok: v.ok,
+    events: v.events,
+    chain: v.chain.algorithm,
+    ...(v.firstBroken && { firstBroken: { ...v.firstBroken, problem: describeBreak(v.firstBroken) } }),
+    runMismatches: v.runMismatches,
+    ...(v.chain.legacyThrough > 0 && { chainedOnUpgrade: { through: v.chain.legacyThrough, at: new Date(v.chain.chainedAt).toISOString() } }),
+    ...(unkeyedWithKey && { warning: UNKEYED_WARNING }),
+  };
+}
+
+const UNKEYED_WARNING =
+  "OPSCOCKPIT_LEDGER_KEY is set, but this ledger's chain is plain SHA-256 (it was created without the key): anyone who can write the file could rewrite it consistently.";
+
+const n = (x: number) => x.toLocaleString('en');
+const range = (m: { from: number; to: number }) => (m.from === m.to ? `event #${m.from}` : `events #${m.from}–#${m.to}`);
+const areMissing = (m: { from: number; to: number }) => (m.from === m.to ? 'is missing — deleted after it was written' : 'are missing — deleted after they were written');
+
+/** What is wrong at a break, in the operator's words. */
+export function describeBreak(b: ChainBreak): string {
+  switch (b.reason) {
+    case 'hash mismatch':
+      return 'content does not match its hash — edited after it was written';
+    case 'prev_hash mismatch':
+      return `its link to event #${b.id - 1} does not match that event's hash — events before it were replaced, inserted or reordered`;
+    case 'gap':
+      return `the run's events jump from seq ${(b.expectedSeq ?? 1) - 1} to ${b.seq} — an event of this run is missing`;
+    case 'missing row': {
+      const m = b.missing ?? { from: b.id, to: b.id };
+      if (m.from > b.id) return `${range(m)} that followed it ${areMissing(m)}`;
+      return `${range(m)} before it ${areMissing(m)}`;
+    }
+  }
+}
+
+/** The headline: where the chain breaks. */
+export function breakHeadline(b: ChainBreak): string {
+  if (b.id === 0) return `broken: ${range(b.missing ?? { from: 1, to: 1 })} ${areMissing(b.missing ?? { from: 1, to: 1 })} (no events left)`;
+  const where = b.missing && b.missing.from > b.id ? 'after' : 'at';
+  return `broken ${where} event #${b.id} (run ${b.runId}, seq ${b.seq}): ${describeBreak(b)}`;
+}
+
+function describeMismatch(m: RunStatusMismatch): string {
+  return `run ${m.runId} is marked ${m.status}, but its last run.completed event (#${m.eventId}, seq ${m.seq}) says ${m.completedAs} — the runs table no longer matches the record`;
+}
+
+export function formatVerification(path: string, v: LedgerVerification, opts: { unkeyedWithKey?: boolean } = {}): string {
+  const chain = v.chain.algorithm === 'hmac-sha256' ? 'HMAC-SHA256 (keyed)' : 'SHA-256';
+  const lines: string[] = [];
+  if (v.firstBroken) lines.push(`ledger ${path}: BROKEN`, `  ${breakHeadline(v.firstBroken)}`, `  ${n(v.events)} events in one ${chain} chain; only the first break is named, more may follow it.`);
+  else if (v.runMismatches.length) lines.push(`ledger ${path}: events intact (${n(v.events)} in one ${chain} chain), but runs disagree with them`);
+  else lines.push(`ledger ${path}: intact — ${n(v.events)} events in one ${chain} chain, run statuses match their events`);
+  for (const m of v.runMismatches) lines.push(`  ${describeMismatch(m)}`);
+  if (v.chain.legacyThrough > 0) {
+    const when = new Date(v.chain.chainedAt).toISOString().replace('T', ' ').slice(0, 16);
+    lines.push(`  note: events #1–#${v.chain.legacyThrough} predate the chain; they are proven unchanged only since it was added (${when} UTC).`);
+  }
+  if (opts.unkeyedWithKey) lines.push(`  warning: ${UNKEYED_WARNING}`);
+  return lines.join('\n');
+}
