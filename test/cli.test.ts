@@ -108,6 +108,17 @@ describe('opscockpit check', () => {
     expect(r.stderr.split('\n').length).toBeLessThan(40);
   });
 
+  it('with OPSCOCKPIT_LEDGER_KEY the chain is keyed: verify passes with the key and refuses without it', async () => {
+    const ledger = join(dir, 'keyed.db');
+    const key = { OPSCOCKPIT_LEDGER_KEY: 'ledger-key-5b2c' };
+    expect((await cli(['check', runbook, '--ledger', ledger], { env: { ...env(), ...key } })).code).toBe(0);
+    const ok = await cli(['ledger', 'verify', '--ledger', ledger], { env: key });
+    expect(ok.code).toBe(0);
+    const without = await cli(['ledger', 'verify', '--ledger', ledger]);
+    expect(without.code).toBe(1);
+    expect(readFileSync(ledger).includes('ledger-key-5b2c')).toBe(false);
+  });
+
   it('exits 1 when the ledger cannot be opened', async () => {
     const file = join(dir, 'plain-file');
     writeFileSync(file, 'not a folder');

@@ -7,7 +7,7 @@ import { loadRunbook } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
-import { defaultLedgerPath, openLedger } from '../../adapters/ledger.js';
+import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../adapters/ledger.js';
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
@@ -167,7 +167,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
   const runbook = loadRunbook(file, io.env);
   const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env) });
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
     const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env });
     out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
@@ -196,7 +196,7 @@ function ledgerCommand(args: string[], io: Io): number {
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
   const path = resolve((values.ledger as string | undefined) ?? (values.runbook ? defaultLedgerPath(resolve(values.runbook as string)) : join('.opscockpit', 'ledger.db')));
-  const ledger = openLedger(path);
+  const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env) });
   try {
     const runs = ledger.listRuns(limit);
     if (values.json) {

@@ -1,11 +1,11 @@
 // Wires a runbook to a session and mounts the screens. Loaded lazily by the CLI.
 import type { Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
-import { openLedger } from '../../adapters/ledger.js';
+import { openLedger, chainKeyFrom } from '../../adapters/ledger.js';
 import { Session, type SessionOptions } from '../session/session.js';
 
 export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo'] }): Promise<void> {
-  const ledger = openLedger(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env) });
+  const ledger = openLedger(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env), chainKey: chainKeyFrom(opts.env) });
   try {
     const session = new Session({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo });
     const { runCockpit } = await import('../../screens/run.js');

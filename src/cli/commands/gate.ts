@@ -4,7 +4,7 @@
 // ledger recorded for it: evidence changed since then never passes.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
+import { openLedger, type SqliteLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import type { QuorumResult, SloPolicy } from '../../engine/gate-types.js';
 import { QuorumError, formatMetric, judge, parseQuorum, quorum } from '../../engine/slo.js';
 import type { EventBody } from '../../engine/types.js';
@@ -66,7 +66,7 @@ function runGate(args: string[], io: Io): number {
   if (opts.quorum !== undefined) ({ k } = parseQuorum(opts.quorum, policies.length));
   const evidence = loadEvidence(opts.evidence);
 
-  const ledger = opts.ledger === undefined ? undefined : openLedger(resolve(opts.ledger));
+  const ledger = opts.ledger === undefined ? undefined : openLedger(resolve(opts.ledger), { chainKey: chainKeyFrom(io.env) });
   try {
     const path = resolve(opts.evidence);
     const recorded = ledger && lastRecorded(ledger, path)?.sha256;

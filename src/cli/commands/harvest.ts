@@ -2,7 +2,7 @@
 // recorded in the ledger. Headless; imports nothing that loads Ink.
 import { parseArgs } from 'node:util';
 import { join, relative, resolve } from 'node:path';
-import { LedgerError, openLedger } from '../../../adapters/ledger.js';
+import { LedgerError, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import type { EvidenceDoc } from '../../engine/gate-types.js';
 import { EvidenceError, harvestFiles, type ColumnNames, type HarvestKind } from '../../evidence/harvest.js';
 import { lockEvidence, recordEvidence, type EvidenceWrite } from '../../evidence/store.js';
@@ -44,7 +44,7 @@ export async function harvestCommand(args: string[], io: Io): Promise<number> {
   let ledger: ReturnType<typeof openLedger> | undefined;
   try {
     const doc = await harvestFiles(opts.files, { kind: opts.kind, columns: opts.columns, windowMs: opts.windowMs, errorStatusMin: opts.errorStatusMin });
-    ledger = openLedger(opts.ledger);
+    ledger = openLedger(opts.ledger, { chainKey: chainKeyFrom(io.env) });
     const operator = operatorName(io.env);
     const now = Date.now();
     const run = opts.runId

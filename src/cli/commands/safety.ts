@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { loadRunbook } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/model.js';
 import { Redactor } from '../../runbook/secrets.js';
-import { defaultLedgerPath, openLedger } from '../../../adapters/ledger.js';
+import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { MODES, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { Session } from '../../session/session.js';
 import { Controls } from '../../session/controls.js';
@@ -38,7 +38,7 @@ function ledgerPathOf(values: Values, runbookFile?: string): string {
 const UNGUARDED: SafetyPolicy = { guarded: false, initialMode: 'REAL_ENABLED', windowTtlMs: 0, approvals: 2 };
 
 function withControls<T>(io: Io, path: string, policy: SafetyPolicy, fn: (c: Controls) => T): T {
-  const ledger = openLedger(path);
+  const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env) });
   try {
     return fn(new Controls(ledger, policy, operatorName(io.env), () => Date.now()));
   } finally {
@@ -57,7 +57,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
   if (typed === undefined) return 1;
   const ledgerPath = ledgerPathOf(values, file);
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env) });
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
     const session = new Session({ runbook, ledger, ledgerPath, env: io.env });
     const outcome = await session.runAction(name, typed);
