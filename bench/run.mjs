@@ -12,6 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchHarvest } from './harvest.mjs';
+import { benchLedger } from './ledger.mjs';
 import {
   BenchError,
   median,
@@ -223,6 +224,12 @@ async function reportHarvest() {
   if (r.mismatch) throw new BenchError('harvest and the baseline disagree on a percentile');
 }
 
+async function reportLedger() {
+  console.log('\n5. Ledger: hash-chained appends vs plain inserts, and ledger verify over 1,000,000 events');
+  const r = await benchLedger();
+  console.log(r.lines.join('\n'));
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
@@ -247,7 +254,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest()]) {
+  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger()]) {
     try {
       await bench();
     } catch (err) {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { startFixtureServer, type FixtureServer } from '../fixtures/server.js';
 import { openLedger } from '../adapters/ledger.js';
+import { verifyLedger } from '../adapters/ledger-verify.js';
 import { walkChecklist } from '../src/engine/checklist.js';
 import { loadRunbook } from '../src/runbook/load.js';
 
@@ -92,6 +93,10 @@ describe('kill -9 during a run', () => {
         const [, runId, seq, kind] = l.split(' ');
         reported.push({ runId, seq: Number(seq), kind });
       }
+      // The chain holds after every kill: nothing half-written, nothing reordered.
+      const verified = verifyLedger(ledgerPath);
+      expect(verified.firstBroken, 'ledger verify after a kill').toBeUndefined();
+      expect(verified.ok).toBe(true);
       const l = openLedger(ledgerPath);
       try {
         for (const r of reported) {
