@@ -81,6 +81,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return (await import('./commands/harvest.js')).harvestCommand(args, io);
     case 'gate':
       return (await import('./commands/gate.js')).gateCommand(args, io);
+    case 'convert':
+      return (await import('./commands/convert.js')).convertCommand(args, io);
     case 'act':
       return (await import('./commands/safety.js')).actCommand(args, io);
     case 'stop':

@@ -2,6 +2,7 @@
 import { gateHelp } from './commands/gate.js';
 import { harvestHelp } from './commands/harvest.js';
 import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.js';
+import { convertHelp } from './commands/convert.js';
 
 export const VERSION = '0.1.0';
 
@@ -53,6 +54,7 @@ the canary analysis, and f breaks /api/orders so the next window fails and the c
 opscockpit ledger verify walks the hash chain: every event stores the hash of its content and
 of the event before it. Exit 0 intact, 2 broken (the first broken event is named), 1 error.`,
   },
+  convert: convertHelp,
   act: actHelp,
   stop: stopHelp,
   mode: modeHelp,

@@ -10,13 +10,17 @@ import { SourceLocator } from './locate.js';
 import { syntaxIssues } from './syntax.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
+import { MARKDOWN_EXTENSIONS, parseMarkdownRunbook } from './markdown/load.js';
 import { RunbookSchema } from './schema.js';
 import { problemsFromZod, type Problem } from './zod-issues.js';
 
 export { RunbookError } from './errors.js';
 export type { RunbookIssue } from './errors.js';
 
-/** Load, validate and normalise a runbook file. Throws RunbookError listing every problem. */
+/**
+ * Load, validate and normalise a runbook file (YAML, or Markdown for .md/.markdown).
+ * Throws RunbookError listing every problem.
+ */
 export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
   let text: string;
   try {
@@ -24,6 +28,7 @@ export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env):
   } catch (e) {
     throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', ...readProblem(e) }]);
   }
+  if (MARKDOWN_EXTENSIONS.test(file)) return parseMarkdownRunbook(text, file, env);
   return parseRunbook(text, file, env);
 }
 

@@ -79,6 +79,11 @@ export interface ChecklistStep {
   /** Automatic steps name a check; manual steps have none and wait for the operator. */
   check?: string;
   blocking: boolean;
+  /**
+   * Confirm first: the step shows its command and runs only after the operator presses Enter.
+   * Headless `check` never runs such a step; it reports it as pending, like a manual one.
+   */
+  confirm?: true;
   description?: string;
   line: number; // line in the runbook file, for messages
 }

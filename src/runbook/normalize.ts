@@ -189,6 +189,7 @@ function normalizeStep(
     title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id,
     ...(checkName ? { check: checkName } : {}),
     blocking: step.blocking ?? true,
+    ...(step.confirm ? { confirm: true as const } : {}),
     ...(step.description !== undefined ? { description: step.description } : {}),
     line,
   };

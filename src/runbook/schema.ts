@@ -161,6 +161,10 @@ export const StepSchema = z.strictObject({
     .literal(true, { error: 'manual: takes only true (leave it out for automatic steps)' })
     .optional().describe('The operator confirms the step (the default when there is no check).'),
   blocking: z.boolean().optional().describe('A failed blocking step makes the phase NO-GO (default true).'),
+  confirm: z
+    .literal(true, { error: 'confirm: takes only true' })
+    .optional()
+    .describe('Show the command and run it only after the operator confirms; headless check leaves it pending.'),
   description: z.string().optional(),
 });
 

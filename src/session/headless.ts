@@ -61,7 +61,7 @@ export async function runHeadlessCheck(opts: {
   const runCheck = makeCheckRunner(runbook, env, ledger);
   const latest: Record<string, CheckResult> = {};
   for (const step of runbook.checklists[phase]) {
-    if (!step.check) continue;
+    if (!step.check || step.confirm) continue; // confirm-first steps wait for an operator, like manual ones
     record({ kind: 'step.started', phase, step: step.id });
     const result = redactor.value(latest[step.check] ?? (await runCheck(runbook.checks[step.check])));
     latest[step.check] = result;

@@ -1,0 +1,72 @@
+// `opscockpit convert`: a Markdown runbook printed (or written) as the equivalent YAML
+// runbook, checked with the YAML loader before anything is written.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseRunbook } from '../../runbook/load.js';
+import { RunbookError } from '../../runbook/errors.js';
+import { toYaml } from '../../runbook/markdown/convert.js';
+import { MARKDOWN_EXTENSIONS, markdownToDocument } from '../../runbook/markdown/load.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+
+export const convertHelp = {
+  usage: 'opscockpit convert RUNBOOK.md [--out FILE.yaml] [--force]',
+  summary: 'Print a Markdown runbook as the equivalent YAML runbook (format v1).',
+  details: `Reads the Markdown runbook the way open, check and validate do (headings as phases,
+list items as steps, GET lines and curl reads as HTTP checks, shell blocks as confirm-first
+script steps) and prints it as YAML. The YAML is validated before it is printed or written.
+
+Options:
+  --out FILE   write the YAML to FILE instead of stdout (relative paths in it are kept
+               relative to the runbook folder, so write it beside the Markdown file)
+  --force      overwrite FILE when it exists
+Exit codes: 0 converted, 1 error.`,
+};
+
+export async function convertCommand(args: string[], io: Io): Promise<number> {
+  try {
+    return runConvert(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`opscockpit convert: ${err.message}\nUsage: ${convertHelp.usage}\n`);
+      return 1;
+    }
+    if (err instanceof RunbookError) {
+      io.stderr.write(`${err.format()}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function runConvert(args: string[], io: Io): number {
+  let values: { out?: string; force?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, force: { type: 'boolean' } } }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (positionals.length !== 1) throw new UsageError('name one Markdown runbook');
+  const file = positionals[0];
+  if (!MARKDOWN_EXTENSIONS.test(file)) throw new UsageError(`${file} is not a Markdown runbook (.md or .markdown)`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', message: `cannot read the runbook: ${(e as NodeJS.ErrnoException).code ?? e}` }]);
+  }
+  const yaml = toYaml(markdownToDocument(text, file).document, file);
+  const out = values.out === undefined ? undefined : resolve(values.out);
+  // The YAML loader must accept what we print; anchor relative paths where it will live.
+  parseRunbook(yaml, out ?? resolve(file).replace(MARKDOWN_EXTENSIONS, '.yaml'), io.env);
+  if (!out) {
+    io.stdout.write(yaml);
+    return 0;
+  }
+  if (existsSync(out) && !values.force) throw new UsageError(`${values.out} exists; add --force to overwrite it`);
+  writeFileSync(out, yaml);
+  io.stderr.write(`wrote ${values.out}\n`);
+  return 0;
+}

@@ -1,0 +1,91 @@
+// MarkdownRunbook → runbook format v1 (the data a YAML runbook holds), with the Markdown
+// line of each part so validation problems point into the .md file. Every step's check is
+// written in place, so it is named `<phase>.<step id>` like any inline check.
+import type { PathSegment } from '../locate.js';
+import { PHASES, type Phase } from '../model.js';
+import type { MarkdownRunbook, MarkdownStep } from './structure.js';
+import { squash } from './words.js';
+
+/** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
+export const SCRIPT_TIMEOUT = '10m';
+
+export type RunbookDocument = Record<string, unknown> & { version: 1; name: string };
+
+export interface ConvertedRunbook {
+  document: RunbookDocument;
+  lineOf(path: PathSegment[]): number;
+}
+
+export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
+  const fm = md.frontMatter?.data ?? {};
+  const fmLine = md.frontMatter ? md.frontMatter.line + 1 : 1;
+  const targets: Record<string, string> = {};
+  const checklists = {} as Record<Phase, Record<string, unknown>[]>;
+  const stepLines = new Map<string, number>();
+  const ids = new Set<string>();
+  for (const phase of PHASES) checklists[phase] = [];
+  for (const section of md.sections) {
+    section.steps.forEach((step, i) => {
+      let id = `${section.slug}-${i + 1}`;
+      while (ids.has(id)) id += '-x';
+      ids.add(id);
+      const list = checklists[section.phase];
+      stepLines.set(`${section.phase}:${list.length}`, step.line);
+      list.push(stepData(id, step, targets));
+    });
+  }
+  const document: RunbookDocument = { version: 1, name: md.name };
+  if (md.description) document.description = md.description;
+  for (const [key, value] of Object.entries(fm)) {
+    if (key === 'version') continue;
+    if (key === 'targets' && isObj(value)) Object.assign(targets, value);
+    else if (key === 'secrets' && Array.isArray(value)) document.secrets = [...new Set(value)];
+    else document[key] = value; // unknown keys too, so validation names them
+  }
+  if (Object.keys(targets).length > 0) document.targets = targets;
+  const nonEmpty = Object.fromEntries(PHASES.filter((p) => checklists[p].length > 0).map((p) => [p, checklists[p]]));
+  document.checklists = nonEmpty;
+  const fmKeys = new Set(Object.keys(fm));
+  return {
+    document,
+    lineOf(path) {
+      const [head, phase, index] = path;
+      if (head === 'checklists' && typeof phase === 'string' && typeof index === 'number')
+        return stepLines.get(`${phase}:${index}`) ?? 1;
+      if (typeof head === 'string' && fmKeys.has(head)) return fmLine;
+      if (head === 'targets') return firstStepUsing(String(phase), checklists, stepLines);
+      return 1;
+    },
+  };
+}
+
+function stepData(id: string, step: MarkdownStep, targets: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = { id, title: step.title };
+  const description = squash([step.section, ...step.context].join(' — '), 400);
+  if (step.http) {
+    const h = step.http;
+    targets[h.target] ??= h.base;
+    const http: Record<string, unknown> = { target: h.target, path: h.path };
+    if (h.method !== 'GET') http.method = h.method;
+    if (Object.keys(h.headers).length > 0) http.headers = { ...h.headers };
+    http.expect = { status: 200 };
+    out.check = { title: squash(h.label, 120), http };
+  } else if (step.script) {
+    out.confirm = true;
+    out.check = { title: squash(step.script.label, 120), script: { command: 'bash', args: ['-c', step.script.block], timeout: SCRIPT_TIMEOUT } };
+  } else {
+    out.manual = true;
+  }
+  if (description) out.description = description;
+  return out;
+}
+
+function firstStepUsing(target: string, checklists: Record<Phase, Record<string, unknown>[]>, lines: Map<string, number>): number {
+  for (const phase of PHASES) {
+    const i = checklists[phase].findIndex((s) => isObj(s.check) && isObj(s.check.http) && s.check.http.target === target);
+    if (i !== -1) return lines.get(`${phase}:${i}`) ?? 1;
+  }
+  return 1;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

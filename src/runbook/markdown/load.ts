@@ -1,0 +1,39 @@
+// Loading a Markdown runbook: read it into format v1 (read.ts, document.ts), then the same
+// validation and normalisation as a YAML runbook (schema, cross-references, normalize), so
+// both kinds reach the engine as the same Runbook.
+import path from 'node:path';
+import { crossCheck } from '../crossref.js';
+import { RunbookError, type RunbookIssue } from '../errors.js';
+import { formatPath } from '../load.js';
+import type { Runbook } from '../model.js';
+import { normalizeRunbook } from '../normalize.js';
+import { RunbookSchema } from '../schema.js';
+import { problemsFromZod, type Problem } from '../zod-issues.js';
+import { toRunbookDocument, type ConvertedRunbook } from './document.js';
+import { readMarkdownRunbook } from './read.js';
+
+export const MARKDOWN_EXTENSIONS = /\.(md|markdown)$/i;
+
+/** Markdown text → the runbook format v1 document it stands for (what `convert` prints). */
+export function markdownToDocument(text: string, file: string): ConvertedRunbook {
+  return toRunbookDocument(readMarkdownRunbook(text, file));
+}
+
+/** Validate and normalise a Markdown runbook; throws RunbookError with Markdown line numbers. */
+export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+  const { document, lineOf } = markdownToDocument(text, file);
+  const parsed = RunbookSchema.safeParse(document);
+  const problems: Problem[] = parsed.success ? [] : problemsFromZod(parsed.error.issues, document, RunbookSchema);
+  const refs = crossCheck(document, env, lineOf);
+  problems.push(...refs.problems);
+  if (problems.length > 0 || !parsed.success) {
+    const toIssue = (p: Problem): RunbookIssue => {
+      const issue: RunbookIssue = { file, line: lineOf(p.path), column: 1, path: formatPath(p.path), message: p.message };
+      if (p.hint) issue.hint = p.hint;
+      return issue;
+    };
+    throw new RunbookError(file, problems.map(toIssue));
+  }
+  const absolute = path.resolve(file);
+  return normalizeRunbook(parsed.data, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf });
+}

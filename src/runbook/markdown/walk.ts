@@ -1,0 +1,253 @@
+// mdast → MarkdownRunbook. The document is walked once, in order.
+//
+// Phases. Every heading opens a section. A section whose heading names a phase (words.ts:
+// pre-flight, before, precondition, pre-release, pre-deploy, 사전, 점검 … / post, after,
+// verification, 검증 …) goes to that phase; a heading that names none inherits its parent
+// heading's phase. Any other section goes to preflight while no postflight section has been
+// seen yet, and to postflight after one: a runbook reads top to bottom, so what follows the
+// first "after" part happens after the change. A lead-in paragraph that names a phase
+// ("Before production run:", "After run:") opens a sub-section the same way, and so does a
+// one-item numbered list followed by a list ("4. Smoke tests after deploy" + its tasks).
+//
+// Steps. Each list item (task, numbered or bulleted) is a manual step; a nested item is a
+// step whose title is prefixed with its parent's: `Parent › child`. An item holding a GET
+// (`GET /health` in a code span, or a code block) becomes that automatic HTTP step, and one
+// holding a shell block a confirm-first script step. Fenced blocks outside lists are steps of
+// their own (shell.ts). Paragraphs, tables and notes become the context of the next step in
+// the section (or of the last one when nothing follows). Sections of reference material
+// (Scope, Roles, Notes, templates …) and the text under the document title give no steps
+// from plain list items; task items are always steps.
+import type { Blockquote, Code, List, ListItem, Paragraph, Root, RootContent, Table } from 'mdast';
+import type { Phase } from '../model.js';
+import { codeSteps, type CodeStep } from './shell.js';
+import { proposedCheck } from './requests.js';
+import type { MarkdownRunbook, MarkdownSection, MarkdownStep } from './structure.js';
+import { isReference, leadIn, phaseOf, SlugSet, squash } from './words.js';
+
+interface Heading {
+  depth: number;
+  title: string;
+  phase?: Phase;
+  /** The document's own title (its first heading when that is the only h1 so far). */
+  isTitle: boolean;
+}
+
+interface OpenSection extends MarkdownSection {
+  /** Reference material: plain list items are not steps. */
+  reference: boolean;
+  /** The phase the heading (or an ancestor) names, if any. */
+  named?: Phase;
+  /** Directly under the document title (or before it). */
+  isIntro: boolean;
+  /** Heading path shown as each step's context. */
+  path: string;
+}
+
+export class RunbookWalker {
+  private readonly sections: MarkdownSection[] = [];
+  private readonly slugs = new SlugSet();
+  private readonly stack: Heading[] = [];
+  private seenPost = false;
+  private current: OpenSection;
+  private context: string[] = [];
+  private title?: string;
+  private description?: string;
+
+  constructor() {
+    this.current = this.open('Introduction', 1, undefined, true);
+  }
+
+  walk(root: Root): Omit<MarkdownRunbook, 'frontMatter'> & { title?: string } {
+    const nodes = root.children;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      try {
+        if (this.oneItemLeadIn(node, nodes[i + 1])) continue;
+        this.block(node);
+      } catch {
+        // A walker bug must not take the runbook down: the block is skipped.
+      }
+    }
+    this.flushContext();
+    return {
+      name: this.title ?? 'Markdown runbook',
+      title: this.title,
+      description: this.description,
+      sections: this.sections.filter((s) => s.steps.length > 0).map(({ title, slug, line, phase, steps }) => ({ title, slug, line, phase, steps })),
+    };
+  }
+
+  private block(node: RootContent): void {
+    switch (node.type) {
+      case 'heading': {
+        const title = squash(toString(node), 200) || `Section at line ${lineOf(node)}`;
+        while (this.stack.length && this.stack[this.stack.length - 1].depth >= node.depth) this.stack.pop();
+        const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
+        if (isTitle) this.title = title;
+        const inherited = [...this.stack].reverse().find((h) => h.phase)?.phase;
+        const phase = phaseOf(title) ?? inherited;
+        this.stack.push({ depth: node.depth, title, phase: phaseOf(title) ?? inherited, isTitle });
+        this.flushContext();
+        this.current = this.open(title, lineOf(node), phase, isTitle || isReference(title));
+        return;
+      }
+      case 'paragraph': {
+        const text = toString(node);
+        const lead = leadIn(text);
+        const phase = lead ? phaseOf(lead) : undefined;
+        // A lead-in opens a sub-section only where it changes the phase the heading gave.
+        if (lead && phase && (this.current.named === undefined || phase !== this.current.named))
+          return this.subSection(lead, lineOf(node), phase);
+        if (this.describes() && !lead) this.description = squash(text, 300);
+        else this.addContext(text);
+        return;
+      }
+      case 'list':
+        return this.list(node, undefined);
+      case 'code':
+        return this.code(node, undefined, lineOf(node));
+      case 'table':
+        return this.addContext(tableText(node));
+      case 'blockquote':
+        return this.addContext(quoteText(node));
+      default:
+        return; // html, thematic breaks, definitions, front matter (read elsewhere)
+    }
+  }
+
+  /** `1. Prepare release PR` followed by a list: a sub-section titled by the item. */
+  private oneItemLeadIn(node: RootContent, next: RootContent | undefined): boolean {
+    if (node.type !== 'list' || !node.ordered || node.children.length !== 1 || next?.type !== 'list') return false;
+    const item = node.children[0];
+    if (item.checked !== null && item.checked !== undefined) return false;
+    if (item.children.length !== 1 || item.children[0].type !== 'paragraph') return false;
+    const title = squash(toString(item), 200);
+    if (!title) return false;
+    this.subSection(title, lineOf(node), phaseOf(title) ?? this.current.named);
+    return true;
+  }
+
+  private subSection(title: string, line: number, phase: Phase | undefined): void {
+    this.flushContext();
+    const parent = this.stack.filter((h) => !h.isTitle).map((h) => h.title);
+    this.current = this.open(title, line, phase, false, [...parent, title].join(' › '));
+  }
+
+  private open(title: string, line: number, named: Phase | undefined, reference: boolean, path?: string): OpenSection {
+    if (named === 'postflight') this.seenPost = true;
+    const phase: Phase = named ?? (this.seenPost ? 'postflight' : 'preflight');
+    const isIntro = this.stack.length === 0 || this.stack[this.stack.length - 1].isTitle;
+    const section: OpenSection = {
+      title,
+      slug: this.slugs.take(title),
+      line,
+      phase,
+      steps: [],
+      reference,
+      named,
+      isIntro,
+      path: path ?? (this.stack.filter((h) => !h.isTitle).map((h) => h.title).join(' › ') || title),
+    };
+    this.sections.push(section);
+    return section;
+  }
+
+  private list(list: List, parent: string | undefined): void {
+    for (const item of list.children) {
+      try {
+        this.item(item, parent);
+      } catch {
+        // skip an item the walker cannot read
+      }
+    }
+  }
+
+  private item(item: ListItem, parent: string | undefined): void {
+    const task = item.checked === true || item.checked === false;
+    if (this.current.reference && !task) return;
+    const first = item.children.find((c): c is Paragraph => c.type === 'paragraph');
+    const own = first ? squash(toString(first), 200) : '';
+    const title = parent ? (own ? `${parent} › ${own}` : parent) : own;
+    const found: CodeStep[] = [];
+    if (first) {
+      for (const code of inlineCodes(first)) {
+        const http = proposedCheck(code);
+        if (http) found.push({ http, label: http.label });
+      }
+    }
+    const context: string[] = [];
+    for (const c of item.children) {
+      if (c === first || c.type === 'list') continue;
+      if (c.type === 'code') found.push(...codeSteps(c.lang, c.value));
+      else if (c.type === 'paragraph') context.push(toString(c));
+      else if (c.type === 'table') context.push(tableText(c));
+      else if (c.type === 'blockquote') context.push(quoteText(c));
+    }
+    if (title || found.length > 0) {
+      const [head, ...rest] = found;
+      const line = lineOf(item);
+      this.addStep(title || head!.label, line, head, context);
+      for (const extra of rest) this.addStep(`${title || head!.label} › ${extra.label}`, line, extra, []);
+    }
+    for (const c of item.children) if (c.type === 'list') this.list(c, title || parent);
+  }
+
+  private code(node: Code, parent: string | undefined, line: number): void {
+    const steps = codeSteps(node.lang, node.value);
+    if (steps.length === 0) {
+      if (node.value.trim()) this.addContext(node.value);
+      return;
+    }
+    for (const s of steps) this.addStep(parent ? `${parent} › ${s.label}` : s.label, line, s, []);
+  }
+
+  private addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
+    const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: [...this.context, ...context].map((t) => squash(t)).filter(Boolean) };
+    this.context = [];
+    if (found && 'http' in found) step.http = found.http;
+    if (found && 'script' in found) step.script = found.script;
+    this.current.steps.push(step);
+  }
+
+  private addContext(text: string): void {
+    const t = squash(text);
+    if (t) this.context.push(t);
+  }
+
+  /** The first plain paragraph under the title (or a Scope/Overview section) describes the runbook. */
+  private describes(): boolean {
+    if (this.description !== undefined) return false;
+    return (this.current.isIntro && this.title !== undefined) || /^\W*(\d+[.)]?\s*)?(scope|overview|purpose|개요|목적)\b/i.test(this.current.title);
+  }
+
+  /** Context left at the end of a section belongs to its last step. */
+  private flushContext(): void {
+    const last = this.current?.steps[this.current.steps.length - 1];
+    if (last && this.context.length) last.context.push(...this.context);
+    this.context = [];
+  }
+}
+
+/** Plain text of a node; hard line breaks read as spaces. */
+export function toString(node: unknown): string {
+  const n = node as { type?: string; value?: unknown; children?: unknown[] };
+  if (n.type === 'break') return ' ';
+  if (typeof n.value === 'string') return n.value;
+  return Array.isArray(n.children) ? n.children.map(toString).join('') : '';
+}
+
+export function lineOf(node: { position?: { start: { line: number } } }): number {
+  return node.position?.start.line ?? 1;
+}
+
+function inlineCodes(p: Paragraph): string[] {
+  return p.children.filter((c) => c.type === 'inlineCode').map((c) => (c as { value: string }).value);
+}
+
+function tableText(t: Table): string {
+  return t.children.map((row) => row.children.map((cell) => toString(cell).trim()).join(' | ')).join('; ');
+}
+
+function quoteText(q: Blockquote): string {
+  return q.children.map((c) => toString(c)).join(' ');
+}
