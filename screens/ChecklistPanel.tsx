@@ -29,7 +29,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>
               {isCurrent ? '›' : ' '} <Text color={stepColor(st.state)}>{STEP_GLYPH[st.state]}</Text> {truncate(st.title, props.width - 24)}
-              <Text dimColor> {st.kind}{st.blocking ? '' : ', optional'}</Text>
+              <Text dimColor> {st.confirm ? 'script, runs on Enter' : st.kind}{st.blocking ? '' : ', optional'}</Text>
             </Text>
             {detail && (isCurrent || st.state === 'failed') ? (
               <Text wrap="truncate" color={stepColor(st.state)}>

@@ -12,6 +12,8 @@ export interface StepView {
   kind: 'auto' | 'manual';
   check?: string;
   blocking: boolean;
+  /** A script the operator must start with Enter (Markdown shell blocks); never run headless. */
+  confirm?: boolean;
   state: StepState;
   result?: CheckResult;
   notes: string[];
@@ -57,6 +59,7 @@ function initialStep(phase: Phase, step: ChecklistStep): StepView {
     kind: step.check ? 'auto' : 'manual',
     check: step.check,
     blocking: step.blocking,
+    ...(step.confirm ? { confirm: true } : {}),
     state: 'pending',
     notes: [],
     attempts: 0,
