@@ -5,7 +5,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunStatus } from '../src/engine/ports.js';
 import { LedgerError, openLedgerDatabase, readChainSettings, type ChainSettings } from './ledger.js';
-import { CHAIN_COLUMNS, GENESIS, keyCheck, rowHasher } from './ledger-chain.js';
+import { GENESIS, hexRowHasher, keyCheck } from './ledger-chain.js';
+
+/** What verify reads of each event: the chain's columns, the two hashes as lowercase hex. */
+export const VERIFY_COLUMNS = 'id, run_id, seq, at, kind, step, operator, payload, lower(hex(prev_hash)), lower(hex(hash))';
+const GENESIS_HEX = GENESIS.toString('hex');
 
 export type BreakReason = 'hash mismatch' | 'prev_hash mismatch' | 'missing row' | 'gap';
 
@@ -39,6 +43,7 @@ export interface LedgerVerification {
   chain: ChainSettings;
 }
 
+// prev_hash and hash as lowercase hex (of whatever is stored there: '' for NULL).
 type Row = [number, string, number, number, string, string | null, string, string, string, string];
 
 /**
@@ -65,10 +70,12 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
     if (keyCheck(key) !== chain.keyCheck)
       throw new LedgerError(`OPSCOCKPIT_LEDGER_KEY is not the key ledger ${file} is sealed with: set the right key to verify it.`);
   }
-  const hashRow = rowHasher(chain.algorithm === 'hmac-sha256' ? key : undefined);
+  const hashRow = hexRowHasher(chain.algorithm === 'hmac-sha256' ? key : undefined);
   // Keyset pages of 1,000: streamed with bounded memory like iterate(), but about 0.25 µs a
   // row faster (a tenth of the whole walk), since all() hands rows over in bulk.
-  const page = db.prepare(`SELECT ${CHAIN_COLUMNS}, hash FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
+  // The two hashes as hex text: as blobs, better-sqlite3 makes a Buffer of each, which costs
+  // more than hashing the row (see HexRowHasher).
+  const page = db.prepare(`SELECT ${VERIFY_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
   const usedIds = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
   const runs = db.prepare('SELECT run_id, status FROM runs').raw();
 
@@ -79,7 +86,7 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
     let lastId = 0;
     let lastRun = '';
     let lastSeqOfRow = 0;
-    let prevHash = GENESIS;
+    let prevHash = GENESIS_HEX;
     const lastSeq = new Map<string, number>();
     const completed = new Map<string, { payload: string; id: number; seq: number }>();
     for (let rows = page.all(0) as Row[]; rows.length; rows = page.all(lastId) as Row[]) {
@@ -88,7 +95,7 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
         if (kind === 'run.completed') completed.set(runId, { payload, id, seq });
         if (!broken) {
           if (id !== lastId + 1) broken = { id, runId, seq, reason: 'missing row', missing: { from: lastId + 1, to: id - 1 } };
-          else if (hashRow(id, runId, seq, at, kind, step, operator, payload, prev) !== hash) broken = { id, runId, seq, reason: 'hash mismatch' };
+          else if (hashRow(id, runId, seq, at, kind, step, operator, payload, prev) !== hash || hash === '') broken = { id, runId, seq, reason: 'hash mismatch' };
           else if (prev !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
           else {
             const expected = (lastSeq.get(runId) ?? 0) + 1;

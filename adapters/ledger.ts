@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
-import { CHAIN_COLUMNS, GENESIS, keyCheck, rowHasher, wellFormed, type ChainAlgorithm, type RowHasher } from './ledger-chain.js';
+import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, rowHasher, wellFormed, type ChainAlgorithm, type RowHasher } from './ledger-chain.js';
 
 /** A ledger problem the operator can act on; `.message` is printed as is. */
 export class LedgerError extends Error {
@@ -53,8 +53,8 @@ const EVENTS_NO_UPDATE = `CREATE TRIGGER events_no_update BEFORE UPDATE ON event
  */
 function addHashChain(db: Database.Database, opts: LedgerOptions): void {
   db.exec(`
-    ALTER TABLE events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
-    ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN prev_hash BLOB NOT NULL DEFAULT X'';
+    ALTER TABLE events ADD COLUMN hash BLOB NOT NULL DEFAULT X'';
     CREATE TABLE ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     CREATE TRIGGER ledger_meta_no_update BEFORE UPDATE ON ledger_meta
       BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
@@ -65,13 +65,17 @@ function addHashChain(db: Database.Database, opts: LedgerOptions): void {
   // Pages, not one iterator: better-sqlite3 runs nothing else on a connection mid-iteration.
   const page = db.prepare(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
   const seal = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?');
-  let prev = GENESIS;
+  // Two buffers taking turns as prev and hash (SQLite copies what is bound).
+  let prev = Buffer.from(GENESIS);
+  let hash = Buffer.alloc(HASH_BYTES);
   let last = 0;
   for (let rows = page.all(last) as ChainRowIn[]; rows.length; rows = page.all(last) as ChainRowIn[]) {
     for (const [id, runId, seq, at, kind, step, operator, payload] of rows) {
-      const hash = hashRow(id, runId, seq, at, kind, step, operator, payload, prev);
+      hashRow(id, runId, seq, at, kind, step, operator, payload, prev, hash);
       seal.run(prev, hash, id);
-      prev = hash;
+      const next = hash;
+      hash = prev;
+      prev = next;
       last = id;
     }
   }
@@ -83,7 +87,7 @@ function addHashChain(db: Database.Database, opts: LedgerOptions): void {
   meta.run('legacy_through', String(last));
 }
 
-type ChainRowIn = [number, string, number, number, string, string | null, string, string, string];
+type ChainRowIn = [number, string, number, number, string, string | null, string, string, Buffer];
 
 // Schema versions, applied in order; PRAGMA user_version records how many have run.
 // Never edit a released entry: add a new one.
@@ -274,6 +278,7 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
     ),
     getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    runExists: db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck(),
     openRun: db.prepare(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1`,
     ),
@@ -325,20 +330,27 @@ export class SqliteLedger implements LedgerPort {
     // a second process waits (busy_timeout) instead of reading the same MAX(seq) or the same
     // head. Nothing about the chain is cached between transactions: another process moves it.
     const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number) => {
-      if (!this.stmt.getRun.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
+      if (!this.stmt.runExists.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
       let seq = this.stmt.nextSeq.get(runId) as number;
-      const [headId, headHash, usedId] = this.stmt.chainHead.get() as [number | null, string | null, number | null];
+      const [headId, headHash, usedId] = this.stmt.chainHead.get() as [number | null, Buffer | null, number | null];
       let id = Math.max(headId ?? 0, usedId ?? 0) + 1;
-      let prev = headHash ?? GENESIS;
+      // The head, read once under the lock, then two buffers taking turns as prev and hash:
+      // SQLite copies what is bound, so nothing is allocated per row for the chain.
+      // (An empty ledger starts from GENESIS, all zeros: what alloc gives.)
+      let prev = Buffer.alloc(HASH_BYTES);
+      if (Buffer.isBuffer(headHash)) headHash.copy(prev);
+      let hash = Buffer.alloc(HASH_BYTES);
       const who = wellFormed(operator);
       return bodies.map((raw) => {
         const body = this.mask(raw);
         const kind = wellFormed(body.kind);
         const step = 'step' in body ? wellFormed(body.step) : null;
         const payload = JSON.stringify(body);
-        const hash = hashRow(id, runId, seq, at, kind, step, who, payload, prev);
+        hashRow(id, runId, seq, at, kind, step, who, payload, prev, hash);
         this.stmt.insertEvent.run(id++, runId, seq, at, kind, step, who, payload, prev, hash);
-        prev = hash;
+        const next = hash;
+        hash = prev;
+        prev = next;
         return { runId, seq: seq++, at, operator: who, body };
       });
     });

@@ -3,11 +3,12 @@
 //      same file, same connection pragmas, same transaction shape as the adapter before the
 //      chain (run check, next seq, JSON.stringify, one INSERT per event): single durable
 //      appends (synchronous=FULL), single normal appends, and appendMany batches of 1,000.
-//      Two baselines: a table with the same columns, prev_hash and hash holding a fixed
-//      64-character placeholder (so rows are the same size: the difference is the hash work),
-//      and the v1 layout without those columns (the difference is everything the chain
-//      costs, 128 more bytes per row included). Rounds rotate which goes first; figures are
-//      medians. Goals: hash work < 25 %, batched ≥ 50,000 events/s.
+//      Two baselines: the v1 layout without the hash columns, plain inserts without the
+//      chain (the difference is everything the chain costs, its two 32-byte BLOBs per row
+//      included: the headline "chain cost"), and a table with the same columns, prev_hash and
+//      hash holding a fixed 32-byte placeholder (rows the same size: the difference is the
+//      hashing alone, shown second). Rounds rotate which goes first; figures are medians.
+//      Goals: chain cost < 25 % in every mode, batched ≥ 50,000 events/s.
 //   2. `verifyLedger` over 1,000,000 events (built with appendMany; plain and keyed chain),
 //      beside reading the same rows the same way without hashing. Goal: under 3 s.
 // The adapter is bundled with esbuild (as the ledger tests do), so this runs with plain node.
@@ -57,14 +58,14 @@ const body = (i) =>
   i % 3 ? { kind: 'check.changed', check: 'readyz', result: { ...RESULT, durationMs: i % 997 } } : { kind: 'step.note', phase: 'preflight', step: 'db', note: `operator note ${i}` };
 const bodies = (n, from = 0) => Array.from({ length: n }, (_, i) => body(from + i));
 
-const PLACEHOLDER = 'f'.repeat(64);
+const PLACEHOLDER = Buffer.alloc(32, 0xff); // a stored hash's size: 32-byte BLOB
 
 /**
  * Plain inserts: the adapter's append transaction as it was before the chain, into its own
  * table; `sameColumns` adds prev_hash and hash holding a placeholder instead of a hash.
  */
 function plainAppender(db, table, sameColumns) {
-  const hashCols = sameColumns ? ', prev_hash TEXT NOT NULL, hash TEXT NOT NULL' : '';
+  const hashCols = sameColumns ? ', prev_hash BLOB NOT NULL, hash BLOB NOT NULL' : '';
   db.exec(`CREATE TABLE IF NOT EXISTS ${table} (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs (run_id), seq INTEGER NOT NULL,
     at INTEGER NOT NULL, kind TEXT NOT NULL, step TEXT, operator TEXT NOT NULL, payload TEXT NOT NULL${hashCols}, UNIQUE (run_id, seq))`);
@@ -184,11 +185,11 @@ function timeVerify(L, file, runs, chainKey) {
   return { seconds: median(times), events: last.events };
 }
 
-/** The floor: the same rows read the same way (pages of 1,000 in id order), no hashing. */
+/** The floor: the same rows read the way verify reads them (pages of 1,000 in id order, hashes as hex), no hashing. */
 function timeWalk(L, file, runs) {
   const db = L.openLedgerDatabase(file);
   try {
-    const page = db.prepare('SELECT id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash FROM events WHERE id > ? ORDER BY id LIMIT 1000').raw();
+    const page = db.prepare(`SELECT ${L.VERIFY_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
     const times = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
@@ -213,16 +214,19 @@ export async function benchLedger() {
   try {
     const L = await import(pathToFileURL(bundle).href);
     const lines = [`ledger: hash-chained appends vs plain inserts (same file, same pragmas), events/s, median of ${rounds} rotating rounds`];
-    lines.push(`  ${pad('', 44)}${lpad('chained', 10)}${lpad('same cols', 11)}${lpad('hash work', 11)}${lpad('v1 layout', 11)}${lpad('all in', 9)}`);
+    lines.push(`  ${pad('', 44)}${lpad('chained', 10)}${lpad('no chain', 10)}${lpad('chain cost', 12)}${lpad('same cols', 11)}${lpad('hashing', 10)}`);
     const appends = await benchAppends(L, dir, rounds);
     const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
     const k = (r) => `${Math.round(r).toLocaleString('en')}`;
     for (const a of appends)
-      lines.push(`  ${pad(`${a.name} ×${a.count.toLocaleString('en')}`, 44)}${lpad(k(a.chain), 10)}${lpad(k(a.base), 11)}${lpad(pct(a.costPct), 11)}${lpad(k(a.v1), 11)}${lpad(pct(a.totalPct), 9)}`);
-    lines.push('  (hash work: vs the same columns holding a placeholder; all in: vs the v1 layout, 128 bytes more per row included)');
+      lines.push(`  ${pad(`${a.name} ×${a.count.toLocaleString('en')}`, 44)}${lpad(k(a.chain), 10)}${lpad(k(a.v1), 10)}${lpad(pct(a.totalPct), 12)}${lpad(k(a.base), 11)}${lpad(pct(a.costPct), 10)}`);
+    lines.push('  (no chain: the v1 layout, plain inserts without the hash columns; chain cost: extra time per event against it,');
+    lines.push('   the two 32-byte BLOBs per row included; same cols / hashing: against plain inserts into the same columns)');
     const batched = appends[2];
-    const worst = Math.max(...appends.map((a) => a.costPct));
-    lines.push(`  hash work (goal < ${COST_GOAL_PCT} % in every mode): worst ${worst.toFixed(1)} %: ${worst < COST_GOAL_PCT ? 'met' : 'NOT met'}`);
+    const worst = appends.reduce((w, a) => (a.totalPct > w.totalPct ? a : w));
+    const worstHashing = Math.max(...appends.map((a) => a.costPct));
+    lines.push(`  chain cost (goal < ${COST_GOAL_PCT} % in every mode, against plain inserts without the chain): worst ${worst.totalPct.toFixed(1)} % (${worst.name}), batched ${batched.totalPct.toFixed(1)} %: ${worst.totalPct < COST_GOAL_PCT ? 'met' : 'NOT met'}`);
+    lines.push(`    of which hashing (against the same columns holding a placeholder): worst ${worstHashing.toFixed(1)} %, batched ${batched.costPct.toFixed(1)} %`);
     lines.push(`  batched (goal ≥ ${BATCH_GOAL.toLocaleString('en')}/s): ${fmtRate(batched.chain)}: ${batched.chain >= BATCH_GOAL ? 'met' : 'NOT met'}`);
 
     const file = join(dir, 'verify.db');

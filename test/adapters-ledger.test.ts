@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerError, MIGRATIONS, defaultLedgerPath, openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { GENESIS, chainText, referenceHmac, rowHasher } from '../adapters/ledger-chain.js';
+import { GENESIS, HASH_BYTES, chainBytes, hexRowHasher, referenceHmac, rowHasher } from '../adapters/ledger-chain.js';
 import { verifyLedger } from '../adapters/ledger-verify.js';
 import { Redactor } from '../src/runbook/secrets.js';
 
@@ -207,10 +207,10 @@ describe('sqlite ledger', () => {
     // One chain through all 20,000 events of both processes, in id order.
     expect(verifyLedger(file)).toMatchObject({ ok: true, events: 2 * N, runMismatches: [] });
     const db = new Database(file, { readonly: true });
-    const links = db.prepare('SELECT id, prev_hash, hash FROM events ORDER BY id').all() as { id: number; prev_hash: string; hash: string }[];
+    const links = db.prepare('SELECT id, prev_hash, hash FROM events ORDER BY id').all() as { id: number; prev_hash: Buffer; hash: Buffer }[];
     db.close();
     expect(links.map((r) => r.id)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
-    expect(links.every((r, i) => r.prev_hash === (i === 0 ? GENESIS : links[i - 1].hash))).toBe(true);
+    expect(links.every((r, i) => r.prev_hash.equals(i === 0 ? GENESIS : links[i - 1].hash))).toBe(true);
   }, 60_000);
 });
 
@@ -228,8 +228,8 @@ interface StoredEvent {
   step: string | null;
   operator: string;
   payload: string;
-  prev_hash: string;
-  hash: string;
+  prev_hash: Buffer;
+  hash: Buffer;
 }
 function storedEvents(file: string): StoredEvent[] {
   const db = new Database(file, { readonly: true });
@@ -261,17 +261,40 @@ describe('ledger hash chain', () => {
     const rows = storedEvents(file);
     expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     rows.forEach((r, i) => {
-      expect(r.prev_hash).toBe(i === 0 ? GENESIS : rows[i - 1].hash);
+      // Both stored as 32-byte blobs, not text.
+      expect(Buffer.isBuffer(r.prev_hash) && Buffer.isBuffer(r.hash)).toBe(true);
+      expect([r.prev_hash.length, r.hash.length]).toEqual([HASH_BYTES, HASH_BYTES]);
+      expect(r.prev_hash).toEqual(i === 0 ? GENESIS : rows[i - 1].hash);
       // Recomputed here with createHash, not the adapter's hasher: the format is the contract.
-      const text = chainText(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash);
-      expect(r.hash).toBe(createHash('sha256').update(text).digest('hex'));
+      const bytes = chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash);
+      expect(r.hash).toEqual(createHash('sha256').update(bytes).digest());
     });
-    // The encoding spelled out once: numbers, prev_hash, length-prefixed strings, the payload as stored.
+    expect(GENESIS).toEqual(Buffer.alloc(32));
+    // The encoding spelled out once: prev_hash's raw bytes, id/seq/at as float64 BE,
+    // uint32-BE-length-prefixed strings (0xFFFFFFFF for a NULL step), the payload as stored.
+    const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+    const f64 = (n: number) => {
+      const b = Buffer.alloc(8);
+      b.writeDoubleBE(n);
+      return b;
+    };
+    const str = (s: string) => Buffer.concat([u32(Buffer.byteLength(s)), Buffer.from(s)]);
     const first = rows[0];
-    expect(chainText(first.id, first.run_id, first.seq, first.at, first.kind, first.step, first.operator, first.payload, first.prev_hash)).toBe(
-      `1\x1f1\x1f${T0 + 1}\x1f${GENESIS}\x1f22:${first.run_id}9:step.note2:db3:ana${first.payload}`,
+    expect(chainBytes(first.id, first.run_id, first.seq, first.at, first.kind, first.step, first.operator, first.payload, first.prev_hash)).toEqual(
+      Buffer.concat([GENESIS, f64(1), f64(1), f64(T0 + 1), str(first.run_id), str('ana'), str('step.note'), str('db'), Buffer.from(first.payload)]),
     );
-    expect(chainText(2, 'r', 1, 5, 'run.resumed', null, 'bö', '{}', GENESIS)).toBe(`2\x1f1\x1f5\x1f${GENESIS}\x1f1:r11:run.resumed-3:bö{}`);
+    const prev = Buffer.alloc(32, 0xab);
+    expect(chainBytes(2, 'r', 1, 5, 'run.resumed', null, 'bö', '{}', prev)).toEqual(
+      Buffer.concat([prev, f64(2), f64(1), f64(5), u32(1), Buffer.from('r'), u32(3), Buffer.from('bö'), u32(11), Buffer.from('run.resumed'), u32(0xffffffff), Buffer.from('{}')]),
+    );
+    // The adapter's hasher agrees with the reference, multi-byte text and payloads bigger than its buffer included.
+    const big = JSON.stringify({ note: 'ü日'.repeat(20_000) });
+    for (const [step, payload] of [[null, '{}'], ['日本', big], ['db', '{"n":"ä"}']] as const)
+    {
+      const reference = createHash('sha256').update(chainBytes(9, 'r-ü', 3, 7, 'step.note', step, 'ø', payload, prev)).digest();
+      expect(rowHasher()(9, 'r-ü', 3, 7, 'step.note', step, 'ø', payload, prev, Buffer.alloc(32))).toEqual(reference);
+      expect(hexRowHasher()(9, 'r-ü', 3, 7, 'step.note', step, 'ø', payload, prev.toString('hex'))).toBe(reference.toString('hex'));
+    }
     expect(verifyLedger(file)).toMatchObject({ ok: true, events: 7, runMismatches: [], chain: { algorithm: 'sha256', legacyThrough: 0 } });
   });
 
@@ -291,9 +314,19 @@ describe('ledger hash chain', () => {
     const { l, b } = smallLedger(file, { chainKey: key });
     const rows = storedEvents(file);
     for (const r of rows)
-      expect(r.hash).toBe(referenceHmac(key, chainText(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash)));
-    // The fast HMAC agrees with createHmac on multi-byte text too.
-    expect(rowHasher(key)(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', '{"n":"ä"}', GENESIS)).toBe(referenceHmac(key, chainText(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', '{"n":"ä"}', GENESIS)));
+      expect(r.hash).toEqual(referenceHmac(key, chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash)));
+    // The fast HMAC agrees with createHmac on multi-byte text and on payloads bigger than its buffer too.
+    const hasher = rowHasher(key);
+    const hex = hexRowHasher(key);
+    const prev = Buffer.alloc(32, 0xc4);
+    for (const payload of ['{"n":"ä"}', JSON.stringify({ n: 'ä日'.repeat(20_000) }), '{}']) {
+      const reference = referenceHmac(key, chainBytes(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', payload, prev));
+      expect(hasher(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', payload, prev, Buffer.alloc(32))).toEqual(reference);
+      // verify's hex form, from SQLite's upper-case hex() as well.
+      expect(hex(9, 'r-ü', 3, 7, 'step.note', '日本', 'ø', payload, prev.toString('hex').toUpperCase())).toBe(reference.toString('hex'));
+    }
+    expect(hex(9, 'r', 3, 7, 'k', null, 'o', '{}', 'zz'.repeat(32))).toBe('');
+    expect(hex(9, 'r', 3, 7, 'k', null, 'o', '{}', '00')).toBe('');
     expect(verifyLedger(file, { chainKey: key })).toMatchObject({ ok: true, events: 7, chain: { algorithm: 'hmac-sha256' } });
     expect(() => verifyLedger(file)).toThrow(/sealed with a key: set OPSCOCKPIT_LEDGER_KEY/);
     expect(() => verifyLedger(file, { chainKey: 'guess' })).toThrow(/not the key/);
@@ -331,11 +364,23 @@ describe('ledger hash chain', () => {
     const { b } = smallLedger(file);
     const r = storedEvents(file)[1];
     const payload = JSON.stringify({ kind: 'run.resumed', by: 'eve' });
-    const forged = createHash('sha256').update(chainText(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, payload, r.prev_hash)).digest('hex');
-    sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET payload = '${payload}', hash = '${forged}' WHERE id = 2;`);
+    const forged = createHash('sha256').update(chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, payload, r.prev_hash)).digest('hex');
+    sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET payload = '${payload}', hash = X'${forged}' WHERE id = 2;`);
     const next = storedEvents(file)[2];
     expect(verifyLedger(file).firstBroken).toEqual({ id: 3, runId: next.run_id, seq: next.seq, reason: 'prev_hash mismatch' });
     expect(b).toBe(r.run_id);
+  });
+
+  it('treats a hash column holding anything but the 32 hash bytes as a break', () => {
+    const file = path.join(dir, 'ledger.db');
+    const { a } = smallLedger(file);
+    // The same bytes as hex text: equal to a person, not to the chain.
+    sqlite3(file, 'DROP TRIGGER events_no_update; UPDATE events SET hash = hex(hash) WHERE id = 3;');
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 3, runId: a, seq: 2, reason: 'hash mismatch' });
+    const other = path.join(dir, 'other.db');
+    const o = smallLedger(other);
+    sqlite3(other, "DROP TRIGGER events_no_update; UPDATE events SET prev_hash = X'00' WHERE id = 4;");
+    expect(verifyLedger(other).firstBroken).toEqual({ id: 4, runId: o.a, seq: 3, reason: 'hash mismatch' });
   });
 
   it('detects deleted events, in the middle and at the end', () => {
@@ -364,8 +409,8 @@ describe('ledger hash chain', () => {
     let prev = GENESIS;
     const sql = ['DROP TRIGGER events_no_delete; DELETE FROM events;'];
     rows.forEach((r, i) => {
-      const hash = rowHasher()(i + 1, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, prev);
-      sql.push(`INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (${i + 1}, '${r.run_id}', ${r.seq}, ${r.at}, '${r.kind}', '${r.step}', '${r.operator}', '${r.payload}', '${prev}', '${hash}');`);
+      const hash = Buffer.from(rowHasher()(i + 1, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, prev, Buffer.alloc(32)));
+      sql.push(`INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (${i + 1}, '${r.run_id}', ${r.seq}, ${r.at}, '${r.kind}', '${r.step}', '${r.operator}', '${r.payload}', X'${prev.toString('hex')}', X'${hash.toString('hex')}');`);
       prev = hash;
     });
     sql.push("UPDATE sqlite_sequence SET seq = 2 WHERE name = 'events';");
