@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchHarvest } from './harvest.mjs';
 import { benchLedger } from './ledger.mjs';
+import { benchMarkdown } from './markdown.mjs';
 import {
   BenchError,
   median,
@@ -230,6 +231,12 @@ async function reportLedger() {
   console.log(r.lines.join('\n'));
 }
 
+async function reportMarkdown() {
+  console.log('\n6. Markdown runbook: loading a 1 MB Markdown runbook, beside reading the file');
+  const r = await benchMarkdown();
+  console.log(r.lines.join('\n'));
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
@@ -254,7 +261,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger()]) {
+  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown()]) {
     try {
       await bench();
     } catch (err) {

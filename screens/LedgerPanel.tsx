@@ -7,13 +7,15 @@ import { describeEvent, formatClock, truncate } from './presentation.js';
 
 /** This run's newest events, and beside them (when there is room) the release ledger's recent runs. */
 export function LedgerPanel(props: { width: number; rows: number }) {
-  const { events, runs, path } = useCockpit((s) => ({ events: s.events, runs: s.runs, path: s.ledgerPath }));
+  const { events, runs, path, current } = useCockpit((s) => ({ events: s.events, runs: s.runs, path: s.ledgerPath, current: s.run?.runId }));
   const recent = events.slice(-props.rows).reverse();
   const counts = runs.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
   const summary = Object.entries(counts).map(([k, v]) => `${k.replace('_', ' ')} ${v}`).join(' · ');
-  // The table draws a rule under every row: two lines per run, plus header and borders.
-  const tableRuns = props.width >= 110 ? Math.max(1, Math.floor((props.rows - 2) / 2)) : 0;
-  const rows = runs.slice(0, tableRuns).map((r) => ({ run: r.runId, status: r.status.replace('_', ' '), started: formatClock(r.startedAt) }));
+  // Earlier runs only (the header names this one). The table draws a rule under every row:
+  // two lines per run, plus header and borders.
+  const earlier = runs.filter((r) => r.runId !== current);
+  const tableRuns = props.width >= 110 && earlier.length ? Math.max(1, Math.floor((props.rows - 2) / 2)) : 0;
+  const rows = earlier.slice(0, tableRuns).map((r) => ({ run: r.runId, status: r.status.replace('_', ' '), started: formatClock(r.startedAt) }));
   const eventWidth = tableRuns ? props.width - 54 : props.width - 4;
   return (
     <Panel title="Ledger" right={truncate(`${runs.length} recent runs: ${summary}`, props.width - 12)} width={props.width}>

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadRunbook } from '../runbook/load.js';
+import { loadRunbook, loadRunbookFile } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
@@ -114,7 +114,7 @@ function requireTerminal(io: Io): boolean {
 async function openCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('open', args, { ledger: { type: 'string' } });
   const file = oneRunbook('open', positionals);
-  const runbook = loadRunbook(file, io.env);
+  const runbook = await loadRunbookFile(file, io.env);
   if (!requireTerminal(io)) return 1;
   const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
   const { runTui } = await import('./tui.js');
@@ -167,7 +167,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   const file = oneRunbook('check', positionals);
   const phase = values.phase as string;
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
-  const runbook = loadRunbook(file, io.env);
+  const runbook = await loadRunbookFile(file, io.env);
   const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
@@ -179,10 +179,10 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-function validateCommand(args: string[], io: Io): number {
+async function validateCommand(args: string[], io: Io): Promise<number> {
   const { positionals } = parse('validate', args, {});
   const file = oneRunbook('validate', positionals);
-  const rb = loadRunbook(file, io.env);
+  const rb = await loadRunbookFile(file, io.env);
   const steps = rb.checklists.preflight.length + rb.checklists.postflight.length;
   out(io, `${positionals[0]}: valid — ${Object.keys(rb.checks).length} checks, ${steps} steps, ${Object.keys(rb.actions).length} actions`);
   return 0;

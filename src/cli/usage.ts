@@ -1,8 +1,8 @@
 // Help texts, one per command. Kept as data so `help CMD`, `CMD --help` and the README agree.
-import { gateHelp } from './commands/gate.js';
-import { harvestHelp } from './commands/harvest.js';
+import { gateHelp } from './commands/gate-help.js';
+import { harvestHelp } from './commands/harvest-help.js';
 import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.js';
-import { convertHelp } from './commands/convert.js';
+import { convertHelp } from './commands/convert-help.js';
 
 export const VERSION = '0.1.0';
 

@@ -10,16 +10,35 @@ import { SourceLocator } from './locate.js';
 import { syntaxIssues } from './syntax.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
-import { MARKDOWN_EXTENSIONS, parseMarkdownRunbook } from './markdown/load.js';
 import { RunbookSchema } from './schema.js';
 import { problemsFromZod, type Problem } from './zod-issues.js';
 
 export { RunbookError } from './errors.js';
 export type { RunbookIssue } from './errors.js';
 
+/** Runbook files read as Markdown rather than YAML. */
+export const MARKDOWN_FILE = /\.(md|markdown)$/i;
+
+type MarkdownParser = (text: string, file: string, env: NodeJS.ProcessEnv) => Runbook;
+let markdownParser: MarkdownParser | undefined;
+
 /**
- * Load, validate and normalise a runbook file (YAML, or Markdown for .md/.markdown).
- * Throws RunbookError listing every problem.
+ * The Markdown loader registers itself when it is imported. It is a large module (a full
+ * Markdown parser), so YAML runbooks and every headless command start without loading it.
+ */
+export function registerMarkdownParser(parse: MarkdownParser): void {
+  markdownParser = parse;
+}
+
+/** Load any runbook file, loading the Markdown support first when the file needs it. */
+export async function loadRunbookFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Runbook> {
+  if (MARKDOWN_FILE.test(file) && !markdownParser) await import('./markdown/load.js');
+  return loadRunbook(file, env);
+}
+
+/**
+ * Load, validate and normalise a runbook file (YAML, or Markdown for .md/.markdown once the
+ * Markdown support is loaded: see loadRunbookFile). Throws RunbookError listing every problem.
  */
 export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
   let text: string;
@@ -28,7 +47,10 @@ export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env):
   } catch (e) {
     throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', ...readProblem(e) }]);
   }
-  if (MARKDOWN_EXTENSIONS.test(file)) return parseMarkdownRunbook(text, file, env);
+  if (MARKDOWN_FILE.test(file)) {
+    if (!markdownParser) throw new Error(`Markdown support is not loaded for ${file}; use loadRunbookFile`);
+    return markdownParser(text, file, env);
+  }
   return parseRunbook(text, file, env);
 }
 

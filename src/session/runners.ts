@@ -3,10 +3,10 @@ import type { Action, CanaryMetric, Check, Runbook } from '../runbook/model.js';
 import type { MetricReading } from '../engine/canary.js';
 import type { LedgerPort } from '../engine/ports.js';
 import type { CheckResult } from '../engine/types.js';
-import { runScript, runScriptCheck } from '../../adapters/script.js';
-
-// undici is loaded on first use, after the cockpit's first frame: startup is a feature.
+// undici and execa are loaded on first use, after the cockpit's first frame: startup is a
+// feature.
 const http = () => import('../../adapters/http.js');
+const script = () => import('../../adapters/script.js');
 import type { ActionStatus } from '../engine/types.js';
 
 export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort): (check: Check) => Promise<CheckResult> {
@@ -14,7 +14,7 @@ export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger
   const ctx = { env, secrets: runbook.secrets, etags };
   return async (check) => {
     if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
-    if (check.kind === 'script') return runScriptCheck(check, ctx);
+    if (check.kind === 'script') return (await script()).runScriptCheck(check, ctx);
     return (await import('../../adapters/gate-check.js')).runGateCheck(check, { ledger });
   };
 }
@@ -38,7 +38,7 @@ export async function runAction(
   onOutput: (chunk: string) => void,
 ): Promise<ActionOutcome> {
   if (action.script) {
-    const o = await runScript(action.script, { env, secrets: runbook.secrets, onOutput: (c) => onOutput(c) });
+    const o = await (await script()).runScript(action.script, { env, secrets: runbook.secrets, onOutput: (c) => onOutput(c) });
     const ok = o.exitCode === 0 && !o.timedOut && !o.spawnError;
     const reason = o.spawnError
       ? o.spawnError

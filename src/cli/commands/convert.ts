@@ -9,20 +9,9 @@ import { toYaml } from '../../runbook/markdown/convert.js';
 import { MARKDOWN_EXTENSIONS, markdownToDocument } from '../../runbook/markdown/load.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
+import { convertHelp } from './convert-help.js';
 
-export const convertHelp = {
-  usage: 'opscockpit convert RUNBOOK.md [--out FILE.yaml] [--force]',
-  summary: 'Print a Markdown runbook as the equivalent YAML runbook (format v1).',
-  details: `Reads the Markdown runbook the way open, check and validate do (headings as phases,
-list items as steps, GET lines and curl reads as HTTP checks, shell blocks as confirm-first
-script steps) and prints it as YAML. The YAML is validated before it is printed or written.
-
-Options:
-  --out FILE   write the YAML to FILE instead of stdout (relative paths in it are kept
-               relative to the runbook folder, so write it beside the Markdown file)
-  --force      overwrite FILE when it exists
-Exit codes: 0 converted, 1 error.`,
-};
+export { convertHelp };
 
 export async function convertCommand(args: string[], io: Io): Promise<number> {
   try {

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { loadRunbook } from '../../runbook/load.js';
+import { loadRunbookFile } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/model.js';
 import { Redactor } from '../../runbook/secrets.js';
 import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
@@ -50,7 +50,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' } });
   if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
   const file = resolve(positionals[0]);
-  const runbook = loadRunbook(file, io.env);
+  const runbook = await loadRunbookFile(file, io.env);
   const name = positionals[1];
   const action = runbook.actions[name];
   if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
@@ -105,9 +105,9 @@ export async function stopCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function policyOf(values: Values, io: Io, command: string): { runbook: Runbook; path: string } {
+async function policyOf(values: Values, io: Io, command: string): Promise<{ runbook: Runbook; path: string }> {
   if (typeof values.runbook !== 'string') throw new UsageError('--runbook FILE is needed: the safety: section sets the window and approvals', command);
-  const runbook = loadRunbook(resolve(values.runbook), io.env);
+  const runbook = await loadRunbookFile(resolve(values.runbook), io.env);
   return { runbook, path: ledgerPathOf(values) };
 }
 
@@ -115,7 +115,7 @@ export async function modeCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('mode', args, { ...LEDGER_OPTIONS, reason: { type: 'string' } });
   const mode = positionals[0] as Mode;
   if (positionals.length !== 1 || !MODES.includes(mode)) throw new UsageError(`say one of ${MODES.join(', ')}`, 'mode');
-  const { runbook, path } = policyOf(values, io, 'mode');
+  const { runbook, path } = await policyOf(values, io, 'mode');
   const r = withControls(io, path, runbook.safety, (c) => c.setMode(mode, typeof values.reason === 'string' ? values.reason : ''));
   if (!r.ok) {
     io.stderr.write(`opscockpit: ${r.reason}\n`);
@@ -129,7 +129,7 @@ export async function windowCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('window', args, { ...LEDGER_OPTIONS, json: { type: 'boolean' } });
   const verb = positionals[0];
   if (positionals.length !== 1 || !['request', 'approve', 'status'].includes(verb)) throw new UsageError('say request, approve or status', 'window');
-  const { runbook, path } = policyOf(values, io, 'window');
+  const { runbook, path } = await policyOf(values, io, 'window');
   return withControls(io, path, runbook.safety, (c) => {
     if (verb === 'request') {
       const r = c.requestWindow();

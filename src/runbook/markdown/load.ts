@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { crossCheck } from '../crossref.js';
 import { RunbookError, type RunbookIssue } from '../errors.js';
-import { formatPath } from '../load.js';
+import { formatPath, registerMarkdownParser } from '../load.js';
 import type { Runbook } from '../model.js';
 import { normalizeRunbook } from '../normalize.js';
 import { RunbookSchema } from '../schema.js';
@@ -37,3 +37,5 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
   const absolute = path.resolve(file);
   return normalizeRunbook(parsed.data, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf });
 }
+
+registerMarkdownParser(parseMarkdownRunbook);
