@@ -28,7 +28,7 @@ async function bundleLoader() {
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `markdown-${process.pid}.mjs`);
   await build({
-    stdin: { contents: "export { loadRunbook } from './src/runbook/load.ts';\n", resolveDir: ROOT, loader: 'ts' },
+    stdin: { contents: "import './src/runbook/markdown/load.ts';\nexport { loadRunbook } from './src/runbook/load.ts';\n", resolveDir: ROOT, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
