@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError } from './lib.mjs';
+import { BenchError, positiveInt } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'opscockpit');
@@ -21,11 +21,6 @@ const MEMORY_GOAL_MB = 200;
 const PERCENTILES = [50, 90, 95, 99];
 
 
-function positiveInt(name, fallback) {
-  const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`${name} must be a whole number ≥ 1`);
-  return n;
-}
 
 /** The request log: ISO timestamps over one hour (60 windows), 5 routes, one of them quoted. */
 async function writeRequestLog(path, rows) {

@@ -19,8 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { BenchError, median } from './lib.mjs';
+import { BenchError, bundleModules, median, positiveInt } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COST_GOAL_PCT = 25;
@@ -28,29 +27,7 @@ const BATCH_GOAL = 50_000; // events/s
 const VERIFY_GOAL_S = 3;
 const BATCH = 1000;
 
-function positiveInt(name, fallback) {
-  const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`${name} must be a whole number ≥ 1`);
-  return n;
-}
 
-/** The adapter and verifier as one ESM file; better-sqlite3 stays external (native). */
-async function bundleAdapter() {
-  // Under the project, so `better-sqlite3` resolves from node_modules.
-  const dir = join(ROOT, 'node_modules', '.cache', 'opscockpit-bench');
-  mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `ledger-${process.pid}.mjs`);
-  await build({
-    stdin: { contents: "export * from './adapters/ledger.ts';\nexport * from './adapters/ledger-verify.ts';\n", resolveDir: ROOT, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    external: ['better-sqlite3'],
-    outfile,
-    logLevel: 'silent',
-  });
-  return outfile;
-}
 
 // A realistic mix: two thirds check results (~300 bytes of JSON), one third step notes.
 const RESULT = { check: 'readyz', status: 'passed', code: 'ok', reason: 'GET /readyz answered 200 in 12 ms', startedAt: 1763897000000, durationMs: 12, httpStatus: 200, latencyMs: 12 };
@@ -209,7 +186,7 @@ export async function benchLedger() {
   const events = positiveInt('BENCH_LEDGER_EVENTS', 1_000_000);
   const rounds = positiveInt('BENCH_LEDGER_ROUNDS', 5);
   const keyed = process.env.BENCH_LEDGER_KEYED !== '0';
-  const bundle = await bundleAdapter();
+  const bundle = await bundleModules('ledger', "export * from './adapters/ledger.ts';\nexport * from './adapters/ledger-verify.ts';\n");
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-ledger-'));
   try {
     const L = await import(pathToFileURL(bundle).href);

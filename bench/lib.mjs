@@ -1,7 +1,8 @@
 // Helpers for bench/run.mjs: child processes with timeouts, statistics, runbook generation.
 import { spawn } from 'node:child_process';
-import { writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A measurement that could not be taken (as opposed to a goal that was missed). */
 export class BenchError extends Error {}
@@ -191,4 +192,35 @@ export function writeDetectRunbook(file, { name, url, path = '/readyz', every = 
 export function writeNoopScript(file) {
   writeFileSync(file, '#!/bin/sh\nexit 0\n');
   chmodSync(file, 0o755);
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A whole number ≥ 1 from the environment (sample counts, sizes), or the default. */
+export function positiveInt(name, fallback) {
+  const n = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new BenchError(`${name} must be a whole number ≥ 1`);
+  return n;
+}
+
+/**
+ * Project TypeScript modules as one ESM file, so a bench measures the real code without the
+ * CLI around it. It lives under node_modules so better-sqlite3 (native, external) resolves.
+ */
+export async function bundleModules(name, contents) {
+  const { build } = await import('esbuild');
+  const dir = join(ROOT, 'node_modules', '.cache', 'opscockpit-bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, `${name}-${process.pid}.mjs`);
+  await build({
+    stdin: { contents, resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['better-sqlite3'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
 }

@@ -11,34 +11,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { BenchError, median } from './lib.mjs';
+import { BenchError, bundleModules, median, positiveInt } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_MS = 200;
 
-function positiveInt(name, fallback) {
-  const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`${name} must be a whole number ≥ 1`);
-  return n;
-}
 
-async function bundleLoader() {
-  const dir = join(ROOT, 'node_modules', '.cache', 'opscockpit-bench');
-  mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `markdown-${process.pid}.mjs`);
-  await build({
-    stdin: { contents: "import './src/runbook/markdown/load.ts';\nexport { loadRunbook } from './src/runbook/load.ts';\n", resolveDir: ROOT, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    outfile,
-    logLevel: 'silent',
-  });
-  return outfile;
-}
 
 /** One realistic release section (Korean and English, as the seeds are). */
 function section(i) {
@@ -75,7 +53,7 @@ pipeline/release/promote.sh --step ${i}
 export async function benchMarkdown() {
   const runs = positiveInt('BENCH_MARKDOWN_RUNS', 5);
   const bytes = positiveInt('BENCH_MARKDOWN_BYTES', 1_000_000);
-  const bundle = await bundleLoader();
+  const bundle = await bundleModules('markdown', "import './src/runbook/markdown/load.ts';\nexport { loadRunbook } from './src/runbook/load.ts';\n");
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-md-'));
   try {
     const { loadRunbook } = await import(pathToFileURL(bundle).href);
