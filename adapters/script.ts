@@ -63,7 +63,12 @@ export class TailBuffer {
  * that needs HOME or LANG declares them).
  */
 function childEnv(spec: ScriptSpec, ctx: ScriptContext): Record<string, string> {
-  return { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...expandRecord(spec.env, ctx.env, ctx.secrets) };
+  const passed: Record<string, string> = {};
+  for (const name of spec.passEnv ?? []) {
+    const v = ctx.env[name];
+    if (v !== undefined) passed[name] = v;
+  }
+  return { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...passed, ...expandRecord(spec.env, ctx.env, ctx.secrets) };
 }
 
 /** Signal the whole group; false when it no longer exists. */

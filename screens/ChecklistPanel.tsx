@@ -2,7 +2,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { STEP_GLYPH, progressBar, truncate } from './presentation.js';
+import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
@@ -34,6 +34,11 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
             {detail && (isCurrent || st.state === 'failed') ? (
               <Text wrap="truncate" color={stepColor(st.state)}>
                 {'     '}{truncate(detail, props.width - 10)}
+              </Text>
+            ) : null}
+            {st.state === 'failed' && st.result?.failure ? (
+              <Text wrap="truncate" color={color('yellow')}>
+                {'     '}{truncate(failureLine(st.result.failure), props.width - 10)}
               </Text>
             ) : null}
           </Box>

@@ -159,3 +159,9 @@ function formatValue(v: number | boolean | null, name: string): string {
   if (name === 'error_rate') return `${+(v * 100).toPrecision(3)}%`;
   return Number.isInteger(v) ? String(v) : String(+v.toPrecision(4));
 }
+
+/** A named failure and its remedy on one line: `STOPPED — remedy: 1. … 2. …`. */
+export function failureLine(f: { class: string; remedy: string[] }): string {
+  const steps = f.remedy.length === 1 ? f.remedy[0] : f.remedy.map((r, i) => `${i + 1}. ${r}`).join(' ');
+  return `${f.class} — remedy: ${steps}`;
+}

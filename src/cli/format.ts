@@ -5,11 +5,12 @@ import type { CheckReport } from '../session/headless.js';
 const STATE_MARK: Record<string, string> = { passed: 'ok  ', failed: 'FAIL', pending: '--  ', skipped: 'skip', confirmed: 'ok  ', running: '..  ' };
 
 export function formatCheckReport(r: CheckReport): string {
-  const lines = [`${r.name} — ${r.phase}: ${r.verdict}`, ''];
+  const lines = [`${r.name} — ${r.phase}: ${r.verdict}${r.normalized ? ` (${r.normalized})` : ''}`, ''];
   for (const s of r.steps) {
     const mark = s.kind === 'manual' ? 'todo' : STATE_MARK[s.state] ?? s.state;
     const detail = s.kind === 'manual' ? 'manual step, confirm in the cockpit' : s.reason ?? '';
     lines.push(`  [${mark}] ${s.title}${detail ? ` — ${detail}` : ''}`);
+    if (s.failure) lines.push(`         ${s.failure.class}`, ...s.failure.remedy.map((r, i) => `           ${i + 1}. ${r}`));
   }
   if (r.reasons.length) lines.push('', 'Reasons:', ...r.reasons.map((x) => `  - ${x}`));
   lines.push('', `run ${r.runId} recorded in ${r.ledger}`);

@@ -77,6 +77,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return ledgerCommand(args, io);
     case 'fixtures':
       return fixturesCommand(args, io);
+    case 'run':
+      return (await import('./commands/run.js')).runCommand(args, io);
     case 'harvest':
       return (await import('./commands/harvest.js')).harvestCommand(args, io);
     case 'gate':
@@ -123,7 +125,8 @@ async function openCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function demoCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse('demo', args, { ledger: { type: 'string' }, canary: { type: 'boolean', default: false } });
+  const { values } = parse('demo', args, { ledger: { type: 'string' }, canary: { type: 'boolean', default: false }, system: { type: 'string' } });
+  if (typeof values.system === 'string') return systemDemo(values.system, values.ledger as string | undefined, io);
   if (!requireTerminal(io)) return 1;
   const canary = values.canary === true;
   const { startFixtureServer } = await import('../../fixtures/server.js');
@@ -158,10 +161,44 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function systemDemo(name: string, ledgerOption: string | undefined, io: Io): Promise<number> {
+  const { SYSTEMS, systemNamed } = await import('../../fixtures/systems/index.js');
+  const system = systemNamed(name);
+  if (!system) throw new UsageError(`no fixture system "${name}" (systems: ${Object.keys(SYSTEMS).join(', ')})`, 'demo');
+  if (!requireTerminal(io)) return 1;
+  const { startFixtureServer } = await import('../../fixtures/server.js');
+  const { packageRoot } = await import('./paths.js');
+  const home = mkdtempSync(join(tmpdir(), `opscockpit-${name}-`));
+  await system.prepare(home);
+  const env: NodeJS.ProcessEnv = { ...io.env, OPSCOCKPIT_FIXTURE_HOME: home };
+  env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
+  env.OPSCOCKPIT_ALLOW_SCOPES ??= system.scopes;
+  const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, system: system.routes?.(home) });
+  env.OPSCOCKPIT_DEMO_URL = server.url;
+  const ledgerPath = resolve(ledgerOption ?? join(home, 'ledger.db'));
+  try {
+    const runbook = await loadRunbookFile(join(packageRoot(), system.runbook), env);
+    const { runTui } = await import('./tui.js');
+    const { setFault, clearFaults } = await import('../../adapters/fixture-control.js');
+    const { label, ...fault } = system.fault;
+    await runTui({
+      runbook,
+      ledgerPath,
+      env,
+      demo: { fixtureUrl: server.url, faultRoute: fault.route, faultStatus: fault.status, faultText: label, toggleFault: (on) => (on ? setFault(server.url, fault) : clearFaults(server.url)) },
+    });
+  } finally {
+    await server.close();
+  }
+  io.stdout.write(`demo ledger: ${ledgerPath}\nsystem home: ${home}\n`);
+  return 0;
+}
+
 async function checkCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('check', args, {
     phase: { type: 'string', default: 'preflight' },
     json: { type: 'boolean', default: false },
+    scheduled: { type: 'boolean', default: false },
     ledger: { type: 'string' },
   });
   const file = oneRunbook('check', positionals);
@@ -171,7 +208,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
-    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env });
+    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true });
     out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
     return report.healthy ? 0 : 2;
   } finally {

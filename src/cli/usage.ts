@@ -18,22 +18,35 @@ Options:
   --ledger PATH   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook)`,
   },
   demo: {
-    usage: 'opscockpit demo [--canary] [--ledger PATH]',
+    usage: 'opscockpit demo [--canary | --system NAME] [--ledger PATH]',
     summary: 'Start the fixture targets and open the cockpit on the demo runbook.',
     details: `Starts the bundled fixture targets on a free 127.0.0.1 port, creates a fresh ledger in a
 temporary folder (unless --ledger is given) and opens fixtures/runbooks/demo.yaml.
 The demo-only key f breaks /readyz (503) and restores it.
 --canary opens fixtures/runbooks/canary.yaml instead: the fixture sends itself orders, c starts
-the canary analysis, and f breaks /api/orders so the next window fails and the canary aborts.`,
+the canary analysis, and f breaks /api/orders so the next window fails and the canary aborts.
+--system NAME opens one seed's fixture system and runbook (fixtures/systems/NAME): daily-ops,
+decisionos, ops-playbook, newsbot, talkative. f injects that system's main failure.`,
   },
   check: {
-    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--json] [--ledger PATH]',
+    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--scheduled] [--json] [--ledger PATH]',
     summary: 'Run the automatic steps of a phase headless and record the run.',
     details: `Manual steps are reported as pending. Exit codes:
   0  healthy (GO)
   1  error (bad runbook, unreachable ledger)
   2  unhealthy or insufficient data (NO-GO / INSUFFICIENT)
+--scheduled: for cron. A phase that is INSUFFICIENT only because scripts printed the
+insufficient-data token (status=insufficient_data, e.g. no traffic yet) counts as healthy.
 --json prints one stable JSON document (schema opscockpit.check/v1).`,
+  },
+  run: {
+    usage: 'opscockpit run RUNBOOK [--action NAME]... [--yes] [--json] [--ledger PATH]',
+    summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',
+    details: `The same session as the cockpit: steps in order, actions through the same safety
+controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,
+at a refusal, or at a step that needs a person (manual steps; confirm-first scripts without --yes).
+Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
+a control. --json prints one JSON document (schema opscockpit.run/v1).`,
   },
   validate: {
     usage: 'opscockpit validate RUNBOOK',

@@ -42,6 +42,8 @@ export interface CheckResult {
   output?: string;
   /** For gate checks: every judge with every criterion, and the quorum. */
   gate?: QuorumResult;
+  /** The runbook's name for this failure and what to do about it (onFailure:). */
+  failure?: { class: string; remedy: string[] };
   /** For gate checks: the evidence judged, by path and content hash. */
   evidence?: { path: string; sha256: string | null; tampered: boolean };
 }
@@ -87,7 +89,7 @@ export type EventBody =
   | { kind: 'check.changed'; check: string; result: CheckResult }
   | { kind: 'verdict.changed'; verdict: Verdict; phase: Phase; reasons: string[] }
   | { kind: 'action.requested'; action: string; confirmedWith: string; mode?: 'MOCK_ONLY' | 'DRY_RUN' | 'REAL_ENABLED'; window?: string }
-  | { kind: 'action.completed'; action: string; status: ActionStatus; exitCode?: number; signal?: string; reason: string; output: string; durationMs: number }
+  | { kind: 'action.completed'; action: string; status: ActionStatus; exitCode?: number; signal?: string; reason: string; output: string; durationMs: number; failure?: { class: string; remedy: string[] } }
   | { kind: 'evidence.recorded'; path: string; sha256: string; version: number; state: 'WIP' | 'LOCKED'; samples: number }
   | { kind: 'evidence.tampered'; path: string; expected: string; actual: string | null }
   | { kind: 'gate.judged'; gate: string; result: QuorumResult; evidence?: { path: string; sha256: string } }

@@ -45,8 +45,18 @@ export interface ScriptSpec {
   args: string[];
   cwd: string; // absolute
   env: Record<string, Template>;
+  /** Environment variables passed through as they are, when set. */
+  passEnv?: string[];
   timeoutMs: number;
   maxOutputBytes: number;
+}
+
+/** A failure the runbook names (seed 003's STOPPED, PREFLIGHT_FAIL, ...) with its remedy. */
+export interface FailureClass {
+  /** Applies when the reason or output contains this; undefined = any failure. */
+  match?: string;
+  class: string;
+  remedy: string[];
 }
 
 export interface ScriptCheck extends ScriptSpec {
@@ -71,7 +81,7 @@ export interface GateCheck {
   everyMs?: number;
 }
 
-export type Check = HttpCheck | ScriptCheck | GateCheck;
+export type Check = (HttpCheck | ScriptCheck | GateCheck) & { onFailure?: FailureClass[] };
 
 export interface ChecklistStep {
   id: string;
@@ -118,6 +128,7 @@ export interface Action {
   mock?: ScriptSpec;
   /** A forward action: needs a completed preflight with a GO verdict (default for promote). */
   needsPreflight: boolean;
+  onFailure?: FailureClass[];
 }
 
 export interface Runbook {

@@ -15,6 +15,7 @@ import {
   type Phase,
   type Runbook,
   type ScriptCheck,
+  type FailureClass,
   type ScriptSpec,
   type CanarySpec,
   type GateCheck,
@@ -197,6 +198,20 @@ function normalizeStep(
 }
 
 function normalizeCheck(name: string, c: CheckInput, fallbackTitle: string | undefined, ctx: NormalizeContext): Check {
+  const check = normalizeCheckKind(name, c, fallbackTitle, ctx);
+  if (c.onFailure) check.onFailure = failureClasses(c.onFailure);
+  return check;
+}
+
+export function failureClasses(input: NonNullable<CheckInput['onFailure']>): FailureClass[] {
+  return (Array.isArray(input) ? input : [input]).map((f) => ({
+    ...(f.match !== undefined ? { match: f.match } : {}),
+    class: f.class,
+    remedy: Array.isArray(f.remedy) ? [...f.remedy] : [f.remedy],
+  }));
+}
+
+function normalizeCheckKind(name: string, c: CheckInput, fallbackTitle: string | undefined, ctx: NormalizeContext): Check {
   const title = c.title ?? fallbackTitle ?? name;
   const everyMs = c.every === undefined ? undefined : durationMs(c.every, 0);
   if (c.http) return httpCheck(name, title, everyMs, c.http, ctx);
@@ -271,6 +286,7 @@ function normalizeAction(name: string, a: ActionInput, ctx: NormalizeContext): A
     needsPreflight: a.preflight ?? name === 'promote',
   };
   if (a.key !== undefined) action.key = a.key;
+  if (a.onFailure) action.onFailure = failureClasses(a.onFailure);
   if (a.mock) action.mock = scriptSpec(a.mock, ctx);
   if (a.script) action.script = scriptSpec(a.script, ctx);
   if (a.http) action.http = httpAction(a.http, ctx);
@@ -294,6 +310,7 @@ function scriptSpec(s: ScriptActionSpecInput, ctx: NormalizeContext): ScriptSpec
     args: [...(s.args ?? [])],
     cwd: s.cwd === undefined ? ctx.dir : path.resolve(ctx.dir, s.cwd),
     env: { ...(s.env ?? {}) },
+    passEnv: [...(s.passEnv ?? [])],
     timeoutMs: durationMs(s.timeout, DEFAULTS.scriptTimeoutMs),
     maxOutputBytes: s.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
   };

@@ -103,6 +103,10 @@ const scriptFields = {
     .record(EnvName, z.string())
     .optional()
     .describe('Extra environment variables. Values may reference declared secrets as ${SECRET}.'),
+  passEnv: z
+    .array(EnvName)
+    .optional()
+    .describe('Environment variables passed to the program as they are, when set (declared secrets among them stay masked in output).'),
   timeout: Duration.optional().describe('Default 30s.'),
   maxOutputBytes: Bytes.optional().describe('Output kept per stream (default 1 MiB).'),
 };
@@ -137,9 +141,25 @@ export const GateCheckSpecSchema = z.strictObject({
     .describe('k/n: GO when at least k of the n judges pass (default: all of them).'),
 });
 
+const FailureClassSchema = z.strictObject({
+  match: z.string().min(1).optional().describe('Applies when the reason or output contains this text (default: any failure).'),
+  class: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'a failure class is UPPER_SNAKE_CASE, e.g. PREFLIGHT_FAIL' })
+    .describe('Name the runbook gives this failure, e.g. STOPPED.'),
+  remedy: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected the remedy as text or a list of steps' })
+    .describe('What the operator does about it, shown with the failure.'),
+});
+
+export const OnFailureSchema = z
+  .union([FailureClassSchema, z.array(FailureClassSchema).min(1)], { error: 'expected {class, remedy} or a list of them' })
+  .describe('Failure classes with their remedies; the first whose match: fits is shown and recorded.');
+
 export const CheckSchema = z
   .strictObject({
     title: Title.optional(),
+    onFailure: OnFailureSchema.optional(),
     every: Duration.optional().describe('Poll interval for a live check; without it the check runs only as a step.'),
     http: HttpCheckSpecSchema.optional().describe('Probe an HTTP endpoint.'),
     script: ScriptCheckSpecSchema.optional().describe('Run a program and judge its exit code.'),
@@ -206,6 +226,7 @@ export const ActionSchema = z
     type: Name.optional().describe('Action type for safety.allowlist (default: the action name).'),
     mock: ScriptActionSpecSchema.optional().describe('What runs instead in MOCK_ONLY mode.'),
     preflight: z.boolean().optional().describe('Needs a completed preflight with a GO verdict (default true for promote, false otherwise).'),
+    onFailure: OnFailureSchema.optional(),
   })
   .meta({
     description: 'Something the operator can do: exactly one of script: or http:.',

@@ -8,19 +8,28 @@ import type { CheckResult } from '../engine/types.js';
 const http = () => import('../../adapters/http.js');
 const script = () => import('../../adapters/script.js');
 import type { ActionStatus } from '../engine/types.js';
+import { classifyFailure } from '../engine/failure.js';
 
 export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
   const ctx = { env, secrets: runbook.secrets, etags };
-  return async (check) => {
+  const run = async (check: Check): Promise<CheckResult> => {
     if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
     if (check.kind === 'script') return (await script()).runScriptCheck(check, ctx);
     return (await import('../../adapters/gate-check.js')).runGateCheck(check, { ledger });
+  };
+  return async (check) => {
+    const result = await run(check);
+    if (result.status === 'healthy') return result;
+    const failure = classifyFailure(check.onFailure, result.reason, result.output);
+    return failure ? { ...result, failure } : result;
   };
 }
 
 export interface ActionOutcome {
   status: ActionStatus;
+  /** The runbook's name for this failure and its remedy (onFailure:). */
+  failure?: { class: string; remedy: string[] };
   /** Set when a safety control refused the action: nothing ran. */
   refused?: { failure: string; reason: string; remedy: string };
   exitCode?: number;
@@ -48,12 +57,14 @@ export async function runAction(
           ? `killed by ${o.signal}`
           : `exit ${o.exitCode}`;
     const output = [o.stdout, o.stderr].filter(Boolean).join(o.stdout.endsWith('\n') ? '' : '\n');
-    return { status: ok ? 'succeeded' : 'failed', exitCode: o.exitCode, signal: o.signal, reason, output, durationMs: o.durationMs };
+    const failure = ok ? undefined : classifyFailure(action.onFailure, reason, output);
+    return { status: ok ? 'succeeded' : 'failed', exitCode: o.exitCode, signal: o.signal, reason, output, durationMs: o.durationMs, ...(failure ? { failure } : {}) };
   }
   if (action.http) {
     const r = await (await http()).runHttpAction(action.http, { env, secrets: runbook.secrets });
     onOutput(r.output);
-    return { status: r.ok ? 'succeeded' : 'failed', reason: r.reason, output: r.output, durationMs: r.durationMs };
+    const failure = r.ok ? undefined : classifyFailure(action.onFailure, r.reason, r.output);
+    return { status: r.ok ? 'succeeded' : 'failed', reason: r.reason, output: r.output, durationMs: r.durationMs, ...(failure ? { failure } : {}) };
   }
   return { status: 'failed', reason: 'the action has neither a script nor an http call', output: '', durationMs: 0 };
 }

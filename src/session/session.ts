@@ -29,7 +29,7 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   /** Demo mode: the fault key talks to the fixture targets at this URL. */
-  demo?: { fixtureUrl: string; faultRoute?: string; toggleFault: (on: boolean) => Promise<void> };
+  demo?: { fixtureUrl: string; faultRoute?: string; faultStatus?: number; faultText?: string; toggleFault: (on: boolean) => Promise<void> };
   runCheck?: (check: import('../runbook/model.js').Check) => Promise<CheckResult>;
   readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
   onExit?: () => void;
@@ -205,7 +205,7 @@ export class Session {
 
   // ---- operator intents --------------------------------------------------------------
 
-  private stepIntent(intent: StepIntent): void {
+  private stepIntent(intent: StepIntent): void | Promise<void> {
     const s = this.store.getState();
     if (s.run?.status && s.run.status !== 'running') {
       flash(this.store, `This run is ${s.run.status.replace('_', ' ')}; quit and open the runbook again for a new run.`, 'warn');
@@ -218,8 +218,8 @@ export class Session {
     }
     if (!this.tryRecord(decision.event)) return;
     if (decision.event.kind === 'step.retried') return this.stepIntent({ kind: 'advance' });
-    if (decision.run) void this.runStep();
-    else this.afterStep();
+    if (decision.run) return this.runStep();
+    this.afterStep();
   }
 
   private async runStep(): Promise<void> {
@@ -297,14 +297,15 @@ export class Session {
             : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
           : await runAction(action, this.opts.runbook, this.env, stream);
     const recorded = this.tryRecord(
-      { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs },
+      { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}) },
       true,
     );
     this.refreshControls();
     const terminal = TERMINAL_ON_SUCCESS[name];
     if (recorded && outcome.status === 'succeeded' && decision.mode === 'REAL_ENABLED') this.moveStage(STAGE_AFTER[name]);
     if (recorded && outcome.status === 'succeeded' && decision.mode !== 'DRY_RUN' && terminal && this.run.status === 'running') this.completeRun(terminal);
-    flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
+    const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
+    flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
     return outcome;
   }
 
@@ -348,11 +349,21 @@ export class Session {
     if (this.canary.start()) this.moveStage('canary');
   }
 
+  /** Advance the checklist by one step and wait for its result (the headless run's driver). */
+  async advance(): Promise<void> {
+    await this.stepIntent({ kind: 'advance' });
+  }
+
+  /** Complete the run as failed (a headless run that stops short of the end). */
+  fail(): void {
+    if (this.run.status === 'running') this.completeRun('failed');
+  }
+
   /** A keymap command, dispatched by the root input handler. */
   command(id: string): void {
     const s = this.store.getState();
-    if (id === 'step.advance') return this.stepIntent({ kind: 'advance' });
-    if (id === 'step.retry') return this.stepIntent({ kind: 'retry' });
+    if (id === 'step.advance') return void this.stepIntent({ kind: 'advance' });
+    if (id === 'step.retry') return void this.stepIntent({ kind: 'retry' });
     if (id === 'step.skip') return setModal(this.store, { kind: 'skip', input: '' });
     if (id === 'step.note') return setModal(this.store, { kind: 'note', input: '' });
     if (id === 'view.help') return setModal(this.store, s.modal?.kind === 'help' ? undefined : { kind: 'help' });
@@ -405,11 +416,11 @@ export class Session {
     if (m.kind === 'skip') {
       if (!m.input.trim()) return setModal(this.store, { ...m, error: 'A skip needs a reason.' });
       setModal(this.store, undefined);
-      return this.stepIntent({ kind: 'skip', reason: m.input });
+      return void this.stepIntent({ kind: 'skip', reason: m.input });
     }
     if (m.kind === 'note') {
       setModal(this.store, undefined);
-      return this.stepIntent({ kind: 'note', note: m.input });
+      return void this.stepIntent({ kind: 'note', note: m.input });
     }
     if (m.kind === 'stop-off') {
       if (!m.input.trim()) return setModal(this.store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
@@ -430,8 +441,8 @@ export class Session {
       await demo.toggleFault(on);
       this.store.setState({ fault: on });
       const route = demo.faultRoute ?? '/readyz';
-      this.tryRecord(on ? { kind: 'fault.injected', route, status: 503 } : { kind: 'fault.cleared' });
-      flash(this.store, on ? `Demo fault injected: ${route} now answers 503.` : `Demo fault cleared: ${route} restored.`, 'warn');
+      this.tryRecord(on ? { kind: 'fault.injected', route, status: demo.faultStatus ?? 503 } : { kind: 'fault.cleared' });
+      flash(this.store, on ? `Demo fault injected: ${demo.faultText ?? `${route} now answers 503`}.` : `Demo fault cleared: ${route} restored.`, 'warn');
     } catch (err) {
       flash(this.store, `Could not reach the fixture targets: ${err instanceof Error ? err.message : String(err)}`, 'error');
     }

@@ -71,6 +71,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     }
     if (outcome.output) io.stdout.write(outcome.output.endsWith('\n') ? outcome.output : outcome.output + '\n');
     io.stdout.write(`${name}: ${outcome.status} (${outcome.reason}) — run ${session.runId} in ${ledgerPath}\n`);
+    if (outcome.failure) io.stderr.write(`opscockpit: ${name} failed: ${outcome.failure.class}\nremedy:\n${outcome.failure.remedy.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
     return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
   } finally {
     ledger.close();

@@ -1,0 +1,60 @@
+// `opscockpit run RUNBOOK [--action NAME]... [--yes] [--json]`: the procedure headless.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { loadRunbookFile } from '../../runbook/load.js';
+import { Redactor } from '../../runbook/secrets.js';
+import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
+import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+
+const MARK: Record<string, string> = { passed: 'ok  ', confirmed: 'ok  ', failed: 'FAIL', pending: '--  ', skipped: 'skip', running: '..  ' };
+
+export function formatRunReport(r: RunReport): string {
+  const lines = [`${r.name}: ${r.outcome}${r.stopped ? ` — ${r.stopped}` : ''}`, ''];
+  const step = (s: RunReport['steps'][number]) => {
+    lines.push(`  [${MARK[s.state] ?? s.state}] ${s.phase} ${s.title}${s.reason ? ` — ${s.reason}` : ''}`);
+    if (s.failure) lines.push(`         ${s.failure.class}`, ...s.failure.remedy.map((x, i) => `           ${i + 1}. ${x}`));
+  };
+  r.steps.filter((s) => s.phase === 'preflight').forEach(step);
+  for (const a of r.actions) {
+    lines.push(`  [${a.status === 'succeeded' ? 'ok  ' : a.status === 'dry-run' ? 'dry ' : 'FAIL'}] action ${a.action} — ${a.status}: ${a.reason}`);
+    if (a.remedy) lines.push(`         remedy: ${a.remedy}`);
+    if (a.failure) lines.push(`         ${a.failure.class}`, ...a.failure.remedy.map((x, i) => `           ${i + 1}. ${x}`));
+  }
+  r.steps.filter((s) => s.phase === 'postflight').forEach(step);
+  lines.push('', `run ${r.runId} recorded in ${r.ledger}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function runCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ledger: { type: 'string' }, action: { type: 'string', multiple: true }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'run');
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', 'run');
+  const file = resolve(positionals[0]);
+  const runbook = await loadRunbookFile(file, io.env);
+  const names = values.action ?? [];
+  for (const name of names) {
+    if (!runbook.actions[name]) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'run');
+  }
+  if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
+  const ledgerPath = resolve(values.ledger ?? defaultLedgerPath(file));
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
+  try {
+    const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true });
+    io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report));
+    return RUN_EXIT[report.outcome];
+  } finally {
+    ledger.close();
+  }
+}

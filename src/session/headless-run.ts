@@ -1,0 +1,126 @@
+// `opscockpit run`: the whole procedure headless, for cron and CI. It drives the same Session
+// the cockpit drives: preflight steps in order, then the named actions through the safety
+// controls, then postflight. It stops at the first failed step (NO-GO), at a refusal, at a
+// failed action, or at a step that needs a person, and says which.
+import type { Phase, Runbook } from '../runbook/model.js';
+import type { LedgerPort } from '../engine/ports.js';
+import { currentStep } from '../engine/checklist.js';
+import type { StepState } from '../engine/types.js';
+import { Session } from './session.js';
+import type { ActionOutcome } from './runners.js';
+
+export type RunOutcome = 'completed' | 'no-go' | 'needs-operator' | 'refused' | 'action-failed';
+
+/** Exit codes: 0 completed, 1 an action failed, 2 NO-GO or a step waits for a person, 3 refused. */
+export const RUN_EXIT: Record<RunOutcome, number> = { completed: 0, 'action-failed': 1, 'no-go': 2, 'needs-operator': 2, refused: 3 };
+
+export interface RunStepReport {
+  phase: Phase;
+  id: string;
+  title: string;
+  kind: 'auto' | 'manual';
+  state: StepState;
+  reason?: string;
+  failure?: { class: string; remedy: string[] };
+}
+
+export interface RunActionReport {
+  action: string;
+  status: ActionOutcome['status'] | 'refused';
+  reason: string;
+  failure?: { class: string; remedy: string[] };
+  remedy?: string;
+}
+
+export interface RunReport {
+  schema: 'opscockpit.run/v1';
+  runbook: string;
+  name: string;
+  runId: string;
+  ledger: string;
+  outcome: RunOutcome;
+  /** Where and why it stopped, when it did not complete. */
+  stopped?: string;
+  steps: RunStepReport[];
+  actions: RunActionReport[];
+}
+
+export async function runProcedure(opts: {
+  runbook: Runbook;
+  ledger: LedgerPort;
+  ledgerPath: string;
+  env: NodeJS.ProcessEnv;
+  actions: string[];
+  /** The person starting the run has confirmed confirm-first script steps in advance. */
+  yes: boolean;
+}): Promise<RunReport> {
+  const { runbook } = opts;
+  const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env });
+  const actions: RunActionReport[] = [];
+  let outcome: RunOutcome = 'completed';
+  let stopped: string | undefined;
+  let actionsDone = opts.actions.length === 0;
+  try {
+    for (;;) {
+      const s = session.store.getState();
+      const cl = s.checklist;
+      if (!actionsDone && cl.phases.preflight.complete) {
+        actionsDone = true;
+        const r = await runActions(session, runbook, opts.actions, actions);
+        if (r) {
+          [outcome, stopped] = r;
+          session.fail();
+          break;
+        }
+        continue;
+      }
+      if (s.run?.status !== 'running') break;
+      const step = currentStep(cl);
+      if (!step) break;
+      if (cl.phases[cl.active].blocked) {
+        outcome = 'no-go';
+        stopped = `${step.phase} step "${step.id}" failed: ${step.result?.reason ?? 'no result'}`;
+        session.fail();
+        break;
+      }
+      if (step.kind === 'manual' || (step.confirm && !opts.yes)) {
+        outcome = 'needs-operator';
+        stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? 'manual step' : 'confirm-first script; pass --yes'}); the run stays open for the cockpit`;
+        break;
+      }
+      await session.advance();
+    }
+    const cl = session.store.getState().checklist;
+    const steps = (['preflight', 'postflight'] as const).flatMap((phase) =>
+      cl.phases[phase].steps.map((st) => ({
+        phase,
+        id: st.id,
+        title: st.title,
+        kind: st.kind,
+        state: st.state,
+        ...(st.result ? { reason: st.result.reason } : {}),
+        ...(st.result?.failure && st.state === 'failed' ? { failure: st.result.failure } : {}),
+      })),
+    );
+    return { schema: 'opscockpit.run/v1', runbook: runbook.file, name: runbook.name, runId: session.runId, ledger: opts.ledgerPath, outcome, ...(stopped ? { stopped } : {}), steps, actions };
+  } finally {
+    session.stop();
+  }
+}
+
+async function runActions(session: Session, runbook: Runbook, names: string[], out: RunActionReport[]): Promise<[RunOutcome, string] | undefined> {
+  for (const name of names) {
+    const o = await session.runAction(name, runbook.actions[name].confirm);
+    if (!o) {
+      out.push({ action: name, status: 'failed', reason: 'could not be recorded in the ledger; nothing ran' });
+      return ['action-failed', `action ${name} could not start`];
+    }
+    if (o.refused) {
+      out.push({ action: name, status: 'refused', reason: `${o.refused.failure}: ${o.refused.reason}`, remedy: o.refused.remedy });
+      return ['refused', `action ${name} refused by ${o.refused.failure}`];
+    }
+    out.push({ action: name, status: o.status, reason: o.reason, ...(o.failure ? { failure: o.failure } : {}) });
+    if (o.status !== 'succeeded' && o.status !== 'dry-run') return ['action-failed', `action ${name} ${o.status}: ${o.reason}`];
+  }
+  return undefined;
+}

@@ -1,0 +1,58 @@
+// Seed runbooks in a real terminal, through `opscockpit demo --system NAME`, as an operator
+// at the keyboard would run them: the main failure, the remedy, and the day to completion.
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tmux } from './support/tmux.js';
+import { bin, root } from './support/cli.js';
+
+let tmux: Tmux | undefined;
+afterEach(() => tmux?.kill());
+
+interface LedgerDoc {
+  runs: { status: string; events: { operator: string; body: Record<string, unknown> & { kind: string } }[] }[];
+}
+const ledgerDoc = (ledger: string): LedgerDoc => JSON.parse(execFileSync('node', [bin, 'ledger', '--ledger', ledger, '--json'], { encoding: 'utf8' }));
+
+describe('seed runbooks in tmux (built binary, 120x40)', () => {
+  it('seed 003: the emergency stop shows STOPPED with its remedy; cleared, the six steps run to the end', async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), 'oc-e2e-daily-')), 'ledger.db');
+    tmux = new Tmux();
+    tmux.start(`node ${bin} demo --system daily-ops --ledger ${ledger}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: 'night-shift' } });
+    await tmux.waitFor((s) => s.includes('Daily Ops (seed 003)') && s.includes('preflight 0/4') && s.includes('MOCK_ONLY'), 'the daily ops cockpit');
+
+    tmux.send('f'); // the system's emergency stop goes on
+    await tmux.waitFor((s) => s.includes('emergency stop on'), 'the fault notice');
+    tmux.send('Enter');
+    let screen = await tmux.waitFor((s) => s.includes('STOPPED — remedy'), 'the failure class and its remedy');
+    expect(screen).toMatch(/✘ 1\. Emergency stop is off/);
+    expect(screen).toContain('1. Read the stop reason');
+
+    tmux.send('f'); // cleared
+    await tmux.waitFor((s) => s.includes('Demo fault cleared'), 'the stop cleared');
+    tmux.send('r');
+    await tmux.waitFor((s) => s.includes('preflight 1/4'), 'step 1 passes on retry');
+    for (const n of [2, 3, 4]) {
+      tmux.send('Enter');
+      await tmux.waitFor((s) => s.includes(`preflight ${n}/4`) || (n === 4 && s.includes('postflight 0/1')), `step ${n}`);
+    }
+    tmux.send('o');
+    await tmux.waitFor((s) => s.includes('Type ops'), 'the ops cycle confirmation');
+    tmux.send('ops', 'Enter');
+    await tmux.waitFor((s) => s.includes('ops_cycle status=ok mode=MOCK_ONLY'), 'the ops cycle output');
+    tmux.send('Enter');
+    screen = await tmux.waitFor((s) => s.includes('all phases complete'), 'step 6 and the end of the day');
+    expect(screen).toContain('SUCCEEDED');
+
+    tmux.send('q');
+    await tmux.waitFor(() => tmux!.paneDead(), 'the cockpit to exit');
+    const run = ledgerDoc(ledger).runs[0];
+    expect(run.status).toBe('succeeded');
+    const kinds = run.events.map((e) => e.body.kind);
+    expect(kinds.indexOf('action.completed')).toBeGreaterThan(kinds.lastIndexOf('step.retried'));
+    expect(run.events.find((e) => e.body.kind === 'step.result' && (e.body.result as { failure?: { class: string } }).failure)?.body).toMatchObject({ step: 'emergency-stop', result: { failure: { class: 'STOPPED' } } });
+    expect(run.events.every((e) => e.operator === 'night-shift')).toBe(true);
+  });
+});

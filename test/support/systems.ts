@@ -1,0 +1,71 @@
+// A seed's fixture system for tests: a fresh home folder, the fixture server with the system's
+// routes on 127.0.0.1:0, the runbook, a ledger path, and the built binary run against them.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFixtureServer, type FixtureServer } from '../../fixtures/server.js';
+import { systemNamed } from '../../fixtures/systems/index.js';
+import { openLedger } from '../../adapters/ledger.js';
+import type { EventBody } from '../../src/engine/types.js';
+import { cli, root, type CliResult } from './cli.js';
+
+export interface SystemRig {
+  home: string;
+  server: FixtureServer;
+  url: string;
+  runbook: string;
+  ledger: string;
+  /** The environment every command of this rig gets (plus the operator's identity). */
+  env(operator?: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  oc(args: string[], operator?: string, extra?: NodeJS.ProcessEnv): Promise<CliResult>;
+  /** Every event of every run, oldest first, with the run it belongs to. */
+  events(): (EventBody & { runId: string; operator: string; seq: number })[];
+  runs(): { runId: string; status: string; runbook: string }[];
+  close(): Promise<void>;
+}
+
+export async function systemRig(
+  name: string,
+  opts: { prepare?: (home: string) => void | Promise<void>; env?: NodeJS.ProcessEnv; token?: string } = {},
+): Promise<SystemRig> {
+  const system = systemNamed(name);
+  if (!system) throw new Error(`no fixture system ${name}`);
+  const home = mkdtempSync(join(tmpdir(), `oc-${name}-`));
+  await (opts.prepare ?? system.prepare)(home);
+  const server = await startFixtureServer({ port: 0, token: opts.token, system: system.routes?.(home) });
+  const ledger = join(home, 'ledger.db');
+  const env = (operator = 'alice', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    OPSCOCKPIT_FIXTURE_HOME: home,
+    OPSCOCKPIT_DEMO_URL: server.url,
+    OPSCOCKPIT_ALLOW_SCOPES: system.scopes,
+    OPSCOCKPIT_OPERATOR: operator,
+    ...opts.env,
+    ...extra,
+  });
+  const read = <T>(fn: (l: ReturnType<typeof openLedger>) => T): T => {
+    const l = openLedger(ledger);
+    try {
+      return fn(l);
+    } finally {
+      l.close();
+    }
+  };
+  return {
+    home,
+    server,
+    url: server.url,
+    runbook: join(root, system.runbook),
+    ledger,
+    env,
+    oc: (args, operator, extra) => cli([...args, '--ledger', ledger], { env: env(operator, extra), timeoutMs: 60_000 }),
+    events: () =>
+      read((l) =>
+        l
+          .listRuns(1000)
+          .reverse()
+          .flatMap((r) => l.events(r.runId).map((e) => ({ ...e.body, runId: r.runId, operator: e.operator, seq: e.seq }))),
+      ),
+    runs: () => read((l) => l.listRuns(1000).map((r) => ({ runId: r.runId, status: r.status, runbook: r.runbook }))),
+    close: () => server.close(),
+  };
+}
