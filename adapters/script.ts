@@ -168,7 +168,8 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
 
 function lastLine(text: string): string | undefined {
   const line = text.split('\n').map((l) => l.trim()).filter(Boolean).pop();
-  return line && line.length <= SHORT_LINE ? line : undefined;
+  if (!line) return undefined;
+  return line.length <= SHORT_LINE ? line : `${line.slice(0, SHORT_LINE - 1)}…`;
 }
 
 function seconds(ms: number): string {

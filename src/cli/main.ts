@@ -79,6 +79,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return fixturesCommand(args, io);
     case 'run':
       return (await import('./commands/run.js')).runCommand(args, io);
+    case 'stage':
+      return (await import('./commands/stage.js')).stageCommand(args, io);
     case 'harvest':
       return (await import('./commands/harvest.js')).harvestCommand(args, io);
     case 'gate':
@@ -170,10 +172,10 @@ async function systemDemo(name: string, ledgerOption: string | undefined, io: Io
   const { packageRoot } = await import('./paths.js');
   const home = mkdtempSync(join(tmpdir(), `opscockpit-${name}-`));
   await system.prepare(home);
-  const env: NodeJS.ProcessEnv = { ...io.env, OPSCOCKPIT_FIXTURE_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...system.env?.(home), ...io.env, OPSCOCKPIT_FIXTURE_HOME: home };
   env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
   env.OPSCOCKPIT_ALLOW_SCOPES ??= system.scopes;
-  const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, system: system.routes?.(home) });
+  const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, system: system.routes?.(home), onRequest: system.observe?.(home), selfTraffic: system.selfTraffic });
   env.OPSCOCKPIT_DEMO_URL = server.url;
   const ledgerPath = resolve(ledgerOption ?? join(home, 'ledger.db'));
   try {

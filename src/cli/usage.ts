@@ -39,6 +39,14 @@ decisionos, ops-playbook, newsbot, talkative. f injects that system's main failu
 insufficient-data token (status=insufficient_data, e.g. no traffic yet) counts as healthy.
 --json prints one stable JSON document (schema opscockpit.check/v1).`,
   },
+  stage: {
+    usage: 'opscockpit stage [--ledger PATH] [--json]',
+    summary: 'Show the release stage from its signed stage file and check the signature.',
+    details: `The stage file sits beside the ledger (stage.json), signed with HMAC-SHA256 by a key from
+OPSCOCKPIT_STAGE_KEYS ("id:base64,..."; the first signs, the others are accepted in grace).
+Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no keys (the
+stage falls back to stable), 1 error.`,
+  },
   run: {
     usage: 'opscockpit run RUNBOOK [--action NAME]... [--yes] [--json] [--ledger PATH]',
     summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',

@@ -32,13 +32,14 @@ export async function systemRig(
   if (!system) throw new Error(`no fixture system ${name}`);
   const home = mkdtempSync(join(tmpdir(), `oc-${name}-`));
   await (opts.prepare ?? system.prepare)(home);
-  const server = await startFixtureServer({ port: 0, token: opts.token, system: system.routes?.(home) });
+  const server = await startFixtureServer({ port: 0, token: opts.token, system: system.routes?.(home), onRequest: system.observe?.(home), selfTraffic: system.selfTraffic });
   const ledger = join(home, 'ledger.db');
   const env = (operator = 'alice', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
     OPSCOCKPIT_FIXTURE_HOME: home,
     OPSCOCKPIT_DEMO_URL: server.url,
     OPSCOCKPIT_ALLOW_SCOPES: system.scopes,
     OPSCOCKPIT_OPERATOR: operator,
+    ...system.env?.(home),
     ...opts.env,
     ...extra,
   });
