@@ -8,8 +8,8 @@ import { Poller } from '../engine/poller.js';
 import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, LedgerEvent } from '../engine/types.js';
 import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
-import { parseScopes, type ActionDecision } from '../engine/safety.js';
-import { CONTROL_RUNBOOK, Controls } from './controls.js';
+import { parseScopes } from '../engine/safety.js';
+import { CONTROL_RUNBOOK, Controls, type ActionClaim } from './controls.js';
 import { StageTracker, stagePathFor } from './stage.js';
 import { dryRun } from './dry-run.js';
 import {
@@ -21,6 +21,7 @@ import { CanaryDriver } from './canary-driver.js';
 import type { CanaryMetric } from '../runbook/model.js';
 import type { MetricReading } from '../engine/canary.js';
 import { operatorName } from './operator.js';
+import { Notifications, watchLedger } from './notifications.js';
 
 export interface SessionOptions {
   runbook: Runbook;
@@ -54,16 +55,25 @@ export class Session {
   private readonly controls: Controls;
   private readonly stage: StageTracker;
   private readonly scopes: ReadonlySet<string>;
+  private readonly notifications?: Notifications;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.env = opts.env ?? process.env;
+    // Scripts may ask for the ledger's path by name (passEnv: [OPSCOCKPIT_LEDGER]).
+    this.env = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath };
     this.operator = operatorName(this.env);
     this.redactor = new Redactor(opts.runbook.secrets, this.env);
+    // Every event written through this session (the safety controls' too) is seen once by the
+    // notifications; sending happens in the background.
+    if (opts.runbook.notify?.slack) {
+      this.notifications = this.makeNotifications();
+      opts = this.opts = { ...opts, ledger: watchLedger(opts.ledger, (evs) => this.notifications?.observe(evs)) };
+    }
     this.scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
     this.controls = new Controls(opts.ledger, opts.runbook.safety, this.operator, () => this.clock.now());
     const { run, events } = this.openRun();
     this.run = run;
+    this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
     this.store = createCockpitStore({
       runbook: opts.runbook,
       ledgerPath: opts.ledgerPath,
@@ -82,6 +92,8 @@ export class Session {
     }
     this.store.setState({ stage });
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
+    const notifyProblem = this.notifications?.problem();
+    if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
     this.poller = new Poller({
       clock: this.clock,
       run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger),
@@ -129,6 +141,62 @@ export class Session {
     this.poller.stop();
     this.canary?.stop();
     if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
+  }
+
+  // ---- notifications -----------------------------------------------------------------
+
+  private makeNotifications(): Notifications {
+    return new Notifications({
+      runbook: this.opts.runbook,
+      env: this.env,
+      clock: this.clock,
+      redactor: this.redactor,
+      ledgerPath: this.opts.ledgerPath,
+      run: (runId) => (runId === this.run?.runId ? this.run : this.opts.ledger.getRun(runId)),
+      why: () => {
+        const v = this.store?.getState().verdict;
+        return v?.verdict === 'NO-GO' ? v.reasons[0] : undefined;
+      },
+      record: (runId, body) => this.recordNotice(runId, body),
+    });
+  }
+
+  /** A notification's outcome, in the run of the event it was about. */
+  private recordNotice(runId: string, body: EventBody): void {
+    try {
+      if (runId === this.run.runId) this.record(body);
+      else this.opts.ledger.append(runId, this.operator, body, this.clock.now());
+      if (body.kind === 'notify.failed') flash(this.store, `Slack notification failed (${body.trigger.replace('_', ' ')}): ${body.reason}`, 'warn');
+    } catch (err) {
+      // A headless command may have closed its ledger before a delivery ended: record it
+      // through a connection of our own rather than lose it.
+      if (err instanceof TypeError && /not open/.test(err.message)) void this.recordLate(runId, body);
+      else flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    }
+  }
+
+  private async recordLate(runId: string, body: EventBody): Promise<void> {
+    const { openLedger, chainKeyFrom } = await import('../../adapters/ledger.js');
+    try {
+      const ledger = openLedger(this.opts.ledgerPath, { redactor: this.redactor, chainKey: chainKeyFrom(this.env) });
+      try {
+        ledger.append(runId, this.operator, body, this.clock.now());
+      } finally {
+        ledger.close();
+      }
+    } catch {
+      /* nothing left to tell: the process is finishing */
+    }
+  }
+
+  /** Notifications still being delivered. */
+  get notificationsInFlight(): number {
+    return this.notifications?.inFlight ?? 0;
+  }
+
+  /** Wait (at most `timeoutMs`) for notifications under way, e.g. before closing the ledger. */
+  settleNotifications(timeoutMs?: number): Promise<void> {
+    return this.notifications?.settle(timeoutMs) ?? Promise.resolve();
   }
 
   // ---- recording ---------------------------------------------------------------------
@@ -263,30 +331,27 @@ export class Session {
     const action = this.opts.runbook.actions[name];
     if (!action) return void flash(this.store, `The runbook has no action "${name}".`, 'error');
     if (this.store.getState().action?.state === 'running') return void flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
-    // The same controls decide for the cockpit's keys, the canary's rules and `opscockpit act`.
-    let decision: ActionDecision;
+    // The same controls decide for the cockpit's keys, the canary's rules and `opscockpit act`;
+    // the decision, the intent and the window's use are recorded in the same transaction.
+    let claim: ActionClaim;
     try {
-      decision = this.controls.decide({
-        action: name,
-        type: action.type,
-        scope: action.scope,
-        scopes: this.scopes,
-        needsPreflight: action.needsPreflight,
-        preflightGo: this.preflightGo(),
-      });
+      claim = this.controls.claim(
+        { action: name, type: action.type, scope: action.scope, scopes: this.scopes, needsPreflight: action.needsPreflight, preflightGo: this.preflightGo() },
+        this.run.runId,
+        confirmedWith,
+      );
     } catch (err) {
-      // Without the controls' state nobody can say the action is allowed: nothing runs.
+      // Without the controls' state nobody can say the action is allowed, and an action whose
+      // intent is not on record must not start: nothing runs.
       return void flash(this.store, `Could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran.`, 'error');
     }
+    recordInStore(this.store, claim.recorded);
+    const { decision } = claim;
     if (!decision.allowed) {
-      this.tryRecord({ kind: 'action.refused', action: name, failure: decision.failure, reason: decision.reason, remedy: decision.remedy }, true);
       this.refreshControls();
       flash(this.store, `${name} refused — ${decision.failure}: ${decision.reason}. ${decision.remedy}`, 'error');
       return { status: 'failed', refused: decision, reason: `${decision.failure}: ${decision.reason}`, output: '', durationMs: 0 };
     }
-    if (!this.tryRecord({ kind: 'action.requested', action: name, confirmedWith, mode: decision.mode, window: decision.consumesWindow }, true)) return;
-    // One real action uses the window up, recorded before the action starts.
-    if (decision.consumesWindow) this.controls.consume(decision.consumesWindow, name, this.run.runId);
     const stream = (chunk: string) => streamActionOutput(this.store, this.redactor.text(chunk));
     const outcome =
       decision.mode === 'DRY_RUN'
@@ -301,8 +366,9 @@ export class Session {
       true,
     );
     this.refreshControls();
-    const terminal = TERMINAL_ON_SUCCESS[name];
-    if (recorded && outcome.status === 'succeeded' && decision.mode === 'REAL_ENABLED') this.moveStage(STAGE_AFTER[name]);
+    // By type, so `abort_on_gate_fail` (type abort) returns the stage to stable like abort.
+    const terminal = TERMINAL_ON_SUCCESS[action.type] ?? TERMINAL_ON_SUCCESS[name];
+    if (recorded && outcome.status === 'succeeded' && decision.mode === 'REAL_ENABLED') this.moveStage(STAGE_AFTER[action.type] ?? STAGE_AFTER[name]);
     if (recorded && outcome.status === 'succeeded' && decision.mode !== 'DRY_RUN' && terminal && this.run.status === 'running') this.completeRun(terminal);
     const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
     flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
