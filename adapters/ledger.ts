@@ -416,14 +416,41 @@ export class SqliteLedger implements LedgerPort {
     opts?: { durable?: boolean },
   ): LedgerEvent[] {
     if (this.refusal) throw new LedgerError(this.refusal);
-    if (!opts?.durable) return this.appendTx(runId, operator, bodies, at);
+    // Inside atomically(): a savepoint in its transaction, made durable by its commit.
+    if (this.outer) return this.joinOuter(opts, () => this.appendTx(runId, operator, bodies, at));
+    return this.committed(!!opts?.durable, () => this.appendTx(runId, operator, bodies, at));
+  }
+
+  /** Set while atomically() runs its function. */
+  private outer?: { durable: boolean };
+
+  atomically<T>(fn: () => T, opts?: { durable?: boolean }): T {
+    if (this.outer) return this.joinOuter(opts, fn);
+    const tx = this.db.transaction(fn);
+    this.outer = { durable: !!opts?.durable };
+    try {
+      return this.committed(this.outer.durable, () => tx.immediate());
+    } finally {
+      this.outer = undefined;
+    }
+  }
+
+  private joinOuter<T>(opts: { durable?: boolean } | undefined, fn: () => T): T {
+    // SQLite cannot change synchronous inside a transaction: the outer one has to be durable.
+    if (opts?.durable && !this.outer?.durable) throw new Error('a durable write inside a ledger transaction that is not durable');
+    return fn();
+  }
+
+  /** Runs one top-level transaction; `durable`: its commit is fsynced. */
+  private committed<T>(durable: boolean, tx: () => T): T {
+    if (!durable) return tx();
     // In WAL mode synchronous=NORMAL fsyncs only at checkpoints: a commit survives a crash
     // of this process but not a power loss or kernel panic. An action intent must survive
     // both, or after a reboot the ledger would not show that a deploy/rollback may have
     // started. FULL fsyncs the WAL at this commit; only these writes pay for it.
     this.stmt.syncFull.run();
     try {
-      return this.appendTx(runId, operator, bodies, at);
+      return tx();
     } finally {
       this.stmt.syncNormal.run();
     }

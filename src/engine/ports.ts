@@ -55,6 +55,12 @@ export interface LedgerPort {
    * outcomes) are on disk (fsync) before this returns.
    */
   append(runId: string, operator: string, body: EventBody, at: number, opts?: { durable?: boolean }): LedgerEvent;
+  /**
+   * Run `fn` as one write transaction that holds the ledger's write lock from its start: what
+   * it reads cannot be changed by another process before what it appends is stored, and its
+   * appends are stored all or none. With `durable` the commit is on disk before this returns.
+   */
+  atomically<T>(fn: () => T, opts?: { durable?: boolean }): T;
   events(runId: string): LedgerEvent[];
   /** Newest first. */
   recentEvents(runId: string, limit: number): LedgerEvent[];
@@ -62,5 +68,7 @@ export interface LedgerPort {
   listRuns(limit: number): RunRecord[];
   getRun(runId: string): RunRecord | undefined;
   completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): void;
+  /** Page-by-page reading for the release ledger screen (absent: the screen is not offered). */
+  browse?(): import('./ledger-filter.js').LedgerBrowser;
   close(): void;
 }

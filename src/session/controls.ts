@@ -4,7 +4,7 @@
 // every decision rather than cached, because another process may have changed it.
 import { randomBytes } from 'node:crypto';
 import type { LedgerPort, RunRecord } from '../engine/ports.js';
-import type { EventBody } from '../engine/types.js';
+import type { EventBody, LedgerEvent } from '../engine/types.js';
 import {
   applyControl, decideAction, decideApproval, initialSafety, windowStatus,
   type ActionDecision, type ActionRequest, type Mode, type SafetyPolicy, type SafetyState, type WindowStatus,
@@ -15,6 +15,12 @@ export const CONTROL_RUNBOOK = '(safety controls)';
 export interface ControlView extends SafetyState {
   windowStatus: WindowStatus;
   guarded: boolean;
+}
+
+/** A decision on an action and the event that records it in the action's run. */
+export interface ActionClaim {
+  decision: ActionDecision;
+  recorded: LedgerEvent;
 }
 
 export class Controls {
@@ -48,18 +54,44 @@ export class Controls {
     this.ledger.append(this.run().runId, this.operator, body, this.now(), { durable: true });
   }
 
-  decide(request: Omit<ActionRequest, 'now'>): ActionDecision {
-    return decideAction(this.policy, this.state(), { ...request, now: this.now() });
+  /**
+   * Decide on an action and record the decision, in one write transaction that holds the
+   * ledger's write lock from before the controls are read: the intent (or the refusal) in the
+   * action's run and, for a real action, the window used up, durable before the action starts.
+   * Another process acting at the same instant waits for the lock, then reads the window as
+   * used, so one window never lets two actions through.
+   */
+  claim(request: Omit<ActionRequest, 'now'>, runId: string, confirmedWith: string): ActionClaim {
+    return this.ledger.atomically(
+      () => {
+        const now = this.now();
+        const decision = decideAction(this.policy, this.state(), { ...request, now });
+        const { action } = request;
+        if (!decision.allowed) {
+          const refused: EventBody = { kind: 'action.refused', action, failure: decision.failure, reason: decision.reason, remedy: decision.remedy };
+          return { decision, recorded: this.ledger.append(runId, this.operator, refused, now, { durable: true }) };
+        }
+        const intent: EventBody = { kind: 'action.requested', action, confirmedWith, mode: decision.mode, window: decision.consumesWindow };
+        const recorded = this.ledger.append(runId, this.operator, intent, now, { durable: true });
+        if (decision.consumesWindow) this.record({ kind: 'control.consumed', window: decision.consumesWindow, action, runId });
+        return { decision, recorded };
+      },
+      { durable: true },
+    );
   }
 
   /** On needs nothing but a reason word; off needs a real reason (it is what lets work resume). */
   setStop(on: boolean, reason: string): { ok: true } | { ok: false; reason: string } {
     const why = reason.trim();
     if (!on && !why) return { ok: false, reason: 'turning the emergency stop off needs a reason' };
-    const current = this.state().stop.on;
-    if (current === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
-    this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
-    return { ok: true };
+    return this.ledger.atomically(
+      (): { ok: true } | { ok: false; reason: string } => {
+        if (this.state().stop.on === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
+        this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
+        return { ok: true };
+      },
+      { durable: true },
+    );
   }
 
   setMode(mode: Mode, reason: string): { ok: true } | { ok: false; reason: string } {
@@ -78,16 +110,13 @@ export class Controls {
   }
 
   approve(): { ok: true; window: string } | { ok: false; reason: string } {
-    const d = decideApproval(this.policy, this.state(), this.operator, this.now());
-    if (!d.ok) {
-      this.record({ kind: 'control.refused', what: 'window approval', reason: d.reason });
-      return d;
-    }
-    this.record({ kind: 'control.approval', window: d.window });
-    return d;
-  }
-
-  consume(window: string, action: string, runId: string): void {
-    this.record({ kind: 'control.consumed', window, action, runId });
+    return this.ledger.atomically(
+      () => {
+        const d = decideApproval(this.policy, this.state(), this.operator, this.now());
+        this.record(d.ok ? { kind: 'control.approval', window: d.window } : { kind: 'control.refused', what: 'window approval', reason: d.reason });
+        return d;
+      },
+      { durable: true },
+    );
   }
 }

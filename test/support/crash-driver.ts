@@ -12,10 +12,24 @@ const [runbookFile, ledgerPath] = process.argv.slice(2);
 const runbook = loadRunbook(runbookFile, process.env);
 const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, process.env) });
 const reporting: LedgerPort = Object.create(ledger);
+// Events appended inside a transaction are stored when it commits: reported then.
+let uncommitted: string[] | undefined;
 reporting.append = (runId, operator, body, at, opts) => {
   const ev = ledger.append(runId, operator, body, at, opts);
-  process.stdout.write(`recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`);
+  const line = `recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`;
+  if (uncommitted) uncommitted.push(line);
+  else process.stdout.write(line);
   return ev;
+};
+reporting.atomically = (fn, opts) => {
+  uncommitted = [];
+  try {
+    const result = ledger.atomically(fn, opts);
+    process.stdout.write(uncommitted.join(''));
+    return result;
+  } finally {
+    uncommitted = undefined;
+  }
 };
 const session = new Session({ runbook, ledger: reporting, ledgerPath, env: process.env });
 const s0 = session.store.getState();
