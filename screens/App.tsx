@@ -9,6 +9,7 @@ import { GatePanel } from './GatePanel.js';
 import { CanaryPanel } from './CanaryPanel.js';
 import { ChecklistPanel } from './ChecklistPanel.js';
 import { LedgerPanel } from './LedgerPanel.js';
+import { LedgerScreen } from './LedgerScreen.js';
 import { ActionPane } from './ActionPane.js';
 import { Footer } from './Footer.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -30,6 +31,7 @@ function useTerminalSize(): { columns: number; rows: number } {
 function useRootInput() {
   const { intents, keymap } = useCockpitContext();
   const modal = useCockpit((s) => s.modal?.kind);
+  const screen = useCockpit((s) => (s.ledgerScreen ? 'ledger' : 'cockpit'));
   useInput((input, key) => {
     const name = keyName(input, key);
     if (name === 'ctrl+c') return intents.command('app.quit');
@@ -48,10 +50,16 @@ function useRootInput() {
       if (name === 'enter') return intents.submit();
       if (modal === 'quit') return;
       if (name === 'backspace') return intents.erase();
-      if (input && !key.ctrl && !key.meta) intents.type(input);
+      if (input && !key.ctrl && !key.meta) {
+        // A fast typist or a paste can deliver "rollback⏎" as one chunk: type, then submit.
+        const end = input.search(/[\r\n]/);
+        if (end === -1) return intents.type(input);
+        if (end > 0) intents.type(input.slice(0, end));
+        return intents.submit();
+      }
       return;
     }
-    const cmd = commandForKey(keymap, name);
+    const cmd = commandForKey(keymap, name, screen);
     if (cmd) intents.command(cmd.id);
   });
 }
@@ -59,7 +67,7 @@ function useRootInput() {
 function Cockpit() {
   useRootInput();
   const { columns, rows } = useTerminalSize();
-  const { modal, hasAction, checkCount } = useCockpit((s) => ({ modal: s.modal?.kind, hasAction: !!s.action, checkCount: Object.keys(s.runbook.checks).length }));
+  const { modal, hasAction, checkCount, ledgerOpen } = useCockpit((s) => ({ modal: s.modal?.kind, hasAction: !!s.action, checkCount: Object.keys(s.runbook.checks).length, ledgerOpen: !!s.ledgerScreen }));
   const wide = columns >= 100;
   const width = Math.max(40, columns);
   const left = wide ? Math.floor(width * 0.58) : width;
@@ -69,6 +77,17 @@ function Cockpit() {
       <Box flexDirection="column" width={width}>
         <Header />
         <HelpOverlay width={width} />
+      </Box>
+    );
+  }
+  if (ledgerOpen) {
+    // The ledger screen replaces the panels: one tree at a time keeps each frame cheap.
+    return (
+      <Box flexDirection="column" width={width}>
+        <Header />
+        <LedgerScreen width={width} rows={Math.max(8, rows - 4 - (modal && modal !== 'ledger-filter' ? 5 : 0))} />
+        {modal && modal !== 'ledger-filter' ? <Dialog width={width} /> : null}
+        <Footer />
       </Box>
     );
   }

@@ -55,4 +55,35 @@ describe('seed runbooks in tmux (built binary, 120x40)', () => {
     expect(run.events.find((e) => e.body.kind === 'step.result' && (e.body.result as { failure?: { class: string } }).failure)?.body).toMatchObject({ step: 'emergency-stop', result: { failure: { class: 'STOPPED' } } });
     expect(run.events.every((e) => e.operator === 'night-shift')).toBe(true);
   });
+
+  it('seed 000: a bad release on main fails the smoke gate (NO-GO); R rolls back to the known-good SHA and the gate goes green', async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), 'oc-e2e-newsbot-')), 'ledger.db');
+    const secret = 'nb-e2e-token-88d2';
+    tmux = new Tmux();
+    tmux.start(`node ${bin} demo --system newsbot --ledger ${ledger}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: 'cto', NEWSBOT_TEST_TOKEN: secret } });
+    await tmux.waitFor((s) => s.includes('News bot release (seed 000)') && s.includes('preflight 0/4'), 'the news bot cockpit');
+    tmux.send('Enter');
+    await tmux.waitFor((s) => s.includes('preflight 1/4'), 'git alignment');
+    tmux.send('Enter');
+    await tmux.waitFor((s) => s.includes('preflight 2/4'), 'the backlog gate');
+    tmux.send('Enter');
+    let screen = await tmux.waitFor((s) => s.includes('SMOKE_GATE_FAILED') && s.includes('NO-GO'), 'the smoke gate failure and NO-GO');
+    expect(screen).toContain('failed=index_cta_opens_auth');
+
+    tmux.send('R');
+    await tmux.waitFor((s) => s.includes('Type rollback'), 'the rollback confirmation');
+    tmux.send('rollback', 'Enter');
+    screen = await tmux.waitFor((s) => s.includes('ROLLED BACK') && s.includes('rollback status=ok'), 'the rollback outcome');
+    expect(screen).toContain('smoke index_cta_opens_auth_overlay=pass');
+    await tmux.waitFor((s) => /smoke-gate: healthy/.test(s), 'the live smoke gate green again');
+    expect(tmux.capture()).not.toContain(secret);
+
+    tmux.send('q');
+    await tmux.waitFor(() => tmux!.paneDead(), 'the cockpit to exit');
+    const run = ledgerDoc(ledger).runs[0];
+    expect(run.status).toBe('rolled_back');
+    const done = run.events.find((e) => e.body.kind === 'action.completed' && e.body.action === 'rollback')!;
+    expect(done.body).toMatchObject({ status: 'succeeded' });
+    expect(String(done.body.output)).toMatch(/rollback status=ok to=[0-9a-f]{7}/);
+  });
 });

@@ -59,6 +59,7 @@ export async function runHeadlessCheck(opts: {
     { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `headless check (${phase})` },
     clock.now(),
   );
+  env.OPSCOCKPIT_RUN = run.runId; // scripts that read or record into this run
   const events: EventBody[] = [];
   const record = (body: EventBody) => {
     ledger.append(run.runId, operator, body, clock.now());
