@@ -1,6 +1,7 @@
 // HTTP checks and actions over undici. One request, one verdict, one reason the operator can
 // act on. Secrets are expanded only here, at the moment of use, and every text we return is
 // passed through a Redactor so a value echoed by a server never reaches the ledger.
+import { holds } from '../src/engine/conditions.js';
 import { isDeepStrictEqual } from 'node:util';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { HttpActionSpec, HttpCheck } from '../src/runbook/model.js';
@@ -221,7 +222,7 @@ export function getPath(value: unknown, path: string): unknown {
 /** The first failed expectation on a full answer, or undefined when all hold. */
 function judgeBody(check: HttpCheck, ex: Exchange): { code: ReasonCode; reason: string } | undefined {
   const { expect } = check;
-  const needsJson = Object.keys(expect.json).length > 0 || Object.keys(expect.jsonIn).length > 0;
+  const needsJson = Object.keys(expect.json).length > 0 || Object.keys(expect.jsonIn).length > 0 || Object.keys(expect.jsonWhere ?? {}).length > 0;
   if (needsJson) {
     let doc: unknown;
     try {
@@ -238,6 +239,11 @@ function judgeBody(check: HttpCheck, ex: Exchange): { code: ReasonCode; reason: 
       if (!accepted.some((a) => isDeepStrictEqual(got, a))) {
         return { code: 'json_mismatch', reason: `${path}: expected one of ${show(accepted)}, got ${show(got)}` };
       }
+    }
+    for (const [path, cond] of Object.entries(expect.jsonWhere ?? {})) {
+      const got = getPath(doc, path);
+      if (typeof got !== 'number') return { code: 'json_mismatch', reason: `${path}: expected a number ${cond.text}, got ${show(got)}` };
+      if (!holds(cond, got)) return { code: 'json_mismatch', reason: `${path}: ${got} does not meet ${cond.text}` };
     }
   }
   if (expect.contains.length > 0) {

@@ -1,5 +1,5 @@
 // Model → text, with no React in it, so every format is unit-tested on its own.
-import type { CheckResult, LedgerEvent, StepState, Verdict } from '../src/engine/types.js';
+import type { CheckResult, LedgerEvent, NotifyTrigger, StepState, Verdict } from '../src/engine/types.js';
 import type { CanaryWindowRecord, QuorumResult, WindowVerdict } from '../src/engine/gate-types.js';
 
 export function formatDuration(ms: number | undefined): string {
@@ -105,10 +105,16 @@ export function describeEvent(ev: LedgerEvent): string {
       return `stage ${b.from} → ${b.to}`;
     case 'stage.fallback':
       return `STAGE FILE ${b.problem.toUpperCase()}: fell back to stable — ${b.detail}`;
+    case 'trigger.fired':
+      return `TRIGGER ${b.trigger} → ${b.action}${b.auto ? ' (automatic)' : ' (asks the operator)'} — ${b.reason}`;
     case 'fault.injected':
       return `demo fault: ${b.route} → ${b.status}`;
     case 'fault.cleared':
       return 'demo fault cleared';
+    case 'notify.sent':
+      return `${b.channel} notified: ${TRIGGER_TEXT[b.trigger]} (event #${b.about}, ${attemptsText(b.attempts)}${b.errors.length ? `; earlier: ${b.errors.join(', ')}` : ''})`;
+    case 'notify.failed':
+      return `${b.channel} notification FAILED: ${TRIGGER_TEXT[b.trigger]} (event #${b.about}) after ${attemptsText(b.attempts)} — ${b.reason}`;
     case 'evidence.recorded':
       return `evidence v${b.version} ${b.state}: ${b.samples} samples, sha256 ${b.sha256.slice(0, 12)}`;
     case 'evidence.tampered':
@@ -121,6 +127,16 @@ export function describeEvent(ev: LedgerEvent): string {
       return b.decision === 'started' ? `canary started at ${b.step}` : `canary ${b.decision} at ${b.step} — ${b.reason}`;
   }
 }
+
+export const TRIGGER_TEXT: Record<NotifyTrigger, string> = {
+  failed: 'release failed',
+  aborted: 'run aborted',
+  rolled_back: 'run rolled back',
+  promoted: 'release promoted',
+  emergency_stop: 'emergency stop on',
+};
+
+const attemptsText = (n: number) => (n === 1 ? '1 attempt' : `${n} attempts`);
 
 export const WINDOW_GLYPH: Record<WindowVerdict, string> = { PASS: '✔', FAIL: '✘', INCONCLUSIVE: '?', ERROR: '!' };
 

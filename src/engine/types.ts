@@ -104,8 +104,17 @@ export type EventBody =
   | { kind: 'action.refused'; action: string; failure: string; reason: string; remedy: string }
   | { kind: 'stage.changed'; from: string; to: string }
   | { kind: 'stage.fallback'; problem: string; detail: string }
+  | { kind: 'trigger.fired'; trigger: string; check: string; reason: string; action: string; auto: boolean }
   | { kind: 'fault.injected'; route: string; status: number }
-  | { kind: 'fault.cleared' };
+  | { kind: 'fault.cleared' }
+  // A webhook notification about event #about of the same run (runbook notify:), after its last attempt.
+  | { kind: 'notify.sent'; channel: NotifyChannel; trigger: NotifyTrigger; about: number; attempts: number; httpStatus: number; errors: string[] }
+  | { kind: 'notify.failed'; channel: NotifyChannel; trigger: NotifyTrigger; about: number; attempts: number; reason: string; errors: string[] };
+
+/** What a runbook may ask to be told about (notify.slack.on). */
+export type NotifyTrigger = 'failed' | 'aborted' | 'rolled_back' | 'promoted' | 'emergency_stop';
+export const NOTIFY_TRIGGERS: readonly NotifyTrigger[] = ['failed', 'aborted', 'rolled_back', 'promoted', 'emergency_stop'];
+export type NotifyChannel = 'slack';
 
 export type EventKind = EventBody['kind'];
 

@@ -286,6 +286,33 @@ export function crossCheck(
     }
   }
 
+  // triggers: a live check and an action that exist
+  if (isObj(root.triggers)) {
+    const checks = isObj(root.checks) ? root.checks : {};
+    const actionNames = isObj(root.actions) ? Object.keys(root.actions) : [];
+    for (const [name, t] of Object.entries(root.triggers)) {
+      if (!isObj(t)) continue;
+      if (typeof t.check === 'string') {
+        const c = checks[t.check];
+        if (!isObj(c)) {
+          const near = closest(t.check, Object.keys(checks));
+          problems.push({ path: ['triggers', name, 'check'], message: `no check named "${t.check}"${near ? ` — did you mean "${near}"?` : ''}` });
+        } else if (c.every === undefined) {
+          problems.push({ path: ['triggers', name, 'check'], message: `check "${t.check}" has no every:, so nothing polls it and the trigger could never fire`, hint: `add every: to checks.${t.check}` });
+        }
+      }
+      const action = typeof t.action === 'string' ? t.action : 'rollback';
+      if (!actionNames.includes(action)) {
+        const near = closest(action, actionNames);
+        problems.push({
+          path: t.action !== undefined ? ['triggers', name, 'action'] : ['triggers', name],
+          anchor: t.action !== undefined ? undefined : 'key',
+          message: `trigger "${name}" runs action "${action}", which is not declared${near ? ` — did you mean "${near}"?` : ''}`,
+        });
+      }
+    }
+  }
+
   return { problems, targets, release };
 }
 

@@ -18,6 +18,8 @@ export interface HttpExpect {
   jsonIn: Record<string, unknown[]>;
   /** Body must contain each of these substrings. */
   contains: string[];
+  /** Dot-path field → numeric condition it must meet. */
+  jsonWhere?: Record<string, Condition>;
   /** Latency above this is unhealthy. */
   maxLatencyMs?: number;
 }
@@ -150,8 +152,28 @@ export interface Runbook {
   };
   /** Canary analysis, when the runbook declares one. */
   canary?: CanarySpec;
+  /** Rollback triggers: a live check failing for long enough runs an action. */
+  triggers: Trigger[];
   /** Execution modes, real-enable windows, approvals and the allowlist (seed 003). */
   safety: SafetyPolicy;
+  /** Who is told when a run fails, aborts, rolls back, promotes, or the emergency stop goes on. */
+  notify?: NotifySpec;
+}
+
+/** A Slack-compatible incoming webhook; its URL is read from `webhookEnv` (a secret) when sending. */
+export interface NotifySpec {
+  slack?: { webhookEnv: string; on: import('../engine/types.js').NotifyTrigger[]; timeoutMs: number; attempts: number };
+}
+
+/** Seed 004's rollback triggers: `check` failing for `failingForMs` runs `action`. */
+export interface Trigger {
+  name: string;
+  title: string;
+  check: string;
+  failingForMs: number;
+  action: string;
+  /** Run at once; otherwise open the action's confirmation for the operator. */
+  auto: boolean;
 }
 
 /** Where a canary metric's value comes from. */

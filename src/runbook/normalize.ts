@@ -22,7 +22,9 @@ import {
   type MetricSource,
   type CanaryMetric,
   type SampleSource,
+  type NotifySpec,
 } from './model.js';
+import { NOTIFY_TRIGGERS } from '../engine/types.js';
 import { parseCondition } from '../engine/conditions.js';
 import type { SafetyPolicy } from '../engine/safety.js';
 import {
@@ -89,7 +91,8 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
     name: input.name,
     description: input.description,
     targets: { ...ctx.targets },
-    secrets: [...(input.secrets ?? [])],
+    // The webhook URL is a credential: masked wherever it might appear, like any declared secret.
+    secrets: [...new Set([...(input.secrets ?? []), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
     checks,
     checklists,
     actions,
@@ -100,7 +103,25 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
       backlogId: nonEmpty(ctx.release.backlog_id),
     },
     canary,
+    triggers: Object.entries(input.triggers ?? {}).map(([name, t]) => ({
+      name,
+      title: t.title ?? name,
+      check: t.check,
+      failingForMs: t.failingFor === undefined ? 0 : durationMs(t.failingFor, 0),
+      action: t.action ?? 'rollback',
+      auto: t.auto ?? true,
+    })),
     safety,
+    ...(input.notify?.slack ? { notify: { slack: notifySlack(input.notify.slack) } } : {}),
+  };
+}
+
+function notifySlack(n: NonNullable<NonNullable<RunbookInput['notify']>['slack']>): NonNullable<NotifySpec['slack']> {
+  return {
+    webhookEnv: n.webhook_env,
+    on: [...(n.on ?? NOTIFY_TRIGGERS)],
+    timeoutMs: durationMs(n.timeout, 10_000),
+    attempts: n.attempts ?? 6,
   };
 }
 
@@ -271,6 +292,7 @@ function httpCheck(
     maxBodyBytes: h.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
   };
   if (e.maxLatency !== undefined) check.expect.maxLatencyMs = durationMs(e.maxLatency, 0);
+  if (e.jsonWhere) check.expect.jsonWhere = Object.fromEntries(Object.entries(e.jsonWhere).map(([k, v]) => [k, parseCondition(v)!]));
   if (everyMs !== undefined) check.everyMs = everyMs;
   return check;
 }

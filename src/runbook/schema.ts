@@ -77,6 +77,13 @@ export const HttpExpectSchema = z.strictObject({
     })
     .optional()
     .describe('The body must contain this text (or each of these texts).'),
+  jsonWhere: z
+    .record(
+      z.string().min(1),
+      z.string().regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.05" or "> 300"' }),
+    )
+    .optional()
+    .describe('Dot-path field of the JSON body → a numeric condition it must meet, e.g. {error_rate: "<= 0.05"}.'),
   maxLatency: Duration.optional().describe('Answers slower than this are unhealthy.'),
 });
 
@@ -376,6 +383,14 @@ export const SafetySchema = z.strictObject({
     .describe('REAL_ENABLED needs an approved, unexpired window; one real action uses it up.'),
 });
 
+export const TriggerSchema = z.strictObject({
+  title: Title.optional(),
+  check: Name.describe('A live check (with every:) whose failure fires the trigger.'),
+  failingFor: Duration.optional().describe('How long the check must keep failing, with no healthy result between (default: at the first failure).'),
+  action: Name.optional().describe('Action the trigger runs (default rollback).'),
+  auto: z.boolean().optional().describe('Run the action at once (default true); false opens its confirmation for the operator.'),
+});
+
 export const TargetSchema = z.union(
   [
     z.string().min(1).describe('Base URL; ${NAME} and ${NAME:-default} are read from the environment.'),
@@ -389,6 +404,22 @@ export const ReleaseSchema = z.strictObject({
   branch: z.string().optional(),
   commit_sha: z.string().optional(),
   backlog_id: z.string().optional(),
+});
+
+export const NotifySchema = z.strictObject({
+  slack: z
+    .strictObject({
+      webhook_env: SecretName.describe('Environment variable holding the incoming-webhook URL (the URL is a secret: it is masked like one and never recorded).'),
+      on: z
+        .array(z.enum(['failed', 'aborted', 'rolled_back', 'promoted', 'emergency_stop']))
+        .min(1)
+        .optional()
+        .describe('Events that send a message (default all: failed, aborted, rolled_back, promoted, emergency_stop).'),
+      timeout: Duration.optional().describe('Per attempt (default 10s).'),
+      attempts: z.number().int().min(1).max(10).optional().describe('Tries with exponential backoff, all within one minute (default 6).'),
+    })
+    .optional()
+    .describe('A Slack-compatible incoming webhook.'),
 });
 
 export const RunbookSchema = z.strictObject({
@@ -407,7 +438,12 @@ export const RunbookSchema = z.strictObject({
   checklists: ChecklistsSchema.optional(),
   actions: z.record(Name, ActionSchema).optional().describe('Operator actions such as abort, rollback and promote.'),
   canary: CanarySchema.optional().describe('Canary analysis: windows, metrics and the rules that promote or abort.'),
+  triggers: z
+    .record(Name, TriggerSchema)
+    .optional()
+    .describe('Rollback triggers (seed 004): a failing live check, for long enough, runs an action such as rollback.'),
   safety: SafetySchema.optional().describe('Execution modes, real-enable windows with two-person approval, and the action allowlist.'),
+  notify: NotifySchema.optional().describe('Notifications (Slack incoming webhook) when a run fails, aborts, rolls back or promotes, or the emergency stop goes on.'),
 });
 
 export type RunbookInput = z.infer<typeof RunbookSchema>;

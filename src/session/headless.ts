@@ -51,7 +51,7 @@ export async function runHeadlessCheck(opts: {
   scheduled?: boolean;
 }): Promise<CheckReport> {
   const { runbook, ledger, phase } = opts;
-  const env = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath };
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath };
   const clock = opts.clock ?? systemClock;
   const operator = operatorName(env);
   const redactor = new Redactor(runbook.secrets, env);

@@ -18,10 +18,12 @@ import {
 } from '../store/store.js';
 import { makeCheckRunner, makeMetricReader, runAction, type ActionOutcome } from './runners.js';
 import { CanaryDriver } from './canary-driver.js';
+import { observeTrigger, type TriggerState } from '../engine/triggers.js';
 import type { CanaryMetric } from '../runbook/model.js';
 import type { MetricReading } from '../engine/canary.js';
 import { operatorName } from './operator.js';
 import { Notifications, watchLedger } from './notifications.js';
+import { LedgerScreenController } from './ledger-screen.js';
 
 export interface SessionOptions {
   runbook: Runbook;
@@ -55,7 +57,9 @@ export class Session {
   private readonly controls: Controls;
   private readonly stage: StageTracker;
   private readonly scopes: ReadonlySet<string>;
+  private readonly triggerStates = new Map<string, TriggerState>();
   private readonly notifications?: Notifications;
+  private readonly ledgerScreen: LedgerScreenController;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -92,6 +96,7 @@ export class Session {
     }
     this.store.setState({ stage });
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
+    this.ledgerScreen = new LedgerScreenController(this.store, () => this.opts.ledger.browse?.());
     const notifyProblem = this.notifications?.problem();
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
     this.poller = new Poller({
@@ -131,6 +136,7 @@ export class Session {
     const beat = () => {
       // Another process (a second operator, `opscockpit stop`) may have changed the controls.
       this.store.setState({ now: this.clock.now(), controls: this.controls.view() });
+      this.ledgerScreen.refresh();
       this.tick = this.clock.setTimeout(beat, 1000);
     };
     this.tick = this.clock.setTimeout(beat, 1000);
@@ -262,6 +268,25 @@ export class Session {
       this.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
     }
     this.updateVerdict();
+    this.watchTriggers(result);
+  }
+
+  /** Seed 004's rollback triggers: a live check failing long enough runs its action. */
+  private watchTriggers(result: CheckResult): void {
+    for (const t of this.opts.runbook.triggers ?? []) {
+      const step = observeTrigger(t, this.triggerStates.get(t.name) ?? {}, result, this.clock.now());
+      this.triggerStates.set(t.name, step.state);
+      if (!step.fire || this.run.status !== 'running') continue;
+      const reason = this.redactor.text(step.fire.reason);
+      if (!this.tryRecord({ kind: 'trigger.fired', trigger: t.name, check: t.check, reason, action: t.action, auto: t.auto }, true)) continue;
+      if (t.auto) {
+        flash(this.store, `TRIGGER ${t.title}: running ${t.action} now — ${reason}`, 'error');
+        void this.executeAction(t.action, `trigger ${t.name}`);
+      } else {
+        flash(this.store, `TRIGGER ${t.title}: ${t.action} is advised — ${reason}`, 'error');
+        if (!this.store.getState().modal) setModal(this.store, { kind: 'confirm', action: t.action, input: '' });
+      }
+    }
   }
 
   private updateVerdict(): void {
@@ -442,6 +467,7 @@ export class Session {
       if (!s.controls?.stop.on) return void this.setStop(true, 'emergency stop from the cockpit');
       return setModal(this.store, { kind: 'stop-off', input: '' });
     }
+    if (id.startsWith('ledger.')) return this.ledgerScreen.command(id);
     if (id === 'canary.start') return void this.startCanary();
     if (id === 'canary.continue') return this.canary?.decide('continue');
     if (id === 'canary.abort') return this.canary?.decide('abort');
@@ -492,6 +518,10 @@ export class Session {
       if (!m.input.trim()) return setModal(this.store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
       setModal(this.store, undefined);
       return void this.setStop(false, m.input);
+    }
+    if (m.kind === 'ledger-filter') {
+      const error = this.ledgerScreen.applyFilter(m.input, this.clock.now());
+      return setModal(this.store, error ? { ...m, error } : undefined);
     }
     const action = this.opts.runbook.actions[m.action];
     if (action && m.input !== action.confirm) return setModal(this.store, { ...m, error: `Type "${action.confirm}" exactly.` });

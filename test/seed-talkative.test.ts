@@ -1,0 +1,95 @@
+// Seed 004 (Talkative release) end to end against its fixture system, through a real session:
+// preconditions and the pre-release npm checklist on a real package, deploy, the smoke tests,
+// and the two rollback triggers: health failing for more than 5 minutes (a manual clock stands
+// in for the wait) and an error-rate spike (real time), each running the rollback procedure.
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRunbook } from '../src/runbook/load.js';
+import { Redactor } from '../src/runbook/secrets.js';
+import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { Session } from '../src/session/session.js';
+import { setFault } from '../adapters/fixture-control.js';
+import type { Clock } from '../src/engine/ports.js';
+import { systemRig, type SystemRig } from './support/systems.js';
+import { waitFor } from './support/cockpit.js';
+import { ManualClock } from './support/manual-clock.js';
+import { bin } from './support/cli.js';
+
+let rig: SystemRig | undefined;
+let session: Session | undefined;
+let ledger: SqliteLedger | undefined;
+afterEach(async () => {
+  session?.stop();
+  ledger?.close();
+  await rig?.close();
+  rig = session = ledger = undefined;
+});
+
+const PREFLIGHT = ['ci-green', 'prs', 'no-p0', 'env', 'notes', 'install', 'backend-tests', 'e2e-tests', 'build', 'clean-tree'];
+const POSTFLIGHT = ['health', 'agents', 'create-agent', 'start-agent', 'message', 'events', 'router-metrics', 'integrity'];
+
+async function released(opts: { clock?: Clock; version?: string } = {}) {
+  rig = await systemRig('talkative');
+  const env = { PATH: process.env.PATH, ...rig.env('release-owner', { OPSCOCKPIT_BIN: bin, DEPLOY_VERSION: opts.version ?? 'v0.5.0' }) };
+  const runbook = loadRunbook(rig.runbook, env);
+  ledger = openLedger(rig.ledger, { redactor: new Redactor(runbook.secrets, env) });
+  session = new Session({ runbook, ledger, ledgerPath: rig.ledger, env, clock: opts.clock });
+  for (const _ of PREFLIGHT) await session.advance();
+  const pre = session.store.getState().checklist.phases.preflight.steps;
+  expect(pre.map((s) => `${s.id}:${s.state}`)).toEqual(PREFLIGHT.map((id) => `${id}:${['ci-green', 'prs', 'notes'].includes(id) ? 'confirmed' : 'passed'}`));
+  const deploy = await session.runAction('deploy', 'deploy');
+  expect(deploy).toMatchObject({ status: 'succeeded' });
+  return { rig, session, env, platform: () => JSON.parse(readFileSync(join(rig!.home, 'state/platform.json'), 'utf8')) };
+}
+
+describe('seed 004: Talkative release', () => {
+  it('preconditions, npm checklist, deploy and smoke tests complete; the outputs are in the ledger', async () => {
+    const t = await released();
+    expect(t.platform()).toMatchObject({ backend: 'v0.5.0', frontend: 'v0.5.0', previous: { backend: 'v0.4.0' } });
+    for (const _ of POSTFLIGHT) await t.session.advance();
+    const post = t.session.store.getState().checklist.phases.postflight.steps;
+    expect(post.map((s) => `${s.id}:${s.state}`)).toEqual(POSTFLIGHT.map((id) => `${id}:passed`));
+    expect(t.session.store.getState().run?.status).toBe('succeeded');
+    const outputs = t.rig.events().filter((e) => e.kind === 'step.result').map((e) => `${(e as { step: string }).step}: ${(e as { result: { output?: string } }).result.output ?? ''}`);
+    expect(outputs.find((o) => o.startsWith('backend-tests:'))).toMatch(/# pass 2/);
+    expect(outputs.find((o) => o.startsWith('e2e-tests:'))).toMatch(/# pass 1/);
+    expect(outputs.find((o) => o.startsWith('build:'))).toMatch(/backend build ok[\s\S]*frontend build ok/);
+    expect(outputs.find((o) => o.startsWith('clean-tree:'))).toMatch(/git status=ok uncommitted=0/);
+  }, 60_000);
+
+  it('health failing for more than 5 minutes fires the trigger and the rollback runs; not before', async () => {
+    const clock = new ManualClock(Date.now());
+    const t = await released({ clock });
+    t.session.start();
+    // /health answers 200 with ok: false: unhealthy, without adding 5xx to the error rate.
+    await setFault(t.rig.url, { route: '/health', status: 200, body: { ok: false, version: 'v0.5.0' } });
+    const fired = () => t.rig.events().filter((e) => e.kind === 'trigger.fired');
+    const step = async (ms: number) => {
+      await clock.advance(ms);
+      await new Promise((r) => setTimeout(r, 120)); // the probe's real HTTP round trip
+    };
+    for (let elapsed = 0; elapsed < 4 * 60_000; elapsed += 30_000) await step(30_000);
+    expect(fired()).toEqual([]);
+    for (let i = 0; i < 5 && fired().length === 0; i++) await step(30_000);
+    expect(fired()).toEqual([expect.objectContaining({ trigger: 'health-down', action: 'rollback', auto: true })]);
+    expect((fired()[0] as unknown as { reason: string }).reason).toMatch(/health failing for [5-6] min \d+ s \(limit 5 min 0 s\)/);
+    await waitFor(() => t.session.store.getState().run?.status === 'rolled_back', 'the rollback to finish', 20_000);
+    expect(t.platform()).toMatchObject({ backend: 'v0.4.0', frontend: 'v0.4.0', frozen: true });
+    const done = t.rig.events().find((e) => e.kind === 'action.completed' && e.action === 'rollback');
+    expect(done).toMatchObject({ status: 'succeeded', output: expect.stringContaining('/admin/freeze: 200') });
+  }, 90_000);
+
+  it('an error-rate spike after a bad deploy rolls back at once to the previous artifacts', async () => {
+    const t = await released({ version: 'v0.5.0-rc1' });
+    t.session.start();
+    await waitFor(() => t.rig!.events().some((e) => e.kind === 'trigger.fired'), 'the error-spike trigger', 30_000);
+    const trig = t.rig.events().find((e) => e.kind === 'trigger.fired') as unknown as { trigger: string; reason: string };
+    expect(trig.trigger).toBe('error-spike');
+    expect(trig.reason).toMatch(/error_rate: 0\.\d+ does not meet <= 0\.05/);
+    await waitFor(() => t.session.store.getState().run?.status === 'rolled_back', 'the rollback to finish', 20_000);
+    expect(t.platform()).toMatchObject({ backend: 'v0.4.0', frozen: true });
+    const deployAgain = await t.session.runAction('deploy', 'deploy');
+    expect(deployAgain?.output).toMatch(/423 .*deploys are frozen/);
+  }, 90_000);
+});
