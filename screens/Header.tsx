@@ -14,22 +14,28 @@ export function Header() {
     resumed: s.resumed,
     fault: s.fault,
   }));
+  // Status, stage and fault first: when the line is too narrow the name and run id are cut,
+  // never what the operator decides on, and the line never wraps.
   return (
     <Box justifyContent="space-between" paddingX={1}>
-      <Text>
-        <Text bold>opscockpit</Text> · {name} · run {runId ?? '—'} · <Text bold color={status === 'running' ? color('cyan') : color('yellow')}>{(status ?? '').replace('_', ' ').toUpperCase()}</Text>
-        {resumed ? <Text dimColor> (resumed)</Text> : null}
-        {stage ? (
-          <Text color={stage.problem && stage.problem !== 'missing' && stage.problem !== 'unsigned' ? color('red') : undefined}>
-            {' '}· stage {stage.stage}
-            {stage.problem === 'unsigned' ? ' (unsigned)' : stage.problem && stage.problem !== 'missing' ? ` (${stage.problem}: fell back)` : ''}
-          </Text>
-        ) : null}
-        {fault ? <Text color={color('red')}> [demo fault on]</Text> : null}
-      </Text>
-      <Text bold inverse color={verdictColor(verdict)}>
-        {` ${verdict ? VERDICT_TEXT[verdict] : 'PENDING'} `}
-      </Text>
+      <Box flexShrink={1}>
+        <Text wrap="truncate-end">
+          <Text bold>opscockpit</Text> · <Text bold color={status === 'running' ? color('cyan') : color('yellow')}>{(status ?? '').replace('_', ' ').toUpperCase()}</Text>
+          {resumed ? <Text dimColor> (resumed)</Text> : null}
+          {stage ? (
+            <Text color={stage.problem && stage.problem !== 'missing' && stage.problem !== 'unsigned' ? color('red') : undefined}>
+              {' '}· stage {stage.stage}
+              {stage.problem === 'unsigned' ? ' (unsigned)' : stage.problem && stage.problem !== 'missing' ? ` (${stage.problem}: fell back)` : ''}
+            </Text>
+          ) : null}
+          {fault ? <Text color={color('red')}> [demo fault on]</Text> : null} · {name} · run {runId ?? '—'}
+        </Text>
+      </Box>
+      <Box flexShrink={0} marginLeft={1}>
+        <Text bold inverse color={verdictColor(verdict)}>
+          {` ${verdict ? VERDICT_TEXT[verdict] : 'PENDING'} `}
+        </Text>
+      </Box>
     </Box>
   );
 }

@@ -41,6 +41,7 @@ describe('seed 000: news bot', () => {
     const run = doc.runs[0];
     expect(run).toMatchObject({ status: 'succeeded', branch: 'main', commitSha: t.headSha, backlogId: 'B-12', releaseType: 'workflow_dispatch' });
     expect(run.startedAt).toBeLessThanOrEqual(run.completedAt);
+    expect(run.releasedAt).toBeGreaterThanOrEqual(run.startedAt); // released_at: set when the release succeeded
     const reasons = Object.fromEntries(run.events.filter((e: { body: { kind: string } }) => e.body.kind === 'step.result').map((e: { body: { step: string; result: { reason: string; output?: string } } }) => [e.body.step, e.body.result.output ?? e.body.result.reason]));
     expect(reasons['ledger-start']).toMatch(/release_ledger status=ok start=recorded run_id=r-\S+ branch=main backlog_id=B-12 release_type=workflow_dispatch/);
     expect(reasons['final-status']).toMatch(/final=deploy_code:succeeded/);
