@@ -199,6 +199,34 @@ describe('opscockpit fixtures serve', () => {
     }
   });
 
+  it('--system serves a seed system from a fresh home and prints what its runbook needs', async () => {
+    const child = spawn('node', [bin, 'fixtures', 'serve', '--port', '0', '--system', 'daily-ops'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d) => {
+          buf += d;
+          if (buf.includes('OPSCOCKPIT_ALLOW_SCOPES')) resolve(buf);
+        });
+        child.on('exit', () => reject(new Error('exited early')));
+      });
+      const url = /^listening (http:\/\/127\.0\.0\.1:\d+)$/m.exec(banner)![1];
+      expect(banner).toMatch(/^runbook .*fixtures\/systems\/daily-ops\/runbook\.yaml$/m);
+      expect(banner).toContain(`export OPSCOCKPIT_DEMO_URL=${url}`);
+      const home = /^export OPSCOCKPIT_FIXTURE_HOME=(.+)$/m.exec(banner)![1];
+      expect(existsSync(join(home, 'input', 'orders.csv'))).toBe(true);
+      expect(await (await fetch(`${url}/api/emergency_stop`)).json()).toMatchObject({ enabled: false });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('--system names the systems when the name is wrong', async () => {
+    const r = await cli(['fixtures', 'serve', '--system', 'daily-opz']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no fixture system "daily-opz" \(systems: daily-ops, decisionos, newsbot, talkative, ops-playbook\)/);
+  });
+
   it('no ledger file appears for commands that do not need one', async () => {
     await cli(['--help'], { cwd: dir });
     expect(existsSync(join(dir, '.opscockpit'))).toBe(false);

@@ -63,7 +63,7 @@ describe('seed 004: Talkative release', () => {
     const t = await released({ clock });
     t.session.start();
     // /health answers 200 with ok: false: unhealthy, without adding 5xx to the error rate.
-    await setFault(t.rig.url, { route: '/health', status: 200, body: { ok: false, version: 'v0.5.0' } });
+    await setFault(t.rig.url, { route: '/health', status: 200, body: JSON.stringify({ ok: false, version: 'v0.5.0' }) });
     const fired = () => t.rig.events().filter((e) => e.kind === 'trigger.fired');
     const step = async (ms: number) => {
       await clock.advance(ms);

@@ -74,7 +74,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return 0;
     case 'ledger':
       if (args[0] === 'verify') return (await import('./commands/ledger-verify.js')).verifyCommand(args.slice(1), io);
+      if (args[0] === 'list' || args[0] === 'show' || args[0] === 'export')
+        return (await import('./commands/ledger-browse.js')).ledgerSubcommand(args[0], args.slice(1), io);
       return ledgerCommand(args, io);
+    case 'report':
+      return (await import('./commands/report.js')).reportCommand(args, io);
     case 'fixtures':
       return fixturesCommand(args, io);
     case 'run':
@@ -251,11 +255,26 @@ function ledgerCommand(args: string[], io: Io): number {
 }
 
 async function fixturesCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('fixtures', args, { port: { type: 'string', default: '8080' } });
+  const { values, positionals } = parse('fixtures', args, { port: { type: 'string', default: '8080' }, system: { type: 'string' } });
   if (positionals[0] !== 'serve') throw new UsageError('the fixtures command has one subcommand: serve', 'fixtures');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not "${values.port}"`, 'fixtures');
   const { serveFixtures } = await import('../../fixtures/serve.js');
+  if (typeof values.system === 'string') {
+    const { SYSTEMS, systemNamed } = await import('../../fixtures/systems/index.js');
+    const system = systemNamed(values.system);
+    if (!system) throw new UsageError(`no fixture system "${values.system}" (systems: ${Object.keys(SYSTEMS).join(', ')})`, 'fixtures');
+    const home = mkdtempSync(join(tmpdir(), `opscockpit-${system.name}-`));
+    await system.prepare(home);
+    const { packageRoot } = await import('./paths.js');
+    const env = { OPSCOCKPIT_FIXTURE_HOME: home, OPSCOCKPIT_ALLOW_SCOPES: system.scopes, ...system.env?.(home) };
+    await serveFixtures({ port, token: io.env.DEMO_TOKEN, system, home }, io.stdout, {
+      // After "listening URL": what to export before opening the runbook against it.
+      banner: (url) =>
+        [`runbook ${join(packageRoot(), system.runbook)}`, `export OPSCOCKPIT_DEMO_URL=${url}`, ...Object.entries(env).map(([k, v]) => `export ${k}=${v}`)].join('\n') + '\n',
+    });
+    return 0;
+  }
   await serveFixtures({ port, token: io.env.DEMO_TOKEN }, io.stdout);
   return 0;
 }

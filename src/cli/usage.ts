@@ -3,6 +3,7 @@ import { gateHelp } from './commands/gate-help.js';
 import { harvestHelp } from './commands/harvest-help.js';
 import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.js';
 import { convertHelp } from './commands/convert-help.js';
+import { ledgerHelp, reportHelp } from './commands/ledger-help.js';
 
 export const VERSION = '0.1.0';
 
@@ -66,15 +67,8 @@ a control. --json prints one JSON document (schema opscockpit.run/v1).`,
     summary: 'Print the runbook JSON Schema (for editor autocompletion).',
     details: 'Point your editor at it, e.g. `# yaml-language-server: $schema=opscockpit.schema.json`.',
   },
-  ledger: {
-    usage: 'opscockpit ledger [--ledger PATH | --runbook FILE] [--limit N] [--json]   |   opscockpit ledger verify [--json]',
-    summary: 'List recent runs from the ledger, newest first, with their events in --json.',
-    details: `Default ledger: .opscockpit/ledger.db in the current folder, or beside --runbook FILE.
---json prints {"ledger", "runs": [{..., "events": [...]}]}.
-
-opscockpit ledger verify walks the hash chain: every event stores the hash of its content and
-of the event before it. Exit 0 intact, 2 broken (the first broken event is named), 1 error.`,
-  },
+  ledger: ledgerHelp,
+  report: reportHelp,
   convert: convertHelp,
   act: actHelp,
   stop: stopHelp,
@@ -83,11 +77,13 @@ of the event before it. Exit 0 intact, 2 broken (the first broken event is named
   harvest: harvestHelp,
   gate: gateHelp,
   fixtures: {
-    usage: 'opscockpit fixtures serve [--port N]',
+    usage: 'opscockpit fixtures serve [--port N] [--system NAME]',
     summary: 'Serve the fixture targets on 127.0.0.1 (port 0 picks a free one).',
     details: `Prints "listening http://127.0.0.1:PORT" first, then one line per request.
 Routes: /readyz, /health, /ops/cards/reason-trends (Bearer $DEMO_TOKEN, ETag), /metrics,
-and the fault switch: POST /__fault {"route","status","delayMs","body"}, DELETE /__fault.`,
+and the fault switch: POST /__fault {"route","status","delayMs","body"}, DELETE /__fault.
+--system NAME also serves one seed's system (daily-ops, decisionos, ops-playbook, newsbot,
+talkative) from a fresh home folder, and prints the environment its runbook expects.`,
   },
 };
 
