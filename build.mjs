@@ -18,7 +18,8 @@ const yogaWithoutFetch = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { opscockpit: 'src/cli/entry.ts' },
+  // harvest has an entry of its own: a harvest loads neither the runbook code nor Ink.
+  entryPoints: { opscockpit: 'src/cli/entry.ts', harvest: 'src/cli/harvest-entry.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { LedgerError, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import type { EvidenceDoc } from '../../engine/gate-types.js';
 import { EvidenceError, harvestFiles, type ColumnNames, type HarvestKind } from '../../evidence/harvest.js';
-import { lockEvidence, recordEvidence, type EvidenceWrite } from '../../evidence/store.js';
+import { lockEvidence, recordEvidence, type EvidenceWrite } from '../../evidence/record.js';
 import { parseDuration } from '../../runbook/durations.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';

@@ -1,0 +1,14 @@
+// Every operator-facing error as one clear block for stderr; stack traces only with
+// OPSCOCKPIT_DEBUG=1. Shared by the bundle's entries (entry.ts, harvest-entry.ts).
+import { UsageError, isOperatorError } from './errors.js';
+import { commandHelp } from './usage.js';
+
+export function describeError(err: unknown): string {
+  if (err instanceof UsageError) {
+    const usage = err.command ? commandHelp(err.command)?.split('\n')[0] : undefined;
+    return `opscockpit: ${err.message}\n${usage ?? 'Run "opscockpit --help" for usage.'}`;
+  }
+  if (isOperatorError(err)) return typeof err.format === 'function' ? err.format() : `opscockpit: ${err.message}`;
+  const detail = process.env.OPSCOCKPIT_DEBUG && err instanceof Error ? `\n${err.stack}` : '';
+  return `opscockpit: internal error: ${err instanceof Error ? err.message : String(err)}${detail}\nSet OPSCOCKPIT_DEBUG=1 for details; nothing recorded in the ledger is lost.`;
+}

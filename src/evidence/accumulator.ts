@@ -1,0 +1,222 @@
+// Requests gathered for an evidence document: overall, per time window and per route. Each
+// request is one latency in a growable Float64Array plus its window and route numbers (8 + 4 + 4
+// bytes, about 16 MB a million requests, never one array per group); the errors and first and
+// last times of each group are kept as they come. The percentiles of all groups are found at
+// the end, by buckets (bucket-select.ts).
+import type { EvidenceDoc, EvidenceStats, EvidenceWindow } from '../engine/gate-types.js';
+import { percentilesByBuckets, type GroupPercentiles } from './bucket-select.js';
+import { REPORTED_PERCENTILES, errorRate, percentilesInPlace } from './percentiles.js';
+
+/** Counts and times of the groups of one kind (windows or routes), by group number. */
+class GroupTally {
+  errors: number[] = [];
+  minTs: number[] = [];
+  maxTs: number[] = [];
+
+  open(): number {
+    this.errors.push(0);
+    this.minTs.push(Infinity);
+    this.maxTs.push(-Infinity);
+    return this.errors.length - 1;
+  }
+
+  get size(): number {
+    return this.errors.length;
+  }
+}
+
+export class Accumulator {
+  private n = 0;
+  private latencies = new Float64Array(1024);
+  private windowOf = new Int32Array(1024);
+  private routeOf = new Int32Array(1024); // route number, -1: no route
+
+  private errors = 0;
+  private minLatency = Infinity;
+  private maxLatency = -Infinity;
+  private minTs = Infinity;
+  private maxTs = -Infinity;
+
+  private readonly windows = new GroupTally();
+  private readonly windowStarts: number[] = [];
+  private readonly windowByStart = new Map<number, number>();
+  private lastWindowStart = NaN;
+  private lastWindow = -1;
+
+  private readonly routes = new GroupTally();
+  private readonly routeNames: string[] = [];
+  private readonly routeByName = new Map<string, number>();
+  private hasRoutes = false;
+  private lastRoute: string | undefined;
+  private lastRouteId = -1;
+
+  constructor(
+    readonly windowMs: number,
+    readonly errorStatusMin: number,
+  ) {}
+
+  routesSeen(): void {
+    this.hasRoutes = true;
+  }
+
+  /** One request; an empty or missing route counts overall and in its window only. */
+  add(ts: number, latency: number, status: number, route: string | undefined): void {
+    let id = -1;
+    if (route) {
+      if (route !== this.lastRoute) {
+        this.lastRoute = route;
+        this.lastRouteId = this.routeId(route);
+      }
+      id = this.lastRouteId;
+    }
+    this.addSample(ts, latency, status >= this.errorStatusMin, id);
+  }
+
+  /** The number of a route, given on first sight. */
+  routeId(route: string): number {
+    let id = this.routeByName.get(route);
+    if (id === undefined) {
+      id = this.routes.open();
+      // A fresh copy: a parsed cell is often a slice that would pin its whole chunk in memory.
+      const name = Buffer.from(route).toString();
+      this.routeNames.push(name);
+      this.routeByName.set(name, id);
+    }
+    return id;
+  }
+
+  /** One request whose route number the caller already has (-1: no route). */
+  addSample(ts: number, latency: number, error: boolean, route: number): void {
+    const i = this.n;
+    if (i === this.latencies.length) this.grow();
+    this.n = i + 1;
+    this.latencies[i] = latency + 0; // -0 as 0: the percentile buckets order by sign bit
+    if (latency < this.minLatency) this.minLatency = latency + 0;
+    if (latency > this.maxLatency) this.maxLatency = latency;
+    this.routeOf[i] = route;
+    if (ts < this.minTs) this.minTs = ts;
+    if (ts > this.maxTs) this.maxTs = ts;
+    const start = Math.floor(ts / this.windowMs) * this.windowMs;
+    let w = this.lastWindow;
+    if (start !== this.lastWindowStart) {
+      w = this.windowByStart.get(start) ?? this.openWindow(start);
+      this.lastWindowStart = start;
+      this.lastWindow = w;
+    }
+    this.windowOf[i] = w;
+    const wt = this.windows;
+    if (ts < wt.minTs[w]) wt.minTs[w] = ts;
+    if (ts > wt.maxTs[w]) wt.maxTs[w] = ts;
+    if (route >= 0) {
+      const rt = this.routes;
+      if (ts < rt.minTs[route]) rt.minTs[route] = ts;
+      if (ts > rt.maxTs[route]) rt.maxTs[route] = ts;
+      if (error) rt.errors[route]++;
+    }
+    if (error) {
+      this.errors++;
+      wt.errors[w]++;
+    }
+  }
+
+  private openWindow(start: number): number {
+    const w = this.windows.open();
+    this.windowStarts.push(start);
+    this.windowByStart.set(start, w);
+    return w;
+  }
+
+  private grow(): void {
+    const size = this.latencies.length * 2;
+    const latencies = new Float64Array(size);
+    latencies.set(this.latencies);
+    this.latencies = latencies;
+    const windowOf = new Int32Array(size);
+    windowOf.set(this.windowOf);
+    this.windowOf = windowOf;
+    const routeOf = new Int32Array(size);
+    routeOf.set(this.routeOf);
+    this.routeOf = routeOf;
+  }
+
+  /** The document. May reorder the latencies: call it once, at the end. */
+  toDoc(kind: string, source: string): EvidenceDoc {
+    const grouped = {
+      latencies: this.latencies,
+      n: this.n,
+      min: this.minLatency,
+      max: this.maxLatency,
+      windowOf: this.windowOf,
+      windows: this.windows.size,
+      routeOf: this.routeOf,
+      routes: this.routes.size,
+    };
+    // Overall last in the fallback: it sorts in place, after the groups were copied out.
+    const found = percentilesByBuckets(grouped, REPORTED_PERCENTILES) ?? {
+      windows: this.percentilesBySorting(this.windowOf, this.windows.size),
+      routes: this.percentilesBySorting(this.routeOf, this.routes.size),
+      overall: this.percentilesBySorting(null, 1),
+    };
+    const windows: EvidenceWindow[] = this.windowStarts
+      .map((start, w) => ({ start, w }))
+      .sort((a, b) => a.start - b.start)
+      .map(({ start, w }) => ({ start, end: start + this.windowMs, ...stats(found.windows, w, this.windows) }));
+    const doc: EvidenceDoc = {
+      schema: 'opscockpit.evidence/v1',
+      kind,
+      source,
+      window_ms: this.windowMs,
+      overall: stats(found.overall, 0, { errors: [this.errors], minTs: [this.minTs], maxTs: [this.maxTs] }),
+      windows,
+    };
+    if (this.hasRoutes) {
+      const routes: Record<string, EvidenceStats> = {};
+      const order = this.routeNames.map((name, r) => ({ name, r })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      // A route the byte scanner met on a line it then left to the general parser may have none.
+      for (const { name, r } of order) if (found.routes.samples[r] > 0) routes[name] = stats(found.routes, r, this.routes);
+      doc.routes = routes;
+    }
+    return doc;
+  }
+
+  /**
+   * The fallback for latencies too spread out for buckets: each group's latencies copied side
+   * by side (a counting sort by group) and its percentiles selected in place.
+   */
+  private percentilesBySorting(groupOf: Int32Array | null, groups: number): GroupPercentiles {
+    const n = this.n;
+    const starts = new Int32Array(groups + 1);
+    let laidOut = this.latencies; // the overall group: in place
+    if (groupOf) {
+      for (let i = 0; i < n; i++) if (groupOf[i] >= 0) starts[groupOf[i] + 1]++;
+      for (let g = 0; g < groups; g++) starts[g + 1] += starts[g];
+      const next = starts.slice(0, groups);
+      laidOut = new Float64Array(starts[groups]);
+      for (let i = 0; i < n; i++) if (groupOf[i] >= 0) laidOut[next[groupOf[i]]++] = this.latencies[i];
+    } else starts[1] = n;
+    const samples = new Int32Array(groups);
+    const values: Float64Array[] = [];
+    for (let g = 0; g < groups; g++) {
+      samples[g] = starts[g + 1] - starts[g];
+      const got = percentilesInPlace(laidOut.subarray(starts[g], starts[g + 1]), samples[g], REPORTED_PERCENTILES);
+      values.push(Float64Array.from(got, (v) => v ?? NaN));
+    }
+    return { samples, values };
+  }
+}
+
+/** EvidenceStats of group g. */
+function stats(by: GroupPercentiles, g: number, tally: Pick<GroupTally, 'errors' | 'minTs' | 'maxTs'>): EvidenceStats {
+  const samples = by.samples[g];
+  const [p50, p90, p95, p99] = samples > 0 ? by.values[g] : [null, null, null, null];
+  return {
+    samples,
+    p50_ms: p50,
+    p90_ms: p90,
+    p95_ms: p95,
+    p99_ms: p99,
+    error_rate: errorRate(tally.errors[g], samples),
+    min_ts: samples > 0 ? tally.minTs[g] : null,
+    max_ts: samples > 0 ? tally.maxTs[g] : null,
+  };
+}

@@ -1,0 +1,368 @@
+// The fast path of a harvest: request-log lines read straight from the file's bytes, in
+// 1 MiB reads into one reused buffer. Times, latencies and statuses are parsed from the bytes
+// (no strings are made), routes are found by their bytes in a hash table.
+//
+// It reads only what it is sure the general parser (uDSV, scan-general.ts) would read the
+// same way: one line per record, fields plain or "quoted" on one line, the header's line end
+// on every line. A cell it cannot parse itself (epoch seconds, "1e3", a time without a zone)
+// goes through the general cell readers (cells.ts), so it means the same or fails with the same
+// words, naming its line. Anything else unusual (a quoted line break, a short or long row, a
+// stray quote or \r, a header with quotes) hands the rest of the file, from that record, to the
+// general parser; since both stop and start on record boundaries, the evidence is the same as
+// if the general parser had read the whole file.
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { Accumulator } from './accumulator.js';
+import { hashField, readDecimal, readEnd, readTime, skipField } from './byte-cells.js';
+import { CellProblem, readCells, type RequestCells } from './cells.js';
+import { EvidenceError, columnIndexes, explainReadError, type Columns } from './columns.js';
+import type { GeneralStart } from './scan-general.js';
+
+/** What the byte scanner did with a file; `general`: the general parser must read from there. */
+export interface ByteScan {
+  records: number; // data records read by the byte scanner
+  slowRecords: number; // of which had a cell read by the general cell readers
+  general?: GeneralStart | 'whole file';
+}
+
+const READ_SIZE = 1 << 20;
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const COMMA = 44;
+
+// Roles of the columns; OTHER columns are stepped over.
+const OTHER = 0;
+const TS = 1;
+const LATENCY = 2;
+const STATUS = 3;
+const ROUTE = 4;
+
+/** A line to leave to the general parser. */
+const HAND_OFF = -1;
+
+export function scanBytes(path: string, names: Columns, routeRequired: boolean, acc: Accumulator): ByteScan {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new EvidenceError(explainReadError(path, err), { cause: err });
+  }
+  try {
+    return new ByteScanner(path, fd, names, routeRequired, acc).run();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+class ByteScanner {
+  // Room past the data: the readers look a few bytes ahead of a field (a time is 20–30 bytes),
+  // which must never be a read outside the buffer (V8 then slows every read down). What they
+  // see there does not matter: every line ends in a \n before it, which no reader accepts.
+  private buf = Buffer.alloc(READ_SIZE + 64);
+  private end = 0; // bytes in buf
+  private base = 0; // file offset of buf[0]
+  private eof = false;
+  private virtualLf = -1; // index of the \n added after a last line that had none
+  private handOffAt = 0;
+  private records = 0;
+  private slowRecords = 0;
+
+  // Set from the header.
+  private roles = new Uint8Array(0);
+  private header: string[] = [];
+  private headerText = '';
+  private crlf = false;
+  private line = 1;
+
+  // The date part of the last ISO time, and its day number: logs repeat it row after row.
+  private lastDate = -1;
+  private lastDays = 0;
+
+  private readonly routes: RouteTable;
+  private readonly cells: RequestCells = { ts: 0, latency: 0, status: 0 };
+
+  constructor(
+    readonly path: string,
+    readonly fd: number,
+    readonly names: Columns,
+    readonly routeRequired: boolean,
+    readonly acc: Accumulator,
+  ) {
+    this.routes = new RouteTable(acc);
+  }
+
+  run(): ByteScan {
+    this.fill();
+    let p = this.readHeader();
+    if (p === HAND_OFF) return { records: 0, slowRecords: 0, general: 'whole file' };
+    for (;;) {
+      const limit = this.eof ? this.end : this.buf.lastIndexOf(LF, this.end - 1) + 1;
+      if (limit <= p && !this.eof) {
+        if (p === 0) return this.handOff(0); // one line longer than the buffer
+        this.compact(p);
+        p = 0;
+        this.fill();
+        continue;
+      }
+      p = this.scanLines(p, limit);
+      if (p === HAND_OFF) return this.handOff(this.handOffAt);
+      if (this.eof) return { records: this.records, slowRecords: this.slowRecords };
+      this.compact(p);
+      p = 0;
+      this.fill();
+    }
+  }
+
+  private handOff(p: number): ByteScan {
+    const general = { byte: this.base + p, line: this.line, headerText: this.headerText, rowDelim: this.crlf ? '\r\n' : '\n' } as const;
+    return { records: this.records, slowRecords: this.slowRecords, general };
+  }
+
+  /** Drops the bytes before p. */
+  private compact(p: number): void {
+    this.buf.copyWithin(0, p, this.end);
+    this.base += p;
+    this.end -= p;
+  }
+
+  /** Reads until the buffer is full or the file ends; a last line without \n gets one. */
+  private fill(): void {
+    try {
+      while (!this.eof && this.end < READ_SIZE) {
+        const n = readSync(this.fd, this.buf, this.end, READ_SIZE - this.end, null);
+        if (n === 0) this.eof = true;
+        this.end += n;
+      }
+    } catch (err) {
+      throw new EvidenceError(explainReadError(this.path, err), { cause: err });
+    }
+    if (this.eof && this.end > 0 && this.buf[this.end - 1] !== LF) {
+      this.virtualLf = this.end;
+      this.buf[this.end++] = LF; // the buffer has room to spare for it
+    }
+  }
+
+  /**
+   * Skips blank lines and a BOM, reads the header line; returns where the data starts, or
+   * HAND_OFF when the header is anything but plain (the general parser reads the file then).
+   */
+  private readHeader(): number {
+    const b = this.buf;
+    let p = 0;
+    while (p < this.end && (b[p] === LF || b[p] === CR)) if (b[p++] === LF) this.line++;
+    if (b[p] === 0xef && b[p + 1] === 0xbb && b[p + 2] === 0xbf) p += 3;
+    if (p >= this.end) return p; // no header: an empty log
+    const lf = b.indexOf(LF, p);
+    if (lf < 0 || lf >= this.end) return HAND_OFF; // a header longer than the buffer
+    this.crlf = lf > p && b[lf - 1] === CR;
+    if (this.crlf && lf === this.virtualLf) return HAND_OFF; // ends in a lone \r: a \r-only file
+    const text = b.toString('utf8', p, this.crlf ? lf - 1 : lf);
+    if (text === '' || /["\r]/.test(text)) return HAND_OFF;
+    this.headerText = text;
+    this.header = text.split(',').map((name) => name.trim());
+    const i = columnIndexes(this.path, this.header, this.names, this.routeRequired);
+    const used = [i.ts, i.latency, i.status, i.route].filter((c) => c >= 0);
+    if (new Set(used).size !== used.length) return HAND_OFF; // one column in two roles
+    this.roles = new Uint8Array(this.header.length);
+    this.roles[i.ts] = TS;
+    this.roles[i.latency] = LATENCY;
+    this.roles[i.status] = STATUS;
+    if (i.route >= 0) {
+      this.roles[i.route] = ROUTE;
+      this.acc.routesSeen();
+    }
+    this.line++;
+    return lf + 1;
+  }
+
+  /** True when p is the line end this file uses (the line's last field ends there). */
+  private lineEndAt(p: number): boolean {
+    const c = this.buf[p];
+    if (this.crlf) return (c === CR && this.buf[p + 1] === LF && p + 1 !== this.virtualLf) || (c === LF && p === this.virtualLf);
+    return c === LF;
+  }
+
+  /**
+   * The lines from p up to limit (the byte after a \n). Returns limit, or HAND_OFF with
+   * handOffAt set to the first byte of the line to leave to the general parser. Whatever this
+   * loop touches it touches on every line, so V8 has seen all of it before it optimises the
+   * loop, and never has to drop the optimised code at the end of a buffer.
+   */
+  private scanLines(p: number, limit: number): number {
+    const b = this.buf;
+    const roles = this.roles;
+    const last = roles.length - 1;
+    const crlf = this.crlf;
+    const virtualLf = this.virtualLf;
+    const acc = this.acc;
+    const errorMin = acc.errorStatusMin;
+    const routes = this.routes;
+    const end = readEnd;
+    while (p < limit) {
+      const lineStart = p;
+      let ts = NaN;
+      let latency = NaN;
+      let status = NaN;
+      let route = -1;
+      plain: {
+        if (b[p] === LF || b[p] === CR) break plain; // a blank line, or worse
+        for (let col = 0; col <= last; col++) {
+          const quoted = b[p] === QUOTE;
+          if (quoted) p++;
+          const role = roles[col];
+          if (role === TS) {
+            ts = readTime(b, p);
+            if (ts !== ts) break plain;
+          } else if (role === LATENCY) {
+            latency = readDecimal(b, p);
+            if (latency !== latency) break plain;
+          } else if (role === STATUS) {
+            status = readDecimal(b, p);
+            if (status !== status) break plain;
+          } else if (role === ROUTE) {
+            const h = hashField(b, p, quoted);
+            if (end[0] < 0) break plain;
+            if (end[0] > p) route = routes.find(b, p, end[0], h);
+          } else {
+            skipField(b, p, quoted);
+            if (end[0] < 0) break plain;
+          }
+          p = end[0];
+          if (quoted) {
+            if (b[p] !== QUOTE) break plain;
+            p++;
+          }
+          if (col < last) {
+            if (b[p] !== COMMA) break plain;
+            p++;
+          }
+        }
+        // The line end this file uses, right after the last field.
+        if (b[p] === LF) {
+          if (crlf && p !== virtualLf) break plain;
+          p++;
+        } else if (crlf && b[p] === CR && b[p + 1] === LF && p + 1 !== virtualLf) p += 2;
+        else break plain;
+        acc.addSample(ts, latency, status >= errorMin, route);
+        this.records++;
+        this.line++;
+        continue;
+      }
+      // Not plain: a blank line, the same line cell by cell as text, or the general parser from here.
+      p = this.otherLine(lineStart);
+      if (p === HAND_OFF) {
+        this.handOffAt = lineStart;
+        return HAND_OFF;
+      }
+      this.line++;
+    }
+    return p;
+  }
+
+  /** A line the fast loop did not take: blank, or read as text; HAND_OFF for the general parser. */
+  private otherLine(lineStart: number): number {
+    const b = this.buf;
+    // A blank line is skipped, as the general parser does; a bare \n in a \r\n file is not blank to it.
+    if (b[lineStart] === LF) return this.crlf && lineStart !== this.virtualLf ? HAND_OFF : lineStart + 1;
+    if (this.crlf && b[lineStart] === CR && b[lineStart + 1] === LF) return lineStart + 2;
+    return this.slowLine(lineStart);
+  }
+
+  /**
+   * A line the fast loop did not take, cell by cell as text, read with the general cell
+   * readers. Returns where the next line starts, or HAND_OFF when it is not one plain record.
+   */
+  private slowLine(lineStart: number): number {
+    const b = this.buf;
+    const cells: string[] = [];
+    let p = lineStart;
+    const last = this.roles.length - 1;
+    for (let col = 0; col <= last; col++) {
+      let text: string;
+      if (b[p] === QUOTE) {
+        const from = p + 1;
+        let escaped = false;
+        for (p = from; ; p++) {
+          if (b[p] === LF) return HAND_OFF; // a quoted line break
+          if (b[p] === QUOTE) {
+            if (b[p + 1] !== QUOTE) break;
+            escaped = true;
+            p++;
+          }
+        }
+        text = b.toString('utf8', from, p++);
+        if (escaped) text = text.replaceAll('""', '"');
+      } else {
+        const from = p;
+        while (b[p] !== COMMA && b[p] !== LF && b[p] !== CR && b[p] !== QUOTE) p++;
+        if (b[p] === QUOTE) return HAND_OFF;
+        text = b.toString('utf8', from, p);
+      }
+      cells.push(text);
+      if (col < last) {
+        if (b[p] !== COMMA) return HAND_OFF; // fewer fields, or text after a closing quote
+        p++;
+      } else if (!this.lineEndAt(p)) return HAND_OFF; // more fields, or a stray \r
+    }
+    const roles = this.roles;
+    const at = (role: number) => cells[roles.indexOf(role)];
+    try {
+      readCells(at(TS), at(LATENCY), at(STATUS), this.names, this.header, this.cells);
+    } catch (err) {
+      if (err instanceof CellProblem) throw new EvidenceError(`${this.path} line ${this.line}: ${err.message}`);
+      throw err;
+    }
+    const { ts, latency, status } = this.cells;
+    const route = roles.includes(ROUTE) ? at(ROUTE) : '';
+    this.acc.addSample(ts, latency, status >= this.acc.errorStatusMin, route ? this.acc.routeId(route) : -1);
+    this.records++;
+    this.slowRecords++;
+    return p + (b[p] === CR ? 2 : 1);
+  }
+}
+
+/** Routes by their bytes: open addressing over FNV-1a hashes, each entry's bytes compared. */
+class RouteTable {
+  private slots = new Int32Array(64).fill(-1);
+  private readonly hashes: number[] = [];
+  private readonly keys: Uint8Array[] = [];
+  private readonly ids: number[] = [];
+
+  constructor(readonly acc: Accumulator) {}
+
+  find(b: Buffer, from: number, to: number, h: number): number {
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s];
+      if (e < 0) return this.add(b, from, to, h, s);
+      if (this.hashes[e] === h && sameBytes(this.keys[e], b, from, to)) return this.ids[e];
+    }
+  }
+
+  private add(b: Buffer, from: number, to: number, h: number, slot: number): number {
+    const e = this.keys.length;
+    this.hashes.push(h);
+    this.keys.push(new Uint8Array(b.subarray(from, to)));
+    this.ids.push(this.acc.routeId(b.toString('utf8', from, to)));
+    this.slots[slot] = e;
+    if (2 * this.keys.length > this.slots.length) this.grow();
+    return this.ids[e];
+  }
+
+  private grow(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    this.hashes.forEach((h, e) => {
+      let s = h & mask;
+      while (slots[s] >= 0) s = (s + 1) & mask;
+      slots[s] = e;
+    });
+    this.slots = slots;
+  }
+}
+
+function sameBytes(key: Uint8Array, b: Buffer, from: number, to: number): boolean {
+  if (key.length !== to - from) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== b[from + i]) return false;
+  return true;
+}
