@@ -10,18 +10,18 @@ import { normalizeRunbook } from '../normalize.js';
 import { RunbookSchema } from '../schema.js';
 import { problemsFromZod, type Problem } from '../zod-issues.js';
 import { toRunbookDocument, type ConvertedRunbook } from './document.js';
-import { readMarkdownRunbook } from './read.js';
+import { readMarkdownRunbook, type ReadOptions } from './read.js';
 
 export const MARKDOWN_EXTENSIONS = /\.(md|markdown)$/i;
 
 /** Markdown text → the runbook format v1 document it stands for (what `convert` prints). */
-export function markdownToDocument(text: string, file: string): ConvertedRunbook {
-  return toRunbookDocument(readMarkdownRunbook(text, file));
+export function markdownToDocument(text: string, file: string, options?: ReadOptions): ConvertedRunbook {
+  return toRunbookDocument(readMarkdownRunbook(text, file, options));
 }
 
 /** Validate and normalise a Markdown runbook; throws RunbookError with Markdown line numbers. */
-export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
-  const { document, lineOf } = markdownToDocument(text, file);
+export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options?: ReadOptions): Runbook {
+  const { document, lineOf } = markdownToDocument(text, file, options);
   const parsed = RunbookSchema.safeParse(document);
   const problems: Problem[] = parsed.success ? [] : problemsFromZod(parsed.error.issues, document, RunbookSchema);
   const refs = crossCheck(document, env, lineOf);

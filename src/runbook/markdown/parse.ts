@@ -1,72 +1,75 @@
 // Markdown text → mdast with remark (CommonMark + GFM + YAML front matter). remark accepts
 // any input, so a malformed runbook still parses.
 //
-// remark's cost grows faster than the length of the input, so a long file is parsed in
-// slices of about SLICE characters cut just before a top-level ATX heading (`# ` or `## `
-// at the start of a line, outside a fenced block); each slice is a complete run of sections,
-// and its node positions are shifted back to lines of the whole file.
+// micromark's time grows faster than the length of its input, so the document is cut into
+// its heading sections (sections.ts), each parsed alone, and the positions of each section's
+// nodes are shifted back to lines and offsets of the whole file: the tree is the one a parse
+// of the whole document gives.
 import type { Root, RootContent } from 'mdast';
 import remarkFrontmatter from 'remark-frontmatter';
 import remarkGfm from 'remark-gfm';
 import remarkParse from 'remark-parse';
 import { unified } from 'unified';
+import { splitSections, type SourceSection } from './sections.js';
 
-const SLICE = 32 * 1024;
 const processor = unified().use(remarkParse).use(remarkGfm).use(remarkFrontmatter, ['yaml']);
 
-export function parseMarkdown(text: string): Root {
-  const source = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  if (source.length <= SLICE * 2) return processor.parse(source);
-  const root: Root = { type: 'root', children: [] };
-  for (const slice of slices(source)) {
-    const part = processor.parse(slice.text);
-    for (const node of part.children) {
-      if (slice.firstLine > 1) shiftLines(node, slice.firstLine - 1);
+/** Without a BOM, with LF line endings: the text every position refers to. */
+export function normalizeSource(text: string): string {
+  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+}
+
+/**
+ * One section (or a whole document) parsed alone; positions relative to its own text. The
+ * line break that ends a section is left out: a block left open at the end of a section (a
+ * fence in a list item, closed in the whole document by the next heading) then ends where it
+ * ends in the whole document, not on the line after.
+ */
+export function parseSection(section: SourceSection, last: boolean): Root {
+  return processor.parse(last || !section.text.endsWith('\n') ? section.text : section.text.slice(0, -1));
+}
+
+/** The document's sections: the whole of it in one when `split` is false. */
+export function sectionsOf(source: string, split = true): SourceSection[] {
+  return split ? splitSections(source) : [{ text: source, line: 1, offset: 0 }];
+}
+
+export function parseMarkdown(text: string, options: { split?: boolean } = {}): Root {
+  const source = normalizeSource(text);
+  const root: Root = { type: 'root', children: [], position: documentSpan(source) };
+  const sections = sectionsOf(source, options.split);
+  for (const [i, section] of sections.entries()) {
+    for (const node of parseSection(section, i === sections.length - 1).children) {
+      shiftPositions(node, section.line - 1, section.offset);
       root.children.push(node as RootContent);
     }
   }
   return root;
 }
 
-interface Slice {
-  text: string;
-  firstLine: number;
+/** What micromark gives the root: from the first character to the end of the text. */
+function documentSpan(source: string): NonNullable<Root['position']> {
+  const lastBreak = source.lastIndexOf('\n');
+  let lines = 1;
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) lines++;
+  return {
+    start: { line: 1, column: 1, offset: 0 },
+    end: { line: lines, column: source.length - lastBreak, offset: source.length },
+  };
 }
 
-function slices(source: string): Slice[] {
-  const out: Slice[] = [];
-  let start = 0;
-  let startLine = 1;
-  let line = 1;
-  let fence: string | undefined;
-  let pos = 0;
-  while (pos < source.length) {
-    const nl = source.indexOf('\n', pos);
-    const end = nl === -1 ? source.length : nl;
-    const text = source.slice(pos, end);
-    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(text)?.[1];
-    if (fence) {
-      if (marker && marker[0] === fence[0] && marker.length >= fence.length && text.trim() === marker) fence = undefined;
-    } else if (marker) {
-      fence = marker;
-    } else if (pos - start >= SLICE && /^#{1,2} /.test(text)) {
-      out.push({ text: source.slice(start, pos), firstLine: startLine });
-      start = pos;
-      startLine = line;
-    }
-    pos = end + 1;
-    line += 1;
-  }
-  out.push({ text: source.slice(start), firstLine: startLine });
-  return out;
-}
+type Point = { line: number; offset?: number };
+type Positioned = { position?: { start: Point; end: Point }; children?: unknown[] };
 
-type Positioned = { position?: { start: { line: number }; end: { line: number } }; children?: unknown[] };
-
-function shiftLines(node: Positioned, by: number): void {
-  if (node.position) {
-    node.position.start.line += by;
-    node.position.end.line += by;
+/** Moves a node and its descendants down by `lines` lines and `offset` characters. */
+export function shiftPositions(node: Positioned, lines: number, offset: number): void {
+  if (lines === 0 && offset === 0) return;
+  const p = node.position;
+  if (p) {
+    p.start.line += lines;
+    p.end.line += lines;
+    if (p.start.offset !== undefined) p.start.offset += offset;
+    if (p.end.offset !== undefined) p.end.offset += offset;
   }
-  if (Array.isArray(node.children)) for (const c of node.children) shiftLines(c as Positioned, by);
+  if (Array.isArray(node.children)) for (const c of node.children) shiftPositions(c as Positioned, lines, offset);
 }

@@ -1,25 +1,43 @@
-// Markdown text → MarkdownRunbook: parse, read the front matter, walk the sections.
-import type { Root } from 'mdast';
+// Markdown text → MarkdownRunbook: cut into sections, parse each (or take its outline from the
+// cache), read the front matter, walk the blocks.
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RunbookError } from '../errors.js';
-import { parseMarkdown } from './parse.js';
+import { sectionCache, type SectionCache } from './cache.js';
+import { outlineOf, shiftOutline, type OutlineBlock } from './outline.js';
+import { normalizeSource, parseSection, sectionsOf } from './parse.js';
 import type { MarkdownRunbook } from './structure.js';
-import { RunbookWalker, lineOf } from './walk.js';
+import { RunbookWalker } from './walk.js';
 
-export function readMarkdownRunbook(text: string, file: string): MarkdownRunbook {
-  const root = parseMarkdown(text);
-  const frontMatter = readFrontMatter(root, file);
-  const walked = new RunbookWalker().walk(root);
+export interface ReadOptions {
+  /** Parse the heading sections apart (the default) or the whole document at once. */
+  split?: boolean;
+  /** Where parsed sections are kept; false parses every section. Default: the process's cache. */
+  cache?: SectionCache | false;
+}
+
+export function readMarkdownRunbook(text: string, file: string, options: ReadOptions = {}): MarkdownRunbook {
+  const blocks = outlineDocument(text, file, options);
+  const frontMatter = readFrontMatter(blocks, file);
+  const walked = new RunbookWalker().walk(blocks);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');
   const name = typeof frontMatter?.data.name === 'string' ? frontMatter.data.name : (walked.title ?? fallbackName);
   return { name, description: walked.description, frontMatter, sections: walked.sections };
 }
 
-function readFrontMatter(root: Root, file: string): MarkdownRunbook['frontMatter'] {
-  const node = root.children.find((c) => c.type === 'yaml');
+/** The document's top-level blocks, with lines of the whole file. */
+export function outlineDocument(text: string, file: string | undefined, { split = true, cache = sectionCache }: ReadOptions = {}): OutlineBlock[] {
+  const source = normalizeSource(text);
+  const sections = sectionsOf(source, split);
+  const parse = (i: number) => outlineOf(parseSection(sections[i], i === sections.length - 1).children);
+  const outlines = cache ? cache.outlines(sections, file, parse) : sections.map((_, i) => parse(i));
+  return sections.flatMap((s, i) => shiftOutline(outlines[i], s.line - 1));
+}
+
+function readFrontMatter(blocks: readonly OutlineBlock[], file: string): MarkdownRunbook['frontMatter'] {
+  const node = blocks.find((c) => c.type === 'yaml');
   if (!node || node.type !== 'yaml') return undefined;
-  const line = lineOf(node);
+  const line = node.line;
   let data: unknown;
   try {
     data = parseYaml(node.value);

@@ -1,4 +1,4 @@
-// mdast → MarkdownRunbook. The document is walked once, in order.
+// Outline (outline.ts) → MarkdownRunbook. The document's blocks are walked once, in order.
 //
 // Phases. Every heading opens a section. A section whose heading names a phase (words.ts:
 // pre-flight, before, precondition, pre-release, pre-deploy, 사전, 점검 … / post, after,
@@ -17,8 +17,8 @@
 // the section (or of the last one when nothing follows). Sections of reference material
 // (Scope, Roles, Notes, templates …) and the text under the document title give no steps
 // from plain list items; task items are always steps.
-import type { Blockquote, Code, List, ListItem, Paragraph, Root, RootContent, Table } from 'mdast';
 import type { Phase } from '../model.js';
+import type { OutlineBlock, OutlineItem, OutlineList } from './outline.js';
 import { codeSteps, type CodeStep } from './shell.js';
 import { proposedCheck } from './requests.js';
 import type { MarkdownRunbook, MarkdownSection, MarkdownStep } from './structure.js';
@@ -57,8 +57,7 @@ export class RunbookWalker {
     this.current = this.open('Introduction', 1, undefined, true);
   }
 
-  walk(root: Root): Omit<MarkdownRunbook, 'frontMatter'> & { title?: string } {
-    const nodes = root.children;
+  walk(nodes: readonly OutlineBlock[]): Omit<MarkdownRunbook, 'frontMatter'> & { title?: string } {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       try {
@@ -77,10 +76,10 @@ export class RunbookWalker {
     };
   }
 
-  private block(node: RootContent): void {
+  private block(node: OutlineBlock): void {
     switch (node.type) {
       case 'heading': {
-        const title = squash(toString(node), 200) || `Section at line ${lineOf(node)}`;
+        const title = squash(node.text, 200) || `Section at line ${node.line}`;
         while (this.stack.length && this.stack[this.stack.length - 1].depth >= node.depth) this.stack.pop();
         const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
         if (isTitle) this.title = title;
@@ -88,16 +87,16 @@ export class RunbookWalker {
         const phase = phaseOf(title) ?? inherited;
         this.stack.push({ depth: node.depth, title, phase: phaseOf(title) ?? inherited, isTitle });
         this.flushContext();
-        this.current = this.open(title, lineOf(node), phase, isTitle || isReference(title));
+        this.current = this.open(title, node.line, phase, isTitle || isReference(title));
         return;
       }
       case 'paragraph': {
-        const text = toString(node);
+        const text = node.text;
         const lead = leadIn(text);
         const phase = lead ? phaseOf(lead) : undefined;
         // A lead-in opens a sub-section only where it changes the phase the heading gave.
         if (lead && phase && (this.current.named === undefined || phase !== this.current.named))
-          return this.subSection(lead, lineOf(node), phase);
+          return this.subSection(lead, node.line, phase);
         if (this.describes() && !lead) this.description = squash(text, 300);
         else this.addContext(text);
         return;
@@ -105,25 +104,23 @@ export class RunbookWalker {
       case 'list':
         return this.list(node, undefined);
       case 'code':
-        return this.code(node, undefined, lineOf(node));
-      case 'table':
-        return this.addContext(tableText(node));
-      case 'blockquote':
-        return this.addContext(quoteText(node));
+        return this.code(node.lang, node.value, undefined, node.line);
+      case 'note':
+        return this.addContext(node.text);
       default:
         return; // html, thematic breaks, definitions, front matter (read elsewhere)
     }
   }
 
   /** `1. Prepare release PR` followed by a list: a sub-section titled by the item. */
-  private oneItemLeadIn(node: RootContent, next: RootContent | undefined): boolean {
-    if (node.type !== 'list' || !node.ordered || node.children.length !== 1 || next?.type !== 'list') return false;
-    const item = node.children[0];
-    if (item.checked !== null && item.checked !== undefined) return false;
-    if (item.children.length !== 1 || item.children[0].type !== 'paragraph') return false;
-    const title = squash(toString(item), 200);
+  private oneItemLeadIn(node: OutlineBlock, next: OutlineBlock | undefined): boolean {
+    if (node.type !== 'list' || !node.ordered || node.items.length !== 1 || next?.type !== 'list') return false;
+    const item = node.items[0];
+    if (item.checked !== null) return false;
+    if (!item.soleParagraph) return false;
+    const title = squash(item.first?.text ?? '', 200);
     if (!title) return false;
-    this.subSection(title, lineOf(node), phaseOf(title) ?? this.current.named);
+    this.subSection(title, node.line, phaseOf(title) ?? this.current.named);
     return true;
   }
 
@@ -152,8 +149,8 @@ export class RunbookWalker {
     return section;
   }
 
-  private list(list: List, parent: string | undefined): void {
-    for (const item of list.children) {
+  private list(list: OutlineList, parent: string | undefined): void {
+    for (const item of list.items) {
       try {
         this.item(item, parent);
       } catch {
@@ -162,40 +159,34 @@ export class RunbookWalker {
     }
   }
 
-  private item(item: ListItem, parent: string | undefined): void {
-    const task = item.checked === true || item.checked === false;
+  private item(item: OutlineItem, parent: string | undefined): void {
+    const task = item.checked !== null;
     if (this.current.reference && !task) return;
-    const first = item.children.find((c): c is Paragraph => c.type === 'paragraph');
-    const own = first ? squash(toString(first), 200) : '';
+    const own = item.first ? squash(item.first.text, 200) : '';
     const title = parent ? (own ? `${parent} › ${own}` : parent) : own;
     const found: CodeStep[] = [];
-    if (first) {
-      for (const code of inlineCodes(first)) {
-        const http = proposedCheck(code);
-        if (http) found.push({ http, label: http.label });
-      }
+    for (const code of item.first?.codes ?? []) {
+      const http = proposedCheck(code);
+      if (http) found.push({ http, label: http.label });
     }
     const context: string[] = [];
-    for (const c of item.children) {
-      if (c === first || c.type === 'list') continue;
+    for (const c of item.parts) {
       if (c.type === 'code') found.push(...codeSteps(c.lang, c.value));
-      else if (c.type === 'paragraph') context.push(toString(c));
-      else if (c.type === 'table') context.push(tableText(c));
-      else if (c.type === 'blockquote') context.push(quoteText(c));
+      else if (c.type === 'text') context.push(c.text);
     }
     if (title || found.length > 0) {
       const [head, ...rest] = found;
-      const line = lineOf(item);
+      const line = item.line;
       this.addStep(title || head!.label, line, head, context);
       for (const extra of rest) this.addStep(`${title || head!.label} › ${extra.label}`, line, extra, []);
     }
-    for (const c of item.children) if (c.type === 'list') this.list(c, title || parent);
+    for (const c of item.parts) if (c.type === 'list') this.list(c.list, title || parent);
   }
 
-  private code(node: Code, parent: string | undefined, line: number): void {
-    const steps = codeSteps(node.lang, node.value);
+  private code(lang: string | null, value: string, parent: string | undefined, line: number): void {
+    const steps = codeSteps(lang, value);
     if (steps.length === 0) {
-      if (node.value.trim()) this.addContext(node.value);
+      if (value.trim()) this.addContext(value);
       return;
     }
     for (const s of steps) this.addStep(parent ? `${parent} › ${s.label}` : s.label, line, s, []);
@@ -226,28 +217,4 @@ export class RunbookWalker {
     if (last && this.context.length) last.context.push(...this.context);
     this.context = [];
   }
-}
-
-/** Plain text of a node; hard line breaks read as spaces. */
-export function toString(node: unknown): string {
-  const n = node as { type?: string; value?: unknown; children?: unknown[] };
-  if (n.type === 'break') return ' ';
-  if (typeof n.value === 'string') return n.value;
-  return Array.isArray(n.children) ? n.children.map(toString).join('') : '';
-}
-
-export function lineOf(node: { position?: { start: { line: number } } }): number {
-  return node.position?.start.line ?? 1;
-}
-
-function inlineCodes(p: Paragraph): string[] {
-  return p.children.filter((c) => c.type === 'inlineCode').map((c) => (c as { value: string }).value);
-}
-
-function tableText(t: Table): string {
-  return t.children.map((row) => row.children.map((cell) => toString(cell).trim()).join(' | ')).join('; ');
-}
-
-function quoteText(q: Blockquote): string {
-  return q.children.map((c) => toString(c)).join(' ');
 }

@@ -59,8 +59,11 @@ export class SlugSet {
   }
 }
 
+const NOT_SQUASHED = /[^\S ]| {2}|^ | $/;
+
 /** One line of plain text, cut at `max` characters. */
 export function squash(text: string, max = 200): string {
-  const t = text.replace(/\s+/g, ' ').trim();
+  // Most texts are one line already: testing is cheaper than rewriting them.
+  const t = NOT_SQUASHED.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
