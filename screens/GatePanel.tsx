@@ -2,12 +2,19 @@ import React, { useMemo } from 'react';
 import { Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { VERDICT_TEXT, gateLines } from './presentation.js';
-import { verdictColor } from './theme.js';
+import { VERDICT_TEXT, gateLines, triggerLine } from './presentation.js';
+import { color, verdictColor } from './theme.js';
 
 /** The verdict first, then its reasons in full (wrapped, never cut: the reason is the point). */
 export function GatePanel(props: { width: number; rows: number }) {
-  const { verdict, live, checks } = useCockpit((s) => ({ verdict: s.verdict, live: s.live, checks: s.runbook.checks }));
+  const { verdict, live, checks, triggers, states, now } = useCockpit((s) => ({
+    verdict: s.verdict,
+    live: s.live,
+    checks: s.runbook.checks,
+    triggers: s.runbook.triggers,
+    states: s.triggers,
+    now: s.now,
+  }));
   // Derived here, not in the selector: a selector that builds new objects re-renders forever.
   const gates = useMemo(
     () => Object.values(live).flatMap((r) => (r.gate ? [{ check: checks[r.check]?.title ?? r.check, gate: r.gate }] : [])),
@@ -32,6 +39,14 @@ export function GatePanel(props: { width: number; rows: number }) {
         </Text>
       ))}
       {reasons.length > shown.length ? <Text dimColor>… {reasons.length - shown.length} more</Text> : null}
+      {(triggers ?? []).map((t) => {
+        const line = triggerLine(t, states?.[t.name], now);
+        return (
+          <Text key={t.name} wrap="truncate" color={line.tone === 'ok' ? color('green') : line.tone === 'warn' ? color('yellow') : color('red')}>
+            trigger {line.text}
+          </Text>
+        );
+      })}
       {gates.map((g) => (
         <React.Fragment key={g.check}>
           <Text bold>{g.check}</Text>

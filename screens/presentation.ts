@@ -181,3 +181,18 @@ export function failureLine(f: { class: string; remedy: string[] }): string {
   const steps = f.remedy.length === 1 ? f.remedy[0] : f.remedy.map((r, i) => `${i + 1}. ${r}`).join(' ');
   return `${f.class} — remedy: ${steps}`;
 }
+
+/** One rollback trigger for the Gate panel: armed, failing for how long of its limit, or fired. */
+export function triggerLine(t: { name: string; action: string; failingForMs: number }, state: { since?: number; fired?: boolean } | undefined, now: number): { text: string; tone: 'ok' | 'warn' | 'bad' } {
+  if (state?.fired) return { text: `✘ ${t.name} FIRED → ${t.action}`, tone: 'bad' };
+  if (state?.since !== undefined) {
+    const limit = t.failingForMs > 0 ? ` of ${formatMinSec(t.failingForMs)}` : '';
+    return { text: `⚠ ${t.name} failing ${formatMinSec(now - state.since)}${limit} → ${t.action}`, tone: 'warn' };
+  }
+  return { text: `✔ ${t.name} armed → ${t.action}`, tone: 'ok' };
+}
+
+function formatMinSec(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}

@@ -71,6 +71,8 @@ describe('seed 004: Talkative release', () => {
     };
     for (let elapsed = 0; elapsed < 4 * 60_000; elapsed += 30_000) await step(30_000);
     expect(fired()).toEqual([]);
+    const watching = t.session.store.getState().triggers?.['health-down'];
+    expect(clock.now() - watching!.since!).toBeGreaterThanOrEqual(3 * 60_000); // shown as "failing m:ss of 5:00"
     for (let i = 0; i < 5 && fired().length === 0; i++) await step(30_000);
     expect(fired()).toEqual([expect.objectContaining({ trigger: 'health-down', action: 'rollback', auto: true })]);
     expect((fired()[0] as unknown as { reason: string }).reason).toMatch(/health failing for [5-6] min \d+ s \(limit 5 min 0 s\)/);

@@ -87,3 +87,13 @@ ${triggers}`;
     ]);
   });
 });
+
+describe('rollback triggers on screen', () => {
+  it('shows armed, failing for how long of the limit, and fired', async () => {
+    const { triggerLine } = await import('../screens/presentation.js');
+    expect(triggerLine(health, undefined, 0)).toEqual({ text: '✔ health-down armed → rollback', tone: 'ok' });
+    expect(triggerLine(health, { since: 1000 }, 91_000)).toEqual({ text: '⚠ health-down failing 1:30 of 5:00 → rollback', tone: 'warn' });
+    expect(triggerLine({ ...health, failingForMs: 0 }, { since: 0 }, 2000).text).toBe('⚠ health-down failing 0:02 → rollback');
+    expect(triggerLine(health, { since: 0, fired: true }, 400_000)).toEqual({ text: '✘ health-down FIRED → rollback', tone: 'bad' });
+  });
+});

@@ -276,6 +276,7 @@ export class Session {
     for (const t of this.opts.runbook.triggers ?? []) {
       const step = observeTrigger(t, this.triggerStates.get(t.name) ?? {}, result, this.clock.now());
       this.triggerStates.set(t.name, step.state);
+      if (step.state !== this.store.getState().triggers?.[t.name]) this.store.setState({ triggers: Object.fromEntries(this.triggerStates) });
       if (!step.fire || this.run.status !== 'running') continue;
       const reason = this.redactor.text(step.fire.reason);
       if (!this.tryRecord({ kind: 'trigger.fired', trigger: t.name, check: t.check, reason, action: t.action, auto: t.auto }, true)) continue;

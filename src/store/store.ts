@@ -14,7 +14,20 @@ export type Modal =
   | { kind: 'note'; input: string }
   | { kind: 'quit' }
   | { kind: 'canary' }
-  | { kind: 'stop-off'; input: string; error?: string };
+  | { kind: 'stop-off'; input: string; error?: string }
+  | { kind: 'ledger-filter'; input: string; error?: string };
+
+/** The release ledger screen while it is open: a page of runs, and one run expanded. */
+export interface LedgerScreenState {
+  filter: import('../engine/ledger-filter.js').LedgerFilter;
+  page: import('../engine/ledger-filter.js').LedgerPage;
+  /** Index of the selected run on the page. */
+  selected: number;
+  /** The expanded run: its events from `seq` on (as many as the screen can show). */
+  detail?: { run: import('../engine/ledger-filter.js').RunSummary; seq: number; events: LedgerEvent[] };
+  /** The newest event id when the page was read; the page is re-read when it moves. */
+  seenEventId: number;
+}
 
 export interface Flash {
   text: string;
@@ -43,6 +56,9 @@ export interface CockpitState extends Projection {
   operator?: string;
   scopes?: string[];
   stage?: import('../session/stage.js').StageView;
+  /** Rollback triggers: when each one's check began failing, and whether it fired. */
+  triggers?: Record<string, import('../engine/triggers.js').TriggerState>;
+  ledgerScreen?: LedgerScreenState;
 }
 
 export type CockpitStore = StoreApi<CockpitState>;
