@@ -6,12 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRunbook } from '../src/runbook/load.js';
-import { Redactor } from '../src/runbook/secrets.js';
-import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
+import type { SqliteLedger } from '../adapters/ledger.js';
+import type { Session } from '../src/session/session.js';
 import { setFault } from '../adapters/fixture-control.js';
-import { systemRig, type SystemRig } from './support/systems.js';
+import { systemRig, systemSession, type SystemRig } from './support/systems.js';
 import { waitFor } from './support/cockpit.js';
 import { bin } from './support/cli.js';
 
@@ -29,9 +27,7 @@ afterEach(async () => {
 async function cutover(): Promise<{ rig: SystemRig; session: Session; env: NodeJS.ProcessEnv }> {
   rig = await systemRig('decisionos', { token: TOKEN });
   const env = { PATH: process.env.PATH, ...rig.env('do-lead', { DEMO_TOKEN: TOKEN, OPSCOCKPIT_BIN: bin }) };
-  const runbook = loadRunbook(rig.runbook, env);
-  ledger = openLedger(rig.ledger, { redactor: new Redactor(runbook.secrets, env) });
-  session = new Session({ runbook, ledger, ledgerPath: rig.ledger, env });
+  ({ session, ledger } = await systemSession(rig, env));
   for (let i = 0; i < 7; i++) await session.advance();
   const s = session.store.getState();
   expect(s.checklist.phases.preflight.steps.map((st) => `${st.id}:${st.state}`)).toEqual(['rbac', 'keys', 'clock', 'readyz', 'ops-cards', 'evidence', 'stage'].map((id) => `${id}:passed`));

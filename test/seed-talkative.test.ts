@@ -5,13 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRunbook } from '../src/runbook/load.js';
-import { Redactor } from '../src/runbook/secrets.js';
-import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
+import type { SqliteLedger } from '../adapters/ledger.js';
+import type { Session } from '../src/session/session.js';
 import { setFault } from '../adapters/fixture-control.js';
 import type { Clock } from '../src/engine/ports.js';
-import { systemRig, type SystemRig } from './support/systems.js';
+import { systemRig, systemSession, type SystemRig } from './support/systems.js';
 import { waitFor } from './support/cockpit.js';
 import { ManualClock } from './support/manual-clock.js';
 import { bin } from './support/cli.js';
@@ -32,9 +30,7 @@ const POSTFLIGHT = ['health', 'agents', 'create-agent', 'start-agent', 'message'
 async function released(opts: { clock?: Clock; version?: string } = {}) {
   rig = await systemRig('talkative');
   const env = { PATH: process.env.PATH, ...rig.env('release-owner', { OPSCOCKPIT_BIN: bin, DEPLOY_VERSION: opts.version ?? 'v0.5.0' }) };
-  const runbook = loadRunbook(rig.runbook, env);
-  ledger = openLedger(rig.ledger, { redactor: new Redactor(runbook.secrets, env) });
-  session = new Session({ runbook, ledger, ledgerPath: rig.ledger, env, clock: opts.clock });
+  ({ session, ledger } = await systemSession(rig, env, opts.clock));
   for (const _ of PREFLIGHT) await session.advance();
   const pre = session.store.getState().checklist.phases.preflight.steps;
   expect(pre.map((s) => `${s.id}:${s.state}`)).toEqual(PREFLIGHT.map((id) => `${id}:${['ci-green', 'prs', 'notes'].includes(id) ? 'confirmed' : 'passed'}`));

@@ -70,3 +70,17 @@ export async function systemRig(
     close: () => server.close(),
   };
 }
+
+/** A cockpit session (no screens) on a system rig: its runbook, a real ledger, the given env. */
+export async function systemSession(
+  rig: SystemRig,
+  env: NodeJS.ProcessEnv,
+  clock?: import('../../src/engine/ports.js').Clock,
+): Promise<{ session: import('../../src/session/session.js').Session; ledger: import('../../adapters/ledger.js').SqliteLedger }> {
+  const { loadRunbook } = await import('../../src/runbook/load.js');
+  const { Redactor } = await import('../../src/runbook/secrets.js');
+  const { Session } = await import('../../src/session/session.js');
+  const runbook = loadRunbook(rig.runbook, env);
+  const ledger = openLedger(rig.ledger, { redactor: new Redactor(runbook.secrets, env) });
+  return { session: new Session({ runbook, ledger, ledgerPath: rig.ledger, env, clock }), ledger };
+}
