@@ -90,4 +90,23 @@ describe('seed 004: Talkative release', () => {
     const deployAgain = await t.session.runAction('deploy', 'deploy');
     expect(deployAgain?.output).toMatch(/423 .*deploys are frozen/);
   }, 90_000);
+
+  it('headless, the release waits for a person at the preconditions unless they are attested with --confirm', async () => {
+    rig = await systemRig('talkative');
+    const waits = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--yes'], 'release-owner');
+    expect(waits.code).toBe(2);
+    expect(waits.stdout).toMatch(/needs-operator — preflight step "ci-green" waits for an operator \(manual step; confirm it in the cockpit or pass --confirm ci-green\)/);
+    const bad = await rig.oc(['run', rig.runbook, '--confirm', 'no-p0'], 'release-owner');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--confirm no-p0: the runbook has no manual step "no-p0" \(manual steps: ci-green, prs, notes\)/);
+
+    const done = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--confirm', 'ci-green,prs', '--confirm', 'notes', '--yes', '--json'], 'release-owner');
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout).outcome).toBe('completed');
+    const confirmed = rig.events().filter((e) => e.kind === 'step.confirmed');
+    expect(confirmed.map((e) => [(e as { step: string }).step, e.operator, (e as { note?: string }).note])).toEqual(
+      ['ci-green', 'prs', 'notes'].map((id) => [id, 'release-owner', `confirmed on the command line (opscockpit run --confirm ${id})`]),
+    );
+  }, 60_000);
 });

@@ -49,11 +49,12 @@ Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no 
 stage falls back to stable), 1 error.`,
   },
   run: {
-    usage: 'opscockpit run RUNBOOK [--action NAME]... [--yes] [--json] [--ledger PATH]',
+    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--yes] [--json] [--ledger PATH]',
     summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',
     details: `The same session as the cockpit: steps in order, actions through the same safety
 controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,
-at a refusal, or at a step that needs a person (manual steps; confirm-first scripts without --yes).
+at a refusal, or at a step that needs a person (manual steps not named with --confirm; confirm-first
+scripts without --yes). --confirm STEP attests a manual step; it is recorded with your name.
 Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
 a control. --json prints one JSON document (schema opscockpit.run/v1).`,
   },

@@ -53,6 +53,8 @@ export async function runProcedure(opts: {
   actions: string[];
   /** The person starting the run has confirmed confirm-first script steps in advance. */
   yes: boolean;
+  /** Manual steps the person starting the run attests to (by step id). */
+  confirm?: string[];
 }): Promise<RunReport> {
   const { runbook } = opts;
   const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env });
@@ -83,9 +85,13 @@ export async function runProcedure(opts: {
         session.fail();
         break;
       }
+      if (step.kind === 'manual' && opts.confirm?.includes(step.id)) {
+        await session.advance(`confirmed on the command line (opscockpit run --confirm ${step.id})`);
+        continue;
+      }
       if (step.kind === 'manual' || (step.confirm && !opts.yes)) {
         outcome = 'needs-operator';
-        stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? 'manual step' : 'confirm-first script; pass --yes'}); the run stays open for the cockpit`;
+        stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? `manual step; confirm it in the cockpit or pass --confirm ${step.id}` : 'confirm-first script; pass --yes'}); the run stays open for the cockpit`;
         break;
       }
       await session.advance();

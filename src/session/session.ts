@@ -442,8 +442,8 @@ export class Session {
   }
 
   /** Advance the checklist by one step and wait for its result (the headless run's driver). */
-  async advance(): Promise<void> {
-    await this.stepIntent({ kind: 'advance' });
+  async advance(note?: string): Promise<void> {
+    await this.stepIntent(note === undefined ? { kind: 'advance' } : { kind: 'advance', note });
   }
 
   /** Complete the run as failed (a headless run that stops short of the end). */

@@ -32,7 +32,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { ledger: { type: 'string' }, action: { type: 'string', multiple: true }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
+      options: { ledger: { type: 'string' }, action: { type: 'string', multiple: true }, confirm: { type: 'string', multiple: true }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
       allowPositionals: true,
       strict: true,
     });
@@ -47,11 +47,16 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   for (const name of names) {
     if (!runbook.actions[name]) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'run');
   }
+  const confirm = (values.confirm ?? []).flatMap((c) => c.split(','));
+  const manual = new Set([...runbook.checklists.preflight, ...runbook.checklists.postflight].filter((st) => !st.check).map((st) => st.id));
+  for (const id of confirm) {
+    if (!manual.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual step "${id}" (manual steps: ${[...manual].join(', ') || 'none'})`, 'run');
+  }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
   const ledgerPath = resolve(values.ledger ?? defaultLedgerPath(file));
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
-    const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true });
+    const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true, confirm });
     io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report));
     return RUN_EXIT[report.outcome];
   } finally {
