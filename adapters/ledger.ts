@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
+import { LedgerQuery } from './ledger-query.js';
 import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, rowHasher, wellFormed, type ChainAlgorithm, type RowHasher } from './ledger-chain.js';
 
 /** A ledger problem the operator can act on; `.message` is printed as is. */
@@ -125,6 +126,13 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
      BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`,
   addHashChain,
+  // v3: the release ledger screen and `ledger list` page through runs newest first, filtered by
+  // status, release type or branch: each filter has an index in that order, so a page is read
+  // from the index without sorting the runs.
+  `CREATE INDEX runs_started_run ON runs (started_at, run_id);
+   CREATE INDEX runs_status_started ON runs (status, started_at, run_id);
+   CREATE INDEX runs_type_started ON runs (release_type, started_at, run_id);
+   CREATE INDEX runs_branch_started ON runs (branch, started_at, run_id);`,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */
@@ -482,4 +490,11 @@ export class SqliteLedger implements LedgerPort {
   close(): void {
     if (this.db.open) this.db.close();
   }
+
+  /** Read-only queries for the release ledger screen, `ledger list/show/export` and reports. */
+  browse(): LedgerQuery {
+    return (this.query ??= new LedgerQuery(this.db));
+  }
+
+  private query?: LedgerQuery;
 }

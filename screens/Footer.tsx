@@ -1,14 +1,14 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useCockpit, useCockpitContext } from './context.js';
-import { formatKey } from '../src/keys/keymap.js';
+import { formatKey, hintedCommands } from '../src/keys/keymap.js';
 import { color } from './theme.js';
 
 /** Key hints come from the keymap registry, never typed by hand. */
 export function Footer() {
   const { keymap } = useCockpitContext();
-  const flash = useCockpit((s) => s.flash);
-  const hints = keymap.filter((c) => c.hint).map((c) => `${c.keys.map(formatKey).join('/')} ${c.hint}`);
+  const { flash, screen } = useCockpit((s) => ({ flash: s.flash, screen: s.ledgerScreen ? ('ledger' as const) : ('cockpit' as const) }));
+  const hints = hintedCommands(keymap, screen).map((c) => `${c.keys.map(formatKey).join('/')} ${c.hint}`);
   return (
     <Box flexDirection="column" paddingX={1}>
       {flash ? (

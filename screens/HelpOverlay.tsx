@@ -4,7 +4,7 @@ import { useCockpitContext } from './context.js';
 import { formatKey, type CommandGroup } from '../src/keys/keymap.js';
 import { Panel } from './Panel.js';
 
-const GROUPS: CommandGroup[] = ['Checklist', 'Actions', 'View', 'Dialog'];
+const GROUPS: CommandGroup[] = ['Checklist', 'Actions', 'View', 'Ledger', 'Dialog'];
 
 /** Generated from the keymap registry. */
 export function HelpOverlay(props: { width: number }) {

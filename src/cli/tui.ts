@@ -10,8 +10,14 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
     const session = new Session({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo });
     const { runCockpit } = await import('../../screens/run.js');
     await runCockpit(session, { demo: !!opts.demo });
+    // An alert about the last thing that happened must not be lost because the operator quit.
+    if (session.notificationsInFlight) {
+      process.stderr.write(`opscockpit: sending ${session.notificationsInFlight} notification(s) before exiting (at most a minute; Ctrl-C skips)…\n`);
+      await session.settleNotifications();
+    }
   } finally {
     ledger.close();
     await (await import('../../adapters/http.js')).closeHttpAgent();
+    await (await import('../../adapters/notify.js')).closeNotifyAgent();
   }
 }

@@ -3,7 +3,10 @@
 // generated from this list, so they cannot drift from what the keys really do.
 import type { Runbook } from '../runbook/model.js';
 
-export type CommandGroup = 'Checklist' | 'Actions' | 'View' | 'Dialog';
+export type CommandGroup = 'Checklist' | 'Actions' | 'View' | 'Ledger' | 'Dialog';
+
+/** Where the keys go: the cockpit's panels, or the release ledger screen over them. */
+export type Screen = 'cockpit' | 'ledger';
 
 export interface Command {
   id: string;
@@ -30,6 +33,15 @@ const BUILTIN: Command[] = [
   { id: 'view.help', title: 'Show or hide this help', group: 'View', keys: ['?'], hint: 'help' },
   { id: 'app.quit', title: 'Quit (asks first while an action runs)', group: 'View', keys: ['q'], hint: 'quit' },
   { id: 'demo.fault', title: 'Demo: break /readyz or restore it', group: 'View', keys: ['f'], hint: 'demo fault', demoOnly: true },
+  { id: 'ledger.toggle', title: 'Open or close the release ledger screen', group: 'View', keys: ['l'], hint: 'ledger' },
+  { id: 'ledger.up', title: 'Ledger: select the run above (in an expanded run: scroll up)', group: 'Ledger', keys: ['up'] },
+  { id: 'ledger.down', title: 'Ledger: select the run below (in an expanded run: scroll down)', group: 'Ledger', keys: ['down'] },
+  { id: 'ledger.prev', title: 'Ledger: previous page (of runs, or of the expanded run)', group: 'Ledger', keys: ['left'], hint: 'prev' },
+  { id: 'ledger.next', title: 'Ledger: next page (of runs, or of the expanded run)', group: 'Ledger', keys: ['right'], hint: 'next' },
+  { id: 'ledger.expand', title: 'Ledger: expand the selected run to every event, or fold it', group: 'Ledger', keys: [' '], hint: 'expand' },
+  { id: 'ledger.filter', title: 'Ledger: filter by status, type, branch and dates (typed)', group: 'Ledger', keys: ['/'], hint: 'filter' },
+  { id: 'ledger.status', title: 'Ledger: next status filter (all, running, succeeded, …)', group: 'Ledger', keys: ['tab'], hint: 'status' },
+  { id: 'ledger.close', title: 'Ledger: fold the run, or back to the cockpit', group: 'Ledger', keys: ['escape'], hint: 'back' },
   { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true },
   { id: 'safety.stop', title: 'Emergency stop: on at once; off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
   { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
@@ -57,7 +69,7 @@ export function buildKeymap(runbook: Pick<Runbook, 'actions' | 'canary'> | undef
   });
   const builtins = BUILTIN.filter((c) => (!c.demoOnly || opts.demo) && (!c.canaryOnly || runbook?.canary));
   const byGroup = (g: CommandGroup) => builtins.filter((c) => c.group === g);
-  return [...byGroup('Checklist'), ...actions, ...byGroup('Actions'), ...byGroup('View'), ...byGroup('Dialog')];
+  return [...byGroup('Checklist'), ...actions, ...byGroup('Actions'), ...byGroup('View'), ...byGroup('Ledger'), ...byGroup('Dialog')];
 }
 
 export interface InkKey {
@@ -87,13 +99,27 @@ export function keyName(input: string, key: InkKey): string {
   return input;
 }
 
-/** The command a key means outside dialogs (dialog keys are handled by the dialog). */
-export function commandForKey(keymap: readonly Command[], name: string): Command | undefined {
-  return keymap.find((c) => c.group !== 'Dialog' && c.keys.includes(name));
+/**
+ * The command a key means outside dialogs (dialog keys are handled by the dialog). On the
+ * ledger screen its own keys come first, then the global ones; the checklist's keys are off.
+ */
+export function commandForKey(keymap: readonly Command[], name: string, screen: Screen = 'cockpit'): Command | undefined {
+  if (screen === 'ledger') {
+    return keymap.find((c) => c.group === 'Ledger' && c.keys.includes(name)) ?? keymap.find((c) => (c.group === 'Actions' || c.group === 'View') && c.keys.includes(name));
+  }
+  return keymap.find((c) => c.group !== 'Dialog' && c.group !== 'Ledger' && c.keys.includes(name));
+}
+
+/** The commands whose hints the footer shows on this screen. */
+export function hintedCommands(keymap: readonly Command[], screen: Screen): Command[] {
+  if (screen === 'cockpit') return keymap.filter((c) => c.hint && c.group !== 'Ledger' && c.group !== 'Dialog');
+  // The ledger screen's own keys first; of the rest, what still matters there.
+  const own = keymap.filter((c) => c.hint && c.group === 'Ledger');
+  return [...own, ...keymap.filter((c) => c.hint && ['safety.stop', 'view.help', 'app.quit'].includes(c.id))];
 }
 
 export function formatKey(name: string): string {
-  const names: Record<string, string> = { enter: 'Enter', escape: 'Esc', up: '↑', down: '↓', backspace: 'Backspace' };
+  const names: Record<string, string> = { enter: 'Enter', escape: 'Esc', up: '↑', down: '↓', left: '←', right: '→', tab: 'Tab', ' ': 'Space', backspace: 'Backspace' };
   return names[name] ?? name;
 }
 

@@ -1,0 +1,121 @@
+// Posting a message to a Slack-compatible incoming webhook over undici, with retries and
+// exponential backoff, all inside a deadline (seed 000: a failed release is known within a
+// minute). Time comes from the injected clock, so tests can shorten the minute. Every text this
+// returns goes through `redact`: the webhook URL is a credential.
+import { Agent, request } from 'undici';
+import type { Clock } from '../src/engine/ports.js';
+
+export interface WebhookDelivery {
+  url: string;
+  /** JSON body. */
+  body: string;
+  clock: Clock;
+  attempts: number;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** No attempt starts, and none runs on, past this many ms after the first. */
+  deadlineMs: number;
+  redact: (text: string) => string;
+  /** Wait before attempt n + 1 (n from 1); default 1 s, 2 s, 4 s, … */
+  backoffMs?: (n: number) => number;
+}
+
+export interface DeliveryResult {
+  ok: boolean;
+  attempts: number;
+  httpStatus?: number;
+  /** Why each failed attempt failed, in order. */
+  errors: string[];
+  /** Why it gave up (when not ok). */
+  reason?: string;
+}
+
+export const defaultBackoff = (n: number): number => 1000 * 2 ** (n - 1);
+
+let agent: Agent | undefined;
+
+function dispatcher(): Agent {
+  agent ??= new Agent({ connections: 4, keepAliveTimeout: 4_000, connect: { timeout: 10_000 } });
+  return agent;
+}
+
+export async function closeNotifyAgent(): Promise<void> {
+  const a = agent;
+  agent = undefined;
+  await a?.close();
+}
+
+interface Attempt {
+  ok: boolean;
+  status?: number;
+  error?: string;
+  /** Worth trying again (network trouble, timeouts, 5xx, 408, 429). */
+  retry: boolean;
+  retryAfterMs?: number;
+}
+
+const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+
+async function attempt(d: WebhookDelivery, timeoutMs: number): Promise<Attempt> {
+  const abort = new AbortController();
+  const timer = d.clock.setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    const res = await request(d.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: d.body,
+      signal: abort.signal,
+      dispatcher: dispatcher(),
+    });
+    const text = (await res.body.text()).trim();
+    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode, retry: false };
+    const said = text ? ` ${d.redact(text).slice(0, 80)}` : '';
+    const retry = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429;
+    const after = Number(res.headers['retry-after']);
+    return { ok: false, status: res.statusCode, error: `HTTP ${res.statusCode}${said}`, retry, ...(Number.isFinite(after) && after >= 0 ? { retryAfterMs: after * 1000 } : {}) };
+  } catch (err) {
+    if (abort.signal.aborted) return { ok: false, error: `no answer within ${Math.round(timeoutMs / 100) / 10} s`, retry: true };
+    const e = err as { code?: string; message?: string };
+    return { ok: false, error: d.redact(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`), retry: true };
+  } finally {
+    d.clock.clearTimeout(timer);
+  }
+}
+
+export function webhookUrlProblem(url: string | undefined, envName: string): string | undefined {
+  if (!url) return `${envName} is not set`;
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return `${envName} is not an http(s) URL`;
+  } catch {
+    return `${envName} is not a URL`;
+  }
+  return undefined;
+}
+
+/** Try until one attempt succeeds, an answer says trying again is pointless, or time is up. */
+export async function deliverWebhook(d: WebhookDelivery): Promise<DeliveryResult> {
+  const backoff = d.backoffMs ?? defaultBackoff;
+  const start = d.clock.now();
+  const errors: string[] = [];
+  // The clock's timers may not keep the process alive (they are unref'd): this does, so a
+  // headless command that has finished its work still delivers before it exits.
+  const hold = setInterval(() => undefined, 60_000);
+  try {
+    for (let n = 1; ; n++) {
+      const left = d.deadlineMs - (d.clock.now() - start);
+      const r = await attempt(d, Math.max(1, Math.min(d.timeoutMs, left)));
+      if (r.ok) return { ok: true, attempts: n, httpStatus: r.status, errors };
+      errors.push(r.error ?? 'failed');
+      if (!r.retry) return { ok: false, attempts: n, errors, reason: `${r.error}: the webhook refused the message; trying again would not help` };
+      if (n >= d.attempts) return { ok: false, attempts: n, errors, reason: `${r.error} (gave up after ${n} attempts)` };
+      const wait = Math.max(backoff(n), r.retryAfterMs ?? 0);
+      if (d.clock.now() - start + wait >= d.deadlineMs) {
+        return { ok: false, attempts: n, errors, reason: `${r.error} (gave up after ${n} attempts: the next would start after the ${Math.round(d.deadlineMs / 1000)} s deadline)` };
+      }
+      await sleep(d.clock, wait);
+    }
+  } finally {
+    clearInterval(hold);
+  }
+}

@@ -1,0 +1,53 @@
+// `opscockpit report RUN_ID --release-notes | --timeline`: a run's release notes (seed 004's
+// template) or its incident timeline in Markdown, from the ledger.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LedgerError } from '../../../adapters/ledger.js';
+import { releaseNotes } from '../../report/release-notes.js';
+import { timelineMarkdown } from '../../report/timeline.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+import { findRun, ledgerLocation, openForReading } from './ledger-browse.js';
+
+export async function reportCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { 'release-notes': { type: 'boolean' }, timeline: { type: 'boolean' }, out: { type: 'string' }, ledger: { type: 'string' }, runbook: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'report');
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one RUN_ID' : 'missing RUN_ID (`opscockpit ledger list` shows them; "last" is the newest)', 'report');
+  const notes = values['release-notes'] === true;
+  const timeline = values.timeline === true;
+  if (notes === timeline) throw new UsageError(notes ? 'give --release-notes or --timeline, not both' : 'say which report: --release-notes or --timeline', 'report');
+  const path = ledgerLocation(values, 'report');
+  const ledger = openForReading(path, io);
+  let text: string;
+  try {
+    const q = ledger.browse();
+    const run = findRun(q, positionals[0], path);
+    const events = [...q.events(run.runId)];
+    text = notes ? releaseNotes(run, events, q.previousRelease(run)) : timelineMarkdown(run, events, path);
+  } finally {
+    ledger.close();
+  }
+  if (values.out === undefined) {
+    io.stdout.write(text);
+    return 0;
+  }
+  const out = resolve(values.out);
+  try {
+    writeFileSync(out, text);
+  } catch (err) {
+    throw new LedgerError(`cannot write ${out}: ${(err as Error).message}`);
+  }
+  io.stderr.write(`${notes ? 'release notes' : 'timeline'} of run ${positionals[0]} written to ${out}\n`);
+  return 0;
+}

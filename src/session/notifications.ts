@@ -1,0 +1,166 @@
+// Notifications from a session: every event appended to the ledger through the session (its
+// own, and the safety controls') is looked at once; the ones the runbook's notify: asks for are
+// posted in the background and the outcome is recorded in the same run (notify.sent or
+// notify.failed). Nothing here waits on the network in the caller's path: the cockpit keeps
+// answering keys while a webhook is slow or down.
+import type { Runbook } from '../runbook/model.js';
+import type { Redactor } from '../runbook/secrets.js';
+import type { Clock, LedgerPort, RunRecord } from '../engine/ports.js';
+import type { EventBody, LedgerEvent, NotifyTrigger } from '../engine/types.js';
+import { notifyTrigger, slackMessage, type TriggerContext } from '../engine/notify.js';
+import { deliverWebhook, webhookUrlProblem, type DeliveryResult } from '../../adapters/notify.js';
+
+/** Seed 000: a failed release is known within a minute; retries stay inside it. */
+export const NOTIFY_DEADLINE_MS = 60_000;
+
+/**
+ * The ledger, with every stored event reported to `onAppended` (a Proxy: nothing else changes).
+ * Events appended inside `atomically()` are reported once its transaction has committed, and
+ * not at all when it rolls back.
+ */
+export function watchLedger<L extends LedgerPort>(ledger: L, onAppended: (events: LedgerEvent[]) => void): L {
+  let held: LedgerEvent[] | undefined;
+  const report = (events: LedgerEvent[]) => {
+    if (held) return void held.push(...events);
+    try {
+      onAppended(events);
+    } catch {
+      /* a watcher never breaks a ledger write */
+    }
+  };
+  const target = ledger as L & { appendMany?: (...a: unknown[]) => LedgerEvent[] };
+  const wrapped: Record<PropertyKey, unknown> = {
+    append: (...args: Parameters<LedgerPort['append']>) => {
+      const ev = target.append(...args);
+      report([ev]);
+      return ev;
+    },
+    appendMany: (...args: unknown[]) => {
+      const evs = target.appendMany!(...args);
+      report(evs);
+      return evs;
+    },
+    atomically: <T>(fn: () => T, opts?: { durable?: boolean }): T => {
+      if (held) return target.atomically(fn, opts);
+      held = [];
+      let done: LedgerEvent[] = [];
+      try {
+        const out = target.atomically(fn, opts);
+        done = held;
+        return out;
+      } finally {
+        held = undefined;
+        if (done.length) report(done);
+      }
+    },
+  };
+  return new Proxy(target, {
+    get(t, prop) {
+      if (Object.hasOwn(wrapped, prop) && typeof Reflect.get(t, prop, t) === 'function') return wrapped[prop];
+      const v = Reflect.get(t, prop, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
+}
+
+export interface NotificationsOptions {
+  runbook: Runbook;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  redactor: Redactor;
+  ledgerPath: string;
+  /** The run of an event (for the message's release fields). */
+  run(runId: string): RunRecord | undefined;
+  /** Why, when the session knows (the current NO-GO reason). */
+  why(): string | undefined;
+  /** Record the outcome in the run the event belongs to. */
+  record(runId: string, body: EventBody): void;
+}
+
+export class Notifications {
+  private readonly pending = new Set<Promise<void>>();
+  private readonly failedRuns = new Set<string>();
+  private readonly triggers: TriggerContext;
+  private readonly on: ReadonlySet<NotifyTrigger>;
+
+  constructor(private readonly opts: NotificationsOptions) {
+    const rb = opts.runbook;
+    const promote = new Set(Object.values(rb.actions).filter((a) => a.name === 'promote' || a.type === 'promote').map((a) => a.name));
+    if (rb.canary?.promoteAction) promote.add(rb.canary.promoteAction);
+    this.triggers = { promoteActions: promote };
+    this.on = new Set(rb.notify?.slack?.on ?? []);
+  }
+
+  /** Why notifications cannot be sent, if they cannot (shown when the session starts). */
+  problem(): string | undefined {
+    const slack = this.opts.runbook.notify?.slack;
+    return slack && webhookUrlProblem(this.opts.env[slack.webhookEnv], slack.webhookEnv);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Called after events are stored; starts a delivery for each one the runbook asks for. */
+  observe(events: readonly LedgerEvent[]): void {
+    for (const ev of events) {
+      const trigger = notifyTrigger(ev, this.triggers);
+      if (!trigger || !this.on.has(trigger)) continue;
+      // A failed action then its run marked failed is one failure, told once.
+      if (trigger === 'failed') {
+        if (this.failedRuns.has(ev.runId)) continue;
+        this.failedRuns.add(ev.runId);
+      }
+      const p = this.send(trigger, ev).finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
+  }
+
+  private async send(trigger: NotifyTrigger, ev: LedgerEvent): Promise<void> {
+    const slack = this.opts.runbook.notify!.slack!;
+    const url = this.opts.env[slack.webhookEnv];
+    const problem = webhookUrlProblem(url, slack.webhookEnv);
+    let result: DeliveryResult;
+    if (problem) result = { ok: false, attempts: 0, errors: [], reason: `${problem}: nothing was sent` };
+    else {
+      const run = this.opts.run(ev.runId);
+      const message = slackMessage(trigger, ev, {
+        runbookName: this.opts.runbook.name,
+        runId: ev.runId,
+        releaseType: run?.releaseType,
+        branch: run?.branch,
+        commitSha: run?.commitSha,
+        why: trigger === 'aborted' || trigger === 'rolled_back' ? this.opts.why() : undefined,
+        ledgerPath: this.opts.ledgerPath,
+      });
+      const r = this.opts.redactor;
+      result = await deliverWebhook({
+        url: url!,
+        body: r.text(JSON.stringify(message)),
+        clock: this.opts.clock,
+        attempts: slack.attempts,
+        timeoutMs: slack.timeoutMs,
+        deadlineMs: NOTIFY_DEADLINE_MS - Math.max(0, this.opts.clock.now() - ev.at),
+        redact: (t) => r.text(t),
+      });
+    }
+    const common = { channel: 'slack' as const, trigger, about: ev.seq, attempts: result.attempts, errors: result.errors };
+    try {
+      this.opts.record(
+        ev.runId,
+        result.ok ? { kind: 'notify.sent', ...common, httpStatus: result.httpStatus ?? 200 } : { kind: 'notify.failed', ...common, reason: result.reason ?? 'failed' },
+      );
+    } catch {
+      /* the recorder reports its own trouble */
+    }
+  }
+
+  /** Wait for deliveries under way, at most `timeoutMs` (a quitting cockpit, a finishing command). */
+  async settle(timeoutMs = NOTIFY_DEADLINE_MS): Promise<void> {
+    if (!this.pending.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.pending]), limit]);
+    clearTimeout(timer);
+  }
+}
