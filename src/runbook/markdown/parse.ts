@@ -16,7 +16,8 @@ const processor = unified().use(remarkParse).use(remarkGfm).use(remarkFrontmatte
 
 /** Without a BOM, with LF line endings: the text every position refers to. */
 export function normalizeSource(text: string): string {
-  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
 }
 
 /**
