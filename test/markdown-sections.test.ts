@@ -130,8 +130,9 @@ describe('sections parse as the whole document does', () => {
 
 describe('the section cache', () => {
   const section = (i: number) => `## Pre-flight ${i}\n\n- [ ] Check \`GET /health\` (${i})\n\n\`\`\`bash\n# step\necho ${i}\n\`\`\`\n\n`;
-  const long = (edit?: number) => `# Long\n\n${Array.from({ length: 1000 }, (_, i) => section(i).replace('Check', i === edit ? 'Recheck' : 'Check')).join('')}`;
-  const onDisk = (dir: string) => new SectionCache({ dir: () => dir });
+  const long = (edit?: number) => `# Long\n\n${Array.from({ length: 200 }, (_, i) => section(i).replace('Check', i === edit ? 'Recheck' : 'Check')).join('')}`;
+  // Any length goes to disk here; the default threshold is tested on its own below.
+  const onDisk = (dir: string) => new SectionCache({ dir: () => dir, diskMinChars: 1 });
 
   it('a new process reads the pack from disk; after an edit only that section is parsed again', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-md-cache-'));
@@ -139,19 +140,19 @@ describe('the section cache', () => {
     const expected = whole(text);
     const first = onDisk(dir);
     expect(load(text, { cache: first })).toEqual(expected);
-    expect(first.last).toMatchObject({ sections: 1001, parsed: 1001 });
+    expect(first.last).toMatchObject({ sections: 201, parsed: 201 });
     expect(readdirSync(dir)).toHaveLength(1);
 
     const second = onDisk(dir); // as a new process would
     expect(load(text, { cache: second })).toEqual(expected);
-    expect(second.last).toMatchObject({ disk: 1001, parsed: 0 });
+    expect(second.last).toMatchObject({ disk: 201, parsed: 0 });
 
-    const edited = long(700);
+    const edited = long(70);
     const third = onDisk(dir);
     const rb = load(edited, { cache: third }) as Runbook;
     expect(rb).toEqual(whole(edited));
-    expect(third.last).toMatchObject({ disk: 1000, parsed: 1 });
-    expect(rb.checklists.preflight.find((s) => s.title.startsWith('Recheck'))?.line).toBe(edited.split('\n').indexOf('- [ ] Recheck `GET /health` (700)') + 1);
+    expect(third.last).toMatchObject({ disk: 200, parsed: 1 });
+    expect(rb.checklists.preflight.find((s) => s.title.startsWith('Recheck'))?.line).toBe(edited.split('\n').indexOf('- [ ] Recheck `GET /health` (70)') + 1);
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
@@ -172,7 +173,7 @@ describe('the section cache', () => {
       writeFileSync(pack, bytes);
       const cache = onDisk(dir);
       expect(load(text, { cache })).toEqual(expected);
-      expect(cache.last.parsed).toBe(1001);
+      expect(cache.last.parsed).toBe(201);
       const again = onDisk(dir);
       expect(load(text, { cache: again })).toEqual(expected);
       expect(again.last.parsed).toBe(0);
@@ -181,7 +182,7 @@ describe('the section cache', () => {
 
   it('short documents stay in memory only', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-md-cache-'));
-    const cache = onDisk(dir);
+    const cache = new SectionCache({ dir: () => dir });
     load(readFileSync(join(SEEDS, 'daily-ops.md'), 'utf8'), { cache });
     expect(readdirSync(dir)).toEqual([]);
   });
