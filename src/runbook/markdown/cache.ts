@@ -10,11 +10,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { OutlineBlock } from './outline.js';
+import { outlineCode, type OutlineBlock } from './outline.js';
 import type { SourceSection } from './sections.js';
 
-/** Changes whenever an outline would change for the same text: the outline shape, the parser. */
-const FORMAT = 'opscockpit-markdown-outline/1 remark-parse@11 remark-gfm@4 remark-frontmatter@5';
+/**
+ * Changes whenever an outline could change for the same text: the parser (named here; change
+ * the name with it) and the code that makes outlines (its hash).
+ */
+let format: string | undefined;
+const formatOf = () =>
+  (format ??= `opscockpit-markdown-outline/1 remark-parse@11 remark-gfm@4 remark-frontmatter@5 ${createHash('sha256').update(outlineCode()).digest('hex').slice(0, 16)}`);
 
 /** Shorter documents parse in a few milliseconds: a disk cache would not pay for itself. */
 export const DISK_MIN_CHARS = 64 * 1024;
@@ -127,7 +132,7 @@ function readPack(file: string): Map<string, OutlineBlock[]> | undefined {
     const nl = text.indexOf('\n');
     const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; sha256?: unknown };
     const body = text.slice(nl + 1);
-    if (nl === -1 || header.format !== FORMAT || header.sha256 !== createHash('sha256').update(body).digest('hex')) return undefined;
+    if (nl === -1 || header.format !== formatOf() || header.sha256 !== createHash('sha256').update(body).digest('hex')) return undefined;
     const entries = JSON.parse(body) as unknown;
     if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return undefined;
     const map = new Map<string, OutlineBlock[]>();
@@ -143,11 +148,12 @@ function writePack(file: string, keys: readonly string[], outlines: readonly Out
   const entries: Record<string, OutlineBlock[]> = {};
   keys.forEach((k, i) => (entries[k] = outlines[i]));
   const body = JSON.stringify(entries);
-  const header = JSON.stringify({ format: FORMAT, sha256: createHash('sha256').update(body).digest('hex') });
+  const header = JSON.stringify({ format: formatOf(), sha256: createHash('sha256').update(body).digest('hex') });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(tmp, `${header}\n${body}`);
+    // Runbook text may say more than it should: only the owner reads the cache.
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, `${header}\n${body}`, { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
     rmSync(tmp, { force: true });

@@ -104,6 +104,11 @@ function quoteText(q: Blockquote): string {
   return q.children.map((c) => toString(c)).join(' ');
 }
 
+/** The code that makes outlines: cached outlines made by other code are not used (cache.ts). */
+export function outlineCode(): string {
+  return [outlineOf, blockOf, listOf, itemOf, toString, lineOf, tableText, quoteText].map(String).join('\n');
+}
+
 /** The same outline `by` lines further down (a section's outline placed in its document). */
 export function shiftOutline(blocks: readonly OutlineBlock[], by: number): OutlineBlock[] {
   if (by === 0) return blocks as OutlineBlock[];
