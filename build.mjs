@@ -18,8 +18,7 @@ const yogaWithoutFetch = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  // harvest has an entry of its own: a harvest loads neither the runbook code nor Ink.
-  entryPoints: { opscockpit: 'src/cli/entry.ts', harvest: 'src/cli/harvest-entry.ts' },
+  entryPoints: { opscockpit: 'src/cli/entry.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -33,5 +32,20 @@ await build({
   banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
   legalComments: 'none',
   plugins: [yogaWithoutFetch],
+  logLevel: 'warning',
+});
+
+// `harvest` (bin/opscockpit picks it): one file, loading neither the runbook code nor Ink, so a
+// harvest starts almost as fast as Node itself.
+await build({
+  entryPoints: { harvest: 'src/cli/harvest-entry.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3'],
+  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
+  legalComments: 'none',
   logLevel: 'warning',
 });

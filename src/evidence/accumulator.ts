@@ -25,23 +25,22 @@ class GroupTally {
   }
 }
 
+type Tally = Pick<GroupTally, 'errors' | 'minTs' | 'maxTs'>;
+
 export class Accumulator {
   private n = 0;
   private latencies = new Float64Array(1024);
   private windowOf = new Int32Array(1024);
   private routeOf = new Int32Array(1024); // route number, -1: no route
 
-  private errors = 0;
-  private minLatency = Infinity;
-  private maxLatency = -Infinity;
-  private minTs = Infinity;
-  private maxTs = -Infinity;
-
   private readonly windows = new GroupTally();
   private readonly windowStarts: number[] = [];
   private readonly windowByStart = new Map<number, number>();
-  private lastWindowStart = NaN;
-  private lastWindow = -1;
+  // The window of the last request, [from, to): logs come in time order, so most requests
+  // fall in it and cost two comparisons.
+  private windowFrom = Infinity;
+  private windowTo = -Infinity;
+  private window = -1;
 
   private readonly routes = new GroupTally();
   private readonly routeNames: string[] = [];
@@ -57,6 +56,11 @@ export class Accumulator {
 
   routesSeen(): void {
     this.hasRoutes = true;
+  }
+
+  /** Room for `count` more requests, when the caller knows about how many will come. */
+  reserve(count: number): void {
+    if (this.n + count > this.latencies.length) this.resize(this.n + count);
   }
 
   /** One request; an empty or missing route counts overall and in its window only. */
@@ -85,57 +89,61 @@ export class Accumulator {
     return id;
   }
 
-  /** One request whose route number the caller already has (-1: no route). */
+  /**
+   * One request whose route number the caller already has (-1: no route). Called once a
+   * request: overall figures are summed from the windows at the end, not kept here.
+   */
   addSample(ts: number, latency: number, error: boolean, route: number): void {
     const i = this.n;
-    if (i === this.latencies.length) this.grow();
+    if (i === this.latencies.length) this.resize(2 * i);
     this.n = i + 1;
     this.latencies[i] = latency + 0; // -0 as 0: the percentile buckets order by sign bit
-    if (latency < this.minLatency) this.minLatency = latency + 0;
-    if (latency > this.maxLatency) this.maxLatency = latency;
     this.routeOf[i] = route;
-    if (ts < this.minTs) this.minTs = ts;
-    if (ts > this.maxTs) this.maxTs = ts;
-    const start = Math.floor(ts / this.windowMs) * this.windowMs;
-    let w = this.lastWindow;
-    if (start !== this.lastWindowStart) {
-      w = this.windowByStart.get(start) ?? this.openWindow(start);
-      this.lastWindowStart = start;
-      this.lastWindow = w;
-    }
+    if (!(ts >= this.windowFrom && ts < this.windowTo)) this.enterWindow(ts);
+    const w = this.window;
     this.windowOf[i] = w;
     const wt = this.windows;
     if (ts < wt.minTs[w]) wt.minTs[w] = ts;
     if (ts > wt.maxTs[w]) wt.maxTs[w] = ts;
+    if (error) wt.errors[w]++;
     if (route >= 0) {
       const rt = this.routes;
       if (ts < rt.minTs[route]) rt.minTs[route] = ts;
       if (ts > rt.maxTs[route]) rt.maxTs[route] = ts;
       if (error) rt.errors[route]++;
     }
-    if (error) {
-      this.errors++;
-      wt.errors[w]++;
-    }
   }
 
-  private openWindow(start: number): number {
-    const w = this.windows.open();
-    this.windowStarts.push(start);
-    this.windowByStart.set(start, w);
+  /** The window [k·w, (k+1)·w) that holds ts, exactly (the division alone may round up). */
+  private enterWindow(ts: number): void {
+    const size = this.windowMs;
+    let from = Math.floor(ts / size) * size;
+    if (from > ts) from -= size;
+    else if (from + size <= ts) from += size;
+    this.window = this.windowAt(from);
+    this.windowFrom = from;
+    this.windowTo = from + size;
+  }
+
+  private windowAt(start: number): number {
+    let w = this.windowByStart.get(start);
+    if (w === undefined) {
+      w = this.windows.open();
+      this.windowStarts.push(start);
+      this.windowByStart.set(start, w);
+    }
     return w;
   }
 
-  private grow(): void {
-    const size = this.latencies.length * 2;
+  private resize(size: number): void {
     const latencies = new Float64Array(size);
-    latencies.set(this.latencies);
+    latencies.set(this.latencies.subarray(0, this.n));
     this.latencies = latencies;
     const windowOf = new Int32Array(size);
-    windowOf.set(this.windowOf);
+    windowOf.set(this.windowOf.subarray(0, this.n));
     this.windowOf = windowOf;
     const routeOf = new Int32Array(size);
-    routeOf.set(this.routeOf);
+    routeOf.set(this.routeOf.subarray(0, this.n));
     this.routeOf = routeOf;
   }
 
@@ -144,8 +152,6 @@ export class Accumulator {
     const grouped = {
       latencies: this.latencies,
       n: this.n,
-      min: this.minLatency,
-      max: this.maxLatency,
       windowOf: this.windowOf,
       windows: this.windows.size,
       routeOf: this.routeOf,
@@ -166,7 +172,12 @@ export class Accumulator {
       kind,
       source,
       window_ms: this.windowMs,
-      overall: stats(found.overall, 0, { errors: [this.errors], minTs: [this.minTs], maxTs: [this.maxTs] }),
+      // Every request is in one window: the overall figures are theirs summed.
+      overall: stats(found.overall, 0, {
+        errors: [this.windows.errors.reduce((a, b) => a + b, 0)],
+        minTs: [this.windows.minTs.reduce((a, b) => Math.min(a, b), Infinity)],
+        maxTs: [this.windows.maxTs.reduce((a, b) => Math.max(a, b), -Infinity)],
+      }),
       windows,
     };
     if (this.hasRoutes) {
@@ -206,7 +217,7 @@ export class Accumulator {
 }
 
 /** EvidenceStats of group g. */
-function stats(by: GroupPercentiles, g: number, tally: Pick<GroupTally, 'errors' | 'minTs' | 'maxTs'>): EvidenceStats {
+function stats(by: GroupPercentiles, g: number, tally: Tally): EvidenceStats {
   const samples = by.samples[g];
   const [p50, p90, p95, p99] = samples > 0 ? by.values[g] : [null, null, null, null];
   return {

@@ -21,8 +21,6 @@ export interface GroupPercentiles {
 export interface GroupedLatencies {
   latencies: Float64Array; // ≥ 0, never -0
   n: number;
-  min: number; // the smallest and largest of the latencies
-  max: number;
   windowOf: Int32Array;
   windows: number;
   routeOf: Int32Array;
@@ -35,25 +33,45 @@ const MAX_COUNTERS = 1 << 22; // groups × buckets: 16 MB of counters
 
 /** The high 32-bit word of latency i is at 2i + HI in a Uint32Array over the same bytes. */
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-const word = new Float64Array(1);
-const words = new Uint32Array(word.buffer);
-const keyOf = (v: number) => ((word[0] = v), words[HI] >>> KEY_SHIFT);
 
 /** Percentiles `ps` of the windows, the routes and overall; null when too spread out. */
 export function percentilesByBuckets(
   g: GroupedLatencies,
   ps: readonly number[],
 ): { windows: GroupPercentiles; routes: GroupPercentiles; overall: GroupPercentiles } | null {
-  const { latencies, n, windowOf, routeOf } = g;
-  const kmin = n ? keyOf(g.min) : 0;
-  const width = n ? keyOf(g.max) - kmin + 1 : 1;
-  if (width > MAX_BUCKETS || (g.windows + g.routes + 1) * width > MAX_COUNTERS) return null;
+  const { latencies, n } = g;
   const hi = new Uint32Array(latencies.buffer, latencies.byteOffset, 2 * n);
-
-  // Pass 1: counts per (group, bucket), for the three groupings at once.
+  const range = keyRange(hi, n);
+  const kmin = range[0];
+  const width = range[1] - kmin + 1;
+  if (width > MAX_BUCKETS || (g.windows + g.routes + 1) * width > MAX_COUNTERS) return null;
   const windows = new Int32Array(g.windows * width);
   const routes = new Int32Array(g.routes * width);
   const overall = new Int32Array(width);
+  countBuckets(hi, n, kmin, width, g.windowOf, g.routeOf, windows, routes, overall);
+  const found = [new RankBuckets(windows, g.windows, width, ps), new RankBuckets(routes, g.routes, width, ps), new RankBuckets(overall, 1, width, ps)];
+  pickBuckets(latencies, hi, n, kmin, width, g.windowOf, g.routeOf, found[0], found[1], found[2]);
+  const [byWindow, byRoute, all] = found.map((f) => f.percentiles());
+  return { windows: byWindow, routes: byRoute, overall: all };
+}
+
+// Each pass is a function of its own: a loop runs once per harvest, and V8 optimises a loop
+// while it runs; code after it in the same function would then be new to the optimised code.
+
+/** The smallest and largest bucket key. */
+function keyRange(hi: Uint32Array, n: number): [number, number] {
+  let kmin = n ? 0xfffff : 0;
+  let kmax = 0;
+  for (let i = HI; i < 2 * n; i += 2) {
+    const k = hi[i] >>> KEY_SHIFT;
+    if (k < kmin) kmin = k;
+    if (k > kmax) kmax = k;
+  }
+  return [kmin, kmax];
+}
+
+/** Pass 1: counts per (group, bucket), for the three groupings at once. */
+function countBuckets(hi: Uint32Array, n: number, kmin: number, width: number, windowOf: Int32Array, routeOf: Int32Array, windows: Int32Array, routes: Int32Array, overall: Int32Array): void {
   for (let i = 0; i < n; i++) {
     const k = (hi[2 * i + HI] >>> KEY_SHIFT) - kmin;
     overall[k]++;
@@ -61,24 +79,36 @@ export function percentilesByBuckets(
     const r = routeOf[i];
     if (r >= 0) routes[r * width + k]++;
   }
-  const found = [new RankBuckets(windows, g.windows, width, ps), new RankBuckets(routes, g.routes, width, ps), new RankBuckets(overall, 1, width, ps)];
-  const [w, r, o] = found.map((f) => f.slotMarks);
+}
 
-  // Pass 2: the latencies in the buckets that hold a wanted rank.
+/** Pass 2: the latencies in the buckets that hold a wanted rank. */
+function pickBuckets(
+  latencies: Float64Array,
+  hi: Uint32Array,
+  n: number,
+  kmin: number,
+  width: number,
+  windowOf: Int32Array,
+  routeOf: Int32Array,
+  windows: RankBuckets,
+  routes: RankBuckets,
+  overall: RankBuckets,
+): void {
+  const w = windows.slotMarks;
+  const r = routes.slotMarks;
+  const o = overall.slotMarks;
   for (let i = 0; i < n; i++) {
     const k = (hi[2 * i + HI] >>> KEY_SHIFT) - kmin;
     const v = latencies[i];
-    if (o[k] !== 0) found[2].take(o[k], v);
+    if (o[k] !== 0) overall.take(o[k], v);
     const sw = w[windowOf[i] * width + k];
-    if (sw !== 0) found[0].take(sw, v);
+    if (sw !== 0) windows.take(sw, v);
     const route = routeOf[i];
     if (route >= 0) {
       const sr = r[route * width + k];
-      if (sr !== 0) found[1].take(sr, v);
+      if (sr !== 0) routes.take(sr, v);
     }
   }
-  const [byWindow, byRoute, all] = found.map((f) => f.percentiles());
-  return { windows: byWindow, routes: byRoute, overall: all };
 }
 
 /** For one grouping: which bucket holds each wanted rank, and the latencies of those buckets. */
@@ -97,22 +127,19 @@ class RankBuckets {
     const sizes: number[] = [];
     for (let g = 0; g < groups; g++) {
       const row = g * width;
-      let size = 0;
-      for (let b = 0; b < width; b++) size += counts[row + b];
+      const size = sum(counts, row, row + width);
       this.samples[g] = size;
       const found: { slot: number; rank: number }[] = [];
       for (const p of ps) {
         if (size === 0) break;
         const rank = nearestRank(p, size) - 1;
-        let below = 0;
-        let b = 0;
-        while (below + counts[row + b] <= rank) below += counts[row + b++];
-        let slot = slotOf.get(row + b);
+        const cell = bucketOf(counts, row, rank);
+        let slot = slotOf.get(cell);
         if (slot === undefined) {
-          slotOf.set(row + b, (slot = sizes.length));
-          sizes.push(counts[row + b]);
+          slotOf.set(cell, (slot = sizes.length));
+          sizes.push(counts[cell]);
         }
-        found.push({ slot, rank: rank - below });
+        found.push({ slot, rank: rank - sum(counts, row, cell) });
       }
       this.wanted.push(found);
     }
@@ -141,6 +168,20 @@ class RankBuckets {
     const values = this.wanted.map((found) => Float64Array.from(found, ({ slot, rank }) => valueAt.get(slot)!.get(rank)!));
     return { samples: this.samples, values };
   }
+}
+
+function sum(counts: Int32Array, from: number, to: number): number {
+  let total = 0;
+  for (let i = from; i < to; i++) total += counts[i];
+  return total;
+}
+
+/** The cell of the bucket holding 0-based rank `rank` of the row starting at `row`. */
+function bucketOf(counts: Int32Array, row: number, rank: number): number {
+  let below = 0;
+  let cell = row;
+  while (below + counts[cell] <= rank) below += counts[cell++];
+  return cell;
 }
 
 /** The values at 0-based ranks (distinct) of an array, reordering it in place. */

@@ -10,7 +10,7 @@
 // stray quote or \r, a header with quotes) hands the rest of the file, from that record, to the
 // general parser; since both stop and start on record boundaries, the evidence is the same as
 // if the general parser had read the whole file.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Accumulator } from './accumulator.js';
 import { hashField, readDecimal, readEnd, readTime, skipField } from './byte-cells.js';
 import { CellProblem, readCells, type RequestCells } from './cells.js';
@@ -37,24 +37,30 @@ const LATENCY = 2;
 const STATUS = 3;
 const ROUTE = 4;
 
-/** A line to leave to the general parser. */
-const HAND_OFF = -1;
+/** A line to leave to the general parser; from readHeader: a header it cannot read. */
+export const HAND_OFF = -1;
 
 export function scanBytes(path: string, names: Columns, routeRequired: boolean, acc: Accumulator): ByteScan {
-  let fd: number;
+  const fd = openLog(path);
   try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new EvidenceError(explainReadError(path, err), { cause: err });
-  }
-  try {
-    return new ByteScanner(path, fd, names, routeRequired, acc).run();
+    const scanner = new ByteScanner(path, fd, names, routeRequired, acc);
+    const from = scanner.readHeader();
+    return from === HAND_OFF ? { records: 0, slowRecords: 0, general: 'whole file' } : scanner.scanToEnd(from);
   } finally {
     closeSync(fd);
   }
 }
 
-class ByteScanner {
+export function openLog(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    throw new EvidenceError(explainReadError(path, err), { cause: err });
+  }
+}
+
+/** Reads the lines of one log into an accumulator; see the top of this file. */
+export class ByteScanner {
   // Room past the data: the readers look a few bytes ahead of a field (a time is 20–30 bytes),
   // which must never be a read outside the buffer (V8 then slows every read down). What they
   // see there does not matter: every line ends in a \n before it, which no reader accepts.
@@ -66,6 +72,7 @@ class ByteScanner {
   private handOffAt = 0;
   private records = 0;
   private slowRecords = 0;
+  private reserved = false;
 
   // Set from the header.
   private roles = new Uint8Array(0);
@@ -73,10 +80,6 @@ class ByteScanner {
   private headerText = '';
   private crlf = false;
   private line = 1;
-
-  // The date part of the last ISO time, and its day number: logs repeat it row after row.
-  private lastDate = -1;
-  private lastDays = 0;
 
   private readonly routes: RouteTable;
   private readonly cells: RequestCells = { ts: 0, latency: 0, status: 0 };
@@ -91,31 +94,58 @@ class ByteScanner {
     this.routes = new RouteTable(acc);
   }
 
-  run(): ByteScan {
-    this.fill();
-    let p = this.readHeader();
-    if (p === HAND_OFF) return { records: 0, slowRecords: 0, general: 'whole file' };
+  /** Every line from file offset `from` (where readHeader said the data starts) to the end. */
+  scanToEnd(from: number): ByteScan {
+    if (from < this.base || from > this.base + this.end) this.load(from);
+    const done = this.scan(from - this.base, Infinity);
+    const counts = { records: this.records, slowRecords: this.slowRecords };
+    if (done) return counts;
+    const general = { byte: this.base + this.handOffAt, line: this.line, headerText: this.headerText, rowDelim: this.crlf ? '\r\n' : '\n' } as const;
+    return { ...counts, general };
+  }
+
+  /**
+   * Lines starting before file offset `stop`, from p; true when all were read, false at one to
+   * hand off (handOffAt).
+   */
+  private scan(p: number, stop: number): boolean {
     for (;;) {
-      const limit = this.eof ? this.end : this.buf.lastIndexOf(LF, this.end - 1) + 1;
-      if (limit <= p && !this.eof) {
-        if (p === 0) return this.handOff(0); // one line longer than the buffer
+      if (this.base + p >= stop) return true;
+      const full = this.eof ? this.end : this.buf.lastIndexOf(LF, this.end - 1) + 1;
+      if (full <= p) {
+        if (this.eof) return true;
+        if (p === 0) {
+          this.handOffAt = 0; // one line longer than the buffer
+          return false;
+        }
         this.compact(p);
         p = 0;
         this.fill();
         continue;
       }
-      p = this.scanLines(p, limit);
-      if (p === HAND_OFF) return this.handOff(this.handOffAt);
-      if (this.eof) return { records: this.records, slowRecords: this.slowRecords };
+      const from = p;
+      p = this.scanLines(p, Math.min(full, stop - this.base));
+      if (p === HAND_OFF) return false;
+      if (!this.reserved && this.records > 0) {
+        // The first buffer tells about how long a line is: room for the rest at once, not by doubling.
+        this.reserved = true;
+        const left = Math.min(stop, fstatSync(this.fd).size) - (this.base + p);
+        this.acc.reserve(Math.ceil(((left * this.records) / (p - from)) * 1.05));
+      }
+      if (this.eof && p >= this.end) return true;
       this.compact(p);
       p = 0;
       this.fill();
     }
   }
 
-  private handOff(p: number): ByteScan {
-    const general = { byte: this.base + p, line: this.line, headerText: this.headerText, rowDelim: this.crlf ? '\r\n' : '\n' } as const;
-    return { records: this.records, slowRecords: this.slowRecords, general };
+  /** The buffer from file offset `offset`. */
+  private load(offset: number): void {
+    this.base = offset;
+    this.end = 0;
+    this.eof = false;
+    this.virtualLf = -1;
+    this.fill();
   }
 
   /** Drops the bytes before p. */
@@ -129,7 +159,7 @@ class ByteScanner {
   private fill(): void {
     try {
       while (!this.eof && this.end < READ_SIZE) {
-        const n = readSync(this.fd, this.buf, this.end, READ_SIZE - this.end, null);
+        const n = readSync(this.fd, this.buf, this.end, READ_SIZE - this.end, this.base + this.end);
         if (n === 0) this.eof = true;
         this.end += n;
       }
@@ -143,10 +173,12 @@ class ByteScanner {
   }
 
   /**
-   * Skips blank lines and a BOM, reads the header line; returns where the data starts, or
-   * HAND_OFF when the header is anything but plain (the general parser reads the file then).
+   * Skips blank lines and a BOM, reads the header line; returns the file offset where the data
+   * starts, or HAND_OFF when the header is anything but plain (the general parser reads the
+   * file then).
    */
-  private readHeader(): number {
+  readHeader(): number {
+    this.load(0);
     const b = this.buf;
     let p = 0;
     while (p < this.end && (b[p] === LF || b[p] === CR)) if (b[p++] === LF) this.line++;
