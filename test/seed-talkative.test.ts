@@ -93,14 +93,15 @@ describe('seed 004: Talkative release', () => {
 
   it('headless, the release waits for a person at the preconditions unless they are attested with --confirm', async () => {
     rig = await systemRig('talkative');
-    const waits = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--yes'], 'release-owner');
+    // The run this starts stays open for the cockpit, and the next `run` resumes it.
+    const waits = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--yes'], 'release-owner', { GIT_SHA: '4f1c2ab' });
     expect(waits.code).toBe(2);
     expect(waits.stdout).toMatch(/needs-operator — preflight step "ci-green" waits for an operator \(manual step; confirm it in the cockpit or pass --confirm ci-green\)/);
     const bad = await rig.oc(['run', rig.runbook, '--confirm', 'no-p0'], 'release-owner');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--confirm no-p0: the runbook has no manual step "no-p0" \(manual steps: ci-green, prs, notes\)/);
 
-    const done = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--confirm', 'ci-green,prs', '--confirm', 'notes', '--yes', '--json'], 'release-owner');
+    const done = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--confirm', 'ci-green,prs', '--confirm', 'notes', '--yes', '--json'], 'release-owner', { GIT_SHA: '4f1c2ab' });
     expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
     expect(JSON.parse(done.stdout).outcome).toBe('completed');
@@ -108,5 +109,18 @@ describe('seed 004: Talkative release', () => {
     expect(confirmed.map((e) => [(e as { step: string }).step, e.operator, (e as { note?: string }).note])).toEqual(
       ['ci-green', 'prs', 'notes'].map((id) => [id, 'release-owner', `confirmed on the command line (opscockpit run --confirm ${id})`]),
     );
+
+    // The next release; its notes are seed 004's template filled from the ledger.
+    const next = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--confirm', 'ci-green,prs,notes', '--yes'], 'release-owner', { GIT_SHA: '9d0e7b3', DEPLOY_VERSION: 'v0.5.1' });
+    expect(next.code).toBe(0);
+    const notes = await rig.oc(['report', 'last', '--release-notes'], 'release-owner');
+    expect(notes.code).toBe(0);
+    expect(notes.stdout).toMatch(/^Release: 9d0e7b3\nDate: \d{4}-\d\d-\d\dT/);
+    expect(notes.stdout).toMatch(/Scope:\n- Talkative release \(seed 004\) \(release on main\)/);
+    expect(notes.stdout).toMatch(/- action deploy: succeeded at .* by release-owner/);
+    expect(notes.stdout).toMatch(/Validation:[\s\S]*- preflight backend-tests: pass\n- preflight e2e-tests: pass\n- preflight build: pass/);
+    expect(notes.stdout).toMatch(/- postflight events: pass/);
+    expect(notes.stdout).toMatch(/Rollback:\n- previous revision: 4f1c2ab \(run r-/);
+    expect(notes.stdout).toMatch(/Risk:\n- none recorded in the ledger/);
   }, 60_000);
 });

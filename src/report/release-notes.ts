@@ -26,7 +26,8 @@ function risk(events: readonly LedgerEvent[]): string[] {
   };
   for (const ev of events) {
     const b = ev.body;
-    if (b.kind === 'verdict.changed' && b.verdict !== 'GO') for (const r of b.reasons) add(`- ${b.verdict} (${b.phase}): ${r}`);
+    // A step not run yet is how every checklist starts, not a risk.
+    if (b.kind === 'verdict.changed' && b.verdict !== 'GO') for (const r of b.reasons) if (!r.endsWith(': no result yet')) add(`- ${b.verdict} (${b.phase}): ${r}`);
     if (b.kind === 'step.skipped') add(`- step ${b.step} skipped: ${b.reason}`);
     if (b.kind === 'action.completed' && b.status !== 'succeeded' && b.status !== 'dry-run') add(`- action ${b.action} ${b.status}: ${b.reason}`);
     if (b.kind === 'action.refused') add(`- action ${b.action} refused (${b.failure}): ${b.reason}`);
