@@ -7,6 +7,11 @@ import { POW10, daysFromCivil, daysInMonth } from './cells.js';
 
 /** The readers' second result: where the cell's text ended (its first byte after). */
 export const readEnd = new Int32Array(1);
+/**
+ * The time readTime read. A double returned from a function V8 does not inline is boxed, one
+ * allocation a row; a slot in a typed array is not.
+ */
+export const timeRead = new Float64Array(1);
 
 const DOT = 46;
 const PLUS = 43;
@@ -42,12 +47,12 @@ export function readDecimal(b: Uint8Array, p: number): number {
 
 /**
  * A time: `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM|±HHMM)` or epoch milliseconds (1–15 digits), as
- * parseTimestamp computes them. NaN for anything else, epoch seconds included (10⁹–10¹¹ ms),
- * which the text reader then refuses with its reason.
+ * parseTimestamp computes them, into timeRead[0]; true when read. False for anything else,
+ * epoch seconds included (10⁹–10¹¹ ms), which the text reader then refuses with its reason.
  */
-export function readTime(b: Uint8Array, p: number): number {
+export function readTime(b: Uint8Array, p: number): boolean {
   if (b[p + 4] !== MINUS) return readEpochMs(b, p);
-  if (b[p + 7] !== MINUS || b[p + 10] !== UPPER_T || b[p + 13] !== COLON || b[p + 16] !== COLON) return NaN;
+  if (b[p + 7] !== MINUS || b[p + 10] !== UPPER_T || b[p + 13] !== COLON || b[p + 16] !== COLON) return false;
   const days = readDate(b, p);
   const h0 = b[p + 11] - 48;
   const h1 = b[p + 12] - 48;
@@ -56,23 +61,24 @@ export function readTime(b: Uint8Array, p: number): number {
   const s0 = b[p + 17] - 48;
   const s1 = b[p + 18] - 48;
   // x | (9 - x) is negative exactly when x is not 0–9.
-  if ((h0 | (9 - h0) | h1 | (9 - h1) | mi0 | (9 - mi0) | mi1 | (9 - mi1) | s0 | (9 - s0) | s1 | (9 - s1)) < 0 || days !== days) return NaN;
+  if ((h0 | (9 - h0) | h1 | (9 - h1) | mi0 | (9 - mi0) | mi1 | (9 - mi1) | s0 | (9 - s0) | s1 | (9 - s1)) < 0 || days !== days) return false;
   const hour = h0 * 10 + h1;
   const minute = mi0 * 10 + mi1;
   const second = s0 * 10 + s1;
-  if (hour > 23 || minute > 59 || second > 59) return NaN;
+  if (hour > 23 || minute > 59 || second > 59) return false;
   p += 19;
   let ms = 0;
   if (b[p] === DOT) {
     const from = ++p;
     for (let d = b[p] - 48; d >= 0 && d <= 9; d = b[++p] - 48) if (p - from < 3) ms = ms * 10 + d; // below a millisecond: dropped
     const digits = p - from;
-    if (digits === 0) return NaN;
+    if (digits === 0) return false;
     if (digits < 3) ms *= digits === 1 ? 100 : 10;
   }
   const offset = readZone(b, p);
-  if (offset !== offset) return NaN;
-  return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offset;
+  if (offset !== offset) return false;
+  timeRead[0] = days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offset;
+  return true;
 }
 
 // The last date read and its day number: a log repeats its date row after row.
@@ -123,12 +129,13 @@ function readZone(b: Uint8Array, p: number): number {
   return (z === PLUS ? 1 : -1) * (oh * 60 + om) * 60_000;
 }
 
-function readEpochMs(b: Uint8Array, p: number): number {
+function readEpochMs(b: Uint8Array, p: number): boolean {
   const from = p;
   let ms = 0;
   for (let d = b[p] - 48; d >= 0 && d <= 9; d = b[++p] - 48) ms = ms * 10 + d;
   readEnd[0] = p;
-  return p === from || p - from > 15 || (ms >= 1e9 && ms < 1e11) ? NaN : ms;
+  timeRead[0] = ms;
+  return p > from && p - from <= 15 && !(ms >= 1e9 && ms < 1e11);
 }
 
 const FNV_OFFSET = 0x811c9dc5 | 0;

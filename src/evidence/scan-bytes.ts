@@ -12,7 +12,7 @@
 // if the general parser had read the whole file.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Accumulator } from './accumulator.js';
-import { hashField, readDecimal, readEnd, readTime, skipField } from './byte-cells.js';
+import { hashField, readDecimal, readEnd, readTime, skipField, timeRead } from './byte-cells.js';
 import { CellProblem, readCells, type RequestCells } from './cells.js';
 import { EvidenceError, columnIndexes, explainReadError, type Columns } from './columns.js';
 import type { GeneralStart } from './scan-general.js';
@@ -243,8 +243,8 @@ export class ByteScanner {
           if (quoted) p++;
           const role = roles[col];
           if (role === TS) {
-            ts = readTime(b, p);
-            if (ts !== ts) break plain;
+            if (!readTime(b, p)) break plain;
+            ts = timeRead[0];
           } else if (role === LATENCY) {
             latency = readDecimal(b, p);
             if (latency !== latency) break plain;
