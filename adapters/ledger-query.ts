@@ -7,7 +7,7 @@ import type { RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import {
   DEFAULT_PAGE_SIZE, RUN_STATUSES, pageCount,
-  type LedgerBrowser, type LedgerFilter, type LedgerPage, type RunSummary, type StatusCounts,
+  type LedgerBrowser, type LedgerFilter, type LedgerPage, type PageCursor, type RunSummary, type StatusCounts,
 } from '../src/engine/ledger-filter.js';
 
 export type { LedgerPage, RunSummary, StatusCounts };
@@ -117,24 +117,46 @@ export class LedgerQuery implements LedgerBrowser {
     return s;
   }
 
+  /** Counts of the last filter read, kept while no event is added (paging does not recount). */
+  private counted?: { key: string; lastEventId: number; counts: StatusCounts };
+
   /** Runs per status, for the filter without its status part. */
   counts(filter: LedgerFilter): StatusCounts {
     const w = where(filter, false);
+    const key = `${w.sql}\u0000${w.params.join('\u0000')}`;
+    const last = this.lastEventId();
+    if (this.counted?.key === key && this.counted.lastEventId === last) return { ...this.counted.counts };
     const rows = this.prepared(`SELECT status, COUNT(*) FROM runs ${w.sql} GROUP BY status`).raw().all(...w.params) as [RunStatus, number][];
     const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StatusCounts;
     for (const [status, n] of rows) counts[status] = n;
-    return counts;
+    this.counted = { key, lastEventId: last, counts };
+    return { ...counts };
   }
 
-  /** One page of runs, newest first, with the counts and totals the screen shows above it. */
-  page(filter: LedgerFilter, page = 1, pageSize = DEFAULT_PAGE_SIZE): LedgerPage {
+  /**
+   * One page of runs, newest first, with the counts and totals the screen shows above it. With
+   * a cursor the page is found by key (an index range, no matter how deep); without, by OFFSET.
+   */
+  page(filter: LedgerFilter, page = 1, pageSize = DEFAULT_PAGE_SIZE, cursor?: PageCursor): LedgerPage {
     const counts = this.counts(filter);
     const wanted = filter.status?.length ? filter.status : RUN_STATUSES;
     const total = wanted.reduce((sum, s) => sum + counts[s], 0);
     const pages = pageCount(total, pageSize);
-    const at = Math.min(Math.max(1, Math.floor(page)), pages);
+    let at = Math.min(Math.max(1, Math.floor(page)), pages);
     const w = where(filter, true);
-    const rows = this.prepared(`SELECT ${RUN_COLUMNS} FROM runs ${w.sql} ${ORDER} LIMIT ? OFFSET ?`).all(...w.params, pageSize, (at - 1) * pageSize) as RunRow[];
+    const and = w.sql ? `${w.sql} AND` : 'WHERE';
+    let rows: RunRow[] | undefined;
+    if (cursor && 'after' in cursor) {
+      rows = this.prepared(`SELECT ${RUN_COLUMNS} FROM runs ${and} (started_at, run_id) < (?, ?) ${ORDER} LIMIT ?`).all(...w.params, ...cursor.after, pageSize) as RunRow[];
+    } else if (cursor && 'from' in cursor) {
+      rows = this.prepared(`SELECT ${RUN_COLUMNS} FROM runs ${and} (started_at, run_id) <= (?, ?) ${ORDER} LIMIT ?`).all(...w.params, ...cursor.from, pageSize) as RunRow[];
+    } else if (cursor && 'before' in cursor) {
+      const newer = this.prepared(`SELECT ${RUN_COLUMNS} FROM runs ${and} (started_at, run_id) > (?, ?) ORDER BY started_at, run_id LIMIT ?`).all(...w.params, ...cursor.before, pageSize) as RunRow[];
+      // Short of a page: the newest runs, page 1 (runs added since moved the pages down).
+      if (newer.length === pageSize) rows = newer.reverse();
+      else at = 1;
+    }
+    if (!rows?.length) rows = this.prepared(`SELECT ${RUN_COLUMNS} FROM runs ${w.sql} ${ORDER} LIMIT ? OFFSET ?`).all(...w.params, pageSize, (at - 1) * pageSize) as RunRow[];
     return { filter, page: at, pageSize, pages, total, counts, runs: rows.map((r) => this.summary(toRun(r))) };
   }
 

@@ -82,17 +82,6 @@ async function attempt(d: WebhookDelivery, timeoutMs: number): Promise<Attempt> 
   }
 }
 
-export function webhookUrlProblem(url: string | undefined, envName: string): string | undefined {
-  if (!url) return `${envName} is not set`;
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return `${envName} is not an http(s) URL`;
-  } catch {
-    return `${envName} is not a URL`;
-  }
-  return undefined;
-}
-
 /** Try until one attempt succeeds, an answer says trying again is pointless, or time is up. */
 export async function deliverWebhook(d: WebhookDelivery): Promise<DeliveryResult> {
   const backoff = d.backoffMs ?? defaultBackoff;

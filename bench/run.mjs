@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { benchHarvest } from './harvest.mjs';
 import { benchLedger } from './ledger.mjs';
 import { benchMarkdown } from './markdown.mjs';
+import { benchLedgerScreen } from './ledger-screen.mjs';
 import {
   BenchError,
   median,
@@ -237,6 +238,12 @@ async function reportMarkdown() {
   console.log(r.lines.join('\n'));
 }
 
+async function reportLedgerScreen() {
+  console.log('\n7. Release ledger screen: opening and paging a ledger of 1,000,000 events, beside a plain SELECT of the same page');
+  const r = await benchLedgerScreen();
+  console.log(r.lines.join('\n'));
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
@@ -261,7 +268,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown()]) {
+  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(), () => reportLedgerScreen()]) {
     try {
       await bench();
     } catch (err) {

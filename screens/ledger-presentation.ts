@@ -61,7 +61,7 @@ const STARTED_FULL = col('STARTED (UTC)', 16, (r) => formatStamp(r.startedAt));
 const STARTED = col('STARTED', 11, (r) => formatStamp(r.startedAt).slice(5));
 const DURATION = col('DURATION', 10, (r) => runDuration(r));
 const EVENTS = col('EVENTS', 6, (r) => r.events.toLocaleString('en'), true);
-const OPERATOR = col('OPERATOR', 8, (r) => r.operator ?? '-');
+const OPERATOR = col('OPERATOR', 10, (r) => r.operator ?? '-');
 /** What happened gets what is left, but at least this much. */
 const WHAT_MIN = 16;
 

@@ -84,6 +84,29 @@ describe('release ledger queries', () => {
     expect(q.eventsAfter(big.runId, 40, 3).map((e) => e.seq)).toEqual([41, 42, 43]);
   });
 
+  it('turns pages by key exactly as by count, both ways; a re-read page keeps its rows when newer runs arrive', () => {
+    const { ledger } = filled();
+    const q = ledger.browse();
+    const key = (r: { startedAt: number; runId: string }) => [r.startedAt, r.runId] as const;
+    const ids = (p: { runs: { runId: string }[] }) => p.runs.map((r) => r.runId);
+    for (const filter of [{}, { status: ['failed' as const, 'aborted' as const] }, { branch: 'main', type: 'cutover' }]) {
+      let page = q.page(filter, 1, 7);
+      for (let n = 2; n <= page.pages; n++) {
+        const next = q.page(filter, n, 7, { after: key(page.runs.at(-1)!) });
+        expect(ids(next)).toEqual(ids(q.page(filter, n, 7)));
+        expect(ids(q.page(filter, n - 1, 7, { before: key(next.runs[0]) }))).toEqual(ids(page));
+        page = next;
+      }
+    }
+    const third = q.page({}, 3, 10);
+    const run = ledger.startRun({ runbook: '/rb/release.yaml', name: 'Newest' }, T0 + 100 * HOUR);
+    ledger.append(run.runId, 'dana', { kind: 'run.started', runbook: '/rb/release.yaml', name: 'Newest' }, T0 + 100 * HOUR);
+    const again = q.page({}, 3, 10, { from: key(third.runs[0]) });
+    expect(ids(again)).toEqual(ids(third));
+    expect(again.total).toBe(48);
+    expect(q.page({}, 1, 10).runs[0].name).toBe('Newest');
+  });
+
   it('finds the rollback target: the last succeeded run of the runbook before this one with another commit', () => {
     const q = filled().ledger.browse();
     const runs = q.page({}, 1, 100).runs;

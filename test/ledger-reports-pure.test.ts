@@ -151,7 +151,7 @@ describe('reports', () => {
     expect(md.match(/^\| 11:0\d:\d\d\.000 \| \d+ \|/gm)).toHaveLength(incident.length);
     expect(md).toContain('### 11:01:01.000 #7 — NO-GO (preflight), alice');
     expect(md).toContain('- reason: Judge readiness: expected 200, got 503');
-    expect(md).toContain('- evidence: readyz unhealthy — expected 200, got 503 (HTTP 503, 3 ms), seen 11:01:01.000 (#6)');
+    expect(md).toContain('- evidence: readyz unhealthy — expected 200, got 503 (HTTP 503, 3 ms), probed 11:01:01.000 (#6)');
     expect(md).toContain('```text\nstage → stable\nabort complete\n```');
     const slow = incident.map((e) => (e.seq >= 6 ? { ...e, at: e.at + 10 * 60_000 + (e.seq >= 9 ? 20 * 60_000 : 0) } : e));
     const late = timelineMarkdown(run, slow, '/tmp/l.db');

@@ -240,4 +240,22 @@ describe('notifications from a headless run', () => {
     expect(events.find((e) => e.body.kind === 'notify.sent')?.body).toMatchObject({ trigger: 'failed', attempts: 2 });
     expect(events.filter((e) => e.body.kind.startsWith('notify.'))).toHaveLength(1);
   });
+
+  it('a scheduled check that fails (cron) is sent before the command exits', async () => {
+    const r = await receiver();
+    const dir = mkdtempSync(join(tmpdir(), 'oc-notify-check-'));
+    writeFileSync(join(dir, 'strict.sh'), '#!/bin/sh\necho "ops_daily strict unhealthy: delivered_total=0"\nexit 2\n', { mode: 0o755 });
+    const file = join(dir, 'ops.yaml');
+    writeFileSync(
+      file,
+      ['version: 1', 'name: ops_daily', 'notify: { slack: { webhook_env: SLACK_WEBHOOK_URL, on: [failed] } }', 'checks:', '  strict: { script: { command: ./strict.sh } }', 'checklists:', '  preflight:', '    - { id: strict, check: strict }', ''].join('\n'),
+    );
+    const ledger = join(dir, 'ledger.db');
+    const res = await cli(['check', file, '--scheduled', '--ledger', ledger], { env: envFor(r.url) });
+    expect(res.code).toBe(2);
+    expect(r.received).toHaveLength(1);
+    expect(r.received[0].json.text).toMatch(/^:x: Release failed — ops_daily: the run was marked failed/);
+    const shown = JSON.parse((await cli(['ledger', 'show', 'last', '--ledger', ledger, '--json'])).stdout);
+    expect(shown.events.at(-1).body).toMatchObject({ kind: 'notify.sent', trigger: 'failed', attempts: 1 });
+  });
 });

@@ -212,12 +212,18 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
   const runbook = await loadRunbookFile(file, io.env);
   const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
+  const redactor = new Redactor(runbook.secrets, io.env);
+  const ledger = openLedger(ledgerPath, { redactor, chainKey: chainKeyFrom(io.env) });
+  // Cron's failures reach Slack (runbook notify:); sent before the ledger closes.
+  const notify = runbook.notify
+    ? (await import('../session/notifications.js')).headlessNotifications({ runbook, ledger, ledgerPath, env: io.env, operator: (await import('../session/operator.js')).operatorName(io.env), redactor })
+    : undefined;
   try {
-    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true });
+    const report = await runHeadlessCheck({ runbook, ledger: notify?.ledger ?? ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true });
     out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
     return report.healthy ? 0 : 2;
   } finally {
+    await notify?.settle();
     ledger.close();
   }
 }

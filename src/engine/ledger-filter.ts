@@ -133,9 +133,20 @@ export interface LedgerPage {
   runs: RunSummary[];
 }
 
+/** A run's place in the newest-first order: its start time, then its id. */
+export type RunKey = readonly [startedAt: number, runId: string];
+
+/**
+ * Where a page starts, by key instead of by count, so turning a page costs the same at page 2
+ * and at page 600: the runs after the last one shown (next), before the first one shown (back),
+ * or from the first one shown (the same page, re-read).
+ */
+export type PageCursor = { after: RunKey } | { before: RunKey } | { from: RunKey };
+
 /** Reading the ledger page by page (adapters/ledger-query.ts). */
 export interface LedgerBrowser {
-  page(filter: LedgerFilter, page: number, pageSize: number): LedgerPage;
+  /** Page `page` of the filtered runs; with a cursor, `page` is only its number (the cursor says where it is). */
+  page(filter: LedgerFilter, page: number, pageSize: number, cursor?: PageCursor): LedgerPage;
   summary(run: RunRecord): RunSummary;
   run(runId: string): RunRecord | undefined;
   eventsAfter(runId: string, afterSeq: number, limit: number): LedgerEvent[];

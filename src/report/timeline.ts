@@ -31,29 +31,42 @@ const resultFacts = (r: CheckResult) =>
     .filter(Boolean)
     .join(', ');
 
+/**
+ * Each verdict with its reasons and the evidence it stood on: for every check, the latest result
+ * of a probe that started before the verdict (a step's result is often recorded just after the
+ * verdict it caused), and the latest gate judgement.
+ */
 function verdictSections(events: readonly LedgerEvent[]): string[] {
-  const latest = new Map<string, { result: CheckResult; ev: LedgerEvent }>();
-  let gate: LedgerEvent | undefined;
   const out: string[] = [];
-  for (const ev of events) {
+  const at = events.flatMap((e, i) => (e.body.kind === 'verdict.changed' ? [i] : []));
+  at.forEach((index, k) => {
+    const ev = events[index];
     const b = ev.body;
-    if (b.kind === 'check.changed' || b.kind === 'step.result') latest.set(b.result.check, { result: b.result, ev });
-    if (b.kind === 'gate.judged') gate = ev;
-    if (b.kind !== 'verdict.changed') continue;
+    if (b.kind !== 'verdict.changed') return;
+    const until = at[k + 1] ?? events.length;
+    const latest = new Map<string, { result: CheckResult; ev: LedgerEvent }>();
+    let gate: LedgerEvent | undefined;
+    for (const e of events.slice(0, until)) {
+      const x = e.body;
+      if ((x.kind === 'check.changed' || x.kind === 'step.result') && x.result.startedAt <= ev.at) {
+        const seen = latest.get(x.result.check);
+        if (!seen || seen.result.startedAt <= x.result.startedAt) latest.set(x.result.check, { result: x.result, ev: e });
+      }
+      if (x.kind === 'gate.judged' && e.at <= ev.at) gate = e;
+    }
     out.push('', `### ${formatTime(ev.at)} #${ev.seq} — ${b.verdict} (${b.phase}), ${ev.operator}`, '');
     if (b.reasons.length) out.push(...b.reasons.map((r) => `- reason: ${r}`));
     else out.push('- reason: every blocking check is healthy');
-    // The evidence: what each check last showed when the verdict was reached.
     const shown = [...latest.values()].filter(({ result }) => b.verdict === 'GO' || result.status !== 'healthy');
     for (const { result, ev: at } of shown) {
       const facts = resultFacts(result);
-      out.push(`- evidence: ${result.check} ${result.status} — ${result.reason}${facts ? ` (${facts})` : ''}, seen ${formatTime(result.startedAt)} (#${at.seq})`);
+      out.push(`- evidence: ${result.check} ${result.status} — ${result.reason}${facts ? ` (${facts})` : ''}, probed ${formatTime(result.startedAt)} (#${at.seq})`);
       if (result.output && result.status !== 'healthy') out.push(`  - output: \`${result.output.trim().split('\n').slice(-1)[0].replace(/`/g, "'")}\``);
     }
     if (gate && gate.body.kind === 'gate.judged') {
       for (const line of eventDetail(gate)) out.push(`- gate ${gate.body.gate} (#${gate.seq}): ${line.trim()}`);
     }
-  }
+  });
   return out.length ? out : ['', 'No verdict was recorded in this run.'];
 }
 

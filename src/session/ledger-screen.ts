@@ -1,7 +1,7 @@
 // The release ledger screen's intents: open, select, page, filter, expand a run. Reads go
 // through the ledger's browser (one page of runs, or a screenful of one run's events at a
 // time), and the result goes into the store for screens/LedgerScreen.tsx to draw.
-import type { LedgerBrowser, LedgerFilter } from '../engine/ledger-filter.js';
+import type { LedgerBrowser, LedgerFilter, PageCursor, RunKey, RunSummary } from '../engine/ledger-filter.js';
 import { FilterError, filterText, nextStatusFilter, parseFilterText } from '../engine/ledger-filter.js';
 import { flash, setModal, type CockpitStore, type LedgerScreenState } from '../store/store.js';
 
@@ -34,10 +34,10 @@ export class LedgerScreenController {
   }
 
   /** Read a page (and the expanded run, if any); keeps the selection on the same run when it can. */
-  private load(b: LedgerBrowser, filter: LedgerFilter, page: number, selected: number, keep?: LedgerScreenState): void {
+  private load(b: LedgerBrowser, filter: LedgerFilter, page: number, selected: number, keep?: LedgerScreenState, cursor?: PageCursor): void {
     try {
       const seen = b.lastEventId();
-      const data = b.page(filter, page, SCREEN_PAGE_SIZE);
+      const data = b.page(filter, page, SCREEN_PAGE_SIZE, cursor);
       const selectedId = keep?.page.runs[keep.selected]?.runId;
       const same = selectedId ? data.runs.findIndex((r) => r.runId === selectedId) : -1;
       const index = same >= 0 ? same : Math.min(selected, Math.max(0, data.runs.length - 1));
@@ -58,7 +58,9 @@ export class LedgerScreenController {
     const b = this.browser();
     if (!s || !b) return;
     if (b.lastEventId() === s.seenEventId) return;
-    this.load(b, s.filter, s.page.page, s.selected, s);
+    // Page 1 shows the newest runs; any other page keeps its rows (new runs push pages down).
+    const first = s.page.runs[0];
+    this.load(b, s.filter, s.page.page, s.selected, s, s.page.page > 1 && first ? { from: key(first) } : undefined);
   }
 
   command(id: string): void {
@@ -77,9 +79,9 @@ export class LedgerScreenController {
       case 'ledger.down':
         return d ? this.scroll(s, b, 1) : this.select(s, b, 1);
       case 'ledger.prev':
-        return d ? this.scroll(s, b, -DETAIL_PAGE) : this.load(b, s.filter, s.page.page - 1, 0);
+        return d ? this.scroll(s, b, -DETAIL_PAGE) : this.turn(s, b, -1, 0);
       case 'ledger.next':
-        return d ? this.scroll(s, b, DETAIL_PAGE) : this.load(b, s.filter, s.page.page + 1, 0);
+        return d ? this.scroll(s, b, DETAIL_PAGE) : this.turn(s, b, 1, 0);
       case 'ledger.status':
         return this.load(b, { ...s.filter, status: nextStatusFilter(s.filter.status) }, 1, 0);
       case 'ledger.filter':
@@ -91,8 +93,15 @@ export class LedgerScreenController {
   private select(s: LedgerScreenState, b: LedgerBrowser, by: number): void {
     const to = s.selected + by;
     if (to >= 0 && to < s.page.runs.length) return this.set({ ...s, selected: to });
-    if (to < 0 && s.page.page > 1) return this.load(b, s.filter, s.page.page - 1, SCREEN_PAGE_SIZE - 1);
-    if (to >= s.page.runs.length && s.page.page < s.page.pages) return this.load(b, s.filter, s.page.page + 1, 0);
+    if (to < 0) return this.turn(s, b, -1, SCREEN_PAGE_SIZE - 1);
+    if (to >= s.page.runs.length) return this.turn(s, b, 1, 0);
+  }
+
+  /** The page before or after, found from the first or last run shown (by key, not by count). */
+  private turn(s: LedgerScreenState, b: LedgerBrowser, by: -1 | 1, selected: number): void {
+    const runs = s.page.runs;
+    if (by < 0 && s.page.page > 1 && runs.length) return this.load(b, s.filter, s.page.page - 1, selected, undefined, { before: key(runs[0]) });
+    if (by > 0 && s.page.page < s.page.pages && runs.length) return this.load(b, s.filter, s.page.page + 1, selected, undefined, { after: key(runs[runs.length - 1]) });
   }
 
   private expand(s: LedgerScreenState, b: LedgerBrowser): void {
@@ -125,3 +134,5 @@ export class LedgerScreenController {
     return undefined;
   }
 }
+
+const key = (r: RunSummary): RunKey => [r.startedAt, r.runId];

@@ -5,10 +5,14 @@
 // answering keys while a webhook is slow or down.
 import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
-import type { Clock, LedgerPort, RunRecord } from '../engine/ports.js';
+import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { EventBody, LedgerEvent, NotifyTrigger } from '../engine/types.js';
 import { notifyTrigger, slackMessage, type TriggerContext } from '../engine/notify.js';
-import { deliverWebhook, webhookUrlProblem, type DeliveryResult } from '../../adapters/notify.js';
+import type { DeliveryResult } from '../../adapters/notify.js';
+import { webhookUrlProblem } from './webhook-url.js';
+
+// undici loads with the first message, not with the cockpit: most sessions never send one.
+const webhook = () => import('../../adapters/notify.js');
 
 /** Seed 000: a failed release is known within a minute; retries stay inside it. */
 export const NOTIFY_DEADLINE_MS = 60_000;
@@ -134,7 +138,7 @@ export class Notifications {
         ledgerPath: this.opts.ledgerPath,
       });
       const r = this.opts.redactor;
-      result = await deliverWebhook({
+      result = await (await webhook()).deliverWebhook({
         url: url!,
         body: r.text(JSON.stringify(message)),
         clock: this.opts.clock,
@@ -163,4 +167,26 @@ export class Notifications {
     await Promise.race([Promise.allSettled([...this.pending]), limit]);
     clearTimeout(timer);
   }
+}
+
+/**
+ * Notifications for a headless command that writes the ledger without a session (`check`):
+ * the ledger to write through, and `settle` to await before closing it.
+ */
+export function headlessNotifications<L extends LedgerPort>(
+  opts: { runbook: Runbook; ledger: L; ledgerPath: string; env: NodeJS.ProcessEnv; operator: string; clock?: Clock; redactor: Redactor },
+): { ledger: L; settle(): Promise<void> } {
+  if (!opts.runbook.notify?.slack) return { ledger: opts.ledger, settle: async () => undefined };
+  const clock = opts.clock ?? systemClock;
+  const notifications = new Notifications({
+    runbook: opts.runbook,
+    env: opts.env,
+    clock,
+    redactor: opts.redactor,
+    ledgerPath: opts.ledgerPath,
+    run: (runId) => opts.ledger.getRun(runId),
+    why: () => undefined,
+    record: (runId, body) => void opts.ledger.append(runId, opts.operator, body, clock.now()),
+  });
+  return { ledger: watchLedger(opts.ledger, (evs) => notifications.observe(evs)), settle: () => notifications.settle() };
 }
