@@ -95,9 +95,14 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
         if (kind === 'run.completed') completed.set(runId, { payload, id, seq });
         if (!broken) {
           if (id !== lastId + 1) broken = { id, runId, seq, reason: 'missing row', missing: { from: lastId + 1, to: id - 1 } };
-          else if (hashRow(id, runId, seq, at, kind, step, operator, payload, prev) !== hash || hash === '') broken = { id, runId, seq, reason: 'hash mismatch' };
-          else if (prev !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
           else {
+            // Events written since prev_hash went implicit leave it empty: the link is the
+            // hash of the event before. One that stores it is held to it.
+            const link = prev === '' ? prevHash : prev;
+            if (hashRow(id, runId, seq, at, kind, step, operator, payload, link) !== hash || hash === '') broken = { id, runId, seq, reason: 'hash mismatch' };
+            else if (link !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
+          }
+          if (!broken) {
             const expected = (lastSeq.get(runId) ?? 0) + 1;
             if (seq !== expected) broken = { id, runId, seq, reason: 'gap', expectedSeq: expected };
             lastSeq.set(runId, seq);

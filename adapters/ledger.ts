@@ -90,6 +90,18 @@ function addHashChain(db: Database.Database, opts: LedgerOptions): void {
 
 type ChainRowIn = [number, string, number, number, string, string | null, string, string, Buffer];
 
+/**
+ * Events written from here on leave prev_hash empty: it is always the hash of the event
+ * before (in id order), which verify reads from that event, so storing it a second time only
+ * cost 32 bytes an event. What each hash covers is unchanged. Events written before keep
+ * theirs, and verify still checks that they link; ledger_meta records up to where.
+ */
+function implicitPrevHash(db: Database.Database): void {
+  const through = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0;
+  // OR IGNORE: settings are written once, and this step must be harmless if it runs again.
+  db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('prev_hash_through', ?)").run(String(through));
+}
+
 // Schema versions, applied in order; PRAGMA user_version records how many have run.
 // Never edit a released entry: add a new one.
 export const MIGRATIONS: readonly Migration[] = [
@@ -133,6 +145,7 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX runs_status_started ON runs (status, started_at, run_id);
    CREATE INDEX runs_type_started ON runs (release_type, started_at, run_id);
    CREATE INDEX runs_branch_started ON runs (branch, started_at, run_id);`,
+  implicitPrevHash,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */
@@ -141,6 +154,8 @@ export interface ChainSettings {
   keyCheck?: string;
   /** Events up to this id were written before the chain existed (v1) and chained on upgrade. */
   legacyThrough: number;
+  /** Events up to this id store their prev_hash; later ones leave it empty (see implicitPrevHash). */
+  prevHashThrough?: number;
   chainedAt: number;
 }
 
@@ -152,6 +167,7 @@ export function readChainSettings(db: Database.Database): ChainSettings | undefi
     keyCheck: meta.get('key_check'),
     legacyThrough: Number(meta.get('legacy_through') ?? 0),
     chainedAt: Number(meta.get('chained_at') ?? 0),
+    ...(meta.has('prev_hash_through') && { prevHashThrough: Number(meta.get('prev_hash_through')) }),
   };
 }
 
@@ -297,18 +313,17 @@ function prepare(db: Database.Database) {
        WHERE run_id = ?`,
     ),
     nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?').pluck(),
-    // The chain's head (id, hash) and the highest id ever used, AUTOINCREMENT's own rule for
+    // The chain's head: the last row's id and hash, the hash as hex text (read as a blob,
+    // better-sqlite3 makes a new Buffer of it, which costs more than all of a single append's
+    // other reads together). With it the highest id ever used, AUTOINCREMENT's own rule for
     // the next id: if rows were cut off the end, the next id leaves a gap that verify reports.
-    // One statement, as the row is NULLs on an empty ledger.
-    chainHead: db
-      .prepare(
-        `SELECT head.id, head.hash, used.seq FROM (SELECT 1)
-         LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) AS head
-         LEFT JOIN sqlite_sequence AS used ON used.name = 'events'`,
-      )
-      .raw(),
+    lastEvent: db.prepare('SELECT id, hex(hash) FROM events ORDER BY id DESC LIMIT 1').raw(),
+    usedIds: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+    // No id: SQLite assigns the one the hash was made with (the same rule, under the same
+    // lock; checked per row) and appends at the end of the table without seeking there first.
+    // No prev_hash: it is the hash of the event before (see implicitPrevHash).
     insertEvent: db.prepare(
-      'INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (run_id, seq, at, kind, step, operator, payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     events: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq'),
     recentEvents: db.prepare(
@@ -339,30 +354,49 @@ export class SqliteLedger implements LedgerPort {
     // head. Nothing about the chain is cached between transactions: another process moves it.
     const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number) => {
       if (!this.stmt.runExists.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
-      let seq = this.stmt.nextSeq.get(runId) as number;
-      const [headId, headHash, usedId] = this.stmt.chainHead.get() as [number | null, Buffer | null, number | null];
-      let id = Math.max(headId ?? 0, usedId ?? 0) + 1;
-      // The head, read once under the lock, then two buffers taking turns as prev and hash:
-      // SQLite copies what is bound, so nothing is allocated per row for the chain.
-      // (An empty ledger starts from GENESIS, all zeros: what alloc gives.)
-      let prev = Buffer.alloc(HASH_BYTES);
-      if (Buffer.isBuffer(headHash)) headHash.copy(prev);
-      let hash = Buffer.alloc(HASH_BYTES);
+      const seq = this.stmt.nextSeq.get(runId) as number;
+      const head = this.stmt.lastEvent.get() as [number, string] | undefined;
+      const id = Math.max(head?.[0] ?? 0, (this.stmt.usedIds.get() as number | undefined) ?? 0) + 1;
+      const n = bodies.length;
+      // hashes[0] is the head's hash, read once under the lock (GENESIS, all zeros, on an
+      // empty ledger); hashes[i + 1] is the i-th new event's.
+      const hashes = this.hashSlots(n + 1);
+      hashes[0].fill(0);
+      if (head) hashes[0].write(head[1], 'hex');
       const who = wellFormed(operator);
-      return bodies.map((raw) => {
-        const body = this.mask(raw);
-        const kind = wellFormed(body.kind);
-        const step = 'step' in body ? wellFormed(body.step) : null;
-        const payload = JSON.stringify(body);
-        hashRow(id, runId, seq, at, kind, step, who, payload, prev, hash);
-        this.stmt.insertEvent.run(id++, runId, seq, at, kind, step, who, payload, prev, hash);
-        const next = hash;
-        hash = prev;
-        prev = next;
-        return { runId, seq: seq++, at, operator: who, body };
-      });
+      const kinds = new Array<string>(n);
+      const steps = new Array<string | null>(n);
+      const payloads = new Array<string>(n);
+      const events = new Array<LedgerEvent>(n);
+      // All the hashing first, then all the inserts: interleaved, each slowed the other down
+      // (measured: the chain's extra time per batched event fell by about a quarter apart).
+      for (let i = 0; i < n; i++) {
+        const body = this.mask(bodies[i]);
+        const kind = (kinds[i] = wellFormed(body.kind));
+        const step = (steps[i] = 'step' in body ? wellFormed(body.step) : null);
+        const payload = (payloads[i] = JSON.stringify(body));
+        hashRow(id + i, runId, seq + i, at, kind, step, who, payload, hashes[i], hashes[i + 1]);
+        events[i] = { runId, seq: seq + i, at, operator: who, body };
+      }
+      for (let i = 0; i < n; i++) {
+        if (this.stmt.insertEvent.run(runId, seq + i, at, kinds[i], steps[i], who, payloads[i], hashes[i + 1]).lastInsertRowid !== id + i)
+          throw new LedgerError(`event ${runId}#${seq + i} was stored under another id than the one its hash covers; nothing was recorded.`);
+      }
+      return events;
     });
     this.appendTx = (...args) => tx.immediate(...args);
+  }
+
+  private slots: Buffer[] = [];
+
+  /** `count` 32-byte views of one buffer, kept between transactions (SQLite copies what is bound). */
+  private hashSlots(count: number): Buffer[] {
+    if (this.slots.length < count) {
+      const size = Math.max(count, 2 * this.slots.length, 64);
+      const arena = Buffer.alloc(size * HASH_BYTES);
+      this.slots = Array.from({ length: size }, (_, i) => arena.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+    }
+    return this.slots;
   }
 
   /** Mask secret values in every string, walking the value (masking serialised JSON would miss escaped values). */

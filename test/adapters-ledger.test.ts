@@ -123,6 +123,39 @@ describe('sqlite ledger', () => {
     expect(l.events(run.runId)).toHaveLength(1);
   });
 
+  it('runs atomically(): what it appends is stored together or not at all, under the write lock', () => {
+    const file = path.join(dir, 'ledger.db');
+    const l = ledgerAt(file);
+    const a = l.startRun({ runbook: RUNBOOK, name: 'a' }, T0).runId;
+    const b = l.atomically(() => {
+      const run = l.startRun({ runbook: RUNBOOK, name: 'b' }, T0).runId;
+      l.append(a, 'ana', note('1'), T0, { durable: true });
+      l.appendMany(run, 'ana', [note('x'), note('y')], T0, { durable: true });
+      return run;
+    }, { durable: true });
+    expect([l.events(a).length, l.events(b).length]).toEqual([1, 2]);
+    // A throw undoes every append made inside, the run started there included.
+    expect(() =>
+      l.atomically(() => {
+        l.append(a, 'ana', note('2'), T0);
+        l.startRun({ runbook: RUNBOOK, name: 'c' }, T0);
+        throw new Error('changed my mind');
+      }),
+    ).toThrow('changed my mind');
+    expect(l.events(a)).toHaveLength(1);
+    expect(l.listRuns(10).map((r) => r.name).sort()).toEqual(['a', 'b']);
+    // Another connection cannot write while the transaction runs: it holds the lock from its start.
+    const other = new Database(file, { timeout: 0 });
+    l.atomically(() => {
+      expect(() => other.prepare("INSERT INTO ledger_meta (name, value) VALUES ('x', 'y')").run()).toThrow(/locked|busy/i);
+    });
+    other.close();
+    // A durable write inside a transaction that is not durable cannot be made durable: refused.
+    expect(() => l.atomically(() => l.append(a, 'ana', note('3'), T0, { durable: true }))).toThrow(/durable/);
+    expect(l.events(a)).toHaveLength(1);
+    expect(verifyLedger(file).ok).toBe(true);
+  });
+
   it('explains a path that cannot hold a ledger', () => {
     const blocker = path.join(dir, 'not-a-dir');
     fs.writeFileSync(blocker, 'x');
@@ -207,10 +240,10 @@ describe('sqlite ledger', () => {
     // One chain through all 20,000 events of both processes, in id order.
     expect(verifyLedger(file)).toMatchObject({ ok: true, events: 2 * N, runMismatches: [] });
     const db = new Database(file, { readonly: true });
-    const links = db.prepare('SELECT id, prev_hash, hash FROM events ORDER BY id').all() as { id: number; prev_hash: Buffer; hash: Buffer }[];
+    const rows = db.prepare('SELECT * FROM events ORDER BY id').all() as StoredEvent[];
     db.close();
-    expect(links.map((r) => r.id)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
-    expect(links.every((r, i) => r.prev_hash.equals(i === 0 ? GENESIS : links[i - 1].hash))).toBe(true);
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
+    expect(rows.every((r, i) => r.hash.equals(sha256(chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, i === 0 ? GENESIS : rows[i - 1].hash))))).toBe(true);
   }, 60_000);
 });
 
@@ -231,6 +264,8 @@ interface StoredEvent {
   prev_hash: Buffer;
   hash: Buffer;
 }
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
+
 function storedEvents(file: string): StoredEvent[] {
   const db = new Database(file, { readonly: true });
   try {
@@ -238,6 +273,25 @@ function storedEvents(file: string): StoredEvent[] {
   } finally {
     db.close();
   }
+}
+
+/** A ledger as written while every event stored its prev_hash: schema v2, `n` events of one run. */
+function v2Ledger(file: string, n: number): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(MIGRATIONS[0] as string);
+  (MIGRATIONS[1] as (db: Database.Database, opts: object) => void)(db, {});
+  db.pragma('user_version = 2');
+  db.prepare("INSERT INTO runs (run_id, runbook, name, status, started_at) VALUES ('r-v2', ?, 'v2', 'running', ?)").run(RUNBOOK, T0);
+  const insert = db.prepare('INSERT INTO events (id, run_id, seq, at, kind, step, operator, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  let prev = GENESIS;
+  for (let id = 1; id <= n; id++) {
+    const payload = JSON.stringify(note(`v2 ${id}`));
+    const hash = sha256(chainBytes(id, 'r-v2', id, T0 + id, 'step.note', 'db', 'ana', payload, prev));
+    insert.run(id, 'r-v2', id, T0 + id, 'step.note', 'db', 'ana', payload, prev, hash);
+    prev = hash;
+  }
+  db.close();
 }
 
 /** A small ledger: two runs, events interleaved, single, durable and batched appends. */
@@ -261,13 +315,13 @@ describe('ledger hash chain', () => {
     const rows = storedEvents(file);
     expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     rows.forEach((r, i) => {
-      // Both stored as 32-byte blobs, not text.
-      expect(Buffer.isBuffer(r.prev_hash) && Buffer.isBuffer(r.hash)).toBe(true);
-      expect([r.prev_hash.length, r.hash.length]).toEqual([HASH_BYTES, HASH_BYTES]);
-      expect(r.prev_hash).toEqual(i === 0 ? GENESIS : rows[i - 1].hash);
+      // The hash stored as a 32-byte blob, not text; prev_hash left empty: the link is the
+      // hash of the row before, stored once, in that row.
+      expect(Buffer.isBuffer(r.hash) && r.hash.length).toBe(HASH_BYTES);
+      expect(r.prev_hash).toEqual(Buffer.alloc(0));
       // Recomputed here with createHash, not the adapter's hasher: the format is the contract.
-      const bytes = chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash);
-      expect(r.hash).toEqual(createHash('sha256').update(bytes).digest());
+      const bytes = chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, i === 0 ? GENESIS : rows[i - 1].hash);
+      expect(r.hash).toEqual(sha256(bytes));
     });
     expect(GENESIS).toEqual(Buffer.alloc(32));
     // The encoding spelled out once: prev_hash's raw bytes, id/seq/at as float64 BE,
@@ -280,7 +334,7 @@ describe('ledger hash chain', () => {
     };
     const str = (s: string) => Buffer.concat([u32(Buffer.byteLength(s)), Buffer.from(s)]);
     const first = rows[0];
-    expect(chainBytes(first.id, first.run_id, first.seq, first.at, first.kind, first.step, first.operator, first.payload, first.prev_hash)).toEqual(
+    expect(chainBytes(first.id, first.run_id, first.seq, first.at, first.kind, first.step, first.operator, first.payload, GENESIS)).toEqual(
       Buffer.concat([GENESIS, f64(1), f64(1), f64(T0 + 1), str(first.run_id), str('ana'), str('step.note'), str('db'), Buffer.from(first.payload)]),
     );
     const prev = Buffer.alloc(32, 0xab);
@@ -313,8 +367,9 @@ describe('ledger hash chain', () => {
     const file = path.join(dir, 'ledger.db');
     const { l, b } = smallLedger(file, { chainKey: key });
     const rows = storedEvents(file);
-    for (const r of rows)
-      expect(r.hash).toEqual(referenceHmac(key, chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, r.prev_hash)));
+    rows.forEach((r, i) =>
+      expect(r.hash).toEqual(referenceHmac(key, chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, r.payload, i === 0 ? GENESIS : rows[i - 1].hash))),
+    );
     // The fast HMAC agrees with createHmac on multi-byte text and on payloads bigger than its buffer too.
     const hasher = rowHasher(key);
     const hex = hexRowHasher(key);
@@ -362,13 +417,30 @@ describe('ledger hash chain', () => {
   it('notices an edit whose hash was recomputed: the next event no longer links to it', () => {
     const file = path.join(dir, 'ledger.db');
     const { b } = smallLedger(file);
-    const r = storedEvents(file)[1];
+    const [before, r] = storedEvents(file);
     const payload = JSON.stringify({ kind: 'run.resumed', by: 'eve' });
-    const forged = createHash('sha256').update(chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, payload, r.prev_hash)).digest('hex');
+    const forged = sha256(chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, payload, before.hash)).toString('hex');
     sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET payload = '${payload}', hash = X'${forged}' WHERE id = 2;`);
+    // The next event's hash covers the hash the edited one had.
     const next = storedEvents(file)[2];
-    expect(verifyLedger(file).firstBroken).toEqual({ id: 3, runId: next.run_id, seq: next.seq, reason: 'prev_hash mismatch' });
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 3, runId: next.run_id, seq: next.seq, reason: 'hash mismatch' });
     expect(b).toBe(r.run_id);
+  });
+
+  it('keeps verifying a ledger written while every event stored its prev_hash, and holds those events to it', () => {
+    const file = path.join(dir, 'v2.db');
+    v2Ledger(file, 4);
+    // Opening it upgrades it: events from now on leave prev_hash empty.
+    ledgerAt(file).append('r-v2', 'bo', note('new'), T0 + 10);
+    expect(verifyLedger(file)).toMatchObject({ ok: true, events: 5, chain: { prevHashThrough: 4 } });
+    const rows = storedEvents(file);
+    expect(rows.map((r) => r.prev_hash.length)).toEqual([32, 32, 32, 32, 0]);
+    // An edit with its hash recomputed over its stored prev_hash: the next event's stored link gives it away.
+    const r = rows[1];
+    const payload = JSON.stringify({ kind: 'run.resumed', by: 'eve' });
+    const forged = sha256(chainBytes(r.id, r.run_id, r.seq, r.at, r.kind, r.step, r.operator, payload, r.prev_hash)).toString('hex');
+    sqlite3(file, `DROP TRIGGER events_no_update; UPDATE events SET payload = '${payload}', hash = X'${forged}' WHERE id = 2;`);
+    expect(verifyLedger(file).firstBroken).toEqual({ id: 3, runId: 'r-v2', seq: 3, reason: 'prev_hash mismatch' });
   });
 
   it('treats a hash column holding anything but the 32 hash bytes as a break', () => {

@@ -93,7 +93,10 @@ const areMissing = (m: { from: number; to: number }) => (m.from === m.to ? 'is m
 export function describeBreak(b: ChainBreak): string {
   switch (b.reason) {
     case 'hash mismatch':
-      return 'content does not match its hash — edited after it was written';
+      // Its hash also covers the hash of the event before: a rehashed copy there shows here.
+      return b.id > 1
+        ? `content does not match its hash — edited after it was written, or event #${b.id - 1} was replaced by a copy with a recomputed hash`
+        : 'content does not match its hash — edited after it was written';
     case 'prev_hash mismatch':
       return `its link to event #${b.id - 1} does not match that event's hash — events before it were replaced, inserted or reordered`;
     case 'gap':
