@@ -1,5 +1,6 @@
 // Evidence: exact percentiles, streaming harvest of request logs, atomic versioned files
 // recorded in the ledger, tamper checks and the harvest command (called with a fake Io).
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,11 +8,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { harvestCommand, parseColumns } from '../src/cli/commands/harvest.js';
-import { cli } from './support/cli.js';
+import { bin, cli, root } from './support/cli.js';
 import type { Io } from '../src/cli/main.js';
 import { UsageError } from '../src/cli/errors.js';
 import type { EvidenceDoc } from '../src/engine/gate-types.js';
-import { EvidenceError, harvestFile, harvestFiles, mergeEvidence, parseNumber, parseTimestamp } from '../src/evidence/harvest.js';
+import { EvidenceError, harvestFile, harvestFiles, mergeEvidence, parseNumber, parseTimestamp, type FileRead, type HarvestOptions } from '../src/evidence/harvest.js';
 import { errorRate, nearestRank, percentiles, percentilesInPlace, selectInPlace } from '../src/evidence/percentiles.js';
 import {
   archivePath,
@@ -299,13 +300,15 @@ describe('harvest', () => {
       ],
     ];
     for (const [what, text, message] of cases) {
-      it(what, async () => {
-        const path = file('reqlog.csv', text);
-        const err = await harvestFile(path, { kind: 'reqlog' }).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(EvidenceError);
-        expect((err as Error).message).toContain(`${path} ${message}`);
-        expect((err as Error).message).not.toContain('\n');
-      });
+      for (const parser of ['bytes', 'general'] as const) {
+        it(`${what} (${parser} parser)`, async () => {
+          const path = file('reqlog.csv', text);
+          const err = await harvestFile(path, { kind: 'reqlog', parser }).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(EvidenceError);
+          expect((err as Error).message).toContain(`${path} ${message}`);
+          expect((err as Error).message).not.toContain('\n');
+        });
+      }
     }
 
     it('a missing column, with the columns that are there', async () => {
@@ -338,6 +341,116 @@ describe('harvest', () => {
     expect(mixed.kind).toBe('merged');
     // 60 80 95 120 210 300 1000: p50 rank 4 → 120; p90 rank ceil(6.3) = 7 → 1000.
     expect(mixed.overall).toMatchObject({ samples: 7, p50_ms: 120, p90_ms: 1000, error_rate: 2 / 7 });
+  });
+});
+
+/** Both parsers over one file: the documents, and how the default one read it. */
+async function bothParsers(path: string, opts: Omit<HarvestOptions, 'kind' | 'parser' | 'onRead'> = {}) {
+  const reads: FileRead[] = [];
+  const bytes = await harvestFile(path, { kind: 'reqlog', ...opts, onRead: (r) => reads.push(r) });
+  const general = await harvestFile(path, { kind: 'reqlog', ...opts, parser: 'general' });
+  return { bytes, general, read: reads[0] };
+}
+
+// Header with the columns reordered and two extra ones; rows with every plain form the byte
+// scanner reads itself, and three it reads as text (a time without a zone, a latency with
+// spaces, a route with an escaped quote), all valid.
+const MIXED_HEADER = 'host,route,status,ts,extra,latency_ms';
+const MIXED_ROWS = [
+  'a,/api/judge,200,2026-11-23T10:00:01.123Z,x,12',
+  '"b,1","/ops/cards/reason-trends,top-impact",503,2026-11-23T11:00:02+01:00,,12.5',
+  'c,/readyz,404,2026-11-23T05:00:03-0500,y,0.125',
+  'd,/api/judge,200,"2026-11-23T10:00:04.5Z",z,"7."',
+  'e,,200,1795428005000,,.5',
+  'f,/api/judge,500,2026-11-23T10:00:06.123456Z,,100',
+  '',
+  'g,"/api/promote",200,2026-11-23T10:01:07z,q,33.3',
+  'h,/api/judge,200,2026-11-23 10:01:08,,9',
+  'i,/readyz,502,2026-11-23T10:01:09Z,, 12 ',
+  'j,"/say ""hi""",200,2026-11-23T10:01:10Z,,44',
+  'k,/api/judge,200,1795428130000,,0',
+];
+
+describe('byte scanner and general parser', () => {
+  for (const [name, eol] of [
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ] as const) {
+    it(`read a mixed ${name} log alike: quotes, zones, epoch ms, decimals, extra and reordered columns`, async () => {
+      const path = file(`mixed-${name}.csv`, [MIXED_HEADER, ...MIXED_ROWS].join(eol) + eol);
+      const columns = { ts: 'ts', latency: 'latency_ms', status: 'status', route: 'route' };
+      const { bytes, general, read } = await bothParsers(path, { columns, windowMs: 30_000 });
+      expect(bytes).toEqual(general);
+      expect(read).toEqual({ path, byteRecords: 11, slowRecords: 3, generalRecords: 0, generalFrom: 'none' });
+      expect(bytes.overall).toMatchObject({ samples: 11, p50_ms: 12, p99_ms: 100, error_rate: 3 / 11 });
+      expect(Object.keys(bytes.routes!)).toEqual(['/api/judge', '/api/promote', '/ops/cards/reason-trends,top-impact', '/readyz', '/say "hi"']);
+      expect(bytes.routes!['/api/judge']).toMatchObject({ samples: 5, min_ts: T + 1_123, max_ts: T + 130_000 });
+    });
+  }
+
+  it('hand the rest of the log to the general parser from a quoted line break, with the same evidence', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${T + i * 1000},${(i * 37) % 100},${i % 9 ? 200 : 503},/r${i % 3}`);
+    rows.splice(20, 0, `${T + 20_500},5,200,"/multi\nline"`);
+    const path = file('handoff.csv', HEADER + rows.join('\n') + '\n');
+    const { bytes, general, read } = await bothParsers(path);
+    expect(bytes).toEqual(general);
+    expect(read).toEqual({ path, byteRecords: 20, slowRecords: 0, generalRecords: 21, generalFrom: 22 });
+    expect(bytes.routes!['/multi\nline'].samples).toBe(1);
+  });
+
+  it('read the whole file with the general parser when the header is not plain', async () => {
+    const path = file('quoted-header.csv', '"ts","latency_ms",status\n2026-11-23T10:00:01Z,5,200\n');
+    const { bytes, general, read } = await bothParsers(path);
+    expect(bytes).toEqual(general);
+    expect(read.generalFrom).toBe('whole file');
+  });
+
+  it('agree on generated logs of many shapes, across buffer ends', async () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const pick = <X,>(xs: readonly X[]) => xs[Math.floor(rand() * xs.length)];
+    const time = (t: number) =>
+      pick([
+        () => new Date(t).toISOString(),
+        () => new Date(t).toISOString().replace('Z', '+00:00'),
+        () => new Date(t).toISOString().slice(0, 19) + 'Z',
+        () => String(t),
+        () => `"${new Date(t).toISOString()}"`,
+      ])();
+    const latency = () => pick([() => String(Math.floor(rand() * 500)), () => (rand() * 500).toFixed(1), () => (rand() * 5).toFixed(3), () => '0'])();
+    const route = () => pick(['/a', '/b', '"/c,d"', '', '/e/' + Math.floor(rand() * 50), '"/q ""x"""']);
+    for (const [rows, eol] of [
+      [300, '\n'],
+      [40_000, '\n'],
+      [30_000, '\r\n'],
+    ] as const) {
+      const lines = [HEADER.trimEnd()];
+      for (let i = 0; i < rows; i++) lines.push(`${time(T + Math.floor(i * 7.3))},${latency()},${pick([200, 200, 204, 404, 500, 503])},${route()}`);
+      const path = file(`gen-${rows}.csv`, lines.join(eol) + (rand() < 0.5 ? eol : ''));
+      const { bytes, general, read } = await bothParsers(path, { windowMs: 10_000 });
+      expect(bytes, `${rows} rows`).toEqual(general);
+      expect(read.byteRecords, `${rows} rows`).toBe(rows);
+    }
+  });
+
+  describe('a bad cell deep in a log is named by its line', () => {
+    const good = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `2026-11-23T10:00:${String((from + i) % 60).padStart(2, '0')}.250Z,${i % 300},200,/api/judge`);
+    const cases: [string, string[], string][] = [
+      ['a bad latency', [...good(30_000), '2026-11-23T10:00:01Z,12ms,200,/a'], 'line 30002: latency_ms is "12ms", not a number'],
+      ['an impossible date', [...good(30_000), '2026-02-30T10:00:01Z,5,200,/a'], 'line 30002: ts is "2026-02-30T10:00:01Z", not an ISO 8601 time'],
+      ['epoch seconds', [...good(25_000), '1795428000,5,200,/a'], 'line 25002: ts is "1795428000", which looks like epoch seconds'],
+      ['after a hand-off to the general parser', [...good(100), '2026-11-23T10:00:01Z,5,200,"/x\ny"', ...good(29_000), '2026-11-23T10:00:01Z,-1,200,/a'], 'line 29104: latency_ms is "-1", below 0'],
+    ];
+    for (const [what, lines, message] of cases) {
+      it(what, async () => {
+        const path = file('deep.csv', HEADER + lines.join('\n') + '\n');
+        for (const parser of ['bytes', 'general'] as const) {
+          const err = await harvestFile(path, { kind: 'reqlog', parser }).catch((e: unknown) => e);
+          expect(err, parser).toBeInstanceOf(EvidenceError);
+          expect((err as Error).message, parser).toContain(`${path} ${message}`);
+        }
+      });
+    }
   });
 });
 
@@ -551,6 +664,34 @@ describe('opscockpit harvest (module, fake Io)', () => {
 });
 
 describe('opscockpit harvest (built binary)', () => {
+  it('loads its own bundle only: no Ink, React, YAML, zod or runbook code', async () => {
+    // Module hooks log every module the process resolves.
+    const log = join(dir, 'modules.log');
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      "import { appendFileSync } from 'node:fs';\n" +
+        'export async function resolve(specifier, context, next) {\n' +
+        '  const found = await next(specifier, context);\n' +
+        `  appendFileSync(${JSON.stringify(log)}, found.url + '\\n');\n` +
+        '  return found;\n' +
+        '}\n',
+    );
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    const csv = file('reqlog.csv', BASIC);
+    const run = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), bin, 'harvest', 'reqlog', csv, '--out', join(dir, 'perf.json'), '--ledger', join(dir, 'l.db')], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const loaded = readFileSync(log, 'utf8').trim().split('\n');
+    expect(loaded.filter((url) => url.includes('/dist/')).map((url) => url.replace(/.*\/dist\//, ''))).toEqual(['harvest.js']);
+    // And that one file holds none of them (they are bundled, so named by their code).
+    const bundle = readFileSync(join(root, 'dist', 'harvest.js'), 'utf8');
+    for (const marker of ['ZodError', 'YAMLParseError', 'useInput', 'Yoga', 'mdast']) expect(bundle, marker).not.toContain(marker);
+  });
+
   it('exits 0 with the summary, 1 with one line on a bad log, 2 on no samples', async () => {
     const db = join(dir, 'ledger.db');
     const ok = await cli(['harvest', 'reqlog', file('reqlog.csv', BASIC), '--out', 'evidence/latest.json', '--ledger', db], { cwd: dir });
