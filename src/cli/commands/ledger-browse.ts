@@ -157,10 +157,10 @@ function showCommand(args: string[], io: Io): number {
       io.stdout.write(JSON.stringify({ schema: 'opscockpit.ledger-show/v1', ledger: path, run: summaryJson(summary), events }, null, 2) + '\n');
       return 0;
     }
-    const w = width(io);
+    // In full: nothing is cut, output lines included.
     const lines = [...runHeaderLines(summary), ''];
     for (const ev of q.events(summary.runId)) lines.push(...eventLines(ev, Number.MAX_SAFE_INTEGER));
-    io.stdout.write(lines.map((l) => (l.length > w * 4 ? l.slice(0, w * 4) + '…' : l)).join('\n') + '\n');
+    io.stdout.write(lines.join('\n') + '\n');
     return 0;
   } finally {
     ledger.close();
