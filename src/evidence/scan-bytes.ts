@@ -82,6 +82,7 @@ export class ByteScanner {
   private line = 1;
 
   private readonly routes: RouteTable;
+  private readonly trie = new RouteTrie();
   private readonly cells: RequestCells = { ts: 0, latency: 0, status: 0 };
 
   constructor(
@@ -229,6 +230,7 @@ export class ByteScanner {
     const acc = this.acc;
     const errorMin = acc.errorStatusMin;
     const routes = this.routes;
+    const trie = this.trie;
     const end = readEnd;
     while (p < limit) {
       const lineStart = p;
@@ -252,9 +254,14 @@ export class ByteScanner {
             status = readDecimal(b, p);
             if (status !== status) break plain;
           } else if (role === ROUTE) {
-            const h = hashField(b, p, quoted);
-            if (end[0] < 0) break plain;
-            if (end[0] > p) route = routes.find(b, p, end[0], h);
+            route = trie.walk(b, p, quoted);
+            if (route === UNKNOWN) {
+              // First sight of this route (or not plain): by hash, which also teaches the trie.
+              const h = hashField(b, p, quoted);
+              if (end[0] < 0) break plain;
+              route = end[0] > p ? routes.find(b, p, end[0], h) : -1;
+              if (route >= 0) trie.learn(b, p, end[0], route);
+            }
           } else {
             skipField(b, p, quoted);
             if (end[0] < 0) break plain;
@@ -390,6 +397,58 @@ class RouteTable {
       slots[s] = e;
     });
     this.slots = slots;
+  }
+}
+
+/** RouteTrie.walk: a route the trie does not know yet. */
+const UNKNOWN = -2;
+
+/**
+ * The routes already seen, as a trie over their bytes: a route is found with one table read a
+ * byte, where hashing it and comparing it with the table's entry reads each byte twice. Holds
+ * up to MAX_NODES nodes (4 MB); routes past that are found by hash only.
+ */
+class RouteTrie {
+  private static readonly MAX_NODES = 4096;
+  private next = new Int32Array(256 * 64); // node * 256 + byte → child node (0: none)
+  private route = new Int32Array(64).fill(-1); // node → route number ending there
+  private nodes = 1; // node 0 is the root
+
+  /** The route number of the field at p (readEnd: its end), -1 when empty, UNKNOWN otherwise. */
+  walk(b: Uint8Array, p: number, quoted: boolean): number {
+    const next = this.next;
+    let node = 0;
+    if (quoted) {
+      for (let c = b[p]; c !== QUOTE; c = b[++p]) if ((node = next[node * 256 + c]) === 0) return UNKNOWN;
+      if (b[p + 1] === QUOTE) return UNKNOWN; // an escaped quote: read as text
+    } else for (let c = b[p]; c !== COMMA && c !== LF && c !== CR; c = b[++p]) if ((node = next[node * 256 + c]) === 0) return UNKNOWN;
+    readEnd[0] = p;
+    return node === 0 ? -1 : this.route[node] >= 0 ? this.route[node] : UNKNOWN;
+  }
+
+  /** Teaches the trie the route of bytes [from, to), while there is room. */
+  learn(b: Uint8Array, from: number, to: number, route: number): void {
+    let node = 0;
+    for (let p = from; p < to; p++) {
+      let child = this.next[node * 256 + b[p]];
+      if (child === 0) {
+        if (this.nodes === RouteTrie.MAX_NODES) return;
+        if (this.nodes === this.route.length) this.grow();
+        child = this.nodes++;
+        this.next[node * 256 + b[p]] = child;
+      }
+      node = child;
+    }
+    this.route[node] = route;
+  }
+
+  private grow(): void {
+    const next = new Int32Array(this.next.length * 2);
+    next.set(this.next);
+    this.next = next;
+    const route = new Int32Array(this.route.length * 2).fill(-1);
+    route.set(this.route);
+    this.route = route;
   }
 }
 
