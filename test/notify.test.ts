@@ -225,6 +225,32 @@ describe('notifications from the cockpit', () => {
   });
 });
 
+describe('notifications: one message per failure', () => {
+  it('a failed action and its run marked failed are told once; a second failed action is told again', async () => {
+    const r = await receiver();
+    const env = envFor(r.url);
+    const rb = loadRunbook(writeRunbook({ on: '[failed]' }), env);
+    const dir = mkdtempSync(join(tmpdir(), 'oc-notify-once-'));
+    const ledger = openLedger(join(dir, 'l.db'), { redactor: new Redactor(rb.secrets, env) });
+    try {
+      const session = new Session({ runbook: rb, ledger, ledgerPath: join(dir, 'l.db'), env, clock: new ScaledClock(20) });
+      sessions.push(session);
+      await session.runAction('deploy', 'deploy');
+      session.fail();
+      await session.settleNotifications(5000);
+      expect(r.received).toHaveLength(1);
+      await session.runAction('deploy', 'deploy');
+      await session.settleNotifications(5000);
+      expect(r.received).toHaveLength(2);
+      for (const x of r.received) expect(x.json.text).toMatch(/^:x: Release failed — Payments release: deploy failed: exit 1 /);
+      const recorded = ledger.events(session.runId).filter((e) => e.body.kind === 'notify.sent');
+      expect(recorded.map((e) => (e.body as { about: number }).about)).toHaveLength(2);
+    } finally {
+      ledger.close();
+    }
+  });
+});
+
 describe('notifications from a headless run', () => {
   it('opscockpit run sends the failure and records it, though the command closes its ledger first', async () => {
     const r = await receiver({ failFirst: 1 });

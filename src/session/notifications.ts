@@ -110,9 +110,10 @@ export class Notifications {
     for (const ev of events) {
       const trigger = notifyTrigger(ev, this.triggers);
       if (!trigger || !this.on.has(trigger)) continue;
-      // A failed action then its run marked failed is one failure, told once.
+      // A failed action, then its run marked failed, is one failure told once; every failed
+      // action is told (a rollback failing after a deploy did is news).
       if (trigger === 'failed') {
-        if (this.failedRuns.has(ev.runId)) continue;
+        if (ev.body.kind === 'run.completed' && this.failedRuns.has(ev.runId)) continue;
         this.failedRuns.add(ev.runId);
       }
       const p = this.send(trigger, ev).finally(() => this.pending.delete(p));
