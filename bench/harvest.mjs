@@ -8,7 +8,7 @@
 //   BENCH_HARVEST_ROWS=200000 BENCH_HARVEST_RUNS=5 node bench/harvest.mjs
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BenchError, positiveInt } from './lib.mjs';
@@ -23,7 +23,7 @@ const PERCENTILES = [50, 90, 95, 99];
 
 
 /** The request log: ISO timestamps over one hour (60 windows), 5 routes, one of them quoted. */
-async function writeRequestLog(path, rows) {
+export async function writeRequestLog(path, rows) {
   const routes = ['/api/judge', '/api/judge', '"/ops/cards/reason-trends,top-impact"', '/readyz', '/api/promote'];
   const start = Date.UTC(2026, 10, 23, 11, 0, 0);
   const step = 3_600_000 / rows;
@@ -78,7 +78,8 @@ const fmtMb = (mb) => `${mb.toFixed(0)} MB`;
 
 export async function benchHarvest() {
   const rows = positiveInt('BENCH_HARVEST_ROWS', 1_000_000);
-  const runs = positiveInt('BENCH_HARVEST_RUNS', 3);
+  const runs = positiveInt('BENCH_HARVEST_RUNS', 5);
+  const load = loadavg()[0]; // other work on the machine slows both, not always alike
   if (!existsSync(TIME)) throw new BenchError(`${TIME} (GNU time) is required to measure peak memory; install the "time" package`);
   const cleanups = [];
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-harvest-'));
@@ -106,9 +107,13 @@ export async function benchHarvest() {
       base.push(b);
     }
 
-    // For reading the figure: what loading the CLI alone costs (not part of any goal).
+    // For reading the figure: what loading the CLI alone costs, beside Node itself (not part of any goal).
     const startup = [];
-    for (let i = 0; i < runs; i++) startup.push((await timed(runner.argv[0], [...runner.argv.slice(1), '--help'], { cwd: dir })).seconds);
+    const bare = [];
+    for (let i = 0; i < runs; i++) {
+      startup.push((await timed(runner.argv[0], [...runner.argv.slice(1), '--help'], { cwd: dir })).seconds);
+      bare.push((await timed(process.execPath, ['-e', ''], { cwd: dir })).seconds);
+    }
 
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     const mismatches = PERCENTILES.filter((p) => Number(baselineValues[`p${p}`]) !== doc.overall[`p${p}_ms`]);
@@ -118,9 +123,9 @@ export async function benchHarvest() {
     const baseMb = Math.max(...base.map((r) => r.peakMb));
     const speedup = baseS / oursS;
     const lines = [
-      `harvest: ${rows.toLocaleString('en')} rows, ${sizeMb.toFixed(1)} MB CSV (ISO timestamps, ${doc.windows.length} windows, ${Object.keys(doc.routes ?? {}).length} routes); median of ${runs}`,
+      `harvest: ${rows.toLocaleString('en')} rows, ${sizeMb.toFixed(1)} MB CSV (ISO timestamps, ${doc.windows.length} windows, ${Object.keys(doc.routes ?? {}).length} routes); median of ${runs}, the two taking turns; load average ${load.toFixed(1)} on ${availableParallelism()} CPUs at the start`,
       `  opscockpit harvest reqlog   ${fmtS(oursS)}   peak RSS ${fmtMb(oursMb)}   [${runner.how}]`,
-      `    (of which loading the CLI, \`harvest --help\`: ${fmtS(median(startup))})`,
+      `    (of which loading the CLI, \`harvest --help\`: ${fmtS(median(startup))}; \`node -e ''\`: ${fmtS(median(bare))})`,
       `  baseline sort -n | awk      ${fmtS(baseS)}   peak RSS ${fmtMb(baseMb)} (largest process of the pipeline; overall percentiles only)`,
       `  speed   ${speedup.toFixed(2)}× the baseline (goal ≥ ${SPEED_GOAL}×): ${speedup >= SPEED_GOAL ? 'met' : 'NOT met'}`,
       `  memory  ${fmtMb(oursMb)} = ${(oursMb / baseMb).toFixed(2)}× the baseline's (goal < ${MEMORY_GOAL_MB} MB): ${oursMb < MEMORY_GOAL_MB ? 'met' : 'NOT met'}`,
