@@ -1,7 +1,6 @@
-// `opscockpit ledger list | show | export`: the release ledger from the command line, read
+// `opscockpit ledger list | show` (and the helpers `export` shares): the release ledger from the command line, read
 // through the same queries as the cockpit's ledger screen.
-import { existsSync, openSync, closeSync, writeSync } from 'node:fs';
-import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chainKeyFrom, defaultLedgerPath, LedgerError, openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
@@ -11,14 +10,13 @@ import type { LedgerEvent } from '../../engine/types.js';
 import { DEFAULT_PAGE_SIZE, FilterError, checkRange, filterText, parseDate, parseStatuses, type LedgerFilter, type RunSummary } from '../../engine/ledger-filter.js';
 import { describeEvent } from '../../../screens/presentation.js';
 import { eventLines, runHeaderLines, runSummaryLine, runTableHeader, statusCountsLine } from '../../../screens/ledger-presentation.js';
-import { eventsCsvHeader, eventCsvRow, runsCsvHeader, runCsvRow } from '../../report/export.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
-const LOCATION = { ledger: { type: 'string' }, runbook: { type: 'string' } } as const;
-const FILTERS = {
+export const LOCATION = { ledger: { type: 'string' }, runbook: { type: 'string' } } as const;
+export const FILTERS = {
   status: { type: 'string' },
   type: { type: 'string' },
   branch: { type: 'string' },
@@ -26,7 +24,7 @@ const FILTERS = {
   until: { type: 'string' },
 } as const;
 
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): { values: Values; positionals: string[] } {
+export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): { values: Values; positionals: string[] } {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
   } catch (err) {
@@ -76,9 +74,9 @@ function wholeNumber(values: Values, name: string, fallback: number): number {
   return n;
 }
 
-const isoOrNull = (at: number | undefined) => (at === undefined ? null : new Date(at).toISOString());
+export const isoOrNull = (at: number | undefined) => (at === undefined ? null : new Date(at).toISOString());
 
-function filterJson(f: LedgerFilter) {
+export function filterJson(f: LedgerFilter) {
   return { ...f, ...(f.since !== undefined ? { since: isoOrNull(f.since) } : {}), ...(f.until !== undefined ? { until: isoOrNull(f.until) } : {}) };
 }
 
@@ -92,7 +90,7 @@ const width = (io: Io) => Math.max(100, io.stdout.columns || 160);
 export async function ledgerSubcommand(sub: string, args: string[], io: Io): Promise<number> {
   if (sub === 'list') return listCommand(args, io);
   if (sub === 'show') return showCommand(args, io);
-  return exportCommand(args, io);
+  return (await import('./ledger-export.js')).exportCommand(args, io);
 }
 
 function listCommand(args: string[], io: Io): number {
@@ -165,91 +163,4 @@ function showCommand(args: string[], io: Io): number {
   } finally {
     ledger.close();
   }
-}
-
-/** Writes in chunks, to a file or to stdout (waiting when the pipe is full). */
-class Sink {
-  private buf: string[] = [];
-  private size = 0;
-  constructor(
-    private readonly fd: number | undefined,
-    private readonly stdout: NodeJS.WriteStream,
-  ) {}
-
-  async write(text: string): Promise<void> {
-    this.buf.push(text);
-    this.size += text.length;
-    if (this.size >= 1 << 16) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (!this.buf.length) return;
-    const chunk = this.buf.join('');
-    this.buf = [];
-    this.size = 0;
-    if (this.fd !== undefined) writeSync(this.fd, chunk);
-    else if (!this.stdout.write(chunk)) await once(this.stdout, 'drain');
-  }
-}
-
-async function exportCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { ...LOCATION, ...FILTERS, format: { type: 'string' }, events: { type: 'boolean' }, out: { type: 'string' } });
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'ledger');
-  const format = values.format;
-  if (format !== 'csv' && format !== 'json') throw new UsageError(format === undefined ? 'ledger export needs --format csv or --format json' : `--format must be csv or json, not "${format}"`, 'ledger');
-  const filter = filterFrom(values, Date.now());
-  const path = ledgerLocation(values);
-  const withEvents = values.events === true;
-  const ledger = openForReading(path, io);
-  const out = values.out !== undefined ? resolve(values.out as string) : undefined;
-  let fd: number | undefined;
-  try {
-    fd = out === undefined ? undefined : openSync(out, 'w');
-  } catch (err) {
-    ledger.close();
-    throw new LedgerError(`cannot write ${out}: ${(err as Error).message}`);
-  }
-  const sink = new Sink(fd, io.stdout);
-  let runs = 0;
-  let events = 0;
-  try {
-    const q = ledger.browse();
-    if (format === 'csv') {
-      await sink.write((withEvents ? eventsCsvHeader() : runsCsvHeader()) + '\r\n');
-      for (const run of q.runs(filter)) {
-        runs++;
-        if (!withEvents) {
-          await sink.write(runCsvRow(q.summary(run)) + '\r\n');
-          continue;
-        }
-        for (const ev of q.events(run.runId)) {
-          events++;
-          await sink.write(eventCsvRow(ev) + '\r\n');
-        }
-      }
-    } else {
-      await sink.write(`{"schema":"opscockpit.ledger-export/v1","ledger":${JSON.stringify(path)},"exportedAt":${JSON.stringify(new Date().toISOString())},"filter":${JSON.stringify(filterJson(filter))},"runs":[`);
-      for (const run of q.runs(filter)) {
-        const { headline: _headline, events: eventCount, ...fields } = q.summary(run);
-        const head = JSON.stringify({ ...fields, eventCount });
-        await sink.write(`${runs++ ? ',' : ''}\n${withEvents ? head.slice(0, -1) + ',"events":[' : head}`);
-        if (withEvents) {
-          let first = true;
-          for (const ev of q.events(run.runId)) {
-            events++;
-            await sink.write(`${first ? '' : ','}\n${JSON.stringify(ev)}`);
-            first = false;
-          }
-          await sink.write(']}');
-        }
-      }
-      await sink.write('\n]}\n');
-    }
-    await sink.flush();
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-    ledger.close();
-  }
-  if (out !== undefined) io.stderr.write(`exported ${runs.toLocaleString('en')} runs${withEvents ? ` and ${events.toLocaleString('en')} events` : ''} to ${out}\n`);
-  return 0;
 }
