@@ -10,7 +10,9 @@ import { RunbookError } from '../src/runbook/errors.js';
 import type { Runbook } from '../src/runbook/model.js';
 import { markdownCacheDir, SectionCache } from '../src/runbook/markdown/cache.js';
 import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
+import { outlineOf } from '../src/runbook/markdown/outline.js';
 import { parseMarkdown } from '../src/runbook/markdown/parse.js';
+import { outlineDocument } from '../src/runbook/markdown/read.js';
 import { splitSections } from '../src/runbook/markdown/sections.js';
 
 const SEEDS = 'fixtures/runbooks/seeds';
@@ -110,6 +112,7 @@ describe('sections parse as the whole document does', () => {
       '  ```', '   ```', '    ```', '\t```', '- item', '- [ ] task', '1. one', '   para', '  - sub', '10. ten', '   # not', '> quote',
       '> ```', '> # q', 'text', '| a | b |', '|---|---|', '<!--', '-->', '<!-- c -->', '<!-->', '<div>', '</div>', '<pre>', '</pre>',
       '<?php', '?>', '<span>', '<![CDATA[', ']]>', '<!DOCTYPE html>', 'GET /health', '    code', 'www.example.com', 'a\\',
+      'see https://a.example/x). or ops@example.com', '- [ ] `curl http://localhost/readyz` www.b.example,',
     ];
     let seed = 7;
     const random = () => {
@@ -122,9 +125,34 @@ describe('sections parse as the whole document does', () => {
       if (random() < 0.1) doc.unshift('---', 'a: 1', '# c', '---');
       const text = doc.join(random() < 0.2 ? '\r\n' : '\n');
       cuts += cutLines(text).length - 1;
-      expect(parseMarkdown(text), text).toEqual(parseMarkdown(text, { split: false }));
+      const tree = parseMarkdown(text);
+      expect(tree, text).toEqual(parseMarkdown(text, { split: false }));
+      if (n % 3 === 0) expect(outlineDocument(text, undefined, { cache: false }), text).toEqual(outlineOf(tree.children));
     }
     expect(cuts).toBeGreaterThan(50);
+  });
+});
+
+describe('the text the walker reads', () => {
+  // Outlines are parsed without remark-gfm's transform that turns bare URLs and addresses into
+  // links: the text must be the same as with it.
+  const sameAsFullRemark = (text: string) => expect(outlineDocument(text, undefined, { cache: false })).toEqual(outlineOf(parseMarkdown(text).children));
+
+  it('is the same as full remark-gfm gives, on the seeds and on text full of bare URLs and addresses', () => {
+    for (const name of readdirSync(SEEDS).filter((f) => f.endsWith('.md'))) sameAsFullRemark(readFileSync(join(SEEDS, name), 'utf8'));
+    const text = [
+      '# Links', '', '## Before', '',
+      '- [ ] Check https://example.com/health?x=1). and www.example.org, then (http://a.b/c_(d)).',
+      '- [ ] Mail ops@example.com or mailto:oncall@example.com, xmpp:bot@example.com/res, a@b.c_ stays text',
+      '1. Open <https://example.com> and [the guide](https://example.com/guide) — `curl http://localhost:8080/readyz`',
+      '', '| url | who |', '|---|---|', '| https://status.example.com | ops@example.com |', '',
+      '> See www.example.com/docs!', '', 'Before the change: http://x.y.z/a?b=c&d=e;', '',
+    ].join('\n');
+    sameAsFullRemark(text);
+    expect(outlineDocument(text, undefined, { cache: false })[2]).toMatchObject({
+      type: 'list',
+      items: [{ first: { text: 'Check https://example.com/health?x=1). and www.example.org, then (http://a.b/c_(d)).' } }, {}],
+    });
   });
 });
 

@@ -19,7 +19,7 @@ import type { SourceSection } from './sections.js';
  */
 let format: string | undefined;
 const formatOf = () =>
-  (format ??= `opscockpit-markdown-outline/1 remark-parse@11 remark-gfm@4 remark-frontmatter@5 ${createHash('sha256').update(outlineCode()).digest('hex').slice(0, 16)}`);
+  (format ??= `opscockpit-markdown-outline/2 remark-parse@11 remark-gfm@4 remark-frontmatter@5 ${createHash('sha256').update(outlineCode()).digest('hex').slice(0, 16)}`);
 
 /** Shorter documents parse in a few milliseconds: a disk cache would not pay for itself. */
 export const DISK_MIN_CHARS = 64 * 1024;
