@@ -25,7 +25,7 @@ type State =
   | { kind: 'fence'; char: string; size: number; item: number }
   | { kind: 'html'; end: RegExp | 'blank'; item: number };
 
-/** More open readings than this and the scan stops cutting (it never happens in practice). */
+/** A safeguard: with more open readings than this the scan stops cutting. */
 const MAX_READINGS = 16;
 
 const NONE: State = { kind: 'none' };
