@@ -56,8 +56,11 @@ describe('seed 001: DecisionOS cutover', () => {
     expect(statSync(latest).mode & 0o222).toBe(0); // locked: read-only
     const events = rig.events().filter((e) => e.runId === session.runId);
     const windows = events.filter((e) => e.kind === 'canary.window').map((e) => (e as { window: { verdict: string; burst: boolean; values: Record<string, number> } }).window);
-    expect(windows.length).toBeGreaterThanOrEqual(4);
-    for (const w of windows) expect(w).toMatchObject({ verdict: 'PASS', burst: false, values: { 'gates-2of3': 1 } });
+    // A busy machine may make a window inconclusive (too few requests to judge); never a failure.
+    for (const w of windows) expect(w.verdict).not.toBe('FAIL');
+    const passes = windows.filter((w) => w.verdict === 'PASS');
+    expect(passes.length).toBeGreaterThanOrEqual(4);
+    for (const w of passes) expect(w).toMatchObject({ burst: false, values: { 'gates-2of3': 1 } });
     expect(events.find((e) => e.kind === 'canary.decision' && e.decision === 'promote')).toBeDefined();
     expect(events.filter((e) => e.kind === 'stage.changed').map((e) => `${(e as { from: string }).from}->${(e as { to: string }).to}`)).toEqual(['stable->canary', 'canary->promoted']);
     // Every window's harvest is recorded in this run, and the locked version at the end.

@@ -332,7 +332,7 @@ function scriptSpec(s: ScriptActionSpecInput, ctx: NormalizeContext): ScriptSpec
     args: [...(s.args ?? [])],
     cwd: s.cwd === undefined ? ctx.dir : path.resolve(ctx.dir, s.cwd),
     env: { ...(s.env ?? {}) },
-    passEnv: [...(s.passEnv ?? [])],
+    ...(s.passEnv?.length ? { passEnv: [...s.passEnv] } : {}),
     timeoutMs: durationMs(s.timeout, DEFAULTS.scriptTimeoutMs),
     maxOutputBytes: s.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
   };
