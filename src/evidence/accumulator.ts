@@ -99,7 +99,9 @@ export class Accumulator {
     this.n = i + 1;
     this.latencies[i] = latency + 0; // -0 as 0: the percentile buckets order by sign bit
     this.routeOf[i] = route;
-    if (!(ts >= this.windowFrom && ts < this.windowTo)) this.enterWindow(ts);
+    // The first rows always look their window up: V8 then knows that path before it optimises
+    // this function, and does not have to throw the optimised code away at the first new window.
+    if (!(ts >= this.windowFrom && ts < this.windowTo) || i < 64) this.enterWindow(ts);
     const w = this.window;
     this.windowOf[i] = w;
     const wt = this.windows;

@@ -73,6 +73,7 @@ export class ByteScanner {
   private records = 0;
   private slowRecords = 0;
   private reserved = false;
+  private warmedUp = false;
 
   // Set from the header.
   private roles = new Uint8Array(0);
@@ -125,7 +126,11 @@ export class ByteScanner {
         continue;
       }
       const from = p;
-      p = this.scanLines(p, Math.min(full, stop - this.base));
+      // The very first call reads a few lines only: V8 records what the function does on its
+      // first lines, and the calls after it find that record complete (no optimised code dropped).
+      const first = this.warmedUp ? Infinity : p + 4096;
+      this.warmedUp = true;
+      p = this.scanLines(p, Math.min(full, stop - this.base, first));
       if (p === HAND_OFF) return false;
       if (!this.reserved && this.records > 0) {
         // The first buffer tells about how long a line is: room for the rest at once, not by doubling.
@@ -133,6 +138,7 @@ export class ByteScanner {
         const left = Math.min(stop, fstatSync(this.fd).size) - (this.base + p);
         this.acc.reserve(Math.ceil(((left * this.records) / (p - from)) * 1.05));
       }
+      if (p < full) continue; // stopped before the buffer's last line: the first call, or at `stop`
       if (this.eof && p >= this.end) return true;
       this.compact(p);
       p = 0;
