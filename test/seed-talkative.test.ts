@@ -31,7 +31,7 @@ const POSTFLIGHT = ['health', 'agents', 'create-agent', 'start-agent', 'message'
 
 async function released(opts: { clock?: Clock; version?: string; env?: NodeJS.ProcessEnv } = {}) {
   rig = await systemRig('talkative');
-  const env = { PATH: process.env.PATH, ...rig.env('release-owner', { OPSCOCKPIT_BIN: bin, DEPLOY_VERSION: opts.version ?? 'v0.5.0', ...opts.env }) };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...rig.env("release-owner", { OPSCOCKPIT_BIN: bin, DEPLOY_VERSION: opts.version ?? "v0.5.0", ...opts.env }) };
   ({ session, ledger } = await systemSession(rig, env, opts.clock));
   for (const _ of PREFLIGHT) await session.advance();
   const pre = session.store.getState().checklist.phases.preflight.steps;

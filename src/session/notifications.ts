@@ -191,3 +191,18 @@ export function headlessNotifications<L extends LedgerPort>(
   });
   return { ledger: watchLedger(opts.ledger, (evs) => notifications.observe(evs)), settle: () => notifications.settle() };
 }
+
+/** Append through a connection of our own: the caller's ledger is already closed (a finishing command). */
+export async function appendLate(ledgerPath: string, opts: { redactor: Redactor; env: NodeJS.ProcessEnv }, runId: string, operator: string, body: EventBody, now: number): Promise<void> {
+  const { openLedger, chainKeyFrom } = await import('../../adapters/ledger.js');
+  try {
+    const ledger = openLedger(ledgerPath, { redactor: opts.redactor, chainKey: chainKeyFrom(opts.env) });
+    try {
+      ledger.append(runId, operator, body, now);
+    } finally {
+      ledger.close();
+    }
+  } catch {
+    /* nothing left to tell: the process is finishing */
+  }
+}

@@ -9,21 +9,22 @@ import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../eng
 import type { CheckResult, EventBody, LedgerEvent } from '../engine/types.js';
 import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
 import { parseScopes } from '../engine/safety.js';
-import { CONTROL_RUNBOOK, Controls, type ActionClaim } from './controls.js';
+import { CONTROL_RUNBOOK, Controls } from './controls.js';
 import { StageTracker, stagePathFor } from './stage.js';
-import { dryRun } from './dry-run.js';
 import {
   createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
   type CockpitStore,
 } from '../store/store.js';
-import { makeCheckRunner, makeMetricReader, runAction, type ActionOutcome } from './runners.js';
+import { makeCheckRunner, makeMetricReader, type ActionOutcome } from './runners.js';
+import { executeAction } from './actions.js';
 import { CanaryDriver } from './canary-driver.js';
 import { observeTrigger, type TriggerState } from '../engine/triggers.js';
 import type { CanaryMetric } from '../runbook/model.js';
 import type { MetricReading } from '../engine/canary.js';
 import { operatorName } from './operator.js';
-import { Notifications, watchLedger } from './notifications.js';
+import { Notifications, appendLate, watchLedger } from './notifications.js';
 import { LedgerScreenController } from './ledger-screen.js';
+import { Intents, type IntentHost } from './intents.js';
 
 export interface SessionOptions {
   runbook: Runbook;
@@ -37,10 +38,6 @@ export interface SessionOptions {
   readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
   onExit?: () => void;
 }
-
-const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
-/** Where a successful action leaves the release (seed 001: abort and rollback return to stable). */
-const STAGE_AFTER: Record<string, string | undefined> = { abort: 'stable', rollback: 'stable', promote: 'promoted' };
 
 export class Session {
   readonly store: CockpitStore;
@@ -60,6 +57,7 @@ export class Session {
   private readonly triggerStates = new Map<string, TriggerState>();
   private readonly notifications?: Notifications;
   private readonly ledgerScreen: LedgerScreenController;
+  private readonly intents: Intents;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -97,6 +95,7 @@ export class Session {
     this.store.setState({ stage });
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
     this.ledgerScreen = new LedgerScreenController(this.store, () => this.opts.ledger.browse?.());
+    this.intents = new Intents(this.intentHost());
     const notifyProblem = this.notifications?.problem();
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
     this.poller = new Poller({
@@ -176,22 +175,8 @@ export class Session {
     } catch (err) {
       // A headless command may have closed its ledger before a delivery ended: record it
       // through a connection of our own rather than lose it.
-      if (err instanceof TypeError && /not open/.test(err.message)) void this.recordLate(runId, body);
+      if (err instanceof TypeError && /not open/.test(err.message)) void appendLate(this.opts.ledgerPath, { redactor: this.redactor, env: this.env }, runId, this.operator, body, this.clock.now());
       else flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
-    }
-  }
-
-  private async recordLate(runId: string, body: EventBody): Promise<void> {
-    const { openLedger, chainKeyFrom } = await import('../../adapters/ledger.js');
-    try {
-      const ledger = openLedger(this.opts.ledgerPath, { redactor: this.redactor, chainKey: chainKeyFrom(this.env) });
-      try {
-        ledger.append(runId, this.operator, body, this.clock.now());
-      } finally {
-        ledger.close();
-      }
-    } catch {
-      /* nothing left to tell: the process is finishing */
     }
   }
 
@@ -353,52 +338,23 @@ export class Session {
   }
 
   /** Run an action; the intent is on disk before it starts, the outcome after it ends. */
-  private async executeAction(name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
-    const action = this.opts.runbook.actions[name];
-    if (!action) return void flash(this.store, `The runbook has no action "${name}".`, 'error');
-    if (this.store.getState().action?.state === 'running') return void flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
-    // The same controls decide for the cockpit's keys, the canary's rules and `opscockpit act`;
-    // the decision, the intent and the window's use are recorded in the same transaction.
-    let claim: ActionClaim;
-    try {
-      claim = this.controls.claim(
-        { action: name, type: action.type, scope: action.scope, scopes: this.scopes, needsPreflight: action.needsPreflight, preflightGo: this.preflightGo() },
-        this.run.runId,
-        confirmedWith,
-      );
-    } catch (err) {
-      // Without the controls' state nobody can say the action is allowed, and an action whose
-      // intent is not on record must not start: nothing runs.
-      return void flash(this.store, `Could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran.`, 'error');
-    }
-    recordInStore(this.store, claim.recorded);
-    const { decision } = claim;
-    if (!decision.allowed) {
-      this.refreshControls();
-      flash(this.store, `${name} refused — ${decision.failure}: ${decision.reason}. ${decision.remedy}`, 'error');
-      return { status: 'failed', refused: decision, reason: `${decision.failure}: ${decision.reason}`, output: '', durationMs: 0 };
-    }
-    const stream = (chunk: string) => streamActionOutput(this.store, this.redactor.text(chunk));
-    const outcome =
-      decision.mode === 'DRY_RUN'
-        ? dryRun(action, stream)
-        : decision.mode === 'MOCK_ONLY'
-          ? action.mock
-            ? await runAction({ ...action, script: action.mock, http: undefined }, this.opts.runbook, this.env, stream)
-            : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
-          : await runAction(action, this.opts.runbook, this.env, stream);
-    const recorded = this.tryRecord(
-      { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}) },
-      true,
+  private executeAction(name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
+    return executeAction(
+      {
+        store: this.store,
+        runbook: this.opts.runbook,
+        env: this.env,
+        redactor: this.redactor,
+        claim: (req, typed) => this.controls.claim({ ...req, scopes: this.scopes, preflightGo: this.preflightGo() }, this.run.runId, typed),
+        running: () => this.run.status === 'running',
+        tryRecord: (body, durable) => this.tryRecord(body, durable),
+        refreshControls: () => this.refreshControls(),
+        moveStage: (to) => this.moveStage(to),
+        completeRun: (status) => this.completeRun(status),
+      },
+      name,
+      confirmedWith,
     );
-    this.refreshControls();
-    // By type, so `abort_on_gate_fail` (type abort) returns the stage to stable like abort.
-    const terminal = TERMINAL_ON_SUCCESS[action.type] ?? TERMINAL_ON_SUCCESS[name];
-    if (recorded && outcome.status === 'succeeded' && decision.mode === 'REAL_ENABLED') this.moveStage(STAGE_AFTER[action.type] ?? STAGE_AFTER[name]);
-    if (recorded && outcome.status === 'succeeded' && decision.mode !== 'DRY_RUN' && terminal && this.run.status === 'running') this.completeRun(terminal);
-    const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
-    flash(this.store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
-    return outcome;
   }
 
   /** Preflight complete, and its blocking checks GO right now. */
@@ -451,83 +407,43 @@ export class Session {
     if (this.run.status === 'running') this.completeRun('failed');
   }
 
-  /** A keymap command, dispatched by the root input handler. */
+  // ---- keyboard intents (src/session/intents.ts decides; these are the screens' entry points)
+
   command(id: string): void {
-    const s = this.store.getState();
-    if (id === 'step.advance') return void this.stepIntent({ kind: 'advance' });
-    if (id === 'step.retry') return void this.stepIntent({ kind: 'retry' });
-    if (id === 'step.skip') return setModal(this.store, { kind: 'skip', input: '' });
-    if (id === 'step.note') return setModal(this.store, { kind: 'note', input: '' });
-    if (id === 'view.help') return setModal(this.store, s.modal?.kind === 'help' ? undefined : { kind: 'help' });
-    if (id === 'app.quit') {
-      if (s.action?.state === 'running' || this.stepRunning.size > 0) return setModal(this.store, { kind: 'quit' });
-      return this.opts.onExit?.();
-    }
-    if (id === 'demo.fault') return void this.toggleFault();
-    if (id === 'safety.stop') {
-      if (!s.controls?.stop.on) return void this.setStop(true, 'emergency stop from the cockpit');
-      return setModal(this.store, { kind: 'stop-off', input: '' });
-    }
-    if (id.startsWith('ledger.')) return this.ledgerScreen.command(id);
-    if (id === 'canary.start') return void this.startCanary();
-    if (id === 'canary.continue') return this.canary?.decide('continue');
-    if (id === 'canary.abort') return this.canary?.decide('abort');
-    if (id.startsWith('action.')) {
-      const name = id.slice('action.'.length);
-      if (s.action?.state === 'running') return flash(this.store, 'An action is already running; wait for it to finish.', 'warn');
-      return setModal(this.store, { kind: 'confirm', action: name, input: '' });
-    }
+    this.intents.command(id);
   }
 
-  /** Text typed or pasted into the open dialog. */
   type(text: string): void {
-    const m = this.store.getState().modal;
-    if (!m || !('input' in m)) return;
-    const printable = text.replace(/[\u0000-\u001f\u007f]/g, '');
-    if (printable) setModal(this.store, { ...m, input: m.input + printable, error: undefined } as typeof m);
+    this.intents.type(text);
   }
 
-  /** Backspace in the open dialog. */
   erase(): void {
-    const m = this.store.getState().modal;
-    if (!m || !('input' in m)) return;
-    setModal(this.store, { ...m, input: m.input.slice(0, -1), error: undefined } as typeof m);
+    this.intents.erase();
   }
 
   cancel(): void {
-    setModal(this.store, undefined);
+    this.intents.cancel();
   }
 
   submit(): void {
-    const m = this.store.getState().modal;
-    if (!m) return;
-    if (m.kind === 'help' || m.kind === 'canary') return setModal(this.store, undefined);
-    if (m.kind === 'quit') {
-      setModal(this.store, undefined);
-      return this.opts.onExit?.();
-    }
-    if (m.kind === 'skip') {
-      if (!m.input.trim()) return setModal(this.store, { ...m, error: 'A skip needs a reason.' });
-      setModal(this.store, undefined);
-      return void this.stepIntent({ kind: 'skip', reason: m.input });
-    }
-    if (m.kind === 'note') {
-      setModal(this.store, undefined);
-      return void this.stepIntent({ kind: 'note', note: m.input });
-    }
-    if (m.kind === 'stop-off') {
-      if (!m.input.trim()) return setModal(this.store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
-      setModal(this.store, undefined);
-      return void this.setStop(false, m.input);
-    }
-    if (m.kind === 'ledger-filter') {
-      const error = this.ledgerScreen.applyFilter(m.input, this.clock.now());
-      return setModal(this.store, error ? { ...m, error } : undefined);
-    }
-    const action = this.opts.runbook.actions[m.action];
-    if (action && m.input !== action.confirm) return setModal(this.store, { ...m, error: `Type "${action.confirm}" exactly.` });
-    setModal(this.store, undefined);
-    void this.runAction(m.action, m.input);
+    this.intents.submit();
+  }
+
+  private intentHost(): IntentHost {
+    return {
+      store: this.store,
+      runbook: this.opts.runbook,
+      stepIntent: (i) => this.stepIntent(i),
+      runAction: (name, typed) => this.runAction(name, typed),
+      setStop: (on, reason) => this.setStop(on, reason),
+      startCanary: () => this.startCanary(),
+      decideCanary: (d) => this.canary?.decide(d),
+      toggleFault: () => this.toggleFault(),
+      busy: () => this.store.getState().action?.state === 'running' || this.stepRunning.size > 0,
+      exit: () => this.opts.onExit?.(),
+      ledgerCommand: (id) => this.ledgerScreen.command(id),
+      ledgerFilter: (text) => this.ledgerScreen.applyFilter(text, this.clock.now()),
+    };
   }
 
   private async toggleFault(): Promise<void> {

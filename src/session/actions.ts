@@ -1,0 +1,77 @@
+// Running an action: the safety controls decide and the intent is recorded (one transaction),
+// then the mode says what runs (DRY_RUN shows, MOCK_ONLY runs the mock, REAL_ENABLED runs it),
+// and the outcome is recorded before the stage moves or the run closes.
+import type { Runbook } from '../runbook/model.js';
+import type { Redactor } from '../runbook/secrets.js';
+import type { EventBody } from '../engine/types.js';
+import type { ActionClaim } from './controls.js';
+import { dryRun } from './dry-run.js';
+import { runAction, type ActionOutcome } from './runners.js';
+import { flash, recordInStore, streamActionOutput, type CockpitStore } from '../store/store.js';
+
+const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
+/** Where a successful action leaves the release (seed 001: abort and rollback return to stable). */
+const STAGE_AFTER: Record<string, string | undefined> = { abort: 'stable', rollback: 'stable', promote: 'promoted' };
+
+/** By type first, so `abort_on_gate_fail` (type abort) returns the stage to stable like abort. */
+const byTypeOrName = <T>(map: Record<string, T | undefined>, type: string, name: string): T | undefined =>
+  (Object.hasOwn(map, type) ? map[type] : undefined) ?? (Object.hasOwn(map, name) ? map[name] : undefined);
+
+export interface ActionHost {
+  store: CockpitStore;
+  runbook: Runbook;
+  env: NodeJS.ProcessEnv;
+  redactor: Redactor;
+  /** The safety controls' decision and the recorded intent (or refusal), in one transaction. */
+  claim(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): ActionClaim;
+  running(): boolean;
+  tryRecord(body: EventBody, durable: boolean): boolean;
+  refreshControls(): void;
+  moveStage(to: string | undefined): void;
+  completeRun(status: 'aborted' | 'rolled_back'): void;
+}
+
+export async function executeAction(host: ActionHost, name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
+  const { store } = host;
+  const action = host.runbook.actions[name];
+  if (!action) return void flash(store, `The runbook has no action "${name}".`, 'error');
+  if (store.getState().action?.state === 'running') return void flash(store, 'An action is already running; wait for it to finish.', 'warn');
+  // The same controls decide for the cockpit's keys, the canary's rules, triggers and
+  // `opscockpit act`; the decision, the intent and the window's use are one transaction.
+  let claim: ActionClaim;
+  try {
+    claim = host.claim({ action: name, type: action.type, scope: action.scope, needsPreflight: action.needsPreflight }, confirmedWith);
+  } catch (err) {
+    // Without the controls' state nobody can say the action is allowed, and an action whose
+    // intent is not on record must not start: nothing runs.
+    return void flash(store, `Could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran.`, 'error');
+  }
+  recordInStore(store, claim.recorded);
+  const { decision } = claim;
+  if (!decision.allowed) {
+    host.refreshControls();
+    flash(store, `${name} refused — ${decision.failure}: ${decision.reason}. ${decision.remedy}`, 'error');
+    return { status: 'failed', refused: decision, reason: `${decision.failure}: ${decision.reason}`, output: '', durationMs: 0 };
+  }
+  const stream = (chunk: string) => streamActionOutput(store, host.redactor.text(chunk));
+  const outcome =
+    decision.mode === 'DRY_RUN'
+      ? dryRun(action, stream)
+      : decision.mode === 'MOCK_ONLY'
+        ? action.mock
+          ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream)
+          : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
+        : await runAction(action, host.runbook, host.env, stream);
+  const recorded = host.tryRecord(
+    { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}) },
+    true,
+  );
+  host.refreshControls();
+  const succeeded = recorded && outcome.status === 'succeeded';
+  if (succeeded && decision.mode === 'REAL_ENABLED') host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
+  const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
+  if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) host.completeRun(terminal);
+  const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
+  flash(store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
+  return outcome;
+}

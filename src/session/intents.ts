@@ -1,0 +1,106 @@
+// Operator intents from the keyboard: keymap commands and the open dialog's text. Turns them
+// into modal changes and into the session's own operations; nothing here writes the ledger.
+import type { StepIntent } from '../engine/checklist.js';
+import { flash, setModal, type CockpitStore } from '../store/store.js';
+import type { Runbook } from '../runbook/model.js';
+
+/** What the session offers the intents. */
+export interface IntentHost {
+  readonly store: CockpitStore;
+  readonly runbook: Runbook;
+  stepIntent(intent: StepIntent): void | Promise<void>;
+  runAction(name: string, typed: string): Promise<unknown>;
+  setStop(on: boolean, reason: string): boolean;
+  startCanary(): Promise<void>;
+  decideCanary(decision: 'continue' | 'abort'): void;
+  toggleFault(): Promise<void>;
+  /** A step or an action is under way (quitting asks first). */
+  busy(): boolean;
+  exit(): void;
+  ledgerCommand(id: string): void;
+  /** Apply the ledger screen's typed filter; the error to show, if any. */
+  ledgerFilter(text: string): string | undefined;
+}
+
+export class Intents {
+  constructor(private readonly host: IntentHost) {}
+
+  /** A keymap command, dispatched by the root input handler. */
+  command(id: string): void {
+    const { host } = this;
+    const store = host.store;
+    const s = store.getState();
+    if (id === 'step.advance') return void host.stepIntent({ kind: 'advance' });
+    if (id === 'step.retry') return void host.stepIntent({ kind: 'retry' });
+    if (id === 'step.skip') return setModal(store, { kind: 'skip', input: '' });
+    if (id === 'step.note') return setModal(store, { kind: 'note', input: '' });
+    if (id === 'view.help') return setModal(store, s.modal?.kind === 'help' ? undefined : { kind: 'help' });
+    if (id === 'app.quit') return host.busy() ? setModal(store, { kind: 'quit' }) : host.exit();
+    if (id === 'demo.fault') return void host.toggleFault();
+    if (id === 'safety.stop') {
+      if (!s.controls?.stop.on) return void host.setStop(true, 'emergency stop from the cockpit');
+      return setModal(store, { kind: 'stop-off', input: '' });
+    }
+    if (id.startsWith('ledger.')) return host.ledgerCommand(id);
+    if (id === 'canary.start') return void host.startCanary();
+    if (id === 'canary.continue') return host.decideCanary('continue');
+    if (id === 'canary.abort') return host.decideCanary('abort');
+    if (id.startsWith('action.')) {
+      if (s.action?.state === 'running') return flash(store, 'An action is already running; wait for it to finish.', 'warn');
+      return setModal(store, { kind: 'confirm', action: id.slice('action.'.length), input: '' });
+    }
+  }
+
+  /** Text typed or pasted into the open dialog. */
+  type(text: string): void {
+    const m = this.host.store.getState().modal;
+    if (!m || !('input' in m)) return;
+    const printable = text.replace(/[\u0000-\u001f\u007f]/g, '');
+    if (printable) setModal(this.host.store, { ...m, input: m.input + printable, error: undefined } as typeof m);
+  }
+
+  /** Backspace in the open dialog. */
+  erase(): void {
+    const m = this.host.store.getState().modal;
+    if (!m || !('input' in m)) return;
+    setModal(this.host.store, { ...m, input: m.input.slice(0, -1), error: undefined } as typeof m);
+  }
+
+  cancel(): void {
+    setModal(this.host.store, undefined);
+  }
+
+  submit(): void {
+    const { host } = this;
+    const store = host.store;
+    const m = store.getState().modal;
+    if (!m) return;
+    if (m.kind === 'help' || m.kind === 'canary') return setModal(store, undefined);
+    if (m.kind === 'quit') {
+      setModal(store, undefined);
+      return host.exit();
+    }
+    if (m.kind === 'skip') {
+      if (!m.input.trim()) return setModal(store, { ...m, error: 'A skip needs a reason.' });
+      setModal(store, undefined);
+      return void host.stepIntent({ kind: 'skip', reason: m.input });
+    }
+    if (m.kind === 'note') {
+      setModal(store, undefined);
+      return void host.stepIntent({ kind: 'note', note: m.input });
+    }
+    if (m.kind === 'stop-off') {
+      if (!m.input.trim()) return setModal(store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
+      setModal(store, undefined);
+      return void host.setStop(false, m.input);
+    }
+    if (m.kind === 'ledger-filter') {
+      const error = host.ledgerFilter(m.input);
+      return setModal(store, error ? { ...m, error } : undefined);
+    }
+    const action = host.runbook.actions[m.action];
+    if (action && m.input !== action.confirm) return setModal(store, { ...m, error: `Type "${action.confirm}" exactly.` });
+    setModal(store, undefined);
+    void host.runAction(m.action, m.input);
+  }
+}
