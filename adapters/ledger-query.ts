@@ -16,7 +16,8 @@ import { CONTROL_RUNBOOK } from '../src/session/controls.js';
 /** The safety controls' run is listed only when asked for by its release type. */
 export const CONTROL_TYPE = 'controls';
 
-interface RunRow {
+/** A row of the runs table as SQLite gives it. */
+export interface RunRow {
   run_id: string;
   runbook: string;
   name: string;
@@ -31,14 +32,14 @@ interface RunRow {
   note: string | null;
 }
 
-const RUN_COLUMNS = 'run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, released_at, completed_at, note';
+export const RUN_COLUMNS = 'run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, released_at, completed_at, note';
 const ORDER = 'ORDER BY started_at DESC, run_id DESC';
 /** Kinds that tell how a run went, newest first, for the summary row's headline. */
 const HEADLINE_KINDS = ['action.completed', 'action.refused', 'verdict.changed', 'canary.decision', 'step.result', 'step.skipped', 'control.stop'];
 /** The headline is looked for among a run's newest events only, so a huge run costs the same. */
 const HEADLINE_WINDOW = 50;
 
-function toRun(r: RunRow): RunRecord {
+export function toRun(r: RunRow): RunRecord {
   const run: RunRecord = { runId: r.run_id, runbook: r.runbook, name: r.name, status: r.status, startedAt: r.started_at };
   if (r.branch !== null) run.branch = r.branch;
   if (r.commit_sha !== null) run.commitSha = r.commit_sha;

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
-import { LedgerQuery } from './ledger-query.js';
+import { LedgerQuery, RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
 import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, rowHasher, wellFormed, type ChainAlgorithm, type RowHasher } from './ledger-chain.js';
 
 /** A ledger problem the operator can act on; `.message` is printed as is. */
@@ -246,21 +246,6 @@ function migrate(db: Database.Database, file: string, opts: LedgerOptions): void
   }).immediate();
 }
 
-interface RunRow {
-  run_id: string;
-  runbook: string;
-  name: string;
-  status: RunStatus;
-  branch: string | null;
-  commit_sha: string | null;
-  backlog_id: string | null;
-  release_type: string | null;
-  started_at: number;
-  released_at: number | null;
-  completed_at: number | null;
-  note: string | null;
-}
-
 interface EventRow {
   run_id: string;
   seq: number;
@@ -269,17 +254,6 @@ interface EventRow {
   payload: string;
 }
 
-function toRun(r: RunRow): RunRecord {
-  const run: RunRecord = { runId: r.run_id, runbook: r.runbook, name: r.name, status: r.status, startedAt: r.started_at };
-  if (r.branch !== null) run.branch = r.branch;
-  if (r.commit_sha !== null) run.commitSha = r.commit_sha;
-  if (r.backlog_id !== null) run.backlogId = r.backlog_id;
-  if (r.release_type !== null) run.releaseType = r.release_type;
-  if (r.released_at !== null) run.releasedAt = r.released_at;
-  if (r.completed_at !== null) run.completedAt = r.completed_at;
-  if (r.note !== null) run.note = r.note;
-  return run;
-}
 
 function toEvent(r: EventRow): LedgerEvent {
   return { runId: r.run_id, seq: r.seq, at: r.at, operator: r.operator, body: JSON.parse(r.payload) as EventBody };
@@ -291,8 +265,6 @@ export function newRunId(at: number): string {
   return `r-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-const RUN_COLUMNS =
-  'run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, released_at, completed_at, note';
 
 // Prepared once per connection.
 function prepare(db: Database.Database) {

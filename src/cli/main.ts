@@ -1,5 +1,5 @@
 // The command line. `main` returns the exit code; bin/opscockpit is the one place that exits.
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,11 +29,7 @@ interface Parsed {
 }
 
 function parse(command: string, args: string[], options: OptionSpec): Parsed {
-  try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), command);
-  }
+  return parseCommandArgs(command, args, { ...options, help: { type: 'boolean', short: 'h' } }) as Parsed;
 }
 
 function out(io: Io, text: string): void {

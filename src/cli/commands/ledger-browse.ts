@@ -2,7 +2,6 @@
 // through the same queries as the cockpit's ledger screen.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chainKeyFrom, defaultLedgerPath, LedgerError, openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
 import type { LedgerQuery } from '../../../adapters/ledger-query.js';
 import type { RunRecord } from '../../engine/ports.js';
@@ -11,6 +10,7 @@ import { DEFAULT_PAGE_SIZE, FilterError, checkRange, filterText, parseDate, pars
 import { describeEvent } from '../../../screens/presentation.js';
 import { eventLines, runHeaderLines, runSummaryLine, runTableHeader, statusCountsLine } from '../../../screens/ledger-presentation.js';
 import { UsageError } from '../errors.js';
+import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -25,11 +25,7 @@ export const FILTERS = {
 } as const;
 
 export function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): { values: Values; positionals: string[] } {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'ledger');
-  }
+  return parseCommandArgs('ledger', args, options) as { values: Values; positionals: string[] };
 }
 
 /** The ledger file named by --ledger / --runbook (or the default here); it must exist. */

@@ -2,26 +2,22 @@
 // template) or its incident timeline in Markdown, from the ledger.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LedgerError } from '../../../adapters/ledger.js';
 import { releaseNotes } from '../../report/release-notes.js';
 import { timelineMarkdown } from '../../report/timeline.js';
 import { UsageError } from '../errors.js';
+import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 import { findRun, ledgerLocation, openForReading } from './ledger-browse.js';
 
 export async function reportCommand(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { 'release-notes': { type: 'boolean' }, timeline: { type: 'boolean' }, out: { type: 'string' }, ledger: { type: 'string' }, runbook: { type: 'string' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'report');
-  }
+  const parsed = parseCommandArgs('report', args, {
+    'release-notes': { type: 'boolean' },
+    timeline: { type: 'boolean' },
+    out: { type: 'string' },
+    ledger: { type: 'string' },
+    runbook: { type: 'string' },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one RUN_ID' : 'missing RUN_ID (`opscockpit ledger list` shows them; "last" is the newest)', 'report');
   const notes = values['release-notes'] === true;

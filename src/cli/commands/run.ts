@@ -1,11 +1,11 @@
 // `opscockpit run RUNBOOK [--action NAME]... [--yes] [--json]`: the procedure headless.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { loadRunbookFile } from '../../runbook/load.js';
 import { Redactor } from '../../runbook/secrets.js';
 import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
 import { UsageError } from '../errors.js';
+import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 
 const MARK: Record<string, string> = { passed: 'ok  ', confirmed: 'ok  ', failed: 'FAIL', pending: '--  ', skipped: 'skip', running: '..  ' };
@@ -28,17 +28,13 @@ export function formatRunReport(r: RunReport): string {
 }
 
 export async function runCommand(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { ledger: { type: 'string' }, action: { type: 'string', multiple: true }, confirm: { type: 'string', multiple: true }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'run');
-  }
+  const parsed = parseCommandArgs('run', args, {
+    ledger: { type: 'string' },
+    action: { type: 'string', multiple: true },
+    confirm: { type: 'string', multiple: true },
+    yes: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', 'run');
   const file = resolve(positionals[0]);

@@ -1,7 +1,6 @@
 // Headless safety commands: `act` runs a runbook action through exactly the controls the
 // cockpit's keys go through; `stop`, `mode` and `window` change those controls. All of it is
 // recorded in the ledger, where every cockpit on the same ledger sees it within a second.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { loadRunbookFile } from '../../runbook/load.js';
@@ -13,6 +12,7 @@ import { Session } from '../../session/session.js';
 import { Controls } from '../../session/controls.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
+import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 
 import { EXIT_REFUSED } from './safety-help.js';
@@ -20,11 +20,7 @@ import { EXIT_REFUSED } from './safety-help.js';
 type Values = Record<string, string | boolean | undefined>;
 
 function parse(command: string, args: string[], options: Record<string, { type: 'string' | 'boolean' }>): { values: Values; positionals: string[] } {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), command);
-  }
+  return parseCommandArgs(command, args, options) as { values: Values; positionals: string[] };
 }
 
 const LEDGER_OPTIONS = { ledger: { type: 'string' as const }, runbook: { type: 'string' as const } };

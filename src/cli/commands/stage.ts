@@ -1,20 +1,16 @@
 // `opscockpit stage [--ledger PATH] [--json]`: the release stage from its signed file, and
 // whether the file is intact (seed 001: stage file integrity). Exit 0 intact or not yet
 // written, 2 damaged or unsigned (the stage falls back to stable), 1 error.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { StageTracker, stagePathFor } from '../../session/stage.js';
 import { operatorName } from '../../session/operator.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 
 export function stageCommand(args: string[], io: Io): number {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { ledger: { type: 'string' }, json: { type: 'boolean' } }, strict: true }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'stage');
-  }
+  const { values, positionals } = parseCommandArgs('stage', args, { ledger: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'stage');
   const ledgerPath = resolve(values.ledger ?? resolve('.opscockpit', 'ledger.db'));
   const tracker = new StageTracker(stagePathFor(ledgerPath), io.env, operatorName(io.env), () => Date.now());
   const view = tracker.read();
