@@ -85,6 +85,14 @@ describe('sections parse as the whole document does', () => {
     expectSameEveryWay(text);
   });
 
+  it('a block left open at the end of a section ends where it ends in the whole document', () => {
+    // The fence in the quote and the one in the item are closed by the next heading.
+    for (const text of ['> ```\n>\n## H2\ntext\n', '+ plus\n\n    ~~~\n   \n   \n# H\n', '- item\n\n    ~~~\n    code\n# H\n']) {
+      expect(cutLines(text).length).toBe(2);
+      expectSameEveryWay(text);
+    }
+  });
+
   it('CRLF line endings, a BOM, and Korean text', () => {
     const text = '\uFEFF' + ['배포 런북', '=====', '', '## 사전 점검', '', '1. 백업 확인', '', '## 검증', '', '- [ ] 모니터링 확인', ''].join('\r\n');
     expect(cutLines(text).length).toBe(3);
@@ -121,7 +129,8 @@ describe('sections parse as the whole document does', () => {
     };
     let cuts = 0;
     for (let n = 0; n < 300; n++) {
-      const doc = Array.from({ length: 10 + Math.floor(random() * 30) }, () => lines[Math.floor(random() * lines.length)]);
+      const indent = () => (random() < 0.3 ? ' '.repeat(Math.floor(random() * 6)) : '');
+      const doc = Array.from({ length: 10 + Math.floor(random() * 30) }, () => indent() + lines[Math.floor(random() * lines.length)]);
       if (random() < 0.1) doc.unshift('---', 'a: 1', '# c', '---');
       const text = doc.join(random() < 0.2 ? '\r\n' : '\n');
       cuts += cutLines(text).length - 1;

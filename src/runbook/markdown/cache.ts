@@ -19,7 +19,7 @@ import type { SourceSection } from './sections.js';
  */
 let format: string | undefined;
 const formatOf = () =>
-  (format ??= `opscockpit-markdown-outline/2 remark-parse@11 remark-gfm@4 remark-frontmatter@5 ${createHash('sha256').update(outlineCode()).digest('hex').slice(0, 16)}`);
+  (format ??= `opscockpit-markdown-outline/3 remark-parse@11 remark-gfm@4 remark-frontmatter@5 ${createHash('sha256').update(outlineCode()).digest('hex').slice(0, 16)}`);
 
 /** Shorter documents parse in a few milliseconds: a disk cache would not pay for itself. */
 export const DISK_MIN_CHARS = 64 * 1024;
@@ -57,7 +57,7 @@ export class SectionCache {
    * (then kept). `file` names the pack; without it only memory is used.
    */
   outlines(sections: readonly SourceSection[], file: string | undefined, parse: (index: number) => OutlineBlock[]): OutlineBlock[][] {
-    const keys = sections.map((s, i) => keyOf(s.text, i === sections.length - 1));
+    const keys = sections.map(keyOf);
     const chars = sections.reduce((n, s) => n + s.text.length, 0);
     const dir = file !== undefined && chars >= this.diskMinChars ? this.options.dir?.() : undefined;
     const packFile = dir ? path.join(dir, `${createHash('sha256').update(path.resolve(file!)).digest('hex').slice(0, 32)}.pack`) : undefined;
@@ -116,8 +116,10 @@ function sameKeys(pack: Map<string, unknown>, keys: readonly string[]): boolean 
   return pack.size === unique.size && [...unique].every((k) => pack.has(k));
 }
 
-function keyOf(text: string, last: boolean): string {
-  return createHash('sha256').update(last ? 'last\n' : 'section\n').update(text).digest('hex');
+/** A section parses with the first line of the next one (parse.ts), so that line is in its key. */
+function keyOf(section: SourceSection): string {
+  const next = section.next === undefined ? 'last\n' : `next ${section.next}\n`;
+  return createHash('sha256').update(next).update(section.text).digest('hex');
 }
 
 /** The pack's entries, or undefined when it is missing, damaged or of another format. */

@@ -35,13 +35,24 @@ export function normalizeSource(text: string): string {
 
 /**
  * One section (or a whole document) parsed alone; positions relative to its own text. The
- * line break that ends a section is left out: a block left open at the end of a section (a
- * fence in a list item, closed in the whole document by the next heading) then ends where it
- * ends in the whole document, not on the line after. `links: false`: bare URLs stay text.
+ * first line of the next section is parsed with it and its node dropped: in the whole
+ * document that line is what closes a block left open at the end of the section (a fence in a
+ * list item, say), and so it does here, with the same end positions. `links: false`: bare URLs
+ * stay text.
  */
-export function parseSection(section: SourceSection, last: boolean, { links = true } = {}): Root {
-  const text = last || !section.text.endsWith('\n') ? section.text : section.text.slice(0, -1);
-  return (links ? processor : textProcessor).parse(text);
+export function parseSection(section: SourceSection, { links = true } = {}): Root {
+  const tree = (links ? processor : textProcessor).parse(section.next === undefined ? section.text : section.text + section.next);
+  if (section.next !== undefined) {
+    const lines = countLines(section.text); // the text ends with a line break
+    while (tree.children.length > 0 && (tree.children[tree.children.length - 1].position?.start.line ?? 0) > lines) tree.children.pop();
+  }
+  return tree;
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** The document's sections: the whole of it in one when `split` is false. */
@@ -52,9 +63,8 @@ export function sectionsOf(source: string, split = true): SourceSection[] {
 export function parseMarkdown(text: string, options: { split?: boolean } = {}): Root {
   const source = normalizeSource(text);
   const root: Root = { type: 'root', children: [], position: documentSpan(source) };
-  const sections = sectionsOf(source, options.split);
-  for (const [i, section] of sections.entries()) {
-    for (const node of parseSection(section, i === sections.length - 1).children) {
+  for (const section of sectionsOf(source, options.split)) {
+    for (const node of parseSection(section).children) {
       shiftPositions(node, section.line - 1, section.offset);
       root.children.push(node as RootContent);
     }
@@ -64,12 +74,9 @@ export function parseMarkdown(text: string, options: { split?: boolean } = {}): 
 
 /** What micromark gives the root: from the first character to the end of the text. */
 function documentSpan(source: string): NonNullable<Root['position']> {
-  const lastBreak = source.lastIndexOf('\n');
-  let lines = 1;
-  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) lines++;
   return {
     start: { line: 1, column: 1, offset: 0 },
-    end: { line: lines, column: source.length - lastBreak, offset: source.length },
+    end: { line: countLines(source) + 1, column: source.length - source.lastIndexOf('\n'), offset: source.length },
   };
 }
 

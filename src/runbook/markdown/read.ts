@@ -29,7 +29,7 @@ export function readMarkdownRunbook(text: string, file: string, options: ReadOpt
 export function outlineDocument(text: string, file: string | undefined, { split = true, cache = sectionCache }: ReadOptions = {}): OutlineBlock[] {
   const source = normalizeSource(text);
   const sections = sectionsOf(source, split);
-  const parse = (i: number) => outlineOf(parseSection(sections[i], i === sections.length - 1, { links: false }).children);
+  const parse = (i: number) => outlineOf(parseSection(sections[i], { links: false }).children);
   const outlines = cache ? cache.outlines(sections, file, parse) : sections.map((_, i) => parse(i));
   return sections.flatMap((s, i) => shiftOutline(outlines[i], s.line - 1));
 }

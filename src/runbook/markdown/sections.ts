@@ -16,6 +16,8 @@ export interface SourceSection {
   line: number;
   /** Offset of the section's first character in the whole document. */
   offset: number;
+  /** The first line of the next section (it closes what this one leaves open); none for the last. */
+  next?: string;
 }
 
 /** What may be open at the end of a line, in one reading of the document. */
@@ -60,7 +62,7 @@ export function splitSections(source: string): SourceSection[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (i > 0 && !stuck && states.length === 1 && states[0].kind === 'none' && startsSection(lines, i) && offset > start) {
-      out.push({ text: source.slice(start, offset), line: startLine, offset: start });
+      out.push({ text: source.slice(start, offset), line: startLine, offset: start, next: line });
       start = offset;
       startLine = i + 1;
     }
