@@ -8,7 +8,8 @@
 //   warm from disk         memory cleared, every section read from the on-disk pack (a reopen)
 //   one section edited     as warm from disk, with one section changed (parsed again)
 //   warm in memory         the same file loaded again by the same process
-// Medians of several runs after one warm-up (the new-process cold figure: of fewer runs).
+// Cold figures include writing the disk cache. Medians of several runs after one warm-up (the
+// new-process cold figure: of fewer runs).
 // load.ts is bundled with esbuild (as the ledger tests bundle the ledger), so this runs with
 // plain node.
 //
