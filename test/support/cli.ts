@@ -18,7 +18,7 @@ export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: strin
   return new Promise((resolve, reject) => {
     const child = spawn('node', [bin, ...args], {
       cwd: opts.cwd ?? root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
