@@ -16,7 +16,8 @@ control (its name and remedy on stderr).`,
 export const stopHelp = {
   usage: 'opscockpit stop on|off [--reason TEXT] [--ledger PATH | --runbook FILE]',
   summary: 'Turn the emergency stop on (no reason needed) or off (a reason is required).',
-  details: 'While it is on no action runs, in any cockpit or headless command on the same ledger.',
+  details: `While it is on no action runs, in any cockpit or headless command on the same ledger.
+With --runbook FILE whose notify: names a webhook, the stop is sent there too (as the cockpit's ! does).`,
 };
 
 export const modeHelp = {

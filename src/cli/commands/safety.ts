@@ -93,13 +93,30 @@ export async function stopCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 1 || (state !== 'on' && state !== 'off')) throw new UsageError('say on or off', 'stop');
   const reason = typeof values.reason === 'string' ? values.reason : '';
   if (state === 'off' && !reason.trim()) throw new UsageError('turning the emergency stop off needs --reason', 'stop');
-  const r = withControls(io, ledgerPathOf(values), UNGUARDED, (c) => c.setStop(state === 'on', reason || 'emergency stop from the command line'));
+  const r = await stopWithNotice(io, values, state === 'on', reason || 'emergency stop from the command line');
   if (!r.ok) {
     io.stderr.write(`opscockpit: ${r.reason}\n`);
     return 1;
   }
   io.stdout.write(state === 'on' ? 'emergency stop ON: no action runs until it is turned off with a reason\n' : `emergency stop off: ${reason}\n`);
   return 0;
+}
+
+/** The stop through the controls; with --runbook whose notify: asks for it, Slack hears of it too. */
+async function stopWithNotice(io: Io, values: Values, on: boolean, reason: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const path = ledgerPathOf(values);
+  const runbook = typeof values.runbook === 'string' ? await loadRunbookFile(resolve(values.runbook), io.env) : undefined;
+  if (!runbook?.notify) return withControls(io, path, UNGUARDED, (c) => c.setStop(on, reason));
+  const { headlessNotifications } = await import('../../session/notifications.js');
+  const redactor = new Redactor(runbook.secrets, io.env);
+  const ledger = openLedger(path, { redactor, chainKey: chainKeyFrom(io.env) });
+  const notify = headlessNotifications({ runbook, ledger, ledgerPath: path, env: io.env, operator: operatorName(io.env), redactor });
+  try {
+    return new Controls(notify.ledger, UNGUARDED, operatorName(io.env), () => Date.now()).setStop(on, reason);
+  } finally {
+    await notify.settle();
+    ledger.close();
+  }
 }
 
 async function policyOf(values: Values, io: Io, command: string): Promise<{ runbook: Runbook; path: string }> {
