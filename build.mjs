@@ -18,7 +18,8 @@ const yogaWithoutFetch = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { opscockpit: 'src/cli/entry.ts' },
+  // The verify worker sits beside the chunk that starts it (adapters/ledger-verify.ts).
+  entryPoints: { opscockpit: 'src/cli/entry.ts', 'ledger-verify-worker': 'adapters/ledger-verify-worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

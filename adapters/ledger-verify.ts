@@ -41,6 +41,8 @@ export interface LedgerVerification {
   firstBroken?: ChainBreak;
   runMismatches: RunStatusMismatch[];
   chain: ChainSettings;
+  /** How many walks shared the ledger (2: two halves at once, see verifyLedgerFile). */
+  walks?: number;
 }
 
 // prev_hash and hash as lowercase hex (of whatever is stored there: '' for NULL).
@@ -75,59 +77,135 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
   // row faster (a tenth of the whole walk), since all() hands rows over in bulk.
   // The two hashes as hex text: as blobs, better-sqlite3 makes a Buffer of each, which costs
   // more than hashing the row (see HexRowHasher).
-  const page = db.prepare(`SELECT ${VERIFY_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
-  const usedIds = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
-  const runs = db.prepare('SELECT run_id, status FROM runs').raw();
 
   // A deferred transaction: every read below sees the same snapshot.
   return db.transaction(() => {
-    let events = 0;
-    let broken: ChainBreak | undefined;
-    let lastId = 0;
-    let lastRun = '';
-    let lastSeqOfRow = 0;
-    let prevHash = GENESIS_HEX;
-    const lastSeq = new Map<string, number>();
-    const completed = new Map<string, { payload: string; id: number; seq: number }>();
-    for (let rows = page.all(0) as Row[]; rows.length; rows = page.all(lastId) as Row[]) {
-      for (const [id, runId, seq, at, kind, step, operator, payload, prev, hash] of rows) {
-        events++;
-        if (kind === 'run.completed') completed.set(runId, { payload, id, seq });
-        if (!broken) {
-          if (id !== lastId + 1) broken = { id, runId, seq, reason: 'missing row', missing: { from: lastId + 1, to: id - 1 } };
-          else {
-            // Events written since prev_hash went implicit leave it empty: the link is the
-            // hash of the event before. One that stores it is held to it.
-            const link = prev === '' ? prevHash : prev;
-            if (hashRow(id, runId, seq, at, kind, step, operator, payload, link) !== hash || hash === '') broken = { id, runId, seq, reason: 'hash mismatch' };
-            else if (link !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
-          }
-          if (!broken) {
-            const expected = (lastSeq.get(runId) ?? 0) + 1;
-            if (seq !== expected) broken = { id, runId, seq, reason: 'gap', expectedSeq: expected };
-            lastSeq.set(runId, seq);
-          }
-          lastRun = runId;
-          lastSeqOfRow = seq;
-          prevHash = hash;
-        }
-        lastId = id;
-      }
-    }
-    // AUTOINCREMENT remembers the highest id ever used: rows cut off the end leave it behind.
-    const used = (usedIds.get() as number | undefined) ?? 0;
-    if (!broken && used > lastId) broken = { id: lastId, runId: lastRun, seq: lastSeqOfRow, reason: 'missing row', missing: { from: lastId + 1, to: used } };
-
-    const status = new Map(runs.all() as [string, RunStatus][]);
-    const runMismatches: RunStatusMismatch[] = [];
-    for (const [runId, c] of completed) {
-      const completedAs = completedStatus(c.payload);
-      const recorded = status.get(runId);
-      if (recorded !== undefined && recorded !== completedAs) runMismatches.push({ runId, status: recorded, completedAs, eventId: c.id, seq: c.seq });
-    }
-    runMismatches.sort((a, b) => a.eventId - b.eventId);
-    return { ok: !broken && runMismatches.length === 0, events, firstBroken: broken, runMismatches, chain };
+    const scan = scanRange(db, hashRow, 0, Number.MAX_SAFE_INTEGER, GENESIS_HEX);
+    return finishVerification(db, scan, chain);
   })();
+}
+
+/** What one walk over a range of ids found; ranges walked apart are merged by `mergeScans`. */
+export interface RangeScan {
+  events: number;
+  broken?: ChainBreak;
+  lastId: number;
+  lastRun: string;
+  lastSeqOfRow: number;
+  /** For a range after the first: each run's first event in it, checked against the range before. */
+  firstSeen: [runId: string, seq: number, id: number][];
+  lastSeq: [runId: string, seq: number][];
+  completed: [runId: string, payload: string, id: number, seq: number][];
+}
+
+/**
+ * Walk the events with from < id <= to in id order. `startPrev` is the stored hash of event
+ * `from` (the genesis for the first range). A range after the first does not know the runs'
+ * earlier seqs: each run's first event in it is reported in `firstSeen` for the merge.
+ */
+export function scanRange(db: Database.Database, hashRow: ReturnType<typeof hexRowHasher>, from: number, to: number, startPrev: string): RangeScan {
+  const page = db.prepare(`SELECT ${VERIFY_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000`).raw();
+  const first = from === 0;
+  let events = 0;
+  let broken: ChainBreak | undefined;
+  let lastId = from;
+  let lastRun = '';
+  let lastSeqOfRow = 0;
+  let prevHash = startPrev;
+  const lastSeq = new Map<string, number>();
+  const firstSeen: RangeScan['firstSeen'] = [];
+  const completed = new Map<string, { payload: string; id: number; seq: number }>();
+  for (let rows = page.all(from, to) as Row[]; rows.length; rows = page.all(lastId, to) as Row[]) {
+    for (const [id, runId, seq, at, kind, step, operator, payload, prev, hash] of rows) {
+      events++;
+      if (kind === 'run.completed') completed.set(runId, { payload, id, seq });
+      if (!broken) {
+        if (id !== lastId + 1) broken = { id, runId, seq, reason: 'missing row', missing: { from: lastId + 1, to: id - 1 } };
+        else {
+          // Events written since prev_hash went implicit leave it empty: the link is the
+          // hash of the event before. One that stores it is held to it.
+          const link = prev === '' ? prevHash : prev;
+          if (hashRow(id, runId, seq, at, kind, step, operator, payload, link) !== hash || hash === '') broken = { id, runId, seq, reason: 'hash mismatch' };
+          else if (link !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
+        }
+        if (!broken) {
+          const before = lastSeq.get(runId);
+          if (before === undefined && !first) firstSeen.push([runId, seq, id]);
+          else {
+            const expected = (before ?? 0) + 1;
+            if (seq !== expected) broken = { id, runId, seq, reason: 'gap', expectedSeq: expected };
+          }
+          lastSeq.set(runId, seq);
+        }
+        lastRun = runId;
+        lastSeqOfRow = seq;
+        prevHash = hash;
+      }
+      lastId = id;
+    }
+  }
+  return {
+    events,
+    broken,
+    lastId,
+    lastRun,
+    lastSeqOfRow,
+    firstSeen,
+    lastSeq: [...lastSeq],
+    completed: [...completed].map(([runId, c]) => [runId, c.payload, c.id, c.seq]),
+  };
+}
+
+/**
+ * Two adjacent ranges as one walk: the first break by id wins (at the same event, the later
+ * range's own finding, as a walk in one go checks the hash before the seq); each run's first
+ * event in the later range must follow its last seq in the earlier one.
+ */
+export function mergeScans(a: RangeScan, b: RangeScan): RangeScan {
+  if (b.events === 0) return a;
+  const seqs = new Map(a.lastSeq);
+  let broken = a.broken;
+  if (!broken) {
+    const candidates: ChainBreak[] = b.broken ? [b.broken] : [];
+    for (const [runId, seq, id] of b.firstSeen) {
+      const expected = (seqs.get(runId) ?? 0) + 1;
+      if (seq !== expected && !(b.broken && b.broken.id <= id)) candidates.push({ id, runId, seq, reason: 'gap', expectedSeq: expected });
+    }
+    broken = candidates.sort((x, y) => x.id - y.id)[0];
+    for (const [runId, seq] of b.lastSeq) seqs.set(runId, seq);
+    return {
+      events: a.events + b.events,
+      broken,
+      lastId: b.lastId,
+      lastRun: b.lastRun,
+      lastSeqOfRow: b.lastSeqOfRow,
+      firstSeen: a.firstSeen,
+      lastSeq: [...seqs],
+      completed: [...a.completed, ...b.completed],
+    };
+  }
+  return { ...a, events: a.events + b.events, lastId: b.lastId, completed: [...a.completed, ...b.completed] };
+}
+
+/** Cut-off rows at the end, and runs whose status disagrees with their run.completed event. */
+export function finishVerification(db: Database.Database, scan: RangeScan, chain: ChainSettings): LedgerVerification {
+  const usedIds = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
+  const runs = db.prepare('SELECT run_id, status FROM runs').raw();
+  let broken = scan.broken;
+  // AUTOINCREMENT remembers the highest id ever used: rows cut off the end leave it behind.
+  const used = (usedIds.get() as number | undefined) ?? 0;
+  if (!broken && used > scan.lastId) broken = { id: scan.lastId, runId: scan.lastRun, seq: scan.lastSeqOfRow, reason: 'missing row', missing: { from: scan.lastId + 1, to: used } };
+  const completed = new Map<string, { payload: string; id: number; seq: number }>();
+  for (const [runId, payload, id, seq] of scan.completed) completed.set(runId, { payload, id, seq });
+  const status = new Map(runs.all() as [string, RunStatus][]);
+  const runMismatches: RunStatusMismatch[] = [];
+  for (const [runId, c] of completed) {
+    const completedAs = completedStatus(c.payload);
+    const recorded = status.get(runId);
+    if (recorded !== undefined && recorded !== completedAs) runMismatches.push({ runId, status: recorded, completedAs, eventId: c.id, seq: c.seq });
+  }
+  runMismatches.sort((a, b) => a.eventId - b.eventId);
+  return { ok: !broken && runMismatches.length === 0, events: scan.events, firstBroken: broken, runMismatches, chain };
 }
 
 function completedStatus(payload: string): string {
@@ -135,5 +213,62 @@ function completedStatus(payload: string): string {
     return String((JSON.parse(payload) as { status?: unknown }).status);
   } catch {
     return '(unreadable)';
+  }
+}
+
+/** Ledgers with at least this many events are walked in two halves at once (one per CPU). */
+const SPLIT_MIN_EVENTS = 200_000;
+
+/**
+ * `ledger verify` on a file: as verifyLedger, but a large ledger is walked in two halves at
+ * once, the second in a worker thread (bundled beside this code as ledger-verify-worker.js;
+ * where it is not, as when running from source, one walk does it all). The halves are split
+ * at an event that exists, and the second half's walk starts from that event's stored hash,
+ * so the result is the one a single walk gives.
+ */
+export async function verifyLedgerFile(path: string, opts: { chainKey?: string; splitMin?: number } = {}): Promise<LedgerVerification> {
+  const file = resolve(path);
+  const worker = new URL('./ledger-verify-worker.js', import.meta.url);
+  const splitMin = opts.splitMin ?? SPLIT_MIN_EVENTS;
+  if (!existsSync(file) || !existsSync(worker)) return verifyLedger(file, opts);
+  const db = openLedgerDatabase(file, opts);
+  try {
+    const count = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+    if (count < splitMin || count < 2) {
+      db.close();
+      return verifyLedger(file, opts);
+    }
+    const chain = readChainSettings(db);
+    if (!chain || (chain.algorithm === 'hmac-sha256' && (opts.chainKey === undefined || keyCheck(opts.chainKey) !== chain.keyCheck))) {
+      db.close();
+      return verifyLedger(file, opts); // the same errors as a single walk
+    }
+    const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
+    const { Worker } = await import('node:worker_threads');
+    return await new Promise<LedgerVerification>((resolvePromise, reject) => {
+      db.transaction(() => {
+        const maxId = db.prepare('SELECT MAX(id) FROM events').pluck().get() as number;
+        const split = db.prepare('SELECT id FROM events ORDER BY id LIMIT 1 OFFSET ?').pluck().get(Math.floor(count / 2)) as number;
+        const startPrev = db.prepare('SELECT lower(hex(hash)) FROM events WHERE id = ?').pluck().get(split) as string;
+        const second = new Worker(worker, { workerData: { file, key, from: split, to: maxId, startPrev } });
+        const later = new Promise<RangeScan>((ok, fail) => {
+          second.once('message', (m: { scan?: RangeScan; error?: string }) => (m.scan ? ok(m.scan) : fail(new LedgerError(m.error ?? 'the verify worker failed'))));
+          second.once('error', fail);
+        });
+        const earlier = scanRange(db, hexRowHasher(key), 0, split, GENESIS_HEX);
+        later.then(
+          (b) => {
+            try {
+              resolvePromise({ ...finishVerification(db, mergeScans(earlier, b), chain), walks: 2 });
+            } catch (err) {
+              reject(err);
+            }
+          },
+          reject,
+        );
+      })();
+    });
+  } finally {
+    if (db.open) db.close();
   }
 }

@@ -17,7 +17,8 @@
 //
 //   node bench/ledger.mjs
 //   BENCH_LEDGER_EVENTS=200000 BENCH_LEDGER_ROUNDS=3 BENCH_LEDGER_KEYED=0 node bench/ledger.mjs
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -192,6 +193,23 @@ function timeVerify(L, file, runs, chainKey) {
   return { seconds: median(times), events: last.events };
 }
 
+/** `opscockpit ledger verify` as an operator runs it: the built binary, start-up included (two walks at once). */
+function timeCliVerify(file, runs, chainKey) {
+  const bin = join(ROOT, 'bin', 'opscockpit');
+  if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) return undefined;
+  const env = { PATH: process.env.PATH, ...(chainKey ? { OPSCOCKPIT_LEDGER_KEY: chainKey } : {}) };
+  const times = [];
+  let walks = 1;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const doc = JSON.parse(execFileSync(process.execPath, [bin, 'ledger', 'verify', '--ledger', file, '--json'], { env, encoding: 'utf8' }));
+    times.push((performance.now() - t) / 1000);
+    if (!doc.ok) throw new BenchError(`opscockpit ledger verify reports a broken ledger the bench built: ${JSON.stringify(doc.firstBroken)}`);
+    walks = doc.walks;
+  }
+  return { seconds: median(times), walks };
+}
+
 /** The floor: the same rows read the way verify reads them (pages of 1,000 in id order, hashes as hex), no hashing. */
 function timeWalk(L, file, runs) {
   const db = L.openLedgerDatabase(file);
@@ -240,21 +258,30 @@ export async function benchLedger() {
     const file = join(dir, 'verify.db');
     const built = buildLedger(L, file, events);
     const verify = timeVerify(L, file, 3);
+    const cliVerify = timeCliVerify(file, 3);
     const walk = timeWalk(L, file, 3);
     const mb = statSync(file).size / 1e6;
     lines.push(`  verify ${verify.events.toLocaleString('en')} events (${mb.toFixed(0)} MB; built with appendMany in ${built.seconds.toFixed(1)} s = ${fmtRate(events / built.seconds)}), median of 3:`);
     lines.push(`    verifyLedger, SHA-256 chain          ${verify.seconds.toFixed(2)} s`);
     let keyedVerify;
+    let cliKeyed;
     if (keyed) {
       const kfile = join(dir, 'verify-keyed.db');
       buildLedger(L, kfile, events, 'bench-key');
       keyedVerify = timeVerify(L, kfile, 3, 'bench-key');
+      cliKeyed = timeCliVerify(kfile, 3, 'bench-key');
       rmSync(kfile, { force: true });
       lines.push(`    verifyLedger, HMAC chain (keyed)     ${keyedVerify.seconds.toFixed(2)} s`);
     }
-    lines.push(`    baseline: walk the rows, no hashing  ${walk.toFixed(2)} s`);
-    const slowest = Math.max(verify.seconds, keyedVerify?.seconds ?? 0);
-    lines.push(`  verify (goal < ${VERIFY_GOAL_S} s): ${slowest.toFixed(2)} s${keyed ? ' (slower of the two)' : ''}: ${slowest < VERIFY_GOAL_S ? 'met' : 'NOT met'}`);
+    lines.push(`    baseline: walk the rows, no hashing  ${walk.toFixed(2)} s   (one walk, in this process)`);
+    if (cliVerify) {
+      lines.push(`    opscockpit ledger verify (CLI)       ${cliVerify.seconds.toFixed(2)} s   (start-up included, ${cliVerify.walks} walks at once)`);
+      if (cliKeyed) lines.push(`    opscockpit ledger verify, keyed      ${cliKeyed.seconds.toFixed(2)} s`);
+    }
+    // The goal is judged on what the operator runs (the CLI) when it is built; else on one walk.
+    const judged = cliVerify ? [cliVerify.seconds, cliKeyed?.seconds ?? 0] : [verify.seconds, keyedVerify?.seconds ?? 0];
+    const slowest = Math.max(...judged);
+    lines.push(`  verify (goal < ${VERIFY_GOAL_S} s): ${slowest.toFixed(2)} s${keyed ? ' (slower of the two)' : ''}${cliVerify ? ', opscockpit ledger verify' : ', one walk'}: ${slowest < VERIFY_GOAL_S ? 'met' : 'NOT met'}`);
     return { lines, appends, verifySeconds: verify.seconds, keyedVerifySeconds: keyedVerify?.seconds, walkSeconds: walk };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chainKeyFrom, defaultLedgerPath } from '../../../adapters/ledger.js';
-import { verifyLedger, type ChainBreak, type LedgerVerification, type RunStatusMismatch } from '../../../adapters/ledger-verify.js';
+import { verifyLedgerFile, type ChainBreak, type LedgerVerification, type RunStatusMismatch } from '../../../adapters/ledger-verify.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 
@@ -25,7 +25,7 @@ Exit codes: 0 intact, 2 broken, 1 error (no ledger, missing or wrong key).`,
 
 export async function verifyCommand(args: string[], io: Io): Promise<number> {
   try {
-    return runVerify(args[0] === 'verify' ? args.slice(1) : args, io);
+    return await runVerify(args[0] === 'verify' ? args.slice(1) : args, io);
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof Error && err.name === 'LedgerError')) throw err;
     io.stderr.write(
@@ -35,7 +35,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-function runVerify(args: string[], io: Io): number {
+async function runVerify(args: string[], io: Io): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -62,7 +62,9 @@ function runVerify(args: string[], io: Io): number {
     return 1;
   }
   const key = chainKeyFrom(io.env);
-  const v = verifyLedger(path, { chainKey: key });
+  // Large ledgers are walked in two halves at once; OPSCOCKPIT_VERIFY_SPLIT_MIN sets from how many events.
+  const splitMin = Number(io.env.OPSCOCKPIT_VERIFY_SPLIT_MIN) || undefined;
+  const v = await verifyLedgerFile(path, { chainKey: key, splitMin });
   const unkeyedWithKey = key !== undefined && v.chain.algorithm === 'sha256';
   if (values.json) io.stdout.write(JSON.stringify(verificationJson(path, v, unkeyedWithKey), null, 2) + '\n');
   else io.stdout.write(formatVerification(path, v, { unkeyedWithKey }) + '\n');
@@ -74,6 +76,7 @@ function verificationJson(path: string, v: LedgerVerification, unkeyedWithKey: b
     ledger: path,
     ok: v.ok,
     events: v.events,
+    walks: v.walks ?? 1,
     chain: v.chain.algorithm,
     ...(v.firstBroken && { firstBroken: { ...v.firstBroken, problem: describeBreak(v.firstBroken) } }),
     runMismatches: v.runMismatches,
