@@ -268,7 +268,10 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  for (const bench of [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(), () => reportLedgerScreen()]) {
+  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(), () => reportLedgerScreen()];
+  // BENCH_ONLY=2,4 runs just those sections (numbered as printed).
+  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map(Number)) : undefined;
+  for (const bench of all.filter((_, i) => !only || only.has(i + 1))) {
     try {
       await bench();
     } catch (err) {

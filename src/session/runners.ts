@@ -10,6 +10,14 @@ const script = () => import('../../adapters/script.js');
 import type { ActionStatus } from '../engine/types.js';
 import { classifyFailure } from '../engine/failure.js';
 
+/**
+ * Load the script and HTTP adapters ahead of need, once the cockpit is up: the first abort at
+ * 3 a.m. must not wait for a module to load.
+ */
+export function warmActionRunners(): Promise<unknown> {
+  return Promise.all([script(), http()]).catch(() => undefined);
+}
+
 export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
   const ctx = { env, secrets: runbook.secrets, etags };

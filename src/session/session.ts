@@ -15,7 +15,7 @@ import {
   createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
   type CockpitStore,
 } from '../store/store.js';
-import { makeCheckRunner, makeMetricReader, type ActionOutcome } from './runners.js';
+import { makeCheckRunner, makeMetricReader, warmActionRunners, type ActionOutcome } from './runners.js';
 import { executeAction } from './actions.js';
 import { CanaryDriver } from './canary-driver.js';
 import { observeTrigger, type TriggerState } from '../engine/triggers.js';
@@ -129,6 +129,8 @@ export class Session {
   }
 
   start(): void {
+    // After the first frame, not before it: startup stays fast and the first action is too.
+    setTimeout(() => void warmActionRunners(), 200).unref();
     this.poller.start();
     this.canary?.resume();
     this.updateVerdict();
