@@ -51,7 +51,8 @@ export function toRun(r: RunRow): RunRecord {
   return run;
 }
 
-interface EventRow {
+/** A row of the events table as the event readers select it. */
+export interface EventRow {
   run_id: string;
   seq: number;
   at: number;
@@ -59,7 +60,7 @@ interface EventRow {
   payload: string;
 }
 
-const toEvent = (r: EventRow): LedgerEvent => ({ runId: r.run_id, seq: r.seq, at: r.at, operator: r.operator, body: JSON.parse(r.payload) as EventBody });
+export const toEvent = (r: EventRow): LedgerEvent => ({ runId: r.run_id, seq: r.seq, at: r.at, operator: r.operator, body: JSON.parse(r.payload) as EventBody });
 
 /** WHERE clause and its parameters; `withStatus: false` leaves the status out (for the counts). */
 function where(filter: LedgerFilter, withStatus: boolean): { sql: string; params: (string | number)[] } {

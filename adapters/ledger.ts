@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
-import { LedgerQuery, RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
+import { LedgerQuery, RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } from './ledger-query.js';
 import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, rowHasher, wellFormed, type ChainAlgorithm, type RowHasher } from './ledger-chain.js';
 
 /** A ledger problem the operator can act on; `.message` is printed as is. */
@@ -246,18 +246,6 @@ function migrate(db: Database.Database, file: string, opts: LedgerOptions): void
   }).immediate();
 }
 
-interface EventRow {
-  run_id: string;
-  seq: number;
-  at: number;
-  operator: string;
-  payload: string;
-}
-
-
-function toEvent(r: EventRow): LedgerEvent {
-  return { runId: r.run_id, seq: r.seq, at: r.at, operator: r.operator, body: JSON.parse(r.payload) as EventBody };
-}
 
 /** `r-20261123-112233-1a2b`: sorts by start time (UTC), random tail keeps it unique. */
 export function newRunId(at: number): string {
