@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError, positiveInt } from './lib.mjs';
+import { fileURLToPath } from 'node:url';
+import { BenchError, positiveInt, runAlone } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'opscockpit');
@@ -146,13 +146,4 @@ export async function benchHarvest() {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  try {
-    const r = await benchHarvest();
-    console.log(r.lines.join('\n'));
-    process.exitCode = r.mismatch ? 1 : 0;
-  } catch (err) {
-    console.error(`bench harvest: ${err instanceof BenchError ? err.message : err?.stack ?? err}`);
-    process.exitCode = 1;
-  }
-}
+await runAlone(import.meta.url, 'harvest', benchHarvest, (r) => r.mismatch);

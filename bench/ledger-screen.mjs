@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError, bundleModules, median, positiveInt } from './lib.mjs';
+import { BenchError, bundleModules, median, positiveInt, runAlone, pad, lpad } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_MS = 50;
@@ -94,8 +94,6 @@ function time(fn, repeat) {
 }
 
 const fmt = (ms) => (ms < 1 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
 
 export async function benchLedgerScreen() {
   const events = positiveInt('BENCH_SCREEN_EVENTS', 1_000_000);
@@ -218,12 +216,4 @@ export async function benchLedgerScreen() {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  try {
-    const r = await benchLedgerScreen();
-    console.log(r.lines.join('\n'));
-  } catch (err) {
-    console.error(`bench ledger screen: ${err instanceof BenchError ? err.message : err?.stack ?? err}`);
-    process.exitCode = 1;
-  }
-}
+await runAlone(import.meta.url, 'ledger screen', benchLedgerScreen);

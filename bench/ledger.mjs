@@ -22,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError, bundleModules, median, positiveInt } from './lib.mjs';
+import { BenchError, bundleModules, median, positiveInt, runAlone, pad, lpad } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COST_GOAL_PCT = 25;
@@ -110,8 +110,6 @@ const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const extraPct = (a, b) => (median(a.map((ms, i) => ms / b[i])) - 1) * 100;
 
 const fmtRate = (r) => `${Math.round(r).toLocaleString('en')}/s`;
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
 
 async function benchAppends(L, dir, rounds) {
   // A file and a connection each, with the adapter's own pragmas: each pays for its own WAL
@@ -289,12 +287,4 @@ export async function benchLedger() {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  try {
-    const r = await benchLedger();
-    console.log(r.lines.join('\n'));
-  } catch (err) {
-    console.error(`bench ledger: ${err instanceof BenchError ? err.message : err?.stack ?? err}`);
-    process.exitCode = 1;
-  }
-}
+await runAlone(import.meta.url, 'ledger', benchLedger);

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** A measurement that could not be taken (as opposed to a goal that was missed). */
 export class BenchError extends Error {}
@@ -223,4 +223,24 @@ export async function bundleModules(name, contents) {
     logLevel: 'silent',
   });
   return outfile;
+}
+
+/** Table columns: padded right (text) or left (figures). */
+export const pad = (s, n) => String(s).padEnd(n);
+export const lpad = (s, n) => String(s).padStart(n);
+
+/**
+ * When the bench file `moduleUrl` is run on its own (`node bench/NAME.mjs`): run `bench`, print
+ * its lines, exit 1 when it could not run or `failed(result)` says so.
+ */
+export async function runAlone(moduleUrl, name, bench, failed = () => false) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(resolve(process.argv[1])).href) return;
+  try {
+    const r = await bench();
+    console.log(r.lines.join('\n'));
+    process.exitCode = failed(r) ? 1 : 0;
+  } catch (err) {
+    console.error(`bench ${name}: ${err instanceof BenchError ? err.message : (err?.stack ?? err)}`);
+    process.exitCode = 1;
+  }
 }

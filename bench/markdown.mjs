@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError, bundleModules, median, positiveInt } from './lib.mjs';
+import { BenchError, bundleModules, median, positiveInt, runAlone } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_MS = 200;
@@ -200,12 +200,4 @@ function coldInNewProcesses(bundle, file, dir, n) {
   return { loads };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  try {
-    const r = await benchMarkdown();
-    console.log(r.lines.join('\n'));
-  } catch (err) {
-    console.error(`bench markdown: ${err instanceof BenchError ? err.message : err?.stack ?? err}`);
-    process.exitCode = 1;
-  }
-}
+await runAlone(import.meta.url, 'markdown', benchMarkdown);

@@ -16,17 +16,7 @@ import { benchLedger } from './ledger.mjs';
 import { benchMarkdown } from './markdown.mjs';
 import { benchLedgerScreen } from './ledger-screen.mjs';
 import {
-  BenchError,
-  median,
-  ms,
-  percentile,
-  runChild,
-  runJson,
-  startFixtureServer,
-  writeAbortScript,
-  writeDetectRunbook,
-  writeNoopScript,
-  writeRunbook,
+  BenchError, median, ms, percentile, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
 } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -167,8 +157,6 @@ async function timeToDetect(py, tmp, runbook, url) {
 
 // ---- report ---------------------------------------------------------------------------
 
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
 function row(label, values, a, b) {
   return `  ${pad(label, 40)}${lpad(values.length, 5)}${lpad(ms(a), 11)}${lpad(ms(b), 11)}`;
 }
