@@ -18,6 +18,6 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
   } finally {
     ledger.close();
     await (await import('../../adapters/http.js')).closeHttpAgent();
-    await (await import('../../adapters/notify.js')).closeNotifyAgent();
+    await (await import('../session/notifications.js')).closeWebhookClient();
   }
 }

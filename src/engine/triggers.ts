@@ -20,10 +20,11 @@ export interface TriggerStep {
 export function observeTrigger(t: Trigger, state: TriggerState, result: Pick<CheckResult, 'check' | 'status' | 'reason'>, now: number): TriggerStep {
   if (result.check !== t.check) return { state };
   const failing = result.status === 'unhealthy' || result.status === 'error';
-  if (!failing) return { state: {} };
+  // The same object when nothing changed, so watchers can tell a change by identity.
+  if (!failing) return { state: state.since === undefined && !state.fired ? state : {} };
   const since = state.since ?? now;
   const elapsed = now - since;
-  if (state.fired || elapsed < t.failingForMs) return { state: { ...state, since } };
+  if (state.fired || elapsed < t.failingForMs) return { state: state.since === undefined ? { ...state, since } : state };
   const how = t.failingForMs > 0 ? `failing for ${formatSpan(elapsed)} (limit ${formatSpan(t.failingForMs)})` : 'failing';
   return { state: { since, fired: true }, fire: { reason: `${t.title}: ${t.check} ${how} — ${result.reason}` } };
 }

@@ -62,6 +62,11 @@ export async function runProcedure(opts: {
   let outcome: RunOutcome = 'completed';
   let stopped: string | undefined;
   let actionsDone = opts.actions.length === 0;
+  // The last error the session showed (a ledger write that failed), for the stop reason.
+  let lastError: string | undefined;
+  const unsubscribe = session.store.subscribe((st, prev) => {
+    if (st.flash !== prev.flash && st.flash?.level === 'error') lastError = st.flash.text;
+  });
   try {
     for (;;) {
       const s = session.store.getState();
@@ -86,7 +91,11 @@ export async function runProcedure(opts: {
         break;
       }
       if (step.kind === 'manual' && opts.confirm?.includes(step.id)) {
-        await session.advance(`confirmed on the command line (opscockpit run --confirm ${step.id})`);
+        if (!(await advanced(session, `confirmed on the command line (opscockpit run --confirm ${step.id})`))) {
+          [outcome, stopped] = ['action-failed', `${step.phase} step "${step.id}" could not be recorded: ${lastError ?? session.store.getState().flash?.text}`];
+          session.fail();
+          break;
+        }
         continue;
       }
       if (step.kind === 'manual' || (step.confirm && !opts.yes)) {
@@ -94,8 +103,15 @@ export async function runProcedure(opts: {
         stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? `manual step; confirm it in the cockpit or pass --confirm ${step.id}` : 'confirm-first script; pass --yes'}); the run stays open for the cockpit`;
         break;
       }
-      await session.advance();
+      if (!(await advanced(session))) {
+        // Nothing moved: the step's events could not be written. Stop rather than spin.
+        [outcome, stopped] = ['action-failed', `${step.phase} step "${step.id}" could not be recorded: ${lastError ?? session.store.getState().flash?.text}`];
+        session.fail();
+        break;
+      }
     }
+    const status = session.store.getState().run?.status;
+    if (outcome === 'completed' && (status === 'aborted' || status === 'rolled_back')) stopped = `the run is ${status.replace('_', ' ')} by its action; postflight does not follow`;
     const cl = session.store.getState().checklist;
     const steps = (['preflight', 'postflight'] as const).flatMap((phase) =>
       cl.phases[phase].steps.map((st) => ({
@@ -110,10 +126,19 @@ export async function runProcedure(opts: {
     );
     return { schema: 'opscockpit.run/v1', runbook: runbook.file, name: runbook.name, runId: session.runId, ledger: opts.ledgerPath, outcome, ...(stopped ? { stopped } : {}), steps, actions };
   } finally {
+    // Alerts about how the run went go out before the command closes its ledger.
+    unsubscribe();
+    await session.settleNotifications();
     session.stop();
   }
 }
 
+/** Advance one step; false when the checklist did not move (a write the ledger refused). */
+async function advanced(session: Session, note?: string): Promise<boolean> {
+  const before = session.store.getState().checklist;
+  await session.advance(note);
+  return session.store.getState().checklist !== before;
+}
 async function runActions(session: Session, runbook: Runbook, names: string[], out: RunActionReport[]): Promise<[RunOutcome, string] | undefined> {
   for (const name of names) {
     const o = await session.runAction(name, runbook.actions[name].confirm);

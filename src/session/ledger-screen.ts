@@ -36,7 +36,7 @@ export class LedgerScreenController {
   /** Read a page (and the expanded run, if any); keeps the selection on the same run when it can. */
   private load(b: LedgerBrowser, filter: LedgerFilter, page: number, selected: number, keep?: LedgerScreenState, cursor?: PageCursor): void {
     try {
-      const seen = b.lastEventId();
+      const seen = b.changeMark();
       const data = b.page(filter, page, SCREEN_PAGE_SIZE, cursor);
       const selectedId = keep?.page.runs[keep.selected]?.runId;
       const same = selectedId ? data.runs.findIndex((r) => r.runId === selectedId) : -1;
@@ -46,7 +46,7 @@ export class LedgerScreenController {
         const run = data.runs.find((r) => r.runId === detail!.run.runId) ?? b.summary(b.run(detail.run.runId) ?? detail.run);
         detail = { run, seq: detail.seq, events: b.eventsAfter(run.runId, detail.seq - 1, DETAIL_EVENTS) };
       }
-      this.set({ filter, page: data, selected: index, ...(detail ? { detail } : {}), seenEventId: seen });
+      this.set({ filter, page: data, selected: index, ...(detail ? { detail } : {}), seenMark: seen });
     } catch (err) {
       flash(this.store, `Could not read the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
     }
@@ -55,9 +55,10 @@ export class LedgerScreenController {
   /** Re-read when anything was recorded since (this cockpit or another process). */
   refresh(): void {
     const s = this.state;
+    if (!s) return; // closed: nothing to read
     const b = this.browser();
-    if (!s || !b) return;
-    if (b.lastEventId() === s.seenEventId) return;
+    if (!b) return;
+    if (b.changeMark() === s.seenMark) return;
     // Page 1 shows the newest runs; any other page keeps its rows (new runs push pages down).
     const first = s.page.runs[0];
     this.load(b, s.filter, s.page.page, s.selected, s, s.page.page > 1 && first ? { from: key(first) } : undefined);

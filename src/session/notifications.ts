@@ -12,7 +12,16 @@ import type { DeliveryResult } from '../../adapters/notify.js';
 import { webhookUrlProblem } from './webhook-url.js';
 
 // undici loads with the first message, not with the cockpit: most sessions never send one.
-const webhook = () => import('../../adapters/notify.js');
+let webhookLoaded = false;
+const webhook = () => {
+  webhookLoaded = true;
+  return import('../../adapters/notify.js');
+};
+
+/** Close the webhook client's connections, if a message was ever sent (undici stays unloaded otherwise). */
+export async function closeWebhookClient(): Promise<void> {
+  if (webhookLoaded) await (await webhook()).closeNotifyAgent();
+}
 
 /** Seed 000: a failed release is known within a minute; retries stay inside it. */
 export const NOTIFY_DEADLINE_MS = 60_000;

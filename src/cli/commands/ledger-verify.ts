@@ -2,10 +2,10 @@
 // intact; if not, name the first event where it breaks and what happened there.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chainKeyFrom, defaultLedgerPath } from '../../../adapters/ledger.js';
 import { verifyLedgerFile, type ChainBreak, type LedgerVerification, type RunStatusMismatch } from '../../../adapters/ledger-verify.js';
 import { UsageError } from '../errors.js';
+import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 
 export const verifyHelp = {
@@ -36,18 +36,12 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function runVerify(args: string[], io: Io): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: { ledger: { type: 'string' }, runbook: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0] : String(err), 'ledger');
-  }
+  const { values, positionals } = parseCommandArgs('ledger', args, {
+    ledger: { type: 'string' },
+    runbook: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     io.stdout.write(`Usage: ${verifyHelp.usage}\n\n${verifyHelp.summary}\n\n${verifyHelp.details}\n`);
     return 0;

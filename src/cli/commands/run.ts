@@ -5,22 +5,21 @@ import { Redactor } from '../../runbook/secrets.js';
 import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
 import { UsageError } from '../errors.js';
+import { STATE_MARK, failureLines } from '../format.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
-
-const MARK: Record<string, string> = { passed: 'ok  ', confirmed: 'ok  ', failed: 'FAIL', pending: '--  ', skipped: 'skip', running: '..  ' };
 
 export function formatRunReport(r: RunReport): string {
   const lines = [`${r.name}: ${r.outcome}${r.stopped ? ` — ${r.stopped}` : ''}`, ''];
   const step = (s: RunReport['steps'][number]) => {
-    lines.push(`  [${MARK[s.state] ?? s.state}] ${s.phase} ${s.title}${s.reason ? ` — ${s.reason}` : ''}`);
-    if (s.failure) lines.push(`         ${s.failure.class}`, ...s.failure.remedy.map((x, i) => `           ${i + 1}. ${x}`));
+    lines.push(`  [${STATE_MARK[s.state] ?? s.state}] ${s.phase} ${s.title}${s.reason ? ` — ${s.reason}` : ''}`);
+    if (s.failure) lines.push(...failureLines(s.failure));
   };
   r.steps.filter((s) => s.phase === 'preflight').forEach(step);
   for (const a of r.actions) {
     lines.push(`  [${a.status === 'succeeded' ? 'ok  ' : a.status === 'dry-run' ? 'dry ' : 'FAIL'}] action ${a.action} — ${a.status}: ${a.reason}`);
     if (a.remedy) lines.push(`         remedy: ${a.remedy}`);
-    if (a.failure) lines.push(`         ${a.failure.class}`, ...a.failure.remedy.map((x, i) => `           ${i + 1}. ${x}`));
+    if (a.failure) lines.push(...failureLines(a.failure));
   }
   r.steps.filter((s) => s.phase === 'postflight').forEach(step);
   lines.push('', `run ${r.runId} recorded in ${r.ledger}`);

@@ -54,8 +54,9 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   if (typed === undefined) return 1;
   const ledgerPath = ledgerPathOf(values, file);
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
+  let session: Session | undefined;
   try {
-    const session = new Session({ runbook, ledger, ledgerPath, env: io.env });
+    session = new Session({ runbook, ledger, ledgerPath, env: io.env });
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
@@ -70,6 +71,8 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     if (outcome.failure) io.stderr.write(`opscockpit: ${name} failed: ${outcome.failure.class}\nremedy:\n${outcome.failure.remedy.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
     return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
   } finally {
+    // Alerts about the action go out before the ledger closes.
+    await session?.settleNotifications();
     ledger.close();
   }
 }
