@@ -105,7 +105,9 @@ export class LedgerQuery implements LedgerBrowser {
       ),
       eventsAfter: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       eventsBefore: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
-      lastEventId: db.prepare('SELECT MAX(id) FROM events').pluck(),
+      // The newest event, other connections' commits (data_version) and this one's own writes:
+      // completeRun sets a status without adding an event.
+      changeMark: db.prepare("SELECT (SELECT COALESCE(MAX(id), 0) FROM events) || ':' || (SELECT data_version FROM pragma_data_version) || ':' || total_changes()").pluck(),
       previousRelease: db.prepare(
         `SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'succeeded' AND commit_sha IS NOT NULL AND commit_sha IS NOT ?
            AND (started_at < ? OR (started_at = ? AND run_id < ?)) ${ORDER} LIMIT 1`,
@@ -119,19 +121,19 @@ export class LedgerQuery implements LedgerBrowser {
     return s;
   }
 
-  /** Counts of the last filter read, kept while no event is added (paging does not recount). */
-  private counted?: { key: string; lastEventId: number; counts: StatusCounts };
+  /** Counts of the last filter read, kept while the ledger does not change (paging does not recount). */
+  private counted?: { key: string; mark: string; counts: StatusCounts };
 
   /** Runs per status, for the filter without its status part. */
   counts(filter: LedgerFilter): StatusCounts {
     const w = where(filter, false);
     const key = `${w.sql}\u0000${w.params.join('\u0000')}`;
-    const last = this.lastEventId();
-    if (this.counted?.key === key && this.counted.lastEventId === last) return { ...this.counted.counts };
+    const mark = this.changeMark();
+    if (this.counted?.key === key && this.counted.mark === mark) return { ...this.counted.counts };
     const rows = this.prepared(`SELECT status, COUNT(*) FROM runs ${w.sql} GROUP BY status`).raw().all(...w.params) as [RunStatus, number][];
     const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StatusCounts;
     for (const [status, n] of rows) counts[status] = n;
-    this.counted = { key, lastEventId: last, counts };
+    this.counted = { key, mark, counts };
     return { ...counts };
   }
 
@@ -228,8 +230,8 @@ export class LedgerQuery implements LedgerBrowser {
     return row && toRun(row);
   }
 
-  /** Changes whenever an event is added (by any process): the screen re-reads only then. */
-  lastEventId(): number {
-    return (this.stmt.lastEventId.get() as number | null) ?? 0;
+  /** Changes whenever the ledger may have changed, by any process: the screen re-reads only then. */
+  changeMark(): string {
+    return this.stmt.changeMark.get() as string;
   }
 }

@@ -234,41 +234,36 @@ export async function verifyLedgerFile(path: string, opts: { chainKey?: string; 
   const db = openLedgerDatabase(file, opts);
   try {
     const count = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
-    if (count < splitMin || count < 2) {
-      db.close();
-      return verifyLedger(file, opts);
-    }
     const chain = readChainSettings(db);
-    if (!chain || (chain.algorithm === 'hmac-sha256' && (opts.chainKey === undefined || keyCheck(opts.chainKey) !== chain.keyCheck))) {
-      db.close();
-      return verifyLedger(file, opts); // the same errors as a single walk
+    const keyed = chain?.algorithm === 'hmac-sha256';
+    // Small ledgers, and every case that ends in an error, take the one walk on this connection.
+    if (count < Math.max(2, splitMin) || !chain || (keyed && (opts.chainKey === undefined || keyCheck(opts.chainKey) !== chain.keyCheck))) {
+      return verifyDatabase(db, file, opts.chainKey);
     }
-    const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
+    const key = keyed ? opts.chainKey : undefined;
     const { Worker } = await import('node:worker_threads');
-    return await new Promise<LedgerVerification>((resolvePromise, reject) => {
-      db.transaction(() => {
-        const maxId = db.prepare('SELECT MAX(id) FROM events').pluck().get() as number;
-        const split = db.prepare('SELECT id FROM events ORDER BY id LIMIT 1 OFFSET ?').pluck().get(Math.floor(count / 2)) as number;
-        const startPrev = db.prepare('SELECT lower(hex(hash)) FROM events WHERE id = ?').pluck().get(split) as string;
-        const second = new Worker(worker, { workerData: { file, key, from: split, to: maxId, startPrev } });
-        const later = new Promise<RangeScan>((ok, fail) => {
-          second.once('message', (m: { scan?: RangeScan; error?: string }) => (m.scan ? ok(m.scan) : fail(new LedgerError(m.error ?? 'the verify worker failed'))));
-          second.once('error', fail);
-        });
-        const earlier = scanRange(db, hexRowHasher(key), 0, split, GENESIS_HEX);
-        later.then(
-          (b) => {
-            try {
-              resolvePromise({ ...finishVerification(db, mergeScans(earlier, b), chain), walks: 2 });
-            } catch (err) {
-              reject(err);
-            }
-          },
-          reject,
-        );
-      })();
-    });
+    // One read transaction across both halves' results: the rows cut off the end and the run
+    // statuses are read in the same snapshot as the first half (the second is capped at maxId).
+    db.exec('BEGIN');
+    try {
+      const maxId = db.prepare('SELECT MAX(id) FROM events').pluck().get() as number;
+      const split = db.prepare('SELECT id FROM events ORDER BY id LIMIT 1 OFFSET ?').pluck().get(Math.floor(count / 2)) as number;
+      const startPrev = db.prepare('SELECT lower(hex(hash)) FROM events WHERE id = ?').pluck().get(split) as string;
+      const second = new Worker(worker, { workerData: { file, key, from: split, to: maxId, startPrev } });
+      const later = new Promise<RangeScan>((ok, fail) => {
+        second.once('message', (m: { scan?: RangeScan; error?: string }) => (m.scan ? ok(m.scan) : fail(new LedgerError(m.error ?? 'the verify worker failed'))));
+        second.once('error', fail);
+        second.once('exit', (code) => fail(new LedgerError(`the verify worker stopped (exit ${code}) before it reported`)));
+      });
+      const earlier = scanRange(db, hexRowHasher(key), 0, split, GENESIS_HEX);
+      const result = { ...finishVerification(db, mergeScans(earlier, await later), chain), walks: 2 };
+      db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
   } finally {
-    if (db.open) db.close();
+    db.close();
   }
 }

@@ -119,9 +119,9 @@ describe('release ledger queries', () => {
   it("hides the safety controls' run unless its type is asked for; notices any new event", () => {
     const { ledger } = filled();
     const q = ledger.browse();
-    const before = q.lastEventId();
+    const before = q.changeMark();
     new Controls(ledger, { guarded: false, initialMode: 'DRY_RUN', windowTtlMs: 1, approvals: 2 }, 'ops', () => T0).setStop(true, 'drill');
-    expect(q.lastEventId()).toBeGreaterThan(before);
+    expect(q.changeMark()).not.toBe(before);
     expect(q.page({}, 1, 100).total).toBe(47);
     const controls = q.page({ type: 'controls' }, 1, 10);
     expect(controls.total).toBe(1);
@@ -146,5 +146,16 @@ describe('release ledger queries', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('a run status set without a new event (completeRun) is counted at once, not from a stale cache', () => {
+    const { ledger } = filled();
+    const q = ledger.browse();
+    const run = ledger.startRun({ runbook: '/rb/late.yaml', name: 'late' }, T0 + 999_999).runId;
+    const running = q.counts({}).running;
+    const mark = q.changeMark();
+    ledger.completeRun(run, 'failed', T0 + 1_000_000);
+    expect(q.changeMark()).not.toBe(mark);
+    expect(q.counts({}).running).toBe(running - 1);
   });
 });

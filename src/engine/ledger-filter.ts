@@ -150,6 +150,6 @@ export interface LedgerBrowser {
   summary(run: RunRecord): RunSummary;
   run(runId: string): RunRecord | undefined;
   eventsAfter(runId: string, afterSeq: number, limit: number): LedgerEvent[];
-  /** Changes whenever an event is added, by any process. */
-  lastEventId(): number;
+  /** Changes whenever the ledger may have changed (an event added, a run's status set), by any process. */
+  changeMark(): string;
 }

@@ -25,8 +25,8 @@ export interface LedgerScreenState {
   selected: number;
   /** The expanded run: its events from `seq` on (as many as the screen can show). */
   detail?: { run: import('../engine/ledger-filter.js').RunSummary; seq: number; events: LedgerEvent[] };
-  /** The newest event id when the page was read; the page is re-read when it moves. */
-  seenEventId: number;
+  /** The ledger's change mark when the page was read; the page is re-read when it moves. */
+  seenMark: string;
 }
 
 export interface Flash {
