@@ -2,7 +2,6 @@
 // Nearest rank: the smallest sample with at least p% of the samples at or below it,
 // i.e. rank = ceil(p/100 · n) (1-based) in the sorted samples. Never interpolated, so every
 // reported value is a latency that was actually observed, and `sort -n` can confirm it.
-import type { EvidenceStats } from '../engine/gate-types.js';
 
 /** The percentiles every evidence document reports. */
 export const REPORTED_PERCENTILES = [50, 90, 95, 99] as const;
@@ -97,27 +96,3 @@ export function percentilesInPlace(values: Float64Array, n: number, ps: readonly
   return out;
 }
 
-/** The latencies and counts of one group of requests (overall, a window, a route). */
-export interface SampleGroup {
-  latencies: Float64Array; // the first `samples` entries count; reordered by groupStats
-  samples: number;
-  errors: number;
-  minTs: number;
-  maxTs: number;
-}
-
-/** EvidenceStats of a group. Reorders the group's latencies in place. */
-export function groupStats(g: SampleGroup): EvidenceStats {
-  const n = g.samples;
-  const [p50, p90, p95, p99] = percentilesInPlace(g.latencies, n, REPORTED_PERCENTILES);
-  return {
-    samples: n,
-    p50_ms: p50,
-    p90_ms: p90,
-    p95_ms: p95,
-    p99_ms: p99,
-    error_rate: errorRate(g.errors, n),
-    min_ts: n > 0 ? g.minTs : null,
-    max_ts: n > 0 ? g.maxTs : null,
-  };
-}

@@ -358,8 +358,7 @@ export class ByteScanner {
       throw err;
     }
     const { ts, latency, status } = this.cells;
-    const route = roles.includes(ROUTE) ? at(ROUTE) : '';
-    this.acc.addSample(ts, latency, status >= this.acc.errorStatusMin, route ? this.acc.routeId(route) : -1);
+    this.acc.add(ts, latency, status, roles.includes(ROUTE) ? at(ROUTE) : undefined);
     this.records++;
     this.slowRecords++;
     return p + (b[p] === CR ? 2 : 1);
