@@ -12,11 +12,10 @@
 //   BENCH_SCREEN_EVENTS=200000 BENCH_SCREEN_REPEAT=10 node bench/ledger-screen.mjs
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError, bundleModules, median, positiveInt, runAlone, pad, lpad } from './lib.mjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BenchError, bundleModules, median, percentile, positiveInt, runAlone, pad, lpad } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_MS = 50;
 const EVENTS_PER_RUN = 100;
 const PAGE = 15; // the screen's page size
@@ -89,8 +88,7 @@ function time(fn, repeat) {
     fn();
     samples.push(performance.now() - t);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: median(samples), p95: sorted[Math.ceil(0.95 * sorted.length) - 1], max: sorted[sorted.length - 1] };
+  return { median: median(samples), p95: percentile(samples, 95), max: Math.max(...samples) };
 }
 
 const fmt = (ms) => (ms < 1 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);

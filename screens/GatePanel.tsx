@@ -13,7 +13,8 @@ export function GatePanel(props: { width: number; rows: number }) {
     checks: s.runbook.checks,
     triggers: s.runbook.triggers,
     states: s.triggers,
-    now: s.now,
+    // The clock only matters for a failing trigger's age: without triggers, no redraw a second.
+    now: s.runbook.triggers?.length ? s.now : 0,
   }));
   // Derived here, not in the selector: a selector that builds new objects re-renders forever.
   const gates = useMemo(

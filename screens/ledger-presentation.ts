@@ -158,7 +158,7 @@ function resultLines(r: CheckResult, keep?: number): string[] {
   const lines = [`evidence: ${r.code} · ${facts.join(' · ')}`];
   if (r.evidence) lines.push(`evidence file ${r.evidence.path} sha256 ${r.evidence.sha256 ?? 'missing'}${r.evidence.tampered ? ' TAMPERED' : ''}`);
   if (r.gate) lines.push(...gateLines(r.gate));
-  if (r.failure) lines.push(`${r.failure.class} — remedy: ${r.failure.remedy.join('; ')}`);
+  if (r.failure) lines.push(remedyText(r.failure));
   if (r.output) lines.push(...outputLines(r.output, keep));
   return lines;
 }
@@ -185,7 +185,7 @@ export function eventDetail(ev: LedgerEvent, opts: { outputLines?: number } = {}
     case 'action.completed': {
       const facts = [b.exitCode !== undefined && `exit ${b.exitCode}`, b.signal && `signal ${b.signal}`, `took ${formatDuration(b.durationMs)}`].filter(Boolean);
       const lines = [`outcome: ${b.status} · ${facts.join(' · ')}`];
-      if (b.failure) lines.push(`${b.failure.class} — remedy: ${b.failure.remedy.join('; ')}`);
+      if (b.failure) lines.push(remedyText(b.failure));
       return [...lines, ...outputLines(b.output, opts.outputLines)];
     }
     case 'action.refused':
@@ -211,6 +211,12 @@ export function eventDetail(ev: LedgerEvent, opts: { outputLines?: number } = {}
 /** An event as the detail view shows it: a line with time, seq, operator, step and verdict, then its detail indented. */
 export function eventLines(ev: LedgerEvent, width: number, opts: { outputLines?: number } = {}): string[] {
   const step = eventStep(ev);
-  const head = `${formatTime(ev.at)} #${String(ev.seq).padEnd(5)} ${truncate(ev.operator, 10).padEnd(10)} ${describeEvent(ev)}${step && !describeEvent(ev).startsWith(step) ? ` [${step}]` : ''}`;
+  const text = describeEvent(ev);
+  const head = `${formatTime(ev.at)} #${String(ev.seq).padEnd(5)} ${truncate(ev.operator, 10).padEnd(10)} ${text}${step && !text.startsWith(step) ? ` [${step}]` : ''}`;
   return [truncate(head, width), ...eventDetail(ev, opts).map((l) => truncate(`${' '.repeat(21)}${l}`, width))];
+}
+
+/** A failure class with its remedy steps on one line. */
+function remedyText(f: { class: string; remedy: string[] }): string {
+  return `${f.class} — remedy: ${f.remedy.join('; ')}`;
 }

@@ -51,6 +51,7 @@ describe('seed runbooks in tmux (built binary, 120x40)', () => {
     const run = ledgerDoc(ledger).runs[0];
     expect(run.status).toBe('succeeded');
     const kinds = run.events.map((e) => e.body.kind);
+    expect(kinds).toContain('step.retried');
     expect(kinds.indexOf('action.completed')).toBeGreaterThan(kinds.lastIndexOf('step.retried'));
     expect(run.events.find((e) => e.body.kind === 'step.result' && (e.body.result as { failure?: { class: string } }).failure)?.body).toMatchObject({ step: 'emergency-stop', result: { failure: { class: 'STOPPED' } } });
     expect(run.events.every((e) => e.operator === 'night-shift')).toBe(true);

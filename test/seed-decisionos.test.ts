@@ -85,7 +85,9 @@ describe('seed 001: DecisionOS cutover', () => {
     expect(failed.window.reasons.join(' ')).toMatch(/gates-2of3 0/);
     const abort = events.find((e) => e.kind === 'action.completed' && e.action === 'abort_on_gate_fail');
     expect(abort).toMatchObject({ status: 'succeeded' });
-    expect(events.findIndex((e) => e.kind === 'canary.decision' && e.decision === 'abort')).toBeLessThan(events.indexOf(abort!));
+    const decided = events.findIndex((e) => e.kind === 'canary.decision' && e.decision === 'abort');
+    expect(decided).toBeGreaterThanOrEqual(0);
+    expect(decided).toBeLessThan(events.indexOf(abort!));
     expect(events.find((e) => e.kind === 'stage.changed' && (e as { to: string }).to === 'stable')).toBeDefined();
     expect(rig.runs().find((r) => r.runId === session.runId)?.status).toBe('aborted');
   }, 90_000);

@@ -4,8 +4,7 @@
 // in for the wait) and an error-rate spike (real time), each running the rollback procedure.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startWebhookReceiver, WEBHOOK_PATH_SECRET, type WebhookReceiver } from './support/webhook.js';
 import { join } from 'node:path';
 import type { SqliteLedger } from '../adapters/ledger.js';
 import type { Session } from '../src/session/session.js';
@@ -19,7 +18,10 @@ import { bin } from './support/cli.js';
 let rig: SystemRig | undefined;
 let session: Session | undefined;
 let ledger: SqliteLedger | undefined;
+let hook: WebhookReceiver | undefined;
 afterEach(async () => {
+  await hook?.close();
+  hook = undefined;
   session?.stop();
   ledger?.close();
   await rig?.close();
@@ -82,17 +84,9 @@ describe('seed 004: Talkative release', () => {
 
   it('an error-rate spike after a bad deploy rolls back at once to the previous artifacts, and stakeholders are told', async () => {
     // The team's incoming webhook, on loopback.
-    const received: string[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d)).on('end', () => {
-        received.push(body);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hooks/T000/B000/secret-path-77`;
-    const t = await released({ version: 'v0.5.0-rc1', env: { SLACK_WEBHOOK_URL: hookUrl } });
+    hook = await startWebhookReceiver();
+    const received = () => hook!.received.map((x) => x.body);
+    const t = await released({ version: 'v0.5.0-rc1', env: { SLACK_WEBHOOK_URL: hook.url } });
     t.session.start();
     await waitFor(() => t.rig!.events().some((e) => e.kind === 'trigger.fired'), 'the error-spike trigger', 30_000);
     const trig = t.rig.events().find((e) => e.kind === 'trigger.fired') as unknown as { trigger: string; reason: string };
@@ -102,13 +96,12 @@ describe('seed 004: Talkative release', () => {
     expect(t.platform()).toMatchObject({ backend: 'v0.4.0', frozen: true });
     const deployAgain = await t.session.runAction('deploy', 'deploy');
     expect(deployAgain?.output).toMatch(/423 .*deploys are frozen/);
-    await waitFor(() => received.some((b) => /rolled back/i.test(b)), 'the rollback message at the webhook', 20_000);
-    const message = received.find((b) => /rolled back/i.test(b))!;
+    await waitFor(() => received().some((b) => /rolled back/i.test(b)), 'the rollback message at the webhook', 20_000);
+    const message = received().find((b) => /rolled back/i.test(b))!;
     expect(JSON.parse(message).text).toMatch(/Talkative release \(seed 004\)/);
-    expect(received.join('\n')).not.toContain(t.env.TALKATIVE_JWT_SECRET!);
+    expect(received().join('\n')).not.toContain(t.env.TALKATIVE_JWT_SECRET!);
     expect(t.rig.events().some((e) => e.kind === 'notify.sent')).toBe(true);
-    expect(readFileSync(t.rig.ledger).includes('secret-path-77')).toBe(false); // the webhook URL is a credential
-    await new Promise<void>((r) => hook.close(() => r()));
+    expect(readFileSync(t.rig.ledger).includes(WEBHOOK_PATH_SECRET)).toBe(false); // the webhook URL is a credential
   }, 90_000);
 
   it('headless, the release waits for a person at the preconditions unless they are attested with --confirm', async () => {

@@ -6,31 +6,15 @@ import { Redactor } from '../../src/runbook/secrets.js';
 import { openLedger } from '../../adapters/ledger.js';
 import { Session } from '../../src/session/session.js';
 import { currentStep } from '../../src/engine/checklist.js';
-import type { LedgerPort } from '../../src/engine/ports.js';
+import { watchLedger } from '../../src/session/notifications.js';
 
 const [runbookFile, ledgerPath] = process.argv.slice(2);
 const runbook = loadRunbook(runbookFile, process.env);
 const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, process.env) });
-const reporting: LedgerPort = Object.create(ledger);
 // Events appended inside a transaction are stored when it commits: reported then.
-let uncommitted: string[] | undefined;
-reporting.append = (runId, operator, body, at, opts) => {
-  const ev = ledger.append(runId, operator, body, at, opts);
-  const line = `recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`;
-  if (uncommitted) uncommitted.push(line);
-  else process.stdout.write(line);
-  return ev;
-};
-reporting.atomically = (fn, opts) => {
-  uncommitted = [];
-  try {
-    const result = ledger.atomically(fn, opts);
-    process.stdout.write(uncommitted.join(''));
-    return result;
-  } finally {
-    uncommitted = undefined;
-  }
-};
+const reporting = watchLedger(ledger, (events) => {
+  for (const ev of events) process.stdout.write(`recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`);
+});
 const session = new Session({ runbook, ledger: reporting, ledgerPath, env: process.env });
 const s0 = session.store.getState();
 process.stdout.write(`opened ${session.runId} ${s0.checklist.active} ${s0.checklist.phases[s0.checklist.active].done} ${s0.resumed}\n`);

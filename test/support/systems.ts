@@ -34,12 +34,14 @@ export async function systemRig(
   await (opts.prepare ?? system.prepare)(home);
   const server = await startFixtureServer({ port: 0, token: opts.token, system: system.routes?.(home), onRequest: system.observe?.(home), selfTraffic: system.selfTraffic });
   const ledger = join(home, 'ledger.db');
+  // Once per rig: some systems make up keys and tokens, and every command must see the same.
+  const systemEnv = system.env?.(home) ?? {};
   const env = (operator = 'alice', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
     OPSCOCKPIT_FIXTURE_HOME: home,
     OPSCOCKPIT_DEMO_URL: server.url,
     OPSCOCKPIT_ALLOW_SCOPES: system.scopes,
     OPSCOCKPIT_OPERATOR: operator,
-    ...system.env?.(home),
+    ...systemEnv,
     ...opts.env,
     ...extra,
   });
