@@ -105,14 +105,18 @@ export class Accumulator {
     const w = this.window;
     this.windowOf[i] = w;
     const wt = this.windows;
-    if (ts < wt.minTs[w]) wt.minTs[w] = ts;
-    if (ts > wt.maxTs[w]) wt.maxTs[w] = ts;
-    if (error) wt.errors[w]++;
+    // Every store made on every request: errors and new first times are rare, and a store
+    // first made after V8 optimised this code throws the optimised code away mid-log (it has
+    // no type feedback for it).
+    const e = error ? 1 : 0;
+    wt.minTs[w] = Math.min(wt.minTs[w], ts);
+    wt.maxTs[w] = Math.max(wt.maxTs[w], ts);
+    wt.errors[w] += e;
     if (route >= 0) {
       const rt = this.routes;
-      if (ts < rt.minTs[route]) rt.minTs[route] = ts;
-      if (ts > rt.maxTs[route]) rt.maxTs[route] = ts;
-      if (error) rt.errors[route]++;
+      rt.minTs[route] = Math.min(rt.minTs[route], ts);
+      rt.maxTs[route] = Math.max(rt.maxTs[route], ts);
+      rt.errors[route] += e;
     }
   }
 
