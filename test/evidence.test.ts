@@ -398,6 +398,23 @@ describe('byte scanner and general parser', () => {
     expect(bytes.routes!['/multi\nline'].samples).toBe(1);
   });
 
+  it('read a line longer than one read (1 MiB) itself, hand one longer than two to the general parser', async () => {
+    // Lines across several reads (each read lands while the one before is scanned), one
+    // very long line, then plain lines again.
+    const rows = Array.from({ length: 60_000 }, (_, i) => `${T + i * 10},${i % 250},${i % 97 ? 200 : 500},/r${i % 5}`);
+    for (const [length, byteRecords, generalFrom] of [
+      [1_200_000, 60_001, 'none'],
+      [2_500_000, 50_000, 50_002],
+    ] as const) {
+      const lines = [...rows];
+      lines.splice(50_000, 0, `${T + 500_005},7,200,/${'x'.repeat(length)}`);
+      const path = file(`long-line-${length}.csv`, HEADER + lines.join('\n') + '\n');
+      const { bytes, general, read } = await bothParsers(path);
+      expect(bytes, `${length}`).toEqual(general);
+      expect(read, `${length}`).toEqual({ path, byteRecords, slowRecords: 0, generalRecords: 60_001 - byteRecords, generalFrom });
+    }
+  });
+
   it('read the whole file with the general parser when the header is not plain', async () => {
     const path = file('quoted-header.csv', '"ts","latency_ms",status\n2026-11-23T10:00:01Z,5,200\n');
     const { bytes, general, read } = await bothParsers(path);

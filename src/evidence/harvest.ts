@@ -92,7 +92,7 @@ type Columns = Required<ColumnNames>;
 
 /** One log into the accumulator: the byte scanner, then the general parser for what it left. */
 async function readLog(path: string, names: Columns, routeRequired: boolean, acc: Accumulator, parser: 'bytes' | 'general'): Promise<FileRead> {
-  const scan = parser === 'bytes' ? scanBytes(path, names, routeRequired, acc) : { records: 0, slowRecords: 0, general: 'whole file' as const };
+  const scan = parser === 'bytes' ? await scanBytes(path, names, routeRequired, acc) : { records: 0, slowRecords: 0, general: 'whole file' as const };
   const read: FileRead = { path, byteRecords: scan.records, slowRecords: scan.slowRecords, generalRecords: 0, generalFrom: 'none' };
   if (scan.general) {
     const { readGeneral } = await import('./scan-general.js');
