@@ -105,6 +105,8 @@ export function describeEvent(ev: LedgerEvent): string {
       return `stage ${b.from} → ${b.to}`;
     case 'stage.fallback':
       return `STAGE FILE ${b.problem.toUpperCase()}: fell back to stable — ${b.detail}`;
+    case 'action.skipped':
+      return `${b.action} not run (${b.why}) — ${b.reason}`;
     case 'trigger.fired':
       return `TRIGGER ${b.trigger} → ${b.action}${b.auto ? ' (automatic)' : ' (asks the operator)'} — ${b.reason}`;
     case 'fault.injected':

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoRig, waitFor, DEMO_SECRET, type DemoRig } from './support/cockpit.js';
 import { currentStep } from '../src/engine/checklist.js';
+import { setFault } from '../adapters/fixture-control.js';
 
 let rig: DemoRig | undefined;
 afterEach(async () => {
@@ -142,6 +143,69 @@ describe('session', () => {
     await waitFor(() => s.store.getState().run?.status === 'succeeded', 'the run to succeed');
     expect(kinds(rig)).toEqual(expect.arrayContaining(['step.retried', 'run.completed']));
     expect(rig.ledger.getRun(s.runId)?.status).toBe('succeeded');
+  });
+});
+
+/**
+ * The demo runbook with an action `drain` that runs `script` (no key: it is run by name), and
+ * a trigger that runs `triggered` as soon as readyz fails.
+ */
+function runbookWithTrigger(script: string, triggered: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-session-'));
+  const slow = join(dir, 'drain.sh');
+  writeFileSync(slow, `#!/usr/bin/env bash\n${script}\n`);
+  chmodSync(slow, 0o755);
+  const demo = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'demo.yaml'), 'utf8');
+  const text = demo
+    .replaceAll('../scripts/', `${join(import.meta.dirname, '..', 'fixtures', 'scripts')}/`)
+    .replace('\nactions:\n', `\nactions:\n  drain:\n    title: Drain traffic\n    scope: deploy:promote\n    script: { command: ${slow}, timeout: 30s }\n`);
+  const file = join(dir, 'runbook.yaml');
+  writeFileSync(file, `${text.trimEnd()}\n\ntriggers:\n  ready-down: { check: readyz, action: ${triggered} }\n`);
+  return file;
+}
+
+describe('automatic actions while another action runs', () => {
+  const order = (r: DemoRig) =>
+    r.ledger
+      .events(r.session.runId)
+      .map((e) => e.body)
+      .filter((b) => ['action.requested', 'action.completed', 'trigger.fired', 'action.skipped', 'run.completed'].includes(b.kind))
+      .map((b) => ('action' in b ? `${b.kind} ${b.action}` : b.kind));
+
+  /** `first` runs by hand; readyz then fails, so the trigger fires while it runs. */
+  async function fireDuring(first: string, script: string, triggered: string): Promise<DemoRig['session']> {
+    rig = await demoRig({ runbookFile: runbookWithTrigger(script, triggered) });
+    const s = rig.session;
+    void s.runAction(first, first);
+    await waitFor(() => s.store.getState().action?.state === 'running', `${first} to start`);
+    await setFault(rig.server.url, { route: '/readyz', status: 503 });
+    s.start();
+    await waitFor(() => kinds(rig!).includes('trigger.fired'), 'the trigger to fire');
+    expect(s.store.getState().action).toMatchObject({ name: first, state: 'running' });
+    expect(s.store.getState().flash?.text).toContain(`${triggered} (trigger ready-down) waits for ${first} to finish, then runs`);
+    return s;
+  }
+
+  it('a trigger that fires during another action waits for it, then runs its action', async () => {
+    const s = await fireDuring('drain', 'echo draining; sleep 1.5; echo drained', 'rollback');
+    await waitFor(() => rig!.ledger.getRun(s.runId)?.status === 'rolled_back', 'the rollback after the drain', 10_000);
+    expect(order(rig!)).toEqual([
+      'action.requested drain',
+      'trigger.fired rollback',
+      'action.completed drain',
+      'action.requested rollback',
+      'action.completed rollback',
+      'run.completed',
+    ]);
+  });
+
+  it('one that waited is not run, and says so in the ledger, when the action before it ended the run', async () => {
+    const s = await fireDuring('rollback', 'echo unused', 'abort');
+    await waitFor(() => kinds(rig!).includes('action.skipped'), 'the abort to be skipped', 10_000);
+    expect(order(rig!)).toEqual(['action.requested rollback', 'trigger.fired abort', 'action.completed rollback', 'run.completed', 'action.skipped abort']);
+    const skipped = rig!.ledger.events(s.runId).find((e) => e.body.kind === 'action.skipped')!.body;
+    expect(skipped).toMatchObject({ why: 'trigger ready-down', reason: expect.stringMatching(/the run had already ended \(rolled back\) when rollback finished/) });
+    expect(s.store.getState().flash?.text).toMatch(/abort \(trigger ready-down\) not run/);
   });
 });
 

@@ -55,6 +55,8 @@ export class Session {
   private readonly stage: StageTracker;
   private readonly scopes: ReadonlySet<string>;
   private readonly triggerStates = new Map<string, TriggerState>();
+  /** Automatic actions (a trigger's, a canary rule's) decided while another action ran, in order. */
+  private readonly waiting: { name: string; why: string }[] = [];
   private readonly notifications?: Notifications;
   private readonly ledgerScreen: LedgerScreenController;
   private readonly intents: Intents;
@@ -113,7 +115,7 @@ export class Session {
         read: opts.readMetric ?? makeMetricReader(opts.runbook, this.env),
         state: () => this.store.getState().canary!,
         record: (body, durable) => this.tryRecord(body, durable),
-        runAction: (name, why) => this.executeAction(name, why),
+        runAction: (name, why) => this.executeAction(name, why, true),
         onSchedule: (at) => this.store.setState({ canaryNextAt: at }),
       });
     }
@@ -269,7 +271,7 @@ export class Session {
       if (!this.tryRecord({ kind: 'trigger.fired', trigger: t.name, check: t.check, reason, action: t.action, auto: t.auto }, true)) continue;
       if (t.auto) {
         flash(this.store, `TRIGGER ${t.title}: running ${t.action} now — ${reason}`, 'error');
-        void this.executeAction(t.action, `trigger ${t.name}`);
+        void this.executeAction(t.action, `trigger ${t.name}`, true);
       } else {
         flash(this.store, `TRIGGER ${t.title}: ${t.action} is advised — ${reason}`, 'error');
         if (!this.store.getState().modal) setModal(this.store, { kind: 'confirm', action: t.action, input: '' });
@@ -339,8 +341,18 @@ export class Session {
     return this.executeAction(name, typed);
   }
 
-  /** Run an action; the intent is on disk before it starts, the outcome after it ends. */
-  private executeAction(name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
+  /**
+   * Run an action; the intent is on disk before it starts, the outcome after it ends. An
+   * automatic one (a trigger's, a canary rule's: the decision is already recorded) that comes
+   * while another action runs is not dropped: it waits, and runs when that one ends.
+   */
+  private executeAction(name: string, confirmedWith: string, automatic = false): Promise<ActionOutcome | undefined> {
+    const running = this.store.getState().action;
+    if (automatic && running?.state === 'running') {
+      if (!this.waiting.some((w) => w.name === name)) this.waiting.push({ name, why: confirmedWith });
+      flash(this.store, `${name} (${confirmedWith}) waits for ${running.name} to finish, then runs.`, 'error');
+      return Promise.resolve(undefined);
+    }
     return executeAction(
       {
         store: this.store,
@@ -356,7 +368,22 @@ export class Session {
       },
       name,
       confirmedWith,
-    );
+    ).finally(() => this.runWaiting());
+  }
+
+  /** The next waiting automatic action, once no action runs; not once the run has ended. */
+  private runWaiting(): void {
+    if (this.closed || this.store.getState().action?.state === 'running') return;
+    const next = this.waiting.shift();
+    if (!next) return;
+    if (this.run.status !== 'running') {
+      const reason = `the run had already ended (${this.run.status.replace('_', ' ')}) when ${this.store.getState().action?.name ?? 'the action'} finished`;
+      this.tryRecord({ kind: 'action.skipped', action: next.name, why: next.why, reason }, true);
+      flash(this.store, `${next.name} (${next.why}) not run: ${reason}.`, 'warn');
+      this.runWaiting();
+      return;
+    }
+    void this.executeAction(next.name, next.why, true);
   }
 
   /** Preflight complete, and its blocking checks GO right now. */
