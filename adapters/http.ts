@@ -3,7 +3,8 @@
 // passed through a Redactor so a value echoed by a server never reaches the ledger.
 import { holds } from '../src/engine/conditions.js';
 import { isDeepStrictEqual } from 'node:util';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { sharedPool } from './undici-pool.js';
 import type { HttpActionSpec, HttpCheck } from '../src/runbook/model.js';
 import type { CheckResult, ReasonCode } from '../src/engine/types.js';
 import { expandRecord, expandTemplate, MissingSecretError, Redactor } from '../src/runbook/secrets.js';
@@ -36,24 +37,11 @@ const ACTION_MAX_BODY = 1024 * 1024;
  */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-let sharedAgent: Agent | undefined;
-
 /** One pool per origin for the whole process: polls every second must reuse connections. */
-function agent(): Agent {
-  sharedAgent ??= new Agent({
-    connect: { timeout: CONNECT_TIMEOUT_MS },
-    keepAliveTimeout: 4_000,
-    connections: 8,
-  });
-  return sharedAgent;
-}
+const pool = sharedPool({ connections: 8, connectTimeoutMs: CONNECT_TIMEOUT_MS });
 
 /** Close the shared agent (on exit, or between test files). A later request creates a new one. */
-export async function closeHttpAgent(): Promise<void> {
-  const a = sharedAgent;
-  sharedAgent = undefined;
-  await a?.close();
-}
+export const closeHttpAgent = (): Promise<void> => pool.close();
 
 interface Failure {
   ok: false;
@@ -164,7 +152,7 @@ async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => numbe
       method: req.method as Dispatcher.HttpMethod,
       headers: req.headers,
       body: req.body,
-      dispatcher: agent(),
+      dispatcher: pool.get(),
       signal,
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,

@@ -2,7 +2,8 @@
 // exponential backoff, all inside a deadline (seed 000: a failed release is known within a
 // minute). Time comes from the injected clock, so tests can shorten the minute. Every text this
 // returns goes through `redact`: the webhook URL is a credential.
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { sharedPool } from './undici-pool.js';
 import type { Clock } from '../src/engine/ports.js';
 
 export interface WebhookDelivery {
@@ -32,18 +33,9 @@ export interface DeliveryResult {
 
 export const defaultBackoff = (n: number): number => 1000 * 2 ** (n - 1);
 
-let agent: Agent | undefined;
+const pool = sharedPool({ connections: 4 });
 
-function dispatcher(): Agent {
-  agent ??= new Agent({ connections: 4, keepAliveTimeout: 4_000, connect: { timeout: 10_000 } });
-  return agent;
-}
-
-export async function closeNotifyAgent(): Promise<void> {
-  const a = agent;
-  agent = undefined;
-  await a?.close();
-}
+export const closeNotifyAgent = (): Promise<void> => pool.close();
 
 interface Attempt {
   ok: boolean;
@@ -65,7 +57,7 @@ async function attempt(d: WebhookDelivery, timeoutMs: number): Promise<Attempt> 
       headers: { 'content-type': 'application/json' },
       body: d.body,
       signal: abort.signal,
-      dispatcher: dispatcher(),
+      dispatcher: pool.get(),
     });
     const text = (await res.body.text()).trim();
     if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode, retry: false };

@@ -1,6 +1,7 @@
 // One GET for the HTTP-based metric readers: deadline, capped body that is always consumed or
 // destroyed, transport errors classified the same way as the readiness checks.
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { sharedPool } from '../undici-pool.js';
 import { classifyHttpError, displayUrl } from '../http.js';
 import { expandRecord, MissingSecretError } from '../../src/runbook/secrets.js';
 
@@ -10,20 +11,11 @@ export type Fetched =
   | { ok: true; status: number; body: string; where: string }
   | { ok: false; reason: string };
 
-let sharedAgent: Agent | undefined;
-
 /** Metrics are read once per canary window per metric: a small pool per origin is plenty. */
-function agent(): Agent {
-  sharedAgent ??= new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 4_000, connections: 4 });
-  return sharedAgent;
-}
+const pool = sharedPool({ connections: 4 });
 
 /** Close the metric readers' agent (on exit, or between test files). */
-export async function closeMetricsAgent(): Promise<void> {
-  const a = sharedAgent;
-  sharedAgent = undefined;
-  await a?.close();
-}
+export const closeMetricsAgent = (): Promise<void> => pool.close();
 
 export async function getText(
   url: string,
@@ -37,7 +29,7 @@ export async function getText(
     res = await request(url, {
       method: 'GET',
       headers: { accept: 'application/json', ...opts.headers },
-      dispatcher: agent(),
+      dispatcher: pool.get(),
       signal,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
