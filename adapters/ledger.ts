@@ -24,9 +24,7 @@ export class LedgerError extends Error {
   }
 }
 
-export function defaultLedgerPath(runbookFile: string): string {
-  return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');
-}
+export { chosenLedgerPath, defaultLedgerPath } from './ledger-path.js';
 
 /** Options for opening a ledger. */
 export interface LedgerOptions {

@@ -7,7 +7,7 @@ import { loadRunbook, loadRunbookFile } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
-import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../adapters/ledger.js';
+import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../adapters/ledger.js';
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
@@ -120,7 +120,7 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   const file = oneRunbook('open', positionals);
   const runbook = await loadRunbookFile(file, io.env);
   if (!requireTerminal(io)) return 1;
-  const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
+  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const { runTui } = await import('./tui.js');
   await runTui({ runbook, ledgerPath, env: io.env });
   return 0;
@@ -207,7 +207,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   const phase = values.phase as string;
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
   const runbook = await loadRunbookFile(file, io.env);
-  const ledgerPath = resolve((values.ledger as string | undefined) ?? defaultLedgerPath(file));
+  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const redactor = new Redactor(runbook.secrets, io.env);
   const ledger = openLedger(ledgerPath, { redactor, chainKey: chainKeyFrom(io.env) });
   // Cron's failures reach Slack (runbook notify:); sent before the ledger closes.
@@ -242,7 +242,7 @@ function ledgerCommand(args: string[], io: Io): number {
   });
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
-  const path = resolve((values.ledger as string | undefined) ?? (values.runbook ? defaultLedgerPath(resolve(values.runbook as string)) : join('.opscockpit', 'ledger.db')));
+  const path = chosenLedgerPath(values);
   const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env) });
   try {
     const runs = ledger.listRuns(limit);

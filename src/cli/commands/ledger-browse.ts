@@ -1,8 +1,7 @@
 // `opscockpit ledger list | show` (and the helpers `export` shares): the release ledger from the command line, read
 // through the same queries as the cockpit's ledger screen.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { chainKeyFrom, defaultLedgerPath, LedgerError, openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
+import { chainKeyFrom, chosenLedgerPath, LedgerError, openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
 import type { LedgerQuery } from '../../../adapters/ledger-query.js';
 import type { RunRecord } from '../../engine/ports.js';
 import type { LedgerEvent } from '../../engine/types.js';
@@ -31,9 +30,7 @@ export function parse(args: string[], options: Record<string, { type: 'string' |
 /** The ledger file named by --ledger / --runbook (or the default here); it must exist. */
 export function ledgerLocation(values: Values, command = 'ledger'): string {
   if (values.ledger !== undefined && values.runbook !== undefined) throw new UsageError('give --ledger or --runbook, not both', command);
-  const path = resolve(
-    (values.ledger as string | undefined) ?? (values.runbook ? defaultLedgerPath(resolve(values.runbook as string)) : resolve('.opscockpit', 'ledger.db')),
-  );
+  const path = chosenLedgerPath(values);
   if (!existsSync(path)) throw new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
   return path;
 }

@@ -1,8 +1,7 @@
 // `opscockpit ledger verify`: walk the ledger's hash chain and say whether its history is
 // intact; if not, name the first event where it breaks and what happened there.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { chainKeyFrom, defaultLedgerPath } from '../../../adapters/ledger.js';
+import { chainKeyFrom, chosenLedgerPath } from '../../../adapters/ledger.js';
 import { verifyLedgerFile, type ChainBreak, type LedgerVerification, type RunStatusMismatch } from '../../../adapters/ledger-verify.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
@@ -48,9 +47,7 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'ledger');
   if (values.ledger !== undefined && values.runbook !== undefined) throw new UsageError('give --ledger or --runbook, not both', 'ledger');
-  const path = resolve(
-    (values.ledger as string | undefined) ?? (values.runbook ? defaultLedgerPath(resolve(values.runbook as string)) : resolve('.opscockpit', 'ledger.db')),
-  );
+  const path = chosenLedgerPath(values);
   if (!existsSync(path)) {
     io.stderr.write(`opscockpit: no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.\n`);
     return 1;

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { loadRunbookFile } from '../../runbook/load.js';
 import { Redactor } from '../../runbook/secrets.js';
-import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
+import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
 import { UsageError } from '../errors.js';
 import { STATE_MARK, failureLines } from '../format.js';
@@ -48,7 +48,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     if (!manual.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual step "${id}" (manual steps: ${[...manual].join(', ') || 'none'})`, 'run');
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
-  const ledgerPath = resolve(values.ledger ?? defaultLedgerPath(file));
+  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
     const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true, confirm });

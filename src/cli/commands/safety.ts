@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { loadRunbookFile } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/model.js';
 import { Redactor } from '../../runbook/secrets.js';
-import { defaultLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
+import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { MODES, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { Session } from '../../session/session.js';
 import { Controls } from '../../session/controls.js';
@@ -26,9 +26,7 @@ function parse(command: string, args: string[], options: Record<string, { type: 
 const LEDGER_OPTIONS = { ledger: { type: 'string' as const }, runbook: { type: 'string' as const } };
 
 function ledgerPathOf(values: Values, runbookFile?: string): string {
-  if (typeof values.ledger === 'string') return resolve(values.ledger);
-  const rb = runbookFile ?? (typeof values.runbook === 'string' ? values.runbook : undefined);
-  return rb ? defaultLedgerPath(resolve(rb)) : resolve('.opscockpit', 'ledger.db');
+  return chosenLedgerPath({ ledger: values.ledger, runbook: runbookFile ?? values.runbook });
 }
 
 const UNGUARDED: SafetyPolicy = { guarded: false, initialMode: 'REAL_ENABLED', windowTtlMs: 0, approvals: 2 };

@@ -1,0 +1,15 @@
+// Where a command's ledger is, apart from the ledger itself so that commands that only need
+// the path (stage) do not load SQLite.
+import { dirname, join, resolve } from 'node:path';
+
+/** The ledger beside a runbook: .opscockpit/ledger.db in the runbook's folder. */
+export function defaultLedgerPath(runbookFile: string): string {
+  return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');
+}
+
+/** The ledger a command means: --ledger, else the one beside --runbook's file, else .opscockpit/ledger.db here. */
+export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }): string {
+  if (typeof opts.ledger === 'string') return resolve(opts.ledger);
+  if (typeof opts.runbook === 'string') return defaultLedgerPath(opts.runbook);
+  return resolve('.opscockpit', 'ledger.db');
+}
