@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import { loadRunbook, loadRunbookFile } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
-import { Redactor } from '../runbook/secrets.js';
 import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../adapters/ledger.js';
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
@@ -208,20 +207,13 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
   const runbook = await loadRunbookFile(file, io.env);
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
-  const redactor = new Redactor(runbook.secrets, io.env);
-  const ledger = openLedger(ledgerPath, { redactor, chainKey: chainKeyFrom(io.env) });
   // Cron's failures reach Slack (runbook notify:); sent before the ledger closes.
-  const notify = runbook.notify
-    ? (await import('../session/notifications.js')).headlessNotifications({ runbook, ledger, ledgerPath, env: io.env, operator: (await import('../session/operator.js')).operatorName(io.env), redactor })
-    : undefined;
-  try {
-    const report = await runHeadlessCheck({ runbook, ledger: notify?.ledger ?? ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true });
+  const { withRecordingLedger } = await import('../session/headless-ledger.js');
+  return withRecordingLedger({ runbook, ledgerPath, env: io.env }, async (ledger) => {
+    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true });
     out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
     return report.healthy ? 0 : 2;
-  } finally {
-    await notify?.settle();
-    ledger.close();
-  }
+  });
 }
 
 async function validateCommand(args: string[], io: Io): Promise<number> {

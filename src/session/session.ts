@@ -12,7 +12,7 @@ import { parseScopes } from '../engine/safety.js';
 import { CONTROL_RUNBOOK, Controls } from './controls.js';
 import { StageTracker, stagePathFor } from './stage.js';
 import {
-  createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal, streamActionOutput,
+  createCockpitStore, flash, markRunning, observeCheck, recordInStore, setModal,
   type CockpitStore,
 } from '../store/store.js';
 import { makeCheckRunner, makeMetricReader, warmActionRunners, type ActionOutcome } from './runners.js';

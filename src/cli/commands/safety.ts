@@ -108,16 +108,8 @@ async function stopWithNotice(io: Io, values: Values, on: boolean, reason: strin
   const path = ledgerPathOf(values);
   const runbook = typeof values.runbook === 'string' ? await loadRunbookFile(resolve(values.runbook), io.env) : undefined;
   if (!runbook?.notify) return withControls(io, path, UNGUARDED, (c) => c.setStop(on, reason));
-  const { headlessNotifications } = await import('../../session/notifications.js');
-  const redactor = new Redactor(runbook.secrets, io.env);
-  const ledger = openLedger(path, { redactor, chainKey: chainKeyFrom(io.env) });
-  const notify = headlessNotifications({ runbook, ledger, ledgerPath: path, env: io.env, operator: operatorName(io.env), redactor });
-  try {
-    return new Controls(notify.ledger, UNGUARDED, operatorName(io.env), () => Date.now()).setStop(on, reason);
-  } finally {
-    await notify.settle();
-    ledger.close();
-  }
+  const { withRecordingLedger } = await import('../../session/headless-ledger.js');
+  return withRecordingLedger({ runbook, ledgerPath: path, env: io.env }, (ledger) => new Controls(ledger, UNGUARDED, operatorName(io.env), () => Date.now()).setStop(on, reason));
 }
 
 async function policyOf(values: Values, io: Io, command: string): Promise<{ runbook: Runbook; path: string }> {
