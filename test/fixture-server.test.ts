@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serveFixtures } from '../fixtures/serve.js';
 import { startFixtureServer, type FixtureServer } from '../fixtures/server.js';
+import { talkativeRoutes } from '../fixtures/systems/talkative/system.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const TOKEN = 'test-token';
 const run = promisify(execFile);
@@ -160,6 +163,34 @@ describe('Prometheus exposition', () => {
     expect(m.get(`${H}_bucket{route="/health",le="0.25"}`)).toBe(2);
     expect(m.get(`${H}_sum{route="/health"}`)).toBeGreaterThanOrEqual(0.24);
     expect(m.get('fixture_faults_active')).toBe(1);
+  });
+});
+
+describe("a seed system's routes in /metrics", () => {
+  it('counts a path with an id under its route pattern, and an unanswered path as unmatched', async () => {
+    // Seed 004's system: agents by id, and the orchestrator under a prefix.
+    const home = mkdtempSync(join(tmpdir(), 'oc-fixture-system-'));
+    const s = await startFixtureServer({ system: talkativeRoutes(home) });
+    try {
+      for (const id of ['a1', 'a2', 'a3']) {
+        await (await fetch(s.url + '/agents', { method: 'POST', body: JSON.stringify({ id }) })).text();
+        await (await fetch(`${s.url}/agents/${id}/start`, { method: 'POST' })).text();
+      }
+      await (await fetch(s.url + '/agents/nobody/start', { method: 'POST' })).text();
+      await (await fetch(s.url + '/orchestrator/status')).text();
+      await (await fetch(s.url + '/orchestrator/loop')).text();
+      await (await fetch(s.url + '/no/such/path/42')).text();
+      const m = await scrape(s.url);
+      expect(m.get('fixture_http_requests_total{route="/agents",status="201"}')).toBe(3);
+      expect(m.get('fixture_http_requests_total{route="/agents/:id/start",status="200"}')).toBe(3);
+      expect(m.get('fixture_http_requests_total{route="/agents/:id/start",status="404"}')).toBe(1);
+      expect(m.get('fixture_http_requests_total{route="/orchestrator/*",status="200"}')).toBe(2);
+      expect(m.get('fixture_http_requests_total{route="unmatched",status="404"}')).toBe(1);
+      expect([...m.keys()].filter((k) => /a1|a2|a3|nobody|\/42|orchestrator\/(status|loop)/.test(k))).toEqual([]);
+    } finally {
+      await s.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 
