@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SqliteLedger } from '../adapters/ledger.js';
 import type { Session } from '../src/session/session.js';
 import { setFault } from '../adapters/fixture-control.js';
 import { systemRig, systemSession, type SystemRig } from './support/systems.js';
@@ -15,19 +14,15 @@ import { bin } from './support/cli.js';
 
 const TOKEN = 'dos-token-5be1c0';
 let rig: SystemRig | undefined;
-let session: Session | undefined;
-let ledger: SqliteLedger | undefined;
 afterEach(async () => {
-  session?.stop();
-  ledger?.close();
-  await rig?.close();
-  rig = session = ledger = undefined;
+  await rig?.close(); // its session and ledger too
+  rig = undefined;
 });
 
 async function cutover(): Promise<{ rig: SystemRig; session: Session; env: NodeJS.ProcessEnv }> {
   rig = await systemRig('decisionos', { token: TOKEN });
   const env = { PATH: process.env.PATH, ...rig.env('do-lead', { DEMO_TOKEN: TOKEN, OPSCOCKPIT_BIN: bin }) };
-  ({ session, ledger } = await systemSession(rig, env));
+  const { session, ledger } = await systemSession(rig, env);
   for (let i = 0; i < 7; i++) await session.advance();
   const s = session.store.getState();
   expect(s.checklist.phases.preflight.steps.map((st) => `${st.id}:${st.state}`)).toEqual(['rbac', 'keys', 'clock', 'readyz', 'ops-cards', 'evidence', 'stage'].map((id) => `${id}:passed`));

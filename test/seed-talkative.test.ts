@@ -6,8 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { startWebhookReceiver, WEBHOOK_PATH_SECRET, type WebhookReceiver } from './support/webhook.js';
 import { join } from 'node:path';
-import type { SqliteLedger } from '../adapters/ledger.js';
-import type { Session } from '../src/session/session.js';
 import { setFault } from '../adapters/fixture-control.js';
 import type { Clock } from '../src/engine/ports.js';
 import { systemRig, systemSession, type SystemRig } from './support/systems.js';
@@ -16,16 +14,11 @@ import { ManualClock } from './support/manual-clock.js';
 import { bin } from './support/cli.js';
 
 let rig: SystemRig | undefined;
-let session: Session | undefined;
-let ledger: SqliteLedger | undefined;
 let hook: WebhookReceiver | undefined;
 afterEach(async () => {
   await hook?.close();
-  hook = undefined;
-  session?.stop();
-  ledger?.close();
-  await rig?.close();
-  rig = session = ledger = undefined;
+  await rig?.close(); // its session and ledger too
+  rig = hook = undefined;
 });
 
 const PREFLIGHT = ['ci-green', 'prs', 'no-p0', 'env', 'notes', 'install', 'backend-tests', 'e2e-tests', 'build', 'clean-tree'];
@@ -34,7 +27,7 @@ const POSTFLIGHT = ['health', 'agents', 'create-agent', 'start-agent', 'message'
 async function released(opts: { clock?: Clock; version?: string; env?: NodeJS.ProcessEnv } = {}) {
   rig = await systemRig('talkative');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...rig.env("release-owner", { OPSCOCKPIT_BIN: bin, DEPLOY_VERSION: opts.version ?? "v0.5.0", ...opts.env }) };
-  ({ session, ledger } = await systemSession(rig, env, opts.clock));
+  const { session } = await systemSession(rig, env, opts.clock);
   for (const _ of PREFLIGHT) await session.advance();
   const pre = session.store.getState().checklist.phases.preflight.steps;
   expect(pre.map((s) => `${s.id}:${s.state}`)).toEqual(PREFLIGHT.map((id) => `${id}:${['ci-green', 'prs', 'notes'].includes(id) ? 'confirmed' : 'passed'}`));

@@ -1,6 +1,6 @@
 // A seed's fixture system for tests: a fresh home folder, the fixture server with the system's
 // routes on 127.0.0.1:0, the runbook, a ledger path, and the built binary run against them.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixtureServer, type FixtureServer } from '../../fixtures/server.js';
@@ -21,6 +21,9 @@ export interface SystemRig {
   /** Every event of every run, oldest first, with the run it belongs to. */
   events(): (EventBody & { runId: string; operator: string; seq: number })[];
   runs(): { runId: string; status: string; runbook: string }[];
+  /** Run at close, newest first, before the server stops (a session's stop and its ledger's close). */
+  own(cleanup: () => void): void;
+  /** Runs what it owns, stops the server and removes the home folder. */
   close(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function systemRig(
   await (opts.prepare ?? system.prepare)(home);
   const server = await startFixtureServer({ port: 0, token: opts.token, system: system.routes?.(home), onRequest: system.observe?.(home), selfTraffic: system.selfTraffic });
   const ledger = join(home, 'ledger.db');
+  const cleanups: (() => void)[] = [];
   // Once per rig: some systems make up keys and tokens, and every command must see the same.
   const systemEnv = system.env?.(home) ?? {};
   const env = (operator = 'alice', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -69,7 +73,12 @@ export async function systemRig(
           .flatMap((r) => l.events(r.runId).map((e) => ({ ...e.body, runId: r.runId, operator: e.operator, seq: e.seq }))),
       ),
     runs: () => read((l) => l.listRuns(1000).map((r) => ({ runId: r.runId, status: r.status, runbook: r.runbook }))),
-    close: () => server.close(),
+    own: (cleanup) => void cleanups.push(cleanup),
+    async close() {
+      for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+      await server.close();
+      rmSync(home, { recursive: true, force: true, maxRetries: 3 });
+    },
   };
 }
 
@@ -84,5 +93,10 @@ export async function systemSession(
   const { Session } = await import('../../src/session/session.js');
   const runbook = loadRunbook(rig.runbook, env);
   const ledger = openLedger(rig.ledger, { redactor: new Redactor(runbook.secrets, env) });
-  return { session: new Session({ runbook, ledger, ledgerPath: rig.ledger, env, clock }), ledger };
+  const session = new Session({ runbook, ledger, ledgerPath: rig.ledger, env, clock });
+  rig.own(() => {
+    session.stop();
+    ledger.close();
+  });
+  return { session, ledger };
 }
