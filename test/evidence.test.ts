@@ -415,6 +415,25 @@ describe('byte scanner and general parser', () => {
     }
   });
 
+  it('tell routes apart that share their first bytes, are prefixes of one another, or are quoted', async () => {
+    // Nine routes share "/api" (more than a slot of the route cache holds), one is a prefix of
+    // another, some are shorter than four bytes, and one is quoted on some lines only; the
+    // route column is not last, so a route is followed by a comma as well as a line end.
+    const names = ['/api/judge', '/api/judgement', '/api/jud', '/api/promote', ...Array.from({ length: 5 }, (_, i) => `/api/v${i}`), '/a', '/ab', '/abc', '/abcd'];
+    const lines = ['route,ts,latency_ms,status'];
+    for (let i = 0; i < 6000; i++) {
+      const name = names[(i * 7) % names.length];
+      const route = name === '/api/judge' && i % 3 === 0 ? `"${name}"` : name;
+      lines.push(`${route},${T + i * 10},${i % 200},${i % 50 ? 200 : 503}`);
+    }
+    const path = file('prefix-routes.csv', lines.join('\n') + '\n');
+    const { bytes, general, read } = await bothParsers(path);
+    expect(bytes).toEqual(general);
+    expect(read.byteRecords).toBe(6000);
+    expect(Object.keys(bytes.routes!).sort()).toEqual([...names].sort());
+    expect(Object.values(bytes.routes!).reduce((n, r) => n + r.samples, 0)).toBe(6000);
+  });
+
   it('read the whole file with the general parser when the header is not plain', async () => {
     const path = file('quoted-header.csv', '"ts","latency_ms",status\n2026-11-23T10:00:01Z,5,200\n');
     const { bytes, general, read } = await bothParsers(path);
