@@ -7,7 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serveFixtures } from '../fixtures/serve.js';
 import { startFixtureServer, type FixtureServer } from '../fixtures/server.js';
 import { talkativeRoutes } from '../fixtures/systems/talkative/system.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { newsbotRoutes } from '../fixtures/systems/newsbot/system.js';
+import { decisionOsRoutes } from '../fixtures/systems/decisionos/system.js';
+import { dailyOpsRoutes } from '../fixtures/systems/daily-ops/system.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const TOKEN = 'test-token';
@@ -187,6 +190,32 @@ describe("a seed system's routes in /metrics", () => {
       expect(m.get('fixture_http_requests_total{route="/orchestrator/*",status="200"}')).toBe(2);
       expect(m.get('fixture_http_requests_total{route="unmatched",status="404"}')).toBe(1);
       expect([...m.keys()].filter((k) => /a1|a2|a3|nobody|\/42|orchestrator\/(status|loop)/.test(k))).toEqual([]);
+    } finally {
+      await s.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('seeds 000, 001 and 003: backlog ids and pipeline paths by pattern, a known route that answers 404 under its own path', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'oc-fixture-system-'));
+    const routes = { newsbot: newsbotRoutes(home), decisionos: decisionOsRoutes(home), dailyOps: dailyOpsRoutes(home) };
+    const s = await startFixtureServer({ system: (req) => routes.newsbot(req) ?? routes.decisionos(req) ?? routes.dailyOps(req) });
+    try {
+      mkdirSync(join(home, 'state'), { recursive: true });
+      writeFileSync(join(home, 'state', 'backlog.json'), JSON.stringify({ 'BL-1': 'CONFIRMED', 'BL-2': 'DEVELOPING' }));
+      for (const id of ['BL-1', 'BL-2', 'BL-9']) await (await fetch(`${s.url}/api/backlog/${id}`)).text();
+      await (await fetch(`${s.url}/api/backlog/BL-1/status`, { method: 'POST', body: JSON.stringify({ status: 'DEPLOYED' }) })).text();
+      await (await fetch(`${s.url}/pipeline/canary`, { method: 'POST', body: '{"weight": 10}' })).text();
+      for (const p of ['/pipeline/x1', '/pipeline/x2']) await (await fetch(s.url + p, { method: 'POST' })).text();
+      await (await fetch(s.url + '/api/ops/daily')).text(); // no ops cycle has run yet: 404
+      const m = await scrape(s.url);
+      expect(m.get('fixture_http_requests_total{route="/api/backlog/:id",status="200"}')).toBe(2);
+      expect(m.get('fixture_http_requests_total{route="/api/backlog/:id",status="404"}')).toBe(1);
+      expect(m.get('fixture_http_requests_total{route="/api/backlog/:id/status",status="200"}')).toBe(1);
+      expect(m.get('fixture_http_requests_total{route="/pipeline/canary",status="200"}')).toBe(1);
+      expect(m.get('fixture_http_requests_total{route="/pipeline/*",status="404"}')).toBe(2);
+      expect(m.get('fixture_http_requests_total{route="/api/ops/daily",status="404"}')).toBe(1);
+      expect([...m.keys()].filter((k) => /BL-|x1|x2/.test(k))).toEqual([]);
     } finally {
       await s.close();
       rmSync(home, { recursive: true, force: true });

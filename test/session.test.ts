@@ -147,18 +147,21 @@ describe('session', () => {
 });
 
 /**
- * The demo runbook with an action `drain` that runs `script` (no key: it is run by name), and
- * a trigger that runs `triggered` as soon as readyz fails.
+ * The demo runbook with an action `drain`, and `first` (drain or rollback) running a script
+ * that waits for the file `gate` before it ends, and a trigger that runs `triggered` as soon
+ * as readyz fails.
  */
-function runbookWithTrigger(script: string, triggered: string): string {
+function runbookWithTrigger(first: 'drain' | 'rollback', gate: string, triggered: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'oc-session-'));
-  const slow = join(dir, 'drain.sh');
-  writeFileSync(slow, `#!/usr/bin/env bash\n${script}\n`);
-  chmodSync(slow, 0o755);
+  const held = join(dir, 'held.sh');
+  writeFileSync(held, `#!/usr/bin/env bash\necho started\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\necho done\n`);
+  chmodSync(held, 0o755);
+  const scriptsDir = join(import.meta.dirname, '..', 'fixtures', 'scripts');
   const demo = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'demo.yaml'), 'utf8');
-  const text = demo
-    .replaceAll('../scripts/', `${join(import.meta.dirname, '..', 'fixtures', 'scripts')}/`)
-    .replace('\nactions:\n', `\nactions:\n  drain:\n    title: Drain traffic\n    scope: deploy:promote\n    script: { command: ${slow}, timeout: 30s }\n`);
+  let text = demo
+    .replaceAll('../scripts/', `${scriptsDir}/`)
+    .replace('\nactions:\n', `\nactions:\n  drain:\n    title: Drain traffic\n    scope: deploy:promote\n    script: { command: ${join(scriptsDir, 'promote.sh')}, timeout: 30s }\n`);
+  text = text.replace(`command: ${join(scriptsDir, first === 'drain' ? 'promote.sh' : 'rollback.sh')}`, `command: ${held}`);
   const file = join(dir, 'runbook.yaml');
   writeFileSync(file, `${text.trimEnd()}\n\ntriggers:\n  ready-down: { check: readyz, action: ${triggered} }\n`);
   return file;
@@ -171,10 +174,12 @@ describe('automatic actions while another action runs', () => {
       .map((e) => e.body)
       .filter((b) => ['action.requested', 'action.completed', 'trigger.fired', 'action.skipped', 'run.completed'].includes(b.kind))
       .map((b) => ('action' in b ? `${b.kind} ${b.action}` : b.kind));
+  const skipped = (r: DemoRig) => r.ledger.events(r.session.runId).flatMap((e) => (e.body.kind === 'action.skipped' ? [e.body] : []));
 
-  /** `first` runs by hand; readyz then fails, so the trigger fires while it runs. */
-  async function fireDuring(first: string, script: string, triggered: string): Promise<DemoRig['session']> {
-    rig = await demoRig({ runbookFile: runbookWithTrigger(script, triggered) });
+  /** `first` runs by hand and holds until the gate file exists; readyz fails meanwhile, so the trigger fires. */
+  async function fireDuring(first: 'drain' | 'rollback', triggered: string): Promise<{ session: DemoRig['session']; release: () => void }> {
+    const gate = join(mkdtempSync(join(tmpdir(), 'oc-gate-')), 'release');
+    rig = await demoRig({ runbookFile: runbookWithTrigger(first, gate, triggered) });
     const s = rig.session;
     void s.runAction(first, first);
     await waitFor(() => s.store.getState().action?.state === 'running', `${first} to start`);
@@ -182,12 +187,13 @@ describe('automatic actions while another action runs', () => {
     s.start();
     await waitFor(() => kinds(rig!).includes('trigger.fired'), 'the trigger to fire');
     expect(s.store.getState().action).toMatchObject({ name: first, state: 'running' });
-    expect(s.store.getState().flash?.text).toContain(`${triggered} (trigger ready-down) waits for ${first} to finish, then runs`);
-    return s;
+    return { session: s, release: () => writeFileSync(gate, '') };
   }
 
   it('a trigger that fires during another action waits for it, then runs its action', async () => {
-    const s = await fireDuring('drain', 'echo draining; sleep 1.5; echo drained', 'rollback');
+    const { session: s, release } = await fireDuring('drain', 'rollback');
+    expect(s.store.getState().flash?.text).toContain('rollback (trigger ready-down) waits for drain to finish, then runs');
+    release();
     await waitFor(() => rig!.ledger.getRun(s.runId)?.status === 'rolled_back', 'the rollback after the drain', 10_000);
     expect(order(rig!)).toEqual([
       'action.requested drain',
@@ -200,12 +206,29 @@ describe('automatic actions while another action runs', () => {
   });
 
   it('one that waited is not run, and says so in the ledger, when the action before it ended the run', async () => {
-    const s = await fireDuring('rollback', 'echo unused', 'abort');
+    const { session: s, release } = await fireDuring('rollback', 'abort');
+    release();
     await waitFor(() => kinds(rig!).includes('action.skipped'), 'the abort to be skipped', 10_000);
     expect(order(rig!)).toEqual(['action.requested rollback', 'trigger.fired abort', 'action.completed rollback', 'run.completed', 'action.skipped abort']);
-    const skipped = rig!.ledger.events(s.runId).find((e) => e.body.kind === 'action.skipped')!.body;
-    expect(skipped).toMatchObject({ why: 'trigger ready-down', reason: expect.stringMatching(/the run had already ended \(rolled back\) when rollback finished/) });
+    expect(skipped(rig!)).toEqual([expect.objectContaining({ why: 'trigger ready-down', reason: 'the run had already ended (rolled back) when rollback finished' })]);
     expect(s.store.getState().flash?.text).toMatch(/abort \(trigger ready-down\) not run/);
+  });
+
+  it('the action that is already running is not queued to run again by itself', async () => {
+    const { release } = await fireDuring('rollback', 'rollback');
+    expect(skipped(rig!)).toEqual([expect.objectContaining({ action: 'rollback', why: 'trigger ready-down', reason: 'rollback was already running' })]);
+    release();
+    await waitFor(() => kinds(rig!).includes('run.completed'), 'the rollback to finish', 10_000);
+    expect(order(rig!).filter((k) => k === 'action.requested rollback')).toHaveLength(1);
+  });
+
+  it('one still waiting when the cockpit closes is on record as not run', async () => {
+    const { session: s, release } = await fireDuring('drain', 'rollback');
+    s.stop();
+    release();
+    expect(skipped(rig!)).toEqual([expect.objectContaining({ action: 'rollback', reason: 'the cockpit was closed before drain finished' })]);
+    await waitFor(() => kinds(rig!).includes('action.completed'), 'the drain to finish', 10_000);
+    expect(order(rig!)).not.toContain('action.requested rollback');
   });
 });
 

@@ -48,12 +48,13 @@ export const HAND_OFF = -1;
 
 export async function scanBytes(path: string, names: Columns, routeRequired: boolean, acc: Accumulator): Promise<ByteScan> {
   const fd = openLog(path);
-  const scanner = new ByteScanner(path, fd, names, routeRequired, acc);
+  let scanner: ByteScanner | undefined;
   try {
+    scanner = new ByteScanner(path, fd, names, routeRequired, acc);
     const from = await scanner.readHeader();
     return from === HAND_OFF ? { records: 0, slowRecords: 0, general: 'whole file' } : await scanner.scanToEnd(from);
   } finally {
-    await scanner.settled(); // no read may still be going when the descriptor is closed
+    await scanner?.settled(); // no read may still be going when the descriptor is closed
     closeSync(fd);
   }
 }

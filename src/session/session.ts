@@ -57,6 +57,8 @@ export class Session {
   private readonly triggerStates = new Map<string, TriggerState>();
   /** Automatic actions (a trigger's, a canary rule's) decided while another action ran, in order. */
   private readonly waiting: { name: string; why: string }[] = [];
+  /** The action this session is running (its outcome not yet back), if any. */
+  private acting?: string;
   private readonly notifications?: Notifications;
   private readonly ledgerScreen: LedgerScreenController;
   private readonly intents: Intents;
@@ -146,6 +148,8 @@ export class Session {
   }
 
   stop(): void {
+    // Nothing waits silently: an automatic action still waiting is on record as not run.
+    for (const w of this.waiting.splice(0)) this.skip(w, `the cockpit was closed before ${this.acting ?? 'the action before it'} finished`);
     this.closed = true;
     this.poller.stop();
     this.canary?.stop();
@@ -347,12 +351,21 @@ export class Session {
    * while another action runs is not dropped: it waits, and runs when that one ends.
    */
   private executeAction(name: string, confirmedWith: string, automatic = false): Promise<ActionOutcome | undefined> {
-    const running = this.store.getState().action;
-    if (automatic && running?.state === 'running') {
-      if (!this.waiting.some((w) => w.name === name)) this.waiting.push({ name, why: confirmedWith });
-      flash(this.store, `${name} (${confirmedWith}) waits for ${running.name} to finish, then runs.`, 'error');
+    const running = this.acting;
+    if (running !== undefined && !automatic) return Promise.resolve(void flash(this.store, 'An action is already running; wait for it to finish.', 'warn'));
+    if (running !== undefined) {
+      const decided = { name, why: confirmedWith };
+      // The same action is not run twice in a row by itself: not after the one running (it may
+      // be a person's, who then decides), nor twice from the queue.
+      if (running === name) this.skip(decided, `${name} was already running`);
+      else if (this.waiting.some((w) => w.name === name)) this.skip(decided, `${name} was already waiting for ${running}`);
+      else {
+        this.waiting.push(decided);
+        flash(this.store, `${name} (${confirmedWith}) waits for ${running} to finish, then runs.`, 'error');
+      }
       return Promise.resolve(undefined);
     }
+    this.acting = name;
     return executeAction(
       {
         store: this.store,
@@ -368,22 +381,29 @@ export class Session {
       },
       name,
       confirmedWith,
-    ).finally(() => this.runWaiting());
+    ).finally(() => {
+      this.acting = undefined;
+      this.runWaiting(name);
+    });
   }
 
-  /** The next waiting automatic action, once no action runs; not once the run has ended. */
-  private runWaiting(): void {
-    if (this.closed || this.store.getState().action?.state === 'running') return;
+  /** After `finished`: the next waiting automatic action; none once the run has ended. */
+  private runWaiting(finished: string): void {
+    if (this.closed || this.acting !== undefined) return;
     const next = this.waiting.shift();
     if (!next) return;
     if (this.run.status !== 'running') {
-      const reason = `the run had already ended (${this.run.status.replace('_', ' ')}) when ${this.store.getState().action?.name ?? 'the action'} finished`;
-      this.tryRecord({ kind: 'action.skipped', action: next.name, why: next.why, reason }, true);
-      flash(this.store, `${next.name} (${next.why}) not run: ${reason}.`, 'warn');
-      this.runWaiting();
+      this.skip(next, `the run had already ended (${this.run.status.replace('_', ' ')}) when ${finished} finished`);
+      this.runWaiting(finished);
       return;
     }
     void this.executeAction(next.name, next.why, true);
+  }
+
+  /** An automatic action decided but not run, on record with why not. */
+  private skip(decided: { name: string; why: string }, reason: string): void {
+    this.tryRecord({ kind: 'action.skipped', action: decided.name, why: decided.why, reason }, true);
+    flash(this.store, `${decided.name} (${decided.why}) not run: ${reason}.`, 'warn');
   }
 
   /** Preflight complete, and its blocking checks GO right now. */

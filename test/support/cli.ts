@@ -18,7 +18,8 @@ export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: strin
   return new Promise((resolve, reject) => {
     const child = spawn('node', [bin, ...args], {
       cwd: opts.cwd ?? root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ...opts.env },
+      // TMPDIR: the test run's own folder (vitest.config.ts), so what the binary makes is removed too.
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, TMPDIR: process.env.TMPDIR, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -75,9 +75,18 @@ export async function systemRig(
     runs: () => read((l) => l.listRuns(1000).map((r) => ({ runId: r.runId, status: r.status, runbook: r.runbook }))),
     own: (cleanup) => void cleanups.push(cleanup),
     async close() {
-      for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-      await server.close();
+      // Every step runs even when one before it throws; the first error is thrown at the end.
+      const errors: unknown[] = [];
+      for (const cleanup of cleanups.splice(0).reverse()) {
+        try {
+          cleanup();
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      await server.close().catch((err: unknown) => void errors.push(err));
       rmSync(home, { recursive: true, force: true, maxRetries: 3 });
+      if (errors.length) throw errors[0];
     },
   };
 }
