@@ -398,20 +398,37 @@ describe('byte scanner and general parser', () => {
     expect(bytes.routes!['/multi\nline'].samples).toBe(1);
   });
 
-  it('read a line longer than one read (1 MiB) itself, hand one longer than two to the general parser', async () => {
-    // Lines across several reads (each read lands while the one before is scanned), one
-    // very long line, then plain lines again.
-    const rows = Array.from({ length: 60_000 }, (_, i) => `${T + i * 10},${i % 250},${i % 97 ? 200 : 500},/r${i % 5}`);
-    for (const [length, byteRecords, generalFrom] of [
-      [1_200_000, 60_001, 'none'],
-      [2_500_000, 50_000, 50_002],
+  it('read a line of a whole read (1 MiB) starting on a read boundary itself; hand a longer one to the general parser', async () => {
+    const MiB = 1 << 20;
+    // Filler lines up to exactly 1 MiB (the second read starts there), then the long line,
+    // then plain lines again.
+    const filler: string[] = [];
+    let size = HEADER.length;
+    for (let i = 0; size < MiB - 200; i++) {
+      const line = `${T + i},${i % 250},${i % 97 ? 200 : 500},/r${i % 5}`;
+      filler.push(line);
+      size += line.length + 1;
+    }
+    const lastPrefix = `${T + 1},5,200,/`;
+    filler.push(lastPrefix + 'p'.repeat(MiB - size - lastPrefix.length - 1));
+    const after = Array.from({ length: 1000 }, (_, i) => `${T + 2_000_000 + i},${i % 90},200,/r${i % 5}`);
+    for (const [length, generalFrom] of [
+      [MiB, 'none'],
+      [2 * MiB + 100_000, filler.length + 2],
     ] as const) {
-      const lines = [...rows];
-      lines.splice(50_000, 0, `${T + 500_005},7,200,/${'x'.repeat(length)}`);
-      const path = file(`long-line-${length}.csv`, HEADER + lines.join('\n') + '\n');
+      const prefix = `${T + 1_000_000},7,200,/`;
+      const long = prefix + 'x'.repeat(length - prefix.length);
+      const text = HEADER + [...filler, long, ...after].join('\n') + '\n';
+      expect(text.indexOf(long)).toBe(MiB);
+      const path = file(`long-line-${length}.csv`, text);
       const { bytes, general, read } = await bothParsers(path);
       expect(bytes, `${length}`).toEqual(general);
-      expect(read, `${length}`).toEqual({ path, byteRecords, slowRecords: 0, generalRecords: 60_001 - byteRecords, generalFrom });
+      const total = filler.length + 1 + after.length;
+      expect(read, `${length}`).toEqual(
+        generalFrom === 'none'
+          ? { path, byteRecords: total, slowRecords: 0, generalRecords: 0, generalFrom }
+          : { path, byteRecords: filler.length, slowRecords: 0, generalRecords: total - filler.length, generalFrom },
+      );
     }
   });
 
