@@ -26,11 +26,13 @@ export interface ByteScan {
   general?: GeneralStart | 'whole file';
 }
 
+// A buffer: `front` bytes of room for the start of a line carried over from the other buffer,
+// then one read of `front` bytes: 1 MiB, or the file's size for a smaller file (at least
+// 64 KiB), so that harvesting many small logs does not clear 4 MiB for each. A line of up to
+// `front` bytes is always read here; one of which more were read without its end goes to the
+// general parser.
 const READ_SIZE = 1 << 20;
-// A buffer: FRONT bytes of room for the start of a line carried over from the other buffer,
-// then one read. A line of up to FRONT bytes is always read here; one of which more than
-// FRONT bytes were read without its end goes to the general parser.
-const FRONT = READ_SIZE;
+const MIN_READ_SIZE = 64 << 10;
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
@@ -72,15 +74,16 @@ export class ByteScanner {
   // Room past the data: the readers look a few bytes ahead of a field (a time is 20–30 bytes),
   // which must never be a read outside the buffer (V8 then slows every read down). What they
   // see there does not matter: every line ends in a \n before it, which no reader accepts.
-  private buf = Buffer.alloc(FRONT + READ_SIZE + 64);
-  private spare = Buffer.alloc(FRONT + READ_SIZE + 64);
+  private readonly front: number;
+  private buf: Buffer;
+  private spare: Buffer;
   // The same bytes as 32-bit words at any offset (the route cache compares four bytes at once).
-  private words = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-  private spareWords = new DataView(this.spare.buffer, this.spare.byteOffset, this.spare.length);
-  /** The read into spare[FRONT...] of the file's bytes from `offset`, when one was started. */
+  private words: DataView;
+  private spareWords: DataView;
+  /** The read into spare[front...] of the file's bytes from `offset`, when one was started. */
   private ahead?: { offset: number; done: Promise<number> };
   private end = 0; // end of the bytes in buf
-  private base = 0; // file offset of buf[0] (the bytes start at FRONT or just before it)
+  private base = 0; // file offset of buf[0] (the bytes start at front or just before it)
   private eof = false;
   private virtualLf = -1; // index of the \n added after a last line that had none
   private handOffAt = 0;
@@ -109,11 +112,16 @@ export class ByteScanner {
     readonly acc: Accumulator,
   ) {
     this.routes = new RouteTable(acc);
+    this.front = Math.min(READ_SIZE, Math.max(MIN_READ_SIZE, fstatSync(fd).size));
+    this.buf = Buffer.alloc(2 * this.front + 64);
+    this.spare = Buffer.alloc(2 * this.front + 64);
+    this.words = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.spareWords = new DataView(this.spare.buffer, this.spare.byteOffset, this.spare.length);
   }
 
   /** Every line from file offset `from` (where readHeader said the data starts) to the end. */
   async scanToEnd(from: number): Promise<ByteScan> {
-    if (from < this.base + FRONT || from > this.base + this.end) await this.load(from);
+    if (from < this.base + this.front || from > this.base + this.end) await this.load(from);
     const done = await this.scan(from - this.base, Infinity);
     const counts = { records: this.records, slowRecords: this.slowRecords };
     if (done) return counts;
@@ -131,8 +139,8 @@ export class ByteScanner {
       const full = this.eof ? this.end : this.buf.lastIndexOf(LF, this.end - 1) + 1;
       if (full <= p) {
         if (this.eof) return true;
-        if (this.end - p > FRONT) {
-          this.handOffAt = p; // one line longer than FRONT
+        if (this.end - p > this.front) {
+          this.handOffAt = p; // one line longer than front
           return false;
         }
         p = await this.next(p);
@@ -153,7 +161,7 @@ export class ByteScanner {
       }
       if (p < full) continue; // stopped before the buffer's last line: the first call, or at `stop`
       if (this.eof && p >= this.end) return true;
-      if (this.end - p > FRONT) {
+      if (this.end - p > this.front) {
         this.handOffAt = p;
         return false;
       }
@@ -161,20 +169,20 @@ export class ByteScanner {
     }
   }
 
-  /** buf from file offset `offset`: its bytes at FRONT. */
+  /** buf from file offset `offset`: its bytes at front. */
   private async load(offset: number): Promise<void> {
-    this.base = offset - FRONT;
-    this.end = FRONT;
+    this.base = offset - this.front;
+    this.end = this.front;
     this.eof = false;
     this.virtualLf = -1;
     await this.settled();
     const n = await this.readInto(this.buf, offset);
-    this.filled(FRONT, n);
+    this.filled(this.front, n);
   }
 
   /**
    * Swaps the buffers: the bytes from p on (the start of a line not yet complete, at most
-   * FRONT of them) go just before the read that was made into the spare buffer meanwhile.
+   * front of them) go just before the read that was made into the spare buffer meanwhile.
    * Returns where that line now starts.
    */
   private async next(p: number): Promise<number> {
@@ -183,26 +191,26 @@ export class ByteScanner {
     const n = this.ahead?.offset === offset ? await this.ahead.done : (await this.settled(), await this.readInto(this.spare, offset));
     this.ahead = undefined;
     const next = this.spare;
-    this.buf.copy(next, FRONT - carried, p, this.end);
+    this.buf.copy(next, this.front - carried, p, this.end);
     this.spare = this.buf;
     this.buf = next;
     const words = this.spareWords;
     this.spareWords = this.words;
     this.words = words;
-    this.base = offset - FRONT;
-    this.end = FRONT;
+    this.base = offset - this.front;
+    this.end = this.front;
     this.virtualLf = -1;
-    this.filled(FRONT - carried, n);
-    return FRONT - carried;
+    this.filled(this.front - carried, n);
+    return this.front - carried;
   }
 
   /**
-   * n bytes were read to buf[FRONT...], after the file's bytes from `start`: the end of the
+   * n bytes were read to buf[front...], after the file's bytes from `start`: the end of the
    * file when n is 0 (a last line without \n gets one; the buffer has room to spare for it),
    * else the next read starts.
    */
   private filled(start: number, n: number): void {
-    this.end = FRONT + n;
+    this.end = this.front + n;
     if (n > 0) {
       const offset = this.base + this.end;
       this.ahead = { offset, done: this.readInto(this.spare, offset) };
@@ -215,13 +223,13 @@ export class ByteScanner {
     }
   }
 
-  /** Up to READ_SIZE bytes from `offset` into to[FRONT...], on the thread pool; 0 at the end. */
+  /** Up to front bytes from `offset` into to[front...], on the thread pool; 0 at the end. */
   private readInto(to: Buffer, offset: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const more = (got: number) =>
-        read(this.fd, to, FRONT + got, READ_SIZE - got, offset + got, (err, n) => {
+        read(this.fd, to, this.front + got, this.front - got, offset + got, (err, n) => {
           if (err) reject(new EvidenceError(explainReadError(this.path, err), { cause: err }));
-          else if (n === 0 || got + n === READ_SIZE) resolve(got + n);
+          else if (n === 0 || got + n === this.front) resolve(got + n);
           else more(got + n);
         });
       more(0);
@@ -243,7 +251,7 @@ export class ByteScanner {
   async readHeader(): Promise<number> {
     await this.load(0);
     const b = this.buf;
-    let p = FRONT;
+    let p = this.front;
     while (p < this.end && (b[p] === LF || b[p] === CR)) if (b[p++] === LF) this.line++;
     if (b[p] === 0xef && b[p + 1] === 0xbb && b[p + 2] === 0xbf) p += 3;
     if (p >= this.end) return this.base + p; // no header: an empty log
