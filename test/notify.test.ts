@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliverWebhook } from '../adapters/notify.js';
-import { openLedger } from '../adapters/ledger.js';
+import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { Redactor } from '../src/runbook/secrets.js';
 import { Session } from '../src/session/session.js';
@@ -20,8 +20,10 @@ import { cli } from './support/cli.js';
 const TOKEN = 'deploy-tok-SECRET-88c1';
 const receivers: WebhookReceiver[] = [];
 const sessions: Session[] = [];
+const ledgers: SqliteLedger[] = [];
 afterEach(async () => {
   for (const s of sessions.splice(0)) await s.settleNotifications(5000);
+  for (const l of ledgers.splice(0)) l.close();
   unmountAll();
   for (const r of receivers.splice(0)) await r.close();
 });
@@ -63,6 +65,19 @@ function writeRunbook(opts: { on?: string; checklist?: boolean } = {}): string {
     ].join('\n'),
   );
   return file;
+}
+
+/** A session without screens on a fresh ledger, for a runbook that notifies on `on`; closed after the test. */
+async function headlessSession(on: string): Promise<{ received: WebhookReceiver['received']; session: Session; ledger: SqliteLedger }> {
+  const r = await receiver();
+  const env = envFor(r.url);
+  const rb = loadRunbook(writeRunbook({ on }), env);
+  const path = join(mkdtempSync(join(tmpdir(), 'oc-notify-session-')), 'l.db');
+  const ledger = openLedger(path, { redactor: new Redactor(rb.secrets, env) });
+  ledgers.push(ledger);
+  const session = new Session({ runbook: rb, ledger, ledgerPath: path, env, clock: new ScaledClock(20) });
+  sessions.push(session);
+  return { received: r.received, session, ledger };
 }
 
 const envFor = (url: string | undefined) => ({
@@ -207,47 +222,27 @@ describe('notifications from the cockpit', () => {
   });
 
   it('only the events the runbook names are sent', async () => {
-    const r = await receiver();
-    const env = envFor(r.url);
-    const rb = loadRunbook(writeRunbook({ on: '[aborted]' }), env);
-    const dir = mkdtempSync(join(tmpdir(), 'oc-notify-on-'));
-    const ledger = openLedger(join(dir, 'l.db'), { redactor: new Redactor(rb.secrets, env) });
-    try {
-      const session = new Session({ runbook: rb, ledger, ledgerPath: join(dir, 'l.db'), env, clock: new ScaledClock(20) });
-      sessions.push(session);
-      expect((await session.runAction('deploy', 'deploy'))?.status).toBe('failed');
-      expect((await session.runAction('abort', 'abort'))?.status).toBe('succeeded');
-      await session.settleNotifications(5000);
-      expect(r.received.map((x) => x.json.text.split(' — ')[0])).toEqual([':octagonal_sign: Run aborted']);
-    } finally {
-      ledger.close();
-    }
+    const { received, session } = await headlessSession('[aborted]');
+    expect((await session.runAction('deploy', 'deploy'))?.status).toBe('failed');
+    expect((await session.runAction('abort', 'abort'))?.status).toBe('succeeded');
+    await session.settleNotifications(5000);
+    expect(received.map((x) => x.json.text.split(' — ')[0])).toEqual([':octagonal_sign: Run aborted']);
   });
 });
 
 describe('notifications: one message per failure', () => {
   it('a failed action and its run marked failed are told once; a second failed action is told again', async () => {
-    const r = await receiver();
-    const env = envFor(r.url);
-    const rb = loadRunbook(writeRunbook({ on: '[failed]' }), env);
-    const dir = mkdtempSync(join(tmpdir(), 'oc-notify-once-'));
-    const ledger = openLedger(join(dir, 'l.db'), { redactor: new Redactor(rb.secrets, env) });
-    try {
-      const session = new Session({ runbook: rb, ledger, ledgerPath: join(dir, 'l.db'), env, clock: new ScaledClock(20) });
-      sessions.push(session);
-      await session.runAction('deploy', 'deploy');
-      session.fail();
-      await session.settleNotifications(5000);
-      expect(r.received).toHaveLength(1);
-      await session.runAction('deploy', 'deploy');
-      await session.settleNotifications(5000);
-      expect(r.received).toHaveLength(2);
-      for (const x of r.received) expect(x.json.text).toMatch(/^:x: Release failed — Payments release: deploy failed: exit 1 /);
-      const recorded = ledger.events(session.runId).filter((e) => e.body.kind === 'notify.sent');
-      expect(recorded.map((e) => (e.body as { about: number }).about)).toHaveLength(2);
-    } finally {
-      ledger.close();
-    }
+    const { received, session, ledger } = await headlessSession('[failed]');
+    await session.runAction('deploy', 'deploy');
+    session.fail();
+    await session.settleNotifications(5000);
+    expect(received).toHaveLength(1);
+    await session.runAction('deploy', 'deploy');
+    await session.settleNotifications(5000);
+    expect(received).toHaveLength(2);
+    for (const x of received) expect(x.json.text).toMatch(/^:x: Release failed — Payments release: deploy failed: exit 1 /);
+    const recorded = ledger.events(session.runId).filter((e) => e.body.kind === 'notify.sent');
+    expect(recorded.map((e) => (e.body as { about: number }).about)).toHaveLength(2);
   });
 });
 
