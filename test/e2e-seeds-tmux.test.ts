@@ -38,9 +38,7 @@ describe('seed runbooks in tmux (built binary, 120x40)', () => {
       tmux.send('Enter');
       await tmux.waitFor((s) => s.includes(`preflight ${n}/4`) || (n === 4 && s.includes('postflight 0/1')), `step ${n}`);
     }
-    tmux.send('o');
-    await tmux.waitFor((s) => s.includes('Type ops'), 'the ops cycle confirmation');
-    tmux.send('ops', 'Enter');
+    await tmux.confirmAction('o', 'ops');
     await tmux.waitFor((s) => s.includes('ops_cycle status=ok mode=MOCK_ONLY'), 'the ops cycle output');
     tmux.send('Enter');
     screen = await tmux.waitFor((s) => s.includes('all phases complete'), 'step 6 and the end of the day');
@@ -71,9 +69,7 @@ describe('seed runbooks in tmux (built binary, 120x40)', () => {
     let screen = await tmux.waitFor((s) => s.includes('SMOKE_GATE_FAILED') && s.includes('NO-GO'), 'the smoke gate failure and NO-GO');
     expect(screen).toContain('failed=index_cta_opens_auth');
 
-    tmux.send('R');
-    await tmux.waitFor((s) => s.includes('Type rollback'), 'the rollback confirmation');
-    tmux.send('rollback', 'Enter');
+    await tmux.confirmAction('R', 'rollback');
     screen = await tmux.waitFor((s) => s.includes('ROLLED BACK') && s.includes('rollback status=ok'), 'the rollback outcome');
     expect(screen).toContain('smoke index_cta_opens_auth_overlay=pass');
     await tmux.waitFor((s) => /smoke-gate: healthy/.test(s), 'the live smoke gate green again');

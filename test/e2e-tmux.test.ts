@@ -32,9 +32,7 @@ describe('demo in tmux (built binary, 120x40)', () => {
     screen = await tmux.waitFor((s) => s.includes('NO-GO') && s.includes('expected 200, got 503'), 'NO-GO with its reason');
     expect(screen).toContain('Judge readiness');
 
-    tmux.send('a');
-    await tmux.waitFor((s) => s.includes('Type abort'), 'the confirmation dialog');
-    tmux.send('abort', 'Enter');
+    await tmux.confirmAction('a', 'abort');
     screen = await tmux.waitFor((s) => s.includes('abort complete') && s.includes('SUCCEEDED'), 'the abort output and outcome');
     expect(screen).toContain('ABORTED');
     expect(screen).toMatch(/abort succeeded/);

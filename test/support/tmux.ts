@@ -37,6 +37,13 @@ export class Tmux {
     }
   }
 
+  /** An action as the operator runs it: its key, its confirmation dialog, its word typed and Enter. */
+  async confirmAction(key: string, word: string): Promise<void> {
+    this.send(key);
+    await this.waitFor((s) => s.includes(`Type ${word}`), `the ${word} confirmation`);
+    this.send(word, 'Enter');
+  }
+
   async waitFor(test: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
     const end = Date.now() + timeoutMs;
     let screen = '';
