@@ -31,11 +31,14 @@ export interface ActionHost {
   completeRun(status: 'aborted' | 'rolled_back'): void;
 }
 
+/** Shown when an action is asked for while one runs (one action at a time). */
+export const ACTION_BUSY = 'An action is already running; wait for it to finish.';
+
 export async function executeAction(host: ActionHost, name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
   const { store } = host;
   const action = host.runbook.actions[name];
   if (!action) return void flash(store, `The runbook has no action "${name}".`, 'error');
-  if (store.getState().action?.state === 'running') return void flash(store, 'An action is already running; wait for it to finish.', 'warn');
+  if (store.getState().action?.state === 'running') return void flash(store, ACTION_BUSY, 'warn');
   // The same controls decide for the cockpit's keys, the canary's rules, triggers and
   // `opscockpit act`; the decision, the intent and the window's use are one transaction.
   let claim: ActionClaim;

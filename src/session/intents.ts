@@ -2,6 +2,7 @@
 // into modal changes and into the session's own operations; nothing here writes the ledger.
 import type { StepIntent } from '../engine/checklist.js';
 import { flash, setModal, type CockpitStore } from '../store/store.js';
+import { ACTION_BUSY } from './actions.js';
 import type { Runbook } from '../runbook/model.js';
 
 /** What the session offers the intents. */
@@ -46,7 +47,7 @@ export class Intents {
     if (id === 'canary.continue') return host.decideCanary('continue');
     if (id === 'canary.abort') return host.decideCanary('abort');
     if (id.startsWith('action.')) {
-      if (s.action?.state === 'running') return flash(store, 'An action is already running; wait for it to finish.', 'warn');
+      if (s.action?.state === 'running') return flash(store, ACTION_BUSY, 'warn');
       return setModal(store, { kind: 'confirm', action: id.slice('action.'.length), input: '' });
     }
   }

@@ -16,7 +16,7 @@ import {
   type CockpitStore,
 } from '../store/store.js';
 import { makeCheckRunner, makeMetricReader, warmActionRunners, type ActionOutcome } from './runners.js';
-import { executeAction } from './actions.js';
+import { ACTION_BUSY, executeAction } from './actions.js';
 import { CanaryDriver } from './canary-driver.js';
 import { observeTrigger, type TriggerState } from '../engine/triggers.js';
 import type { CanaryMetric } from '../runbook/model.js';
@@ -352,7 +352,7 @@ export class Session {
    */
   private executeAction(name: string, confirmedWith: string, automatic = false): Promise<ActionOutcome | undefined> {
     const running = this.acting;
-    if (running !== undefined && !automatic) return Promise.resolve(void flash(this.store, 'An action is already running; wait for it to finish.', 'warn'));
+    if (running !== undefined && !automatic) return Promise.resolve(void flash(this.store, ACTION_BUSY, 'warn'));
     if (running !== undefined) {
       const decided = { name, why: confirmedWith };
       // The same action is not run twice in a row by itself: not after the one running (it may
