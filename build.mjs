@@ -26,8 +26,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native addon: loaded from node_modules at run time.
-  external: ['better-sqlite3'],
+  // Native addons: loaded from node_modules at run time.
+  external: ['better-sqlite3', 'satteri'],
   alias: { 'react-devtools-core': './build/devtools-stub.js' },
   define: { 'process.env.NODE_ENV': '"production"' },
   banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },

@@ -217,7 +217,7 @@ export async function bundleModules(name, contents) {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    external: ['better-sqlite3'],
+    external: ['better-sqlite3', 'satteri'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     outfile,
     logLevel: 'silent',

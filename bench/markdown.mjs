@@ -1,22 +1,20 @@
 // Markdown runbook benchmark: loading a ~1 MB Markdown runbook (seed-like sections repeated:
 // headings, task lists, nested numbered lists, GET lines, shell blocks, tables, notes) through
-// loadRunbook (cut into sections, parse with remark, walk, validate, normalise), beside merely
-// reading the file. Goal: under 200 ms, judged on the cold load: nothing cached, in a new
-// process (what opening a runbook for the first time costs). Also shown, each labelled:
-//   cold in this process   nothing cached, but the parser already warmed up by earlier loads
-//   floor                  micromark's tokenizer alone on the same sections: no tree, no runbook
-//   warm from disk         memory cleared, every section read from the on-disk pack (a reopen)
-//   one section edited     as warm from disk, with one section changed (parsed again)
-//   warm in memory         the same file loaded again by the same process
-// Cold figures include writing the disk cache. Medians of several runs after one warm-up (the
-// new-process cold figure: of fewer runs).
+// loadRunbook (parse with satteri, read the outline, walk, validate, normalise), beside merely
+// reading the file. Goal: under 200 ms, judged on the cold load: in a new process (what opening
+// a runbook for the first time costs; the module import is not counted). Also shown, each
+// labelled:
+//   warm                   the same file loaded again by the same process
+//   floor                  satteri's parse alone: the tree built in native memory, nothing read
+//   remark                 the parser used where satteri cannot load, nothing cached (one run)
 // load.ts is bundled with esbuild (as the ledger tests bundle the ledger), so this runs with
 // plain node.
 //
 //   node bench/markdown.mjs
 //   BENCH_MARKDOWN_RUNS=3 BENCH_MARKDOWN_BYTES=500000 node bench/markdown.mjs
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -63,21 +61,17 @@ export async function benchMarkdown() {
   const bundle = await bundleModules(
     'markdown',
     [
-      "import './src/runbook/markdown/load.ts';",
+      "export { parseMarkdownRunbook } from './src/runbook/markdown/load.ts';",
       "export { loadRunbook } from './src/runbook/load.ts';",
-      "export { sectionCache } from './src/runbook/markdown/cache.ts';",
-      "export { normalizeSource, sectionsOf } from './src/runbook/markdown/parse.ts';",
-      // The floor: micromark's tokenizer alone (with GFM and front matter), no tree, no runbook.
-      "export { parse as micromark, postprocess, preprocess } from 'micromark';",
-      "export { gfm } from 'micromark-extension-gfm';",
-      "export { frontmatter } from 'micromark-extension-frontmatter';",
+      "export { normalizeSource } from './src/runbook/markdown/parse.ts';",
     ].join('\n'),
   );
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-md-'));
-  const savedCacheHome = process.env.XDG_CACHE_HOME;
+  const savedCache = process.env.OPSCOCKPIT_MARKDOWN_CACHE;
   try {
     const mod = await import(pathToFileURL(bundle).href);
-    const { loadRunbook, sectionCache } = mod;
+    const { loadRunbook, parseMarkdownRunbook } = mod;
+    const satteri = createRequire(join(ROOT, 'package.json'))('satteri');
     const parts = ['# Generated cutover runbook\n\nA long runbook for the benchmark.\n\n'];
     let size = parts[0].length;
     for (let i = 0; size < bytes; i++) {
@@ -96,84 +90,47 @@ export async function benchMarkdown() {
       const out = fn();
       return { ms: performance.now() - t, out };
     };
-    let cacheDirs = 0;
-    /** A new, empty disk cache, and nothing in memory. */
-    const emptyCache = () => {
-      process.env.XDG_CACHE_HOME = join(dir, `cache-${++cacheDirs}`);
-      sectionCache.clearMemory();
-      return join(process.env.XDG_CACHE_HOME, 'opscockpit', 'markdown');
-    };
-    /** Runs fn and checks where the sections came from, so no figure is mislabelled. */
-    const expectFrom = (what, want, fn) => {
-      const r = fn();
-      const last = sectionCache.last;
-      for (const [k, v] of Object.entries(want)) {
-        if (last[k] !== v) throw new BenchError(`${what}: expected ${k} = ${v} sections, got ${JSON.stringify(last)}`);
-      }
-      return r;
-    };
-
-    emptyCache();
-    time(() => loadRunbook(file, {})); // warm-up
+    const fresh = coldInNewProcesses(bundle, file, dir, runs);
     const reads = [];
-    const cold = [];
-    const warmDisk = [];
-    const edited = [];
-    const warmMemory = [];
-    const tokenize = [];
+    const warm = [];
+    const floor = [];
     let steps = 0;
-    let sections = 0;
-    const extensions = [mod.gfm(), mod.frontmatter(['yaml'])];
-    const tokens = (text) => mod.postprocess(mod.micromark({ extensions }).document().write(mod.preprocess()(text, undefined, true)));
+    time(() => loadRunbook(file, {})); // warm-up
     for (let r = 0; r < runs; r++) {
       reads.push(time(() => readFileSync(file, 'utf8')).ms);
-      tokenize.push(time(() => mod.sectionsOf(mod.normalizeSource(readFileSync(file, 'utf8'))).forEach((s) => tokens(s.text))).ms);
-      const packDir = emptyCache();
-      const c = expectFrom('cold', { memory: 0, disk: 0 }, () => time(() => loadRunbook(file, {})));
-      cold.push(c.ms);
-      steps = c.out.checklists.preflight.length + c.out.checklists.postflight.length;
-      sections = sectionCache.last.sections;
-      sectionCache.clearMemory();
-      warmDisk.push(expectFrom('warm from disk', { parsed: 0, memory: 0 }, () => time(() => loadRunbook(file, {}))).ms);
-      warmMemory.push(expectFrom('warm in memory', { parsed: 0, disk: 0 }, () => time(() => loadRunbook(file, {}))).ms);
-      // One section edited: the pack still holds the original sections.
-      const pack = join(packDir, readdirSync(packDir)[0]);
-      const packBytes = readFileSync(pack);
-      const middle = Math.floor(parts.length / 2) + r;
-      writeFileSync(file, original.replace(`Before release ${middle},`, `Before release ${middle} (edited),`));
-      sectionCache.clearMemory();
-      edited.push(expectFrom('one section edited', { parsed: 1, memory: 0 }, () => time(() => loadRunbook(file, {}))).ms);
-      writeFileSync(file, original);
-      writeFileSync(pack, packBytes);
+      const w = time(() => loadRunbook(file, {}));
+      warm.push(w.ms);
+      steps = w.out.checklists.preflight.length + w.out.checklists.postflight.length;
+      floor.push(time(() => satteri.dropHandle(satteri.createMdastHandle(mod.normalizeSource(readFileSync(file, 'utf8')), { gfm: true, frontmatter: true }, true))).ms);
     }
-    const fresh = coldInNewProcesses(bundle, file, dir, Math.min(runs, 3));
+    // The fallback, without its section cache: what every load cost before the native parser.
+    process.env.OPSCOCKPIT_MARKDOWN_CACHE = 'off';
+    const remark = time(() => parseMarkdownRunbook(readFileSync(file, 'utf8'), file, {}, { parser: 'remark', cache: false }));
+    const remarkSteps = remark.out.checklists.preflight.length + remark.out.checklists.postflight.length;
+    if (remarkSteps !== steps) throw new BenchError(`remark read ${remarkSteps} steps where satteri read ${steps}`);
     const read = median(reads);
     const goal = median(fresh.loads);
     const row = (label, ms) => `    ${label.padEnd(62)} ${ms.toFixed(0).padStart(6)} ms  ${(ms / read).toFixed(0).padStart(5)}× read`;
     return {
       lines: [
-        `  ${mb.toFixed(2)} MB Markdown runbook, ${lines.toLocaleString('en')} lines, ${sections.toLocaleString('en')} heading sections parsed apart → ${steps.toLocaleString('en')} steps; median of ${runs}:`,
+        `  ${mb.toFixed(2)} MB Markdown runbook, ${lines.toLocaleString('en')} lines → ${steps.toLocaleString('en')} steps; median of ${runs}:`,
         `    baseline: read the file                                           ${read.toFixed(1).padStart(8)} ms`,
-        row(`cold, nothing cached, new process (median of ${fresh.loads.length})`, goal),
-        row('cold, nothing cached, parser warmed up by earlier loads', median(cold)),
-        row('floor: micromark alone tokenizing the sections (no tree)', median(tokenize)),
-        row('warm: every section from the disk cache (memory cleared)', median(warmDisk)),
-        row('one section edited: it is parsed, the rest from disk', median(edited)),
-        row('warm: the same file again, from memory', median(warmMemory)),
+        row(`cold, new process (median of ${fresh.loads.length})`, goal),
+        row('warm: the same file again, in the same process', median(warm)),
+        row('floor: satteri parsing alone (nothing read out of the tree)', median(floor)),
+        row('remark (where satteri cannot load), nothing cached, one run', remark.ms),
         `  load, cold in a new process (goal < ${GOAL_MS} ms): ${goal.toFixed(0)} ms: ${goal < GOAL_MS ? 'met' : 'NOT met'}`,
       ],
       loadMs: goal,
       readMs: read,
-      coldMs: median(cold),
-      warmDiskMs: median(warmDisk),
-      editedMs: median(edited),
-      warmMemoryMs: median(warmMemory),
-      tokenizeMs: median(tokenize),
+      warmMs: median(warm),
+      floorMs: median(floor),
+      remarkMs: remark.ms,
       steps,
     };
   } finally {
-    if (savedCacheHome === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = savedCacheHome;
+    if (savedCache === undefined) delete process.env.OPSCOCKPIT_MARKDOWN_CACHE;
+    else process.env.OPSCOCKPIT_MARKDOWN_CACHE = savedCache;
     rmSync(dir, { recursive: true, force: true });
     rmSync(bundle, { force: true });
   }

@@ -1,5 +1,6 @@
-// Parsing a Markdown runbook section by section (and from the section cache) gives exactly
-// what parsing the whole document at once gives: the same mdast, the same runbook, the same
+// remark, the parser used where satteri cannot load (read.ts): parsing a Markdown runbook
+// section by section (and from the section cache) gives exactly what parsing the whole
+// document at once gives: the same mdast, the same runbook, the same
 // errors with the same lines. The cache survives a new process through its pack file on disk,
 // reparses only an edited section, and ignores a damaged pack.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ const FILE = resolve('fixtures/runbooks/sections.md');
 /** The runbook, or the issues of the RunbookError it throws. */
 function load(text: string, options: Parameters<typeof parseMarkdownRunbook>[3], file = FILE): Runbook | RunbookError['issues'] {
   try {
-    return parseMarkdownRunbook(text, file, {}, options);
+    return parseMarkdownRunbook(text, file, {}, { parser: 'remark', ...options });
   } catch (e) {
     if (e instanceof RunbookError) return e.issues;
     throw e;
@@ -136,7 +137,7 @@ describe('sections parse as the whole document does', () => {
       cuts += cutLines(text).length - 1;
       const tree = parseMarkdown(text);
       expect(tree, text).toEqual(parseMarkdown(text, { split: false }));
-      if (n % 3 === 0) expect(outlineDocument(text, undefined, { cache: false }), text).toEqual(outlineOf(tree.children));
+      if (n % 3 === 0) expect(outlineDocument(text, undefined, { parser: 'remark', cache: false }), text).toEqual(outlineOf(tree.children));
     }
     expect(cuts).toBeGreaterThan(50);
   });
@@ -145,7 +146,7 @@ describe('sections parse as the whole document does', () => {
 describe('the text the walker reads', () => {
   // Outlines are parsed without remark-gfm's transform that turns bare URLs and addresses into
   // links: the text must be the same as with it.
-  const sameAsFullRemark = (text: string) => expect(outlineDocument(text, undefined, { cache: false })).toEqual(outlineOf(parseMarkdown(text).children));
+  const sameAsFullRemark = (text: string) => expect(outlineDocument(text, undefined, { parser: 'remark', cache: false })).toEqual(outlineOf(parseMarkdown(text).children));
 
   it('is the same as full remark-gfm gives, on the seeds and on text full of bare URLs and addresses', () => {
     for (const name of readdirSync(SEEDS).filter((f) => f.endsWith('.md'))) sameAsFullRemark(readFileSync(join(SEEDS, name), 'utf8'));
@@ -158,7 +159,7 @@ describe('the text the walker reads', () => {
       '> See www.example.com/docs!', '', 'Before the change: http://x.y.z/a?b=c&d=e;', '',
     ].join('\n');
     sameAsFullRemark(text);
-    expect(outlineDocument(text, undefined, { cache: false })[2]).toMatchObject({
+    expect(outlineDocument(text, undefined, { parser: 'remark', cache: false })[2]).toMatchObject({
       type: 'list',
       items: [{ first: { text: 'Check https://example.com/health?x=1). and www.example.org, then (http://a.b/c_(d)).' } }, {}],
     });

@@ -27,10 +27,14 @@ function withoutTreeTransforms(this: Processor): undefined {
   data.fromMarkdownExtensions = (data.fromMarkdownExtensions ?? []).map((e) => (Array.isArray(e) ? e.map(drop) : drop(e)));
 }
 
-/** Without a BOM, with LF line endings: the text every position refers to. */
+/**
+ * Without a BOM, with LF line endings, and U+0000 replaced by U+FFFD as CommonMark asks: the
+ * text every position refers to.
+ */
 export function normalizeSource(text: string): string {
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  return source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
+  let source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (source.includes('\r')) source = source.replace(/\r\n?/g, '\n');
+  return source.includes('\0') ? source.replaceAll('\0', '\uFFFD') : source;
 }
 
 /**

@@ -1,16 +1,20 @@
-// Markdown text → MarkdownRunbook: cut into sections, parse each (or take its outline from the
-// cache), read the front matter, walk the blocks.
+// Markdown text → MarkdownRunbook: outline the document (with satteri, native.ts; where it
+// cannot load, with remark section by section, each section's outline kept in the cache), read
+// the front matter, walk the blocks.
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RunbookError } from '../errors.js';
 import { sectionCache, type SectionCache } from './cache.js';
+import { nativeOutline } from './native.js';
 import { outlineOf, shiftOutline, type OutlineBlock } from './outline.js';
 import { normalizeSource, parseSection, sectionsOf } from './parse.js';
 import type { MarkdownRunbook } from './structure.js';
 import { RunbookWalker } from './walk.js';
 
 export interface ReadOptions {
-  /** Parse the heading sections apart (the default) or the whole document at once. */
+  /** The native parser when it loads (the default), or remark. */
+  parser?: 'native' | 'remark';
+  /** remark: parse the heading sections apart (the default) or the whole document at once. */
   split?: boolean;
   /** Where parsed sections are kept; false parses every section. Default: the process's cache. */
   cache?: SectionCache | false;
@@ -26,8 +30,10 @@ export function readMarkdownRunbook(text: string, file: string, options: ReadOpt
 }
 
 /** The document's top-level blocks, with lines of the whole file. */
-export function outlineDocument(text: string, file: string | undefined, { split = true, cache = sectionCache }: ReadOptions = {}): OutlineBlock[] {
+export function outlineDocument(text: string, file: string | undefined, { parser = 'native', split = true, cache = sectionCache }: ReadOptions = {}): OutlineBlock[] {
   const source = normalizeSource(text);
+  const native = parser === 'native' ? nativeOutline(source) : undefined;
+  if (native) return native;
   const sections = sectionsOf(source, split);
   const parse = (i: number) => outlineOf(parseSection(sections[i], { links: false }).children);
   const outlines = cache ? cache.outlines(sections, file, parse) : sections.map((_, i) => parse(i));
