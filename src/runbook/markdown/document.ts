@@ -3,15 +3,17 @@
 // written in place, so it is named `<phase>.<step id>` like any inline check.
 import type { PathSegment } from '../locate.js';
 import { PHASES, type Phase } from '../model.js';
+import type { StepInput } from '../schema.js';
 import type { MarkdownRunbook, MarkdownStep } from './structure.js';
 import { squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
 export const SCRIPT_TIMEOUT = '10m';
 
-export type RunbookDocument = Record<string, unknown> & { version: 1; name: string };
+export type RunbookDocument = Record<string, unknown> & { version: 1; name: string; checklists: Partial<Record<Phase, StepInput[]>> };
 
 export interface ConvertedRunbook {
+  /** Front matter keys as written; targets and checklists made from the text. */
   document: RunbookDocument;
   lineOf(path: PathSegment[]): number;
 }
@@ -20,21 +22,23 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   const fm = md.frontMatter?.data ?? {};
   const fmLine = md.frontMatter ? md.frontMatter.line + 1 : 1;
   const targets: Record<string, string> = {};
-  const checklists = {} as Record<Phase, Record<string, unknown>[]>;
-  const stepLines = new Map<string, number>();
+  const checklists = {} as Record<Phase, StepInput[]>;
+  const stepLines = {} as Record<Phase, number[]>; // the Markdown line of each step, by index
   const ids = new Set<string>();
-  for (const phase of PHASES) checklists[phase] = [];
+  for (const phase of PHASES) {
+    checklists[phase] = [];
+    stepLines[phase] = [];
+  }
   for (const section of md.sections) {
     section.steps.forEach((step, i) => {
       let id = `${section.slug}-${i + 1}`;
       while (ids.has(id)) id += '-x';
       ids.add(id);
-      const list = checklists[section.phase];
-      stepLines.set(`${section.phase}:${list.length}`, step.line);
-      list.push(stepData(id, step, targets));
+      checklists[section.phase].push(stepData(id, step, targets));
+      stepLines[section.phase].push(step.line);
     });
   }
-  const document: RunbookDocument = { version: 1, name: md.name };
+  const document: RunbookDocument = { version: 1, name: md.name, checklists: {} };
   if (md.description) document.description = md.description;
   for (const [key, value] of Object.entries(fm)) {
     if (key === 'version') continue;
@@ -44,14 +48,14 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   }
   if (Object.keys(targets).length > 0) document.targets = targets;
   const nonEmpty = Object.fromEntries(PHASES.filter((p) => checklists[p].length > 0).map((p) => [p, checklists[p]]));
-  document.checklists = nonEmpty;
+  document.checklists = nonEmpty; // a checklists: key in the front matter is replaced
   const fmKeys = new Set(Object.keys(fm));
   return {
     document,
     lineOf(path) {
       const [head, phase, index] = path;
       if (head === 'checklists' && typeof phase === 'string' && typeof index === 'number')
-        return stepLines.get(`${phase}:${index}`) ?? 1;
+        return stepLines[phase as Phase]?.[index] ?? 1;
       if (typeof head === 'string' && fmKeys.has(head)) return fmLine;
       if (head === 'targets') return firstStepUsing(String(phase), checklists, stepLines);
       return 1;
@@ -59,17 +63,22 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   };
 }
 
-function stepData(id: string, step: MarkdownStep, targets: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = { id, title: step.title };
+function stepData(id: string, step: MarkdownStep, targets: Record<string, string>): StepInput {
+  const out: StepInput = { id, title: step.title };
   const description = squash([step.section, ...step.context].join(' — '), 400);
   if (step.http) {
     const h = step.http;
     targets[h.target] ??= h.base;
-    const http: Record<string, unknown> = { target: h.target, path: h.path };
-    if (h.method !== 'GET') http.method = h.method;
-    if (Object.keys(h.headers).length > 0) http.headers = { ...h.headers };
-    http.expect = { status: 200 };
-    out.check = { title: squash(h.label, 120), http };
+    out.check = {
+      title: squash(h.label, 120),
+      http: {
+        target: h.target,
+        path: h.path,
+        ...(h.method !== 'GET' && { method: h.method }),
+        ...(Object.keys(h.headers).length > 0 && { headers: { ...h.headers } }),
+        expect: { status: 200 },
+      },
+    };
   } else if (step.script) {
     out.confirm = true;
     out.check = { title: squash(step.script.label, 120), script: { command: 'bash', args: ['-c', step.script.block], timeout: SCRIPT_TIMEOUT } };
@@ -80,10 +89,10 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
   return out;
 }
 
-function firstStepUsing(target: string, checklists: Record<Phase, Record<string, unknown>[]>, lines: Map<string, number>): number {
+function firstStepUsing(target: string, checklists: Record<Phase, StepInput[]>, lines: Record<Phase, number[]>): number {
   for (const phase of PHASES) {
-    const i = checklists[phase].findIndex((s) => isObj(s.check) && isObj(s.check.http) && s.check.http.target === target);
-    if (i !== -1) return lines.get(`${phase}:${i}`) ?? 1;
+    const i = checklists[phase].findIndex((s) => typeof s.check === 'object' && s.check.http?.target === target);
+    if (i !== -1) return lines[phase][i] ?? 1;
   }
   return 1;
 }

@@ -3,9 +3,13 @@
 // serialized tree (the node types, texts, lines and list data the walker needs), so no
 // JavaScript object is made for the ~90,000 nodes of a 1 MB runbook that the walker never
 // reads. The outline is the one remark's tree gives (test/markdown-native.test.ts checks it
-// on the seeds and on random documents of tricky lines); remark stays the parser where the
-// native one cannot load (read.ts).
+// on the seeds and on random documents); remark stays the parser where the native one cannot
+// load (read.ts).
+//
+// satteri's version is pinned (package.json): this reads its native entry points and its arena
+// layout (satteri/dist/generated/arena-layout.js) directly, and checks the layout it finds.
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { OutlineBlock, OutlineItem, OutlineList, OutlinePart } from './outline.js';
 
 /** Node type tags of satteri's mdast arena (satteri/dist/mdast/generated/node-types.js). */
@@ -15,40 +19,38 @@ const T = {
   yaml: 25, toml: 26, math: 27, inlineMath: 28,
 } as const;
 
-/** What this module uses of satteri: its public handle API and the arena reader. */
+/** The arena's header and node fields (byte offsets, u32 little-endian unless noted). */
+const HEADER = { magic: 0, kind: 4, nodeSize: 8, nodeCount: 12, nodes: 16, children: 24, typeData: 32 } as const;
+const FIELD = { type: 4 /* u8 */, startOffset: 12, endOffset: 16, startLine: 20, startColumn: 24, childrenStart: 36, childrenCount: 40, dataOffset: 44, dataLen: 48 } as const;
+const ARENA = { magic: 0x5241444d, kindMdast: 1, nodeSize: 52 } as const;
+
+/** Parser options: GFM (tables, strikethrough, task lists, footnotes) and YAML front matter
+ *  only, as remark-gfm and remark-frontmatter(['yaml']) read (satteri/dist/generated/parse-options.js). */
+const PARSE_OPTIONS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 11) | (1 << 7);
+
+/** What this module uses of satteri: its native entry points and its pool string reader. */
 interface Satteri {
-  createMdastHandle(source: string, features: Record<string, unknown>, trackPositions: boolean): unknown;
+  createMdastHandle(source: string, parseOptions: number, trackPositions: boolean): unknown;
   serializeHandle(handle: unknown): Uint8Array;
   dropHandle(handle: unknown): void;
-  MdastReader: new (buffer: Uint8Array) => Reader;
-}
-
-interface Point {
-  line: number;
-  column: number;
-  offset: number;
-}
-
-interface Reader {
-  getNodeType(id: number): number;
-  getChildIds(id: number): number[];
-  getPosition(id: number): { start: Point; end: Point } | undefined;
-  fieldU8(id: number, offset: number, fallback: number): number;
-  fieldString(id: number, offset: number): string;
-  getListData(id: number): { ordered: boolean };
-  getListItemData(id: number): { checked: boolean | null };
+  MdastReader: new (buffer: Uint8Array) => { getString(offset: number, length: number): string };
 }
 
 let loaded: Satteri | null | undefined;
 
 /**
  * satteri, or null where its native binary cannot load (a platform it ships none for). Loaded
- * on first use: only Markdown runbooks need it.
+ * on first use, and only the parts used here: only Markdown runbooks need it.
  */
 export function nativeParser(): Satteri | null {
   if (loaded === undefined) {
     try {
-      loaded = createRequire(import.meta.url)('satteri') as Satteri;
+      const require = createRequire(import.meta.url);
+      const dir = path.resolve(path.dirname(require.resolve('satteri')), '..');
+      const binding = require(path.join(dir, 'index.js')) as Omit<Satteri, 'MdastReader'>;
+      const { MdastReader } = require(path.join(dir, 'dist', 'mdast', 'mdast-reader.js')) as Pick<Satteri, 'MdastReader'>;
+      const all = { ...binding, MdastReader };
+      loaded = typeof all.createMdastHandle === 'function' && typeof all.serializeHandle === 'function' && typeof all.dropHandle === 'function' && typeof MdastReader === 'function' ? all : null;
     } catch {
       loaded = null;
     }
@@ -56,34 +58,81 @@ export function nativeParser(): Satteri | null {
   return loaded;
 }
 
-/** Front matter: YAML only, as remark-frontmatter is set up (a `+++` block is text there). */
-const FEATURES = { gfm: true, frontmatter: true };
-
-/** The outline of a whole document (LF line endings, no BOM), or undefined without satteri. */
+/**
+ * The outline of a whole document (LF line endings, no BOM), or undefined without satteri (or
+ * with an arena laid out otherwise than this module reads).
+ */
 export function nativeOutline(source: string): OutlineBlock[] | undefined {
   const satteri = nativeParser();
   if (!satteri) return undefined;
-  const handle = satteri.createMdastHandle(source, FEATURES, true);
-  let reader: Reader;
+  const handle = satteri.createMdastHandle(source, PARSE_OPTIONS, true);
+  let buffer: Uint8Array;
   try {
-    reader = new satteri.MdastReader(satteri.serializeHandle(handle));
+    buffer = satteri.serializeHandle(handle);
   } finally {
     satteri.dropHandle(handle);
   }
-  return new OutlineReader(reader, source).blocks();
+  // Typed-array reads: cheaper than a DataView's in code that runs once, as this does.
+  const aligned = buffer.byteOffset % 4 === 0 ? buffer : buffer.slice();
+  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
+  const header = (field: number) => words[field >> 2];
+  if (header(HEADER.magic) !== ARENA.magic || header(HEADER.kind) !== ARENA.kindMdast || header(HEADER.nodeSize) !== ARENA.nodeSize) return undefined;
+  if (header(HEADER.nodes) % 4 !== 0 || header(HEADER.children) % 4 !== 0) return undefined;
+  return new OutlineReader(aligned, words, new satteri.MdastReader(buffer), source).blocks();
 }
 
 /** An indented code block: what follows the node's start column is four columns of blank. */
 const INDENTED = /^(?: {4}| {0,3}\t)/;
 
+const NODE_WORDS = ARENA.nodeSize / 4;
+
 class OutlineReader {
+  /** Where the node table and the child table start, in words; the type data, in bytes. */
+  private readonly nodes: number;
+  private readonly childTable: number;
+  private readonly typeData: number;
+  private readonly codes = new Map<number, string>();
+
   constructor(
-    private readonly r: Reader,
+    private readonly bytes: Uint8Array,
+    private readonly words: Uint32Array,
+    private readonly pool: { getString(offset: number, length: number): string },
     private readonly source: string,
-  ) {}
+  ) {
+    this.nodes = words[HEADER.nodes >> 2] >> 2;
+    this.childTable = words[HEADER.children >> 2] >> 2;
+    this.typeData = words[HEADER.typeData >> 2];
+  }
 
   blocks(): OutlineBlock[] {
     return this.children(0).map((id) => this.block(id));
+  }
+
+  private field(id: number, field: number): number {
+    return this.words[this.nodes + id * NODE_WORDS + (field >> 2)];
+  }
+
+  private type(id: number): number {
+    return this.bytes[(this.nodes << 2) + id * ARENA.nodeSize + FIELD.type];
+  }
+
+  /** Byte `at` of the node's type data, or `fallback` where it has fewer bytes. */
+  private dataByte(id: number, at: number, fallback: number): number {
+    return at < this.field(id, FIELD.dataLen) ? this.bytes[this.typeData + this.field(id, FIELD.dataOffset) + at] : fallback;
+  }
+
+  /** The string whose reference (pool offset, length) is at byte `at` of the type data. */
+  private string(id: number, at: number): string {
+    if (at + 8 > this.field(id, FIELD.dataLen)) return '';
+    const ref = this.typeData + this.field(id, FIELD.dataOffset) + at;
+    const length = this.u32At(ref + 4);
+    return length === 0 ? '' : this.pool.getString(this.u32At(ref), length);
+  }
+
+  /** A little-endian u32 at any byte offset. */
+  private u32At(at: number): number {
+    const b = this.bytes;
+    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
   }
 
   /**
@@ -93,7 +142,9 @@ class OutlineReader {
    * runs are read back as the one block they are: `codes` holds its value.
    */
   private children(id: number): number[] {
-    const ids = this.r.getChildIds(id);
+    const start = this.field(id, FIELD.childrenStart);
+    const ids: number[] = new Array(this.field(id, FIELD.childrenCount));
+    for (let i = 0; i < ids.length; i++) ids[i] = this.words[this.childTable + start + i];
     for (let i = ids.length - 1; i > 0; i--) {
       const joined = this.joinedCode(ids[i - 1], ids[i]);
       if (joined === undefined) continue;
@@ -103,64 +154,62 @@ class OutlineReader {
     return ids;
   }
 
-  private readonly codes = new Map<number, string>();
-
   /** The value of code blocks a and b read as one, or undefined when they are two. */
   private joinedCode(a: number, b: number): string | undefined {
-    if (this.r.getNodeType(a) !== T.code || this.r.getNodeType(b) !== T.code) return undefined;
-    const pa = this.r.getPosition(a);
-    const pb = this.r.getPosition(b);
-    if (!pa || !pb || !this.indented(pa.start) || !this.indented(pb.start)) return undefined;
-    const between = this.source.slice(pa.end.offset, pb.start.offset);
+    if (this.type(a) !== T.code || this.type(b) !== T.code) return undefined;
+    const startA = this.field(a, FIELD.startOffset);
+    const startB = this.field(b, FIELD.startOffset);
+    if (!this.indented(startA) || !this.indented(startB)) return undefined;
+    const between = this.source.slice(this.field(a, FIELD.endOffset), startB);
     if (between.trim() !== '' || !between.startsWith('\n')) return undefined;
     // Blank lines inside the block keep what lies past its indentation.
-    const cut = pa.start.column - 1 + 4;
+    const cut = this.field(a, FIELD.startColumn) - 1 + 4;
     const blanks = between.split('\n').slice(1, -1).map((l) => l.slice(Math.min(cut, l.length - l.trimStart().length)));
     return [this.codeValue(a), ...blanks, this.codeValue(b)].join('\n');
   }
 
-  private indented(start: Point): boolean {
-    return INDENTED.test(this.source.slice(start.offset, start.offset + 4));
+  private indented(offset: number): boolean {
+    return INDENTED.test(this.source.slice(offset, offset + 4));
   }
 
   private codeValue(id: number): string {
-    return this.codes.get(id) ?? this.r.fieldString(id, 16);
+    return this.codes.get(id) ?? this.string(id, 16);
   }
 
   private block(id: number): OutlineBlock {
-    switch (this.r.getNodeType(id)) {
+    switch (this.type(id)) {
       case T.heading:
-        return { type: 'heading', line: this.line(id), depth: this.r.fieldU8(id, 0, 1), text: this.text(id) };
+        return { type: 'heading', line: this.line(id), depth: this.dataByte(id, 0, 1), text: this.text(id) };
       case T.paragraph:
         return { type: 'paragraph', line: this.line(id), text: this.text(id) };
       case T.list:
         return this.list(id);
       case T.code:
-        return { type: 'code', line: this.line(id), lang: this.r.fieldString(id, 0) || null, value: this.codeValue(id) };
+        return { type: 'code', line: this.line(id), lang: this.string(id, 0) || null, value: this.codeValue(id) };
       case T.table:
         return { type: 'note', text: this.table(id) };
       case T.blockquote:
         return { type: 'note', text: this.quote(id) };
       case T.yaml:
-        return { type: 'yaml', line: this.line(id), value: this.r.fieldString(id, 0) };
+        return { type: 'yaml', line: this.line(id), value: this.string(id, 0) };
       default:
         return { type: 'other' };
     }
   }
 
   private list(id: number): OutlineList {
-    return { type: 'list', line: this.line(id), ordered: this.r.getListData(id).ordered, items: this.children(id).map((i) => this.item(i)) };
+    return { type: 'list', line: this.line(id), ordered: this.dataByte(id, 4, 0) !== 0, items: this.children(id).map((i) => this.item(i)) };
   }
 
   private item(id: number): OutlineItem {
     const children = this.children(id);
-    const first = children.find((c) => this.r.getNodeType(c) === T.paragraph);
+    const first = children.find((c) => this.type(c) === T.paragraph);
     const parts: OutlinePart[] = [];
     for (const c of children) {
       if (c === first) continue;
-      switch (this.r.getNodeType(c)) {
+      switch (this.type(c)) {
         case T.code:
-          parts.push({ type: 'code', lang: this.r.fieldString(c, 0) || null, value: this.codeValue(c) });
+          parts.push({ type: 'code', lang: this.string(c, 0) || null, value: this.codeValue(c) });
           break;
         case T.paragraph:
           parts.push({ type: 'text', text: this.text(c) });
@@ -178,7 +227,7 @@ class OutlineReader {
     }
     return {
       line: this.line(id),
-      checked: this.r.getListItemData(id).checked,
+      checked: checkedOf(this.dataByte(id, 0, 2)),
       first: first === undefined ? undefined : { text: this.text(first), codes: this.codeSpans(first) },
       soleParagraph: children.length === 1 && first !== undefined,
       parts,
@@ -186,16 +235,16 @@ class OutlineReader {
   }
 
   private codeSpans(paragraph: number): string[] {
-    return this.r.getChildIds(paragraph).filter((c) => this.r.getNodeType(c) === T.inlineCode).map((c) => this.r.fieldString(c, 0));
+    return this.children(paragraph).filter((c) => this.type(c) === T.inlineCode).map((c) => this.string(c, 0));
   }
 
   private line(id: number): number {
-    return this.r.getPosition(id)?.start.line ?? 1;
+    return this.field(id, FIELD.startLine) || 1;
   }
 
   /** Plain text, as outline.ts's toString reads an mdast node. */
   private text(id: number): string {
-    switch (this.r.getNodeType(id)) {
+    switch (this.type(id)) {
       case T.break:
         return ' ';
       case T.text:
@@ -203,12 +252,12 @@ class OutlineReader {
       case T.html:
       case T.yaml:
       case T.toml:
-        return this.r.fieldString(id, 0);
+        return this.string(id, 0);
       case T.code:
         return this.codeValue(id);
       case T.math:
       case T.inlineMath:
-        return this.r.fieldString(id, 8);
+        return this.string(id, 8);
       case T.image:
       case T.imageReference:
         return '';
@@ -221,9 +270,8 @@ class OutlineReader {
   }
 
   private table(id: number): string {
-    return this.r
-      .getChildIds(id)
-      .map((row) => this.r.getChildIds(row).map((cell) => this.text(cell).trim()).join(' | '))
+    return this.children(id)
+      .map((row) => this.children(row).map((cell) => this.text(cell).trim()).join(' | '))
       .join('; ');
   }
 
@@ -231,3 +279,6 @@ class OutlineReader {
     return this.children(id).map((c) => this.text(c)).join(' ');
   }
 }
+
+/** A list item's task byte: 0 unchecked, 1 checked, 2 not a task item. */
+const checkedOf = (b: number): boolean | null => (b === 2 ? null : b === 1);

@@ -32,8 +32,10 @@ export function isRequestLine(command: string): boolean {
 }
 
 const WRITES = new Set(['-d', '--data', '--data-raw', '--data-binary', '--data-urlencode', '--json', '-F', '--form', '-T', '--upload-file']);
+const WRITE_PREFIXES = [...WRITES].filter((f) => f.startsWith('--')).map((f) => `${f}=`);
 
 function curlCheck(command: string): ProposedHttpCheck | undefined {
+  if (!command.includes('curl')) return undefined; // most commands: no need to split them
   const words = shellWords(command);
   const end = words.findIndex((w) => w === '|' || w === '&&' || w === ';' || w === '||' || w === '>');
   const first = end === -1 ? words : words.slice(0, end);
@@ -43,7 +45,7 @@ function curlCheck(command: string): ProposedHttpCheck | undefined {
   const headers: Record<string, string> = {};
   for (let i = 1; i < first.length; i++) {
     const w = first[i];
-    if (WRITES.has(w) || [...WRITES].some((f) => f.startsWith('--') && w.startsWith(`${f}=`))) return undefined;
+    if (WRITES.has(w) || WRITE_PREFIXES.some((f) => w.startsWith(f))) return undefined;
     if (w === '-X' || w === '--request') {
       const m = (first[++i] ?? '').toUpperCase();
       if (m === 'HEAD') method = 'HEAD';
@@ -64,16 +66,36 @@ function curlCheck(command: string): ProposedHttpCheck | undefined {
 
 function fromWhere(method: 'GET' | 'HEAD', where: string, headers: Record<string, string>, label: string): ProposedHttpCheck | undefined {
   if (where.startsWith('/')) return { method, target: APP_TARGET.name, base: APP_TARGET.base, path: where, headers, label };
-  if (where.includes('$') || where.includes('<')) return undefined;
+  const at = urlParts(where);
+  return at && { method, ...at, headers, label };
+}
+
+type UrlParts = { target: string; base: string; path: string };
+
+/** Runbooks name the same few URLs again and again: each is parsed once. */
+const seenUrls = new Map<string, UrlParts | null>();
+
+function urlParts(where: string): UrlParts | undefined {
+  let parts = seenUrls.get(where);
+  if (parts === undefined) {
+    parts = parseUrl(where);
+    if (seenUrls.size >= 1024) seenUrls.clear();
+    seenUrls.set(where, parts);
+  }
+  return parts ?? undefined;
+}
+
+function parseUrl(where: string): UrlParts | null {
+  if (where.includes('$') || where.includes('<')) return null;
   let u: URL;
   try {
     u = new URL(where);
   } catch {
-    return undefined;
+    return null;
   }
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');
   const target = `${u.hostname}-${port}`.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+/, '') || 'host';
-  return { method, target, base: `${u.protocol}//${u.host}`, path: `${u.pathname}${u.search}`, headers, label };
+  return { target, base: `${u.protocol}//${u.host}`, path: `${u.pathname}${u.search}` };
 }
 
 /** Words of one shell command line: quotes removed, operators kept as their own words. */

@@ -16,21 +16,23 @@ export function codeSteps(lang: string | null | undefined, value: string): CodeS
   const lines = value.split('\n');
   if (!shell) {
     const commands = commandsOf(lines);
-    return commands.length > 0 && commands.every(isRequestLine) ? requestSteps(commands) : [];
+    return commands.length > 0 && commands.every(isRequestLine) ? requestSteps(commands, commands.map(proposedCheck)) : [];
   }
   return groupsOf(lines).flatMap((group) => {
     const commands = commandsOf(group.lines);
     if (commands.length === 0) return [];
-    if (commands.every((c) => isRequestLine(c) || proposedCheck(c))) return requestSteps(commands);
+    const checks = commands.map(proposedCheck);
+    if (commands.every((c, i) => checks[i] || isRequestLine(c))) return requestSteps(commands, checks);
     const block = group.lines.join('\n').trim();
     const label = group.comment ?? runLabel(commands);
     return [{ script: { block, label }, label }];
   });
 }
 
-function requestSteps(commands: string[]): CodeStep[] {
-  return commands.map((c) => {
-    const http = proposedCheck(c);
+/** Each command as its check, or as a manual step where it has none (a POST, say). */
+function requestSteps(commands: string[], checks: (ProposedHttpCheck | undefined)[]): CodeStep[] {
+  return commands.map((c, i) => {
+    const http = checks[i];
     return http ? { http, label: http.label } : { manual: squash(c, 120), label: squash(c, 120) };
   });
 }

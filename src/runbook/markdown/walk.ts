@@ -193,7 +193,9 @@ export class RunbookWalker {
   }
 
   private addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
-    const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: [...this.context, ...context].map((t) => squash(t)).filter(Boolean) };
+    // this.context holds squashed texts already (addContext).
+    const own = context.map((t) => squash(t)).filter(Boolean);
+    const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: own.length > 0 ? [...this.context, ...own] : this.context };
     this.context = [];
     if (found && 'http' in found) step.http = found.http;
     if (found && 'script' in found) step.script = found.script;

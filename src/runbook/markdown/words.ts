@@ -32,13 +32,15 @@ export function leadIn(text: string): string | undefined {
   return t.endsWith(':') || t.endsWith('：') ? t.replace(/[:：]$/, '').trim() : undefined;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * Lower-case ASCII words joined by "-"; a heading with no ASCII letters or digits (Korean,
  * say) becomes `s-` plus a short hash of its text, so ids stay stable and valid.
  */
 export function slugify(title: string): string {
-  const ascii = title
-    .normalize('NFKD')
+  // NFKD splits accented letters into ASCII ones and marks; ASCII text needs none of it.
+  const ascii = (ASCII.test(title) ? title : title.normalize('NFKD'))
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
