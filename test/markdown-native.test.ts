@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunbookError } from '../src/runbook/errors.js';
-import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
+import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
 import { nativeOutline, nativeParser } from '../src/runbook/markdown/native.js';
 import { outlineOf } from '../src/runbook/markdown/outline.js';
 import { normalizeSource, parseMarkdown } from '../src/runbook/markdown/parse.js';
+import { RunbookSchema } from '../src/runbook/schema.js';
 import { cli } from './support/cli.js';
 
 const SEEDS = 'fixtures/runbooks/seeds';
@@ -26,6 +27,22 @@ const runbookWith = (parser: 'native' | 'remark', text: string) => {
     throw e;
   }
 };
+
+/**
+ * The steps and targets made from the text pass the whole schema. Loading checks only the
+ * front matter against it (load.ts): the rest is made by document.ts, and this is its check.
+ */
+function expectMadeValid(text: string): void {
+  let made;
+  try {
+    made = markdownToDocument(text, FILE).document;
+  } catch (e) {
+    if (e instanceof RunbookError) return; // front matter that is not YAML: nothing was made
+    throw e;
+  }
+  const result = RunbookSchema.safeParse({ version: 1, name: 'made', targets: made.targets, checklists: made.checklists });
+  expect(result.error?.issues, text).toBeUndefined();
+}
 
 /** A seeded generator, so a failure names a document that can be made again. */
 function randomFrom(seed: number) {
@@ -48,6 +65,7 @@ describe('the same outline and runbook as remark', () => {
       const rb = runbookWith('native', text);
       expect(rb).toEqual(runbookWith('remark', text));
       expect(Array.isArray(rb)).toBe(false); // a runbook, not errors
+      expectMadeValid(text);
     });
   }
 
@@ -74,6 +92,7 @@ describe('the same outline and runbook as remark', () => {
       const text = doc.join('\n\n').replace(/\n/g, random() < 0.2 ? '\r\n' : '\n');
       expect(native(text), text).toEqual(remarkOutline(text));
       if (n % 10 === 0) expect(runbookWith('native', text), text).toEqual(runbookWith('remark', text));
+      expectMadeValid(text);
     }
   });
 });
@@ -100,6 +119,7 @@ describe('documents of tricky lines', () => {
       for (const l of named) expect(Number(l.slice(7)), text).toBeLessThanOrEqual(doc.length);
       const rb = runbookWith('native', text);
       expect(rb, text).toBeDefined();
+      expectMadeValid(text);
       if (JSON.stringify(outline) === JSON.stringify(remarkOutline(text))) agree++;
     }
     // The two differ only in the corners pinned below: most such documents read the same.
