@@ -14,13 +14,11 @@
 //   BENCH_MARKDOWN_RUNS=3 BENCH_MARKDOWN_BYTES=500000 node bench/markdown.mjs
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BenchError, bundleModules, median, positiveInt, runAlone } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_MS = 200;
 
 /** One realistic release section (Korean and English, as the seeds are). */
@@ -61,7 +59,8 @@ export async function benchMarkdown() {
   const bundle = await bundleModules(
     'markdown',
     [
-      "export { parseMarkdownRunbook } from './src/runbook/markdown/load.ts';",
+      "export { markdownToDocument, parseMarkdownRunbook } from './src/runbook/markdown/load.ts';",
+      "export { nativeParser, PARSE_OPTIONS } from './src/runbook/markdown/native.ts';",
       "export { loadRunbook } from './src/runbook/load.ts';",
       "export { normalizeSource } from './src/runbook/markdown/parse.ts';",
     ].join('\n'),
@@ -71,7 +70,6 @@ export async function benchMarkdown() {
   try {
     const mod = await import(pathToFileURL(bundle).href);
     const { loadRunbook, parseMarkdownRunbook } = mod;
-    const satteri = createRequire(join(ROOT, 'package.json'))('satteri');
     const parts = ['# Generated cutover runbook\n\nA long runbook for the benchmark.\n\n'];
     let size = parts[0].length;
     for (let i = 0; size < bytes; i++) {
@@ -101,7 +99,9 @@ export async function benchMarkdown() {
       const w = time(() => loadRunbook(file, {}));
       warm.push(w.ms);
       steps = w.out.checklists.preflight.length + w.out.checklists.postflight.length;
-      floor.push(time(() => satteri.dropHandle(satteri.createMdastHandle(mod.normalizeSource(readFileSync(file, 'utf8')), { gfm: true, frontmatter: true }, true))).ms);
+      const source = mod.normalizeSource(readFileSync(file, 'utf8'));
+      const satteri = mod.nativeParser();
+      floor.push(time(() => satteri.dropHandle(satteri.createMdastHandle(source, mod.PARSE_OPTIONS, true))).ms);
     }
     // The fallback, without its section cache: what every load cost before the native parser.
     process.env.OPSCOCKPIT_MARKDOWN_CACHE = 'off';
@@ -139,17 +139,23 @@ export async function benchMarkdown() {
 /** The first load in a fresh node process, with an empty cache; the module import is not counted. */
 function coldInNewProcesses(bundle, file, dir, n) {
   const script = `
-    const { loadRunbook } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const { loadRunbook, markdownToDocument } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const { readFileSync } = await import('node:fs');
     const t = performance.now();
     loadRunbook(${JSON.stringify(file)}, {});
-    console.log(JSON.stringify({ ms: performance.now() - t }));`;
+    const ms = performance.now() - t;
+    // Which parser read it (after the timing): a fallback to remark would be another figure.
+    const parser = markdownToDocument(readFileSync(${JSON.stringify(file)}, 'utf8'), ${JSON.stringify(file)}).parser;
+    console.log(JSON.stringify({ ms, parser }));`;
   const loads = [];
   for (let i = 0; i < n; i++) {
     const cache = join(dir, `fresh-${i}`);
     mkdirSync(cache);
     try {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, XDG_CACHE_HOME: cache }, encoding: 'utf8', timeout: 120_000 });
-      loads.push(JSON.parse(out.trim().split('\n').pop()).ms);
+      const r = JSON.parse(out.trim().split('\n').pop());
+      if (r.parser !== 'satteri') throw new BenchError(`the new process read the runbook with ${r.parser}, not satteri`);
+      loads.push(r.ms);
     } catch (err) {
       throw new BenchError(`the new-process cold load failed: ${err.message}`);
     }

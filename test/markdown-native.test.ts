@@ -9,9 +9,10 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunbookError } from '../src/runbook/errors.js';
 import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
-import { nativeOutline, nativeParser } from '../src/runbook/markdown/native.js';
+import { nativeOutline, nativeParser, pastColumns } from '../src/runbook/markdown/native.js';
 import { outlineOf } from '../src/runbook/markdown/outline.js';
 import { normalizeSource, parseMarkdown } from '../src/runbook/markdown/parse.js';
+import type { Runbook } from '../src/runbook/model.js';
 import { RunbookSchema } from '../src/runbook/schema.js';
 import { cli } from './support/cli.js';
 
@@ -97,6 +98,51 @@ describe('the same outline and runbook as remark', () => {
   });
 });
 
+describe('requests and commands in all their forms', () => {
+  const urls = [
+    '/health', '/api/v1/items?id=3&x=y', 'http://localhost:8080/readyz', 'https://[::1]:8443/x', 'http://user:pw@host.example:81/p',
+    'http://127.0.0.1/', 'https://example.com', 'http://$HOST/x', 'http://<host>/x', 'http://ex ample.com/', 'HTTP://Example.COM:80/A', 'https://例え.jp/パス',
+  ];
+  const flags = [
+    '-sS', '-fsS', '-I', '--head', '-X HEAD', '-X GET', '-X POST', '--request delete', '-H "Accept: application/json"', '-H "X-Token: $TOKEN"',
+    "-H 'Bad Header: x'", "-H 'Empty:'", '-d x', '--data=1', '--json {}', '-o /dev/null', '-w "%{http_code}"', '--max-time 5',
+  ];
+  const tails = ['', ' | jq .', ' && echo ok', ' > out.json', ' ; true', ' || exit 1'];
+
+  it('every step made from them passes the schema, and the runbook loads', () => {
+    const random = randomFrom(2026);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+    const seen = { head: 0, headers: 0, ipv6: 0, script: 0, manual: 0 };
+    for (let n = 0; n < 200; n++) {
+      const curl = () => `curl ${Array.from({ length: Math.floor(random() * 4) }, () => pick(flags)).join(' ')} ${pick(urls)}${pick(tails)}`;
+      const request = () => `${pick(['GET', 'HEAD', 'POST', 'DELETE'])} ${pick(urls)}${random() < 0.2 ? ' HTTP/1.1' : ''}`;
+      const parts = ['# Requests', '', '## Before the change', ''];
+      for (let i = 0; i < 6; i++) {
+        const r = random();
+        if (r < 0.3) parts.push(`- [ ] Check \`${random() < 0.5 ? request() : curl()}\``, '');
+        else if (r < 0.6) parts.push('```bash', ...Array.from({ length: 1 + Math.floor(random() * 3) }, (_, g) => [...(random() < 0.5 ? [`# group ${g}`] : []), curl(), '']).flat(), '```', '');
+        else if (r < 0.8) parts.push('```', request(), request(), '```', '');
+        else parts.push(`1. Run \`${curl()}\``, `   \`\`\`sh`, `   ${curl()} \\`, `     --retry 2`, '   ```', '');
+      }
+      const text = parts.join('\n');
+      expectMadeValid(text);
+      const rb = runbookWith('native', text);
+      expect(Array.isArray(rb) ? rb : [], text).toEqual([]);
+      const loaded = rb as Runbook;
+      for (const c of Object.values(loaded.checks)) {
+        if (c.kind === 'http' && c.method === 'HEAD') seen.head++;
+        if (c.kind === 'http' && Object.keys(c.headers).length > 0) seen.headers++;
+        if (c.kind === 'http' && c.url.includes('[::1]')) seen.ipv6++;
+        if (c.kind === 'script') seen.script++;
+      }
+      seen.manual += loaded.checklists.preflight.filter((s) => !s.check).length;
+    }
+    // The forms above were all reached: HEAD requests, headers kept, IPv6 hosts, scripts, and
+    // requests that stay manual (a POST, a URL with a variable).
+    for (const [form, count] of Object.entries(seen)) expect(count, form).toBeGreaterThan(5);
+  });
+});
+
 describe('documents of tricky lines', () => {
   const lines = [
     '# H', '## H2', '#', '#x', ' # h', 'Title', '=====', '-----', '---', '***', '', '', '', '```', '```bash', '~~~', '````', '``` a`b',
@@ -117,8 +163,7 @@ describe('documents of tricky lines', () => {
       const named = JSON.stringify(outline).match(/"line":\d+/g) ?? [];
       for (const l of named) expect(Number(l.slice(7)), text).toBeGreaterThanOrEqual(1);
       for (const l of named) expect(Number(l.slice(7)), text).toBeLessThanOrEqual(doc.length);
-      const rb = runbookWith('native', text);
-      expect(rb, text).toBeDefined();
+      runbookWith('native', text); // a runbook or a RunbookError; anything else is thrown
       expectMadeValid(text);
       if (JSON.stringify(outline) === JSON.stringify(remarkOutline(text))) agree++;
     }
@@ -142,6 +187,13 @@ describe('where the two parse differently, the outline follows CommonMark', () =
     // remark splits this one: a quote's fence is closed by the quote's end, so the next two
     // lines are one indented code block.
     expect(native('> ```\n    ## H2\n    www.example.com\n')).toEqual([{ type: 'note', text: '' }, { type: 'code', line: 2, lang: null, value: '## H2\nwww.example.com' }]);
+    // Blank lines inside keep what lies past the block's indentation, tabs counted as columns.
+    for (const blank of ['\t\t', '  \t  ', '      ', ' ']) {
+      const t = `- a\n-----\n    x\n${blank}\n    y\n`;
+      expect(native(t), JSON.stringify(t)).toEqual(remarkOutline(t));
+    }
+    expect(pastColumns('  \t  x', 4)).toBe('  x');
+    expect(pastColumns(' \t', 2)).toBe('  '); // the tab reaches column 4: two columns of it stay
   });
 
   it('a fenced block followed by an indented one stays two blocks', () => {
@@ -164,37 +216,55 @@ describe('where the two parse differently, the outline follows CommonMark', () =
     expect(rb.checklists.preflight.map((s) => s.title)).toEqual(['Check the backups']);
   });
 
-  it('U+0000 reads as U+FFFD, as CommonMark asks', () => {
+  it('front matter may end with ... (YAML\'s end-of-document line), as Pandoc reads it too; remark reads a rule and text', () => {
+    const text = '---\nname: dots\n...\n\n# T\n\n- [ ] Step\n';
+    expect(native(text)![0]).toEqual({ type: 'yaml', line: 1, value: 'name: dots' });
+    expect(parseMarkdownRunbook(text, FILE, {}).name).toBe('dots');
+    expect(remarkOutline(text)[0]).toEqual({ type: 'other' });
+  });
+
+  it('U+0000 reads as U+FFFD in both (normalizeSource), as CommonMark asks', () => {
     expect(native('a\u0000b\n')).toEqual([{ type: 'paragraph', line: 1, text: 'a\uFFFDb' }]);
     expect(native('    \u0000\n')).toEqual(remarkOutline('    \u0000\n'));
   });
 });
 
-describe('where satteri cannot load', () => {
-  it('the built binary reads Markdown runbooks with remark, and reads the seeds the same', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-md-nonative-'));
-    const block = join(dir, 'no-satteri.cjs');
-    // Loaded before the CLI: `require('satteri')` fails as it does where no binary is shipped.
-    writeFileSync(
-      block,
-      "const M = require('node:module'); const r = M._resolveFilename; M._resolveFilename = function (req, ...a) { if (req === 'satteri') throw new Error('no satteri here'); return r.call(this, req, ...a); };\n",
-    );
+describe('where satteri cannot load or fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-md-nonative-'));
+  /** A module loaded before the CLI (NODE_OPTIONS=--require) that changes how satteri loads. */
+  const preload = (name: string, body: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `const M = require('node:module');\n${body}\n`);
+    return { NODE_OPTIONS: `--require ${file}` };
+  };
+  // `require('satteri')` fails, as it does where no binary is shipped.
+  const missing = preload('no-satteri.cjs', "const r = M._resolveFilename; M._resolveFilename = function (req, ...a) { if (req === 'satteri') throw new Error('no satteri here'); return r.call(this, req, ...a); };");
+  // satteri loads, but its parser throws.
+  const failing = preload(
+    'failing-satteri.cjs',
+    "const l = M._load; M._load = function (req, ...a) { const m = l.call(this, req, ...a); return /satteri[\\\\/]index\\.js$/.test(req) ? { ...m, createMdastHandle() { throw new Error('parser failure'); } } : m; };",
+  );
+  const body = (out: string) => out.slice(out.indexOf('\n') + 1);
+  const head = (out: string) => out.slice(0, out.indexOf('\n'));
+
+  it('the built binary reads Markdown runbooks with remark then, and reads the seeds the same', async () => {
     for (const name of ['decisionos-cutover.md', 'talkative-release.md']) {
       const file = resolve(SEEDS, name);
       const env = { OPSCOCKPIT_MARKDOWN_CACHE: 'off' };
       const withNative = await cli(['convert', file], { env });
-      const withRemark = await cli(['convert', file], { env: { ...env, NODE_OPTIONS: `--require ${block}` } });
-      expect(withNative.code).toBe(0);
-      expect(withRemark).toMatchObject({ code: 0, stderr: '' });
-      expect(withRemark.stdout).toBe(withNative.stdout);
+      expect(withNative).toMatchObject({ code: 0, stderr: '' });
+      expect(head(withNative.stdout)).toMatch(/\(Markdown read with satteri\)\.$/);
+      for (const fallback of [missing, failing]) {
+        const withRemark = await cli(['convert', file], { env: { ...env, ...fallback } });
+        expect(withRemark).toMatchObject({ code: 0, stderr: '' });
+        expect(head(withRemark.stdout)).toMatch(/\(Markdown read with remark\)\.$/);
+        expect(body(withRemark.stdout)).toBe(body(withNative.stdout));
+      }
     }
-    // The preload really keeps satteri out: on a document the two read differently, the
-    // binary under it reads what remark reads.
+    // On a document the two read differently, the binary reads what remark reads.
     const differs = join(dir, 'differs.md');
     writeFileSync(differs, '---\n- [ ] Check the backups\n');
-    const native = await cli(['convert', differs]);
-    const remark = await cli(['convert', differs], { env: { NODE_OPTIONS: `--require ${block}` } });
-    expect(native.stdout).toContain('title: Check the backups');
-    expect(remark.stdout).not.toContain('title: Check the backups');
+    expect((await cli(['convert', differs])).stdout).toContain('title: Check the backups');
+    for (const fallback of [missing, failing]) expect((await cli(['convert', differs], { env: fallback })).stdout).not.toContain('title: Check the backups');
   });
 });

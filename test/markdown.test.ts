@@ -208,7 +208,13 @@ describe('convert to YAML', () => {
       const file = join(dir, name);
       copyFileSync(join(SEEDS, name), file);
       const fromMd = loadRunbook(file, {});
-      const yaml = toYaml(markdownToDocument(readFileSync(file, 'utf8'), file).document, name);
+      const made = markdownToDocument(readFileSync(file, 'utf8'), file);
+      const yaml = toYaml(made.document, { file: name, parser: made.parser });
+      expect(yaml.split('\n', 1)[0]).toBe(`# Converted from ${name} by opscockpit convert (Markdown read with satteri).`);
+      // Top-level keys in the order a person would write them: the steps last.
+      const keys = yaml.split('\n').filter((l) => /^[a-z]+:/.test(l)).map((l) => l.slice(0, l.indexOf(':')));
+      expect(keys.slice(0, 2)).toEqual(['version', 'name']);
+      expect(keys[keys.length - 1]).toBe('checklists');
       const fromYaml = parseRunbook(yaml, file.replace(/\.md$/, '.yaml'), {});
       const shape = (rb: Runbook) => ({
         name: rb.name,

@@ -4,7 +4,7 @@
 import type { PathSegment } from '../locate.js';
 import { PHASES, type Phase } from '../model.js';
 import type { StepInput } from '../schema.js';
-import type { MarkdownRunbook, MarkdownStep } from './structure.js';
+import type { MarkdownParserName, MarkdownRunbook, MarkdownStep } from './structure.js';
 import { squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
@@ -15,6 +15,7 @@ export type RunbookDocument = Record<string, unknown> & { version: 1; name: stri
 export interface ConvertedRunbook {
   /** Front matter keys as written; targets and checklists made from the text. */
   document: RunbookDocument;
+  parser: MarkdownParserName;
   lineOf(path: PathSegment[]): number;
 }
 
@@ -38,7 +39,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       stepLines[section.phase].push(step.line);
     });
   }
-  const document: RunbookDocument = { version: 1, name: md.name, checklists: {} };
+  const document = { version: 1, name: md.name } as Omit<RunbookDocument, 'checklists'> & Partial<Pick<RunbookDocument, 'checklists'>>;
   if (md.description) document.description = md.description;
   for (const [key, value] of Object.entries(fm)) {
     if (key === 'version') continue;
@@ -48,10 +49,13 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   }
   if (Object.keys(targets).length > 0) document.targets = targets;
   const nonEmpty = Object.fromEntries(PHASES.filter((p) => checklists[p].length > 0).map((p) => [p, checklists[p]]));
-  document.checklists = nonEmpty; // a checklists: key in the front matter is replaced
+  // Last, in the order convert prints the keys; a checklists: key in the front matter is replaced.
+  delete document.checklists;
+  document.checklists = nonEmpty;
   const fmKeys = new Set(Object.keys(fm));
   return {
-    document,
+    document: document as RunbookDocument,
+    parser: md.parser,
     lineOf(path) {
       const [head, phase, index] = path;
       if (head === 'checklists' && typeof phase === 'string' && typeof index === 'number')

@@ -26,7 +26,7 @@ const ARENA = { magic: 0x5241444d, kindMdast: 1, nodeSize: 52 } as const;
 
 /** Parser options: GFM (tables, strikethrough, task lists, footnotes) and YAML front matter
  *  only, as remark-gfm and remark-frontmatter(['yaml']) read (satteri/dist/generated/parse-options.js). */
-const PARSE_OPTIONS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 11) | (1 << 7);
+export const PARSE_OPTIONS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 11) | (1 << 7);
 
 /** What this module uses of satteri: its native entry points and its pool string reader. */
 interface Satteri {
@@ -65,12 +65,16 @@ export function nativeParser(): Satteri | null {
 export function nativeOutline(source: string): OutlineBlock[] | undefined {
   const satteri = nativeParser();
   if (!satteri) return undefined;
-  const handle = satteri.createMdastHandle(source, PARSE_OPTIONS, true);
   let buffer: Uint8Array;
   try {
-    buffer = satteri.serializeHandle(handle);
-  } finally {
-    satteri.dropHandle(handle);
+    const handle = satteri.createMdastHandle(source, PARSE_OPTIONS, true);
+    try {
+      buffer = satteri.serializeHandle(handle);
+    } finally {
+      satteri.dropHandle(handle);
+    }
+  } catch {
+    return undefined; // a native parser error: remark reads the document instead
   }
   // Typed-array reads: cheaper than a DataView's in code that runs once, as this does.
   const aligned = buffer.byteOffset % 4 === 0 ? buffer : buffer.slice();
@@ -139,7 +143,9 @@ class OutlineReader {
    * A node's children, with one mend. After a list or quote that ends without a blank line,
    * satteri hands an indented code block over as one code node per line (or per run of lines
    * between blank lines). CommonMark has no two indented code blocks side by side, so such
-   * runs are read back as the one block they are: `codes` holds its value.
+   * runs are read back as the one block they are: `codes` holds its value. Not inside a
+   * quote, where the lines between carry `>` markers: there only a note's text is made of
+   * them, and it reads the same but for line breaks.
    */
   private children(id: number): number[] {
     const start = this.field(id, FIELD.childrenStart);
@@ -164,7 +170,7 @@ class OutlineReader {
     if (between.trim() !== '' || !between.startsWith('\n')) return undefined;
     // Blank lines inside the block keep what lies past its indentation.
     const cut = this.field(a, FIELD.startColumn) - 1 + 4;
-    const blanks = between.split('\n').slice(1, -1).map((l) => l.slice(Math.min(cut, l.length - l.trimStart().length)));
+    const blanks = between.split('\n').slice(1, -1).map((l) => pastColumns(l, cut));
     return [this.codeValue(a), ...blanks, this.codeValue(b)].join('\n');
   }
 
@@ -282,3 +288,18 @@ class OutlineReader {
 
 /** A list item's task byte: 0 unchecked, 1 checked, 2 not a task item. */
 const checkedOf = (b: number): boolean | null => (b === 2 ? null : b === 1);
+
+/**
+ * What is left of a blank line once its first `columns` columns are taken away, tabs stopping
+ * at every fourth column as CommonMark counts them; the rest of a tab cut through stays as
+ * spaces.
+ */
+export function pastColumns(line: string, columns: number): string {
+  let col = 0;
+  let i = 0;
+  while (i < line.length && col < columns && (line[i] === ' ' || line[i] === '\t')) {
+    col = line[i] === '\t' ? col + 4 - (col % 4) : col + 1;
+    i++;
+  }
+  return ' '.repeat(Math.max(0, col - columns)) + line.slice(i);
+}

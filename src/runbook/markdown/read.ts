@@ -8,7 +8,7 @@ import { sectionCache, type SectionCache } from './cache.js';
 import { nativeOutline } from './native.js';
 import { outlineOf, shiftOutline, type OutlineBlock } from './outline.js';
 import { normalizeSource, parseSection, sectionsOf } from './parse.js';
-import type { MarkdownRunbook } from './structure.js';
+import type { MarkdownParserName, MarkdownRunbook } from './structure.js';
 import { RunbookWalker } from './walk.js';
 
 export interface ReadOptions {
@@ -21,23 +21,27 @@ export interface ReadOptions {
 }
 
 export function readMarkdownRunbook(text: string, file: string, options: ReadOptions = {}): MarkdownRunbook {
-  const blocks = outlineDocument(text, file, options);
+  const { blocks, parser } = readOutline(text, file, options);
   const frontMatter = readFrontMatter(blocks, file);
   const walked = new RunbookWalker().walk(blocks);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');
   const name = typeof frontMatter?.data.name === 'string' ? frontMatter.data.name : (walked.title ?? fallbackName);
-  return { name, description: walked.description, frontMatter, sections: walked.sections };
+  return { name, parser, description: walked.description, frontMatter, sections: walked.sections };
 }
 
 /** The document's top-level blocks, with lines of the whole file. */
-export function outlineDocument(text: string, file: string | undefined, { parser = 'native', split = true, cache = sectionCache }: ReadOptions = {}): OutlineBlock[] {
+export function outlineDocument(text: string, file: string | undefined, options: ReadOptions = {}): OutlineBlock[] {
+  return readOutline(text, file, options).blocks;
+}
+
+function readOutline(text: string, file: string | undefined, { parser = 'native', split = true, cache = sectionCache }: ReadOptions): { blocks: OutlineBlock[]; parser: MarkdownParserName } {
   const source = normalizeSource(text);
   const native = parser === 'native' ? nativeOutline(source) : undefined;
-  if (native) return native;
+  if (native) return { blocks: native, parser: 'satteri' };
   const sections = sectionsOf(source, split);
   const parse = (i: number) => outlineOf(parseSection(sections[i], { links: false }).children);
   const outlines = cache ? cache.outlines(sections, file, parse) : sections.map((_, i) => parse(i));
-  return sections.flatMap((s, i) => shiftOutline(outlines[i], s.line - 1));
+  return { blocks: sections.flatMap((s, i) => shiftOutline(outlines[i], s.line - 1)), parser: 'remark' };
 }
 
 function readFrontMatter(blocks: readonly OutlineBlock[], file: string): MarkdownRunbook['frontMatter'] {

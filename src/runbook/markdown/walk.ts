@@ -57,7 +57,7 @@ export class RunbookWalker {
     this.current = this.open('Introduction', 1, undefined, true);
   }
 
-  walk(nodes: readonly OutlineBlock[]): Omit<MarkdownRunbook, 'frontMatter'> & { title?: string } {
+  walk(nodes: readonly OutlineBlock[]): Omit<MarkdownRunbook, 'frontMatter' | 'parser'> & { title?: string } {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       try {
