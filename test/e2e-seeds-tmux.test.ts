@@ -83,4 +83,30 @@ describe('seed runbooks in tmux (built binary, 120x40)', () => {
     expect(done.body).toMatchObject({ status: 'succeeded' });
     expect(String(done.body.output)).toMatch(/rollback status=ok to=[0-9a-f]{7}/);
   });
+
+  it('a Markdown seed opened as it is (seed 004): its steps in order, its shell block waiting for Enter, the record kept', async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), 'oc-e2e-md-')), 'ledger.db');
+    const file = join(root, 'fixtures', 'runbooks', 'seeds', 'talkative-release.md');
+    tmux = new Tmux();
+    tmux.start(`node ${bin} open ${file} --ledger ${ledger}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: 'releaser' } });
+    let screen = await tmux.waitFor((s) => s.includes('Release Runbook + Rollback Checklist') && s.includes('preflight 0/16'), 'the Markdown runbook in the cockpit');
+    expect(screen).toMatch(/› ○ Main branch green in CI\. manual/);
+    expect(screen).toContain('GET /health'); // the smoke checks, proposed from the text
+    for (let n = 1; n <= 5; n++) {
+      tmux.send('Enter');
+      await tmux.waitFor((s) => s.includes(`preflight ${n}/16`), `precondition ${n} confirmed`);
+    }
+    // The fenced npm block is a script step that runs only on the operator's Enter: not yet.
+    screen = await tmux.waitFor((s) => /› ○ Run: npm install \(\+3 more\) script, runs on Enter/.test(s), 'the shell block as the next step');
+    expect(screen).toContain('press Enter to run');
+
+    tmux.send('q');
+    await tmux.waitFor(() => tmux!.paneDead(), 'the cockpit to exit');
+    const run = ledgerDoc(ledger).runs[0];
+    expect(run.status).toBe('running'); // unfinished: the next open resumes it
+    const confirmed = run.events.filter((e) => e.body.kind === 'step.confirmed').map((e) => e.body.step);
+    expect(confirmed).toEqual(['release-preconditions-1', 'release-preconditions-2', 'release-preconditions-3', 'release-preconditions-4', 'release-preconditions-5']);
+    expect(run.events.some((e) => e.body.step === 'pre-release-checklist-1' && e.body.kind !== 'step.started')).toBe(false);
+    expect(run.events.every((e) => e.operator === 'releaser')).toBe(true);
+  });
 });
