@@ -145,6 +145,17 @@ class PtyChild:
                 break
         self.reap(block=True)
 
+    def quit(self, tries=5):
+        """Press q until the cockpit exits (up to `tries` seconds); a warning when it had to be killed."""
+        for _ in range(tries):
+            self.send(b"q")
+            if self.wait_exit(1.0) is not None:
+                return None
+        if self.reap() is None:
+            self.kill()
+            return "the cockpit did not quit on q; killed"
+        return None
+
     def close(self):
         self.kill()
         try:

@@ -123,12 +123,9 @@ def main() -> int:
 
         result["marks"] = len(read_marks(a.marks))
         result["ok"] = True
-        for _ in range(5):
-            child.send(b"q")
-            if child.wait_exit(1.0) is not None:
-                break
-        if child.reap() is None:
-            result["warning"] = "the cockpit did not quit on q; killed"
+        warning = child.quit()
+        if warning:
+            result["warning"] = warning
         return 0
     finally:
         child.close()

@@ -12,7 +12,6 @@ Prints one JSON object: {"ok": true, "ns": N, "exit": CODE} or {"ok": false, "er
 import argparse
 import json
 import sys
-import time
 
 from _ptyutil import PtyChild, bench_env, parse_pty_args
 
@@ -44,14 +43,9 @@ def main() -> int:
             return 0
         result.update(ok=True, ns=frame - child.started_ns)
         # Quit the way an operator would; send "q" again if the first one landed too early.
-        deadline = time.monotonic() + a.timeout
-        while time.monotonic() < deadline:
-            child.send(b"q")
-            if child.wait_exit(1.0) is not None:
-                break
-        if child.reap() is None:
-            result["warning"] = "did not quit on q; killed"
-            child.kill()
+        warning = child.quit(tries=max(1, int(a.timeout)))
+        if warning:
+            result["warning"] = warning
         result["exit"] = child.status
         return 0
     finally:

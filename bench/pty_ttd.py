@@ -187,12 +187,9 @@ def measure(a, url, child, poller, result):
         child.mark()
 
     result["ok"] = True
-    for _ in range(5):
-        child.send(b"q")
-        if child.wait_exit(1.0) is not None:
-            break
-    if child.reap() is None:
-        result["warning"] = "the cockpit did not quit on q; killed"
+    warning = child.quit()
+    if warning:
+        result["warning"] = warning
 
 
 def main() -> int:
