@@ -3,8 +3,8 @@
 // serialized tree (the node types, texts, lines and list data the walker needs), so no
 // JavaScript object is made for the ~90,000 nodes of a 1 MB runbook that the walker never
 // reads. The outline is the one remark's tree gives (test/markdown-native.test.ts checks it
-// on the seeds and on random documents); remark stays the parser where the native one cannot
-// load (read.ts).
+// on the seeds and on random documents, and pins the few corners where they differ); remark
+// stays the parser where the native one cannot load or fails (read.ts).
 //
 // satteri's version is pinned (package.json): this reads its native entry points and its arena
 // layout (satteri/dist/generated/arena-layout.js) directly, and checks the layout it finds.
@@ -20,7 +20,7 @@ const T = {
 } as const;
 
 /** The arena's header and node fields (byte offsets, u32 little-endian unless noted). */
-const HEADER = { magic: 0, kind: 4, nodeSize: 8, nodeCount: 12, nodes: 16, children: 24, typeData: 32 } as const;
+const HEADER = { magic: 0, kind: 4, nodeSize: 8, nodes: 16, children: 24, typeData: 32 } as const;
 const FIELD = { type: 4 /* u8 */, startOffset: 12, endOffset: 16, startLine: 20, startColumn: 24, childrenStart: 36, childrenCount: 40, dataOffset: 44, dataLen: 48 } as const;
 const ARENA = { magic: 0x5241444d, kindMdast: 1, nodeSize: 52 } as const;
 
