@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { RunbookError } from '../src/runbook/errors.js';
 import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
 import { nativeOutline, nativeParser, pastColumns } from '../src/runbook/markdown/native.js';
-import { outlineOf } from '../src/runbook/markdown/outline.js';
+import { MAX_LIST_DEPTH, outlineOf } from '../src/runbook/markdown/outline.js';
 import { normalizeSource, parseMarkdown } from '../src/runbook/markdown/parse.js';
 import type { Runbook } from '../src/runbook/model.js';
 import { RunbookSchema } from '../src/runbook/schema.js';
@@ -169,6 +169,29 @@ describe('documents of tricky lines', () => {
     }
     // The two differ only in the corners pinned below: most such documents read the same.
     expect(agree).toBeGreaterThan(360);
+  });
+});
+
+describe('documents nested thousands of levels deep', () => {
+  const lists = '## Before\n\n' + Array.from({ length: 3000 }, (_, i) => `${'  '.repeat(i)}- [ ] step ${i}`).join('\n') + '\n';
+  const quotes = '## Before\n\n- [ ] Read the note\n\n' + '>'.repeat(10_000) + ' deep\n';
+  const emphasis = '## Before\n\n- [ ] ' + '*a '.repeat(20_000) + 'x' + ' a*'.repeat(20_000) + '\n';
+
+  it('load with satteri: lists past MAX_LIST_DEPTH levels read as text, quotes and emphasis as text', () => {
+    const rb = parseMarkdownRunbook(lists, FILE, {});
+    const titles = rb.checklists.preflight.map((s) => s.title);
+    expect(titles).toHaveLength(MAX_LIST_DEPTH);
+    expect(titles[0]).toBe('step 0');
+    expect(titles[1]).toBe('step 0 › step 1');
+    expect(rb.checklists.preflight[MAX_LIST_DEPTH - 1].description).toContain(`step ${MAX_LIST_DEPTH}`);
+    expect(parseMarkdownRunbook(quotes, FILE, {}).checklists.preflight.map((s) => s.description)).toEqual(['Before — deep']);
+    expect(parseMarkdownRunbook(emphasis, FILE, {}).checklists.preflight[0].title).toMatch(/^a a a .*…$/);
+  });
+
+  it('with remark: one clear error where its parser runs out of stack', () => {
+    // (remark takes minutes over the deep lists and emphasis above: the fallback is not for
+    // such documents.)
+    expect(runbookWith('remark', quotes)).toEqual([expect.objectContaining({ line: 1, message: 'the Markdown nests too deeply to be read' })]);
   });
 });
 

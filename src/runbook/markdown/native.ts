@@ -10,7 +10,7 @@
 // layout (satteri/dist/generated/arena-layout.js) directly, and checks the layout it finds.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { OutlineBlock, OutlineItem, OutlineList, OutlinePart } from './outline.js';
+import { MAX_LIST_DEPTH, type OutlineBlock, type OutlineItem, type OutlineList, type OutlinePart } from './outline.js';
 
 /** Node type tags of satteri's mdast arena (satteri/dist/mdast/generated/node-types.js). */
 const T = {
@@ -203,11 +203,11 @@ class OutlineReader {
     }
   }
 
-  private list(id: number): OutlineList {
-    return { type: 'list', line: this.line(id), ordered: this.dataByte(id, 4, 0) !== 0, items: this.children(id).map((i) => this.item(i)) };
+  private list(id: number, depth = 1): OutlineList {
+    return { type: 'list', line: this.line(id), ordered: this.dataByte(id, 4, 0) !== 0, items: this.children(id).map((i) => this.item(i, depth)) };
   }
 
-  private item(id: number): OutlineItem {
+  private item(id: number, depth: number): OutlineItem {
     const children = this.children(id);
     const first = children.find((c) => this.type(c) === T.paragraph);
     const parts: OutlinePart[] = [];
@@ -227,7 +227,8 @@ class OutlineReader {
           parts.push({ type: 'text', text: this.quote(c) });
           break;
         case T.list:
-          parts.push({ type: 'list', list: this.list(c) });
+          // Lists nested deeper than MAX_LIST_DEPTH are read as text, as outline.ts does.
+          parts.push(depth < MAX_LIST_DEPTH ? { type: 'list', list: this.list(c, depth + 1) } : { type: 'text', text: this.text(c) });
           break;
       }
     }
@@ -248,8 +249,26 @@ class OutlineReader {
     return this.field(id, FIELD.startLine) || 1;
   }
 
-  /** Plain text, as outline.ts's toString reads an mdast node. */
+  /**
+   * Plain text, as outline.ts's toString reads an mdast node. Walked with a stack of its own,
+   * so quotes or emphasis nested thousands deep cannot run the call stack out.
+   */
   private text(id: number): string {
+    const leaf = this.leafText(id);
+    if (leaf !== undefined) return leaf;
+    let out = '';
+    const stack = this.children(id).reverse();
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      const l = this.leafText(c);
+      if (l !== undefined) out += l;
+      else for (const g of this.children(c).reverse()) stack.push(g);
+    }
+    return out;
+  }
+
+  /** The text of a node that has no children to read, or undefined for the others. */
+  private leafText(id: number): string | undefined {
     switch (this.type(id)) {
       case T.break:
         return ' ';
@@ -267,11 +286,8 @@ class OutlineReader {
       case T.image:
       case T.imageReference:
         return '';
-      default: {
-        let out = '';
-        for (const c of this.children(id)) out += this.text(c);
-        return out;
-      }
+      default:
+        return undefined;
     }
   }
 

@@ -35,6 +35,12 @@ export interface OutlineItem {
 
 export type OutlinePart = { type: 'code'; lang: string | null; value: string } | { type: 'text'; text: string } | { type: 'list'; list: OutlineList };
 
+/**
+ * Lists nested deeper than this are read as the text of the item that holds them: a runbook
+ * nests a few levels, and the walker (which recurses per level) stays within its stack.
+ */
+export const MAX_LIST_DEPTH = 32;
+
 export function outlineOf(nodes: readonly RootContent[]): OutlineBlock[] {
   return nodes.map(blockOf);
 }
@@ -60,11 +66,11 @@ function blockOf(node: RootContent): OutlineBlock {
   }
 }
 
-function listOf(list: List): OutlineList {
-  return { type: 'list', line: lineOf(list), ordered: list.ordered === true, items: list.children.map(itemOf) };
+function listOf(list: List, depth = 1): OutlineList {
+  return { type: 'list', line: lineOf(list), ordered: list.ordered === true, items: list.children.map((item) => itemOf(item, depth)) };
 }
 
-function itemOf(item: ListItem): OutlineItem {
+function itemOf(item: ListItem, depth: number): OutlineItem {
   const first = item.children.find((c): c is Paragraph => c.type === 'paragraph');
   const parts: OutlinePart[] = [];
   for (const c of item.children) {
@@ -73,7 +79,7 @@ function itemOf(item: ListItem): OutlineItem {
     else if (c.type === 'paragraph') parts.push({ type: 'text', text: toString(c) });
     else if (c.type === 'table') parts.push({ type: 'text', text: tableText(c) });
     else if (c.type === 'blockquote') parts.push({ type: 'text', text: quoteText(c) });
-    else if (c.type === 'list') parts.push({ type: 'list', list: listOf(c) });
+    else if (c.type === 'list') parts.push(depth < MAX_LIST_DEPTH ? { type: 'list', list: listOf(c, depth + 1) } : { type: 'text', text: toString(c) });
   }
   return {
     line: lineOf(item),
