@@ -28,7 +28,7 @@ export function readMarkdownRunbook(text: string, file: string, options: ReadOpt
   } catch (e) {
     // Nesting thousands of levels deep runs a parser's stack out (remark's; satteri's reader
     // and the walker have their own limits): one clear error, not an internal one.
-    if (!(e instanceof RangeError)) throw e;
+    if (!(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
     throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the Markdown nests too deeply to be read', hint: 'lists, quotes or emphasis nested hundreds of levels deep' }]);
   }
   const { blocks, parser, walked } = read;
