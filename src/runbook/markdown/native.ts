@@ -250,12 +250,20 @@ class OutlineReader {
   }
 
   /**
-   * Plain text, as outline.ts's toString reads an mdast node. Walked with a stack of its own,
-   * so quotes or emphasis nested thousands deep cannot run the call stack out.
+   * Plain text, as outline.ts's toString reads an mdast node. Past 256 levels (quotes or
+   * emphasis nested thousands deep) the rest is walked with a stack of its own, so the call
+   * stack cannot run out.
    */
-  private text(id: number): string {
+  private text(id: number, depth = 0): string {
     const leaf = this.leafText(id);
     if (leaf !== undefined) return leaf;
+    if (depth >= 256) return this.deepText(id);
+    let out = '';
+    for (const c of this.children(id)) out += this.text(c, depth + 1);
+    return out;
+  }
+
+  private deepText(id: number): string {
     let out = '';
     const stack = this.children(id).reverse();
     while (stack.length > 0) {
