@@ -5,7 +5,7 @@ import type { PathSegment } from '../locate.js';
 import { PHASES, type Phase } from '../model.js';
 import type { StepInput } from '../schema.js';
 import type { MarkdownParserName, MarkdownRunbook, MarkdownStep } from './structure.js';
-import { squash } from './words.js';
+import { cut, squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
 export const SCRIPT_TIMEOUT = '10m';
@@ -69,7 +69,8 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
 
 function stepData(id: string, step: MarkdownStep, targets: Record<string, string>): StepInput {
   const out: StepInput = { id, title: step.title };
-  const description = squash([step.section, ...step.context].join(' — '), 400);
+  // The section path and every context text are squashed already (walk.ts).
+  const description = cut([step.section, ...step.context].join(' — '), 400);
   if (step.http) {
     const h = step.http;
     targets[h.target] ??= h.base;

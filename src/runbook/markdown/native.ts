@@ -19,6 +19,9 @@ const T = {
   yaml: 25, toml: 26, math: 27, inlineMath: 28,
 } as const;
 
+/** Nodes whose children are blocks (code blocks among them). */
+const HOLDS_BLOCKS = new Set<number>([T.root, T.blockquote, T.listItem, 19 /* footnoteDefinition */]);
+
 /** The arena's header and node fields (byte offsets, u32 little-endian unless noted). */
 const HEADER = { magic: 0, kind: 4, nodeSize: 8, nodes: 16, children: 24, typeData: 32 } as const;
 const FIELD = { type: 4 /* u8 */, startOffset: 12, endOffset: 16, startLine: 20, startColumn: 24, childrenStart: 36, childrenCount: 40, dataOffset: 44, dataLen: 48 } as const;
@@ -151,6 +154,7 @@ class OutlineReader {
     const start = this.field(id, FIELD.childrenStart);
     const ids: number[] = new Array(this.field(id, FIELD.childrenCount));
     for (let i = 0; i < ids.length; i++) ids[i] = this.words[this.childTable + start + i];
+    if (!HOLDS_BLOCKS.has(this.type(id))) return ids; // inline content: no code blocks in it
     for (let i = ids.length - 1; i > 0; i--) {
       const joined = this.joinedCode(ids[i - 1], ids[i]);
       if (joined === undefined) continue;

@@ -143,7 +143,7 @@ export class RunbookWalker {
       reference,
       named,
       isIntro,
-      path: path ?? (this.stack.filter((h) => !h.isTitle).map((h) => h.title).join(' › ') || title),
+      path: squash(path ?? (this.stack.filter((h) => !h.isTitle).map((h) => h.title).join(' › ') || title), 400),
     };
     this.sections.push(section);
     return section;

@@ -66,6 +66,10 @@ const NOT_SQUASHED = /[^\S ]| {2}|^ | $/;
 /** One line of plain text, cut at `max` characters. */
 export function squash(text: string, max = 200): string {
   // Most texts are one line already: testing is cheaper than rewriting them.
-  const t = NOT_SQUASHED.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return cut(NOT_SQUASHED.test(text) ? text.replace(/\s+/g, ' ').trim() : text, max);
+}
+
+/** Text cut at `max` characters, an ellipsis last: for texts made of squashed ones. */
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
