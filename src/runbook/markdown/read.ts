@@ -21,21 +21,27 @@ export interface ReadOptions {
 }
 
 export function readMarkdownRunbook(text: string, file: string, options: ReadOptions = {}): MarkdownRunbook {
-  let read: ReturnType<typeof readOutline> & { walked: ReturnType<RunbookWalker['walk']> };
-  try {
+  const { blocks, parser, walked } = tooDeepAsError(file, () => {
     const outline = readOutline(text, file, options);
-    read = { ...outline, walked: new RunbookWalker().walk(outline.blocks) };
-  } catch (e) {
-    // Nesting thousands of levels deep runs a parser's stack out (remark's; satteri's reader
-    // and the walker have their own limits): one clear error, not an internal one.
-    if (!(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
-    throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the Markdown nests too deeply to be read', hint: 'lists, quotes or emphasis nested hundreds of levels deep' }]);
-  }
-  const { blocks, parser, walked } = read;
+    return { ...outline, walked: new RunbookWalker().walk(outline.blocks) };
+  });
   const frontMatter = readFrontMatter(blocks, file);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');
   const name = typeof frontMatter?.data.name === 'string' ? frontMatter.data.name : (walked.title ?? fallbackName);
   return { name, parser, description: walked.description, frontMatter, sections: walked.sections };
+}
+
+/**
+ * Nesting thousands of levels deep runs a parser's stack out (remark's; satteri's reader and
+ * the walker have their own limits): one clear error, not an internal one.
+ */
+function tooDeepAsError<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
+    throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the Markdown nests too deeply to be read', hint: 'lists, quotes or emphasis nested hundreds of levels deep' }]);
+  }
 }
 
 /** The document's top-level blocks, with lines of the whole file. */
