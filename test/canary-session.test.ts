@@ -2,7 +2,7 @@
 // scripted (the providers have their own tests), actions are the real fixture scripts and
 // every window and decision lands in a real SQLite ledger.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
@@ -22,8 +22,13 @@ afterEach(() => {
   ledger = undefined;
 });
 
-function open(readings: Array<MetricReading | (() => MetricReading)>, ledgerPath = join(mkdtempSync(join(tmpdir(), 'oc-canary-')), 'l.db'), clock = new ManualClock()) {
-  const runbook = loadRunbook(runbookFile, { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
+function open(
+  readings: Array<MetricReading | (() => MetricReading)>,
+  ledgerPath = join(mkdtempSync(join(tmpdir(), 'oc-canary-')), 'l.db'),
+  clock = new ManualClock(),
+  opts: { file?: string; ready?: () => boolean } = {},
+) {
+  const runbook = loadRunbook(opts.file ?? runbookFile, { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
   ledger = openLedger(ledgerPath);
   let i = 0;
   session = new Session({
@@ -32,7 +37,10 @@ function open(readings: Array<MetricReading | (() => MetricReading)>, ledgerPath
     ledgerPath,
     env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
     clock,
-    runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),
+    runCheck: async (c) =>
+      opts.ready?.() === false
+        ? { check: c.name, status: 'unhealthy', code: 'http_status', reason: 'GET /readyz answered 503', startedAt: clock.now(), durationMs: 1 }
+        : { check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 },
     readMetric: async () => {
       const r = readings[Math.min(i++, readings.length - 1)];
       return typeof r === 'function' ? r() : r;
@@ -129,5 +137,79 @@ describe('canary analysis in the session', () => {
     await again.clock.advance(1000);
     await again.clock.advance(1000);
     expect(decisions(again.ledger, again.session.runId)).toEqual(['started', 'step-promoted']);
+  });
+});
+
+/**
+ * The canary runbook with an action `drain` held until the file `gate` exists, and a trigger
+ * that runs abort as soon as readyz fails.
+ */
+function canaryWithTrigger(gate: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-canary-trigger-'));
+  const held = join(dir, 'held.sh');
+  writeFileSync(held, `#!/usr/bin/env bash\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\necho drained\n`);
+  chmodSync(held, 0o755);
+  const scripts = join(import.meta.dirname, '..', 'fixtures', 'scripts');
+  const text = readFileSync(runbookFile, 'utf8')
+    .replaceAll('../scripts/', `${scripts}/`)
+    .replace('\nactions:\n', `\nactions:\n  drain:\n    title: Drain traffic\n    scope: deploy:abort\n    script: { command: ${held} }\n`);
+  const file = join(dir, 'canary.yaml');
+  writeFileSync(file, `${text.trimEnd()}\n\ntriggers:\n  ready-down: { check: readyz, action: abort }\n`);
+  return file;
+}
+
+describe('a canary promote and an abort decided while another action runs', () => {
+  const order = (l: SqliteLedger, runId: string) =>
+    l
+      .events(runId)
+      .map((e) => e.body)
+      .filter((b) => ['action.requested', 'action.completed', 'action.skipped', 'trigger.fired', 'run.completed'].includes(b.kind) || (b.kind === 'canary.decision' && b.decision === 'promote'))
+      .map((b) => ('action' in b ? `${b.kind} ${b.action}` : b.kind === 'canary.decision' ? 'canary.decision promote' : b.kind));
+  const skipped = (l: SqliteLedger, runId: string) => l.events(runId).flatMap((e) => (e.body.kind === 'action.skipped' ? [e.body] : []));
+
+  /** drain runs by hand and holds; the canary runs on passing windows meanwhile. */
+  async function holding() {
+    const gate = join(mkdtempSync(join(tmpdir(), 'oc-gate-')), 'release');
+    let ready = true;
+    const rig = open([ok(0.001)], undefined, undefined, { file: canaryWithTrigger(gate), ready: () => ready });
+    void rig.session.runAction('drain', 'drain');
+    await waitFor(() => rig.session.store.getState().action?.state === 'running', 'drain to start');
+    rig.session.command('canary.start');
+    return { ...rig, fail: () => (ready = false), release: () => writeFileSync(gate, '') };
+  }
+
+  it('an abort decided after a waiting promote takes its place: the promote is skipped, on record', async () => {
+    const { session: s, clock, ledger: l, fail, release } = await holding();
+    for (let i = 0; i < 12; i++) await clock.advance(1000);
+    expect(s.store.getState().canary?.status).toBe('promoted');
+    expect(s.store.getState().flash?.text).toMatch(/promote \(canary rule: promote .*\) waits for drain to finish/);
+    fail();
+    await clock.advance(1000);
+    expect(skipped(l, s.runId)).toEqual([expect.objectContaining({ action: 'promote', reason: 'abort (trigger ready-down) was decided while it waited' })]);
+    release();
+    await waitFor(() => l.getRun(s.runId)?.status === 'aborted', 'the abort after the drain', 10_000);
+    expect(order(l, s.runId)).toEqual([
+      'action.requested drain',
+      'canary.decision promote',
+      'trigger.fired abort',
+      'action.skipped promote',
+      'action.completed drain',
+      'action.requested abort',
+      'action.completed abort',
+      'run.completed',
+    ]);
+  });
+
+  it('a promote decided while an abort waits is not queued behind it', async () => {
+    const { session: s, clock, ledger: l, fail, release } = await holding();
+    fail();
+    await clock.advance(1000);
+    expect(order(l, s.runId)).toEqual(['action.requested drain', 'trigger.fired abort']);
+    for (let i = 0; i < 12; i++) await clock.advance(1000);
+    expect(s.store.getState().canary?.status).toBe('promoted');
+    expect(skipped(l, s.runId)).toEqual([expect.objectContaining({ action: 'promote', reason: 'abort (trigger ready-down) was already waiting to run' })]);
+    release();
+    await waitFor(() => l.getRun(s.runId)?.status === 'aborted', 'the abort after the drain', 10_000);
+    expect(order(l, s.runId).filter((k) => k.startsWith('action.requested'))).toEqual(['action.requested drain', 'action.requested abort']);
   });
 });

@@ -348,7 +348,8 @@ export class Session {
   /**
    * Run an action; the intent is on disk before it starts, the outcome after it ends. An
    * automatic one (a trigger's, a canary rule's: the decision is already recorded) that comes
-   * while another action runs is not dropped: it waits, and runs when that one ends.
+   * while another action runs is not dropped: it waits, and runs when that one ends. One that
+   * does not go forward takes the place of forward ones still waiting, which are skipped.
    */
   private executeAction(name: string, confirmedWith: string, automatic = false): Promise<ActionOutcome | undefined> {
     const running = this.acting;
@@ -359,7 +360,18 @@ export class Session {
       // be a person's, who then decides), nor twice from the queue.
       if (running === name) this.skip(decided, `${name} was already running`);
       else if (this.waiting.some((w) => w.name === name)) this.skip(decided, `${name} was already waiting for ${running}`);
-      else {
+      else if (this.goesForward(name) && this.waiting.some((w) => !this.goesForward(w.name))) {
+        const back = this.waiting.find((w) => !this.goesForward(w.name))!;
+        this.skip(decided, `${back.name} (${back.why}) was already waiting to run`);
+      } else {
+        // A decision that does not go forward (an abort, a trigger's rollback) outranks a forward
+        // one (a promote) still waiting: that was decided on what is no longer the whole story.
+        if (!this.goesForward(name)) {
+          for (const w of this.waiting.filter((x) => this.goesForward(x.name))) {
+            this.waiting.splice(this.waiting.indexOf(w), 1);
+            this.skip(w, `${name} (${confirmedWith}) was decided while it waited`);
+          }
+        }
         this.waiting.push(decided);
         flash(this.store, `${name} (${confirmedWith}) waits for ${running} to finish, then runs.`, 'error');
       }
@@ -398,6 +410,11 @@ export class Session {
       return;
     }
     void this.executeAction(next.name, next.why, true);
+  }
+
+  /** A forward action: the canary's promote, or one that needs a completed preflight with a GO verdict. */
+  private goesForward(name: string): boolean {
+    return name === this.opts.runbook.canary?.promoteAction || (this.opts.runbook.actions[name]?.needsPreflight ?? false);
   }
 
   /** An automatic action decided but not run, on record with why not. */
