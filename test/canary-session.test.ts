@@ -15,7 +15,10 @@ import { waitFor } from './support/cockpit.js';
 const runbookFile = join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'canary.yaml');
 let ledger: SqliteLedger | undefined;
 let session: Session | undefined;
+// Gates of held actions still shut when a test ends (it failed): opened, so no script waits on.
+const gates: (() => void)[] = [];
 afterEach(() => {
+  for (const open of gates.splice(0)) open();
   session?.stop();
   ledger?.close();
   session = undefined;
@@ -175,7 +178,9 @@ describe('a canary promote and an abort decided while another action runs', () =
     void rig.session.runAction('drain', 'drain');
     await waitFor(() => rig.session.store.getState().action?.state === 'running', 'drain to start');
     rig.session.command('canary.start');
-    return { ...rig, fail: () => (ready = false), release: () => writeFileSync(gate, '') };
+    const release = () => writeFileSync(gate, '');
+    gates.push(release);
+    return { ...rig, fail: () => (ready = false), release };
   }
 
   it('an abort decided after a waiting promote takes its place: the promote is skipped, on record', async () => {

@@ -9,7 +9,10 @@ import { currentStep } from '../src/engine/checklist.js';
 import { setFault } from '../adapters/fixture-control.js';
 
 let rig: DemoRig | undefined;
+// Gates of held actions still shut when a test ends (it failed): opened, so no script waits on.
+const gates: (() => void)[] = [];
 afterEach(async () => {
+  for (const open of gates.splice(0)) open();
   await rig?.close();
   rig = undefined;
 });
@@ -187,7 +190,9 @@ describe('automatic actions while another action runs', () => {
     s.start();
     await waitFor(() => kinds(rig!).includes('trigger.fired'), 'the trigger to fire');
     expect(s.store.getState().action).toMatchObject({ name: first, state: 'running' });
-    return { session: s, release: () => writeFileSync(gate, '') };
+    const release = () => writeFileSync(gate, '');
+    gates.push(release);
+    return { session: s, release };
   }
 
   it('a trigger that fires during another action waits for it, then runs its action', async () => {
