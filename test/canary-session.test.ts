@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { Session } from '../src/session/session.js';
@@ -42,7 +42,7 @@ function open(
     clock,
     runCheck: async (c) =>
       opts.ready?.() === false
-        ? { check: c.name, status: 'unhealthy', code: 'http_status', reason: 'GET /readyz answered 503', startedAt: clock.now(), durationMs: 1 }
+        ? { check: c.name, status: 'unhealthy', code: 'status', reason: 'GET /readyz answered 503', startedAt: clock.now(), durationMs: 1 }
         : { check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 },
     readMetric: async () => {
       const r = readings[Math.min(i++, readings.length - 1)];
@@ -150,7 +150,7 @@ describe('canary analysis in the session', () => {
 function canaryWithTrigger(gate: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'oc-canary-trigger-'));
   const held = join(dir, 'held.sh');
-  writeFileSync(held, `#!/usr/bin/env bash\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\necho drained\n`);
+  writeFileSync(held, `#!/usr/bin/env bash\nwhile [ ! -e '${gate}' ] && [ -d '${dirname(gate)}' ]; do sleep 0.05; done\necho drained\n`);
   chmodSync(held, 0o755);
   const scripts = join(import.meta.dirname, '..', 'fixtures', 'scripts');
   const text = readFileSync(runbookFile, 'utf8')

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { demoRig, waitFor, DEMO_SECRET, type DemoRig } from './support/cockpit.js';
 import { currentStep } from '../src/engine/checklist.js';
 import { setFault } from '../adapters/fixture-control.js';
@@ -157,7 +157,7 @@ describe('session', () => {
 function runbookWithTrigger(first: 'drain' | 'rollback', gate: string, triggered: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'oc-session-'));
   const held = join(dir, 'held.sh');
-  writeFileSync(held, `#!/usr/bin/env bash\necho started\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\necho done\n`);
+  writeFileSync(held, `#!/usr/bin/env bash\necho started\nwhile [ ! -e '${gate}' ] && [ -d '${dirname(gate)}' ]; do sleep 0.05; done\necho done\n`);
   chmodSync(held, 0o755);
   const scriptsDir = join(import.meta.dirname, '..', 'fixtures', 'scripts');
   const demo = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'demo.yaml'), 'utf8');
@@ -242,7 +242,6 @@ describe('signed stage file', () => {
 
   it('abort returns the stage to stable, signed; a tampered file falls back to stable and is recorded', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
-    const { dirname, join } = await import('node:path');
     rig = await demoRig();
     Object.assign(rig.env, KEYS);
     const s = rig.reopen();
