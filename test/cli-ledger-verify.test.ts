@@ -54,6 +54,12 @@ describe('ledger verify (module)', () => {
     expect(r.stdout).toBe(`ledger ${file}: intact — 21 events in one SHA-256 chain, run statuses match their events\n`);
     // `verify` itself may come first, whichever way the ledger command passes it on.
     expect((await verify(['verify', '--ledger', file])).code).toBe(0);
+    // One event is one event.
+    const one = join(dir, 'one.db');
+    const l = openLedger(one);
+    l.appendMany(l.startRun({ runbook: '/rb/one.yaml', name: 'one' }, T0).runId, 'ana', [note('only')], T0);
+    l.close();
+    expect((await verify(['--ledger', one])).stdout).toContain('intact — 1 event in one SHA-256 chain');
   });
 
   it('exits 2 and names the edited event, its run and what is wrong', async () => {

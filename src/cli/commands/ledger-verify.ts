@@ -117,9 +117,10 @@ function describeMismatch(m: RunStatusMismatch): string {
 export function formatVerification(path: string, v: LedgerVerification, opts: { unkeyedWithKey?: boolean } = {}): string {
   const chain = v.chain.algorithm === 'hmac-sha256' ? 'HMAC-SHA256 (keyed)' : 'SHA-256';
   const lines: string[] = [];
-  if (v.firstBroken) lines.push(`ledger ${path}: BROKEN`, `  ${breakHeadline(v.firstBroken)}`, `  ${n(v.events)} events in one ${chain} chain; only the first break is named, more may follow it.`);
+  const events = `${n(v.events)} ${v.events === 1 ? 'event' : 'events'}`;
+  if (v.firstBroken) lines.push(`ledger ${path}: BROKEN`, `  ${breakHeadline(v.firstBroken)}`, `  ${events} in one ${chain} chain; only the first break is named, more may follow it.`);
   else if (v.runMismatches.length) lines.push(`ledger ${path}: events intact (${n(v.events)} in one ${chain} chain), but runs disagree with them`);
-  else lines.push(`ledger ${path}: intact — ${n(v.events)} events in one ${chain} chain, run statuses match their events`);
+  else lines.push(`ledger ${path}: intact — ${events} in one ${chain} chain, run statuses match their events`);
   for (const m of v.runMismatches) lines.push(`  ${describeMismatch(m)}`);
   if (v.chain.legacyThrough > 0) {
     const when = new Date(v.chain.chainedAt).toISOString().replace('T', ' ').slice(0, 16);
