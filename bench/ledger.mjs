@@ -13,6 +13,8 @@
 //      Goals: chain cost < 25 % in every mode, batched ≥ 50,000 events/s.
 //   2. `verifyLedger` over 1,000,000 events (built with appendMany; plain and keyed chain),
 //      beside reading the same rows the same way without hashing. Goal: under 3 s.
+// The first line names the hasher measured: native/chain.c when it was built (npm ci builds
+// it), else the JavaScript one; OPSCOCKPIT_NATIVE_CHAIN=off measures the latter.
 // The adapter is bundled with esbuild (as the ledger tests do), so this runs with plain node.
 //
 //   node bench/ledger.mjs
@@ -232,11 +234,12 @@ export async function benchLedger() {
   const events = positiveInt('BENCH_LEDGER_EVENTS', 1_000_000);
   const rounds = positiveInt('BENCH_LEDGER_ROUNDS', 5);
   const keyed = process.env.BENCH_LEDGER_KEYED !== '0';
-  const bundle = await bundleModules('ledger', "export * from './adapters/ledger.ts';\nexport * from './adapters/ledger-verify.ts';\n");
+  const bundle = await bundleModules('ledger', "export * from './adapters/ledger.ts';\nexport * from './adapters/ledger-verify.ts';\nexport { nativeChain } from './adapters/ledger-chain.ts';\n");
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-ledger-'));
   try {
     const L = await import(pathToFileURL(bundle).href);
-    const lines = [`ledger: hash-chained appends vs plain inserts (a file each, same pragmas, taking turns), ${rounds} rounds`];
+    const hasher = L.nativeChain() ? 'native/chain.c, a batch of rows per call' : 'JavaScript, a row per call (native/ not built, or OPSCOCKPIT_NATIVE_CHAIN=off)';
+    const lines = [`ledger: hash-chained appends vs plain inserts (a file each, same pragmas, taking turns), ${rounds} rounds; hashing: ${hasher}`];
     lines.push(`  ${pad('', 44)}${lpad('chained', 10)}${lpad('no chain', 10)}${lpad('chain cost', 12)}${lpad('same cols', 11)}${lpad('hashing', 10)}`);
     const appends = await benchAppends(L, dir, rounds);
     const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
