@@ -25,10 +25,7 @@
 // time. rowHasher / hexRowHasher hash one row per call in JavaScript, where the addon was not
 // built; tests hold the two to the same bytes.
 import { createHmac, hash as digest } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddon } from '../src/native-addon.js';
 
 export type ChainAlgorithm = 'sha256' | 'hmac-sha256';
 
@@ -258,7 +255,7 @@ class KindSteps {
   }
 }
 
-/** native/chain.c, built by `npm ci` (the package's install script). */
+/** native/chain.c's functions. */
 interface NativeChain {
   chainRows(batch: Uint8Array, ends: Uint32Array, count: number, key: Uint8Array | null, prev: Uint8Array, out: Uint8Array): void;
   checkRows(batch: Uint8Array, ends: Uint32Array, count: number, key: Uint8Array | null, expected: Uint8Array): number;
@@ -267,32 +264,29 @@ interface NativeChain {
 let native: NativeChain | null | undefined;
 
 /**
- * The native batch hasher, or null where it was not built (or OPSCOCKPIT_NATIVE_CHAIN=off):
- * then every row is hashed here, one crypto call a row. Found in native/build beside the
- * package root, whether this code runs from source, from dist/ or from a bench bundle. Before
- * it is used it must hash a row exactly as this file does.
+ * The native batch hasher (src/native-addon.ts), or null without it: then every row is hashed
+ * here, one crypto call a row. Before it is used it must hash a row exactly as this file does.
  */
 export function nativeChain(): NativeChain | null {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.env.OPSCOCKPIT_NATIVE_CHAIN === 'off') return native;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'native', 'build', 'Release', 'opscockpit_chain.node');
-    if (!existsSync(file)) continue;
-    try {
-      const loaded = createRequire(import.meta.url)(file) as NativeChain;
-      if (typeof loaded.chainRows === 'function' && typeof loaded.checkRows === 'function' && agreesWithJs(loaded)) native = loaded;
-    } catch {
-      // not loadable here (built for another Node): hashed in JavaScript
-    }
-    break;
+  const addon = nativeAddon();
+  if (!addon) return null;
+  if (native === undefined) {
+    const n = addon as Partial<NativeChain>;
+    native = typeof n.chainRows === 'function' && typeof n.checkRows === 'function' && agreesWithJs(n as NativeChain) ? (n as NativeChain) : null;
   }
   return native;
 }
 
-/** One row, plain and keyed, hashed natively and here: the same bytes out. */
+/** One row, plain and keyed, hashed natively and here: the same bytes out (and nothing thrown). */
 function agreesWithJs(n: NativeChain): boolean {
+  try {
+    return hashesAsHere(n);
+  } catch {
+    return false;
+  }
+}
+
+function hashesAsHere(n: NativeChain): boolean {
   const row = ['r-1', 7, 1_700_000_000_000, 'step.note', 'ü', 'ops', '{"note":"ok"}'] as const;
   const prev = Buffer.alloc(HASH_BYTES, 0xab);
   return [undefined, 'k'].every((key) => {

@@ -14,7 +14,7 @@
 //   2. `verifyLedger` over 1,000,000 events (built with appendMany; plain and keyed chain),
 //      beside reading the same rows the same way without hashing. Goal: under 3 s.
 // The first line names the hasher measured: native/chain.c when it was built (npm ci builds
-// it), else the JavaScript one; OPSCOCKPIT_NATIVE_CHAIN=off measures the latter.
+// it), else the JavaScript one; OPSCOCKPIT_NATIVE=off measures the latter.
 // The adapter is bundled with esbuild (as the ledger tests do), so this runs with plain node.
 //
 //   node bench/ledger.mjs
@@ -238,7 +238,7 @@ export async function benchLedger() {
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-ledger-'));
   try {
     const L = await import(pathToFileURL(bundle).href);
-    const hasher = L.nativeChain() ? 'native/chain.c, a batch of rows per call' : 'JavaScript, a row per call (native/ not built, or OPSCOCKPIT_NATIVE_CHAIN=off)';
+    const hasher = L.nativeChain() ? 'native/chain.c, a batch of rows per call' : 'JavaScript, a row per call (native/ not built, or OPSCOCKPIT_NATIVE=off)';
     const lines = [`ledger: hash-chained appends vs plain inserts (a file each, same pragmas, taking turns), ${rounds} rounds; hashing: ${hasher}`];
     lines.push(`  ${pad('', 44)}${lpad('chained', 10)}${lpad('no chain', 10)}${lpad('chain cost', 12)}${lpad('same cols', 11)}${lpad('hashing', 10)}`);
     const appends = await benchAppends(L, dir, rounds);

@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "opscockpit_chain",
-      "sources": ["chain.c"],
+      "target_name": "opscockpit_native",
+      "sources": ["addon.c", "chain.c", "scan.c"],
       "cflags": ["-O2", "-Wall", "-Wno-deprecated-declarations"]
     }
   ]

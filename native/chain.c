@@ -7,10 +7,8 @@
 // (row 0 starts at 0). Each row starts with 32 bytes of room for the link: the previous row's
 // hash, which the hash covers first. Every length and offset is checked before any byte is
 // touched: a bad call throws, it never reads or writes outside its buffers.
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
 #include <openssl/sha.h>
-#include <stdint.h>
 #include <string.h>
 
 #define HASH 32
@@ -25,28 +23,11 @@ typedef struct {
   SHA256_CTX ipad, opad; // HMAC's two keyed states, each after its 64-byte key block
 } Rows;
 
-static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, (void **)data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return 0;
-  }
-  return 1;
-}
-
 // batch, ends, count, key (64 bytes or null): checked and read into r.
 static int read_rows(napi_env env, napi_value *argv, Rows *r) {
   size_t ends_len;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (!bytes_of(env, argv[0], &r->batch, &r->batch_len)) return 0;
-  if (napi_get_typedarray_info(env, argv[1], &type, &ends_len, (void **)&r->ends, &ab, &offset) != napi_ok || type != napi_uint32_array) {
-    napi_throw_type_error(env, NULL, "ends: expected a Uint32Array");
-    return 0;
-  }
+  if (!addon_bytes(env, argv[0], &r->batch, &r->batch_len)) return 0;
+  if (!addon_typed(env, argv[1], napi_uint32_array, (void **)&r->ends, &ends_len)) return 0;
   if (napi_get_value_uint32(env, argv[2], &r->count) != napi_ok || r->count > ends_len) {
     napi_throw_range_error(env, NULL, "count: more rows than ends");
     return 0;
@@ -65,7 +46,7 @@ static int read_rows(napi_env env, napi_value *argv, Rows *r) {
   if (r->keyed) {
     uint8_t *key;
     size_t key_len;
-    if (!bytes_of(env, argv[3], &key, &key_len)) return 0;
+    if (!addon_bytes(env, argv[3], &key, &key_len)) return 0;
     if (key_len != BLOCK) {
       napi_throw_range_error(env, NULL, "key: expected 64 bytes");
       return 0;
@@ -110,7 +91,7 @@ static napi_value ChainRows(napi_env env, napi_callback_info info) {
   Rows r;
   uint8_t *prev, *out;
   size_t prev_len, out_len;
-  if (!read_rows(env, argv, &r) || !bytes_of(env, argv[4], &prev, &prev_len) || !bytes_of(env, argv[5], &out, &out_len)) return NULL;
+  if (!read_rows(env, argv, &r) || !addon_bytes(env, argv[4], &prev, &prev_len) || !addon_bytes(env, argv[5], &out, &out_len)) return NULL;
   if (prev_len != HASH || out_len < (size_t)HASH * r.count) {
     napi_throw_range_error(env, NULL, "prev must be 32 bytes and out 32 bytes a row");
     return NULL;
@@ -141,7 +122,7 @@ static napi_value CheckRows(napi_env env, napi_callback_info info) {
   Rows r;
   uint8_t *expected;
   size_t expected_len;
-  if (!read_rows(env, argv, &r) || !bytes_of(env, argv[4], &expected, &expected_len)) return NULL;
+  if (!read_rows(env, argv, &r) || !addon_bytes(env, argv[4], &expected, &expected_len)) return NULL;
   if (expected_len < (size_t)HASH * r.count) {
     napi_throw_range_error(env, NULL, "expected: 32 bytes a row");
     return NULL;
@@ -158,11 +139,10 @@ static napi_value CheckRows(napi_env env, napi_callback_info info) {
   return result;
 }
 
-NAPI_MODULE_INIT() {
+void addon_register_chain(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "chainRows", NAPI_AUTO_LENGTH, ChainRows, NULL, &fn);
   napi_set_named_property(env, exports, "chainRows", fn);
   napi_create_function(env, "checkRows", NAPI_AUTO_LENGTH, CheckRows, NULL, &fn);
   napi_set_named_property(env, exports, "checkRows", fn);
-  return exports;
 }

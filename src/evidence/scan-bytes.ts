@@ -12,12 +12,19 @@
 // stray quote or \r, a header with quotes) hands the rest of the file, from that record, to the
 // general parser; since both stop and start on record boundaries, the evidence is the same as
 // if the general parser had read the whole file.
+//
+// Where the native addon is built (src/native-addon.ts), its reader (native/scan.c) reads the
+// plain lines, a few thousand per call, with the same readers written in C; it stops at any
+// line it is not sure of, and that line is read here, line by line, as ever. Routes it has
+// not seen numbered yet come back as bytes and are numbered here. test/evidence-native.test.ts
+// holds the two to the same evidence, reads and errors on logs of every shape.
 import { closeSync, fstatSync, openSync, read } from 'node:fs';
 import type { Accumulator } from './accumulator.js';
 import { hashField, readDecimal, readEnd, readTime, skipField, timeRead } from './byte-cells.js';
 import { CellProblem, readCells, type RequestCells } from './cells.js';
 import { EvidenceError, columnIndexes, explainReadError, type Columns } from './columns.js';
 import type { GeneralStart } from './scan-general.js';
+import { nativeAddon } from '../native-addon.js';
 
 /** What the byte scanner did with a file; `general`: the general parser must read from there. */
 export interface ByteScan {
@@ -47,6 +54,92 @@ const ROUTE = 4;
 
 /** A line to leave to the general parser; from readHeader: a header it cannot read. */
 export const HAND_OFF = -1;
+
+/**
+ * native/scan.c: the plain lines from p (see there), their cells into nums (ts, latency,
+ * status a line) and their routes into spans (start, end, number, hash a line; number -1: no
+ * route, -2: one not among the known ones yet); returns how many it read and puts where it
+ * stopped into state[0]. known: the routes numbered so far, their bytes back to back.
+ */
+interface NativeScan {
+  scanPlain(
+    buf: Uint8Array,
+    p: number,
+    limit: number,
+    roles: Uint8Array,
+    crlf: number,
+    virtualLf: number,
+    nums: Float64Array,
+    spans: Int32Array,
+    state: Float64Array,
+    known: Uint8Array,
+    knownEnds: Int32Array,
+    knownHashes: Int32Array,
+    knownIds: Int32Array,
+  ): number;
+}
+
+/** Routes numbered for the native reader, at most MAX_KNOWN (others are found here, line by line). */
+class KnownRoutes {
+  static readonly MAX_KNOWN = 64;
+  bytes = new Uint8Array(0);
+  ends = new Int32Array(0);
+  hashes = new Int32Array(0);
+  ids = new Int32Array(0);
+  private readonly has = new Set<number>();
+
+  add(b: Uint8Array, from: number, to: number, hash: number, id: number): void {
+    if (this.has.has(id) || this.ids.length >= KnownRoutes.MAX_KNOWN) return;
+    this.has.add(id);
+    const bytes = new Uint8Array(this.bytes.length + to - from);
+    bytes.set(this.bytes);
+    bytes.set(b.subarray(from, to), this.bytes.length);
+    this.bytes = bytes;
+    this.ends = Int32Array.of(...this.ends, bytes.length);
+    this.hashes = Int32Array.of(...this.hashes, hash);
+    this.ids = Int32Array.of(...this.ids, id);
+  }
+}
+
+/** Lines the native reader reads per call. */
+const NATIVE_LINES = 4096;
+
+let nativeChecked: NativeScan | null | undefined;
+
+/** The native plain-line reader, when the addon is built and reads lines as this file does. */
+export function nativeScan(): NativeScan | null {
+  const addon = nativeAddon();
+  if (!addon) return null;
+  if (nativeChecked === undefined) nativeChecked = typeof addon.scanPlain === 'function' && readsAsHere(addon as unknown as NativeScan) ? (addon as unknown as NativeScan) : null;
+  return nativeChecked;
+}
+
+/**
+ * Three lines read natively: two plain ones (ISO time and a quoted route, epoch time), then one
+ * it must leave. An addon that throws (one built from other sources) is not used either.
+ */
+function readsAsHere(n: NativeScan): boolean {
+  try {
+    return readsSample(n);
+  } catch {
+    return false;
+  }
+}
+
+function readsSample(n: NativeScan): boolean {
+  const text = '2026-11-23T11:00:00.123+01:00,12.5,200,"/a,b"\n1795431600000,7,503,/x\nsoon,1,2,/y\n';
+  const buf = Buffer.alloc(text.length + 64);
+  buf.write(text);
+  const nums = new Float64Array(9);
+  const spans = new Int32Array(12);
+  const state = new Float64Array(1);
+  const known = new KnownRoutes();
+  known.add(buf, text.indexOf('/x'), text.indexOf('/x') + 2, hashField(buf, text.indexOf('/x'), false), 7);
+  const read = n.scanPlain(buf, 0, text.length, Uint8Array.of(TS, LATENCY, STATUS, ROUTE), 0, -1, nums, spans, state, known.bytes, known.ends, known.hashes, known.ids);
+  const expected = [Date.UTC(2026, 10, 23, 10, 0, 0, 123), 12.5, 200, 1_795_431_600_000, 7, 503];
+  const routes = [text.slice(spans[0], spans[1]), spans[2], spans[3] === hashField(buf, spans[0], true), text.slice(spans[4], spans[5]), spans[6]];
+  return read === 2 && expected.every((v, i) => nums[i] === v) && state[0] === text.indexOf('soon') && JSON.stringify(routes) === JSON.stringify(['/a,b', -2, true, '/x', 7]);
+}
 
 export async function scanBytes(path: string, names: Columns, routeRequired: boolean, acc: Accumulator): Promise<ByteScan> {
   const fd = openLog(path);
@@ -103,6 +196,12 @@ export class ByteScanner {
   private readonly trie = new RouteTrie();
   private readonly routeCache = new RouteCache();
   private readonly cells: RequestCells = { ts: 0, latency: 0, status: 0 };
+  // native/scan.c where it is built: it reads the plain lines, this file the others.
+  private readonly native = nativeScan();
+  private readonly nums = new Float64Array(this.native ? 3 * NATIVE_LINES : 0);
+  private readonly spans = new Int32Array(this.native ? 4 * NATIVE_LINES : 0);
+  private readonly stopped = new Float64Array(1);
+  private readonly known = new KnownRoutes();
 
   constructor(
     readonly path: string,
@@ -304,7 +403,13 @@ export class ByteScanner {
     const cache = this.routeCache;
     const words = this.words;
     const end = readEnd;
+    const native = this.native;
     while (p < limit) {
+      if (native !== null) {
+        p = this.nativeLines(native, p, limit);
+        if (p >= limit) break;
+        // A line native/scan.c left (or the first after its room ran out): read here, as ever.
+      }
       const lineStart = p;
       let ts = NaN;
       let latency = NaN;
@@ -372,6 +477,28 @@ export class ByteScanner {
       this.line++;
     }
     return p;
+  }
+
+  /** The plain lines native/scan.c reads from p, into the accumulator; returns where it stopped. */
+  private nativeLines(native: NativeScan, p: number, limit: number): number {
+    const { nums, spans, acc, buf, known } = this;
+    const n = native.scanPlain(buf, p, limit, this.roles, this.crlf ? 1 : 0, this.virtualLf, nums, spans, this.stopped, known.bytes, known.ends, known.hashes, known.ids);
+    const errorMin = acc.errorStatusMin;
+    for (let i = 0; i < n; i++) {
+      // -1: no route (an empty one counts overall and in its window only, as line by line).
+      let route = spans[4 * i + 2];
+      if (route === -2) {
+        const from = spans[4 * i];
+        const to = spans[4 * i + 1];
+        const hash = spans[4 * i + 3];
+        route = this.routes.find(buf, from, to, hash);
+        known.add(buf, from, to, hash, route);
+      }
+      acc.addSample(nums[3 * i], nums[3 * i + 1], nums[3 * i + 2] >= errorMin, route);
+    }
+    this.records += n;
+    this.line += n;
+    return this.stopped[0];
   }
 
   /** A line the fast loop did not take: blank, or read as text; HAND_OFF for the general parser. */

@@ -1,0 +1,22 @@
+#include "addon.h"
+
+int addon_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, "an argument is not the typed array expected");
+    return 0;
+  }
+  return 1;
+}
+
+int addon_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  return addon_typed(env, v, napi_uint8_array, (void **)data, len);
+}
+
+NAPI_MODULE_INIT() {
+  addon_register_chain(env, exports);
+  addon_register_scan(env, exports);
+  return exports;
+}
