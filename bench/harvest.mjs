@@ -107,13 +107,24 @@ export async function benchHarvest() {
       base.push(b);
     }
 
-    // For reading the figure: what loading the CLI alone costs, beside Node itself (not part of any goal).
+    // For reading the figure: what loading the CLI alone costs, beside Node itself, and the
+    // harvest without the native addon (OPSCOCKPIT_NATIVE=off: the JavaScript byte scanner).
     const startup = [];
     const bare = [];
+    const withoutNative = [];
     for (let i = 0; i < runs; i++) {
       startup.push((await timed(runner.argv[0], [...runner.argv.slice(1), '--help'], { cwd: dir })).seconds);
       bare.push((await timed(process.execPath, ['-e', ''], { cwd: dir })).seconds);
+      const ledger = join(dir, `ledger-js-${i}.db`);
+      const h = await timed(runner.argv[0], [...runner.argv.slice(1), 'reqlog', csv, '--out', join(dir, 'evidence', 'perf-js.json'), '--ledger', ledger], { cwd: dir, env: { OPSCOCKPIT_OPERATOR: 'bench', OPSCOCKPIT_NATIVE: 'off' } });
+      if (h.code !== 0) throw new BenchError(`harvest (OPSCOCKPIT_NATIVE=off) exited ${h.code}: ${h.stderr.trim() || h.stdout.trim()}`);
+      withoutNative.push(h.seconds);
     }
+    const figures = (file) => {
+      const d = JSON.parse(readFileSync(file, 'utf8'));
+      return JSON.stringify([d.overall, d.windows, d.routes]);
+    };
+    const sameWithoutNative = figures(join(dir, 'evidence', 'perf-js.json')) === figures(out);
 
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     const mismatches = PERCENTILES.filter((p) => Number(baselineValues[`p${p}`]) !== doc.overall[`p${p}_ms`]);
@@ -126,6 +137,7 @@ export async function benchHarvest() {
       `harvest: ${rows.toLocaleString('en')} rows, ${sizeMb.toFixed(1)} MB CSV (ISO timestamps, ${doc.windows.length} windows, ${Object.keys(doc.routes ?? {}).length} routes); median of ${runs}, the two taking turns; load average ${load.toFixed(1)} on ${availableParallelism()} CPUs at the start`,
       `  opscockpit harvest reqlog   ${fmtS(oursS)}   peak RSS ${fmtMb(oursMb)}   [${runner.how}]`,
       `    (of which loading the CLI, \`harvest --help\`: ${fmtS(median(startup))}; \`node -e ''\`: ${fmtS(median(bare))})`,
+      `    (without the native addon, OPSCOCKPIT_NATIVE=off: ${fmtS(median(withoutNative))}; ${sameWithoutNative ? 'the same evidence' : '!!! OTHER EVIDENCE !!!'})`,
       `  baseline sort -n | awk      ${fmtS(baseS)}   peak RSS ${fmtMb(baseMb)} (largest process of the pipeline; overall percentiles only)`,
       `  speed   ${speedup.toFixed(2)}× the baseline (goal ≥ ${SPEED_GOAL}×): ${speedup >= SPEED_GOAL ? 'met' : 'NOT met'}`,
       `  memory  ${fmtMb(oursMb)} = ${(oursMb / baseMb).toFixed(2)}× the baseline's (goal < ${MEMORY_GOAL_MB} MB): ${oursMb < MEMORY_GOAL_MB ? 'met' : 'NOT met'}`,
@@ -134,7 +146,8 @@ export async function benchHarvest() {
       lines.push('  !!! PERCENTILE MISMATCH between harvest and the sort -n | awk baseline !!!');
       for (const p of mismatches) lines.push(`  !!!   p${p}: harvest ${doc.overall[`p${p}_ms`]}, baseline ${baselineValues[`p${p}`]}`);
     } else lines.push(`  agree   ${PERCENTILES.map((p) => `p${p} ${doc.overall[`p${p}_ms`]}`).join(', ')} ms (both exact nearest rank)`);
-    return { lines, mismatch: mismatches.length > 0, speedup, seconds: oursS, baselineSeconds: baseS, peakMb: oursMb, baselinePeakMb: baseMb };
+    if (!sameWithoutNative) lines.push('  !!! the harvest without the native addon wrote other evidence !!!');
+    return { lines, mismatch: mismatches.length > 0 || !sameWithoutNative, speedup, seconds: oursS, baselineSeconds: baseS, peakMb: oursMb, baselinePeakMb: baseMb };
   } finally {
     for (const c of cleanups.reverse()) {
       try {
