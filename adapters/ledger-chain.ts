@@ -222,7 +222,7 @@ function chainHasher(key?: string): { toBuffer: RowHasher; toHex: HexRowHasher }
       return out;
     },
     toHex: (id, runId, seq, at, kind, step, operator, payload, prevHex) => {
-      if (prevHex.length !== 2 * HASH_BYTES) return '';
+      if (prevHex.length !== 2 * HASH_BYTES || !rowOfTypes(id, runId, seq, at, kind, step, operator, payload)) return '';
       const n = fill(id, runId, seq, at, kind, step, operator, payload);
       if (scratch.write(prevHex, start, 'hex') !== HASH_BYTES) return '';
       return finish(n, 'hex');
@@ -388,6 +388,23 @@ export class ChainBatch {
     this.buf = bigger;
     this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.length);
   }
+}
+
+/**
+ * A row read back whose columns have the types the chain hashes. An edited ledger may hold
+ * anything (a BLOB payload, a text seq): such a row cannot hash to its stored hash.
+ */
+export function rowOfTypes(id: unknown, runId: unknown, seq: unknown, at: unknown, kind: unknown, step: unknown, operator: unknown, payload: unknown): boolean {
+  return (
+    typeof id === 'number' &&
+    typeof seq === 'number' &&
+    typeof at === 'number' &&
+    typeof runId === 'string' &&
+    typeof kind === 'string' &&
+    typeof operator === 'string' &&
+    typeof payload === 'string' &&
+    (step === null || typeof step === 'string')
+  );
 }
 
 /** The reference HMAC, for tests and for anyone checking a ledger with other tools. */

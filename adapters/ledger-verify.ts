@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunStatus } from '../src/engine/ports.js';
 import { LedgerError, openLedgerDatabase, readChainSettings, type ChainSettings } from './ledger.js';
-import { GENESIS, HASH_BYTES, chainBatch, hexRowHasher, keyCheck, type ChainBatch, type HexRowHasher } from './ledger-chain.js';
+import { GENESIS, HASH_BYTES, chainBatch, hexRowHasher, keyCheck, rowOfTypes, type ChainBatch, type HexRowHasher } from './ledger-chain.js';
 
 /** What verify reads of each event: the chain's columns, the two hashes as lowercase hex. */
 export const VERIFY_COLUMNS = 'id, run_id, seq, at, kind, step, operator, payload, lower(hex(prev_hash)), lower(hex(hash))';
@@ -100,7 +100,8 @@ const PAGE = 1000;
 /**
  * The rows of a page hashed natively, each with the link a walk gives it (its own prev_hash,
  * else the stored hash of the row before; `link` for the first): how many, from the first,
- * hash to their stored hash. A row whose link or hash is not 32 bytes of hex ends the count.
+ * hash to their stored hash. A row whose link or hash is not 32 bytes of hex, or whose columns
+ * are not of the types the chain hashes (an edited row), ends the count.
  */
 function matchingRows(batch: ChainBatch, rows: readonly Row[], link: string, expected: Buffer): number {
   batch.clear();
@@ -108,7 +109,7 @@ function matchingRows(batch: ChainBatch, rows: readonly Row[], link: string, exp
   for (; n < rows.length; n++) {
     const [id, runId, seq, at, kind, step, operator, payload, prev, hash] = rows[n];
     const l = prev === '' ? link : prev;
-    if (hash.length !== 2 * HASH_BYTES) break;
+    if (hash.length !== 2 * HASH_BYTES || !rowOfTypes(id, runId, seq, at, kind, step, operator, payload)) break;
     batch.add(id, runId, seq, at, kind, step, operator, payload);
     if (!batch.linkLast(l) || expected.write(hash, n * HASH_BYTES, 'hex') !== HASH_BYTES) break;
     link = hash;

@@ -3,7 +3,8 @@
     {
       "target_name": "opscockpit_native",
       "sources": ["addon.c", "chain.c", "scan.c"],
-      "cflags": ["-O2", "-Wall", "-Wno-deprecated-declarations"]
+      "cflags": ["-O2", "-Wall", "-Wno-deprecated-declarations"],
+      "ldflags": ["-Wl,-z,now"]
     }
   ]
 }

@@ -23,6 +23,21 @@ typedef struct {
   SHA256_CTX ipad, opad; // HMAC's two keyed states, each after its 64-byte key block
 } Rows;
 
+// Row i: from *start (where row i - 1 ended) to ends[i], read once; its length into *len and
+// *start moved to its end. 0 (a RangeError thrown) when it lies outside the batch or is shorter
+// than its link. Checked again where each row is used, in case ends shares memory with a buffer
+// that is written.
+static int row_at(napi_env env, const Rows *r, uint32_t i, size_t *start, size_t *len) {
+  size_t end = r->ends[i];
+  if (end < *start || end - *start < HASH || end > r->batch_len) {
+    napi_throw_range_error(env, NULL, "ends: a row outside the batch, or shorter than its link");
+    return 0;
+  }
+  *len = end - *start;
+  *start = end;
+  return 1;
+}
+
 // batch, ends, count, key (64 bytes or null): checked and read into r.
 static int read_rows(napi_env env, napi_value *argv, Rows *r) {
   size_t ends_len;
@@ -32,14 +47,9 @@ static int read_rows(napi_env env, napi_value *argv, Rows *r) {
     napi_throw_range_error(env, NULL, "count: more rows than ends");
     return 0;
   }
-  uint32_t start = 0;
-  for (uint32_t i = 0; i < r->count; i++) {
-    if (r->ends[i] < start + HASH || r->ends[i] > r->batch_len) {
-      napi_throw_range_error(env, NULL, "ends: a row outside the batch, or shorter than its link");
-      return 0;
-    }
-    start = r->ends[i];
-  }
+  size_t start = 0, len;
+  for (uint32_t i = 0; i < r->count; i++)
+    if (!row_at(env, r, i, &start, &len)) return 0;
   napi_valuetype kt;
   napi_typeof(env, argv[3], &kt);
   r->keyed = kt != napi_null && kt != napi_undefined;
@@ -98,13 +108,13 @@ static napi_value ChainRows(napi_env env, napi_callback_info info) {
   }
   uint8_t link[HASH];
   memcpy(link, prev, HASH); // prev may lie in out
-  uint32_t start = 0;
+  size_t start = 0, len;
   for (uint32_t i = 0; i < r.count; i++) {
     uint8_t *row = r.batch + start;
+    if (!row_at(env, &r, i, &start, &len)) return NULL;
     memcpy(row, link, HASH);
-    hash_row(&r, row, r.ends[i] - start, link);
+    hash_row(&r, row, len, link);
     memcpy(out + (size_t)HASH * i, link, HASH);
-    start = r.ends[i];
   }
   return NULL;
 }
@@ -127,12 +137,14 @@ static napi_value CheckRows(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "expected: 32 bytes a row");
     return NULL;
   }
-  uint32_t start = 0, good = 0;
+  size_t start = 0, len;
+  uint32_t good = 0;
   uint8_t h[HASH];
   for (; good < r.count; good++) {
-    hash_row(&r, r.batch + start, r.ends[good] - start, h);
+    const uint8_t *row = r.batch + start;
+    if (!row_at(env, &r, good, &start, &len)) return NULL;
+    hash_row(&r, row, len, h);
     if (memcmp(h, expected + (size_t)HASH * good, HASH) != 0) break;
-    start = r.ends[good];
   }
   napi_value result;
   napi_create_uint32(env, good, &result);

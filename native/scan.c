@@ -146,7 +146,9 @@ typedef struct {
 static int32_t known_route(const Known *k, const uint8_t *b, size_t from, size_t to, uint32_t h) {
   size_t start = 0;
   for (size_t i = 0; i < k->count; i++) {
-    size_t end = (size_t)k->ends[i];
+    int32_t e = k->ends[i]; // read once, checked again here (it may share memory with spans)
+    if (e < 0 || (size_t)e < start || (size_t)e > k->bytes_len) return -2;
+    size_t end = (size_t)e;
     if ((uint32_t)k->hashes[i] == h && end - start == to - from && memcmp(k->bytes + start, b + from, to - from) == 0) return k->ids[i];
     start = end;
   }
@@ -204,6 +206,7 @@ static napi_value ScanPlain(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t room = nums_len / 3 < spans_len / 4 ? nums_len / 3 : spans_len / 4;
+  if (s.len > INT32_MAX) s.len = INT32_MAX; // route offsets go out as int32
   size_t limit = limit32 < s.len ? limit32 : s.len;
   size_t p = p32;
   size_t last = roles_len - 1;

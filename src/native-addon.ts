@@ -8,9 +8,16 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The native/addon.c ADDON_VERSION this code was written for: a build from other sources is not used. */
+const ADDON_VERSION = 1;
+
 let loaded: Record<string, unknown> | null | undefined;
 
-/** The addon's exports; null where it was not built or cannot load, or with OPSCOCKPIT_NATIVE=off. */
+/**
+ * The addon's exports; null where it was not built, cannot load (it is linked to resolve every
+ * symbol when it loads, so a Node without them fails here, not at a first call) or was built
+ * from other sources, and with OPSCOCKPIT_NATIVE=off.
+ */
 export function nativeAddon(): Record<string, unknown> | null {
   if (process.env.OPSCOCKPIT_NATIVE === 'off') return null;
   if (loaded !== undefined) return loaded;
@@ -20,7 +27,8 @@ export function nativeAddon(): Record<string, unknown> | null {
     const file = path.join(dir, 'native', 'build', 'Release', 'opscockpit_native.node');
     if (!existsSync(file)) continue;
     try {
-      loaded = createRequire(import.meta.url)(file) as Record<string, unknown>;
+      const addon = createRequire(import.meta.url)(file) as Record<string, unknown>;
+      if (addon.version === ADDON_VERSION) loaded = addon;
     } catch {
       // built for another Node, or damaged: JavaScript does the work
     }

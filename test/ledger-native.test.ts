@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainBatch, GENESIS, HASH_BYTES, hexRowHasher, nativeChain, rowHasher } from '../adapters/ledger-chain.js';
 import { SqliteLedger, openLedger, openLedgerDatabase } from '../adapters/ledger.js';
-import { rowCheck, scanRange } from '../adapters/ledger-verify.js';
+import { rowCheck, scanRange, verifyLedger } from '../adapters/ledger-verify.js';
 import type { EventBody } from '../src/engine/types.js';
 
 type Row = [id: number, runId: string, seq: number, at: number, kind: string, step: string | null, operator: string, payload: string];
@@ -96,6 +96,9 @@ describe('native chain hasher', () => {
     expect(() => n.chainRows(batch, Uint32Array.of(50), 1, Buffer.alloc(10), GENESIS, Buffer.alloc(32))).toThrow(RangeError);
     expect(() => n.checkRows(batch, Uint32Array.of(50), 1, null, Buffer.alloc(8))).toThrow(RangeError);
     expect(() => n.checkRows(batch, [50] as unknown as Uint32Array, 1, null, Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => n.chainRows(batch, Uint32Array.of(60, 40), 2, null, GENESIS, Buffer.alloc(64))).toThrow(RangeError); // ends out of order
+    expect(() => n.chainRows(batch, new Uint32Array(0), 0, null, GENESIS, Buffer.alloc(0))).not.toThrow(); // nothing to do
+    expect(n.checkRows(batch, new Uint32Array(0), 0, null, Buffer.alloc(0))).toBe(0);
   });
 });
 
@@ -145,12 +148,42 @@ describe('ledgers hashed natively and in JavaScript', () => {
     });
   }
 
-  it('a stored hash that is not 32 bytes is a break at that row in both walks', () => {
+  /** A fresh native ledger with `sql` run on it (its update trigger dropped first): what both walks find. */
+  function edited(sql: string) {
     const file = join(mkdtempSync(join(tmpdir(), 'oc-native-chain-')), 'l.db');
     write(file, 'native');
     const db = new Database(file);
-    db.exec(`DROP TRIGGER events_no_update; UPDATE events SET hash = X'00ff' WHERE id = 1500; UPDATE events SET hash = X'' WHERE id = 2000`);
+    db.exec(`DROP TRIGGER events_no_update; ${sql}`);
     db.close();
-    expect(walkBoth(file).broken).toMatchObject({ id: 1500, reason: 'hash mismatch' });
+    return walkBoth(file).broken;
+  }
+
+  it('the same first break wherever it falls: the first row, either side of a page, a hash not 32 bytes, a column of another type', () => {
+    expect(edited(`UPDATE events SET payload = payload || ' ' WHERE id = 1`)).toMatchObject({ id: 1, reason: 'hash mismatch' });
+    expect(edited(`UPDATE events SET payload = payload || ' ' WHERE id = 1000`)).toMatchObject({ id: 1000, reason: 'hash mismatch' });
+    expect(edited(`UPDATE events SET payload = payload || ' ' WHERE id = 1001`)).toMatchObject({ id: 1001, reason: 'hash mismatch' });
+    expect(edited(`UPDATE events SET hash = X'00ff' WHERE id = 1500`)).toMatchObject({ id: 1500, reason: 'hash mismatch' });
+    expect(edited(`UPDATE events SET hash = X'' WHERE id = 1501`)).toMatchObject({ id: 1501, reason: 'hash mismatch' });
+    expect(edited(`UPDATE events SET prev_hash = X'00ff' WHERE id = 1502`)).toMatchObject({ id: 1502, reason: 'hash mismatch' });
+    // A BLOB where the payload was: a break there, and no error when an earlier row broke first.
+    expect(edited(`UPDATE events SET payload = CAST(payload AS BLOB) WHERE id = 1600`)).toMatchObject({ id: 1600, reason: 'hash mismatch' });
+    expect(edited(`UPDATE events SET payload = payload || ' ' WHERE id = 1700; UPDATE events SET payload = CAST(payload AS BLOB) WHERE id = 1800`)).toMatchObject({ id: 1700 });
+    expect(edited(`UPDATE events SET seq = 'x' WHERE id = 1900`)).toMatchObject({ id: 1900, reason: 'hash mismatch' });
+  });
+
+  it('with OPSCOCKPIT_NATIVE=off nothing native is used, and the ledger still chains and verifies', () => {
+    const saved = process.env.OPSCOCKPIT_NATIVE;
+    process.env.OPSCOCKPIT_NATIVE = 'off';
+    try {
+      expect(nativeChain()).toBeNull();
+      expect(rowCheck().batch).toBeUndefined();
+      const file = join(mkdtempSync(join(tmpdir(), 'oc-native-chain-')), 'off.db');
+      write(file, 'native'); // openLedger, which now hashes in JavaScript
+      expect(verifyLedger(file)).toMatchObject({ ok: true, events: 2_599 });
+    } finally {
+      if (saved === undefined) delete process.env.OPSCOCKPIT_NATIVE;
+      else process.env.OPSCOCKPIT_NATIVE = saved;
+    }
+    expect(nativeChain()).not.toBeNull();
   });
 });

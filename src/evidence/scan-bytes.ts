@@ -30,6 +30,7 @@ import { nativeAddon } from '../native-addon.js';
 export interface ByteScan {
   records: number; // data records read by the byte scanner
   slowRecords: number; // of which had a cell read by the general cell readers
+  nativeRecords: number; // of which were read by native/scan.c
   general?: GeneralStart | 'whole file';
 }
 
@@ -147,7 +148,7 @@ export async function scanBytes(path: string, names: Columns, routeRequired: boo
   try {
     scanner = new ByteScanner(path, fd, names, routeRequired, acc);
     const from = await scanner.readHeader();
-    return from === HAND_OFF ? { records: 0, slowRecords: 0, general: 'whole file' } : await scanner.scanToEnd(from);
+    return from === HAND_OFF ? { records: 0, slowRecords: 0, nativeRecords: 0, general: 'whole file' } : await scanner.scanToEnd(from);
   } finally {
     await scanner?.settled(); // no read may still be going when the descriptor is closed
     closeSync(fd);
@@ -182,6 +183,7 @@ export class ByteScanner {
   private handOffAt = 0;
   private records = 0;
   private slowRecords = 0;
+  private nativeRecords = 0;
   private reserved = false;
   private warmedUp = false;
 
@@ -222,7 +224,7 @@ export class ByteScanner {
   async scanToEnd(from: number): Promise<ByteScan> {
     if (from < this.base + this.front || from > this.base + this.end) await this.load(from);
     const done = await this.scan(from - this.base, Infinity);
-    const counts = { records: this.records, slowRecords: this.slowRecords };
+    const counts = { records: this.records, slowRecords: this.slowRecords, nativeRecords: this.nativeRecords };
     if (done) return counts;
     const general = { byte: this.base + this.handOffAt, line: this.line, headerText: this.headerText, rowDelim: this.crlf ? '\r\n' : '\n' } as const;
     return { ...counts, general };
@@ -497,6 +499,7 @@ export class ByteScanner {
       acc.addSample(nums[3 * i], nums[3 * i + 1], nums[3 * i + 2] >= errorMin, route);
     }
     this.records += n;
+    this.nativeRecords += n;
     this.line += n;
     return this.stopped[0];
   }
