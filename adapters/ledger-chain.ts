@@ -25,7 +25,7 @@
 // time. rowHasher / hexRowHasher hash one row per call in JavaScript, where the addon was not
 // built; tests hold the two to the same bytes.
 import { createHmac, hash as digest } from 'node:crypto';
-import { nativeAddon } from '../src/native-addon.js';
+import { nativePart } from '../src/native-addon.js';
 
 export type ChainAlgorithm = 'sha256' | 'hmac-sha256';
 
@@ -261,30 +261,12 @@ interface NativeChain {
   checkRows(batch: Uint8Array, ends: Uint32Array, count: number, key: Uint8Array | null, expected: Uint8Array): number;
 }
 
-let native: NativeChain | null | undefined;
-
 /**
  * The native batch hasher (src/native-addon.ts), or null without it: then every row is hashed
- * here, one crypto call a row. Before it is used it must hash a row exactly as this file does.
+ * here, one crypto call a row. It is used only once it hashes a row, plain and keyed, to the
+ * bytes this file makes.
  */
-export function nativeChain(): NativeChain | null {
-  const addon = nativeAddon();
-  if (!addon) return null;
-  if (native === undefined) {
-    const n = addon as Partial<NativeChain>;
-    native = typeof n.chainRows === 'function' && typeof n.checkRows === 'function' && agreesWithJs(n as NativeChain) ? (n as NativeChain) : null;
-  }
-  return native;
-}
-
-/** One row, plain and keyed, hashed natively and here: the same bytes out (and nothing thrown). */
-function agreesWithJs(n: NativeChain): boolean {
-  try {
-    return hashesAsHere(n);
-  } catch {
-    return false;
-  }
-}
+export const nativeChain = nativePart<NativeChain>(['chainRows', 'checkRows'], hashesAsHere);
 
 function hashesAsHere(n: NativeChain): boolean {
   const row = ['r-1', 7, 1_700_000_000_000, 'step.note', 'ü', 'ops', '{"note":"ok"}'] as const;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The call's first n arguments into argv; 0 (with a TypeError naming `usage` thrown) when fewer came.
+int addon_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage);
 // A Uint8Array's bytes; 0 (with a TypeError thrown) when v is not one.
 int addon_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len);
 // A typed array of the given type: its data and element count; 0 (with a TypeError thrown) when not.

@@ -91,13 +91,8 @@ static void hash_row(const Rows *r, const uint8_t *row, size_t len, uint8_t *out
 // chainRows(batch, ends, count, key, prev, out): row i is linked to row i - 1's hash (row 0 to
 // prev), its link written into its first 32 bytes, and its hash written to out[32 i ...].
 static napi_value ChainRows(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 6) {
-    napi_throw_type_error(env, NULL, "chainRows(batch, ends, count, key, prev, out)");
-    return NULL;
-  }
+  if (!addon_args(env, info, 6, argv, "chainRows(batch, ends, count, key, prev, out)")) return NULL;
   Rows r;
   uint8_t *prev, *out;
   size_t prev_len, out_len;
@@ -122,13 +117,8 @@ static napi_value ChainRows(napi_env env, napi_callback_info info) {
 // checkRows(batch, ends, count, key, expected): each row's link already in place; the number
 // of rows from the first whose hash equals expected[32 i ...], up to the first that does not.
 static napi_value CheckRows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "checkRows(batch, ends, count, key, expected)");
-    return NULL;
-  }
+  if (!addon_args(env, info, 5, argv, "checkRows(batch, ends, count, key, expected)")) return NULL;
   Rows r;
   uint8_t *expected;
   size_t expected_len;

@@ -162,13 +162,8 @@ static int32_t known_route(const Known *k, const uint8_t *b, size_t from, size_t
 // numbered in known yet. Returns how many lines were read; state[0] is where it stopped:
 // limit, the start of a line that is not plain, or the line after the last there was room for.
 static napi_value ScanPlain(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
   napi_value argv[13];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 13) {
-    napi_throw_type_error(env, NULL, "scanPlain(buf, p, limit, roles, crlf, virtualLf, nums, spans, state, known, knownEnds, knownHashes, knownIds)");
-    return NULL;
-  }
+  if (!addon_args(env, info, 13, argv, "scanPlain(buf, p, limit, roles, crlf, virtualLf, nums, spans, state, known, knownEnds, knownHashes, knownIds)")) return NULL;
   Known known;
   size_t n_ends, n_hashes, n_ids;
   if (!addon_bytes(env, argv[9], (uint8_t **)&known.bytes, &known.bytes_len) || !addon_typed(env, argv[10], napi_int32_array, (void **)&known.ends, &n_ends) ||

@@ -36,3 +36,27 @@ export function nativeAddon(): Record<string, unknown> | null {
   }
   return loaded;
 }
+
+/**
+ * A part of the addon, checked once: its functions must be there, and `agrees` (a sample done
+ * natively and compared with what the JavaScript does) must hold without throwing. Returns the
+ * part's getter: the part, or null without the addon, with OPSCOCKPIT_NATIVE=off, or when the
+ * check failed.
+ */
+export function nativePart<T>(functions: readonly string[], agrees: (part: T) => boolean): () => T | null {
+  let checked: T | null | undefined;
+  return () => {
+    const addon = nativeAddon();
+    if (!addon) return null;
+    if (checked === undefined) {
+      let ok = false;
+      try {
+        ok = functions.every((f) => typeof addon[f] === 'function') && agrees(addon as unknown as T);
+      } catch {
+        // an addon built from other sources may throw: not used
+      }
+      checked = ok ? (addon as unknown as T) : null;
+    }
+    return checked;
+  };
+}

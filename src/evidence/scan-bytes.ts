@@ -24,7 +24,7 @@ import { hashField, readDecimal, readEnd, readTime, skipField, timeRead } from '
 import { CellProblem, readCells, type RequestCells } from './cells.js';
 import { EvidenceError, columnIndexes, explainReadError, type Columns } from './columns.js';
 import type { GeneralStart } from './scan-general.js';
-import { nativeAddon } from '../native-addon.js';
+import { nativePart } from '../native-addon.js';
 
 /** What the byte scanner did with a file; `general`: the general parser must read from there. */
 export interface ByteScan {
@@ -105,27 +105,11 @@ class KnownRoutes {
 /** Lines the native reader reads per call. */
 const NATIVE_LINES = 4096;
 
-let nativeChecked: NativeScan | null | undefined;
-
-/** The native plain-line reader, when the addon is built and reads lines as this file does. */
-export function nativeScan(): NativeScan | null {
-  const addon = nativeAddon();
-  if (!addon) return null;
-  if (nativeChecked === undefined) nativeChecked = typeof addon.scanPlain === 'function' && readsAsHere(addon as unknown as NativeScan) ? (addon as unknown as NativeScan) : null;
-  return nativeChecked;
-}
-
 /**
- * Three lines read natively: two plain ones (ISO time and a quoted route, epoch time), then one
- * it must leave. An addon that throws (one built from other sources) is not used either.
+ * The native plain-line reader (src/native-addon.ts), used once it reads three sample lines as
+ * this file does: two plain ones (ISO time and a quoted route, epoch time), then one it must leave.
  */
-function readsAsHere(n: NativeScan): boolean {
-  try {
-    return readsSample(n);
-  } catch {
-    return false;
-  }
-}
+export const nativeScan = nativePart<NativeScan>(['scanPlain'], readsSample);
 
 function readsSample(n: NativeScan): boolean {
   const text = '2026-11-23T11:00:00.123+01:00,12.5,200,"/a,b"\n1795431600000,7,503,/x\nsoon,1,2,/y\n';
