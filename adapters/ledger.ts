@@ -186,7 +186,7 @@ export function openLedger(path: string, opts: LedgerOptions = {}): SqliteLedger
     const chain = readChainSettings(db)!;
     // Unkeyed ledgers stay unkeyed: a key set later does not change how their chain is sealed.
     const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
-    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), batch: chainBatch(key), refusal: appendRefusal(file, chain, opts.chainKey) });
+    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), batch: () => chainBatch(key), refusal: appendRefusal(file, chain, opts.chainKey) });
   } catch (err) {
     db.close();
     throw err;
@@ -301,11 +301,19 @@ export class SqliteLedger implements LedgerPort {
   constructor(
     private readonly db: Database.Database,
     private readonly redactor?: Redactor,
-    chain: { hashRow: RowHasher; batch?: ChainBatch; refusal?: string } = { hashRow: rowHasher(), batch: chainBatch() },
+    chain: { hashRow: RowHasher; batch?: () => ChainBatch | undefined; refusal?: string } = { hashRow: rowHasher(), batch: () => chainBatch() },
   ) {
     this.stmt = prepare(db);
     this.refusal = chain.refusal;
-    const { hashRow, batch } = chain;
+    const { hashRow } = chain;
+    // The native batch hasher, looked up at the first append of several events: a single event
+    // is hashed here as cheaply, and a ledger opened to read or to record one event never loads it.
+    let batcher: ChainBatch | null | undefined;
+    const batchFor = (n: number): ChainBatch | undefined => {
+      if (n < 2 || !chain.batch) return undefined;
+      if (batcher === undefined) batcher = chain.batch() ?? null;
+      return batcher ?? undefined;
+    };
 
     // The seq and the chain head are read and used under one write lock (BEGIN IMMEDIATE), so
     // a second process waits (busy_timeout) instead of reading the same MAX(seq) or the same
@@ -329,6 +337,7 @@ export class SqliteLedger implements LedgerPort {
       // All the hashing first, then all the inserts: interleaved, each slowed the other down
       // (measured: the chain's extra time per batched event fell by about a quarter apart).
       // With the native hasher the rows are laid out here and hashed in one call.
+      const batch = batchFor(n);
       batch?.clear();
       for (let i = 0; i < n; i++) {
         const body = this.mask(bodies[i]);

@@ -1,12 +1,12 @@
 // opscockpit's native addon (native/: C through N-API, built by `npm ci` with node-gyp): the
-// ledger's batch hasher and the harvest's plain-line reader. Found in native/build beside the
-// package root, whether this code runs from source, from dist/ or from a bench bundle. Each
+// ledger's batch hasher and the harvest's plain-line reader. Found in native/build under the
+// package root (packageRoot), whether this code runs from source, from dist/ or from a bench bundle. Each
 // user checks the functions it needs (and that they compute what its JavaScript computes)
 // before it uses them; without the addon everything runs in JavaScript.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from './cli/paths.js';
 
 /** The native/addon.c ADDON_VERSION this code was written for: a build from other sources is not used. */
 const ADDON_VERSION = 1;
@@ -22,17 +22,13 @@ export function nativeAddon(): Record<string, unknown> | null {
   if (process.env.OPSCOCKPIT_NATIVE === 'off') return null;
   if (loaded !== undefined) return loaded;
   loaded = null;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'native', 'build', 'Release', 'opscockpit_native.node');
-    if (!existsSync(file)) continue;
-    try {
-      const addon = createRequire(import.meta.url)(file) as Record<string, unknown>;
-      if (addon.version === ADDON_VERSION) loaded = addon;
-    } catch {
-      // built for another Node, or damaged: JavaScript does the work
-    }
-    break;
+  const file = path.join(packageRoot(), 'native', 'build', 'Release', 'opscockpit_native.node');
+  if (!existsSync(file)) return loaded;
+  try {
+    const addon = createRequire(import.meta.url)(file) as Record<string, unknown>;
+    if (addon.version === ADDON_VERSION) loaded = addon;
+  } catch {
+    // built for another Node, or damaged: JavaScript does the work
   }
   return loaded;
 }
