@@ -2,23 +2,23 @@
 // scripted (the providers have their own tests), actions are the real fixture scripts and
 // every window and decision lands in a real SQLite ledger.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { Session } from '../src/session/session.js';
 import type { MetricReading } from '../src/engine/canary.js';
 import { ManualClock } from './support/manual-clock.js';
 import { waitFor } from './support/cockpit.js';
+import { Gates, heldScript } from './support/held.js';
 
 const runbookFile = join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'canary.yaml');
 let ledger: SqliteLedger | undefined;
 let session: Session | undefined;
-// Gates of held actions still shut when a test ends (it failed): opened, so no script waits on.
-const gates: (() => void)[] = [];
+const gates = new Gates();
 afterEach(() => {
-  for (const open of gates.splice(0)) open();
+  gates.openAll();
   session?.stop();
   ledger?.close();
   session = undefined;
@@ -149,9 +149,7 @@ describe('canary analysis in the session', () => {
  */
 function canaryWithTrigger(gate: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'oc-canary-trigger-'));
-  const held = join(dir, 'held.sh');
-  writeFileSync(held, `#!/usr/bin/env bash\nwhile [ ! -e '${gate}' ] && [ -d '${dirname(gate)}' ]; do sleep 0.05; done\necho drained\n`);
-  chmodSync(held, 0o755);
+  const held = heldScript(dir, gate, { end: 'drained' });
   const scripts = join(import.meta.dirname, '..', 'fixtures', 'scripts');
   const text = readFileSync(runbookFile, 'utf8')
     .replaceAll('../scripts/', `${scripts}/`)
@@ -172,15 +170,13 @@ describe('a canary promote and an abort decided while another action runs', () =
 
   /** drain runs by hand and holds; the canary runs on passing windows meanwhile. */
   async function holding() {
-    const gate = join(mkdtempSync(join(tmpdir(), 'oc-gate-')), 'release');
+    const gate = gates.make();
     let ready = true;
-    const rig = open([ok(0.001)], undefined, undefined, { file: canaryWithTrigger(gate), ready: () => ready });
+    const rig = open([ok(0.001)], undefined, undefined, { file: canaryWithTrigger(gate.file), ready: () => ready });
     void rig.session.runAction('drain', 'drain');
     await waitFor(() => rig.session.store.getState().action?.state === 'running', 'drain to start');
     rig.session.command('canary.start');
-    const release = () => writeFileSync(gate, '');
-    gates.push(release);
-    return { ...rig, fail: () => (ready = false), release };
+    return { ...rig, fail: () => (ready = false), release: gate.release };
   }
 
   it('an abort decided after a waiting promote takes its place: the promote is skipped, on record', async () => {

@@ -2,6 +2,7 @@
 // on logs of every shape the two must give the same evidence, read the same lines the same
 // way (FileRead), and fail with the same words on the same line.
 import { describe, expect, it } from 'vitest';
+import { seeded } from './support/random.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +11,7 @@ import { nativeScan } from '../src/evidence/scan-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oc-scan-native-'));
 
-function random(seed: number) {
-  let s = seed;
-  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
-  return { next, pick };
-}
+
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -25,7 +21,7 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
  * lines that do not (a bad cell, a short or long row, a line break in a quoted route).
  */
 function log(seed: number, rows: number, unusual: number, broken: number): string {
-  const r = random(seed);
+  const r = seeded(seed);
   const crlf = r.next() < 0.25;
   const extra = r.next() < 0.3; // a column nobody asked for
   const header = extra ? 'ts,host,latency_ms,status,route' : 'ts,latency_ms,status,route';

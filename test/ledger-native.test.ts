@@ -2,6 +2,7 @@
 // same hashes for any row, keyed or not, and ledgers written by either verify with either,
 // finding the same first break after the same edit.
 import { describe, expect, it } from 'vitest';
+import { seeded } from './support/random.js';
 import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,7 @@ type Row = [id: number, runId: string, seq: number, at: number, kind: string, st
 
 /** A seeded generator, so a failure can be run again. */
 function random(seed: number) {
-  let s = seed;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
+  const { next, pick } = seeded(seed);
   const text = (max: number) => {
     const alphabet = ['a', 'Z', '0', ' ', '"', '\\', 'é', 'ø', '운', '영', '😀', '\u0000', '\n', '{', '}'];
     let out = '';

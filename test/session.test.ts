@@ -5,14 +5,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { demoRig, waitFor, DEMO_SECRET, type DemoRig } from './support/cockpit.js';
+import { Gates, heldScript } from './support/held.js';
 import { currentStep } from '../src/engine/checklist.js';
 import { setFault } from '../adapters/fixture-control.js';
 
 let rig: DemoRig | undefined;
-// Gates of held actions still shut when a test ends (it failed): opened, so no script waits on.
-const gates: (() => void)[] = [];
+const gates = new Gates();
 afterEach(async () => {
-  for (const open of gates.splice(0)) open();
+  gates.openAll();
   await rig?.close();
   rig = undefined;
 });
@@ -156,9 +156,7 @@ describe('session', () => {
  */
 function runbookWithTrigger(first: 'drain' | 'rollback', gate: string, triggered: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'oc-session-'));
-  const held = join(dir, 'held.sh');
-  writeFileSync(held, `#!/usr/bin/env bash\necho started\nwhile [ ! -e '${gate}' ] && [ -d '${dirname(gate)}' ]; do sleep 0.05; done\necho done\n`);
-  chmodSync(held, 0o755);
+  const held = heldScript(dir, gate, { start: 'started', end: 'done' });
   const scriptsDir = join(import.meta.dirname, '..', 'fixtures', 'scripts');
   const demo = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'demo.yaml'), 'utf8');
   let text = demo
@@ -181,8 +179,8 @@ describe('automatic actions while another action runs', () => {
 
   /** `first` runs by hand and holds until the gate file exists; readyz fails meanwhile, so the trigger fires. */
   async function fireDuring(first: 'drain' | 'rollback', triggered: string): Promise<{ session: DemoRig['session']; release: () => void }> {
-    const gate = join(mkdtempSync(join(tmpdir(), 'oc-gate-')), 'release');
-    rig = await demoRig({ runbookFile: runbookWithTrigger(first, gate, triggered) });
+    const gate = gates.make();
+    rig = await demoRig({ runbookFile: runbookWithTrigger(first, gate.file, triggered) });
     const s = rig.session;
     void s.runAction(first, first);
     await waitFor(() => s.store.getState().action?.state === 'running', `${first} to start`);
@@ -190,9 +188,7 @@ describe('automatic actions while another action runs', () => {
     s.start();
     await waitFor(() => kinds(rig!).includes('trigger.fired'), 'the trigger to fire');
     expect(s.store.getState().action).toMatchObject({ name: first, state: 'running' });
-    const release = () => writeFileSync(gate, '');
-    gates.push(release);
-    return { session: s, release };
+    return { session: s, release: gate.release };
   }
 
   it('a trigger that fires during another action waits for it, then runs its action', async () => {
