@@ -23,6 +23,7 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 const CHECK_FIELDS = ['title', 'every', 'http', 'script', 'gate'];
 const ACTION_FIELDS = ['title', 'key', 'confirm', 'dangerous', 'script', 'http', 'scope', 'type', 'mock', 'preflight'];
 const PHASES = ['preflight', 'postflight'];
+const CHECK_KINDS = ['http', 'script', 'gate'];
 
 export function crossCheck(
   raw: unknown,
@@ -110,7 +111,7 @@ export function crossCheck(
         if (typeof v === 'string') refProblems([...path, 'headers', h], checkSecretRefs(v, secrets));
       }
     }
-    walkStrings(http.body, [...path, 'body'], (p, s) => refProblems(p, checkSecretRefs(s, secrets)));
+    if (http.body !== undefined) walkStrings(http.body, [...path, 'body'], (p, s) => refProblems(p, checkSecretRefs(s, secrets)));
   };
 
   const checkScript = (path: PathSegment[], script: Obj) => {
@@ -123,7 +124,8 @@ export function crossCheck(
 
   /** Exactly one of the kinds (http:/script:/gate:), then the parts. */
   const checkKinds = (path: PathSegment[], obj: Obj, fields: string[], what: string, kinds: string[]) => {
-    const has = kinds.filter((k) => obj[k] !== undefined);
+    const has: string[] = [];
+    for (let i = 0; i < kinds.length; i++) if (obj[kinds[i]] !== undefined) has.push(kinds[i]);
     const named = (ks: string[]) => ks.map((k) => `${k}:`).join(kinds.length > 2 ? ', ' : ' or ');
     if (has.length >= 2) {
       problems.push({
@@ -165,7 +167,7 @@ export function crossCheck(
   const checkNames = isObj(root.checks) ? Object.keys(root.checks) : [];
   if (isObj(root.checks)) {
     for (const [name, c] of Object.entries(root.checks)) {
-      if (isObj(c)) checkKinds(['checks', name], c, CHECK_FIELDS, `check "${name}"`, ['http', 'script', 'gate']);
+      if (isObj(c)) checkKinds(['checks', name], c, CHECK_FIELDS, `check "${name}"`, CHECK_KINDS);
     }
   }
 
@@ -175,8 +177,9 @@ export function crossCheck(
       const steps = root.checklists[phase];
       if (!Array.isArray(steps)) continue;
       const seen = new Map<string, number>();
-      steps.forEach((step, i) => {
-        if (!isObj(step)) return;
+      for (let i = 0; i < steps.length; i++) {
+        const step: unknown = steps[i];
+        if (!isObj(step)) continue;
         const path: PathSegment[] = ['checklists', phase, i];
         if (typeof step.id === 'string') {
           const first = seen.get(step.id);
@@ -196,7 +199,7 @@ export function crossCheck(
             hint: checkNames.length === 0 ? 'declare it under checks:, or write the check here' : undefined,
           });
         } else if (isObj(step.check)) {
-          checkKinds([...path, 'check'], step.check, CHECK_FIELDS, 'the check', ['http', 'script', 'gate']);
+          checkKinds([...path, 'check'], step.check, CHECK_FIELDS, 'the check', CHECK_KINDS);
         }
         if (step.manual === true && step.check !== undefined) {
           problems.push({
@@ -205,7 +208,7 @@ export function crossCheck(
             message: 'a step with a check is automatic; remove manual: true or the check',
           });
         }
-      });
+      }
     }
   }
 

@@ -68,9 +68,9 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
 
   const checklists = {} as Record<Phase, ChecklistStep[]>;
   for (const phase of PHASES) {
-    checklists[phase] = (input.checklists?.[phase] ?? []).map((step, i) =>
-      normalizeStep(phase, step, ctx.lineOf(['checklists', phase, i]), checks, ctx),
-    );
+    const steps = input.checklists?.[phase] ?? [];
+    const out: ChecklistStep[] = (checklists[phase] = []);
+    for (let i = 0; i < steps.length; i++) out.push(normalizeStep(phase, steps[i], ctx.lineOf(['checklists', phase, i]), checks, ctx));
   }
 
   const actions: Record<string, Action> = {};
@@ -206,15 +206,13 @@ function normalizeStep(
     checkName = `${phase}.${step.id}`;
     checks[checkName] = normalizeCheck(checkName, step.check, step.title, ctx);
   }
-  const out: ChecklistStep = {
-    id: step.id,
-    title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id,
-    ...(checkName ? { check: checkName } : {}),
-    blocking: step.blocking ?? true,
-    ...(step.confirm ? { confirm: true as const } : {}),
-    ...(step.description !== undefined ? { description: step.description } : {}),
-    line,
-  };
+  // Fields set in this order, no spreads: a runbook may hold thousands of steps.
+  const out = { id: step.id, title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id } as ChecklistStep;
+  if (checkName) out.check = checkName;
+  out.blocking = step.blocking ?? true;
+  if (step.confirm) out.confirm = true;
+  if (step.description !== undefined) out.description = step.description;
+  out.line = line;
   return out;
 }
 
@@ -273,24 +271,26 @@ function httpCheck(
   ctx: NormalizeContext,
 ): HttpCheck {
   const e = h.expect ?? {};
-  const check: HttpCheck = {
+  const request = requestBody(h.headers, h.body);
+  const check = {
     kind: 'http',
     name,
     title,
     target: h.target,
     url: joinUrl(ctx.targets[h.target], h.path),
     method: h.method ?? 'GET',
-    ...requestBody(h.headers, h.body),
-    timeoutMs: durationMs(h.timeout, DEFAULTS.httpTimeoutMs),
-    expect: {
-      status: statusList(e.status, DEFAULTS.status),
-      json: { ...(e.json ?? {}) },
-      jsonIn: { ...(e.jsonIn ?? {}) },
-      contains: e.contains === undefined ? [] : Array.isArray(e.contains) ? [...e.contains] : [e.contains],
-    },
-    etag: h.etag ?? false,
-    maxBodyBytes: h.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    headers: request.headers,
+  } as HttpCheck;
+  if (request.body !== undefined) check.body = request.body;
+  check.timeoutMs = durationMs(h.timeout, DEFAULTS.httpTimeoutMs);
+  check.expect = {
+    status: statusList(e.status, DEFAULTS.status),
+    json: e.json ? { ...e.json } : {},
+    jsonIn: e.jsonIn ? { ...e.jsonIn } : {},
+    contains: e.contains === undefined ? [] : Array.isArray(e.contains) ? [...e.contains] : [e.contains],
   };
+  check.etag = h.etag ?? false;
+  check.maxBodyBytes = h.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
   if (e.maxLatency !== undefined) check.expect.maxLatencyMs = durationMs(e.maxLatency, 0);
   if (e.jsonWhere) check.expect.jsonWhere = Object.fromEntries(Object.entries(e.jsonWhere).map(([k, v]) => [k, parseCondition(v)!]));
   if (everyMs !== undefined) check.everyMs = everyMs;
@@ -352,7 +352,7 @@ export function joinUrl(base: string, p: string | undefined): string {
 }
 
 function statusList(v: number | number[] | undefined, fallback: readonly number[]): number[] {
-  if (v === undefined) return [...fallback];
+  if (v === undefined) return fallback.slice();
   return Array.isArray(v) ? [...v] : [v];
 }
 
@@ -361,7 +361,7 @@ function requestBody(
   headers: Record<string, string> | undefined,
   body: string | Record<string, unknown> | unknown[] | undefined,
 ): { headers: Record<string, string>; body?: string } {
-  const h = { ...(headers ?? {}) };
+  const h: Record<string, string> = headers ? { ...headers } : {};
   if (body === undefined) return { headers: h };
   if (typeof body === 'string') return { headers: h, body };
   if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';

@@ -31,13 +31,16 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
     stepLines[phase] = [];
   }
   for (const section of md.sections) {
-    section.steps.forEach((step, i) => {
+    const steps = section.steps;
+    const into = checklists[section.phase];
+    const lines = stepLines[section.phase];
+    for (let i = 0; i < steps.length; i++) {
       let id = `${section.slug}-${i + 1}`;
       while (ids.has(id)) id += '-x';
       ids.add(id);
-      checklists[section.phase].push(stepData(id, step, targets));
-      stepLines[section.phase].push(step.line);
-    });
+      into.push(stepData(id, steps[i], targets));
+      lines.push(steps[i].line);
+    }
   }
   const document = { version: 1, name: md.name } as Omit<RunbookDocument, 'checklists'> & Partial<Pick<RunbookDocument, 'checklists'>>;
   if (md.description) document.description = md.description;
@@ -57,7 +60,9 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
     document: document as RunbookDocument,
     parser: md.parser,
     lineOf(path) {
-      const [head, phase, index] = path;
+      const head = path[0];
+      const phase = path[1];
+      const index = path[2];
       if (head === 'checklists' && typeof phase === 'string' && typeof index === 'number')
         return stepLines[phase as Phase]?.[index] ?? 1;
       if (typeof head === 'string' && fmKeys.has(head)) return fmLine;
@@ -70,20 +75,15 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
 function stepData(id: string, step: MarkdownStep, targets: Record<string, string>): StepInput {
   const out: StepInput = { id, title: step.title };
   // The section path and every context text are squashed already (walk.ts).
-  const description = cut([step.section, ...step.context].join(' — '), 400);
+  const description = joinedCut(step.section, step.context, ' — ', 400);
   if (step.http) {
     const h = step.http;
     targets[h.target] ??= h.base;
-    out.check = {
-      title: squash(h.label, 120),
-      http: {
-        target: h.target,
-        path: h.path,
-        ...(h.method !== 'GET' && { method: h.method }),
-        ...(Object.keys(h.headers).length > 0 && { headers: { ...h.headers } }),
-        expect: { status: 200 },
-      },
-    };
+    const http: NonNullable<Exclude<StepInput['check'], string | undefined>['http']> = { target: h.target, path: h.path };
+    if (h.method !== 'GET') http.method = h.method;
+    if (Object.keys(h.headers).length > 0) http.headers = { ...h.headers };
+    http.expect = { status: 200 };
+    out.check = { title: squash(h.label, 120), http };
   } else if (step.script) {
     out.confirm = true;
     out.check = { title: squash(step.script.label, 120), script: { command: 'bash', args: ['-c', step.script.block], timeout: SCRIPT_TIMEOUT } };
@@ -92,6 +92,16 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
   }
   if (description) out.description = description;
   return out;
+}
+
+/**
+ * cut([first, ...rest].join(separator), max), joining no further than the cut: a step's
+ * context may hold long texts, and only its first `max` characters are kept.
+ */
+function joinedCut(first: string, rest: readonly string[], separator: string, max: number): string {
+  let out = first;
+  for (let i = 0; i < rest.length && out.length <= max; i++) out += separator + rest[i];
+  return cut(out, max);
 }
 
 function firstStepUsing(target: string, checklists: Record<Phase, StepInput[]>, lines: Record<Phase, number[]>): number {

@@ -33,26 +33,35 @@ export function isRequestLine(command: string): boolean {
 
 const WRITES = new Set(['-d', '--data', '--data-raw', '--data-binary', '--data-urlencode', '--json', '-F', '--form', '-T', '--upload-file']);
 const WRITE_PREFIXES = [...WRITES].filter((f) => f.startsWith('--')).map((f) => `${f}=`);
+/** Words that end the curl command (a pipe, a list, a redirection). */
+const COMMAND_ENDS = new Set(['|', '&&', ';', '||', '>']);
+
+/** `--data=…` and the like. */
+function writesWithValue(word: string): boolean {
+  if (!word.startsWith('--')) return false;
+  for (let i = 0; i < WRITE_PREFIXES.length; i++) if (word.startsWith(WRITE_PREFIXES[i])) return true;
+  return false;
+}
 
 function curlCheck(command: string): ProposedHttpCheck | undefined {
   if (!command.includes('curl')) return undefined; // most commands: no need to split them
   const words = shellWords(command);
-  const end = words.findIndex((w) => w === '|' || w === '&&' || w === ';' || w === '||' || w === '>');
-  const first = end === -1 ? words : words.slice(0, end);
-  if (first[0] !== 'curl') return undefined;
+  if (words[0] !== 'curl') return undefined;
+  let end = 1;
+  while (end < words.length && !COMMAND_ENDS.has(words[end])) end++;
   let method: 'GET' | 'HEAD' = 'GET';
   let url: string | undefined;
   const headers: Record<string, string> = {};
-  for (let i = 1; i < first.length; i++) {
-    const w = first[i];
-    if (WRITES.has(w) || WRITE_PREFIXES.some((f) => w.startsWith(f))) return undefined;
+  for (let i = 1; i < end; i++) {
+    const w = words[i];
+    if (WRITES.has(w) || writesWithValue(w)) return undefined;
     if (w === '-X' || w === '--request') {
-      const m = (first[++i] ?? '').toUpperCase();
+      const m = (i + 1 < end ? words[++i] : '').toUpperCase();
       if (m === 'HEAD') method = 'HEAD';
       else if (m !== 'GET') return undefined;
     } else if (w === '-I' || w === '--head') method = 'HEAD';
     else if (w === '-H' || w === '--header') {
-      const h = first[++i] ?? '';
+      const h = i + 1 < end ? words[++i] : '';
       const colon = h.indexOf(':');
       const name = h.slice(0, colon).trim();
       const value = h.slice(colon + 1).trim();
@@ -67,7 +76,7 @@ function curlCheck(command: string): ProposedHttpCheck | undefined {
 function fromWhere(method: 'GET' | 'HEAD', where: string, headers: Record<string, string>, label: string): ProposedHttpCheck | undefined {
   if (where.startsWith('/')) return { method, target: APP_TARGET.name, base: APP_TARGET.base, path: where, headers, label };
   const at = urlParts(where);
-  return at && { method, ...at, headers, label };
+  return at && { method, target: at.target, base: at.base, path: at.path, headers, label };
 }
 
 type UrlParts = { target: string; base: string; path: string };
@@ -98,8 +107,21 @@ function parseUrl(where: string): UrlParts | null {
   return { target, base: `${u.protocol}//${u.host}`, path: `${u.pathname}${u.search}` };
 }
 
+/**
+ * A word or an operator of a line without quotes: what shellWords reads character by
+ * character, read by one regex (a single `&` is part of a word; `&&`, `|`, `||`, `;`, `;;`,
+ * `>`, `>>` are words of their own).
+ */
+const PLAIN_WORD = /&&|\|\||;;|>>|[|;>]|(?:[^ \t|;>&]|&(?!&))+/g;
+
 /** Words of one shell command line: quotes removed, operators kept as their own words. */
 export function shellWords(line: string): string[] {
+  if (!line.includes("'") && !line.includes('"')) return line.match(PLAIN_WORD) ?? [];
+  return quotedShellWords(line);
+}
+
+/** shellWords, character by character: for lines with quotes (and the tests' reference). */
+export function quotedShellWords(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quote: string | undefined;

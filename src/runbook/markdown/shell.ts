@@ -11,30 +11,49 @@ export const SHELL_LANGS = new Set(['bash', 'sh', 'shell']);
 
 export type CodeStep = { http: ProposedHttpCheck; label: string } | { script: ProposedScript; label: string } | { manual: string; label: string };
 
+// Indexed loops, no callbacks: a long runbook has a code block in every other section.
 export function codeSteps(lang: string | null | undefined, value: string): CodeStep[] {
   const shell = SHELL_LANGS.has((lang ?? '').toLowerCase());
   const lines = value.split('\n');
+  const out: CodeStep[] = [];
   if (!shell) {
     const commands = commandsOf(lines);
-    return commands.length > 0 && commands.every(isRequestLine) ? requestSteps(commands, commands.map(proposedCheck)) : [];
+    for (let i = 0; i < commands.length; i++) if (!isRequestLine(commands[i])) return out;
+    requestSteps(commands, commands.map(proposedCheck), out);
+    return out;
   }
-  return groupsOf(lines).flatMap((group) => {
+  const groups = groupsOf(lines);
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g];
     const commands = commandsOf(group.lines);
-    if (commands.length === 0) return [];
-    const checks = commands.map(proposedCheck);
-    if (commands.every((c, i) => checks[i] || isRequestLine(c))) return requestSteps(commands, checks);
+    if (commands.length === 0) continue;
+    const checks: (ProposedHttpCheck | undefined)[] = [];
+    let requests = true;
+    for (let i = 0; i < commands.length; i++) {
+      checks.push(proposedCheck(commands[i]));
+      if (requests && !checks[i] && !isRequestLine(commands[i])) requests = false;
+    }
+    if (requests) {
+      requestSteps(commands, checks, out);
+      continue;
+    }
     const block = group.lines.join('\n').trim();
     const label = group.comment ?? runLabel(commands);
-    return [{ script: { block, label }, label }];
-  });
+    out.push({ script: { block, label }, label });
+  }
+  return out;
 }
 
 /** Each command as its check, or as a manual step where it has none (a POST, say). */
-function requestSteps(commands: string[], checks: (ProposedHttpCheck | undefined)[]): CodeStep[] {
-  return commands.map((c, i) => {
+function requestSteps(commands: string[], checks: (ProposedHttpCheck | undefined)[], out: CodeStep[]): void {
+  for (let i = 0; i < commands.length; i++) {
     const http = checks[i];
-    return http ? { http, label: http.label } : { manual: squash(c, 120), label: squash(c, 120) };
-  });
+    if (http) out.push({ http, label: http.label });
+    else {
+      const label = squash(commands[i], 120);
+      out.push({ manual: label, label });
+    }
+  }
 }
 
 function runLabel(commands: string[]): string {
@@ -46,8 +65,8 @@ function runLabel(commands: string[]): string {
 function commandsOf(lines: string[]): string[] {
   const out: string[] = [];
   let cur = '';
-  for (const raw of lines) {
-    const line = raw.trim();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
     if (!cur && (line === '' || line.startsWith('#'))) continue;
     if (line.endsWith('\\')) {
       cur += `${line.slice(0, -1).trim()} `;
@@ -66,16 +85,22 @@ interface Group {
 }
 
 function groupsOf(lines: string[]): Group[] {
-  const paragraphs: string[][] = [[]];
-  for (const line of lines) {
-    if (line.trim() === '') {
-      if (paragraphs[paragraphs.length - 1].length) paragraphs.push([]);
-    } else paragraphs[paragraphs.length - 1].push(line);
+  const groups: string[][] = [];
+  let cur: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() !== '') cur.push(line);
+    else if (cur.length > 0) {
+      groups.push(cur);
+      cur = [];
+    }
   }
-  const groups = paragraphs.filter((p) => p.length > 0);
-  const led = groups.length > 1 && groups.every((g) => isComment(g[0]));
-  if (!led) return [{ lines }];
-  return groups.map((g) => ({ comment: squash(g[0].trim().replace(/^#+\s*/, ''), 120) || undefined, lines: g }));
+  if (cur.length > 0) groups.push(cur);
+  if (groups.length < 2) return [{ lines }];
+  for (let i = 0; i < groups.length; i++) if (!isComment(groups[i][0])) return [{ lines }];
+  const out: Group[] = [];
+  for (let i = 0; i < groups.length; i++) out.push({ comment: squash(groups[i][0].trim().replace(/^#+\s*/, ''), 120) || undefined, lines: groups[i] });
+  return out;
 }
 
 const isComment = (line: string) => line.trim().startsWith('#') && !line.trim().startsWith('#!');

@@ -83,9 +83,8 @@ export class RunbookWalker {
         while (this.stack.length && this.stack[this.stack.length - 1].depth >= node.depth) this.stack.pop();
         const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
         if (isTitle) this.title = title;
-        const inherited = [...this.stack].reverse().find((h) => h.phase)?.phase;
-        const phase = phaseOf(title) ?? inherited;
-        this.stack.push({ depth: node.depth, title, phase: phaseOf(title) ?? inherited, isTitle });
+        const phase = phaseOf(title) ?? this.inheritedPhase();
+        this.stack.push({ depth: node.depth, title, phase, isTitle });
         this.flushContext();
         this.current = this.open(title, node.line, phase, isTitle || isReference(title));
         return;
@@ -112,6 +111,19 @@ export class RunbookWalker {
     }
   }
 
+  /** The phase the nearest heading above that names one names. */
+  private inheritedPhase(): Phase | undefined {
+    for (let i = this.stack.length - 1; i >= 0; i--) if (this.stack[i].phase) return this.stack[i].phase;
+    return undefined;
+  }
+
+  /** The titles of the open headings but the document's own: a section's path. */
+  private headingPath(): string[] {
+    const out: string[] = [];
+    for (const h of this.stack) if (!h.isTitle) out.push(h.title);
+    return out;
+  }
+
   /** `1. Prepare release PR` followed by a list: a sub-section titled by the item. */
   private oneItemLeadIn(node: OutlineBlock, next: OutlineBlock | undefined): boolean {
     if (node.type !== 'list' || !node.ordered || node.items.length !== 1 || next?.type !== 'list') return false;
@@ -126,8 +138,9 @@ export class RunbookWalker {
 
   private subSection(title: string, line: number, phase: Phase | undefined): void {
     this.flushContext();
-    const parent = this.stack.filter((h) => !h.isTitle).map((h) => h.title);
-    this.current = this.open(title, line, phase, false, [...parent, title].join(' › '));
+    const path = this.headingPath();
+    path.push(title);
+    this.current = this.open(title, line, phase, false, path.join(' › '));
   }
 
   private open(title: string, line: number, named: Phase | undefined, reference: boolean, path?: string): OpenSection {
@@ -143,16 +156,17 @@ export class RunbookWalker {
       reference,
       named,
       isIntro,
-      path: squash(path ?? (this.stack.filter((h) => !h.isTitle).map((h) => h.title).join(' › ') || title), 400),
+      path: squash(path ?? (this.headingPath().join(' › ') || title), 400),
     };
     this.sections.push(section);
     return section;
   }
 
   private list(list: OutlineList, parent: string | undefined): void {
-    for (const item of list.items) {
+    const items = list.items;
+    for (let i = 0; i < items.length; i++) {
       try {
-        this.item(item, parent);
+        this.item(items[i], parent);
       } catch {
         // skip an item the walker cannot read
       }
@@ -164,23 +178,37 @@ export class RunbookWalker {
     if (this.current.reference && !task) return;
     const own = item.first ? squash(item.first.text, 200) : '';
     const title = parent ? (own ? `${parent} › ${own}` : parent) : own;
+    // Indexed loops, no spreads: this runs once per item of a runbook that may hold thousands.
     const found: CodeStep[] = [];
-    for (const code of item.first?.codes ?? []) {
-      const http = proposedCheck(code);
-      if (http) found.push({ http, label: http.label });
+    const codes = item.first?.codes;
+    if (codes) {
+      for (let i = 0; i < codes.length; i++) {
+        const http = proposedCheck(codes[i]);
+        if (http) found.push({ http, label: http.label });
+      }
     }
     const context: string[] = [];
-    for (const c of item.parts) {
-      if (c.type === 'code') found.push(...codeSteps(c.lang, c.value));
-      else if (c.type === 'text') context.push(c.text);
+    const parts = item.parts;
+    let lists = false;
+    for (let i = 0; i < parts.length; i++) {
+      const c = parts[i];
+      if (c.type === 'code') {
+        const steps = codeSteps(c.lang, c.value);
+        for (let j = 0; j < steps.length; j++) found.push(steps[j]);
+      } else if (c.type === 'text') context.push(c.text);
+      else lists = true;
     }
     if (title || found.length > 0) {
-      const [head, ...rest] = found;
-      const line = item.line;
-      this.addStep(title || head!.label, line, head, context);
-      for (const extra of rest) this.addStep(`${title || head!.label} › ${extra.label}`, line, extra, []);
+      const head = found[0];
+      const name = title || head!.label;
+      this.addStep(name, item.line, head, context);
+      for (let i = 1; i < found.length; i++) this.addStep(`${name} › ${found[i].label}`, item.line, found[i], []);
     }
-    for (const c of item.parts) if (c.type === 'list') this.list(c.list, title || parent);
+    if (!lists) return;
+    for (let i = 0; i < parts.length; i++) {
+      const c = parts[i];
+      if (c.type === 'list') this.list(c.list, title || parent);
+    }
   }
 
   private code(lang: string | null, value: string, parent: string | undefined, line: number): void {
@@ -189,13 +217,19 @@ export class RunbookWalker {
       if (value.trim()) this.addContext(value);
       return;
     }
-    for (const s of steps) this.addStep(parent ? `${parent} › ${s.label}` : s.label, line, s, []);
+    for (let i = 0; i < steps.length; i++) this.addStep(parent ? `${parent} › ${steps[i].label}` : steps[i].label, line, steps[i], []);
   }
 
   private addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
     // this.context holds squashed texts already (addContext).
-    const own = context.map((t) => squash(t)).filter(Boolean);
-    const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: own.length > 0 ? [...this.context, ...own] : this.context };
+    let all = this.context;
+    for (let i = 0; i < context.length; i++) {
+      const t = squash(context[i]);
+      if (!t) continue;
+      if (all === this.context) all = this.context.slice();
+      all.push(t);
+    }
+    const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: all };
     this.context = [];
     if (found && 'http' in found) step.http = found.http;
     if (found && 'script' in found) step.script = found.script;
