@@ -26,13 +26,14 @@ int addon_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
 
 // Raised whenever what a function computes changes, so a build left from older sources is not
 // used (src/native-addon.ts asks for this one).
-#define ADDON_VERSION 1
+#define ADDON_VERSION 2
 
 NAPI_MODULE_INIT() {
   napi_value version;
   napi_create_uint32(env, ADDON_VERSION, &version);
   napi_set_named_property(env, exports, "version", version);
   addon_register_chain(env, exports);
+  addon_register_outline(env, exports);
   addon_register_scan(env, exports);
   return exports;
 }

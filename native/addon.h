@@ -1,5 +1,6 @@
 // opscockpit's native addon (built by `npm ci` with node-gyp): the ledger's batch hasher
-// (chain.c) and the harvest's plain-line reader (scan.c). Shared argument readers here.
+// (chain.c), the harvest's plain-line reader (scan.c) and the Markdown outline reader
+// (outline.c). Shared argument readers here.
 #ifndef OPSCOCKPIT_ADDON_H
 #define OPSCOCKPIT_ADDON_H
 #define NAPI_VERSION 8
@@ -15,5 +16,6 @@ int addon_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len);
 int addon_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len);
 
 void addon_register_chain(napi_env env, napi_value exports);
+void addon_register_outline(napi_env env, napi_value exports);
 void addon_register_scan(napi_env env, napi_value exports);
 #endif

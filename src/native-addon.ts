@@ -1,15 +1,16 @@
 // opscockpit's native addon (native/: C through N-API, built by `npm ci` with node-gyp): the
-// ledger's batch hasher and the harvest's plain-line reader. Found in native/build under the
-// package root (packageRoot), whether this code runs from source, from dist/ or from a bench bundle. Each
-// user checks the functions it needs (and that they compute what its JavaScript computes)
-// before it uses them; without the addon everything runs in JavaScript.
+// ledger's batch hasher, the harvest's plain-line reader and the Markdown outline reader.
+// Found in native/build under the package root (packageRoot), whether this code runs from
+// source, from dist/ or from a bench bundle. Each user checks the functions it needs (and
+// that they compute what its JavaScript computes) before it uses them; without the addon
+// everything runs in JavaScript.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from './cli/paths.js';
 
 /** The native/addon.c ADDON_VERSION this code was written for: a build from other sources is not used. */
-const ADDON_VERSION = 1;
+const ADDON_VERSION = 2;
 
 let loaded: Record<string, unknown> | null | undefined;
 

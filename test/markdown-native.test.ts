@@ -9,9 +9,10 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunbookError } from '../src/runbook/errors.js';
 import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
-import { nativeOutline, nativeParser, pastColumns } from '../src/runbook/markdown/native.js';
+import { nativeOutline, nativeParser, pastColumns, SAMPLE, SAMPLE_OUTLINE, type OutlineReaderName } from '../src/runbook/markdown/native.js';
 import { MAX_LIST_DEPTH, outlineOf } from '../src/runbook/markdown/outline.js';
 import { normalizeSource, parseMarkdown } from '../src/runbook/markdown/parse.js';
+import { quotedShellWords, shellWords } from '../src/runbook/markdown/requests.js';
 import type { Runbook } from '../src/runbook/model.js';
 import { RunbookSchema } from '../src/runbook/schema.js';
 import { cli } from './support/cli.js';
@@ -53,6 +54,45 @@ function randomFrom(seed: number) {
   };
 }
 
+// Blocks as runbooks hold them, each one or more lines, joined by blank lines.
+const BLOCKS = [
+  '# Release runbook', '## Pre-flight checks', '### 사전 점검 (T-24h)', 'Post-deploy verification\n------------------------', 'Rollback\n========',
+  'Before production run:', 'After run:', 'Plain context with **bold**, _emphasis_, `code`, [a link](https://example.com) and ![img](x.png).',
+  'A hard break\\\nand a soft one  \nthen more.', '운영 스코프 최소화 적용 확인 — 한국어 문단입니다.',
+  '- [ ] Main branch green in CI\n- [x] Tag pushed\n- [ ] `GET /health` responds with `ok: true`',
+  '1. **Clock**: `jobs/clock_guard.py` 실행\n2. Verify flows:\n   - email link -> app landing\n   - onboarding modal',
+  '1. Prepare release PR', '- Deploy:\n  ```bash\n  ./deploy.sh --env prod\n  ```\n- Verify `curl -fsS http://localhost:8080/readyz`',
+  '```bash\n# Ready\ncurl -sS http://localhost:8080/readyz | jq .\n\n# Promote\npipeline/release/promote.sh --step 2\n```',
+  '~~~sh\nmake verify\n~~~', '    indented code\n    more of it', '| 상태 | 조치 |\n|------|------|\n| `enabled: false` | 정상 |\n| `enabled: true` | **즉시 중단** |',
+  '> 🚫 **Do not** edit `state/tickets/*.jsonl` by hand.', '> **Note**\n> Two lines of note.', '<!-- a comment -->', '---', '* * *',
+  '10. Tenth step\n11. Eleventh step', '- Item with a paragraph\n\n  and a second paragraph', 'GET /ops/cards/reason-trends',
+  'Text with a footnote[^1].\n\n[^1]: The footnote.', '- [ ] Nested task\n  - [ ] child task\n    - grandchild note',
+];
+
+/** Lines that parsers read in more than one way. */
+const TRICKY_LINES = [
+  '# H', '## H2', '#', '#x', ' # h', 'Title', '=====', '-----', '---', '***', '', '', '', '```', '```bash', '~~~', '````', '``` a`b',
+  '  ```', '   ```', '    ```', '\t```', '- item', '- [ ] task', '1. one', '   para', '  - sub', '10. ten', '   # not', '> quote',
+  '> ```', '> # q', 'text', '| a | b |', '|---|---|', '<!--', '-->', '<!-- c -->', '<!-->', '<div>', '</div>', '<pre>', '</pre>',
+  '<?php', '?>', '<span>', '<![CDATA[', ']]>', '<!DOCTYPE html>', 'GET /health', '    code', 'www.example.com', 'a\\', '\u0000', '\uFFFD',
+  'see https://a.example/x). or ops@example.com', '- [ ] `curl http://localhost/readyz` www.b.example,', '[^x]: note', '[^x]', '$$', 'x ~~y~~ z',
+];
+
+/** A realistic document: some of BLOCKS, maybe front matter, maybe CRLF. */
+function realisticDocument(random: () => number): string {
+  const doc = Array.from({ length: 3 + Math.floor(random() * 25) }, () => BLOCKS[Math.floor(random() * BLOCKS.length)]);
+  if (doc[0] === '---') doc.unshift(BLOCKS[0]); // a first line of --- is one of the corners below
+  if (random() < 0.15) doc.unshift('---\nname: generated\ntargets:\n  app: http://127.0.0.1:8080\n---');
+  return doc.join('\n\n').replace(/\n/g, random() < 0.2 ? '\r\n' : '\n');
+}
+
+/** A document of TRICKY_LINES, some indented, maybe CRLF; with the lines it has. */
+function trickyDocument(random: () => number): { text: string; lines: number } {
+  const indent = () => (random() < 0.3 ? ' '.repeat(Math.floor(random() * 6)) : '');
+  const doc = Array.from({ length: 10 + Math.floor(random() * 30) }, () => indent() + TRICKY_LINES[Math.floor(random() * TRICKY_LINES.length)]);
+  return { text: doc.join(random() < 0.2 ? '\r\n' : '\n'), lines: doc.length };
+}
+
 it('satteri loads on this machine (else every test below would test remark against itself)', () => {
   expect(nativeParser()).not.toBeNull();
   expect(native('# T\n')).toEqual([{ type: 'heading', line: 1, depth: 1, text: 'T' }]);
@@ -70,27 +110,10 @@ describe('the same outline and runbook as remark', () => {
     });
   }
 
-  // Blocks as runbooks hold them, each one or more lines, joined by blank lines.
-  const blocks = [
-    '# Release runbook', '## Pre-flight checks', '### 사전 점검 (T-24h)', 'Post-deploy verification\n------------------------', 'Rollback\n========',
-    'Before production run:', 'After run:', 'Plain context with **bold**, _emphasis_, `code`, [a link](https://example.com) and ![img](x.png).',
-    'A hard break\\\nand a soft one  \nthen more.', '운영 스코프 최소화 적용 확인 — 한국어 문단입니다.',
-    '- [ ] Main branch green in CI\n- [x] Tag pushed\n- [ ] `GET /health` responds with `ok: true`',
-    '1. **Clock**: `jobs/clock_guard.py` 실행\n2. Verify flows:\n   - email link -> app landing\n   - onboarding modal',
-    '1. Prepare release PR', '- Deploy:\n  ```bash\n  ./deploy.sh --env prod\n  ```\n- Verify `curl -fsS http://localhost:8080/readyz`',
-    '```bash\n# Ready\ncurl -sS http://localhost:8080/readyz | jq .\n\n# Promote\npipeline/release/promote.sh --step 2\n```',
-    '~~~sh\nmake verify\n~~~', '    indented code\n    more of it', '| 상태 | 조치 |\n|------|------|\n| `enabled: false` | 정상 |\n| `enabled: true` | **즉시 중단** |',
-    '> 🚫 **Do not** edit `state/tickets/*.jsonl` by hand.', '> **Note**\n> Two lines of note.', '<!-- a comment -->', '---', '* * *',
-    '10. Tenth step\n11. Eleventh step', '- Item with a paragraph\n\n  and a second paragraph', 'GET /ops/cards/reason-trends',
-    'Text with a footnote[^1].\n\n[^1]: The footnote.', '- [ ] Nested task\n  - [ ] child task\n    - grandchild note',
-  ];
   it('random documents of realistic blocks, with front matter, CRLF and Korean text', () => {
     const random = randomFrom(42);
     for (let n = 0; n < 300; n++) {
-      const doc = Array.from({ length: 3 + Math.floor(random() * 25) }, () => blocks[Math.floor(random() * blocks.length)]);
-      if (doc[0] === '---') doc.unshift(blocks[0]); // a first line of --- is one of the corners below
-      if (random() < 0.15) doc.unshift('---\nname: generated\ntargets:\n  app: http://127.0.0.1:8080\n---');
-      const text = doc.join('\n\n').replace(/\n/g, random() < 0.2 ? '\r\n' : '\n');
+      const text = realisticDocument(random);
       expect(native(text), text).toEqual(remarkOutline(text));
       if (n % 10 === 0) expect(runbookWith('native', text), text).toEqual(runbookWith('remark', text));
       expectMadeValid(text);
@@ -143,26 +166,31 @@ describe('requests and commands in all their forms', () => {
   });
 });
 
+describe('shell words', () => {
+  it('a line without quotes is split by one regex into the words the character loop gives', () => {
+    const pieces = ['curl', '-sS', 'http://a.example/x?y=1&z=2', 'a&b', '&', '&&', '&&&', '|', '||', '|||', ';', ';;', '>', '>>', '>>>', 'x|y', 'a;b', '2>&1', 'é', '명령', '$X', '\\', ''];
+    const gaps = ['', ' ', '  ', '\t', ' \t '];
+    const random = randomFrom(99);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+    for (let n = 0; n < 2000; n++) {
+      const line = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pick(gaps) + pick(pieces)).join('') + pick(gaps);
+      expect(shellWords(line), JSON.stringify(line)).toEqual(quotedShellWords(line));
+    }
+    expect(shellWords('curl -H "A: b" \'x y\'|jq')).toEqual(['curl', '-H', 'A: b', 'x y', '|', 'jq']);
+  });
+});
+
 describe('documents of tricky lines', () => {
-  const lines = [
-    '# H', '## H2', '#', '#x', ' # h', 'Title', '=====', '-----', '---', '***', '', '', '', '```', '```bash', '~~~', '````', '``` a`b',
-    '  ```', '   ```', '    ```', '\t```', '- item', '- [ ] task', '1. one', '   para', '  - sub', '10. ten', '   # not', '> quote',
-    '> ```', '> # q', 'text', '| a | b |', '|---|---|', '<!--', '-->', '<!-- c -->', '<!-->', '<div>', '</div>', '<pre>', '</pre>',
-    '<?php', '?>', '<span>', '<![CDATA[', ']]>', '<!DOCTYPE html>', 'GET /health', '    code', 'www.example.com', 'a\\', '\u0000', '\uFFFD',
-    'see https://a.example/x). or ops@example.com', '- [ ] `curl http://localhost/readyz` www.b.example,', '[^x]: note', '[^x]', '$$', 'x ~~y~~ z',
-  ];
 
   it('never crash, and every line named is a line of the document', () => {
     const random = randomFrom(7);
     let agree = 0;
     for (let n = 0; n < 400; n++) {
-      const indent = () => (random() < 0.3 ? ' '.repeat(Math.floor(random() * 6)) : '');
-      const doc = Array.from({ length: 10 + Math.floor(random() * 30) }, () => indent() + lines[Math.floor(random() * lines.length)]);
-      const text = doc.join(random() < 0.2 ? '\r\n' : '\n');
+      const { text, lines } = trickyDocument(random);
       const outline = native(text)!;
       const named = JSON.stringify(outline).match(/"line":\d+/g) ?? [];
       for (const l of named) expect(Number(l.slice(7)), text).toBeGreaterThanOrEqual(1);
-      for (const l of named) expect(Number(l.slice(7)), text).toBeLessThanOrEqual(doc.length);
+      for (const l of named) expect(Number(l.slice(7)), text).toBeLessThanOrEqual(lines);
       runbookWith('native', text); // a runbook or a RunbookError; anything else is thrown
       expectMadeValid(text);
       if (JSON.stringify(outline) === JSON.stringify(remarkOutline(text))) agree++;
@@ -249,6 +277,80 @@ describe('where the two parse differently, the outline follows CommonMark', () =
   it('U+0000 reads as U+FFFD in both (normalizeSource), as CommonMark asks', () => {
     expect(native('a\u0000b\n')).toEqual([{ type: 'paragraph', line: 1, text: 'a\uFFFDb' }]);
     expect(native('    \u0000\n')).toEqual(remarkOutline('    \u0000\n'));
+  });
+});
+
+describe('the addon reads the tree as OutlineReader does (native/outline.c)', () => {
+  const read = (text: string, reader: OutlineReaderName) => nativeOutline(normalizeSource(text), reader);
+  /** The addon's outline, which must be OutlineReader's to the byte; undefined where it is not sure. */
+  const byAddon = (text: string) => {
+    const addon = read(text, 'addon');
+    if (addon !== undefined) expect(JSON.stringify(addon), JSON.stringify(text)).toBe(JSON.stringify(read(text, 'javascript')));
+    return addon;
+  };
+
+  it('is built here, and checks itself against the outline OutlineReader gives of a sample', () => {
+    expect(byAddon('# T\n')).toEqual([{ type: 'heading', line: 1, depth: 1, text: 'T' }]);
+    expect(JSON.stringify(nativeOutline(SAMPLE, 'javascript'))).toBe(SAMPLE_OUTLINE);
+  });
+
+  it('on the seeds, on random realistic documents and on documents of tricky lines', () => {
+    for (const name of readdirSync(SEEDS).filter((f) => f.endsWith('.md'))) expect(byAddon(readFileSync(join(SEEDS, name), 'utf8')), name).toBeDefined();
+    const random = randomFrom(4242);
+    for (let n = 0; n < 300; n++) expect(byAddon(realisticDocument(random))).toBeDefined();
+    let unsure = 0;
+    for (let n = 0; n < 400; n++) {
+      const { text } = trickyDocument(random);
+      if (byAddon(text) === undefined) unsure++;
+    }
+    // Unsure only where two indented code nodes meet, which these lines make now and then.
+    expect(unsure).toBeLessThan(40);
+  });
+
+  it('texts as JavaScript has them: escapes, every kind of space trimmed from table cells, astral characters', () => {
+    const spaces = ['\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'];
+    // A code span keeps the spaces inside it: `  a\t ` is " a\t" (one space taken from each end).
+    const cells = [...spaces.map((sp, i) => `| ${sp}c${i}${sp} | x${sp}\u200b |`), '| `  a\t ` | ` b ` |'].join('\n');
+    const text = [
+      '# Quotes " and \\\\ backslashes, \u0001 control \u001f characters, 😀 and 𝄞',
+      `| a | b |\n|---|---|\n${cells}`,
+      '- [ ] `GET /x?"q"` and `\\`\n\n  ```bash\n  printf "%s\\t%s\\n" a b\n  ```',
+      '> quote with\ttab\n> and\\\n> break',
+    ].join('\n\n');
+    const outline = byAddon(text)!;
+    expect(outline).toBeDefined();
+    const table = outline[1] as { type: 'note'; text: string };
+    expect(table.text.split('; ')[1]).toBe('c0 | x\u00a0\u200b'); // U+200B is not a space in JavaScript
+    expect(table.text.split('; ').pop()).toBe('a | b');
+    expect(outline[0]).toMatchObject({ text: 'Quotes " and \\ backslashes, \u0001 control \u001f characters, 😀 and 𝄞' });
+  });
+
+  it('leaves to OutlineReader what it is not sure of: indented code blocks to join, lists past MAX_LIST_DEPTH', () => {
+    const joined = '- item\n -----\n    first\n\n      second\n    third\n';
+    expect(read(joined, 'addon')).toBeUndefined();
+    expect(read(joined, 'auto')).toEqual(read(joined, 'javascript'));
+    expect(read(joined, 'auto')![2]).toEqual({ type: 'code', line: 3, lang: null, value: 'first\n\n  second\nthird' });
+    // A fenced block beside an indented one: two blocks, read by the addon.
+    expect(byAddon('```\nx\n```\n    indented\n')).toHaveLength(2);
+    const deep = (n: number) => Array.from({ length: n }, (_, i) => `${'  '.repeat(i)}- [ ] step ${i}`).join('\n');
+    expect(byAddon(deep(MAX_LIST_DEPTH))).toBeDefined();
+    expect(read(deep(MAX_LIST_DEPTH + 1), 'addon')).toBeUndefined();
+    expect(read(deep(MAX_LIST_DEPTH + 1), 'auto')).toEqual(read(deep(MAX_LIST_DEPTH + 1), 'javascript'));
+    // Quotes and emphasis thousands deep are read with a stack of its own.
+    expect(byAddon('>'.repeat(10_000) + ' deep\n')).toEqual([{ type: 'note', text: 'deep' }]);
+    expect(byAddon('*a '.repeat(5_000) + 'x' + ' a*'.repeat(5_000))).toBeDefined();
+  });
+
+  it('is not used with OPSCOCKPIT_NATIVE=off, and the outline is the same', () => {
+    const text = readFileSync(join(SEEDS, 'decisionos-cutover.md'), 'utf8');
+    const withAddon = read(text, 'auto');
+    process.env.OPSCOCKPIT_NATIVE = 'off';
+    try {
+      expect(read(text, 'addon')).toBeUndefined();
+      expect(read(text, 'auto')).toEqual(withAddon);
+    } finally {
+      delete process.env.OPSCOCKPIT_NATIVE;
+    }
   });
 });
 

@@ -6,10 +6,15 @@
 // on the seeds and on random documents, and pins the few corners where they differ); remark
 // stays the parser where the native one cannot load or fails (read.ts).
 //
+// The tree is read by the native addon where it is built (native/outline.c: the same reading,
+// written as JSON that JSON.parse turns into the outline), else by OutlineReader below. The
+// addon returns null for the documents it is not sure of, and OutlineReader reads them.
+//
 // satteri's version is pinned (package.json): this reads its native entry points and its arena
 // layout (satteri/dist/generated/arena-layout.js) directly, and checks the layout it finds.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { nativePart } from '../../native-addon.js';
 import { MAX_LIST_DEPTH, type OutlineBlock, type OutlineItem, type OutlineList, type OutlinePart } from './outline.js';
 
 /** Node type tags of satteri's mdast arena (satteri/dist/mdast/generated/node-types.js). */
@@ -31,15 +36,23 @@ const ARENA = { magic: 0x5241444d, kindMdast: 1, nodeSize: 52 } as const;
  *  only, as remark-gfm and remark-frontmatter(['yaml']) read (satteri/dist/generated/parse-options.js). */
 export const PARSE_OPTIONS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 11) | (1 << 7);
 
-/** What this module uses of satteri: its native entry points and its pool string reader. */
+/** What this module uses of satteri: its native entry points. */
 interface Satteri {
   createMdastHandle(source: string, parseOptions: number, trackPositions: boolean): unknown;
   serializeHandle(handle: unknown): Uint8Array;
   dropHandle(handle: unknown): void;
-  MdastReader: new (buffer: Uint8Array) => { getString(offset: number, length: number): string };
 }
 
+/** satteri's reader of the arena's string pool, which OutlineReader uses. */
+type PoolReader = new (buffer: Uint8Array) => { getString(offset: number, length: number): string };
+
 let loaded: Satteri | null | undefined;
+let poolReader: PoolReader | undefined;
+
+const satteriFile = (...parts: string[]) => {
+  const require = createRequire(import.meta.url);
+  return { require, file: path.join(path.resolve(path.dirname(require.resolve('satteri')), '..'), ...parts) };
+};
 
 /**
  * satteri, or null where its native binary cannot load (a platform it ships none for). Loaded
@@ -48,12 +61,9 @@ let loaded: Satteri | null | undefined;
 export function nativeParser(): Satteri | null {
   if (loaded === undefined) {
     try {
-      const require = createRequire(import.meta.url);
-      const dir = path.resolve(path.dirname(require.resolve('satteri')), '..');
-      const binding = require(path.join(dir, 'index.js')) as Omit<Satteri, 'MdastReader'>;
-      const { MdastReader } = require(path.join(dir, 'dist', 'mdast', 'mdast-reader.js')) as Pick<Satteri, 'MdastReader'>;
-      const all = { ...binding, MdastReader };
-      loaded = typeof all.createMdastHandle === 'function' && typeof all.serializeHandle === 'function' && typeof all.dropHandle === 'function' && typeof MdastReader === 'function' ? all : null;
+      const { require, file } = satteriFile('index.js');
+      const binding = require(file) as Satteri;
+      loaded = typeof binding.createMdastHandle === 'function' && typeof binding.serializeHandle === 'function' && typeof binding.dropHandle === 'function' ? binding : null;
     } catch {
       loaded = null;
     }
@@ -61,11 +71,69 @@ export function nativeParser(): Satteri | null {
   return loaded;
 }
 
+/** satteri's MdastReader: loaded when OutlineReader first runs (the addon reads the pool itself). */
+function mdastReader(): PoolReader {
+  if (poolReader === undefined) {
+    const { require, file } = satteriFile('dist', 'mdast', 'mdast-reader.js');
+    poolReader = (require(file) as { MdastReader: PoolReader }).MdastReader;
+  }
+  return poolReader;
+}
+
+/** The addon's reader of the arena (native/outline.c). */
+interface OutlineAddon {
+  /** The outline as JSON, or null where it is not sure of the document. */
+  outlineJson(arena: Uint8Array, source: string): string | null;
+}
+
+/** A small document with every kind of block the outline holds, for the addon's check. */
+export const SAMPLE = [
+  '---\nname: sample\n---',
+  '# Título 점검 *em* `code`',
+  'Before:\n\n- [ ] task `GET /health`\n  more\n\n  ```bash\n  echo "hi"\\\n  ```\n\n  | a | b |\n  |---|---|\n  |  ä\u00a0 | x |\n\n  > quoted\n  - [x] nested\n    1. deeper',
+  'Text before code.',
+  '    indented code',
+  '```\nplain\n```',
+  '> ⚠️ **Note**\n> line\n\n<div>html</div>\n\n***\n\n![img](x.png) text\tafter\u0001',
+].join('\n\n');
+
+/** SAMPLE's outline as OutlineReader reads it (test/markdown-native.test.ts checks that it still does). */
+export const SAMPLE_OUTLINE =
+  "[{\"type\":\"yaml\",\"line\":1,\"value\":\"name: sample\"},{\"type\":\"heading\",\"line\":5,\"depth\":1,\"text\":\"Título 점검 em code\"},{\"type\":\"paragraph\",\"line\":7,\"text\":\"Before:\"},{\"type\":\"list\",\"line\":9,\"ordered\":false,\"items\":[{\"line\":9,\"checked\":false,\"first\":{\"text\":\"task GET /health\\nmore\",\"codes\":[\"GET /health\"]},\"soleParagraph\":false,\"parts\":[{\"type\":\"code\",\"lang\":\"bash\",\"value\":\"echo \\\"hi\\\"\\\\\"},{\"type\":\"text\",\"text\":\"a | b; ä | x\"},{\"type\":\"text\",\"text\":\"quoted\"},{\"type\":\"list\",\"list\":{\"type\":\"list\",\"line\":21,\"ordered\":false,\"items\":[{\"line\":21,\"checked\":true,\"first\":{\"text\":\"nested\",\"codes\":[]},\"soleParagraph\":false,\"parts\":[{\"type\":\"list\",\"list\":{\"type\":\"list\",\"line\":22,\"ordered\":true,\"items\":[{\"line\":22,\"checked\":null,\"first\":{\"text\":\"deeper\",\"codes\":[]},\"soleParagraph\":true,\"parts\":[]}]}}]}]}}]}]},{\"type\":\"paragraph\",\"line\":24,\"text\":\"Text before code.\"},{\"type\":\"code\",\"line\":26,\"lang\":null,\"value\":\"indented code\"},{\"type\":\"code\",\"line\":28,\"lang\":null,\"value\":\"plain\"},{\"type\":\"note\",\"text\":\"⚠️ Note\\nline\"},{\"type\":\"other\"},{\"type\":\"other\"},{\"type\":\"paragraph\",\"line\":39,\"text\":\" text\\tafter\\u0001\"}]";
+
+/** The addon's outline reader, used once it outlines SAMPLE as OutlineReader does. */
+const outlineAddon = nativePart<OutlineAddon>(['outlineJson'], (addon) => {
+  const arena = arenaOf(SAMPLE);
+  return arena !== undefined && addon.outlineJson(arena.bytes, SAMPLE) === SAMPLE_OUTLINE;
+});
+
+/** Who reads the tree: the addon where it can (the default), or only one of the two. */
+export type OutlineReaderName = 'auto' | 'addon' | 'javascript';
+
 /**
  * The outline of a whole document (LF line endings, no BOM), or undefined without satteri (or
- * with an arena laid out otherwise than this module reads).
+ * with an arena laid out otherwise than this module reads). With reader 'addon', undefined
+ * also where the addon is not there or not sure of the document.
  */
-export function nativeOutline(source: string): OutlineBlock[] | undefined {
+export function nativeOutline(source: string, reader: OutlineReaderName = 'auto'): OutlineBlock[] | undefined {
+  const arena = arenaOf(source);
+  if (!arena) return undefined;
+  if (reader !== 'javascript') {
+    const json = outlineAddon()?.outlineJson(arena.bytes, source) ?? null;
+    if (json !== null) return JSON.parse(json) as OutlineBlock[];
+    if (reader === 'addon') return undefined;
+  }
+  return readArena(arena, source);
+}
+
+interface Arena {
+  /** The serialized tree, aligned to 4 bytes. */
+  bytes: Uint8Array;
+  words: Uint32Array;
+}
+
+/** satteri's serialized tree of the document, where satteri loads and lays it out as read here. */
+function arenaOf(source: string): Arena | undefined {
   const satteri = nativeParser();
   if (!satteri) return undefined;
   let buffer: Uint8Array;
@@ -80,12 +148,16 @@ export function nativeOutline(source: string): OutlineBlock[] | undefined {
     return undefined; // a native parser error: remark reads the document instead
   }
   // Typed-array reads: cheaper than a DataView's in code that runs once, as this does.
-  const aligned = buffer.byteOffset % 4 === 0 ? buffer : buffer.slice();
-  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
+  const bytes = buffer.byteOffset % 4 === 0 ? buffer : buffer.slice();
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
   const header = (field: number) => words[field >> 2];
   if (header(HEADER.magic) !== ARENA.magic || header(HEADER.kind) !== ARENA.kindMdast || header(HEADER.nodeSize) !== ARENA.nodeSize) return undefined;
   if (header(HEADER.nodes) % 4 !== 0 || header(HEADER.children) % 4 !== 0) return undefined;
-  return new OutlineReader(aligned, words, new satteri.MdastReader(buffer), source).blocks();
+  return { bytes, words };
+}
+
+function readArena(arena: Arena, source: string): OutlineBlock[] {
+  return new OutlineReader(arena.bytes, arena.words, new (mdastReader())(arena.bytes), source).blocks();
 }
 
 /** An indented code block: what follows the node's start column is four columns of blank. */
