@@ -30,6 +30,13 @@ typedef struct {
   size_t len, cap;
 } Buf;
 
+// The JSON, in UTF-16 code units: V8 copies such a string as it is, where UTF-8 would be
+// decoded again.
+typedef struct {
+  uint16_t *data;
+  size_t len, cap;
+} Units;
+
 typedef struct {
   const uint8_t *b;
   size_t len;
@@ -39,7 +46,8 @@ typedef struct {
   uint16_t *src; // the source's UTF-16 code units, fetched at the first pair of code nodes
   size_t src_len;
   int unsure; // set at the first thing not read for sure: the result is null
-  Buf out, text;
+  Units out;
+  Buf text;
   uint32_t *stack;
   size_t stack_len, stack_cap;
 } Reader;
@@ -64,7 +72,29 @@ static void put(Reader *r, Buf *b, const void *s, size_t n) {
   b->len += n;
 }
 
-static void lit(Reader *r, const char *s) { put(r, &r->out, s, strlen(s)); }
+// Room for `more` code units of JSON.
+static int room(Reader *r, size_t more) {
+  Units *u = &r->out;
+  if (u->len + more <= u->cap) return 1;
+  size_t cap = u->cap ? u->cap : 1 << 16;
+  while (cap < u->len + more) cap *= 2;
+  uint16_t *d = realloc(u->data, cap * sizeof(uint16_t));
+  if (!d) {
+    r->unsure = 1;
+    return 0;
+  }
+  u->data = d;
+  u->cap = cap;
+  return 1;
+}
+
+// ASCII text as it is (keys, punctuation, literals).
+static void ascii(Reader *r, const char *s, size_t n) {
+  if (!room(r, n)) return;
+  for (size_t i = 0; i < n; i++) r->out.data[r->out.len++] = (uint8_t)s[i];
+}
+
+static void lit(Reader *r, const char *s) { ascii(r, s, strlen(s)); }
 
 static void number(Reader *r, uint32_t v) {
   char s[16];
@@ -75,20 +105,56 @@ static void number(Reader *r, uint32_t v) {
     v /= 10;
   } while (v);
   for (int i = 0; i < n; i++) s[i] = rev[n - 1 - i];
-  put(r, &r->out, s, (size_t)n);
+  ascii(r, s, (size_t)n);
 }
 
-// A JSON string of UTF-8 bytes: quotes, backslashes and control characters escaped.
+static int continuation(const uint8_t *s, size_t n, size_t i) { return i < n && (s[i] & 0xc0) == 0x80; }
+
+// A JSON string of UTF-8 bytes, in UTF-16: quotes, backslashes and control characters escaped
+// as JSON.stringify escapes them. Bytes that are not UTF-8 (satteri's pool holds none) leave
+// the reader unsure.
 static void json_string(Reader *r, const uint8_t *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  if (!grow(r, &r->out, n + 2)) return;
-  r->out.data[r->out.len++] = '"';
-  size_t from = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint8_t c = s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    put(r, &r->out, s + from, i - from);
-    from = i + 1;
+  // Every UTF-8 sequence makes at most as many code units as it has bytes; escapes ask for more.
+  if (!room(r, n + 2)) return;
+  uint16_t *o = r->out.data;
+  o[r->out.len++] = '"';
+  for (size_t i = 0; i < n;) {
+    uint32_t c = s[i];
+    if (c >= 0x80) {
+      uint32_t cp;
+      size_t k;
+      if ((c & 0xe0) == 0xc0 && continuation(s, n, i + 1)) {
+        cp = ((c & 0x1f) << 6) | (s[i + 1] & 0x3f), k = 2;
+        if (cp < 0x80) cp = 0;
+      } else if ((c & 0xf0) == 0xe0 && continuation(s, n, i + 1) && continuation(s, n, i + 2)) {
+        cp = ((c & 0x0f) << 12) | ((uint32_t)(s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f), k = 3;
+        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0;
+      } else if ((c & 0xf8) == 0xf0 && continuation(s, n, i + 1) && continuation(s, n, i + 2) && continuation(s, n, i + 3)) {
+        cp = ((c & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3f) << 12) | ((uint32_t)(s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f), k = 4;
+        if (cp < 0x10000 || cp > 0x10ffff) cp = 0;
+      } else {
+        cp = 0, k = 1;
+      }
+      if (cp == 0) {
+        r->unsure = 1;
+        return;
+      }
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        o[r->out.len++] = (uint16_t)(0xd800 + (cp >> 10));
+        o[r->out.len++] = (uint16_t)(0xdc00 + (cp & 0x3ff));
+      } else {
+        o[r->out.len++] = (uint16_t)cp;
+      }
+      i += k;
+      continue;
+    }
+    i++;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      o[r->out.len++] = (uint16_t)c;
+      continue;
+    }
     char e[6] = {'\\', 0, 0, 0, 0, 0};
     size_t el = 2;
     switch (c) {
@@ -103,10 +169,12 @@ static void json_string(Reader *r, const uint8_t *s, size_t n) {
         e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
         el = 6;
     }
-    put(r, &r->out, e, el);
+    // The escape's own units, and room still for the rest of the string.
+    if (!room(r, el + (n - i) + 1)) return;
+    o = r->out.data;
+    for (size_t j = 0; j < el; j++) o[r->out.len++] = (uint8_t)e[j];
   }
-  put(r, &r->out, s + from, n - from);
-  put(r, &r->out, "\"", 1);
+  o[r->out.len++] = '"';
 }
 
 static uint32_t u32(Reader *r, size_t at) {
@@ -529,6 +597,8 @@ static napi_value OutlineJson(napi_env env, napi_callback_info info) {
   if (!addon_bytes(env, argv[0], &bytes, &len)) return NULL;
   Reader r = {.b = bytes, .len = len, .env = env, .source = argv[1]};
   if (read_header(&r)) {
+    // About the JSON's size (a 1 MB runbook's is within a tenth of it): one allocation.
+    room(&r, r.pool_len + r.node_count * 12);
     lit(&r, "[");
     check_codes(&r, 0);
     uint32_t n = child_count(&r, 0);
@@ -540,7 +610,7 @@ static napi_value OutlineJson(napi_env env, napi_callback_info info) {
   } else {
     r.unsure = 1;
   }
-  if (r.unsure || napi_create_string_utf8(env, (const char *)r.out.data, r.out.len, &result) != napi_ok) napi_get_null(env, &result);
+  if (r.unsure || napi_create_string_utf16(env, (const char16_t *)r.out.data, r.out.len, &result) != napi_ok) napi_get_null(env, &result);
   free(r.out.data);
   free(r.text.data);
   free(r.stack);
