@@ -46,6 +46,9 @@ typedef struct {
   uint16_t *src; // the source's UTF-16 code units, fetched at the first pair of code nodes
   size_t src_len;
   int unsure; // set at the first thing not read for sure: the result is null
+  // Nodes visited, and how many a tree of node_count nodes allows: each is read once, so an
+  // arena whose children make a cycle ends here, not in a loop.
+  size_t visits, budget;
   Units out;
   Buf text;
   uint32_t *stack;
@@ -262,6 +265,12 @@ static void write_lang(Reader *r, uint32_t id) {
   else json_string(r, s, n);
 }
 
+// Counts a node read; 0 (and unsure) past the budget.
+static int visit(Reader *r) {
+  if (++r->visits > r->budget) r->unsure = 1;
+  return !r->unsure;
+}
+
 static int holds_blocks(int t) { return t == T_ROOT || t == T_BLOCKQUOTE || t == T_LIST_ITEM || t == T_FOOTNOTE_DEFINITION; }
 
 // native.ts INDENTED on source.slice(offset, offset + 4): four spaces, or up to three and a tab.
@@ -300,6 +309,11 @@ static void check_codes(Reader *r, uint32_t id) {
 }
 
 static int push(Reader *r, uint32_t id) {
+  // A tree's walk never holds more nodes than the tree has.
+  if (r->stack_len > r->node_count) {
+    r->unsure = 1;
+    return 0;
+  }
   if (r->stack_len == r->stack_cap) {
     size_t cap = r->stack_cap ? r->stack_cap * 2 : 256;
     uint32_t *s = realloc(r->stack, cap * sizeof(uint32_t));
@@ -318,7 +332,7 @@ static int push(Reader *r, uint32_t id) {
 static void text_into(Reader *r, uint32_t root) {
   size_t base = r->stack_len;
   push(r, root);
-  while (r->stack_len > base && !r->unsure) {
+  while (r->stack_len > base && visit(r)) {
     uint32_t id = r->stack[--r->stack_len];
     const uint8_t *s;
     size_t n;
@@ -439,6 +453,7 @@ static void write_line(Reader *r, uint32_t id) {
 static void write_list(Reader *r, uint32_t id, int depth);
 
 static void write_item(Reader *r, uint32_t id, int depth) {
+  if (!visit(r)) return;
   check_codes(r, id);
   uint32_t n = child_count(r, id);
   int64_t first = -1;
@@ -502,6 +517,7 @@ static void write_item(Reader *r, uint32_t id, int depth) {
 }
 
 static void write_list(Reader *r, uint32_t id, int depth) {
+  if (!visit(r)) return;
   if (depth > MAX_LIST_DEPTH) {
     r->unsure = 1;
     return;
@@ -518,6 +534,7 @@ static void write_list(Reader *r, uint32_t id, int depth) {
 }
 
 static void write_block(Reader *r, uint32_t id) {
+  if (!visit(r)) return;
   switch (type_of(r, id)) {
     case T_HEADING:
       lit(r, "{\"type\":\"heading\",\"line\":");
@@ -585,6 +602,7 @@ static int read_header(Reader *r) {
   if (r->children > r->len || (r->len - r->children) / 4 < r->child_count) return 0;
   if (r->type_data > r->len || r->len - r->type_data < r->type_data_len) return 0;
   if (r->pool > r->len || r->len - r->pool < r->pool_len) return 0;
+  r->budget = (size_t)r->node_count * 2 + 16;
   return r->node_count > 0;
 }
 

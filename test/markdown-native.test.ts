@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunbookError } from '../src/runbook/errors.js';
 import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
-import { nativeOutline, nativeParser, pastColumns, SAMPLE, SAMPLE_OUTLINE, type OutlineReaderName } from '../src/runbook/markdown/native.js';
+import { nativeOutline, nativeParser, PARSE_OPTIONS, pastColumns, SAMPLE, SAMPLE_OUTLINE, type OutlineReaderName } from '../src/runbook/markdown/native.js';
+import { nativeAddon } from '../src/native-addon.js';
 import { MAX_LIST_DEPTH, outlineOf } from '../src/runbook/markdown/outline.js';
 import { normalizeSource, parseMarkdown } from '../src/runbook/markdown/parse.js';
 import { quotedShellWords, shellWords } from '../src/runbook/markdown/requests.js';
@@ -339,6 +340,35 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
     // Quotes and emphasis thousands deep are read with a stack of its own.
     expect(byAddon('>'.repeat(10_000) + ' deep\n')).toEqual([{ type: 'note', text: 'deep' }]);
     expect(byAddon('*a '.repeat(5_000) + 'x' + ' a*'.repeat(5_000))).toBeDefined();
+  });
+
+  it('gives null for an arena it cannot read, damaged anywhere, and never reads past it', () => {
+    const outlineJson = nativeAddon()!.outlineJson as (arena: Uint8Array, source: string) => string | null;
+    const satteri = nativeParser()!;
+    const handle = satteri.createMdastHandle(SAMPLE, PARSE_OPTIONS, true);
+    const arena = satteri.serializeHandle(handle).slice();
+    satteri.dropHandle(handle);
+    expect(outlineJson(arena, SAMPLE)).toBe(SAMPLE_OUTLINE);
+    // A byte of the string pool that is not UTF-8, where a text of the outline is.
+    const pool = new DataView(arena.buffer).getUint32(40, true);
+    const bad = arena.slice();
+    bad[pool + new TextEncoder().encode(SAMPLE).indexOf(0x54 /* T of Título */)] = 0xff;
+    expect(outlineJson(bad, SAMPLE)).toBeNull();
+    // Cut short anywhere: null, or an outline where the cut spares all it reads.
+    for (let end = 0; end < arena.length; end += 7) {
+      const json = outlineJson(arena.slice(0, end), SAMPLE);
+      if (json !== null) expect(JSON.parse(json)).toEqual(JSON.parse(SAMPLE_OUTLINE));
+    }
+    // Bytes changed at random: whatever comes back is null or JSON.
+    const random = randomFrom(11);
+    for (let n = 0; n < 2000; n++) {
+      const damaged = arena.slice();
+      for (let k = 0; k < 4; k++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256);
+      const json = outlineJson(damaged, SAMPLE);
+      if (json !== null) expect(() => JSON.parse(json)).not.toThrow();
+    }
+    expect(() => outlineJson(new Uint8Array(0), SAMPLE)).not.toThrow();
+    expect(() => (outlineJson as (a: unknown, b: unknown) => unknown)('not bytes', SAMPLE)).toThrow(TypeError);
   });
 
   it('is not used with OPSCOCKPIT_NATIVE=off, and the outline is the same', () => {
