@@ -81,8 +81,11 @@ export function crossCheck(
     }
   }
 
-  const checkTarget = (path: PathSegment[], target: unknown) => {
+  // The paths given to these checks are arrays made once per check; a problem's path is made
+  // from them only when there is a problem (a runbook may hold thousands of steps).
+  const checkTarget = (parent: PathSegment[], key: PathSegment, target: unknown) => {
     if (typeof target !== 'string' || targetNames.includes(target)) return;
+    const path = [...parent, key];
     const near = closest(target, targetNames);
     problems.push({
       path,
@@ -92,7 +95,7 @@ export function crossCheck(
   };
 
   const checkHttp = (path: PathSegment[], http: Obj) => {
-    checkTarget([...path, 'target'], http.target);
+    checkTarget(path, 'target', http.target);
     if (typeof http.path === 'string') {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(http.path))
         problems.push({
@@ -124,17 +127,21 @@ export function crossCheck(
 
   /** Exactly one of the kinds (http:/script:/gate:), then the parts. */
   const checkKinds = (path: PathSegment[], obj: Obj, fields: string[], what: string, kinds: string[]) => {
-    const has: string[] = [];
-    for (let i = 0; i < kinds.length; i++) if (obj[kinds[i]] !== undefined) has.push(kinds[i]);
-    const named = (ks: string[]) => ks.map((k) => `${k}:`).join(kinds.length > 2 ? ', ' : ' or ');
-    if (has.length >= 2) {
+    let first: string | undefined;
+    let second: string | undefined;
+    for (let i = 0; i < kinds.length && second === undefined; i++) {
+      if (obj[kinds[i]] === undefined) continue;
+      if (first === undefined) first = kinds[i];
+      else second = kinds[i];
+    }
+    if (second !== undefined) {
       problems.push({
-        path: [...path, has[1]],
+        path: [...path, second],
         anchor: 'key',
-        message: `${what} has both ${has[0]}: and ${has[1]}:; keep one`,
+        message: `${what} has both ${first}: and ${second}:; keep one`,
       });
-    } else if (has.length === 0 && Object.keys(obj).every((k) => fields.includes(k))) {
-      problems.push({ path, anchor: 'key', message: `${what} needs ${named(kinds)}` });
+    } else if (first === undefined && Object.keys(obj).every((k) => fields.includes(k))) {
+      problems.push({ path, anchor: 'key', message: `${what} needs ${kinds.map((k) => `${k}:`).join(kinds.length > 2 ? ', ' : ' or ')}` });
     }
     if (isObj(obj.http)) checkHttp([...path, 'http'], obj.http);
     if (isObj(obj.script)) checkScript([...path, 'script'], obj.script);
@@ -180,12 +187,11 @@ export function crossCheck(
       for (let i = 0; i < steps.length; i++) {
         const step: unknown = steps[i];
         if (!isObj(step)) continue;
-        const path: PathSegment[] = ['checklists', phase, i];
         if (typeof step.id === 'string') {
           const first = seen.get(step.id);
           if (first !== undefined) {
             problems.push({
-              path: [...path, 'id'],
+              path: ['checklists', phase, i, 'id'],
               message: `duplicate step id "${step.id}" — already used at line ${lineOf(['checklists', phase, first, 'id'])}`,
               hint: `step ids must be unique within ${phase}`,
             });
@@ -194,16 +200,16 @@ export function crossCheck(
         if (typeof step.check === 'string' && !checkNames.includes(step.check)) {
           const near = closest(step.check, checkNames);
           problems.push({
-            path: [...path, 'check'],
+            path: ['checklists', phase, i, 'check'],
             message: `no check named "${step.check}"${near ? ` — did you mean "${near}"?` : ''}`,
             hint: checkNames.length === 0 ? 'declare it under checks:, or write the check here' : undefined,
           });
         } else if (isObj(step.check)) {
-          checkKinds([...path, 'check'], step.check, CHECK_FIELDS, 'the check', CHECK_KINDS);
+          checkKinds(['checklists', phase, i, 'check'], step.check, CHECK_FIELDS, 'the check', CHECK_KINDS);
         }
         if (step.manual === true && step.check !== undefined) {
           problems.push({
-            path: [...path, 'manual'],
+            path: ['checklists', phase, i, 'manual'],
             anchor: 'key',
             message: 'a step with a check is automatic; remove manual: true or the check',
           });
@@ -270,7 +276,7 @@ export function crossCheck(
           if (isObj(m.compare)) checkSampleSides([...path, 'compare'], m.compare);
         } else if (m.success === undefined && m.failure === undefined && m.burst === undefined)
           problems.push({ path, anchor: 'key', message: 'metric needs success:, failure: or burst: to judge windows by' });
-        if (isObj(m.prometheus)) checkTarget([...path, 'prometheus', 'target'], m.prometheus.target);
+        if (isObj(m.prometheus)) checkTarget([...path, 'prometheus'], 'target', m.prometheus.target);
         if (isObj(m.http)) checkHttp([...path, 'http'], m.http);
         if (isObj(m.script)) checkScript([...path, 'script'], m.script);
       });
