@@ -1,9 +1,11 @@
 // Markdown runbook benchmark: loading a ~1 MB Markdown runbook (seed-like sections repeated:
 // headings, task lists, nested numbered lists, GET lines, shell blocks, tables, notes) through
-// loadRunbook (parse with satteri, read the outline, walk, validate, normalise), beside merely
-// reading the file. Goal: under 200 ms, judged on the cold load: in a new process (what opening
-// a runbook for the first time costs; the module import is not counted). Also shown, each
-// labelled:
+// loadRunbook (parse with satteri, read the outline from its tree with the native addon, walk,
+// validate, normalise), beside merely reading the file. Goal: under 200 ms, judged on the cold
+// load: in a new process (what opening a runbook for the first time costs; the module import
+// is not counted). Also shown, each labelled:
+//   without the addon      the same cold load with OPSCOCKPIT_NATIVE=off (the outline read in
+//                          JavaScript), and checked to give the same runbook
 //   warm                   the same file loaded again by the same process
 //   floor                  satteri's parse alone: the tree built in native memory, nothing read
 //   remark                 the parser used where satteri cannot load, nothing cached (one run)
@@ -89,6 +91,8 @@ export async function benchMarkdown() {
       return { ms: performance.now() - t, out };
     };
     const fresh = coldInNewProcesses(bundle, file, dir, runs);
+    const plain = coldInNewProcesses(bundle, file, dir, runs, { OPSCOCKPIT_NATIVE: 'off' });
+    if (plain.digest !== fresh.digest) throw new BenchError('without the addon the runbook loaded differently');
     const reads = [];
     const warm = [];
     const floor = [];
@@ -116,12 +120,14 @@ export async function benchMarkdown() {
         `  ${mb.toFixed(2)} MB Markdown runbook, ${lines.toLocaleString('en')} lines → ${steps.toLocaleString('en')} steps; median of ${runs}:`,
         `    baseline: read the file                                           ${read.toFixed(1).padStart(8)} ms`,
         row(`cold, new process (median of ${fresh.loads.length})`, goal),
+        row('  the same without the addon (OPSCOCKPIT_NATIVE=off)', median(plain.loads)),
         row('warm: the same file again, in the same process', median(warm)),
         row('floor: satteri parsing alone (nothing read out of the tree)', median(floor)),
         row('remark (where satteri cannot load), nothing cached, one run', remark.ms),
         `  load, cold in a new process (goal < ${GOAL_MS} ms): ${goal.toFixed(0)} ms: ${goal < GOAL_MS ? 'met' : 'NOT met'}`,
       ],
       loadMs: goal,
+      plainMs: median(plain.loads),
       readMs: read,
       warmMs: median(warm),
       floorMs: median(floor),
@@ -136,31 +142,39 @@ export async function benchMarkdown() {
   }
 }
 
-/** The first load in a fresh node process, with an empty cache; the module import is not counted. */
-function coldInNewProcesses(bundle, file, dir, n) {
+/**
+ * The first load in a fresh node process, with an empty cache; the module import is not
+ * counted. Also a digest of the runbook loaded (after the timing), to compare two ways of loading.
+ */
+function coldInNewProcesses(bundle, file, dir, n, env = {}) {
   const script = `
     const { loadRunbook, markdownToDocument } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
     const { readFileSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
     const t = performance.now();
-    loadRunbook(${JSON.stringify(file)}, {});
+    const runbook = loadRunbook(${JSON.stringify(file)}, {});
     const ms = performance.now() - t;
     // Which parser read it (after the timing): a fallback to remark would be another figure.
     const parser = markdownToDocument(readFileSync(${JSON.stringify(file)}, 'utf8'), ${JSON.stringify(file)}).parser;
-    console.log(JSON.stringify({ ms, parser }));`;
+    const digest = createHash('sha256').update(JSON.stringify(runbook)).digest('hex');
+    console.log(JSON.stringify({ ms, parser, digest }));`;
   const loads = [];
+  const digests = new Set();
   for (let i = 0; i < n; i++) {
-    const cache = join(dir, `fresh-${i}`);
+    const cache = join(dir, `fresh-${Object.keys(env).length}-${i}`);
     mkdirSync(cache);
     try {
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, XDG_CACHE_HOME: cache }, encoding: 'utf8', timeout: 120_000 });
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env, XDG_CACHE_HOME: cache }, encoding: 'utf8', timeout: 120_000 });
       const r = JSON.parse(out.trim().split('\n').pop());
       if (r.parser !== 'satteri') throw new BenchError(`the new process read the runbook with ${r.parser}, not satteri`);
       loads.push(r.ms);
+      digests.add(r.digest);
     } catch (err) {
       throw new BenchError(`the new-process cold load failed: ${err.message}`);
     }
   }
-  return { loads };
+  if (digests.size !== 1) throw new BenchError('the same runbook loaded differently from run to run');
+  return { loads, digest: [...digests][0] };
 }
 
 await runAlone(import.meta.url, 'markdown', benchMarkdown);
