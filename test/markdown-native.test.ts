@@ -367,6 +367,26 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
       const json = outlineJson(damaged, SAMPLE);
       if (json !== null) expect(() => JSON.parse(json)).not.toThrow();
     }
+    // Every node's children and data, and its first string's place and length, pointed far past
+    // the arena in turn: a read that did not check its bounds would crash here. Most give null.
+    const view = new DataView(arena.buffer);
+    const nodes = view.getUint32(16, true);
+    const count = view.getUint32(12, true);
+    const typeData = view.getUint32(32, true);
+    const far = (at: number) => {
+      const damaged = arena.slice();
+      new DataView(damaged.buffer).setUint32(at, 0xfffffff0, true);
+      const json = outlineJson(damaged, SAMPLE);
+      if (json !== null) expect(() => JSON.parse(json)).not.toThrow();
+      return json === null ? 1 : 0;
+    };
+    let nulls = 0;
+    for (let id = 0; id < count; id++) {
+      const node = nodes + id * 52;
+      for (const field of [36 /* children start */, 40 /* children count */, 44 /* data offset */, 48 /* data length */]) nulls += far(node + field);
+      if (view.getUint32(node + 48, true) >= 8) for (const at of [0, 4]) nulls += far(typeData + view.getUint32(node + 44, true) + at);
+    }
+    expect(nulls).toBeGreaterThan(count);
     expect(() => outlineJson(new Uint8Array(0), SAMPLE)).not.toThrow();
     expect(() => (outlineJson as (a: unknown, b: unknown) => unknown)('not bytes', SAMPLE)).toThrow(TypeError);
   });
@@ -399,6 +419,8 @@ describe('where satteri cannot load or fails', () => {
     'failing-satteri.cjs',
     "const l = M._load; M._load = function (req, ...a) { const m = l.call(this, req, ...a); return /satteri[\\\\/]index\\.js$/.test(req) ? { ...m, createMdastHandle() { throw new Error('parser failure'); } } : m; };",
   );
+  // satteri parses, but its reader of the tree's strings (which OutlineReader uses) cannot load.
+  const noReader = preload('no-mdast-reader.cjs', "const l = M._load; M._load = function (req, ...a) { if (/mdast-reader\\.js$/.test(req)) throw new Error('no reader'); return l.call(this, req, ...a); };");
   const body = (out: string) => out.slice(out.indexOf('\n') + 1);
   const head = (out: string) => out.slice(0, out.indexOf('\n'));
 
@@ -416,6 +438,15 @@ describe('where satteri cannot load or fails', () => {
         expect(body(withRemark.stdout)).toBe(body(withNative.stdout));
       }
     }
+    // Without satteri's string reader: the addon reads the tree; without the addon too, remark.
+    const file = resolve(SEEDS, 'decisionos-cutover.md');
+    const env = { OPSCOCKPIT_MARKDOWN_CACHE: 'off', ...noReader };
+    const byAddon = await cli(['convert', file], { env });
+    expect(head(byAddon.stdout)).toMatch(/\(Markdown read with satteri\)\.$/);
+    const byRemark = await cli(['convert', file], { env: { ...env, OPSCOCKPIT_NATIVE: 'off' } });
+    expect(byRemark).toMatchObject({ code: 0, stderr: '' });
+    expect(head(byRemark.stdout)).toMatch(/\(Markdown read with remark\)\.$/);
+    expect(body(byRemark.stdout)).toBe(body(byAddon.stdout));
     // On a document the two read differently, the binary reads what remark reads.
     const differs = join(dir, 'differs.md');
     writeFileSync(differs, '---\n- [ ] Check the backups\n');

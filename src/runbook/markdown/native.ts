@@ -47,7 +47,7 @@ interface Satteri {
 type PoolReader = new (buffer: Uint8Array) => { getString(offset: number, length: number): string };
 
 let loaded: Satteri | null | undefined;
-let poolReader: PoolReader | undefined;
+let poolReader: PoolReader | null | undefined;
 
 const satteriFile = (...parts: string[]) => {
   const require = createRequire(import.meta.url);
@@ -71,11 +71,19 @@ export function nativeParser(): Satteri | null {
   return loaded;
 }
 
-/** satteri's MdastReader: loaded when OutlineReader first runs (the addon reads the pool itself). */
-function mdastReader(): PoolReader {
+/**
+ * satteri's MdastReader, or null where it cannot load: loaded when OutlineReader first runs
+ * (the addon reads the pool itself).
+ */
+function mdastReader(): PoolReader | null {
   if (poolReader === undefined) {
-    const { require, file } = satteriFile('dist', 'mdast', 'mdast-reader.js');
-    poolReader = (require(file) as { MdastReader: PoolReader }).MdastReader;
+    try {
+      const { require, file } = satteriFile('dist', 'mdast', 'mdast-reader.js');
+      const reader = (require(file) as { MdastReader?: unknown }).MdastReader;
+      poolReader = typeof reader === 'function' ? (reader as PoolReader) : null;
+    } catch {
+      poolReader = null;
+    }
   }
   return poolReader;
 }
@@ -126,6 +134,8 @@ export function nativeOutline(source: string, reader: OutlineReaderName = 'auto'
   return readArena(arena, source);
 }
 
+/** OutlineReader's outline; undefined where satteri's pool reader cannot load (remark reads). */
+
 interface Arena {
   /** The serialized tree, aligned to 4 bytes. */
   bytes: Uint8Array;
@@ -156,8 +166,9 @@ function arenaOf(source: string): Arena | undefined {
   return { bytes, words };
 }
 
-function readArena(arena: Arena, source: string): OutlineBlock[] {
-  return new OutlineReader(arena.bytes, arena.words, new (mdastReader())(arena.bytes), source).blocks();
+function readArena(arena: Arena, source: string): OutlineBlock[] | undefined {
+  const Reader = mdastReader();
+  return Reader ? new OutlineReader(arena.bytes, arena.words, new Reader(arena.bytes), source).blocks() : undefined;
 }
 
 /** An indented code block: what follows the node's start column is four columns of blank. */
