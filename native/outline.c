@@ -55,18 +55,26 @@ typedef struct {
   size_t stack_len, stack_cap;
 } Reader;
 
-static int grow(Reader *r, Buf *b, size_t more) {
-  if (b->len + more <= b->cap) return 1;
-  size_t cap = b->cap ? b->cap : 1 << 16;
-  while (cap < b->len + more) cap *= 2;
-  uint8_t *d = realloc(b->data, cap);
+// `data` (holding *cap elements of `size` bytes, `len` of them used) with room for `more`
+// after them, doubled where needed: the block to use from now on, or NULL (unsure, and `data`
+// left as it was) where memory runs out.
+static void *reserve(Reader *r, void *data, size_t *cap, size_t len, size_t more, size_t size) {
+  if (len + more <= *cap && data) return data;
+  size_t n = *cap ? *cap : 1 << 12;
+  while (n < len + more) n *= 2;
+  void *d = realloc(data, n * size);
   if (!d) {
     r->unsure = 1;
-    return 0;
+    return NULL;
   }
-  b->data = d;
-  b->cap = cap;
-  return 1;
+  *cap = n;
+  return d;
+}
+
+static int grow(Reader *r, Buf *b, size_t more) {
+  uint8_t *d = reserve(r, b->data, &b->cap, b->len, more, 1);
+  if (d) b->data = d;
+  return d != NULL;
 }
 
 static void put(Reader *r, Buf *b, const void *s, size_t n) {
@@ -77,18 +85,9 @@ static void put(Reader *r, Buf *b, const void *s, size_t n) {
 
 // Room for `more` code units of JSON.
 static int room(Reader *r, size_t more) {
-  Units *u = &r->out;
-  if (u->len + more <= u->cap) return 1;
-  size_t cap = u->cap ? u->cap : 1 << 16;
-  while (cap < u->len + more) cap *= 2;
-  uint16_t *d = realloc(u->data, cap * sizeof(uint16_t));
-  if (!d) {
-    r->unsure = 1;
-    return 0;
-  }
-  u->data = d;
-  u->cap = cap;
-  return 1;
+  uint16_t *d = reserve(r, r->out.data, &r->out.cap, r->out.len, more, sizeof(uint16_t));
+  if (d) r->out.data = d;
+  return d != NULL;
 }
 
 // ASCII text as it is (keys, punctuation, literals).
@@ -314,16 +313,9 @@ static int push(Reader *r, uint32_t id) {
     r->unsure = 1;
     return 0;
   }
-  if (r->stack_len == r->stack_cap) {
-    size_t cap = r->stack_cap ? r->stack_cap * 2 : 256;
-    uint32_t *s = realloc(r->stack, cap * sizeof(uint32_t));
-    if (!s) {
-      r->unsure = 1;
-      return 0;
-    }
-    r->stack = s;
-    r->stack_cap = cap;
-  }
+  uint32_t *s = reserve(r, r->stack, &r->stack_cap, r->stack_len, 1, sizeof(uint32_t));
+  if (!s) return 0;
+  r->stack = s;
   r->stack[r->stack_len++] = id;
   return 1;
 }
