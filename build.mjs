@@ -2,6 +2,7 @@
 // separate chunk loaded only by `open` and `demo`, so headless commands never load Ink.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { narrowWidth } from './build/narrow-width.mjs';
 
 // Yoga (Ink's layout engine) decodes its embedded WebAssembly through fetch() when fetch
 // exists, which loads Node's internal HTTP client just to read a base64 string; its own
@@ -32,7 +33,7 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
   legalComments: 'none',
-  plugins: [yogaWithoutFetch],
+  plugins: [yogaWithoutFetch, narrowWidth],
   logLevel: 'warning',
 });
 
