@@ -9,7 +9,10 @@
 // measures as one column each is as wide as it is long; any other text (or any options) goes to
 // string-width itself, loaded on that first call. Which symbols those are is asked of the
 // version itself, at build time, so the answer is its own (versions differ: 7.2 counts ✔ as two
-// columns, 8.3 as one). test/narrow-width.test.ts checks the rule on random texts.
+// columns, 8.3 as one). The answer comes from the Node that builds (its Unicode tables), which
+// is the Node that runs the bundle here: `npm test`, `npm run demo` and the bench build first.
+// test/narrow-width.test.ts checks the rule on random texts.
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -54,7 +57,7 @@ export function narrowPattern(body) {
   return new RegExp(`^[\\x20-\\x7e${body}]*$`);
 }
 
-/** The wrapper's source for the string-width module at `realPath`. */
+/** The wrapper's source for the string-width module at `realPath` (required as ./its-name). */
 export async function narrowWidthModule(realPath) {
   const real = (await import(pathToFileURL(realPath).href)).default;
   const pattern = narrowPattern(narrowClass(real));
@@ -64,7 +67,7 @@ export async function narrowWidthModule(realPath) {
     'export default function stringWidth(input, options) {',
     "  if (options === undefined && typeof input === 'string' && NARROW.test(input)) return input.length;",
     // esbuild bundles this require() as a module that starts on its first call.
-    `  real ??= require(${JSON.stringify(realPath)}).default;`,
+    `  real ??= require(${JSON.stringify(`./${path.basename(realPath)}`)}).default;`,
     '  return real(input, options);',
     '}',
   ].join('\n');
@@ -81,11 +84,14 @@ export const narrowWidth = {
       if (args.namespace === 'narrow-width') return undefined;
       const real = await b.resolve('string-width', { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, namespace: 'narrow-width' });
       if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: 'narrow-width' };
+      if (real.external || real.namespace !== 'file') return real; // nothing of it in the bundle to wrap
+      // A path relative to the working directory, so the bundle is the same wherever it is built.
+      return { path: path.relative(process.cwd(), real.path), namespace: 'narrow-width', pluginData: real.path };
     });
     b.onLoad({ filter: /.*/, namespace: 'narrow-width' }, async (args) => {
-      wrappedModules.add(args.path);
-      return { contents: await narrowWidthModule(args.path), loader: 'js', resolveDir: process.cwd() };
+      const realPath = args.pluginData;
+      wrappedModules.add(realPath);
+      return { contents: await narrowWidthModule(realPath), loader: 'js', resolveDir: path.dirname(realPath), watchFiles: [realPath] };
     });
   },
 };
