@@ -134,8 +134,6 @@ export function nativeOutline(source: string, reader: OutlineReaderName = 'auto'
   return readArena(arena, source);
 }
 
-/** OutlineReader's outline; undefined where satteri's pool reader cannot load (remark reads). */
-
 interface Arena {
   /** The serialized tree, aligned to 4 bytes. */
   bytes: Uint8Array;
@@ -166,6 +164,7 @@ function arenaOf(source: string): Arena | undefined {
   return { bytes, words };
 }
 
+/** OutlineReader's outline; undefined where satteri's pool reader cannot load (remark reads). */
 function readArena(arena: Arena, source: string): OutlineBlock[] | undefined {
   const Reader = mdastReader();
   return Reader ? new OutlineReader(arena.bytes, arena.words, new Reader(arena.bytes), source).blocks() : undefined;
