@@ -320,6 +320,33 @@ static int push(Reader *r, uint32_t id) {
   return 1;
 }
 
+enum { NOT_LEAF = -1, LEAF_SPACE = -2, LEAF_EMPTY = -3 };
+
+// native.ts leafText(): where a leaf's text is in its type data (a byte offset), LEAF_SPACE for a
+// break, LEAF_EMPTY for an image; NOT_LEAF for a node whose children hold its text.
+static int leaf_text_at(int type) {
+  switch (type) {
+    case T_TEXT:
+    case T_INLINE_CODE:
+    case T_HTML:
+    case T_YAML:
+    case T_TOML:
+      return 0;
+    case T_CODE:
+      return 16;
+    case T_MATH:
+    case T_INLINE_MATH:
+      return 8;
+    case T_BREAK:
+      return LEAF_SPACE;
+    case T_IMAGE:
+    case T_IMAGE_REFERENCE:
+      return LEAF_EMPTY;
+    default:
+      return NOT_LEAF;
+  }
+}
+
 // native.ts text(): the node's plain text appended to r->text, depth first with a stack of its own.
 static void text_into(Reader *r, uint32_t root) {
   size_t base = r->stack_len;
@@ -328,31 +355,14 @@ static void text_into(Reader *r, uint32_t root) {
     uint32_t id = r->stack[--r->stack_len];
     const uint8_t *s;
     size_t n;
-    switch (type_of(r, id)) {
-      case T_BREAK:
-        put(r, &r->text, " ", 1);
-        continue;
-      case T_TEXT:
-      case T_INLINE_CODE:
-      case T_HTML:
-      case T_YAML:
-      case T_TOML:
-        string_of(r, id, 0, &s, &n);
-        put(r, &r->text, s, n);
-        continue;
-      case T_CODE:
-        string_of(r, id, 16, &s, &n);
-        put(r, &r->text, s, n);
-        continue;
-      case T_MATH:
-      case T_INLINE_MATH:
-        string_of(r, id, 8, &s, &n);
-        put(r, &r->text, s, n);
-        continue;
-      case T_IMAGE:
-      case T_IMAGE_REFERENCE:
-        continue;
+    int at = leaf_text_at(type_of(r, id));
+    if (at >= 0) {
+      string_of(r, id, (uint32_t)at, &s, &n);
+      put(r, &r->text, s, n);
+      continue;
     }
+    if (at == LEAF_SPACE) put(r, &r->text, " ", 1);
+    if (at != NOT_LEAF) continue;
     check_codes(r, id);
     for (uint32_t i = child_count(r, id); i > 0 && !r->unsure; i--) push(r, child(r, id, i - 1));
   }
@@ -437,9 +447,24 @@ static void write_quote(Reader *r, uint32_t id) {
   write_text_from(r, from, 0);
 }
 
+// The text native.ts reads of a paragraph, a table or a quote.
+static void write_block_text(Reader *r, uint32_t id, int type) {
+  if (type == T_TABLE) write_table(r, id);
+  else if (type == T_BLOCKQUOTE) write_quote(r, id);
+  else write_text(r, id);
+}
+
 static void write_line(Reader *r, uint32_t id) {
   uint32_t line = field(r, id, F_START_LINE);
   number(r, line ? line : 1);
+}
+
+// `{"type":"<type>","line":<line>`: how a block with a line opens.
+static void block_head(Reader *r, const char *type, uint32_t id) {
+  lit(r, "{\"type\":\"");
+  lit(r, type);
+  lit(r, "\",\"line\":");
+  write_line(r, id);
 }
 
 static void write_list(Reader *r, uint32_t id, int depth);
@@ -485,16 +510,10 @@ static void write_item(Reader *r, uint32_t id, int depth) {
         write_string_of(r, c, 16);
         break;
       case T_PARAGRAPH:
-        lit(r, "{\"type\":\"text\",\"text\":");
-        write_text(r, c);
-        break;
       case T_TABLE:
-        lit(r, "{\"type\":\"text\",\"text\":");
-        write_table(r, c);
-        break;
       case T_BLOCKQUOTE:
         lit(r, "{\"type\":\"text\",\"text\":");
-        write_quote(r, c);
+        write_block_text(r, c, t);
         break;
       case T_LIST:
         // At MAX_LIST_DEPTH native.ts reads a nested list as text: rare, left to it.
@@ -514,8 +533,7 @@ static void write_list(Reader *r, uint32_t id, int depth) {
     r->unsure = 1;
     return;
   }
-  lit(r, "{\"type\":\"list\",\"line\":");
-  write_line(r, id);
+  block_head(r, "list", id);
   lit(r, data_byte(r, id, 4, 0) != 0 ? ",\"ordered\":true,\"items\":[" : ",\"ordered\":false,\"items\":[");
   uint32_t n = child_count(r, id);
   for (uint32_t i = 0; i < n && !r->unsure; i++) {
@@ -529,8 +547,7 @@ static void write_block(Reader *r, uint32_t id) {
   if (!visit(r)) return;
   switch (type_of(r, id)) {
     case T_HEADING:
-      lit(r, "{\"type\":\"heading\",\"line\":");
-      write_line(r, id);
+      block_head(r, "heading", id);
       lit(r, ",\"depth\":");
       number(r, (uint32_t)data_byte(r, id, 0, 1));
       lit(r, ",\"text\":");
@@ -538,8 +555,7 @@ static void write_block(Reader *r, uint32_t id) {
       lit(r, "}");
       return;
     case T_PARAGRAPH:
-      lit(r, "{\"type\":\"paragraph\",\"line\":");
-      write_line(r, id);
+      block_head(r, "paragraph", id);
       lit(r, ",\"text\":");
       write_text(r, id);
       lit(r, "}");
@@ -548,8 +564,7 @@ static void write_block(Reader *r, uint32_t id) {
       write_list(r, id, 1);
       return;
     case T_CODE:
-      lit(r, "{\"type\":\"code\",\"line\":");
-      write_line(r, id);
+      block_head(r, "code", id);
       lit(r, ",\"lang\":");
       write_lang(r, id);
       lit(r, ",\"value\":");
@@ -557,18 +572,13 @@ static void write_block(Reader *r, uint32_t id) {
       lit(r, "}");
       return;
     case T_TABLE:
-      lit(r, "{\"type\":\"note\",\"text\":");
-      write_table(r, id);
-      lit(r, "}");
-      return;
     case T_BLOCKQUOTE:
       lit(r, "{\"type\":\"note\",\"text\":");
-      write_quote(r, id);
+      write_block_text(r, id, type_of(r, id));
       lit(r, "}");
       return;
     case T_YAML:
-      lit(r, "{\"type\":\"yaml\",\"line\":");
-      write_line(r, id);
+      block_head(r, "yaml", id);
       lit(r, ",\"value\":");
       write_string_of(r, id, 0);
       lit(r, "}");
