@@ -392,23 +392,28 @@ static size_t space_at(const uint8_t *s, size_t n, int backward) {
   return 0;
 }
 
-// r->text from `from` on, trimmed as String.prototype.trim trims, written as a JSON string.
-static void write_text_from(Reader *r, size_t from, int trim) {
+// r->text from `from` on, trimmed in place as String.prototype.trim trims.
+static void trim_text_from(Reader *r, size_t from) {
+  if (r->text.len == from) return;
+  uint8_t *s = r->text.data + from;
+  size_t n = r->text.len - from, k, skip = 0;
+  while ((k = space_at(s + skip, n - skip, 0)) > 0) skip += k;
+  while (n > skip && (k = space_at(s + skip, n - skip, 1)) > 0) n -= k;
+  if (skip > 0) memmove(s, s + skip, n - skip);
+  r->text.len = from + (n - skip);
+}
+
+// r->text from `from` on, written as a JSON string (and dropped from r->text).
+static void write_text_from(Reader *r, size_t from) {
   const uint8_t *s = r->text.data ? r->text.data + from : (const uint8_t *)"";
-  size_t n = r->text.len - from;
-  if (trim) {
-    size_t k;
-    while ((k = space_at(s, n, 0)) > 0) s += k, n -= k;
-    while ((k = space_at(s, n, 1)) > 0) n -= k;
-  }
-  json_string(r, s, n);
+  json_string(r, s, r->text.len - from);
   r->text.len = from;
 }
 
 static void write_text(Reader *r, uint32_t id) {
   size_t from = r->text.len;
   text_into(r, id);
-  write_text_from(r, from, 0);
+  write_text_from(r, from);
 }
 
 // native.ts table(): cells trimmed and joined with " | ", rows with "; ".
@@ -423,16 +428,10 @@ static void write_table(Reader *r, uint32_t id) {
       if (j > 0) put(r, &r->text, " | ", 3);
       size_t at = r->text.len;
       text_into(r, child(r, row, j));
-      // trim this cell in place
-      const uint8_t *s = r->text.data ? r->text.data + at : (const uint8_t *)"";
-      size_t n = r->text.len - at, k, skip = 0;
-      while ((k = space_at(s + skip, n - skip, 0)) > 0) skip += k;
-      while (n > skip && (k = space_at(s + skip, n - skip, 1)) > 0) n -= k;
-      if (skip > 0) memmove(r->text.data + at, r->text.data + at + skip, n - skip);
-      r->text.len = at + (n - skip);
+      trim_text_from(r, at);
     }
   }
-  write_text_from(r, from, 0);
+  write_text_from(r, from);
 }
 
 // native.ts quote(): the text of each child, joined with " ".
@@ -444,7 +443,7 @@ static void write_quote(Reader *r, uint32_t id) {
     if (i > 0) put(r, &r->text, " ", 1);
     text_into(r, child(r, id, i));
   }
-  write_text_from(r, from, 0);
+  write_text_from(r, from);
 }
 
 // The text native.ts reads of a paragraph, a table or a quote.
