@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { harvestFile, type FileRead } from '../src/evidence/harvest.js';
 import { nativeScan } from '../src/evidence/scan-bytes.js';
+import { withNative } from './support/native.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oc-scan-native-'));
 
@@ -82,21 +83,17 @@ const natively: number[] = [];
  * was read (all but how many records the native reader read, which goes to `natively`).
  */
 async function harvest(path: string, native: boolean): Promise<{ doc?: unknown; error?: string; read?: Omit<FileRead, 'nativeRecords'> }> {
-  const saved = process.env.OPSCOCKPIT_NATIVE;
-  if (native) delete process.env.OPSCOCKPIT_NATIVE;
-  else process.env.OPSCOCKPIT_NATIVE = 'off';
-  try {
-    let read: FileRead | undefined;
-    const doc = await harvestFile(path, { kind: 'reqlog', windowMs: 30_000, onRead: (r) => (read = r) });
-    const { nativeRecords, ...rest } = read!;
-    natively.push(nativeRecords);
-    return { doc, read: rest };
-  } catch (err) {
-    return { error: (err as Error).message };
-  } finally {
-    if (saved === undefined) delete process.env.OPSCOCKPIT_NATIVE;
-    else process.env.OPSCOCKPIT_NATIVE = saved;
-  }
+  return withNative(native, async () => {
+    try {
+      let read: FileRead | undefined;
+      const doc = await harvestFile(path, { kind: 'reqlog', windowMs: 30_000, onRead: (r) => (read = r) });
+      const { nativeRecords, ...rest } = read!;
+      natively.push(nativeRecords);
+      return { doc, read: rest };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  });
 }
 
 describe('native plain-line reader', () => {

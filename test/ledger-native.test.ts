@@ -11,6 +11,7 @@ import { ChainBatch, GENESIS, HASH_BYTES, hexRowHasher, nativeChain, rowHasher }
 import { SqliteLedger, openLedger, openLedgerDatabase } from '../adapters/ledger.js';
 import { rowCheck, scanRange, verifyLedger } from '../adapters/ledger-verify.js';
 import type { EventBody } from '../src/engine/types.js';
+import { withNative } from './support/native.js';
 
 type Row = [id: number, runId: string, seq: number, at: number, kind: string, step: string | null, operator: string, payload: string];
 
@@ -171,18 +172,13 @@ describe('ledgers hashed natively and in JavaScript', () => {
   });
 
   it('with OPSCOCKPIT_NATIVE=off nothing native is used, and the ledger still chains and verifies', () => {
-    const saved = process.env.OPSCOCKPIT_NATIVE;
-    process.env.OPSCOCKPIT_NATIVE = 'off';
-    try {
+    withNative(false, () => {
       expect(nativeChain()).toBeNull();
       expect(rowCheck().batch).toBeUndefined();
       const file = join(mkdtempSync(join(tmpdir(), 'oc-native-chain-')), 'off.db');
       write(file, 'native'); // openLedger, which now hashes in JavaScript
       expect(verifyLedger(file)).toMatchObject({ ok: true, events: 2_599 });
-    } finally {
-      if (saved === undefined) delete process.env.OPSCOCKPIT_NATIVE;
-      else process.env.OPSCOCKPIT_NATIVE = saved;
-    }
+    });
     expect(nativeChain()).not.toBeNull();
   });
 });

@@ -17,6 +17,7 @@ import { quotedShellWords, shellWords } from '../src/runbook/markdown/requests.j
 import type { Runbook } from '../src/runbook/model.js';
 import { RunbookSchema } from '../src/runbook/schema.js';
 import { cli } from './support/cli.js';
+import { withNative } from './support/native.js';
 
 const SEEDS = 'fixtures/runbooks/seeds';
 const FILE = resolve('fixtures/runbooks/native.md');
@@ -394,13 +395,10 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
   it('is not used with OPSCOCKPIT_NATIVE=off, and the outline is the same', () => {
     const text = readFileSync(join(SEEDS, 'decisionos-cutover.md'), 'utf8');
     const withAddon = read(text, 'auto');
-    process.env.OPSCOCKPIT_NATIVE = 'off';
-    try {
+    withNative(false, () => {
       expect(read(text, 'addon')).toBeUndefined();
       expect(read(text, 'auto')).toEqual(withAddon);
-    } finally {
-      delete process.env.OPSCOCKPIT_NATIVE;
-    }
+    });
   });
 });
 
