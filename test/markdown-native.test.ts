@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunbookError } from '../src/runbook/errors.js';
 import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
-import { nativeOutline, nativeParser, PARSE_OPTIONS, pastColumns, SAMPLE, SAMPLE_OUTLINE, type OutlineReaderName } from '../src/runbook/markdown/native.js';
+import { ARENA, FIELD, HEADER, nativeOutline, nativeParser, PARSE_OPTIONS, pastColumns, SAMPLE, SAMPLE_OUTLINE, type OutlineReaderName } from '../src/runbook/markdown/native.js';
 import { nativeAddon } from '../src/native-addon.js';
 import { MAX_LIST_DEPTH, outlineOf } from '../src/runbook/markdown/outline.js';
 import { normalizeSource, parseMarkdown } from '../src/runbook/markdown/parse.js';
@@ -351,7 +351,7 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
     satteri.dropHandle(handle);
     expect(outlineJson(arena, SAMPLE)).toBe(SAMPLE_OUTLINE);
     // A byte of the string pool that is not UTF-8, where a text of the outline is.
-    const pool = new DataView(arena.buffer).getUint32(40, true);
+    const pool = new DataView(arena.buffer).getUint32(HEADER.pool, true);
     const bad = arena.slice();
     bad[pool + new TextEncoder().encode(SAMPLE).indexOf(0x54 /* T of Título */)] = 0xff;
     expect(outlineJson(bad, SAMPLE)).toBeNull();
@@ -371,9 +371,9 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
     // Every node's children and data, and its first string's place and length, pointed far past
     // the arena in turn: a read that did not check its bounds would crash here. Most give null.
     const view = new DataView(arena.buffer);
-    const nodes = view.getUint32(16, true);
-    const count = view.getUint32(12, true);
-    const typeData = view.getUint32(32, true);
+    const nodes = view.getUint32(HEADER.nodes, true);
+    const count = view.getUint32(HEADER.nodeCount, true);
+    const typeData = view.getUint32(HEADER.typeData, true);
     const far = (at: number) => {
       const damaged = arena.slice();
       new DataView(damaged.buffer).setUint32(at, 0xfffffff0, true);
@@ -383,9 +383,9 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
     };
     let nulls = 0;
     for (let id = 0; id < count; id++) {
-      const node = nodes + id * 52;
-      for (const field of [36 /* children start */, 40 /* children count */, 44 /* data offset */, 48 /* data length */]) nulls += far(node + field);
-      if (view.getUint32(node + 48, true) >= 8) for (const at of [0, 4]) nulls += far(typeData + view.getUint32(node + 44, true) + at);
+      const node = nodes + id * ARENA.nodeSize;
+      for (const field of [FIELD.childrenStart, FIELD.childrenCount, FIELD.dataOffset, FIELD.dataLen]) nulls += far(node + field);
+      if (view.getUint32(node + FIELD.dataLen, true) >= 8) for (const at of [0, 4]) nulls += far(typeData + view.getUint32(node + FIELD.dataOffset, true) + at);
     }
     expect(nulls).toBeGreaterThan(count);
     expect(() => outlineJson(new Uint8Array(0), SAMPLE)).not.toThrow();

@@ -28,9 +28,9 @@ const T = {
 const HOLDS_BLOCKS = new Set<number>([T.root, T.blockquote, T.listItem, 19 /* footnoteDefinition */]);
 
 /** The arena's header and node fields (byte offsets, u32 little-endian unless noted). */
-const HEADER = { magic: 0, kind: 4, nodeSize: 8, nodes: 16, children: 24, typeData: 32 } as const;
-const FIELD = { type: 4 /* u8 */, startOffset: 12, endOffset: 16, startLine: 20, startColumn: 24, childrenStart: 36, childrenCount: 40, dataOffset: 44, dataLen: 48 } as const;
-const ARENA = { magic: 0x5241444d, kindMdast: 1, nodeSize: 52 } as const;
+export const HEADER = { magic: 0, kind: 4, nodeSize: 8, nodeCount: 12, nodes: 16, children: 24, typeData: 32, pool: 40 } as const;
+export const FIELD = { type: 4 /* u8 */, startOffset: 12, endOffset: 16, startLine: 20, startColumn: 24, childrenStart: 36, childrenCount: 40, dataOffset: 44, dataLen: 48 } as const;
+export const ARENA = { magic: 0x5241444d, kindMdast: 1, nodeSize: 52 } as const;
 
 /** Parser options: GFM (tables, strikethrough, task lists, footnotes) and YAML front matter
  *  only, as remark-gfm and remark-frontmatter(['yaml']) read (satteri/dist/generated/parse-options.js). */
