@@ -17,6 +17,7 @@ import { quotedShellWords, shellWords } from '../src/runbook/markdown/requests.j
 import type { Runbook } from '../src/runbook/model.js';
 import { RunbookSchema } from '../src/runbook/schema.js';
 import { cli } from './support/cli.js';
+import { seeded } from './support/random.js';
 import { withNative } from './support/native.js';
 
 const SEEDS = 'fixtures/runbooks/seeds';
@@ -46,14 +47,6 @@ function expectMadeValid(text: string): void {
   }
   const result = RunbookSchema.safeParse({ version: 1, name: 'made', targets: made.targets, checklists: made.checklists });
   expect(result.error?.issues, text).toBeUndefined();
-}
-
-/** A seeded generator, so a failure names a document that can be made again. */
-function randomFrom(seed: number) {
-  return () => {
-    seed = (seed * 16807) % 2147483647;
-    return seed / 2147483647;
-  };
 }
 
 // Blocks as runbooks hold them, each one or more lines, joined by blank lines.
@@ -113,7 +106,7 @@ describe('the same outline and runbook as remark', () => {
   }
 
   it('random documents of realistic blocks, with front matter, CRLF and Korean text', () => {
-    const random = randomFrom(42);
+    const { next: random } = seeded(42);
     for (let n = 0; n < 300; n++) {
       const text = realisticDocument(random);
       expect(native(text), text).toEqual(remarkOutline(text));
@@ -135,8 +128,7 @@ describe('requests and commands in all their forms', () => {
   const tails = ['', ' | jq .', ' && echo ok', ' > out.json', ' ; true', ' || exit 1'];
 
   it('every step made from them passes the schema, and the runbook loads', () => {
-    const random = randomFrom(2026);
-    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+    const { next: random, pick } = seeded(2026);
     const seen = { head: 0, headers: 0, ipv6: 0, script: 0, manual: 0 };
     for (let n = 0; n < 200; n++) {
       const curl = () => `curl ${Array.from({ length: Math.floor(random() * 4) }, () => pick(flags)).join(' ')} ${pick(urls)}${pick(tails)}`;
@@ -172,8 +164,7 @@ describe('shell words', () => {
   it('a line without quotes is split by one regex into the words the character loop gives', () => {
     const pieces = ['curl', '-sS', 'http://a.example/x?y=1&z=2', 'a&b', '&', '&&', '&&&', '|', '||', '|||', ';', ';;', '>', '>>', '>>>', 'x|y', 'a;b', '2>&1', 'é', '명령', '$X', '\\', ''];
     const gaps = ['', ' ', '  ', '\t', ' \t '];
-    const random = randomFrom(99);
-    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+    const { next: random, pick } = seeded(99);
     for (let n = 0; n < 2000; n++) {
       const line = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pick(gaps) + pick(pieces)).join('') + pick(gaps);
       expect(shellWords(line), JSON.stringify(line)).toEqual(quotedShellWords(line));
@@ -185,7 +176,7 @@ describe('shell words', () => {
 describe('documents of tricky lines', () => {
 
   it('never crash, and every line named is a line of the document', () => {
-    const random = randomFrom(7);
+    const { next: random } = seeded(7);
     let agree = 0;
     for (let n = 0; n < 400; n++) {
       const { text, lines } = trickyDocument(random);
@@ -298,7 +289,7 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
 
   it('on the seeds, on random realistic documents and on documents of tricky lines', () => {
     for (const name of readdirSync(SEEDS).filter((f) => f.endsWith('.md'))) expect(byAddon(readFileSync(join(SEEDS, name), 'utf8')), name).toBeDefined();
-    const random = randomFrom(4242);
+    const { next: random } = seeded(4242);
     for (let n = 0; n < 300; n++) expect(byAddon(realisticDocument(random))).toBeDefined();
     let unsure = 0;
     for (let n = 0; n < 400; n++) {
@@ -361,7 +352,7 @@ describe('the addon reads the tree as OutlineReader does (native/outline.c)', ()
       if (json !== null) expect(JSON.parse(json)).toEqual(JSON.parse(SAMPLE_OUTLINE));
     }
     // Bytes changed at random: whatever comes back is null or JSON.
-    const random = randomFrom(11);
+    const { next: random } = seeded(11);
     for (let n = 0; n < 2000; n++) {
       const damaged = arena.slice();
       for (let k = 0; k < 4; k++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256);
