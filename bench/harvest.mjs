@@ -91,14 +91,19 @@ export async function benchHarvest() {
     const runner = harvestRunner();
     const out = join(dir, 'evidence', 'perf.json');
 
+    /** One harvest into `evidence` with its own ledger; throws when it fails. */
+    const harvest = async (evidence, ledger, env = {}) => {
+      const h = await timed(runner.argv[0], [...runner.argv.slice(1), 'reqlog', csv, '--out', evidence, '--ledger', ledger], { cwd: dir, env: { OPSCOCKPIT_OPERATOR: 'bench', ...env } });
+      const how = env.OPSCOCKPIT_NATIVE === 'off' ? 'harvest (OPSCOCKPIT_NATIVE=off)' : 'harvest';
+      if (h.code !== 0) throw new BenchError(`${how} exited ${h.code}: ${h.stderr.trim() || h.stdout.trim()}`);
+      return h;
+    };
     const ours = [];
     const base = [];
     let baselineValues;
     // One unmeasured round first, so both read the file from the page cache.
     for (let i = 0; i <= runs; i++) {
-      const ledger = join(dir, `ledger-${i}.db`);
-      const h = await timed(runner.argv[0], [...runner.argv.slice(1), 'reqlog', csv, '--out', out, '--ledger', ledger], { cwd: dir, env: { OPSCOCKPIT_OPERATOR: 'bench' } });
-      if (h.code !== 0) throw new BenchError(`harvest exited ${h.code}: ${h.stderr.trim() || h.stdout.trim()}`);
+      const h = await harvest(out, join(dir, `ledger-${i}.db`));
       const b = await timed('sh', ['-c', baselineScript(csv)], { cwd: dir, env: { LC_ALL: 'C' } });
       if (b.code !== 0) throw new BenchError(`baseline pipeline exited ${b.code}: ${b.stderr.trim()}`);
       baselineValues = Object.fromEntries(b.stdout.trim().split('\n').map((l) => l.split(' ')));
@@ -115,10 +120,7 @@ export async function benchHarvest() {
     for (let i = 0; i < runs; i++) {
       startup.push((await timed(runner.argv[0], [...runner.argv.slice(1), '--help'], { cwd: dir })).seconds);
       bare.push((await timed(process.execPath, ['-e', ''], { cwd: dir })).seconds);
-      const ledger = join(dir, `ledger-js-${i}.db`);
-      const h = await timed(runner.argv[0], [...runner.argv.slice(1), 'reqlog', csv, '--out', join(dir, 'evidence', 'perf-js.json'), '--ledger', ledger], { cwd: dir, env: { OPSCOCKPIT_OPERATOR: 'bench', OPSCOCKPIT_NATIVE: 'off' } });
-      if (h.code !== 0) throw new BenchError(`harvest (OPSCOCKPIT_NATIVE=off) exited ${h.code}: ${h.stderr.trim() || h.stdout.trim()}`);
-      withoutNative.push(h.seconds);
+      withoutNative.push((await harvest(join(dir, 'evidence', 'perf-js.json'), join(dir, `ledger-js-${i}.db`), { OPSCOCKPIT_NATIVE: 'off' })).seconds);
     }
     const figures = (file) => {
       const d = JSON.parse(readFileSync(file, 'utf8'));
