@@ -172,12 +172,33 @@ describe('a canary promote and an abort decided while another action runs', () =
   async function holding() {
     const gate = gates.make();
     let ready = true;
-    const rig = open([ok(0.001)], undefined, undefined, { file: canaryWithTrigger(gate.file), ready: () => ready });
-    void rig.session.runAction('drain', 'drain');
+    const file = canaryWithTrigger(gate.file);
+    const rig = open([ok(0.001)], undefined, undefined, { file, ready: () => ready });
+    const drained = rig.session.runAction('drain', 'drain');
     await waitFor(() => rig.session.store.getState().action?.state === 'running', 'drain to start');
     rig.session.command('canary.start');
-    return { ...rig, fail: () => (ready = false), release: gate.release };
+    return { ...rig, file, drained, fail: () => (ready = false), release: gate.release };
   }
+
+  it('the cockpit closed while drain runs: its end touches nothing closed, and the next start records it as unknown', async () => {
+    const { session: s, ledger: l, ledgerPath, file, drained, release } = await holding();
+    const runId = s.runId;
+    s.stop();
+    l.close();
+    ledger = undefined;
+    release();
+    await expect(drained).resolves.toBeUndefined();
+    const again = openLedger(ledgerPath);
+    try {
+      expect(again.events(runId).some((e) => e.body.kind === 'action.completed')).toBe(false);
+    } finally {
+      again.close();
+    }
+    const reopened = open([ok(0.001)], ledgerPath, undefined, { file });
+    expect(reopened.session.runId).toBe(runId);
+    const completed = reopened.ledger.events(runId).filter((e) => e.body.kind === 'action.completed').map((e) => e.body);
+    expect(completed).toEqual([expect.objectContaining({ action: 'drain', status: 'unknown' })]);
+  });
 
   it('an abort decided after a waiting promote takes its place: the promote is skipped, on record', async () => {
     const { session: s, clock, ledger: l, fail, release } = await holding();
@@ -185,7 +206,7 @@ describe('a canary promote and an abort decided while another action runs', () =
     expect(s.store.getState().canary?.status).toBe('promoted');
     expect(s.store.getState().flash?.text).toMatch(/promote \(canary rule: promote .*\) waits for drain to finish/);
     fail();
-    await clock.advance(1000);
+    await clock.advanceUntil(() => order(l, s.runId).includes('trigger.fired abort'), 'the next readyz poll');
     expect(skipped(l, s.runId)).toEqual([expect.objectContaining({ action: 'promote', reason: 'abort (trigger ready-down) was decided while it waited' })]);
     release();
     await waitFor(() => l.getRun(s.runId)?.status === 'aborted', 'the abort after the drain', 10_000);
@@ -204,7 +225,7 @@ describe('a canary promote and an abort decided while another action runs', () =
   it('a promote decided while an abort waits is not queued behind it', async () => {
     const { session: s, clock, ledger: l, fail, release } = await holding();
     fail();
-    await clock.advance(1000);
+    await clock.advanceUntil(() => order(l, s.runId).includes('trigger.fired abort'), 'the next readyz poll');
     expect(order(l, s.runId)).toEqual(['action.requested drain', 'trigger.fired abort']);
     for (let i = 0; i < 12; i++) await clock.advance(1000);
     expect(s.store.getState().canary?.status).toBe('promoted');

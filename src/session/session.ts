@@ -393,10 +393,17 @@ export class Session {
       },
       name,
       confirmedWith,
-    ).finally(() => {
-      this.acting = undefined;
-      this.runWaiting(name);
-    });
+    )
+      .finally(() => {
+        this.acting = undefined;
+        this.runWaiting(name);
+      })
+      .catch((err: unknown) => {
+        // The operator quit and the ledger was closed while the action ran: its outcome cannot
+        // be recorded now, and the next start records it as unknown (settleResume).
+        if (this.closed) return undefined;
+        throw err;
+      });
   }
 
   /** After `finished`: the next waiting automatic action; none once the run has ended. */

@@ -42,6 +42,17 @@ export class ManualClock implements Clock {
     this.t = end;
     await flush();
   }
+
+  /**
+   * Move time forward in small steps until `done()` holds; for what a polled check sees, since
+   * the poller jitters its intervals (±10 %) and the next poll may be up to 1.1 intervals away.
+   */
+  async advanceUntil(done: () => boolean, what: string, limitMs = 10_000, stepMs = 100): Promise<void> {
+    for (let moved = 0; !done(); moved += stepMs) {
+      if (moved >= limitMs) throw new Error(`timed out after ${limitMs} ms of clock time waiting for ${what}`);
+      await this.advance(stepMs);
+    }
+  }
 }
 
 export async function flush(): Promise<void> {
