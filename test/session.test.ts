@@ -8,6 +8,7 @@ import { demoRig, waitFor, DEMO_SECRET, type DemoRig } from './support/cockpit.j
 import { Gates, heldScript } from './support/held.js';
 import { currentStep } from '../src/engine/checklist.js';
 import { setFault } from '../adapters/fixture-control.js';
+import { verifyLedger } from '../adapters/ledger-verify.js';
 
 let rig: DemoRig | undefined;
 const gates = new Gates();
@@ -88,6 +89,39 @@ describe('session', () => {
     await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the rollback to finish', 5000);
     expect(rig.ledger.getRun(s.runId)?.status).toBe('rolled_back');
     expect(kinds(rig).slice(-2)).toEqual(['action.completed', 'run.completed']);
+  });
+
+  it('the run.completed event and the status in the runs table land together or not at all', async () => {
+    rig = await demoRig();
+    const s = rig.session;
+    // The runs table's write fails, as a crash between the two writes would cut it off.
+    const real = rig.ledger.completeRun.bind(rig.ledger);
+    rig.ledger.completeRun = () => {
+      throw new Error('disk I/O error');
+    };
+    s.command('action.rollback');
+    s.type('rollback');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the rollback to finish', 5000);
+    expect(kinds(rig).slice(-2)).toEqual(['action.requested', 'action.completed']);
+    expect(rig.ledger.getRun(s.runId)?.status).toBe('running');
+    expect(verifyLedger(rig.ledgerPath).ok).toBe(true);
+    rig.ledger.completeRun = real;
+  });
+
+  it('a run listed as running whose events say it ended is closed by its events, and a new run starts', async () => {
+    rig = await demoRig();
+    const first = rig.session.runId;
+    rig.session.stop();
+    // As a ledger written before the event and the status were one transaction, cut off between them.
+    rig.ledger.append(first, 'tester', { kind: 'run.completed', status: 'aborted' }, Date.now());
+    expect(rig.ledger.getRun(first)?.status).toBe('running');
+    expect(verifyLedger(rig.ledgerPath).runMismatches).toEqual([expect.objectContaining({ runId: first, status: 'running', completedAs: 'aborted' })]);
+    const s = rig.reopen();
+    expect(s.runId).not.toBe(first);
+    expect(rig.ledger.getRun(first)?.status).toBe('aborted');
+    expect(kinds(rig)).toEqual(['run.started']);
+    expect(verifyLedger(rig.ledgerPath).ok).toBe(true);
   });
 
   it('quitting while an action runs asks first', async () => {

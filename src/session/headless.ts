@@ -98,8 +98,11 @@ export async function runHeadlessCheck(opts: {
       : undefined;
   if (normalized) record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
   const status = verdict.verdict === 'GO' || normalized ? 'succeeded' : 'failed';
-  record({ kind: 'run.completed', status });
-  ledger.completeRun(run.runId, status, clock.now(), `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}`);
+  // One transaction: a crash between the two would leave the run listed as running.
+  ledger.atomically(() => {
+    record({ kind: 'run.completed', status });
+    ledger.completeRun(run.runId, status, clock.now(), `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}`);
+  });
   return {
     schema: 'opscockpit.check/v1',
     runbook: runbook.file,

@@ -200,8 +200,17 @@ export class Session {
 
   // ---- recording ---------------------------------------------------------------------
 
-  private record(body: EventBody, durable = false): LedgerEvent {
-    const ev = this.opts.ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
+  /** `alongside`: another ledger write that must land in the same transaction, or neither does. */
+  private record(body: EventBody, durable = false, alongside?: () => void): LedgerEvent {
+    const { ledger } = this.opts;
+    const append = () => ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
+    const ev = alongside
+      ? ledger.atomically(() => {
+          const appended = append();
+          alongside();
+          return appended;
+        }, { durable })
+      : append();
     recordInStore(this.store, ev);
     // Nobody waits forever, but the operator is asked at once.
     if (body.kind === 'canary.decision' && body.decision === 'ask') setModal(this.store, { kind: 'canary' });
@@ -210,9 +219,9 @@ export class Session {
   }
 
   /** Record, or tell the operator why it could not be recorded. Returns false on failure. */
-  private tryRecord(body: EventBody, durable = false): boolean {
+  private tryRecord(body: EventBody, durable = false, alongside?: () => void): boolean {
     try {
-      this.record(body, durable);
+      this.record(body, durable, alongside);
       return true;
     } catch (err) {
       flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
@@ -223,7 +232,15 @@ export class Session {
   private openRun(): { run: RunRecord; events: LedgerEvent[] } {
     const { ledger, runbook } = this.opts;
     const open = ledger.openRun(runbook.file);
-    if (open) return { run: open, events: ledger.events(open.runId) };
+    if (open) {
+      const events = ledger.events(open.runId);
+      const done = lastCompletion(events);
+      if (!done) return { run: open, events };
+      // Listed as running, but its events say it ended (a ledger written before the two were
+      // one transaction, cut off between them): the events are the record, so the runs table
+      // follows them and this start is a new run.
+      ledger.completeRun(open.runId, done.status, done.at);
+    }
     const run = ledger.startRun(
       { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
       this.clock.now(),
@@ -331,8 +348,9 @@ export class Session {
   }
 
   private completeRun(status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back'): void {
-    if (!this.tryRecord({ kind: 'run.completed', status }, true)) return;
-    this.opts.ledger.completeRun(this.run.runId, status, this.clock.now());
+    // The event and the runs table's status in one transaction: a crash between them would leave
+    // a finished run listed as running, to be resumed, and `ledger verify` failing.
+    if (!this.tryRecord({ kind: 'run.completed', status }, true, () => this.opts.ledger.completeRun(this.run.runId, status, this.clock.now()))) return;
     this.run = { ...this.run, status };
     this.store.setState({ runs: this.opts.ledger.listRuns(9).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8) });
   }
@@ -533,4 +551,13 @@ export class Session {
       flash(this.store, `Could not reach the fixture targets: ${err instanceof Error ? err.message : String(err)}`, 'error');
     }
   }
+}
+
+/** The run's last run.completed event, if it has one. */
+function lastCompletion(events: readonly LedgerEvent[]): { status: Extract<EventBody, { kind: 'run.completed' }>['status']; at: number } | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const body = events[i].body;
+    if (body.kind === 'run.completed') return { status: body.status, at: events[i].at };
+  }
+  return undefined;
 }

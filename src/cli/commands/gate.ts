@@ -150,8 +150,11 @@ function recordGate(
   const status = g.result.verdict === 'GO' ? 'succeeded' : 'failed';
   bodies.push({ kind: 'run.completed', status });
   const now = Date.now();
-  ledger.appendMany(run.runId, operator, bodies, now);
-  ledger.completeRun(run.runId, status, now, `gate ${gate} (quorum ${spec}): ${g.result.verdict}`);
+  // One transaction: a crash between the two would leave the run listed as running.
+  ledger.atomically(() => {
+    ledger.appendMany(run.runId, operator, bodies, now);
+    ledger.completeRun(run.runId, status, now, `gate ${gate} (quorum ${spec}): ${g.result.verdict}`);
+  });
   return run.runId;
 }
 
