@@ -9,6 +9,7 @@ import { openLedger } from '../adapters/ledger.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { Session } from '../src/session/session.js';
 import { cli } from './support/cli.js';
+import { waitFor } from './support/cockpit.js';
 
 const SCOPES = 'ops:read,deploy:abort,deploy:ops-cycle,deploy:force';
 
@@ -100,7 +101,7 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     session.command('action.abort');
     session.type('abort');
     session.submit();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => /abort refused/.test(session.store.getState().flash?.text ?? ''), 'the refusal');
     expect(session.store.getState().flash?.text).toMatch(/abort refused — STOPPED/);
     expect(session.store.getState().controls?.stop).toMatchObject({ on: true, by: 'dave' });
     l.close();

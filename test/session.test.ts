@@ -74,6 +74,8 @@ describe('session', () => {
     rig.session.command('action.abort');
     rig.session.type('abort');
     rig.session.submit();
+    await waitFor(() => /Could not write the ledger/.test(rig!.session.store.getState().flash?.text ?? ''), 'the refusal');
+    // Had the script started anyway, it would have touched the file by now.
     await new Promise((r) => setTimeout(r, 300));
     expect(existsSync(marks)).toBe(false);
     expect(rig.session.store.getState().flash?.text).toMatch(/Could not write the ledger/);
