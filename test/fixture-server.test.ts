@@ -347,7 +347,9 @@ describe('close()', () => {
     });
     const t0 = performance.now();
     await srv.close();
-    expect(performance.now() - t0).toBeLessThan(500);
+    // Waiting for the idle connection would take the keep-alive timeout (5 s); a loaded machine
+    // may still need a while to close.
+    expect(performance.now() - t0).toBeLessThan(3_000);
     agent.destroy();
   });
 
@@ -357,7 +359,7 @@ describe('close()', () => {
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
     await srv.close();
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(performance.now() - t0).toBeLessThan(3_000); // not the 10 s delay
     expect(await pending).toBe('aborted');
   });
 });

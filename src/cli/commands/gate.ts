@@ -143,19 +143,20 @@ function recordGate(
   const operator = operatorName(env);
   const gate = g.policies.map((p) => p.name).join(', ');
   const spec = `${g.result.required}/${g.result.total}`;
-  const run = ledger.startRun({ runbook: g.path, name: 'gate', releaseType: 'gate', note: `gate ${gate} (quorum ${spec})` }, Date.now());
   const bodies: EventBody[] = [{ kind: 'run.started', runbook: g.path, name: 'gate' }];
   if (g.recorded !== undefined && g.recorded !== g.sha256) bodies.push({ kind: 'evidence.tampered', path: g.path, expected: g.recorded, actual: g.sha256 });
   bodies.push({ kind: 'gate.judged', gate, result: g.result, evidence: { path: g.path, sha256: g.sha256 } });
   const status = g.result.verdict === 'GO' ? 'succeeded' : 'failed';
   bodies.push({ kind: 'run.completed', status });
   const now = Date.now();
-  // One transaction: a crash between the two would leave the run listed as running.
-  ledger.atomically(() => {
+  // The run, its events and its final status in one transaction: a crash part-way would leave
+  // a run listed as running.
+  return ledger.atomically(() => {
+    const run = ledger.startRun({ runbook: g.path, name: 'gate', releaseType: 'gate', note: `gate ${gate} (quorum ${spec})` }, now);
     ledger.appendMany(run.runId, operator, bodies, now);
     ledger.completeRun(run.runId, status, now, `gate ${gate} (quorum ${spec}): ${g.result.verdict}`);
+    return run.runId;
   });
-  return run.runId;
 }
 
 /** The text report: each judge and criterion as `value vs threshold`, then the quorum line. */
