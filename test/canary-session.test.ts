@@ -180,7 +180,7 @@ describe('a canary promote and an abort decided while another action runs', () =
     return { ...rig, file, drained, fail: () => (ready = false), release: gate.release };
   }
 
-  it('the cockpit closed while drain runs: its end touches nothing closed, and the next start records it as unknown', async () => {
+  it('the cockpit closed while drain runs: its end on the closed ledger rejects nothing, and the next start records it as unknown', async () => {
     const { session: s, ledger: l, ledgerPath, file, drained, release } = await holding();
     const runId = s.runId;
     s.stop();

@@ -9,6 +9,9 @@ import { Gates, heldScript } from './support/held.js';
 import { currentStep } from '../src/engine/checklist.js';
 import { setFault } from '../adapters/fixture-control.js';
 import { verifyLedger } from '../adapters/ledger-verify.js';
+import { loadRunbook } from '../src/runbook/load.js';
+import { demoRunbookPath } from '../src/cli/paths.js';
+import { runHeadlessCheck } from '../src/session/headless.js';
 
 let rig: DemoRig | undefined;
 const gates = new Gates();
@@ -74,8 +77,6 @@ describe('session', () => {
     rig.session.command('action.abort');
     rig.session.type('abort');
     rig.session.submit();
-    await waitFor(() => /Could not write the ledger/.test(rig!.session.store.getState().flash?.text ?? ''), 'the refusal');
-    // Had the script started anyway, it would have touched the file by now.
     await new Promise((r) => setTimeout(r, 300));
     expect(existsSync(marks)).toBe(false);
     expect(rig.session.store.getState().flash?.text).toMatch(/Could not write the ledger/);
@@ -107,8 +108,27 @@ describe('session', () => {
     await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the rollback to finish', 5000);
     expect(kinds(rig).slice(-2)).toEqual(['action.requested', 'action.completed']);
     expect(rig.ledger.getRun(s.runId)?.status).toBe('running');
+    // The screen shows what the ledger holds: the run still running, no completion.
+    expect(s.store.getState().run?.status).toBe('running');
+    expect(s.store.getState().events.map((e) => e.body.kind)).not.toContain('run.completed');
     expect(verifyLedger(rig.ledgerPath).ok).toBe(true);
     rig.ledger.completeRun = real;
+  });
+
+  it("the headless check's completion lands whole or not at all", async () => {
+    rig = await demoRig();
+    rig.session.stop();
+    rig.ledger.completeRun = () => {
+      throw new Error('disk I/O error');
+    };
+    const runbook = loadRunbook(demoRunbookPath(), rig.env);
+    await expect(runHeadlessCheck({ runbook, ledger: rig.ledger, ledgerPath: rig.ledgerPath, phase: 'preflight', env: rig.env })).rejects.toThrow(/disk I\/O error/);
+    const headless = rig.ledger.listRuns(5).find((r) => r.runId !== rig!.session.runId)!;
+    expect(headless.status).toBe('running');
+    const events = rig.ledger.events(headless.runId).map((e) => e.body.kind);
+    expect(events).toContain('run.started');
+    expect(events).not.toContain('run.completed');
+    expect(verifyLedger(rig.ledgerPath).ok).toBe(true);
   });
 
   it('a run listed as running whose events say it ended is closed by its events, and a new run starts', async () => {

@@ -183,7 +183,7 @@ export class Session {
     } catch (err) {
       // A headless command may have closed its ledger before a delivery ended: record it
       // through a connection of our own rather than lose it.
-      if (err instanceof TypeError && /not open/.test(err.message)) void appendLate(this.opts.ledgerPath, { redactor: this.redactor, env: this.env }, runId, this.operator, body, this.clock.now());
+      if (ledgerWasClosed(err)) void appendLate(this.opts.ledgerPath, { redactor: this.redactor, env: this.env }, runId, this.operator, body, this.clock.now());
       else flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
     }
   }
@@ -200,14 +200,18 @@ export class Session {
 
   // ---- recording ---------------------------------------------------------------------
 
-  /** `alongside`: another ledger write that must land in the same transaction, or neither does. */
-  private record(body: EventBody, durable = false, alongside?: () => void): LedgerEvent {
+  /**
+   * `alongside`: another ledger write that must land in the same transaction as the event, or
+   * neither does. The store sees the event after that transaction commits (no caller records
+   * inside an outer ledger transaction, which could still roll it back).
+   */
+  private record(body: EventBody, durable = false, alongside?: (ev: LedgerEvent) => void): LedgerEvent {
     const { ledger } = this.opts;
     const append = () => ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
     const ev = alongside
       ? ledger.atomically(() => {
           const appended = append();
-          alongside();
+          alongside(appended);
           return appended;
         }, { durable })
       : append();
@@ -219,7 +223,7 @@ export class Session {
   }
 
   /** Record, or tell the operator why it could not be recorded. Returns false on failure. */
-  private tryRecord(body: EventBody, durable = false, alongside?: () => void): boolean {
+  private tryRecord(body: EventBody, durable = false, alongside?: (ev: LedgerEvent) => void): boolean {
     try {
       this.record(body, durable, alongside);
       return true;
@@ -350,7 +354,7 @@ export class Session {
   private completeRun(status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back'): void {
     // The event and the runs table's status in one transaction: a crash between them would leave
     // a finished run listed as running, to be resumed, and `ledger verify` failing.
-    if (!this.tryRecord({ kind: 'run.completed', status }, true, () => this.opts.ledger.completeRun(this.run.runId, status, this.clock.now()))) return;
+    if (!this.tryRecord({ kind: 'run.completed', status }, true, (ev) => this.opts.ledger.completeRun(this.run.runId, status, ev.at))) return;
     this.run = { ...this.run, status };
     this.store.setState({ runs: this.opts.ledger.listRuns(9).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8) });
   }
@@ -419,7 +423,7 @@ export class Session {
       .catch((err: unknown) => {
         // The operator quit and the ledger was closed while the action ran: its outcome cannot
         // be recorded now, and the next start records it as unknown (settleResume).
-        if (this.closed) return undefined;
+        if (this.closed && ledgerWasClosed(err)) return undefined;
         throw err;
       });
   }
@@ -560,4 +564,9 @@ function lastCompletion(events: readonly LedgerEvent[]): { status: Extract<Event
     if (body.kind === 'run.completed') return { status: body.status, at: events[i].at };
   }
   return undefined;
+}
+
+/** better-sqlite3's error for a statement on a connection already closed. */
+function ledgerWasClosed(err: unknown): boolean {
+  return err instanceof TypeError && /not open/.test(err.message);
 }
