@@ -546,19 +546,18 @@ static void write_block(Reader *r, uint32_t id) {
   if (!visit(r)) return;
   switch (type_of(r, id)) {
     case T_HEADING:
-      block_head(r, "heading", id);
-      lit(r, ",\"depth\":");
-      number(r, (uint32_t)data_byte(r, id, 0, 1));
+    case T_PARAGRAPH: {
+      int heading = type_of(r, id) == T_HEADING;
+      block_head(r, heading ? "heading" : "paragraph", id);
+      if (heading) {
+        lit(r, ",\"depth\":");
+        number(r, (uint32_t)data_byte(r, id, 0, 1));
+      }
       lit(r, ",\"text\":");
       write_text(r, id);
       lit(r, "}");
       return;
-    case T_PARAGRAPH:
-      block_head(r, "paragraph", id);
-      lit(r, ",\"text\":");
-      write_text(r, id);
-      lit(r, "}");
-      return;
+    }
     case T_LIST:
       write_list(r, id, 1);
       return;
