@@ -6,6 +6,7 @@ import { walkChecklist } from '../engine/checklist.js';
 import { systemClock, type Clock, type LedgerPort } from '../engine/ports.js';
 import type { CheckResult, EventBody, GateVerdict, StepState } from '../engine/types.js';
 import { computeVerdict, gatingChecks } from '../engine/verdict.js';
+import { finishRun } from './finish-run.js';
 import { makeCheckRunner } from './runners.js';
 import { operatorName } from './operator.js';
 
@@ -98,11 +99,8 @@ export async function runHeadlessCheck(opts: {
       : undefined;
   if (normalized) record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
   const status = verdict.verdict === 'GO' || normalized ? 'succeeded' : 'failed';
-  // One transaction: a crash between the two would leave the run listed as running.
-  ledger.atomically(() => {
-    record({ kind: 'run.completed', status });
-    ledger.completeRun(run.runId, status, clock.now(), `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}`);
-  });
+  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}` });
+  events.push({ kind: 'run.completed', status });
   return {
     schema: 'opscockpit.check/v1',
     runbook: runbook.file,

@@ -5,6 +5,7 @@ import type { Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { currentStep, decideStepIntent, type StepIntent } from '../engine/checklist.js';
 import { Poller } from '../engine/poller.js';
+import { finishRun } from './finish-run.js';
 import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, LedgerEvent } from '../engine/types.js';
 import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
@@ -200,32 +201,30 @@ export class Session {
 
   // ---- recording ---------------------------------------------------------------------
 
-  /**
-   * `alongside`: another ledger write that must land in the same transaction as the event, or
-   * neither does. The store sees the event after that transaction commits (no caller records
-   * inside an outer ledger transaction, which could still roll it back).
-   */
-  private record(body: EventBody, durable = false, alongside?: (ev: LedgerEvent) => void): LedgerEvent {
-    const { ledger } = this.opts;
-    const append = () => ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
-    const ev = alongside
-      ? ledger.atomically(() => {
-          const appended = append();
-          alongside(appended);
-          return appended;
-        }, { durable })
-      : append();
+  private record(body: EventBody, durable = false): LedgerEvent {
+    const ev = this.opts.ledger.append(this.run.runId, this.operator, body, this.clock.now(), { durable });
+    this.show(ev);
+    return ev;
+  }
+
+  /** A recorded event on screen (after its transaction committed). */
+  private show(ev: LedgerEvent): void {
+    const { body } = ev;
     recordInStore(this.store, ev);
     // Nobody waits forever, but the operator is asked at once.
     if (body.kind === 'canary.decision' && body.decision === 'ask') setModal(this.store, { kind: 'canary' });
     if (body.kind === 'canary.decision' && body.decision !== 'ask' && this.store.getState().modal?.kind === 'canary') setModal(this.store, undefined);
-    return ev;
   }
 
   /** Record, or tell the operator why it could not be recorded. Returns false on failure. */
-  private tryRecord(body: EventBody, durable = false, alongside?: (ev: LedgerEvent) => void): boolean {
+  private tryRecord(body: EventBody, durable = false): boolean {
+    return this.tryLedger(() => this.record(body, durable));
+  }
+
+  /** A ledger write, or tell the operator why it could not be made. Returns false on failure. */
+  private tryLedger(write: () => unknown): boolean {
     try {
-      this.record(body, durable, alongside);
+      write();
       return true;
     } catch (err) {
       flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
@@ -352,9 +351,8 @@ export class Session {
   }
 
   private completeRun(status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back'): void {
-    // The event and the runs table's status in one transaction: a crash between them would leave
-    // a finished run listed as running, to be resumed, and `ledger verify` failing.
-    if (!this.tryRecord({ kind: 'run.completed', status }, true, (ev) => this.opts.ledger.completeRun(this.run.runId, status, ev.at))) return;
+    const end = { runId: this.run.runId, operator: this.operator, status, at: this.clock.now(), durable: true };
+    if (!this.tryLedger(() => this.show(finishRun(this.opts.ledger, end)))) return;
     this.run = { ...this.run, status };
     this.store.setState({ runs: this.opts.ledger.listRuns(9).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8) });
   }

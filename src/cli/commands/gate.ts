@@ -16,6 +16,7 @@ import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 import { gateHelp } from './gate-help.js';
+import { finishRun } from '../../session/finish-run.js';
 
 export { gateHelp };
 
@@ -147,14 +148,13 @@ function recordGate(
   if (g.recorded !== undefined && g.recorded !== g.sha256) bodies.push({ kind: 'evidence.tampered', path: g.path, expected: g.recorded, actual: g.sha256 });
   bodies.push({ kind: 'gate.judged', gate, result: g.result, evidence: { path: g.path, sha256: g.sha256 } });
   const status = g.result.verdict === 'GO' ? 'succeeded' : 'failed';
-  bodies.push({ kind: 'run.completed', status });
   const now = Date.now();
-  // The run, its events and its final status in one transaction: a crash part-way would leave
-  // a run listed as running.
+  // The run, its events and its end in one transaction: a crash part-way would leave a run
+  // listed as running.
   return ledger.atomically(() => {
     const run = ledger.startRun({ runbook: g.path, name: 'gate', releaseType: 'gate', note: `gate ${gate} (quorum ${spec})` }, now);
     ledger.appendMany(run.runId, operator, bodies, now);
-    ledger.completeRun(run.runId, status, now, `gate ${gate} (quorum ${spec}): ${g.result.verdict}`);
+    finishRun(ledger, { runId: run.runId, operator, status, at: now, note: `gate ${gate} (quorum ${spec}): ${g.result.verdict}` });
     return run.runId;
   });
 }
