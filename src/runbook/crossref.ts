@@ -49,6 +49,7 @@ export function crossCheck(
   // targets
   const targets: Record<string, string> = {};
   const targetNames = isObj(root.targets) ? Object.keys(root.targets) : [];
+  const targetSet = new Set(targetNames);
   if (isObj(root.targets)) {
     for (const [name, v] of Object.entries(root.targets)) {
       const path: PathSegment[] = typeof v === 'string' ? ['targets', name] : ['targets', name, 'url'];
@@ -84,7 +85,7 @@ export function crossCheck(
   // The paths given to these checks are arrays made once per check; a problem's path is made
   // from them only when there is a problem (a runbook may hold thousands of steps).
   const checkTarget = (parent: PathSegment[], key: PathSegment, target: unknown) => {
-    if (typeof target !== 'string' || targetNames.includes(target)) return;
+    if (typeof target !== 'string' || targetSet.has(target)) return;
     const path = [...parent, key];
     const near = closest(target, targetNames);
     problems.push({
@@ -172,6 +173,7 @@ export function crossCheck(
 
   // checks
   const checkNames = isObj(root.checks) ? Object.keys(root.checks) : [];
+  const checkSet = new Set(checkNames);
   if (isObj(root.checks)) {
     for (const [name, c] of Object.entries(root.checks)) {
       if (isObj(c)) checkKinds(['checks', name], c, CHECK_FIELDS, `check "${name}"`, CHECK_KINDS);
@@ -197,7 +199,7 @@ export function crossCheck(
             });
           } else seen.set(step.id, i);
         }
-        if (typeof step.check === 'string' && !checkNames.includes(step.check)) {
+        if (typeof step.check === 'string' && !checkSet.has(step.check)) {
           const near = closest(step.check, checkNames);
           problems.push({
             path: ['checklists', phase, i, 'check'],
