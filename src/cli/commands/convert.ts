@@ -46,8 +46,8 @@ function runConvert(args: string[], io: Io): number {
   } catch (e) {
     throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', message: `cannot read the runbook: ${(e as NodeJS.ErrnoException).code ?? e}` }]);
   }
-  const { document, parser } = markdownToDocument(text, file);
-  const yaml = toYaml(document, { file, parser });
+  const { document } = markdownToDocument(text, file);
+  const yaml = toYaml(document, { file });
   const out = values.out === undefined ? undefined : resolve(values.out);
   // The YAML loader must accept what we print; anchor relative paths where it will live.
   parseRunbook(yaml, out ?? resolve(file).replace(MARKDOWN_EXTENSIONS, '.yaml'), io.env);

@@ -4,7 +4,7 @@
 import type { PathSegment } from '../locate.js';
 import { PHASES, type Phase } from '../model.js';
 import type { StepInput } from '../schema.js';
-import type { MarkdownParserName, MarkdownRunbook, MarkdownStep } from './structure.js';
+import type { MarkdownRunbook, MarkdownStep } from './structure.js';
 import { cut, squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
@@ -15,7 +15,6 @@ export type RunbookDocument = Record<string, unknown> & { version: 1; name: stri
 export interface ConvertedRunbook {
   /** Front matter keys as written; targets and checklists made from the text. */
   document: RunbookDocument;
-  parser: MarkdownParserName;
   lineOf(path: PathSegment[]): number;
 }
 
@@ -58,7 +57,6 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   const fmKeys = new Set(Object.keys(fm));
   return {
     document: document as RunbookDocument,
-    parser: md.parser,
     lineOf(path) {
       const head = path[0];
       const phase = path[1];

@@ -10,18 +10,18 @@ import { normalizeRunbook } from '../normalize.js';
 import { RunbookSchema } from '../schema.js';
 import { problemsFromZod, type Problem } from '../zod-issues.js';
 import { toRunbookDocument, type ConvertedRunbook } from './document.js';
-import { readMarkdownRunbook, type ReadOptions } from './read.js';
+import { readMarkdownRunbook } from './read.js';
 
 export const MARKDOWN_EXTENSIONS = /\.(md|markdown)$/i;
 
 /** Markdown text → the runbook format v1 document it stands for (what `convert` prints). */
-export function markdownToDocument(text: string, file: string, options?: ReadOptions): ConvertedRunbook {
-  return toRunbookDocument(readMarkdownRunbook(text, file, options));
+export function markdownToDocument(text: string, file: string): ConvertedRunbook {
+  return toRunbookDocument(readMarkdownRunbook(text, file));
 }
 
 /** Validate and normalise a Markdown runbook; throws RunbookError with Markdown line numbers. */
-export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options?: ReadOptions): Runbook {
-  const { document, lineOf } = markdownToDocument(text, file, options);
+export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+  const { document, lineOf } = markdownToDocument(text, file);
   // The schema checks what a person wrote here: the front matter. The steps are written by
   // document.ts in the schema's own types (StepInput), and the tests pass converted documents
   // through the whole schema (test/markdown-native.test.ts); checking a 1 MB runbook's 13,000

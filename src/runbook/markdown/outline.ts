@@ -1,6 +1,5 @@
 // mdast → outline: the parts of each top-level block the walker reads (texts, lines, list
-// shape, code), as plain data. An outline is much smaller than the tree it comes from, so it
-// is what the section cache keeps (cache.ts), and the walker reads outlines only (walk.ts).
+// shape, code), as plain data; the walker reads outlines only (walk.ts).
 import type { Blockquote, List, ListItem, Paragraph, RootContent, Table } from 'mdast';
 
 export type OutlineBlock =
@@ -41,18 +40,55 @@ export type OutlinePart = { type: 'code'; lang: string | null; value: string } |
  */
 export const MAX_LIST_DEPTH = 32;
 
-export function outlineOf(nodes: readonly RootContent[]): OutlineBlock[] {
-  return nodes.map(blockOf);
+/** Top-level mdast blocks → outline; `source` is the text their positions refer to. */
+export function outlineOf(nodes: readonly RootContent[], source = ''): OutlineBlock[] {
+  return joinIndentedCode(nodes, source).map((n) => blockOf(n, source));
 }
 
-function blockOf(node: RootContent): OutlineBlock {
+type Code = Extract<RootContent, { type: 'code' }>;
+
+/**
+ * One indented code block, as CommonMark reads it, where the parser hands over a node per run
+ * of lines (after a thematic break or a quote that ends without a blank line): consecutive
+ * indented blocks with only blank lines between them are one block.
+ */
+function joinIndentedCode<T extends { type: string }>(nodes: readonly T[], source: string): T[] {
+  const out: T[] = [];
+  for (const node of nodes) {
+    const prev = out[out.length - 1] as unknown as Code | undefined;
+    const code = node as unknown as Code;
+    if (prev?.type === 'code' && code.type === 'code' && isIndented(prev, source) && isIndented(code, source) && onlyBlankBetween(prev, code, source)) {
+      const gap = (code.position?.start.line ?? 0) - (prev.position?.end.line ?? 0);
+      out[out.length - 1] = { ...prev, value: prev.value + '\n'.repeat(gap) + code.value, position: { start: prev.position!.start, end: code.position!.end } } as unknown as T;
+    } else out.push(node);
+  }
+  return out;
+}
+
+function isIndented(code: Code, source: string): boolean {
+  const at = code.position?.start.offset;
+  if (at === undefined || !source) return false;
+  const rest = source.slice(at, at + 8).trimStart();
+  return code.lang == null && !rest.startsWith('```') && !rest.startsWith('~~~');
+}
+
+function onlyBlankBetween(a: Code, b: Code, source: string): boolean {
+  const from = a.position?.end.offset;
+  const to = b.position?.start.offset;
+  if (from === undefined || to === undefined || to < from) return false;
+  // From the end of the first block to the start of the second: line ends, blank lines and
+  // the second block's indentation.
+  return /^[ \t\n]*$/.test(source.slice(from, to));
+}
+
+function blockOf(node: RootContent, source: string): OutlineBlock {
   switch (node.type) {
     case 'heading':
       return { type: 'heading', line: lineOf(node), depth: node.depth, text: toString(node) };
     case 'paragraph':
       return { type: 'paragraph', line: lineOf(node), text: toString(node) };
     case 'list':
-      return listOf(node);
+      return listOf(node, source);
     case 'code':
       return { type: 'code', line: lineOf(node), lang: node.lang ?? null, value: node.value };
     case 'table':
@@ -66,20 +102,20 @@ function blockOf(node: RootContent): OutlineBlock {
   }
 }
 
-function listOf(list: List, depth = 1): OutlineList {
-  return { type: 'list', line: lineOf(list), ordered: list.ordered === true, items: list.children.map((item) => itemOf(item, depth)) };
+function listOf(list: List, source: string, depth = 1): OutlineList {
+  return { type: 'list', line: lineOf(list), ordered: list.ordered === true, items: list.children.map((item) => itemOf(item, source, depth)) };
 }
 
-function itemOf(item: ListItem, depth: number): OutlineItem {
+function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   const first = item.children.find((c): c is Paragraph => c.type === 'paragraph');
   const parts: OutlinePart[] = [];
-  for (const c of item.children) {
+  for (const c of joinIndentedCode(item.children, source)) {
     if (c === first) continue;
     if (c.type === 'code') parts.push({ type: 'code', lang: c.lang ?? null, value: c.value });
     else if (c.type === 'paragraph') parts.push({ type: 'text', text: toString(c) });
     else if (c.type === 'table') parts.push({ type: 'text', text: tableText(c) });
     else if (c.type === 'blockquote') parts.push({ type: 'text', text: quoteText(c) });
-    else if (c.type === 'list') parts.push(depth < MAX_LIST_DEPTH ? { type: 'list', list: listOf(c, depth + 1) } : { type: 'text', text: toString(c) });
+    else if (c.type === 'list') parts.push(depth < MAX_LIST_DEPTH ? { type: 'list', list: listOf(c, source, depth + 1) } : { type: 'text', text: toString(c) });
   }
   return {
     line: lineOf(item),
@@ -90,12 +126,20 @@ function itemOf(item: ListItem, depth: number): OutlineItem {
   };
 }
 
-/** Plain text of a node; hard line breaks read as spaces. */
+/**
+ * Plain text of a node; hard line breaks read as spaces. Iterative: emphasis or quotes nested
+ * tens of thousands deep read as text, within the stack.
+ */
 export function toString(node: unknown): string {
-  const n = node as { type?: string; value?: unknown; children?: unknown[] };
-  if (n.type === 'break') return ' ';
-  if (typeof n.value === 'string') return n.value;
-  return Array.isArray(n.children) ? n.children.map(toString).join('') : '';
+  let out = '';
+  const stack: unknown[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop() as { type?: string; value?: unknown; children?: unknown[] };
+    if (n.type === 'break') out += ' ';
+    else if (typeof n.value === 'string') out += n.value;
+    else if (Array.isArray(n.children)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
+  return out;
 }
 
 function lineOf(node: { position?: { start: { line: number } } }): number {
@@ -108,30 +152,4 @@ function tableText(t: Table): string {
 
 function quoteText(q: Blockquote): string {
   return q.children.map((c) => toString(c)).join(' ');
-}
-
-/** The code that makes outlines: cached outlines made by other code are not used (cache.ts). */
-export function outlineCode(): string {
-  return [outlineOf, blockOf, listOf, itemOf, toString, lineOf, tableText, quoteText].map(String).join('\n');
-}
-
-/** The same outline `by` lines further down (a section's outline placed in its document). */
-export function shiftOutline(blocks: readonly OutlineBlock[], by: number): OutlineBlock[] {
-  if (by === 0) return blocks as OutlineBlock[];
-  return blocks.map((b) => {
-    if (b.type === 'list') return shiftList(b, by);
-    return 'line' in b ? { ...b, line: b.line + by } : b;
-  });
-}
-
-function shiftList(list: OutlineList, by: number): OutlineList {
-  return {
-    ...list,
-    line: list.line + by,
-    items: list.items.map((item) => ({
-      ...item,
-      line: item.line + by,
-      parts: item.parts.map((p) => (p.type === 'list' ? { type: 'list' as const, list: shiftList(p.list, by) } : p)),
-    })),
-  };
 }

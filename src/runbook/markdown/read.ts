@@ -1,39 +1,28 @@
-// Markdown text → MarkdownRunbook: outline the document (with satteri, native.ts; where it
-// cannot load, with remark section by section, each section's outline kept in the cache), read
-// the front matter, walk the blocks.
+// Markdown text → MarkdownRunbook: satteri (pulldown-cmark: CommonMark, GFM, YAML and TOML
+// front matter) parses the document into mdast through its public markdownToMdast; outline.ts
+// keeps the parts the walker reads; the walker turns them into sections and steps.
 import path from 'node:path';
+import { markdownToMdast } from 'satteri';
 import { parse as parseYaml } from 'yaml';
 import { RunbookError } from '../errors.js';
-import { sectionCache, type SectionCache } from './cache.js';
-import { nativeOutline } from './native.js';
-import { outlineOf, shiftOutline, type OutlineBlock } from './outline.js';
-import { normalizeSource, parseSection, sectionsOf } from './parse.js';
-import type { MarkdownParserName, MarkdownRunbook } from './structure.js';
+import { outlineOf, type OutlineBlock } from './outline.js';
+import type { MarkdownRunbook } from './structure.js';
 import { RunbookWalker } from './walk.js';
 
-export interface ReadOptions {
-  /** The native parser when it loads (the default), or remark. */
-  parser?: 'native' | 'remark';
-  /** remark: parse the heading sections apart (the default) or the whole document at once. */
-  split?: boolean;
-  /** Where parsed sections are kept; false parses every section. Default: the process's cache. */
-  cache?: SectionCache | false;
-}
-
-export function readMarkdownRunbook(text: string, file: string, options: ReadOptions = {}): MarkdownRunbook {
-  const { blocks, parser, walked } = tooDeepAsError(file, () => {
-    const outline = readOutline(text, file, options);
-    return { ...outline, walked: new RunbookWalker().walk(outline.blocks) };
+export function readMarkdownRunbook(text: string, file: string): MarkdownRunbook {
+  const { blocks, walked } = tooDeepAsError(file, () => {
+    const blocks = outlineDocument(text);
+    return { blocks, walked: new RunbookWalker().walk(blocks) };
   });
   const frontMatter = readFrontMatter(blocks, file);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');
   const name = typeof frontMatter?.data.name === 'string' ? frontMatter.data.name : (walked.title ?? fallbackName);
-  return { name, parser, description: walked.description, frontMatter, sections: walked.sections };
+  return { name, description: walked.description, frontMatter, sections: walked.sections };
 }
 
 /**
- * Nesting thousands of levels deep runs a parser's stack out (remark's; satteri's reader and
- * the walker have their own limits): one clear error, not an internal one.
+ * Nesting thousands of levels deep runs the outline's stack out: one clear error, not an
+ * internal one.
  */
 function tooDeepAsError<T>(file: string, read: () => T): T {
   try {
@@ -45,18 +34,20 @@ function tooDeepAsError<T>(file: string, read: () => T): T {
 }
 
 /** The document's top-level blocks, with lines of the whole file. */
-export function outlineDocument(text: string, file: string | undefined, options: ReadOptions = {}): OutlineBlock[] {
-  return readOutline(text, file, options).blocks;
+export function outlineDocument(text: string): OutlineBlock[] {
+  const source = normalizeSource(text);
+  const root = markdownToMdast(source) as { children?: unknown[] };
+  return outlineOf((root.children ?? []) as Parameters<typeof outlineOf>[0], source);
 }
 
-function readOutline(text: string, file: string | undefined, { parser = 'native', split = true, cache = sectionCache }: ReadOptions): { blocks: OutlineBlock[]; parser: MarkdownParserName } {
-  const source = normalizeSource(text);
-  const native = parser === 'native' ? nativeOutline(source) : undefined;
-  if (native) return { blocks: native, parser: 'satteri' };
-  const sections = sectionsOf(source, split);
-  const parse = (i: number) => outlineOf(parseSection(sections[i], { links: false }).children);
-  const outlines = cache ? cache.outlines(sections, file, parse) : sections.map((_, i) => parse(i));
-  return { blocks: sections.flatMap((s, i) => shiftOutline(outlines[i], s.line - 1)), parser: 'remark' };
+/**
+ * Without a BOM, with LF line endings, and U+0000 replaced by U+FFFD as CommonMark asks: the
+ * text every position refers to.
+ */
+export function normalizeSource(text: string): string {
+  let source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (source.includes('\r')) source = source.replace(/\r\n?/g, '\n');
+  return source.includes('\0') ? source.replaceAll('\0', '\uFFFD') : source;
 }
 
 function readFrontMatter(blocks: readonly OutlineBlock[], file: string): MarkdownRunbook['frontMatter'] {

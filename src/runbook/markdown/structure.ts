@@ -2,8 +2,6 @@
 // becomes runbook format v1 (document.ts). Plain data, so it can be tested and printed.
 import type { Phase } from '../model.js';
 
-export type MarkdownParserName = 'satteri' | 'remark';
-
 /** A GET (or HEAD) found in the text, proposed as an HTTP check expecting 200. */
 export interface ProposedHttpCheck {
   method: 'GET' | 'HEAD';
@@ -45,8 +43,6 @@ export interface MarkdownSection {
 
 export interface MarkdownRunbook {
   name: string;
-  /** Which parser read the text: satteri, or remark where satteri cannot load (read.ts). */
-  parser: MarkdownParserName;
   description?: string;
   /** The YAML front matter as parsed, and the line it starts on. */
   frontMatter?: { data: Record<string, unknown>; line: number };
