@@ -20,6 +20,11 @@ export interface ScriptContext {
 
 /** Time between SIGTERM and SIGKILL for the process group. */
 export const KILL_GRACE_MS = 1000;
+/**
+ * How long the output pipes may stay open once the script has exited (or been killed): a
+ * process that left the group (setsid, a daemon) and holds them open is not waited for.
+ */
+export const PIPE_GRACE_MS = 500;
 const CHECK_OUTPUT_BYTES = 4096;
 const SHORT_LINE = 80;
 
@@ -137,6 +142,14 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
 
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
+  let cutTimer: NodeJS.Timeout | undefined;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let cut!: () => void;
+  const cutOff = new Promise<'cut'>((resolve) => (cut = () => resolve('cut')));
+  const cutAfter = (ms: number) => {
+    clearTimeout(cutTimer);
+    cutTimer = setTimeout(cut, ms);
+  };
   const terminate = () => {
     if (pid === undefined || killTimer) return;
     signalGroup(pid, 'SIGTERM');
@@ -145,14 +158,29 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
   const timer = setTimeout(() => {
     timedOut = true;
     terminate();
+    // The step ends on time whatever the processes do: at the latest once the kill is due.
+    cutAfter(KILL_GRACE_MS + PIPE_GRACE_MS);
   }, spec.timeoutMs);
   ctx.signal?.addEventListener('abort', terminate, { once: true });
-  // When the script itself exits, whatever it left behind in its group goes too; otherwise a
-  // background child holding stdout open would keep us waiting until the timeout.
-  child.on('exit', terminate);
+  // When the script itself exits, whatever it left behind in its group goes too; whatever
+  // left the group and still holds the pipes is not waited for past PIPE_GRACE_MS.
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+    terminate();
+    cutAfter(PIPE_GRACE_MS);
+  });
 
   try {
-    const result = await child;
+    const result = await Promise.race([child, cutOff]);
+    if (result === 'cut') {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.catch(() => undefined);
+      const note = '\n[opscockpit: output cut off: a process outside the script\'s group kept its output open]\n';
+      stderr.push(Buffer.from(note));
+      if (!exited) return outcome({ signal: 'SIGKILL', timedOut });
+      return outcome({ exitCode: exited.code ?? undefined, signal: exited.signal ?? undefined, timedOut });
+    }
     if (pid === undefined || (result.exitCode === undefined && !result.signal)) {
       return outcome({ spawnError: spawnFailure(result.code, spec) });
     }
@@ -160,6 +188,7 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
   } finally {
     clearTimeout(timer);
     clearTimeout(killTimer);
+    clearTimeout(cutTimer);
     ctx.signal?.removeEventListener('abort', terminate);
     // The outputs are closed, but a member that ignored SIGTERM may still run: no grace left.
     if (pid !== undefined) signalGroup(pid, 'SIGKILL');

@@ -136,6 +136,41 @@ describe('runScript timeouts and the process group', () => {
     expect(await waitGone(grandchild)).toBe(true);
   });
 
+  describe('a process that leaves the group and keeps the output open (setsid)', () => {
+    const escaped: number[] = [];
+    afterAll(() => {
+      for (const pid of escaped) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+    const bash = (script: string, timeoutMs: number): ScriptSpec => ({ command: 'bash', args: ['-c', script], cwd: tmp, env: {}, timeoutMs, maxOutputBytes: 64 * 1024 });
+
+    it('is not waited for once the script has exited: its output is cut off', async () => {
+      const pidFile = join(tmp, 'setsid-exit.pid');
+      const started = Date.now();
+      const out = await runScript(bash(`setsid sleep 31 & echo $! > ${pidFile}; sleep 0.3; echo hi`, 2000), ctx());
+      escaped.push(Number(readFileSync(pidFile, 'utf8')));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(out).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(out.stdout).toBe('hi\n');
+      expect(out.stderr).toContain('output cut off');
+    });
+
+    it('does not hold the timeout: the step ends on time', async () => {
+      const pidFile = join(tmp, 'setsid-hang.pid');
+      const started = Date.now();
+      const r = await runScriptCheck({ ...check('exit.sh'), command: 'bash', args: ['-c', `setsid sleep 31 & echo $! > ${pidFile}; sleep 30`], cwd: tmp, timeoutMs: 1000 }, ctx());
+      escaped.push(Number(readFileSync(pidFile, 'utf8')));
+      expect(Date.now() - started).toBeLessThan(1000 + 1000 + 1500);
+      expect(r).toMatchObject({ status: 'error', code: 'timeout' });
+      expect(r.reason).toBe('timed out after 1 s, process group killed');
+    });
+  });
+
   it('a group that ignores SIGTERM gets SIGKILL after the grace', async () => {
     const pidFile = join(tmp, 'stubborn.pid');
     const out = await runScript(spec('stubborn.sh', { args: [pidFile], timeoutMs: 300 }), ctx());
