@@ -1,7 +1,6 @@
 // Loading a runbook: read the file, parse the YAML keeping positions, validate the shape
 // (schema.ts) and the references between sections (crossref.ts), then normalise
 // (normalize.ts). Every problem found is collected and thrown as one RunbookError.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { crossCheck } from './crossref.js';
@@ -10,6 +9,7 @@ import { SourceLocator } from './locate.js';
 import { syntaxIssues } from './syntax.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
+import { readRunbookText } from './read-file.js';
 import { RunbookSchema } from './schema.js';
 import { problemsFromZod, type Problem } from './zod-issues.js';
 
@@ -41,12 +41,7 @@ export async function loadRunbookFile(file: string, env: NodeJS.ProcessEnv = pro
  * Markdown support is loaded: see loadRunbookFile). Throws RunbookError listing every problem.
  */
 export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', ...readProblem(e) }]);
-  }
+  const text = readRunbookText(file);
   if (MARKDOWN_FILE.test(file)) {
     if (!markdownParser) throw new Error(`Markdown support is not loaded for ${file}; use loadRunbookFile`);
     return markdownParser(text, file, env);
@@ -110,19 +105,4 @@ export function formatPath(segments: readonly (string | number)[]): string {
     else out += `[${JSON.stringify(s)}]`;
   }
   return out;
-}
-
-function readProblem(e: unknown): { message: string; hint?: string } {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return { message: 'cannot read the runbook: no such file', hint: 'check the path' };
-    case 'EISDIR':
-      return { message: 'cannot read the runbook: it is a directory, not a file' };
-    case 'EACCES':
-    case 'EPERM':
-      return { message: 'cannot read the runbook: permission denied' };
-    default:
-      return { message: `cannot read the runbook: ${code ?? (e as Error)?.message ?? String(e)}` };
-  }
 }

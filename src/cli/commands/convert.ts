@@ -1,10 +1,11 @@
 // `opscockpit convert`: a Markdown runbook printed (or written) as the equivalent YAML
 // runbook, checked with the YAML loader before anything is written.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRunbook } from '../../runbook/load.js';
 import { RunbookError } from '../../runbook/errors.js';
+import { readRunbookText } from '../../runbook/read-file.js';
 import { toYaml } from '../../runbook/markdown/convert.js';
 import { MARKDOWN_EXTENSIONS, markdownToDocument } from '../../runbook/markdown/load.js';
 import { UsageError } from '../errors.js';
@@ -40,12 +41,7 @@ function runConvert(args: string[], io: Io): number {
   if (positionals.length !== 1) throw new UsageError('name one Markdown runbook');
   const file = positionals[0];
   if (!MARKDOWN_EXTENSIONS.test(file)) throw new UsageError(`${file} is not a Markdown runbook (.md or .markdown)`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new RunbookError(file, [{ file, line: 0, column: 0, path: '', message: `cannot read the runbook: ${(e as NodeJS.ErrnoException).code ?? e}` }]);
-  }
+  const text = readRunbookText(file);
   const { document } = markdownToDocument(text, file);
   const yaml = toYaml(document, { file });
   const out = values.out === undefined ? undefined : resolve(values.out);

@@ -21,6 +21,9 @@ export function markdownToDocument(text: string, file: string): ConvertedRunbook
 
 /** Validate and normalise a Markdown runbook; throws RunbookError with Markdown line numbers. */
 export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+  if (text.trim() === '' || text.trim() === '\uFEFF') {
+    throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the runbook is empty', hint: 'a Markdown runbook has a # title and steps: task items (- [ ]), numbered steps or shell blocks' }]);
+  }
   const { document, lineOf } = markdownToDocument(text, file);
   // The schema checks what a person wrote here: the front matter. The steps are written by
   // document.ts in the schema's own types (StepInput), and the tests pass converted documents
