@@ -7,9 +7,17 @@ export function defaultLedgerPath(runbookFile: string): string {
   return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');
 }
 
+/** A --ledger value that is not a file path: the operator reads it as one line. */
+export class LedgerLocationError extends Error {}
+
 /** The ledger a command means: --ledger, else the one beside --runbook's file, else .opscockpit/ledger.db here. */
 export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }): string {
-  if (typeof opts.ledger === 'string') return resolve(opts.ledger);
+  if (typeof opts.ledger === 'string') {
+    // A URL would otherwise become a folder named after its scheme ("postgres:").
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(opts.ledger);
+    if (scheme) throw new LedgerLocationError(`--ledger ${scheme[1]}://… is a URL: this version keeps the ledger in a SQLite file; give its path (e.g. --ledger ./ops/ledger.db)`);
+    return resolve(opts.ledger);
+  }
   if (typeof opts.runbook === 'string') return defaultLedgerPath(opts.runbook);
   return resolve('.opscockpit', 'ledger.db');
 }

@@ -64,9 +64,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return checkCommand(args, io);
     case 'validate':
       return validateCommand(args, io);
-    case 'schema':
+    case 'schema': {
+      const { positionals } = parse('schema', args, {});
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'schema');
       out(io, JSON.stringify(runbookJsonSchema(), null, 2));
       return 0;
+    }
     case 'ledger':
       if (args[0] === 'verify') return (await import('./commands/ledger-verify.js')).verifyCommand(args.slice(1), io);
       if (args[0] === 'list' || args[0] === 'show' || args[0] === 'export')
@@ -126,7 +129,8 @@ async function openCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function demoCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse('demo', args, { ledger: { type: 'string' }, canary: { type: 'boolean', default: false }, system: { type: 'string' } });
+  const { values, positionals } = parse('demo', args, { ledger: { type: 'string' }, canary: { type: 'boolean', default: false }, system: { type: 'string' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'demo');
   if (typeof values.system === 'string') return systemDemo(values.system, values.ledger as string | undefined, io);
   if (!requireTerminal(io)) return 1;
   const canary = values.canary === true;
@@ -226,12 +230,13 @@ async function validateCommand(args: string[], io: Io): Promise<number> {
 }
 
 function ledgerCommand(args: string[], io: Io): number {
-  const { values } = parse('ledger', args, {
+  const { values, positionals } = parse('ledger', args, {
     ledger: { type: 'string' },
     runbook: { type: 'string' },
     limit: { type: 'string', default: '20' },
     json: { type: 'boolean', default: false },
   });
+  if (positionals.length > 0) throw new UsageError(`no ledger subcommand "${positionals[0]}" (ledger list, show, export, verify)`, 'ledger');
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
   const path = chosenLedgerPath(values);

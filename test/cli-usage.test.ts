@@ -1,0 +1,61 @@
+// Unknown words are errors with a hint, a URL is not a ledger path, and a reader that closes
+// the pipe early (`| head`) is not a crash.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bin, cli } from './support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'oc-usage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `opscockpit ARGS | head -c BYTES`, as a shell would run it: the exit code and stderr of opscockpit. */
+function pipedToHead(args: string[], bytes = 10): Promise<{ code: number | null; stderr: string; head: string }> {
+  return new Promise((resolve, reject) => {
+    const script = `node ${JSON.stringify(bin)} ${args.map((a) => JSON.stringify(a)).join(' ')} 2>${JSON.stringify(join(dir, 'err'))} | head -c ${bytes}; echo " rc=\${PIPESTATUS[0]}"; cat ${JSON.stringify(join(dir, 'err'))}`;
+    const child = spawn('bash', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', () => {
+      const m = / rc=(\d+)\n?([\s\S]*)$/.exec(out);
+      resolve({ head: out.slice(0, bytes), code: m ? Number(m[1]) : null, stderr: m ? m[2] : out });
+    });
+  });
+}
+
+describe('unknown words', () => {
+  it('ledger init is not ledger: an error naming the subcommands', async () => {
+    const r = await cli(['ledger', 'init', '--ledger', join(dir, 'l.db')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no ledger subcommand "init" (ledger list, show, export, verify)');
+    expect(existsSync(join(dir, 'l.db'))).toBe(false);
+  });
+
+  it('schema and demo take no extra words', async () => {
+    for (const args of [['schema', 'extra'], ['demo', 'extra']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain('unexpected argument "extra"');
+      expect(r.stderr).toContain(`Usage: opscockpit ${args[0]}`);
+    }
+  });
+
+  it('--ledger postgres://… is not a path: no folder named postgres: appears', async () => {
+    const r = await cli(['ledger', '--ledger', 'postgres://x@host/db'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--ledger postgres://… is a URL');
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(join(dir, 'postgres:'))).toBe(false);
+  });
+});
+
+describe('a reader that closes the pipe', () => {
+  it('schema | head: exit 0, nothing on stderr', async () => {
+    const r = await pipedToHead(['schema']);
+    expect(r.head).toBe('{\n  "$sche');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
