@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { figureRecord } from './figures.mjs';
 
 /** A measurement that could not be taken (as opposed to a goal that was missed). */
 export class BenchError extends Error {}
@@ -14,6 +15,32 @@ export function benchEnv(extra = {}) {
   delete env.CONTINUOUS_INTEGRATION;
   return env;
 }
+
+// ---- figures ------------------------------------------------------------------------------
+
+const recorded = [];
+
+/**
+ * Records one figure of this run for bench/README.md's table (`npm run bench -- --write`).
+ * Every bench calls it once per figure it measures, besides printing its lines:
+ *   recordFigure({
+ *     figure: 'Harvest of 1,000,000 rows: time',  // what was measured; the table row's key: keep it stable
+ *     value: 0.21, unit: 's',                      // the measurement
+ *     baseline: { value: 0.63, what: 'sort -n | awk' },  // same unit, measured in the same run; or null
+ *     ratio: 3.0,                                  // optional; default value / baseline.value
+ *     goal: '≥ 2× faster than the baseline',       // text, or null when the figure has no goal
+ *     met: true,                                   // the goal judged by the bench; null without a goal
+ *   });
+ * Throws a TypeError on a malformed figure. Returns the record kept.
+ */
+export function recordFigure(figure) {
+  const rec = figureRecord(figure);
+  recorded.push(rec);
+  return rec;
+}
+
+/** The figures recorded so far in this process, in order. */
+export const recordedFigures = () => [...recorded];
 
 /** Run a command to completion; resolves {code, stdout, stderr}; kills it after timeoutMs. */
 export function runChild(cmd, args, { timeoutMs = 60_000, env = benchEnv(), cwd } = {}) {

@@ -5,7 +5,8 @@
 //   3. Fault injected in the fixture target → NO-GO on the cockpit's screen, 1 s check
 //      interval, vs a bare 1 s poller (python, urllib) detecting the same faults.
 // Exit 0 whether or not a goal is met (a measurement, not a test); exit 1 when a benchmark
-// could not run. `npm run bench` builds dist/ first.
+// could not run. `npm run bench` builds dist/ first. `npm run bench -- --write` also rewrites
+// the figures table of bench/README.md from the figures this run recorded (recordFigure).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -15,8 +16,9 @@ import { benchHarvest } from './harvest.mjs';
 import { benchLedger } from './ledger.mjs';
 import { benchMarkdown } from './markdown.mjs';
 import { benchLedgerScreen } from './ledger-screen.mjs';
+import { writeFigures } from './figures.mjs';
 import {
-  BenchError, median, ms, percentile, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
+  BenchError, recordFigure, recordedFigures, median, ms, percentile, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
 } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +39,14 @@ for (const [name, n] of [['BENCH_START_RUNS', START_RUNS], ['BENCH_ABORT_RUNS', 
 const START_GOAL = 4; // × node -e ''
 const ABORT_GOAL_MS = 50; // p99
 const DETECT_GOAL_MS = 1500; // median
+
+const args = process.argv.slice(2);
+const WRITE = args.includes('--write');
+const unknown = args.filter((a) => a !== '--write');
+if (unknown.length) {
+  console.error(`bench: unknown argument ${unknown[0]}; the only option is --write (rewrite bench/README.md's figures table)`);
+  process.exit(1);
+}
 
 const cleanups = [];
 async function cleanup() {
@@ -171,6 +181,12 @@ async function reportColdStart(py, tmp, runbook) {
   console.log(row('opscockpit open  (to first frame)', s.cock, median(s.cock), percentile(s.cock, 90)));
   const ratio = median(s.cock) / median(s.base);
   console.log(`  ratio of medians: ${ratio.toFixed(2)}x   goal ≤ ${START_GOAL}x: ${ratio <= START_GOAL ? 'met' : 'not met'}`);
+  recordFigure({
+    figure: 'Cold start to the first full frame, median',
+    value: median(s.cock), unit: 'ms',
+    baseline: { value: median(s.base), what: "node -e ''" },
+    goal: `≤ ${START_GOAL}× the baseline`, met: ratio <= START_GOAL,
+  });
 }
 
 async function reportAbort(py, tmp, runbook, bash) {
@@ -184,6 +200,12 @@ async function reportAbort(py, tmp, runbook, bash) {
   console.log(row('  (diagnostic: Enter → dialog gone)', a.redraw, percentile(a.redraw, 50), percentile(a.redraw, 99)));
   const p99 = percentile(a.cockpit, 99);
   console.log(`  ratio of p99s: ${(p99 / percentile(a.base, 99)).toFixed(2)}x   goal p99 ≤ ${ABORT_GOAL_MS} ms: ${p99 <= ABORT_GOAL_MS ? 'met' : 'not met'}`);
+  recordFigure({
+    figure: `Abort key → abort script spawned (${ABORT_CHECKS} checks polling), p99`,
+    value: p99, unit: 'ms',
+    baseline: { value: percentile(a.base, 99), what: 'bare Node + execa' },
+    goal: `≤ ${ABORT_GOAL_MS} ms`, met: p99 <= ABORT_GOAL_MS,
+  });
   if (a.retries) console.log(`  (the dialog had to be reopened ${a.retries} time(s): an action was still finishing)`);
 }
 
@@ -201,6 +223,12 @@ async function reportDetect(py, tmp, runbook, url) {
   if (d.recover.length) console.log(row('  (diagnostic: restore → GO on screen)', d.recover, median(d.recover), percentile(d.recover, 90)));
   const med = median(d.cockpit);
   console.log(`  ratio of medians: ${(med / median(d.base)).toFixed(2)}x   goal median < ${(DETECT_GOAL_MS / 1000).toFixed(1)} s: ${med < DETECT_GOAL_MS ? 'met' : 'not met'}`);
+  recordFigure({
+    figure: 'Time to detect a fault (1 s checks), median',
+    value: med, unit: 'ms',
+    baseline: { value: median(d.base), what: 'bare 1 s poller' },
+    goal: `< ${DETECT_GOAL_MS.toLocaleString('en')} ms`, met: med < DETECT_GOAL_MS,
+  });
   // A poller detects a fault about uniformly over one interval: the median of n such delays
   // has a standard error of about interval / (2·√n), so small ratios are noise.
   const se = 1000 / (2 * Math.sqrt(d.cockpit.length));
@@ -269,6 +297,11 @@ async function main() {
     }
   }
   console.log(`\n  p90/p99 are nearest-rank; with ${ABORT_RUNS} samples p99 is the slowest sample. Total ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  if (WRITE) {
+    const figures = recordedFigures();
+    writeFigures(join(BENCH, 'README.md'), figures, { replaceAll: !only });
+    console.log(`  bench/README.md: ${figures.length} figure(s) written${only ? ' (the other rows kept)' : ''}.`);
+  }
   return failed;
 }
 

@@ -203,7 +203,7 @@ describe('runHttpCheck transport failures', () => {
   });
 });
 
-// openssl makes the certificate; .ci/run installs it when missing.
+// openssl makes the certificate; npm test installs it when missing (scripts/test-deps.mjs).
 describe('runHttpCheck against a self-signed certificate', () => {
   it('an untrusted certificate is a TLS failure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opscockpit-tls-'));

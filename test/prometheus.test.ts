@@ -1,4 +1,4 @@
-// A real Prometheus (the Debian package, installed by .ci/run) scraping the fixture server
+// A real Prometheus (the Debian package, installed by npm test: scripts/test-deps.mjs) scraping the fixture server
 // while it sends traffic to itself; the queries go through adapters/metrics/prometheus.ts.
 // No skip when prometheus is missing: a canary provider that was never run against the real
 // thing is not tested.

@@ -115,4 +115,4 @@ export function writePrometheusConfig(dir: string, targetPort: number): string {
 }
 
 export const PROMETHEUS_MISSING =
-  'prometheus is not on PATH. .ci/run installs it (apt-get install prometheus, Debian 12: 2.42); install it the same way to run this test locally.';
+  'prometheus is not on PATH. npm test installs it (scripts/test-deps.mjs: apt-get install prometheus, Debian 12: 2.42), or stops and names the command where it cannot.';

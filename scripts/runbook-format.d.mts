@@ -1,0 +1,2 @@
+/** docs/runbook-format.md from the runbook JSON Schema (`opscockpit schema`). */
+export function renderRunbookFormat(schema: object): string;
