@@ -106,7 +106,7 @@ describe('verdict', () => {
 
   it('GO when every blocking check is healthy', () => {
     const v = computeVerdict('preflight', ['readyz', 'clock'], checks, { readyz: result('readyz', 'healthy'), clock: result('clock', 'healthy') });
-    expect(v).toEqual({ verdict: 'GO', phase: 'preflight', reasons: [] });
+    expect(v).toEqual({ verdict: 'GO', phase: 'preflight', reasons: [], classes: [] });
   });
 
   it('NO-GO lists every failing check with its reason', () => {
@@ -120,7 +120,7 @@ describe('verdict', () => {
 
   it('INSUFFICIENT when a check reports insufficient data or has no result yet', () => {
     expect(computeVerdict('preflight', ['readyz', 'clock'], checks, { readyz: result('readyz', 'insufficient', 'delivered_total_0'), clock: result('clock', 'healthy') })).toEqual({
-      verdict: 'INSUFFICIENT', phase: 'preflight', reasons: ['Readiness: delivered_total_0'],
+      verdict: 'INSUFFICIENT', phase: 'preflight', reasons: ['Readiness: delivered_total_0'], classes: [expect.stringMatching(/^readyz: insufficient /)],
     });
     expect(computeVerdict('preflight', ['readyz'], checks, {}).verdict).toBe('INSUFFICIENT');
   });

@@ -65,6 +65,8 @@ export interface GateVerdict {
   verdict: Verdict;
   phase: Phase;
   reasons: string[];
+  /** Each reason by class (`check: status code`), what sameVerdict compares. */
+  classes?: string[];
 }
 
 export type StepState = 'pending' | 'running' | 'passed' | 'failed' | 'confirmed' | 'skipped';

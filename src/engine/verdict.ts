@@ -22,20 +22,43 @@ export function computeVerdict(
 ): GateVerdict {
   const noGo: string[] = [];
   const insufficient: string[] = [];
+  const noGoClasses: string[] = [];
+  const insufficientClasses: string[] = [];
   for (const name of checkNames) {
     const title = checks[name]?.title ?? name;
     const r = latest[name];
-    if (!r) insufficient.push(`${title}: no result yet`);
-    else if (r.status === 'insufficient') insufficient.push(`${title}: ${r.reason}`);
-    else if (r.status !== 'healthy') noGo.push(`${title}: ${r.reason}`);
+    if (!r) {
+      insufficient.push(`${title}: no result yet`);
+      insufficientClasses.push(`${name}: none`);
+    } else if (r.status === 'insufficient') {
+      insufficient.push(`${title}: ${r.reason}`);
+      insufficientClasses.push(`${name}: ${r.status} ${reasonClass(r)}`);
+    } else if (r.status !== 'healthy') {
+      noGo.push(`${title}: ${r.reason}`);
+      noGoClasses.push(`${name}: ${r.status} ${reasonClass(r)}`);
+    }
   }
-  if (noGo.length) return { verdict: 'NO-GO', phase, reasons: [...noGo, ...insufficient] };
-  if (insufficient.length) return { verdict: 'INSUFFICIENT', phase, reasons: insufficient };
-  return { verdict: 'GO', phase, reasons: [] };
+  if (noGo.length) return { verdict: 'NO-GO', phase, reasons: [...noGo, ...insufficient], classes: [...noGoClasses, ...insufficientClasses] };
+  if (insufficient.length) return { verdict: 'INSUFFICIENT', phase, reasons: insufficient, classes: insufficientClasses };
+  return { verdict: 'GO', phase, reasons: [], classes: [] };
 }
 
+/** Codes of a target that cannot be reached: one class, whichever way the network failed. */
+const UNREACHABLE = new Set<CheckResult['code']>(['refused', 'timeout', 'dns', 'tls', 'network']);
+
+function reasonClass(r: CheckResult): string {
+  return UNREACHABLE.has(r.code) ? 'unreachable' : r.code;
+}
+
+/**
+ * The same verdict for the record: same verdict, phase and reasons by class (check, status and
+ * reason code), not by their words. A target flapping between two network errors, whose
+ * messages differ from poll to poll, is one NO-GO, not an event per poll.
+ */
 export function sameVerdict(a: GateVerdict | undefined, b: GateVerdict): boolean {
-  return !!a && a.verdict === b.verdict && a.phase === b.phase && a.reasons.join('\n') === b.reasons.join('\n');
+  if (!a || a.verdict !== b.verdict || a.phase !== b.phase) return false;
+  if (a.classes && b.classes) return a.classes.join('\n') === b.classes.join('\n');
+  return a.reasons.join('\n') === b.reasons.join('\n');
 }
 
 /** Whether a new result changes what the operator should know (state or reason class). */
