@@ -131,11 +131,16 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
 
   const capture = (stream: Readable | null, tail: TailBuffer, name: 'stdout' | 'stderr') => {
     const decoder = new StringDecoder('utf8');
+    // A secret printed in pieces is masked across chunks: what may begin one waits for the next.
+    const masked = redact.stream();
+    const emit = (text: string) => {
+      if (text && ctx.onOutput) ctx.onOutput(text, name);
+    };
     stream?.on('data', (chunk: Buffer) => {
       tail.push(chunk);
-      const text = decoder.write(chunk);
-      if (text && ctx.onOutput) ctx.onOutput(redact.text(text), name);
+      emit(masked.push(decoder.write(chunk)));
     });
+    stream?.on('close', () => emit(masked.push(decoder.end()) + masked.end()));
   };
   capture(child.stdout, stdout, 'stdout');
   capture(child.stderr, stderr, 'stderr');

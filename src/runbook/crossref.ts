@@ -60,7 +60,8 @@ export function crossCheck(
       if (refs.length) continue;
       const url = value.trim();
       if (!isHttpUrl(url)) {
-        const shown = url === text ? `"${url}"` : `"${text}" (which resolves to "${url}")`;
+        // Never the resolved text: a reference may hold a secret.
+        const shown = url === text ? `"${url}"` : `"${text}", which is not one once its \${…} references are filled in`;
         problems.push({
           path,
           message: `target "${name}" must be an http:// or https:// URL, got ${shown}`,

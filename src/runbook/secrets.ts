@@ -36,30 +36,126 @@ export function expandRecord(
 
 export const MASK = '***';
 
+/**
+ * Every form a secret's value takes on the way out: as written, JSON-escaped, URL-encoded
+ * (with %20 and with +), and base64 (standard and URL-safe) at each of the three byte
+ * alignments it can have inside a longer encoded text, such as `user:pass` in a Basic
+ * Authorization header. A base64 form is the part that depends on the secret alone; `widen`
+ * masks the encoded characters around it too, which mix in a byte or two of the secret.
+ */
+interface SecretForm {
+  text: string;
+  widen: boolean;
+}
+
+function formsOf(value: string): SecretForm[] {
+  const plain = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')];
+  const forms: SecretForm[] = plain.map((text) => ({ text, widen: false }));
+  const bytes = Buffer.from(value, 'utf8');
+  for (let pad = 0; pad < 3; pad++) {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
+    const end = 4 * Math.floor((pad + bytes.length) / 3);
+    const core = encoded.slice(pad ? 4 : 0, end);
+    if (core.length < 4) continue;
+    forms.push({ text: core, widen: true }, { text: core.replace(/\+/g, '-').replace(/\//g, '_'), widen: true });
+  }
+  // Longest first, so a form that contains another is masked whole; each once.
+  const seen = new Set<string>();
+  return forms.filter((f) => f.text.length > 0 && !seen.has(f.text) && seen.add(f.text)).sort((a, b) => b.text.length - a.text.length);
+}
+
+const BASE64_CHAR = /[A-Za-z0-9+/\-_=]/;
+
 export class Redactor {
-  private readonly values: string[];
+  private readonly forms: SecretForm[];
   constructor(declared: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-    // Longest first, so a secret that contains another is masked whole. Very short values
-    // would mask ordinary text everywhere; they are still masked, as a leak is worse.
-    this.values = declared
-      .map((name) => env[name])
-      .filter((v): v is string => typeof v === 'string' && v.length > 0)
-      .sort((a, b) => b.length - a.length);
+    // Very short values would mask ordinary text everywhere; they are still masked, as a leak
+    // is worse.
+    const values = [...new Set(declared.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length > 0))];
+    const all = values.flatMap(formsOf);
+    const seen = new Set<string>();
+    this.forms = all.filter((f) => !seen.has(f.text) && seen.add(f.text)).sort((a, b) => b.text.length - a.text.length);
   }
 
   get active(): boolean {
-    return this.values.length > 0;
+    return this.forms.length > 0;
   }
 
   text(s: string): string {
     let out = s;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(MASK);
+    for (const f of this.forms) {
+      if (!out.includes(f.text)) continue;
+      out = f.widen ? maskWidened(out, f.text) : out.split(f.text).join(MASK);
+    }
     return out;
   }
 
-  /** Deep copy with every string masked. */
+  /** Deep copy with every string (keys too) masked. */
   value<T>(v: T): T {
     if (!this.active) return v;
-    return JSON.parse(this.text(JSON.stringify(v))) as T;
+    return this.copy(v) as T;
   }
+
+  private copy(v: unknown): unknown {
+    if (typeof v === 'string') return this.text(v);
+    if (Array.isArray(v)) return v.map((x) => this.copy(x));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[this.text(k)] = this.copy(x);
+      return out;
+    }
+    return v;
+  }
+
+  /**
+   * Output that arrives in chunks (a script's stdout): a secret printed in pieces, split
+   * across chunks, is masked too. What may be the start of a secret is held back until the
+   * next chunk, or `end()`.
+   */
+  stream(): { push(chunk: string): string; end(): string } {
+    let held = '';
+    return {
+      push: (chunk) => {
+        if (!this.active) return chunk;
+        const masked = this.text(held + chunk);
+        const keep = this.partialTail(masked);
+        held = masked.slice(masked.length - keep);
+        return masked.slice(0, masked.length - keep);
+      },
+      end: () => {
+        const rest = held;
+        held = '';
+        return rest;
+      },
+    };
+  }
+
+  /** Length of the longest end of `s` that begins some form (and could finish in the next chunk). */
+  private partialTail(s: string): number {
+    let best = 0;
+    for (const f of this.forms) {
+      for (let n = Math.min(f.text.length - 1, s.length); n > best; n--) {
+        if (s.endsWith(f.text.slice(0, n))) {
+          best = n;
+          break;
+        }
+      }
+    }
+    return best;
+  }
+}
+
+/** Masks each occurrence of a base64 form and the encoded characters next to it. */
+function maskWidened(s: string, form: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = s.indexOf(form); at !== -1; at = s.indexOf(form, from)) {
+    let start = at;
+    let end = at + form.length;
+    for (let n = 0; n < 4 && start > from && BASE64_CHAR.test(s[start - 1]); n++) start--;
+    for (let n = 0; n < 4 && end < s.length && BASE64_CHAR.test(s[end]); n++) end++;
+    out += s.slice(from, start) + MASK;
+    from = end;
+  }
+  return out + s.slice(from);
 }
