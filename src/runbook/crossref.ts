@@ -5,7 +5,7 @@
 import type { PathSegment } from './locate.js';
 import { checkSecretRefs, interpolateEnv, type RefProblem } from './interpolate.js';
 import { METRIC_SOURCES, RESERVED_KEYS } from './schema.js';
-import { closest } from './suggest.js';
+import { Suggester } from './suggest.js';
 import type { Problem } from './zod-issues.js';
 
 export interface CrossCheckResult {
@@ -32,6 +32,8 @@ export function crossCheck(
 ): CrossCheckResult {
   const problems: Problem[] = [];
   const root = isObj(raw) ? raw : {};
+  const suggester = new Suggester();
+  const closest = (word: string, candidates: readonly string[]) => suggester.closest(word, candidates);
   const refProblems = (path: PathSegment[], list: RefProblem[]) => {
     for (const p of list) problems.push({ path, needle: p.ref.text, message: p.message, hint: p.hint });
   };

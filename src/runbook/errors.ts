@@ -52,10 +52,13 @@ function sortIssues(issues: readonly RunbookIssue[]): RunbookIssue[] {
     .map((x) => x.issue);
 }
 
+/** Problems printed in full; the rest are counted (a broken generated runbook has thousands). */
+export const SHOWN_PROBLEMS = 50;
+
 function formatIssues(file: string, issues: readonly RunbookIssue[]): string {
   const n = issues.length;
   const lines = [`${file}: ${n} problem${n === 1 ? '' : 's'}`];
-  for (const issue of issues) {
+  for (const issue of issues.slice(0, SHOWN_PROBLEMS)) {
     const where = issue.line > 0 ? `line ${issue.line}, column ${issue.column}` : '';
     const head = [where, issue.path].filter(Boolean).join('  ');
     const indent = head ? '    ' : '  ';
@@ -63,6 +66,7 @@ function formatIssues(file: string, issues: readonly RunbookIssue[]): string {
     lines.push(...indentLines(issue.message, indent));
     if (issue.hint) lines.push(...indentLines(`hint: ${issue.hint}`, indent));
   }
+  if (n > SHOWN_PROBLEMS) lines.push(`  … and ${n - SHOWN_PROBLEMS} more problem${n - SHOWN_PROBLEMS === 1 ? '' : 's'} (the first ${SHOWN_PROBLEMS} are shown; fix them and validate again)`);
   return lines.join('\n');
 }
 

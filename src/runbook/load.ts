@@ -6,7 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { crossCheck } from './crossref.js';
 import { RunbookError, type RunbookIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
-import { syntaxIssues } from './syntax.js';
+import { duplicateKeyIssues, syntaxIssues } from './syntax.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
 import { readRunbookText } from './read-file.js';
@@ -53,11 +53,10 @@ export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env):
 export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
   const source = text.replace(/^\uFEFF/, '');
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-
-  if (doc.errors.length > 0) {
-    throw new RunbookError(file, syntaxIssues(doc, lineCounter, file));
-  }
+  // Unique keys are checked by duplicateKeyIssues, in linear time.
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
+  const syntax = [...syntaxIssues(doc, lineCounter, file), ...duplicateKeyIssues(doc, lineCounter, file)];
+  if (syntax.length > 0) throw new RunbookError(file, syntax);
 
   const locator = new SourceLocator(doc, lineCounter, source);
   const toIssue = (p: Problem): RunbookIssue => {

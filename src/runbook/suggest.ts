@@ -42,6 +42,24 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
+/**
+ * `closest` with a budget of comparisons for one runbook: a generated runbook with thousands
+ * of broken references would otherwise compare each with every name (hours for 50,000). The
+ * first problems, which are the ones printed, get their suggestions.
+ */
+export class Suggester {
+  private left: number;
+  constructor(comparisons = 200_000) {
+    this.left = comparisons;
+  }
+
+  closest(word: string, candidates: readonly string[]): string | undefined {
+    if (this.left < candidates.length) return undefined;
+    this.left -= candidates.length;
+    return closest(word, candidates);
+  }
+}
+
 /** ` — did you mean "x"?` or '' when nothing is close. */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const c = closest(word, candidates);
