@@ -48,7 +48,7 @@ export class Session {
   readonly operator: string;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly poller: Poller;
+  private readonly poller: Poller<Check>;
   private readonly redactor: Redactor;
   private run: RunRecord;
   private tick?: unknown;

@@ -3,12 +3,13 @@
 import { currentStep, decideStepIntent, type StepIntent } from '../engine/checklist.js';
 import type { Poller } from '../engine/poller.js';
 import type { EventBody } from '../engine/types.js';
+import type { Check } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
 import { flash, markRunning, type CockpitStore } from '../store/store.js';
 
 export interface StepDeps {
   store: CockpitStore;
-  poller: Poller;
+  poller: Poller<Check>;
   redactor: Redactor;
   closed(): boolean;
   tryRecord(body: EventBody): boolean;
