@@ -1,11 +1,11 @@
 // Zod schemas of a runbook's canary: section (windows, metrics and the rules that promote or
 // abort), part of runbook format v1 (schema.ts).
 import * as z from 'zod';
-import { Name, Duration, Headers, scriptFields } from './schema-fields.js';
+import { CONDITION_PATTERN, Name, Duration, Headers, scriptFields } from './schema-fields.js';
 
 const ConditionText = z
   .string()
-  .regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.01" or "> 300"' })
+  .regex(CONDITION_PATTERN, { error: 'expected a condition such as "<= 0.01" or "> 300"' })
   .meta({ examples: ['<= 0.01', '> 300'] });
 
 export const METRIC_SOURCES = ['prometheus', 'http', 'csv', 'script', 'compare'] as const;

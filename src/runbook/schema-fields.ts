@@ -52,6 +52,21 @@ export const Body = z
 
 export const Title = z.string().min(1);
 
+/** A numeric condition such as "<= 0.01" or "> 300" (the engine's conditions.ts reads it). */
+export const CONDITION_PATTERN = /^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i;
+
+/** The fields of an HTTP request to a target, the same for a check and an action but for their defaults. */
+export function httpRequestFields(defaults: { method: string; timeout: string }) {
+  return {
+    target: Name.describe('Name of an entry under targets:.'),
+    path: z.string().optional().describe('Path appended to the target URL (default "/").'),
+    method: Method.optional().describe(`HTTP method (default ${defaults.method}).`),
+    headers: Headers.optional(),
+    body: Body.optional(),
+    timeout: Duration.optional().describe(`Default ${defaults.timeout}.`),
+  };
+}
+
 /** The fields of a program to run, shared by script checks, actions, mocks and script metrics. */
 export const scriptFields = {
   command: z

@@ -3,7 +3,7 @@
 // normalize.ts, not here, so the JSON Schema describes exactly what an author may write.
 // Cross-references (check names, targets, secrets, step ids, keys) are checked in crossref.ts.
 import * as z from 'zod';
-import { Name, Duration, Bytes, Headers, scriptFields, Title, StatusCodes, Body, Method, SecretName } from './schema-fields.js';
+import { CONDITION_PATTERN, Name, Duration, Bytes, scriptFields, Title, StatusCodes, SecretName, httpRequestFields } from './schema-fields.js';
 import { CanarySchema, CanaryMetricSchema, SampleSourceSchema } from './schema-canary.js';
 import { RESERVED_KEYS as COCKPIT_KEYS } from '../keys/keymap.js';
 
@@ -32,7 +32,7 @@ export const HttpExpectSchema = z.strictObject({
   jsonWhere: z
     .record(
       z.string().min(1),
-      z.string().regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.05" or "> 300"' }),
+      z.string().regex(CONDITION_PATTERN, { error: 'expected a condition such as "<= 0.05" or "> 300"' }),
     )
     .optional()
     .describe('Dot-path field of the JSON body → a numeric condition it must meet, e.g. {error_rate: "<= 0.05"}.'),
@@ -40,12 +40,7 @@ export const HttpExpectSchema = z.strictObject({
 });
 
 export const HttpCheckSpecSchema = z.strictObject({
-  target: Name.describe('Name of an entry under targets:.'),
-  path: z.string().optional().describe('Path appended to the target URL (default "/").'),
-  method: Method.optional().describe('HTTP method (default GET).'),
-  headers: Headers.optional(),
-  body: Body.optional(),
-  timeout: Duration.optional().describe('Default 5s.'),
+  ...httpRequestFields({ method: 'GET', timeout: '5s' }),
   etag: z.boolean().optional().describe('Revalidate with If-None-Match and accept 304 as fresh.'),
   maxBodyBytes: Bytes.optional().describe('Largest body read (default 1 MiB).'),
   expect: HttpExpectSchema.optional(),
@@ -134,12 +129,7 @@ export const ChecklistsSchema = z.strictObject({
 });
 
 export const HttpActionSpecSchema = z.strictObject({
-  target: Name.describe('Name of an entry under targets:.'),
-  path: z.string().optional().describe('Path appended to the target URL (default "/").'),
-  method: Method.optional().describe('HTTP method (default POST).'),
-  headers: Headers.optional(),
-  body: Body.optional(),
-  timeout: Duration.optional().describe('Default 30s.'),
+  ...httpRequestFields({ method: 'POST', timeout: '30s' }),
   expectStatus: StatusCodes.optional().describe('Status codes that mean success (default [200, 201, 202, 204]).'),
 });
 
