@@ -4,7 +4,8 @@ import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunStatus } from '../src/engine/ports.js';
-import { LedgerError, openLedgerDatabase, readChainSettings, type ChainSettings } from './ledger.js';
+import { LedgerError, openLedgerDatabase } from './ledger-open.js';
+import { readChainSettings, type ChainSettings } from './ledger-migrations.js';
 import { GENESIS, HASH_BYTES, chainBatch, hexRowHasher, keyCheck, rowOfTypes, type ChainBatch, type HexRowHasher } from './ledger-chain.js';
 
 /** What verify reads of each event: the chain's columns, the two hashes as lowercase hex. */

@@ -1,9 +1,22 @@
 // The checklist walk as a pure function of recorded events: steps in order, a failed
 // blocking step stops the walk until it is retried or skipped with a reason. Because the
 // state is rebuilt from events, a restarted cockpit resumes exactly where it was.
-import type { ChecklistStep, Phase } from '../runbook/model.js';
-import { PHASES } from '../runbook/model.js';
-import type { CheckResult, EventBody, StepState } from './types.js';
+import { PHASES, type CheckResult, type EventBody, type Phase, type StepState } from './types.js';
+
+export interface ChecklistStep {
+  id: string;
+  title: string;
+  /** Automatic steps name a check; manual steps have none and wait for the operator. */
+  check?: string;
+  blocking: boolean;
+  /**
+   * Confirm first: the step shows its command and runs only after the operator presses Enter.
+   * Headless `check` never runs such a step; it reports it as pending, like a manual one.
+   */
+  confirm?: true;
+  description?: string;
+  line: number; // line in the runbook file, for messages
+}
 
 export interface StepView {
   id: string;

@@ -1,6 +1,13 @@
 // Failure classes a runbook names (seed 003: STOPPED, PREFLIGHT_FAIL, ...): the first class whose
 // `match` text appears in what the check or action reported, or the first without a match.
-import type { FailureClass } from '../runbook/model.js';
+
+/** A failure the runbook names (seed 003's STOPPED, PREFLIGHT_FAIL, ...) with its remedy. */
+export interface FailureClass {
+  /** Applies when the reason or output contains this; undefined = any failure. */
+  match?: string;
+  class: string;
+  remedy: string[];
+}
 
 export interface ClassifiedFailure {
   class: string;

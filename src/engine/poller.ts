@@ -1,40 +1,40 @@
 // Live polling of checks. Each check has its own timer, so a slow check never delays the
 // others; the next run is scheduled only after the previous one finished, so the same check
 // never runs twice at once; a little jitter keeps checks from marching in lockstep.
-import type { Check } from '../runbook/model.js';
 import type { Clock } from './ports.js';
-import type { CheckResult } from './types.js';
+import type { CheckIdentity, CheckResult } from './types.js';
 
-export type CheckRunner = (check: Check) => Promise<CheckResult>;
+/** Runs one check; the engine knows only its name and interval, the runner the rest. */
+export type CheckRunner<C extends CheckIdentity = CheckIdentity> = (check: C) => Promise<CheckResult>;
 
-interface Slot {
-  check: Check;
+interface Slot<C> {
+  check: C;
   timer?: unknown;
   inFlight?: Promise<CheckResult>;
 }
 
-export interface PollerOptions {
+export interface PollerOptions<C extends CheckIdentity> {
   clock: Clock;
-  run: CheckRunner;
+  run: CheckRunner<C>;
   onResult: (result: CheckResult) => void;
   /** Fraction of the interval, ± (default 0.1). */
   jitter?: number;
   random?: () => number;
 }
 
-export class Poller {
-  private readonly slots = new Map<string, Slot>();
+export class Poller<C extends CheckIdentity = CheckIdentity> {
+  private readonly slots = new Map<string, Slot<C>>();
   private stopped = false;
 
-  constructor(private readonly opts: PollerOptions) {}
+  constructor(private readonly opts: PollerOptions<C>) {}
 
   /** Register checks so steps can run them; nothing is polled until `start`. */
-  register(checks: Iterable<Check>): void {
+  register(checks: Iterable<C>): void {
     for (const check of checks) if (!this.slots.has(check.name)) this.slots.set(check.name, { check });
   }
 
   /** Poll the registered checks that have `everyMs`, the first run after a short jittered delay. */
-  start(checks: Iterable<Check> = []): void {
+  start(checks: Iterable<C> = []): void {
     this.register(checks);
     for (const slot of this.slots.values()) {
       if (slot.check.everyMs && slot.timer === undefined) this.schedule(slot, this.jittered(Math.min(slot.check.everyMs, 250)));
@@ -66,7 +66,7 @@ export class Poller {
     return Math.max(0, Math.round(ms * (1 + j * (2 * r - 1))));
   }
 
-  private schedule(slot: Slot, delay: number): void {
+  private schedule(slot: Slot<C>, delay: number): void {
     if (this.stopped) return;
     slot.timer = this.opts.clock.setTimeout(() => {
       slot.timer = undefined;
@@ -76,7 +76,7 @@ export class Poller {
     }, delay);
   }
 
-  private execute(slot: Slot): Promise<CheckResult> {
+  private execute(slot: Slot<C>): Promise<CheckResult> {
     if (slot.inFlight) return slot.inFlight;
     const started = this.opts.clock.now();
     const p = this.opts

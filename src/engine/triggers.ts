@@ -2,8 +2,18 @@
 // rate spike". A trigger watches one live check; it fires when the check has been failing
 // (unhealthy or error) for `failingForMs` with no healthy result in between. Pure: the session
 // feeds results and the time, and runs the action when this says so.
-import type { Trigger } from '../runbook/model.js';
 import type { CheckResult } from './types.js';
+
+/** Seed 004's rollback triggers: `check` failing for `failingForMs` runs `action`. */
+export interface Trigger {
+  name: string;
+  title: string;
+  check: string;
+  failingForMs: number;
+  action: string;
+  /** Run at once; otherwise open the action's confirmation for the operator. */
+  auto: boolean;
+}
 
 export interface TriggerState {
   /** When the current unbroken run of failures began. */

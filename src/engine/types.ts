@@ -1,5 +1,17 @@
-import type { CheckStatus, Phase } from '../runbook/model.js';
 import type { CanaryDecisionKind, CanaryWindowRecord, QuorumResult } from './gate-types.js';
+
+export type CheckStatus = 'healthy' | 'unhealthy' | 'insufficient' | 'error';
+
+/** A checklist's phases, in the order they are walked. */
+export type Phase = 'preflight' | 'postflight';
+export const PHASES: readonly Phase[] = ['preflight', 'postflight'];
+
+/** What the engine knows of a check: its name, title and poll interval (the runbook model has the rest). */
+export interface CheckIdentity {
+  name: string;
+  title: string;
+  everyMs?: number;
+}
 
 /** Why a check failed, as a stable code plus words for the operator. */
 export type ReasonCode =

@@ -1,7 +1,6 @@
 // GO / NO-GO / INSUFFICIENT for a phase, from the latest result of each blocking check.
-import type { Check, Phase } from '../runbook/model.js';
 import type { ChecklistState } from './checklist.js';
-import type { CheckResult, GateVerdict } from './types.js';
+import type { CheckIdentity, CheckResult, GateVerdict, Phase } from './types.js';
 
 /**
  * The checks a phase's verdict depends on: those behind its blocking automatic steps. A
@@ -17,7 +16,7 @@ export function gatingChecks(state: ChecklistState, phase: Phase): string[] {
 export function computeVerdict(
   phase: Phase,
   checkNames: readonly string[],
-  checks: Record<string, Check>,
+  checks: Readonly<Record<string, CheckIdentity>>,
   latest: Readonly<Record<string, CheckResult | undefined>>,
 ): GateVerdict {
   const noGo: string[] = [];

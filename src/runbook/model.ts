@@ -3,8 +3,14 @@
 import type { CanaryCompareSpec, CanaryConfig } from '../engine/canary.js';
 import type { Condition } from '../engine/conditions.js';
 import type { SafetyPolicy } from '../engine/safety.js';
+import type { CheckStatus, NotifyTrigger, Phase } from '../engine/types.js';
+import type { ChecklistStep } from '../engine/checklist.js';
+import type { FailureClass } from '../engine/failure.js';
+import type { Trigger } from '../engine/triggers.js';
 
-export type CheckStatus = 'healthy' | 'unhealthy' | 'insufficient' | 'error';
+// The engine owns what it decides on; the runbook model is built of them.
+export type { CheckStatus, Phase, ChecklistStep, FailureClass, Trigger };
+export { PHASES } from '../engine/types.js';
 
 /** A value that may contain `${SECRET}` references, expanded only at the moment of use. */
 export type Template = string;
@@ -53,14 +59,6 @@ export interface ScriptSpec {
   maxOutputBytes: number;
 }
 
-/** A failure the runbook names (seed 003's STOPPED, PREFLIGHT_FAIL, ...) with its remedy. */
-export interface FailureClass {
-  /** Applies when the reason or output contains this; undefined = any failure. */
-  match?: string;
-  class: string;
-  remedy: string[];
-}
-
 export interface ScriptCheck extends ScriptSpec {
   kind: 'script';
   name: string;
@@ -84,24 +82,6 @@ export interface GateCheck {
 }
 
 export type Check = (HttpCheck | ScriptCheck | GateCheck) & { onFailure?: FailureClass[] };
-
-export interface ChecklistStep {
-  id: string;
-  title: string;
-  /** Automatic steps name a check; manual steps have none and wait for the operator. */
-  check?: string;
-  blocking: boolean;
-  /**
-   * Confirm first: the step shows its command and runs only after the operator presses Enter.
-   * Headless `check` never runs such a step; it reports it as pending, like a manual one.
-   */
-  confirm?: true;
-  description?: string;
-  line: number; // line in the runbook file, for messages
-}
-
-export type Phase = 'preflight' | 'postflight';
-export const PHASES: readonly Phase[] = ['preflight', 'postflight'];
 
 export interface HttpActionSpec {
   target: string;
@@ -162,18 +142,7 @@ export interface Runbook {
 
 /** A Slack-compatible incoming webhook; its URL is read from `webhookEnv` (a secret) when sending. */
 export interface NotifySpec {
-  slack?: { webhookEnv: string; on: import('../engine/types.js').NotifyTrigger[]; timeoutMs: number; attempts: number };
-}
-
-/** Seed 004's rollback triggers: `check` failing for `failingForMs` runs `action`. */
-export interface Trigger {
-  name: string;
-  title: string;
-  check: string;
-  failingForMs: number;
-  action: string;
-  /** Run at once; otherwise open the action's confirmation for the operator. */
-  auto: boolean;
+  slack?: { webhookEnv: string; on: NotifyTrigger[]; timeoutMs: number; attempts: number };
 }
 
 /** Where a canary metric's value comes from. */

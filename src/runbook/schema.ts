@@ -3,61 +3,13 @@
 // normalize.ts, not here, so the JSON Schema describes exactly what an author may write.
 // Cross-references (check names, targets, secrets, step ids, keys) are checked in crossref.ts.
 import * as z from 'zod';
-import { DURATION_PATTERN } from './durations.js';
+import { CONDITION_PATTERN, Name, Duration, Bytes, scriptFields, Title, StatusCodes, SecretName, httpRequestFields } from './schema-fields.js';
+import { CanarySchema, CanaryMetricSchema, SampleSourceSchema } from './schema-canary.js';
 import { RESERVED_KEYS as COCKPIT_KEYS } from '../keys/keymap.js';
 
 /** Single-character keys the cockpit itself uses (from the keymap registry); Enter and Escape too. */
 export const RESERVED_KEYS: readonly string[] = COCKPIT_KEYS.filter((k) => k.length === 1);
 export const DANGEROUS_BY_DEFAULT = ['abort', 'rollback', 'promote'] as const;
-
-const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-const NAME_RULE = 'names may contain only letters, digits, "_" and "-"';
-
-/** Names of targets, checks, actions and step ids. No dots: inline checks are named `<phase>.<id>`. */
-const Name = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
-
-const Duration = z
-  .union(
-    [
-      z.number().positive({ error: 'a duration must be more than 0 milliseconds' }),
-      z.string().regex(DURATION_PATTERN, {
-        error: 'not a duration: use e.g. "500ms", "2s", "1m", "1h" or a number of milliseconds',
-      }),
-    ],
-    { error: 'expected a duration such as "500ms", "2s", "1m", "1h" or a number of milliseconds' },
-  )
-  .meta({ examples: ['500ms', '2s', '1m'] });
-
-const Bytes = z.number().int().positive();
-
-const StatusCode = z.number().int().min(100).max(599);
-const StatusCodes = z.union([StatusCode, z.array(StatusCode).min(1)], {
-  error: 'expected an HTTP status code or a list of them',
-});
-
-const SecretName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
-  error: 'secret names are environment variable names in UPPER_SNAKE_CASE',
-});
-
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-  error: 'environment variable names may contain only letters, digits and "_", and must not start with a digit',
-});
-
-const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'not a valid HTTP header name' });
-
-const Method = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-
-const Headers = z
-  .record(HeaderName, z.string())
-  .describe('Request headers. Values may reference declared secrets as ${SECRET}.');
-
-const Body = z
-  .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], {
-    error: 'expected a string, or a map or list to send as JSON',
-  })
-  .describe('Request body: a string, or a map/list sent as JSON. Strings may reference declared secrets as ${SECRET}.');
-
-const Title = z.string().min(1);
 
 export const CheckStatusSchema = z.enum(['healthy', 'unhealthy', 'insufficient', 'error']);
 
@@ -80,7 +32,7 @@ export const HttpExpectSchema = z.strictObject({
   jsonWhere: z
     .record(
       z.string().min(1),
-      z.string().regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.05" or "> 300"' }),
+      z.string().regex(CONDITION_PATTERN, { error: 'expected a condition such as "<= 0.05" or "> 300"' }),
     )
     .optional()
     .describe('Dot-path field of the JSON body → a numeric condition it must meet, e.g. {error_rate: "<= 0.05"}.'),
@@ -88,35 +40,11 @@ export const HttpExpectSchema = z.strictObject({
 });
 
 export const HttpCheckSpecSchema = z.strictObject({
-  target: Name.describe('Name of an entry under targets:.'),
-  path: z.string().optional().describe('Path appended to the target URL (default "/").'),
-  method: Method.optional().describe('HTTP method (default GET).'),
-  headers: Headers.optional(),
-  body: Body.optional(),
-  timeout: Duration.optional().describe('Default 5s.'),
+  ...httpRequestFields({ method: 'GET', timeout: '5s' }),
   etag: z.boolean().optional().describe('Revalidate with If-None-Match and accept 304 as fresh.'),
   maxBodyBytes: Bytes.optional().describe('Largest body read (default 1 MiB).'),
   expect: HttpExpectSchema.optional(),
 });
-
-const scriptFields = {
-  command: z
-    .string()
-    .min(1)
-    .describe('Program to run. Relative paths resolve against the runbook folder; bare names are looked up on PATH.'),
-  args: z.array(z.string()).optional().describe('Arguments, passed without a shell.'),
-  cwd: z.string().min(1).optional().describe('Working directory (default: the runbook folder).'),
-  env: z
-    .record(EnvName, z.string())
-    .optional()
-    .describe('Extra environment variables. Values may reference declared secrets as ${SECRET}.'),
-  passEnv: z
-    .array(EnvName)
-    .optional()
-    .describe('Environment variables passed to the program as they are, when set (declared secrets among them stay masked in output).'),
-  timeout: Duration.optional().describe('Default 30s.'),
-  maxOutputBytes: Bytes.optional().describe('Output kept per stream (default 1 MiB).'),
-};
 
 export const ScriptCheckSpecSchema = z.strictObject({
   ...scriptFields,
@@ -201,12 +129,7 @@ export const ChecklistsSchema = z.strictObject({
 });
 
 export const HttpActionSpecSchema = z.strictObject({
-  target: Name.describe('Name of an entry under targets:.'),
-  path: z.string().optional().describe('Path appended to the target URL (default "/").'),
-  method: Method.optional().describe('HTTP method (default POST).'),
-  headers: Headers.optional(),
-  body: Body.optional(),
-  timeout: Duration.optional().describe('Default 30s.'),
+  ...httpRequestFields({ method: 'POST', timeout: '30s' }),
   expectStatus: StatusCodes.optional().describe('Status codes that mean success (default [200, 201, 202, 204]).'),
 });
 
@@ -239,134 +162,6 @@ export const ActionSchema = z
     description: 'Something the operator can do: exactly one of script: or http:.',
     oneOf: [{ required: ['script'] }, { required: ['http'] }],
   });
-
-const ConditionText = z
-  .string()
-  .regex(/^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, { error: 'expected a condition such as "<= 0.01" or "> 300"' })
-  .meta({ examples: ['<= 0.01', '> 300'] });
-
-const METRIC_SOURCES = ['prometheus', 'http', 'csv', 'script', 'compare'] as const;
-
-// A compare metric (Kayenta's approach) reads no single value: each window it takes the
-// samples of the baseline and of the canary (the rows appended to a CSV since the previous
-// window, or an array of numbers in a JSON answer) and the Mann-Whitney U test judges them.
-// The window fails for it when the canary is worse with p < 1 - confidence and its median moved
-// by more than effectSize; too few samples are inconclusive; a side that cannot be read is a
-// provider error. It takes no success:, failure: or burst:.
-export const SampleSourceSchema = z
-  .strictObject({
-    csv: z
-      .strictObject({
-        file: z.string().min(1).describe('CSV file being appended to; relative to the runbook.'),
-        column: z.string().min(1).describe('Column whose values in the rows added in the window are the samples.'),
-      })
-      .optional()
-      .describe('Every value of the column in the rows appended since the previous window.'),
-    http: z
-      .strictObject({
-        target: Name.describe('Name of an entry under targets:.'),
-        path: z.string().optional().describe('Path appended to the target URL (default "/").'),
-        json: z.string().min(1).describe('Dot path of an array of numbers in the JSON answer, e.g. data.latencies_ms.'),
-        headers: Headers.optional(),
-        timeout: Duration.optional().describe('Default 5s.'),
-      })
-      .optional()
-      .describe('GET a URL each window; the samples are an array of numbers in its JSON answer.'),
-  })
-  .meta({ description: 'Where one side gets its samples: exactly one of csv: or http:.', oneOf: [{ required: ['csv'] }, { required: ['http'] }] });
-
-export const CompareSchema = z.strictObject({
-  baseline: SampleSourceSchema.describe('Samples of the stable version: exactly one of csv: or http:.'),
-  canary: SampleSourceSchema.describe('Samples of the canary: exactly one of csv: or http:.'),
-  direction: z
-    .enum(['increase', 'decrease', 'either'])
-    .optional()
-    .describe('Which change is bad: increase (default; latency, errors), decrease (throughput) or either.'),
-  confidence: z
-    .number()
-    .gt(0, { error: 'confidence is a probability between 0 and 1, such as 0.95' })
-    .lt(1, { error: 'confidence is a probability between 0 and 1, such as 0.95' })
-    .optional()
-    .describe('A difference counts when p < 1 - confidence (default 0.95).'),
-  effectSize: z
-    .number()
-    .min(0, { error: 'effectSize is a relative change of 0 or more, such as 0.1 for 10%' })
-    .optional()
-    .describe('Smallest relative change of the medians that counts, e.g. 0.1 for 10% (default 0).'),
-  minSamples: z.number().int().positive().optional().describe('Fewer samples on either side make the window inconclusive (default 3).'),
-});
-
-export const CanaryMetricSchema = z
-  .strictObject({
-    name: Name.describe('Metric name, shown in windows and reasons.'),
-    prometheus: z
-      .strictObject({
-        target: Name.describe('Target whose URL is the Prometheus server.'),
-        query: z.string().min(1).describe('PromQL instant query returning one series, e.g. sum(rate(...[1m])).'),
-        timeout: Duration.optional(),
-      })
-      .optional(),
-    http: z
-      .strictObject({
-        target: Name,
-        path: z.string().optional(),
-        json: z.string().min(1).describe('Dot path of the value in the JSON answer, e.g. data.error_rate.'),
-        headers: Headers.optional(),
-        timeout: Duration.optional(),
-      })
-      .optional(),
-    csv: z
-      .strictObject({
-        file: z.string().min(1).describe('CSV file being appended to; relative to the runbook.'),
-        column: z.string().min(1),
-        aggregate: z.enum(['last', 'avg', 'max', 'min', 'sum', 'count', 'rate']).optional().describe('Over the rows added in the window (default avg).'),
-        where: ConditionText.optional().describe('For rate: the share of new rows whose column meets this condition.'),
-      })
-      .optional(),
-    script: z
-      .strictObject({ ...scriptFields, json: z.string().min(1).describe('Dot path of the value in the JSON the script prints.') })
-      .optional(),
-    compare: CompareSchema.optional().describe('Compare baseline and canary samples each window with the Mann-Whitney U test.'),
-    success: ConditionText.optional().describe('The window passes for this metric when the value meets this.'),
-    failure: ConditionText.optional().describe('The window fails when the value meets this; between success and failure is inconclusive.'),
-    burst: ConditionText.optional().describe('A single window meeting this is a burst: abort at once.'),
-  })
-  .meta({ description: 'A canary metric: exactly one of prometheus:, http:, csv:, script: (one value per window, judged by success:/failure:/burst:) or compare: (baseline against canary samples).' });
-
-export const CanarySchema = z.strictObject({
-  interval: Duration.describe('Length of one analysis window.'),
-  steps: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1),
-        weight: z.number().min(0).max(100).optional().describe('Traffic share in percent, shown in the cockpit.'),
-        windows: z.number().int().positive().optional().describe('Windows before the operator must decide (default 10).'),
-      }),
-    )
-    .min(1),
-  metrics: z.array(CanaryMetricSchema).min(1),
-  rules: z
-    .strictObject({
-      consecutiveSuccesses: z.number().int().positive().optional().describe('Passing windows in a row (burst 0) that promote a step (default 3).'),
-      failureLimit: z.number().int().min(0).optional().describe('Failing windows allowed; one more aborts (default 0).'),
-      consecutiveErrorLimit: z.number().int().min(0).optional().describe('Provider errors in a row allowed; one more aborts (default 4).'),
-      inconclusiveLimit: z.number().int().min(0).optional().describe('Inconclusive windows allowed before the operator is asked (default 1).'),
-    })
-    .optional(),
-  decision: z
-    .strictObject({
-      deadline: Duration.optional().describe('How long the operator has to decide an inconclusive canary (default 5m).'),
-      default: z.enum(['abort', 'continue']).optional().describe('Taken when the deadline passes (default abort).'),
-    })
-    .optional(),
-  actions: z
-    .strictObject({
-      promote: Name.optional().describe('Action run on promotion (default promote).'),
-      abort: Name.optional().describe('Action run on a violated rule (default abort).'),
-      start: Name.optional().describe('Action that starts the canary, run before the first window.'),
-    })
-    .optional(),
-});
 
 export const SafetySchema = z.strictObject({
   mode: z
@@ -458,7 +253,7 @@ export type CanaryInput = z.infer<typeof CanarySchema>;
 export type GateCheckSpecInput = z.infer<typeof GateCheckSpecSchema>;
 export type CanaryMetricInput = z.infer<typeof CanaryMetricSchema>;
 export type SampleSourceInput = z.infer<typeof SampleSourceSchema>;
-export { METRIC_SOURCES };
+export { METRIC_SOURCES, CanarySchema, CanaryMetricSchema, CompareSchema, SampleSourceSchema } from './schema-canary.js';
 
 /** JSON Schema of runbook format v1, for `opscockpit schema` and editor autocompletion. */
 export function runbookJsonSchema(): object {

@@ -4,6 +4,7 @@
 import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
 import type { EventBody } from '../engine/types.js';
+import { computeVerdict, gatingChecks } from '../engine/verdict.js';
 import type { ActionClaim } from './controls.js';
 import { dryRun } from './dry-run.js';
 import { runAction, type ActionOutcome } from './runners.js';
@@ -29,6 +30,14 @@ export interface ActionHost {
   refreshControls(): void;
   moveStage(to: string | undefined): void;
   completeRun(status: 'aborted' | 'rolled_back'): void;
+}
+
+/** Preflight complete, and its blocking checks GO right now (what a forward action needs). */
+export function preflightGo(store: CockpitStore, runbook: Runbook): boolean {
+  const s = store.getState();
+  if (!s.checklist.phases.preflight.complete) return false;
+  const names = gatingChecks(s.checklist, 'preflight');
+  return computeVerdict('preflight', names, runbook.checks, s.live).verdict === 'GO';
 }
 
 /** Shown when an action is asked for while one runs (one action at a time). */

@@ -1,0 +1,107 @@
+// One action at a time. A person's action asked for while another runs is refused; an automatic
+// one (a trigger's, a canary rule's: the decision is already recorded) is not dropped: it waits,
+// and runs when that one ends. One that does not go forward takes the place of forward ones
+// still waiting, which are skipped. An automatic action decided and not run is on record with
+// why not.
+import type { RunStatus } from '../engine/ports.js';
+import { flash } from '../store/store.js';
+import { ACTION_BUSY, executeAction, type ActionHost } from './actions.js';
+import { ledgerWasClosed } from './recorder.js';
+import type { ActionOutcome } from './runners.js';
+
+export interface ActionQueueDeps {
+  host: ActionHost;
+  /** The cockpit was closed (the ledger may be too). */
+  closed(): boolean;
+  runStatus(): RunStatus;
+}
+
+interface Decided {
+  name: string;
+  why: string;
+}
+
+export class ActionQueue {
+  /** Automatic actions decided while another action ran, in order. */
+  private readonly waiting: Decided[] = [];
+  /** The action running (its outcome not yet back), if any. */
+  private acting?: string;
+
+  constructor(private readonly d: ActionQueueDeps) {}
+
+  /** Run an action; the intent is on disk before it starts, the outcome after it ends. */
+  run(name: string, confirmedWith: string, automatic = false): Promise<ActionOutcome | undefined> {
+    const { store } = this.d.host;
+    const running = this.acting;
+    if (running !== undefined && !automatic) return Promise.resolve(void flash(store, ACTION_BUSY, 'warn'));
+    if (running !== undefined) {
+      this.enqueue({ name, why: confirmedWith }, running);
+      return Promise.resolve(undefined);
+    }
+    this.acting = name;
+    return executeAction(this.d.host, name, confirmedWith)
+      .finally(() => {
+        this.acting = undefined;
+        this.runWaiting(name);
+      })
+      .catch((err: unknown) => {
+        // The operator quit and the ledger was closed while the action ran: its outcome cannot
+        // be recorded now, and the next start records it as unknown (settleResume).
+        if (this.d.closed() && ledgerWasClosed(err)) return undefined;
+        throw err;
+      });
+  }
+
+  /** Nothing waits silently: an automatic action still waiting is on record as not run. */
+  close(): void {
+    for (const w of this.waiting.splice(0)) this.skip(w, `the cockpit was closed before ${this.acting ?? 'the action before it'} finished`);
+  }
+
+  private enqueue(decided: Decided, running: string): void {
+    const { name, why } = decided;
+    // The same action is not run twice in a row by itself: not after the one running (it may
+    // be a person's, who then decides), nor twice from the queue.
+    if (running === name) this.skip(decided, `${name} was already running`);
+    else if (this.waiting.some((w) => w.name === name)) this.skip(decided, `${name} was already waiting for ${running}`);
+    else if (this.goesForward(name) && this.waiting.some((w) => !this.goesForward(w.name))) {
+      const back = this.waiting.find((w) => !this.goesForward(w.name))!;
+      this.skip(decided, `${back.name} (${back.why}) was already waiting to run`);
+    } else {
+      // A decision that does not go forward (an abort, a trigger's rollback) outranks a forward
+      // one (a promote) still waiting: that was decided on what is no longer the whole story.
+      if (!this.goesForward(name)) {
+        for (const w of this.waiting.filter((x) => this.goesForward(x.name))) {
+          this.waiting.splice(this.waiting.indexOf(w), 1);
+          this.skip(w, `${name} (${why}) was decided while it waited`);
+        }
+      }
+      this.waiting.push(decided);
+      flash(this.d.host.store, `${name} (${why}) waits for ${running} to finish, then runs.`, 'error');
+    }
+  }
+
+  /** After `finished`: the next waiting automatic action; none once the run has ended. */
+  private runWaiting(finished: string): void {
+    if (this.d.closed() || this.acting !== undefined) return;
+    const next = this.waiting.shift();
+    if (!next) return;
+    const status = this.d.runStatus();
+    if (status !== 'running') {
+      this.skip(next, `the run had already ended (${status.replace('_', ' ')}) when ${finished} finished`);
+      this.runWaiting(finished);
+      return;
+    }
+    void this.run(next.name, next.why, true);
+  }
+
+  /** A forward action: the canary's promote, or one that needs a completed preflight with a GO verdict. */
+  private goesForward(name: string): boolean {
+    const { runbook } = this.d.host;
+    return name === runbook.canary?.promoteAction || (runbook.actions[name]?.needsPreflight ?? false);
+  }
+
+  private skip(decided: Decided, reason: string): void {
+    this.d.host.tryRecord({ kind: 'action.skipped', action: decided.name, why: decided.why, reason }, true);
+    flash(this.d.host.store, `${decided.name} (${decided.why}) not run: ${reason}.`, 'warn');
+  }
+}

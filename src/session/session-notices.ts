@@ -1,0 +1,57 @@
+// A session's notifications: the message's release fields and NO-GO reason come from the
+// session, and each outcome is recorded in the run of the event it was about.
+import type { Runbook } from '../runbook/model.js';
+import type { Redactor } from '../runbook/secrets.js';
+import type { Clock, LedgerPort, RunRecord } from '../engine/ports.js';
+import type { EventBody } from '../engine/types.js';
+import { flash, type CockpitStore } from '../store/store.js';
+import { Notifications, appendLate } from './notifications.js';
+import { ledgerWasClosed } from './recorder.js';
+
+export interface SessionNoticeDeps {
+  runbook: Runbook;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  redactor: Redactor;
+  ledgerPath: string;
+  operator: string;
+  /** The session's ledger (read when a notice is recorded). */
+  ledger(): LedgerPort;
+  /** The session's run, once it has one. */
+  run(): RunRecord | undefined;
+  /** The session's store, once it has one. */
+  store(): CockpitStore | undefined;
+  /** Record in the session's run. */
+  record(body: EventBody): void;
+}
+
+export function sessionNotifications(d: SessionNoticeDeps): Notifications {
+  return new Notifications({
+    runbook: d.runbook,
+    env: d.env,
+    clock: d.clock,
+    redactor: d.redactor,
+    ledgerPath: d.ledgerPath,
+    run: (runId) => (runId === d.run()?.runId ? d.run() : d.ledger().getRun(runId)),
+    why: () => {
+      const v = d.store()?.getState().verdict;
+      return v?.verdict === 'NO-GO' ? v.reasons[0] : undefined;
+    },
+    record: (runId, body) => recordNotice(d, runId, body),
+  });
+}
+
+/** A notification's outcome, in the run of the event it was about. */
+function recordNotice(d: SessionNoticeDeps, runId: string, body: EventBody): void {
+  const store = d.store()!;
+  try {
+    if (runId === d.run()!.runId) d.record(body);
+    else d.ledger().append(runId, d.operator, body, d.clock.now());
+    if (body.kind === 'notify.failed') flash(store, `Slack notification failed (${body.trigger.replace('_', ' ')}): ${body.reason}`, 'warn');
+  } catch (err) {
+    // A headless command may have closed its ledger before a delivery ended: record it
+    // through a connection of our own rather than lose it.
+    if (ledgerWasClosed(err)) void appendLate(d.ledgerPath, { redactor: d.redactor, env: d.env }, runId, d.operator, body, d.clock.now());
+    else flash(store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
+  }
+}

@@ -1,0 +1,38 @@
+// Runbook text for tests: YAML written as lines, and the issues a rejected runbook reports.
+import { expect } from 'vitest';
+import { RunbookError, type RunbookIssue } from '../../src/runbook/errors.js';
+import { parseRunbook } from '../../src/runbook/load.js';
+
+export const FILE = 'fixtures/runbooks/test.yaml'; // a name for inline runbooks; never read
+
+/** Lines joined with "\n", so a test can count line numbers from the array index (+1). */
+export const yaml = (...lines: string[]) => lines.join('\n') + '\n';
+
+export function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): RunbookIssue[] {
+  try {
+    parseRunbook(text, FILE, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(RunbookError);
+    return [...(e as RunbookError).issues];
+  }
+  throw new Error('expected the runbook to be rejected');
+}
+
+export function errorOf(text: string, env: NodeJS.ProcessEnv = {}): RunbookError {
+  try {
+    parseRunbook(text, FILE, env);
+  } catch (e) {
+    if (e instanceof RunbookError) return e;
+    throw e;
+  }
+  throw new Error('expected the runbook to be rejected');
+}
+
+/** The single issue reported for a runbook with exactly one problem. */
+export function onlyIssue(text: string, env: NodeJS.ProcessEnv = {}): RunbookIssue {
+  const issues = issuesOf(text, env);
+  expect(issues.map((i) => `${i.line}:${i.column} ${i.path} ${i.message}`)).toHaveLength(1);
+  return issues[0];
+}
+
+export const HEAD = ['version: 1', 'name: Test runbook', 'targets:', '  app: http://127.0.0.1:9000'];
