@@ -1,9 +1,7 @@
-// opscockpit's native addon (native/: C through N-API, built by `npm ci` with node-gyp): the
-// ledger's batch hasher, the harvest's plain-line reader and the Markdown outline reader.
-// Found in native/build under the package root (packageRoot), whether this code runs from
-// source, from dist/ or from a bench bundle. Each user checks the functions it needs (and
-// that they compute what its JavaScript computes) before it uses them; without the addon
-// everything runs in JavaScript.
+// The Markdown outline reader's C addon (src/runbook/markdown/native.ts reads satteri's tree
+// with it), looked for in native/build under the package root. The ledger's hash chain and the
+// harvest no longer use it, and native/ is gone: nothing builds it, so this finds none and the
+// outline is read in JavaScript. It goes with the Markdown native reader (issue 14, item 2).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerError, MIGRATIONS, defaultLedgerPath, openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { GENESIS, HASH_BYTES, chainBytes, hexRowHasher, referenceHmac, rowHasher } from '../adapters/ledger-chain.js';
+import { GENESIS, HASH_BYTES, chainBytes, referenceHmac } from '../adapters/ledger-chain.js';
+import { hexRowHasher, rowHasher } from '../adapters/ledger-hasher.js';
 import { verifyLedger } from '../adapters/ledger-verify.js';
 import { Redactor } from '../src/runbook/secrets.js';
 
