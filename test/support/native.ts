@@ -1,4 +1,5 @@
-// The native addon switched on or off (OPSCOCKPIT_NATIVE) for what `run` does, then set back.
+// The Markdown outline addon (src/native-addon.ts) switched on or off (OPSCOCKPIT_NATIVE) for
+// what `run` does, then set back; only test/markdown-native.test.ts still uses it.
 // nativeAddon() reads the variable on every call, so a switch takes effect at once.
 
 /** Runs `run` with the addon on (the variable unset) or off (`off`); the variable is restored after. */
