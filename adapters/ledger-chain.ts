@@ -2,7 +2,7 @@
 // id order, over the whole events table) and its own content, so an edited, deleted,
 // inserted or reordered row shows as a break when the chain is walked again. The hash is
 // stored as a 32-byte BLOB (the raw SHA-256 / HMAC-SHA256 output). Rows written before the
-// implicitPrevHash migration (ledger.ts) also store the previous row's hash again, in
+// implicitPrevHash migration (ledger-schema.ts) also store the previous row's hash again, in
 // prev_hash; later rows leave it empty: it is the previous row's own hash column.
 //
 // What one hash covers, in this order (a binary layout: nothing has to be turned into text

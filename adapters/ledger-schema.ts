@@ -1,0 +1,171 @@
+// The ledger's schema: its migrations, applied in order when a ledger is opened (a v1 ledger
+// gets its hash chain here), and the chain settings they write once.
+import type Database from 'better-sqlite3';
+import type { Redactor } from '../src/runbook/secrets.js';
+import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, type ChainAlgorithm } from './ledger-chain.js';
+import { rowHasher } from './ledger-hasher.js';
+
+/** A ledger problem the operator can act on; `.message` is printed as is. */
+export class LedgerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LedgerError';
+  }
+}
+
+/** Options for opening a ledger. */
+export interface LedgerOptions {
+  redactor?: Redactor;
+  /**
+   * OPSCOCKPIT_LEDGER_KEY: a new ledger (or one upgraded from v1) gets a keyed chain; a keyed
+   * ledger refuses appends without its key. Never stored.
+   */
+  chainKey?: string;
+}
+
+type Migration = string | ((db: Database.Database, opts: LedgerOptions) => void);
+
+const EVENTS_NO_UPDATE = `CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`;
+
+/**
+ * v2: the hash chain. Rows written under v1 are chained here, in id order: from now on they
+ * cannot change unnoticed, though nothing proves what happened to them before.
+ */
+function addHashChain(db: Database.Database, opts: LedgerOptions): void {
+  db.exec(`
+    ALTER TABLE events ADD COLUMN prev_hash BLOB NOT NULL DEFAULT X'';
+    ALTER TABLE events ADD COLUMN hash BLOB NOT NULL DEFAULT X'';
+    CREATE TABLE ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TRIGGER ledger_meta_no_update BEFORE UPDATE ON ledger_meta
+      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
+    CREATE TRIGGER ledger_meta_no_delete BEFORE DELETE ON ledger_meta
+      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
+    DROP TRIGGER events_no_update;`);
+  const hashRow = rowHasher(opts.chainKey);
+  // Pages, not one iterator: better-sqlite3 runs nothing else on a connection mid-iteration.
+  const page = db.prepare(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT 1000`).raw();
+  const seal = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?');
+  // Two buffers taking turns as prev and hash (SQLite copies what is bound).
+  let prev = Buffer.from(GENESIS);
+  let hash = Buffer.alloc(HASH_BYTES);
+  let last = 0;
+  for (let rows = page.all(last) as ChainRowIn[]; rows.length; rows = page.all(last) as ChainRowIn[]) {
+    for (const [id, runId, seq, at, kind, step, operator, payload] of rows) {
+      hashRow(id, runId, seq, at, kind, step, operator, payload, prev, hash);
+      seal.run(prev, hash, id);
+      const next = hash;
+      hash = prev;
+      prev = next;
+      last = id;
+    }
+  }
+  db.exec(EVENTS_NO_UPDATE);
+  const meta = db.prepare('INSERT INTO ledger_meta (name, value) VALUES (?, ?)');
+  meta.run('chain', opts.chainKey === undefined ? 'sha256' : 'hmac-sha256');
+  if (opts.chainKey !== undefined) meta.run('key_check', keyCheck(opts.chainKey));
+  meta.run('chained_at', String(Date.now()));
+  meta.run('legacy_through', String(last));
+}
+
+type ChainRowIn = [number, string, number, number, string, string | null, string, string, Buffer];
+
+/**
+ * Events written from here on leave prev_hash empty: it is always the hash of the event
+ * before (in id order), which verify reads from that event, so storing it a second time only
+ * cost 32 bytes an event. What each hash covers is unchanged. Events written before keep
+ * theirs, and verify still checks that they link; ledger_meta records up to where.
+ */
+function implicitPrevHash(db: Database.Database): void {
+  const through = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0;
+  // OR IGNORE: settings are written once, and this step must be harmless if it runs again.
+  db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('prev_hash_through', ?)").run(String(through));
+}
+
+// Schema versions, applied in order; PRAGMA user_version records how many have run.
+// Never edit a released entry: add a new one.
+export const MIGRATIONS: readonly Migration[] = [
+  `CREATE TABLE runs (
+     run_id       TEXT PRIMARY KEY,
+     runbook      TEXT NOT NULL,
+     name         TEXT NOT NULL,
+     status       TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','aborted','rolled_back')),
+     branch       TEXT,
+     commit_sha   TEXT,
+     backlog_id   TEXT,
+     release_type TEXT,
+     started_at   INTEGER NOT NULL,
+     released_at  INTEGER,
+     completed_at INTEGER,
+     note         TEXT
+   );
+   CREATE INDEX runs_started_at ON runs (started_at);
+   CREATE INDEX runs_runbook_status ON runs (runbook, status);
+   -- UNIQUE(run_id, seq) is also the index for reading a run's events in order.
+   CREATE TABLE events (
+     id       INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id   TEXT NOT NULL REFERENCES runs (run_id),
+     seq      INTEGER NOT NULL,
+     at       INTEGER NOT NULL,
+     kind     TEXT NOT NULL,
+     step     TEXT,
+     operator TEXT NOT NULL,
+     payload  TEXT NOT NULL,
+     UNIQUE (run_id, seq)
+   );
+   CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+     BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;
+   CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+     BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`,
+  addHashChain,
+  // v3: the release ledger screen and `ledger list` page through runs newest first, filtered by
+  // status, release type or branch: each filter has an index in that order, so a page is read
+  // from the index without sorting the runs.
+  `CREATE INDEX runs_started_run ON runs (started_at, run_id);
+   CREATE INDEX runs_status_started ON runs (status, started_at, run_id);
+   CREATE INDEX runs_type_started ON runs (release_type, started_at, run_id);
+   CREATE INDEX runs_branch_started ON runs (branch, started_at, run_id);`,
+  implicitPrevHash,
+];
+
+/** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */
+export interface ChainSettings {
+  algorithm: ChainAlgorithm;
+  keyCheck?: string;
+  /** Events up to this id were written before the chain existed (v1) and chained on upgrade. */
+  legacyThrough: number;
+  /** Events up to this id store their prev_hash; later ones leave it empty (see implicitPrevHash). */
+  prevHashThrough?: number;
+  chainedAt: number;
+}
+
+export function readChainSettings(db: Database.Database): ChainSettings | undefined {
+  if ((db.pragma('user_version', { simple: true }) as number) < 2) return undefined;
+  const meta = new Map(db.prepare('SELECT name, value FROM ledger_meta').raw().all() as [string, string][]);
+  return {
+    algorithm: meta.get('chain') === 'hmac-sha256' ? 'hmac-sha256' : 'sha256',
+    keyCheck: meta.get('key_check'),
+    legacyThrough: Number(meta.get('legacy_through') ?? 0),
+    chainedAt: Number(meta.get('chained_at') ?? 0),
+    ...(meta.has('prev_hash_through') && { prevHashThrough: Number(meta.get('prev_hash_through')) }),
+  };
+}
+
+/** Applies the migrations this ledger has not had yet, under the write lock. */
+export function migrate(db: Database.Database, file: string, opts: LedgerOptions): void {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() > MIGRATIONS.length)
+    throw new LedgerError(
+      `ledger ${file} was written by a newer opscockpit (schema v${version()}, this one knows v${MIGRATIONS.length}). Upgrade opscockpit.`,
+    );
+  if (version() === MIGRATIONS.length) return;
+  // Immediate: two processes opening a fresh file must not both run v1. Re-read inside.
+  db.transaction(() => {
+    for (let v = version(); v < MIGRATIONS.length; v++) {
+      const step = MIGRATIONS[v];
+      if (typeof step === 'string') db.exec(step);
+      else step(db, opts);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
