@@ -1,7 +1,8 @@
 // The ledger's schema: its versions, applied in order (PRAGMA user_version counts them), and the
 // chain's settings that migration v2 writes once into ledger_meta.
 import type Database from 'better-sqlite3';
-import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, rowHasher, type ChainAlgorithm } from './ledger-chain.js';
+import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, type ChainAlgorithm } from './ledger-chain.js';
+import { rowHasher } from './ledger-hasher.js';
 
 /** What a migration may need: the chain key, when the ledger gets its chain (v2). */
 interface MigrationOptions {

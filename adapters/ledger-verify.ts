@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import type { RunStatus } from '../src/engine/ports.js';
 import { LedgerError, openLedgerDatabase } from './ledger-open.js';
 import { readChainSettings, type ChainSettings } from './ledger-migrations.js';
-import { GENESIS, HASH_BYTES, chainBatch, hexRowHasher, keyCheck, rowOfTypes, type ChainBatch, type HexRowHasher } from './ledger-chain.js';
+import { GENESIS, keyCheck } from './ledger-chain.js';
+import { hexRowHasher, type HexRowHasher } from './ledger-hasher.js';
 
 /** What verify reads of each event: the chain's columns, the two hashes as lowercase hex. */
 export const VERIFY_COLUMNS = 'id, run_id, seq, at, kind, step, operator, payload, lower(hex(prev_hash)), lower(hex(hash))';
@@ -73,7 +74,7 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
     if (keyCheck(key) !== chain.keyCheck)
       throw new LedgerError(`OPSCOCKPIT_LEDGER_KEY is not the key ledger ${file} is sealed with: set the right key to verify it.`);
   }
-  const check = rowCheck(chain.algorithm === 'hmac-sha256' ? key : undefined);
+  const hashRow = hexRowHasher(chain.algorithm === 'hmac-sha256' ? key : undefined);
   // Keyset pages of 1,000: streamed with bounded memory like iterate(), but about 0.25 µs a
   // row faster (a tenth of the whole walk), since all() hands rows over in bulk.
   // The two hashes as hex text: as blobs, better-sqlite3 makes a Buffer of each, which costs
@@ -81,42 +82,12 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
 
   // A deferred transaction: every read below sees the same snapshot.
   return db.transaction(() => {
-    const scan = scanRange(db, check, 0, Number.MAX_SAFE_INTEGER, GENESIS_HEX);
+    const scan = scanRange(db, hashRow, 0, Number.MAX_SAFE_INTEGER, GENESIS_HEX);
     return finishVerification(db, scan, chain);
   })();
 }
 
-/** How a walk checks each row's hash: natively a page at a time where it can (see ChainBatch), else row by row. */
-export interface RowCheck {
-  hashRow: HexRowHasher;
-  batch?: ChainBatch;
-}
-
-export function rowCheck(key?: string): RowCheck {
-  return { hashRow: hexRowHasher(key), batch: chainBatch(key) };
-}
-
 const PAGE = 1000;
-
-/**
- * The rows of a page hashed natively, each with the link a walk gives it (its own prev_hash,
- * else the stored hash of the row before; `link` for the first): how many, from the first,
- * hash to their stored hash. A row whose link or hash is not 32 bytes of hex, or whose columns
- * are not of the types the chain hashes (an edited row), ends the count.
- */
-function matchingRows(batch: ChainBatch, rows: readonly Row[], link: string, expected: Buffer): number {
-  batch.clear();
-  let n = 0;
-  for (; n < rows.length; n++) {
-    const [id, runId, seq, at, kind, step, operator, payload, prev, hash] = rows[n];
-    const l = prev === '' ? link : prev;
-    if (hash.length !== 2 * HASH_BYTES || !rowOfTypes(id, runId, seq, at, kind, step, operator, payload)) break;
-    batch.add(id, runId, seq, at, kind, step, operator, payload);
-    if (!batch.linkLast(l) || expected.write(hash, n * HASH_BYTES, 'hex') !== HASH_BYTES) break;
-    link = hash;
-  }
-  return batch.countMatching(expected, n);
-}
 
 /** What one walk over a range of ids found; ranges walked apart are merged by `mergeScans`. */
 export interface RangeScan {
@@ -132,14 +103,13 @@ export interface RangeScan {
 }
 
 /**
- * Walk the events with from < id <= to in id order. `startPrev` is the stored hash of event
+ * Walk the events with from < id <= to in id order, each row's hash checked with `hashRow`
+ * (hexRowHasher for the ledger's key). `startPrev` is the stored hash of event
  * `from` (the genesis for the first range). A range after the first does not know the runs'
  * earlier seqs: each run's first event in it is reported in `firstSeen` for the merge.
  */
-export function scanRange(db: Database.Database, check: RowCheck, from: number, to: number, startPrev: string): RangeScan {
+export function scanRange(db: Database.Database, hashRow: HexRowHasher, from: number, to: number, startPrev: string): RangeScan {
   const page = db.prepare(`SELECT ${VERIFY_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ${PAGE}`).raw();
-  const { hashRow, batch } = check;
-  const expected = Buffer.alloc(PAGE * HASH_BYTES);
   const first = from === 0;
   let events = 0;
   let broken: ChainBreak | undefined;
@@ -151,8 +121,6 @@ export function scanRange(db: Database.Database, check: RowCheck, from: number, 
   const firstSeen: RangeScan['firstSeen'] = [];
   const completed = new Map<string, { payload: string; id: number; seq: number }>();
   for (let rows = page.all(from, to) as Row[]; rows.length; rows = page.all(lastId, to) as Row[]) {
-    // Rows before `good` are known to hash to their stored hash (-1: each is hashed below).
-    const good = batch && !broken ? matchingRows(batch, rows, prevHash, expected) : -1;
     for (let i = 0; i < rows.length; i++) {
       const [id, runId, seq, at, kind, step, operator, payload, prev, hash] = rows[i];
       events++;
@@ -163,8 +131,7 @@ export function scanRange(db: Database.Database, check: RowCheck, from: number, 
           // Events written since prev_hash went implicit leave it empty: the link is the
           // hash of the event before. One that stores it is held to it.
           const link = prev === '' ? prevHash : prev;
-          const hashed = good >= 0 ? i < good : hashRow(id, runId, seq, at, kind, step, operator, payload, link) === hash;
-          if (!hashed || hash === '') broken = { id, runId, seq, reason: 'hash mismatch' };
+          if (hash === '' || hashRow(id, runId, seq, at, kind, step, operator, payload, link) !== hash) broken = { id, runId, seq, reason: 'hash mismatch' };
           else if (link !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
         }
         if (!broken) {
@@ -294,7 +261,7 @@ export async function verifyLedgerFile(path: string, opts: { chainKey?: string; 
         second.once('error', fail);
         second.once('exit', (code) => fail(new LedgerError(`the verify worker stopped (exit ${code}) before it reported`)));
       });
-      const earlier = scanRange(db, rowCheck(key), 0, split, GENESIS_HEX);
+      const earlier = scanRange(db, hexRowHasher(key), 0, split, GENESIS_HEX);
       const result = { ...finishVerification(db, mergeScans(earlier, await later), chain), walks: 2 };
       db.exec('COMMIT');
       return result;

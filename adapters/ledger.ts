@@ -13,7 +13,8 @@ import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/por
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
 import { LedgerQuery, RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } from './ledger-query.js';
-import { HASH_BYTES, chainBatch, rowHasher, wellFormed, type ChainBatch, type RowHasher } from './ledger-chain.js';
+import { HASH_BYTES, wellFormed } from './ledger-chain.js';
+import { rowHasher, type RowHasher } from './ledger-hasher.js';
 import { readChainSettings } from './ledger-migrations.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, type LedgerOptions } from './ledger-open.js';
 
@@ -28,7 +29,7 @@ export function openLedger(path: string, opts: LedgerOptions = {}): SqliteLedger
     const chain = readChainSettings(db)!;
     // Unkeyed ledgers stay unkeyed: a key set later does not change how their chain is sealed.
     const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
-    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), batch: () => chainBatch(key), refusal: appendRefusal(file, chain, opts.chainKey) });
+    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), refusal: appendRefusal(file, chain, opts.chainKey) });
   } catch (err) {
     db.close();
     throw err;
@@ -68,7 +69,7 @@ function prepare(db: Database.Database) {
     usedIds: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
     // No id: SQLite assigns the one the hash was made with (the same rule, under the same
     // lock; checked per row) and appends at the end of the table without seeking there first.
-    // No prev_hash: it is the hash of the event before (see implicitPrevHash).
+    // No prev_hash: it is the hash of the event before (see implicitPrevHash, ledger-schema.ts).
     insertEvent: db.prepare(
       'INSERT INTO events (run_id, seq, at, kind, step, operator, payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -90,19 +91,11 @@ export class SqliteLedger implements LedgerPort {
   constructor(
     private readonly db: Database.Database,
     private readonly redactor?: Redactor,
-    chain: { hashRow: RowHasher; batch?: () => ChainBatch | undefined; refusal?: string } = { hashRow: rowHasher(), batch: () => chainBatch() },
+    chain: { hashRow: RowHasher; refusal?: string } = { hashRow: rowHasher() },
   ) {
     this.stmt = prepare(db);
     this.refusal = chain.refusal;
     const { hashRow } = chain;
-    // The native batch hasher, looked up at the first append of several events: a single event
-    // is hashed here as cheaply, and a ledger opened to read or to record one event never loads it.
-    let batcher: ChainBatch | null | undefined;
-    const batchFor = (n: number): ChainBatch | undefined => {
-      if (n < 2 || !chain.batch) return undefined;
-      if (batcher === undefined) batcher = chain.batch() ?? null;
-      return batcher ?? undefined;
-    };
 
     // The seq and the chain head are read and used under one write lock (BEGIN IMMEDIATE), so
     // a second process waits (busy_timeout) instead of reading the same MAX(seq) or the same
@@ -125,19 +118,14 @@ export class SqliteLedger implements LedgerPort {
       const events = new Array<LedgerEvent>(n);
       // All the hashing first, then all the inserts: interleaved, each slowed the other down
       // (measured: the chain's extra time per batched event fell by about a quarter apart).
-      // With the native hasher the rows are laid out here and hashed in one call.
-      const batch = batchFor(n);
-      batch?.clear();
       for (let i = 0; i < n; i++) {
         const body = this.mask(bodies[i]);
         const kind = (kinds[i] = wellFormed(body.kind));
         const step = (steps[i] = 'step' in body ? wellFormed(body.step) : null);
         const payload = (payloads[i] = JSON.stringify(body));
-        if (batch) batch.add(id + i, runId, seq + i, at, kind, step, who, payload);
-        else hashRow(id + i, runId, seq + i, at, kind, step, who, payload, hashes[i], hashes[i + 1]);
+        hashRow(id + i, runId, seq + i, at, kind, step, who, payload, hashes[i], hashes[i + 1]);
         events[i] = { runId, seq: seq + i, at, operator: who, body };
       }
-      batch?.chainInto(hashes[0], this.arena.subarray(HASH_BYTES, (n + 1) * HASH_BYTES));
       for (let i = 0; i < n; i++) {
         if (this.stmt.insertEvent.run(runId, seq + i, at, kinds[i], steps[i], who, payloads[i], hashes[i + 1]).lastInsertRowid !== id + i)
           throw new LedgerError(`event ${runId}#${seq + i} was stored under another id than the one its hash covers; nothing was recorded.`);
@@ -148,13 +136,12 @@ export class SqliteLedger implements LedgerPort {
   }
 
   private slots: Buffer[] = [];
-  private arena = Buffer.alloc(0);
 
-  /** `count` 32-byte views of one buffer (arena), kept between transactions (SQLite copies what is bound). */
+  /** `count` 32-byte views of one buffer, kept between transactions (SQLite copies what is bound). */
   private hashSlots(count: number): Buffer[] {
     if (this.slots.length < count) {
       const size = Math.max(count, 2 * this.slots.length, 64);
-      const arena = (this.arena = Buffer.alloc(size * HASH_BYTES));
+      const arena = Buffer.alloc(size * HASH_BYTES);
       this.slots = Array.from({ length: size }, (_, i) => arena.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
     }
     return this.slots;

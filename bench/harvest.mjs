@@ -20,8 +20,6 @@ const SPEED_GOAL = 2; // × faster than the baseline
 const MEMORY_GOAL_MB = 200;
 const PERCENTILES = [50, 90, 95, 99];
 
-
-
 /** The request log: ISO timestamps over one hour (60 windows), 5 routes, one of them quoted. */
 export async function writeRequestLog(path, rows) {
   const routes = ['/api/judge', '/api/judge', '"/ops/cards/reason-trends,top-impact"', '/readyz', '/api/promote'];
@@ -92,10 +90,9 @@ export async function benchHarvest() {
     const out = join(dir, 'evidence', 'perf.json');
 
     /** One harvest into `evidence` with its own ledger; throws when it fails. */
-    const harvest = async (evidence, ledger, env = {}) => {
-      const h = await timed(runner.argv[0], [...runner.argv.slice(1), 'reqlog', csv, '--out', evidence, '--ledger', ledger], { cwd: dir, env: { OPSCOCKPIT_OPERATOR: 'bench', ...env } });
-      const how = env.OPSCOCKPIT_NATIVE === 'off' ? 'harvest (OPSCOCKPIT_NATIVE=off)' : 'harvest';
-      if (h.code !== 0) throw new BenchError(`${how} exited ${h.code}: ${h.stderr.trim() || h.stdout.trim()}`);
+    const harvest = async (evidence, ledger) => {
+      const h = await timed(runner.argv[0], [...runner.argv.slice(1), 'reqlog', csv, '--out', evidence, '--ledger', ledger], { cwd: dir, env: { OPSCOCKPIT_OPERATOR: 'bench' } });
+      if (h.code !== 0) throw new BenchError(`harvest exited ${h.code}: ${h.stderr.trim() || h.stdout.trim()}`);
       return h;
     };
     const ours = [];
@@ -112,21 +109,13 @@ export async function benchHarvest() {
       base.push(b);
     }
 
-    // For reading the figure: what loading the CLI alone costs, beside Node itself, and the
-    // harvest without the native addon (OPSCOCKPIT_NATIVE=off: the JavaScript byte scanner).
+    // For reading the figure: what loading the CLI alone costs, beside Node itself.
     const startup = [];
     const bare = [];
-    const withoutNative = [];
     for (let i = 0; i < runs; i++) {
       startup.push((await timed(runner.argv[0], [...runner.argv.slice(1), '--help'], { cwd: dir })).seconds);
       bare.push((await timed(process.execPath, ['-e', ''], { cwd: dir })).seconds);
-      withoutNative.push((await harvest(join(dir, 'evidence', 'perf-js.json'), join(dir, `ledger-js-${i}.db`), { OPSCOCKPIT_NATIVE: 'off' })).seconds);
     }
-    const figures = (file) => {
-      const d = JSON.parse(readFileSync(file, 'utf8'));
-      return JSON.stringify([d.overall, d.windows, d.routes]);
-    };
-    const sameWithoutNative = figures(join(dir, 'evidence', 'perf-js.json')) === figures(out);
 
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     const mismatches = PERCENTILES.filter((p) => Number(baselineValues[`p${p}`]) !== doc.overall[`p${p}_ms`]);
@@ -139,7 +128,6 @@ export async function benchHarvest() {
       `harvest: ${rows.toLocaleString('en')} rows, ${sizeMb.toFixed(1)} MB CSV (ISO timestamps, ${doc.windows.length} windows, ${Object.keys(doc.routes ?? {}).length} routes); median of ${runs}, the two taking turns; load average ${load.toFixed(1)} on ${availableParallelism()} CPUs at the start`,
       `  opscockpit harvest reqlog   ${fmtS(oursS)}   peak RSS ${fmtMb(oursMb)}   [${runner.how}]`,
       `    (of which loading the CLI, \`harvest --help\`: ${fmtS(median(startup))}; \`node -e ''\`: ${fmtS(median(bare))})`,
-      `    (without the native addon, OPSCOCKPIT_NATIVE=off: ${fmtS(median(withoutNative))}; ${sameWithoutNative ? 'the same evidence' : '!!! OTHER EVIDENCE !!!'})`,
       `  baseline sort -n | awk      ${fmtS(baseS)}   peak RSS ${fmtMb(baseMb)} (largest process of the pipeline; overall percentiles only)`,
       `  speed   ${speedup.toFixed(2)}× the baseline (goal ≥ ${SPEED_GOAL}×): ${speedup >= SPEED_GOAL ? 'met' : 'NOT met'}`,
       `  memory  ${fmtMb(oursMb)} = ${(oursMb / baseMb).toFixed(2)}× the baseline's (goal < ${MEMORY_GOAL_MB} MB): ${oursMb < MEMORY_GOAL_MB ? 'met' : 'NOT met'}`,
@@ -148,8 +136,7 @@ export async function benchHarvest() {
       lines.push('  !!! PERCENTILE MISMATCH between harvest and the sort -n | awk baseline !!!');
       for (const p of mismatches) lines.push(`  !!!   p${p}: harvest ${doc.overall[`p${p}_ms`]}, baseline ${baselineValues[`p${p}`]}`);
     } else lines.push(`  agree   ${PERCENTILES.map((p) => `p${p} ${doc.overall[`p${p}_ms`]}`).join(', ')} ms (both exact nearest rank)`);
-    if (!sameWithoutNative) lines.push('  !!! the harvest without the native addon wrote other evidence !!!');
-    return { lines, mismatch: mismatches.length > 0 || !sameWithoutNative, speedup, seconds: oursS, baselineSeconds: baseS, peakMb: oursMb, baselinePeakMb: baseMb };
+    return { lines, mismatch: mismatches.length > 0, speedup, seconds: oursS, baselineSeconds: baseS, peakMb: oursMb, baselinePeakMb: baseMb };
   } finally {
     for (const c of cleanups.reverse()) {
       try {

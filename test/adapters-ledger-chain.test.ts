@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LedgerError, MIGRATIONS, openLedger } from '../adapters/ledger.js';
-import { GENESIS, HASH_BYTES, chainBytes, hexRowHasher, referenceHmac, rowHasher } from '../adapters/ledger-chain.js';
+import { GENESIS, HASH_BYTES, chainBytes, referenceHmac } from '../adapters/ledger-chain.js';
+import { hexRowHasher, rowHasher } from '../adapters/ledger-hasher.js';
 import { verifyLedger } from '../adapters/ledger-verify.js';
 import { useLedgerDir, T0, RUNBOOK, dir, ledgerAt, note, type StoredEvent, sha256 } from './support/ledger-files.js';
 

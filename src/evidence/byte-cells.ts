@@ -20,10 +20,10 @@ const COLON = 58;
 const UPPER_T = 84;
 const UPPER_Z = 90;
 const LOWER_Z = 122;
-const COMMA = 44;
-const LF = 10;
-const CR = 13;
-const QUOTE = 34;
+export const COMMA = 44;
+export const LF = 10;
+export const CR = 13;
+export const QUOTE = 34;
 
 /**
  * Up to 15 digits with at most one point: digits / 10^k, as parseNumber computes it. What

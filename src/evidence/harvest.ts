@@ -35,8 +35,6 @@ export interface FileRead {
   generalRecords: number;
   /** Where the general parser took over: 'none', 'whole file', or the line of the record. */
   generalFrom: 'none' | 'whole file' | number;
-  /** Of byteRecords, read by the native plain-line reader (native/scan.c; 0 without it). */
-  nativeRecords: number;
 }
 
 /** One log to read; kind and columns default to the harvest's options. */
@@ -94,8 +92,8 @@ type Columns = Required<ColumnNames>;
 
 /** One log into the accumulator: the byte scanner, then the general parser for what it left. */
 async function readLog(path: string, names: Columns, routeRequired: boolean, acc: Accumulator, parser: 'bytes' | 'general'): Promise<FileRead> {
-  const scan = parser === 'bytes' ? await scanBytes(path, names, routeRequired, acc) : { records: 0, slowRecords: 0, nativeRecords: 0, general: 'whole file' as const };
-  const read: FileRead = { path, byteRecords: scan.records, slowRecords: scan.slowRecords, generalRecords: 0, generalFrom: 'none', nativeRecords: scan.nativeRecords };
+  const scan = parser === 'bytes' ? await scanBytes(path, names, routeRequired, acc) : { records: 0, slowRecords: 0, general: 'whole file' as const };
+  const read: FileRead = { path, byteRecords: scan.records, slowRecords: scan.slowRecords, generalRecords: 0, generalFrom: 'none' };
   if (scan.general) {
     const { readGeneral } = await import('./scan-general.js');
     const from = scan.general === 'whole file' ? undefined : scan.general;
