@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statS
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchError, positiveInt, runAlone } from './lib.mjs';
+import { BenchError, positiveInt, recordFigure, runAlone } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'opscockpit');
@@ -136,6 +136,8 @@ export async function benchHarvest() {
       lines.push('  !!! PERCENTILE MISMATCH between harvest and the sort -n | awk baseline !!!');
       for (const p of mismatches) lines.push(`  !!!   p${p}: harvest ${doc.overall[`p${p}_ms`]}, baseline ${baselineValues[`p${p}`]}`);
     } else lines.push(`  agree   ${PERCENTILES.map((p) => `p${p} ${doc.overall[`p${p}_ms`]}`).join(', ')} ms (both exact nearest rank)`);
+    recordFigure({ figure: `Harvest ${rows.toLocaleString('en')} rows, time`, value: Number(oursS.toFixed(2)), unit: 's', baseline: { value: Number(baseS.toFixed(2)), what: 'sort -n | awk' }, ratio: speedup, goal: `≥ ${SPEED_GOAL}× faster than the baseline`, met: speedup >= SPEED_GOAL });
+    recordFigure({ figure: `Harvest ${rows.toLocaleString('en')} rows, peak memory`, value: Math.round(oursMb), unit: 'MB', baseline: { value: Math.round(baseMb), what: 'sort -n | awk' }, goal: `< ${MEMORY_GOAL_MB} MB`, met: oursMb < MEMORY_GOAL_MB });
     return { lines, mismatch: mismatches.length > 0, speedup, seconds: oursS, baselineSeconds: baseS, peakMb: oursMb, baselinePeakMb: baseMb };
   } finally {
     for (const c of cleanups.reverse()) {

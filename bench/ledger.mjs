@@ -23,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BenchError, bundleModules, median, positiveInt, runAlone, pad, lpad } from './lib.mjs';
+import { BenchError, bundleModules, median, positiveInt, recordFigure, runAlone, pad, lpad } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH_GOAL = 50_000; // events/s
@@ -278,6 +278,9 @@ export async function benchLedger() {
     const judged = cliVerify ? [cliVerify.seconds, cliKeyed?.seconds ?? 0] : [verify.seconds, keyedVerify?.seconds ?? 0];
     const slowest = Math.max(...judged);
     lines.push(`  verify (goal < ${VERIFY_GOAL_S} s): ${slowest.toFixed(2)} s${keyed ? ' (slower of the two)' : ''}${cliVerify ? ', opscockpit ledger verify' : ', one walk'}: ${slowest < VERIFY_GOAL_S ? 'met' : 'NOT met'}`);
+    recordFigure({ figure: 'Ledger: batched appends (appendMany, hash-chained)', value: Math.round(batched.chain), unit: 'events/s', baseline: { value: Math.round(batched.v1), what: 'plain inserts, no chain' }, ratio: batched.chain / batched.v1, goal: `≥ ${BATCH_GOAL.toLocaleString('en')}/s`, met: batched.chain >= BATCH_GOAL });
+    recordFigure({ figure: 'Ledger: chain cost, batched appends', value: Number(batched.totalPct.toFixed(1)), unit: '%', baseline: null, goal: null, met: null });
+    recordFigure({ figure: `Ledger: verify ${(events / 1e6).toLocaleString('en')}M events${cliVerify ? ' (opscockpit ledger verify)' : ' (one walk)'}`, value: Number(slowest.toFixed(2)), unit: 's', baseline: { value: Number(walk.toFixed(2)), what: 'walk the rows, no hashing' }, goal: `< ${VERIFY_GOAL_S} s`, met: slowest < VERIFY_GOAL_S });
     return { lines, appends, verifySeconds: verify.seconds, keyedVerifySeconds: keyedVerify?.seconds, walkSeconds: walk };
   } finally {
     rmSync(dir, { recursive: true, force: true });

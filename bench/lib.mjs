@@ -1,6 +1,6 @@
 // Helpers for bench/run.mjs: child processes with timeouts, statistics, runbook generation.
-import { spawn } from 'node:child_process';
-import { writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { figureRecord } from './figures.mjs';
@@ -124,6 +124,31 @@ export function stopChild(child) {
     });
     child.kill('SIGTERM');
   });
+}
+
+// ---- pseudo-terminal ----------------------------------------------------------------------
+
+/** python3 with pty/termios, resolved once to its real executable (skips pyenv-style shims). */
+export function findPython() {
+  const r = spawnSync('python3', ['-c', 'import pty, termios, fcntl, select, json, sys; print(sys.executable)'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new BenchError(`python3 with the pty, termios and fcntl modules is required to drive the cockpit in a pseudo-terminal (${r.error?.message ?? r.stderr.trim()})`);
+  }
+  const exe = r.stdout.trim();
+  return exe && existsSync(exe) ? exe : 'python3';
+}
+
+/**
+ * Milliseconds from fork until the cockpit's first full frame (`until` 'frame': every panel
+ * title drawn, then q) or until the command exits ('exit'), on a pseudo-terminal of cols×rows
+ * (bench/pty_first_frame.py; CI markers removed, so Ink draws every frame).
+ */
+export async function ptyMs(py, until, command, { cols = 120, rows = 40, what = command.join(' ') } = {}) {
+  const helper = join(dirname(fileURLToPath(import.meta.url)), 'pty_first_frame.py');
+  const r = await runJson(py, [helper, '--cols', String(cols), '--rows', String(rows), '--until', until, '--', ...command], { timeoutMs: 60_000 });
+  if (!r.ok) throw new BenchError(`${what}: ${r.error}`);
+  if (r.warning) console.error(`  note: ${what}: ${r.warning}`);
+  return r.ns / 1e6;
 }
 
 // ---- statistics -------------------------------------------------------------------------

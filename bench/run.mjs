@@ -18,7 +18,7 @@ import { benchMarkdown } from './markdown.mjs';
 import { benchLedgerScreen } from './ledger-screen.mjs';
 import { writeFigures } from './figures.mjs';
 import {
-  BenchError, recordFigure, recordedFigures, median, ms, percentile, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
+  BenchError, findPython, recordFigure, recordedFigures, median, ms, percentile, ptyMs, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
 } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -65,16 +65,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** python3 with pty/termios, resolved once to its real executable (skips pyenv-style shims). */
-function findPython() {
-  const r = spawnSync('python3', ['-c', 'import pty, termios, fcntl, select, json, sys; print(sys.executable)'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new BenchError(`python3 with the pty, termios and fcntl modules is required to drive the cockpit in a pseudo-terminal (${r.error?.message ?? r.stderr.trim()})`);
-  }
-  const exe = r.stdout.trim();
-  return exe && existsSync(exe) ? exe : 'python3';
-}
-
 function findBash() {
   const r = spawnSync('bash', ['-c', 'command -v bash; echo "${BASH_VERSINFO[0]}"; echo "$EPOCHREALTIME"'], { encoding: 'utf8' });
   const [path, major, now] = (r.stdout ?? '').trim().split('\n');
@@ -91,28 +81,18 @@ async function validate(runbook) {
 // ---- 1. cold start --------------------------------------------------------------------
 
 async function coldStart(py, tmp, runbook) {
-  const helper = join(BENCH, 'pty_first_frame.py');
-  const size = ['--cols', String(COLS), '--rows', String(ROWS)];
-  const baseline = () => runJson(py, [helper, ...size, '--until', 'exit', '--', process.execPath, '-e', ''], { timeoutMs: 30_000 });
+  const size = { cols: COLS, rows: ROWS };
+  const baseline = () => ptyMs(py, 'exit', [process.execPath, '-e', ''], { ...size, what: "node -e ''" });
   let n = 0;
-  const cockpit = () =>
-    runJson(py, [helper, ...size, '--until', 'frame', '--', process.execPath, BIN, 'open', runbook, '--ledger', join(tmp, `start-${n++}.db`)], {
-      timeoutMs: 60_000,
-    });
-  const take = async (fn, what) => {
-    const r = await fn();
-    if (!r.ok) throw new BenchError(`${what}: ${r.error}`);
-    if (r.warning) console.error(`  note: ${what}: ${r.warning}`);
-    return r.ns / 1e6;
-  };
+  const cockpit = () => ptyMs(py, 'frame', [process.execPath, BIN, 'open', runbook, '--ledger', join(tmp, `start-${n++}.db`)], { ...size, what: 'cockpit cold start' });
   // One unmeasured run of each warms the page cache; then alternate so drift hits both alike.
-  await take(baseline, "node -e ''");
-  await take(cockpit, 'cockpit cold start');
+  await baseline();
+  await cockpit();
   const base = [];
   const cock = [];
   for (let i = 0; i < START_RUNS; i++) {
-    base.push(await take(baseline, "node -e ''"));
-    cock.push(await take(cockpit, 'cockpit cold start'));
+    base.push(await baseline());
+    cock.push(await cockpit());
   }
   return { base, cock };
 }
@@ -248,9 +228,10 @@ async function reportLedger() {
   console.log(r.lines.join('\n'));
 }
 
-async function reportMarkdown() {
-  console.log('\n6. Markdown runbook: loading a 1 MB Markdown runbook, beside reading the file');
-  const r = await benchMarkdown();
+async function reportMarkdown(py) {
+  console.log('\n6. Markdown runbook: the largest realistic one loaded in a warm process (beside reading the file) and in a new one, and opened (beside the demo)');
+  const r = await benchMarkdown({ py });
+  for (const f of r.figures) recordFigure(f);
   console.log(r.lines.join('\n'));
 }
 
@@ -284,7 +265,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(), () => reportLedgerScreen()];
+  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(py), () => reportLedgerScreen()];
   // BENCH_ONLY=2,4 runs just those sections (numbered as printed).
   const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map(Number)) : undefined;
   for (const bench of all.filter((_, i) => !only || only.has(i + 1))) {

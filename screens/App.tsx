@@ -14,6 +14,7 @@ import { ActionPane } from './ActionPane.js';
 import { Footer } from './Footer.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { Dialog } from './Dialog.js';
+import { cockpitLayout } from './layout.js';
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -91,16 +92,14 @@ function Cockpit() {
       </Box>
     );
   }
-  const readyRows = Math.min(checkCount, Math.max(3, Math.floor(rows / 5)));
-  const ledgerRows = Math.max(3, Math.floor(rows / 6));
-  const stepRows = Math.max(3, Math.floor(rows / 4));
+  const { readyLines, gateLines, stepRows, ledgerRows } = cockpitLayout(rows, checkCount);
   return (
     <Box flexDirection="column" width={width}>
       <Header />
       <SafetyBar width={width} />
       <Box flexDirection={wide ? 'row' : 'column'}>
-        <ReadyPanel width={left} rows={readyRows} />
-        <GatePanel width={right} rows={readyRows + 1} />
+        <ReadyPanel width={left} lines={readyLines} />
+        <GatePanel width={right} lines={gateLines} />
       </Box>
       <Box flexDirection={wide ? 'row' : 'column'}>
         <ChecklistPanel width={left} rows={stepRows} />

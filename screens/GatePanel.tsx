@@ -2,11 +2,15 @@ import React, { useMemo } from 'react';
 import { Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
+import { wrappedLines } from './layout.js';
 import { VERDICT_TEXT, gateLines, triggerLine } from './presentation.js';
 import { color, verdictColor } from './theme.js';
 
-/** The verdict first, then its reasons in full (wrapped, never cut: the reason is the point). */
-export function GatePanel(props: { width: number; rows: number }) {
+/**
+ * The verdict first, then its reasons in full (wrapped, never cut: the reason is the point), as
+ * many as fit in `lines` with the headline and the "… more" line; always at least one.
+ */
+export function GatePanel(props: { width: number; lines: number }) {
   const { verdict, live, checks, triggers, states, now } = useCockpit((s) => ({
     verdict: s.verdict,
     live: s.live,
@@ -22,7 +26,16 @@ export function GatePanel(props: { width: number; rows: number }) {
     [live, checks],
   );
   const reasons = verdict?.reasons ?? [];
-  const shown = reasons.slice(0, Math.max(1, Math.floor(props.rows / 2)));
+  // Inside the border and the padding: two cells each side.
+  const textWidth = props.width - 4;
+  let used = 0;
+  let count = 0;
+  for (; count < reasons.length; count++) {
+    const cost = wrappedLines(`• ${reasons[count]}`, textWidth);
+    if (count > 0 && used + cost > props.lines - 2) break;
+    used += cost;
+  }
+  const shown = reasons.slice(0, count);
   const v = verdict?.verdict;
   const headline = !verdict
     ? 'PENDING'

@@ -5,7 +5,8 @@ import { Panel } from './Panel.js';
 import { CHECK_GLYPH, formatAge, formatDuration, truncate } from './presentation.js';
 import { statusColor } from './theme.js';
 
-export function ReadyPanel(props: { width: number; rows: number }) {
+/** The checks in runbook order, as many as fit in `lines`: one line each, two when not healthy. */
+export function ReadyPanel(props: { width: number; lines: number }) {
   const { checks, live, running, now } = useCockpit((s) => ({
     checks: s.runbook.checks,
     live: s.live,
@@ -13,7 +14,15 @@ export function ReadyPanel(props: { width: number; rows: number }) {
     now: s.now,
   }));
   const names = Object.keys(checks);
-  const shown = names.slice(0, props.rows);
+  let used = 0;
+  let count = 0;
+  for (; count < names.length; count++) {
+    const r = live[names[count]];
+    const cost = r && r.status !== 'healthy' ? 2 : 1;
+    if (used + cost > props.lines) break;
+    used += cost;
+  }
+  const shown = names.slice(0, count);
   const titleWidth = Math.max(10, props.width - 34);
   return (
     <Panel title="Ready" right={`${names.length} checks`} width={props.width}>
