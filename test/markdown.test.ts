@@ -180,7 +180,7 @@ describe('Markdown features', () => {
     const rb = md(['# Broken', '', '## Pre-flight', '', '| a | b |', '|---|', '| 1 |', '', '- [ ] item <div>', '', '```bash', 'echo never closed', '## Not a heading', ''].join('\n'));
     expect(titles(rb, 'preflight')[0]).toBe('item <div>');
     expect(step(rb, 'pre-flight-2')).toMatchObject({ confirm: true });
-    expect(() => md('')).not.toThrow();
+    expect(() => md('')).toThrow('the runbook is empty');
     expect(() => md('\u0000\u0001 ```` ~~~ >>>> - [ ]\n#\n##')).not.toThrow();
   });
 
