@@ -69,7 +69,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oc-cli-ledger-'));
   ledger = join(dir, 'ledger.db');
   const file = writeRunbook(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  good = await release(file, 'aaa1111', (s) => s.advance());
+  good = await release(file, 'aaa1111', async (s) => void (await s.advance()));
   healthy = false;
   bad = await release(file, 'bbb2222', async (s) => {
     await s.advance();

@@ -31,10 +31,12 @@ describe('Redactor', () => {
     expect(masked).toContain(MASK);
   });
 
-  it('masks strings inside values, keys too, and keeps the shape', () => {
-    const v = r.value({ reason: `got ${SECRET}`, list: [SECRET, 3, null], [SECRET]: true, n: 1 });
+  it('masks strings inside values and keeps the shape; field names stay, even under a one-letter secret', () => {
+    const v = r.value({ reason: `got ${SECRET}`, list: [SECRET, 3, null], nested: { deep: [{ x: `a${SECRET}b` }] }, n: 1 });
     expect(every(JSON.stringify(v))).toEqual([]);
-    expect(v).toEqual({ reason: `got ${MASK}`, list: [MASK, 3, null], [MASK]: true, n: 1 });
+    expect(v).toEqual({ reason: `got ${MASK}`, list: [MASK, 3, null], nested: { deep: [{ x: `a${MASK}b` }] }, n: 1 });
+    const short = new Redactor(['T'], { T: 't' });
+    expect(short.value({ status: 'healthy', reason: 'it works' })).toEqual({ status: 'healthy', reason: 'i*** works' });
   });
 
   it('masks a secret split across chunks, and holds back nothing that cannot begin one', () => {

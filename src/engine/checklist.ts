@@ -14,9 +14,19 @@ export interface ChecklistStep {
    * Headless `check` never runs such a step; it reports it as pending, like a manual one.
    */
   confirm?: true;
+  /**
+   * A confirm-first step is an action: the safety controls decide it (stop, scopes, mode,
+   * window, allowlist as type "step") and it needs this scope. Default RUN_STEPS_SCOPE.
+   */
+  scope?: string;
   description?: string;
   line: number; // line in the runbook file, for messages
 }
+
+/** The scope a confirm-first step needs unless it names its own. */
+export const RUN_STEPS_SCOPE = 'run:steps';
+/** The action type of a confirm-first step, for the allowlist. */
+export const STEP_ACTION_TYPE = 'step';
 
 export interface StepView {
   id: string;

@@ -211,6 +211,7 @@ function normalizeStep(
   if (checkName) out.check = checkName;
   out.blocking = step.blocking ?? true;
   if (step.confirm) out.confirm = true;
+  if (step.scope !== undefined) out.scope = step.scope;
   if (step.description !== undefined) out.description = step.description;
   out.line = line;
   return out;

@@ -120,6 +120,11 @@ export const StepSchema = z.strictObject({
     .literal(true, { error: 'confirm: takes only true' })
     .optional()
     .describe('Show the command and run it only after the operator confirms; headless check leaves it pending.'),
+  scope: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/, { error: 'a scope looks like run:steps' })
+    .optional()
+    .describe('A confirm-first step runs through the safety controls like an action; the operator needs this scope (default run:steps).'),
   description: z.string().optional(),
 });
 

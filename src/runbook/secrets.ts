@@ -90,7 +90,10 @@ export class Redactor {
     return out;
   }
 
-  /** Deep copy with every string (keys too) masked. */
+  /**
+   * Deep copy with every string value masked. Keys are the record's structure (field names),
+   * not data: masking them would turn `status` into `s***a***us` under a one-letter secret.
+   */
   value<T>(v: T): T {
     if (!this.active) return v;
     return this.copy(v) as T;
@@ -101,7 +104,7 @@ export class Redactor {
     if (Array.isArray(v)) return v.map((x) => this.copy(x));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[this.text(k)] = this.copy(x);
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = this.copy(x);
       return out;
     }
     return v;

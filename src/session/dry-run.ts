@@ -1,5 +1,5 @@
 // DRY_RUN: say exactly what an action would run, and run nothing.
-import type { Action } from '../runbook/model.js';
+import type { Action, Check } from '../runbook/model.js';
 import type { ActionOutcome } from './runners.js';
 
 export function describePlan(action: Action): string[] {
@@ -22,6 +22,14 @@ export function dryRun(action: Action, onOutput: (chunk: string) => void, why = 
   const output = [...describePlan(action), why].join('\n') + '\n';
   onOutput(output);
   return { status: 'dry-run', reason: why, output, durationMs: 0 };
+}
+
+/** A check's command in one line (what a confirm-first step would run). */
+export function describeCommand(check: Check | undefined): string {
+  if (!check) return 'nothing';
+  if (check.kind === 'script') return [check.command, ...check.args].map(quote).join(' ');
+  if (check.kind === 'http') return `${check.method} ${check.url}`;
+  return `the ${check.kind} check ${check.name}`;
 }
 
 function quote(arg: string): string {

@@ -57,7 +57,8 @@ export async function runProcedure(opts: {
   confirm?: string[];
 }): Promise<RunReport> {
   const { runbook } = opts;
-  const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env });
+  // The run ends here, not when the checklist does: an action after the preflight decides it too.
+  const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false });
   const actions: RunActionReport[] = [];
   let outcome: RunOutcome = 'completed';
   let stopped: string | undefined;
@@ -103,13 +104,23 @@ export async function runProcedure(opts: {
         stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? `manual step; confirm it in the cockpit or pass --confirm ${step.id}` : 'confirm-first script; pass --yes'}); the run stays open for the cockpit`;
         break;
       }
-      if (!(await advanced(session))) {
+      const before = session.store.getState().checklist;
+      const refused = await session.advance();
+      if (refused) {
+        // The safety controls did not let the confirm-first step run (or only showed it).
+        [outcome, stopped] = ['refused', `${step.phase} step "${step.id}" not run: ${refused.failure}: ${refused.reason}`];
+        actions.push({ action: refused.step, status: 'refused', reason: `${refused.failure}: ${refused.reason}`, ...(refused.remedy ? { remedy: refused.remedy } : {}) });
+        session.fail();
+        break;
+      }
+      if (session.store.getState().checklist === before) {
         // Nothing moved: the step's events could not be written. Stop rather than spin.
         [outcome, stopped] = ['action-failed', `${step.phase} step "${step.id}" could not be recorded: ${lastError ?? session.store.getState().flash?.text}`];
         session.fail();
         break;
       }
     }
+    if (outcome === 'completed') session.succeed();
     const status = session.store.getState().run?.status;
     if (outcome === 'completed' && (status === 'aborted' || status === 'rolled_back')) stopped = `the run is ${status.replace('_', ' ')} by its action; postflight does not follow`;
     const cl = session.store.getState().checklist;

@@ -9,7 +9,7 @@ import type { Runbook } from '../runbook/model.js';
 export interface IntentHost {
   readonly store: CockpitStore;
   readonly runbook: Runbook;
-  stepIntent(intent: StepIntent): void | Promise<void>;
+  stepIntent(intent: StepIntent): unknown;
   runAction(name: string, typed: string): Promise<unknown>;
   setStop(on: boolean, reason: string): boolean;
   startCanary(): Promise<void>;

@@ -28,6 +28,8 @@ import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
 import { openRun, recentRuns, settleResume } from './run-lifecycle.js';
 import { Steps } from './steps.js';
+import type { StepStop } from './step-gate.js';
+import { describeCommand } from './dry-run.js';
 import { TriggerWatch } from './trigger-watch.js';
 
 export interface SessionOptions {
@@ -41,6 +43,12 @@ export interface SessionOptions {
   runCheck?: (check: Check) => Promise<CheckResult>;
   readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
   onExit?: () => void;
+  /**
+   * false: the finished checklist does not complete the run; the caller does (`complete`), once
+   * its actions are done too. `opscockpit run` holds it, so a run's status follows its last
+   * action, not only its steps.
+   */
+  completeWithChecklist?: boolean;
 }
 
 export class Session {
@@ -118,7 +126,13 @@ export class Session {
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
       closed: () => this.closed,
       updateVerdict: () => this.updateVerdict(),
-      succeed: () => this.completeRun('succeeded'),
+      succeed: () => {
+        if (opts.completeWithChecklist !== false) this.completeRun('succeeded');
+      },
+      claimStep: (req, typed) => this.controls.claim({ ...req, scopes: this.scopes, preflightGo: preflightGo(this.store, opts.runbook) }, this.run.runId, typed),
+      stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
+      stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
+      refreshControls: () => this.refreshControls(),
     });
     const spec = opts.runbook.canary;
     if (spec) {
@@ -243,14 +257,19 @@ export class Session {
 
   // ---- the headless run's driver -----------------------------------------------------
 
-  /** Advance the checklist by one step and wait for its result. */
-  async advance(note?: string): Promise<void> {
-    await this.steps.intent(note === undefined ? { kind: 'advance' } : { kind: 'advance', note });
+  /** Advance the checklist by one step and wait for its result; why a confirm-first step did not run. */
+  advance(note?: string): Promise<StepStop | undefined> {
+    return this.steps.intent(note === undefined ? { kind: 'advance' } : { kind: 'advance', note });
   }
 
   /** Complete the run as failed (a headless run that stops short of the end). */
   fail(): void {
     if (this.run.status === 'running') this.completeRun('failed');
+  }
+
+  /** Complete the run as succeeded, when it still runs and its checklist is done (`completeWithChecklist: false`). */
+  succeed(): void {
+    if (this.run.status === 'running' && this.store.getState().checklist.complete) this.completeRun('succeeded');
   }
 
   // ---- keyboard intents (intents.ts decides; these are the screens' entry points) -----

@@ -1,18 +1,21 @@
 // The checklist's steps in a session: an operator's step intent decided by the engine and
-// recorded, and an automatic step's check run now, its result recorded as the step's.
-import { currentStep, decideStepIntent, type StepIntent } from '../engine/checklist.js';
+// recorded, and an automatic step's check run now, its result recorded as the step's. A
+// confirm-first step (a script the operator starts) is an action: the safety controls decide
+// it and its intent is on record before it runs, its outcome after (step-gate.ts).
+import { currentStep, decideStepIntent, type StepIntent, type StepView } from '../engine/checklist.js';
 import type { Poller } from '../engine/poller.js';
 import type { EventBody } from '../engine/types.js';
 import type { Check } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
 import { flash, markRunning, type CockpitStore } from '../store/store.js';
+import { gateStep, stepOutcome, type StepGateHost, type StepStop } from './step-gate.js';
 
-export interface StepDeps {
+export interface StepDeps extends StepGateHost {
   store: CockpitStore;
   poller: Poller<Check>;
   redactor: Redactor;
   closed(): boolean;
-  tryRecord(body: EventBody): boolean;
+  tryRecord(body: EventBody, durable?: boolean): boolean;
   updateVerdict(): void;
   /** The last step done: the run succeeded. */
   succeed(): void;
@@ -24,33 +27,43 @@ export class Steps {
 
   constructor(private readonly d: StepDeps) {}
 
-  intent(intent: StepIntent): void | Promise<void> {
+  /** Decide and record an intent; a confirm-first step the controls did not let run says why. */
+  async intent(intent: StepIntent): Promise<StepStop | undefined> {
     const s = this.d.store.getState();
     if (s.run?.status && s.run.status !== 'running') {
       flash(this.d.store, `This run is ${s.run.status.replace('_', ' ')}; quit and open the runbook again for a new run.`, 'warn');
-      return;
+      return undefined;
     }
     const decision = decideStepIntent(s.checklist, intent);
     if (!decision.ok) {
       flash(this.d.store, decision.refusal, 'warn');
-      return;
+      return undefined;
     }
-    if (!this.d.tryRecord(decision.event)) return;
+    const step = currentStep(s.checklist);
+    let action: string | undefined;
+    if (decision.run && step?.confirm) {
+      const gate = gateStep(this.d, step);
+      if ('stop' in gate) return gate.stop;
+      action = gate.action;
+    }
+    if (!this.d.tryRecord(decision.event)) return undefined;
     if (decision.event.kind === 'step.retried') return this.intent({ kind: 'advance' });
-    if (decision.run) return this.runStep();
-    this.afterStep();
+    if (decision.run) await this.runStep(action);
+    else this.afterStep();
+    return undefined;
   }
 
-  private async runStep(): Promise<void> {
+  private async runStep(action: string | undefined): Promise<void> {
     const { store } = this.d;
-    const step = currentStep(store.getState().checklist);
+    const step: StepView | undefined = currentStep(store.getState().checklist);
     if (!step?.check) return;
     this.running.add(step.check);
     markRunning(store, step.check);
     try {
-      const result = await this.d.poller.runNow(step.check);
+      const result = this.d.redactor.value(await this.d.poller.runNow(step.check));
       if (this.d.closed()) return;
-      this.d.tryRecord({ kind: 'step.result', phase: step.phase, step: step.id, result: this.d.redactor.value(result) });
+      this.d.tryRecord({ kind: 'step.result', phase: step.phase, step: step.id, result });
+      if (action) this.d.tryRecord(stepOutcome(action, result), true);
     } finally {
       this.running.delete(step.check);
     }
