@@ -4,12 +4,20 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { VERDICT_TEXT, gateLines, triggerLine } from './presentation.js';
 import { color, verdictColor } from './theme.js';
+import type { CheckResult } from '../src/engine/types.js';
+
+/** The live results that carry a gate, in an array of the store's own objects (shallow-compared). */
+function gateResults(live: Record<string, CheckResult>): CheckResult[] {
+  return Object.values(live).filter((r) => r.gate);
+}
 
 /** The verdict first, then its reasons in full (wrapped, never cut: the reason is the point). */
 export function GatePanel(props: { width: number; rows: number }) {
-  const { verdict, live, checks, triggers, states, now } = useCockpit((s) => ({
+  // Only the gate checks' results (an array, compared item by item): a poll of any other
+  // check does not redraw the panel.
+  const gated = useCockpit((s) => gateResults(s.live));
+  const { verdict, checks, triggers, states, now } = useCockpit((s) => ({
     verdict: s.verdict,
-    live: s.live,
     checks: s.runbook.checks,
     triggers: s.runbook.triggers,
     states: s.triggers,
@@ -17,10 +25,7 @@ export function GatePanel(props: { width: number; rows: number }) {
     now: s.runbook.triggers?.length ? s.now : 0,
   }));
   // Derived here, not in the selector: a selector that builds new objects re-renders forever.
-  const gates = useMemo(
-    () => Object.values(live).flatMap((r) => (r.gate ? [{ check: checks[r.check]?.title ?? r.check, gate: r.gate }] : [])),
-    [live, checks],
-  );
+  const gates = useMemo(() => gated.map((r) => ({ check: checks[r.check]?.title ?? r.check, gate: r.gate! })), [gated, checks]);
   const reasons = verdict?.reasons ?? [];
   const shown = reasons.slice(0, Math.max(1, Math.floor(props.rows / 2)));
   const v = verdict?.verdict;
