@@ -65,6 +65,7 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--until", choices=("frame", "start"), required=True)
+    ap.add_argument("--dump", help="write what the process drew in the window to this file")
     a, cmd = parse_pty_args(ap)
 
     child = PtyChild(cmd, cols=a.cols, rows=a.rows, env=bench_env())
@@ -101,6 +102,9 @@ def main() -> int:
         if child.closed:
             result["error"] = f"the process exited during the measurement; last output: {child.text()[-600:]!r}"
             return 0
+        if a.dump:
+            with open(a.dump, "wb") as f:
+                f.write(bytes(child.buf))
         result.update(ok=True, cpu_s=cpu1 - cpu0, sched_s=(ns1 - ns0) / 1e9, seconds=seconds, rss_kb=mem.get("VmRSS"), hwm_kb=mem.get("VmHWM"), bytes=len(child.buf), writes=writes)
         if a.until == "frame":
             warning = child.quit(tries=5)
