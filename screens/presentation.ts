@@ -42,7 +42,7 @@ export interface ReadyRow {
 export function readyRow(r: CheckResult | undefined, running: boolean, now: number): ReadyRow {
   if (!r) return { state: running ? 'running' : 'pending', latency: '—', since: '', reason: '' };
   return {
-    state: r.status,
+    state: r.status ?? 'pending', // as before: a result without a status shows as pending
     latency: latencyText(shownLatency(r)),
     since: formatSince(Math.max(0, now - (r.startedAt + r.durationMs))),
     reason: r.status === 'healthy' ? '' : r.reason,

@@ -57,11 +57,12 @@ describe('a poll that shows nothing new', () => {
     expect(emitted).toBe(1);
   });
 
-  it('counts a real slowdown, a new failure reason or a new HTTP status as new', () => {
+  it('counts a real slowdown or a new failure reason as new, not a healthy 304 after a 200', () => {
     const prev = readyz();
     expect(sameToOperator(prev, readyz({ latencyMs: 45 }))).toBe(true);
     expect(sameToOperator(prev, readyz({ latencyMs: 300 }))).toBe(false);
-    expect(sameToOperator(prev, readyz({ httpStatus: 204 }))).toBe(false);
+    expect(sameToOperator(prev, readyz({ httpStatus: 304, fresh: true, reason: '304 not modified (ETag fresh)' }))).toBe(true);
+    expect(sameToOperator(prev, readyz({ status: 'unhealthy', code: 'status', reason: 'expected 200, got 503' }))).toBe(false);
     const failing = readyz({ status: 'unhealthy', code: 'status', reason: 'expected 200, got 503' });
     expect(sameToOperator(failing, { ...failing, startedAt: T0 + 1000 })).toBe(true);
     expect(sameToOperator(failing, { ...failing, reason: 'expected 200, got 502' })).toBe(false);
@@ -78,6 +79,9 @@ describe('a poll that shows nothing new', () => {
     expect(readyRow(r, false, T0 + 3_000)).toEqual(readyRow(r, false, T0 + 8_000));
     expect(readyRow(r, false, T0 + 12_000).since).toBe('10s');
     expect(readyRow(r, false, T0).latency).toBe('<50 ms');
+    // A result without a duration (a crash caught by the poller) shows a dash, as before.
+    expect(readyRow(readyz({ latencyMs: undefined, durationMs: Number.NaN }), false, T0).latency).toBe('—');
+    expect(sameToOperator(readyz({ latencyMs: undefined, durationMs: Number.NaN }), readyz({ latencyMs: undefined, durationMs: Number.NaN }))).toBe(true);
   });
 });
 

@@ -20,8 +20,10 @@ export const LATENCY_STEPS: readonly { below: number; text: string }[] = [
   { below: Infinity, text: '≥5 s' },
 ];
 
+/** The step of a latency; a result without one (NaN) is in the last. */
 function latencyStep(ms: number): number {
-  return LATENCY_STEPS.findIndex((s) => ms < s.below);
+  const i = LATENCY_STEPS.findIndex((s) => ms < s.below);
+  return i === -1 ? LATENCY_STEPS.length - 1 : i;
 }
 
 /**
@@ -31,14 +33,15 @@ function latencyStep(ms: number): number {
 const LATENCY_HYSTERESIS = 0.2;
 
 function latencyMoved(shown: number, next: number): boolean {
+  if (!Number.isFinite(shown) || !Number.isFinite(next)) return Number.isFinite(shown) !== Number.isFinite(next);
   const i = latencyStep(shown);
   const low = i === 0 ? 0 : LATENCY_STEPS[i - 1].below;
   return next < low * (1 - LATENCY_HYSTERESIS) || next >= LATENCY_STEPS[i].below * (1 + LATENCY_HYSTERESIS);
 }
 
 /** How the Ready panel shows a latency: the step it is in. */
-export function latencyText(ms: number): string {
-  return LATENCY_STEPS[latencyStep(ms)].text;
+export function latencyText(ms: number | undefined): string {
+  return ms === undefined || !Number.isFinite(ms) ? '—' : LATENCY_STEPS[latencyStep(ms)].text;
 }
 
 /** JSON values (a gate's quorum, a failure class, evidence), compared by content. */
@@ -47,13 +50,14 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Whether `next` shows the operator nothing new beside `prev`: same status, reason class,
- * HTTP status and ETag freshness, the same reason when it is shown (a healthy check's reason
- * only repeats its latency), the same gate, failure and evidence, a latency in the same step.
+ * Whether `next` shows the operator nothing new beside `prev`: same status and reason class,
+ * the same reason when it is shown (a healthy check's reason only repeats its status and
+ * latency: a 304 after a 200 from an ETag check is the same healthy check), the same exit,
+ * gate, failure and evidence, a latency in the same step.
  */
 export function sameToOperator(prev: CheckResult | undefined, next: CheckResult): boolean {
   if (!prev) return false;
-  if (prev.status !== next.status || prev.code !== next.code || prev.httpStatus !== next.httpStatus || prev.fresh !== next.fresh) return false;
+  if (prev.status !== next.status || prev.code !== next.code) return false;
   if (next.status !== 'healthy' && prev.reason !== next.reason) return false;
   if (prev.exitCode !== next.exitCode || prev.signal !== next.signal) return false;
   if (!sameValue(prev.gate, next.gate) || !sameValue(prev.failure, next.failure) || !sameValue(prev.evidence, next.evidence)) return false;
