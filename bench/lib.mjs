@@ -81,9 +81,9 @@ export async function runJson(cmd, args, opts) {
 }
 
 /** Start `opscockpit fixtures serve --port 0` and read its `listening URL` line. */
-export function startFixtureServer(bin) {
+export function startFixtureServer(bin, env = benchEnv()) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'fixtures', 'serve', '--port', '0'], { env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'fixtures', 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const fail = (msg) => {

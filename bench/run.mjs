@@ -17,6 +17,7 @@ import { benchLedger } from './ledger.mjs';
 import { benchMarkdown } from './markdown.mjs';
 import { benchLedgerScreen } from './ledger-screen.mjs';
 import { writeFigures } from './figures.mjs';
+import { benchIdle } from './idle.mjs';
 import {
   BenchError, findPython, recordFigure, recordedFigures, median, ms, percentile, ptyMs, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
 } from './lib.mjs';
@@ -241,6 +242,11 @@ async function reportLedgerScreen() {
   console.log(r.lines.join('\n'));
 }
 
+async function reportIdle() {
+  console.log('\n8. Idle cost: the cockpit left open, checks polling a separate fixture server, beside an idle node');
+  console.log((await benchIdle()).lines.join('\n'));
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
@@ -265,7 +271,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(py), () => reportLedgerScreen()];
+  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(py), () => reportLedgerScreen(), () => reportIdle()];
   // BENCH_ONLY=2,4 runs just those sections (numbered as printed).
   const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map(Number)) : undefined;
   for (const bench of all.filter((_, i) => !only || only.has(i + 1))) {

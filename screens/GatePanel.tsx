@@ -5,15 +5,23 @@ import { Panel } from './Panel.js';
 import { wrappedLines } from './layout.js';
 import { VERDICT_TEXT, gateLines, triggerLine } from './presentation.js';
 import { color, verdictColor } from './theme.js';
+import type { CheckResult } from '../src/engine/types.js';
+
+/** The live results that carry a gate, in an array of the store's own objects (shallow-compared). */
+function gateResults(live: Record<string, CheckResult>): CheckResult[] {
+  return Object.values(live).filter((r) => r.gate);
+}
 
 /**
  * The verdict first, then its reasons in full (wrapped, never cut: the reason is the point), as
  * many as fit in `lines` with the headline and the "… more" line; always at least one.
  */
 export function GatePanel(props: { width: number; lines: number }) {
-  const { verdict, live, checks, triggers, states, now } = useCockpit((s) => ({
+  // Only the gate checks' results (an array, compared item by item): a poll of any other
+  // check does not redraw the panel.
+  const gated = useCockpit((s) => gateResults(s.live));
+  const { verdict, checks, triggers, states, now } = useCockpit((s) => ({
     verdict: s.verdict,
-    live: s.live,
     checks: s.runbook.checks,
     triggers: s.runbook.triggers,
     states: s.triggers,
@@ -21,10 +29,7 @@ export function GatePanel(props: { width: number; lines: number }) {
     now: s.runbook.triggers?.length ? s.now : 0,
   }));
   // Derived here, not in the selector: a selector that builds new objects re-renders forever.
-  const gates = useMemo(
-    () => Object.values(live).flatMap((r) => (r.gate ? [{ check: checks[r.check]?.title ?? r.check, gate: r.gate }] : [])),
-    [live, checks],
-  );
+  const gates = useMemo(() => gated.map((r) => ({ check: checks[r.check]?.title ?? r.check, gate: r.gate! })), [gated, checks]);
   const reasons = verdict?.reasons ?? [];
   // Inside the border and the padding: two cells each side.
   const textWidth = props.width - 4;

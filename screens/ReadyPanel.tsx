@@ -2,23 +2,41 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { CHECK_GLYPH, formatAge, formatDuration, truncate } from './presentation.js';
+import { CHECK_GLYPH, readyRow, truncate } from './presentation.js';
 import { statusColor } from './theme.js';
+
+/**
+ * One check per row. Each row reads its own check's line from the store, so a poll that
+ * changes one check redraws that row, and a tick of the clock redraws only a row whose age
+ * moved to the next step.
+ */
+function CheckRow(props: { name: string; title: string; titleWidth: number; width: number }) {
+  const row = useCockpit((s) => readyRow(s.live[props.name], s.running.includes(props.name), s.now));
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate">
+        <Text color={statusColor(row.state)}>{CHECK_GLYPH[row.state]} {row.state.padEnd(12)}</Text>
+        {truncate(props.title, props.titleWidth).padEnd(props.titleWidth)} <Text dimColor>{row.latency.padStart(7)} {row.since.padStart(4)}</Text>
+      </Text>
+      {row.reason ? (
+        <Text color={statusColor(row.state)} wrap="truncate">
+          {'   '}{truncate(row.reason, props.width - 8)}
+        </Text>
+      ) : null}
+    </Box>
+  );
+}
 
 /** The checks in runbook order, as many as fit in `lines`: one line each, two when not healthy. */
 export function ReadyPanel(props: { width: number; lines: number }) {
-  const { checks, live, running, now } = useCockpit((s) => ({
-    checks: s.runbook.checks,
-    live: s.live,
-    running: s.running,
-    now: s.now,
-  }));
+  const checks = useCockpit((s) => s.runbook.checks);
+  // Each check's height as one string: the panel redraws when a height changes, not per poll.
+  const heights = useCockpit((s) => Object.keys(s.runbook.checks).map((n) => (s.live[n] && s.live[n].status !== 'healthy' ? '2' : '1')).join(''));
   const names = Object.keys(checks);
   let used = 0;
   let count = 0;
   for (; count < names.length; count++) {
-    const r = live[names[count]];
-    const cost = r && r.status !== 'healthy' ? 2 : 1;
+    const cost = Number(heights[count]);
     if (used + cost > props.lines) break;
     used += cost;
   }
@@ -26,23 +44,9 @@ export function ReadyPanel(props: { width: number; lines: number }) {
   const titleWidth = Math.max(10, props.width - 34);
   return (
     <Panel title="Ready" right={`${names.length} checks`} width={props.width}>
-      {shown.map((name) => {
-        const r = live[name];
-        const state = running.includes(name) && !r ? 'running' : r?.status ?? 'pending';
-        return (
-          <Box key={name} flexDirection="column">
-            <Text wrap="truncate">
-              <Text color={statusColor(state)}>{CHECK_GLYPH[state]} {state.padEnd(12)}</Text>
-              {truncate(checks[name].title, titleWidth).padEnd(titleWidth)} <Text dimColor>{(r?.latencyMs !== undefined ? formatDuration(r.latencyMs) : r ? formatDuration(r.durationMs) : '—').padStart(7)} {r ? formatAge(Math.max(0, now - (r.startedAt + r.durationMs))).padStart(4) : '    '}</Text>
-            </Text>
-            {r && r.status !== 'healthy' ? (
-              <Text color={statusColor(r.status)} wrap="truncate">
-                {'   '}{truncate(r.reason, props.width - 8)}
-              </Text>
-            ) : null}
-          </Box>
-        );
-      })}
+      {shown.map((name) => (
+        <CheckRow key={name} name={name} title={checks[name].title} titleWidth={titleWidth} width={props.width} />
+      ))}
       {names.length > shown.length ? <Text dimColor>… {names.length - shown.length} more</Text> : null}
     </Panel>
   );

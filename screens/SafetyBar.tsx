@@ -3,33 +3,47 @@ import { Box, Text } from 'ink';
 import { useCockpit } from './context.js';
 import { formatClock, formatDuration, truncate } from './presentation.js';
 import { color } from './theme.js';
+import type { CockpitState } from '../src/store/store.js';
 
-/** Who is at the keys, in which mode, and whether anything may run at all. */
-export function SafetyBar(props: { width: number }) {
-  const { controls, operator, scopes, now } = useCockpit((s) => ({ controls: s.controls, operator: s.operator, scopes: s.scopes, now: s.now }));
-  if (!controls) return null;
+/**
+ * The bar's text, as strings: the session refreshes the controls every second (another
+ * process may have changed them), and the bar redraws only when what it says changed.
+ */
+function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: string } {
+  const controls = s.controls;
+  if (!controls) return {};
   if (controls.stop.on) {
     const who = controls.stop.by ? ` by ${controls.stop.by}${controls.stop.at ? ` at ${formatClock(controls.stop.at)}` : ''}` : '';
-    return (
-      <Box paddingX={1}>
-        <Text bold inverse color={color('red')} wrap="truncate">
-          {truncate(` EMERGENCY STOP — ${controls.stop.reason ?? ''}${who} — no action runs; ! turns it off with a reason `, props.width - 2)}
-        </Text>
-      </Box>
-    );
+    return { stop: ` EMERGENCY STOP — ${controls.stop.reason ?? ''}${who} — no action runs; ! turns it off with a reason ` };
   }
   const w = controls.window;
   const window = !controls.guarded
     ? 'no safety section: modes and windows off'
     : w
-      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - now))} left · ${w.approvers.length} approval(s)` : ''}`
+      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - s.now))} left · ${w.approvers.length} approval(s)` : ''}`
       : 'no real-enable window';
-  const modeColor = controls.mode === 'REAL_ENABLED' ? 'red' : controls.mode === 'DRY_RUN' ? 'yellow' : 'cyan';
+  return { mode: controls.mode, detail: ` · ${window} · operator ${s.operator ?? '?'} · scopes ${s.scopes?.length ? s.scopes.join(',') : 'none (read-only)'}` };
+}
+
+/** Who is at the keys, in which mode, and whether anything may run at all. */
+export function SafetyBar(props: { width: number }) {
+  const { stop, mode, detail } = useCockpit(safetyText);
+  if (stop !== undefined) {
+    return (
+      <Box paddingX={1}>
+        <Text bold inverse color={color('red')} wrap="truncate">
+          {truncate(stop, props.width - 2)}
+        </Text>
+      </Box>
+    );
+  }
+  if (mode === undefined) return null;
+  const modeColor = mode === 'REAL_ENABLED' ? 'red' : mode === 'DRY_RUN' ? 'yellow' : 'cyan';
   return (
     <Box paddingX={1}>
       <Text wrap="truncate">
-        <Text bold inverse color={color(modeColor)}>{` MODE ${controls.mode} `}</Text>
-        <Text dimColor>{truncate(` · ${window} · operator ${operator ?? '?'} · scopes ${scopes?.length ? scopes.join(',') : 'none (read-only)'}`, props.width - 24)}</Text>
+        <Text bold inverse color={color(modeColor)}>{` MODE ${mode} `}</Text>
+        <Text dimColor>{truncate(detail ?? '', props.width - 24)}</Text>
       </Text>
     </Box>
   );

@@ -1,6 +1,7 @@
 // Model → text, with no React in it, so every format is unit-tested on its own.
 import type { CheckResult, LedgerEvent, NotifyTrigger, StepState, Verdict } from '../src/engine/types.js';
 import type { CanaryWindowRecord, QuorumResult, WindowVerdict } from '../src/engine/gate-types.js';
+import { latencyText, shownLatency } from '../src/store/live.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -17,6 +18,35 @@ export function formatAge(ms: number): string {
   if (ms < 60_000) return `${Math.floor(ms / 1000)}s`;
   if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m`;
   return `${Math.floor(ms / 3_600_000)}h`;
+}
+
+/**
+ * How long a check has answered the same thing, coarse so that a cockpit left open redraws
+ * rarely: "now", then "10s" to "50s" in steps of ten, then minutes, then hours.
+ */
+export function formatSince(ms: number): string {
+  if (ms < 10_000) return 'now';
+  if (ms < 60_000) return `${Math.floor(ms / 10_000) * 10}s`;
+  return formatAge(ms);
+}
+
+/** One check's line in the Ready panel, all primitives: a row redraws only when one changes. */
+export interface ReadyRow {
+  state: CheckResult['status'] | 'pending' | 'running';
+  latency: string;
+  since: string;
+  /** Shown under a check that is not healthy. */
+  reason: string;
+}
+
+export function readyRow(r: CheckResult | undefined, running: boolean, now: number): ReadyRow {
+  if (!r) return { state: running ? 'running' : 'pending', latency: '—', since: '', reason: '' };
+  return {
+    state: r.status ?? 'pending', // as before: a result without a status shows as pending
+    latency: latencyText(shownLatency(r)),
+    since: formatSince(Math.max(0, now - (r.startedAt + r.durationMs))),
+    reason: r.status === 'healthy' ? '' : r.reason,
+  };
 }
 
 export function formatClock(at: number): string {

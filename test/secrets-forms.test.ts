@@ -36,7 +36,7 @@ describe('Redactor', () => {
     expect(every(JSON.stringify(v))).toEqual([]);
     expect(v).toEqual({ reason: `got ${MASK}`, list: [MASK, 3, null], nested: { deep: [{ x: `a${MASK}b` }] }, n: 1 });
     const short = new Redactor(['T'], { T: 't' });
-    expect(short.value({ status: 'healthy', reason: 'it works' })).toEqual({ status: 'healthy', reason: 'i*** works' });
+    expect(short.value({ status: 'healthy', code: 'timeout', reason: 'it works' })).toEqual({ status: 'healthy', code: 'timeout', reason: 'i*** works' });
   });
 
   it('masks a secret split across chunks, and holds back nothing that cannot begin one', () => {

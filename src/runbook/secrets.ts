@@ -66,6 +66,9 @@ function formsOf(value: string): SecretForm[] {
 
 const BASE64_CHAR = /[A-Za-z0-9+/\-_=]/;
 
+/** Fields whose values are words of a fixed vocabulary (a status, a reason code), never data. */
+const ENUM_FIELDS = new Set(['kind', 'status', 'code', 'state', 'verdict', 'phase', 'mode']);
+
 export class Redactor {
   private readonly forms: SecretForm[];
   constructor(declared: readonly string[], env: NodeJS.ProcessEnv = process.env) {
@@ -91,8 +94,9 @@ export class Redactor {
   }
 
   /**
-   * Deep copy with every string value masked. Keys are the record's structure (field names),
-   * not data: masking them would turn `status` into `s***a***us` under a one-letter secret.
+   * Deep copy with every string value masked. Keys, and the values of fields that hold a word
+   * of a fixed vocabulary (ENUM_FIELDS), are the record's structure, not data: masking them
+   * would turn `healthy` into `heal***hy` under a one-letter secret and break what reads them.
    */
   value<T>(v: T): T {
     if (!this.active) return v;
@@ -104,7 +108,7 @@ export class Redactor {
     if (Array.isArray(v)) return v.map((x) => this.copy(x));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = this.copy(x);
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = ENUM_FIELDS.has(k) && typeof x === 'string' ? x : this.copy(x);
       return out;
     }
     return v;

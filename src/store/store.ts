@@ -6,6 +6,7 @@ import type { Runbook } from '../runbook/model.js';
 import type { RunRecord } from '../engine/ports.js';
 import type { CheckResult, LedgerEvent } from '../engine/types.js';
 import { appendOutput, applyEvent, replay, type Projection } from './project.js';
+import { sameToOperator } from './live.js';
 
 export type Modal =
   | { kind: 'help' }
@@ -39,7 +40,7 @@ export interface CockpitState extends Projection {
   runbook: Runbook;
   ledgerPath: string;
   demo: boolean;
-  /** Latest live result per check (may be newer than the recorded one). */
+  /** Latest live result per check that showed something new (may be newer than the recorded one). */
   live: Record<string, CheckResult>;
   runs: RunRecord[];
   fault: boolean;
@@ -97,8 +98,21 @@ export function recordInStore(store: CockpitStore, ev: LedgerEvent): void {
   });
 }
 
+/**
+ * A live result. One that shows the operator nothing new (src/store/live.ts) leaves the state
+ * as it was: no listener runs, nothing is drawn; the result shown stays, and its age says how
+ * long the check has answered the same.
+ */
 export function observeCheck(store: CockpitStore, result: CheckResult): void {
-  store.setState((s) => ({ live: { ...s.live, [result.check]: result }, running: s.running.filter((n) => n !== result.check) }));
+  store.setState((s) => {
+    const changed = !sameToOperator(s.live[result.check], result);
+    const wasRunning = s.running.includes(result.check);
+    if (!changed && !wasRunning) return s;
+    return {
+      live: changed ? { ...s.live, [result.check]: result } : s.live,
+      running: wasRunning ? s.running.filter((n) => n !== result.check) : s.running,
+    };
+  });
 }
 
 export function markRunning(store: CockpitStore, check: string): void {
