@@ -1,11 +1,12 @@
 // Opening a ledger file: the connection's pragmas, the migrations, and errors that tell the
 // operator what is wrong with the file or its folder and what to do.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Redactor } from '../src/runbook/secrets.js';
 import { keyCheck } from './ledger-chain.js';
 import { MIGRATIONS, type ChainSettings } from './ledger-migrations.js';
+import { PRIVATE } from './ledger-path.js';
 
 /** A ledger problem the operator can act on; `.message` is printed as is. */
 export class LedgerError extends Error {
@@ -45,7 +46,8 @@ export function openLedgerDatabase(path: string, opts: LedgerOptions = {}): Data
   const file = resolve(path);
   let db: Database.Database | undefined;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: PRIVATE.dir });
+    createPrivate(file);
     db = new Database(file);
     // Set first: everything after (WAL switch, migrations) may wait on another process.
     db.pragma('busy_timeout = 5000');
@@ -58,6 +60,15 @@ export function openLedgerDatabase(path: string, opts: LedgerOptions = {}): Data
     db?.close();
     if (err instanceof LedgerError) throw err;
     throw new LedgerError(explainOpenError(file, err), { cause: err });
+  }
+}
+
+/** A new ledger file is created owner-only before SQLite opens it (an existing one keeps its mode). */
+function createPrivate(file: string): void {
+  try {
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, PRIVATE.file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 

@@ -2,6 +2,13 @@
 // the path (stage) do not load SQLite.
 import { dirname, join, resolve } from 'node:path';
 
+/**
+ * Modes of what opscockpit creates for a ledger: its folder (.opscockpit/), the ledger file
+ * (SQLite gives its -wal and -shm files the same mode) and the stage file. Only their owner
+ * reads them: they hold who did what, and when.
+ */
+export const PRIVATE = { file: 0o600, dir: 0o700 } as const;
+
 /** The ledger beside a runbook: .opscockpit/ledger.db in the runbook's folder. */
 export function defaultLedgerPath(runbookFile: string): string {
   return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');

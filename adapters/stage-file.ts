@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { writeFileAtomic } from '../src/evidence/store.js';
+import { PRIVATE } from './ledger-path.js';
 
 export const STAGE_KEYS_VAR = 'OPSCOCKPIT_STAGE_KEYS';
 export const STAGE_KEY_VAR = 'OPSCOCKPIT_STAGE_KEY';
@@ -150,7 +151,8 @@ export function writeStage(path: string, stage: string, operator: string, keys: 
   const record: StageRecord = { stage, updated_at: now, updated_by: operator, key_id: keys.active.id };
   const file = { ...record, sig: sign(record, keys.active.secret).toString('hex') };
   try {
-    writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+    // Beside the ledger, as private as it: the owner reads and writes it, nobody else.
+    writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', PRIVATE);
   } catch (err) {
     const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
     throw new StageError(`cannot write stage file ${path}: ${reason}`, { cause: err });

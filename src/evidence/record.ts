@@ -65,14 +65,14 @@ export function serializeEvidence(doc: EvidenceDoc): string {
  * Write bytes so that readers see the old file or the new one, never half of one: a temp
  * file in the same folder, fsync, rename over the target, fsync the folder.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, modes: { file: number; dir: number } = { file: 0o644, dir: 0o755 }): void {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: modes.dir });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(temp, 'wx', 0o644);
+    fd = openSync(temp, 'wx', modes.file);
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
     fsyncSync(fd);
     closeSync(fd);
