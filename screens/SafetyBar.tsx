@@ -20,7 +20,7 @@ function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: s
   const window = !controls.guarded
     ? 'no safety section: modes and windows off'
     : w
-      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - s.now))} left · ${w.approvers.length} approval(s)` : ''}`
+      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - s.now))} left · ${w.approvers.length} approval(s), names asserted` : ''}`
       : 'no real-enable window';
   return { mode: controls.mode, detail: ` · ${window} · operator ${s.operator ?? '?'} · scopes ${s.scopes?.length ? s.scopes.join(',') : 'none (read-only)'}` };
 }

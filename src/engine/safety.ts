@@ -59,7 +59,7 @@ export function applyControl(s: SafetyState, e: EventBody, operator: string, at:
     case 'control.window':
       return { ...s, window: { id: e.id, requestedBy: operator, requestedAt: at, expiresAt: e.expiresAt, approvers: [] } };
     case 'control.approval':
-      if (!s.window || s.window.id !== e.window || s.window.approvers.includes(operator)) return s;
+      if (!s.window || s.window.id !== e.window || s.window.approvers.some((a) => samePerson(a, operator)) || samePerson(s.window.requestedBy, operator)) return s;
       return { ...s, window: { ...s.window, approvers: [...s.window.approvers, operator] } };
     case 'control.consumed':
       if (!s.window || s.window.id !== e.window) return s;
@@ -68,6 +68,23 @@ export function applyControl(s: SafetyState, e: EventBody, operator: string, at:
       return s;
   }
 }
+
+/**
+ * The person a name stands for, for the two-person rule: NFKC (full-width letters as plain),
+ * case-folded, without invisible characters (zero-width spaces and joiners, bidi marks) and
+ * with inner spaces collapsed. "alice", "Alice" and "alice\u200b" are one person. On a local
+ * ledger these names are asserted by whoever sets OPSCOCKPIT_OPERATOR, not proven.
+ */
+export function personOf(name: string): string {
+  return name
+    .normalize('NFKC')
+    .replace(/[\p{Cf}\p{Cc}]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim()
+    .toLocaleLowerCase('en-US');
+}
+
+const samePerson = (a: string, b: string) => personOf(a) === personOf(b);
 
 export type WindowStatus = 'NONE' | 'PENDING_APPROVAL' | 'ACTIVE' | 'EXPIRED' | 'CONSUMED';
 
@@ -117,8 +134,8 @@ export function decideApproval(policy: SafetyPolicy, s: SafetyState, operator: s
   const status = windowStatus(policy, w, now);
   if (!w || status === 'NONE') return { ok: false, reason: 'there is no real-enable window to approve; request one first' };
   if (status === 'EXPIRED' || status === 'CONSUMED') return { ok: false, reason: `window ${w.id} is ${status.toLowerCase()}; request a new one` };
-  if (w.requestedBy === operator) return { ok: false, reason: `${operator} requested window ${w.id} and cannot approve it too (two-person rule)` };
-  if (w.approvers.includes(operator)) return { ok: false, reason: `${operator} already approved window ${w.id}; a second, different operator must approve` };
+  if (samePerson(w.requestedBy, operator)) return { ok: false, reason: `${operator} requested window ${w.id} and cannot approve it too (two-person rule)` };
+  if (w.approvers.some((a) => samePerson(a, operator))) return { ok: false, reason: `${operator} already approved window ${w.id}; a second, different operator must approve` };
   return { ok: true, window: w.id };
 }
 

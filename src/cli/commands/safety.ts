@@ -153,7 +153,7 @@ export async function windowCommand(args: string[], io: Io): Promise<number> {
         io.stderr.write(`opscockpit: approval refused: ${r.reason}\n`);
         return EXIT_REFUSED;
       }
-      io.stdout.write(`window ${r.window} approved by ${operatorName(io.env)}\n`);
+      io.stdout.write(`window ${r.window} approved by ${operatorName(io.env)} (an asserted name: on a local ledger OPSCOCKPIT_OPERATOR or the OS user says who approves, nothing proves it)\n`);
       return 0;
     }
     const v = c.view();
