@@ -68,6 +68,17 @@ function implicitPrevHash(db: Database.Database): void {
   db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('prev_hash_through', ?)").run(String(through));
 }
 
+/**
+ * v5: each run's row is sealed (ledger-seal.ts) and the chain's head is kept beside the ledger
+ * from now on. Runs started before keep no seal; ledger_meta records up to which row.
+ */
+function sealRunsAndHead(db: Database.Database): void {
+  db.exec('ALTER TABLE runs ADD COLUMN seal TEXT');
+  const last = (db.prepare('SELECT MAX(rowid) FROM runs').pluck().get() as number | null) ?? 0;
+  db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('runs_sealed_after', ?)").run(String(last));
+  db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('head_from', ?)").run(String((db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0));
+}
+
 // Schema versions, applied in order; PRAGMA user_version records how many have run.
 // Never edit a released entry: add a new one.
 export const MIGRATIONS: readonly Migration[] = [
@@ -112,6 +123,7 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX runs_type_started ON runs (release_type, started_at, run_id);
    CREATE INDEX runs_branch_started ON runs (branch, started_at, run_id);`,
   implicitPrevHash,
+  sealRunsAndHead,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */
@@ -123,6 +135,10 @@ export interface ChainSettings {
   /** Events up to this id store their prev_hash; later ones leave it empty (see implicitPrevHash). */
   prevHashThrough?: number;
   chainedAt: number;
+  /** Runs rows up to this rowid predate run seals (v5); later ones must carry one. */
+  runsSealedAfter?: number;
+  /** Events after this id are kept in the head file too (v5). */
+  headFrom?: number;
 }
 
 export function readChainSettings(db: Database.Database): ChainSettings | undefined {
@@ -134,5 +150,7 @@ export function readChainSettings(db: Database.Database): ChainSettings | undefi
     legacyThrough: Number(meta.get('legacy_through') ?? 0),
     chainedAt: Number(meta.get('chained_at') ?? 0),
     ...(meta.has('prev_hash_through') && { prevHashThrough: Number(meta.get('prev_hash_through')) }),
+    ...(meta.has('runs_sealed_after') && { runsSealedAfter: Number(meta.get('runs_sealed_after')) }),
+    ...(meta.has('head_from') && { headFrom: Number(meta.get('head_from')) }),
   };
 }

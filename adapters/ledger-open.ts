@@ -1,7 +1,7 @@
 // Opening a ledger file: the connection's pragmas, the migrations, and errors that tell the
 // operator what is wrong with the file or its folder and what to do.
 import Database from 'better-sqlite3';
-import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Redactor } from '../src/runbook/secrets.js';
 import { keyCheck } from './ledger-chain.js';
@@ -16,6 +16,14 @@ export class LedgerError extends Error {
   }
 }
 
+/** A file that is not an opscockpit ledger at all (empty, another file, a damaged database). */
+export class NotALedgerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NotALedgerError';
+  }
+}
+
 /** Options for opening a ledger. */
 export interface LedgerOptions {
   redactor?: Redactor;
@@ -24,6 +32,8 @@ export interface LedgerOptions {
    * ledger refuses appends without its key. Never stored.
    */
   chainKey?: string;
+  /** Only to read (list, show, export): opened read-only, nothing created or migrated. */
+  readOnly?: boolean;
 }
 
 /** The key from the environment; an empty value counts as unset. */
@@ -100,4 +110,73 @@ function migrate(db: Database.Database, file: string, opts: LedgerOptions): void
       db.pragma(`user_version = ${v + 1}`);
     }
   }).immediate();
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/**
+ * A ledger opened only to read it (verify, list, show, export): read-only, so read-only media
+ * and a read-only file work, nothing is migrated or created, and a file that is not a ledger
+ * (empty, not SQLite, no runs and events tables, damaged) is said to be so.
+ */
+export function openLedgerForReading(path: string): Database.Database {
+  const file = resolve(path);
+  const notALedger = (why: string, cause?: unknown) => new NotALedgerError(`${file} is not an opscockpit ledger: ${why}`, { cause });
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    throw new LedgerError(`no ledger at ${file}: ${(err as NodeJS.ErrnoException).code ?? err}. Check the path (--ledger PATH or --runbook FILE).`, { cause: err });
+  }
+  if (size === 0) throw notALedger('the file is empty');
+  const head = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString('latin1') !== SQLITE_HEADER) throw notALedger('it is not an SQLite database');
+  let db: Database.Database | undefined;
+  try {
+    db = openReadOnly(file);
+    db.pragma('busy_timeout = 5000');
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+    if (!tables.has('runs') || !tables.has('events')) throw notALedger('it has no runs and events tables');
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof NotALedgerError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw notALedger(`the database is damaged (${(err as Error).message})`, err);
+    throw new LedgerError(`cannot read ledger ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Read-only. A ledger is in WAL mode, and SQLite cannot open one where it may not create the
+ * -shm file beside it (read-only media): there, a ledger closed cleanly (no -wal left) is read
+ * from a copy in memory, marked as an ordinary journal so SQLite takes it.
+ */
+function openReadOnly(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // SQLite opens the WAL index here
+    return db;
+  } catch (err) {
+    db?.close();
+    if ((err as { code?: string }).code !== 'SQLITE_CANTOPEN') throw err;
+    let wal = 0;
+    try {
+      wal = statSync(`${file}-wal`).size;
+    } catch {
+      /* no -wal: closed cleanly */
+    }
+    if (wal > 0) throw new LedgerError(`cannot read ledger ${file}: it was not closed cleanly and its folder is read-only (its -wal file cannot be applied); copy the folder somewhere writable and verify the copy`, { cause: err });
+    const bytes = readFileSync(file);
+    bytes[18] = 1; // file format write and read versions: 1 (rollback journal) instead of 2 (WAL)
+    bytes[19] = 1;
+    return new Database(bytes, { readonly: true });
+  }
 }

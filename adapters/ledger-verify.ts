@@ -4,10 +4,11 @@ import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunStatus } from '../src/engine/ports.js';
-import { LedgerError, openLedgerDatabase } from './ledger-open.js';
+import { LedgerError, NotALedgerError, openLedgerForReading } from './ledger-open.js';
 import { readChainSettings, type ChainSettings } from './ledger-migrations.js';
 import { GENESIS, keyCheck } from './ledger-chain.js';
 import { hexRowHasher, type HexRowHasher } from './ledger-hasher.js';
+import { checkIntegrity } from './ledger-integrity.js';
 
 /** What verify reads of each event: the chain's columns, the two hashes as lowercase hex. */
 export const VERIFY_COLUMNS = 'id, run_id, seq, at, kind, step, operator, payload, lower(hex(prev_hash)), lower(hex(hash))';
@@ -42,6 +43,10 @@ export interface LedgerVerification {
   events: number;
   firstBroken?: ChainBreak;
   runMismatches: RunStatusMismatch[];
+  /** Besides the chain (ledger-integrity.ts): each fails verify. */
+  problems: string[];
+  /** What verify cannot prove here, said plainly. */
+  notes: string[];
   chain: ChainSettings;
   /** How many walks shared the ledger (2: two halves at once, see verifyLedgerFile). */
   walks?: number;
@@ -58,9 +63,9 @@ export function verifyLedger(source: string | Database.Database, opts: { chainKe
   if (typeof source !== 'string') return verifyDatabase(source, '(open connection)', opts.chainKey);
   const file = resolve(source);
   if (!existsSync(file)) throw new LedgerError(`no ledger at ${file}. Check the path (--ledger PATH or --runbook FILE).`);
-  const db = openLedgerDatabase(file, opts);
+  const db = openLedgerForReading(file);
   try {
-    return verifyDatabase(db, file, opts.chainKey);
+    return damagedAsNotALedger(file, () => verifyDatabase(db, file, opts.chainKey));
   } finally {
     db.close();
   }
@@ -71,8 +76,8 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
   if (!chain) throw new LedgerError(`ledger ${file} has no hash chain yet (schema v1): open it once with this opscockpit to add one.`);
   if (chain.algorithm === 'hmac-sha256') {
     if (key === undefined) throw new LedgerError(`ledger ${file} is sealed with a key: set OPSCOCKPIT_LEDGER_KEY to that key to verify it.`);
-    if (keyCheck(key) !== chain.keyCheck)
-      throw new LedgerError(`OPSCOCKPIT_LEDGER_KEY is not the key ledger ${file} is sealed with: set the right key to verify it.`);
+    // Another key: this chain is not the one the operator's key vouches for.
+    if (keyCheck(key) !== chain.keyCheck) return otherKey(db, chain);
   }
   const hashRow = hexRowHasher(chain.algorithm === 'hmac-sha256' ? key : undefined);
   // Keyset pages of 1,000: streamed with bounded memory like iterate(), but about 0.25 µs a
@@ -83,7 +88,7 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
   // A deferred transaction: every read below sees the same snapshot.
   return db.transaction(() => {
     const scan = scanRange(db, hashRow, 0, Number.MAX_SAFE_INTEGER, GENESIS_HEX);
-    return finishVerification(db, scan, chain);
+    return finishVerification(db, scan, chain, file, key);
   })();
 }
 
@@ -194,7 +199,14 @@ export function mergeScans(a: RangeScan, b: RangeScan): RangeScan {
 }
 
 /** Cut-off rows at the end, and runs whose status disagrees with their run.completed event. */
-export function finishVerification(db: Database.Database, scan: RangeScan, chain: ChainSettings): LedgerVerification {
+/** A keyed chain, verified with another key: nothing it holds is vouched for by that key. */
+function otherKey(db: Database.Database, chain: ChainSettings): LedgerVerification {
+  const events = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+  const problems = ['the chain is sealed with another key than OPSCOCKPIT_LEDGER_KEY: nothing in it is vouched for by this key (a wrong key, or a ledger rewritten with a key of its own)'];
+  return { ok: false, events, runMismatches: [], problems, notes: [], chain };
+}
+
+export function finishVerification(db: Database.Database, scan: RangeScan, chain: ChainSettings, file: string | undefined, key: string | undefined): LedgerVerification {
   const usedIds = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
   const runs = db.prepare('SELECT run_id, status FROM runs').raw();
   let broken = scan.broken;
@@ -211,7 +223,8 @@ export function finishVerification(db: Database.Database, scan: RangeScan, chain
     if (recorded !== undefined && recorded !== completedAs) runMismatches.push({ runId, status: recorded, completedAs, eventId: c.id, seq: c.seq });
   }
   runMismatches.sort((a, b) => a.eventId - b.eventId);
-  return { ok: !broken && runMismatches.length === 0, events: scan.events, firstBroken: broken, runMismatches, chain };
+  const { problems, notes } = checkIntegrity(db, file, chain, key, scan.lastId);
+  return { ok: !broken && runMismatches.length === 0 && problems.length === 0, events: scan.events, firstBroken: broken, runMismatches, problems, notes, chain };
 }
 
 function completedStatus(payload: string): string {
@@ -237,8 +250,18 @@ export async function verifyLedgerFile(path: string, opts: { chainKey?: string; 
   const worker = new URL('./ledger-verify-worker.js', import.meta.url);
   const splitMin = opts.splitMin ?? SPLIT_MIN_EVENTS;
   if (!existsSync(file) || !existsSync(worker)) return verifyLedger(file, opts);
-  const db = openLedgerDatabase(file, opts);
+  const db = openLedgerForReading(file);
   try {
+    return await damagedAsNotALedgerAsync(file, () => verifyOpenFile(db, file, worker, splitMin, opts));
+  } finally {
+    db.close();
+  }
+}
+
+async function verifyOpenFile(db: Database.Database, file: string, worker: URL, splitMin: number, opts: { chainKey?: string }): Promise<LedgerVerification> {
+  // Read from a copy in memory (read-only media): the worker cannot open the file itself.
+  if (db.memory) return verifyDatabase(db, file, opts.chainKey);
+  {
     const count = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     const chain = readChainSettings(db);
     const keyed = chain?.algorithm === 'hmac-sha256';
@@ -262,14 +285,36 @@ export async function verifyLedgerFile(path: string, opts: { chainKey?: string; 
         second.once('exit', (code) => fail(new LedgerError(`the verify worker stopped (exit ${code}) before it reported`)));
       });
       const earlier = scanRange(db, hexRowHasher(key), 0, split, GENESIS_HEX);
-      const result = { ...finishVerification(db, mergeScans(earlier, await later), chain), walks: 2 };
+      const result = { ...finishVerification(db, mergeScans(earlier, await later), chain, file, opts.chainKey), walks: 2 };
       db.exec('COMMIT');
       return result;
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
-  } finally {
-    db.close();
   }
+}
+
+/** SQLite finding the file damaged while verify reads it: not a ledger verify can vouch for. */
+function damagedAsNotALedger<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw asNotALedger(file, err);
+  }
+}
+
+async function damagedAsNotALedgerAsync<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asNotALedger(file, err);
+  }
+}
+
+function asNotALedger(file: string, err: unknown): unknown {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || /malformed/i.test((err as Error)?.message ?? ''))
+    return new NotALedgerError(`${file} is not an intact opscockpit ledger: the database is damaged (${(err as Error).message})`, { cause: err });
+  return err;
 }

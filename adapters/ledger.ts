@@ -16,20 +16,22 @@ import { LedgerQuery, RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } 
 import { HASH_BYTES, wellFormed } from './ledger-chain.js';
 import { rowHasher, type RowHasher } from './ledger-hasher.js';
 import { readChainSettings } from './ledger-migrations.js';
-import { LedgerError, appendRefusal, openLedgerDatabase, type LedgerOptions } from './ledger-open.js';
+import { LedgerError, appendRefusal, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
+import { sealRun, writeHead } from './ledger-seal.js';
 
-export { LedgerError, chainKeyFrom, openLedgerDatabase, type LedgerOptions } from './ledger-open.js';
+export { LedgerError, NotALedgerError, chainKeyFrom, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 export { MIGRATIONS, readChainSettings, type ChainSettings } from './ledger-migrations.js';
 export { chosenLedgerPath, defaultLedgerPath } from './ledger-path.js';
 
 export function openLedger(path: string, opts: LedgerOptions = {}): SqliteLedger {
   const file = resolve(path);
+  if (opts.readOnly) return new SqliteLedger(openLedgerForReading(file), opts.redactor, { hashRow: rowHasher(), refusal: `ledger ${file} is open only to read` });
   const db = openLedgerDatabase(file, opts);
   try {
     const chain = readChainSettings(db)!;
     // Unkeyed ledgers stay unkeyed: a key set later does not change how their chain is sealed.
     const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
-    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), refusal: appendRefusal(file, chain, opts.chainKey) });
+    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), refusal: appendRefusal(file, chain, opts.chainKey), file, sealKey: key });
   } catch (err) {
     db.close();
     throw err;
@@ -46,8 +48,8 @@ export function newRunId(at: number): string {
 function prepare(db: Database.Database) {
   return {
     insertRun: db.prepare(
-      `INSERT INTO runs (run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, note)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, note, seal)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
     ),
     getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
     runExists: db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck(),
@@ -87,14 +89,19 @@ export class SqliteLedger implements LedgerPort {
   private readonly appendTx: (runId: string, operator: string, bodies: readonly EventBody[], at: number) => LedgerEvent[];
 
   private readonly refusal?: string;
+  /** The ledger file, whose head file durable appends keep (ledger-seal.ts); none for an open connection. */
+  private readonly file?: string;
+  private readonly sealKey?: string;
 
   constructor(
     private readonly db: Database.Database,
     private readonly redactor?: Redactor,
-    chain: { hashRow: RowHasher; refusal?: string } = { hashRow: rowHasher() },
+    chain: { hashRow: RowHasher; refusal?: string; file?: string; sealKey?: string } = { hashRow: rowHasher() },
   ) {
     this.stmt = prepare(db);
     this.refusal = chain.refusal;
+    this.file = chain.file;
+    this.sealKey = chain.sealKey;
     const { hashRow } = chain;
 
     // The seq and the chain head are read and used under one write lock (BEGIN IMMEDIATE), so
@@ -147,18 +154,9 @@ export class SqliteLedger implements LedgerPort {
     return this.slots;
   }
 
-  /** Mask secret values in every string, walking the value (masking serialised JSON would miss escaped values). */
+  /** Secret values masked in every string value (Redactor.value walks it; keys stay). */
   private mask<T>(v: T): T {
-    const r = this.redactor;
-    if (!r?.active) return v;
-    const walk = (x: unknown): unknown => {
-      if (typeof x === 'string') return r.text(x);
-      if (Array.isArray(x)) return x.map(walk);
-      if (x && typeof x === 'object')
-        return Object.fromEntries(Object.entries(x).map(([k, val]) => [r.text(k), walk(val)]));
-      return x;
-    };
-    return walk(v) as T;
+    return this.redactor?.active ? this.redactor.value(v) : v;
   }
 
   private maskOpt(s: string | undefined): string | null {
@@ -170,17 +168,12 @@ export class SqliteLedger implements LedgerPort {
     for (let attempt = 0; ; attempt++) {
       const runId = newRunId(at);
       try {
-        this.stmt.insertRun.run(
-          runId,
-          run.runbook,
-          run.name,
-          this.maskOpt(run.branch),
-          this.maskOpt(run.commitSha),
-          this.maskOpt(run.backlogId),
-          this.maskOpt(run.releaseType),
-          at,
-          this.maskOpt(run.note),
-        );
+        const fields = {
+          runId, runbook: run.runbook, name: run.name, branch: this.maskOpt(run.branch), commitSha: this.maskOpt(run.commitSha),
+          backlogId: this.maskOpt(run.backlogId), releaseType: this.maskOpt(run.releaseType), startedAt: at,
+        };
+        const { branch, commitSha, backlogId, releaseType } = fields;
+        this.stmt.insertRun.run(runId, run.runbook, run.name, branch, commitSha, backlogId, releaseType, at, this.maskOpt(run.note), sealRun(this.sealKey, fields));
         return this.getRun(runId)!;
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY' || attempt >= 10) throw err;
@@ -233,16 +226,39 @@ export class SqliteLedger implements LedgerPort {
 
   /** Runs one top-level transaction; `durable`: its commit is fsynced. */
   private committed<T>(durable: boolean, tx: () => T): T {
-    if (!durable) return tx();
+    if (!durable) {
+      const result = tx();
+      this.keepHead(false);
+      return result;
+    }
     // In WAL mode synchronous=NORMAL fsyncs only at checkpoints: a commit survives a crash
     // of this process but not a power loss or kernel panic. An action intent must survive
     // both, or after a reboot the ledger would not show that a deploy/rollback may have
     // started. FULL fsyncs the WAL at this commit; only these writes pay for it.
     this.stmt.syncFull.run();
+    let result: T;
     try {
-      return tx();
+      result = tx();
     } finally {
       this.stmt.syncNormal.run();
+    }
+    this.keepHead(true);
+    return result;
+  }
+
+  /**
+   * After each commit: the chain's head into the head file (fsynced after a durable one), so
+   * events cut off the end are found missing. The events are committed already: a head that
+   * could not be written only lags (it still names an event that exists), so that failure is
+   * not the append's.
+   */
+  private keepHead(durable: boolean): void {
+    if (!this.file) return;
+    try {
+      const last = this.stmt.lastEvent.get() as [number, string] | undefined;
+      if (last) writeHead(this.file, this.sealKey, { id: last[0], hash: last[1].toLowerCase() }, durable);
+    } catch {
+      /* the head lags; verify still checks the chain itself */
     }
   }
 

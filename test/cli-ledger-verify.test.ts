@@ -101,11 +101,11 @@ describe('ledger verify (module)', () => {
     tamper(file, `UPDATE runs SET status = 'aborted' WHERE run_id = '${run}';`);
     const r = await verify(['--ledger', file]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain('events intact (21 in one SHA-256 chain), but runs disagree with them');
+    expect(r.stdout).toContain('NOT INTACT (21 events, SHA-256 chain)');
     expect(r.stdout).toContain(`run ${run} is marked aborted, but its last run.completed event (#21, seq 21) says succeeded`);
   });
 
-  it('needs the key of a keyed ledger, and exits 1 without it', async () => {
+  it('needs the key of a keyed ledger: exits 1 without it, 2 with another one', async () => {
     const file = join(dir, 'ledger.db');
     writeLedger(file, { chainKey: 'team-key' });
     const ok = await verify(['--ledger', file], { OPSCOCKPIT_LEDGER_KEY: 'team-key' });
@@ -113,12 +113,14 @@ describe('ledger verify (module)', () => {
     const none = await verify(['--ledger', file]);
     expect(none).toMatchObject({ code: 1, stdout: '' });
     expect(none.stderr).toContain('is sealed with a key: set OPSCOCKPIT_LEDGER_KEY');
-    expect((await verify(['--ledger', file], { OPSCOCKPIT_LEDGER_KEY: 'wrong' })).stderr).toContain('not the key');
-    // A key does not make an unkeyed ledger look keyed: it says so.
+    const wrong = await verify(['--ledger', file], { OPSCOCKPIT_LEDGER_KEY: 'wrong' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toContain('sealed with another key than OPSCOCKPIT_LEDGER_KEY');
+    // With a key set, an unkeyed chain does not pass: it proves nothing against a writer.
     const plain = join(dir, 'plain.db');
     writeLedger(plain);
     const warned = await verify(['--ledger', plain], { OPSCOCKPIT_LEDGER_KEY: 'team-key' });
-    expect(warned).toMatchObject({ code: 0, stdout: expect.stringContaining("warning: OPSCOCKPIT_LEDGER_KEY is set, but this ledger's chain is plain SHA-256") });
+    expect(warned).toMatchObject({ code: 2, stdout: expect.stringContaining("OPSCOCKPIT_LEDGER_KEY is set, but this ledger's chain is plain SHA-256") });
   });
 
   it('exits 1 for a missing ledger or a bad option', async () => {

@@ -1,12 +1,12 @@
 // The command line. `main` returns the exit code; bin/opscockpit is the one place that exits.
 import { parseCommandArgs } from './args.js';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadRunbook, loadRunbookFile } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
-import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../adapters/ledger.js';
+import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../adapters/ledger.js';
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
@@ -240,7 +240,8 @@ function ledgerCommand(args: string[], io: Io): number {
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
   const path = chosenLedgerPath(values);
-  const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env) });
+  if (!existsSync(path)) throw new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
+  const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env), readOnly: true });
   try {
     const runs = ledger.listRuns(limit);
     if (values.json) {

@@ -63,9 +63,10 @@ export function serializeEvidence(doc: EvidenceDoc): string {
 
 /**
  * Write bytes so that readers see the old file or the new one, never half of one: a temp
- * file in the same folder, fsync, rename over the target, fsync the folder.
+ * file in the same folder, fsync, rename over the target, fsync the folder. `sync` false: the
+ * same without the fsyncs (still never half a file; a crash may leave the old one).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, modes: { file: number; dir: number } = { file: 0o644, dir: 0o755 }): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, modes: { file: number; dir: number } = { file: 0o644, dir: 0o755 }, sync = true): void {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: modes.dir });
@@ -74,7 +75,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, modes: 
   try {
     fd = openSync(temp, 'wx', modes.file);
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
     renameSync(temp, path);
@@ -87,6 +88,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, modes: 
     }
     throw new EvidenceError(`cannot write evidence ${path}: ${(err as Error).message}`, { cause: err });
   }
+  if (!sync) return;
   try {
     const dfd = openSync(dir, 'r');
     try {

@@ -36,7 +36,7 @@ export function ledgerLocation(values: Values, command = 'ledger'): string {
 }
 
 export function openForReading(path: string, io: Io): SqliteLedger {
-  return openLedger(path, { chainKey: chainKeyFrom(io.env) });
+  return openLedger(path, { chainKey: chainKeyFrom(io.env), readOnly: true });
 }
 
 /** --status, --type, --branch, --since, --until as a filter; a bad value is named with its flag. */

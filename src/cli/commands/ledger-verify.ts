@@ -19,13 +19,18 @@ Options:
   --ledger PATH    the ledger file (default: .opscockpit/ledger.db here, or beside --runbook)
   --runbook FILE   use the ledger beside this runbook
   --json           print the result as JSON
-Exit codes: 0 intact, 2 broken, 1 error (no ledger, missing or wrong key).`,
+Exit codes: 0 intact, 2 broken or not a ledger (empty, another file, damaged; with a key set, a chain\nnot sealed with it), 1 error (no ledger, a keyed ledger and no key).`,
 };
 
 export async function verifyCommand(args: string[], io: Io): Promise<number> {
   try {
     return await runVerify(args[0] === 'verify' ? args.slice(1) : args, io);
   } catch (err) {
+    // Not a ledger at all (empty, another file, damaged): nothing in it is vouched for.
+    if (err instanceof Error && err.name === 'NotALedgerError') {
+      io.stderr.write(`opscockpit: ${err.message}\n`);
+      return 2;
+    }
     if (!(err instanceof UsageError) && !(err instanceof Error && err.name === 'LedgerError')) throw err;
     io.stderr.write(
       err instanceof UsageError ? `opscockpit ledger verify: ${err.message}\nUsage: ${verifyHelp.usage}\n` : `opscockpit: ${err.message}\n`,
@@ -56,13 +61,12 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   // Large ledgers are walked in two halves at once; OPSCOCKPIT_VERIFY_SPLIT_MIN sets from how many events.
   const splitMin = Number(io.env.OPSCOCKPIT_VERIFY_SPLIT_MIN) || undefined;
   const v = await verifyLedgerFile(path, { chainKey: key, splitMin });
-  const unkeyedWithKey = key !== undefined && v.chain.algorithm === 'sha256';
-  if (values.json) io.stdout.write(JSON.stringify(verificationJson(path, v, unkeyedWithKey), null, 2) + '\n');
-  else io.stdout.write(formatVerification(path, v, { unkeyedWithKey }) + '\n');
+  if (values.json) io.stdout.write(JSON.stringify(verificationJson(path, v), null, 2) + '\n');
+  else io.stdout.write(formatVerification(path, v) + '\n');
   return v.ok ? 0 : 2;
 }
 
-function verificationJson(path: string, v: LedgerVerification, unkeyedWithKey: boolean) {
+function verificationJson(path: string, v: LedgerVerification) {
   return {
     ledger: path,
     ok: v.ok,
@@ -71,13 +75,11 @@ function verificationJson(path: string, v: LedgerVerification, unkeyedWithKey: b
     chain: v.chain.algorithm,
     ...(v.firstBroken && { firstBroken: { ...v.firstBroken, problem: describeBreak(v.firstBroken) } }),
     runMismatches: v.runMismatches,
+    problems: v.problems,
+    notes: v.notes,
     ...(v.chain.legacyThrough > 0 && { chainedOnUpgrade: { through: v.chain.legacyThrough, at: new Date(v.chain.chainedAt).toISOString() } }),
-    ...(unkeyedWithKey && { warning: UNKEYED_WARNING }),
   };
 }
-
-const UNKEYED_WARNING =
-  "OPSCOCKPIT_LEDGER_KEY is set, but this ledger's chain is plain SHA-256 (it was created without the key): anyone who can write the file could rewrite it consistently.";
 
 const n = (x: number) => x.toLocaleString('en');
 const range = (m: { from: number; to: number }) => (m.from === m.to ? `event #${m.from}` : `events #${m.from}–#${m.to}`);
@@ -114,18 +116,19 @@ function describeMismatch(m: RunStatusMismatch): string {
   return `run ${m.runId} is marked ${m.status}, but its last run.completed event (#${m.eventId}, seq ${m.seq}) says ${m.completedAs} — the runs table no longer matches the record`;
 }
 
-export function formatVerification(path: string, v: LedgerVerification, opts: { unkeyedWithKey?: boolean } = {}): string {
+export function formatVerification(path: string, v: LedgerVerification): string {
   const chain = v.chain.algorithm === 'hmac-sha256' ? 'HMAC-SHA256 (keyed)' : 'SHA-256';
   const lines: string[] = [];
   const events = `${n(v.events)} ${v.events === 1 ? 'event' : 'events'}`;
   if (v.firstBroken) lines.push(`ledger ${path}: BROKEN`, `  ${breakHeadline(v.firstBroken)}`, `  ${events} in one ${chain} chain; only the first break is named, more may follow it.`);
-  else if (v.runMismatches.length) lines.push(`ledger ${path}: events intact (${n(v.events)} in one ${chain} chain), but runs disagree with them`);
+  else if (v.runMismatches.length || v.problems.length) lines.push(`ledger ${path}: NOT INTACT (${events}, ${chain} chain)`);
   else lines.push(`ledger ${path}: intact — ${events} in one ${chain} chain, run statuses match their events`);
   for (const m of v.runMismatches) lines.push(`  ${describeMismatch(m)}`);
+  for (const p of v.problems) lines.push(`  ${p}`);
+  for (const note of v.notes) lines.push(`  note: ${note}`);
   if (v.chain.legacyThrough > 0) {
     const when = new Date(v.chain.chainedAt).toISOString().replace('T', ' ').slice(0, 16);
     lines.push(`  note: events #1–#${v.chain.legacyThrough} predate the chain; they are proven unchanged only since it was added (${when} UTC).`);
   }
-  if (opts.unkeyedWithKey) lines.push(`  warning: ${UNKEYED_WARNING}`);
   return lines.join('\n');
 }

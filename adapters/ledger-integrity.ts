@@ -1,0 +1,72 @@
+// What verify checks besides the chain itself: the key the chain is sealed with, each run's
+// row against its seal, events whose run is gone, and the head file beside the ledger (events
+// cut off the end with sqlite_sequence rewound to match). Each finding is one line for the
+// operator; a problem fails verify, a note does not.
+import type Database from 'better-sqlite3';
+import type { ChainSettings } from './ledger-migrations.js';
+import { headPath, readHead, sealRun } from './ledger-seal.js';
+
+export interface IntegrityFindings {
+  problems: string[];
+  notes: string[];
+}
+
+type RunRow = [number, string, string, string, string | null, string | null, string | null, string | null, number, string | null];
+
+/** The chain's key as verify must see it: with a key set, only a chain sealed with that key passes. */
+export function keyProblem(chain: ChainSettings, key: string | undefined): string | undefined {
+  if (key !== undefined && chain.algorithm === 'sha256')
+    return "OPSCOCKPIT_LEDGER_KEY is set, but this ledger's chain is plain SHA-256 (unkeyed): it proves nothing against whoever can write the file, so with a key set it does not pass";
+  return undefined;
+}
+
+export function checkIntegrity(db: Database.Database, file: string | undefined, chain: ChainSettings, key: string | undefined, lastId: number): IntegrityFindings {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const sealKey = chain.algorithm === 'hmac-sha256' ? key : undefined;
+  const kp = keyProblem(chain, key);
+  if (kp) problems.push(kp);
+  checkRuns(db, chain, sealKey, problems, notes);
+  const orphans = db.prepare('SELECT DISTINCT run_id FROM events WHERE run_id NOT IN (SELECT run_id FROM runs) LIMIT 3').pluck().all() as string[];
+  if (orphans.length) problems.push(`events of run ${orphans.join(', ')} have no run row: the run was deleted from the runs table`);
+  if (file) checkHead(file, db, chain, sealKey, lastId, problems, notes);
+  return { problems, notes };
+}
+
+function checkRuns(db: Database.Database, chain: ChainSettings, sealKey: string | undefined, problems: string[], notes: string[]): void {
+  const hasSeal = (db.prepare("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'seal'").pluck().get() as number) > 0;
+  if (!hasSeal) return;
+  const after = chain.runsSealedAfter ?? 0;
+  let unsealed = 0;
+  const rows = db.prepare('SELECT rowid, run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at, seal FROM runs ORDER BY rowid').raw();
+  for (const [rowid, runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt, seal] of rows.iterate() as IterableIterator<RunRow>) {
+    if (seal === null) {
+      if (rowid > after) problems.push(`run ${runId} has lost its seal: its row was edited after it was written`);
+      else unsealed++;
+      continue;
+    }
+    if (seal !== sealRun(sealKey, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt }))
+      problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
+  }
+  if (unsealed) notes.push(`${unsealed} run${unsealed === 1 ? '' : 's'} started before runs were sealed: their rows are proven only through their events`);
+}
+
+function checkHead(file: string, db: Database.Database, chain: ChainSettings, sealKey: string | undefined, lastId: number, problems: string[], notes: string[]): void {
+  if (chain.headFrom === undefined) return; // written before head files
+  const read = readHead(file, sealKey);
+  if (read.state === 'bad') return void problems.push(read.why);
+  if (read.state === 'none') {
+    if (lastId <= chain.headFrom) return;
+    const missing = `no head file (${headPath(file)}) beside the ledger`;
+    if (sealKey) problems.push(`${missing}: a keyed ledger keeps one; without it events cut off the end cannot be ruled out`);
+    else notes.push(`${missing}: events cut off the end cannot be ruled out`);
+    return;
+  }
+  const { head } = read;
+  if (head.id > lastId) {
+    problems.push(`events #${lastId + 1}–#${head.id} are missing: the head file beside the ledger says the chain reached event #${head.id}`);
+    return;
+  }
+  const stored = db.prepare('SELECT lower(hex(hash)) FROM events WHERE id = ?').pluck().get(head.id) as string | undefined;
+  if (stored !== head.hash) problems.push(`event #${head.id} is not the event the head file beside the ledger names: the chain was rewritten`);
+}
