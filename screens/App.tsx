@@ -1,5 +1,6 @@
 import React, { useEffect, useState } from 'react';
-import { Box, useInput, useStdout } from 'ink';
+import { useInput, useStdout } from 'ink';
+import { Box } from './ink.js';
 import { CockpitContext, useCockpit, useCockpitContext, type CockpitContextValue } from './context.js';
 import { commandForKey, dialogCommand, keyName } from '../src/keys/keymap.js';
 import { Header } from './Header.js';

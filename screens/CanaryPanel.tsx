@@ -1,5 +1,5 @@
 import React from 'react';
-import { Text } from 'ink';
+import { Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { canaryTimeline, formatDuration, truncate } from './presentation.js';

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';

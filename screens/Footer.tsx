@@ -1,5 +1,5 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import { useCockpit, useCockpitContext } from './context.js';
 import { formatKey, hintedCommands } from '../src/keys/keymap.js';
 import { color } from './theme.js';

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import { useCockpitContext } from './context.js';
 import { formatKey, type Command, type CommandGroup } from '../src/keys/keymap.js';
 import { Panel } from './Panel.js';

@@ -1,9 +1,10 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import { Table } from '@alcalzone/ink-table';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { describeEvent, formatClock, truncate } from './presentation.js';
+import { visible } from '../src/visible.js';
 
 /** This run's newest events, and beside them (when there is room) the release ledger's recent runs. */
 export function LedgerPanel(props: { width: number; rows: number }) {
@@ -15,7 +16,8 @@ export function LedgerPanel(props: { width: number; rows: number }) {
   // two lines per run, plus header and borders.
   const earlier = runs.filter((r) => r.runId !== current);
   const tableRuns = props.width >= 110 && earlier.length ? Math.max(1, Math.floor((props.rows - 2) / 2)) : 0;
-  const rows = earlier.slice(0, tableRuns).map((r) => ({ run: r.runId, status: r.status.replace('_', ' '), started: formatClock(r.startedAt) }));
+  // The table draws its own text: what comes from the ledger file is made visible here.
+  const rows = earlier.slice(0, tableRuns).map((r) => ({ run: visible(r.runId), status: visible(r.status.replace('_', ' ')), started: formatClock(r.startedAt) }));
   const eventWidth = tableRuns ? props.width - 54 : props.width - 4;
   return (
     <Panel title="Ledger" right={truncate(`${runs.length} recent runs: ${summary}`, props.width - 12)} width={props.width}>

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 
 export function Panel(props: { title: string; right?: string; width?: number | string; height?: number; children: React.ReactNode; borderColor?: string }) {
   return (

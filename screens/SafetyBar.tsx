@@ -1,5 +1,5 @@
 import React from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { formatClock, formatDuration, truncate } from './presentation.js';
 import { color } from './theme.js';

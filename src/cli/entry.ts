@@ -2,13 +2,14 @@
 // block on stderr with exit code 1. Stack traces only with OPSCOCKPIT_DEBUG=1.
 import { main } from './main.js';
 import { describeError } from './report-error.js';
+import { visible } from '../visible.js';
 
 export async function run(argv: string[]): Promise<number> {
   ignoreClosedPipes();
   try {
     return await main(argv);
   } catch (err) {
-    process.stderr.write(describeError(err) + '\n');
+    process.stderr.write(visible(describeError(err)) + '\n');
     return 1;
   }
 }

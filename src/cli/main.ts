@@ -12,6 +12,7 @@ import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
 import { demoRunbookPath } from './paths.js';
 import { formatCheckReport, formatRuns } from './format.js';
+import { terminalSafe } from './terminal-safe.js';
 
 export interface Io {
   stdout: NodeJS.WriteStream;
@@ -19,7 +20,7 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+const defaultIo = (): Io => ({ stdout: terminalSafe(process.stdout), stderr: terminalSafe(process.stderr), env: process.env });
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
 interface Parsed {
