@@ -59,3 +59,24 @@ describe('the runbook path', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('durations are bounded in the schema', () => {
+  const runbook = (every: string) => {
+    const file = join(dir, `every-${every.replace(/\W/g, '_')}.yaml`);
+    writeFileSync(file, `version: 1\nname: d\nchecks:\n  c:\n    every: ${every}\n    script: { command: /bin/true, timeout: 5s }\nchecklists:\n  preflight:\n    - { id: a, check: c }\n`);
+    return file;
+  };
+
+  it('every: 0ms and timeout: 99999999999h are refused by validate, with the field and line', async () => {
+    for (const [every, words] of [['0ms', 'at least 1 ms'], ['0.2ms', 'at least 1 ms'], ['99999999999h', 'at most a week'], ['169h', 'at most a week']] as const) {
+      const r = await cli(['validate', runbook(every)]);
+      expect(r.code, every).toBe(1);
+      expect(r.stderr, every).toMatch(/line 5, column 12 {2}checks\.c\.every/);
+      expect(r.stderr, every).toContain(words);
+    }
+  });
+
+  it('the bounds themselves are valid', async () => {
+    for (const every of ['1ms', '168h']) expect((await cli(['validate', runbook(every)])).code, every).toBe(0);
+  });
+});

@@ -1,7 +1,7 @@
 // The field types runbook schemas are built of: names, durations, sizes, status codes, HTTP
 // headers and bodies, and the fields of a program to run.
 import * as z from 'zod';
-import { DURATION_PATTERN } from './durations.js';
+import { DURATION_PATTERN, MAX_DURATION_MS, durationRangeProblem } from './durations.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const NAME_RULE = 'names may contain only letters, digits, "_" and "-"';
@@ -9,13 +9,21 @@ const NAME_RULE = 'names may contain only letters, digits, "_" and "-"';
 /** Names of targets, checks, actions and step ids. No dots: inline checks are named `<phase>.<id>`. */
 export const Name = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
 
+const inRange = (v: string | number, ctx: z.RefinementCtx) => {
+  const problem = durationRangeProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
 export const Duration = z
   .union(
     [
-      z.number().positive({ error: 'a duration must be more than 0 milliseconds' }),
-      z.string().regex(DURATION_PATTERN, {
-        error: 'not a duration: use e.g. "500ms", "2s", "1m", "1h" or a number of milliseconds',
-      }),
+      z.number().positive({ error: 'a duration must be more than 0 milliseconds' }).max(MAX_DURATION_MS, { error: 'a duration must be at most a week (604800000 ms)' }),
+      z
+        .string()
+        .regex(DURATION_PATTERN, {
+          error: 'not a duration: use e.g. "500ms", "2s", "1m", "1h" or a number of milliseconds',
+        })
+        .superRefine(inRange),
     ],
     { error: 'expected a duration such as "500ms", "2s", "1m", "1h" or a number of milliseconds' },
   )
