@@ -7,7 +7,7 @@ import { request, type Dispatcher } from 'undici';
 import { sharedPool } from './undici-pool.js';
 import type { HttpActionSpec, HttpCheck } from '../src/runbook/model.js';
 import type { CheckResult, ReasonCode } from '../src/engine/types.js';
-import { expandRecord, expandTemplate, MissingSecretError, Redactor } from '../src/runbook/secrets.js';
+import { expandRecord, expandTemplate, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
 
 export interface HttpContext {
   env: NodeJS.ProcessEnv;
@@ -244,7 +244,7 @@ function judgeBody(check: HttpCheck, ex: Exchange): { code: ReasonCode; reason: 
 
 export async function runHttpCheck(check: HttpCheck, ctx: HttpContext): Promise<CheckResult> {
   const now = ctx.now ?? Date.now;
-  const redact = new Redactor(ctx.secrets, ctx.env);
+  const redact = redactorFor(ctx.secrets, ctx.env);
   const startedAt = now();
   const where = `${check.method} ${displayUrl(check.url)}`;
   const done = (r: Omit<CheckResult, 'check' | 'startedAt' | 'durationMs'>): CheckResult =>
@@ -285,7 +285,7 @@ export async function runHttpCheck(check: HttpCheck, ctx: HttpContext): Promise<
 
 export async function runHttpAction(spec: HttpActionSpec, ctx: HttpContext): Promise<HttpActionResult> {
   const now = ctx.now ?? Date.now;
-  const redact = new Redactor(ctx.secrets, ctx.env);
+  const redact = redactorFor(ctx.secrets, ctx.env);
   const t0 = now();
   const where = `${spec.method} ${displayUrl(spec.url)}`;
   const done = (r: Omit<HttpActionResult, 'durationMs'>): HttpActionResult =>

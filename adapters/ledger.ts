@@ -79,6 +79,7 @@ function prepare(db: Database.Database) {
     recentEvents: db.prepare(
       'SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT ?',
     ),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     syncFull: db.prepare('PRAGMA synchronous = FULL'),
     syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
   };
@@ -226,6 +227,7 @@ export class SqliteLedger implements LedgerPort {
 
   /** Runs one top-level transaction; `durable`: its commit is fsynced. */
   private committed<T>(durable: boolean, tx: () => T): T {
+    this.commits++;
     if (!durable) {
       const result = tx();
       this.keepHead(false);
@@ -288,6 +290,13 @@ export class SqliteLedger implements LedgerPort {
   close(): void {
     if (this.db.open) this.db.close();
   }
+
+  /** SQLite's data_version (commits by other connections) and this connection's own commits. */
+  changeToken(): string {
+    return `${this.stmt.dataVersion.get() as number}:${this.commits}`;
+  }
+
+  private commits = 0;
 
   /** Read-only queries for the release ledger screen, `ledger list/show/export` and reports. */
   browse(): LedgerQuery {

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import type { Readable } from 'node:stream';
 import type { ScriptCheck, ScriptSpec } from '../src/runbook/model.js';
 import type { CheckResult, ScriptOutcome } from '../src/engine/types.js';
-import { expandRecord, MissingSecretError, Redactor } from '../src/runbook/secrets.js';
+import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
 
 export interface ScriptContext {
   env: NodeJS.ProcessEnv;
@@ -95,7 +95,7 @@ function spawnFailure(code: string | undefined, spec: ScriptSpec): string {
 
 export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<ScriptOutcome> {
   const started = performance.now();
-  const redact = new Redactor(ctx.secrets, ctx.env);
+  const redact = redactorFor(ctx.secrets, ctx.env);
   const elapsed = () => Math.round(performance.now() - started);
   const stdout = new TailBuffer(spec.maxOutputBytes);
   const stderr = new TailBuffer(spec.maxOutputBytes);
@@ -222,7 +222,7 @@ function matches(pattern: string | undefined, ...texts: string[]): boolean {
 
 export async function runScriptCheck(check: ScriptCheck, ctx: ScriptContext): Promise<CheckResult> {
   const startedAt = Date.now();
-  const redact = new Redactor(ctx.secrets, ctx.env);
+  const redact = redactorFor(ctx.secrets, ctx.env);
   const base = { check: check.name, startedAt };
   try {
     expandRecord(check.env, ctx.env, ctx.secrets);

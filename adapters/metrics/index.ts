@@ -3,7 +3,7 @@
 // secret values masked. readMetric gives one number; readSamples gives the window's numbers
 // for one side of a compare metric.
 import type { CompareCanaryMetric, ValueCanaryMetric } from '../../src/runbook/model.js';
-import { Redactor } from '../../src/runbook/secrets.js';
+import { redactorFor } from '../../src/runbook/secrets.js';
 import { readCsvSamples, readCsvTail } from './csv-tail.js';
 import { readHttpJson, readHttpJsonSamples } from './http-json.js';
 import { readPrometheus } from './prometheus.js';
@@ -75,7 +75,7 @@ async function guarded<R extends { ok: true; detail?: string }>(name: string, ct
     reading = { ok: false, kind: 'provider-error', reason: `${name}: ${err instanceof Error ? err.message : String(err)}`, at: now() };
   }
   // Mask the texts only: a JSON round trip would turn an Infinity value into null.
-  const redact = new Redactor(ctx.secrets, ctx.env);
+  const redact = redactorFor(ctx.secrets, ctx.env);
   if (!reading.ok) return { ...reading, reason: redact.text(reading.reason) };
   return reading.detail === undefined ? reading : { ...reading, detail: redact.text(reading.detail) };
 }

@@ -68,6 +68,11 @@ export interface LedgerPort {
   listRuns(limit: number): RunRecord[];
   getRun(runId: string): RunRecord | undefined;
   completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): void;
+  /**
+   * A token that changes whenever anything was committed to the ledger, by this connection or
+   * any other (absent: assume a change every time). Lets a display refresh skip re-reading.
+   */
+  changeToken?(): string;
   /** Page-by-page reading for the release ledger screen (absent: the screen is not offered). */
   browse?(): import('./ledger-filter.js').LedgerBrowser;
   close(): void;

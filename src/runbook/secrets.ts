@@ -166,3 +166,19 @@ function maskWidened(s: string, form: string): string {
   }
   return out + s.slice(from);
 }
+
+const redactors = new Map<string, Redactor>();
+
+/**
+ * The Redactor for these secrets' current values, made once: a check polled every second asks
+ * for one each time, and making one derives every form of every secret.
+ */
+export function redactorFor(declared: readonly string[], env: NodeJS.ProcessEnv = process.env): Redactor {
+  const key = declared.map((name) => `${name}=${env[name] ?? ''}`).join('\0');
+  let r = redactors.get(key);
+  if (!r) {
+    if (redactors.size >= 64) redactors.delete(redactors.keys().next().value as string);
+    redactors.set(key, (r = new Redactor(declared, env)));
+  }
+  return r;
+}

@@ -44,14 +44,24 @@ export class Controls {
     return this.policy.guarded ? s : { ...s, mode: 'REAL_ENABLED' };
   }
 
+  /**
+   * For display, once a second: the state is read again only when the ledger changed (another
+   * process wrote, or this one recorded a control), the window's status from the clock. A
+   * decision (claim) always reads afresh.
+   */
   view(): ControlView {
-    const s = this.state();
+    const version = this.ledger.changeToken?.();
+    if (version === undefined || !this.shown || this.shown.version !== version || this.shown.dirty) this.shown = { version, state: this.state(), dirty: false };
+    const s = this.shown.state;
     return { ...s, windowStatus: windowStatus(this.policy, s.window, this.now()), guarded: this.policy.guarded };
   }
+
+  private shown?: { version: string | undefined; state: SafetyState; dirty: boolean };
 
   /** Control changes are safety records: durable before this returns. */
   private record(body: EventBody): void {
     this.ledger.append(this.run().runId, this.operator, body, this.now(), { durable: true });
+    if (this.shown) this.shown.dirty = true;
   }
 
   /**
@@ -73,6 +83,7 @@ export class Controls {
         }
         const intent: EventBody = { kind: 'action.requested', action, confirmedWith, mode: decision.mode, window: decision.consumesWindow };
         const recorded = this.ledger.append(runId, this.operator, intent, now, { durable: true });
+        if (this.shown) this.shown.dirty = true;
         if (decision.consumesWindow) this.record({ kind: 'control.consumed', window: decision.consumesWindow, action, runId });
         return { decision, recorded };
       },
