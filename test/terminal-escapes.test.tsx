@@ -36,7 +36,7 @@ function hostileRunbook(): string {
 describe('visible', () => {
   it('makes every control character visible and keeps text, tabs and line ends', () => {
     expect(visible(`a${OSC_TITLE}b`)).toBe('a␛]0;pwned␇b');
-    expect(visible(`x${CLEAR}y\r\nz\tw`)).toBe('x␛[2Jy\nz\tw');
+    expect(visible(`x${CLEAR}y\r\nz\tw\rv`)).toBe('x␛[2Jy\r\nz\tw␍v');
     expect(visible('csi \u009b 31m, rlo \u202e, del \u007f')).toBe('csi \\u009b 31m, rlo \\u202e, del ␡');
     expect(visible('plain text, 한국어, emoji 🚀')).toBe('plain text, 한국어, emoji 🚀');
     expect(JSON.parse(`"${visible('\u009b')}"`)).toBe('\u009b'); // still JSON inside a JSON string
