@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { ScriptCheck, ScriptSpec } from '../src/runbook/model.js';
 import type { CheckResult, ScriptOutcome } from '../src/engine/types.js';
 import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS } from './script-grace.js';
 
 export interface ScriptContext {
   env: NodeJS.ProcessEnv;
@@ -18,13 +19,7 @@ export interface ScriptContext {
   signal?: AbortSignal;
 }
 
-/** Time between SIGTERM and SIGKILL for the process group. */
-export const KILL_GRACE_MS = 1000;
-/**
- * How long the output pipes may stay open once the script has exited (or been killed): a
- * process that left the group (setsid, a daemon) and holds them open is not waited for.
- */
-export const PIPE_GRACE_MS = 500;
+export { KILL_GRACE_MS, PIPE_GRACE_MS };
 const CHECK_OUTPUT_BYTES = 4096;
 const SHORT_LINE = 80;
 

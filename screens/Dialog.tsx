@@ -15,8 +15,8 @@ export function Dialog(props: { width: number }) {
   if (modal.kind === 'quit') {
     return (
       <Panel title="Quit?" width={props.width} borderColor={color('yellow')}>
-        <Text>An action or check is still running. Its outcome will be recorded as unknown.</Text>
-        <Text>Enter quits anyway · Esc goes back</Text>
+        <Text>An action or check is still running. Quitting stops it: its processes get TERM, then KILL if they linger; the cancellation and the outcome are recorded.</Text>
+        <Text>Enter stops it and quits · Esc goes back</Text>
       </Panel>
     );
   }

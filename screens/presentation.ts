@@ -137,6 +137,8 @@ export function describeEvent(ev: LedgerEvent): string {
       return `STAGE FILE ${b.problem.toUpperCase()}: fell back to stable — ${b.detail}`;
     case 'action.skipped':
       return `${b.action} not run (${b.why}) — ${b.reason}`;
+    case 'action.cancelled':
+      return `${b.action} CANCELLED — ${b.reason}; stopping its processes`;
     case 'trigger.fired':
       return `TRIGGER ${b.trigger} → ${b.action}${b.auto ? ' (automatic)' : ' (asks the operator)'} — ${b.reason}`;
     case 'fault.injected':

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScript, runScriptCheck, type ScriptContext } from '../adapters/script.js';
 import type { ScriptCheck, ScriptSpec } from '../src/runbook/model.js';
+import { waitGone } from './support/processes.js';
 
 const DIR = resolve(import.meta.dirname, '../fixtures/scripts/test');
 const tmp = mkdtempSync(join(tmpdir(), 'opscockpit-script-'));
@@ -26,32 +27,6 @@ function check(script: string, over: Partial<ScriptCheck> = {}): ScriptCheck {
 }
 
 const ctx = (over: Partial<ScriptContext> = {}): ScriptContext => ({ env: { PATH: process.env.PATH }, secrets: [], ...over });
-
-/**
- * Dead means ESRCH, or a zombie: in containers whose PID 1 does not reap orphans, a killed
- * grandchild stays a zombie (state Z) forever although it no longer runs.
- */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
-  } catch {
-    return true; // vanished between the two looks
-  }
-}
-
-async function waitGone(pid: number, ms = 2000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (isGone(pid)) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return isGone(pid);
-}
 
 describe('runScriptCheck exit codes', () => {
   it('exit 0 is healthy, with the last output line', async () => {

@@ -12,6 +12,7 @@ import { verifyLedger } from '../adapters/ledger-verify.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { demoRunbookPath } from '../src/cli/paths.js';
 import { runHeadlessCheck } from '../src/session/headless.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS } from '../adapters/script-grace.js';
 
 let rig: DemoRig | undefined;
 const gates = new Gates();
@@ -159,7 +160,46 @@ describe('session', () => {
     s.cancel();
     await waitFor(() => s.store.getState().action?.state === 'succeeded', 'the abort to finish', 5000);
     s.command('app.quit');
-    expect(rig.exited).toBe(true);
+    await waitFor(() => rig!.exited, 'the cockpit to exit');
+  });
+
+  it('confirming quit while an action runs stops its script and records why, then the outcome', async () => {
+    rig = await demoRig({ runbookFile: runbookWithAbort('echo working; sleep 30; echo done') });
+    const s = rig.session;
+    s.command('action.abort');
+    s.type('abort');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.output.includes('working'), 'the abort to start');
+    const asked = Date.now();
+    s.command('app.quit');
+    s.submit();
+    await waitFor(() => rig!.exited, 'the cockpit to exit', 5000);
+    expect(Date.now() - asked).toBeLessThan(3000);
+    const evs = rig.ledger.events(s.runId).map((e) => e.body);
+    const at = (kind: string) => evs.findIndex((e) => e.kind === kind && 'action' in e && e.action === 'abort');
+    expect(evs[at('action.cancelled')]).toEqual({ kind: 'action.cancelled', action: 'abort', reason: 'the operator quit while it ran' });
+    expect(at('action.completed')).toBeGreaterThan(at('action.cancelled'));
+    expect(evs[at('action.completed')]).toMatchObject({ status: 'failed', signal: 'SIGTERM', reason: 'cancelled: the operator quit; killed by SIGTERM' });
+    // The run stays open for the next start; nothing is left to settle as unknown.
+    const next = rig.reopen();
+    expect(rig.ledger.events(next.runId).map((e) => e.body).filter((e) => e.kind === 'action.completed' && e.status === 'unknown')).toEqual([]);
+  });
+
+  it('a script that ignores SIGTERM is killed after the grace period; quitting waits no longer', async () => {
+    rig = await demoRig({ runbookFile: runbookWithAbort("trap '' TERM; echo working; sleep 30") });
+    const s = rig.session;
+    s.command('action.abort');
+    s.type('abort');
+    s.submit();
+    await waitFor(() => s.store.getState().action?.output.includes('working'), 'the abort to start');
+    const asked = Date.now();
+    s.command('app.quit');
+    s.submit();
+    await waitFor(() => rig!.exited, 'the cockpit to exit', 5000);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(KILL_GRACE_MS - 50);
+    expect(Date.now() - asked).toBeLessThan(KILL_GRACE_MS + PIPE_GRACE_MS + 1000);
+    const completed = rig.ledger.events(s.runId).map((e) => e.body).find((e) => e.kind === 'action.completed');
+    expect(completed).toMatchObject({ status: 'failed', signal: 'SIGKILL', reason: 'cancelled: the operator quit; killed by SIGKILL' });
   });
 
   it('a secret printed by an action is masked on screen state and in the ledger', async () => {

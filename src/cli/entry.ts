@@ -1,16 +1,70 @@
 // The bundle's entry: runs the command and turns every operator-facing error into one clear
 // block on stderr with exit code 1. Stack traces only with OPSCOCKPIT_DEBUG=1.
+import { constants } from 'node:os';
 import { main } from './main.js';
 import { describeError } from './report-error.js';
 import { visible } from '../visible.js';
+import { terminalSafe } from './terminal-safe.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS } from '../../adapters/script-grace.js';
+
+/**
+ * After SIGINT/SIGTERM the command has this long to shut down in order (kill the script's
+ * group, TERM then KILL; record; close the ledger) before the process exits regardless.
+ */
+export const SHUTDOWN_DEADLINE_MS = KILL_GRACE_MS + PIPE_GRACE_MS + 2000;
 
 export async function run(argv: string[]): Promise<number> {
   ignoreClosedPipes();
+  const interruptions = new Interruptions();
   try {
-    return await main(argv);
+    const code = await main(argv, { stdout: terminalSafe(process.stdout), stderr: terminalSafe(process.stderr), env: process.env, shutdownSignal: () => interruptions.listen() });
+    return interruptions.exitCode ?? code;
   } catch (err) {
     process.stderr.write(visible(describeError(err)) + '\n');
-    return 1;
+    return interruptions.exitCode ?? 1;
+  } finally {
+    interruptions.release();
+  }
+}
+
+/**
+ * SIGINT and SIGTERM, for a command that runs scripts and asked for them (`listen`): the first
+ * aborts the signal with why ("the process got SIGTERM") and the command shuts down in order;
+ * a second one, or a shutdown past SHUTDOWN_DEADLINE_MS, exits at once. Exit 128 + the
+ * signal's number, as a shell reports a process its signal ended. Commands that did not ask
+ * keep Node's own handling: the signal ends them.
+ */
+class Interruptions {
+  private readonly controller = new AbortController();
+  private received?: NodeJS.Signals;
+  private listening = false;
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    if (this.received) return this.exitNow();
+    this.received = sig;
+    setTimeout(() => this.exitNow(), SHUTDOWN_DEADLINE_MS).unref();
+    this.controller.abort(`the process got ${sig}`);
+  };
+
+  listen(): AbortSignal {
+    if (!this.listening) {
+      this.listening = true;
+      process.on('SIGINT', this.onSignal);
+      process.on('SIGTERM', this.onSignal);
+    }
+    return this.controller.signal;
+  }
+
+  get exitCode(): number | undefined {
+    return this.received ? 128 + constants.signals[this.received] : undefined;
+  }
+
+  release(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+
+  private exitNow(): never {
+    process.exit(this.exitCode);
   }
 }
 

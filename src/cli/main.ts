@@ -18,6 +18,11 @@ export interface Io {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
+  /**
+   * SIGINT/SIGTERM from the moment a command asks: commands that run scripts ask, and shut down
+   * in order (the session's `shutdown`) instead of dying with the script still running.
+   */
+  shutdownSignal?: () => AbortSignal;
 }
 
 const defaultIo = (): Io => ({ stdout: terminalSafe(process.stdout), stderr: terminalSafe(process.stderr), env: process.env });
@@ -125,7 +130,7 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   if (!requireTerminal(io)) return 1;
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const { runTui } = await import('./tui.js');
-  await runTui({ runbook, ledgerPath, env: io.env });
+  await runTui({ runbook, ledgerPath, env: io.env, signal: io.shutdownSignal?.() });
   return 0;
 }
 
@@ -154,6 +159,7 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
       runbook,
       ledgerPath,
       env,
+      signal: io.shutdownSignal?.(),
       demo: {
         fixtureUrl: server.url,
         faultRoute,
@@ -191,6 +197,7 @@ async function systemDemo(name: string, ledgerOption: string | undefined, io: Io
       runbook,
       ledgerPath,
       env,
+      signal: io.shutdownSignal?.(),
       demo: { fixtureUrl: server.url, faultRoute: fault.route, faultStatus: fault.status, faultText: label, toggleFault: (on) => (on ? setFault(server.url, fault) : clearFaults(server.url)) },
     });
   } finally {
@@ -215,7 +222,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   // Cron's failures reach Slack (runbook notify:); sent before the ledger closes.
   const { withRecordingLedger } = await import('../session/headless-ledger.js');
   return withRecordingLedger({ runbook, ledgerPath, env: io.env }, async (ledger) => {
-    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true });
+    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true, signal: io.shutdownSignal?.() });
     out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
     return report.healthy ? 0 : 2;
   });

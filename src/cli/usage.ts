@@ -4,6 +4,7 @@ import { harvestHelp } from './commands/harvest-help.js';
 import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.js';
 import { convertHelp } from './commands/convert-help.js';
 import { ledgerHelp, reportHelp } from './commands/ledger-help.js';
+import { KILL_GRACE_MS } from '../../adapters/script-grace.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +37,7 @@ decisionos, ops-playbook, newsbot, talkative. f injects that system's main failu
   0  healthy (GO)
   1  error (bad runbook, unreachable ledger)
   2  unhealthy or insufficient data (NO-GO / INSUFFICIENT)
+  130/143  stopped by SIGINT/SIGTERM: the running script's process group killed, the run failed
 --scheduled: for cron. A phase that is INSUFFICIENT only because scripts printed the
 insufficient-data token (status=insufficient_data, e.g. no traffic yet) counts as healthy.
 --json prints one stable JSON document (schema opscockpit.check/v1).`,
@@ -56,7 +58,10 @@ controls (emergency stop, scopes, allowlist, mode, window). It stops at the firs
 at a refusal, or at a step that needs a person (manual steps not named with --confirm; confirm-first
 scripts without --yes). --confirm STEP attests a manual step; it is recorded with your name.
 Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
-a control. --json prints one JSON document (schema opscockpit.run/v1).`,
+a control. --json prints one JSON document (schema opscockpit.run/v1).
+SIGINT or SIGTERM while a script runs: the cancellation is recorded, the script's process group
+is killed (TERM, then KILL after ${KILL_GRACE_MS / 1000} s), its outcome is recorded, the run ends as failed,
+and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.`,
   },
   validate: {
     usage: 'opscockpit validate RUNBOOK',

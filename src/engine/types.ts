@@ -121,6 +121,8 @@ export type EventBody =
   | { kind: 'trigger.fired'; trigger: string; check: string; reason: string; action: string; auto: boolean }
   // An automatic action that waited for another one to finish and then did not run (why: who decided it).
   | { kind: 'action.skipped'; action: string; why: string; reason: string }
+  /** Quit or SIGINT/SIGTERM while the action ran: its process group is killed, its outcome follows. */
+  | { kind: 'action.cancelled'; action: string; reason: string }
   | { kind: 'fault.injected'; route: string; status: number }
   | { kind: 'fault.cleared' }
   // A webhook notification about event #about of the same run (runbook notify:), after its last attempt.

@@ -11,7 +11,7 @@ import type { ActionOutcome } from './runners.js';
 
 export interface ActionQueueDeps {
   host: ActionHost;
-  /** The cockpit was closed (the ledger may be too). */
+  /** The cockpit is shutting down or was closed (the ledger may be too). */
   closed(): boolean;
   runStatus(): RunStatus;
 }
@@ -26,12 +26,19 @@ export class ActionQueue {
   private readonly waiting: Decided[] = [];
   /** The action running (its outcome not yet back), if any. */
   private acting?: string;
+  /** Its end: settled once its outcome is on record. */
+  private ending?: Promise<unknown>;
 
   constructor(private readonly d: ActionQueueDeps) {}
 
   /** Run an action; the intent is on disk before it starts, the outcome after it ends. */
   run(name: string, confirmedWith: string, automatic = false): Promise<ActionOutcome | undefined> {
     const { store } = this.d.host;
+    if (this.d.closed()) {
+      if (automatic) this.skip({ name, why: confirmedWith }, 'the cockpit was shutting down');
+      else flash(store, 'Shutting down: no new action starts.', 'warn');
+      return Promise.resolve(undefined);
+    }
     const running = this.acting;
     if (running !== undefined && !automatic) return Promise.resolve(void flash(store, ACTION_BUSY, 'warn'));
     if (running !== undefined) {
@@ -39,9 +46,10 @@ export class ActionQueue {
       return Promise.resolve(undefined);
     }
     this.acting = name;
-    return executeAction(this.d.host, name, confirmedWith)
+    const ending = executeAction(this.d.host, name, confirmedWith)
       .finally(() => {
         this.acting = undefined;
+        this.ending = undefined;
         this.runWaiting(name);
       })
       .catch((err: unknown) => {
@@ -50,6 +58,13 @@ export class ActionQueue {
         if (this.d.closed() && ledgerWasClosed(err)) return undefined;
         throw err;
       });
+    this.ending = ending;
+    return ending;
+  }
+
+  /** The action running now and its end (its outcome on record), for the shutdown. */
+  get inFlight(): { name: string; done: Promise<unknown> } | undefined {
+    return this.acting === undefined || !this.ending ? undefined : { name: this.acting, done: this.ending };
   }
 
   /** Nothing waits silently: an automatic action still waiting is on record as not run. */

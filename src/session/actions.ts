@@ -23,6 +23,8 @@ export interface ActionHost {
   runbook: Runbook;
   env: NodeJS.ProcessEnv;
   redactor: Redactor;
+  /** The shutdown (quit, SIGINT, SIGTERM): it kills the running action's process group. */
+  signal: AbortSignal;
   /** The safety controls' decision and the recorded intent (or refusal), in one transaction. */
   claim(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): ActionClaim;
   running(): boolean;
@@ -71,9 +73,9 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
       ? dryRun(action, stream)
       : decision.mode === 'MOCK_ONLY'
         ? action.mock
-          ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream)
+          ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream, host.signal)
           : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
-        : await runAction(action, host.runbook, host.env, stream);
+        : await runAction(action, host.runbook, host.env, stream, host.signal);
   const recorded = host.tryRecord(
     { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}) },
     true,

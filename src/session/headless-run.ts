@@ -9,10 +9,13 @@ import type { StepState } from '../engine/types.js';
 import { Session } from './session.js';
 import type { ActionOutcome } from './runners.js';
 
-export type RunOutcome = 'completed' | 'no-go' | 'needs-operator' | 'refused' | 'action-failed';
+export type RunOutcome = 'completed' | 'no-go' | 'needs-operator' | 'refused' | 'action-failed' | 'cancelled';
 
-/** Exit codes: 0 completed, 1 an action failed, 2 NO-GO or a step waits for a person, 3 refused. */
-export const RUN_EXIT: Record<RunOutcome, number> = { completed: 0, 'action-failed': 1, 'no-go': 2, 'needs-operator': 2, refused: 3 };
+/**
+ * Exit codes: 0 completed, 1 an action failed (or the run was cancelled: the entry exits
+ * 128 + the signal's number then), 2 NO-GO or a step waits for a person, 3 refused.
+ */
+export const RUN_EXIT: Record<RunOutcome, number> = { completed: 0, 'action-failed': 1, cancelled: 1, 'no-go': 2, 'needs-operator': 2, refused: 3 };
 
 export interface RunStepReport {
   phase: Phase;
@@ -55,10 +58,12 @@ export async function runProcedure(opts: {
   yes: boolean;
   /** Manual steps the person starting the run attests to (by step id). */
   confirm?: string[];
+  /** SIGINT/SIGTERM: what runs is killed and recorded, and the run ends as failed. */
+  signal?: AbortSignal;
 }): Promise<RunReport> {
   const { runbook } = opts;
   // The run ends here, not when the checklist does: an action after the preflight decides it too.
-  const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false });
+  const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false, signal: opts.signal });
   const actions: RunActionReport[] = [];
   let outcome: RunOutcome = 'completed';
   let stopped: string | undefined;
@@ -72,10 +77,16 @@ export async function runProcedure(opts: {
     for (;;) {
       const s = session.store.getState();
       const cl = s.checklist;
+      const why = session.cancelled;
+      if (why) {
+        [outcome, stopped] = ['cancelled', `cancelled: ${why}`];
+        session.fail();
+        break;
+      }
       if (!actionsDone && cl.phases.preflight.complete) {
         actionsDone = true;
         const r = await runActions(session, runbook, opts.actions, actions);
-        if (r) {
+        if (r && !session.cancelled) {
           [outcome, stopped] = r;
           session.fail();
           break;
@@ -140,7 +151,7 @@ export async function runProcedure(opts: {
     // Alerts about how the run went go out before the command closes its ledger.
     unsubscribe();
     await session.settleNotifications();
-    session.stop();
+    await session.shutdown(session.cancelled ?? 'the run ended');
   }
 }
 
@@ -152,6 +163,7 @@ async function advanced(session: Session, note?: string): Promise<boolean> {
 }
 async function runActions(session: Session, runbook: Runbook, names: string[], out: RunActionReport[]): Promise<[RunOutcome, string] | undefined> {
   for (const name of names) {
+    if (session.cancelled) return undefined;
     const o = await session.runAction(name, runbook.actions[name].confirm);
     if (!o) {
       out.push({ action: name, status: 'failed', reason: 'could not be recorded in the ledger; nothing ran' });

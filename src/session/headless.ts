@@ -7,7 +7,7 @@ import { systemClock, type Clock, type LedgerPort } from '../engine/ports.js';
 import type { CheckResult, EventBody, GateVerdict, StepState } from '../engine/types.js';
 import { computeVerdict, gatingChecks } from '../engine/verdict.js';
 import { finishRun } from './finish-run.js';
-import { makeCheckRunner } from './runners.js';
+import { cancelledReason, makeCheckRunner } from './runners.js';
 import { operatorName } from './operator.js';
 
 export interface StepReport {
@@ -50,6 +50,8 @@ export async function runHeadlessCheck(opts: {
   clock?: Clock;
   /** Cron: INSUFFICIENT only from the insufficient-data token counts as healthy. */
   scheduled?: boolean;
+  /** SIGINT/SIGTERM: the running script's group is killed, recorded; the run ends as failed. */
+  signal?: AbortSignal;
 }): Promise<CheckReport> {
   const { runbook, ledger, phase } = opts;
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath };
@@ -67,15 +69,26 @@ export async function runHeadlessCheck(opts: {
     events.push(body);
   };
   record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
-  const runCheck = makeCheckRunner(runbook, env, ledger);
+  const { signal } = opts;
+  const runCheck = makeCheckRunner(runbook, env, ledger, signal);
   const latest: Record<string, CheckResult> = {};
+  let running: string | undefined;
+  // The cancellation is on record before the abort reaches the script (listeners run in order).
+  const onAbort = () => running && record({ kind: 'step.note', phase, step: running, note: `cancelled: ${String(signal?.reason)} while the step ran` });
+  signal?.addEventListener('abort', onAbort, { once: true });
   for (const step of runbook.checklists[phase]) {
+    if (signal?.aborted) break;
     if (!step.check || step.confirm) continue; // confirm-first steps wait for an operator, like manual ones
     record({ kind: 'step.started', phase, step: step.id });
-    const result = redactor.value(latest[step.check] ?? (await runCheck(runbook.checks[step.check])));
+    running = step.id;
+    const ran = redactor.value(latest[step.check] ?? (await runCheck(runbook.checks[step.check])));
+    running = undefined;
+    const result = signal?.aborted && ran.status !== 'healthy' ? { ...ran, reason: cancelledReason(String(signal.reason), ran.reason) } : ran;
     latest[step.check] = result;
     record({ kind: 'step.result', phase, step: step.id, result });
   }
+  signal?.removeEventListener('abort', onAbort);
+  const cancelled = signal?.aborted ? ` — cancelled: ${String(signal.reason)}` : '';
   const walk = walkChecklist(runbook.checklists, events);
   const verdict = computeVerdict(phase, gatingChecks(walk, phase), runbook.checks, latest);
   record({ kind: 'verdict.changed', ...verdict });
@@ -98,8 +111,8 @@ export async function runHeadlessCheck(opts: {
       ? `scheduled run: insufficient data only (${insufficient.map((s) => s.id).join(', ')}), counted as healthy`
       : undefined;
   if (normalized) record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
-  const status = verdict.verdict === 'GO' || normalized ? 'succeeded' : 'failed';
-  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}` });
+  const status = (verdict.verdict === 'GO' || normalized) && !cancelled ? 'succeeded' : 'failed';
+  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}` });
   events.push({ kind: 'run.completed', status });
   return {
     schema: 'opscockpit.check/v1',
@@ -110,7 +123,7 @@ export async function runHeadlessCheck(opts: {
     ledger: opts.ledgerPath,
     verdict: verdict.verdict,
     reasons: verdict.reasons,
-    healthy: verdict.verdict === 'GO' || normalized !== undefined,
+    healthy: !cancelled && (verdict.verdict === 'GO' || normalized !== undefined),
     ...(normalized ? { normalized } : {}),
     steps,
     pendingManual: steps.filter((s) => s.kind === 'manual').length,

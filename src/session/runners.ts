@@ -18,9 +18,10 @@ export function warmActionRunners(): Promise<unknown> {
   return Promise.all([script(), http()]).catch(() => undefined);
 }
 
-export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort): (check: Check) => Promise<CheckResult> {
+/** `signal`: the shutdown (quit, SIGINT, SIGTERM); it kills a running script's process group. */
+export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort, signal?: AbortSignal): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
-  const ctx = { env, secrets: runbook.secrets, etags };
+  const ctx = { env, secrets: runbook.secrets, etags, signal };
   const run = async (check: Check): Promise<CheckResult> => {
     if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
     if (check.kind === 'script') return (await script()).runScriptCheck(check, ctx);
@@ -47,32 +48,45 @@ export interface ActionOutcome {
   durationMs: number;
 }
 
-/** Run an action's script or HTTP call; output chunks stream to `onOutput` as they come. */
+/** Why an outcome failed, when the shutdown cut it short: "cancelled: the operator quit; killed by SIGTERM". */
+export const cancelledReason = (why: string, reason: string): string => `cancelled: ${why}; ${reason}`;
+
+/** A failure's reason, told it was the shutdown's doing when it was. */
+const failedBecause = (signal: AbortSignal | undefined, reason: string): string =>
+  signal?.aborted ? cancelledReason(String(signal.reason), reason) : reason;
+
+/**
+ * Run an action's script or HTTP call; output chunks stream to `onOutput` as they come. The
+ * `signal` (the shutdown) kills the script's process group, or cancels the HTTP call.
+ */
 export async function runAction(
   action: Action,
   runbook: Runbook,
   env: NodeJS.ProcessEnv,
   onOutput: (chunk: string) => void,
+  signal?: AbortSignal,
 ): Promise<ActionOutcome> {
+  const ctx = { env, secrets: runbook.secrets, signal };
   if (action.script) {
-    const o = await (await script()).runScript(action.script, { env, secrets: runbook.secrets, onOutput: (c) => onOutput(c) });
+    const o = await (await script()).runScript(action.script, { ...ctx, onOutput: (c) => onOutput(c) });
     const ok = o.exitCode === 0 && !o.timedOut && !o.spawnError;
-    const reason = o.spawnError
+    const said = o.spawnError
       ? o.spawnError
       : o.timedOut
         ? `timed out after ${Math.round(action.script.timeoutMs / 1000)} s; process group killed`
         : o.signal
           ? `killed by ${o.signal}`
           : `exit ${o.exitCode}`;
+    const reason = ok ? said : failedBecause(signal, said);
     const output = [o.stdout, o.stderr].filter(Boolean).join(o.stdout.endsWith('\n') ? '' : '\n');
     const failure = ok ? undefined : classifyFailure(action.onFailure, reason, output);
     return { status: ok ? 'succeeded' : 'failed', exitCode: o.exitCode, signal: o.signal, reason, output, durationMs: o.durationMs, ...(failure ? { failure } : {}) };
   }
   if (action.http) {
-    const r = await (await http()).runHttpAction(action.http, { env, secrets: runbook.secrets });
+    const r = await (await http()).runHttpAction(action.http, ctx);
     onOutput(r.output);
     const failure = r.ok ? undefined : classifyFailure(action.onFailure, r.reason, r.output);
-    return { status: r.ok ? 'succeeded' : 'failed', reason: r.reason, output: r.output, durationMs: r.durationMs, ...(failure ? { failure } : {}) };
+    return { status: r.ok ? 'succeeded' : 'failed', reason: r.ok ? r.reason : failedBecause(signal, r.reason), output: r.output, durationMs: r.durationMs, ...(failure ? { failure } : {}) };
   }
   return { status: 'failed', reason: 'the action has neither a script nor an http call', output: '', durationMs: 0 };
 }

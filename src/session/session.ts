@@ -32,6 +32,9 @@ import type { StepStop } from './step-gate.js';
 import { describeCommand } from './dry-run.js';
 import { TriggerWatch } from './trigger-watch.js';
 
+/** How long alerts may still take to go out after SIGINT/SIGTERM. */
+const NOTIFY_AFTER_SIGNAL_MS = 1000;
+
 export interface SessionOptions {
   runbook: Runbook;
   ledger: LedgerPort;
@@ -49,6 +52,11 @@ export interface SessionOptions {
    * action, not only its steps.
    */
   completeWithChecklist?: boolean;
+  /**
+   * SIGINT or SIGTERM (aborted with the reason, "the process got SIGTERM"): the session shuts
+   * down as when the operator quits (`shutdown`), then calls onExit.
+   */
+  signal?: AbortSignal;
 }
 
 export class Session {
@@ -61,6 +69,9 @@ export class Session {
   private run: RunRecord;
   private tick?: unknown;
   private closed = false;
+  /** Aborted by the shutdown, with why: kills the process group of whatever script runs. */
+  private readonly shutdownSignal = new AbortController();
+  private stopping?: Promise<void>;
   private readonly canary?: CanaryDriver;
   private readonly controls: Controls;
   private readonly stage: ReleaseStage;
@@ -108,7 +119,7 @@ export class Session {
     this.intents = new Intents(this.intentHost());
     const notifyProblem = this.notifications?.problem();
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed, runStatus: () => this.run.status });
+    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.run.status });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,
@@ -117,7 +128,7 @@ export class Session {
     });
     this.poller = new Poller({
       clock: this.clock,
-      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger),
+      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger, this.shutdownSignal.signal),
       onResult: (r) => this.onCheckResult(r),
     });
     // Steps can run checks as soon as the session exists, before live polling starts.
@@ -125,6 +136,7 @@ export class Session {
     this.steps = new Steps({
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
       closed: () => this.closed,
+      cancelled: () => this.cancelled,
       updateVerdict: () => this.updateVerdict(),
       succeed: () => {
         if (opts.completeWithChecklist !== false) this.completeRun('succeeded');
@@ -146,11 +158,14 @@ export class Session {
         onSchedule: (at) => this.store.setState({ canaryNextAt: at }),
       });
     }
+    opts.signal?.addEventListener('abort', () => this.quit(String(opts.signal?.reason)), { once: true });
   }
 
   /** Called when the operator quits; the TUI sets this to unmount. */
   setExitHandler(fn: () => void): void {
     this.opts.onExit = fn;
+    // A signal before the screens were up: they go as soon as the shutdown is done.
+    void this.stopping?.then(fn);
   }
 
   get runId(): string {
@@ -172,6 +187,44 @@ export class Session {
     this.tick = this.clock.setTimeout(beat, 1000);
   }
 
+  /** Why the session is shutting down, once it is. */
+  get cancelled(): string | undefined {
+    const s = this.shutdownSignal.signal;
+    return s.aborted ? String(s.reason) : undefined;
+  }
+
+  /**
+   * The one shutdown order, for the operator's quit and SIGINT/SIGTERM alike: what runs is on
+   * record as cancelled (and why), then its process group is killed (TERM, then KILL after the
+   * grace period), then its outcome is recorded as it ends, then polling stops. The caller
+   * closes the ledger after this; the entry exits.
+   */
+  shutdown(why: string): Promise<void> {
+    this.stopping ??= this.cancelAndStop(why);
+    return this.stopping;
+  }
+
+  private async cancelAndStop(why: string): Promise<void> {
+    // Nothing new starts: no waiting action, no poll (a step's own check still reports back).
+    this.actions.close();
+    this.poller.stop();
+    this.canary?.stop();
+    const action = this.actions.inFlight;
+    const step = this.steps.inFlight;
+    const cancelled = [action?.name, step?.action].filter((a): a is string => a !== undefined);
+    for (const a of cancelled) this.recorder.tryRecord({ kind: 'action.cancelled', action: a, reason: `${why} while it ran` }, true);
+    if (step && !step.action) this.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true);
+    if (action || step) flash(this.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');
+    this.shutdownSignal.abort(why);
+    await Promise.allSettled([action?.done, step?.done]);
+    this.stop();
+  }
+
+  /** Shut down, then let the screens go (the cockpit unmounts). */
+  private quit(why: string): void {
+    void this.shutdown(why).then(() => this.opts.onExit?.());
+  }
+
   stop(): void {
     this.actions.close();
     this.closed = true;
@@ -185,9 +238,17 @@ export class Session {
     return this.notifications?.inFlight ?? 0;
   }
 
-  /** Wait (at most `timeoutMs`) for notifications under way, e.g. before closing the ledger. */
+  /**
+   * Wait (at most `timeoutMs`) for notifications under way, e.g. before closing the ledger.
+   * After SIGINT/SIGTERM the process is to end: a short wait only; one during the wait ends it.
+   */
   settleNotifications(timeoutMs?: number): Promise<void> {
-    return this.notifications?.settle(timeoutMs) ?? Promise.resolve();
+    const signal = this.opts.signal;
+    if (!this.notifications) return Promise.resolve();
+    if (signal?.aborted) return this.notifications.settle(NOTIFY_AFTER_SIGNAL_MS);
+    const settled = this.notifications.settle(timeoutMs);
+    if (!signal) return settled;
+    return Promise.race([settled, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
   }
 
   // ---- checks and verdict ------------------------------------------------------------
@@ -233,6 +294,7 @@ export class Session {
       runbook: this.opts.runbook,
       env: this.env,
       redactor: this.redactor,
+      signal: this.shutdownSignal.signal,
       claim: (req, typed) => this.controls.claim({ ...req, scopes: this.scopes, preflightGo: preflightGo(this.store, this.opts.runbook) }, this.run.runId, typed),
       running: () => this.run.status === 'running',
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
@@ -310,8 +372,8 @@ export class Session {
         }),
       decideCanary: (d) => this.canary?.decide(d),
       toggleFault: async () => (demo ? toggleDemoFault(demo, this.store, (body) => this.recorder.tryRecord(body)) : undefined),
-      busy: () => this.store.getState().action?.state === 'running' || this.steps.running.size > 0,
-      exit: () => this.opts.onExit?.(),
+      busy: () => !this.stopping && (this.store.getState().action?.state === 'running' || this.steps.running.size > 0),
+      exit: () => this.quit('the operator quit'),
       ledgerCommand: (id) => this.ledgerScreen.command(id),
       ledgerFilter: (text) => this.ledgerScreen.applyFilter(text, this.clock.now()),
     };

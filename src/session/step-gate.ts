@@ -61,5 +61,5 @@ export function gateStep(host: StepGateHost, step: StepView): { action: string }
 /** The step's result as the outcome of its action. */
 export function stepOutcome(action: string, r: CheckResult): EventBody {
   const status = r.status === 'healthy' ? 'succeeded' : 'failed';
-  return { kind: 'action.completed', action, status, exitCode: r.exitCode, reason: r.reason, output: (r.output ?? '').slice(-8192), durationMs: r.durationMs };
+  return { kind: 'action.completed', action, status, exitCode: r.exitCode, signal: r.signal, reason: r.reason, output: (r.output ?? '').slice(-8192), durationMs: r.durationMs };
 }

@@ -8,6 +8,7 @@ import type { EventBody } from '../engine/types.js';
 import type { Check } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
 import { flash, markRunning, type CockpitStore } from '../store/store.js';
+import { cancelledReason } from './runners.js';
 import { gateStep, stepOutcome, type StepGateHost, type StepStop } from './step-gate.js';
 
 export interface StepDeps extends StepGateHost {
@@ -15,6 +16,8 @@ export interface StepDeps extends StepGateHost {
   poller: Poller<Check>;
   redactor: Redactor;
   closed(): boolean;
+  /** Why the session is shutting down, once it is: a step cut short says so. */
+  cancelled(): string | undefined;
   tryRecord(body: EventBody, durable?: boolean): boolean;
   updateVerdict(): void;
   /** The last step done: the run succeeded. */
@@ -24,12 +27,19 @@ export interface StepDeps extends StepGateHost {
 export class Steps {
   /** Checks a step is running now: their results are the step's, not live changes. */
   readonly running = new Set<string>();
+  /** The step whose check runs now (its action, when confirm-first), and its end, for the shutdown. */
+  inFlight?: { phase: StepView['phase']; step: string; action?: string; done: Promise<void> };
 
   constructor(private readonly d: StepDeps) {}
 
   /** Decide and record an intent; a confirm-first step the controls did not let run says why. */
   async intent(intent: StepIntent): Promise<StepStop | undefined> {
     const s = this.d.store.getState();
+    const why = this.d.cancelled();
+    if (why) {
+      flash(this.d.store, `Shutting down (${why}): no new step starts.`, 'warn');
+      return undefined;
+    }
     if (s.run?.status && s.run.status !== 'running') {
       flash(this.d.store, `This run is ${s.run.status.replace('_', ' ')}; quit and open the runbook again for a new run.`, 'warn');
       return undefined;
@@ -57,15 +67,28 @@ export class Steps {
     const { store } = this.d;
     const step: StepView | undefined = currentStep(store.getState().checklist);
     if (!step?.check) return;
-    this.running.add(step.check);
-    markRunning(store, step.check);
+    const done = this.runCheck(step, step.check, action);
+    this.inFlight = { phase: step.phase, step: step.id, action, done };
     try {
-      const result = this.d.redactor.value(await this.d.poller.runNow(step.check));
+      await done;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private async runCheck(step: StepView, check: string, action: string | undefined): Promise<void> {
+    this.running.add(check);
+    markRunning(this.d.store, check);
+    try {
+      const ran = this.d.redactor.value(await this.d.poller.runNow(check));
       if (this.d.closed()) return;
+      const why = this.d.cancelled();
+      // Cut short by the shutdown: the result says so, not only "killed by SIGTERM".
+      const result = why && ran.status !== 'healthy' ? { ...ran, reason: cancelledReason(why, ran.reason) } : ran;
       this.d.tryRecord({ kind: 'step.result', phase: step.phase, step: step.id, result });
       if (action) this.d.tryRecord(stepOutcome(action, result), true);
     } finally {
-      this.running.delete(step.check);
+      this.running.delete(check);
     }
     this.afterStep();
   }

@@ -29,6 +29,11 @@ export class Tmux {
     }
   }
 
+  /** A tmux format of the pane, e.g. #{cursor_flag} (1: the cursor shows). */
+  display(format: string): string {
+    return this.tmux(['display-message', '-p', '-t', this.session, format]).trim();
+  }
+
   paneDead(): boolean {
     try {
       return this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}']).trim() === '1';

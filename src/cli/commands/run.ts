@@ -51,7 +51,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   try {
-    const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true, confirm });
+    const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });
     io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report));
     return RUN_EXIT[report.outcome];
   } finally {

@@ -10,7 +10,8 @@ export const actHelp = {
 real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
 asked to type the action's confirmation word (a terminal is needed for that).
 Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 3 refused by a
-control (its name and remedy on stderr).`,
+control (its name and remedy on stderr), 130/143 stopped by SIGINT/SIGTERM (the script's
+process group killed, the cancellation and the outcome recorded).`,
 };
 
 export const stopHelp = {

@@ -54,7 +54,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
-    session = new Session({ runbook, ledger, ledgerPath, env: io.env });
+    session = new Session({ runbook, ledger, ledgerPath, env: io.env, signal: io.shutdownSignal?.() });
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
@@ -69,8 +69,9 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     if (outcome.failure) io.stderr.write(`opscockpit: ${name} failed: ${outcome.failure.class}\nremedy:\n${outcome.failure.remedy.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
     return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
   } finally {
-    // Alerts about the action go out before the ledger closes.
+    // Alerts about the action go out before the ledger closes; the shutdown has recorded all.
     await session?.settleNotifications();
+    await session?.shutdown(session.cancelled ?? 'the action ended');
     ledger.close();
   }
 }
