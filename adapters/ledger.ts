@@ -16,6 +16,7 @@ import { LedgerQuery, RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } 
 import { HASH_BYTES, wellFormed } from './ledger-chain.js';
 import { rowHasher, type RowHasher } from './ledger-hasher.js';
 import { readChainSettings } from './ledger-migrations.js';
+import { SqliteRunLeases } from './ledger-leases.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, type LedgerOptions } from './ledger-open.js';
 
 export { LedgerError, chainKeyFrom, openLedgerDatabase, type LedgerOptions } from './ledger-open.js';
@@ -87,6 +88,8 @@ export class SqliteLedger implements LedgerPort {
   private readonly appendTx: (runId: string, operator: string, bodies: readonly EventBody[], at: number) => LedgerEvent[];
 
   private readonly refusal?: string;
+  /** Which process owns which running run (ledger-leases.ts). */
+  readonly leases: SqliteRunLeases;
 
   constructor(
     private readonly db: Database.Database,
@@ -94,6 +97,7 @@ export class SqliteLedger implements LedgerPort {
     chain: { hashRow: RowHasher; refusal?: string } = { hashRow: rowHasher() },
   ) {
     this.stmt = prepare(db);
+    this.leases = new SqliteRunLeases(db);
     this.refusal = chain.refusal;
     const { hashRow } = chain;
 
