@@ -26,6 +26,8 @@ export class ActionQueue {
   private readonly waiting: Decided[] = [];
   /** The action running (its outcome not yet back), if any. */
   private acting?: string;
+  /** Called once no action runs (see whenIdle). */
+  private idle: Array<() => void> = [];
 
   constructor(private readonly d: ActionQueueDeps) {}
 
@@ -43,6 +45,7 @@ export class ActionQueue {
       .finally(() => {
         this.acting = undefined;
         this.runWaiting(name);
+        if (this.acting === undefined) for (const fn of this.idle.splice(0)) fn();
       })
       .catch((err: unknown) => {
         // The operator quit and the ledger was closed while the action ran: its outcome cannot
@@ -50,6 +53,12 @@ export class ActionQueue {
         if (this.d.closed() && ledgerWasClosed(err)) return undefined;
         throw err;
       });
+  }
+
+  /** `fn` now, or once the action running has its outcome recorded. */
+  whenIdle(fn: () => void): void {
+    if (this.acting === undefined) fn();
+    else this.idle.push(fn);
   }
 
   /** Nothing waits silently: an automatic action still waiting is on record as not run. */

@@ -69,8 +69,9 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     if (outcome.failure) io.stderr.write(`opscockpit: ${name} failed: ${outcome.failure.class}\nremedy:\n${outcome.failure.remedy.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
     return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
   } finally {
-    // Alerts about the action go out before the ledger closes.
+    // Alerts about the action go out before the ledger closes; the run's lease is given up.
     await session?.settleNotifications();
+    session?.stop();
     ledger.close();
   }
 }
