@@ -124,6 +124,16 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX runs_branch_started ON runs (branch, started_at, run_id);`,
   implicitPrevHash,
   sealRunsAndHead,
+  // Run leases: which live process owns a running run (adapters/ledger-leases.ts). Operational
+  // state beside the record, not part of it: rows are replaced and deleted, and not chained.
+  `CREATE TABLE run_leases (
+     run_id       TEXT PRIMARY KEY,
+     pid          INTEGER NOT NULL,
+     host         TEXT NOT NULL,
+     token        TEXT NOT NULL,
+     taken_at     INTEGER NOT NULL,
+     heartbeat_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */

@@ -16,6 +16,7 @@ import { LedgerQuery, RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } 
 import { HASH_BYTES, wellFormed } from './ledger-chain.js';
 import { rowHasher, type RowHasher } from './ledger-hasher.js';
 import { readChainSettings } from './ledger-migrations.js';
+import { SqliteRunLeases } from './ledger-leases.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 import { sealRun, writeHead } from './ledger-seal.js';
 
@@ -93,6 +94,8 @@ export class SqliteLedger implements LedgerPort {
   /** The ledger file, whose head file durable appends keep (ledger-seal.ts); none for an open connection. */
   private readonly file?: string;
   private readonly sealKey?: string;
+  /** Which process owns which running run (ledger-leases.ts). */
+  readonly leases: SqliteRunLeases;
 
   constructor(
     private readonly db: Database.Database,
@@ -100,6 +103,7 @@ export class SqliteLedger implements LedgerPort {
     chain: { hashRow: RowHasher; refusal?: string; file?: string; sealKey?: string } = { hashRow: rowHasher() },
   ) {
     this.stmt = prepare(db);
+    this.leases = new SqliteRunLeases(db);
     this.refusal = chain.refusal;
     this.file = chain.file;
     this.sealKey = chain.sealKey;

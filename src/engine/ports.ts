@@ -1,6 +1,7 @@
 // The engine's view of the outside world. Adapters implement these; tests may inject a
 // manual clock. Nothing here performs I/O.
 import type { EventBody, LedgerEvent } from './types.js';
+import type { LeaseHolder, OpenRun, RunLease } from './lease.js';
 
 export interface Clock {
   now(): number;
@@ -75,5 +76,20 @@ export interface LedgerPort {
   changeToken?(): string;
   /** Page-by-page reading for the release ledger screen (absent: the screen is not offered). */
   browse?(): import('./ledger-filter.js').LedgerBrowser;
+  /** Who owns which run (absent: one process, which owns every run it opens). */
+  readonly leases?: RunLeasePort;
   close(): void;
+}
+
+/** The runs' leases (lease.ts decides; this reads and writes them). */
+export interface RunLeasePort {
+  /** The runbook's runs still running, newest first, each with its lease if it has one. */
+  openRuns(runbook: string): OpenRun[];
+  get(runId: string): RunLease | undefined;
+  /** Take the run's lease (replacing a lapsed one); inside atomically(), with the decision. */
+  take(runId: string, holder: LeaseHolder, at: number): void;
+  /** Refresh the heartbeat; false when the lease is no longer this holder's. */
+  beat(runId: string, holder: LeaseHolder, at: number): boolean;
+  /** Give the lease up (only this holder's). */
+  release(runId: string, holder: LeaseHolder): void;
 }

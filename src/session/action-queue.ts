@@ -28,6 +28,8 @@ export class ActionQueue {
   private acting?: string;
   /** Its end: settled once its outcome is on record. */
   private ending?: Promise<unknown>;
+  /** Called once no action runs (see whenIdle). */
+  private idle: Array<() => void> = [];
 
   constructor(private readonly d: ActionQueueDeps) {}
 
@@ -51,6 +53,7 @@ export class ActionQueue {
         this.acting = undefined;
         this.ending = undefined;
         this.runWaiting(name);
+        if (this.acting === undefined) for (const fn of this.idle.splice(0)) fn();
       })
       .catch((err: unknown) => {
         // The operator quit and the ledger was closed while the action ran: its outcome cannot
@@ -65,6 +68,12 @@ export class ActionQueue {
   /** The action running now and its end (its outcome on record), for the shutdown. */
   get inFlight(): { name: string; done: Promise<unknown> } | undefined {
     return this.acting === undefined || !this.ending ? undefined : { name: this.acting, done: this.ending };
+  }
+
+  /** `fn` now, or once the action running has its outcome recorded. */
+  whenIdle(fn: () => void): void {
+    if (this.acting === undefined) fn();
+    else this.idle.push(fn);
   }
 
   /** Nothing waits silently: an automatic action still waiting is on record as not run. */

@@ -152,6 +152,7 @@ export async function runProcedure(opts: {
     unsubscribe();
     await session.settleNotifications();
     await session.shutdown(session.cancelled ?? 'the run ended');
+    session.stop();
   }
 }
 

@@ -3,11 +3,12 @@
 import type { Phase, Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { walkChecklist } from '../engine/checklist.js';
-import { systemClock, type Clock, type LedgerPort } from '../engine/ports.js';
+import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, GateVerdict, StepState } from '../engine/types.js';
 import { computeVerdict, gatingChecks } from '../engine/verdict.js';
 import { finishRun } from './finish-run.js';
 import { cancelledReason, makeCheckRunner } from './runners.js';
+import { HeldRun, startHeldRun } from './run-lease.js';
 import { operatorName } from './operator.js';
 
 export interface StepReport {
@@ -58,14 +59,38 @@ export async function runHeadlessCheck(opts: {
   const clock = opts.clock ?? systemClock;
   const operator = operatorName(env);
   const redactor = new Redactor(runbook.secrets, env);
-  const run = ledger.startRun(
+  // The run is this process's (its lease) until it ends: nobody else resumes or completes it.
+  const { run, owner } = startHeldRun(
+    ledger,
     { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `headless check (${phase})` },
-    clock.now(),
+    clock,
   );
+  try {
+    return await checkRun({ ...opts, env, clock, operator, redactor, run, owner });
+  } finally {
+    owner.release();
+  }
+}
+
+async function checkRun(opts: {
+  runbook: Runbook;
+  phase: Phase;
+  ledger: LedgerPort;
+  ledgerPath: string;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  operator: string;
+  redactor: Redactor;
+  run: RunRecord;
+  owner: HeldRun;
+  scheduled?: boolean;
+  signal?: AbortSignal;
+}): Promise<CheckReport> {
+  const { runbook, ledger, phase, env, clock, operator, redactor, run, owner } = opts;
   env.OPSCOCKPIT_RUN = run.runId; // scripts that read or record into this run
   const events: EventBody[] = [];
   const record = (body: EventBody) => {
-    ledger.append(run.runId, operator, body, clock.now());
+    owner.within(() => ledger.append(run.runId, operator, body, clock.now()));
     events.push(body);
   };
   record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
@@ -112,7 +137,7 @@ export async function runHeadlessCheck(opts: {
       : undefined;
   if (normalized) record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
   const status = (verdict.verdict === 'GO' || normalized) && !cancelled ? 'succeeded' : 'failed';
-  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}` });
+  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}` }, owner);
   events.push({ kind: 'run.completed', status });
   return {
     schema: 'opscockpit.check/v1',

@@ -1,8 +1,10 @@
 // Writing the run's events: each goes to the ledger, then on screen once its transaction
-// committed. A write that fails is told to the operator, not thrown at a key press.
+// committed. A write that fails is told to the operator, not thrown at a key press. Each write
+// checks, under the same write lock, that this process still holds the run.
 import type { Clock, LedgerPort } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { flash, recordInStore, setModal, type CockpitStore } from '../store/store.js';
+import type { HeldRun } from './run-lease.js';
 
 export class RunRecorder {
   constructor(
@@ -11,10 +13,12 @@ export class RunRecorder {
     private readonly operator: string,
     private readonly clock: Clock,
     private readonly store: CockpitStore,
+    private readonly owner?: HeldRun,
   ) {}
 
   record(body: EventBody, durable = false): LedgerEvent {
-    const ev = this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable });
+    const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable });
+    const ev = this.owner ? this.owner.within(write, { durable }) : write();
     this.show(ev);
     return ev;
   }

@@ -26,7 +26,8 @@ import { sessionNotifications } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
-import { openRun, recentRuns, settleResume } from './run-lifecycle.js';
+import { heldNotice, openRun, recentRuns, settleResume } from './run-lifecycle.js';
+import { HeldRun } from './run-lease.js';
 import { Steps } from './steps.js';
 import type { StepStop } from './step-gate.js';
 import { describeCommand } from './dry-run.js';
@@ -83,6 +84,8 @@ export class Session {
   private readonly steps: Steps;
   private readonly actions: ActionQueue;
   private readonly triggers: TriggerWatch;
+  /** This process's lease on the run: no other live process writes it while this one holds it. */
+  private readonly owner: HeldRun;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -104,14 +107,17 @@ export class Session {
     }
     this.scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
     this.controls = new Controls(opts.ledger, opts.runbook.safety, this.operator, () => this.clock.now());
-    const { run, events } = openRun(opts.ledger, opts.runbook, this.clock);
+    const opened = openRun(opts.ledger, opts.runbook, this.clock);
+    const { run, events } = opened;
     this.run = run;
+    this.owner = new HeldRun(opts.ledger, run.runId, opened.holder, this.clock, (why) => flash(this.store, `${why} Quit and open the runbook again.`, 'error'));
     this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
     this.store = createCockpitStore({
       runbook: opts.runbook, ledgerPath: opts.ledgerPath, demo: !!opts.demo, run, events, runs: recentRuns(opts.ledger), now: this.clock.now(),
     });
-    this.recorder = new RunRecorder(opts.ledger, run.runId, this.operator, this.clock, this.store);
+    this.recorder = new RunRecorder(opts.ledger, run.runId, this.operator, this.clock, this.store, this.owner);
     settleResume(opts.runbook, events, (body, durable) => this.recorder.record(body, durable));
+    const held = heldNotice(opened, this.clock.now());
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
     this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
@@ -119,6 +125,7 @@ export class Session {
     this.intents = new Intents(this.intentHost());
     const notifyProblem = this.notifications?.problem();
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
+    else if (held) flash(this.store, held, 'warn');
     this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.run.status });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
@@ -141,7 +148,7 @@ export class Session {
       succeed: () => {
         if (opts.completeWithChecklist !== false) this.completeRun('succeeded');
       },
-      claimStep: (req, typed) => this.controls.claim({ ...req, scopes: this.scopes, preflightGo: preflightGo(this.store, opts.runbook) }, this.run.runId, typed),
+      claimStep: (req, typed) => this.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
       refreshControls: () => this.refreshControls(),
@@ -217,15 +224,28 @@ export class Session {
     if (action || step) flash(this.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');
     this.shutdownSignal.abort(why);
     await Promise.allSettled([action?.done, step?.done]);
-    this.stop();
+    // Halted, the run still held: a headless caller records the run's end after this.
+    this.halt();
   }
 
   /** Shut down, then let the screens go (the cockpit unmounts). */
   private quit(why: string): void {
-    void this.shutdown(why).then(() => this.opts.onExit?.());
+    void this.shutdown(why).then(() => {
+      this.stop();
+      this.opts.onExit?.();
+    });
   }
 
+  /** Halt, and give the run up for another process to take over. */
   stop(): void {
+    this.halt();
+    // The run stays this process's until the action running has its outcome recorded; then
+    // another process may take it over (and records as unknown what this one could not).
+    this.actions.whenIdle(() => this.owner.release());
+  }
+
+  /** Nothing new starts and nothing polls; the run is still this process's. */
+  private halt(): void {
     this.actions.close();
     this.closed = true;
     this.poller.stop();
@@ -273,7 +293,7 @@ export class Session {
 
   private completeRun(status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back'): void {
     const end = { runId: this.run.runId, operator: this.operator, status, at: this.clock.now(), durable: true };
-    if (!this.recorder.tryLedger(() => this.recorder.show(finishRun(this.opts.ledger, end)))) return;
+    if (!this.recorder.tryLedger(() => this.recorder.show(finishRun(this.opts.ledger, end, this.owner)))) return;
     this.run = { ...this.run, status };
     this.store.setState({ runs: recentRuns(this.opts.ledger) });
   }
@@ -295,13 +315,19 @@ export class Session {
       env: this.env,
       redactor: this.redactor,
       signal: this.shutdownSignal.signal,
-      claim: (req, typed) => this.controls.claim({ ...req, scopes: this.scopes, preflightGo: preflightGo(this.store, this.opts.runbook) }, this.run.runId, typed),
+      claim: (req, typed) => this.claim(req, typed),
       running: () => this.run.status === 'running',
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
       refreshControls: () => this.refreshControls(),
       moveStage: (to) => this.stage.move(to),
       completeRun: (status) => this.completeRun(status),
     };
+  }
+
+  /** The controls' decision and the recorded intent, in a run this process still holds. */
+  private claim(req: Parameters<ActionHost['claim']>[0], typed: string): ReturnType<ActionHost['claim']> {
+    const request = { ...req, scopes: this.scopes, preflightGo: preflightGo(this.store, this.opts.runbook) };
+    return this.owner.within(() => this.controls.claim(request, this.run.runId, typed), { durable: true });
   }
 
   refreshControls(): void {

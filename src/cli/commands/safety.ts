@@ -69,9 +69,11 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     if (outcome.failure) io.stderr.write(`opscockpit: ${name} failed: ${outcome.failure.class}\nremedy:\n${outcome.failure.remedy.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
     return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
   } finally {
-    // Alerts about the action go out before the ledger closes; the shutdown has recorded all.
+    // Alerts about the action go out before the ledger closes; the shutdown has recorded all
+    // and given the run's lease up.
     await session?.settleNotifications();
     await session?.shutdown(session.cancelled ?? 'the action ended');
+    session?.stop();
     ledger.close();
   }
 }

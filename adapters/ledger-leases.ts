@@ -1,0 +1,89 @@
+// Run leases in the ledger file (table run_leases): which process owns which running run. Not
+// part of the record: nothing here is chained, and a lease row says only who may write a run
+// now. src/engine/lease.ts decides when a lease has lapsed; this reads and writes the rows.
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { RunLeasePort } from '../src/engine/ports.js';
+import type { LeaseHolder, LeaseView, OpenRun, RunLease } from '../src/engine/lease.js';
+import { RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
+
+interface LeaseRow {
+  run_id: string;
+  pid: number;
+  host: string;
+  token: string;
+  taken_at: number;
+  heartbeat_at: number;
+}
+
+const toLease = (r: LeaseRow): RunLease => ({ runId: r.run_id, pid: r.pid, host: r.host, token: r.token, takenAt: r.taken_at, heartbeatAt: r.heartbeat_at });
+
+export class SqliteRunLeases implements RunLeasePort {
+  private readonly stmt;
+
+  constructor(db: Database.Database) {
+    this.stmt = {
+      open: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 50`),
+      get: db.prepare('SELECT run_id, pid, host, token, taken_at, heartbeat_at FROM run_leases WHERE run_id = ?'),
+      take: db.prepare('INSERT OR REPLACE INTO run_leases (run_id, pid, host, token, taken_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      beat: db.prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
+      release: db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
+    };
+  }
+
+  openRuns(runbook: string): OpenRun[] {
+    return (this.stmt.open.all(runbook) as RunRow[]).map((row) => {
+      const run = toRun(row);
+      const lease = this.get(run.runId);
+      return lease ? { run, lease } : { run };
+    });
+  }
+
+  get(runId: string): RunLease | undefined {
+    const row = this.stmt.get.get(runId) as LeaseRow | undefined;
+    return row && toLease(row);
+  }
+
+  take(runId: string, h: LeaseHolder, at: number): void {
+    this.stmt.take.run(runId, h.pid, h.host, h.token, at, at);
+  }
+
+  beat(runId: string, h: LeaseHolder, at: number): boolean {
+    return this.stmt.beat.run(at, runId, h.token, h.pid, h.host).changes > 0;
+  }
+
+  release(runId: string, h: LeaseHolder): void {
+    this.stmt.release.run(runId, h.token, h.pid, h.host);
+  }
+}
+
+/** This process's holders that have not let go: its own pid is alive, but a holder may be done. */
+const holding = new Set<string>();
+
+/** A new holder in this process (each session or headless command has its own). */
+export function localHolder(): LeaseHolder {
+  const holder = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') };
+  holding.add(holder.token);
+  return holder;
+}
+
+/** The holder let go of its runs, whether or not the ledger heard of it. */
+export function letGo(holder: LeaseHolder): void {
+  holding.delete(holder.token);
+}
+
+/** Leases judged from this process, at `now`. */
+export function localView(now: number): LeaseView {
+  return { now, host: hostname(), alive: (h) => (h.pid === process.pid ? holding.has(h.token) : pidAlive(h.pid)) };
+}
+
+/** Signal 0 checks that a process exists: ESRCH, it is gone; EPERM, it lives under another user. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}

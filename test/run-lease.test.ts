@@ -1,0 +1,130 @@
+// Run leases through real sessions on a real SQLite ledger: a session resumes only a run whose
+// owner is gone (its pid ended, or silent past the lapse time), records as unknown only that
+// owner's unanswered actions, and a session that lost its run writes nothing more into it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
+import { loadRunbook } from '../src/runbook/load.js';
+import { Session } from '../src/session/session.js';
+import { LEASE_BEAT_MS, LEASE_LAPSE_MS } from '../src/engine/lease.js';
+import { ManualClock } from './support/manual-clock.js';
+
+const env = { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'ops:read,deploy:abort' };
+const sessions: Session[] = [];
+const ledgers: SqliteLedger[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.stop();
+  for (const l of ledgers.splice(0)) l.close();
+});
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-lease-'));
+  const marks = join(dir, 'aborted');
+  const file = join(dir, 'rb.yaml');
+  writeFileSync(
+    file,
+    `version: 1\nname: Leases\nchecks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: one, check: ok }\n` +
+      `actions:\n  abort: { title: Abort, confirm: abort, script: { command: bash, args: [-c, 'echo x >> ${marks}'] } }\n`,
+  );
+  const runbook = loadRunbook(file, env);
+  const ledgerPath = join(dir, 'ledger.db');
+  const ledger = openLedger(ledgerPath);
+  ledgers.push(ledger);
+  const session = (clock?: ManualClock) => {
+    const s = new Session({ runbook, ledger, ledgerPath, env, clock });
+    sessions.push(s);
+    return s;
+  };
+  return { ledger, marks, session };
+}
+
+/** The pid of a process that has ended. */
+function deadPid(): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn('true');
+    child.on('exit', () => done(child.pid!));
+  });
+}
+
+const kinds = (l: SqliteLedger, runId: string) => l.events(runId).map((e) => e.body.kind);
+
+describe('run leases', () => {
+  it('a second session on the runbook starts its own run and says who holds the first; once the first is closed, its run is resumed', () => {
+    const { ledger, session } = setup();
+    const first = session();
+    const before = kinds(ledger, first.runId);
+    const second = session();
+    expect(second.runId).not.toBe(first.runId);
+    expect(second.store.getState().flash?.text).toMatch(
+      new RegExp(`Run ${first.runId} of this runbook is open in another process \\(pid ${process.pid} on host .+, heard from 0 s ago\\): this is a new run, ${second.runId}\\.`),
+    );
+    expect(kinds(ledger, first.runId)).toEqual(before);
+    first.stop();
+    const third = session();
+    expect(third.runId).toBe(first.runId);
+    expect(kinds(ledger, first.runId).at(-1)).toBe('run.resumed');
+  });
+
+  it("records as unknown the unanswered action of an owner whose pid has ended, and leaves a live owner's run alone", async () => {
+    const { ledger, session } = setup();
+    const s = session();
+    const runId = s.runId;
+    s.stop();
+    ledger.append(runId, 'ops', { kind: 'action.requested', action: 'abort', confirmedWith: 'abort' }, Date.now(), { durable: true });
+
+    // Its owner is another process on this host, alive and heard from just now: not taken.
+    const alive = spawn('sleep', ['30']);
+    try {
+      ledger.leases.take(runId, { pid: alive.pid!, host: hostname(), token: 'other' }, Date.now());
+      const beside = session();
+      expect(beside.runId).not.toBe(runId);
+      expect(ledger.events(runId).filter((e) => e.body.kind === 'action.completed')).toEqual([]);
+      // The same owner, silent for longer than the lapse time: taken over.
+      ledger.leases.take(runId, { pid: alive.pid!, host: hostname(), token: 'other' }, Date.now() - LEASE_LAPSE_MS - 1000);
+      const taken = session();
+      expect(taken.runId).toBe(runId);
+    } finally {
+      alive.kill();
+    }
+    const done = ledger.events(runId).filter((e) => e.body.kind === 'action.completed');
+    expect(done.map((e) => e.body)).toEqual([expect.objectContaining({ action: 'abort', status: 'unknown' })]);
+  });
+
+  it('takes over at once a run whose owner pid has ended on this host', async () => {
+    const { ledger, session } = setup();
+    const s = session();
+    const runId = s.runId;
+    s.stop();
+    ledger.leases.take(runId, { pid: await deadPid(), host: hostname(), token: 'gone' }, Date.now());
+    expect(session().runId).toBe(runId);
+  });
+
+  it('a session whose run was taken over runs no action and writes nothing more into it', async () => {
+    const { ledger, marks, session } = setup();
+    const s = session();
+    const runId = s.runId;
+    ledger.leases.take(runId, { pid: 1, host: 'elsewhere', token: 'usurper' }, Date.now());
+    const before = kinds(ledger, runId);
+    expect(await s.runAction('abort', 'abort')).toBeUndefined();
+    expect(s.store.getState().flash?.text).toMatch(new RegExp(`run ${runId} is no longer this process's: another process took it over \\(pid 1 on host elsewhere.*nothing ran`));
+    expect(existsSync(marks)).toBe(false);
+    s.command('step.advance');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(kinds(ledger, runId)).toEqual(before);
+  });
+
+  it('renews its lease every beat, and says so on screen when another process has taken the run', async () => {
+    const { ledger, session } = setup();
+    const clock = new ManualClock(Date.now());
+    const s = session(clock);
+    const taken = ledger.leases.get(s.runId)!;
+    await clock.advance(LEASE_BEAT_MS);
+    expect(ledger.leases.get(s.runId)!.heartbeatAt).toBe(taken.heartbeatAt + LEASE_BEAT_MS);
+    ledger.leases.take(s.runId, { pid: 1, host: 'elsewhere', token: 'usurper' }, clock.now());
+    await clock.advance(LEASE_BEAT_MS);
+    expect(s.store.getState().flash).toMatchObject({ level: 'error', text: expect.stringMatching(/is no longer this process's: another process took it over \(pid 1 on host elsewhere.*Quit and open the runbook again\./) });
+  });
+});
