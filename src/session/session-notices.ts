@@ -55,3 +55,18 @@ function recordNotice(d: SessionNoticeDeps, runId: string, body: EventBody): voi
     else flash(store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
   }
 }
+
+/** How long alerts may still take to go out after SIGINT/SIGTERM. */
+const NOTIFY_AFTER_SIGNAL_MS = 1000;
+
+/**
+ * Wait (at most `timeoutMs`) for notifications under way. After SIGINT/SIGTERM the process is
+ * to end: a short wait only, and a signal during the wait ends it.
+ */
+export function settleNotices(notifications: Notifications | undefined, signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
+  if (!notifications) return Promise.resolve();
+  if (signal?.aborted) return notifications.settle(NOTIFY_AFTER_SIGNAL_MS);
+  const settled = notifications.settle(timeoutMs);
+  if (!signal) return settled;
+  return Promise.race([settled, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+}

@@ -22,7 +22,7 @@ import { startCanary } from './canary-start.js';
 import { toggleDemoFault, type DemoFault } from './demo-fault.js';
 import { operatorName } from './operator.js';
 import { watchLedger, type Notifications } from './notifications.js';
-import { sessionNotifications } from './session-notices.js';
+import { sessionNotifications, settleNotices } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
@@ -32,9 +32,6 @@ import { Steps } from './steps.js';
 import type { StepStop } from './step-gate.js';
 import { describeCommand } from './dry-run.js';
 import { TriggerWatch } from './trigger-watch.js';
-
-/** How long alerts may still take to go out after SIGINT/SIGTERM. */
-const NOTIFY_AFTER_SIGNAL_MS = 1000;
 
 export interface SessionOptions {
   runbook: Runbook;
@@ -263,15 +260,9 @@ export class Session {
    * After SIGINT/SIGTERM the process is to end: a short wait only; one during the wait ends it.
    */
   settleNotifications(timeoutMs?: number): Promise<void> {
-    const signal = this.opts.signal;
-    if (!this.notifications) return Promise.resolve();
-    if (signal?.aborted) return this.notifications.settle(NOTIFY_AFTER_SIGNAL_MS);
-    const settled = this.notifications.settle(timeoutMs);
-    if (!signal) return settled;
-    return Promise.race([settled, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    return settleNotices(this.notifications, this.opts.signal, timeoutMs);
   }
 
-  // ---- checks and verdict ------------------------------------------------------------
 
   private onCheckResult(result: CheckResult): void {
     if (this.closed) return;
@@ -298,7 +289,6 @@ export class Session {
     this.store.setState({ runs: recentRuns(this.opts.ledger) });
   }
 
-  // ---- actions and safety controls ---------------------------------------------------
 
   /** Run an action after the operator typed its confirmation. */
   async runAction(name: string, typed: string): Promise<ActionOutcome | undefined> {
@@ -343,7 +333,6 @@ export class Session {
     return r.ok;
   }
 
-  // ---- the headless run's driver -----------------------------------------------------
 
   /** Advance the checklist by one step and wait for its result; why a confirm-first step did not run. */
   advance(note?: string): Promise<StepStop | undefined> {
