@@ -127,3 +127,18 @@ describe('read-only media', () => {
     expect(r.stdout).toContain('list=0');
   });
 });
+
+describe('a damaged ledger under check', () => {
+  it('check refuses it with one clear line (exit 1), not an internal error, and writes nothing', async () => {
+    const file = copy(await ledger('check-damaged-src.db'), 'check-damaged.db');
+    sql(file, 'PRAGMA wal_checkpoint(TRUNCATE);');
+    const bytes = readFileSync(file);
+    bytes.fill(0x5a, 8192, bytes.length);
+    writeFileSync(file, bytes);
+    const r = await cli(['check', runbook, '--ledger', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the ledger file is damaged');
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(readFileSync(file).subarray(8192).every((b) => b === 0x5a)).toBe(true);
+  });
+});

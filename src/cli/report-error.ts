@@ -9,6 +9,10 @@ export function describeError(err: unknown): string {
     return `opscockpit: ${err.message}\n${usage ?? 'Run "opscockpit --help" for usage.'}`;
   }
   if (isOperatorError(err)) return typeof err.format === 'function' ? err.format() : `opscockpit: ${err.message}`;
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return `opscockpit: the ledger file is damaged (SQLite: ${(err as Error).message}); nothing more was written to it.\nRun "opscockpit ledger verify" on it, and restore the ledger from a copy or start a new one with --ledger PATH.`;
+  }
   const detail = process.env.OPSCOCKPIT_DEBUG && err instanceof Error ? `\n${err.stack}` : '';
   return `opscockpit: internal error: ${err instanceof Error ? err.message : String(err)}${detail}\nSet OPSCOCKPIT_DEBUG=1 for details; nothing recorded in the ledger is lost.`;
 }
