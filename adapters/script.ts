@@ -62,7 +62,7 @@ export class TailBuffer {
  * PATH plus the env the runbook declares; nothing else from the operator's shell (a runbook
  * that needs HOME or LANG declares them).
  */
-function childEnv(spec: ScriptSpec, ctx: ScriptContext): Record<string, string> {
+export function childEnv(spec: ScriptSpec, ctx: Pick<ScriptContext, 'env' | 'secrets'>): Record<string, string> {
   const passed: Record<string, string> = {};
   for (const name of spec.passEnv ?? []) {
     const v = ctx.env[name];
@@ -72,7 +72,7 @@ function childEnv(spec: ScriptSpec, ctx: ScriptContext): Record<string, string> 
 }
 
 /** Signal the whole group; false when it no longer exists. */
-function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
     return true;
@@ -195,13 +195,13 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
   }
 }
 
-function lastLine(text: string): string | undefined {
+export function lastLine(text: string): string | undefined {
   const line = text.split('\n').map((l) => l.trim()).filter(Boolean).pop();
   if (!line) return undefined;
   return line.length <= SHORT_LINE ? line : `${line.slice(0, SHORT_LINE - 1)}…`;
 }
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 

@@ -145,6 +145,8 @@ export function describeEvent(ev: LedgerEvent): string {
       return `demo fault: ${b.route} → ${b.status}`;
     case 'fault.cleared':
       return 'demo fault cleared';
+    case 'shell.started':
+      return `${b.shell} shell started (pid ${b.pid})${b.note ? ` — ${b.note}` : ''}`;
     case 'notify.sent':
       return `${b.channel} notified: ${TRIGGER_TEXT[b.trigger]} (event #${b.about}, ${attemptsText(b.attempts)}${b.errors.length ? `; earlier: ${b.errors.join(', ')}` : ''})`;
     case 'notify.failed':

@@ -125,6 +125,8 @@ export type EventBody =
   | { kind: 'action.cancelled'; action: string; reason: string }
   | { kind: 'fault.injected'; route: string; status: number }
   | { kind: 'fault.cleared' }
+  /** The run's shell (one per run): `note` says why exports, cd and functions of earlier steps are gone. */
+  | { kind: 'shell.started'; shell: string; pid: number; note?: string }
   // A webhook notification about event #about of the same run (runbook notify:), after its last attempt.
   | { kind: 'notify.sent'; channel: NotifyChannel; trigger: NotifyTrigger; about: number; attempts: number; httpStatus: number; errors: string[] }
   | { kind: 'notify.failed'; channel: NotifyChannel; trigger: NotifyTrigger; about: number; attempts: number; reason: string; errors: string[] };

@@ -59,6 +59,10 @@ export interface ScriptSpec {
   maxOutputBytes: number;
 }
 
+/** The shells a run's blocks may run in; `sh` is bash in POSIX mode. */
+export const SHELL_NAMES = ['bash', 'sh'] as const;
+export type ShellName = (typeof SHELL_NAMES)[number];
+
 export interface ScriptCheck extends ScriptSpec {
   kind: 'script';
   name: string;
@@ -68,6 +72,12 @@ export interface ScriptCheck extends ScriptSpec {
   /** When the status would be unhealthy and output matches this, the status is insufficient. */
   insufficientPattern?: string;
   everyMs?: number;
+  /**
+   * Runs in the run's one shell session (adapters/shell-session.ts), not a fresh process: the
+   * block of `bash -c BLOCK` (else the command line), with what earlier blocks exported, their
+   * working directory and functions.
+   */
+  shell?: ShellName;
 }
 
 /** Evidence judged against SLO policies, GO when at least `quorum` of the judges pass. */

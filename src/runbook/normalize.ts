@@ -245,6 +245,7 @@ function normalizeCheckKind(name: string, c: CheckInput, fallbackTitle: string |
       insufficientPattern: c.script.insufficientPattern ?? DEFAULTS.insufficientPattern,
     };
     for (const [code, status] of Object.entries(c.script.exitCodes ?? {})) check.exitCodes[Number(code)] = status;
+    if (c.script.shell) check.shell = c.script.shell;
     if (everyMs !== undefined) check.everyMs = everyMs;
     return check;
   }

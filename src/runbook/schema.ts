@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { CONDITION_PATTERN, Name, Duration, Bytes, scriptFields, Title, StatusCodes, SecretName, httpRequestFields } from './schema-fields.js';
 import { CanarySchema, CanaryMetricSchema, SampleSourceSchema } from './schema-canary.js';
 import { RESERVED_KEYS as COCKPIT_KEYS } from '../keys/keymap.js';
+import { SHELL_NAMES } from './model.js';
 
 /** Single-character keys the cockpit itself uses (from the keymap registry); Enter and Escape too. */
 export const RESERVED_KEYS: readonly string[] = COCKPIT_KEYS.filter((k) => k.length === 1);
@@ -60,6 +61,10 @@ export const ScriptCheckSpecSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('When the status would be unhealthy and the output contains this, it is insufficient (default "status=insufficient_data").'),
+  shell: z
+    .enum(SHELL_NAMES)
+    .optional()
+    .describe("Run in the run's one shell (bash, or sh: bash in POSIX mode), where exports, cd and functions of earlier steps carry over; stops at the first failing line."),
 });
 
 export const ScriptActionSpecSchema = z.strictObject(scriptFields);

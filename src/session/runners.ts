@@ -9,6 +9,7 @@ const http = () => import('../../adapters/http.js');
 const script = () => import('../../adapters/script.js');
 import type { ActionStatus } from '../engine/types.js';
 import { classifyFailure } from '../engine/failure.js';
+import { isShellCheck, type ShellHost } from './run-shell.js';
 
 /**
  * Load the script and HTTP adapters ahead of need, once the cockpit is up: the first abort at
@@ -18,11 +19,22 @@ export function warmActionRunners(): Promise<unknown> {
   return Promise.all([script(), http()]).catch(() => undefined);
 }
 
-/** `signal`: the shutdown (quit, SIGINT, SIGTERM); it kills a running script's process group. */
-export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger?: LedgerPort, signal?: AbortSignal): (check: Check) => Promise<CheckResult> {
+/**
+ * `signal`: the shutdown (quit, SIGINT, SIGTERM); it kills a running script's process group.
+ * `shell`: the run's shell, where shell checks (Markdown blocks) run; without one, a block
+ * gets a shell of its own, with the same stop-on-error.
+ */
+export function makeCheckRunner(
+  runbook: Runbook,
+  env: NodeJS.ProcessEnv,
+  ledger?: LedgerPort,
+  signal?: AbortSignal,
+  shell: ShellHost = oneBlockShell(runbook, env),
+): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
   const ctx = { env, secrets: runbook.secrets, etags, signal };
   const run = async (check: Check): Promise<CheckResult> => {
+    if (isShellCheck(check)) return shell.run(check, signal);
     if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
     if (check.kind === 'script') return (await script()).runScriptCheck(check, ctx);
     return (await import('../../adapters/gate-check.js')).runGateCheck(check, { ledger });
@@ -32,6 +44,19 @@ export function makeCheckRunner(runbook: Runbook, env: NodeJS.ProcessEnv, ledger
     if (result.status === 'healthy') return result;
     const failure = classifyFailure(check.onFailure, result.reason, result.output);
     return failure ? { ...result, failure } : result;
+  };
+}
+
+function oneBlockShell(runbook: Runbook, env: NodeJS.ProcessEnv): ShellHost {
+  return {
+    async run(check, signal) {
+      const session = new (await import('../../adapters/shell-session.js')).ShellSession({ env, secrets: runbook.secrets });
+      try {
+        return await session.run(check, { signal });
+      } finally {
+        await session.close();
+      }
+    },
   };
 }
 

@@ -29,6 +29,7 @@ import { RunRecorder } from './recorder.js';
 import { heldNotice, openRun, recentRuns, settleResume } from './run-lifecycle.js';
 import { HeldRun } from './run-lease.js';
 import { Steps } from './steps.js';
+import { RunShell } from './run-shell.js';
 import type { StepStop } from './step-gate.js';
 import { describeCommand } from './dry-run.js';
 import { TriggerWatch } from './trigger-watch.js';
@@ -81,6 +82,8 @@ export class Session {
   private readonly steps: Steps;
   private readonly actions: ActionQueue;
   private readonly triggers: TriggerWatch;
+  /** The run's one shell for its blocks; its process group goes with the shutdown. */
+  private shell?: RunShell;
   /** This process's lease on the run: no other live process writes it while this one holds it. */
   private readonly owner: HeldRun;
 
@@ -132,7 +135,7 @@ export class Session {
     });
     this.poller = new Poller({
       clock: this.clock,
-      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger, this.shutdownSignal.signal),
+      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger, this.shutdownSignal.signal, (this.shell = new RunShell(opts.runbook, this.env, this.store, tryRecord))),
       onResult: (r) => this.onCheckResult(r),
     });
     // Steps can run checks as soon as the session exists, before live polling starts.
@@ -220,7 +223,7 @@ export class Session {
     if (step && !step.action) this.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true);
     if (action || step) flash(this.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');
     this.shutdownSignal.abort(why);
-    await Promise.allSettled([action?.done, step?.done]);
+    await Promise.allSettled([action?.done, step?.done, this.shell?.close()]);
     // Halted, the run still held: a headless caller records the run's end after this.
     this.halt();
   }
@@ -245,6 +248,7 @@ export class Session {
   private halt(): void {
     this.actions.close();
     this.closed = true;
+    void this.shell?.close();
     this.poller.stop();
     this.canary?.stop();
     if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
@@ -262,7 +266,6 @@ export class Session {
   settleNotifications(timeoutMs?: number): Promise<void> {
     return settleNotices(this.notifications, this.opts.signal, timeoutMs);
   }
-
 
   private onCheckResult(result: CheckResult): void {
     if (this.closed) return;
@@ -288,7 +291,6 @@ export class Session {
     this.run = { ...this.run, status };
     this.store.setState({ runs: recentRuns(this.opts.ledger) });
   }
-
 
   /** Run an action after the operator typed its confirmation. */
   async runAction(name: string, typed: string): Promise<ActionOutcome | undefined> {

@@ -84,7 +84,7 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
     out.check = { title: squash(h.label, 120), http };
   } else if (step.script) {
     out.confirm = true;
-    out.check = { title: squash(step.script.label, 120), script: { command: 'bash', args: ['-c', step.script.block], timeout: SCRIPT_TIMEOUT } };
+    out.check = { title: squash(step.script.label, 120), script: { command: 'bash', args: ['-c', step.script.block], timeout: SCRIPT_TIMEOUT, shell: 'bash' } };
   } else {
     out.manual = true;
   }
