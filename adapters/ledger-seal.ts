@@ -44,10 +44,10 @@ const headText = (h: ChainHead) => JSON.stringify(['opscockpit-ledger-head/v1', 
  * Replace the head file (atomically, owner-only) unless it already names a later event: two
  * processes may write it, and a head that lags is still a true one.
  */
-export function writeHead(ledgerFile: string, key: string | undefined, head: ChainHead, durable: boolean): void {
+export function writeHead(ledgerFile: string, key: string | undefined, head: ChainHead): void {
   const current = readHeadLoosely(ledgerFile);
   if (current && current.id >= head.id) return;
-  writeFileAtomic(headPath(ledgerFile), JSON.stringify({ ...head, sig: digestOf(key, headText(head)) }) + '\n', PRIVATE, durable);
+  writeFileAtomic(headPath(ledgerFile), JSON.stringify({ ...head, sig: digestOf(key, headText(head)) }) + '\n', PRIVATE);
 }
 
 function readHeadLoosely(ledgerFile: string): ChainHead | undefined {

@@ -232,11 +232,7 @@ export class SqliteLedger implements LedgerPort {
   /** Runs one top-level transaction; `durable`: its commit is fsynced. */
   private committed<T>(durable: boolean, tx: () => T): T {
     this.commits++;
-    if (!durable) {
-      const result = tx();
-      this.keepHead(false);
-      return result;
-    }
+    if (!durable) return tx();
     // In WAL mode synchronous=NORMAL fsyncs only at checkpoints: a commit survives a crash
     // of this process but not a power loss or kernel panic. An action intent must survive
     // both, or after a reboot the ledger would not show that a deploy/rollback may have
@@ -248,21 +244,21 @@ export class SqliteLedger implements LedgerPort {
     } finally {
       this.stmt.syncNormal.run();
     }
-    this.keepHead(true);
+    this.keepHead();
     return result;
   }
 
   /**
-   * After each commit: the chain's head into the head file (fsynced after a durable one), so
-   * events cut off the end are found missing. The events are committed already: a head that
-   * could not be written only lags (it still names an event that exists), so that failure is
-   * not the append's.
+   * After each durable commit (action intents and outcomes, controls, a run's end): the chain's
+   * head into the head file, so events cut off the end are found missing. The events are
+   * committed already: a head that could not be written only lags (it still names an event
+   * that exists), so that failure is not the append's.
    */
-  private keepHead(durable: boolean): void {
+  private keepHead(): void {
     if (!this.file) return;
     try {
       const last = this.stmt.lastEvent.get() as [number, string] | undefined;
-      if (last) writeHead(this.file, this.sealKey, { id: last[0], hash: last[1].toLowerCase() }, durable);
+      if (last) writeHead(this.file, this.sealKey, { id: last[0], hash: last[1].toLowerCase() });
     } catch {
       /* the head lags; verify still checks the chain itself */
     }

@@ -137,7 +137,8 @@ async function checkRun(opts: {
       : undefined;
   if (normalized) record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
   const status = (verdict.verdict === 'GO' || normalized) && !cancelled ? 'succeeded' : 'failed';
-  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}` }, owner);
+  // Durable: a run's end is on disk, and the ledger's head file names it.
+  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}`, durable: true }, owner);
   events.push({ kind: 'run.completed', status });
   return {
     schema: 'opscockpit.check/v1',

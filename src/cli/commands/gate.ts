@@ -154,9 +154,9 @@ function recordGate(
   return ledger.atomically(() => {
     const run = ledger.startRun({ runbook: g.path, name: 'gate', releaseType: 'gate', note: `gate ${gate} (quorum ${spec})` }, now);
     ledger.appendMany(run.runId, operator, bodies, now);
-    finishRun(ledger, { runId: run.runId, operator, status, at: now, note: `gate ${gate} (quorum ${spec}): ${g.result.verdict}` });
+    finishRun(ledger, { runId: run.runId, operator, status, at: now, note: `gate ${gate} (quorum ${spec}): ${g.result.verdict}`, durable: true });
     return run.runId;
-  });
+  }, { durable: true });
 }
 
 /** The text report: each judge and criterion as `value vs threshold`, then the quorum line. */
