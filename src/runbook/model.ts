@@ -138,6 +138,8 @@ export interface Runbook {
   safety: SafetyPolicy;
   /** Who is told when a run fails, aborts, rolls back, promotes, or the emergency stop goes on. */
   notify?: NotifySpec;
+  /** A Markdown runbook's front matter keys other than opscockpit: (title, weight, tags …), as written. */
+  metadata?: Record<string, unknown>;
 }
 
 /** A Slack-compatible incoming webhook; its URL is read from `webhookEnv` (a secret) when sending. */
