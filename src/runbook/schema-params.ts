@@ -9,7 +9,7 @@ export type ParamType = (typeof PARAM_TYPES)[number];
 
 export const ParamSchema = z
   .strictObject({
-    description: z.string().optional().describe('What to give, shown when the cockpit asks.'),
+    description: z.string().optional().describe('What to give; shown when a value is missing.'),
     type: z
       .enum(PARAM_TYPES, { error: 'type is string, enum, bool or secret' })
       .optional()
@@ -19,7 +19,7 @@ export const ParamSchema = z
       .union([z.string(), z.boolean(), z.number()], { error: 'expected a default value (text, a number, true or false)' })
       .optional()
       .describe('Used when no value is given; without one the parameter is required.'),
-    pattern: z.string().min(1).optional().describe('A regular expression the whole value must match, e.g. "^B-[0-9]+$".'),
+    pattern: z.string().min(1).optional().describe('A regular expression the whole value must match, e.g. "B-[0-9]+".'),
   })
   .superRefine((p, ctx) => {
     const type = p.type ?? 'string';
