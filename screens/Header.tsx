@@ -2,11 +2,14 @@ import React from 'react';
 import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { VERDICT_TEXT } from './presentation.js';
+import { shownParams } from '../src/runbook/params.js';
 import { color, verdictColor } from './theme.js';
 
 export function Header() {
-  const { name, runId, status, verdict, resumed, fault, stage } = useCockpit((s) => ({
+  const { name, runId, status, verdict, resumed, fault, stage, params } = useCockpit((s) => ({
     stage: s.stage,
+    // The run's parameters, secret ones masked.
+    params: shownParams(s.runbook.params),
     name: s.runbook.name,
     runId: s.run?.runId,
     status: s.run?.status,
@@ -29,6 +32,7 @@ export function Header() {
             </Text>
           ) : null}
           {fault ? <Text color={color('red')}> [demo fault on]</Text> : null} · {name} · run {runId ?? '—'}
+          {params ? <Text dimColor> · {params}</Text> : null}
         </Text>
       </Box>
       <Box flexShrink={0} marginLeft={1}>

@@ -93,6 +93,8 @@ export function describeEvent(ev: LedgerEvent): string {
       return `run started: ${b.name}`;
     case 'run.resumed':
       return 'run resumed after restart';
+    case 'run.params':
+      return `parameters: ${Object.entries(b.params).map(([k, v]) => `${k}=${v}`).join(' ')}`;
     case 'run.completed':
       return `run ${b.status.replace('_', ' ')}`;
     case 'phase.started':

@@ -135,9 +135,9 @@ describe('seed runbooks load as they are', () => {
 });
 
 describe('Markdown features', () => {
-  it('front matter sets the name, targets and secrets (merged with what the text proposes)', () => {
+  it('front matter sets the name, and its opscockpit: settings the targets and secrets (merged with what the text proposes)', () => {
     const rb = md(
-      ['---', 'name: Payments cutover', 'targets:', '  app: http://10.1.1.1:8080', 'secrets: [PAY_TOKEN]', '---', '', '# Ignored title', '', '## Preflight', '', '- [ ] `GET /readyz` answers', '- [x] Backups taken', ''].join('\n'),
+      ['---', 'name: Payments cutover', 'opscockpit:', '  targets: { app: http://10.1.1.1:8080 }', '  secrets: [PAY_TOKEN]', '---', '', '# Ignored title', '', '## Preflight', '', '- [ ] `GET /readyz` answers', '- [x] Backups taken', ''].join('\n'),
     );
     expect(rb.name).toBe('Payments cutover');
     expect(rb.secrets).toEqual(['PAY_TOKEN']);
@@ -149,10 +149,10 @@ describe('Markdown features', () => {
   it('bad front matter is a RunbookError with its line, not a crash', () => {
     expect(() => md('---\nname: [unclosed\n---\n# T\n')).toThrow(RunbookError);
     try {
-      md('---\nnmae: x\n---\n# T\n\n- a\n');
+      md('---\nweight: 3\nopscockpit:\n  nmae: x\n---\n# T\n\n- a\n');
       expect.unreachable();
     } catch (e) {
-      expect((e as RunbookError).issues[0]).toMatchObject({ line: 2, path: 'nmae' });
+      expect((e as RunbookError).issues[0]).toMatchObject({ line: 4, path: 'opscockpit.nmae' });
     }
   });
 

@@ -29,7 +29,7 @@ describe('seed 000: news bot', () => {
   it('a backlog-gated code deployment validates, pushes to main, and fills the release ledger record', async () => {
     const t = await newsbot();
     const before = t.originHead();
-    const r = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes', '--json'], 'cto', { BACKLOG_ID: 'B-12', GIT_SHA: t.headSha, RELEASE_TYPE: 'workflow_dispatch' });
+    const r = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes', '--json', '--param', 'backlog_id=B-12'], 'cto', { GIT_SHA: t.headSha, RELEASE_TYPE: 'workflow_dispatch' });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).outcome).toBe('completed');
@@ -40,6 +40,7 @@ describe('seed 000: news bot', () => {
     const doc = JSON.parse((await t.rig.oc(['ledger', '--json'], 'cto')).stdout);
     const run = doc.runs[0];
     expect(run).toMatchObject({ status: 'succeeded', branch: 'main', commitSha: t.headSha, backlogId: 'B-12', releaseType: 'workflow_dispatch' });
+    expect(run.events.find((e: { body: { kind: string } }) => e.body.kind === 'run.params').body.params).toEqual({ backlog_id: 'B-12', rollback_to_sha: '' });
     expect(run.startedAt).toBeLessThanOrEqual(run.completedAt);
     expect(run.releasedAt).toBeGreaterThanOrEqual(run.startedAt); // released_at: set when the release succeeded
     const reasons = Object.fromEntries(run.events.filter((e: { body: { kind: string } }) => e.body.kind === 'step.result').map((e: { body: { step: string; result: { reason: string; output?: string } } }) => [e.body.step, e.body.result.output ?? e.body.result.reason]));
@@ -53,14 +54,14 @@ describe('seed 000: news bot', () => {
   it('no backlog id skips the code step; a backlog item that is not CONFIRMED or DEVELOPING blocks it', async () => {
     const t = await newsbot();
     const before = t.originHead();
-    const none = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes'], 'cto', { BACKLOG_ID: undefined });
+    const none = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes'], 'cto', { backlog_id: 'B-12' }); // a parameter is never read from the shell
     expect(none.code).toBe(0);
     expect(none.stdout).toMatch(/backlog status=skip reason=no_backlog_id/);
     expect(none.stdout).toMatch(/action deploy_code — succeeded/);
     expect(t.rig.events().find((e) => e.kind === 'action.completed')).toMatchObject({ output: expect.stringContaining('deploy_code status=skipped reason=no_backlog_id') });
     expect(t.originHead()).toBe(before);
 
-    const done = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes'], 'cto', { BACKLOG_ID: 'B-7' });
+    const done = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes', '--param', 'backlog_id=B-7'], 'cto');
     expect(done.code).toBe(2);
     expect(done.stdout).toMatch(/backlog status=fail id=B-7 backlog_status=DONE allowed=CONFIRMED,DEVELOPING/);
     expect(done.stdout).toMatch(/BACKLOG_NOT_DEPLOYABLE/);
@@ -70,7 +71,7 @@ describe('seed 000: news bot', () => {
   it('generated code that loses a required signature is rejected: previous code restored, backlog marked, push blocked', async () => {
     const t = await newsbot({ generated: 'broken' });
     const before = t.originHead();
-    const r = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes'], 'cto', { BACKLOG_ID: 'B-12' });
+    const r = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes', '--param', 'backlog_id=B-12'], 'cto');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/CODE_VALIDATION_FAILED\n\s+1\. The previous code was restored and nothing was pushed/);
     const done = t.rig.events().find((e) => e.kind === 'action.completed') as unknown as { output: string; failure: { class: string } };
@@ -84,19 +85,19 @@ describe('seed 000: news bot', () => {
 
   it('a bad release fails the smoke gate; emergency rollback to the SHA restores the files, passes the gate, commits and pushes', async () => {
     const t = await newsbot({ badRelease: true });
-    const blocked = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes'], 'cto', { BACKLOG_ID: 'B-12' });
+    const blocked = await t.rig.oc(['run', t.rig.runbook, '--action', 'deploy_code', '--yes', '--param', 'backlog_id=B-12'], 'cto');
     expect(blocked.code).toBe(2);
     expect(blocked.stdout).toMatch(/smoke_gate status=fail failed=index_cta_opens_auth_overlay/);
     expect(blocked.stdout).toMatch(/SMOKE_GATE_FAILED/);
     expect(t.rig.events().some((e) => e.kind === 'action.requested')).toBe(false);
 
     // A SHA whose snapshot fails the gate is refused and undone.
-    const wrong = await t.rig.oc(['act', t.rig.runbook, 'rollback', '--yes'], 'cto', { ROLLBACK_TO_SHA: t.headSha });
+    const wrong = await t.rig.oc(['act', t.rig.runbook, 'rollback', '--yes', '--param', `rollback_to_sha=${t.headSha}`], 'cto');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/ROLLBACK_SNAPSHOT_FAILED_SMOKE/);
     expect(t.originHead()).toMatch(/ release: new landing page$/);
 
-    const back = await t.rig.oc(['act', t.rig.runbook, 'rollback', '--yes'], 'cto', { ROLLBACK_TO_SHA: t.goodSha });
+    const back = await t.rig.oc(['act', t.rig.runbook, 'rollback', '--yes', '--param', `rollback_to_sha=${t.goodSha}`], 'cto');
     expect(back.code).toBe(0);
     expect(back.stdout).toMatch(/smoke index_cta_opens_auth_overlay=pass/);
     expect(back.stdout).toMatch(/rollback status=ok to=[0-9a-f]{7} commit=[0-9a-f]{7} pushed=origin\/main/);
@@ -104,7 +105,7 @@ describe('seed 000: news bot', () => {
     const repo = join(t.rig.home, 'repo');
     for (const f of ['index.html', 'app.html', 'news_bot.py']) expect(git(repo, 'show', `HEAD:${f}`)).toBe(git(repo, 'show', `${t.goodSha}:${f}`));
 
-    const after = await t.rig.oc(['check', t.rig.runbook, '--json'], 'cto', { BACKLOG_ID: 'B-12' });
+    const after = await t.rig.oc(['check', t.rig.runbook, '--json', '--param', 'backlog_id=B-12'], 'cto');
     expect(JSON.parse(after.stdout).steps.find((s: { id: string }) => s.id === 'smoke')).toMatchObject({ state: 'passed' });
     const runs = JSON.parse((await t.rig.oc(['ledger', '--json'], 'cto')).stdout).runs;
     const rolled = runs.find((r: { status: string }) => r.status === 'rolled_back');

@@ -10,6 +10,8 @@ import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../a
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
+import { PARAM_OPTION, loadWithParams } from './params.js';
+import { withParamValues } from '../runbook/params.js';
 import { demoRunbookPath } from './paths.js';
 import { formatCheckReport, formatRuns } from './format.js';
 import { terminalSafe } from './terminal-safe.js';
@@ -124,13 +126,15 @@ function requireTerminal(io: Io): boolean {
 }
 
 async function openCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('open', args, { ledger: { type: 'string' } });
+  const { values, positionals } = parse('open', args, { ledger: { type: 'string' }, ...PARAM_OPTION });
   const file = oneRunbook('open', positionals);
-  const runbook = await loadRunbookFile(file, io.env);
+  const loaded = await loadWithParams('open', file, values.param as string[] | undefined, io, positionals[0]);
+  if (typeof loaded === 'number') return loaded;
+  const { runbook, env } = loaded;
   if (!requireTerminal(io)) return 1;
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const { runTui } = await import('./tui.js');
-  await runTui({ runbook, ledgerPath, env: io.env, signal: io.shutdownSignal?.() });
+  await runTui({ runbook, ledgerPath, env, signal: io.shutdownSignal?.() });
   return 0;
 }
 
@@ -189,14 +193,14 @@ async function systemDemo(name: string, ledgerOption: string | undefined, io: Io
   env.OPSCOCKPIT_DEMO_URL = server.url;
   const ledgerPath = resolve(ledgerOption ?? join(home, 'ledger.db'));
   try {
-    const runbook = await loadRunbookFile(join(packageRoot(), system.runbook), env);
+    const runbook = await loadRunbookFile(join(packageRoot(), system.runbook), env, system.params?.(home));
     const { runTui } = await import('./tui.js');
     const { setFault, clearFaults } = await import('../../adapters/fixture-control.js');
     const { label, ...fault } = system.fault;
     await runTui({
       runbook,
       ledgerPath,
-      env,
+      env: withParamValues(runbook.params, env),
       signal: io.shutdownSignal?.(),
       demo: { fixtureUrl: server.url, faultRoute: fault.route, faultStatus: fault.status, faultText: label, toggleFault: (on) => (on ? setFault(server.url, fault) : clearFaults(server.url)) },
     });
@@ -213,16 +217,19 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
     json: { type: 'boolean', default: false },
     scheduled: { type: 'boolean', default: false },
     ledger: { type: 'string' },
+    ...PARAM_OPTION,
   });
   const file = oneRunbook('check', positionals);
   const phase = values.phase as string;
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
-  const runbook = await loadRunbookFile(file, io.env);
+  const loaded = await loadWithParams('check', file, values.param as string[] | undefined, io, positionals[0]);
+  if (typeof loaded === 'number') return loaded;
+  const { runbook, env } = loaded;
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   // Cron's failures reach Slack (runbook notify:); sent before the ledger closes.
   const { withRecordingLedger } = await import('../session/headless-ledger.js');
-  return withRecordingLedger({ runbook, ledgerPath, env: io.env }, async (ledger) => {
-    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env: io.env, scheduled: values.scheduled === true, signal: io.shutdownSignal?.() });
+  return withRecordingLedger({ runbook, ledgerPath, env }, async (ledger) => {
+    const report = await runHeadlessCheck({ runbook, ledger, ledgerPath, phase: phase as Phase, env, scheduled: values.scheduled === true, signal: io.shutdownSignal?.() });
     out(io, values.json ? JSON.stringify(report, null, 2) : formatCheckReport(report));
     return report.healthy ? 0 : 2;
   });

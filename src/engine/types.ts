@@ -92,6 +92,8 @@ export type ActionStatus = 'succeeded' | 'failed' | 'unknown' | 'dry-run';
 export type EventBody =
   | { kind: 'run.started'; runbook: string; name: string }
   | { kind: 'run.resumed' }
+  /** The parameters the run goes on with (after run.started or run.resumed); secret ones are ***. */
+  | { kind: 'run.params'; params: Record<string, string> }
   | { kind: 'run.completed'; status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back' }
   | { kind: 'phase.started'; phase: Phase }
   | { kind: 'step.started'; phase: Phase; step: string }

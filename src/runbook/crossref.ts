@@ -47,6 +47,8 @@ export function crossCheck(
       else secrets.push(s);
     });
   }
+  // Secret parameters are declared secrets too: ${NAME} in headers and script env reads them.
+  if (isObj(root.params)) for (const [name, p] of Object.entries(root.params)) if (isObj(p) && p.type === 'secret' && !secrets.includes(name)) secrets.push(name);
 
   // targets
   const targets: Record<string, string> = {};

@@ -9,6 +9,7 @@ import { SourceLocator } from './locate.js';
 import { duplicateKeyIssues, syntaxIssues } from './syntax.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
+import { interpolationEnv } from './params.js';
 import { readRunbookText } from './read-file.js';
 import { RunbookSchema } from './schema.js';
 import { problemsFromZod, type Problem } from './zod-issues.js';
@@ -19,7 +20,9 @@ export type { RunbookIssue } from './errors.js';
 /** Runbook files read as Markdown rather than YAML. */
 export const MARKDOWN_FILE = /\.(md|markdown)$/i;
 
-type MarkdownParser = (text: string, file: string, env: NodeJS.ProcessEnv) => Runbook;
+type MarkdownParser = (text: string, file: string, env: NodeJS.ProcessEnv, params?: Params) => Runbook;
+/** Parameter values given for the run (--param NAME=VALUE, the cockpit's form). */
+type Params = Readonly<Record<string, string>>;
 let markdownParser: MarkdownParser | undefined;
 
 /**
@@ -31,26 +34,26 @@ export function registerMarkdownParser(parse: MarkdownParser): void {
 }
 
 /** Load any runbook file, loading the Markdown support first when the file needs it. */
-export async function loadRunbookFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Runbook> {
+export async function loadRunbookFile(file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}): Promise<Runbook> {
   if (MARKDOWN_FILE.test(file) && !markdownParser) await import('./markdown/load.js');
-  return loadRunbook(file, env);
+  return loadRunbook(file, env, params);
 }
 
 /**
  * Load, validate and normalise a runbook file (YAML, or Markdown for .md/.markdown once the
  * Markdown support is loaded: see loadRunbookFile). Throws RunbookError listing every problem.
  */
-export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}): Runbook {
   const text = readRunbookText(file);
   if (MARKDOWN_FILE.test(file)) {
     if (!markdownParser) throw new Error(`Markdown support is not loaded for ${file}; use loadRunbookFile`);
-    return markdownParser(text, file, env);
+    return markdownParser(text, file, env, params);
   }
-  return parseRunbook(text, file, env);
+  return parseRunbook(text, file, env, params);
 }
 
 /** Validate and normalise runbook text; `file` names it in messages and anchors relative paths. */
-export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}): Runbook {
   const source = text.replace(/^\uFEFF/, '');
   const lineCounter = new LineCounter();
   // Unique keys are checked by duplicateKeyIssues, in linear time.
@@ -80,7 +83,7 @@ export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv 
 
   const parsed = RunbookSchema.safeParse(raw);
   const problems: Problem[] = parsed.success ? [] : problemsFromZod(parsed.error.issues, raw, RunbookSchema);
-  const refs = crossCheck(raw, env, (p) => locator.line(p));
+  const refs = crossCheck(raw, interpolationEnv(raw, env, params), (p) => locator.line(p));
   problems.push(...refs.problems);
 
   if (problems.length > 0 || !parsed.success) throw new RunbookError(file, problems.map(toIssue));
@@ -92,6 +95,7 @@ export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv 
     targets: refs.targets,
     release: refs.release,
     lineOf: (p) => locator.line(p),
+    params,
   });
 }
 

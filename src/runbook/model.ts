@@ -7,9 +7,10 @@ import type { CheckStatus, NotifyTrigger, Phase } from '../engine/types.js';
 import type { ChecklistStep } from '../engine/checklist.js';
 import type { FailureClass } from '../engine/failure.js';
 import type { Trigger } from '../engine/triggers.js';
+import type { RunbookParam } from './params.js';
 
 // The engine owns what it decides on; the runbook model is built of them.
-export type { CheckStatus, Phase, ChecklistStep, FailureClass, Trigger };
+export type { CheckStatus, Phase, ChecklistStep, FailureClass, Trigger, RunbookParam };
 export { PHASES } from '../engine/types.js';
 
 /** A value that may contain `${SECRET}` references, expanded only at the moment of use. */
@@ -148,6 +149,10 @@ export interface Runbook {
   safety: SafetyPolicy;
   /** Who is told when a run fails, aborts, rolls back, promotes, or the emergency stop goes on. */
   notify?: NotifySpec;
+  /** Parameters of the run, with the values it starts with (params.ts). */
+  params: RunbookParam[];
+  /** A Markdown runbook's front matter keys other than opscockpit: (title, weight, tags …), as written. */
+  metadata?: Record<string, unknown>;
 }
 
 /** A Slack-compatible incoming webhook; its URL is read from `webhookEnv` (a secret) when sending. */

@@ -25,6 +25,7 @@ import {
   type NotifySpec,
 } from './model.js';
 import { NOTIFY_TRIGGERS } from '../engine/types.js';
+import { normalizeParams, secretParamNames } from './params.js';
 import { parseCondition } from '../engine/conditions.js';
 import type { SafetyPolicy } from '../engine/safety.js';
 import {
@@ -60,9 +61,14 @@ export interface NormalizeContext {
   targets: Record<string, string>;
   release: Record<string, string>;
   lineOf(path: PathSegment[]): number;
+  /** Parameter values given for this run (--param or the cockpit's form). */
+  params?: Readonly<Record<string, string>>;
+  /** Passed to every script: the parameters' names (set by normalizeRunbook). */
+  paramNames?: readonly string[];
 }
 
-export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Runbook {
+export function normalizeRunbook(input: RunbookInput, context: NormalizeContext): Runbook {
+  const ctx: NormalizeContext = { ...context, paramNames: Object.keys(input.params ?? {}) };
   const checks: Record<string, Check> = {};
   for (const [name, c] of Object.entries(input.checks ?? {})) checks[name] = normalizeCheck(name, c, undefined, ctx);
 
@@ -92,7 +98,9 @@ export function normalizeRunbook(input: RunbookInput, ctx: NormalizeContext): Ru
     description: input.description,
     targets: { ...ctx.targets },
     // The webhook URL is a credential: masked wherever it might appear, like any declared secret.
-    secrets: [...new Set([...(input.secrets ?? []), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
+    // Secret parameters too: their values are given when the run starts, and masked like any secret.
+    secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
+    params: normalizeParams(input.params, ctx.params ?? {}),
     checks,
     checklists,
     actions,
@@ -334,10 +342,16 @@ function scriptSpec(s: ScriptActionSpecInput, ctx: NormalizeContext): ScriptSpec
     args: [...(s.args ?? [])],
     cwd: s.cwd === undefined ? ctx.dir : path.resolve(ctx.dir, s.cwd),
     env: { ...(s.env ?? {}) },
-    ...(s.passEnv?.length ? { passEnv: [...s.passEnv] } : {}),
+    ...passEnvOf(s.passEnv, ctx.paramNames),
     timeoutMs: durationMs(s.timeout, DEFAULTS.scriptTimeoutMs),
     maxOutputBytes: s.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
   };
+}
+
+/** The variables passed as they are: the script's own, and every parameter of the run. */
+function passEnvOf(own: readonly string[] | undefined, params: readonly string[] = []): { passEnv?: string[] } {
+  const names = [...new Set([...(own ?? []), ...params])];
+  return names.length ? { passEnv: names } : {};
 }
 
 /** Paths (with a slash) resolve against the runbook folder; bare names stay for PATH lookup. */

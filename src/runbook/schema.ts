@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { CONDITION_PATTERN, Name, Duration, Bytes, scriptFields, Title, StatusCodes, SecretName, httpRequestFields } from './schema-fields.js';
 import { CanarySchema, CanaryMetricSchema, SampleSourceSchema } from './schema-canary.js';
+import { ParamsSchema } from './schema-params.js';
 import { RESERVED_KEYS as COCKPIT_KEYS } from '../keys/keymap.js';
 import { SHELL_NAMES } from './model.js';
 
@@ -234,6 +235,7 @@ export const RunbookSchema = z.strictObject({
   release: ReleaseSchema.optional().describe(
     'Release metadata recorded with each run. Values may use ${NAME} and ${NAME:-default} from the environment.',
   ),
+  params: ParamsSchema.optional(),
   targets: z.record(Name, TargetSchema).optional().describe('Name → base URL of a service the runbook talks to.'),
   secrets: z
     .array(SecretName)

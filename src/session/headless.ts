@@ -10,6 +10,7 @@ import { finishRun } from './finish-run.js';
 import { cancelledReason, makeCheckRunner } from './runners.js';
 import { HeldRun, startHeldRun } from './run-lease.js';
 import { operatorName } from './operator.js';
+import { recordParams } from './run-lifecycle.js';
 
 export interface StepReport {
   id: string;
@@ -94,6 +95,7 @@ async function checkRun(opts: {
     events.push(body);
   };
   record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+  recordParams(runbook, record);
   const { signal } = opts;
   const runCheck = makeCheckRunner(runbook, env, ledger, signal);
   const latest: Record<string, CheckResult> = {};

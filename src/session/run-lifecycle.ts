@@ -6,6 +6,7 @@ import { chooseRun, describeHolder, type LeaseHolder, type OpenRun } from '../en
 import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
+import { recordedParams } from '../runbook/params.js';
 
 /** How a session's run was opened: the run, its events, this process's lease on it. */
 export interface OpenedRun {
@@ -61,6 +62,7 @@ export function heldNotice(opened: OpenedRun, now: number): string | undefined {
 export function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => unknown): void {
   if (events.length === 0) {
     record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+    recordParams(runbook, record);
     return;
   }
   // The run's owner is gone (or this is its own restart): its unanswered actions are unknown.
@@ -71,6 +73,12 @@ export function settleResume(runbook: Runbook, events: readonly LedgerEvent[], r
     );
   }
   record({ kind: 'run.resumed' });
+  recordParams(runbook, record);
+}
+
+/** The run's parameters, once it has started or resumed: what it goes on with. */
+export function recordParams(runbook: Runbook, record: (body: EventBody) => unknown): void {
+  if (runbook.params.length > 0) record({ kind: 'run.params', params: recordedParams(runbook.params) });
 }
 
 /** The runs the cockpit lists: the latest eight, without the safety controls' own run. */

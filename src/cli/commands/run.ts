@@ -1,12 +1,12 @@
-// `opscockpit run RUNBOOK [--action NAME]... [--yes] [--json]`: the procedure headless.
+// `opscockpit run RUNBOOK [--action NAME]... [--param NAME=VALUE]... [--yes] [--json]`: the procedure headless.
 import { resolve } from 'node:path';
-import { loadRunbookFile } from '../../runbook/load.js';
 import { Redactor } from '../../runbook/secrets.js';
 import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
 import { UsageError } from '../errors.js';
 import { STATE_MARK, failureLines } from '../format.js';
 import { parseCommandArgs } from '../args.js';
+import { PARAM_OPTION, loadWithParams } from '../params.js';
 import type { Io } from '../main.js';
 
 export function formatRunReport(r: RunReport): string {
@@ -33,11 +33,14 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     confirm: { type: 'string', multiple: true },
     yes: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...PARAM_OPTION,
   });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', 'run');
   const file = resolve(positionals[0]);
-  const runbook = await loadRunbookFile(file, io.env);
+  const loaded = await loadWithParams('run', file, values.param, io, positionals[0]);
+  if (typeof loaded === 'number') return loaded;
+  const { runbook, env } = loaded;
   const names = values.action ?? [];
   for (const name of names) {
     if (!runbook.actions[name]) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'run');
@@ -49,9 +52,9 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   try {
-    const report = await runProcedure({ runbook, ledger, ledgerPath, env: io.env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });
+    const report = await runProcedure({ runbook, ledger, ledgerPath, env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });
     io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report));
     return RUN_EXIT[report.outcome];
   } finally {

@@ -13,6 +13,7 @@ import { Controls } from '../../session/controls.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
+import { PARAM_OPTION, loadWithParams } from '../params.js';
 import type { Io } from '../main.js';
 
 import { EXIT_REFUSED } from './safety-help.js';
@@ -41,20 +42,22 @@ function withControls<T>(io: Io, path: string, policy: SafetyPolicy, fn: (c: Con
 }
 
 export async function actCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' }, ...PARAM_OPTION });
   if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
   const file = resolve(positionals[0]);
-  const runbook = await loadRunbookFile(file, io.env);
   const name = positionals[1];
+  const loaded = await loadWithParams('act', file, values.param, io, `${positionals[0]} ${name}`);
+  if (typeof loaded === 'number') return loaded;
+  const { runbook, env } = loaded;
   const action = runbook.actions[name];
   if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
   const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
   if (typed === undefined) return 1;
-  const ledgerPath = ledgerPathOf(values, file);
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, io.env), chainKey: chainKeyFrom(io.env) });
+  const ledgerPath = ledgerPathOf({ ledger: values.ledger }, file);
+  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
-    session = new Session({ runbook, ledger, ledgerPath, env: io.env, signal: io.shutdownSignal?.() });
+    session = new Session({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.() });
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);

@@ -1,10 +1,11 @@
 // MarkdownRunbook → runbook format v1 (the data a YAML runbook holds), with the Markdown
 // line of each part so validation problems point into the .md file. Every step's check is
 // written in place, so it is named `<phase>.<step id>` like any inline check.
-import type { PathSegment } from '../locate.js';
+import type { Anchor, PathSegment } from '../locate.js';
 import { PHASES, type Phase } from '../model.js';
 import type { StepInput } from '../schema.js';
 import type { MarkdownRunbook, MarkdownStep } from './structure.js';
+import { SETTINGS_KEY } from './front-matter.js';
 import { cut, squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
@@ -13,14 +14,17 @@ export const SCRIPT_TIMEOUT = '10m';
 export type RunbookDocument = Record<string, unknown> & { version: 1; name: string; checklists: Partial<Record<Phase, StepInput[]>> };
 
 export interface ConvertedRunbook {
-  /** Front matter keys as written; targets and checklists made from the text. */
+  /** The front matter's opscockpit settings as written; targets and checklists made from the text. */
   document: RunbookDocument;
-  lineOf(path: PathSegment[]): number;
+  /** The front matter's other keys (title, weight, tags …): kept, not validated, not run. */
+  metadata: Record<string, unknown>;
+  lineOf(path: PathSegment[], anchor?: Anchor): number;
+  /** The field as the author wrote it: `opscockpit.targets.app` for a front matter setting. */
+  fieldOf(path: PathSegment[]): PathSegment[];
 }
 
 export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
-  const fm = md.frontMatter?.data ?? {};
-  const fmLine = md.frontMatter ? md.frontMatter.line + 1 : 1;
+  const fm = md.frontMatter?.settings ?? {};
   const targets: Record<string, string> = {};
   const checklists = {} as Record<Phase, StepInput[]>;
   const stepLines = {} as Record<Phase, number[]>; // the Markdown line of each step, by index
@@ -43,8 +47,9 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   }
   const document = { version: 1, name: md.name } as Omit<RunbookDocument, 'checklists'> & Partial<Pick<RunbookDocument, 'checklists'>>;
   if (md.description) document.description = md.description;
+  // The opscockpit: settings; name and description are read with the title (read.ts).
   for (const [key, value] of Object.entries(fm)) {
-    if (key === 'version') continue;
+    if (key === 'version' || key === 'name' || key === 'description') continue;
     if (key === 'targets' && isObj(value)) Object.assign(targets, value);
     else if (key === 'secrets' && Array.isArray(value)) document.secrets = [...new Set(value)];
     else document[key] = value; // unknown keys too, so validation names them
@@ -55,15 +60,18 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   delete document.checklists;
   document.checklists = nonEmpty;
   const fmKeys = new Set(Object.keys(fm));
+  const { [SETTINGS_KEY]: _settings, ...metadata } = md.frontMatter?.metadata ?? {};
   return {
     document: document as RunbookDocument,
-    lineOf(path) {
+    metadata,
+    fieldOf: (path) => (typeof path[0] === 'string' && fmKeys.has(path[0]) ? [SETTINGS_KEY, ...path] : path),
+    lineOf(path, anchor) {
       const head = path[0];
       const phase = path[1];
       const index = path[2];
       if (head === 'checklists' && typeof phase === 'string' && typeof index === 'number')
         return stepLines[phase as Phase]?.[index] ?? 1;
-      if (typeof head === 'string' && fmKeys.has(head)) return fmLine;
+      if (typeof head === 'string' && fmKeys.has(head) && md.frontMatter) return md.frontMatter.lineOf(path, anchor);
       if (head === 'targets') return firstStepUsing(String(phase), checklists, stepLines);
       return 1;
     },

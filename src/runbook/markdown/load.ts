@@ -7,6 +7,7 @@ import { RunbookError, type RunbookIssue } from '../errors.js';
 import { formatPath, registerMarkdownParser } from '../load.js';
 import type { Runbook } from '../model.js';
 import { normalizeRunbook } from '../normalize.js';
+import { interpolationEnv } from '../params.js';
 import { RunbookSchema } from '../schema.js';
 import { problemsFromZod, type Problem } from '../zod-issues.js';
 import { toRunbookDocument, type ConvertedRunbook } from './document.js';
@@ -20,11 +21,11 @@ export function markdownToDocument(text: string, file: string): ConvertedRunbook
 }
 
 /** Validate and normalise a Markdown runbook; throws RunbookError with Markdown line numbers. */
-export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Runbook {
+export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Readonly<Record<string, string>> = {}): Runbook {
   if (text.trim() === '' || text.trim() === '\uFEFF') {
     throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the runbook is empty', hint: 'a Markdown runbook has a # title and steps: task items (- [ ]), numbered steps or shell blocks' }]);
   }
-  const { document, lineOf } = markdownToDocument(text, file);
+  const { document, metadata, lineOf, fieldOf } = markdownToDocument(text, file);
   // The schema checks what a person wrote here: the front matter. The steps are written by
   // document.ts in the schema's own types (StepInput), and the tests pass converted documents
   // through the whole schema (test/markdown-native.test.ts); checking a 1 MB runbook's 13,000
@@ -32,18 +33,19 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
   const { checklists, ...written } = document;
   const parsed = RunbookSchema.safeParse(written);
   const problems: Problem[] = parsed.success ? [] : problemsFromZod(parsed.error.issues, written, RunbookSchema);
-  const refs = crossCheck(document, env, lineOf);
+  const refs = crossCheck(document, interpolationEnv(document, env, params), lineOf);
   problems.push(...refs.problems);
   if (problems.length > 0 || !parsed.success) {
     const toIssue = (p: Problem): RunbookIssue => {
-      const issue: RunbookIssue = { file, line: lineOf(p.path), column: 1, path: formatPath(p.path), message: p.message };
+      const issue: RunbookIssue = { file, line: lineOf(p.path, p.anchor), column: 1, path: formatPath(fieldOf(p.path)), message: p.message };
       if (p.hint) issue.hint = p.hint;
       return issue;
     };
     throw new RunbookError(file, problems.map(toIssue));
   }
   const absolute = path.resolve(file);
-  return normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf });
+  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params });
+  return Object.keys(metadata).length > 0 ? { ...runbook, metadata } : runbook;
 }
 
 registerMarkdownParser(parseMarkdownRunbook);

@@ -1,15 +1,19 @@
 // mdast → outline: the parts of each top-level block the walker reads (texts, lines, list
 // shape, code), as plain data; the walker reads outlines only (walk.ts).
 import type { Blockquote, List, ListItem, Paragraph, RootContent, Table } from 'mdast';
+import { isAnnotationComment, parseAnnotations, type ParsedAnnotations } from './annotations.js';
 
 export type OutlineBlock =
   | { type: 'heading'; line: number; depth: number; text: string }
   | { type: 'paragraph'; line: number; text: string }
   | OutlineList
-  | { type: 'code'; line: number; lang: string | null; value: string }
+  | ({ type: 'code'; line: number } & OutlineCode)
   /** A table or a blockquote, read as one line of context. */
   | { type: 'note'; text: string }
-  | { type: 'yaml'; line: number; value: string }
+  /** Front matter: YAML between `---` lines, TOML between `+++` lines. */
+  | { type: 'yaml' | 'toml'; line: number; value: string }
+  /** `<!-- opscockpit: … -->`: annotations for the code block that follows (annotations.ts). */
+  | { type: 'annotation'; line: number; annotations: ParsedAnnotations }
   /** HTML, thematic breaks and the rest: nothing to read, but they separate blocks. */
   | { type: 'other' };
 
@@ -32,7 +36,22 @@ export interface OutlineItem {
   parts: OutlinePart[];
 }
 
-export type OutlinePart = { type: 'code'; lang: string | null; value: string } | { type: 'text'; text: string } | { type: 'list'; list: OutlineList };
+/**
+ * A code block: `meta` is the info string after the language (```sh {timeout=5m}), and
+ * `annotations` what it says to opscockpit (annotations.ts), when it has a meta.
+ */
+export interface OutlineCode {
+  lang: string | null;
+  value: string;
+  meta?: string;
+  annotations?: ParsedAnnotations;
+}
+
+export type OutlinePart =
+  | ({ type: 'code' } & OutlineCode)
+  | { type: 'text'; text: string }
+  | { type: 'list'; list: OutlineList }
+  | { type: 'annotation'; annotations: ParsedAnnotations };
 
 /**
  * Lists nested deeper than this are read as the text of the item that holds them: a runbook
@@ -90,16 +109,30 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
     case 'list':
       return listOf(node, source);
     case 'code':
-      return { type: 'code', line: lineOf(node), lang: node.lang ?? null, value: node.value };
+      return { type: 'code', line: lineOf(node), ...codeOf(node) };
     case 'table':
       return { type: 'note', text: tableText(node) };
     case 'blockquote':
       return { type: 'note', text: quoteText(node) };
     case 'yaml':
       return { type: 'yaml', line: lineOf(node), value: node.value };
+    case 'html':
+      return isAnnotationComment(node.value) ? { type: 'annotation', line: lineOf(node), annotations: parseAnnotations(node.value) } : { type: 'other' };
     default:
+      // satteri reads `+++` front matter as a toml node, which mdast's types do not list.
+      if ((node as { type: string }).type === 'toml') return { type: 'toml', line: lineOf(node), value: (node as unknown as { value: string }).value };
       return { type: 'other' };
   }
+}
+
+function codeOf(node: Code): OutlineCode {
+  const code: OutlineCode = { lang: node.lang ?? null, value: node.value };
+  const meta = node.meta?.trim();
+  if (meta) {
+    code.meta = meta;
+    code.annotations = parseAnnotations(meta);
+  }
+  return code;
 }
 
 function listOf(list: List, source: string, depth = 1): OutlineList {
@@ -111,7 +144,8 @@ function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   const parts: OutlinePart[] = [];
   for (const c of joinIndentedCode(item.children, source)) {
     if (c === first) continue;
-    if (c.type === 'code') parts.push({ type: 'code', lang: c.lang ?? null, value: c.value });
+    if (c.type === 'code') parts.push({ type: 'code', ...codeOf(c) });
+    else if (c.type === 'html' && isAnnotationComment(c.value)) parts.push({ type: 'annotation', annotations: parseAnnotations(c.value) });
     else if (c.type === 'paragraph') parts.push({ type: 'text', text: toString(c) });
     else if (c.type === 'table') parts.push({ type: 'text', text: tableText(c) });
     else if (c.type === 'blockquote') parts.push({ type: 'text', text: quoteText(c) });

@@ -1,10 +1,10 @@
 // Markdown text → MarkdownRunbook: satteri (pulldown-cmark: CommonMark, GFM, YAML and TOML
-// front matter) parses the document into mdast through its public markdownToMdast; outline.ts
+// front matter, read by front-matter.ts) parses the document into mdast through its public markdownToMdast; outline.ts
 // keeps the parts the walker reads; the walker turns them into sections and steps.
 import path from 'node:path';
 import { markdownToMdast } from 'satteri';
-import { parse as parseYaml } from 'yaml';
 import { RunbookError } from '../errors.js';
+import { readFrontMatter } from './front-matter.js';
 import { outlineOf, type OutlineBlock } from './outline.js';
 import type { MarkdownRunbook } from './structure.js';
 import { RunbookWalker } from './walk.js';
@@ -16,8 +16,8 @@ export function readMarkdownRunbook(text: string, file: string): MarkdownRunbook
   });
   const frontMatter = readFrontMatter(blocks, file);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');
-  const name = typeof frontMatter?.data.name === 'string' ? frontMatter.data.name : (walked.title ?? fallbackName);
-  return { name, description: walked.description, frontMatter, sections: walked.sections };
+  const name = frontMatter?.name ?? walked.title ?? fallbackName;
+  return { name, description: frontMatter?.description ?? walked.description, frontMatter, sections: walked.sections };
 }
 
 /**
@@ -48,22 +48,4 @@ export function normalizeSource(text: string): string {
   let source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (source.includes('\r')) source = source.replace(/\r\n?/g, '\n');
   return source.includes('\0') ? source.replaceAll('\0', '\uFFFD') : source;
-}
-
-function readFrontMatter(blocks: readonly OutlineBlock[], file: string): MarkdownRunbook['frontMatter'] {
-  const node = blocks.find((c) => c.type === 'yaml');
-  if (!node || node.type !== 'yaml') return undefined;
-  const line = node.line;
-  let data: unknown;
-  try {
-    data = parseYaml(node.value);
-  } catch (e) {
-    const message = (e as Error).message.split('\n')[0];
-    throw new RunbookError(file, [{ file, line, column: 1, path: '', message: `front matter: ${message}`, hint: 'the block between the --- lines must be YAML' }]);
-  }
-  if (data === null || data === undefined) return undefined;
-  if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new RunbookError(file, [{ file, line, column: 1, path: '', message: 'front matter must be a map (name:, targets:, secrets: …)' }]);
-  }
-  return { data: data as Record<string, unknown>, line };
 }

@@ -1,6 +1,7 @@
 // The intermediate "Markdown runbook": what the walker reads out of the document, before it
 // becomes runbook format v1 (document.ts). Plain data, so it can be tested and printed.
 import type { Phase } from '../model.js';
+import type { FrontMatter } from './front-matter.js';
 
 /** A GET (or HEAD) found in the text, proposed as an HTTP check expecting 200. */
 export interface ProposedHttpCheck {
@@ -44,7 +45,7 @@ export interface MarkdownSection {
 export interface MarkdownRunbook {
   name: string;
   description?: string;
-  /** The YAML front matter as parsed, and the line it starts on. */
-  frontMatter?: { data: Record<string, unknown>; line: number };
+  /** The YAML or TOML front matter: metadata, opscockpit settings and their lines. */
+  frontMatter?: FrontMatter;
   sections: MarkdownSection[];
 }

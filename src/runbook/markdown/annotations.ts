@@ -1,0 +1,143 @@
+// Annotations that leave the Markdown readable: attributes on a fence's info string
+// (```sh {name=restart-db timeout=5m confirm=typed}) and HTML comments
+// (<!-- opscockpit: check every=5s -->). A site generator shows neither; opscockpit reads both
+// into the same BlockAnnotations, which the walker applies to the code block they belong to.
+//
+// Keys (a bare key means true; values may be quoted; `#id` is short for name=id):
+//   name=ID            the step's id (letters, digits, "_" and "-")
+//   timeout=DURATION   how long the block may run, e.g. 30s, 5m
+//   confirm=typed|enter  typed: the operator types the step's name before it runs; enter: Enter runs it
+//   check              the block is a read-only check: it may be polled and waited on by the Gate
+//   every=DURATION     poll the check this often (implies check)
+//   rollback           the block belongs to the rollback procedure, not the forward steps
+//   expect-exit=0,3    exit codes that mean success (default 0)
+//   shell=NAME         the shell that runs the block (bash, sh, zsh, pwsh, …)
+//   scope=a:b          the permission the operator needs to run it
+//   skip               not a step: shown as a note, never run
+import { DURATION_PATTERN, parseDuration } from '../durations.js';
+
+export interface BlockAnnotations {
+  name?: string;
+  /** As written (e.g. `5m`); a valid duration. */
+  timeout?: string;
+  confirm?: 'typed' | 'enter';
+  check?: boolean;
+  /** As written (e.g. `5s`); a valid duration. */
+  every?: string;
+  rollback?: boolean;
+  expectExit?: number[];
+  shell?: string;
+  scope?: string;
+  skip?: boolean;
+}
+
+export interface ParsedAnnotations {
+  annotations: BlockAnnotations;
+  /** One sentence each, naming the key: values a known key cannot take. */
+  problems: string[];
+  /**
+   * Keys opscockpit does not know, as written. In a comment addressed to opscockpit they are
+   * mistakes; on a fence they may belong to the site generator (Docusaurus' title="…").
+   */
+  unknown: string[];
+}
+
+export const ANNOTATION_KEYS = ['name', 'timeout', 'confirm', 'check', 'every', 'rollback', 'expect-exit', 'shell', 'scope', 'skip'] as const;
+
+const COMMENT = /^<!--\s*opscockpit:([\s\S]*?)-->\s*$/i;
+
+/** An HTML comment addressed to opscockpit (`<!-- opscockpit: … -->`). */
+export function isAnnotationComment(html: string): boolean {
+  return COMMENT.test(html.trim());
+}
+
+/**
+ * Annotations from a fence's info string rest (satteri's `meta`: `{name=x timeout=5m}` or
+ * `name=x`) or an annotation comment. Never throws: bad keys and values are listed in problems.
+ */
+export function parseAnnotations(text: string): ParsedAnnotations {
+  let body = text.trim();
+  const comment = COMMENT.exec(body);
+  if (comment) body = comment[1].trim();
+  if (body.startsWith('{') && body.endsWith('}')) body = body.slice(1, -1);
+  const annotations: BlockAnnotations = {};
+  const problems: string[] = [];
+  const unknown: string[] = [];
+  const { pairs, rest } = tokens(body);
+  for (const [key, value] of pairs) if (!apply(annotations, problems, key, value)) unknown.push(key);
+  if (rest) problems.push(`cannot read "${rest}": write key=value pairs, e.g. timeout=5m confirm=typed`);
+  if (annotations.every !== undefined && annotations.check === undefined) annotations.check = true;
+  return { annotations, problems, unknown };
+}
+
+/** key=value pairs (value undefined for a bare key), separated by spaces or commas outside quotes. */
+function tokens(body: string): { pairs: Array<[string, string | undefined]>; rest: string } {
+  const pairs: Array<[string, string | undefined]> = [];
+  const re = /\s*([^\s=,"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|(\[[^\]]*\]|\d+(?:,\d+)+(?![^\s,])|[^\s,]+)))?\s*,?/y;
+  let at = 0;
+  let m: RegExpExecArray | null;
+  while (at < body.length && (m = re.exec(body)) !== null && m[0] !== '') {
+    pairs.push([m[1], m[2] ?? m[3] ?? m[4]]);
+    at = re.lastIndex;
+  }
+  return { pairs, rest: body.slice(at).trim() };
+}
+
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const SCOPE = /^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/;
+
+/** false for a key opscockpit does not know. */
+function apply(a: BlockAnnotations, problems: string[], rawKey: string, value: string | undefined): boolean {
+  if (rawKey.startsWith('.')) return true; // a class, as Pandoc writes the language: {.sh}
+  if (rawKey.startsWith('#') && value === undefined) return apply(a, problems, 'name', rawKey.slice(1));
+  const key = rawKey.toLowerCase().replace(/_/g, '-');
+  const need = (what: string) => problems.push(`${rawKey}: ${what}`);
+  switch (key) {
+    case 'name':
+      if (value && NAME.test(value)) a.name = value;
+      else need('expected a name of letters, digits, "_" and "-", e.g. name=restart-db');
+      break;
+    case 'timeout':
+    case 'every':
+      if (value && DURATION_PATTERN.test(value) && parseDuration(value) !== undefined) a[key] = value;
+      else need('expected a duration such as 30s, 5m or 1h');
+      break;
+    case 'confirm':
+      if (value === 'typed' || value === 'enter') a.confirm = value;
+      else if (value === undefined) a.confirm = 'typed';
+      else need('expected confirm=typed or confirm=enter');
+      break;
+    case 'check':
+    case 'rollback':
+    case 'skip': {
+      const flag = boolOf(value);
+      if (flag === undefined) need('expected no value, true or false');
+      else a[key] = flag;
+      break;
+    }
+    case 'expect-exit': {
+      const codes = (value ?? '').replace(/^\[|\]$/g, '').split(/[\s,;]+/).filter(Boolean);
+      const nums = codes.map(Number);
+      if (codes.length > 0 && nums.every((n) => Number.isInteger(n) && n >= 0 && n <= 255)) a.expectExit = [...new Set(nums)];
+      else need('expected exit codes from 0 to 255, e.g. expect-exit=0,3');
+      break;
+    }
+    case 'shell':
+      if (value && /^[A-Za-z0-9_.+-]+$/.test(value)) a.shell = value;
+      else need('expected the name of a shell, e.g. shell=bash');
+      break;
+    case 'scope':
+      if (value && SCOPE.test(value)) a.scope = value;
+      else need('expected a scope such as run:steps');
+      break;
+    default:
+      return false;
+  }
+  return true;
+}
+
+function boolOf(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === 'true' || value === 'yes') return true;
+  if (value === 'false' || value === 'no') return false;
+  return undefined;
+}

@@ -1,0 +1,110 @@
+// Parameters of a run: declared under params: (schema-params.ts), given with --param or in the
+// cockpit's form, else their default. Their values reach scripts as environment variables and
+// targets and release metadata as ${NAME}; secret ones are declared secrets: masked everywhere.
+import { MASK } from './secrets.js';
+import { valueProblem, type ParamInput, type ParamType } from './schema-params.js';
+
+export interface RunbookParam {
+  name: string;
+  description?: string;
+  type: ParamType;
+  /** The values an enum may take. */
+  values?: string[];
+  default?: string;
+  pattern?: string;
+  /** Given for this run, else the default; undefined when neither (the run cannot start). */
+  value?: string;
+}
+
+export function normalizeParams(input: Record<string, ParamInput> | undefined, given: Readonly<Record<string, string>>): RunbookParam[] {
+  return Object.entries(input ?? {}).map(([name, p]) => {
+    const out: RunbookParam = { name, type: p.type ?? 'string' };
+    if (p.description !== undefined) out.description = p.description;
+    if (p.values) out.values = [...p.values];
+    if (p.default !== undefined) out.default = String(p.default);
+    if (p.pattern !== undefined) out.pattern = p.pattern;
+    const value = Object.hasOwn(given, name) ? given[name] : out.default;
+    if (value !== undefined) out.value = value;
+    return out;
+  });
+}
+
+/**
+ * The environment that `${NAME}` references in targets and release metadata are filled from:
+ * the operator's, with the parameters' values (given, else default) over it. Read from the
+ * runbook as written, before validation, as the references are checked with the rest.
+ */
+export function interpolationEnv(raw: unknown, env: NodeJS.ProcessEnv, given: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const params = isObj(raw) && isObj(raw.params) ? raw.params : undefined;
+  if (!params) return env;
+  const out = { ...env };
+  for (const [name, p] of Object.entries(params)) {
+    if (Object.hasOwn(given, name)) out[name] = given[name];
+    else if (isObj(p) && ['string', 'number', 'boolean'].includes(typeof p.default)) out[name] = String(p.default);
+    else delete out[name]; // a parameter is never read from the operator's shell
+  }
+  return out;
+}
+
+/** Secret parameters' names: declared secrets like the runbook's own. */
+export function secretParamNames(input: Record<string, ParamInput> | undefined): string[] {
+  return Object.entries(input ?? {})
+    .filter(([, p]) => p.type === 'secret')
+    .map(([name]) => name);
+}
+
+export interface ParamCheck {
+  /** Given names the runbook does not declare. */
+  unknown: string[];
+  /** One sentence per bad value. */
+  invalid: string[];
+  /** Parameters with no value and no default. */
+  missing: RunbookParam[];
+}
+
+/** What is wrong with the values a run would start with. */
+export function checkParams(params: readonly RunbookParam[], given: Readonly<Record<string, string>>): ParamCheck {
+  const declared = new Set(params.map((p) => p.name));
+  const invalid: string[] = [];
+  for (const p of params) {
+    if (p.value === undefined) continue;
+    const problem = valueProblem(p, p.value);
+    if (problem) invalid.push(`parameter ${p.name}: ${problem}`);
+  }
+  return { unknown: Object.keys(given).filter((n) => !declared.has(n)), invalid, missing: params.filter((p) => p.value === undefined) };
+}
+
+/** The operator's environment with the parameters' values over it: what scripts and secrets read. */
+export function withParamValues(params: readonly RunbookParam[] | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!params?.length) return env;
+  const out = { ...env };
+  for (const p of params) {
+    if (p.value !== undefined) out[p.name] = p.value;
+    else delete out[p.name];
+  }
+  return out;
+}
+
+/** The values as the ledger records them: secret ones as ***. */
+export function recordedParams(params: readonly RunbookParam[]): Record<string, string> {
+  return Object.fromEntries(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? MASK : (p.value as string)]));
+}
+
+/** `name=value` for the header, secret ones masked. */
+export function shownParams(params: readonly RunbookParam[] | undefined): string {
+  return (params ?? []).map((p) => `${p.name}=${p.value === undefined ? '?' : p.type === 'secret' ? MASK : p.value}`).join(' ');
+}
+
+/** NAME=VALUE arguments (--param) → name → value; a malformed one is described. */
+export function parseParamArgs(args: readonly string[]): { given: Record<string, string>; problems: string[] } {
+  const given: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) problems.push(`--param ${arg}: write --param NAME=VALUE`);
+    else given[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  return { given, problems };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

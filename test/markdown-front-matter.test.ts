@@ -1,0 +1,114 @@
+// Front matter as static-site generators write it (Hugo, Jekyll, Docusaurus, Zola): never a
+// reason to refuse. title names the runbook, opscockpit: carries runbook settings (validated,
+// problems at their real line), every other key is kept as metadata.
+import { describe, expect, it } from 'vitest';
+import { RunbookError } from '../src/runbook/load.js';
+import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
+import { readToml } from '../src/runbook/markdown/toml.js';
+
+const md = (text: string, params: Record<string, string> = {}) => parseMarkdownRunbook(text, '/docs/upgrade-guide.md', {}, params);
+const BODY = ['', '# Upgrade the cluster', '', '## Steps', '', '1. [ ] Drain the node', '2. [ ] Upgrade the packages', ''];
+
+function issues(text: string) {
+  try {
+    md(text);
+  } catch (e) {
+    if (e instanceof RunbookError) return e.issues.map(({ line, path, message }) => ({ line, path, message }));
+    throw e;
+  }
+  throw new Error('expected the runbook to be refused');
+}
+
+describe('YAML front matter', () => {
+  it('Hugo and Docusaurus keys are kept as metadata; title names the runbook', () => {
+    const text = [
+      '---', 'title: "Upgrading to v2.4"', 'weight: 30', 'cover:', '  image: /img/upgrade.png', '  alt: diagram', 'labels: [ops, upgrade]',
+      'tags:', '  - kubernetes', 'date: 2024-03-01T10:00:00Z', 'draft: false', 'description: How we upgrade', 'params: { author: ops-team }', 'sidebar_position: 2', '---', ...BODY,
+    ].join('\n');
+    const rb = md(text);
+    expect(rb.name).toBe('Upgrading to v2.4');
+    expect(rb.description).toBe('How we upgrade');
+    expect(rb.metadata).toMatchObject({ weight: 30, cover: { image: '/img/upgrade.png', alt: 'diagram' }, labels: ['ops', 'upgrade'], tags: ['kubernetes'], draft: false, params: { author: 'ops-team' }, sidebar_position: 2 });
+    expect(rb.params).toEqual([]); // Hugo's params: is the page's, not the runbook's
+    expect(rb.checklists.preflight.map((s) => s.title)).toEqual(['Drain the node', 'Upgrade the packages']);
+    expect(rb.checklists.preflight[0].line).toBe(21);
+  });
+
+  it('the name is title, else name, else the first heading, else the file name', () => {
+    expect(md(['---', 'name: From name', 'weight: 1', '---', ...BODY].join('\n')).name).toBe('From name');
+    expect(md(['---', 'weight: 1', '---', ...BODY].join('\n')).name).toBe('Upgrade the cluster');
+    expect(md(['---', 'weight: 1', '---', '', '- [ ] Step', ''].join('\n')).name).toBe('upgrade-guide');
+    expect(md(['---', 'title: T', 'opscockpit: { name: Settings name }', '---', ...BODY].join('\n')).name).toBe('Settings name');
+  });
+
+  it('opscockpit: carries runbook settings in the YAML runbook format', () => {
+    const text = [
+      '---', 'title: Payments cutover', 'opscockpit:', '  targets: { app: "http://10.1.1.1:8080" }', '  secrets: [PAY_TOKEN]',
+      '  safety: { mode: MOCK_ONLY }', '  params:', '    env: { type: enum, values: [staging, prod], default: staging }',
+      '  actions:', '    rollback: { script: { command: ./rollback.sh } }', '---', ...BODY,
+    ].join('\n');
+    const rb = md(text, { env: 'prod' });
+    expect(rb.name).toBe('Payments cutover');
+    expect(rb.targets.app).toBe('http://10.1.1.1:8080');
+    expect(rb.secrets).toEqual(['PAY_TOKEN']);
+    expect(rb.safety.initialMode).toBe('MOCK_ONLY');
+    expect(rb.params.map((p) => [p.name, p.value])).toEqual([['env', 'prod']]);
+    expect(rb.actions.rollback.script?.command).toBe('/docs/rollback.sh');
+    expect(rb.metadata).toEqual({ title: 'Payments cutover' });
+  });
+
+  it('a problem inside opscockpit: points at its real line and field', () => {
+    const text = ['---', 'title: T', 'weight: 3', 'opscockpit:', '  targets:', '    app: http://x', '  safety:', '    mode: YOLO', '  actionz: {}', '---', ...BODY].join('\n');
+    expect(issues(text)).toEqual([
+      { line: 8, path: 'opscockpit.safety.mode', message: expect.stringContaining('MOCK_ONLY') },
+      { line: 9, path: 'opscockpit.actionz', message: expect.stringContaining('actionz') },
+    ]);
+    expect(issues(['---', 'opscockpit: yes', '---', ...BODY].join('\n'))).toEqual([{ line: 2, path: 'opscockpit', message: 'front matter: opscockpit: holds runbook settings as a map' }]);
+  });
+
+  it('YAML that does not parse names its line in the file', () => {
+    expect(issues(['---', 'title: T', 'tags: [a, b', 'weight: 1', '---', ...BODY].join('\n'))[0]).toMatchObject({ line: 3, message: expect.stringMatching(/^front matter: YAML syntax/) });
+  });
+
+  it('CRLF line endings read the same, with the same lines', () => {
+    const text = ['---', 'title: CRLF guide', 'opscockpit:', '  safety:', '    mode: NOPE', '---', ...BODY].join('\r\n');
+    expect(issues(text)).toEqual([{ line: 5, path: 'opscockpit.safety.mode', message: expect.any(String) }]);
+    const ok = md(['---', 'title: CRLF guide', 'weight: 2', '---', ...BODY].join('\r\n'));
+    expect(ok.name).toBe('CRLF guide');
+    expect(ok.checklists.preflight[0].line).toBe(10);
+  });
+});
+
+describe('TOML front matter (+++)', () => {
+  it('Hugo and Zola keys are metadata; title names the runbook; [opscockpit] carries settings', () => {
+    const text = [
+      '+++', 'title = "Rotate the credentials"', 'weight = 10', 'date = 2024-05-01', 'draft = true', 'tags = ["security", "rotation"]',
+      '[extra]', 'toc = true', '[[cascade]]', '  build = { list = "never" }', '',
+      '[opscockpit]', 'secrets = ["VAULT_TOKEN"]', '[opscockpit.targets]', 'vault = "https://vault.example.test"',
+      '[opscockpit.params.ticket]', 'description = "Change ticket"', 'pattern = "CHG-[0-9]+"', '+++', ...BODY,
+    ].join('\n');
+    const rb = md(text, { ticket: 'CHG-9' });
+    expect(rb.name).toBe('Rotate the credentials');
+    expect(rb.metadata).toEqual({ title: 'Rotate the credentials', weight: 10, date: '2024-05-01', draft: true, tags: ['security', 'rotation'], extra: { toc: true }, cascade: [{ build: { list: 'never' } }] });
+    expect(rb.secrets).toEqual(['VAULT_TOKEN']);
+    expect(rb.targets.vault).toBe('https://vault.example.test');
+    expect(rb.params).toEqual([{ name: 'ticket', type: 'string', description: 'Change ticket', pattern: 'CHG-[0-9]+', value: 'CHG-9' }]);
+    expect(rb.checklists.preflight[0].line).toBe(25);
+  });
+
+  it('a problem in [opscockpit] points at its line; what the reader cannot read elsewhere is skipped', () => {
+    const text = ['+++', 'title = "T"', 'odd = 2024-05-01T10:00:00.123+02:00 trailing', '[opscockpit.safety]', 'mode = "YOLO"', '+++', ...BODY].join('\n');
+    expect(issues(text)).toEqual([{ line: 5, path: 'opscockpit.safety.mode', message: expect.stringContaining('MOCK_ONLY') }]);
+    expect(issues(['+++', '[opscockpit]', 'secrets = [PAY]', '+++', ...BODY].join('\n'))).toEqual([
+      { line: 3, path: 'opscockpit.secrets', message: expect.stringMatching(/^front matter \(TOML\): "PAY" is not a TOML value/) },
+    ]);
+  });
+
+  it('the reader: strings, escapes, numbers, booleans, arrays, inline tables, dotted keys, comments', () => {
+    const doc = readToml(['# comment', 'a = "x\\ty \\u00e9"', "b = 'C:\\\\path'", 'c = 1_000', 'd = -2.5e3', 'e = [1, 2,', '  3] # end', 'f.g = true', 'h = """', 'one', 'two"""', 'i = { j = "k", l = [] }'].join('\n'));
+    expect(doc.skipped).toEqual([]);
+    expect(doc.data).toEqual({ a: 'x\ty é', b: 'C:\\\\path', c: 1000, d: -2500, e: [1, 2, 3], f: { g: true }, h: 'one\ntwo', i: { j: 'k', l: [] } });
+    expect(doc.lines.get('f\u0000g')).toBe(8);
+    expect(doc.lines.get('i\u0000j')).toBe(12);
+  });
+});
