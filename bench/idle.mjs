@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchError, benchEnv, lpad, pad, positiveInt, runAlone, runJson, startFixtureServer, writeNoopScript, writeRunbook } from './lib.mjs';
+import { BenchError, benchEnv, lpad, pad, positiveInt, recordFigure, runAlone, runJson, startFixtureServer, writeNoopScript, writeRunbook } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -74,6 +74,10 @@ export async function benchIdle() {
     const ratio = (m) => (base.schedPct > 0 ? `${(m.schedPct / base.schedPct).toFixed(0)}x` : '—');
     const row = (label, m) =>
       `  ${pad(label, 52)}${lpad(`${m.pct.toFixed(2)} %`, 9)}${lpad(`${m.schedPct.toFixed(3)} %`, 10)}${lpad(`${m.mb.toFixed(0)} MB`, 8)}${lpad(`${m.writesPerS.toFixed(1)}/s`, 9)}${lpad(`${(m.bytesPerS / 1000).toFixed(1)} kB/s`, 12)}`;
+    const pct = (x) => Number(x.toFixed(2));
+    recordFigure({ figure: `Idle cockpit, ${CHECKS} HTTP checks every 1 s, CPU`, value: pct(big.schedPct), unit: '% of a core', baseline: { value: pct(floor.schedPct), what: `bare undici poller, same ${CHECKS} GETs` }, goal: '< 1 % of a core', met: big.schedPct < 1 });
+    recordFigure({ figure: 'Idle cockpit, demo runbook (4 checks), CPU', value: pct(small.schedPct), unit: '% of a core', baseline: { value: Number(base.schedPct.toFixed(3)), what: "node -e 'setInterval(()=>{},1000)'" }, goal: null, met: null });
+    recordFigure({ figure: `Idle cockpit, ${CHECKS} HTTP checks, memory`, value: Math.round(big.mb), unit: 'MB', baseline: { value: Math.round(base.mb), what: "node -e 'setInterval(()=>{},1000)'" }, goal: null, met: null });
     return {
       lines: [
         `  ${seconds} s each; CPU = utime+stime ticks of the process / wall time (sched: ns on a CPU of its threads);`,
