@@ -92,6 +92,7 @@ export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv 
     targets: refs.targets,
     release: refs.release,
     lineOf: (p) => locator.line(p),
+    choose: env.OPSCOCKPIT_CHOOSE,
   });
 }
 

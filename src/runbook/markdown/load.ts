@@ -43,7 +43,7 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
     throw new RunbookError(file, problems.map(toIssue));
   }
   const absolute = path.resolve(file);
-  return normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf });
+  return normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, choose: env.OPSCOCKPIT_CHOOSE });
 }
 
 registerMarkdownParser(parseMarkdownRunbook);

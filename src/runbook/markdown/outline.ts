@@ -6,12 +6,12 @@ export type OutlineBlock =
   | { type: 'heading'; line: number; depth: number; text: string }
   | { type: 'paragraph'; line: number; text: string }
   | OutlineList
-  | { type: 'code'; line: number; lang: string | null; value: string }
+  | { type: 'code'; line: number; lang: string | null; meta?: string; value: string }
   /** A table or a blockquote, read as one line of context. */
   | { type: 'note'; text: string }
   | { type: 'yaml'; line: number; value: string }
-  /** HTML, thematic breaks and the rest: nothing to read, but they separate blocks. */
-  | { type: 'other' };
+  /** HTML (its text kept: a comment may annotate the next block), thematic breaks and the rest. */
+  | { type: 'other'; html?: string };
 
 export interface OutlineList {
   type: 'list';
@@ -25,14 +25,14 @@ export interface OutlineItem {
   /** true/false for a task item (`- [x]`), null otherwise. */
   checked: boolean | null;
   /** Text of the item's first paragraph, and the code spans in it. */
-  first?: { text: string; codes: string[] };
+  first?: { text: string; codes: string[]; onlyLink?: true };
   /** The item is one paragraph and nothing else. */
   soleParagraph: boolean;
   /** The other children in order: code blocks, texts (paragraphs, tables, quotes), lists. */
   parts: OutlinePart[];
 }
 
-export type OutlinePart = { type: 'code'; lang: string | null; value: string } | { type: 'text'; text: string } | { type: 'list'; list: OutlineList };
+export type OutlinePart = { type: 'code'; lang: string | null; meta?: string; value: string } | { type: 'text'; text: string } | { type: 'list'; list: OutlineList };
 
 /**
  * Lists nested deeper than this are read as the text of the item that holds them: a runbook
@@ -90,13 +90,15 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
     case 'list':
       return listOf(node, source);
     case 'code':
-      return { type: 'code', line: lineOf(node), lang: node.lang ?? null, value: node.value };
+      return { type: 'code', line: lineOf(node), lang: node.lang ?? null, ...(node.meta ? { meta: node.meta } : {}), value: node.value };
     case 'table':
       return { type: 'note', text: tableText(node) };
     case 'blockquote':
       return { type: 'note', text: quoteText(node) };
     case 'yaml':
       return { type: 'yaml', line: lineOf(node), value: node.value };
+    case 'html':
+      return { type: 'other', html: node.value };
     default:
       return { type: 'other' };
   }
@@ -111,7 +113,7 @@ function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   const parts: OutlinePart[] = [];
   for (const c of joinIndentedCode(item.children, source)) {
     if (c === first) continue;
-    if (c.type === 'code') parts.push({ type: 'code', lang: c.lang ?? null, value: c.value });
+    if (c.type === 'code') parts.push({ type: 'code', lang: c.lang ?? null, ...(c.meta ? { meta: c.meta } : {}), value: c.value });
     else if (c.type === 'paragraph') parts.push({ type: 'text', text: toString(c) });
     else if (c.type === 'table') parts.push({ type: 'text', text: tableText(c) });
     else if (c.type === 'blockquote') parts.push({ type: 'text', text: quoteText(c) });
@@ -120,7 +122,7 @@ function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   return {
     line: lineOf(item),
     checked: item.checked === true || item.checked === false ? item.checked : null,
-    first: first ? { text: toString(first), codes: first.children.filter((c) => c.type === 'inlineCode').map((c) => c.value) } : undefined,
+    first: first ? { text: toString(first), codes: first.children.filter((c) => c.type === 'inlineCode').map((c) => c.value), ...(onlyLink(first) ? { onlyLink: true as const } : {}) } : undefined,
     soleParagraph: item.children.length === 1 && item.children[0].type === 'paragraph',
     parts,
   };
@@ -140,6 +142,12 @@ export function toString(node: unknown): string {
     else if (Array.isArray(n.children)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
   }
   return out;
+}
+
+/** A paragraph that is a link and nothing more (a link list's item). */
+function onlyLink(p: Paragraph): boolean {
+  const kids = p.children.filter((c) => !(c.type === 'text' && /^[\s\-–—:,.]*$/.test(c.value)));
+  return kids.length === 1 && (kids[0].type === 'link' || kids[0].type === 'linkReference');
 }
 
 function lineOf(node: { position?: { start: { line: number } } }): number {
