@@ -4,7 +4,7 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
-import { commandLines } from './step-command.js';
+import { commandLines, fitLines } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
@@ -19,8 +19,10 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   const cur = view.current ?? view.steps.length - 1;
   // The current script's exact lines, before Enter runs them; the step window makes room.
   const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
-  const lines = current?.confirm && current.state === 'pending' ? commandLines(current.check ? checks[current.check] : undefined) : [];
-  const rows = Math.max(3, props.rows - lines.length);
+  const all = current?.confirm && current.state === 'pending' ? commandLines(current.check ? checks[current.check] : undefined) : [];
+  // The block takes the rows of the other steps, never more: the header stays on screen.
+  const lines = fitLines(all, props.rows - 1, props.width - 9);
+  const rows = lines.length > 0 ? 1 : props.rows;
   const start = Math.max(0, Math.min(cur - 1, view.steps.length - rows));
   const steps = view.steps.slice(start, start + rows);
   if (empty) {
@@ -68,3 +70,4 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
     </Panel>
   );
 }
+

@@ -45,8 +45,10 @@ export function choicesOf(sections: readonly WalkedSection[], tabs: readonly { w
   const names = new Set<string>();
   return groups.map((g) => {
     const within = g.within !== undefined ? sections[g.within] : undefined;
-    let name = within ? slugify(within.title) : 'choice';
-    for (let n = 2; names.has(name); n++) name = `${within ? slugify(within.title) : 'choice'}-${n}`;
+    // Under the document's own title the choice is just "choice": the title names the runbook.
+    const base = within && !(within.parent === undefined && within.depth === 1) ? slugify(within.title) : 'choice';
+    let name = base;
+    for (let n = 2; names.has(name); n++) name = `${base}-${n}`;
     names.add(name);
     const first = sections[g.options[0]];
     return {

@@ -5,7 +5,7 @@
 // collection of commands (seed 001's "표준 명령 모음"): each group is its own step, titled by
 // its comment, so the operator never runs promote and abort as one script. Output and data
 // fences (text, log, json, yaml, …) never run.
-import { blockCommands, fenceKind } from './commands.js';
+import { blockCommands, fenceKind, promptedCommand } from './commands.js';
 import { destructiveReason } from './destructive.js';
 import { placeholdersOf, variablesSet } from './placeholders.js';
 import { isRequestLine, proposedCheck } from './requests.js';
@@ -13,6 +13,8 @@ import type { ProposedHttpCheck, ProposedScript } from './structure.js';
 import { squash } from './words.js';
 
 export { SHELL_LANGS } from './commands.js';
+
+const WINDOWS_SHELLS = /^(powershell|pwsh|ps1|ps|cmd|bat|batch)$/i;
 
 export type CodeStep = { http: ProposedHttpCheck; label: string } | { script: ProposedScript; label: string } | { manual: string; label: string };
 
@@ -29,6 +31,14 @@ export function codeSteps(lang: string | null | undefined, value: string, ctx: B
   const kind = fenceKind(lang);
   const out: CodeStep[] = [];
   if (kind === 'data') {
+    // A Windows shell's commands are for a person at that shell: a step to confirm, never run.
+    if (WINDOWS_SHELLS.test(lang ?? '')) {
+      const lines = value.split('\n');
+      const prompted = lines.map(promptedCommand).filter((c): c is string => c !== undefined);
+      const commands = prompted.length > 0 ? prompted : commandsOf(lines);
+      if (commands.length > 0) out.push({ manual: commands.join('\n'), label: `Run in ${lang}: ${runLabel(commands).slice('Run: '.length)}` });
+      return out;
+    }
     const commands = commandsOf(value.split('\n'));
     if (commands.length === 0) return out;
     for (let i = 0; i < commands.length; i++) if (!isRequestLine(commands[i])) return out;

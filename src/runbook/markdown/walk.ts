@@ -268,6 +268,8 @@ export class RunbookWalker {
       if (c.type === 'code') {
         const steps = codeSteps(c.lang, c.value, { defined: this.defined, check: checkAnnotation(c.meta) });
         for (let j = 0; j < steps.length; j++) found.push(steps[j]);
+        // Output or data under the item (a log, a JSON answer) is a note of its step.
+        if (steps.length === 0 && c.value.trim()) context.push(c.value);
       } else if (c.type === 'text') context.push(c.text);
       else lists = true;
     }

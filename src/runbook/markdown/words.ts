@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Phase } from '../model.js';
 
-const PRE = /\bpre[-\s]?(flight|condition|release|deploy|requisite|check)|\bbefore\b|사전|점검|준비/i;
-const POST = /\bpost\b|\bpost[-\s]?(flight|deploy|release|rollback|check)|\bafter\b|\bverification\b|검증|사후/i;
+const PRE = /\bpre[-\s]?(flight|condition|release|deploy|requisite|check)|\bbefore\b|사전|점검|준비|准备|前置|事前/i;
+const POST = /\bpost\b|\bpost[-\s]?(flight|deploy|release|rollback|check)|\bafter\b|\bverification\b|검증|사후|验证|事后|検証|事後/i;
 
 /** The phase a heading names, or undefined when it names none (pre wins when both appear). */
 export function phaseOf(text: string): Phase | undefined {
