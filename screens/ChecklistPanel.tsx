@@ -23,7 +23,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   // The block takes the rows of the other steps, never more: the header stays on screen.
   const lines = fitLines(all, props.rows - 1, props.width - 9);
   const rows = lines.length > 0 ? 1 : props.rows;
-  const start = Math.max(0, Math.min(cur - 1, view.steps.length - rows));
+  const start = lines.length > 0 ? cur : Math.max(0, Math.min(cur - 1, view.steps.length - rows));
   const steps = view.steps.slice(start, start + rows);
   if (empty) {
     return (
@@ -40,7 +40,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
-        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : st.typed && isCurrent && st.state === 'pending' ? `looks destructive: Enter asks you to type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
+        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>
