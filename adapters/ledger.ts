@@ -255,7 +255,17 @@ export class SqliteLedger implements LedgerPort {
    * that exists), so that failure is not the append's.
    */
   private keepHead(): void {
-    if (!this.file) return;
+    // On the next turn of the event loop, off the path of what the commit was for (an action
+    // waits for its intent to be on disk, not for the head file); commits meanwhile share it.
+    if (this.file && !this.headDue) this.headDue = setImmediate(() => this.writeHeadNow());
+  }
+
+  private headDue?: NodeJS.Immediate;
+
+  private writeHeadNow(): void {
+    if (this.headDue) clearImmediate(this.headDue);
+    this.headDue = undefined;
+    if (!this.file || !this.db.open) return;
     try {
       const last = this.stmt.lastEvent.get() as [number, string] | undefined;
       if (last) writeHead(this.file, this.sealKey, { id: last[0], hash: last[1].toLowerCase() });
@@ -288,6 +298,7 @@ export class SqliteLedger implements LedgerPort {
   }
 
   close(): void {
+    if (this.headDue) this.writeHeadNow();
     if (this.db.open) this.db.close();
   }
 

@@ -4,18 +4,34 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
+import { commandLines, fitLines } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
-  const { view, complete, runStatus } = useCockpit((s) => ({
+  const { view, complete, runStatus, checks, empty } = useCockpit((s) => ({
     view: s.checklist.phases[s.checklist.active],
     complete: s.checklist.complete,
     runStatus: s.run?.status,
+    checks: s.runbook.checks,
+    empty: Object.values(s.checklist.phases).every((p) => p.steps.length === 0),
   }));
   const closed = runStatus !== undefined && runStatus !== 'running' && !complete;
   const cur = view.current ?? view.steps.length - 1;
-  const start = Math.max(0, Math.min(cur - 1, view.steps.length - props.rows));
-  const steps = view.steps.slice(start, start + props.rows);
+  // The current script's exact lines, before Enter runs them; the step window makes room.
+  const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
+  const all = current?.confirm && current.state === 'pending' ? commandLines(current.check ? checks[current.check] : undefined) : [];
+  // The block takes the rows of the other steps, never more: the header stays on screen.
+  const lines = fitLines(all, props.rows - 1, props.width - 9);
+  const rows = lines.length > 0 ? 1 : props.rows;
+  const start = lines.length > 0 ? cur : Math.max(0, Math.min(cur - 1, view.steps.length - rows));
+  const steps = view.steps.slice(start, start + rows);
+  if (empty) {
+    return (
+      <Panel title="Checklist" right="no steps" width={props.width}>
+        <Text color={color('yellow')}>this runbook has no steps: nothing to walk, and the Gate is never GO</Text>
+      </Panel>
+    );
+  }
   return (
     <Panel title="Checklist" right={`${view.phase} ${view.done}/${view.total}`} width={props.width}>
       <Text>
@@ -24,7 +40,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
-        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
+        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>
@@ -36,6 +52,13 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
                 {'     '}{truncate(detail, props.width - 10)}
               </Text>
             ) : null}
+            {isCurrent && lines.length > 0
+              ? lines.map((l, j) => (
+                  <Text key={j} wrap="wrap" color={color('cyan')}>
+                    {'     '}{l}
+                  </Text>
+                ))
+              : null}
             {st.state === 'failed' && st.result?.failure ? (
               <Text wrap="truncate" color={color('yellow')}>
                 {'     '}{truncate(failureLine(st.result.failure), props.width - 10)}
@@ -47,3 +70,4 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
     </Panel>
   );
 }
+

@@ -23,9 +23,9 @@ export function Dialog(props: { width: number }) {
   if (modal.kind === 'confirm') {
     const action = actions[modal.action];
     return (
-      <Panel title={`Confirm: ${action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
+      <Panel title={`Confirm: ${modal.step?.title ?? action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
         <Text>
-          Type <Text bold>{action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
+          {modal.step ? 'This block looks destructive. ' : ''}Type <Text bold>{modal.step?.id ?? action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
         </Text>
         <Text>
           {'> '}

@@ -32,7 +32,7 @@ describe('the large Markdown reference runbook', () => {
     const r = await cli(['validate', RUNBOOK]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(`${RUNBOOK}: valid — 71 checks, 139 steps, 0 actions`);
+    expect(r.stdout.trim()).toBe(`${RUNBOOK}: valid — 74 checks, 114 steps, 1 actions`);
   });
 
   it('reads to the outline it reads to today: phases, sections, steps and the HTTP checks found', async () => {
@@ -48,8 +48,15 @@ describe('the large Markdown reference runbook', () => {
       script: steps.filter((s) => s.check?.script).length,
       manual: steps.filter((s) => s.manual).length,
     });
-    expect(count(doc.checklists.preflight)).toEqual({ steps: 83, sections: 21, http: 3, script: 43, manual: 37 });
-    expect(count(doc.checklists.postflight)).toEqual({ steps: 56, sections: 21, http: 8, script: 17, manual: 31 });
+    // Prompted sessions in unlabelled and console fences run their commands; note bullets
+    // (versions, links, "See …") are notes; the Roll-back and downgrade part is the rollback
+    // action; online and offline upgrade are a choice (validate walks the first: 114 steps).
+    expect(count(doc.checklists.preflight)).toEqual({ steps: 86, sections: 21, http: 3, script: 56, manual: 27 });
+    expect(count(doc.checklists.postflight)).toEqual({ steps: 48, sections: 17, http: 8, script: 17, manual: 23 });
+    const d = doc as unknown as { choices: { name: string; options: { name: string; steps: string[] }[] }[]; actions: { rollback: { title: string; script: { args: string[] } } } };
+    expect(d.choices.map((c) => [c.name, c.options.map((o) => `${o.name}:${o.steps.length}`)])).toEqual([['choice', ['online-upgrade-rolling:27', 'offline-upgrade-maintenance-window:20']]]);
+    expect(d.actions.rollback.title).toBe('Roll-back and downgrade');
+    expect(d.actions.rollback.script.args[1]).toContain('helm -n ingress-internal rollback ingress-internal');
     const http = (steps: Step[]) => steps.flatMap((s) => (s.check?.http ? [`${s.check.http.method ?? 'GET'} ${s.check.http.target}${s.check.http.path}`] : []));
     expect(http(doc.checklists.preflight)).toEqual([
       'GET api-eu1-kestrel-example-443/health',
@@ -93,13 +100,20 @@ describe('the large Markdown reference runbook', () => {
     await open(join(root, 'fixtures', 'runbooks', 'demo.yaml'), (s) => s.includes('preflight 0/5'), 'the cockpit on the demo runbook');
     await quit();
 
-    let screen = await open(RUNBOOK, (s) => s.includes('preflight 0/83') && s.includes('2 recent runs'), 'the cockpit on the large runbook');
+    let screen = await open(RUNBOOK, (s) => s.includes('preflight 0/66') && s.includes('2 recent runs'), 'the cockpit on the large runbook');
     expect(header(screen)).toMatch(/^ opscockpit · RUNNING · /);
     expect(header(screen)).toContain(NAME);
-    // The first four steps are manual: each Enter confirms one, and the ledger panel fills.
-    for (let i = 1; i <= 4; i++) {
+    // The first step is a shell block, shown line by line before anything runs; it is skipped
+    // with a reason. The next four are manual: each Enter confirms one, and the ledger panel fills.
+    expect(screen).toContain('helm version --short');
+    tmux!.send('s');
+    await tmux!.waitFor((s) => s.includes('why?'), 'the skip dialog');
+    tmux!.send('tools checked yesterday');
+    tmux!.send('Enter');
+    await tmux!.waitFor((s) => s.includes('preflight 1/66'), 'the script step skipped');
+    for (let i = 2; i <= 5; i++) {
       tmux!.send('Enter');
-      await tmux!.waitFor((s) => s.includes(`preflight ${i}/83`), `step ${i} confirmed`);
+      await tmux!.waitFor((s) => s.includes(`preflight ${i}/66`), `step ${i} confirmed`);
     }
     screen = await tmux!.waitFor((s) => s.includes('access-4: confirmed') && s.includes('access-1: confirmed'), 'six events in the ledger panel');
     expect(header(screen)).toMatch(/^ opscockpit · RUNNING · /);

@@ -123,7 +123,11 @@ describe('seed runbooks load as they are', () => {
     expect(ids(rb, 'preflight')).toContain('prepare-release-pr-1');
     expect(ids(rb, 'postflight')[0]).toBe('smoke-tests-after-deploy-1');
     expect(checkOf(rb, 'smoke-tests-after-deploy-1')).toMatchObject({ kind: 'http', url: 'http://127.0.0.1:8080/health' });
-    expect(checkOf(rb, 'validate-rollback-1')).toMatchObject({ kind: 'http', url: 'http://127.0.0.1:8080/health' });
+    // The Rollback Procedure is the rollback action (R), not forward steps.
+    expect(ids(rb, 'preflight').concat(ids(rb, 'postflight')).some((id) => id.includes('rollback-procedure') || id.startsWith('validate-rollback'))).toBe(false);
+    const rollback = rb.actions.rollback.script!.args[1];
+    expect(rollback.split('\n').slice(0, 3)).toEqual(['set -euo pipefail', '# Freeze additional merges/deploys. (line 74)', "echo 'by hand: Freeze additional merges/deploys.'"]);
+    expect(rollback).toContain('curl -fsS "${OPSCOCKPIT_TARGET_URL:-http://127.0.0.1:8080}/health"');
     expect(ids(rb, 'postflight')).toContain('post-rollback-follow-up-4');
     expect(ids(rb, 'preflight').some((id) => id.startsWith('scope'))).toBe(false);
   });
@@ -170,7 +174,7 @@ describe('Markdown features', () => {
     const rb = md(
       ['# Deploy', '', '## Before', '', '1. Drain the node:', '   ```bash', '   kubectl drain node-1', '   ```', '2. Check health', '   ```', '   GET /healthz', '   ```', '3. Nested', '   - [ ] child task', ''].join('\n'),
     );
-    expect(step(rb, 'before-1')).toMatchObject({ title: 'Drain the node:', confirm: true });
+    expect(step(rb, 'before-1')).toMatchObject({ title: 'Drain the node:', confirm: 'typed' }); // kubectl drain looks destructive
     expect((checkOf(rb, 'before-1') as ScriptCheck).args).toEqual(['-c', 'kubectl drain node-1']);
     expect(checkOf(rb, 'before-2')).toMatchObject({ kind: 'http', url: 'http://127.0.0.1:8080/healthz' });
     expect(step(rb, 'before-4').title).toBe('Nested › child task');

@@ -7,8 +7,8 @@ export const STATE_MARK: Record<string, string> = { passed: 'ok  ', failed: 'FAI
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`${r.name} — ${r.phase}: ${r.verdict}${r.normalized ? ` (${r.normalized})` : ''}`, ''];
   for (const s of r.steps) {
-    const mark = s.kind === 'manual' ? 'todo' : STATE_MARK[s.state] ?? s.state;
-    const detail = s.kind === 'manual' ? 'manual step, confirm in the cockpit' : s.reason ?? '';
+    const mark = s.kind === 'manual' || s.needsPerson ? 'todo' : STATE_MARK[s.state] ?? s.state;
+    const detail = s.kind === 'manual' ? 'manual step, confirm in the cockpit' : s.needsPerson ?? s.reason ?? '';
     lines.push(`  [${mark}] ${s.title}${detail ? ` — ${detail}` : ''}`);
     if (s.failure) lines.push(...failureLines(s.failure));
   }

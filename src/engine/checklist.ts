@@ -13,7 +13,9 @@ export interface ChecklistStep {
    * Confirm first: the step shows its command and runs only after the operator presses Enter.
    * Headless `check` never runs such a step; it reports it as pending, like a manual one.
    */
-  confirm?: true;
+  confirm?: true | 'typed';
+  /** Values the step's command needs (`<POD_NAME>`, an unset `$VAR`): refused until each has one. */
+  placeholders?: string[];
   /**
    * A confirm-first step is an action: the safety controls decide it (stop, scopes, mode,
    * window, allowlist as type "step") and it needs this scope. Default RUN_STEPS_SCOPE.
@@ -37,6 +39,8 @@ export interface StepView {
   blocking: boolean;
   /** A script the operator must start with Enter (Markdown shell blocks); never run headless. */
   confirm?: boolean;
+  /** The script looks destructive: Enter opens a typed confirmation, as for an action. */
+  typed?: true;
   state: StepState;
   result?: CheckResult;
   notes: string[];
@@ -83,6 +87,7 @@ function initialStep(phase: Phase, step: ChecklistStep): StepView {
     check: step.check,
     blocking: step.blocking,
     ...(step.confirm ? { confirm: true } : {}),
+    ...(step.confirm === 'typed' ? { typed: true } : {}),
     state: 'pending',
     notes: [],
     attempts: 0,
@@ -165,7 +170,8 @@ export function currentStep(state: ChecklistState): StepView | undefined {
 }
 
 export type StepIntent =
-  | { kind: 'advance'; note?: string }
+  /** typed: what the operator typed to confirm a destructive step (its id). */
+  | { kind: 'advance'; note?: string; typed?: string }
   | { kind: 'retry' }
   | { kind: 'skip'; reason: string }
   | { kind: 'note'; note: string };

@@ -8,10 +8,20 @@ import type { CheckIdentity, CheckResult, GateVerdict, Phase } from './types.js'
  * verdict never turns GO just because the walk moved on.
  */
 export function gatingChecks(state: ChecklistState, phase: Phase): string[] {
-  const of = (steps: ChecklistState['phases'][Phase]['steps']) => steps.filter((s) => s.blocking && s.check).map((s) => s.check!);
+  // A confirm-first script is something a person starts, not a read-only check: the Gate
+  // never waits on it (its step still has to be walked before the phase is complete).
+  const of = (steps: ChecklistState['phases'][Phase]['steps']) => steps.filter((s) => s.blocking && s.check && !s.confirm).map((s) => s.check!);
   const names = of(state.phases[phase].steps);
+  if (Object.values(state.phases).every((p) => p.steps.length === 0)) return [NO_STEPS];
   return [...new Set(names.length ? names : Object.values(state.phases).flatMap((p) => of(p.steps)))];
 }
+
+/**
+ * What a runbook with no steps at all (a fill-in template) is judged by: a check that never
+ * has a result, so its verdict is never GO.
+ */
+export const NO_STEPS = '(no steps)';
+export const NO_STEPS_REASON = 'this runbook has no steps';
 
 export function computeVerdict(
   phase: Phase,
@@ -26,7 +36,10 @@ export function computeVerdict(
   for (const name of checkNames) {
     const title = checks[name]?.title ?? name;
     const r = latest[name];
-    if (!r) {
+    if (name === NO_STEPS) {
+      insufficient.push(NO_STEPS_REASON);
+      insufficientClasses.push(`${name}: none`);
+    } else if (!r) {
       insufficient.push(`${title}: no result yet`);
       insufficientClasses.push(`${name}: none`);
     } else if (r.status === 'insufficient') {

@@ -96,6 +96,7 @@ export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv 
     release: refs.release,
     lineOf: (p) => locator.line(p),
     params,
+    choose: env.OPSCOCKPIT_CHOOSE,
   });
 }
 

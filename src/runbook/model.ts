@@ -5,6 +5,7 @@ import type { Condition } from '../engine/conditions.js';
 import type { SafetyPolicy } from '../engine/safety.js';
 import type { CheckStatus, NotifyTrigger, Phase } from '../engine/types.js';
 import type { ChecklistStep } from '../engine/checklist.js';
+import type { RunbookChoice } from './choices.js';
 import type { FailureClass } from '../engine/failure.js';
 import type { Trigger } from '../engine/triggers.js';
 import type { RunbookParam } from './params.js';
@@ -133,6 +134,8 @@ export interface Runbook {
   secrets: string[];
   checks: Record<string, Check>;
   checklists: Record<Phase, ChecklistStep[]>;
+  /** Alternatives chosen once; the checklists hold the chosen options' steps only. */
+  choices: RunbookChoice[];
   actions: Record<string, Action>;
   /** Release metadata recorded on each run (seed 000's release ledger). */
   release: {

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { durationMs } from './durations.js';
 import type { PathSegment } from './locate.js';
+import { resolveChoices } from './choices.js';
 import {
   PHASES,
   type Action,
@@ -65,6 +66,8 @@ export interface NormalizeContext {
   params?: Readonly<Record<string, string>>;
   /** Passed to every script: the parameters' names (set by normalizeRunbook). */
   paramNames?: readonly string[];
+  /** `name=option,…`: the options chosen (OPSCOCKPIT_CHOOSE); the first of each by default. */
+  choose?: string;
 }
 
 export function normalizeRunbook(input: RunbookInput, context: NormalizeContext): Runbook {
@@ -72,11 +75,15 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
   const checks: Record<string, Check> = {};
   for (const [name, c] of Object.entries(input.checks ?? {})) checks[name] = normalizeCheck(name, c, undefined, ctx);
 
+  const { choices, dropped } = resolveChoices(input, ctx.choose, ctx.file);
   const checklists = {} as Record<Phase, ChecklistStep[]>;
   for (const phase of PHASES) {
     const steps = input.checklists?.[phase] ?? [];
     const out: ChecklistStep[] = (checklists[phase] = []);
-    for (let i = 0; i < steps.length; i++) out.push(normalizeStep(phase, steps[i], ctx.lineOf(['checklists', phase, i]), checks, ctx));
+    for (let i = 0; i < steps.length; i++) {
+      if (dropped.size > 0 && dropped.has(steps[i].id)) continue; // an option not chosen
+      out.push(normalizeStep(phase, steps[i], ctx.lineOf(['checklists', phase, i]), checks, ctx));
+    }
   }
 
   const actions: Record<string, Action> = {};
@@ -103,6 +110,7 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     params: normalizeParams(input.params, ctx.params ?? {}),
     checks,
     checklists,
+    choices,
     actions,
     release: {
       type: nonEmpty(ctx.release.type),
@@ -218,7 +226,8 @@ function normalizeStep(
   const out = { id: step.id, title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id } as ChecklistStep;
   if (checkName) out.check = checkName;
   out.blocking = step.blocking ?? true;
-  if (step.confirm) out.confirm = true;
+  if (step.confirm) out.confirm = step.confirm;
+  if (step.placeholders && step.placeholders.length > 0) out.placeholders = [...step.placeholders];
   if (step.scope !== undefined) out.scope = step.scope;
   if (step.description !== undefined) out.description = step.description;
   out.line = line;

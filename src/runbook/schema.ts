@@ -123,15 +123,27 @@ export const StepSchema = z.strictObject({
     .optional().describe('The operator confirms the step (the default when there is no check).'),
   blocking: z.boolean().optional().describe('A failed blocking step makes the phase NO-GO (default true).'),
   confirm: z
-    .literal(true, { error: 'confirm: takes only true' })
+    .union([z.literal(true), z.literal('typed')], { error: 'confirm: takes true or typed' })
     .optional()
-    .describe('Show the command and run it only after the operator confirms; headless check leaves it pending.'),
+    .describe('Show the command and run it only after the operator confirms (typed: types the step id, as for an action); headless check leaves it pending.'),
+  placeholders: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a placeholder is a variable name such as POD_NAME' }))
+    .optional()
+    .describe('Values the step\'s command needs; it is refused until each has one (in the environment).'),
   scope: z
     .string()
     .regex(/^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/, { error: 'a scope looks like run:steps' })
     .optional()
     .describe('A confirm-first step runs through the safety controls like an action; the operator needs this scope (default run:steps).'),
   description: z.string().optional(),
+});
+
+export const ChoiceSchema = z.strictObject({
+  name: Name,
+  title: Title.optional(),
+  options: z
+    .array(z.strictObject({ name: Name, title: Title.optional(), steps: z.array(Name).describe('Ids of the steps this option walks.') }))
+    .min(2, { error: 'a choice has at least two options' }),
 });
 
 export const ChecklistsSchema = z.strictObject({
@@ -243,6 +255,10 @@ export const RunbookSchema = z.strictObject({
     .describe('Environment variables holding secrets; read only when used and never recorded.'),
   checks: z.record(Name, CheckSchema).optional().describe('Named probes, used by steps or polled with every:.'),
   checklists: ChecklistsSchema.optional(),
+  choices: z
+    .array(ChoiceSchema)
+    .optional()
+    .describe('Alternatives the operator picks once (Linux / macOS, online / offline): only the chosen option\'s steps are walked; the first by default, or OPSCOCKPIT_CHOOSE=name=option.'),
   actions: z.record(Name, ActionSchema).optional().describe('Operator actions such as abort, rollback and promote.'),
   canary: CanarySchema.optional().describe('Canary analysis: windows, metrics and the rules that promote or abort.'),
   triggers: z

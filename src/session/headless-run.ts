@@ -116,7 +116,8 @@ export async function runProcedure(opts: {
         break;
       }
       const before = session.store.getState().checklist;
-      const refused = await session.advance();
+      // --yes is the person's confirmation of every block, the destructive ones (typed) too.
+      const refused = await session.advance(undefined, step.typed ? step.id : undefined);
       if (refused) {
         // The safety controls did not let the confirm-first step run (or only showed it).
         [outcome, stopped] = ['refused', `${step.phase} step "${step.id}" not run: ${refused.failure}: ${refused.reason}`];

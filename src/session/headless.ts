@@ -25,7 +25,12 @@ export interface StepReport {
   durationMs?: number;
   /** The runbook's failure class and remedy, when the step failed with one. */
   failure?: { class: string; remedy: string[] };
+  /** A script a person starts (a shell block): check never runs it. */
+  needsPerson?: string;
 }
+
+/** Why check leaves a confirm-first script to a person. */
+export const NEEDS_A_PERSON = 'needs a person: a shell block runs only when someone starts it (Enter in the cockpit, or run --yes)';
 
 export interface CheckReport {
   schema: 'opscockpit.check/v1';
@@ -117,7 +122,10 @@ async function checkRun(opts: {
   signal?.removeEventListener('abort', onAbort);
   const cancelled = signal?.aborted ? ` — cancelled: ${String(signal.reason)}` : '';
   const walk = walkChecklist(runbook.checklists, events);
-  const verdict = computeVerdict(phase, gatingChecks(walk, phase), runbook.checks, latest);
+  const judged = computeVerdict(phase, gatingChecks(walk, phase), runbook.checks, latest);
+  // Blocking scripts left to a person: the phase is not checked until someone runs them.
+  const people = walk.phases[phase].steps.filter((s) => s.confirm && s.blocking && s.state === 'pending');
+  const verdict = people.length === 0 ? judged : { ...judged, verdict: judged.verdict === 'GO' ? ('INSUFFICIENT' as const) : judged.verdict, reasons: [...judged.reasons, ...people.map((s) => `${s.title}: ${NEEDS_A_PERSON}`)] };
   record({ kind: 'verdict.changed', ...verdict });
   const steps: StepReport[] = walk.phases[phase].steps.map((s) => ({
     id: s.id,
@@ -131,7 +139,9 @@ async function checkRun(opts: {
     latencyMs: s.result?.latencyMs,
     durationMs: s.result?.durationMs,
     ...(s.result?.failure ? { failure: s.result.failure } : {}),
+    ...(s.confirm && s.state === 'pending' ? { needsPerson: NEEDS_A_PERSON } : {}),
   }));
+
   const insufficient = steps.filter((s) => s.status === 'insufficient');
   const normalized =
     opts.scheduled && verdict.verdict === 'INSUFFICIENT' && insufficient.length > 0 && insufficient.every((s) => s.code === 'insufficient_data')
@@ -151,7 +161,7 @@ async function checkRun(opts: {
     ledger: opts.ledgerPath,
     verdict: verdict.verdict,
     reasons: verdict.reasons,
-    healthy: !cancelled && (verdict.verdict === 'GO' || normalized !== undefined),
+    healthy: !cancelled && people.length === 0 && (verdict.verdict === 'GO' || normalized !== undefined),
     ...(normalized ? { normalized } : {}),
     steps,
     pendingManual: steps.filter((s) => s.kind === 'manual').length,

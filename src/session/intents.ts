@@ -3,6 +3,7 @@
 import type { StepIntent } from '../engine/checklist.js';
 import { flash, setModal, type CockpitStore } from '../store/store.js';
 import { ACTION_BUSY } from './actions.js';
+import { stepAction } from './step-gate.js';
 import type { Runbook } from '../runbook/model.js';
 
 /** What the session offers the intents. */
@@ -31,7 +32,13 @@ export class Intents {
     const { host } = this;
     const store = host.store;
     const s = store.getState();
-    if (id === 'step.advance') return void host.stepIntent({ kind: 'advance' });
+    if (id === 'step.advance') {
+      const view = s.checklist.phases[s.checklist.active];
+      const cur = view.current === undefined ? undefined : view.steps[view.current];
+      // A destructive block asks for its id typed, like an action's confirmation.
+      if (cur?.typed && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title } });
+      return void host.stepIntent({ kind: 'advance' });
+    }
     if (id === 'step.retry') return void host.stepIntent({ kind: 'retry' });
     if (id === 'step.skip') return setModal(store, { kind: 'skip', input: '' });
     if (id === 'step.note') return setModal(store, { kind: 'note', input: '' });
@@ -98,6 +105,11 @@ export class Intents {
     if (m.kind === 'ledger-filter') {
       const error = host.ledgerFilter(m.input);
       return setModal(store, error ? { ...m, error } : undefined);
+    }
+    if (m.step) {
+      if (m.input !== m.step.id) return setModal(store, { ...m, error: `Type "${m.step.id}" exactly.` });
+      setModal(store, undefined);
+      return void host.stepIntent({ kind: 'advance', typed: m.input });
     }
     const action = host.runbook.actions[m.action];
     if (action && m.input !== action.confirm) return setModal(store, { ...m, error: `Type "${action.confirm}" exactly.` });

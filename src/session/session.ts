@@ -8,6 +8,7 @@ import { Poller } from '../engine/poller.js';
 import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { CheckResult } from '../engine/types.js';
 import type { MetricReading } from '../engine/canary.js';
+import type { StepIntent } from '../engine/checklist.js';
 import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
 import { parseScopes } from '../engine/safety.js';
 import { createCockpitStore, flash, observeCheck, type CockpitStore } from '../store/store.js';
@@ -150,6 +151,7 @@ export class Session {
       },
       claimStep: (req, typed) => this.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
+      missingValues: (phase, id) => (opts.runbook.checklists[phase].find((st) => st.id === id)?.placeholders ?? []).filter((n) => !this.env[n]),
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
       refreshControls: () => this.refreshControls(),
     });
@@ -337,8 +339,10 @@ export class Session {
 
 
   /** Advance the checklist by one step and wait for its result; why a confirm-first step did not run. */
-  advance(note?: string): Promise<StepStop | undefined> {
-    return this.steps.intent(note === undefined ? { kind: 'advance' } : { kind: 'advance', note });
+  advance(note?: string, typed?: string): Promise<StepStop | undefined> {
+    const intent: StepIntent = note === undefined ? { kind: 'advance' } : { kind: 'advance', note };
+    if (typed !== undefined) intent.typed = typed;
+    return this.steps.intent(intent);
   }
 
   /** Complete the run as failed (a headless run that stops short of the end). */

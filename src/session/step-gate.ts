@@ -14,6 +14,8 @@ export interface StepGateHost {
   claimStep(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): ActionClaim;
   /** The step's scope as the runbook gives it. */
   stepScope(phase: StepView['phase'], id: string): string | undefined;
+  /** The step's placeholders that have no value yet (`POD_NAME` unset). */
+  missingValues?(phase: StepView['phase'], id: string): string[];
   /** What the step would run, for DRY_RUN. */
   stepCommand(check: string | undefined): string;
   refreshControls(): void;
@@ -31,12 +33,28 @@ export interface StepStop {
 /** The action name a step runs under in the ledger. */
 export const stepAction = (step: Pick<StepView, 'phase' | 'id'>) => `step:${step.phase}.${step.id}`;
 
-export function gateStep(host: StepGateHost, step: StepView): { action: string } | { stop: StepStop } {
+/**
+ * The controls' decision on a confirm-first step. A step whose command needs a value nobody
+ * gave is refused before anything is asked; a destructive one (typed) needs its id typed.
+ */
+export function gateStep(host: StepGateHost, step: StepView, typed?: string): { action: string } | { stop: StepStop } {
   const action = stepAction(step);
+  const missing = host.missingValues?.(step.phase, step.id) ?? [];
+  if (missing.length > 0) {
+    const reason = `needs a value for ${missing.join(', ')}`;
+    const remedy = `give ${missing.map((n) => `${n}=…`).join(' ')} in the environment and open the runbook again`;
+    flash(host.store, `${step.title} refused — ${reason}: ${remedy}.`, 'error');
+    return { stop: { step: action, failure: 'NEEDS_VALUE', reason, remedy } };
+  }
+  if (step.typed && typed !== step.id) {
+    const reason = `looks destructive: type its id "${step.id}" to run it`;
+    flash(host.store, `${step.title}: ${reason}.`, 'warn');
+    return { stop: { step: action, failure: 'NEEDS_TYPED_CONFIRMATION', reason } };
+  }
   const scope = host.stepScope(step.phase, step.id) ?? RUN_STEPS_SCOPE;
   let claim: ActionClaim;
   try {
-    claim = host.claimStep({ action, type: STEP_ACTION_TYPE, scope, needsPreflight: false }, 'enter');
+    claim = host.claimStep({ action, type: STEP_ACTION_TYPE, scope, needsPreflight: false }, typed ?? 'enter');
   } catch (err) {
     const reason = `could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran`;
     flash(host.store, `${step.title}: ${reason}.`, 'error');

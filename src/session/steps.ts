@@ -52,7 +52,7 @@ export class Steps {
     const step = currentStep(s.checklist);
     let action: string | undefined;
     if (decision.run && step?.confirm) {
-      const gate = gateStep(this.d, step);
+      const gate = gateStep(this.d, step, intent.kind === 'advance' ? intent.typed : undefined);
       if ('stop' in gate) return gate.stop;
       action = gate.action;
     }

@@ -10,7 +10,8 @@ import { sameToOperator } from './live.js';
 
 export type Modal =
   | { kind: 'help' }
-  | { kind: 'confirm'; action: string; input: string; error?: string }
+  /** An action's typed confirmation; with step, a destructive step's (type its id). */
+  | { kind: 'confirm'; action: string; input: string; error?: string; step?: { id: string; title: string } }
   | { kind: 'skip'; input: string; error?: string }
   | { kind: 'note'; input: string }
   | { kind: 'quit' }

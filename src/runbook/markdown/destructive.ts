@@ -4,7 +4,7 @@
 
 const RULES: { pattern: RegExp; what: string }[] = [
   { pattern: /\b(?:kubectl|oc)\b[^\n|;&]*\s(delete|drain|cordon|taint|replace\s+--force|rollout\s+undo|patch)\b/, what: 'changes the cluster' },
-  { pattern: /\b(?:kubectl|oc)\b[^\n|;&]*\bscale\b[^\n|;&]*--replicas[= ]0\b/, what: 'scales to zero' },
+  { pattern: /\bscale\b[^\n|;&]*--replicas[= ]0\b/, what: 'scales to zero' },
   { pattern: /\breplicas[=:]\s*0\b/, what: 'scales to zero' },
   { pattern: /\bhelm\s+(?:rollback|uninstall|delete)\b/, what: 'rolls back or removes a release' },
   { pattern: /\bdrop\s+(?:table|database|schema|index|user|role|view)\b/i, what: 'drops data' },
@@ -21,21 +21,20 @@ const RULES: { pattern: RegExp; what: string }[] = [
   { pattern: /\bsystemctl\s+(?:stop|disable|mask|kill)\b/, what: 'stops a service' },
   { pattern: /(?:^|[\s;&|(])(?:reboot|shutdown|halt|poweroff|mkfs(?:\.\w+)?|wipefs)\b/, what: 'takes a machine down or wipes a disk' },
   { pattern: /\bdd\b[^\n|;&]*\bof=/, what: 'writes a device' },
-  { pattern: /\b(?:delete|destroy|purge|wipe|terminate|deregister)\b/i, what: 'deletes' },
   { pattern: /\bcurl\b[^\n|;&]*(?:-X\s*|--request[= ]\s*)['"]?(?:DELETE|POST|PUT|PATCH)\b/, what: 'writes to a service' },
   { pattern: /\bcurl\b[^\n|;&]*\s(?:-d|--data(?:-raw|-binary|-urlencode)?|--json|-F|--form|-T|--upload-file)\b/, what: 'writes to a service' },
   { pattern: /\bhttp\s+(?:DELETE|POST|PUT|PATCH)\b/, what: 'writes to a service' },
+  { pattern: /(?:^|\s)(?:delete|destroy|purge|wipe|terminate|deregister)(?=\s|$)/i, what: 'deletes' },
 ];
 
-/** Why the command looks destructive (`kubectl delete pod x: changes the cluster`), or undefined. */
+/** Why the block looks destructive (`kubectl delete pod x: changes the cluster`), or undefined. */
 export function destructiveReason(script: string): string | undefined {
   const lines = script.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '' || line.startsWith('#')) continue;
     for (const rule of RULES) {
-      const m = rule.pattern.exec(line);
-      if (m) return `${line.length > 60 ? `${line.slice(0, 59)}…` : line}: ${rule.what}`;
+      if (rule.pattern.test(line)) return `${line.length > 60 ? `${line.slice(0, 59)}…` : line}: ${rule.what}`;
     }
   }
   return undefined;

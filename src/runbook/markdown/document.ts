@@ -6,6 +6,7 @@ import { PHASES, type Phase } from '../model.js';
 import type { StepInput } from '../schema.js';
 import type { MarkdownRunbook, MarkdownStep } from './structure.js';
 import { SETTINGS_KEY } from './front-matter.js';
+import { rollbackAction } from './rollback.js';
 import { cut, squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
@@ -29,6 +30,8 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   const checklists = {} as Record<Phase, StepInput[]>;
   const stepLines = {} as Record<Phase, number[]>; // the Markdown line of each step, by index
   const ids = new Set<string>();
+  const secrets = new Set<string>(Array.isArray(fm.secrets) ? fm.secrets.map(String) : []);
+  const stepIds = new Map<string, string[]>(); // section slug → its step ids
   for (const phase of PHASES) {
     checklists[phase] = [];
     stepLines[phase] = [];
@@ -41,7 +44,8 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       let id = `${section.slug}-${i + 1}`;
       while (ids.has(id)) id += '-x';
       ids.add(id);
-      into.push(stepData(id, steps[i], targets));
+      into.push(stepData(id, steps[i], targets, secrets));
+      stepIds.set(section.slug, [...(stepIds.get(section.slug) ?? []), id]);
       lines.push(steps[i].line);
     }
   }
@@ -55,6 +59,16 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
     else document[key] = value; // unknown keys too, so validation names them
   }
   if (Object.keys(targets).length > 0) document.targets = targets;
+  if (md.choices && md.choices.length > 0 && document.choices === undefined) {
+    document.choices = md.choices.map((c) => ({
+      name: c.name,
+      title: c.title,
+      options: c.options.map((o) => ({ name: o.name, title: o.title, steps: o.sections.flatMap((s) => stepIds.get(s) ?? []) })),
+    }));
+  }
+  const rollback = md.rollback && rollbackAction(md.rollback, secrets);
+  const actions = isObj(document.actions) ? document.actions : {};
+  if (rollback && actions.rollback === undefined) document.actions = { ...actions, rollback };
   const nonEmpty = Object.fromEntries(PHASES.filter((p) => checklists[p].length > 0).map((p) => [p, checklists[p]]));
   // Last, in the order convert prints the keys; a checklists: key in the front matter is replaced.
   delete document.checklists;
@@ -78,7 +92,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   };
 }
 
-function stepData(id: string, step: MarkdownStep, targets: Record<string, string>): StepInput {
+function stepData(id: string, step: MarkdownStep, targets: Record<string, string>, secrets: ReadonlySet<string>): StepInput {
   const out: StepInput = { id, title: step.title };
   // The section path and every context text are squashed already (walk.ts).
   const description = joinedCut(step.section, step.context, ' — ', 400);
@@ -91,8 +105,16 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
     http.expect = { status: 200 };
     out.check = { title: squash(h.label, 120), http };
   } else if (step.script) {
-    out.confirm = true;
-    out.check = { title: squash(step.script.label, 120), script: { command: 'bash', args: ['-c', step.script.block], timeout: SCRIPT_TIMEOUT, shell: 'bash' } };
+    const s = step.script;
+    const check: Exclude<StepInput['check'], string | undefined> = { title: squash(s.label, 120), script: { command: 'bash', args: ['-c', s.block], timeout: SCRIPT_TIMEOUT, shell: 'bash' } };
+    // Only a block the runbook calls a read-only check runs without a person, and is polled
+    // with every:; any other block waits for Enter, a destructive one for typed confirmation.
+    if (s.check) {
+      if (s.check.every) check.every = s.check.every;
+    } else out.confirm = s.destructive ? 'typed' : true;
+    out.check = check;
+    const needs = (s.placeholders ?? []).filter((n) => !secrets.has(n));
+    if (needs.length > 0) out.placeholders = needs;
   } else {
     out.manual = true;
   }

@@ -29,7 +29,7 @@ export interface OutlineItem {
   /** true/false for a task item (`- [x]`), null otherwise. */
   checked: boolean | null;
   /** Text of the item's first paragraph, and the code spans in it. */
-  first?: { text: string; codes: string[] };
+  first?: { text: string; codes: string[]; onlyLink?: true };
   /** The item is one paragraph and nothing else. */
   soleParagraph: boolean;
   /** The other children in order: code blocks, texts (paragraphs, tables, quotes), lists. */
@@ -154,7 +154,7 @@ function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   return {
     line: lineOf(item),
     checked: item.checked === true || item.checked === false ? item.checked : null,
-    first: first ? { text: toString(first), codes: first.children.filter((c) => c.type === 'inlineCode').map((c) => c.value) } : undefined,
+    first: first ? { text: toString(first), codes: first.children.filter((c) => c.type === 'inlineCode').map((c) => c.value), ...(onlyLink(first) ? { onlyLink: true as const } : {}) } : undefined,
     soleParagraph: item.children.length === 1 && item.children[0].type === 'paragraph',
     parts,
   };
@@ -174,6 +174,12 @@ export function toString(node: unknown): string {
     else if (Array.isArray(n.children)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
   }
   return out;
+}
+
+/** A paragraph that is a link and nothing more (a link list's item). */
+function onlyLink(p: Paragraph): boolean {
+  const kids = p.children.filter((c) => !(c.type === 'text' && /^[\s\-–—:,.]*$/.test(c.value)));
+  return kids.length === 1 && (kids[0].type === 'link' || kids[0].type === 'linkReference');
 }
 
 function lineOf(node: { position?: { start: { line: number } } }): number {

@@ -17,7 +17,7 @@ export function readMarkdownRunbook(text: string, file: string): MarkdownRunbook
   const frontMatter = readFrontMatter(blocks, file);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');
   const name = frontMatter?.name ?? walked.title ?? fallbackName;
-  return { name, description: frontMatter?.description ?? walked.description, frontMatter, sections: walked.sections };
+  return { name, description: frontMatter?.description ?? walked.description, frontMatter, sections: walked.sections, choices: walked.choices, rollback: walked.rollback };
 }
 
 /**

@@ -1,28 +1,58 @@
 // Fenced code blocks as steps. A shell block (bash, sh, shell) becomes a confirm-first
-// script; a block of only request lines or reading curl commands becomes HTTP checks. A
-// block written as several blank-line-separated groups, each led by a `# comment`, is a
+// script; a block written as a terminal session runs its prompted lines only (commands.ts);
+// a block of only request lines or reading curl commands becomes HTTP checks. A block
+// written as several blank-line-separated groups, each led by a `# comment`, is a
 // collection of commands (seed 001's "표준 명령 모음"): each group is its own step, titled by
-// its comment, so the operator never runs promote and abort as one script.
+// its comment, so the operator never runs promote and abort as one script. Output and data
+// fences (text, log, json, yaml, …) never run.
+import { blockCommands, fenceKind, promptedCommand } from './commands.js';
+import { destructiveReason } from './destructive.js';
+import { placeholdersOf, variablesSet } from './placeholders.js';
 import { isRequestLine, proposedCheck } from './requests.js';
 import type { ProposedHttpCheck, ProposedScript } from './structure.js';
 import { squash } from './words.js';
 
-export const SHELL_LANGS = new Set(['bash', 'sh', 'shell']);
+export { SHELL_LANGS } from './commands.js';
+
+const WINDOWS_SHELLS = /^(powershell|pwsh|ps1|ps|cmd|bat|batch)$/i;
 
 export type CodeStep = { http: ProposedHttpCheck; label: string } | { script: ProposedScript; label: string } | { manual: string; label: string };
 
+/** What the walker knows when it reads a block. */
+export interface BlockContext {
+  /** Variables earlier blocks of the runbook set; the block's own are added as it is read. */
+  defined: Set<string>;
+  /** The runbook marks the block a read-only check, polled this often (ms) or only as a step. */
+  check?: { every?: string };
+}
+
 // Indexed loops, no callbacks: a long runbook has a code block in every other section.
-export function codeSteps(lang: string | null | undefined, value: string): CodeStep[] {
-  const shell = SHELL_LANGS.has((lang ?? '').toLowerCase());
-  const lines = value.split('\n');
+export function codeSteps(lang: string | null | undefined, value: string, ctx: BlockContext = { defined: new Set() }): CodeStep[] {
+  const kind = fenceKind(lang);
   const out: CodeStep[] = [];
-  if (!shell) {
-    const commands = commandsOf(lines);
+  if (kind === 'data') {
+    // A Windows shell's commands are for a person at that shell: a step to confirm, never run.
+    if (WINDOWS_SHELLS.test(lang ?? '')) {
+      const lines = value.split('\n');
+      const prompted = lines.map(promptedCommand).filter((c): c is string => c !== undefined);
+      const commands = prompted.length > 0 ? prompted : commandsOf(lines);
+      if (commands.length > 0) out.push({ manual: commands.join('\n'), label: `Run in ${lang}: ${runLabel(commands).slice('Run: '.length)}` });
+      return out;
+    }
+    const commands = commandsOf(value.split('\n'));
+    if (commands.length === 0) return out;
     for (let i = 0; i < commands.length; i++) if (!isRequestLine(commands[i])) return out;
     requestSteps(commands, commands.map(proposedCheck), out);
     return out;
   }
-  const groups = groupsOf(lines);
+  const read = blockCommands(lang, value);
+  if (read.commands.length === 0) {
+    // An unlabelled block of request lines (GET /health) still proposes its checks.
+    const commands = commandsOf(value.split('\n'));
+    if (kind === 'session' && commands.length > 0 && commands.every(isRequestLine)) requestSteps(commands, commands.map(proposedCheck), out);
+    return out;
+  }
+  const groups: Group[] = read.prompted ? [{ lines: read.commands.join('\n').split('\n') }] : groupsOf(value.split('\n'));
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g];
     const commands = commandsOf(group.lines);
@@ -37,9 +67,17 @@ export function codeSteps(lang: string | null | undefined, value: string): CodeS
       requestSteps(commands, checks, out);
       continue;
     }
-    const block = group.lines.join('\n').trim();
-    const label = group.comment ?? runLabel(commands);
-    out.push({ script: { block, label }, label });
+    const written = group.lines.join('\n').trim();
+    const filled = placeholdersOf(written, ctx.defined);
+    for (const name of variablesSet(written)) ctx.defined.add(name);
+    const script: ProposedScript = { block: filled.script, label: group.comment ?? runLabel(commands) };
+    if (read.prompted && read.output.length > 0) script.output = read.output;
+    if (filled.placeholders.length > 0) script.placeholders = filled.placeholders;
+    const destructive = destructiveReason(written);
+    if (destructive) script.destructive = destructive;
+    // A destructive block is never a check the Gate waits on, whatever the runbook says.
+    if (ctx.check && !destructive) script.check = ctx.check;
+    out.push({ script, label: script.label });
   }
   return out;
 }

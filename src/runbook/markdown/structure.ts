@@ -18,8 +18,17 @@ export interface ProposedHttpCheck {
 
 /** A fenced shell block (or one comment-led group of it), run with `bash -c` after Enter. */
 export interface ProposedScript {
+  /** What runs: the commands, prompts stripped, each `<NAME>` written as `${NAME}`. */
   block: string;
   label: string;
+  /** Lines of the block that are expected output, shown and never run. */
+  output?: string[];
+  /** Values the block needs that the runbook does not set (item: parameters). */
+  placeholders?: string[];
+  /** Why the block looks destructive: it asks for a typed confirmation. */
+  destructive?: string;
+  /** The runbook marks the block a read-only check (`check every=5s`). */
+  check?: { every?: string };
 }
 
 export interface MarkdownStep {
@@ -42,10 +51,29 @@ export interface MarkdownSection {
   steps: MarkdownStep[];
 }
 
+/** Sibling sections or tabs of which the operator walks one (Linux / macOS / Windows). */
+export interface MarkdownChoice {
+  /** [a-z0-9-], unique in the document: what `--choose NAME=OPTION` names. */
+  name: string;
+  title: string;
+  line: number;
+  options: { name: string; title: string; sections: string[] }[];
+}
+
+/** The section about going back (Roll back, Revert, Downgrade, If … fails). */
+export interface MarkdownRollback {
+  title: string;
+  line: number;
+  steps: MarkdownStep[];
+}
+
 export interface MarkdownRunbook {
   name: string;
   description?: string;
   /** The YAML or TOML front matter: metadata, opscockpit settings and their lines. */
   frontMatter?: FrontMatter;
   sections: MarkdownSection[];
+  /** Section slugs by choice and option; only the chosen option's steps are walked. */
+  choices?: MarkdownChoice[];
+  rollback?: MarkdownRollback;
 }

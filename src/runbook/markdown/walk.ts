@@ -16,13 +16,21 @@
 // their own (shell.ts). Paragraphs, tables and notes become the context of the next step in
 // the section (or of the last one when nothing follows). Sections of reference material
 // (Scope, Roles, Notes, templates …) and the text under the document title give no steps
-// from plain list items; task items are always steps.
+// from plain list items; task items are always steps. A plain bullet that informs (a
+// version, a link, "Note: …") is a note of the next step.
+//
+// Going back and choosing. A section about going back (Roll back, Revert, If … fails) and
+// everything under it is the rollback procedure, not forward steps. Sibling sections that
+// name alternatives (Linux / macOS / Windows, online / offline, the roles under "Roles") and
+// Hugo tabs are a choice (choices.ts). Hugo alerts and quotes are notes.
 import type { Phase } from '../model.js';
 import type { OutlineBlock, OutlineItem, OutlineList } from './outline.js';
+import { choicesOf, type WalkedSection } from './choices.js';
 import { codeSteps, type CodeStep } from './shell.js';
+import { shortcodes, type Shortcode } from './shortcodes.js';
 import { proposedCheck } from './requests.js';
-import type { MarkdownRunbook, MarkdownSection, MarkdownStep } from './structure.js';
-import { isReference, leadIn, phaseOf, SlugSet, squash } from './words.js';
+import type { MarkdownRollback, MarkdownRunbook, MarkdownStep } from './structure.js';
+import { checkAnnotation, checkOf, isNoteBullet, isReference, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
 
 interface Heading {
   depth: number;
@@ -30,9 +38,13 @@ interface Heading {
   phase?: Phase;
   /** The document's own title (its first heading when that is the only h1 so far). */
   isTitle: boolean;
+  /** The heading or one above it is about going back. */
+  rollback: boolean;
+  /** Index of its section. */
+  section: number;
 }
 
-interface OpenSection extends MarkdownSection {
+interface OpenSection extends WalkedSection {
   /** Reference material: plain list items are not steps. */
   reference: boolean;
   /** The phase the heading (or an ancestor) names, if any. */
@@ -41,10 +53,21 @@ interface OpenSection extends MarkdownSection {
   isIntro: boolean;
   /** Heading path shown as each step's context. */
   path: string;
+  /** A "Step N" heading: a step of its own when nothing under it is. */
+  stepHeading: boolean;
 }
 
 export class RunbookWalker {
-  private readonly sections: MarkdownSection[] = [];
+  private readonly sections: OpenSection[] = [];
+  /** Variables set by the blocks read so far (`export ENV=gprd`). */
+  private readonly defined = new Set<string>();
+  /** The next code block is annotated a check (an HTML comment before it). */
+  private annotation?: { every?: string };
+  /** Inside a Hugo alert or notice: notes only. */
+  private inAlert = false;
+  /** Inside Hugo tabs: the section the tabs sit in, and each tab's section. */
+  private tabs?: { within: OpenSection; options: number[] };
+  private readonly tabGroups: { within: number; options: number[] }[] = [];
   private readonly slugs = new SlugSet();
   private readonly stack: Heading[] = [];
   private seenPost = false;
@@ -67,12 +90,19 @@ export class RunbookWalker {
         // A walker bug must not take the runbook down: the block is skipped.
       }
     }
-    this.flushContext();
+    this.closeSection();
+    const forward = this.sections.filter((s) => !s.rollback);
+    const back = this.sections.filter((s) => s.rollback);
+    let rollback: MarkdownRollback | undefined;
+    if (back.length > 0) rollback = { title: back[0].title, line: back[0].line, steps: back.flatMap((s) => s.steps) };
+    const choices = choicesOf(this.sections, this.tabGroups);
     return {
       name: this.title ?? 'Markdown runbook',
       title: this.title,
       description: this.description,
-      sections: this.sections.filter((s) => s.steps.length > 0).map(({ title, slug, line, phase, steps }) => ({ title, slug, line, phase, steps })),
+      sections: forward.filter((s) => s.steps.length > 0).map(({ title, slug, line, phase, steps }) => ({ title, slug, line, phase, steps })),
+      ...(choices.length > 0 ? { choices } : {}),
+      ...(rollback && rollback.steps.length > 0 ? { rollback } : {}),
     };
   }
 
@@ -84,13 +114,22 @@ export class RunbookWalker {
         const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
         if (isTitle) this.title = title;
         const phase = phaseOf(title) ?? this.inheritedPhase();
-        this.stack.push({ depth: node.depth, title, phase, isTitle });
-        this.flushContext();
-        this.current = this.open(title, node.line, phase, isTitle || isReference(title));
+        const rollback = !isTitle && (isRollback(title) || this.stack.some((h) => h.rollback));
+        const parent = this.stack[this.stack.length - 1]?.section;
+        this.closeSection();
+        this.tabs = undefined;
+        this.inAlert = false;
+        this.stack.push({ depth: node.depth, title, phase, isTitle, rollback, section: this.sections.length });
+        this.current = this.open(title, node.line, phase, isTitle || isReference(title), undefined, { depth: node.depth, parent, rollback });
         return;
       }
       case 'paragraph': {
         const text = node.text;
+        if (text.includes('{{')) {
+          const codes = shortcodes(text);
+          if (codes.length > 0) return this.shortcodes(codes, node.line);
+        }
+        if (this.inAlert) return this.addContext(text);
         const lead = leadIn(text);
         const phase = lead ? phaseOf(lead) : undefined;
         // A lead-in opens a sub-section only where it changes the phase the heading gave.
@@ -101,13 +140,41 @@ export class RunbookWalker {
         return;
       }
       case 'list':
+        if (this.inAlert) return this.addContext(node.items.map((i) => i.first?.text ?? '').join('; '));
         return this.list(node, undefined);
-      case 'code':
-        return this.code(node.lang, node.value, undefined, node.line);
+      case 'code': {
+        const check = checkAnnotation(node.meta) ?? this.annotation;
+        this.annotation = undefined;
+        if (this.inAlert) return this.addContext(node.value);
+        return this.code(node.lang, node.value, undefined, node.line, check);
+      }
       case 'note':
         return this.addContext(node.text);
       default:
-        return; // html, thematic breaks, definitions, front matter (read elsewhere)
+        // An `<!-- opscockpit: check -->` comment annotates the block after it.
+        if (node.type === 'annotation') this.annotation = checkOf(node.annotations);
+        return; // thematic breaks, definitions, front matter (read elsewhere)
+    }
+  }
+
+  /** Hugo shortcodes: tabs are a choice, each tab a section; alerts and notices are notes. */
+  private shortcodes(codes: Shortcode[], line: number): void {
+    for (const c of codes) {
+      if (c.kind === 'text') this.addContext(c.text);
+      else if (c.kind === 'alert') this.inAlert = c.open;
+      else if (c.kind === 'tabs' && c.open) this.tabs = { within: this.current, options: [] };
+      else if (c.kind === 'tabs') {
+        const tabs = this.tabs;
+        this.tabs = undefined;
+        if (tabs && tabs.options.length > 0) {
+          this.tabGroups.push({ within: this.sections.indexOf(tabs.within), options: tabs.options });
+          // What follows the tabs belongs to the section they sat in.
+          this.subSection(tabs.within.title, line, tabs.within.named, true);
+        }
+      } else if (c.kind === 'tab' && c.open && this.tabs) {
+        this.subSection(c.title || `Tab at line ${line}`, line, this.tabs.within.named);
+        this.tabs.options.push(this.sections.length - 1);
+      }
     }
   }
 
@@ -136,14 +203,16 @@ export class RunbookWalker {
     return true;
   }
 
-  private subSection(title: string, line: number, phase: Phase | undefined): void {
-    this.flushContext();
+  private subSection(title: string, line: number, phase: Phase | undefined, resumes = false): void {
+    this.closeSection();
     const path = this.headingPath();
-    path.push(title);
-    this.current = this.open(title, line, phase, false, path.join(' › '));
+    if (!resumes) path.push(title);
+    const top = this.stack[this.stack.length - 1];
+    const depth = (top?.depth ?? 0) + 0.5;
+    this.current = this.open(title, line, phase, resumes && this.current.reference, path.join(' › ') || title, { depth, parent: top?.section, rollback: top?.rollback ?? false });
   }
 
-  private open(title: string, line: number, named: Phase | undefined, reference: boolean, path?: string): OpenSection {
+  private open(title: string, line: number, named: Phase | undefined, reference: boolean, path?: string, at = { depth: 0, parent: undefined as number | undefined, rollback: false }): OpenSection {
     if (named === 'postflight') this.seenPost = true;
     const phase: Phase = named ?? (this.seenPost ? 'postflight' : 'preflight');
     const isIntro = this.stack.length === 0 || this.stack[this.stack.length - 1].isTitle;
@@ -157,6 +226,10 @@ export class RunbookWalker {
       named,
       isIntro,
       path: squash(path ?? (this.headingPath().join(' › ') || title), 400),
+      stepHeading: isStepHeading(title),
+      depth: at.depth,
+      parent: at.parent,
+      rollback: at.rollback,
     };
     this.sections.push(section);
     return section;
@@ -166,18 +239,18 @@ export class RunbookWalker {
     const items = list.items;
     for (let i = 0; i < items.length; i++) {
       try {
-        this.item(items[i], parent);
+        this.item(items[i], parent, list.ordered);
       } catch {
         // skip an item the walker cannot read
       }
     }
   }
 
-  private item(item: OutlineItem, parent: string | undefined): void {
+  private item(item: OutlineItem, parent: string | undefined, ordered: boolean): void {
     const task = item.checked !== null;
     if (this.current.reference && !task) return;
     const own = item.first ? squash(item.first.text, 200) : '';
-    const title = parent ? (own ? `${parent} › ${own}` : parent) : own;
+    const title = parent ? (own ? joinTitle(parent, own) : parent) : own;
     // Indexed loops, no spreads: this runs once per item of a runbook that may hold thousands.
     const found: CodeStep[] = [];
     const codes = item.first?.codes;
@@ -193,31 +266,42 @@ export class RunbookWalker {
     for (let i = 0; i < parts.length; i++) {
       const c = parts[i];
       if (c.type === 'code') {
-        const steps = codeSteps(c.lang, c.value);
+        const steps = codeSteps(c.lang, c.value, { defined: this.defined, check: checkAnnotation(c.meta) });
         for (let j = 0; j < steps.length; j++) found.push(steps[j]);
+        // Output or data under the item (a log, a JSON answer) is a note of its step.
+        if (steps.length === 0 && c.value.trim()) context.push(c.value);
       } else if (c.type === 'text') context.push(c.text);
       else lists = true;
     }
-    if (title || found.length > 0) {
+    // A plain top-level bullet that informs (a version, a link, a remark) is a note; the items
+    // under a step ("Verify flows:" › "email link") stay what the step checks.
+    const note = parent === undefined && found.length === 0 && !task && !ordered && isNoteBullet(own, item.first?.onlyLink === true);
+    if (note && own) this.addContext(own);
+    else if (title || found.length > 0) {
       const head = found[0];
       const name = title || head!.label;
       this.addStep(name, item.line, head, context);
-      for (let i = 1; i < found.length; i++) this.addStep(`${name} › ${found[i].label}`, item.line, found[i], []);
+      for (let i = 1; i < found.length; i++) this.addStep(joinTitle(name, found[i].label), item.line, found[i], []);
     }
     if (!lists) return;
     for (let i = 0; i < parts.length; i++) {
       const c = parts[i];
-      if (c.type === 'list') this.list(c.list, title || parent);
+      if (c.type === 'list') this.list(c.list, note ? parent : title || parent);
     }
   }
 
-  private code(lang: string | null, value: string, parent: string | undefined, line: number): void {
-    const steps = codeSteps(lang, value);
+  private code(lang: string | null, value: string, parent: string | undefined, line: number, check?: { every?: string }): void {
+    const steps = codeSteps(lang, value, { defined: this.defined, check });
     if (steps.length === 0) {
       if (value.trim()) this.addContext(value);
       return;
     }
-    for (let i = 0; i < steps.length; i++) this.addStep(parent ? `${parent} › ${steps[i].label}` : steps[i].label, line, steps[i], []);
+    // Under a "Step N" heading, the heading names its one block.
+    const own = this.current.stepHeading && steps.length === 1 && this.current.steps.length === 0;
+    for (let i = 0; i < steps.length; i++) {
+      const label = own ? this.current.title : steps[i].label;
+      this.addStep(parent ? joinTitle(parent, label) : label, line, steps[i], []);
+    }
   }
 
   private addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
@@ -247,10 +331,25 @@ export class RunbookWalker {
     return (this.current.isIntro && this.title !== undefined) || /^\W*(\d+[.)]?\s*)?(scope|overview|purpose|개요|목적)\b/i.test(this.current.title);
   }
 
+  /** A "Step N" heading with nothing to run under it is a step to confirm; then flushContext. */
+  private closeSection(): void {
+    const s = this.current;
+    if (s?.stepHeading && s.steps.length === 0) this.addStep(s.title, s.line, undefined, []);
+    this.flushContext();
+  }
+
   /** Context left at the end of a section belongs to its last step. */
   private flushContext(): void {
     const last = this.current?.steps[this.current.steps.length - 1];
     if (last && this.context.length) last.context.push(...this.context);
     this.context = [];
   }
+}
+
+/** `Parent › child`, the parent cut first: siblings keep the words that tell them apart. */
+export function joinTitle(parent: string, own: string, max = 200): string {
+  const room = max - own.length - 3;
+  if (room >= parent.length) return `${parent} › ${own}`;
+  if (room >= 12) return `${parent.slice(0, room - 1)}… › ${own}`;
+  return squash(own, max);
 }

@@ -2,10 +2,11 @@
 // and ids made of its words. Each regex runs on one short heading or lead-in, never on the
 // document.
 import { createHash } from 'node:crypto';
+import { parseAnnotations, type ParsedAnnotations } from './annotations.js';
 import type { Phase } from '../model.js';
 
-const PRE = /\bpre[-\s]?(flight|condition|release|deploy|requisite|check)|\bbefore\b|사전|점검|준비/i;
-const POST = /\bpost\b|\bpost[-\s]?(flight|deploy|release|rollback|check)|\bafter\b|\bverification\b|검증|사후/i;
+const PRE = /\bpre[-\s]?(flight|condition|release|deploy|requisite|check)|\bbefore\b|사전|점검|준비|准备|前置|事前/i;
+const POST = /\bpost\b|\bpost[-\s]?(flight|deploy|release|rollback|check)|\bafter\b|\bverification\b|검증|사후|验证|事后|検証|事後/i;
 
 /** The phase a heading names, or undefined when it names none (pre wins when both appear). */
 export function phaseOf(text: string): Phase | undefined {
@@ -72,4 +73,60 @@ export function squash(text: string, max = 200): string {
 /** Text cut at `max` characters, an ellipsis last: for texts made of squashed ones. */
 export function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+const ROLLBACK = /\b(roll[-\s]?(back|backs|ing back)|revert(ing)?|downgrad(e|ing)|back[-\s]?out|undo)\b|^\W*if\b.*\bfail(s|ed)?\b|回滚|回退|ロールバック|切り戻し|롤백|원복/i;
+
+/** A section about going back: Roll back, Revert, Downgrade, "If the upgrade fails". */
+export function isRollback(title: string): boolean {
+  // "Post-rollback checks" and "Verify the rollback" follow a rollback; they are not one.
+  // "Rollback triggers" and "When to roll back" say when, not how.
+  return ROLLBACK.test(title) && phaseOf(title) === undefined && !/^\W*(verify|check|test|when)\b|\b(triggers?|criteria|decision)\b/i.test(title);
+}
+
+const ALTERNATIVE = new RegExp(
+  [
+    String.raw`^\W*(?:on\s+|for\s+|using\s+|with\s+|via\s+)?(linux|mac\s?os(?:\s?x)?|os\s?x|windows|ubuntu|debian|rhel|red\s?hat|centos|fedora|alpine|freebsd|docker(?:\s+compose)?|podman|kubernetes|k8s|helm|openshift|aws|gcp|google cloud|azure|bare[-\s]?metal|systemd)\b`,
+    String.raw`\b(online|offline|in[-\s]place|blue[-\s]green|rolling)\b.*\b(upgrade|update|install(?:ation)?|migration|deploy(?:ment)?|method|mode|procedure|path)\b`,
+    String.raw`^\W*(option|method|alternative|variant|approach)\s+[a-z0-9]+\b`,
+  ].join('|'),
+  'i',
+);
+
+/** A heading that names one of several ways (a platform, online or offline, Option A). */
+export function isAlternative(title: string): boolean {
+  return ALTERNATIVE.test(title);
+}
+
+/** A heading over sections of which a person reads the one that fits them (roles). */
+export function isRoleList(title: string): boolean {
+  return /^\W*(\d+[.)]?\s*)?(roles?|responsibilities|by role|역할|役割|角色)\b/i.test(title.trim());
+}
+
+/** "Step 3: Drain the node", "3. Drain", "第三步": a heading that is itself a step. */
+export function isStepHeading(title: string): boolean {
+  return /^\W*(step|phase|stage)\s*\d+\b|^\d+[.)]\s|^第.{1,3}[步歩]|^ステップ\s*\d|^\d+\s*단계/i.test(title.trim());
+}
+
+const NOTE_BULLET = /^\W*(?:v?\d+\.\d+(?:\.\d+)?\b|(?:version|release)\s+v?\d|(?:note|nb|tip|warning|caution|important|info|see(?:\s+also)?|more info|for more|references?|docs?|documentation)\b\s*[:：.-]|https?:\/\/|注意|参考|参照)/i;
+
+/**
+ * A bullet that informs rather than instructs: a version ("v5.0.1 — fixes …"), a link, a
+ * remark ("Note: …", "See also …"). Other bullets of a checklist are steps ("Migrations
+ * reviewed" is a thing to check).
+ */
+export function isNoteBullet(text: string, onlyLink: boolean): boolean {
+  return onlyLink || NOTE_BULLET.test(text.trim());
+}
+
+/** `{check every=5s}` on the fence, or `<!-- opscockpit: check every=5s -->`: a read-only check. */
+export function checkAnnotation(text: string | undefined): { every?: string } | undefined {
+  return text ? checkOf(parseAnnotations(text)) : undefined;
+}
+
+/** A block the runbook marks a read-only check (`check`, or `every=`, which implies it). */
+export function checkOf(parsed: ParsedAnnotations): { every?: string } | undefined {
+  const a = parsed.annotations;
+  if (!a.check && !a.every) return undefined;
+  return a.every ? { every: a.every } : {};
 }

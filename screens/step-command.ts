@@ -1,0 +1,35 @@
+// The exact commands of the current step, as the detail pane shows them before Enter: every
+// line of the block, with values that look like credentials masked.
+import type { Check } from '../src/runbook/model.js';
+
+/** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
+const CREDENTIAL = /((?:pass(?:word)?|passwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*|--(?:password|token|secret|api-key)[= ]|Authorization:\s*(?:Bearer|Basic|Token)\s+)(["']?)([^\s"'$][^\s"']*)\2/gi;
+
+export function maskCredentials(line: string): string {
+  return line.replace(CREDENTIAL, (_all, lead: string, q: string) => `${lead}${q}••••${q}`);
+}
+
+/** The lines a script check runs (`bash -c BLOCK`: the block's lines), masked; [] otherwise. */
+export function commandLines(check: Check | undefined): string[] {
+  if (!check || check.kind !== 'script') return [];
+  const block = check.command === 'bash' && check.args[0] === '-c' && check.args.length === 2 ? check.args[1] : [check.command, ...check.args].join(' ');
+  return block.split('\n').map(maskCredentials);
+}
+
+/** As many lines as fit in `rows` rows of `width` once wrapped; the last says how many are left. */
+export function fitLines(lines: string[], rows: number, width: number): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const height = Math.max(1, Math.ceil(lines[i].length / Math.max(10, width)));
+    const left = lines.length - i;
+    if (used + height > rows || (left > 1 && used + height === rows)) {
+      if (used < rows) out.push(`… ${left} more line${left === 1 ? '' : 's'}`);
+      else if (out.length > 0) out[out.length - 1] = `… ${left + 1} more lines`;
+      return out;
+    }
+    out.push(lines[i]);
+    used += height;
+  }
+  return out;
+}
