@@ -46,11 +46,7 @@ export interface SessionOptions {
   runCheck?: (check: Check) => Promise<CheckResult>;
   readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
   onExit?: () => void;
-  /**
-   * false: the finished checklist does not complete the run; the caller does (`complete`), once
-   * its actions are done too. `opscockpit run` holds it, so a run's status follows its last
-   * action, not only its steps.
-   */
+  /** false: the caller completes the run once its actions are done too (`opscockpit run`). */
   completeWithChecklist?: boolean;
   /**
    * SIGINT or SIGTERM (aborted with the reason, "the process got SIGTERM"): the session shuts
@@ -261,10 +257,7 @@ export class Session {
     return this.notifications?.inFlight ?? 0;
   }
 
-  /**
-   * Wait (at most `timeoutMs`) for notifications under way, e.g. before closing the ledger.
-   * After SIGINT/SIGTERM the process is to end: a short wait only; one during the wait ends it.
-   */
+  /** Wait (at most `timeoutMs`) for notifications under way (session-notices.ts). */
   settleNotifications(timeoutMs?: number): Promise<void> {
     return settleNotices(this.notifications, this.opts.signal, timeoutMs);
   }
@@ -355,7 +348,7 @@ export class Session {
     if (this.run.status === 'running' && this.store.getState().checklist.complete) this.completeRun('succeeded');
   }
 
-  // ---- keyboard intents (intents.ts decides; these are the screens' entry points) -----
+  // Keyboard intents: intents.ts decides; these are the screens' entry points.
 
   command(id: string): void {
     this.intents.command(id);
