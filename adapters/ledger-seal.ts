@@ -47,7 +47,9 @@ const headText = (h: ChainHead) => JSON.stringify(['opscockpit-ledger-head/v1', 
 export function writeHead(ledgerFile: string, key: string | undefined, head: ChainHead): void {
   const current = readHeadLoosely(ledgerFile);
   if (current && current.id >= head.id) return;
-  writeFileAtomic(headPath(ledgerFile), JSON.stringify({ ...head, sig: digestOf(key, headText(head)) }) + '\n', PRIVATE);
+  // Renamed into place, not fsynced: an action waits for its intent to be on disk, not for
+  // this file, and a head lost to a power cut only lags.
+  writeFileAtomic(headPath(ledgerFile), JSON.stringify({ ...head, sig: digestOf(key, headText(head)) }) + '\n', PRIVATE, false);
 }
 
 function readHeadLoosely(ledgerFile: string): ChainHead | undefined {

@@ -232,7 +232,11 @@ export class SqliteLedger implements LedgerPort {
   /** Runs one top-level transaction; `durable`: its commit is fsynced. */
   private committed<T>(durable: boolean, tx: () => T): T {
     this.commits++;
-    if (!durable) return tx();
+    if (!durable) {
+      const result = tx();
+      this.headBehind = true;
+      return result;
+    }
     // In WAL mode synchronous=NORMAL fsyncs only at checkpoints: a commit survives a crash
     // of this process but not a power loss or kernel panic. An action intent must survive
     // both, or after a reboot the ledger would not show that a deploy/rollback may have
@@ -254,18 +258,11 @@ export class SqliteLedger implements LedgerPort {
    * committed already: a head that could not be written only lags (it still names an event
    * that exists), so that failure is not the append's.
    */
+  private headBehind = false;
+
   private keepHead(): void {
-    // On the next turn of the event loop, off the path of what the commit was for (an action
-    // waits for its intent to be on disk, not for the head file); commits meanwhile share it.
-    if (this.file && !this.headDue) this.headDue = setImmediate(() => this.writeHeadNow());
-  }
-
-  private headDue?: NodeJS.Immediate;
-
-  private writeHeadNow(): void {
-    if (this.headDue) clearImmediate(this.headDue);
-    this.headDue = undefined;
-    if (!this.file || !this.db.open) return;
+    this.headBehind = false;
+    if (!this.file) return;
     try {
       const last = this.stmt.lastEvent.get() as [number, string] | undefined;
       if (last) writeHead(this.file, this.sealKey, { id: last[0], hash: last[1].toLowerCase() });
@@ -298,7 +295,8 @@ export class SqliteLedger implements LedgerPort {
   }
 
   close(): void {
-    if (this.headDue) this.writeHeadNow();
+    // The events since the last durable commit get the head too, as the ledger is let go.
+    if (this.db.open && this.headBehind) this.keepHead();
     if (this.db.open) this.db.close();
   }
 

@@ -7,18 +7,19 @@ import type { CheckIdentity, CheckResult, GateVerdict, Phase } from './types.js'
  * phase without any (say, a postflight of manual steps) is judged by every phase's, so the
  * verdict never turns GO just because the walk moved on.
  */
-export function gatingChecks(state: ChecklistState, phase: Phase): string[] {
+export function gatingChecks(state: ChecklistState, phase: Phase, empty: 'template' | 'judged' = 'template'): string[] {
   // A confirm-first script is something a person starts, not a read-only check: the Gate
   // never waits on it (its step still has to be walked before the phase is complete).
   const of = (steps: ChecklistState['phases'][Phase]['steps']) => steps.filter((s) => s.blocking && s.check && !s.confirm).map((s) => s.check!);
   const names = of(state.phases[phase].steps);
-  if (Object.values(state.phases).every((p) => p.steps.length === 0)) return [NO_STEPS];
+  if (empty === 'template' && Object.values(state.phases).every((p) => p.steps.length === 0)) return [NO_STEPS];
   return [...new Set(names.length ? names : Object.values(state.phases).flatMap((p) => of(p.steps)))];
 }
 
 /**
  * What a runbook with no steps at all (a fill-in template) is judged by: a check that never
- * has a result, so its verdict is never GO.
+ * has a result, so its verdict is never GO. A runbook with no steps but with something to do
+ * (checks, actions, a canary: `emptyMeans`) is judged as before.
  */
 export const NO_STEPS = '(no steps)';
 export const NO_STEPS_REASON = 'this runbook has no steps';
@@ -76,4 +77,9 @@ export function sameVerdict(a: GateVerdict | undefined, b: GateVerdict): boolean
 /** Whether a new result changes what the operator should know (state or reason class). */
 export function resultChanged(prev: CheckResult | undefined, next: CheckResult): boolean {
   return !prev || prev.status !== next.status || prev.code !== next.code;
+}
+
+/** How a runbook without steps is judged: a template when it has nothing else either. */
+export function emptyMeans(runbook: { checks: object; actions: object; canary?: unknown }): 'template' | 'judged' {
+  return Object.keys(runbook.checks).length === 0 && Object.keys(runbook.actions).length === 0 && !runbook.canary ? 'template' : 'judged';
 }

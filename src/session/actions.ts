@@ -4,7 +4,7 @@
 import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
 import type { EventBody } from '../engine/types.js';
-import { computeVerdict, gatingChecks } from '../engine/verdict.js';
+import { computeVerdict, emptyMeans, gatingChecks } from '../engine/verdict.js';
 import type { ActionClaim } from './controls.js';
 import { dryRun } from './dry-run.js';
 import { runAction, type ActionOutcome } from './runners.js';
@@ -38,7 +38,7 @@ export interface ActionHost {
 export function preflightGo(store: CockpitStore, runbook: Runbook): boolean {
   const s = store.getState();
   if (!s.checklist.phases.preflight.complete) return false;
-  const names = gatingChecks(s.checklist, 'preflight');
+  const names = gatingChecks(s.checklist, 'preflight', emptyMeans(runbook));
   return computeVerdict('preflight', names, runbook.checks, s.live).verdict === 'GO';
 }
 

@@ -5,7 +5,7 @@ import { Redactor } from '../runbook/secrets.js';
 import { walkChecklist } from '../engine/checklist.js';
 import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, GateVerdict, StepState } from '../engine/types.js';
-import { computeVerdict, gatingChecks } from '../engine/verdict.js';
+import { computeVerdict, emptyMeans, gatingChecks } from '../engine/verdict.js';
 import { finishRun } from './finish-run.js';
 import { cancelledReason, makeCheckRunner } from './runners.js';
 import { HeldRun, startHeldRun } from './run-lease.js';
@@ -122,7 +122,7 @@ async function checkRun(opts: {
   signal?.removeEventListener('abort', onAbort);
   const cancelled = signal?.aborted ? ` — cancelled: ${String(signal.reason)}` : '';
   const walk = walkChecklist(runbook.checklists, events);
-  const judged = computeVerdict(phase, gatingChecks(walk, phase), runbook.checks, latest);
+  const judged = computeVerdict(phase, gatingChecks(walk, phase, emptyMeans(runbook)), runbook.checks, latest);
   // Blocking scripts left to a person: the phase is not checked until someone runs them.
   const people = walk.phases[phase].steps.filter((s) => s.confirm && s.blocking && s.state === 'pending');
   const verdict = people.length === 0 ? judged : { ...judged, verdict: judged.verdict === 'GO' ? ('INSUFFICIENT' as const) : judged.verdict, reasons: [...judged.reasons, ...people.map((s) => `${s.title}: ${NEEDS_A_PERSON}`)] };

@@ -9,7 +9,7 @@ import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../eng
 import type { CheckResult } from '../engine/types.js';
 import type { MetricReading } from '../engine/canary.js';
 import type { StepIntent } from '../engine/checklist.js';
-import { computeVerdict, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
+import { computeVerdict, emptyMeans, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
 import { parseScopes } from '../engine/safety.js';
 import { createCockpitStore, flash, observeCheck, type CockpitStore } from '../store/store.js';
 import { finishRun } from './finish-run.js';
@@ -276,7 +276,7 @@ export class Session {
   private updateVerdict(): void {
     const s = this.store.getState();
     const phase = s.checklist.active;
-    const v = computeVerdict(phase, gatingChecks(s.checklist, phase), this.opts.runbook.checks, s.live);
+    const v = computeVerdict(phase, gatingChecks(s.checklist, phase, emptyMeans(this.opts.runbook)), this.opts.runbook.checks, s.live);
     if (!sameVerdict(s.verdict, v)) this.recorder.tryRecord({ kind: 'verdict.changed', ...v });
   }
 
