@@ -11,7 +11,7 @@ export interface IntegrityFindings {
   notes: string[];
 }
 
-type RunRow = [number, string, string, string, string | null, string | null, string | null, string | null, number, string | null];
+type RunRow = [string, string, string, string | null, string | null, string | null, string | null, number, string | null];
 
 /** The chain's key as verify must see it: with a key set, only a chain sealed with that key passes. */
 export function keyProblem(chain: ChainSettings, key: string | undefined): string | undefined {
@@ -26,37 +26,42 @@ export function checkIntegrity(db: Database.Database, file: string | undefined, 
   const sealKey = chain.algorithm === 'hmac-sha256' ? key : undefined;
   const kp = keyProblem(chain, key);
   if (kp) problems.push(kp);
-  checkRuns(db, chain, sealKey, problems, notes);
+  if (hasSealColumn(db)) checkRuns(db, sealKey, problems);
+  else notes.push('written before run rows were sealed: open it once with this opscockpit to seal them');
   const orphans = db.prepare('SELECT DISTINCT run_id FROM events WHERE run_id NOT IN (SELECT run_id FROM runs) LIMIT 3').pluck().all() as string[];
   if (orphans.length) problems.push(`events of run ${orphans.join(', ')} have no run row: the run was deleted from the runs table`);
   if (file) checkHead(file, db, chain, sealKey, lastId, problems, notes);
   return { problems, notes };
 }
 
-function checkRuns(db: Database.Database, chain: ChainSettings, sealKey: string | undefined, problems: string[], notes: string[]): void {
-  const hasSeal = (db.prepare("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'seal'").pluck().get() as number) > 0;
-  if (!hasSeal) return;
-  const after = chain.runsSealedAfter ?? 0;
-  let unsealed = 0;
-  const rows = db.prepare('SELECT rowid, run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at, seal FROM runs ORDER BY rowid').raw();
-  for (const [rowid, runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt, seal] of rows.iterate() as IterableIterator<RunRow>) {
-    if (seal === null) {
-      if (rowid > after) problems.push(`run ${runId} has lost its seal: its row was edited after it was written`);
-      else unsealed++;
-      continue;
-    }
-    if (seal !== sealRun(sealKey, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt }))
+function checkRuns(db: Database.Database, sealKey: string | undefined, problems: string[]): void {
+  // Every run row carries a seal from v5 on (runs before it were sealed by the migration).
+  const rows = db.prepare('SELECT run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at, seal FROM runs').raw();
+  for (const [runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt, seal] of rows.iterate() as IterableIterator<RunRow>) {
+    if (seal === null) problems.push(`run ${runId} has no seal: its row was edited, or added, after the ledger was written`);
+    else if (seal !== sealRun(sealKey, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt }))
       problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
   }
-  if (unsealed) notes.push(`${unsealed} run${unsealed === 1 ? '' : 's'} started before runs were sealed: their rows are proven only through their events`);
+  // A run that its events started (run.started) and never ended is still running, whatever its
+  // row says. (Harvest runs record no run.started and end in their row alone.)
+  const ended = db.prepare(
+    `SELECT run_id, status FROM runs WHERE status <> 'running'
+       AND EXISTS (SELECT 1 FROM events e WHERE e.run_id = runs.run_id AND e.kind = 'run.started')
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = runs.run_id AND e.kind = 'run.completed') LIMIT 5`,
+  ).raw().all() as [string, string][];
+  for (const [runId, status] of ended) problems.push(`run ${runId} is marked ${status.replace('_', ' ')}, but no run.completed event ends it: its status was edited`);
 }
 
+const hasSealColumn = (db: Database.Database) => (db.prepare("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'seal'").pluck().get() as number) > 0;
+
 function checkHead(file: string, db: Database.Database, chain: ChainSettings, sealKey: string | undefined, lastId: number, problems: string[], notes: string[]): void {
-  if (chain.headFrom === undefined) return; // written before head files
+  // Head files came with run seals (v5): a sealed ledger without head_from had it removed.
+  const headFrom = chain.headFrom ?? (hasSealColumn(db) ? 0 : undefined);
+  if (headFrom === undefined) return; // written before head files
   const read = readHead(file, sealKey);
   if (read.state === 'bad') return void problems.push(read.why);
   if (read.state === 'none') {
-    if (lastId <= chain.headFrom) return;
+    if (lastId <= headFrom) return;
     const missing = `no head file (${headPath(file)}) beside the ledger`;
     if (sealKey) problems.push(`${missing}: a keyed ledger keeps one; without it events cut off the end cannot be ruled out`);
     else notes.push(`${missing}: events cut off the end cannot be ruled out`);

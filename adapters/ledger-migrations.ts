@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, type ChainAlgorithm } from './ledger-chain.js';
 import { rowHasher } from './ledger-hasher.js';
+import { sealRun } from './ledger-seal.js';
 
 /** What a migration may need: the chain key, when the ledger gets its chain (v2). */
 interface MigrationOptions {
@@ -68,14 +69,18 @@ function implicitPrevHash(db: Database.Database): void {
   db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('prev_hash_through', ?)").run(String(through));
 }
 
-/**
- * v5: each run's row is sealed (ledger-seal.ts) and the chain's head is kept beside the ledger
- * from now on. Runs started before keep no seal; ledger_meta records up to which row.
- */
-function sealRunsAndHead(db: Database.Database): void {
+/** v5: each run's row is sealed (ledger-seal.ts) and the chain's head is kept beside the ledger from now on. */
+function sealRunsAndHead(db: Database.Database, opts: MigrationOptions): void {
   db.exec('ALTER TABLE runs ADD COLUMN seal TEXT');
-  const last = (db.prepare('SELECT MAX(rowid) FROM runs').pluck().get() as number | null) ?? 0;
-  db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('runs_sealed_after', ?)").run(String(last));
+  // Every run is sealed, those started before too (as v2 chained the events it found): a run
+  // row without a seal is then always an edited one. A keyed ledger is sealed with its key.
+  const keyed = (db.prepare("SELECT value FROM ledger_meta WHERE name = 'chain'").pluck().get() as string | undefined) === 'hmac-sha256';
+  if (keyed && opts.chainKey === undefined) throw new Error('this ledger is sealed with a key: open it once with OPSCOCKPIT_LEDGER_KEY set to upgrade it');
+  const key = keyed ? opts.chainKey : undefined;
+  const rows = db.prepare('SELECT run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at FROM runs').raw().all() as [string, string, string, string | null, string | null, string | null, string | null, number][];
+  const seal = db.prepare('UPDATE runs SET seal = ? WHERE run_id = ?');
+  for (const [runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt] of rows)
+    seal.run(sealRun(key, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt }), runId);
   db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('head_from', ?)").run(String((db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0));
 }
 
@@ -145,8 +150,6 @@ export interface ChainSettings {
   /** Events up to this id store their prev_hash; later ones leave it empty (see implicitPrevHash). */
   prevHashThrough?: number;
   chainedAt: number;
-  /** Runs rows up to this rowid predate run seals (v5); later ones must carry one. */
-  runsSealedAfter?: number;
   /** Events after this id are kept in the head file too (v5). */
   headFrom?: number;
 }
@@ -160,7 +163,6 @@ export function readChainSettings(db: Database.Database): ChainSettings | undefi
     legacyThrough: Number(meta.get('legacy_through') ?? 0),
     chainedAt: Number(meta.get('chained_at') ?? 0),
     ...(meta.has('prev_hash_through') && { prevHashThrough: Number(meta.get('prev_hash_through')) }),
-    ...(meta.has('runs_sealed_after') && { runsSealedAfter: Number(meta.get('runs_sealed_after')) }),
     ...(meta.has('head_from') && { headFrom: Number(meta.get('head_from')) }),
   };
 }

@@ -97,8 +97,8 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
   const outcome = (o: Partial<ScriptOutcome>): ScriptOutcome =>
     redact.value({
       timedOut: false,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
+      stdout: redact.tail(stdout.text(), stdout.truncated),
+      stderr: redact.tail(stderr.text(), stderr.truncated),
       truncated: stdout.truncated || stderr.truncated,
       durationMs: elapsed(),
       ...o,

@@ -12,7 +12,7 @@ import type { ScriptCheck, ShellName } from '../src/runbook/model.js';
 import type { CheckResult, ReasonCode } from '../src/engine/types.js';
 import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
 import { childEnv, lastLine, seconds, signalGroup, TailBuffer } from './script.js';
-import { KILL_GRACE_MS } from './script-grace.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS } from './script-grace.js';
 import { blockLine, parseMarker, prelude, quote } from './shell-prelude.js';
 
 const CHECK_OUTPUT_BYTES = 4096;
@@ -64,7 +64,18 @@ class LiveShell {
     this.startEnv = env;
     const args = name === 'sh' ? ['--posix', '--noprofile', '--norc'] : ['--noprofile', '--norc'];
     this.child = spawn('bash', args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+    // Gone when it exits: a process that left its group (setsid, ssh -f) may hold the pipes
+    // open for ever, so they are not waited for past PIPE_GRACE_MS after the exit.
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', () => resolve());
+      this.child.once('exit', () =>
+        setTimeout(() => {
+          this.child.stdout?.destroy();
+          this.child.stderr?.destroy();
+          resolve();
+        }, PIPE_GRACE_MS).unref(),
+      );
+    });
     const out = new StringDecoder('utf8');
     const err = new StringDecoder('utf8');
     this.child.stdout?.on('data', (b: Buffer) => this.onStdout(out.write(b)));
@@ -195,7 +206,7 @@ export class ShellSession {
     const base = { check: check.name, startedAt };
     const combined = new TailBuffer(CHECK_OUTPUT_BYTES);
     const done = (r: Omit<CheckResult, 'check' | 'startedAt' | 'durationMs' | 'output'>): CheckResult =>
-      redact.value({ ...base, durationMs: Math.round(performance.now() - started), output: combined.text(), ...r });
+      redact.value({ ...base, durationMs: Math.round(performance.now() - started), output: redact.tail(combined.text(), combined.truncated), ...r });
     if (this.closed) return done({ status: 'error', code: 'spawn_failed', reason: 'the run\'s shell is closed' });
     let env: Record<string, string>;
     try {
@@ -237,7 +248,7 @@ export class ShellSession {
       const { code, reason, signal } = ending.lost;
       return done({ status: 'error', code, reason: `${reason}; ${FRESH_SHELL}`, ...(signal ? { signal } : {}) });
     }
-    return judge(check, ending.exitCode ?? 0, ending.line, combined.text(), done);
+    return judge(check, ending.exitCode ?? 0, ending.line, redact.tail(combined.text(), combined.truncated), done);
   }
 
   /** Kill every shell's group and remove the block files. */

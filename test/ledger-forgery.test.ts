@@ -69,7 +69,18 @@ describe('forgeries verify used to pass', () => {
     }
     const unsealed = copy(base, 'runs-unsealed.db');
     sql(unsealed, 'UPDATE runs SET seal = NULL');
-    expect((await verify(unsealed)).stdout).toMatch(/has lost its seal/);
+    expect((await verify(unsealed)).stdout).toMatch(/has no seal: its row was edited, or added/);
+    // Moving the row to an old rowid and dropping its seal does not make it a legacy run.
+    const moved = copy(base, 'runs-moved.db');
+    sql(moved, "UPDATE runs SET rowid = -1, seal = NULL, branch = 'release-x' WHERE rowid = (SELECT MAX(rowid) FROM runs)");
+    const m = await verify(moved);
+    expect(m.code).toBe(2);
+    expect(m.stdout).toMatch(/has no seal/);
+    // A run that its events never ended, marked as ended in its row.
+    const open = copy(base, 'runs-open.db');
+    sql(open, "DROP TRIGGER IF EXISTS events_no_delete; DELETE FROM events WHERE kind = 'run.completed' AND id = (SELECT MAX(id) FROM events WHERE kind = 'run.completed')");
+    const o = await verify(open);
+    expect(o.code).toBe(2);
   });
 
   it('a keyed ledger without its head file fails; an unkeyed one says what cannot be ruled out', async () => {

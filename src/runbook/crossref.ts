@@ -187,6 +187,14 @@ export function crossCheck(
 
   // checklists
   if (isObj(root.checklists)) {
+    // A confirm-first step is an action (the safety controls decide it): its check must be its
+    // own, never one that runs without a person (polled, another step's, a trigger's).
+    const uses = new Map<string, number>();
+    for (const phase of PHASES) {
+      const list = root.checklists[phase];
+      if (Array.isArray(list)) for (const st of list) if (isObj(st) && typeof st.check === 'string') uses.set(st.check, (uses.get(st.check) ?? 0) + 1);
+    }
+    const triggered = new Set(Array.isArray(root.triggers) ? root.triggers.flatMap((t) => (isObj(t) && typeof t.check === 'string' ? [t.check] : [])) : []);
     for (const phase of PHASES) {
       const steps = root.checklists[phase];
       if (!Array.isArray(steps)) continue;
@@ -213,6 +221,10 @@ export function crossCheck(
           });
         } else if (isObj(step.check)) {
           checkKinds(['checklists', phase, i, 'check'], step.check, CHECK_FIELDS, 'the check', CHECK_KINDS);
+        }
+        if (step.confirm !== undefined && typeof step.check === 'string' && checkSet.has(step.check)) {
+          const shared = isObj(root.checks) && isObj(root.checks[step.check]) && (root.checks[step.check] as Obj).every !== undefined ? 'it is polled (every:)' : (uses.get(step.check) ?? 0) > 1 ? 'another step uses it too' : triggered.has(step.check) ? 'a trigger watches it' : undefined;
+          if (shared) problems.push({ path: ['checklists', phase, i, 'check'], message: `a confirm-first step runs its check only through the safety controls, but check "${step.check}" also runs without a person: ${shared}`, hint: 'write the check in the step itself, or give the step a check of its own' });
         }
         if (step.manual === true && step.check !== undefined) {
           problems.push({

@@ -84,6 +84,15 @@ export class Redactor {
     return this.forms.length > 0;
   }
 
+  /**
+   * The end of a longer output, masked. A cut may fall inside a secret and leave its end,
+   * which no form matches: the first characters, as many as the longest form but one, go too.
+   */
+  tail(text: string, truncated: boolean): string {
+    if (!truncated || !this.active) return this.text(text);
+    return this.text(text.slice(Math.min(text.length, this.forms[0].text.length - 1)));
+  }
+
   text(s: string): string {
     let out = s;
     for (const f of this.forms) {

@@ -120,9 +120,10 @@ export async function runProcedure(opts: {
       const refused = await session.advance(undefined, step.typed ? step.id : undefined);
       if (refused) {
         // The safety controls did not let the confirm-first step run (or only showed it).
-        [outcome, stopped] = ['refused', `${step.phase} step "${step.id}" not run: ${refused.failure}: ${refused.reason}`];
+        // A value only a person can give is waiting for a person (exit 2), not a refusal.
+        [outcome, stopped] = [refused.failure === 'NEEDS_VALUE' ? 'needs-operator' : 'refused', `${step.phase} step "${step.id}" not run: ${refused.failure}: ${refused.reason}`];
         actions.push({ action: refused.step, status: 'refused', reason: `${refused.failure}: ${refused.reason}`, ...(refused.remedy ? { remedy: refused.remedy } : {}) });
-        session.fail();
+        if (outcome === 'refused') session.fail(); // else the run stays open for the person
         break;
       }
       if (session.store.getState().checklist === before) {

@@ -106,7 +106,11 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
     out.check = { title: squash(h.label, 120), http };
   } else if (step.script) {
     const s = step.script;
-    const check: Exclude<StepInput['check'], string | undefined> = { title: squash(s.label, 120), script: { command: 'bash', args: ['-c', s.block], timeout: SCRIPT_TIMEOUT, shell: 'bash' } };
+    // A block the operator starts runs in the run's one shell (exports and cd carry); a
+    // read-only check (polled, or waited on by the Gate) in a shell of its own, so that it can
+    // never change where or with what the operator's next step runs.
+    const script = s.check ? { command: 'bash', args: ['-c', s.block], timeout: SCRIPT_TIMEOUT } : { command: 'bash', args: ['-c', s.block], timeout: SCRIPT_TIMEOUT, shell: 'bash' as const };
+    const check: Exclude<StepInput['check'], string | undefined> = { title: squash(s.label, 120), script };
     // Only a block the runbook calls a read-only check runs without a person, and is polled
     // with every:; any other block waits for Enter, a destructive one for typed confirmation.
     if (s.check) {
@@ -114,7 +118,11 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
     } else out.confirm = s.destructive ? 'typed' : true;
     out.check = check;
     const needs = (s.placeholders ?? []).filter((n) => !secrets.has(n));
-    if (needs.length > 0) out.placeholders = needs;
+    if (needs.length > 0) {
+      out.placeholders = needs;
+      // The value the operator gives (in the environment) reaches the block.
+      (script as { passEnv?: string[] }).passEnv = needs;
+    }
   } else {
     out.manual = true;
   }
