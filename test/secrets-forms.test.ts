@@ -86,3 +86,14 @@ describe('on the way out of the binary', () => {
     expect(r.stderr).not.toContain('tok-1234567890-secret');
   });
 });
+
+describe('a tail cut inside a secret', () => {
+  it('drops the cut secret’s end, which no form would match', () => {
+    const r = new Redactor(['API_TOKEN'], { API_TOKEN: SECRET });
+    const cut = SECRET.slice(5) + ' and the rest of the log';
+    expect(r.text(cut)).toContain(SECRET.slice(5)); // on its own, the end is not masked
+    expect(r.tail(cut, true)).not.toContain(SECRET.slice(5));
+    expect(r.tail(cut, true)).toMatch(/of the log$/); // what follows the longest form's length stays
+    expect(r.tail(`x ${SECRET} y`, false)).toBe(`x ${MASK} y`);
+  });
+});

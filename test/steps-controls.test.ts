@@ -124,3 +124,15 @@ describe("a run's status follows its last action", () => {
     expect(list.stdout).not.toMatch(/succeeded/);
   });
 });
+
+describe("a confirm-first step's check is its own", () => {
+  it('a polled check, or one another step uses, cannot be a confirm-first step’s check', async () => {
+    const file = join(dir, 'shared.yaml');
+    writeFileSync(file, ['version: 1', 'name: shared', 'checks:', '  restart:', '    every: 5s', '    script: { command: /bin/true }', 'checklists:', '  preflight:', '    - { id: a, confirm: true, check: restart }', ''].join('\n'));
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('also runs without a person: it is polled (every:)');
+    writeFileSync(file, ['version: 1', 'name: shared', 'checks:', '  restart:', '    script: { command: /bin/true }', 'checklists:', '  preflight:', '    - { id: a, confirm: true, check: restart }', '    - { id: b, check: restart }', ''].join('\n'));
+    expect((await cli(['validate', file])).stderr).toContain('another step uses it too');
+  });
+});
