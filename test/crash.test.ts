@@ -109,6 +109,12 @@ describe('kill -9 during a run', () => {
           expect(ev?.body.kind, `event ${r.runId}#${r.seq} was reported as recorded`).toBe(r.kind);
         }
         const run = l.listRuns(1)[0];
+        // Killed after the ledger was made but before the run was: nothing recorded to check.
+        if (!run) {
+          expect(reported).toEqual([]);
+          expectNext = undefined;
+          continue;
+        }
         const walk = walkChecklist(runbook.checklists, l.events(run.runId).map((e) => e.body), { resumed: true });
         expectNext = run.status === 'running' ? { runId: run.runId, phase: walk.active, done: walk.phases[walk.active].done } : undefined;
       } finally {
