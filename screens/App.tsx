@@ -15,7 +15,7 @@ import { ActionPane } from './ActionPane.js';
 import { Footer } from './Footer.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { Dialog } from './Dialog.js';
-import { cockpitLayout } from './layout.js';
+import { COMPACT_BELOW_ROWS, cockpitLayout, compactLayout } from './layout.js';
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -89,6 +89,21 @@ function Cockpit() {
         <Header />
         <LedgerScreen width={width} rows={Math.max(8, rows - 4 - (modal && modal !== 'ledger-filter' ? 5 : 0))} />
         {modal && modal !== 'ledger-filter' ? <Dialog width={width} /> : null}
+        <Footer />
+      </Box>
+    );
+  }
+  if (!wide && rows < COMPACT_BELOW_ROWS) {
+    // Stacked panels would push the header off the screen: what to act on, nothing more.
+    const c = compactLayout(rows, hasAction);
+    return (
+      <Box flexDirection="column" width={width}>
+        <Header />
+        <SafetyBar width={width} />
+        <GatePanel width={width} lines={c.gateLines} />
+        <ChecklistPanel width={width} rows={c.stepRows} />
+        {hasAction ? <ActionPane width={width} rows={c.actionRows} /> : null}
+        {modal ? <Dialog width={width} /> : null}
         <Footer />
       </Box>
     );

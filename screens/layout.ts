@@ -35,6 +35,22 @@ export function cockpitLayout(rows: number, checkCount: number): CockpitLayout {
   return { readyLines, gateLines: readyLines + 1, stepRows, ledgerRows };
 }
 
+/**
+ * A narrow, short terminal (80x24): panels stack, so only what the operator acts on is drawn
+ * (the Gate, the Checklist and a running action) and the Ready and Ledger panels give way. Each
+ * panel costs three lines of border and title; header, safety bar, footer and one free line
+ * five more.
+ */
+export function compactLayout(rows: number, hasAction: boolean): { gateLines: number; stepRows: number; actionRows: number } {
+  const gateLines = 2;
+  const actionRows = hasAction ? 3 : 0;
+  const fixed = 5 + (3 + gateLines) + (3 + 2) + (hasAction ? 3 + actionRows : 0);
+  return { gateLines, stepRows: Math.max(2, rows - fixed), actionRows };
+}
+
+/** Narrow terminals shorter than this draw the compact layout. */
+export const COMPACT_BELOW_ROWS = 44;
+
 /** Terminal cells of one character: two for the wide East Asian ranges, one otherwise. */
 function cells(code: number): number {
   return (code >= 0x1100 && code <= 0x115f) || (code >= 0x2e80 && code <= 0xa4cf) || (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xfe30 && code <= 0xfe4f) || (code >= 0xff00 && code <= 0xff60) || (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1f300 && code <= 0x1faff) || (code >= 0x20000 && code <= 0x3fffd)

@@ -89,11 +89,20 @@ describe('cockpit screens (ink-testing-library, real store and keymap)', () => {
     const { frame } = await mount();
     const readyLine = () => frame().split('\n').find((l) => l.includes('Ready'))!;
     expect(readyLine()).toContain('Gate');
+    // Narrow and tall enough for every panel: stacked.
     Object.defineProperty(app!.stdout, 'columns', { value: 70, configurable: true });
+    Object.defineProperty(app!.stdout, 'rows', { value: 60, configurable: true });
     app!.stdout.emit('resize');
     await waitFor(() => !readyLine().includes('Gate'), 'the panels to stack');
     expect(frame()).toContain('Gate');
     expect(Math.max(...frame().split('\n').map((l) => l.length))).toBeLessThanOrEqual(70);
+    // Narrow and short (80x24): only the Gate and the Checklist, so the header stays on screen.
+    Object.defineProperty(app!.stdout, 'rows', { value: 24, configurable: true });
+    app!.stdout.emit('resize');
+    await waitFor(() => !frame().includes('Ready'), 'the compact layout');
+    expect(frame()).toContain('Gate');
+    expect(frame()).toContain('Checklist');
+    expect(frame().split('\n').length).toBeLessThanOrEqual(24);
   });
 
   it('! turns the emergency stop on at once; actions are then refused on screen; off needs a reason', async () => {

@@ -1,0 +1,50 @@
+// At 80x24 the panels stack, and the cockpit draws only what the operator acts on (Gate,
+// Checklist, a running action): the header stays on the first line, before and after an
+// abort, on the demo runbook and on our largest Markdown runbook.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compactLayout } from '../screens/layout.js';
+import { bin, root } from './support/cli.js';
+import { Tmux } from './support/tmux.js';
+
+let tmux: Tmux | undefined;
+afterEach(() => tmux?.kill());
+
+describe('compactLayout', () => {
+  it('fits the terminal: header, safety bar, Gate, Checklist, an action and the footer', () => {
+    for (const rows of [24, 30, 43]) {
+      for (const action of [false, true]) {
+        const c = compactLayout(rows, action);
+        const used = 2 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (action ? 3 + c.actionRows : 0) + 2 + 1;
+        expect(used, `${rows} rows, action ${action}`).toBeLessThanOrEqual(rows);
+      }
+    }
+  });
+});
+
+describe('the cockpit at 80x24 (built binary in tmux)', () => {
+  it('keeps the header on screen on the demo, through an abort', async () => {
+    tmux = new Tmux();
+    tmux.start(`node ${bin} demo --ledger ${join(mkdtempSync(join(tmpdir(), 'oc-narrow-')), 'l.db')}`, { cwd: root, width: 80, height: 24 });
+    let screen = await tmux.waitFor((s) => s.includes('GO — every blocking check is healthy'), 'GO at 80x24');
+    expect(screen.split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
+    tmux.send('f');
+    await tmux.waitFor((s) => s.includes('NO-GO'), 'NO-GO');
+    tmux.send('a');
+    await tmux.waitFor((s) => s.includes('Type abort'), 'the abort confirmation');
+    tmux.send('abort', 'Enter');
+    screen = await tmux.waitFor((s) => s.includes('SUCCEEDED'), 'the abort done');
+    expect(screen.split('\n')[0]).toMatch(/^ opscockpit · ABORTED · /);
+    expect(screen).toContain('Checklist');
+  });
+
+  it('keeps the header on screen on a 71 KB Markdown runbook', async () => {
+    tmux = new Tmux();
+    const runbook = join(root, 'fixtures', 'runbooks', 'markdown', 'platform-upgrade-reference.md');
+    tmux.start(`node ${bin} open ${runbook} --ledger ${join(mkdtempSync(join(tmpdir(), 'oc-narrow-md-')), 'l.db')}`, { cwd: root, width: 80, height: 24 });
+    const screen = await tmux.waitFor((s) => s.includes('Checklist') && s.includes('Gate'), 'the cockpit at 80x24');
+    expect(screen.split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
+  });
+});
