@@ -2,24 +2,13 @@
 // ledger-chain.ts) written into one reused buffer and hashed with the one-shot crypto.hash, a
 // row per call, for appends (raw hash out) and for verify (hex in and out).
 import { hash as digest } from 'node:crypto';
-import { HASH_BYTES, field, hmacKey, rowOfTypes } from './ledger-chain.js';
+import { HASH_BYTES, field, hmacKey, rowOfTypes, type ChainRow } from './ledger-chain.js';
 
 /**
  * Hashes one row into `out` (HASH_BYTES long) and returns it. The caller owns `out`: the
  * append path alternates two buffers (SQLite copies bound blobs), verify reuses one.
  */
-export type RowHasher = (
-  id: number,
-  runId: string,
-  seq: number,
-  at: number,
-  kind: string,
-  step: string | null,
-  operator: string,
-  payload: string,
-  prevHash: Uint8Array,
-  out: Buffer,
-) => Buffer;
+export type RowHasher = (...row: [...RowFields, prevHash: Uint8Array, out: Buffer]) => Buffer;
 
 /**
  * Like RowHasher for verify, in hex: prev_hash comes in as the 64 hex digits SQLite's hex()
@@ -27,17 +16,10 @@ export type RowHasher = (
  * 32 bytes. Reading the two blobs as Buffers costs about 0.45 µs a row each in
  * better-sqlite3 (over a million rows, more than all the hashing); hex() text costs a fifth.
  */
-export type HexRowHasher = (
-  id: number,
-  runId: string,
-  seq: number,
-  at: number,
-  kind: string,
-  step: string | null,
-  operator: string,
-  payload: string,
-  prevHex: string,
-) => string;
+export type HexRowHasher = (...row: [...RowFields, prevHex: string]) => string;
+
+/** A row's hashed fields, in the chain's order (ChainRow without its prev_hash). */
+type RowFields = ChainRow extends [...infer F, Buffer] ? F : never;
 
 /**
  * A row hasher. Per row it writes the hashed bytes (the layout at the top of ledger-chain.ts) into one reused

@@ -4,14 +4,13 @@
 // operator; a problem fails verify, a note does not.
 import type Database from 'better-sqlite3';
 import type { ChainSettings } from './ledger-migrations.js';
-import { headPath, readHead, sealRun } from './ledger-seal.js';
+import { headPath, readHead, SEALED_RUN_COLUMNS, sealRunRow, type SealedRunRow } from './ledger-seal.js';
 
 export interface IntegrityFindings {
   problems: string[];
   notes: string[];
 }
 
-type RunRow = [string, string, string, string | null, string | null, string | null, string | null, number, string | null];
 
 /** The chain's key as verify must see it: with a key set, only a chain sealed with that key passes. */
 export function keyProblem(chain: ChainSettings, key: string | undefined): string | undefined {
@@ -36,10 +35,12 @@ export function checkIntegrity(db: Database.Database, file: string | undefined, 
 
 function checkRuns(db: Database.Database, sealKey: string | undefined, problems: string[]): void {
   // Every run row carries a seal from v5 on (runs before it were sealed by the migration).
-  const rows = db.prepare('SELECT run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at, seal FROM runs').raw();
-  for (const [runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt, seal] of rows.iterate() as IterableIterator<RunRow>) {
+  const rows = db.prepare(`SELECT ${SEALED_RUN_COLUMNS}, seal FROM runs`).raw();
+  for (const row of rows.iterate() as IterableIterator<[...SealedRunRow, string | null]>) {
+    const runId = row[0];
+    const seal = row[8];
     if (seal === null) problems.push(`run ${runId} has no seal: its row was edited, or added, after the ledger was written`);
-    else if (seal !== sealRun(sealKey, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt }))
+    else if (seal !== sealRunRow(sealKey, row.slice(0, 8) as SealedRunRow))
       problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
   }
   // A run that its events started (run.started) and never ended is still running, whatever its

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import { CHAIN_COLUMNS, GENESIS, HASH_BYTES, keyCheck, type ChainAlgorithm } from './ledger-chain.js';
 import { rowHasher } from './ledger-hasher.js';
-import { sealRun } from './ledger-seal.js';
+import { SEALED_RUN_COLUMNS, sealRunRow, type SealedRunRow } from './ledger-seal.js';
 
 /** What a migration may need: the chain key, when the ledger gets its chain (v2). */
 interface MigrationOptions {
@@ -77,10 +77,9 @@ function sealRunsAndHead(db: Database.Database, opts: MigrationOptions): void {
   const keyed = (db.prepare("SELECT value FROM ledger_meta WHERE name = 'chain'").pluck().get() as string | undefined) === 'hmac-sha256';
   if (keyed && opts.chainKey === undefined) throw new Error('this ledger is sealed with a key: open it once with OPSCOCKPIT_LEDGER_KEY set to upgrade it');
   const key = keyed ? opts.chainKey : undefined;
-  const rows = db.prepare('SELECT run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at FROM runs').raw().all() as [string, string, string, string | null, string | null, string | null, string | null, number][];
+  const rows = db.prepare(`SELECT ${SEALED_RUN_COLUMNS} FROM runs`).raw().all() as SealedRunRow[];
   const seal = db.prepare('UPDATE runs SET seal = ? WHERE run_id = ?');
-  for (const [runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt] of rows)
-    seal.run(sealRun(key, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt }), runId);
+  for (const row of rows) seal.run(sealRunRow(key, row), row[0]);
   db.prepare("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('head_from', ?)").run(String((db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0));
 }
 

@@ -30,6 +30,15 @@ export function sealRun(key: string | undefined, r: SealedRunFields): string {
   return digestOf(key, JSON.stringify(['opscockpit-run/v1', r.runId, r.runbook, r.name, r.branch, r.commitSha, r.backlogId, r.releaseType, r.startedAt]));
 }
 
+/** The sealed fields as the runs table holds them, in this column order. */
+export const SEALED_RUN_COLUMNS = 'run_id, runbook, name, branch, commit_sha, backlog_id, release_type, started_at';
+export type SealedRunRow = [string, string, string, string | null, string | null, string | null, string | null, number];
+
+/** The seal of a row read with SEALED_RUN_COLUMNS. */
+export function sealRunRow(key: string | undefined, [runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt]: SealedRunRow): string {
+  return sealRun(key, { runId, runbook, name, branch, commitSha, backlogId, releaseType, startedAt });
+}
+
 /** The chain's head as last written beside the ledger: an event that must exist, with this hash. */
 export interface ChainHead {
   id: number;

@@ -10,18 +10,12 @@ import type { EventBody } from '../src/engine/types.js';
 import { bin, cli, root } from './support/cli.js';
 import { isGone, waitGone } from './support/processes.js';
 import { shellQuote, Tmux } from './support/tmux.js';
+import { allEvents } from './support/ledger-files.js';
 
 let tmux: Tmux | undefined;
 afterEach(() => tmux?.kill());
 
-function events(ledger: string): EventBody[] {
-  const l = openLedger(ledger);
-  try {
-    return l.listRuns(10).flatMap((r) => l.events(r.runId).map((e) => e.body));
-  } finally {
-    l.close();
-  }
-}
+const events = (ledger: string): EventBody[] => allEvents(ledger);
 
 /** How the cockpit is told to stop: the operator's Ctrl-C and quit, or SIGTERM to its process. */
 const WAYS = [

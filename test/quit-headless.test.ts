@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openLedger } from '../adapters/ledger.js';
 import type { EventBody } from '../src/engine/types.js';
 import { bin, cli, root } from './support/cli.js';
+import { allEvents } from './support/ledger-files.js';
 import { isGone, waitGone } from './support/processes.js';
 
 /** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
@@ -66,14 +67,7 @@ async function interrupt(args: string[], dir: string, signal: NodeJS.Signals, sc
   return { code, tookMs: Date.now() - sent, script, grandchild, stdout, stderr };
 }
 
-function events(ledger: string): EventBody[] {
-  const l = openLedger(ledger);
-  try {
-    return l.listRuns(10).flatMap((r) => l.events(r.runId).map((e) => e.body));
-  } finally {
-    l.close();
-  }
-}
+const events = (ledger: string): EventBody[] => allEvents(ledger);
 
 async function expectStoppedAndRecorded(r: Awaited<ReturnType<typeof interrupt>>, ledger: string, action: string, signal: NodeJS.Signals) {
   expect(r.code, `${r.stdout}${r.stderr}`).toBe(signal === 'SIGTERM' ? 143 : 130);

@@ -44,3 +44,13 @@ export interface StoredEvent {
   hash: Buffer;
 }
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
+
+/** Every event body of the newest runs of a ledger file (opened and closed again). */
+export function allEvents(file: string, runs = 10): import('../../src/engine/types.js').EventBody[] {
+  const l = openLedger(file);
+  try {
+    return l.listRuns(runs).flatMap((r) => l.events(r.runId).map((e) => e.body));
+  } finally {
+    l.close();
+  }
+}
