@@ -18,7 +18,7 @@ import { rowHasher, type RowHasher } from './ledger-hasher.js';
 import { readChainSettings } from './ledger-migrations.js';
 import { SqliteRunLeases } from './ledger-leases.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
-import { sealRun, writeHead } from './ledger-seal.js';
+import { readHead, sealRun, writeHead } from './ledger-seal.js';
 
 export { LedgerError, NotALedgerError, chainKeyFrom, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 export { MIGRATIONS, readChainSettings, type ChainSettings } from './ledger-migrations.js';
@@ -32,11 +32,26 @@ export function openLedger(path: string, opts: LedgerOptions = {}): SqliteLedger
     const chain = readChainSettings(db)!;
     // Unkeyed ledgers stay unkeyed: a key set later does not change how their chain is sealed.
     const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
-    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), refusal: appendRefusal(file, chain, opts.chainKey), file, sealKey: key });
+    const refusal = appendRefusal(file, chain, opts.chainKey) ?? tailRefusal(db, file, key);
+    return new SqliteLedger(db, opts.redactor, { hashRow: rowHasher(key), refusal, file, sealKey: key });
   } catch (err) {
     db.close();
     throw err;
   }
+}
+
+/**
+ * Events cut off the end (the head file names a later or another event): nothing more is
+ * written, or later appends would move the head past the cut and hide it.
+ */
+function tailRefusal(db: Database.Database, file: string, key: string | undefined): string | undefined {
+  const read = readHead(file, key);
+  if (read.state === 'none') return undefined;
+  const fix = 'run "opscockpit ledger verify", and restore the ledger from a copy';
+  if (read.state === 'bad') return `${read.why}: nothing more is recorded in ledger ${file}; ${fix}.`;
+  const stored = db.prepare('SELECT lower(hex(hash)) FROM events WHERE id = ?').pluck().get(read.head.id) as string | undefined;
+  if (stored === read.head.hash) return undefined;
+  return `ledger ${file} no longer holds event #${read.head.id}, which the head file beside it names: events were removed or rewritten. Nothing more is recorded in it; ${fix}.`;
 }
 
 /** `r-20261123-112233-1a2b`: sorts by start time (UTC), random tail keeps it unique. */
@@ -169,6 +184,7 @@ export class SqliteLedger implements LedgerPort {
   }
 
   startRun(run: NewRun, at: number): RunRecord {
+    if (this.refusal) throw new LedgerError(this.refusal);
     // The random tail makes a clash unlikely; retry rather than fail a release on one.
     for (let attempt = 0; ; attempt++) {
       const runId = newRunId(at);
@@ -290,6 +306,7 @@ export class SqliteLedger implements LedgerPort {
 
   /** Derived state: the run.completed event is the record; verify checks that they agree. */
   completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): void {
+    if (this.refusal) throw new LedgerError(this.refusal);
     const res = this.stmt.completeRun.run(status, at, this.maskOpt(note), status, at, runId);
     if (res.changes === 0) throw new LedgerError(`no run ${runId} in the ledger`);
   }

@@ -8,3 +8,18 @@ export const KILL_GRACE_MS = 1000;
  * process that left the group (setsid, a daemon) and holds them open is not waited for.
  */
 export const PIPE_GRACE_MS = 500;
+
+/** Process groups this process has started and not yet seen end (scripts, run shells). */
+export const liveGroups = new Set<number>();
+
+/** SIGKILL to every group still alive: for an exit that cannot wait for the orderly shutdown. */
+export function killLiveGroups(): void {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveGroups.clear();
+}

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { ScriptCheck, ScriptSpec } from '../src/runbook/model.js';
 import type { CheckResult, ScriptOutcome } from '../src/engine/types.js';
 import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
-import { KILL_GRACE_MS, PIPE_GRACE_MS } from './script-grace.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS, liveGroups } from './script-grace.js';
 
 export interface ScriptContext {
   env: NodeJS.ProcessEnv;
@@ -123,6 +123,7 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
     reject: false,
   });
   const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
 
   const capture = (stream: Readable | null, tail: TailBuffer, name: 'stdout' | 'stderr') => {
     const decoder = new StringDecoder('utf8');
@@ -191,7 +192,10 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
     clearTimeout(cutTimer);
     ctx.signal?.removeEventListener('abort', terminate);
     // The outputs are closed, but a member that ignored SIGTERM may still run: no grace left.
-    if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+    if (pid !== undefined) {
+      signalGroup(pid, 'SIGKILL');
+      liveGroups.delete(pid);
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import type { ScriptCheck, ShellName } from '../src/runbook/model.js';
 import type { CheckResult, ReasonCode } from '../src/engine/types.js';
 import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
 import { childEnv, lastLine, seconds, signalGroup, TailBuffer } from './script.js';
-import { KILL_GRACE_MS, PIPE_GRACE_MS } from './script-grace.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS, liveGroups } from './script-grace.js';
 import { blockLine, parseMarker, prelude, quote } from './shell-prelude.js';
 
 const CHECK_OUTPUT_BYTES = 4096;
@@ -64,6 +64,11 @@ class LiveShell {
     this.startEnv = env;
     const args = name === 'sh' ? ['--posix', '--noprofile', '--norc'] : ['--noprofile', '--norc'];
     this.child = spawn('bash', args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const group = this.child.pid;
+    if (group !== undefined) {
+      liveGroups.add(group);
+      this.child.once('exit', () => liveGroups.delete(group));
+    }
     // Gone when it exits: a process that left its group (setsid, ssh -f) may hold the pipes
     // open for ever, so they are not waited for past PIPE_GRACE_MS after the exit.
     this.exited = new Promise((resolve) => {

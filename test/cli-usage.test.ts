@@ -59,3 +59,21 @@ describe('a reader that closes the pipe', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('convert --out', () => {
+  it('never overwrites the Markdown it reads, and a folder or a missing folder is one clear line', async () => {
+    const md = join(dir, 'self.md');
+    const { writeFileSync, readFileSync, mkdirSync } = await import('node:fs');
+    writeFileSync(md, '# Self\n\n## Before\n\n- [ ] Check the backups\n');
+    const self = await cli(['convert', md, '--out', md, '--force']);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain('is the Markdown runbook itself');
+    expect(readFileSync(md, 'utf8')).toContain('# Self');
+    mkdirSync(join(dir, 'adir'));
+    for (const out of [join(dir, 'adir'), join(dir, 'missing', 'x.yaml')]) {
+      const r = await cli(['convert', md, '--out', out, '--force']);
+      expect(r.code, out).toBe(1);
+      expect(r.stderr, out).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
+});

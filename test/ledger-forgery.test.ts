@@ -153,3 +153,26 @@ describe('a damaged ledger under check', () => {
     expect(readFileSync(file).subarray(8192).every((b) => b === 0x5a)).toBe(true);
   });
 });
+
+describe('writers refuse a ledger they cannot vouch for', () => {
+  it('a command without the key writes nothing into a keyed ledger (no run row either)', async () => {
+    const file = await ledger('keyed-nokey.db', KEY);
+    const r = await cli(['check', runbook, '--ledger', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('sealed with a key');
+    expect((await verify(file, KEY)).code).toBe(0);
+  });
+
+  it('after a cut tail, the key holder’s next command is refused, so the cut stays visible', async () => {
+    const file = copy(await ledger('cut-keyed.db', KEY), 'cut-keyed-forged.db');
+    sql(file, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE id > (SELECT MAX(id) - 2 FROM events); UPDATE sqlite_sequence SET seq = (SELECT MAX(id) FROM events) WHERE name = 'events';");
+    for (let i = 0; i < 3; i++) {
+      const r = await cli(['check', runbook, '--ledger', file], { env: { OPSCOCKPIT_LEDGER_KEY: KEY } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('events were removed or rewritten');
+    }
+    const v = await verify(file, KEY);
+    expect(v.code).toBe(2);
+    expect(v.stdout).toMatch(/are missing: the head file/);
+  });
+});

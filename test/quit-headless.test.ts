@@ -132,3 +132,35 @@ describe('a signal while a headless command runs a script', () => {
     expect((await cli(['ledger', 'verify', '--ledger', ledger])).code).toBe(0);
   });
 });
+
+describe('a second signal', () => {
+  it('exits at once and takes the whole group with it, a child that ignores TERM included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-quit-twice-'));
+    const file = join(dir, 'stubborn.yaml');
+    writeFileSync(file, `version: 1
+name: Stubborn
+actions:
+  slow:
+    title: Slow action
+    script: { command: bash, args: [-c, 'bash -c "trap \\"\\" TERM INT; sleep 60" & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60', bash, ${dir}], timeout: 90s }
+`);
+    child = spawn('node', [bin, 'run', file, '--action', 'slow', '--yes', '--ledger', join(dir, 'ledger.db')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:slow' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child!.on('close', (code) => resolve(code)));
+    const pidOf = (name: string) => (existsSync(join(dir, name)) ? Number(readFileSync(join(dir, name), 'utf8')) || undefined : undefined);
+    const until = Date.now() + 15_000;
+    while (!(pidOf('script.pid') && pidOf('grandchild.pid'))) {
+      if (Date.now() > until) throw new Error('the script did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(await waitGone(pidOf('grandchild.pid')!, 2000)).toBe(true);
+    expect(await waitGone(pidOf('script.pid')!, 2000)).toBe(true);
+  });
+});

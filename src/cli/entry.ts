@@ -5,7 +5,7 @@ import { main } from './main.js';
 import { describeError } from './report-error.js';
 import { visible } from '../visible.js';
 import { terminalSafe } from './terminal-safe.js';
-import { KILL_GRACE_MS, PIPE_GRACE_MS } from '../../adapters/script-grace.js';
+import { KILL_GRACE_MS, PIPE_GRACE_MS, killLiveGroups } from '../../adapters/script-grace.js';
 
 /**
  * After SIGINT/SIGTERM the command has this long to shut down in order (kill the script's
@@ -64,6 +64,8 @@ class Interruptions {
   }
 
   private exitNow(): never {
+    // No time for the orderly shutdown: whatever it started goes with it, TERM or not.
+    killLiveGroups();
     process.exit(this.exitCode);
   }
 }

@@ -1,6 +1,6 @@
 // `opscockpit convert`: a Markdown runbook printed (or written) as the equivalent YAML
 // runbook, checked with the YAML loader before anything is written.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRunbook } from '../../runbook/load.js';
@@ -51,8 +51,14 @@ function runConvert(args: string[], io: Io): number {
     io.stdout.write(yaml);
     return 0;
   }
+  if (out === resolve(file)) throw new UsageError(`--out ${values.out} is the Markdown runbook itself; write the YAML to another file`);
+  if (existsSync(out) && !statSync(out).isFile()) throw new UsageError(`--out ${values.out} is not a regular file`);
   if (existsSync(out) && !values.force) throw new UsageError(`${values.out} exists; add --force to overwrite it`);
-  writeFileSync(out, yaml);
+  try {
+    writeFileSync(out, yaml);
+  } catch (e) {
+    throw new UsageError(`cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   io.stderr.write(`wrote ${values.out}\n`);
   return 0;
 }
