@@ -136,3 +136,22 @@ describe("a confirm-first step's check is its own", () => {
     expect((await cli(['validate', file])).stderr).toContain('another step uses it too');
   });
 });
+
+describe('a run whose last action failed', () => {
+  it('does not end as succeeded when its checklist is then finished', async () => {
+    const { Session } = await import('../src/session/session.js');
+    const { loadRunbook } = await import('../src/runbook/load.js');
+    const file = join(dir, 'last-action.yaml');
+    writeFileSync(file, 'version: 1\nname: last\nactions:\n  q:\n    title: Fails\n    script: { command: /bin/false }\nchecklists:\n  postflight:\n    - { id: m, title: Look at the dashboards }\n');
+    const l = openLedger(ledger());
+    const s = new Session({ runbook: loadRunbook(file, {}), ledger: l, ledgerPath: ledger(), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'alice', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:q' } });
+    try {
+      expect((await s.runAction('q', 'q'))?.status).toBe('failed');
+      await s.advance();
+      expect(l.getRun(s.runId)?.status).toBe('failed');
+    } finally {
+      s.stop();
+      l.close();
+    }
+  });
+});

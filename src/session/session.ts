@@ -143,7 +143,7 @@ export class Session {
       cancelled: () => this.cancelled,
       updateVerdict: () => this.updateVerdict(),
       succeed: () => {
-        if (opts.completeWithChecklist !== false) this.completeRun('succeeded');
+        if (opts.completeWithChecklist !== false) this.completeRun(this.endStatus());
       },
       claimStep: (req, typed) => this.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
@@ -330,7 +330,6 @@ export class Session {
     return r.ok;
   }
 
-
   /** Advance the checklist by one step and wait for its result; why a confirm-first step did not run. */
   advance(note?: string, typed?: string): Promise<StepStop | undefined> {
     const intent: StepIntent = note === undefined ? { kind: 'advance' } : { kind: 'advance', note };
@@ -345,7 +344,12 @@ export class Session {
 
   /** Complete the run as succeeded, when it still runs and its checklist is done (`completeWithChecklist: false`). */
   succeed(): void {
-    if (this.run.status === 'running' && this.store.getState().checklist.complete) this.completeRun('succeeded');
+    if (this.run.status === 'running' && this.store.getState().checklist.complete) this.completeRun(this.endStatus());
+  }
+
+  /** A finished checklist ends the run as its last action did: failed or unknown is no success. */
+  private endStatus(): 'succeeded' | 'failed' {
+    return ['failed', 'unknown'].includes(this.store.getState().action?.state ?? '') ? 'failed' : 'succeeded';
   }
 
   // Keyboard intents: intents.ts decides; these are the screens' entry points.
