@@ -236,9 +236,14 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function validateCommand(args: string[], io: Io): Promise<number> {
-  const { positionals } = parse('validate', args, {});
+  const { values, positionals } = parse('validate', args, { outline: { type: 'boolean', default: false } });
   const file = oneRunbook('validate', positionals);
   const rb = await loadRunbookFile(file, io.env);
+  if (values.outline) {
+    const { formatOutline } = await import('./outline.js');
+    out(io, formatOutline(rb, positionals[0]));
+    return 0;
+  }
   const steps = rb.checklists.preflight.length + rb.checklists.postflight.length;
   out(io, `${positionals[0]}: valid — ${Object.keys(rb.checks).length} checks, ${steps} steps, ${Object.keys(rb.actions).length} actions`);
   return 0;

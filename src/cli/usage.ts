@@ -73,9 +73,12 @@ and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at onc
                   and without --param needs a person: exit 2 naming it.`,
   },
   validate: {
-    usage: 'opscockpit validate RUNBOOK',
+    usage: 'opscockpit validate RUNBOOK [--outline]',
     summary: 'Check a runbook file; every problem is named with line, column and field.',
-    details: 'Exit 0 when the runbook is valid, 1 otherwise.',
+    details: `Exit 0 when the runbook is valid, 1 otherwise.
+  --outline       print what the cockpit makes of it: each phase's steps in order, what each
+                  runs and how it is started (Enter, a typed confirmation, a polled check), its
+                  notes, the values it still needs, the choices, the parameters and the actions`,
   },
   schema: {
     usage: 'opscockpit schema',

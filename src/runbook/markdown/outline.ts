@@ -190,6 +190,11 @@ function tableText(t: Table): string {
   return t.children.map((row) => row.children.map((cell) => toString(cell).trim()).join(' | ')).join('; ');
 }
 
+/** A quote's text; an admonition's label (`> **Warning**`, `> [!NOTE]`) reads "Warning:". */
 function quoteText(q: Blockquote): string {
-  return q.children.map((c) => toString(c)).join(' ');
+  const text = q.children.map((c) => toString(c)).join(' ');
+  const label = /^\s*(?:\[!)?(note|tip|important|warning|caution|danger|info)\]?(?!\S)\s*:?\s*/i.exec(text);
+  if (!label || label[0].length === text.length) return text;
+  const word = label[1][0].toUpperCase() + label[1].slice(1).toLowerCase();
+  return `${word}: ${text.slice(label[0].length)}`;
 }

@@ -342,6 +342,8 @@ export class RunbookWalker {
   private flushContext(): void {
     const last = this.current?.steps[this.current.steps.length - 1];
     if (last && this.context.length) last.context.push(...this.context);
+    // A warning or note under the title, before any step, is about the whole runbook.
+    else if (this.context.length && this.current?.isIntro) this.description = squash([this.description, ...this.context].filter(Boolean).join(' — '), 400);
     this.context = [];
   }
 }
