@@ -1,0 +1,70 @@
+// The ledger as the session sees it once a whole team shares it: the same operations as
+// LedgerPort (ports.ts), asynchronous, so that a ledger on another machine (PostgreSQL) never
+// blocks the cockpit, and one implementation of the session serves both backends.
+//
+// Transactions: `atomically(fn)` runs fn as one write transaction that holds the ledger's
+// append lock from its start. The store's own methods called while fn runs (awaited inside
+// it) take part in that transaction: the implementation binds the transaction to fn's async
+// context (AsyncLocalStorage), so callers write the same code inside and outside of it.
+// Appends from elsewhere in the process wait until the transaction ends.
+import type { LeaseHolder, OpenRun, RunLease } from './lease.js';
+import type { NewRun, RunRecord, RunStatus } from './ports.js';
+import type { EventBody, LedgerEvent } from './types.js';
+
+/** Who stamps the operator on an event. */
+export type IdentityKind =
+  /** SQLite: the name the process gives (OPSCOCKPIT_OPERATOR, else the OS user), not proven. */
+  | 'asserted'
+  /** PostgreSQL: the database login (`session_user`), stamped by the database. */
+  | 'database';
+
+export interface AppendOptions {
+  /** On disk (fsync / synchronous_commit) before the promise resolves: intents and outcomes. */
+  durable?: boolean;
+  /**
+   * A key unique to this append: a retry with the same key after a lost acknowledgement
+   * returns the event already stored instead of storing it twice.
+   */
+  idempotencyKey?: string;
+}
+
+/** What changed in the ledger, as another process committed it. */
+export interface LedgerChange {
+  /** The run that got events; absent when only the store knows "something changed". */
+  runId?: string;
+}
+
+export interface LedgerStore {
+  readonly identity: IdentityKind;
+  /** Where it is, for messages: a file path, or `postgres://user@host:port/db` (no password). */
+  readonly location: string;
+  startRun(run: NewRun, at: number): Promise<RunRecord>;
+  /** The newest run of this runbook that has not completed, to resume it. */
+  openRun(runbook: string): Promise<RunRecord | undefined>;
+  /**
+   * Append one event; resolves once it is stored. The operator is the stamped identity on
+   * PostgreSQL (the given name is kept as a display name beside it).
+   */
+  append(runId: string, operator: string, body: EventBody, at: number, opts?: AppendOptions): Promise<LedgerEvent>;
+  atomically<T>(fn: () => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
+  events(runId: string): Promise<LedgerEvent[]>;
+  /** Newest first. */
+  recentEvents(runId: string, limit: number): Promise<LedgerEvent[]>;
+  /** Newest first. */
+  listRuns(limit: number): Promise<RunRecord[]>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): Promise<void>;
+  /** Calls back when another connection committed events (LISTEN/NOTIFY, or polling). */
+  subscribe(onChange: (change: LedgerChange) => void): () => void;
+  readonly leases: AsyncRunLeasePort;
+  close(): Promise<void>;
+}
+
+/** The runs' leases (lease.ts decides; this reads and writes them). */
+export interface AsyncRunLeasePort {
+  openRuns(runbook: string): Promise<OpenRun[]>;
+  get(runId: string): Promise<RunLease | undefined>;
+  take(runId: string, holder: LeaseHolder, at: number): Promise<void>;
+  beat(runId: string, holder: LeaseHolder, at: number): Promise<boolean>;
+  release(runId: string, holder: LeaseHolder): Promise<void>;
+}
