@@ -3,7 +3,9 @@
 // variable or `set +e` behave as in a script) while the shell itself survives. As the subshell
 // exits, it writes its state (working directory, variables, functions, what it unset) to a
 // file the shell then reads: `export`, `cd` and functions carry to the next block, as they
-// would in a person's terminal.
+// would in a person's terminal. zsh is told the same in its own words (shell-prelude-zsh.ts).
+import type { ShellName } from '../src/runbook/model.js';
+import { zshBlockLine, zshMessages, zshPrelude } from './shell-prelude-zsh.js';
 
 /** Bash's own variables: read-only, dynamic, or about the subshell, never carried over. */
 const OWN_VARS = [
@@ -84,4 +86,23 @@ export function parseMarker(line: string, nonce: string): { exitCode: number; li
   const m = new RegExp(`^${nonce} (\\d+) (\\d*)$`).exec(line);
   if (!m) return undefined;
   return { exitCode: Number(m[1]), ...(m[2] ? { line: Number(m[2]) } : {}) };
+}
+
+/** How a shell of the session is started and spoken to. */
+export interface ShellDialect {
+  command: string;
+  args: string[];
+  prelude(secrets: readonly string[]): string;
+  blockLine(o: { file: string; state: string; nonce: string; exports: Record<string, string> }): string;
+  /** The shell's messages with the block file's path written as `block: line N: …`. */
+  messages(text: string, file: string): string;
+}
+
+const bashMessages = (text: string, file: string) => text.split(`${file}: `).join('block: ');
+
+export function dialectOf(name: ShellName): ShellDialect {
+  if (name === 'zsh') return { command: 'zsh', args: ['-f'], prelude: zshPrelude, blockLine: zshBlockLine, messages: zshMessages };
+  // sh is bash in POSIX mode: the same prelude, the same messages.
+  const args = name === 'sh' ? ['--posix', '--noprofile', '--norc'] : ['--noprofile', '--norc'];
+  return { command: 'bash', args, prelude, blockLine, messages: bashMessages };
 }

@@ -4,7 +4,7 @@
 // whole group with it, and the next block starts in a fresh shell, which says so.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -13,7 +13,7 @@ import type { CheckResult, ReasonCode } from '../src/engine/types.js';
 import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
 import { childEnv, lastLine, seconds, signalGroup, TailBuffer } from './script.js';
 import { KILL_GRACE_MS, PIPE_GRACE_MS, liveGroups } from './script-grace.js';
-import { blockLine, parseMarker, prelude, quote } from './shell-prelude.js';
+import { dialectOf, parseMarker, quote, type ShellDialect } from './shell-prelude.js';
 
 const CHECK_OUTPUT_BYTES = 4096;
 /** What a step says when the shell it ran in is gone. */
@@ -59,11 +59,12 @@ class LiveShell {
   private blocks = 0;
   private pending?: { nonce: string; text: string; emit: (s: string) => void; end: (e: Ending) => void };
   private exited: Promise<void>;
+  private readonly dialect: ShellDialect;
 
   constructor(readonly name: ShellName, readonly dir: string, env: Record<string, string>, cwd: string, secrets: readonly string[]) {
     this.startEnv = env;
-    const args = name === 'sh' ? ['--posix', '--noprofile', '--norc'] : ['--noprofile', '--norc'];
-    this.child = spawn('bash', args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.dialect = dialectOf(name);
+    this.child = spawn(this.dialect.command, this.dialect.args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const group = this.child.pid;
     if (group !== undefined) {
       liveGroups.add(group);
@@ -85,10 +86,10 @@ class LiveShell {
     const err = new StringDecoder('utf8');
     this.child.stdout?.on('data', (b: Buffer) => this.onStdout(out.write(b)));
     this.child.stderr?.on('data', (b: Buffer) => this.pending?.emit(err.write(b)));
-    this.child.on('error', (e) => this.lose('spawn_failed', `cannot start bash (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    this.child.on('error', (e) => this.lose('spawn_failed', spawnFailure(this.dialect.command, cwd, e)));
     this.child.on('exit', (code, signal) => this.lose(signal ? 'signal' : 'exit_code', `the shell exited (${signal ? `killed by ${signal}` : `exit ${code}`})`, signal ?? undefined));
     this.child.stdin?.on('error', () => undefined); // a dead shell's stdin: its exit says why
-    this.child.stdin?.write(prelude(secrets));
+    this.child.stdin?.write(this.dialect.prelude(secrets));
   }
 
   get pid(): number | undefined {
@@ -105,8 +106,8 @@ class LiveShell {
       this.pending = {
         nonce,
         text: '',
-        // The block file's path in bash's own messages ("…/block-3: line 2: X: unbound variable").
-        emit: (s) => emit(s.split(`${file}: `).join('block: ')),
+        // The block file's path in the shell's own messages ("…/block-3: line 2: X: unbound variable").
+        emit: (s) => emit(this.dialect.messages(s, file)),
         end: (e) => {
           this.pending = undefined;
           rmSync(file, { force: true });
@@ -115,7 +116,7 @@ class LiveShell {
         },
       };
       this.hold(true);
-      this.child.stdin?.write(blockLine({ file, state, nonce, exports }));
+      this.child.stdin?.write(this.dialect.blockLine({ file, state, nonce, exports }));
     }).finally(() => this.hold(false));
   }
 
@@ -165,6 +166,14 @@ class LiveShell {
     clearTimeout(timer);
     signalGroup(pid, 'SIGKILL'); // what ignored TERM in the group, the shell gone already
   }
+}
+
+/** Why a shell did not start: `zsh is not installed` rather than an errno. */
+function spawnFailure(command: string, cwd: string, e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' && !existsSync(cwd)) return `working directory ${cwd} does not exist`;
+  if (code === 'ENOENT') return `${command} is not installed`;
+  return `cannot start ${command} (${code ?? e.message})`;
 }
 
 /** Length of the longest end of `text` that begins the marker: held back until the next chunk. */
@@ -251,7 +260,9 @@ export class ShellSession {
     if (ending.lost) {
       await shell.kill(ending.lost.reason);
       const { code, reason, signal } = ending.lost;
-      return done({ status: 'error', code, reason: `${reason}; ${FRESH_SHELL}`, ...(signal ? { signal } : {}) });
+      // A shell that never started had no exports to lose.
+      const why = code === 'spawn_failed' ? reason : `${reason}; ${FRESH_SHELL}`;
+      return done({ status: 'error', code, reason: why, ...(signal ? { signal } : {}) });
     }
     return judge(check, ending.exitCode ?? 0, ending.line, redact.tail(combined.text(), combined.truncated), done);
   }

@@ -23,6 +23,7 @@ export const NEEDED = [
   { command: 'openssl', package: 'openssl', why: 'the HTTPS adapter test makes a certificate' },
   { command: 'sqlite3', package: 'sqlite3', why: 'the ledger tamper tests edit the file with it' },
   { command: 'git', package: 'git', why: 'the news bot system is a real git repository' },
+  { command: 'zsh', package: 'zsh', why: 'Markdown zsh blocks run in a real zsh session' },
   { command: 'prometheus', package: 'prometheus', service: true, why: 'the canary tests query a real Prometheus' },
 ];
 

@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { isAnnotationComment, parseAnnotations } from '../src/runbook/markdown/annotations.js';
 import { outlineDocument } from '../src/runbook/markdown/read.js';
+import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
+import { RunbookError } from '../src/runbook/errors.js';
+import type { StepInput } from '../src/runbook/schema.js';
 
 describe('parseAnnotations', () => {
   it('reads a fence attribute block with every key', () => {
@@ -59,12 +62,120 @@ describe('annotations in the outline', () => {
     expect(list.type).toBe('list');
     if (list.type !== 'list') return;
     expect(list.items[0].parts).toEqual([
-      { type: 'annotation', annotations: { annotations: { rollback: true }, problems: [], unknown: [] } },
-      { type: 'code', lang: 'bash', value: 'kubectl uncordon n1', meta: 'title=x', annotations: { annotations: {}, problems: [], unknown: ['title'] } },
+      { type: 'annotation', line: 12, annotations: { annotations: { rollback: true }, problems: [], unknown: [] } },
+      { type: 'code', line: 13, lang: 'bash', value: 'kubectl uncordon n1', meta: 'title=x', annotations: { annotations: {}, problems: [], unknown: ['title'] } },
     ]);
   });
 
   it('a fence without attributes has no meta', () => {
     expect(outlineDocument('```sh\nls\n```\n')).toEqual([{ type: 'code', line: 1, lang: 'sh', value: 'ls' }]);
+  });
+});
+
+// What each key makes of a block in the runbook document (format v1).
+const docOf = (text: string) => markdownToDocument(text, 'annotated.md').document;
+const stepsOf = (text: string) => Object.values(docOf(text).checklists).flat() as StepInput[];
+const scriptOf = (step: StepInput) => (typeof step.check === 'object' ? step.check.script : undefined);
+const block = (info: string, body: string, comment?: string) => [...(comment ? [`<!-- opscockpit: ${comment} -->`] : []), '```' + info, body, '```', ''].join('\n');
+const runbook = (...blocks: string[]) => ['# Annotated', '', '## Steps', '', ...blocks].join('\n');
+
+function problemsOf(text: string): string[] {
+  try {
+    parseMarkdownRunbook(text, 'annotated.md', {});
+  } catch (e) {
+    if (e instanceof RunbookError) return e.issues.map((i) => `${i.file}:${i.line} ${i.path}: ${i.message}`);
+    throw e;
+  }
+  return [];
+}
+
+describe('what each annotation key makes of its block', () => {
+  it('name= is the step id; the other steps keep their ids around it', () => {
+    const steps = stepsOf(runbook(block('bash {name=restart-db}', 'systemctl restart db'), block('bash', 'echo steps-2'), block('bash #steps-1', 'echo named')));
+    expect(steps.map((s) => s.id)).toEqual(['restart-db', 'steps-2', 'steps-1']);
+  });
+
+  it('a name used twice is an error naming both lines', () => {
+    expect(problemsOf(runbook(block('bash {name=restart}', 'echo a'), block('bash', 'echo b', 'name=restart')))).toEqual([
+      'annotated.md:10 name: "restart" is already the name of the step at line 5; step names are unique',
+    ]);
+  });
+
+  it('timeout= is the block\'s timeout; expect-exit= its exit codes, 0 failing unless listed', () => {
+    const [a, b, c] = stepsOf(runbook(block('bash {timeout=90s expect-exit=0,3}', 'probe'), block('bash', 'probe', 'expect-exit=3'), block('bash', 'probe')));
+    expect(scriptOf(a)).toMatchObject({ timeout: '90s', exitCodes: { 0: 'healthy', 3: 'healthy' } });
+    expect(scriptOf(b)).toMatchObject({ timeout: '10m', exitCodes: { 0: 'error', 3: 'healthy' } });
+    expect(scriptOf(c)?.exitCodes).toBeUndefined();
+  });
+
+  it('confirm=typed asks for the id typed; confirm=enter never lowers a block that looks destructive', () => {
+    const steps = stepsOf(runbook(block('bash {confirm=typed}', 'echo hi'), block('bash {confirm=enter}', 'kubectl delete pod web-1'), block('bash', 'rm -rf /srv/cache', 'confirm=enter'), block('bash {confirm=enter}', 'echo hi')));
+    expect(steps.map((s) => s.confirm)).toEqual(['typed', 'typed', 'typed', true]);
+  });
+
+  it('shell= or a zsh fence picks the shell session; sh, shell and bash fences share bash', () => {
+    const steps = stepsOf(runbook(block('zsh', 'print hi'), block('bash {shell=zsh}', 'print hi'), block('sh', 'echo hi'), block('shell', 'echo hi'), block('bash {shell=sh}', 'echo hi')));
+    expect(steps.map((s) => [scriptOf(s)?.command, scriptOf(s)?.shell])).toEqual([['zsh', 'zsh'], ['zsh', 'zsh'], ['bash', 'bash'], ['bash', 'bash'], ['bash', 'sh']]);
+  });
+
+  it('scope= is the scope the step passes the safety controls with', () => {
+    const [step] = stepsOf(runbook(block('bash', 'echo flush', 'scope=cache:flush')));
+    expect(step.scope).toBe('cache:flush');
+  });
+
+  it('rollback moves the block to the rollback action, in document order with a rollback section; skip makes it a note', () => {
+    const text = [
+      runbook(block('bash', 'echo forward'), block('bash', 'echo undo-first', 'rollback'), block('bash {skip}', 'echo never-run'), block('bash', 'echo last')),
+      '## Roll back', '', block('bash', 'echo undo-second'),
+    ].join('\n');
+    const doc = docOf(text);
+    const forward = Object.values(doc.checklists).flat() as StepInput[];
+    expect(forward.map((s) => scriptOf(s)?.args?.[1])).toEqual(['echo forward', 'echo last']);
+    expect(forward[1].description).toContain('echo never-run');
+    const action = (doc.actions as { rollback: { title: string; script: { args: string[] } } }).rollback;
+    expect(action.title).toBe('Roll back');
+    expect(action.script.args[1]).toMatch(/echo undo-first[\s\S]*echo undo-second/);
+    expect(action.script.args[1]).not.toContain('forward');
+  });
+
+  it('a block annotated rollback makes a rollback action where the runbook has no rollback section', () => {
+    const doc = docOf(runbook(block('bash {rollback}', 'echo undo')));
+    expect(doc.checklists).toEqual({});
+    expect((doc.actions as { rollback: { title: string } }).rollback.title).toBe('Rollback');
+  });
+
+  it('check and every make a read-only check, never for a destructive block', () => {
+    const [check, destructive] = stepsOf(runbook(block('bash {every=5s}', 'curl -fsS localhost/x | grep ok'), block('bash {check}', 'kubectl delete pod x')));
+    expect(check).toMatchObject({ check: { every: '5s' } });
+    expect(check.confirm).toBeUndefined();
+    expect(destructive.confirm).toBe('typed');
+  });
+});
+
+describe('annotation errors: file, line and key, one screen', () => {
+  it('an unknown key or a bad value in an opscockpit comment is an error; an unknown fence key is ignored', () => {
+    expect(problemsOf(runbook(block('bash', 'echo a', 'timout=5m'), block('bash title="deploy.sh" {timeout=5m}', 'echo b')))).toEqual([
+      'annotated.md:5 timout: unknown annotation key; opscockpit reads name, timeout, confirm, check, every, rollback, expect-exit, shell, scope, skip',
+    ]);
+    expect(problemsOf(runbook(block('bash', 'echo a', 'timeout=5 shell=fish')))).toEqual([
+      'annotated.md:5 timeout: expected a duration such as 30s, 5m or 1h',
+      'annotated.md:5 shell: expected one of bash, sh, zsh, e.g. shell=zsh',
+    ]);
+  });
+
+  it('a bad value of an opscockpit key on a fence is an error too', () => {
+    expect(problemsOf(runbook(block('bash {expect-exit=300}', 'echo a')))).toEqual(['annotated.md:5 expect-exit: expected exit codes from 0 to 255, e.g. expect-exit=0,3']);
+  });
+
+  it('keys that contradict, or that cannot apply in the rollback action, are errors', () => {
+    expect(problemsOf(runbook(block('bash {check confirm=typed}', 'echo a')))).toEqual(['annotated.md:5 confirm: a check runs without a person: drop check (or every) or confirm']);
+    expect(problemsOf(['# R', '', '## Rollback', '', block('bash {timeout=5m}', 'echo undo')].join('\n'))).toEqual([
+      'annotated.md:5 timeout: does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)',
+    ]);
+  });
+
+  it('an annotation in a list item applies to the block under it', () => {
+    const steps = stepsOf(runbook(['1. Restart the database', '', '   <!-- opscockpit: name=restart-db timeout=2m -->', '   ```bash', '   systemctl restart db', '   ```', ''].join('\n')));
+    expect(steps).toMatchObject([{ id: 'restart-db', title: 'Restart the database', check: { script: { timeout: '2m' } } }]);
   });
 });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { blockCommands } from '../src/runbook/markdown/commands.js';
 import { destructiveReason } from '../src/runbook/markdown/destructive.js';
 import { placeholdersOf } from '../src/runbook/markdown/placeholders.js';
-import { checkAnnotation } from '../src/runbook/markdown/words.js';
+import { checkOf } from '../src/runbook/markdown/annotate.js';
+import { parseAnnotations } from '../src/runbook/markdown/annotations.js';
 import { fitLines, maskCredentials } from '../screens/step-command.js';
 
 describe('blockCommands', () => {
@@ -63,6 +64,7 @@ describe('placeholdersOf', () => {
 
 describe('annotations and the detail pane', () => {
   it('reads check from the fence or an HTML comment', () => {
+    const checkAnnotation = (text: string) => checkOf(parseAnnotations(text).annotations);
     expect(checkAnnotation('{check every=5s}')).toEqual({ every: '5s' });
     expect(checkAnnotation('<!-- opscockpit: check -->')).toEqual({});
     expect(checkAnnotation('{name=restart-db}')).toBeUndefined();

@@ -85,7 +85,7 @@ it('satteri reads a heading, a task list with a code block, a table and front ma
   expect(outline('---\nname: x\n---\n# T\n\n- [ ] Step `x`\n  ```sh\n  echo hi\n  ```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n')).toEqual([
     { type: 'yaml', line: 1, value: 'name: x' },
     { type: 'heading', line: 4, depth: 1, text: 'T' },
-    { type: 'list', line: 6, ordered: false, items: [{ line: 6, checked: false, first: { text: 'Step x', codes: ['x'] }, soleParagraph: false, parts: [{ type: 'code', lang: 'sh', value: 'echo hi' }] }] },
+    { type: 'list', line: 6, ordered: false, items: [{ line: 6, checked: false, first: { text: 'Step x', codes: ['x'] }, soleParagraph: false, parts: [{ type: 'code', line: 7, lang: 'sh', value: 'echo hi' }] }] },
     { type: 'note', text: 'a | b; 1 | 2' },
   ]);
 });

@@ -62,7 +62,8 @@ stage falls back to stable), 1 error.`,
     details: `The same session as the cockpit: steps in order, actions through the same safety
 controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,
 at a refusal, or at a step that needs a person (manual steps not named with --confirm; confirm-first
-scripts without --yes). --confirm STEP attests a manual step; it is recorded with your name.
+scripts without --yes or --confirm). --confirm STEP attests a manual step, or confirms one confirm-first
+script (a destructive one too: naming it is typing its id); it is recorded with your name.
 Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
 a control. --json prints one JSON document (schema opscockpit.run/v1).
 SIGINT or SIGTERM while a script runs: the cancellation is recorded, the script's process group

@@ -61,8 +61,8 @@ export interface ScriptSpec {
   maxOutputBytes: number;
 }
 
-/** The shells a run's blocks may run in; `sh` is bash in POSIX mode. */
-export const SHELL_NAMES = ['bash', 'sh'] as const;
+/** The shells a run's blocks may run in, one session each; `sh` is bash in POSIX mode. */
+export const SHELL_NAMES = ['bash', 'sh', 'zsh'] as const;
 export type ShellName = (typeof SHELL_NAMES)[number];
 
 export interface ScriptCheck extends ScriptSpec {

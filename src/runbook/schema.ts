@@ -65,7 +65,7 @@ export const ScriptCheckSpecSchema = z.strictObject({
   shell: z
     .enum(SHELL_NAMES)
     .optional()
-    .describe("Run in the run's one shell (bash, or sh: bash in POSIX mode), where exports, cd and functions of earlier steps carry over; stops at the first failing line."),
+    .describe("Run in the run's one session of this shell (bash; sh: bash in POSIX mode; zsh), where exports, cd and functions of earlier steps carry over; stops at the first failing line."),
 });
 
 export const ScriptActionSpecSchema = z.strictObject(scriptFields);

@@ -110,9 +110,11 @@ export async function runProcedure(opts: {
         }
         continue;
       }
-      if (step.kind === 'manual' || (step.confirm && !opts.yes)) {
+      // --confirm ID names one confirm-first block as --yes names them all (naming it is typing its id).
+      const confirmed = opts.yes || opts.confirm?.includes(step.id) === true;
+      if (step.kind === 'manual' || (step.confirm && !confirmed)) {
         outcome = 'needs-operator';
-        stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? `manual step; confirm it in the cockpit or pass --confirm ${step.id}` : 'confirm-first script; pass --yes'}); the run stays open for the cockpit`;
+        stopped = `${step.phase} step "${step.id}" waits for an operator (${step.kind === 'manual' ? `manual step; confirm it in the cockpit or pass --confirm ${step.id}` : `confirm-first script; pass --confirm ${step.id} or --yes`}); the run stays open for the cockpit`;
         break;
       }
       const before = session.store.getState().checklist;

@@ -46,9 +46,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     if (!runbook.actions[name]) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'run');
   }
   const confirm = (values.confirm ?? []).flatMap((c) => c.split(','));
-  const manual = new Set([...runbook.checklists.preflight, ...runbook.checklists.postflight].filter((st) => !st.check).map((st) => st.id));
+  // What a person confirms: manual steps, and scripts that wait for a person (confirm-first).
+  const confirmable = new Set([...runbook.checklists.preflight, ...runbook.checklists.postflight].filter((st) => !st.check || st.confirm).map((st) => st.id));
   for (const id of confirm) {
-    if (!manual.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual step "${id}" (manual steps: ${[...manual].join(', ') || 'none'})`, 'run');
+    if (!confirmable.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual or confirm-first step "${id}" (those steps: ${[...confirmable].join(', ') || 'none'})`, 'run');
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });

@@ -1,20 +1,22 @@
 // Annotations that leave the Markdown readable: attributes on a fence's info string
 // (```sh {name=restart-db timeout=5m confirm=typed}) and HTML comments
 // (<!-- opscockpit: check every=5s -->). A site generator shows neither; opscockpit reads both
-// into the same BlockAnnotations, which the walker applies to the code block they belong to.
+// into the same BlockAnnotations, which annotate.ts applies to the code block they belong to.
 //
 // Keys (a bare key means true; values may be quoted; `#id` is short for name=id):
 //   name=ID            the step's id (letters, digits, "_" and "-")
 //   timeout=DURATION   how long the block may run, e.g. 30s, 5m
-//   confirm=typed|enter  typed: the operator types the step's name before it runs; enter: Enter runs it
+//   confirm=typed|enter  typed: the operator types the step's id before it runs; enter: Enter runs it,
+//                      unless the block looks destructive: then typed all the same (destructive.ts)
 //   check              the block is a read-only check: it may be polled and waited on by the Gate
 //   every=DURATION     poll the check this often (implies check)
 //   rollback           the block belongs to the rollback procedure, not the forward steps
 //   expect-exit=0,3    exit codes that mean success (default 0)
-//   shell=NAME         the shell that runs the block (bash, sh, zsh, pwsh, …)
+//   shell=NAME         the shell session that runs the block: bash, sh (bash in POSIX mode) or zsh
 //   scope=a:b          the permission the operator needs to run it
 //   skip               not a step: shown as a note, never run
 import { DURATION_PATTERN, parseDuration } from '../durations.js';
+import { SHELL_NAMES, type ShellName } from '../model.js';
 
 export interface BlockAnnotations {
   name?: string;
@@ -26,7 +28,7 @@ export interface BlockAnnotations {
   every?: string;
   rollback?: boolean;
   expectExit?: number[];
-  shell?: string;
+  shell?: ShellName;
   scope?: string;
   skip?: boolean;
 }
@@ -123,8 +125,8 @@ function apply(a: BlockAnnotations, problems: string[], rawKey: string, value: s
       break;
     }
     case 'shell':
-      if (value && /^[A-Za-z0-9_.+-]+$/.test(value)) a.shell = value;
-      else need('expected the name of a shell, e.g. shell=bash');
+      if (value && (SHELL_NAMES as readonly string[]).includes(value)) a.shell = value as ShellName;
+      else need(`expected one of ${SHELL_NAMES.join(', ')}, e.g. shell=zsh`);
       break;
     case 'scope':
       if (value && SCOPE.test(value)) a.scope = value;

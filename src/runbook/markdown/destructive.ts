@@ -39,3 +39,14 @@ export function destructiveReason(script: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * How a block the operator starts is confirmed: typed (the step's id) when it looks
+ * destructive or the runbook asks for typed, Enter otherwise. The one place this is decided:
+ * `confirm=enter` never lowers a destructive block, and no annotation can, so an author cannot
+ * silence the destructive reading by accident. A team that means Enter for such a block
+ * converts the runbook to YAML (opscockpit convert) and writes `confirm: true` there.
+ */
+export function blockConfirm(block: { destructive?: string; confirm?: 'typed' | 'enter' }): true | 'typed' {
+  return block.destructive || block.confirm === 'typed' ? 'typed' : true;
+}

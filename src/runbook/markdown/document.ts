@@ -7,6 +7,7 @@ import type { StepInput } from '../schema.js';
 import type { MarkdownRunbook, MarkdownStep } from './structure.js';
 import { SETTINGS_KEY } from './front-matter.js';
 import { rollbackAction } from './rollback.js';
+import { blockConfirm } from './destructive.js';
 import { cut, squash } from './words.js';
 
 /** Script steps run with bash -c from the runbook folder; ops commands may take a while. */
@@ -32,6 +33,8 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   const ids = new Set<string>();
   const secrets = new Set<string>(Array.isArray(fm.secrets) ? fm.secrets.map(String) : []);
   const stepIds = new Map<string, string[]>(); // section slug → its step ids
+  // Named steps (name=, unique: annotate.ts) keep their names; the others' ids go round them.
+  const named = new Set(md.sections.flatMap((s) => s.steps.flatMap((st) => (st.id ? [st.id] : []))));
   for (const phase of PHASES) {
     checklists[phase] = [];
     stepLines[phase] = [];
@@ -41,8 +44,8 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
     const into = checklists[section.phase];
     const lines = stepLines[section.phase];
     for (let i = 0; i < steps.length; i++) {
-      let id = `${section.slug}-${i + 1}`;
-      while (ids.has(id)) id += '-x';
+      let id = steps[i].id ?? `${section.slug}-${i + 1}`;
+      while (!steps[i].id && (ids.has(id) || named.has(id))) id += '-x';
       ids.add(id);
       into.push(stepData(id, steps[i], targets, secrets));
       stepIds.set(section.slug, [...(stepIds.get(section.slug) ?? []), id]);
@@ -109,13 +112,16 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
     // A block the operator starts runs in the run's one shell (exports and cd carry); a
     // read-only check (polled, or waited on by the Gate) in a shell of its own, so that it can
     // never change where or with what the operator's next step runs.
-    const script = s.check ? { command: 'bash', args: ['-c', s.block], timeout: SCRIPT_TIMEOUT } : { command: 'bash', args: ['-c', s.block], timeout: SCRIPT_TIMEOUT, shell: 'bash' as const };
+    const shell = s.shell ?? 'bash';
+    const run = { command: shell === 'zsh' ? 'zsh' : 'bash', args: ['-c', s.block], timeout: s.timeout ?? SCRIPT_TIMEOUT };
+    const script: NonNullable<Exclude<StepInput['check'], string | undefined>['script']> = s.check ? run : { ...run, shell };
+    if (s.expectExit) script.exitCodes = expectedExits(s.expectExit);
     const check: Exclude<StepInput['check'], string | undefined> = { title: squash(s.label, 120), script };
     // Only a block the runbook calls a read-only check runs without a person, and is polled
     // with every:; any other block waits for Enter, a destructive one for typed confirmation.
     if (s.check) {
       if (s.check.every) check.every = s.check.every;
-    } else out.confirm = s.destructive ? 'typed' : true;
+    } else out.confirm = blockConfirm(s);
     out.check = check;
     const needs = (s.placeholders ?? []).filter((n) => !secrets.has(n));
     if (needs.length > 0) {
@@ -126,7 +132,15 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
   } else {
     out.manual = true;
   }
+  if (step.scope) out.scope = step.scope;
   if (description) out.description = description;
+  return out;
+}
+
+/** expect-exit=0,3 as the script check's exit codes: the listed ones pass, 0 too only when listed. */
+function expectedExits(codes: readonly number[]): Record<string, 'healthy' | 'error'> {
+  const out: Record<string, 'healthy' | 'error'> = codes.includes(0) ? {} : { 0: 'error' };
+  for (const c of codes) out[c] = 'healthy';
   return out;
 }
 

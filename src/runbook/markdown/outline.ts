@@ -48,10 +48,10 @@ export interface OutlineCode {
 }
 
 export type OutlinePart =
-  | ({ type: 'code' } & OutlineCode)
+  | ({ type: 'code'; line: number } & OutlineCode)
   | { type: 'text'; text: string }
   | { type: 'list'; list: OutlineList }
-  | { type: 'annotation'; annotations: ParsedAnnotations };
+  | { type: 'annotation'; line: number; annotations: ParsedAnnotations };
 
 /**
  * Lists nested deeper than this are read as the text of the item that holds them: a runbook
@@ -144,8 +144,8 @@ function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   const parts: OutlinePart[] = [];
   for (const c of joinIndentedCode(item.children, source)) {
     if (c === first) continue;
-    if (c.type === 'code') parts.push({ type: 'code', ...codeOf(c) });
-    else if (c.type === 'html' && isAnnotationComment(c.value)) parts.push({ type: 'annotation', annotations: parseAnnotations(c.value) });
+    if (c.type === 'code') parts.push({ type: 'code', line: lineOf(c), ...codeOf(c) });
+    else if (c.type === 'html' && isAnnotationComment(c.value)) parts.push({ type: 'annotation', line: lineOf(c), annotations: parseAnnotations(c.value) });
     else if (c.type === 'paragraph') parts.push({ type: 'text', text: toString(c) });
     else if (c.type === 'table') parts.push({ type: 'text', text: tableText(c) });
     else if (c.type === 'blockquote') parts.push({ type: 'text', text: quoteText(c) });

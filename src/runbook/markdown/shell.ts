@@ -16,7 +16,14 @@ export { SHELL_LANGS } from './commands.js';
 
 const WINDOWS_SHELLS = /^(powershell|pwsh|ps1|ps|cmd|bat|batch)$/i;
 
-export type CodeStep = { http: ProposedHttpCheck; label: string } | { script: ProposedScript; label: string } | { manual: string; label: string };
+/** What annotations (annotate.ts) add to a block's step: its id, scope, and that it belongs to the rollback. */
+export interface StepMarks {
+  id?: string;
+  scope?: string;
+  rollback?: true;
+}
+
+export type CodeStep = ({ http: ProposedHttpCheck; label: string } | { script: ProposedScript; label: string } | { manual: string; label: string }) & StepMarks;
 
 /** What the walker knows when it reads a block. */
 export interface BlockContext {

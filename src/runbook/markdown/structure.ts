@@ -1,6 +1,6 @@
 // The intermediate "Markdown runbook": what the walker reads out of the document, before it
 // becomes runbook format v1 (document.ts). Plain data, so it can be tested and printed.
-import type { Phase } from '../model.js';
+import type { Phase, ShellName } from '../model.js';
 import type { FrontMatter } from './front-matter.js';
 
 /** A GET (or HEAD) found in the text, proposed as an HTTP check expecting 200. */
@@ -29,9 +29,21 @@ export interface ProposedScript {
   destructive?: string;
   /** The runbook marks the block a read-only check (`check every=5s`). */
   check?: { every?: string };
+  /** Annotated (annotate.ts): how long it may run, e.g. `5m` (default 10m). */
+  timeout?: string;
+  /** Annotated: the exit codes that mean success (default 0). */
+  expectExit?: number[];
+  /** Annotated, or the fence's language: the shell session it runs in (default bash). */
+  shell?: ShellName;
+  /** Annotated: typed or Enter; never lowers a block that looks destructive (destructive.ts). */
+  confirm?: 'typed' | 'enter';
 }
 
 export interface MarkdownStep {
+  /** Annotated name=: the step's id (unique); else document.ts gives `<slug>-<n>`. */
+  id?: string;
+  /** Annotated scope=: the permission the operator needs to run it (default run:steps). */
+  scope?: string;
   title: string;
   line: number;
   /** Heading path of the section the step came from, e.g. `Deploy checklist › Preflight`. */

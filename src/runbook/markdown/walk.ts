@@ -23,14 +23,20 @@
 // everything under it is the rollback procedure, not forward steps. Sibling sections that
 // name alternatives (Linux / macOS / Windows, online / offline, the roles under "Roles") and
 // Hugo tabs are a choice (choices.ts). Hugo alerts and quotes are notes.
+//
+// Annotations (an opscockpit comment or fence attributes) say what a block's steps are
+// (annotate.ts): their id, timeout, confirmation, shell, scope; a `rollback` block joins the
+// rollback procedure, a `skip` block is a note.
 import type { Phase } from '../model.js';
-import type { OutlineBlock, OutlineItem, OutlineList } from './outline.js';
+import type { OutlineBlock, OutlineCode, OutlineItem, OutlineList } from './outline.js';
+import { BlockAnnotator, rollbackWith, stepOf, type AnnotationProblem } from './annotate.js';
+import type { BlockAnnotations } from './annotations.js';
 import { choicesOf, type WalkedSection } from './choices.js';
-import { codeSteps, type CodeStep } from './shell.js';
+import type { CodeStep } from './shell.js';
 import { shortcodes, type Shortcode } from './shortcodes.js';
 import { proposedCheck } from './requests.js';
 import type { MarkdownRollback, MarkdownRunbook, MarkdownStep } from './structure.js';
-import { checkAnnotation, checkOf, isNoteBullet, isReference, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
+import { isNoteBullet, isReference, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
 
 interface Heading {
   depth: number;
@@ -61,8 +67,10 @@ export class RunbookWalker {
   private readonly sections: OpenSection[] = [];
   /** Variables set by the blocks read so far (`export ENV=gprd`). */
   private readonly defined = new Set<string>();
-  /** The next code block is annotated a check (an HTML comment before it). */
-  private annotation?: { every?: string };
+  /** Reads each block's annotations; its problems are the runbook's errors (read.ts). */
+  private readonly annotator = new BlockAnnotator();
+  /** Steps of blocks annotated `rollback`, outside a rollback section. */
+  private readonly rollbackSteps: MarkdownStep[] = [];
   /** Inside a Hugo alert or notice: notes only. */
   private inAlert = false;
   /** Inside Hugo tabs: the section the tabs sit in, and each tab's section. */
@@ -80,7 +88,7 @@ export class RunbookWalker {
     this.current = this.open('Introduction', 1, undefined, true);
   }
 
-  walk(nodes: readonly OutlineBlock[]): Omit<MarkdownRunbook, 'frontMatter' | 'parser'> & { title?: string } {
+  walk(nodes: readonly OutlineBlock[]): Omit<MarkdownRunbook, 'frontMatter' | 'parser'> & { title?: string; problems: AnnotationProblem[] } {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       try {
@@ -95,6 +103,7 @@ export class RunbookWalker {
     const back = this.sections.filter((s) => s.rollback);
     let rollback: MarkdownRollback | undefined;
     if (back.length > 0) rollback = { title: back[0].title, line: back[0].line, steps: back.flatMap((s) => s.steps) };
+    rollback = rollbackWith(rollback, this.rollbackSteps);
     const choices = choicesOf(this.sections, this.tabGroups);
     return {
       name: this.title ?? 'Markdown runbook',
@@ -103,6 +112,7 @@ export class RunbookWalker {
       sections: forward.filter((s) => s.steps.length > 0).map(({ title, slug, line, phase, steps }) => ({ title, slug, line, phase, steps })),
       ...(choices.length > 0 ? { choices } : {}),
       ...(rollback && rollback.steps.length > 0 ? { rollback } : {}),
+      problems: this.annotator.problems,
     };
   }
 
@@ -143,16 +153,15 @@ export class RunbookWalker {
         if (this.inAlert) return this.addContext(node.items.map((i) => i.first?.text ?? '').join('; '));
         return this.list(node, undefined);
       case 'code': {
-        const check = checkAnnotation(node.meta) ?? this.annotation;
-        this.annotation = undefined;
+        const annotations = this.annotator.forBlock(node, node.line);
         if (this.inAlert) return this.addContext(node.value);
-        return this.code(node.lang, node.value, undefined, node.line, check);
+        return this.code(node, node.line, annotations);
       }
       case 'note':
         return this.addContext(node.text);
       default:
         // An `<!-- opscockpit: check -->` comment annotates the block after it.
-        if (node.type === 'annotation') this.annotation = checkOf(node.annotations);
+        if (node.type === 'annotation') this.annotator.comment(node.annotations, node.line);
         return; // thematic breaks, definitions, front matter (read elsewhere)
     }
   }
@@ -266,11 +275,12 @@ export class RunbookWalker {
     for (let i = 0; i < parts.length; i++) {
       const c = parts[i];
       if (c.type === 'code') {
-        const steps = codeSteps(c.lang, c.value, { defined: this.defined, check: checkAnnotation(c.meta) });
+        const { steps, note = c.value } = this.blockSteps(c, c.line, this.annotator.forBlock(c, c.line));
         for (let j = 0; j < steps.length; j++) found.push(steps[j]);
-        // Output or data under the item (a log, a JSON answer) is a note of its step.
-        if (steps.length === 0 && c.value.trim()) context.push(c.value);
+        // Output or data under the item (a log, a JSON answer), or a skipped block, is a note of its step.
+        if (steps.length === 0 && note.trim()) context.push(note);
       } else if (c.type === 'text') context.push(c.text);
+      else if (c.type === 'annotation') this.annotator.comment(c.annotations, c.line);
       else lists = true;
     }
     // A plain top-level bullet that informs (a version, a link, a remark) is a note; the items
@@ -290,21 +300,24 @@ export class RunbookWalker {
     }
   }
 
-  private code(lang: string | null, value: string, parent: string | undefined, line: number, check?: { every?: string }): void {
-    const steps = codeSteps(lang, value, { defined: this.defined, check });
+  private blockSteps(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, annotations: BlockAnnotations): { steps: CodeStep[]; note?: string } {
+    return this.annotator.steps(code, line, annotations, { defined: this.defined, inRollback: this.current.rollback });
+  }
+
+  private code(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, annotations: BlockAnnotations): void {
+    const { steps, note = code.value } = this.blockSteps(code, line, annotations);
     if (steps.length === 0) {
-      if (value.trim()) this.addContext(value);
+      if (note.trim()) this.addContext(note);
       return;
     }
     // Under a "Step N" heading, the heading names its one block.
     const own = this.current.stepHeading && steps.length === 1 && this.current.steps.length === 0;
-    for (let i = 0; i < steps.length; i++) {
-      const label = own ? this.current.title : steps[i].label;
-      this.addStep(parent ? joinTitle(parent, label) : label, line, steps[i], []);
-    }
+    for (let i = 0; i < steps.length; i++) this.addStep(own ? this.current.title : steps[i].label, line, steps[i], []);
   }
 
   private addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
+    // A block annotated rollback leaves the notes around it to the forward steps.
+    if (found?.rollback) return void this.rollbackSteps.push(stepOf(squash(title, 200), line, this.current.path, context.map((t) => squash(t)).filter(Boolean), found));
     // this.context holds squashed texts already (addContext).
     let all = this.context;
     for (let i = 0; i < context.length; i++) {
@@ -313,11 +326,8 @@ export class RunbookWalker {
       if (all === this.context) all = this.context.slice();
       all.push(t);
     }
-    const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: all };
     this.context = [];
-    if (found && 'http' in found) step.http = found.http;
-    if (found && 'script' in found) step.script = found.script;
-    this.current.steps.push(step);
+    this.current.steps.push(stepOf(squash(title, 200), line, this.current.path, all, found));
   }
 
   private addContext(text: string): void {

@@ -2,7 +2,6 @@
 // and ids made of its words. Each regex runs on one short heading or lead-in, never on the
 // document.
 import { createHash } from 'node:crypto';
-import { parseAnnotations, type ParsedAnnotations } from './annotations.js';
 import type { Phase } from '../model.js';
 
 const PRE = /\bpre[-\s]?(flight|condition|release|deploy|requisite|check)|\bbefore\b|사전|점검|준비|准备|前置|事前/i;
@@ -117,16 +116,4 @@ const NOTE_BULLET = /^\W*(?:v?\d+\.\d+(?:\.\d+)?\b|(?:version|release)\s+v?\d|(?
  */
 export function isNoteBullet(text: string, onlyLink: boolean): boolean {
   return onlyLink || NOTE_BULLET.test(text.trim());
-}
-
-/** `{check every=5s}` on the fence, or `<!-- opscockpit: check every=5s -->`: a read-only check. */
-export function checkAnnotation(text: string | undefined): { every?: string } | undefined {
-  return text ? checkOf(parseAnnotations(text)) : undefined;
-}
-
-/** A block the runbook marks a read-only check (`check`, or `every=`, which implies it). */
-export function checkOf(parsed: ParsedAnnotations): { every?: string } | undefined {
-  const a = parsed.annotations;
-  if (!a.check && !a.every) return undefined;
-  return a.every ? { every: a.every } : {};
 }

@@ -1,0 +1,128 @@
+// Annotations applied: what `<!-- opscockpit: … -->` comments and fence attributes
+// (annotations.ts) make of the code block they belong to. The comment annotates the next code
+// block; the fence's own attributes win over the comment's. The walker asks this module for a
+// block's steps and routes them (walk.ts); the runbook document writes them (document.ts).
+//
+// A comment is addressed to opscockpit: an unknown key or a bad value in it is an error naming
+// its line and key. A fence's info string is shared with site generators (title="…"), so its
+// unknown keys are ignored; a bad value of one of opscockpit's own keys is still an error: a
+// `timeout=5` the author meant must not quietly become the default ten minutes.
+import type { ShellName } from '../model.js';
+import { ANNOTATION_KEYS, type BlockAnnotations, type ParsedAnnotations } from './annotations.js';
+import type { OutlineCode } from './outline.js';
+import { codeSteps, type CodeStep } from './shell.js';
+import type { MarkdownRollback, MarkdownStep } from './structure.js';
+
+export interface AnnotationProblem {
+  line: number;
+  /** The key as the author wrote it; '' when the text could not be read at all. */
+  key: string;
+  message: string;
+}
+
+/** Keys that say how a step runs; a block of the rollback procedure runs inside the one rollback action. */
+const NOT_IN_ROLLBACK = ['timeout', 'expect-exit', 'shell', 'scope', 'check', 'every'] as const;
+
+export class BlockAnnotator {
+  readonly problems: AnnotationProblem[] = [];
+  private pending?: BlockAnnotations;
+  /** Step ids given with name=, and the line of the block that gave each. */
+  private readonly ids = new Map<string, number>();
+
+  /** An opscockpit comment: its annotations wait for the next code block. */
+  comment(parsed: ParsedAnnotations, line: number): void {
+    this.report(parsed, line);
+    for (const key of parsed.unknown) this.problems.push({ line, key, message: `unknown annotation key; opscockpit reads ${ANNOTATION_KEYS.join(', ')}` });
+    this.pending = parsed.annotations;
+  }
+
+  /** A code block's annotations: the comment before it, then its fence attributes. */
+  forBlock(code: Pick<OutlineCode, 'annotations'>, line: number): BlockAnnotations {
+    const before = this.pending;
+    this.pending = undefined;
+    if (code.annotations) this.report(code.annotations, line);
+    return { ...before, ...code.annotations?.annotations };
+  }
+
+  /**
+   * The block's steps as its annotations make them, or the block as a note when it is
+   * skipped. `inRollback`: the block sits in a section about going back.
+   */
+  steps(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, a: BlockAnnotations, ctx: { defined: Set<string>; inRollback: boolean }): { steps: CodeStep[]; note?: string } {
+    if (a.skip) return { steps: [], note: code.value };
+    const check = checkOf(a);
+    if (ctx.inRollback || a.rollback) {
+      for (const key of NOT_IN_ROLLBACK) {
+        if (annotated(a, key)) this.problems.push({ line, key, message: 'does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)' });
+      }
+      if (a.confirm === 'enter') this.problems.push({ line, key: 'confirm', message: 'the rollback action always asks for typed confirmation' });
+    } else if (check) {
+      if (a.confirm) this.problems.push({ line, key: 'confirm', message: 'a check runs without a person: drop check (or every) or confirm' });
+      if (a.scope) this.problems.push({ line, key: 'scope', message: 'a check runs without a person and passes no safety control: drop check (or every) or scope' });
+    }
+    const steps = codeSteps(code.lang, code.value, { defined: ctx.defined, check });
+    const shell = a.shell ?? shellOfFence(code.lang);
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      if ('script' in s) {
+        if (a.timeout) s.script.timeout = a.timeout;
+        if (a.expectExit) s.script.expectExit = a.expectExit;
+        if (shell) s.script.shell = shell;
+        if (a.confirm) s.script.confirm = a.confirm;
+      }
+      if (a.scope) s.scope = a.scope;
+      if (a.rollback) s.rollback = true;
+      if (a.name) s.id = this.claim(i === 0 ? a.name : `${a.name}-${i + 1}`, line);
+    }
+    return { steps };
+  }
+
+  private claim(id: string, line: number): string {
+    const first = this.ids.get(id);
+    if (first !== undefined) this.problems.push({ line, key: 'name', message: `"${id}" is already the name of the step at line ${first}; step names are unique` });
+    else this.ids.set(id, line);
+    return id;
+  }
+
+  private report(parsed: ParsedAnnotations, line: number): void {
+    for (const p of parsed.problems) {
+      const at = p.indexOf(': ');
+      const key = p.startsWith('cannot read') || at === -1 ? '' : p.slice(0, at);
+      this.problems.push({ line, key, message: key ? p.slice(at + 2) : p });
+    }
+  }
+}
+
+/** A block the runbook marks a read-only check (`check`, or `every=`, which implies it). */
+export function checkOf(a: BlockAnnotations): { every?: string } | undefined {
+  if (!a.check && !a.every) return undefined;
+  return a.every ? { every: a.every } : {};
+}
+
+/** A fence naming a shell other than bash picks that shell; sh, shell and bash blocks share bash. */
+function shellOfFence(lang: string | null): ShellName | undefined {
+  return lang?.toLowerCase() === 'zsh' ? 'zsh' : undefined;
+}
+
+function annotated(a: BlockAnnotations, key: (typeof NOT_IN_ROLLBACK)[number]): boolean {
+  if (key === 'expect-exit') return a.expectExit !== undefined;
+  if (key === 'check') return a.check === true && a.every === undefined;
+  return a[key] !== undefined;
+}
+
+/** The walker's step for what a block or a list item found. */
+export function stepOf(title: string, line: number, section: string, context: string[], found: CodeStep | undefined): MarkdownStep {
+  const step: MarkdownStep = { title, line, section, context };
+  if (found?.id) step.id = found.id;
+  if (found?.scope) step.scope = found.scope;
+  if (found && 'http' in found) step.http = found.http;
+  if (found && 'script' in found) step.script = found.script;
+  return step;
+}
+
+/** The rollback section's steps and the blocks annotated `rollback`, in the document's order. */
+export function rollbackWith(section: MarkdownRollback | undefined, annotated: readonly MarkdownStep[]): MarkdownRollback | undefined {
+  if (annotated.length === 0) return section;
+  const steps = [...(section?.steps ?? []), ...annotated].sort((a, b) => a.line - b.line);
+  return { title: section?.title ?? 'Rollback', line: section?.line ?? steps[0].line, steps };
+}
