@@ -30,7 +30,7 @@ import { codeSteps, type CodeStep } from './shell.js';
 import { shortcodes, type Shortcode } from './shortcodes.js';
 import { proposedCheck } from './requests.js';
 import type { MarkdownRollback, MarkdownRunbook, MarkdownStep } from './structure.js';
-import { checkAnnotation, checkOf, isNoteBullet, isReference, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
+import { checkAnnotation, checkOf, headingPhase, isNoteBullet, isReference, isRemark, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
 
 interface Heading {
   depth: number;
@@ -55,6 +55,8 @@ interface OpenSection extends WalkedSection {
   path: string;
   /** A "Step N" heading: a step of its own when nothing under it is. */
   stepHeading: boolean;
+  /** The document's title heading: its text describes, but its numbered items are steps. */
+  isTitle?: true;
 }
 
 export class RunbookWalker {
@@ -113,7 +115,7 @@ export class RunbookWalker {
         while (this.stack.length && this.stack[this.stack.length - 1].depth >= node.depth) this.stack.pop();
         const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
         if (isTitle) this.title = title;
-        const phase = phaseOf(title) ?? this.inheritedPhase();
+        const phase = headingPhase(title) ?? this.inheritedPhase();
         const rollback = !isTitle && (isRollback(title) || this.stack.some((h) => h.rollback));
         const parent = this.stack[this.stack.length - 1]?.section;
         this.closeSection();
@@ -121,6 +123,7 @@ export class RunbookWalker {
         this.inAlert = false;
         this.stack.push({ depth: node.depth, title, phase, isTitle, rollback, section: this.sections.length });
         this.current = this.open(title, node.line, phase, isTitle || isReference(title), undefined, { depth: node.depth, parent, rollback });
+        if (isTitle) this.current.isTitle = true;
         return;
       }
       case 'paragraph': {
@@ -150,6 +153,8 @@ export class RunbookWalker {
       }
       case 'note':
         return this.addContext(node.text);
+      case 'tabs':
+        return this.shortcodes(node.codes, node.line);
       default:
         // An `<!-- opscockpit: check -->` comment annotates the block after it.
         if (node.type === 'annotation') this.annotation = checkOf(node.annotations);
@@ -248,7 +253,8 @@ export class RunbookWalker {
 
   private item(item: OutlineItem, parent: string | undefined, ordered: boolean): void {
     const task = item.checked !== null;
-    if (this.current.reference && !task) return;
+    if (this.current.reference && !task && !this.numberedUnderTitle(ordered, parent)) return;
+    if (parent !== undefined && this.remarkOnStep(item)) return;
     const own = item.first ? squash(item.first.text, 200) : '';
     const title = parent ? (own ? joinTitle(parent, own) : parent) : own;
     // Indexed loops, no spreads: this runs once per item of a runbook that may hold thousands.
@@ -290,6 +296,21 @@ export class RunbookWalker {
     }
   }
 
+  /** "1. Drain the node" right under the document's title, before any section: a step. */
+  private numberedUnderTitle(ordered: boolean, parent: string | undefined): boolean {
+    return this.current.isTitle === true && (ordered || parent !== undefined);
+  }
+
+  /** A "Note: …" bullet under a step is a note of that step (the last one added), not a step. */
+  private remarkOnStep(item: OutlineItem): boolean {
+    const last = this.current.steps[this.current.steps.length - 1];
+    const text = item.first?.text ?? '';
+    if (!last || item.checked !== null || item.parts.length > 0 || !isRemark(text)) return false;
+    const t = squash(text);
+    if (t) last.context.push(t);
+    return true;
+  }
+
   private code(lang: string | null, value: string, parent: string | undefined, line: number, check?: { every?: string }): void {
     const steps = codeSteps(lang, value, { defined: this.defined, check });
     if (steps.length === 0) {
@@ -315,6 +336,8 @@ export class RunbookWalker {
     }
     const step: MarkdownStep = { title: squash(title, 200), line, section: this.current.path, context: all };
     this.context = [];
+    // A block for a person to type (PowerShell, cmd) is shown with its step: every command.
+    if (found && 'manual' in found) step.context.push(squash(found.manual.split('\n').join('; ')));
     if (found && 'http' in found) step.http = found.http;
     if (found && 'script' in found) step.script = found.script;
     this.current.steps.push(step);
@@ -342,6 +365,7 @@ export class RunbookWalker {
   private flushContext(): void {
     const last = this.current?.steps[this.current.steps.length - 1];
     if (last && this.context.length) last.context.push(...this.context);
+    else if (this.current?.isTitle) return; // notes under the title go with the first step
     this.context = [];
   }
 }
