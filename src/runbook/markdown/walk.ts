@@ -75,6 +75,8 @@ export class RunbookWalker {
   private seenPost = false;
   private current: OpenSection;
   private context: string[] = [];
+  /** Notes under the title (a warning, a table) when no step follows them there. */
+  private introNotes: string[] = [];
   private title?: string;
   private description?: string;
 
@@ -338,6 +340,12 @@ export class RunbookWalker {
     this.context = [];
     // A block for a person to type (PowerShell, cmd) is shown with its step: every command.
     if (found && 'manual' in found) step.context.push(squash(found.manual.split('\n').join('; ')));
+    // What a prompted session shows under its commands: what the operator should expect to see.
+    if (found && 'script' in found && found.script.output) step.context.push(squash(`Expected output: ${found.script.output.join('; ')}`));
+    if (this.introNotes.length > 0) {
+      step.context.unshift(...this.introNotes);
+      this.introNotes = [];
+    }
     if (found && 'http' in found) step.http = found.http;
     if (found && 'script' in found) step.script = found.script;
     this.current.steps.push(step);
@@ -365,7 +373,7 @@ export class RunbookWalker {
   private flushContext(): void {
     const last = this.current?.steps[this.current.steps.length - 1];
     if (last && this.context.length) last.context.push(...this.context);
-    else if (this.current?.isTitle) return; // notes under the title go with the first step
+    else if (this.current?.isTitle) this.introNotes = this.context; // they go with the first step
     this.context = [];
   }
 }

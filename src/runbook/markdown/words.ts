@@ -26,8 +26,9 @@ export function isReference(title: string): boolean {
   return REFERENCE.test(title.trim());
 }
 
-/** A heading that is only "Verify" or "Verify the cutover": the checks after the change. */
-const VERIFY_HEADING = /^\W*(\d+[.)]?\s*)?(verify|validate|validation|smoke[-\s]?tests?)(\s+the\s+(change|cutover|upgrade|rollout|deploy(ment)?|release|migration|failover|restore|rotation))?\W*$/i;
+/** A heading that is only "Verify", "Verify the cutover" or "Check the restore": the checks after the change. */
+const CHANGE = String.raw`the\s+(change|cutover|upgrade|rollout|deploy(ment)?|release|migration|failover|restore|rotation)`;
+const VERIFY_HEADING = new RegExp(String.raw`^\W*(\d+[.)]?\s*)?((verify|validate|validation|smoke[-\s]?tests?)(\s+${CHANGE})?|check\s+${CHANGE})\W*$`, 'i');
 
 /** The phase a heading names: as phaseOf, and a bare "Verify" heading is postflight. */
 export function headingPhase(title: string): Phase | undefined {
