@@ -5,40 +5,11 @@
 // the placeholders, the choices and the rollback action.
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
-import type { StepInput } from '../src/runbook/schema.js';
 import { RunbookSchema } from '../src/runbook/schema.js';
 import { cli } from './support/cli.js';
-
-const DIR = 'fixtures/runbooks/markdown';
-const doc = (name: string) => markdownToDocument(readFileSync(join(DIR, name), 'utf8'), name).document;
-const load = (name: string, env: NodeJS.ProcessEnv = {}) => parseMarkdownRunbook(readFileSync(join(DIR, name), 'utf8'), resolve(DIR, name), env);
-
-type Outline = { phase: string; title: string; runs?: string; http?: string; confirm?: true | 'typed'; every?: string; placeholders?: string[]; manual?: true };
-
-/** Each step in a line of its own: what a person reads in the checklist, and what would run. */
-function outline(d: ReturnType<typeof doc>): Outline[] {
-  const out: Outline[] = [];
-  for (const [phase, steps] of Object.entries(d.checklists) as [string, StepInput[]][]) {
-    for (const s of steps) {
-      const o: Outline = { phase, title: s.title! };
-      const check = typeof s.check === 'object' ? s.check : undefined;
-      if (check?.script) o.runs = check.script.args![1];
-      if (check?.http) o.http = `${check.http.method ?? 'GET'} ${check.http.target}${check.http.path}`;
-      if (check?.every) o.every = String(check.every);
-      if (s.confirm) o.confirm = s.confirm;
-      if (s.placeholders) o.placeholders = s.placeholders;
-      if (s.manual) o.manual = true;
-      out.push(o);
-    }
-  }
-  return out;
-}
-
-const rollbackScript = (d: ReturnType<typeof doc>) => (d.actions as { rollback?: { script: { args: string[] } } } | undefined)?.rollback?.script.args[1];
-const description = (d: ReturnType<typeof doc>, id: string) => Object.values(d.checklists).flat().find((s) => s!.id === id)?.description;
+import { description, doc, load, MARKDOWN_DIR as DIR, outline, rollbackScript } from './support/markdown-outline.js';
 
 describe('Markdown shapes: golden outlines', () => {
   it('a prompted session: prompts stripped, output shown and never run, an unlabelled prompted fence runs', () => {
@@ -65,7 +36,10 @@ describe('Markdown shapes: golden outlines', () => {
       // Marked `<!-- opscockpit: check every=10s -->`: the one block the Gate may poll.
       { phase: 'postflight', title: 'Run: kubectl -n jobs rollout status deploy/worker --timeout=5s', runs: 'kubectl -n jobs rollout status deploy/worker --timeout=5s', every: '10s' },
     ]);
-    expect(description(d, 'before-you-start-1')).toBe('Before you start — See also: the queue dashboards — v4.2 and later restart workers on their own; this is for 4.1.');
+    // The note under the title is for the whole runbook: it shows with the first step.
+    expect(description(d, 'before-you-start-1')).toBe(
+      'Before you start — Note: Only for the jobs namespace. Page the platform on-call for anything else. — See also: the queue dashboards — v4.2 and later restart workers on their own; this is for 4.1.',
+    );
     // The log under the item is a note of its step, shown, never run.
     expect(description(d, 'before-you-start-2')).toContain('ERROR heartbeat timeout');
   });

@@ -34,11 +34,13 @@ describe('the README Markdown example', () => {
     // destructive block asks for typing, the marked block is a polled check, the roll-back
     // section is the rollback action, and the parameter is named.
     expect(r.stdout).toContain('$ psql -h "$NEW_PRIMARY"');
-    expect(r.stdout).not.toContain('0/5A000148');
+    expect(r.stdout).not.toContain('$ 0/5A000148');
+    expect(r.stdout).toContain('note: Expected output: 0/5A000148');
     expect(r.stdout).toMatch(/runs after you type "[a-z0-9-]+"/);
     expect(r.stdout).toContain('check, every 5s; the Gate waits on it');
     expect(r.stdout).toContain('rollback (key R): Roll back');
     expect(r.stdout).toContain('NEW_PRIMARY (string) no value yet');
+    expect(r.stdout).toContain('note: Warning: Tell #orders-oncall');
   });
 });
 

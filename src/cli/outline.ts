@@ -25,16 +25,17 @@ export function formatOutline(rb: Runbook, shown: string): string {
     for (const o of c.options) lines.push(`  ${o.name === c.chosen ? '●' : '○'} ${o.name}  ${o.title}${o.name === c.chosen ? '  (walked)' : ''}`);
   }
   let n = 0;
-  let lastNote: string | undefined;
+  let lastSection: string | undefined;
   for (const phase of PHASES) {
     const steps = rb.checklists[phase];
     lines.push('', `${phase}${steps.length ? '' : ': no steps'}`);
     const params = new Set(rb.params.map((p) => p.name));
     for (const step of steps) {
-      // A note is printed once for the steps of a section that share it.
-      const note = noteOf(step);
-      lines.push(...stepLines(++n, step, step.check ? rb.checks[step.check] : undefined, params, note === lastNote ? undefined : note));
-      lastNote = note;
+      // The section a step sits in is printed where it changes; each note of the step after it.
+      const [section, ...notes] = notesOf(step);
+      const context = [...(section !== undefined && section !== lastSection ? [`in: ${section}`] : []), ...notes.map((t) => `note: ${t}`)];
+      lines.push(...stepLines(++n, step, step.check ? rb.checks[step.check] : undefined, params, context));
+      lastSection = section;
     }
   }
   const actions = Object.values(rb.actions);
@@ -45,7 +46,7 @@ export function formatOutline(rb: Runbook, shown: string): string {
   return lines.map(visible).join('\n');
 }
 
-function stepLines(n: number, step: ChecklistStep, check: Check | undefined, params: ReadonlySet<string>, note: string | undefined): string[] {
+function stepLines(n: number, step: ChecklistStep, check: Check | undefined, params: ReadonlySet<string>, context: string[]): string[] {
   const how = [startedBy(step, check)];
   const uses = (step.placeholders ?? []).filter((p) => params.has(p));
   const needs = (step.placeholders ?? []).filter((p) => !params.has(p));
@@ -54,7 +55,7 @@ function stepLines(n: number, step: ChecklistStep, check: Check | undefined, par
   if (!step.blocking) how.push('not blocking');
   const out = [`  ${String(n).padStart(2)}. ${step.title}`, `      ${how.join(' · ')}`];
   out.push(...commandLines(check).map((l) => `      $ ${l}`));
-  if (note) out.push(`      note: ${note}`);
+  out.push(...context.map((c) => `      ${c}`));
   return out;
 }
 
@@ -88,11 +89,14 @@ function scriptLines(s: { command: string; args: string[] }): string[] {
   return [[s.command, ...s.args].join(' ')];
 }
 
-/** The step's notes on one line: the section it sits in is already the phase's context. */
-function noteOf(step: ChecklistStep): string | undefined {
+/**
+ * The step's description as its parts: first where it sits (a Markdown step's section), then
+ * each note, one line each.
+ */
+function notesOf(step: ChecklistStep): string[] {
   const text = step.description?.replace(/\s+/g, ' ').trim();
-  if (!text) return undefined;
-  return text.length > NOTE_CHARS ? `${text.slice(0, NOTE_CHARS - 1)}…` : text;
+  if (!text) return [];
+  return text.split(' — ').map((t) => (t.length > NOTE_CHARS ? `${t.slice(0, NOTE_CHARS - 1)}…` : t));
 }
 
 function seconds(ms: number): string {

@@ -32,6 +32,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   const stepLines = {} as Record<Phase, number[]>; // the Markdown line of each step, by index
   const ids = new Set<string>();
   const secrets = new Set<string>(Array.isArray(fm.secrets) ? fm.secrets.map(String) : []);
+  const given = givenValues(fm, secrets);
   const stepIds = new Map<string, string[]>(); // section slug → its step ids
   // Named steps (name=, unique: annotate.ts) keep their names; the others' ids go round them.
   const named = new Set(md.sections.flatMap((s) => s.steps.flatMap((st) => (st.id ? [st.id] : []))));
@@ -47,7 +48,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       let id = steps[i].id ?? `${section.slug}-${i + 1}`;
       while (!steps[i].id && (ids.has(id) || named.has(id))) id += '-x';
       ids.add(id);
-      into.push(stepData(id, steps[i], targets, secrets));
+      into.push(stepData(id, steps[i], targets, given));
       stepIds.set(section.slug, [...(stepIds.get(section.slug) ?? []), id]);
       lines.push(steps[i].line);
     }
@@ -69,7 +70,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       options: c.options.map((o) => ({ name: o.name, title: o.title, steps: o.sections.flatMap((s) => stepIds.get(s) ?? []) })),
     }));
   }
-  const rollback = md.rollback && rollbackAction(md.rollback, secrets);
+  const rollback = md.rollback && rollbackAction(md.rollback, given);
   const actions = isObj(document.actions) ? document.actions : {};
   if (rollback && actions.rollback === undefined) document.actions = { ...actions, rollback };
   const nonEmpty = Object.fromEntries(PHASES.filter((p) => checklists[p].length > 0).map((p) => [p, checklists[p]]));
@@ -95,7 +96,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   };
 }
 
-function stepData(id: string, step: MarkdownStep, targets: Record<string, string>, secrets: ReadonlySet<string>): StepInput {
+function stepData(id: string, step: MarkdownStep, targets: Record<string, string>, given: ReadonlySet<string>): StepInput {
   const out: StepInput = { id, title: step.title };
   // The section path and every context text are squashed already (walk.ts).
   const description = joinedCut(step.section, step.context, ' — ', 400);
@@ -123,7 +124,7 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
       if (s.check.every) check.every = s.check.every;
     } else out.confirm = blockConfirm(s);
     out.check = check;
-    const needs = (s.placeholders ?? []).filter((n) => !secrets.has(n));
+    const needs = (s.placeholders ?? []).filter((n) => !given.has(n));
     if (needs.length > 0) {
       out.placeholders = needs;
       // The value the operator gives (in the environment) reaches the block.
@@ -152,6 +153,17 @@ function joinedCut(first: string, rest: readonly string[], separator: string, ma
   let out = first;
   for (let i = 0; i < rest.length && out.length <= max; i++) out += separator + rest[i];
   return cut(out, max);
+}
+
+/**
+ * Names the runbook gives a value to: its secrets, and the parameters its front matter
+ * declares (asked before the run starts, passed to every script). A block using them has no
+ * placeholder left to fill.
+ */
+function givenValues(fm: Record<string, unknown>, secrets: ReadonlySet<string>): Set<string> {
+  const out = new Set(secrets);
+  if (isObj(fm.params)) for (const name of Object.keys(fm.params)) out.add(name);
+  return out;
 }
 
 function firstStepUsing(target: string, checklists: Record<Phase, StepInput[]>, lines: Record<Phase, number[]>): number {

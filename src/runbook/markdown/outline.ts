@@ -2,6 +2,7 @@
 // shape, code), as plain data; the walker reads outlines only (walk.ts).
 import type { Blockquote, List, ListItem, Paragraph, RootContent, Table } from 'mdast';
 import { isAnnotationComment, parseAnnotations, type ParsedAnnotations } from './annotations.js';
+import { admonitionText, jsxTabs, type Shortcode } from './shortcodes.js';
 
 export type OutlineBlock =
   | { type: 'heading'; line: number; depth: number; text: string }
@@ -10,6 +11,8 @@ export type OutlineBlock =
   | ({ type: 'code'; line: number } & OutlineCode)
   /** A table or a blockquote, read as one line of context. */
   | { type: 'note'; text: string }
+  /** Docusaurus `<Tabs>` / `<TabItem label="…">` tags: tabs as Hugo writes them. */
+  | { type: 'tabs'; line: number; codes: Shortcode[] }
   /** Front matter: YAML between `---` lines, TOML between `+++` lines. */
   | { type: 'yaml' | 'toml'; line: number; value: string }
   /** `<!-- opscockpit: … -->`: annotations for the code block that follows (annotations.ts). */
@@ -61,7 +64,29 @@ export const MAX_LIST_DEPTH = 32;
 
 /** Top-level mdast blocks → outline; `source` is the text their positions refer to. */
 export function outlineOf(nodes: readonly RootContent[], source = ''): OutlineBlock[] {
-  return joinIndentedCode(nodes, source).map((n) => blockOf(n, source));
+  return joinAdmonitions(joinIndentedCode(nodes, source).map((n) => blockOf(n, source)));
+}
+
+/** Notes that open a Docusaurus admonition whose text follows in paragraphs of their own. */
+const OPENING = new WeakSet<OutlineBlock>();
+
+/** `:::caution`, its paragraphs, `:::`: one note. */
+function joinAdmonitions(blocks: OutlineBlock[]): OutlineBlock[] {
+  const out: OutlineBlock[] = [];
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    out.push(b);
+    if (!OPENING.has(b) || b.type !== 'note') continue;
+    const texts = [b.text];
+    while (blocks[i + 1]?.type === 'paragraph') {
+      const p = blocks[++i] as { text: string };
+      const closes = /\n?:::\s*$/.test(p.text);
+      texts.push(p.text.replace(/\n?:::\s*$/, ''));
+      if (closes) break;
+    }
+    out[out.length - 1] = { type: 'note', text: texts.join(' ').trim() };
+  }
+  return out;
 }
 
 type Code = Extract<RootContent, { type: 'code' }>;
@@ -104,8 +129,12 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
   switch (node.type) {
     case 'heading':
       return { type: 'heading', line: lineOf(node), depth: node.depth, text: toString(node) };
-    case 'paragraph':
-      return { type: 'paragraph', line: lineOf(node), text: toString(node) };
+    case 'paragraph': {
+      const text = toString(node);
+      // A Docusaurus admonition (`:::caution` … `:::`) is a note; its fences alone are nothing.
+      if (text.startsWith(':::')) return admonitionNote(text);
+      return { type: 'paragraph', line: lineOf(node), text };
+    }
     case 'list':
       return listOf(node, source);
     case 'code':
@@ -116,13 +145,24 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
       return { type: 'note', text: quoteText(node) };
     case 'yaml':
       return { type: 'yaml', line: lineOf(node), value: node.value };
-    case 'html':
-      return isAnnotationComment(node.value) ? { type: 'annotation', line: lineOf(node), annotations: parseAnnotations(node.value) } : { type: 'other' };
+    case 'html': {
+      if (isAnnotationComment(node.value)) return { type: 'annotation', line: lineOf(node), annotations: parseAnnotations(node.value) };
+      const codes = jsxTabs(node.value);
+      return codes.length > 0 ? { type: 'tabs', line: lineOf(node), codes } : { type: 'other' };
+    }
     default:
       // satteri reads `+++` front matter as a toml node, which mdast's types do not list.
       if ((node as { type: string }).type === 'toml') return { type: 'toml', line: lineOf(node), value: (node as unknown as { value: string }).value };
       return { type: 'other' };
   }
+}
+
+function admonitionNote(text: string): OutlineBlock {
+  const note = admonitionText(text);
+  if (!note) return { type: 'other' };
+  const block: OutlineBlock = { type: 'note', text: note };
+  if (note.endsWith(':') && !text.trim().endsWith(':::')) OPENING.add(block);
+  return block;
 }
 
 function codeOf(node: Code): OutlineCode {
@@ -190,11 +230,14 @@ function tableText(t: Table): string {
   return t.children.map((row) => row.children.map((cell) => toString(cell).trim()).join(' | ')).join('; ');
 }
 
-/** A quote's text; an admonition's label (`> **Warning**`, `> [!NOTE]`) reads "Warning:". */
+/** A quote's text; a GitHub alert's `[!WARNING]` and a `**Warning**` line read as `Warning:`. */
 function quoteText(q: Blockquote): string {
   const text = q.children.map((c) => toString(c)).join(' ');
-  const label = /^\s*(?:\[!)?(note|tip|important|warning|caution|danger|info)\]?(?!\S)\s*:?\s*/i.exec(text);
-  if (!label || label[0].length === text.length) return text;
-  const word = label[1][0].toUpperCase() + label[1].slice(1).toLowerCase();
-  return `${word}: ${text.slice(label[0].length)}`;
+  const first = q.children[0];
+  if (first?.type === 'paragraph' && first.children[0]?.type === 'strong' && first.children.length > 1) {
+    const next = first.children[1];
+    const label = toString(first.children[0]).trim();
+    if (/^[A-Za-z]+$/.test(label) && (next.type === 'break' || (next.type === 'text' && next.value.startsWith('\n')))) return `${label}:${text.slice(toString(first.children[0]).length)}`;
+  }
+  return text.replace(/^\s*\[!([A-Za-z]+)\]\s*/, (_all, kind: string) => `${kind[0].toUpperCase()}${kind.slice(1).toLowerCase()}: `);
 }

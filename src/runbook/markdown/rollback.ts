@@ -13,7 +13,7 @@ export const ROLLBACK_TIMEOUT = '30m';
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The rollback action for the section, or undefined when it is empty. */
-export function rollbackAction(rollback: MarkdownRollback, secrets: ReadonlySet<string>): ActionInput | undefined {
+export function rollbackAction(rollback: MarkdownRollback, given: ReadonlySet<string>): ActionInput | undefined {
   const parts: string[] = [];
   for (const step of rollback.steps) {
     parts.push(`# ${squash(step.title, 120)} (line ${step.line})`);
@@ -23,7 +23,7 @@ export function rollbackAction(rollback: MarkdownRollback, secrets: ReadonlySet<
     else parts.push(`echo ${shellQuote(`by hand: ${squash(step.title, 160)}`)}`);
   }
   if (parts.length === 0) return undefined;
-  const needs = [...new Set(rollback.steps.flatMap((s) => s.script?.placeholders ?? []))].filter((n) => !secrets.has(n));
+  const needs = [...new Set(rollback.steps.flatMap((s) => s.script?.placeholders ?? []))].filter((n) => !given.has(n));
   // A placeholder nobody filled stops the rollback before its first command, never runs as an
   // empty string; -u stops it at any other unset variable.
   const guards = needs.map((n) => `: "\${${n}:?needs a value for ${n}}"`);

@@ -40,3 +40,39 @@ function tabTitle(args: string): string {
   if (quoted) return quoted[1].trim();
   return args.trim();
 }
+
+const JSX_TAB = /<(\/?)(Tabs|TabItem)\b([^>]*)>/g;
+
+/**
+ * Docusaurus tabs in an HTML block: `<Tabs>`, `<TabItem value="s3" label="Amazon S3">`,
+ * `</TabItem>`, `</Tabs>`, read as the Hugo tabs they stand for; [] for any other HTML.
+ */
+export function jsxTabs(html: string): Shortcode[] {
+  const out: Shortcode[] = [];
+  for (const m of html.matchAll(JSX_TAB)) {
+    const [, close, name, attrs] = m;
+    if (name === 'Tabs') out.push({ kind: 'tabs', open: close === '' });
+    else out.push({ kind: 'tab', open: close === '', title: close ? '' : jsxLabel(attrs) });
+  }
+  return out;
+}
+
+/** `label="Amazon S3"`, else `value="s3"`. */
+function jsxLabel(attrs: string): string {
+  const m = /\blabel\s*=\s*(?:"([^"]*)"|'([^']*)'|\{["'`]([^"'`]*)["'`]\})/.exec(attrs) ?? /\bvalue\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(attrs);
+  return (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').trim();
+}
+
+/**
+ * A Docusaurus admonition paragraph as a note: `:::caution Restoring closes the index :::` →
+ * `Caution: Restoring closes the index`; a paragraph that is only its fence (`:::`) is empty.
+ */
+export function admonitionText(text: string): string {
+  const lines = text.trim().split('\n');
+  const head = /^:::\s*([A-Za-z]+)?\s*(.*)$/.exec(lines[0]);
+  if (!head) return text;
+  if (lines.length > 1 && /^:::\s*$/.test(lines[lines.length - 1])) lines.pop();
+  const kind = head[1] ? `${head[1][0].toUpperCase()}${head[1].slice(1).toLowerCase()}:` : '';
+  const title = head[2].replace(/^\[|\]$/g, '').replace(/:::\s*$/, '').trim();
+  return [kind, title, ...lines.slice(1)].filter((t) => t.trim() !== '').join(' ').trim();
+}

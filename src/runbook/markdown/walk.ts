@@ -36,7 +36,7 @@ import type { CodeStep } from './shell.js';
 import { shortcodes, type Shortcode } from './shortcodes.js';
 import { proposedCheck } from './requests.js';
 import type { MarkdownRollback, MarkdownRunbook, MarkdownStep } from './structure.js';
-import { isNoteBullet, isReference, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
+import { headingPhase, isNoteBullet, isReference, isRemark, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
 
 interface Heading {
   depth: number;
@@ -61,6 +61,8 @@ interface OpenSection extends WalkedSection {
   path: string;
   /** A "Step N" heading: a step of its own when nothing under it is. */
   stepHeading: boolean;
+  /** The document's title heading: its text describes, but its numbered items are steps. */
+  isTitle?: true;
 }
 
 export class RunbookWalker {
@@ -81,6 +83,8 @@ export class RunbookWalker {
   private seenPost = false;
   private current: OpenSection;
   private context: string[] = [];
+  /** Notes under the title (a warning, a table) when no step follows them there. */
+  private introNotes: string[] = [];
   private title?: string;
   private description?: string;
 
@@ -123,7 +127,7 @@ export class RunbookWalker {
         while (this.stack.length && this.stack[this.stack.length - 1].depth >= node.depth) this.stack.pop();
         const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
         if (isTitle) this.title = title;
-        const phase = phaseOf(title) ?? this.inheritedPhase();
+        const phase = headingPhase(title) ?? this.inheritedPhase();
         const rollback = !isTitle && (isRollback(title) || this.stack.some((h) => h.rollback));
         const parent = this.stack[this.stack.length - 1]?.section;
         this.closeSection();
@@ -131,6 +135,7 @@ export class RunbookWalker {
         this.inAlert = false;
         this.stack.push({ depth: node.depth, title, phase, isTitle, rollback, section: this.sections.length });
         this.current = this.open(title, node.line, phase, isTitle || isReference(title), undefined, { depth: node.depth, parent, rollback });
+        if (isTitle) this.current.isTitle = true;
         return;
       }
       case 'paragraph': {
@@ -159,6 +164,8 @@ export class RunbookWalker {
       }
       case 'note':
         return this.addContext(node.text);
+      case 'tabs':
+        return this.shortcodes(node.codes, node.line);
       default:
         // An `<!-- opscockpit: check -->` comment annotates the block after it.
         if (node.type === 'annotation') this.annotator.comment(node.annotations, node.line);
@@ -257,7 +264,8 @@ export class RunbookWalker {
 
   private item(item: OutlineItem, parent: string | undefined, ordered: boolean): void {
     const task = item.checked !== null;
-    if (this.current.reference && !task) return;
+    if (this.current.reference && !task && !this.numberedUnderTitle(ordered, parent)) return;
+    if (parent !== undefined && this.remarkOnStep(item)) return;
     const own = item.first ? squash(item.first.text, 200) : '';
     const title = parent ? (own ? joinTitle(parent, own) : parent) : own;
     // Indexed loops, no spreads: this runs once per item of a runbook that may hold thousands.
@@ -300,6 +308,21 @@ export class RunbookWalker {
     }
   }
 
+  /** "1. Drain the node" right under the document's title, before any section: a step. */
+  private numberedUnderTitle(ordered: boolean, parent: string | undefined): boolean {
+    return this.current.isTitle === true && (ordered || parent !== undefined);
+  }
+
+  /** A "Note: …" bullet under a step is a note of that step (the last one added), not a step. */
+  private remarkOnStep(item: OutlineItem): boolean {
+    const last = this.current.steps[this.current.steps.length - 1];
+    const text = item.first?.text ?? '';
+    if (!last || item.checked !== null || item.parts.length > 0 || !isRemark(text)) return false;
+    const t = squash(text);
+    if (t) last.context.push(t);
+    return true;
+  }
+
   private blockSteps(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, annotations: BlockAnnotations): { steps: CodeStep[]; note?: string } {
     return this.annotator.steps(code, line, annotations, { defined: this.defined, inRollback: this.current.rollback });
   }
@@ -327,7 +350,16 @@ export class RunbookWalker {
       all.push(t);
     }
     this.context = [];
-    this.current.steps.push(stepOf(squash(title, 200), line, this.current.path, all, found));
+    const step = stepOf(squash(title, 200), line, this.current.path, all, found);
+    // A block for a person to type (PowerShell, cmd) is shown with its step: every command.
+    if (found && 'manual' in found) step.context.push(squash(found.manual.split('\n').join('; ')));
+    // What a prompted session shows under its commands: what the operator should expect to see.
+    if (found && 'script' in found && found.script.output) step.context.push(squash(`Expected output: ${found.script.output.join('; ')}`));
+    if (this.introNotes.length > 0) {
+      step.context.unshift(...this.introNotes);
+      this.introNotes = [];
+    }
+    this.current.steps.push(step);
   }
 
   private addContext(text: string): void {
@@ -352,8 +384,7 @@ export class RunbookWalker {
   private flushContext(): void {
     const last = this.current?.steps[this.current.steps.length - 1];
     if (last && this.context.length) last.context.push(...this.context);
-    // A warning or note under the title, before any step, is about the whole runbook.
-    else if (this.context.length && this.current?.isIntro) this.description = squash([this.description, ...this.context].filter(Boolean).join(' — '), 400);
+    else if (this.current?.isTitle) this.introNotes = this.context; // they go with the first step
     this.context = [];
   }
 }

@@ -18,11 +18,20 @@ export function phaseOf(text: string): Phase | undefined {
 }
 
 const REFERENCE =
-  /^\W*(\d+[.)]?\s*)?(scope|roles?|overview|table of contents|contents|references?|glossary|appendix|changelog|version history|notes?|(key\s+)?(env|environment|secrets)\b)\b|template\s*$|메모|히스토리|개요|목차/i;
+  /^\W*(\d+[.)]?\s*)?(scope|roles?|overview|table of contents|contents|references?|glossary|appendix|changelog|version history|notes?|(key\s+)?(env|environment|secrets)\b)\b|template\s*$|메모|注意事项|注意事項|備考|参考资料|参考資料|히스토리|개요|목차/i;
 
 /** Sections that describe rather than instruct: their plain list items are not steps. */
 export function isReference(title: string): boolean {
   return REFERENCE.test(title.trim());
+}
+
+/** A heading that is only "Verify", "Verify the cutover" or "Check the restore": the checks after the change. */
+const CHANGE = String.raw`the\s+(change|cutover|upgrade|rollout|deploy(ment)?|release|migration|failover|restore|rotation)`;
+const VERIFY_HEADING = new RegExp(String.raw`^\W*(\d+[.)]?\s*)?((verify|validate|validation|smoke[-\s]?tests?)(\s+${CHANGE})?|check\s+${CHANGE})\W*$`, 'i');
+
+/** The phase a heading names: as phaseOf, and a bare "Verify" heading is postflight. */
+export function headingPhase(title: string): Phase | undefined {
+  return phaseOf(title) ?? (VERIFY_HEADING.test(title) ? 'postflight' : undefined);
 }
 
 /** A short line ending in ":" (or wholly bold) that introduces what follows. */
@@ -74,7 +83,7 @@ export function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-const ROLLBACK = /\b(roll[-\s]?(back|backs|ing back)|revert(ing)?|downgrad(e|ing)|back[-\s]?out|undo)\b|^\W*if\b.*\bfail(s|ed)?\b|回滚|回退|ロールバック|切り戻し|롤백|원복/i;
+const ROLLBACK = /\b(roll[-\s]?(back|backs|ing back)|revert(ing)?|downgrad(e|ing)|back[-\s]?out|undo|kill[-\s]?switch)\b|^\W*if\b.*\bfail(s|ed)?\b|回滚|回退|ロールバック|切り戻し|롤백|원복/i;
 
 /** A section about going back: Roll back, Revert, Downgrade, "If the upgrade fails". */
 export function isRollback(title: string): boolean {
@@ -107,13 +116,18 @@ export function isStepHeading(title: string): boolean {
   return /^\W*(step|phase|stage)\s*\d+\b|^\d+[.)]\s|^第.{1,3}[步歩]|^ステップ\s*\d|^\d+\s*단계/i.test(title.trim());
 }
 
-const NOTE_BULLET = /^\W*(?:v?\d+\.\d+(?:\.\d+)?\b|(?:version|release)\s+v?\d|(?:note|nb|tip|warning|caution|important|info|see(?:\s+also)?|more info|for more|references?|docs?|documentation)\b\s*[:：.-]|https?:\/\/|注意|参考|参照)/i;
+const NOTE_BULLET = /^\W*(?:v?\d+\.\d+(?:\.\d+)?\b|(?:version|release)\s+v?\d|(?:note|nb|tip|warning|caution|important|info|see(?:\s+also)?|more info|for more|references?|docs?|documentation)\b\s*[:：.-]|https?:\/\/\S+\s*(?:$|[—–(\[-]|:\s)|注意|参考|参照)/i;
 
 /**
- * A bullet that informs rather than instructs: a version ("v5.0.1 — fixes …"), a link, a
- * remark ("Note: …", "See also …"). Other bullets of a checklist are steps ("Migrations
+ * A bullet that informs rather than instructs: a version ("v5.0.1 — fixes …"), a link (a URL
+ * followed by nothing or by a dash: "https://x answers OK" is a thing to check), a remark ("Note: …", "See also …"). Other bullets of a checklist are steps ("Migrations
  * reviewed" is a thing to check).
  */
 export function isNoteBullet(text: string, onlyLink: boolean): boolean {
   return onlyLink || NOTE_BULLET.test(text.trim());
+}
+
+/** "Note: …", "Tip: …", "See also …" under a step: a remark on that step, not a thing to do. */
+export function isRemark(text: string): boolean {
+  return /^\W*(?:(?:note|nb|tip|warning|caution|important|info|see(?:\s+also)?)\b\s*[:：.-]|注意|参考|参照)/i.test(text.trim());
 }
