@@ -18,6 +18,9 @@ export async function askStart(runbook: Runbook, given: FormValues): Promise<For
   const state = await done;
   instance.unmount();
   await instance.waitUntilExit().catch(() => undefined);
+  // The form's last frame is empty, and Ink ends every frame with a line end: back up over it,
+  // so the cockpit starts on the form's first line and its header is not pushed off the top.
+  process.stdout.write('\x1b[1A');
   return state.outcome === 'start' ? formValues(state) : undefined;
 }
 
