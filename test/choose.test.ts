@@ -1,7 +1,8 @@
 // Choices through the binary: --choose NAME=OPTION (and its environment form OPSCOCKPIT_CHOOSE)
 // on run, check and act; a choice nobody made needs a person on run and act (exit 2 naming it,
 // its options and the flag), check walks the first option and says so; the options are
-// recorded as run.choices; a run still open keeps the choices and parameters it recorded.
+// recorded as run.choices; a run still open keeps the options it recorded, and its parameter
+// values unless others are given (then said and recorded).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,8 +74,8 @@ describe('--choose', () => {
   });
 });
 
-describe('a run still open keeps its choices and parameters', () => {
-  it('records them at the start, goes on with them when none are given, and refuses others, naming them', async () => {
+describe('a run still open keeps its choices, and its parameters unless others are given', () => {
+  it('records them at the start, goes on with them when none are given, refuses another option and notes another value', async () => {
     const start = await oc('d.db', ['run', file, '--param', 'ticket=CHG-7', '--param', 'region=us', '--choose', 'choice=macos']);
     expect(start.code).toBe(2); // the block waits for a person: the run stays open
     expect(start.stdout).toContain('Run: echo "macos $ticket in $region"');
@@ -98,15 +99,22 @@ describe('a run still open keeps its choices and parameters', () => {
       { kind: 'run.choices', choices: { choice: 'macos' } },
     ]);
 
-    // Other values are refused before anything is recorded, naming the run's own.
+    // Another option is refused before anything is recorded, naming the run's own.
     const other = await oc('d.db', ['run', file, '--choose', 'choice=linux', '--param', 'region=eu']);
     expect(other.code).toBe(1);
     expect(other.stderr).toBe(
-      `opscockpit: run ${run.runId} of this runbook is still open, and a run keeps the choices and parameters it started with.\n` +
-        'This start gives choice=linux (the run has choice=macos), region=eu (the run has region=us).\n' +
-        'To go on with it, give its values: --choose choice=macos --param ticket=CHG-7 --param region=us; to use others, end that run first (its last step, abort or rollback in the cockpit).\n',
+      `opscockpit: run ${run.runId} of this runbook is still open, and a run walks the options it started with.\n` +
+        'This start gives choice=linux (the run has choice=macos).\n' +
+        'To go on with it, give its options (--choose choice=macos) or none; to walk another, end that run first (its last step, abort or rollback in the cockpit).\n',
     );
-    const [after] = await events('d.db');
+    let [after] = await events('d.db');
     expect(after.bodies).toHaveLength(run.bodies.length);
+
+    // Another value (a retry with a new ticket) is taken, said, and recorded.
+    const retry = await oc('d.db', ['run', file, '--param', 'ticket=CHG-8']);
+    expect(retry.stderr).toBe(`opscockpit: run ${run.runId} goes on with other parameter values than it recorded: ticket=CHG-8 (the run has ticket=CHG-7); the new values are recorded in the ledger.\n`);
+    [after] = await events('d.db');
+    expect(after.runId).toBe(run.runId);
+    expect(after.bodies.filter((b: { kind: string }) => b.kind === 'run.params').at(-1)).toEqual({ kind: 'run.params', params: { ticket: 'CHG-8', region: 'us' } });
   });
 });

@@ -1,7 +1,7 @@
 // The run's choices in the ledger (a real SQLite file): recorded as run.choices beside
 // run.params when the run starts and when it resumes, shown in the Ledger panel's words; and a
-// start that would resume the open run with other choices or parameters is refused before it
-// takes the run or records anything.
+// start that would resume the open run with other options is refused before it takes the run
+// or records anything.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -135,10 +135,10 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   const ask: AskStart | undefined = isTerminal(io) ? async (runbook, given) => (await import('../../screens/run.js')).askStart(runbook, given) : undefined;
   const loaded = await loadWithParams('open', file, startArgs(values), io, { shown: positionals[0], ledgerPath, ask });
   if (typeof loaded === 'number') return loaded;
-  const { runbook, env } = loaded;
+  const { runbook, env, notice } = loaded;
   if (!requireTerminal(io)) return 1;
   const { runTui } = await import('./tui.js');
-  await runTui({ runbook, ledgerPath, env, signal: io.shutdownSignal?.() });
+  await runTui({ runbook, ledgerPath, env, notice, signal: io.shutdownSignal?.() });
   return 0;
 }
 

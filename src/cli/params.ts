@@ -27,6 +27,8 @@ export interface ParamRun {
   runbook: Runbook;
   /** The operator's environment with the parameters' values over it. */
   env: NodeJS.ProcessEnv;
+  /** What the cockpit should tell the operator when it starts (other values for a resumed run). */
+  notice?: string;
 }
 
 /** Parameter values and chosen options, by name. */
@@ -61,9 +63,12 @@ export async function loadWithParams(command: string, file: string, values: { pa
   if (open) given = withRecorded(given, open.recorded);
 
   let runbook = await loadChecked(command, file, given, io);
+  let notice: string | undefined;
   if (open) {
     const differ = startDifferences(runbook, open.recorded);
-    if (differ.length > 0) throw new ResumeConflictError(open.runId, open.recorded, differ);
+    if (differ.choices.length > 0) throw new ResumeConflictError(open.runId, open.recorded, differ.choices);
+    // A value may change between attempts (a rollback to another SHA); never silently.
+    if (differ.params.length > 0) notice = `run ${open.runId} goes on with other parameter values than it recorded: ${differ.params.join(', ')}; the new values are recorded in the ledger.`;
   }
   let missing = missingOf(command, runbook);
   if (missing.count > 0 && opts.ask) {
@@ -79,7 +84,8 @@ export async function loadWithParams(command: string, file: string, values: { pa
   }
   const defaulted = runbook.choices.filter((c) => !c.given);
   for (const c of defaulted) io.stderr.write(`opscockpit: choice "${c.name}": none given, so ${command} walks its first option, ${c.chosen} (give another with --choose ${c.name}=${optionNames(c, '|')})\n`);
-  return { runbook, env: withParamValues(runbook.params, io.env) };
+  if (notice) io.stderr.write(`opscockpit: ${notice}\n`);
+  return { runbook, env: withParamValues(runbook.params, io.env), ...(notice ? { notice } : {}) };
 }
 
 async function loadChecked(command: string, file: string, given: StartValues, io: Io): Promise<Runbook> {

@@ -34,8 +34,9 @@ export function openRun(ledger: LedgerPort, runbook: Runbook, clock: Clock): Ope
       const events = ledger.events(open.runId);
       const done = lastCompletion(events);
       if (!done) {
-        // A run goes on with the values it started with, never silently with others.
-        const differ = startDifferences(runbook, recordedStart(events));
+        // A run walks the options it started with: other ones would change its checklist under
+        // the steps it has recorded. (Other parameter values are recorded when it resumes.)
+        const differ = startDifferences(runbook, recordedStart(events)).choices;
         if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
         leases?.take(open.runId, holder, now);
         return { run: open, events, holder, held: [] };
@@ -84,23 +85,23 @@ export function openRunValues(ledger: LedgerPort, file: string, now: number): { 
   return lastCompletion(events) ? undefined : { runId: open.runId, recorded: recordedStart(events) };
 }
 
-/** `choice=macos (the run has choice=linux)` for each value this start gives otherwise; secrets are not compared. */
-export function startDifferences(runbook: Runbook, recorded: RecordedStart): string[] {
+/** `choice=macos (the run has choice=linux)` for each option or value this start gives otherwise; secrets are not compared. */
+export function startDifferences(runbook: Runbook, recorded: RecordedStart): { choices: string[]; params: string[] } {
   const differ = (now: Record<string, string>, then: Record<string, string> | undefined) =>
     Object.entries(then ?? {})
       .filter(([k, v]) => v !== MASK && Object.hasOwn(now, k) && now[k] !== v)
       .map(([k, v]) => `${k}=${now[k]} (the run has ${k}=${v})`);
-  return [...differ(recordedChoices(runbook.choices), recorded.choices), ...differ(recordedParams(runbook.params), recorded.params)];
+  return { choices: differ(recordedChoices(runbook.choices), recorded.choices), params: differ(recordedParams(runbook.params), recorded.params) };
 }
 
-/** A start that would resume an open run with other choices or parameters than it recorded. */
+/** A start that would resume an open run with other options than it walks. */
 export class ResumeConflictError extends Error {
   constructor(readonly runId: string, readonly recorded: RecordedStart, differ: string[]) {
-    const flags = [...Object.entries(recorded.choices ?? {}).map(([k, v]) => `--choose ${k}=${v}`), ...Object.entries(recorded.params ?? {}).filter(([, v]) => v !== MASK).map(([k, v]) => `--param ${k}=${v}`)];
+    const flags = Object.entries(recorded.choices ?? {}).map(([k, v]) => `--choose ${k}=${v}`);
     super(
-      `run ${runId} of this runbook is still open, and a run keeps the choices and parameters it started with.\n` +
+      `run ${runId} of this runbook is still open, and a run walks the options it started with.\n` +
         `This start gives ${differ.join(', ')}.\n` +
-        `To go on with it, give its values: ${flags.join(' ')}; to use others, end that run first (its last step, abort or rollback in the cockpit).`,
+        `To go on with it, give its options (${flags.join(' ')}) or none; to walk another, end that run first (its last step, abort or rollback in the cockpit).`,
     );
   }
 }

@@ -17,6 +17,7 @@ export function startOptionsHelp(command: 'open' | 'run' | 'check' | 'act'): str
                   offline) to walk (repeat for each); OPSCOCKPIT_CHOOSE=NAME=OPTION[,NAME=OPTION]
                   is the same from the environment, and --choose wins.
                   ${missing}
-                  A run still open in the ledger keeps the values it recorded: given none, it
-                  goes on with them; given others, it is refused, naming the recorded values.`;
+                  A run still open in the ledger goes on with the options and values it
+                  recorded where none are given. Other options are refused (they would change
+                  its checklist); other values are taken, said on stderr and recorded.`;
 }
