@@ -3,13 +3,14 @@ import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { VERDICT_TEXT } from './presentation.js';
 import { shownParams } from '../src/runbook/params.js';
+import { shownChoices } from '../src/runbook/choices.js';
 import { color, verdictColor } from './theme.js';
 
 export function Header() {
   const { name, runId, status, verdict, resumed, fault, stage, params } = useCockpit((s) => ({
     stage: s.stage,
-    // The run's parameters, secret ones masked.
-    params: shownParams(s.runbook.params),
+    // The run's chosen options and parameters (secret ones masked): what this run walks with.
+    params: [shownChoices(s.runbook.choices), shownParams(s.runbook.params)].filter(Boolean).join(' · '),
     name: s.runbook.name,
     runId: s.run?.runId,
     status: s.run?.status,
@@ -17,8 +18,9 @@ export function Header() {
     resumed: s.resumed,
     fault: s.fault,
   }));
-  // Status, stage and fault first: when the line is too narrow the name and run id are cut,
-  // never what the operator decides on, and the line never wraps.
+  // Status, stage and fault first, then the runbook and what this run walks with (its choices
+  // and parameters): when the line is too narrow the run id is cut first, never what the
+  // operator decides on, and the line never wraps.
   return (
     <Box justifyContent="space-between" paddingX={1}>
       <Box flexShrink={1}>
@@ -31,8 +33,8 @@ export function Header() {
               {stage.problem === 'unsigned' ? ' (unsigned)' : stage.problem && stage.problem !== 'missing' ? ` (${stage.problem}: fell back)` : ''}
             </Text>
           ) : null}
-          {fault ? <Text color={color('red')}> [demo fault on]</Text> : null} · {name} · run {runId ?? '—'}
-          {params ? <Text dimColor> · {params}</Text> : null}
+          {fault ? <Text color={color('red')}> [demo fault on]</Text> : null} · {name}
+          {params ? <Text dimColor> · {params}</Text> : null} · run {runId ?? '—'}
         </Text>
       </Box>
       <Box flexShrink={0} marginLeft={1}>

@@ -95,6 +95,8 @@ export function describeEvent(ev: LedgerEvent): string {
       return 'run resumed after restart';
     case 'run.params':
       return `parameters: ${Object.entries(b.params).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    case 'run.choices':
+      return `chosen: ${Object.entries(b.choices).map(([k, v]) => `${k}=${v}`).join(' ')}`;
     case 'run.completed':
       return `run ${b.status.replace('_', ' ')}`;
     case 'phase.started':

@@ -43,7 +43,7 @@ describe('the cockpit at 80x24 (built binary in tmux)', () => {
   it('keeps the header on screen on a 71 KB Markdown runbook', async () => {
     tmux = new Tmux();
     const runbook = join(root, 'fixtures', 'runbooks', 'markdown', 'platform-upgrade-reference.md');
-    tmux.start(`node ${bin} open ${runbook} --ledger ${join(mkdtempSync(join(tmpdir(), 'oc-narrow-md-')), 'l.db')}`, { cwd: root, width: 80, height: 24 });
+    tmux.start(`node ${bin} open ${runbook} --choose choice=online-upgrade-rolling --ledger ${join(mkdtempSync(join(tmpdir(), 'oc-narrow-md-')), 'l.db')}`, { cwd: root, width: 80, height: 24 });
     const screen = await tmux.waitFor((s) => s.includes('Checklist') && s.includes('Gate'), 'the cockpit at 80x24');
     expect(screen.split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
   });

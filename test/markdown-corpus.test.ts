@@ -135,7 +135,7 @@ describe('Markdown corpus: golden outlines', () => {
         ],
       },
     ]);
-    const ops = load('incident-commander-guide.md', { OPSCOCKPIT_CHOOSE: 'roles=operations-lead' });
+    const ops = load('incident-commander-guide.md', { 'roles': 'operations-lead' });
     expect(ops.checklists.preflight.map((s) => s.id)).toEqual(['declare-the-incident-1', 'declare-the-incident-2', 'declare-the-incident-3', 'operations-lead-1', 'operations-lead-2']);
   });
 
@@ -206,7 +206,7 @@ describe('Markdown corpus: golden outlines', () => {
         ],
       },
     ]);
-    const blue = load('node-pool-upgrade-options.md', { OPSCOCKPIT_CHOOSE: 'choice=option-b-blue-green-upgrade' });
+    const blue = load('node-pool-upgrade-options.md', { 'choice': 'option-b-blue-green-upgrade' });
     expect(blue.checklists.preflight.map((s) => s.id)).toEqual(['before-the-upgrade-1', 'before-the-upgrade-2', 'option-b-blue-green-upgrade-1', 'option-b-blue-green-upgrade-2', 'option-b-blue-green-upgrade-3']);
   });
 
@@ -273,7 +273,7 @@ describe('Markdown corpus: golden outlines', () => {
     expect(description(d, 'find-the-snapshot-1')).toBe(
       'Find the snapshot — Caution: Restoring closes the index for a few minutes: product search answers 503 until it is open again. — Tip: Pick the last snapshot taken before the incident started, not the latest one.',
     );
-    const gcs = load('backup-restore-docusaurus.md', { OPSCOCKPIT_CHOOSE: 'register-the-repository=google-cloud-storage' });
+    const gcs = load('backup-restore-docusaurus.md', { 'register-the-repository': 'google-cloud-storage' });
     expect(gcs.checklists.preflight.map((s) => s.id)).toEqual(['find-the-snapshot-1', 'google-cloud-storage-1', 'restore-1', 'restore-2']);
   });
 

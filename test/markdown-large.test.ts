@@ -85,9 +85,9 @@ describe('the large Markdown reference runbook', () => {
     const ledger = join(mkdtempSync(join(tmpdir(), 'oc-md-large-')), 'ledger.db');
     const panels = (s: string) => ['Ready', 'Canary', 'Gate', 'Ledger', 'Checklist'].every((t) => s.includes(t));
     const header = (s: string) => s.split('\n')[0];
-    const open = async (runbook: string, ready: (s: string) => boolean, what: string) => {
+    const open = async (runbook: string, ready: (s: string) => boolean, what: string, flags = '') => {
       tmux = new Tmux();
-      tmux.start(`node ${bin} open ${runbook} --ledger ${ledger}`, { cwd: root, width: 120, height: 40 });
+      tmux.start(`node ${bin} open ${runbook} --ledger ${ledger} ${flags}`, { cwd: root, width: 120, height: 40 });
       return tmux.waitFor((s) => panels(s) && ready(s), what);
     };
     const quit = async () => {
@@ -100,7 +100,8 @@ describe('the large Markdown reference runbook', () => {
     await open(join(root, 'fixtures', 'runbooks', 'demo.yaml'), (s) => s.includes('preflight 0/5'), 'the cockpit on the demo runbook');
     await quit();
 
-    let screen = await open(RUNBOOK, (s) => s.includes('preflight 0/66') && s.includes('2 recent runs'), 'the cockpit on the large runbook');
+    // Its online / offline choice is made on the command line, so no form comes first.
+    let screen = await open(RUNBOOK, (s) => s.includes('preflight 0/66') && s.includes('2 recent runs'), 'the cockpit on the large runbook', '--choose choice=online-upgrade-rolling');
     expect(header(screen)).toMatch(/^ opscockpit · RUNNING · /);
     expect(header(screen)).toContain(NAME);
     // The first step is a shell block, shown line by line before anything runs; it is skipped

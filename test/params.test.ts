@@ -159,7 +159,7 @@ describe('--param through the binary', () => {
     const both = await oc(['act', file, 'nothing', '--yes']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/give them: opscockpit act \S+params\.yaml nothing --param ticket=… --param db_password=…/);
-    // The cockpit does not ask yet: it does not start, and says how to give them.
+    // Without a terminal the cockpit cannot ask (its form): it does not start, and says how to give them.
     const open = await oc(['open', file, '--param', 'region=us']);
     expect(open.code).toBe(2);
     expect(open.stderr).toMatch(/give them: opscockpit open \S+params\.yaml --param ticket=… --param db_password=…/);

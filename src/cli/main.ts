@@ -10,7 +10,7 @@ import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../a
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
-import { PARAM_OPTION, loadWithParams } from './params.js';
+import { PARAM_OPTION, loadWithParams, startArgs, type AskStart } from './params.js';
 import { withParamValues } from '../runbook/params.js';
 import { demoRunbookPath } from './paths.js';
 import { formatCheckReport, formatRuns } from './format.js';
@@ -114,8 +114,10 @@ function oneRunbook(command: string, positionals: string[]): string {
   return resolve(positionals[0]);
 }
 
+const isTerminal = (io: Io) => !!(io.stdout.isTTY && process.stdin.isTTY);
+
 function requireTerminal(io: Io): boolean {
-  if (io.stdout.isTTY && process.stdin.isTTY) return true;
+  if (isTerminal(io)) return true;
   io.stderr.write(
     'opscockpit: the cockpit needs an interactive terminal (stdin and stdout are not both a TTY).\n' +
       'For scripts, CI and cron use the headless commands, e.g.:\n' +
@@ -128,13 +130,15 @@ function requireTerminal(io: Io): boolean {
 async function openCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('open', args, { ledger: { type: 'string' }, ...PARAM_OPTION });
   const file = oneRunbook('open', positionals);
-  const loaded = await loadWithParams('open', file, values.param as string[] | undefined, io, positionals[0]);
-  if (typeof loaded === 'number') return loaded;
-  const { runbook, env } = loaded;
-  if (!requireTerminal(io)) return 1;
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
+  // What is missing is asked in a form before the cockpit starts, where a person can answer.
+  const ask: AskStart | undefined = isTerminal(io) ? async (runbook, given) => (await import('../../screens/run.js')).askStart(runbook, given) : undefined;
+  const loaded = await loadWithParams('open', file, startArgs(values), io, { shown: positionals[0], ledgerPath, ask });
+  if (typeof loaded === 'number') return loaded;
+  const { runbook, env, notice } = loaded;
+  if (!requireTerminal(io)) return 1;
   const { runTui } = await import('./tui.js');
-  await runTui({ runbook, ledgerPath, env, signal: io.shutdownSignal?.() });
+  await runTui({ runbook, ledgerPath, env, notice, signal: io.shutdownSignal?.() });
   return 0;
 }
 
@@ -222,7 +226,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   const file = oneRunbook('check', positionals);
   const phase = values.phase as string;
   if (phase !== 'preflight' && phase !== 'postflight') throw new UsageError(`--phase must be preflight or postflight, not "${phase}"`, 'check');
-  const loaded = await loadWithParams('check', file, values.param as string[] | undefined, io, positionals[0]);
+  const loaded = await loadWithParams('check', file, startArgs(values), io, { shown: positionals[0] });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });

@@ -1,41 +1,144 @@
-// --param NAME=VALUE on run, check, act and open: the runbook loaded with the values, checked,
-// and the environment scripts and secrets read, with the values in it.
+// What a run starts with, on run, check, act and open: --param NAME=VALUE for the runbook's
+// params:, --choose NAME=OPTION (or OPSCOCKPIT_CHOOSE=name=option,…) for its choices. The
+// runbook is loaded with them and checked; what is still missing is asked in the cockpit's
+// form, or, headless, needs a person (exit 2 naming the flags to give).
+import { existsSync } from 'node:fs';
 import { loadRunbookFile } from '../runbook/load.js';
 import type { Runbook } from '../runbook/model.js';
 import { checkParams, parseParamArgs, withParamValues } from '../runbook/params.js';
+import { checkChoices, optionNames, parseChooseArgs } from '../runbook/choices.js';
+import { MASK } from '../runbook/secrets.js';
+import { openLedger } from '../../adapters/ledger.js';
+import { openRunValues, ResumeConflictError, startDifferences, type RecordedStart } from '../session/run-lifecycle.js';
 import { UsageError } from './errors.js';
 import type { Io } from './main.js';
 
-export const PARAM_OPTION = { param: { type: 'string' as const, multiple: true as const } };
+export const PARAM_OPTION = { param: { type: 'string' as const, multiple: true as const }, choose: { type: 'string' as const, multiple: true as const } };
 
-/** Exit code when a parameter has no value and nobody is there to give it. */
+/** The flags' values as parseArgs gives them. */
+export function startArgs(values: Record<string, unknown>): { param?: string[]; choose?: string[] } {
+  return { param: values.param as string[] | undefined, choose: values.choose as string[] | undefined };
+}
+
+/** Exit code when a value or a choice is missing and nobody is there to give it. */
 export const EXIT_NEEDS_PERSON = 2;
 
 export interface ParamRun {
   runbook: Runbook;
   /** The operator's environment with the parameters' values over it. */
   env: NodeJS.ProcessEnv;
+  /** What the cockpit should tell the operator when it starts (other values for a resumed run). */
+  notice?: string;
+}
+
+/** Parameter values and chosen options, by name. */
+export interface StartValues {
+  params: Record<string, string>;
+  choose: Record<string, string>;
+}
+
+/** Asks a person for what is missing (the cockpit's form): all values given, or undefined when they quit. */
+export type AskStart = (runbook: Runbook, given: StartValues) => Promise<StartValues | undefined>;
+
+export interface StartOptions {
+  /** The runbook as the person wrote it, for the command to give again (default: the file). */
+  shown?: string;
+  /** The ledger of a command that resumes an open run: the run's recorded values are its values. */
+  ledgerPath?: string;
+  ask?: AskStart;
 }
 
 /**
- * The runbook with the given parameters, or the exit code after saying which parameters still
- * need a value. Unknown names and bad values are usage errors.
+ * The runbook with the given parameters and options, or the exit code: 2 after saying what
+ * still needs a person, 0 when the person quit the form. Unknown names and bad values are
+ * usage errors. A choice nobody made is missing, except for `check`, which walks its first option.
  */
-export async function loadWithParams(command: string, file: string, args: readonly string[] | undefined, io: Io, shown = file): Promise<ParamRun | number> {
-  const { given, problems } = parseParamArgs(args ?? []);
+export async function loadWithParams(command: string, file: string, values: { param?: string[]; choose?: string[] }, io: Io, opts: StartOptions = {}): Promise<ParamRun | number> {
+  const params = parseParamArgs(values.param ?? []);
+  const choose = parseChooseArgs(values.choose ?? [], io.env.OPSCOCKPIT_CHOOSE);
+  const problems = [...params.problems, ...choose.problems];
   if (problems.length > 0) throw new UsageError(problems.join('\n'), command);
-  const runbook = await loadRunbookFile(file, io.env, given);
-  const check = checkParams(runbook.params, given);
+  let given: StartValues = { params: params.given, choose: choose.given };
+  const open = opts.ledgerPath ? openRunOf(opts.ledgerPath, file) : undefined;
+  if (open) given = withRecorded(given, open.recorded);
+
+  let runbook = await loadChecked(command, file, given, io);
+  let notice: string | undefined;
+  if (open) {
+    const differ = startDifferences(runbook, open.recorded);
+    if (differ.choices.length > 0) throw new ResumeConflictError(open.runId, open.recorded, differ.choices);
+    // A value may change between attempts (a rollback to another SHA); never silently.
+    if (differ.params.length > 0) notice = `run ${open.runId} goes on with other parameter values than it recorded: ${differ.params.join(', ')}; the new values are recorded in the ledger.`;
+  }
+  let missing = missingOf(command, runbook);
+  if (missing.count > 0 && opts.ask) {
+    const answers = await opts.ask(runbook, given);
+    if (!answers) return 0; // the person quit: nothing started, nothing recorded
+    given = { params: { ...given.params, ...answers.params }, choose: { ...given.choose, ...answers.choose } };
+    runbook = await loadChecked(command, file, given, io);
+    missing = missingOf(command, runbook);
+  }
+  if (missing.count > 0) {
+    io.stderr.write(needsPerson(command, opts.shown ?? file, missing));
+    return EXIT_NEEDS_PERSON;
+  }
+  const defaulted = runbook.choices.filter((c) => !c.given);
+  for (const c of defaulted) io.stderr.write(`opscockpit: choice "${c.name}": none given, so ${command} walks its first option, ${c.chosen} (give another with --choose ${c.name}=${optionNames(c, '|')})\n`);
+  if (notice) io.stderr.write(`opscockpit: ${notice}\n`);
+  return { runbook, env: withParamValues(runbook.params, io.env), ...(notice ? { notice } : {}) };
+}
+
+async function loadChecked(command: string, file: string, given: StartValues, io: Io): Promise<Runbook> {
+  const runbook = await loadRunbookFile(file, io.env, given.params, given.choose);
+  const check = checkParams(runbook.params, given.params);
   if (check.unknown.length > 0) {
     const names = runbook.params.map((p) => p.name);
     throw new UsageError(`the runbook has no parameter ${check.unknown.map((n) => `"${n}"`).join(', ')} (parameters: ${names.join(', ') || 'none'})`, command);
   }
-  if (check.invalid.length > 0) throw new UsageError(check.invalid.join('\n'), command);
-  if (check.missing.length > 0) {
-    const args = check.missing.map((p) => `--param ${p.name}=${p.type === 'enum' && p.values ? p.values.join('|') : '…'}`).join(' ');
-    const lines = check.missing.map((p) => `  ${p.name}${p.description ? `: ${p.description}` : ''}`);
-    io.stderr.write(`opscockpit: needs a person: ${check.missing.length === 1 ? 'a parameter has' : 'parameters have'} no value\n${lines.join('\n')}\ngive ${check.missing.length === 1 ? 'it' : 'them'}: opscockpit ${command} ${shown} ${args}\n`);
-    return EXIT_NEEDS_PERSON;
+  const invalid = [...check.invalid, ...checkChoices(runbook.choices, given.choose).invalid];
+  if (invalid.length > 0) throw new UsageError(invalid.join('\n'), command);
+  return runbook;
+}
+
+function missingOf(command: string, runbook: Runbook) {
+  const params = checkParams(runbook.params, {}).missing;
+  const choices = command === 'check' ? [] : checkChoices(runbook.choices, {}).missing;
+  return { params, choices, count: params.length + choices.length };
+}
+
+function needsPerson(command: string, shown: string, missing: ReturnType<typeof missingOf>): string {
+  const { params, choices, count } = missing;
+  const what = [
+    params.length ? (params.length === 1 ? 'a parameter has no value' : 'parameters have no value') : '',
+    choices.length ? (choices.length === 1 ? 'a choice was not made' : 'choices were not made') : '',
+  ].filter(Boolean);
+  const lines = [
+    ...params.map((p) => `  ${p.name}${p.description ? `: ${p.description}` : ''}`),
+    ...choices.map((c) => `  choice "${c.name}"${c.title !== c.name ? ` (${c.title})` : ''}: ${c.options.map((o) => (o.title !== o.name ? `${o.name} (${o.title})` : o.name)).join(', ')}`),
+  ];
+  const args = [
+    ...params.map((p) => `--param ${p.name}=${p.type === 'enum' && p.values ? p.values.join('|') : '…'}`),
+    ...choices.map((c) => `--choose ${c.name}=${optionNames(c, '|')}`),
+  ];
+  return `opscockpit: needs a person: ${what.join(' and ')}\n${lines.join('\n')}\ngive ${count === 1 ? 'it' : 'them'}: opscockpit ${command} ${shown} ${args.join(' ')}\n`;
+}
+
+/** The open run this start would resume, read from the ledger if it exists. */
+function openRunOf(ledgerPath: string, file: string): { runId: string; recorded: RecordedStart } | undefined {
+  if (!existsSync(ledgerPath)) return undefined;
+  let ledger: ReturnType<typeof openLedger> | undefined;
+  try {
+    ledger = openLedger(ledgerPath, { readOnly: true });
+    return openRunValues(ledger, file, Date.now());
+  } catch {
+    return undefined; // the start opens the ledger to write, and says what is wrong with it
+  } finally {
+    ledger?.close();
   }
-  return { runbook, env: withParamValues(runbook.params, io.env) };
+}
+
+/** The resumed run's values where none are given (secret ones are recorded masked: given again). */
+function withRecorded(given: StartValues, recorded: RecordedStart): StartValues {
+  const params = Object.fromEntries(Object.entries(recorded.params ?? {}).filter(([, v]) => v !== MASK));
+  return { params: { ...params, ...given.params }, choose: { ...recorded.choices, ...given.choose } };
 }

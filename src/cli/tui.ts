@@ -3,12 +3,14 @@ import type { Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { openLedger, chainKeyFrom } from '../../adapters/ledger.js';
 import { Session, type SessionOptions } from '../session/session.js';
+import { flash } from '../store/store.js';
 
-export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo']; signal?: AbortSignal }): Promise<void> {
+export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo']; signal?: AbortSignal; notice?: string }): Promise<void> {
   const ledger = openLedger(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env), chainKey: chainKeyFrom(opts.env) });
   try {
     // SIGINT/SIGTERM shut the session down as the operator's quit does.
     const session = new Session({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal });
+    if (opts.notice) flash(session.store, opts.notice, 'warn');
     const { runCockpit } = await import('../../screens/run.js');
     await runCockpit(session, { demo: !!opts.demo });
     // An alert about the last thing that happened must not be lost because the operator quit.

@@ -5,12 +5,13 @@ import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.
 import { convertHelp } from './commands/convert-help.js';
 import { ledgerHelp, reportHelp } from './commands/ledger-help.js';
 import { KILL_GRACE_MS } from '../../adapters/script-grace.js';
+import { startOptionsHelp } from './commands/start-help.js';
 
 export const VERSION = '0.1.0';
 
 export const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
   open: {
-    usage: 'opscockpit open RUNBOOK [--param NAME=VALUE]... [--ledger PATH]   (or: opscockpit RUNBOOK)',
+    usage: 'opscockpit open RUNBOOK [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH]   (or: opscockpit RUNBOOK)',
     summary: 'Open the cockpit on a runbook (needs a terminal).',
     details: `Shows Ready, Canary, Gate, Ledger and Checklist panels, walks the checklists step by
 step and runs abort / rollback / promote behind a typed confirmation. An unfinished run of
@@ -18,9 +19,7 @@ the same runbook in the ledger is resumed where it stopped. Press ? in the cockp
 
 Options:
   --ledger PATH   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook)
-  --param NAME=VALUE  a value for one of the runbook's params: (repeat for each); a secret one
-                  is masked in the ledger and in every output. A parameter without a default
-                  and without --param needs a person: exit 2 naming it.`,
+${startOptionsHelp('open')}`,
   },
   demo: {
     usage: 'opscockpit demo [--canary | --system NAME] [--ledger PATH]',
@@ -34,7 +33,7 @@ the canary analysis, and f breaks /api/orders so the next window fails and the c
 decisionos, ops-playbook, newsbot, talkative. f injects that system's main failure.`,
   },
   check: {
-    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--param NAME=VALUE]... [--scheduled] [--json] [--ledger PATH]',
+    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--param NAME=VALUE]... [--choose NAME=OPTION]... [--scheduled] [--json] [--ledger PATH]',
     summary: 'Run the automatic steps of a phase headless and record the run.',
     details: `Manual steps are reported as pending. Exit codes:
   0  healthy (GO)
@@ -44,9 +43,7 @@ decisionos, ops-playbook, newsbot, talkative. f injects that system's main failu
 --scheduled: for cron. A phase that is INSUFFICIENT only because scripts printed the
 insufficient-data token (status=insufficient_data, e.g. no traffic yet) counts as healthy.
 --json prints one stable JSON document (schema opscockpit.check/v1).
-  --param NAME=VALUE  a value for one of the runbook's params: (repeat for each); a secret one
-                  is masked in the ledger and in every output. A parameter without a default
-                  and without --param needs a person: exit 2 naming it.`,
+${startOptionsHelp('check')}`,
   },
   stage: {
     usage: 'opscockpit stage [--ledger PATH] [--json]',
@@ -57,7 +54,7 @@ Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no 
 stage falls back to stable), 1 error.`,
   },
   run: {
-    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--yes] [--json] [--ledger PATH]',
+    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--ledger PATH]',
     summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',
     details: `The same session as the cockpit: steps in order, actions through the same safety
 controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,
@@ -69,9 +66,7 @@ a control. --json prints one JSON document (schema opscockpit.run/v1).
 SIGINT or SIGTERM while a script runs: the cancellation is recorded, the script's process group
 is killed (TERM, then KILL after ${KILL_GRACE_MS / 1000} s), its outcome is recorded, the run ends as failed,
 and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.
-  --param NAME=VALUE  a value for one of the runbook's params: (repeat for each); a secret one
-                  is masked in the ledger and in every output. A parameter without a default
-                  and without --param needs a person: exit 2 naming it.`,
+${startOptionsHelp('run')}`,
   },
   validate: {
     usage: 'opscockpit validate RUNBOOK [--outline]',

@@ -94,6 +94,8 @@ export type EventBody =
   | { kind: 'run.resumed' }
   /** The parameters the run goes on with (after run.started or run.resumed); secret ones are ***. */
   | { kind: 'run.params'; params: Record<string, string> }
+  /** The option of each of the runbook's choices the run walks (recorded beside run.params). */
+  | { kind: 'run.choices'; choices: Record<string, string> }
   | { kind: 'run.completed'; status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back' }
   | { kind: 'phase.started'; phase: Phase }
   | { kind: 'step.started'; phase: Phase; step: string }

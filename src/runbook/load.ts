@@ -20,8 +20,8 @@ export type { RunbookIssue } from './errors.js';
 /** Runbook files read as Markdown rather than YAML. */
 export const MARKDOWN_FILE = /\.(md|markdown)$/i;
 
-type MarkdownParser = (text: string, file: string, env: NodeJS.ProcessEnv, params?: Params) => Runbook;
-/** Parameter values given for the run (--param NAME=VALUE, the cockpit's form). */
+type MarkdownParser = (text: string, file: string, env: NodeJS.ProcessEnv, params?: Params, choose?: Params) => Runbook;
+/** Parameter values (--param NAME=VALUE) or options (--choose NAME=OPTION) given for the run, or in the cockpit's form. */
 type Params = Readonly<Record<string, string>>;
 let markdownParser: MarkdownParser | undefined;
 
@@ -34,26 +34,26 @@ export function registerMarkdownParser(parse: MarkdownParser): void {
 }
 
 /** Load any runbook file, loading the Markdown support first when the file needs it. */
-export async function loadRunbookFile(file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}): Promise<Runbook> {
+export async function loadRunbookFile(file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}, choose: Params = {}): Promise<Runbook> {
   if (MARKDOWN_FILE.test(file) && !markdownParser) await import('./markdown/load.js');
-  return loadRunbook(file, env, params);
+  return loadRunbook(file, env, params, choose);
 }
 
 /**
  * Load, validate and normalise a runbook file (YAML, or Markdown for .md/.markdown once the
  * Markdown support is loaded: see loadRunbookFile). Throws RunbookError listing every problem.
  */
-export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}): Runbook {
+export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}, choose: Params = {}): Runbook {
   const text = readRunbookText(file);
   if (MARKDOWN_FILE.test(file)) {
     if (!markdownParser) throw new Error(`Markdown support is not loaded for ${file}; use loadRunbookFile`);
-    return markdownParser(text, file, env, params);
+    return markdownParser(text, file, env, params, choose);
   }
-  return parseRunbook(text, file, env, params);
+  return parseRunbook(text, file, env, params, choose);
 }
 
 /** Validate and normalise runbook text; `file` names it in messages and anchors relative paths. */
-export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}): Runbook {
+export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}, choose: Params = {}): Runbook {
   const source = text.replace(/^\uFEFF/, '');
   const lineCounter = new LineCounter();
   // Unique keys are checked by duplicateKeyIssues, in linear time.
@@ -96,7 +96,7 @@ export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv 
     release: refs.release,
     lineOf: (p) => locator.line(p),
     params,
-    choose: env.OPSCOCKPIT_CHOOSE,
+    choose,
   });
 }
 

@@ -66,8 +66,8 @@ export interface NormalizeContext {
   params?: Readonly<Record<string, string>>;
   /** Passed to every script: the parameters' names (set by normalizeRunbook). */
   paramNames?: readonly string[];
-  /** `name=option,…`: the options chosen (OPSCOCKPIT_CHOOSE); the first of each by default. */
-  choose?: string;
+  /** Choice name → option given for this run (--choose, the cockpit's form); the first of each by default. */
+  choose?: Readonly<Record<string, string>>;
 }
 
 export function normalizeRunbook(input: RunbookInput, context: NormalizeContext): Runbook {
@@ -75,7 +75,7 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
   const checks: Record<string, Check> = {};
   for (const [name, c] of Object.entries(input.checks ?? {})) checks[name] = normalizeCheck(name, c, undefined, ctx);
 
-  const { choices, dropped } = resolveChoices(input, ctx.choose, ctx.file);
+  const { choices, dropped } = resolveChoices(input, ctx.choose ?? {});
   const checklists = {} as Record<Phase, ChecklistStep[]>;
   for (const phase of PHASES) {
     const steps = input.checklists?.[phase] ?? [];

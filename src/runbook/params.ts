@@ -97,11 +97,16 @@ export function shownParams(params: readonly RunbookParam[] | undefined): string
 
 /** NAME=VALUE arguments (--param) → name → value; a malformed one is described. */
 export function parseParamArgs(args: readonly string[]): { given: Record<string, string>; problems: string[] } {
+  return parseAssignments(args, (a) => `--param ${a}: write --param NAME=VALUE`);
+}
+
+/** NAME=VALUE pairs (--param, --choose) → name → value; `malformed` describes a bad one. */
+export function parseAssignments(args: readonly string[], malformed: (arg: string) => string): { given: Record<string, string>; problems: string[] } {
   const given: Record<string, string> = {};
   const problems: string[] = [];
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) problems.push(`--param ${arg}: write --param NAME=VALUE`);
+    if (eq <= 0) problems.push(malformed(arg));
     else given[arg.slice(0, eq)] = arg.slice(eq + 1);
   }
   return { given, problems };

@@ -258,7 +258,7 @@ export const RunbookSchema = z.strictObject({
   choices: z
     .array(ChoiceSchema)
     .optional()
-    .describe('Alternatives the operator picks once (Linux / macOS, online / offline): only the chosen option\'s steps are walked; the first by default, or OPSCOCKPIT_CHOOSE=name=option.'),
+    .describe('Alternatives the operator picks once (Linux / macOS, online / offline): only the chosen option\'s steps are walked; given with --choose NAME=OPTION or in the cockpit\'s form; `check` walks the first when none is given.'),
   actions: z.record(Name, ActionSchema).optional().describe('Operator actions such as abort, rollback and promote.'),
   canary: CanarySchema.optional().describe('Canary analysis: windows, metrics and the rules that promote or abort.'),
   triggers: z

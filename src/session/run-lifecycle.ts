@@ -7,6 +7,8 @@ import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
 import { recordedParams } from '../runbook/params.js';
+import { recordedChoices } from '../runbook/choices.js';
+import { MASK } from '../runbook/secrets.js';
 
 /** How a session's run was opened: the run, its events, this process's lease on it. */
 export interface OpenedRun {
@@ -26,13 +28,16 @@ export function openRun(ledger: LedgerPort, runbook: Runbook, clock: Clock): Ope
   const { leases } = ledger;
   return ledger.atomically(() => {
     const now = clock.now();
-    const single = leases ? undefined : ledger.openRun(runbook.file);
-    const choice = leases ? chooseRun(leases.openRuns(runbook.file), localView(now)) : single ? { resume: { run: single }, held: [] } : { held: [] };
+    const choice = resumable(ledger, runbook.file, now);
     const open = choice.resume?.run;
     if (open) {
       const events = ledger.events(open.runId);
       const done = lastCompletion(events);
       if (!done) {
+        // A run walks the options it started with: other ones would change its checklist under
+        // the steps it has recorded. (Other parameter values are recorded when it resumes.)
+        const differ = startDifferences(runbook, recordedStart(events)).choices;
+        if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
         leases?.take(open.runId, holder, now);
         return { run: open, events, holder, held: [] };
       }
@@ -48,6 +53,57 @@ export function openRun(ledger: LedgerPort, runbook: Runbook, clock: Clock): Ope
     leases?.take(run.runId, holder, now);
     return { run, events: [], holder, held: choice.held };
   });
+}
+
+/** The run a start would resume (its owner gone), and the open runs live processes hold. */
+function resumable(ledger: LedgerPort, file: string, now: number): { resume?: { run: RunRecord }; held: OpenRun[] } {
+  if (ledger.leases) return chooseRun(ledger.leases.openRuns(file), localView(now));
+  const single = ledger.openRun(file);
+  return single ? { resume: { run: single }, held: [] } : { held: [] };
+}
+
+/** The values a run goes on with: its last run.params and run.choices (secret ones ***). */
+export interface RecordedStart {
+  params?: Record<string, string>;
+  choices?: Record<string, string>;
+}
+
+export function recordedStart(events: readonly LedgerEvent[]): RecordedStart {
+  const out: RecordedStart = {};
+  for (const { body } of events) {
+    if (body.kind === 'run.params') out.params = body.params;
+    else if (body.kind === 'run.choices') out.choices = body.choices;
+  }
+  return out;
+}
+
+/** The open run a start of this runbook file would resume, with what it recorded; read only. */
+export function openRunValues(ledger: LedgerPort, file: string, now: number): { runId: string; recorded: RecordedStart } | undefined {
+  const open = resumable(ledger, file, now).resume?.run;
+  if (!open) return undefined;
+  const events = ledger.events(open.runId);
+  return lastCompletion(events) ? undefined : { runId: open.runId, recorded: recordedStart(events) };
+}
+
+/** `choice=macos (the run has choice=linux)` for each option or value this start gives otherwise; secrets are not compared. */
+export function startDifferences(runbook: Runbook, recorded: RecordedStart): { choices: string[]; params: string[] } {
+  const differ = (now: Record<string, string>, then: Record<string, string> | undefined) =>
+    Object.entries(then ?? {})
+      .filter(([k, v]) => v !== MASK && Object.hasOwn(now, k) && now[k] !== v)
+      .map(([k, v]) => `${k}=${now[k]} (the run has ${k}=${v})`);
+  return { choices: differ(recordedChoices(runbook.choices), recorded.choices), params: differ(recordedParams(runbook.params), recorded.params) };
+}
+
+/** A start that would resume an open run with other options than it walks. */
+export class ResumeConflictError extends Error {
+  constructor(readonly runId: string, readonly recorded: RecordedStart, differ: string[]) {
+    const flags = Object.entries(recorded.choices ?? {}).map(([k, v]) => `--choose ${k}=${v}`);
+    super(
+      `run ${runId} of this runbook is still open, and a run walks the options it started with.\n` +
+        `This start gives ${differ.join(', ')}.\n` +
+        `To go on with it, give its options (${flags.join(' ')}) or none; to walk another, end that run first (its last step, abort or rollback in the cockpit).`,
+    );
+  }
 }
 
 /** What to tell the operator when open runs of the runbook belong to other live processes. */
@@ -76,9 +132,10 @@ export function settleResume(runbook: Runbook, events: readonly LedgerEvent[], r
   recordParams(runbook, record);
 }
 
-/** The run's parameters, once it has started or resumed: what it goes on with. */
+/** The run's parameters and choices, once it has started or resumed: what it goes on with. */
 export function recordParams(runbook: Runbook, record: (body: EventBody) => unknown): void {
   if (runbook.params.length > 0) record({ kind: 'run.params', params: recordedParams(runbook.params) });
+  if (runbook.choices.length > 0) record({ kind: 'run.choices', choices: recordedChoices(runbook.choices) });
 }
 
 /** The runs the cockpit lists: the latest eight, without the safety controls' own run. */

@@ -13,8 +13,8 @@ export type MarkdownDocument = ReturnType<typeof markdownToDocument>['document']
 export const doc = (name: string): MarkdownDocument => markdownToDocument(readFileSync(join(MARKDOWN_DIR, name), 'utf8'), name).document;
 
 /** A fixture loaded as the cockpit loads it (choices made, parameters checked). */
-export const load = (name: string, env: NodeJS.ProcessEnv = {}, params: Record<string, string> = {}) =>
-  parseMarkdownRunbook(readFileSync(join(MARKDOWN_DIR, name), 'utf8'), resolve(MARKDOWN_DIR, name), env, params);
+export const load = (name: string, choose: Record<string, string> = {}, params: Record<string, string> = {}) =>
+  parseMarkdownRunbook(readFileSync(join(MARKDOWN_DIR, name), 'utf8'), resolve(MARKDOWN_DIR, name), {}, params, choose);
 
 export type Outline = { phase: string; title: string; runs?: string; http?: string; confirm?: true | 'typed'; every?: string; placeholders?: string[]; manual?: true };
 

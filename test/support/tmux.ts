@@ -24,9 +24,14 @@ export class Tmux {
   /** Send keys; text is sent literally (-l), named keys (Enter, Escape) as names. */
   send(...keys: string[]): void {
     for (const k of keys) {
-      if (['Enter', 'Escape', 'BSpace', 'C-c'].includes(k)) this.tmux(['send-keys', '-t', this.session, k]);
+      if (['Enter', 'Escape', 'BSpace', 'C-c', 'Left', 'Right', 'Up', 'Down', 'Tab'].includes(k)) this.tmux(['send-keys', '-t', this.session, k]);
       else this.tmux(['send-keys', '-t', this.session, '-l', k]);
     }
+  }
+
+  /** The terminal's new size, as when the operator resizes the window. */
+  resize(width: number, height: number): void {
+    this.tmux(['resize-window', '-t', this.session, '-x', String(width), '-y', String(height)]);
   }
 
   /** A tmux format of the pane, e.g. #{cursor_flag} (1: the cursor shows). */

@@ -38,7 +38,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', 'run');
   const file = resolve(positionals[0]);
-  const loaded = await loadWithParams('run', file, values.param, io, positionals[0]);
+  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
+  const loaded = await loadWithParams('run', file, values, io, { shown: positionals[0], ledgerPath });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const names = values.action ?? [];
@@ -52,7 +53,6 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     if (!confirmable.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual or confirm-first step "${id}" (those steps: ${[...confirmable].join(', ') || 'none'})`, 'run');
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
-  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   try {
     const report = await runProcedure({ runbook, ledger, ledgerPath, env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });

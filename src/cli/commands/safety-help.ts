@@ -1,10 +1,11 @@
 // Help for the safety commands, kept apart so `--help` does not load the session.
+import { startOptionsHelp } from './start-help.js';
 
 /** Exit code when a safety control refused: distinct from an error (1) and from unhealthy (2). */
 export const EXIT_REFUSED = 3;
 
 export const actHelp = {
-  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--ledger PATH] [--yes]',
+  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH] [--yes]',
   summary: 'Run a runbook action headless, through the same safety controls as the cockpit.',
   details: `The emergency stop, scopes (OPSCOCKPIT_ALLOW_SCOPES), the allowlist, the mode and the
 real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
@@ -12,8 +13,7 @@ asked to type the action's confirmation word (a terminal is needed for that).
 Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 3 refused by a
 control (its name and remedy on stderr), 130/143 stopped by SIGINT/SIGTERM (the script's
 process group killed, the cancellation and the outcome recorded).
---param NAME=VALUE gives one of the runbook's params: (repeat for each); one without a default
-and not given needs a person: exit 2 naming it.`,
+${startOptionsHelp('act')}`,
 };
 
 export const stopHelp = {

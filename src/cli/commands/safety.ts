@@ -46,14 +46,14 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
   const file = resolve(positionals[0]);
   const name = positionals[1];
-  const loaded = await loadWithParams('act', file, values.param, io, `${positionals[0]} ${name}`);
+  const ledgerPath = ledgerPathOf({ ledger: values.ledger }, file);
+  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const action = runbook.actions[name];
   if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
   const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
   if (typed === undefined) return 1;
-  const ledgerPath = ledgerPathOf({ ledger: values.ledger }, file);
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {

@@ -21,7 +21,7 @@ export function markdownToDocument(text: string, file: string): ConvertedRunbook
 }
 
 /** Validate and normalise a Markdown runbook; throws RunbookError with Markdown line numbers. */
-export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Readonly<Record<string, string>> = {}): Runbook {
+export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Readonly<Record<string, string>> = {}, choose: Readonly<Record<string, string>> = {}): Runbook {
   if (text.trim() === '' || text.trim() === '\uFEFF') {
     throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the runbook is empty', hint: 'a Markdown runbook has a # title and steps: task items (- [ ]), numbered steps or shell blocks' }]);
   }
@@ -44,7 +44,7 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
     throw new RunbookError(file, problems.map(toIssue));
   }
   const absolute = path.resolve(file);
-  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose: env.OPSCOCKPIT_CHOOSE });
+  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose });
   return Object.keys(metadata).length > 0 ? { ...runbook, metadata } : runbook;
 }
 
