@@ -4,7 +4,7 @@ import React, { useEffect, useReducer } from 'react';
 import { useInput } from 'ink';
 import { Box, Text } from './ink.js';
 import { keyName } from '../src/keys/keymap.js';
-import { FORM_KEYS, formReducer, type FormField, type StartFormState } from './start-form.js';
+import { FORM_HINTS, formReducer, type FormField, type StartFormState } from './start-form.js';
 import { color } from './theme.js';
 
 export function StartForm({ initial, onDone }: { initial: StartFormState; onDone: (s: StartFormState) => void }) {
@@ -26,7 +26,7 @@ export function StartForm({ initial, onDone }: { initial: StartFormState; onDone
         <FieldRow key={`${f.kind}:${f.name}`} field={f} active={i === state.at} width={width} />
       ))}
       <Box marginTop={1}>
-        <Text dimColor wrap="truncate-end">{FORM_KEYS.map((k) => `${k.keys} ${k.does}`).join(' · ')}</Text>
+        <Text dimColor wrap="truncate-end">{FORM_HINTS.map((k) => `${k.keys} ${k.does}`).join(' · ')}</Text>
       </Box>
     </Box>
   );

@@ -4,6 +4,7 @@
 import type { Runbook } from '../src/runbook/model.js';
 import type { RunbookParam } from '../src/runbook/params.js';
 import { valueProblem } from '../src/runbook/schema-params.js';
+import { FORM_COMMANDS, formatKey, formCommand } from '../src/keys/keymap.js';
 
 export interface FormField {
   kind: 'param' | 'choice';
@@ -35,12 +36,8 @@ export interface FormValues {
 }
 
 /** The form's keys, for the hint line and the README. */
-export const FORM_KEYS: { keys: string; does: string }[] = [
-  { keys: '↑ ↓ Tab', does: 'field' },
-  { keys: '← →', does: 'change' },
-  { keys: 'Enter', does: 'next / start' },
-  { keys: 'Esc q', does: 'quit' },
-];
+/** The form's hint line, from the keymap registry. */
+export const FORM_HINTS = FORM_COMMANDS.filter((c) => c.hint).map((c) => ({ keys: c.keys.map(formatKey).join(' '), does: c.hint! }));
 
 /** The fields for what `given` leaves open: parameters not given (defaults prefilled), choices not made. */
 export function startForm(runbook: Pick<Runbook, 'name' | 'params' | 'choices'>, given: FormValues): StartFormState {
@@ -77,24 +74,22 @@ export function formReducer(state: StartFormState, key: string): StartFormState 
   if (state.outcome) return state;
   const field = state.fields[state.at];
   const typing = field?.input === 'text' || field?.input === 'secret';
-  if (key === 'escape' || key === 'ctrl+c' || (key === 'q' && !typing)) return { ...state, outcome: 'quit' };
-  if (!field) return key === 'enter' ? { ...state, outcome: 'start' } : state;
+  const command = key === 'q' && typing ? undefined : formCommand(key)?.id;
+  if (command === 'form.quit' || key === 'ctrl+c') return { ...state, outcome: 'quit' };
+  if (!field) return command === 'form.submit' ? { ...state, outcome: 'start' } : state;
   const last = state.fields.length - 1;
-  switch (key) {
-    case 'up':
+  switch (command) {
+    case 'form.prev':
       return { ...state, at: Math.max(0, state.at - 1) };
-    case 'down':
-    case 'tab':
+    case 'form.next':
       return { ...state, at: Math.min(last, state.at + 1) };
-    case 'left':
-    case 'right':
+    case 'form.change':
       if (field.input !== 'pick') return state;
       return withField(state, { ...field, index: (field.index + (key === 'right' ? 1 : field.options.length - 1)) % field.options.length, problem: undefined });
-    case 'backspace':
-      return typing ? withField(state, { ...field, text: [...field.text].slice(0, -1).join(''), problem: undefined }) : state;
-    case 'enter':
+    case 'form.submit':
       return submit(state);
   }
+  if (key === 'backspace') return typing ? withField(state, { ...field, text: [...field.text].slice(0, -1).join(''), problem: undefined }) : state;
   if (key.startsWith('ctrl+')) return state;
   // Keys typed fast or pasted come as one chunk: each character is a key of its own.
   if ([...key].length > 1) return [...key].reduce(formReducer, state);

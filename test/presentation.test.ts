@@ -50,9 +50,17 @@ describe('keymap registry', () => {
     expect(table).toBe(keyTableMarkdown(keymap));
   });
 
-  it('no key means two things outside dialogs, and the defaults are a / R / p / Enter / ? / q', () => {
-    const keys = keymap.filter((c) => c.group !== 'Dialog').flatMap((c) => c.keys);
-    expect(new Set(keys).size).toBe(keys.length);
+  it('no key means two things on one screen outside dialogs, and the defaults are a / R / p / Enter / ? / q', () => {
+    const screens = {
+      cockpit: keymap.filter((c) => !['Dialog', 'Ledger', 'Start form'].includes(c.group)),
+      ledger: keymap.filter((c) => ['Ledger', 'Actions', 'View'].includes(c.group)),
+      form: keymap.filter((c) => c.group === 'Start form'),
+    };
+    for (const [screen, commands] of Object.entries(screens)) {
+      const keys = commands.flatMap((c) => c.keys);
+      expect(new Set(keys).size, screen).toBe(keys.length);
+    }
+    expect(screens.form.map((c) => c.id)).toEqual(['form.prev', 'form.next', 'form.change', 'form.submit', 'form.quit']);
     expect(commandForKey(keymap, 'a')?.id).toBe('action.abort');
     expect(commandForKey(keymap, 'R')?.id).toBe('action.rollback');
     expect(commandForKey(keymap, 'p')?.id).toBe('action.promote');

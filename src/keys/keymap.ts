@@ -3,7 +3,7 @@
 // generated from this list, so they cannot drift from what the keys really do.
 import type { Runbook } from '../runbook/model.js';
 
-export type CommandGroup = 'Checklist' | 'Actions' | 'View' | 'Ledger' | 'Dialog';
+export type CommandGroup = 'Start form' | 'Checklist' | 'Actions' | 'View' | 'Ledger' | 'Dialog';
 
 /** Where the keys go: the cockpit's panels, or the release ledger screen over them. */
 export type Screen = 'cockpit' | 'ledger';
@@ -50,6 +50,23 @@ const BUILTIN: Command[] = [
   { id: 'dialog.cancel', title: 'Cancel the dialog', group: 'Dialog', keys: ['escape'] },
 ];
 
+/**
+ * The start form's keys (parameters and choices asked before the run starts): read by its
+ * reducer (screens/start-form.ts), its hint line and the README, like every other key.
+ */
+export const FORM_COMMANDS: Command[] = [
+  { id: 'form.prev', title: 'Start form: the field above', group: 'Start form', keys: ['up'], hint: 'field' },
+  { id: 'form.next', title: 'Start form: the field below', group: 'Start form', keys: ['down', 'tab'] },
+  { id: 'form.change', title: 'Start form: the next option of a choice, an enum or yes/no (← the one before)', group: 'Start form', keys: ['right', 'left'], hint: 'change' },
+  { id: 'form.submit', title: 'Start form: check the field and go on; on the last, start the run', group: 'Start form', keys: ['enter'], hint: 'next / start' },
+  { id: 'form.quit', title: 'Start form: quit without starting (q only outside a text field)', group: 'Start form', keys: ['escape', 'q'], hint: 'quit' },
+];
+
+/** The start form's command for a key name. */
+export function formCommand(name: string): Command | undefined {
+  return FORM_COMMANDS.find((c) => c.keys.includes(name));
+}
+
 /** Keys the runbook may not give to its actions. */
 export const RESERVED_KEYS = [...new Set([...BUILTIN.filter((c) => c.group !== 'Dialog').flatMap((c) => c.keys), 'enter', 'escape'])];
 
@@ -69,7 +86,7 @@ export function buildKeymap(runbook: Pick<Runbook, 'actions' | 'canary'> | undef
   });
   const builtins = BUILTIN.filter((c) => (!c.demoOnly || opts.demo) && (!c.canaryOnly || runbook?.canary));
   const byGroup = (g: CommandGroup) => builtins.filter((c) => c.group === g);
-  return [...byGroup('Checklist'), ...actions, ...byGroup('Actions'), ...byGroup('View'), ...byGroup('Ledger'), ...byGroup('Dialog')];
+  return [...FORM_COMMANDS, ...byGroup('Checklist'), ...actions, ...byGroup('Actions'), ...byGroup('View'), ...byGroup('Ledger'), ...byGroup('Dialog')];
 }
 
 export interface InkKey {
@@ -107,12 +124,12 @@ export function commandForKey(keymap: readonly Command[], name: string, screen: 
   if (screen === 'ledger') {
     return keymap.find((c) => c.group === 'Ledger' && c.keys.includes(name)) ?? keymap.find((c) => (c.group === 'Actions' || c.group === 'View') && c.keys.includes(name));
   }
-  return keymap.find((c) => c.group !== 'Dialog' && c.group !== 'Ledger' && c.keys.includes(name));
+  return keymap.find((c) => c.group !== 'Dialog' && c.group !== 'Ledger' && c.group !== 'Start form' && c.keys.includes(name));
 }
 
 /** The commands whose hints the footer shows on this screen. */
 export function hintedCommands(keymap: readonly Command[], screen: Screen): Command[] {
-  if (screen === 'cockpit') return keymap.filter((c) => c.hint && c.group !== 'Ledger' && c.group !== 'Dialog');
+  if (screen === 'cockpit') return keymap.filter((c) => c.hint && c.group !== 'Ledger' && c.group !== 'Dialog' && c.group !== 'Start form');
   // The ledger screen's own keys first; of the rest, what still matters there.
   const own = keymap.filter((c) => c.hint && c.group === 'Ledger');
   return [...own, ...keymap.filter((c) => c.hint && ['safety.stop', 'view.help', 'app.quit'].includes(c.id))];
