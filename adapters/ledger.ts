@@ -7,7 +7,6 @@
 // table is derived state (status, times, note) kept for fast listing and resuming; it is not
 // chained, and verify instead checks each run's status against its last run.completed event.
 import type Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
@@ -19,6 +18,9 @@ import { readChainSettings } from './ledger-migrations.js';
 import { SqliteRunLeases } from './ledger-leases.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 import { readHead, sealRun, writeHead } from './ledger-seal.js';
+import { newRunId } from './run-id.js';
+
+export { newRunId } from './run-id.js';
 
 export { LedgerError, NotALedgerError, chainKeyFrom, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 export { MIGRATIONS, readChainSettings, type ChainSettings } from './ledger-migrations.js';
@@ -52,12 +54,6 @@ function tailRefusal(db: Database.Database, file: string, key: string | undefine
   const stored = db.prepare('SELECT lower(hex(hash)) FROM events WHERE id = ?').pluck().get(read.head.id) as string | undefined;
   if (stored === read.head.hash) return undefined;
   return `ledger ${file} no longer holds event #${read.head.id}, which the head file beside it names: events were removed or rewritten. Nothing more is recorded in it; ${fix}.`;
-}
-
-/** `r-20261123-112233-1a2b`: sorts by start time (UTC), random tail keeps it unique. */
-export function newRunId(at: number): string {
-  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `r-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
 // Prepared once per connection.
