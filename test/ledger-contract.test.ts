@@ -207,4 +207,33 @@ describe('ledger contract: what only PostgreSQL vouches for', () => {
     expect(v.ok).toBe(false);
     expect(v.firstBroken).toMatchObject({ id: 3, runId: run.runId, seq: 3, reason: 'hash mismatch' });
   });
+
+  it('a subscriber whose connection is cut reconnects, says to catch up, and hears later appends', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const watcher = await track(l.open());
+    const writer = await track(l.another());
+    const run = await writer.startRun({ runbook: RUNBOOK, name: 'cut' }, T0);
+    const changes: (string | undefined)[] = [];
+    watcher.subscribe((c) => changes.push(c.runId));
+    const admin = new pg.Client({ connectionString: l.urls.postgres });
+    await admin.connect();
+    const listening = async () => (await admin.query("SELECT pid FROM pg_stat_activity WHERE usename = 'alice' AND query LIKE 'LISTEN%'")).rows;
+    const until = async (ok: () => Promise<boolean> | boolean) => {
+      for (const end = Date.now() + 5_000; !(await ok()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(async () => (await listening()).length === 1);
+    await writer.append(run.runId, 'bo', note('before'), T0);
+    await until(() => changes.includes(run.runId));
+    expect(changes).toEqual([run.runId]);
+    // Cut the listener's connection; meanwhile an event is appended that nobody announces to it.
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND query LIKE $2', ['alice', 'LISTEN%']);
+    await writer.append(run.runId, 'bo', note('while cut'), T0);
+    await until(() => changes.length >= 2);
+    expect(changes[1]).toBeUndefined(); // the catch-up: read again
+    await until(async () => (await listening()).length === 1);
+    await writer.append(run.runId, 'bo', note('after'), T0);
+    await until(() => changes.length >= 3);
+    await admin.end();
+    expect(changes.slice(2)).toEqual([run.runId]);
+  });
 });
