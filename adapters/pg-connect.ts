@@ -4,6 +4,7 @@
 // so that the operator knows what to check.
 import pg from 'pg';
 import { createRequire } from 'node:module';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import { LedgerError } from './ledger-errors.js';
 
 /** Is this --ledger / OPSCOCKPIT_LEDGER value a PostgreSQL ledger? */
@@ -36,21 +37,26 @@ function pgpassLookup(t: PgTarget): () => Promise<string> {
   return () => new Promise((resolve) => lookup({ host: t.host, port: t.port, database: t.database, user: t.user }, (pass) => resolve(pass ?? '')));
 }
 
-function passwordOption(url: string, t: PgTarget): { password?: () => Promise<string> } {
-  const given = (new pg.Client({ connectionString: url }) as unknown as { password: string | null }).password;
-  return given === null || given === undefined ? { password: pgpassLookup(t) } : {};
+/**
+ * The URL as node-postgres' settings, with ~/.pgpass asked for the password when neither the
+ * URL nor PGPASSWORD gives one (node-postgres' own lookup is deprecated and warns on stderr).
+ */
+function clientConfig(url: string): pg.ClientConfig {
+  const config = parseIntoClientConfig(url);
+  const t = pgTarget(url);
+  if (!config.password && process.env.PGPASSWORD === undefined) config.password = pgpassLookup(t);
+  return { ...config, types, connectionTimeoutMillis: 10_000 };
 }
 
 export function pgPool(url: string, opts: { max?: number } = {}): pg.Pool {
-  const t = pgTarget(url);
-  const pool = new pg.Pool({ connectionString: url, ...passwordOption(url, t), types, max: opts.max ?? 10, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ ...clientConfig(url), max: opts.max ?? 10, idleTimeoutMillis: 10_000 });
   // An idle connection the server dropped: the next query reconnects; nothing to report here.
   pool.on('error', () => {});
   return pool;
 }
 
 export function pgClient(url: string): pg.Client {
-  return new pg.Client({ connectionString: url, ...passwordOption(url, pgTarget(url)), types, connectionTimeoutMillis: 10_000 });
+  return new pg.Client(clientConfig(url));
 }
 
 const CAUSES: Record<string, [cause: string, check: string]> = {

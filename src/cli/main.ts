@@ -79,6 +79,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return 0;
     }
     case 'ledger':
+      if (args[0] === 'init') return (await import('./commands/ledger-init.js')).initCommand(args.slice(1), io);
       if (args[0] === 'verify') return (await import('./commands/ledger-verify.js')).verifyCommand(args.slice(1), io);
       if (args[0] === 'list' || args[0] === 'show' || args[0] === 'export')
         return (await import('./commands/ledger-browse.js')).ledgerSubcommand(args[0], args.slice(1), io);
@@ -131,8 +132,9 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   const loaded = await loadWithParams('open', file, values.param as string[] | undefined, io, positionals[0]);
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
-  if (!requireTerminal(io)) return 1;
+  // Before the terminal check: a ledger this command cannot use is the first thing to say.
   const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
+  if (!requireTerminal(io)) return 1;
   const { runTui } = await import('./tui.js');
   await runTui({ runbook, ledgerPath, env, signal: io.shutdownSignal?.() });
   return 0;
@@ -256,7 +258,7 @@ function ledgerCommand(args: string[], io: Io): number {
     limit: { type: 'string', default: '20' },
     json: { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) throw new UsageError(`no ledger subcommand "${positionals[0]}" (ledger list, show, export, verify)`, 'ledger');
+  if (positionals.length > 0) throw new UsageError(`no ledger subcommand "${positionals[0]}" (ledger list, show, export, verify, init)`, 'ledger');
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
   const path = chosenLedgerPath(values);
