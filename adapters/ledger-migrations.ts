@@ -138,6 +138,10 @@ export const MIGRATIONS: readonly Migration[] = [
      taken_at     INTEGER NOT NULL,
      heartbeat_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // v7: an append may carry an idempotency key (LedgerStore.append): a retry with the same key
+  // returns the event stored the first time. Not chained: the key says nothing about the event.
+  `ALTER TABLE events ADD COLUMN idempotency_key TEXT;
+   CREATE UNIQUE INDEX events_idempotency_key ON events (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */

@@ -4,25 +4,12 @@ import Database from 'better-sqlite3';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Redactor } from '../src/runbook/secrets.js';
-import { keyCheck } from './ledger-chain.js';
-import { MIGRATIONS, type ChainSettings } from './ledger-migrations.js';
+import { MIGRATIONS } from './ledger-migrations.js';
 import { PRIVATE } from './ledger-path.js';
+import { LedgerError, NotALedgerError } from './ledger-errors.js';
 
-/** A ledger problem the operator can act on; `.message` is printed as is. */
-export class LedgerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LedgerError';
-  }
-}
-
-/** A file that is not an opscockpit ledger at all (empty, another file, a damaged database). */
-export class NotALedgerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NotALedgerError';
-  }
-}
+export { LedgerError, NotALedgerError } from './ledger-errors.js';
+export { appendRefusal, chainKeyFrom } from './ledger-key.js';
 
 /** Options for opening a ledger. */
 export interface LedgerOptions {
@@ -34,21 +21,6 @@ export interface LedgerOptions {
   chainKey?: string;
   /** Only to read (list, show, export): opened read-only, nothing created or migrated. */
   readOnly?: boolean;
-}
-
-/** The key from the environment; an empty value counts as unset. */
-export function chainKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
-  return env.OPSCOCKPIT_LEDGER_KEY || undefined;
-}
-
-/** Why this process may not extend the chain (keyed ledger, no or wrong key), if it may not. */
-export function appendRefusal(file: string, chain: ChainSettings, key: string | undefined): string | undefined {
-  if (chain.algorithm !== 'hmac-sha256') return undefined;
-  if (key === undefined)
-    return `ledger ${file} is sealed with a key: set OPSCOCKPIT_LEDGER_KEY to that key to record events in it.`;
-  if (keyCheck(key) !== chain.keyCheck)
-    return `OPSCOCKPIT_LEDGER_KEY is not the key ledger ${file} is sealed with: set the right key to record events in it.`;
-  return undefined;
 }
 
 /** The connection under a ledger: pragmas set, migrations applied (v1 ledgers get their chain). */

@@ -14,15 +14,24 @@ export function defaultLedgerPath(runbookFile: string): string {
   return join(dirname(resolve(runbookFile)), '.opscockpit', 'ledger.db');
 }
 
-/** A --ledger value that is not a file path: the operator reads it as one line. */
-export class LedgerLocationError extends Error {}
+/** A --ledger value this command cannot use; `exitCode` 2 for a ledger it does not support yet. */
+export class LedgerLocationError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+/** A postgres:// URL as it may be shown: without its password. */
+export const withoutPassword = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^@/]*@/i, '$1@');
 
 /** The ledger a command means: --ledger, else the one beside --runbook's file, else .opscockpit/ledger.db here. */
 export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }): string {
   if (typeof opts.ledger === 'string') {
     // A URL would otherwise become a folder named after its scheme ("postgres:").
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(opts.ledger);
-    if (scheme) throw new LedgerLocationError(`--ledger ${scheme[1]}://… is a URL: this version keeps the ledger in a SQLite file; give its path (e.g. --ledger ./ops/ledger.db)`);
+    if (scheme && /^postgres(ql)?$/i.test(scheme[1]))
+      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: so far only "opscockpit ledger init" and "opscockpit ledger verify" take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
+    if (scheme) throw new LedgerLocationError(`--ledger ${scheme[1]}://… is a URL: give a ledger file's path (e.g. --ledger ./ops/ledger.db) or a postgres:// URL`);
     return resolve(opts.ledger);
   }
   if (typeof opts.runbook === 'string') return defaultLedgerPath(opts.runbook);

@@ -8,52 +8,14 @@ import { LedgerError, NotALedgerError, openLedgerForReading } from './ledger-ope
 import { readChainSettings, type ChainSettings } from './ledger-migrations.js';
 import { GENESIS, keyCheck } from './ledger-chain.js';
 import { hexRowHasher, type HexRowHasher } from './ledger-hasher.js';
+import { ChainWalk, judgeChain, mergeScans, type LedgerVerification, type RangeScan, type VerifyRow } from './ledger-walk.js';
+
+export { mergeScans, type BreakReason, type ChainBreak, type LedgerVerification, type RangeScan, type RunStatusMismatch } from './ledger-walk.js';
 import { checkIntegrity } from './ledger-integrity.js';
 
 /** What verify reads of each event: the chain's columns, the two hashes as lowercase hex. */
 export const VERIFY_COLUMNS = 'id, run_id, seq, at, kind, step, operator, payload, lower(hex(prev_hash)), lower(hex(hash))';
 const GENESIS_HEX = GENESIS.toString('hex');
-
-export type BreakReason = 'hash mismatch' | 'prev_hash mismatch' | 'missing row' | 'gap';
-
-export interface ChainBreak {
-  /** The event where the chain breaks; for rows cut off the end, the last one left (0 if none). */
-  id: number;
-  runId: string;
-  seq: number;
-  reason: BreakReason;
-  /** 'missing row': the ids that are gone (before `id`, or after it when cut off the end). */
-  missing?: { from: number; to: number };
-  /** 'gap': the seq the run's next event should have had. */
-  expectedSeq?: number;
-}
-
-export interface RunStatusMismatch {
-  runId: string;
-  /** What the runs table says. */
-  status: RunStatus;
-  /** What the run's last run.completed event says. */
-  completedAs: string;
-  eventId: number;
-  seq: number;
-}
-
-export interface LedgerVerification {
-  ok: boolean;
-  events: number;
-  firstBroken?: ChainBreak;
-  runMismatches: RunStatusMismatch[];
-  /** Besides the chain (ledger-integrity.ts): each fails verify. */
-  problems: string[];
-  /** What verify cannot prove here, said plainly. */
-  notes: string[];
-  chain: ChainSettings;
-  /** How many walks shared the ledger (2: two halves at once, see verifyLedgerFile). */
-  walks?: number;
-}
-
-// prev_hash and hash as lowercase hex (of whatever is stored there: '' for NULL).
-type Row = [number, string, number, number, string, string | null, string, string, string, string];
 
 /**
  * `source` is a ledger file (opened, and upgraded to the chained schema when it is v1) or an
@@ -94,111 +56,16 @@ function verifyDatabase(db: Database.Database, file: string, key: string | undef
 
 const PAGE = 1000;
 
-/** What one walk over a range of ids found; ranges walked apart are merged by `mergeScans`. */
-export interface RangeScan {
-  events: number;
-  broken?: ChainBreak;
-  lastId: number;
-  lastRun: string;
-  lastSeqOfRow: number;
-  /** For a range after the first: each run's first event in it, checked against the range before. */
-  firstSeen: [runId: string, seq: number, id: number][];
-  lastSeq: [runId: string, seq: number][];
-  completed: [runId: string, payload: string, id: number, seq: number][];
-}
-
 /**
- * Walk the events with from < id <= to in id order, each row's hash checked with `hashRow`
- * (hexRowHasher for the ledger's key). `startPrev` is the stored hash of event
- * `from` (the genesis for the first range). A range after the first does not know the runs'
- * earlier seqs: each run's first event in it is reported in `firstSeen` for the merge.
+ * Walk the events with from < id <= to in id order (see ChainWalk), paged from SQLite.
  */
 export function scanRange(db: Database.Database, hashRow: HexRowHasher, from: number, to: number, startPrev: string): RangeScan {
   const page = db.prepare(`SELECT ${VERIFY_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ${PAGE}`).raw();
-  const first = from === 0;
-  let events = 0;
-  let broken: ChainBreak | undefined;
-  let lastId = from;
-  let lastRun = '';
-  let lastSeqOfRow = 0;
-  let prevHash = startPrev;
-  const lastSeq = new Map<string, number>();
-  const firstSeen: RangeScan['firstSeen'] = [];
-  const completed = new Map<string, { payload: string; id: number; seq: number }>();
-  for (let rows = page.all(from, to) as Row[]; rows.length; rows = page.all(lastId, to) as Row[]) {
-    for (let i = 0; i < rows.length; i++) {
-      const [id, runId, seq, at, kind, step, operator, payload, prev, hash] = rows[i];
-      events++;
-      if (kind === 'run.completed') completed.set(runId, { payload, id, seq });
-      if (!broken) {
-        if (id !== lastId + 1) broken = { id, runId, seq, reason: 'missing row', missing: { from: lastId + 1, to: id - 1 } };
-        else {
-          // Events written since prev_hash went implicit leave it empty: the link is the
-          // hash of the event before. One that stores it is held to it.
-          const link = prev === '' ? prevHash : prev;
-          if (hash === '' || hashRow(id, runId, seq, at, kind, step, operator, payload, link) !== hash) broken = { id, runId, seq, reason: 'hash mismatch' };
-          else if (link !== prevHash) broken = { id, runId, seq, reason: 'prev_hash mismatch' };
-        }
-        if (!broken) {
-          const before = lastSeq.get(runId);
-          if (before === undefined && !first) firstSeen.push([runId, seq, id]);
-          else {
-            const expected = (before ?? 0) + 1;
-            if (seq !== expected) broken = { id, runId, seq, reason: 'gap', expectedSeq: expected };
-          }
-          lastSeq.set(runId, seq);
-        }
-        lastRun = runId;
-        lastSeqOfRow = seq;
-        prevHash = hash;
-      }
-      lastId = id;
-    }
-  }
-  return {
-    events,
-    broken,
-    lastId,
-    lastRun,
-    lastSeqOfRow,
-    firstSeen,
-    lastSeq: [...lastSeq],
-    completed: [...completed].map(([runId, c]) => [runId, c.payload, c.id, c.seq]),
-  };
+  const walk = new ChainWalk(hashRow, from, startPrev);
+  for (let rows = page.all(from, to) as VerifyRow[]; rows.length; rows = page.all(walk.lastId, to) as VerifyRow[]) walk.add(rows);
+  return walk.scan();
 }
 
-/**
- * Two adjacent ranges as one walk: the first break by id wins (at the same event, the later
- * range's own finding, as a walk in one go checks the hash before the seq); each run's first
- * event in the later range must follow its last seq in the earlier one.
- */
-export function mergeScans(a: RangeScan, b: RangeScan): RangeScan {
-  if (b.events === 0) return a;
-  const seqs = new Map(a.lastSeq);
-  let broken = a.broken;
-  if (!broken) {
-    const candidates: ChainBreak[] = b.broken ? [b.broken] : [];
-    for (const [runId, seq, id] of b.firstSeen) {
-      const expected = (seqs.get(runId) ?? 0) + 1;
-      if (seq !== expected && !(b.broken && b.broken.id <= id)) candidates.push({ id, runId, seq, reason: 'gap', expectedSeq: expected });
-    }
-    broken = candidates.sort((x, y) => x.id - y.id)[0];
-    for (const [runId, seq] of b.lastSeq) seqs.set(runId, seq);
-    return {
-      events: a.events + b.events,
-      broken,
-      lastId: b.lastId,
-      lastRun: b.lastRun,
-      lastSeqOfRow: b.lastSeqOfRow,
-      firstSeen: a.firstSeen,
-      lastSeq: [...seqs],
-      completed: [...a.completed, ...b.completed],
-    };
-  }
-  return { ...a, events: a.events + b.events, lastId: b.lastId, completed: [...a.completed, ...b.completed] };
-}
-
-/** Cut-off rows at the end, and runs whose status disagrees with their run.completed event. */
 /** A keyed chain, verified with another key: nothing it holds is vouched for by that key. */
 function otherKey(db: Database.Database, chain: ChainSettings): LedgerVerification {
   const events = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
@@ -207,32 +74,10 @@ function otherKey(db: Database.Database, chain: ChainSettings): LedgerVerificati
 }
 
 export function finishVerification(db: Database.Database, scan: RangeScan, chain: ChainSettings, file: string | undefined, key: string | undefined): LedgerVerification {
-  const usedIds = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
-  const runs = db.prepare('SELECT run_id, status FROM runs').raw();
-  let broken = scan.broken;
   // AUTOINCREMENT remembers the highest id ever used: rows cut off the end leave it behind.
-  const used = (usedIds.get() as number | undefined) ?? 0;
-  if (!broken && used > scan.lastId) broken = { id: scan.lastId, runId: scan.lastRun, seq: scan.lastSeqOfRow, reason: 'missing row', missing: { from: scan.lastId + 1, to: used } };
-  const completed = new Map<string, { payload: string; id: number; seq: number }>();
-  for (const [runId, payload, id, seq] of scan.completed) completed.set(runId, { payload, id, seq });
-  const status = new Map(runs.all() as [string, RunStatus][]);
-  const runMismatches: RunStatusMismatch[] = [];
-  for (const [runId, c] of completed) {
-    const completedAs = completedStatus(c.payload);
-    const recorded = status.get(runId);
-    if (recorded !== undefined && recorded !== completedAs) runMismatches.push({ runId, status: recorded, completedAs, eventId: c.id, seq: c.seq });
-  }
-  runMismatches.sort((a, b) => a.eventId - b.eventId);
-  const { problems, notes } = checkIntegrity(db, file, chain, key, scan.lastId);
-  return { ok: !broken && runMismatches.length === 0 && problems.length === 0, events: scan.events, firstBroken: broken, runMismatches, problems, notes, chain };
-}
-
-function completedStatus(payload: string): string {
-  try {
-    return String((JSON.parse(payload) as { status?: unknown }).status);
-  } catch {
-    return '(unreadable)';
-  }
+  const used = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0;
+  const status = new Map(db.prepare('SELECT run_id, status FROM runs').raw().all() as [string, RunStatus][]);
+  return judgeChain(scan, { usedThrough: used, status, findings: checkIntegrity(db, file, chain, key, scan.lastId), chain });
 }
 
 /** Ledgers with at least this many events are walked in two halves at once (one per CPU). */

@@ -7,7 +7,6 @@
 // table is derived state (status, times, note) kept for fast listing and resuming; it is not
 // chained, and verify instead checks each run's status against its last run.completed event.
 import type Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
@@ -19,6 +18,9 @@ import { readChainSettings } from './ledger-migrations.js';
 import { SqliteRunLeases } from './ledger-leases.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 import { readHead, sealRun, writeHead } from './ledger-seal.js';
+import { newRunId } from './run-id.js';
+
+export { newRunId } from './run-id.js';
 
 export { LedgerError, NotALedgerError, chainKeyFrom, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 export { MIGRATIONS, readChainSettings, type ChainSettings } from './ledger-migrations.js';
@@ -54,12 +56,6 @@ function tailRefusal(db: Database.Database, file: string, key: string | undefine
   return `ledger ${file} no longer holds event #${read.head.id}, which the head file beside it names: events were removed or rewritten. Nothing more is recorded in it; ${fix}.`;
 }
 
-/** `r-20261123-112233-1a2b`: sorts by start time (UTC), random tail keeps it unique. */
-export function newRunId(at: number): string {
-  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `r-${stamp}-${randomBytes(2).toString('hex')}`;
-}
-
 // Prepared once per connection.
 function prepare(db: Database.Database) {
   return {
@@ -89,9 +85,10 @@ function prepare(db: Database.Database) {
     // lock; checked per row) and appends at the end of the table without seeking there first.
     // No prev_hash: it is the hash of the event before (see implicitPrevHash, ledger-schema.ts).
     insertEvent: db.prepare(
-      'INSERT INTO events (run_id, seq, at, kind, step, operator, payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (run_id, seq, at, kind, step, operator, payload, hash, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     events: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq'),
+    byKey: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE idempotency_key = ?'),
     recentEvents: db.prepare(
       'SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT ?',
     ),
@@ -103,7 +100,7 @@ function prepare(db: Database.Database) {
 
 export class SqliteLedger implements LedgerPort {
   private readonly stmt: ReturnType<typeof prepare>;
-  private readonly appendTx: (runId: string, operator: string, bodies: readonly EventBody[], at: number) => LedgerEvent[];
+  private readonly appendTx: (runId: string, operator: string, bodies: readonly EventBody[], at: number, key: string | null) => LedgerEvent[];
 
   private readonly refusal?: string;
   /** The ledger file, whose head file durable appends keep (ledger-seal.ts); none for an open connection. */
@@ -127,7 +124,10 @@ export class SqliteLedger implements LedgerPort {
     // The seq and the chain head are read and used under one write lock (BEGIN IMMEDIATE), so
     // a second process waits (busy_timeout) instead of reading the same MAX(seq) or the same
     // head. Nothing about the chain is cached between transactions: another process moves it.
-    const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number) => {
+    const tx = db.transaction((runId: string, operator: string, bodies: readonly EventBody[], at: number, key: string | null) => {
+      // A retry of an append already stored: that event (a key comes with one body).
+      const stored = key === null ? undefined : (this.stmt.byKey.get(key) as EventRow | undefined);
+      if (stored) return [toEvent(stored)];
       if (!this.stmt.runExists.get(runId)) throw new LedgerError(`no run ${runId} in the ledger`);
       const seq = this.stmt.nextSeq.get(runId) as number;
       const head = this.stmt.lastEvent.get() as [number, string] | undefined;
@@ -154,7 +154,7 @@ export class SqliteLedger implements LedgerPort {
         events[i] = { runId, seq: seq + i, at, operator: who, body };
       }
       for (let i = 0; i < n; i++) {
-        if (this.stmt.insertEvent.run(runId, seq + i, at, kinds[i], steps[i], who, payloads[i], hashes[i + 1]).lastInsertRowid !== id + i)
+        if (this.stmt.insertEvent.run(runId, seq + i, at, kinds[i], steps[i], who, payloads[i], hashes[i + 1], i === 0 ? key : null).lastInsertRowid !== id + i)
           throw new LedgerError(`event ${runId}#${seq + i} was stored under another id than the one its hash covers; nothing was recorded.`);
       }
       return events;
@@ -207,7 +207,7 @@ export class SqliteLedger implements LedgerPort {
     return row && toRun(row);
   }
 
-  append(runId: string, operator: string, body: EventBody, at: number, opts?: { durable?: boolean }): LedgerEvent {
+  append(runId: string, operator: string, body: EventBody, at: number, opts?: { durable?: boolean; idempotencyKey?: string }): LedgerEvent {
     return this.appendMany(runId, operator, [body], at, opts)[0];
   }
 
@@ -217,12 +217,13 @@ export class SqliteLedger implements LedgerPort {
     operator: string,
     bodies: readonly EventBody[],
     at: number,
-    opts?: { durable?: boolean },
+    opts?: { durable?: boolean; idempotencyKey?: string },
   ): LedgerEvent[] {
+    const key = opts?.idempotencyKey ?? null;
     if (this.refusal) throw new LedgerError(this.refusal);
     // Inside atomically(): a savepoint in its transaction, made durable by its commit.
-    if (this.outer) return this.joinOuter(opts, () => this.appendTx(runId, operator, bodies, at));
-    return this.committed(!!opts?.durable, () => this.appendTx(runId, operator, bodies, at));
+    if (this.outer) return this.joinOuter(opts, () => this.appendTx(runId, operator, bodies, at, key));
+    return this.committed(!!opts?.durable, () => this.appendTx(runId, operator, bodies, at, key));
   }
 
   /** Set while atomically() runs its function. */
@@ -237,6 +238,37 @@ export class SqliteLedger implements LedgerPort {
     } finally {
       this.outer = undefined;
     }
+  }
+
+  /**
+   * atomically() for a caller that awaits inside it (sqlite-store.ts): BEGIN IMMEDIATE now,
+   * held until the returned end(commit) is called; appends meanwhile join it, as in atomically().
+   * The caller keeps everything else off this connection until then.
+   */
+  beginHeld(opts?: { durable?: boolean }): (commit: boolean) => void {
+    if (this.outer) throw new Error('a ledger transaction is already open on this connection');
+    const durable = !!opts?.durable;
+    this.commits++;
+    if (durable) this.stmt.syncFull.run();
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      if (durable) this.stmt.syncNormal.run();
+      throw err;
+    }
+    this.outer = { durable };
+    return (commit) => {
+      this.outer = undefined;
+      try {
+        if (commit) this.db.exec('COMMIT');
+      } finally {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (durable) this.stmt.syncNormal.run();
+      }
+      if (!commit) return;
+      if (durable) this.keepHead();
+      else this.headBehind = true;
+    };
   }
 
   private joinOuter<T>(opts: { durable?: boolean } | undefined, fn: () => T): T {

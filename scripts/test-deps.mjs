@@ -5,7 +5,7 @@
 // them, exit 1, before any test runs.
 // OPSCOCKPIT_TEST_DEPS_NO_INSTALL=1 never installs (that last case, wherever it runs).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -13,9 +13,8 @@ import { pathToFileURL } from 'node:url';
  * Every program the tests need from the system, in one place. `command` is looked up on PATH;
  * `package` is the Debian package that provides it; `service: true` marks a package whose
  * install would start a service (denied during the install: containers have no init system).
- * A PostgreSQL server for the team ledger is added here: { command: 'initdb', package:
- * 'postgresql', service: true, why: … } (Debian keeps initdb under /usr/lib/postgresql/N/bin,
- * so give that entry a `find` function returning whether it is there).
+ * `find`, when given, replaces the PATH lookup (Debian keeps PostgreSQL's programs under
+ * /usr/lib/postgresql/N/bin, off PATH).
  */
 export const NEEDED = [
   { command: 'tmux', package: 'tmux', why: 'the end-to-end tests drive the built cockpit in tmux' },
@@ -25,7 +24,18 @@ export const NEEDED = [
   { command: 'git', package: 'git', why: 'the news bot system is a real git repository' },
   { command: 'zsh', package: 'zsh', why: 'Markdown zsh blocks run in a real zsh session' },
   { command: 'prometheus', package: 'prometheus', service: true, why: 'the canary tests query a real Prometheus' },
+  { command: 'initdb', package: 'postgresql', service: true, find: postgresInstalled, why: 'the team ledger tests run a real PostgreSQL server' },
 ];
+
+/** initdb of any PostgreSQL major version Debian installed, or on PATH. */
+export function postgresInstalled(root = '/usr/lib/postgresql') {
+  try {
+    if (readdirSync(root).some((v) => existsSync(join(root, v, 'bin', 'initdb')))) return true;
+  } catch {
+    /* no Debian PostgreSQL */
+  }
+  return onPath('initdb');
+}
 
 function onPath(command, path = process.env.PATH ?? '') {
   return path.split(delimiter).some((dir) => {

@@ -3,10 +3,10 @@
 // install case a stand-in apt-get. No system package is installed or removed.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NEEDED } from '../scripts/test-deps.mjs';
+import { NEEDED, postgresInstalled } from '../scripts/test-deps.mjs';
 
 const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'test-deps.mjs');
 
@@ -29,6 +29,22 @@ const isRoot = process.getuid?.() === 0;
 describe('npm test sets up what the tests need', () => {
   it('lists tmux, prometheus, git and sqlite3 among the programs it needs', () => {
     expect(commands).toEqual(expect.arrayContaining(['tmux', 'prometheus', 'git', 'sqlite3']));
+  });
+
+  it('needs PostgreSQL, found where Debian keeps it (/usr/lib/postgresql/N/bin), off PATH', () => {
+    const need = NEEDED.find((n) => n.package === 'postgresql');
+    expect(need).toMatchObject({ command: 'initdb', service: true });
+    const root = mkdtempSync(join(tmpdir(), 'pg-lib-'));
+    const savedPath = process.env.PATH;
+    process.env.PATH = binDir([]);
+    try {
+      expect(postgresInstalled(root)).toBe(false);
+      mkdirSync(join(root, '16', 'bin'), { recursive: true });
+      writeFileSync(join(root, '16', 'bin', 'initdb'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(postgresInstalled(root)).toBe(true);
+    } finally {
+      process.env.PATH = savedPath;
+    }
   });
 
   it('says nothing and goes on when everything is present', () => {

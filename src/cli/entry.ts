@@ -21,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
     return interruptions.exitCode ?? code;
   } catch (err) {
     process.stderr.write(visible(describeError(err)) + '\n');
-    return interruptions.exitCode ?? 1;
+    // 2: a ledger this command does not support yet (LedgerLocationError); else 1.
+    return interruptions.exitCode ?? ((err as { exitCode?: unknown })?.exitCode === 2 ? 2 : 1);
   } finally {
     interruptions.release();
   }

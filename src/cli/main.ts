@@ -79,6 +79,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return 0;
     }
     case 'ledger':
+      if (args[0] === 'init') return (await import('./commands/ledger-init.js')).initCommand(args.slice(1), io);
       if (args[0] === 'verify') return (await import('./commands/ledger-verify.js')).verifyCommand(args.slice(1), io);
       if (args[0] === 'list' || args[0] === 'show' || args[0] === 'export')
         return (await import('./commands/ledger-browse.js')).ledgerSubcommand(args[0], args.slice(1), io);
@@ -260,7 +261,7 @@ function ledgerCommand(args: string[], io: Io): number {
     limit: { type: 'string', default: '20' },
     json: { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) throw new UsageError(`no ledger subcommand "${positionals[0]}" (ledger list, show, export, verify)`, 'ledger');
+  if (positionals.length > 0) throw new UsageError(`no ledger subcommand "${positionals[0]}" (ledger list, show, export, verify, init)`, 'ledger');
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
   const path = chosenLedgerPath(values);

@@ -1,7 +1,7 @@
 // Help texts of the release ledger commands (kept apart so `--help` loads no ledger code).
 export const ledgerHelp = {
   usage:
-    'opscockpit ledger [list|show RUN_ID|export|verify] [--ledger PATH | --runbook FILE] …   (no subcommand: recent runs)',
+    'opscockpit ledger [list|show RUN_ID|export|verify|init] [--ledger PATH | --runbook FILE] …   (no subcommand: recent runs)',
   summary: 'The release ledger: recent runs, filtered pages, one run in full, exports, the hash chain.',
   details: `opscockpit ledger [--limit N] [--json]
     Recent runs, newest first (--json adds their events).
@@ -18,6 +18,12 @@ opscockpit ledger export --format csv|json [--events] [--out FILE] [the list fil
     them (CSV: one row per event; JSON: nested in each run). Written as it is read.
 opscockpit ledger verify [--json]
     Walk the hash chain: exit 0 intact, 2 broken (the first broken event is named), 1 error.
+    Also on a PostgreSQL ledger: --ledger postgres://… (or OPSCOCKPIT_LEDGER).
+opscockpit ledger init --ledger postgres://OWNER@HOST/DB
+    Set a PostgreSQL ledger up as the login that is to own it: the schema (versioned
+    migrations) and the role opscockpit_operator (read, and append events; never change or
+    remove one). Idempotent: run it again to upgrade. Operators are logins in that role.
+    libpq conventions: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ~/.pgpass.
 
 The ledger is .opscockpit/ledger.db in the current folder, beside --runbook FILE, or --ledger PATH.
 In the cockpit, l opens the same ledger as a screen.`,

@@ -8,7 +8,7 @@ import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 
 export const verifyHelp = {
-  usage: 'opscockpit ledger verify [--ledger PATH | --runbook FILE] [--json]',
+  usage: 'opscockpit ledger verify [--ledger PATH|postgres://… | --runbook FILE] [--json]',
   summary: "Check the ledger's history: no event changed, removed, inserted or reordered.",
   details: `Every event stores the hash of its content and of the event before it. verify walks that
 chain from the first event to the last and names the first place it breaks, and checks each
@@ -16,7 +16,8 @@ run's status against its last run.completed event. A ledger sealed with OPSCOCKP
 (HMAC) needs the same key to be verified.
 
 Options:
-  --ledger PATH    the ledger file (default: .opscockpit/ledger.db here, or beside --runbook)
+  --ledger PATH    the ledger file (default: .opscockpit/ledger.db here, or beside --runbook),
+                   or a PostgreSQL ledger's postgres:// URL (also OPSCOCKPIT_LEDGER)
   --runbook FILE   use the ledger beside this runbook
   --json           print the result as JSON
 Exit codes: 0 intact, 2 broken or not a ledger (empty, another file, damaged; with a key set, a chain\nnot sealed with it), 1 error (no ledger, a keyed ledger and no key).`,
@@ -52,7 +53,14 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'ledger');
   if (values.ledger !== undefined && values.runbook !== undefined) throw new UsageError('give --ledger or --runbook, not both', 'ledger');
-  const path = chosenLedgerPath(values);
+  const location = (values.ledger as string | undefined) ?? (values.runbook === undefined ? postgresFromEnv(io.env) : undefined);
+  if (location && /^postgres(ql)?:\/\//i.test(location)) {
+    const { verifyPgLedger } = await import('../../../adapters/pg-verify.js');
+    const { pgTarget } = await import('../../../adapters/pg-connect.js');
+    const v = await verifyPgLedger(location, { chainKey: chainKeyFrom(io.env) });
+    return report(pgTarget(location).location, v, !!values.json, io);
+  }
+  const path = chosenLedgerPath({ ...values, ledger: location });
   if (!existsSync(path)) {
     io.stderr.write(`opscockpit: no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.\n`);
     return 1;
@@ -61,8 +69,15 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   // Large ledgers are walked in two halves at once; OPSCOCKPIT_VERIFY_SPLIT_MIN sets from how many events.
   const splitMin = Number(io.env.OPSCOCKPIT_VERIFY_SPLIT_MIN) || undefined;
   const v = await verifyLedgerFile(path, { chainKey: key, splitMin });
-  if (values.json) io.stdout.write(JSON.stringify(verificationJson(path, v), null, 2) + '\n');
-  else io.stdout.write(formatVerification(path, v) + '\n');
+  return report(path, v, !!values.json, io);
+}
+
+/** OPSCOCKPIT_LEDGER when it names a PostgreSQL ledger (a file path there is the one scripts get). */
+export const postgresFromEnv = (env: NodeJS.ProcessEnv) => (/^postgres(ql)?:\/\//i.test(env.OPSCOCKPIT_LEDGER ?? '') ? env.OPSCOCKPIT_LEDGER : undefined);
+
+function report(where: string, v: LedgerVerification, json: boolean, io: Io): number {
+  if (json) io.stdout.write(JSON.stringify(verificationJson(where, v), null, 2) + '\n');
+  else io.stdout.write(formatVerification(where, v) + '\n');
   return v.ok ? 0 : 2;
 }
 

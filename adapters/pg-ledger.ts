@@ -1,0 +1,246 @@
+// The team ledger: the release ledger in a PostgreSQL database (schema in pg-schema.ts), the
+// same runs, events and hash chain as the SQLite file (ledger-chain.ts), so `ledger verify`
+// and migrate treat both alike.
+//
+// Appends are serialised by the chain's head row, locked FOR UPDATE inside each append's
+// transaction: the id, the run's next seq and the previous hash are read under that lock. The
+// operator each hash covers is the login (session_user), read under the same lock; the
+// database stamps the same value on the row (a trigger), so no client can name another.
+import type pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AppendOptions, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
+import type { NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
+import type { EventBody, LedgerEvent } from '../src/engine/types.js';
+import type { Redactor } from '../src/runbook/secrets.js';
+import { HASH_BYTES, wellFormed } from './ledger-chain.js';
+import { LedgerError } from './ledger-errors.js';
+import { rowHasher, type RowHasher } from './ledger-hasher.js';
+import { appendRefusal } from './ledger-key.js';
+import { RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } from './ledger-query.js';
+import { sealRun } from './ledger-seal.js';
+import { newRunId } from './run-id.js';
+import { isConnectionError, pgClient, pgPool, pgTarget, unreachable, type PgTarget } from './pg-connect.js';
+import { PgRunLeases, type PgQuery } from './pg-leases.js';
+import { PgListener } from './pg-listen.js';
+import { checkSchema, readPgChainSettings } from './pg-schema.js';
+
+export interface PgLedgerOptions {
+  redactor?: Redactor;
+  /** OPSCOCKPIT_LEDGER_KEY: a keyed chain refuses appends without it. */
+  chainKey?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+/** Opens the ledger at `url`: reachable, set up (ledger init), current; else a LedgerError saying so. */
+export async function openPgLedger(url: string, opts: PgLedgerOptions = {}): Promise<PgLedger> {
+  const target = pgTarget(url);
+  const pool = pgPool(url, { max: opts.poolSize });
+  try {
+    await checkSchema(pool, target.location);
+    const chain = await readPgChainSettings(pool);
+    const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
+    return new PgLedger(url, target, pool, { hashRow: rowHasher(key), sealKey: key, refusal: appendRefusal(target.location, chain, opts.chainKey), redactor: opts.redactor });
+  } catch (err) {
+    await pool.end().catch(() => {});
+    if (isConnectionError(err)) throw unreachable(target, err);
+    throw err;
+  }
+}
+
+const EVENT_COLUMNS = 'run_id, seq, at, operator, payload';
+
+export class PgLedger implements LedgerStore {
+  readonly identity = 'database' as const;
+  readonly location: string;
+  readonly leases: PgRunLeases;
+  /** The transaction the caller is inside of (atomically), by async context. */
+  private readonly tx = new AsyncLocalStorage<pg.PoolClient>();
+  private readonly listeners = new Set<PgListener>();
+  private readonly hashRow: RowHasher;
+  private readonly sealKey?: string;
+  private readonly refusal?: string;
+  private readonly redactor?: Redactor;
+  private readonly prev = Buffer.alloc(HASH_BYTES);
+  private readonly out = Buffer.alloc(HASH_BYTES);
+
+  constructor(
+    private readonly url: string,
+    private readonly target: PgTarget,
+    private readonly pool: pg.Pool,
+    chain: { hashRow: RowHasher; sealKey?: string; refusal?: string; redactor?: Redactor },
+  ) {
+    this.location = target.location;
+    this.hashRow = chain.hashRow;
+    this.sealKey = chain.sealKey;
+    this.refusal = chain.refusal;
+    this.redactor = chain.redactor;
+    this.leases = new PgRunLeases(this.query);
+  }
+
+  /** On the caller's transaction when inside atomically(), else on any pooled connection. */
+  private readonly query: PgQuery = async (sql, params) => {
+    const db = this.tx.getStore() ?? this.pool;
+    try {
+      return await db.query(sql, params);
+    } catch (err) {
+      throw this.explained(err);
+    }
+  };
+
+  private explained(err: unknown): unknown {
+    return isConnectionError(err) ? unreachable(this.target, err) : err;
+  }
+
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    // Nested: part of the transaction already open (every commit is durable here).
+    if (this.tx.getStore()) return fn();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.explained(err);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      // The append lock from the start: what fn reads cannot change before what it appends is stored.
+      await client.query('SELECT last_id FROM opscockpit.chain_head FOR UPDATE');
+      const result = await this.tx.run(client, fn);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw this.explained(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async append(runId: string, operator: string, body: EventBody, at: number, opts?: AppendOptions): Promise<LedgerEvent> {
+    if (this.refusal) throw new LedgerError(this.refusal);
+    // Every commit waits for the server's WAL flush (synchronous_commit on): nothing that
+    // was acknowledged is lost, so `durable` asks for nothing more here.
+    return this.atomically(() => this.appendHere(runId, operator, body, at, opts?.idempotencyKey));
+  }
+
+  private async appendHere(runId: string, operator: string, body: EventBody, at: number, key: string | undefined): Promise<LedgerEvent> {
+    const { rows } = await this.query<{ last_id: number; last_hash: Buffer; login: string; last_seq: number; run: boolean; earlier: number | null }>(
+      `SELECT h.last_id, h.last_hash, session_user AS login,
+              (SELECT COALESCE(max(seq), 0) FROM opscockpit.events WHERE run_id = $1) AS last_seq,
+              EXISTS (SELECT 1 FROM opscockpit.runs WHERE run_id = $1) AS run,
+              (SELECT id FROM opscockpit.events WHERE idempotency_key = $2) AS earlier
+         FROM opscockpit.chain_head h FOR UPDATE`,
+      [runId, key ?? null],
+    );
+    const head = rows[0];
+    // A retry of an append that was stored (its acknowledgement lost): the stored event.
+    if (head.earlier !== null) {
+      const stored = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM opscockpit.events WHERE id = $1`, [head.earlier]);
+      return toEvent(stored.rows[0]);
+    }
+    if (!head.run) throw new LedgerError(`no run ${runId} in the ledger`);
+    const id = head.last_id + 1;
+    const seq = head.last_seq + 1;
+    const who = wellFormed(head.login);
+    const masked = this.mask(body);
+    const kind = wellFormed(masked.kind);
+    const step = 'step' in masked ? wellFormed(masked.step) : null;
+    const payload = JSON.stringify(masked);
+    head.last_hash.copy(this.prev);
+    const hash = Buffer.from(this.hashRow(id, runId, seq, at, kind, step, who, payload, this.prev, this.out));
+    const stamped = await this.query<{ operator: string }>(
+      `WITH ev AS (
+         INSERT INTO opscockpit.events (id, run_id, seq, at, kind, step, display_name, payload, hash, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING operator)
+       UPDATE opscockpit.chain_head SET last_id = $1, last_hash = $9 RETURNING (SELECT operator FROM ev)`,
+      [id, runId, seq, at, kind, step, wellFormed(operator), payload, hash, key ?? null],
+    );
+    if (stamped.rows[0].operator !== who) throw new LedgerError(`event ${runId}#${seq} was stamped with login ${stamped.rows[0].operator}, not ${who} its hash covers; nothing was recorded.`);
+    return { runId, seq, at, operator: who, body: masked };
+  }
+
+  private mask<T>(v: T): T {
+    return this.redactor?.active ? this.redactor.value(v) : v;
+  }
+
+  private maskOpt(s: string | undefined): string | null {
+    return s === undefined ? null : this.mask(s);
+  }
+
+  async startRun(run: NewRun, at: number): Promise<RunRecord> {
+    if (this.refusal) throw new LedgerError(this.refusal);
+    for (let attempt = 0; ; attempt++) {
+      const runId = newRunId(at);
+      const fields = {
+        runId, runbook: run.runbook, name: run.name, branch: this.maskOpt(run.branch), commitSha: this.maskOpt(run.commitSha),
+        backlogId: this.maskOpt(run.backlogId), releaseType: this.maskOpt(run.releaseType), startedAt: at,
+      };
+      try {
+        const { rows } = await this.query<RunRow>(
+          `INSERT INTO opscockpit.runs (run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, note, seal)
+           VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10) RETURNING ${RUN_COLUMNS}`,
+          [runId, run.runbook, run.name, fields.branch, fields.commitSha, fields.backlogId, fields.releaseType, at, this.maskOpt(run.note), sealRun(this.sealKey, fields)],
+        );
+        return toRun(rows[0]);
+      } catch (err) {
+        // The random tail makes a clash unlikely; retry rather than fail a release on one.
+        if ((err as { code?: string }).code !== '23505' || attempt >= 10) throw err;
+      }
+    }
+  }
+
+  async openRun(runbook: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM opscockpit.runs WHERE runbook = $1 AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+      [runbook],
+    );
+    return rows[0] && toRun(rows[0]);
+  }
+
+  async events(runId: string): Promise<LedgerEvent[]> {
+    const { rows } = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM opscockpit.events WHERE run_id = $1 ORDER BY seq`, [runId]);
+    return rows.map(toEvent);
+  }
+
+  async recentEvents(runId: string, limit: number): Promise<LedgerEvent[]> {
+    const { rows } = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM opscockpit.events WHERE run_id = $1 ORDER BY seq DESC LIMIT $2`, [runId, limit]);
+    return rows.map(toEvent);
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM opscockpit.runs ORDER BY started_at DESC, run_id DESC LIMIT $1`, [limit]);
+    return rows.map(toRun);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM opscockpit.runs WHERE run_id = $1`, [runId]);
+    return rows[0] && toRun(rows[0]);
+  }
+
+  /** Derived state: the run.completed event is the record; verify checks that they agree. */
+  async completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): Promise<void> {
+    if (this.refusal) throw new LedgerError(this.refusal);
+    const res = await this.query(
+      `UPDATE opscockpit.runs SET status = $1, completed_at = $2, note = COALESCE($3, note),
+         released_at = CASE WHEN $1 = 'succeeded' THEN $2 ELSE released_at END WHERE run_id = $4`,
+      [status, at, this.maskOpt(note), runId],
+    );
+    if (res.rowCount === 0) throw new LedgerError(`no run ${runId} in the ledger`);
+  }
+
+  subscribe(onChange: (change: LedgerChange) => void): () => void {
+    const listener = new PgListener(() => pgClient(this.url), onChange);
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      void listener.close();
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.listeners].map((l) => l.close()));
+    this.listeners.clear();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,71 @@
+// Live changes from a PostgreSQL ledger: LISTEN on a connection of its own (a pooled one would
+// be handed to queries). When that connection is lost it reconnects with backoff and, once
+// listening again, calls back once without a run id: whatever was appended meanwhile was not
+// announced, so the caller reads again (the catch-up).
+import type pg from 'pg';
+import type { LedgerChange } from '../src/engine/ledger-store.js';
+import { CHANNEL } from './pg-schema.js';
+
+const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000];
+
+export class PgListener {
+  private client?: pg.Client;
+  private closed = false;
+  private attempt = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly connect: () => pg.Client,
+    private readonly onChange: (change: LedgerChange) => void,
+  ) {
+    void this.listen(false);
+  }
+
+  private async listen(catchUp: boolean): Promise<void> {
+    if (this.closed) return;
+    const client = this.connect();
+    this.client = client;
+    let lost = false;
+    const again = () => {
+      if (lost) return;
+      lost = true;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+      this.retry();
+    };
+    client.on('error', again);
+    client.on('end', again);
+    client.on('notification', (msg) => {
+      if (msg.channel === CHANNEL) this.onChange(msg.payload ? { runId: msg.payload } : {});
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch {
+      again();
+      return;
+    }
+    if (this.closed) return void client.end().catch(() => {});
+    this.attempt = 0;
+    if (catchUp) this.onChange({});
+  }
+
+  private retry(): void {
+    if (this.closed) return;
+    const delay = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+    this.timer = setTimeout(() => void this.listen(true), delay);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    const c = this.client;
+    if (c) {
+      c.removeAllListeners('end');
+      c.removeAllListeners('error');
+      c.on('error', () => {});
+      await c.end().catch(() => {});
+    }
+  }
+}

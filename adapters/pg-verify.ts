@@ -1,0 +1,87 @@
+// `ledger verify` on a PostgreSQL ledger: the same walk over the same chain as on SQLite
+// (ledger-walk.ts), with rows read in pages from one snapshot. What SQLite's sqlite_sequence and
+// head file tell there, the chain head row tells here: the last id handed out and its hash.
+import type pg from 'pg';
+import type { RunStatus } from '../src/engine/ports.js';
+import { GENESIS, keyCheck } from './ledger-chain.js';
+import { LedgerError } from './ledger-errors.js';
+import { hexRowHasher } from './ledger-hasher.js';
+import { keyProblem } from './ledger-integrity.js';
+import { SEALED_RUN_COLUMNS, sealRunRow, type SealedRunRow } from './ledger-seal.js';
+import { ChainWalk, judgeChain, type LedgerVerification, type VerifyRow } from './ledger-walk.js';
+import { isConnectionError, pgClient, pgTarget, unreachable } from './pg-connect.js';
+import { checkSchema, readPgChainSettings } from './pg-schema.js';
+
+const PAGE = 10_000;
+
+export async function verifyPgLedger(url: string, opts: { chainKey?: string } = {}): Promise<LedgerVerification> {
+  const target = pgTarget(url);
+  const client = pgClient(url);
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await checkSchema(client, target.location);
+    // One snapshot for every read below: appends meanwhile are not seen.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await verifyOn(client, target.location, opts.chainKey);
+  } catch (err) {
+    if (isConnectionError(err)) throw unreachable(target, err);
+    throw err;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function verifyOn(client: pg.Client, location: string, key: string | undefined): Promise<LedgerVerification> {
+  const chain = await readPgChainSettings(client);
+  if (chain.algorithm === 'hmac-sha256') {
+    if (key === undefined) throw new LedgerError(`ledger ${location} is sealed with a key: set OPSCOCKPIT_LEDGER_KEY to that key to verify it.`);
+    if (keyCheck(key) !== chain.keyCheck) {
+      const events = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM opscockpit.events')).rows[0].n);
+      const problems = ['the chain is sealed with another key than OPSCOCKPIT_LEDGER_KEY: nothing in it is vouched for by this key (a wrong key, or a ledger rewritten with a key of its own)'];
+      return { ok: false, events, runMismatches: [], problems, notes: [], chain };
+    }
+  }
+  const sealKey = chain.algorithm === 'hmac-sha256' ? key : undefined;
+  const walk = new ChainWalk(hexRowHasher(sealKey), 0, GENESIS.toString('hex'));
+  const page = `SELECT id, run_id, seq, at, kind, step, operator, payload, encode(prev_hash, 'hex'), encode(hash, 'hex')
+                  FROM opscockpit.events WHERE id > $1 ORDER BY id LIMIT ${PAGE}`;
+  for (;;) {
+    const { rows } = await client.query<VerifyRow>({ text: page, values: [walk.lastId], rowMode: 'array' });
+    if (!rows.length) break;
+    walk.add(rows);
+  }
+  const scan = walk.scan();
+  const head = (await client.query<{ last_id: number; last_hash: string }>("SELECT last_id, encode(last_hash, 'hex') AS last_hash FROM opscockpit.chain_head")).rows[0];
+  const status = new Map((await client.query<[string, RunStatus]>({ text: 'SELECT run_id, status FROM opscockpit.runs', rowMode: 'array' })).rows);
+  const problems: string[] = [];
+  const kp = keyProblem(chain, key);
+  if (kp) problems.push(kp);
+  await checkRuns(client, sealKey, problems);
+  if (head && head.last_id === scan.lastId && scan.lastId > 0) {
+    const last = (await client.query<{ h: string }>("SELECT encode(hash, 'hex') AS h FROM opscockpit.events WHERE id = $1", [scan.lastId])).rows[0];
+    if (last?.h !== head.last_hash) problems.push(`event #${scan.lastId} is not the event the chain head names: the chain was rewritten`);
+  } else if (head && head.last_id < scan.lastId) {
+    problems.push(`events #${head.last_id + 1}–#${scan.lastId} were not appended through the ledger: the chain head stops at event #${head.last_id}`);
+  }
+  await client.query('COMMIT');
+  return judgeChain(scan, { usedThrough: head?.last_id ?? 0, status, findings: { problems, notes: [] }, chain });
+}
+
+/** Each run's row against its seal, and runs marked ended that no run.completed event ends. */
+async function checkRuns(client: pg.Client, sealKey: string | undefined, problems: string[]): Promise<void> {
+  const { rows } = await client.query<[...SealedRunRow, string | null]>({ text: `SELECT ${SEALED_RUN_COLUMNS}, seal FROM opscockpit.runs ORDER BY started_at, run_id`, rowMode: 'array' });
+  for (const row of rows) {
+    const [runId, seal] = [row[0], row[8]];
+    if (seal === null) problems.push(`run ${runId} has no seal: its row was edited, or added, after the ledger was written`);
+    else if (seal !== sealRunRow(sealKey, row.slice(0, 8) as SealedRunRow))
+      problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
+  }
+  const ended = await client.query<[string, string]>({
+    text: `SELECT run_id, status FROM opscockpit.runs r WHERE status <> 'running'
+             AND EXISTS (SELECT 1 FROM opscockpit.events e WHERE e.run_id = r.run_id AND e.kind = 'run.started')
+             AND NOT EXISTS (SELECT 1 FROM opscockpit.events e WHERE e.run_id = r.run_id AND e.kind = 'run.completed') LIMIT 5`,
+    rowMode: 'array',
+  });
+  for (const [runId, status] of ended.rows) problems.push(`run ${runId} is marked ${status.replace('_', ' ')}, but no run.completed event ends it: its status was edited`);
+}

@@ -1,0 +1,111 @@
+// The SQLite ledger behind the asynchronous interface (LedgerStore), wrapping SqliteLedger: one
+// implementation of the chain. better-sqlite3 is synchronous and has one connection, so an
+// in-process lock orders the store's work: a transaction that awaits inside atomically() holds
+// BEGIN IMMEDIATE on that connection across its awaits, and everything else in the process
+// waits for it, while the transaction's own calls (known by their async context) join it.
+// Other processes wait on SQLite's write lock as before. Changes are seen by polling SQLite's
+// data_version about every 250 ms.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { resolve } from 'node:path';
+import type { AppendOptions, AsyncRunLeasePort, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
+import type { LeaseHolder } from '../src/engine/lease.js';
+import type { NewRun, RunStatus } from '../src/engine/ports.js';
+import type { EventBody } from '../src/engine/types.js';
+import { openLedger, type LedgerOptions, type SqliteLedger } from './ledger.js';
+
+export const POLL_MS = 250;
+
+/** First come, first served: each holder runs alone. */
+class Turns {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const mine = this.tail.then(fn);
+    this.tail = mine.catch(() => {});
+    return mine;
+  }
+}
+
+export function openSqliteStore(path: string, opts: LedgerOptions = {}): SqliteStore {
+  return new SqliteStore(openLedger(path, opts), resolve(path));
+}
+
+export class SqliteStore implements LedgerStore {
+  readonly identity = 'asserted' as const;
+  readonly leases: AsyncRunLeasePort;
+  private readonly turns = new Turns();
+  private readonly inside = new AsyncLocalStorage<true>();
+  private readonly pollers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    /** The synchronous ledger underneath (the session still uses it directly). */
+    readonly ledger: SqliteLedger,
+    readonly location: string,
+  ) {
+    const l = ledger.leases;
+    this.leases = {
+      openRuns: (runbook) => this.inTurn(() => l.openRuns(runbook)),
+      get: (runId) => this.inTurn(() => l.get(runId)),
+      take: (runId, h: LeaseHolder, at) => this.inTurn(() => l.take(runId, h, at)),
+      beat: (runId, h: LeaseHolder, at) => this.inTurn(() => l.beat(runId, h, at)),
+      release: (runId, h: LeaseHolder) => this.inTurn(() => l.release(runId, h)),
+    };
+  }
+
+  /** Runs fn in this process's turn, or at once inside the transaction that holds it. */
+  private inTurn<T>(fn: () => T): Promise<T> {
+    if (this.inside.getStore()) return Promise.resolve().then(fn);
+    return this.turns.run(async () => fn());
+  }
+
+  atomically<T>(fn: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
+    if (this.inside.getStore()) return fn();
+    return this.turns.run(async () => {
+      const end = this.ledger.beginHeld(opts);
+      let done = false;
+      try {
+        const result = await this.inside.run(true, fn);
+        done = true;
+        end(true);
+        return result;
+      } finally {
+        if (!done) end(false);
+      }
+    });
+  }
+
+  append(runId: string, operator: string, body: EventBody, at: number, opts?: AppendOptions) {
+    return this.inTurn(() => this.ledger.append(runId, operator, body, at, opts));
+  }
+
+  startRun = (run: NewRun, at: number) => this.inTurn(() => this.ledger.startRun(run, at));
+  openRun = (runbook: string) => this.inTurn(() => this.ledger.openRun(runbook));
+  events = (runId: string) => this.inTurn(() => this.ledger.events(runId));
+  recentEvents = (runId: string, limit: number) => this.inTurn(() => this.ledger.recentEvents(runId, limit));
+  listRuns = (limit: number) => this.inTurn(() => this.ledger.listRuns(limit));
+  getRun = (runId: string) => this.inTurn(() => this.ledger.getRun(runId));
+  completeRun = (runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string) =>
+    this.inTurn(() => this.ledger.completeRun(runId, status, at, note));
+
+  subscribe(onChange: (change: LedgerChange) => void): () => void {
+    let seen = this.ledger.changeToken();
+    const timer = setInterval(() => {
+      const now = this.ledger.changeToken();
+      if (now === seen) return;
+      seen = now;
+      onChange({});
+    }, POLL_MS);
+    timer.unref();
+    this.pollers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.pollers.delete(timer);
+    };
+  }
+
+  close(): Promise<void> {
+    for (const t of this.pollers) clearInterval(t);
+    this.pollers.clear();
+    return this.turns.run(async () => this.ledger.close());
+  }
+}

@@ -1,0 +1,239 @@
+// One contract for the ledger, run against both backends: the SQLite file (sqlite-store.ts) and
+// PostgreSQL (pg-ledger.ts, on the real server the test setup starts). Then what only
+// PostgreSQL promises: the login is the operator, operators cannot change events, and an
+// owner's tampering is found by verify.
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
+import type { LedgerStore } from '../src/engine/ledger-store.js';
+import type { EventBody } from '../src/engine/types.js';
+import { postgresLedger, sqliteLedger, type LedgerUnderTest } from './support/ledger-stores.js';
+
+const RUNBOOK = '/ops/cutover.yaml';
+const note = (n: string): EventBody => ({ kind: 'step.note', phase: 'postflight', step: 's', note: n });
+const T0 = Date.UTC(2026, 10, 23, 11, 22, 33);
+
+const open: LedgerStore[] = [];
+async function track(p: Promise<LedgerStore>): Promise<LedgerStore> {
+  const s = await p;
+  open.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+const backends: [string, () => Promise<LedgerUnderTest>][] = [
+  ['SQLite', async () => sqliteLedger()],
+  ['PostgreSQL', () => postgresLedger(inject('postgres'))],
+];
+
+describe.each(backends)('ledger contract: %s', (_name, make) => {
+  it('runs and events round-trip in order; a completed run is no longer open', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'cutover v2.3', branch: 'main' }, T0);
+    expect(await s.getRun(run.runId)).toEqual(run);
+    expect(run).toMatchObject({ runbook: RUNBOOK, name: 'cutover v2.3', branch: 'main', status: 'running', startedAt: T0 });
+    expect((await s.openRun(RUNBOOK))?.runId).toBe(run.runId);
+    for (const n of ['one', 'two', 'three']) await s.append(run.runId, 'ana', note(n), T0 + 1);
+    const events = await s.events(run.runId);
+    expect(events.map((e) => [e.seq, (e.body as { note: string }).note])).toEqual([[1, 'one'], [2, 'two'], [3, 'three']]);
+    expect((await s.recentEvents(run.runId, 2)).map((e) => e.seq)).toEqual([3, 2]);
+    await s.completeRun(run.runId, 'succeeded', T0 + 5, 'done');
+    expect(await s.getRun(run.runId)).toMatchObject({ status: 'succeeded', completedAt: T0 + 5, releasedAt: T0 + 5, note: 'done' });
+    expect(await s.openRun(RUNBOOK)).toBeUndefined();
+    expect((await s.listRuns(10)).map((r) => r.runId)).toEqual([run.runId]);
+    await expect(s.append('r-nope', 'ana', note('x'), T0)).rejects.toThrow(/no run r-nope/);
+    expect((await l.verify()).ok).toBe(true);
+  });
+
+  it('atomically stores all of its appends or, when it throws, none', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'tx' }, T0);
+    await expect(s.atomically(async () => {
+      await s.append(run.runId, 'ana', note('a'), T0);
+      await s.append(run.runId, 'ana', note('b'), T0);
+      throw new Error('changed my mind');
+    })).rejects.toThrow('changed my mind');
+    expect(await s.events(run.runId)).toEqual([]);
+    const n = await s.atomically(async () => {
+      await s.append(run.runId, 'ana', note('a'), T0);
+      await new Promise((r) => setTimeout(r, 10));
+      await s.append(run.runId, 'ana', note('b'), T0);
+      return (await s.events(run.runId)).length;
+    });
+    expect(n).toBe(2);
+    expect((await s.events(run.runId)).map((e) => e.seq)).toEqual([1, 2]);
+    expect((await l.verify()).ok).toBe(true);
+  });
+
+  it('an append from elsewhere in the process waits until a running transaction ends', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'wait' }, T0);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inside!: () => void;
+    const started = new Promise<void>((r) => (inside = r));
+    const tx = s.atomically(async () => {
+      await s.append(run.runId, 'ana', note('inside'), T0);
+      inside();
+      await held;
+    });
+    await started;
+    let outsideDone = false;
+    const outside = s.append(run.runId, 'bo', note('outside'), T0).then((e) => ((outsideDone = true), e));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(outsideDone).toBe(false);
+    release();
+    await tx;
+    expect((await outside).seq).toBe(2);
+    expect((await s.events(run.runId)).map((e) => (e.body as { note: string }).note)).toEqual(['inside', 'outside']);
+  });
+
+  it('eight concurrent writers, each on a connection of its own, keep one intact chain', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'many' }, T0);
+    await l.writeConcurrently(run.runId, 8, 40);
+    const events = await s.events(run.runId);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 320 }, (_, i) => i + 1));
+    const v = await l.verify();
+    expect(v).toMatchObject({ ok: true, events: 320 });
+  }, 60_000);
+
+  it('a retried append with the same idempotency key is stored once and returns the stored event', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'retry' }, T0);
+    const first = await s.append(run.runId, 'ana', note('intent'), T0, { durable: true, idempotencyKey: 'k-1' });
+    const again = await s.append(run.runId, 'ana', note('intent'), T0 + 9, { durable: true, idempotencyKey: 'k-1' });
+    expect(again).toEqual(first);
+    await s.append(run.runId, 'ana', note('next'), T0, { idempotencyKey: 'k-2' });
+    expect((await s.events(run.runId)).map((e) => e.seq)).toEqual([1, 2]);
+    expect((await l.verify()).ok).toBe(true);
+  });
+
+  it('a subscriber hears of an append made on another connection', async () => {
+    const l = await make();
+    const watcher = await track(l.open());
+    const writer = await track(l.another());
+    const run = await writer.startRun({ runbook: RUNBOOK, name: 'live' }, T0);
+    const heard = new Promise<number>((ok) => {
+      const t0 = Date.now();
+      const stop = watcher.subscribe(() => {
+        stop();
+        ok(Date.now() - t0);
+      });
+    });
+    await new Promise((r) => setTimeout(r, 300)); // listening
+    await writer.append(run.runId, 'bo', note('hello'), T0);
+    expect(await heard).toBeLessThan(1_000);
+    expect((await watcher.events(run.runId)).length).toBe(1);
+  });
+
+  it('leases: taken, refreshed by their holder only, listed with the open runs, released', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'lease' }, T0);
+    const me = { pid: 101, host: 'h1', token: 'a' };
+    const other = { pid: 102, host: 'h1', token: 'b' };
+    expect(await s.leases.get(run.runId)).toBeUndefined();
+    await s.atomically(() => s.leases.take(run.runId, me, T0));
+    expect(await s.leases.get(run.runId)).toEqual({ runId: run.runId, ...me, takenAt: T0, heartbeatAt: T0 });
+    expect(await s.leases.beat(run.runId, me, T0 + 5)).toBe(true);
+    expect(await s.leases.beat(run.runId, other, T0 + 6)).toBe(false);
+    const [open1] = await s.leases.openRuns(RUNBOOK);
+    expect(open1).toMatchObject({ run: { runId: run.runId }, lease: { token: 'a', heartbeatAt: T0 + 5 } });
+    await s.leases.release(run.runId, other);
+    expect(await s.leases.get(run.runId)).toBeDefined();
+    await s.leases.release(run.runId, me);
+    expect(await s.leases.get(run.runId)).toBeUndefined();
+    expect(await s.leases.openRuns(RUNBOOK)).toEqual([{ run: expect.objectContaining({ runId: run.runId }) }]);
+  });
+});
+
+describe('ledger contract: what only PostgreSQL vouches for', () => {
+  it('the operator on an event is the login: alice cannot write an event as bob, whatever she sends', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const alice = await track(l.open());
+    expect(alice.identity).toBe('database');
+    expect(alice.location).toMatch(/^postgres:\/\/alice@127\.0\.0\.1:\d+\/ledger_/);
+    expect(alice.location).not.toContain(inject('postgres').passwords.alice);
+    const run = await alice.startRun({ runbook: RUNBOOK, name: 'who' }, T0);
+    expect((await alice.append(run.runId, 'bob', note('as bob?'), T0)).operator).toBe('alice');
+    // Straight SQL, past the client: the database stamps the login all the same.
+    const c = new pg.Client({ connectionString: l.urls.alice });
+    await c.connect();
+    await c.query("INSERT INTO opscockpit.events (id, run_id, seq, at, kind, operator, payload, hash) VALUES (99, $1, 99, 0, 'step.note', 'bob', '{}', '\\x00')", [run.runId]);
+    const { rows } = await c.query('SELECT id::int AS id, operator, display_name FROM opscockpit.events ORDER BY id');
+    await c.end();
+    expect(rows).toEqual([{ id: 1, operator: 'alice', display_name: 'bob' }, { id: 99, operator: 'alice', display_name: null }]);
+    // That row was not appended through the ledger: verify says so.
+    const v = await l.verify();
+    expect(v.ok).toBe(false);
+    expect(v.firstBroken).toMatchObject({ id: 99, reason: 'missing row' });
+  });
+
+  it('an operator login gets "permission denied" changing or removing events', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const bob = await track(l.another());
+    const run = await bob.startRun({ runbook: RUNBOOK, name: 'locked' }, T0);
+    await bob.append(run.runId, 'bo', note('kept'), T0);
+    const c = new pg.Client({ connectionString: l.urls.bob });
+    await c.connect();
+    try {
+      await expect(c.query("UPDATE opscockpit.events SET payload = '{}'")).rejects.toThrow(/permission denied for table events/);
+      await expect(c.query('DELETE FROM opscockpit.events')).rejects.toThrow(/permission denied for table events/);
+      await expect(c.query('TRUNCATE opscockpit.events')).rejects.toThrow(/permission denied for table events/);
+    } finally {
+      await c.end();
+    }
+    expect((await bob.events(run.runId)).length).toBe(1);
+  });
+
+  it("an owner's tampering (UPDATE as admin) is found by verify, naming the first broken event", async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const s = await track(l.open());
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'tamper' }, T0);
+    for (const n of ['a', 'b', 'c', 'd']) await s.append(run.runId, 'ana', note(n), T0);
+    expect((await l.verify()).ok).toBe(true);
+    const admin = new pg.Client({ connectionString: l.urls.admin });
+    await admin.connect();
+    await admin.query(`UPDATE opscockpit.events SET payload = replace(payload, '"c"', '"C"') WHERE seq = 3`);
+    await admin.end();
+    const v = await l.verify();
+    expect(v.ok).toBe(false);
+    expect(v.firstBroken).toMatchObject({ id: 3, runId: run.runId, seq: 3, reason: 'hash mismatch' });
+  });
+
+  it('a subscriber whose connection is cut reconnects, says to catch up, and hears later appends', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const watcher = await track(l.open());
+    const writer = await track(l.another());
+    const run = await writer.startRun({ runbook: RUNBOOK, name: 'cut' }, T0);
+    const changes: (string | undefined)[] = [];
+    watcher.subscribe((c) => changes.push(c.runId));
+    const admin = new pg.Client({ connectionString: l.urls.postgres });
+    await admin.connect();
+    const listening = async () => (await admin.query("SELECT pid FROM pg_stat_activity WHERE usename = 'alice' AND query LIKE 'LISTEN%'")).rows;
+    const until = async (ok: () => Promise<boolean> | boolean) => {
+      for (const end = Date.now() + 5_000; !(await ok()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(async () => (await listening()).length === 1);
+    await writer.append(run.runId, 'bo', note('before'), T0);
+    await until(() => changes.includes(run.runId));
+    expect(changes).toEqual([run.runId]);
+    // Cut the listener's connection; meanwhile an event is appended that nobody announces to it.
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND query LIKE $2', ['alice', 'LISTEN%']);
+    await writer.append(run.runId, 'bo', note('while cut'), T0);
+    await until(() => changes.length >= 2);
+    expect(changes[1]).toBeUndefined(); // the catch-up: read again
+    await until(async () => (await listening()).length === 1);
+    await writer.append(run.runId, 'bo', note('after'), T0);
+    await until(() => changes.length >= 3);
+    await admin.end();
+    expect(changes.slice(2)).toEqual([run.runId]);
+  });
+});
