@@ -36,6 +36,21 @@ export function Dialog(props: { width: number }) {
       </Panel>
     );
   }
+  if (modal.kind === 'value') {
+    return (
+      <Panel title={`${modal.name}: a value for "${modal.step.title}"`} width={props.width} borderColor={color('yellow')}>
+        <Text>
+          The step's command needs <Text bold>{modal.name}</Text>. It is recorded with the run and used from now on.
+        </Text>
+        <Text>
+          {'> '}
+          {modal.input}
+          <Text inverse> </Text>
+        </Text>
+        {modal.error ? <Text color={color('red')}>{modal.error}</Text> : <Text dimColor>Enter records it · Esc cancels</Text>}
+      </Panel>
+    );
+  }
   const title = modal.kind === 'skip' ? `Skip "${step ?? ''}": why?` : modal.kind === 'stop-off' ? 'Turn the emergency stop off: why is it safe now?' : `Note on "${step ?? ''}"`;
   return (
     <Panel title={title} width={props.width} borderColor={color('yellow')}>

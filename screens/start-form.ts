@@ -43,7 +43,8 @@ export const FORM_HINTS = FORM_COMMANDS.filter((c) => c.hint).map((c) => ({ keys
 export function startForm(runbook: Pick<Runbook, 'name' | 'params' | 'choices'>, given: FormValues): StartFormState {
   const fields: FormField[] = [];
   for (const p of runbook.params) {
-    if (Object.hasOwn(given.params, p.name)) continue;
+    // A value a step needs is asked when that step comes (the operator may learn it on the way).
+    if (Object.hasOwn(given.params, p.name) || p.atStep) continue;
     const label = [p.description, typeLabel(p)].filter(Boolean).join(' · ');
     const base = { kind: 'param' as const, name: p.name, label, text: '', options: [], index: 0, param: p };
     if (p.type === 'enum' && p.values) {

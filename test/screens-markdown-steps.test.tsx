@@ -1,8 +1,8 @@
 // A Markdown runbook's shell blocks as the operator meets them: the block's lines shown
-// before Enter, a destructive block asking for its id typed, a placeholder refused until it
-// has a value, and a runbook with no steps saying so.
+// before Enter, a destructive block asking for its id typed, a placeholder's value asked when
+// its step comes, and a runbook with no steps saying so.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
@@ -42,13 +42,26 @@ describe('Markdown shell blocks in the cockpit', () => {
     expect(existsSync(join(file, '..', 'cache'))).toBe(false);
   });
 
-  it('a block with a placeholder is refused until it has a value', async () => {
-    const file = runbook(['# Logs', '', '## Before', '', '```bash', 'echo <POD_NAME> > seen', '```', ''].join('\n'));
+  it('a block with a placeholder asks its value when the step comes, records it, and runs with it on the next Enter', async () => {
+    const file = runbook(['# Logs', '', '## Before', '', '```bash', 'echo "pod=<POD_NAME>" > seen', '```', ''].join('\n'));
     const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
-    await waitFor(() => m.frame().includes('echo ${POD_NAME} > seen'), 'the block with its placeholder');
+    await waitFor(() => m.frame().includes('echo "pod=${POD_NAME}" > seen'), 'the block with its placeholder');
     m.app.stdin.write('\r');
-    await waitFor(() => m.frame().includes('needs a value for POD_NAME'), 'the refusal');
+    await waitFor(() => m.frame().includes('POD_NAME: a value for'), 'the value asked');
+    m.app.stdin.write('\r');
+    await waitFor(() => m.frame().includes('POD_NAME needs a value.'), 'an empty value refused');
+    m.app.stdin.write('worker-7f9c');
+    await waitFor(() => m.frame().includes('> worker-7f9c'), 'typed');
+    m.app.stdin.write('\r');
+    await waitFor(() => m.frame().includes('POD_NAME recorded. Enter runs'), 'recorded, not run yet');
     expect(existsSync(join(file, '..', 'seen'))).toBe(false);
+    // Recorded before anything runs with it, with the run's other parameters.
+    const params = m.ledger.events(m.session.store.getState().run!.runId).filter((e) => e.body.kind === 'run.params');
+    expect(params.at(-1)?.body).toEqual({ kind: 'run.params', params: { POD_NAME: 'worker-7f9c' } });
+    expect(m.frame()).toContain('POD_NAME=worker-7f9c'); // the header
+    m.app.stdin.write('\r');
+    await waitFor(() => existsSync(join(file, '..', 'seen')), 'the block run with the value', 5000);
+    expect(readFileSync(join(file, '..', 'seen'), 'utf8')).toBe('pod=worker-7f9c\n');
   });
 
   it('a runbook with no steps says so', async () => {

@@ -16,7 +16,7 @@ export function formatOutline(rb: Runbook, shown: string): string {
     lines.push('', 'parameters');
     for (const p of rb.params) {
       const kind = p.type === 'enum' && p.values ? p.values.join('|') : p.type;
-      const value = p.value === undefined ? 'no value yet' : p.type === 'secret' ? 'set' : `= ${p.value}`;
+      const value = p.value === undefined ? (p.atStep ? 'asked when its step comes' : 'no value yet') : p.type === 'secret' ? 'set' : `= ${p.value}`;
       lines.push(`  ${p.name} (${kind}) ${value}${p.description ? ` — ${p.description}` : ''}`);
     }
   }
@@ -29,7 +29,7 @@ export function formatOutline(rb: Runbook, shown: string): string {
   for (const phase of PHASES) {
     const steps = rb.checklists[phase];
     lines.push('', `${phase}${steps.length ? '' : ': no steps'}`);
-    const params = new Set(rb.params.map((p) => p.name));
+    const params = new Set(rb.params.filter((p) => !p.atStep || p.value !== undefined).map((p) => p.name));
     for (const step of steps) {
       // The section a step sits in is printed where it changes; each note of the step after it.
       const [section, ...notes] = notesOf(step);

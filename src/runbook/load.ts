@@ -97,6 +97,7 @@ export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv 
     lineOf: (p) => locator.line(p),
     params,
     choose,
+    env,
   });
 }
 

@@ -26,7 +26,7 @@ import {
   type NotifySpec,
 } from './model.js';
 import { NOTIFY_TRIGGERS } from '../engine/types.js';
-import { normalizeParams, secretParamNames } from './params.js';
+import { normalizeParams, placeholderParams, secretParamNames } from './params.js';
 import { parseCondition } from '../engine/conditions.js';
 import type { SafetyPolicy } from '../engine/safety.js';
 import {
@@ -68,6 +68,8 @@ export interface NormalizeContext {
   paramNames?: readonly string[];
   /** Choice name → option given for this run (--choose, the cockpit's form); the first of each by default. */
   choose?: Readonly<Record<string, string>>;
+  /** The operator's environment: a value a step needs and the runbook never declared may be there. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function normalizeRunbook(input: RunbookInput, context: NormalizeContext): Runbook {
@@ -107,7 +109,10 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     // The webhook URL is a credential: masked wherever it might appear, like any declared secret.
     // Secret parameters too: their values are given when the run starts, and masked like any secret.
     secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
-    params: normalizeParams(input.params, ctx.params ?? {}),
+    params: [
+      ...normalizeParams(input.params, ctx.params ?? {}),
+      ...placeholderParams(PHASES.flatMap((p) => checklists[p]), new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {}),
+    ],
     checks,
     checklists,
     choices,

@@ -14,6 +14,12 @@ export interface RunbookParam {
   pattern?: string;
   /** Given for this run, else the default; undefined when neither (the run cannot start). */
   value?: string;
+  /**
+   * A value a step's command needs that the runbook never declared (`<POD_NAME>`, an unset
+   * `$VAR`): asked when that step comes, not before the run starts, as the operator often
+   * learns it from an earlier step. Names the first step that needs it.
+   */
+  atStep?: string;
 }
 
 export function normalizeParams(input: Record<string, ParamInput> | undefined, given: Readonly<Record<string, string>>): RunbookParam[] {
@@ -27,6 +33,30 @@ export function normalizeParams(input: Record<string, ParamInput> | undefined, g
     if (value !== undefined) out.value = value;
     return out;
   });
+}
+
+/**
+ * The placeholders of the runbook's steps as parameters asked at their step: each name no
+ * declared parameter or secret gives, with the value given for this run (--param), else the
+ * one the operator's environment holds (it then "defines" it), else none yet.
+ */
+export function placeholderParams(
+  steps: Iterable<{ title: string; placeholders?: string[] }>,
+  declared: ReadonlySet<string>,
+  given: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+): RunbookParam[] {
+  const out = new Map<string, RunbookParam>();
+  for (const step of steps) {
+    for (const name of step.placeholders ?? []) {
+      if (declared.has(name) || out.has(name)) continue;
+      const p: RunbookParam = { name, type: 'string', description: `needed by "${step.title}"`, atStep: step.title };
+      const value = Object.hasOwn(given, name) ? given[name] : env[name] || undefined;
+      if (value !== undefined) p.value = value;
+      out.set(name, p);
+    }
+  }
+  return [...out.values()];
 }
 
 /**
@@ -71,7 +101,8 @@ export function checkParams(params: readonly RunbookParam[], given: Readonly<Rec
     const problem = valueProblem(p, p.value);
     if (problem) invalid.push(`parameter ${p.name}: ${problem}`);
   }
-  return { unknown: Object.keys(given).filter((n) => !declared.has(n)), invalid, missing: params.filter((p) => p.value === undefined) };
+  // A value asked at its step is not missing before the run starts.
+  return { unknown: Object.keys(given).filter((n) => !declared.has(n)), invalid, missing: params.filter((p) => p.value === undefined && !p.atStep) };
 }
 
 /** The operator's environment with the parameters' values over it: what scripts and secrets read. */
@@ -92,7 +123,10 @@ export function recordedParams(params: readonly RunbookParam[]): Record<string, 
 
 /** `name=value` for the header, secret ones masked. */
 export function shownParams(params: readonly RunbookParam[] | undefined): string {
-  return (params ?? []).map((p) => `${p.name}=${p.value === undefined ? '?' : p.type === 'secret' ? MASK : p.value}`).join(' ');
+  return (params ?? [])
+    .filter((p) => p.value !== undefined || !p.atStep)
+    .map((p) => `${p.name}=${p.value === undefined ? '?' : p.type === 'secret' ? MASK : p.value}`)
+    .join(' ');
 }
 
 /** NAME=VALUE arguments (--param) → name → value; a malformed one is described. */

@@ -1,10 +1,11 @@
 // Operator intents from the keyboard: keymap commands and the open dialog's text. Turns them
 // into modal changes and into the session's own operations; nothing here writes the ledger.
-import type { StepIntent } from '../engine/checklist.js';
+import type { StepIntent, StepView } from '../engine/checklist.js';
 import { flash, setModal, type CockpitStore } from '../store/store.js';
 import { ACTION_BUSY } from './actions.js';
 import { stepAction } from './step-gate.js';
 import type { Runbook } from '../runbook/model.js';
+import type { StepValues } from './step-values.js';
 
 /** What the session offers the intents. */
 export interface IntentHost {
@@ -25,7 +26,11 @@ export interface IntentHost {
 }
 
 export class Intents {
-  constructor(private readonly host: IntentHost) {}
+  constructor(
+    private readonly host: IntentHost,
+    /** Values a step needs that the runbook never declared: asked when the step comes. */
+    private readonly values?: Pick<StepValues, 'missing' | 'give'>,
+  ) {}
 
   /** A keymap command, dispatched by the root input handler. */
   command(id: string): void {
@@ -35,6 +40,9 @@ export class Intents {
     if (id === 'step.advance') {
       const view = s.checklist.phases[s.checklist.active];
       const cur = view.current === undefined ? undefined : view.steps[view.current];
+      // A value the command needs is asked first; Enter then shows the step with it, to run.
+      const needs = cur?.confirm && cur.state === 'pending' ? this.values?.missing(cur.phase, cur.id)[0] : undefined;
+      if (cur && needs) return setModal(store, { kind: 'value', name: needs, input: '', step: { id: cur.id, title: cur.title } });
       // A destructive block asks for its id typed, like an action's confirmation.
       if (cur?.typed && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title } });
       return void host.stepIntent({ kind: 'advance' });
@@ -97,6 +105,14 @@ export class Intents {
       setModal(store, undefined);
       return void host.stepIntent({ kind: 'note', note: m.input });
     }
+    if (m.kind === 'value') {
+      const error = this.values?.give(m.name, m.input);
+      if (error) return setModal(store, { ...m, error });
+      const next = this.values?.missing(...stepOf(store, m.step.id))[0];
+      if (next) return setModal(store, { kind: 'value', name: next, input: '', step: m.step });
+      setModal(store, undefined);
+      return flash(store, `${m.name} recorded. Enter runs "${m.step.title}" with it.`, 'info');
+    }
     if (m.kind === 'stop-off') {
       if (!m.input.trim()) return setModal(store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
       setModal(store, undefined);
@@ -116,4 +132,9 @@ export class Intents {
     setModal(store, undefined);
     void host.runAction(m.action, m.input);
   }
+}
+
+/** The phase and id of the active phase's step with this id. */
+function stepOf(store: CockpitStore, id: string): [StepView['phase'], string] {
+  return [store.getState().checklist.active, id];
 }

@@ -30,6 +30,7 @@ import { RunRecorder } from './recorder.js';
 import { heldNotice, openRun, recentRuns, settleResume } from './run-lifecycle.js';
 import { HeldRun } from './run-lease.js';
 import { Steps } from './steps.js';
+import { StepValues } from './step-values.js';
 import { RunShell } from './run-shell.js';
 import type { StepStop } from './step-gate.js';
 import { describeCommand } from './dry-run.js';
@@ -65,8 +66,7 @@ export class Session {
   private run: RunRecord;
   private tick?: unknown;
   private closed = false;
-  /** Aborted by the shutdown, with why: kills the process group of whatever script runs. */
-  private readonly shutdownSignal = new AbortController();
+  private readonly shutdownSignal = new AbortController(); // aborted by the shutdown, with why
   private stopping?: Promise<void>;
   private readonly canary?: CanaryDriver;
   private readonly controls: Controls;
@@ -86,8 +86,7 @@ export class Session {
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
-    // Scripts may ask for the ledger's path by name (passEnv: [OPSCOCKPIT_LEDGER]).
-    this.env = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath };
+    this.env = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath }; // passEnv: [OPSCOCKPIT_LEDGER]
     this.operator = operatorName(this.env);
     this.redactor = new Redactor(opts.runbook.secrets, this.env);
     // Every event written through this session (the safety controls' too) is seen once by the
@@ -119,7 +118,8 @@ export class Session {
     this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
     this.ledgerScreen = new LedgerScreenController(this.store, () => this.opts.ledger.browse?.());
-    this.intents = new Intents(this.intentHost());
+    const values = new StepValues(this.store, this.env, tryRecord);
+    this.intents = new Intents(this.intentHost(), values);
     const notifyProblem = this.notifications?.problem();
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
     else if (held) flash(this.store, held, 'warn');
@@ -147,7 +147,7 @@ export class Session {
       },
       claimStep: (req, typed) => this.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
-      missingValues: (phase, id) => (opts.runbook.checklists[phase].find((st) => st.id === id)?.placeholders ?? []).filter((n) => !this.env[n]),
+      missingValues: (phase, id) => values.missing(phase, id),
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
       refreshControls: () => this.refreshControls(),
     });

@@ -42,7 +42,7 @@ export function gateStep(host: StepGateHost, step: StepView, typed?: string): { 
   const missing = host.missingValues?.(step.phase, step.id) ?? [];
   if (missing.length > 0) {
     const reason = `needs a value for ${missing.join(', ')}`;
-    const remedy = `give ${missing.map((n) => `${n}=…`).join(' ')} in the environment and open the runbook again`;
+    const remedy = `give ${missing.length === 1 ? 'it' : 'them'}: ${missing.map((n) => `--param ${n}=…`).join(' ')} headless; the cockpit asks when Enter is pressed on the step`;
     flash(host.store, `${step.title} refused — ${reason}: ${remedy}.`, 'error');
     return { stop: { step: action, failure: 'NEEDS_VALUE', reason, remedy } };
   }

@@ -14,6 +14,8 @@ export type Modal =
   | { kind: 'confirm'; action: string; input: string; error?: string; step?: { id: string; title: string } }
   | { kind: 'skip'; input: string; error?: string }
   | { kind: 'note'; input: string }
+  /** A value the current step's command needs (`<POD_NAME>`), asked when the step comes. */
+  | { kind: 'value'; name: string; input: string; error?: string; step: { id: string; title: string } }
   | { kind: 'quit' }
   | { kind: 'canary' }
   | { kind: 'stop-off'; input: string; error?: string }

@@ -44,7 +44,7 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
     throw new RunbookError(file, problems.map(toIssue));
   }
   const absolute = path.resolve(file);
-  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose });
+  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose, env });
   return Object.keys(metadata).length > 0 ? { ...runbook, metadata } : runbook;
 }
 

@@ -1,0 +1,46 @@
+// Values a step's command needs that the runbook never declared (`<POD_NAME>`, an unset
+// `$VAR`): the operator gives them when the step comes, often from what an earlier step
+// showed. A value given is the run's from then on: in the environment the run's scripts and
+// shell read, recorded with the run's other parameters, and shown in the header.
+import type { EventBody } from '../engine/types.js';
+import type { Phase, Runbook } from '../runbook/model.js';
+import { recordedParams, type RunbookParam } from '../runbook/params.js';
+import type { CockpitStore } from '../store/store.js';
+
+const MAX_VALUE = 4096;
+
+export class StepValues {
+  constructor(
+    private readonly store: CockpitStore,
+    /** The session's environment: what the run's scripts and its shell read. */
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly record: (body: EventBody, durable?: boolean) => boolean,
+  ) {}
+
+  private get runbook(): Runbook {
+    return this.store.getState().runbook;
+  }
+
+  /** The values the step still needs, in the order its command uses them. */
+  missing(phase: Phase, id: string): string[] {
+    const step = this.runbook.checklists[phase].find((s) => s.id === id);
+    return (step?.placeholders ?? []).filter((name) => !this.env[name]);
+  }
+
+  /** Give a value; why it cannot be taken, or undefined once it is recorded. */
+  give(name: string, value: string): string | undefined {
+    if (value.trim() === '') return `${name} needs a value.`;
+    if (/[\u0000-\u001f\u007f]/.test(value)) return `${name}: a value is one line of text, without control characters.`;
+    if (value.length > MAX_VALUE) return `${name}: at most ${MAX_VALUE} characters.`;
+    const runbook = this.runbook;
+    const known = runbook.params.some((p) => p.name === name);
+    const params: RunbookParam[] = known
+      ? runbook.params.map((p) => (p.name === name ? { ...p, value } : p))
+      : [...runbook.params, { name, type: 'string', value, atStep: name }];
+    // Recorded before it is used: no step runs with a value the ledger does not hold.
+    if (!this.record({ kind: 'run.params', params: recordedParams(params) }, true)) return `${name} was not recorded; nothing runs with it.`;
+    this.env[name] = value;
+    this.store.setState({ runbook: { ...runbook, params } });
+    return undefined;
+  }
+}
