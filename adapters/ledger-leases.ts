@@ -8,7 +8,7 @@ import type { RunLeasePort } from '../src/engine/ports.js';
 import type { LeaseHolder, LeaseView, OpenRun, RunLease } from '../src/engine/lease.js';
 import { RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
 
-interface LeaseRow {
+export interface LeaseRow {
   run_id: string;
   pid: number;
   host: string;
@@ -17,7 +17,7 @@ interface LeaseRow {
   heartbeat_at: number;
 }
 
-const toLease = (r: LeaseRow): RunLease => ({ runId: r.run_id, pid: r.pid, host: r.host, token: r.token, takenAt: r.taken_at, heartbeatAt: r.heartbeat_at });
+export const toLease = (r: LeaseRow): RunLease => ({ runId: r.run_id, pid: r.pid, host: r.host, token: r.token, takenAt: r.taken_at, heartbeatAt: r.heartbeat_at });
 
 export class SqliteRunLeases implements RunLeasePort {
   private readonly stmt;

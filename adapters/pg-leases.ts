@@ -3,20 +3,10 @@
 import type { AsyncRunLeasePort } from '../src/engine/ledger-store.js';
 import type { LeaseHolder, OpenRun, RunLease } from '../src/engine/lease.js';
 import { RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
+import { toLease, type LeaseRow } from './ledger-leases.js';
 
 /** Runs a query on the connection bound to the caller's transaction, else on the pool. */
 export type PgQuery = <R extends object = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>;
-
-interface LeaseRow {
-  run_id: string;
-  pid: number;
-  host: string;
-  token: string;
-  taken_at: number;
-  heartbeat_at: number;
-}
-
-const toLease = (r: LeaseRow): RunLease => ({ runId: r.run_id, pid: r.pid, host: r.host, token: r.token, takenAt: r.taken_at, heartbeatAt: r.heartbeat_at });
 
 export class PgRunLeases implements AsyncRunLeasePort {
   constructor(private readonly query: PgQuery) {}

@@ -27,11 +27,7 @@ export function Dialog(props: { width: number }) {
         <Text>
           {modal.step ? 'This block looks destructive. ' : ''}Type <Text bold>{modal.step?.id ?? action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
         </Text>
-        <Text>
-          {'> '}
-          {modal.input}
-          <Text inverse> </Text>
-        </Text>
+        <InputLine input={modal.input} />
         {modal.error ? <Text color={color('red')}>{modal.error}</Text> : null}
       </Panel>
     );
@@ -42,11 +38,7 @@ export function Dialog(props: { width: number }) {
         <Text>
           The step's command needs <Text bold>{modal.name}</Text>. It is recorded with the run and used from now on.
         </Text>
-        <Text>
-          {'> '}
-          {modal.input}
-          <Text inverse> </Text>
-        </Text>
+        <InputLine input={modal.input} />
         {modal.error ? <Text color={color('red')}>{modal.error}</Text> : <Text dimColor>Enter records it · Esc cancels</Text>}
       </Panel>
     );
@@ -54,12 +46,19 @@ export function Dialog(props: { width: number }) {
   const title = modal.kind === 'skip' ? `Skip "${step ?? ''}": why?` : modal.kind === 'stop-off' ? 'Turn the emergency stop off: why is it safe now?' : `Note on "${step ?? ''}"`;
   return (
     <Panel title={title} width={props.width} borderColor={color('yellow')}>
-      <Text>
-        {'> '}
-        {modal.input}
-        <Text inverse> </Text>
-      </Text>
+      <InputLine input={modal.input} />
       {'error' in modal && modal.error ? <Text color={color('red')}>{modal.error}</Text> : <Text dimColor>Enter saves to the ledger · Esc cancels</Text>}
     </Panel>
+  );
+}
+
+/** What the operator has typed so far, and the cursor. */
+function InputLine({ input }: { input: string }) {
+  return (
+    <Text>
+      {'> '}
+      {input}
+      <Text inverse> </Text>
+    </Text>
   );
 }
