@@ -2,6 +2,7 @@ import React, { useEffect, useState } from 'react';
 import { useInput, useStdout } from 'ink';
 import { Box } from './ink.js';
 import { CockpitContext, useCockpit, useCockpitContext, type CockpitContextValue } from './context.js';
+import type { CockpitState } from '../src/store/store.js';
 import { commandForKey, dialogCommand, keyName } from '../src/keys/keymap.js';
 import { Header } from './Header.js';
 import { SafetyBar } from './SafetyBar.js';
@@ -16,6 +17,16 @@ import { Footer } from './Footer.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { Dialog } from './Dialog.js';
 import { COMPACT_BELOW_ROWS, cockpitLayout, compactLayout } from './layout.js';
+import { ReviewBlock, reviewLines, reviewPage } from './ReviewBlock.js';
+import { blockCut, commandLines } from './step-command.js';
+
+/** What the keys need to know of the screen: a cut block, and a review's last page. */
+interface KeyView {
+  rows: number;
+  width: number;
+  /** The Checklist's rows and width, where the current block is drawn. */
+  checklist: { rows: number; width: number };
+}
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -30,8 +41,8 @@ function useTerminalSize(): { columns: number; rows: number } {
 }
 
 /** The single input handler: a dialog gets keys first, then the keymap's commands. */
-function useRootInput() {
-  const { intents, keymap } = useCockpitContext();
+function useRootInput(view: KeyView) {
+  const { intents, keymap, store } = useCockpitContext();
   const modal = useCockpit((s) => s.modal?.kind);
   const screen = useCockpit((s) => (s.ledgerScreen ? 'ledger' : 'cockpit'));
   useInput((input, key) => {
@@ -39,6 +50,18 @@ function useRootInput() {
     if (name === 'ctrl+c') return intents.command('app.quit');
     if (modal === 'help') {
       if (name === 'escape' || name === '?' || name === 'q' || name === 'enter') intents.cancel();
+      return;
+    }
+    if (modal === 'review') {
+      const cmd = dialogCommand(keymap, name, 'review.');
+      if (name === 'escape') return intents.cancel();
+      if (name === 'enter') {
+        // Enter runs the block only once its last line has been on screen; before, it pages on.
+        const s = store.getState();
+        const page = s.modal?.kind === 'review' ? s.modal.page : 0;
+        return reviewPage(reviewLines(s).lines, page, view).last ? intents.submit() : intents.command('review.next');
+      }
+      if (cmd) intents.command(cmd.id);
       return;
     }
     if (modal === 'canary') {
@@ -62,18 +85,38 @@ function useRootInput() {
       return;
     }
     const cmd = commandForKey(keymap, name, screen);
+    if (cmd?.id === 'step.advance' && currentBlockCut(store.getState(), view.checklist)) return intents.command('step.review');
     if (cmd) intents.command(cmd.id);
   });
 }
 
+function currentBlockCut(s: CockpitState, at: { rows: number; width: number }): boolean {
+  const view = s.checklist.phases[s.checklist.active];
+  const cur = view.current === undefined ? undefined : view.steps[view.current];
+  if (!cur?.confirm || cur.state !== 'pending') return false;
+  return blockCut(commandLines(cur.check ? s.runbook.checks[cur.check] : undefined), at.rows, at.width);
+}
+
 function Cockpit() {
-  useRootInput();
   const { columns, rows } = useTerminalSize();
   const { modal, hasAction, checkCount, ledgerOpen } = useCockpit((s) => ({ modal: s.modal?.kind, hasAction: !!s.action, checkCount: Object.keys(s.runbook.checks).length, ledgerOpen: !!s.ledgerScreen }));
   const wide = columns >= 100;
   const width = Math.max(40, columns);
   const left = wide ? Math.floor(width * 0.58) : width;
   const right = wide ? width - left : width;
+  const compact = !wide && rows < COMPACT_BELOW_ROWS;
+  const c = compactLayout(rows, hasAction && !modal, modal !== undefined);
+  const layout = cockpitLayout(rows, checkCount);
+  useRootInput({ rows, width, checklist: compact ? { rows: c.stepRows, width } : { rows: layout.stepRows, width: left } });
+  if (modal === 'review') {
+    return (
+      <Box flexDirection="column" width={width}>
+        <Header />
+        <ReviewBlock width={width} rows={rows} />
+        <Footer />
+      </Box>
+    );
+  }
   if (modal === 'help') {
     return (
       <Box flexDirection="column" width={width}>
@@ -93,22 +136,21 @@ function Cockpit() {
       </Box>
     );
   }
-  if (!wide && rows < COMPACT_BELOW_ROWS) {
+  if (compact) {
     // Stacked panels would push the header off the screen: what to act on, nothing more.
-    const c = compactLayout(rows, hasAction);
     return (
       <Box flexDirection="column" width={width}>
         <Header />
         <SafetyBar width={width} />
         <GatePanel width={width} lines={c.gateLines} />
         <ChecklistPanel width={width} rows={c.stepRows} />
-        {hasAction ? <ActionPane width={width} rows={c.actionRows} /> : null}
+        {hasAction && !modal ? <ActionPane width={width} rows={c.actionRows} /> : null}
         {modal ? <Dialog width={width} /> : null}
         <Footer />
       </Box>
     );
   }
-  const { readyLines, gateLines, stepRows, ledgerRows } = cockpitLayout(rows, checkCount);
+  const { readyLines, gateLines, stepRows, ledgerRows } = layout;
   return (
     <Box flexDirection="column" width={width}>
       <Header />

@@ -4,7 +4,7 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
-import { commandLines, fitLines } from './step-command.js';
+import { blockCut, commandLines, fitLines } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
@@ -22,6 +22,8 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   const all = current?.confirm && current.state === 'pending' ? commandLines(current.check ? checks[current.check] : undefined) : [];
   // The block takes the rows of the other steps, never more: the header stays on screen.
   const lines = fitLines(all, props.rows - 1, props.width - 9);
+  // Cut: Enter shows the whole block, page by page, before it may run (ReviewBlock).
+  const cut = blockCut(all, props.rows, props.width);
   const rows = lines.length > 0 ? 1 : props.rows;
   const start = lines.length > 0 ? cur : Math.max(0, Math.min(cur - 1, view.steps.length - rows));
   const steps = view.steps.slice(start, start + rows);
@@ -40,7 +42,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
-        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
+        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `${all.length} lines: Enter shows them all before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>

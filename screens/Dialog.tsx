@@ -10,7 +10,7 @@ export function Dialog(props: { width: number }) {
     const view = s.checklist.phases[s.checklist.active];
     return { modal: s.modal, actions: s.runbook.actions, step: view.current === undefined ? undefined : view.steps[view.current].title };
   });
-  if (!modal || modal.kind === 'help') return null;
+  if (!modal || modal.kind === 'help' || modal.kind === 'review') return null;
   if (modal.kind === 'canary') return <CanaryPrompt width={props.width} />;
   if (modal.kind === 'quit') {
     return (

@@ -39,14 +39,18 @@ export function cockpitLayout(rows: number, checkCount: number): CockpitLayout {
  * A narrow, short terminal (80x24): panels stack, so only what the operator acts on is drawn
  * (the Gate, the Checklist and a running action) and the Ready and Ledger panels give way. Each
  * panel costs three lines of border and title; header, safety bar, footer and one free line
- * five more.
+ * five more. An open dialog takes the Checklist's rows it needs (DIALOG_LINES), and a running
+ * action's pane gives way to it.
  */
-export function compactLayout(rows: number, hasAction: boolean): { gateLines: number; stepRows: number; actionRows: number } {
+export function compactLayout(rows: number, hasAction: boolean, dialog = false): { gateLines: number; stepRows: number; actionRows: number } {
   const gateLines = 2;
   const actionRows = hasAction ? 3 : 0;
-  const fixed = 5 + (3 + gateLines) + (3 + 2) + (hasAction ? 3 + actionRows : 0);
-  return { gateLines, stepRows: Math.max(2, rows - fixed), actionRows };
+  const fixed = 5 + (3 + gateLines) + (3 + 2) + (hasAction ? 3 + actionRows : 0) + (dialog ? DIALOG_LINES : 0);
+  return { gateLines, stepRows: Math.max(1, rows - fixed), actionRows };
 }
+
+/** The tallest dialog at 80 columns: border and title (2), its text (up to 3 lines), the input, the hint or error. */
+export const DIALOG_LINES = 7;
 
 /** Narrow terminals shorter than this draw the compact layout. */
 export const COMPACT_BELOW_ROWS = 44;

@@ -33,3 +33,9 @@ export function fitLines(lines: string[], rows: number, width: number): string[]
   }
   return out;
 }
+
+/** The current step's block is cut in the Checklist (`… N more lines`): Enter reads it first. */
+export function blockCut(all: readonly string[], rows: number, width: number): boolean {
+  const shown = fitLines([...all], rows - 1, width - 9);
+  return shown.length > 0 && shown[shown.length - 1].startsWith('… ') && shown.length <= all.length;
+}

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compactLayout } from '../screens/layout.js';
+import { compactLayout, DIALOG_LINES } from '../screens/layout.js';
 import { bin, root } from './support/cli.js';
 import { Tmux } from './support/tmux.js';
 
@@ -16,9 +16,13 @@ describe('compactLayout', () => {
   it('fits the terminal: header, safety bar, Gate, Checklist, an action and the footer', () => {
     for (const rows of [24, 30, 43]) {
       for (const action of [false, true]) {
-        const c = compactLayout(rows, action);
-        const used = 2 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (action ? 3 + c.actionRows : 0) + 2 + 1;
-        expect(used, `${rows} rows, action ${action}`).toBeLessThanOrEqual(rows);
+        for (const dialog of [false, true]) {
+          // An open dialog takes the running action's pane's place (App.tsx).
+          const shownAction = action && !dialog;
+          const c = compactLayout(rows, shownAction, dialog);
+          const used = 2 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (shownAction ? 3 + c.actionRows : 0) + (dialog ? DIALOG_LINES : 0) + 2 + 1;
+          expect(used, `${rows} rows, action ${action}, dialog ${dialog}`).toBeLessThanOrEqual(rows);
+        }
       }
     }
   });

@@ -48,6 +48,8 @@ const BUILTIN: Command[] = [
   { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true },
   { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true },
   { id: 'dialog.cancel', title: 'Cancel the dialog', group: 'Dialog', keys: ['escape'] },
+  { id: 'review.next', title: 'Long block: the next lines (Enter runs it once its last line was shown)', group: 'Dialog', keys: ['down', ' '] },
+  { id: 'review.prev', title: 'Long block: the lines before', group: 'Dialog', keys: ['up'] },
 ];
 
 /**
@@ -70,9 +72,9 @@ export function formCommand(name: string): Command | undefined {
 /** Keys the runbook may not give to its actions. */
 export const RESERVED_KEYS = [...new Set([...BUILTIN.filter((c) => c.group !== 'Dialog').flatMap((c) => c.keys), 'enter', 'escape'])];
 
-/** The command a key means inside a dialog of this kind (the canary prompt has its own keys). */
-export function dialogCommand(keymap: readonly Command[], name: string): Command | undefined {
-  return keymap.find((c) => c.group === 'Dialog' && c.id.startsWith('canary.') && c.keys.includes(name));
+/** The command a key means inside a dialog of this kind (the canary prompt and the block review have their own keys). */
+export function dialogCommand(keymap: readonly Command[], name: string, prefix = 'canary.'): Command | undefined {
+  return keymap.find((c) => c.group === 'Dialog' && c.id.startsWith(prefix) && c.keys.includes(name));
 }
 
 export function actionKey(runbook: Pick<Runbook, 'actions'>, name: string): string | undefined {

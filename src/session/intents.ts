@@ -40,12 +40,18 @@ export class Intents {
     if (id === 'step.advance') {
       const view = s.checklist.phases[s.checklist.active];
       const cur = view.current === undefined ? undefined : view.steps[view.current];
-      // A value the command needs is asked first; Enter then shows the step with it, to run.
-      const needs = cur?.confirm && cur.state === 'pending' ? this.values?.missing(cur.phase, cur.id)[0] : undefined;
-      if (cur && needs) return setModal(store, { kind: 'value', name: needs, input: '', step: { id: cur.id, title: cur.title } });
-      // A destructive block asks for its id typed, like an action's confirmation.
-      if (cur?.typed && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title } });
-      return void host.stepIntent({ kind: 'advance' });
+      return this.advanceCurrent(cur);
+    }
+    // A block longer than the Checklist shows: read through before it may run (the screen
+    // sends this instead of step.advance when the current block is cut).
+    if (id === 'step.review') {
+      const view = s.checklist.phases[s.checklist.active];
+      const cur = view.current === undefined ? undefined : view.steps[view.current];
+      if (cur?.confirm && cur.state === 'pending') return setModal(store, { kind: 'review', page: 0, step: { id: cur.id, title: cur.title, phase: cur.phase } });
+      return this.command('step.advance');
+    }
+    if (s.modal?.kind === 'review' && (id === 'review.next' || id === 'review.prev')) {
+      return setModal(store, { ...s.modal, page: Math.max(0, s.modal.page + (id === 'review.next' ? 1 : -1)) });
     }
     if (id === 'step.retry') return void host.stepIntent({ kind: 'retry' });
     if (id === 'step.skip') return setModal(store, { kind: 'skip', input: '' });
@@ -65,6 +71,19 @@ export class Intents {
       if (s.action?.state === 'running') return flash(store, ACTION_BUSY, 'warn');
       return setModal(store, { kind: 'confirm', action: id.slice('action.'.length), input: '' });
     }
+  }
+
+  /**
+   * Enter on the current step: a value its command needs is asked first (Enter then shows the
+   * step with it, to run); a destructive block asks for its id typed, like an action's
+   * confirmation; anything else runs or is confirmed.
+   */
+  private advanceCurrent(cur: StepView | undefined): void {
+    const store = this.host.store;
+    const needs = cur?.confirm && cur.state === 'pending' ? this.values?.missing(cur.phase, cur.id)[0] : undefined;
+    if (cur && needs) return setModal(store, { kind: 'value', name: needs, input: '', step: { id: cur.id, title: cur.title } });
+    if (cur?.typed && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title } });
+    return void this.host.stepIntent({ kind: 'advance' });
   }
 
   /** Text typed or pasted into the open dialog. */
@@ -92,6 +111,13 @@ export class Intents {
     const m = store.getState().modal;
     if (!m) return;
     if (m.kind === 'help' || m.kind === 'canary') return setModal(store, undefined);
+    if (m.kind === 'review') {
+      // Read to its last line (the screen submits only then): the step as Enter would run it.
+      setModal(store, undefined);
+      const view = store.getState().checklist.phases[m.step.phase];
+      const cur = view.current === undefined ? undefined : view.steps[view.current];
+      return cur?.id === m.step.id ? this.advanceCurrent(cur) : undefined;
+    }
     if (m.kind === 'quit') {
       setModal(store, undefined);
       return host.exit();

@@ -4,7 +4,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Runbook } from '../runbook/model.js';
 import type { RunRecord } from '../engine/ports.js';
-import type { CheckResult, LedgerEvent } from '../engine/types.js';
+import type { CheckResult, LedgerEvent, Phase } from '../engine/types.js';
 import { appendOutput, applyEvent, replay, type Projection } from './project.js';
 import { sameToOperator } from './live.js';
 
@@ -14,6 +14,8 @@ export type Modal =
   | { kind: 'confirm'; action: string; input: string; error?: string; step?: { id: string; title: string } }
   | { kind: 'skip'; input: string; error?: string }
   | { kind: 'note'; input: string }
+  /** A block longer than the Checklist shows, read page by page before it may run. */
+  | { kind: 'review'; page: number; step: { id: string; title: string; phase: Phase } }
   /** A value the current step's command needs (`<POD_NAME>`), asked when the step comes. */
   | { kind: 'value'; name: string; input: string; error?: string; step: { id: string; title: string } }
   | { kind: 'quit' }
