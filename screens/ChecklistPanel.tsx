@@ -56,9 +56,12 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
             ) : null}
             {isCurrent && lines.length > 0
               ? lines.map((l, j) => (
-                  <Text key={j} wrap="wrap" color={color('cyan')}>
-                    {'     '}{l}
-                  </Text>
+                  // Indented as a block: a wrapped line's rest starts under its beginning.
+                  <Box key={j} paddingLeft={5} width={props.width - 4}>
+                    <Text wrap="wrap" color={color('cyan')}>
+                      {l}
+                    </Text>
+                  </Box>
                 ))
               : null}
             {st.state === 'failed' && st.result?.failure ? (
