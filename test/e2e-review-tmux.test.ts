@@ -46,13 +46,14 @@ describe('a long block in the cockpit (built binary in tmux)', () => {
 
   it('at 80x24: a destructive block read through, then its typed confirmation, with the header on the first line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-review-80-'));
-    const lines = [...Array.from({ length: 12 }, (_, i) => `echo "step ${i + 1}"`), 'rm -rf ./old-cache'];
+    const lines = [...Array.from({ length: 20 }, (_, i) => `echo "step ${i + 1}"`), 'rm -rf ./old-cache'];
     writeFileSync(join(dir, 'clean.md'), ['# Clean up', '', '## Before', '', '```bash', ...lines, '```', ''].join('\n'));
     tmux = new Tmux();
     tmux.start(`node ${bin} open ${join(dir, 'clean.md')} --ledger ${join(dir, 'l.db')}`, { cwd: root, width: 80, height: 24, env });
     await tmux.waitFor((s) => s.includes('Enter shows them all'), 'the cut block announced');
     tmux.send('Enter');
-    await tmux.waitFor((s) => s.includes('Read before it runs'), 'the review');
+    await tmux.waitFor((s) => s.includes('Read before it runs') && s.includes('lines 1–'), 'the review, first page');
+    expect(tmux.capture()).not.toContain('rm -rf ./old-cache');
     tmux.send('Enter');
     await tmux.waitFor((s) => s.includes('rm -rf ./old-cache') && s.includes('then asks for its id typed'), 'the last page');
     tmux.send('Enter');
