@@ -7,9 +7,11 @@ import { openPgLedger } from '../adapters/pg-ledger.js';
 import { canonicalStage, loadStageKeys } from '../adapters/stage-file.js';
 import { createHmac } from 'node:crypto';
 import { pgLedgerDatabase } from './support/ledger-stores.js';
+import { cli } from './support/cli.js';
 
 const secret = (n: number) => Buffer.alloc(32, n).toString('base64');
-const keys = loadStageKeys({ OPSCOCKPIT_STAGE_KEYS: `k2:${secret(2)},k1:${secret(1)}` });
+const STAGE_ENV = { OPSCOCKPIT_STAGE_KEYS: `k2:${secret(2)},k1:${secret(1)}` };
+const keys = loadStageKeys(STAGE_ENV);
 const T0 = Date.UTC(2026, 11, 8, 9);
 
 async function sql(url: string, text: string, values?: unknown[]): Promise<void> {
@@ -52,9 +54,15 @@ describe('the stage on PostgreSQL', () => {
       // A key the reader does not hold.
       await alice.stage.write('canary', loadStageKeys({ OPSCOCKPIT_STAGE_KEY: secret(9) }), T0 + 3);
       expect(await bob.stage.read(keys)).toMatchObject({ ok: false, stage: 'stable', problem: 'unknown-key' });
+      // `opscockpit stage` reads the row as it reads the file: exit 2, stable, and why.
+      const shown = await cli(['stage', '--ledger', urls.carol, '--json'], { env: STAGE_ENV });
+      expect(shown.code).toBe(2);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ ledger: expect.stringMatching(/^postgres:\/\/carol@/), stage: 'stable', signed: true, intact: false, problem: 'unknown-key' });
       // A good move puts it right.
       await alice.stage.write('canary', keys, T0 + 4);
       expect(await bob.stage.read(keys)).toMatchObject({ ok: true, stage: 'canary', updatedBy: 'alice' });
+      expect(await cli(['stage'], { env: { ...STAGE_ENV, OPSCOCKPIT_LEDGER: urls.carol } })).toMatchObject({ code: 0, stdout: 'stage status=ok stage=canary\n' });
+      expect(await cli(['stage', '--ledger', urls.carol])).toMatchObject({ code: 2, stdout: expect.stringContaining('stage status=fail stage=stable problem=unsigned') });
     } finally {
       await alice.close();
       await bob.close();
