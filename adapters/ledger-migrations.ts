@@ -12,6 +12,12 @@ interface MigrationOptions {
 
 type Migration = string | ((db: Database.Database, opts: MigrationOptions) => void);
 
+/** ledger_meta is written once (ledger migrate replaces a new file's before anything else). */
+export const LEDGER_META_TRIGGERS = `CREATE TRIGGER ledger_meta_no_update BEFORE UPDATE ON ledger_meta
+      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
+    CREATE TRIGGER ledger_meta_no_delete BEFORE DELETE ON ledger_meta
+      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;`;
+
 const EVENTS_NO_UPDATE = `CREATE TRIGGER events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END;`;
 
@@ -24,10 +30,7 @@ function addHashChain(db: Database.Database, opts: MigrationOptions): void {
     ALTER TABLE events ADD COLUMN prev_hash BLOB NOT NULL DEFAULT X'';
     ALTER TABLE events ADD COLUMN hash BLOB NOT NULL DEFAULT X'';
     CREATE TABLE ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TRIGGER ledger_meta_no_update BEFORE UPDATE ON ledger_meta
-      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
-    CREATE TRIGGER ledger_meta_no_delete BEFORE DELETE ON ledger_meta
-      BEGIN SELECT RAISE(ABORT, 'ledger settings are written once'); END;
+    ${LEDGER_META_TRIGGERS}
     DROP TRIGGER events_no_update;`);
   const hashRow = rowHasher(opts.chainKey);
   // Pages, not one iterator: better-sqlite3 runs nothing else on a connection mid-iteration.

@@ -21,6 +21,12 @@ export class LedgerLocationError extends Error {
   }
 }
 
+/** Is this --ledger / OPSCOCKPIT_LEDGER value a PostgreSQL ledger? */
+export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+
+/** OPSCOCKPIT_LEDGER when it names a PostgreSQL ledger (a file path there is the one scripts get). */
+export const postgresFromEnv = (env: NodeJS.ProcessEnv) => (isPostgresUrl(env.OPSCOCKPIT_LEDGER ?? '') ? env.OPSCOCKPIT_LEDGER : undefined);
+
 /** A postgres:// URL as it may be shown: without its password. */
 export const withoutPassword = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^@/]*@/i, '$1@');
 
@@ -30,7 +36,7 @@ export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }):
     // A URL would otherwise become a folder named after its scheme ("postgres:").
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(opts.ledger);
     if (scheme && /^postgres(ql)?$/i.test(scheme[1]))
-      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: so far only "opscockpit ledger init" and "opscockpit ledger verify" take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
+      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: so far "opscockpit ledger init|verify|list|show|export|migrate", "report" and "stage" take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
     if (scheme) throw new LedgerLocationError(`--ledger ${scheme[1]}://… is a URL: give a ledger file's path (e.g. --ledger ./ops/ledger.db) or a postgres:// URL`);
     return resolve(opts.ledger);
   }

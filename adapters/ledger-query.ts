@@ -7,7 +7,7 @@ import type { RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import {
   DEFAULT_PAGE_SIZE, RUN_STATUSES, pageCount,
-  type LedgerBrowser, type LedgerFilter, type LedgerPage, type PageCursor, type RunSummary, type StatusCounts,
+  type AsyncLedgerBrowser, type LedgerBrowser, type LedgerFilter, type LedgerPage, type PageCursor, type RunSummary, type StatusCounts,
 } from '../src/engine/ledger-filter.js';
 
 export type { LedgerPage, RunSummary, StatusCounts };
@@ -33,11 +33,11 @@ export interface RunRow {
 }
 
 export const RUN_COLUMNS = 'run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, released_at, completed_at, note';
-const ORDER = 'ORDER BY started_at DESC, run_id DESC';
+export const ORDER = 'ORDER BY started_at DESC, run_id DESC';
 /** Kinds that tell how a run went, newest first, for the summary row's headline. */
-const HEADLINE_KINDS = ['action.completed', 'action.refused', 'verdict.changed', 'canary.decision', 'step.result', 'step.skipped', 'control.stop'];
+export const HEADLINE_KINDS = ['action.completed', 'action.refused', 'verdict.changed', 'canary.decision', 'step.result', 'step.skipped', 'control.stop'];
 /** The headline is looked for among a run's newest events only, so a huge run costs the same. */
-const HEADLINE_WINDOW = 50;
+export const HEADLINE_WINDOW = 50;
 
 export function toRun(r: RunRow): RunRecord {
   const run: RunRecord = { runId: r.run_id, runbook: r.runbook, name: r.name, status: r.status, startedAt: r.started_at };
@@ -62,8 +62,11 @@ export interface EventRow {
 
 export const toEvent = (r: EventRow): LedgerEvent => ({ runId: r.run_id, seq: r.seq, at: r.at, operator: r.operator, body: JSON.parse(r.payload) as EventBody });
 
-/** WHERE clause and its parameters; `withStatus: false` leaves the status out (for the counts). */
-function where(filter: LedgerFilter, withStatus: boolean): { sql: string; params: (string | number)[] } {
+/**
+ * WHERE clause and its parameters (`?` placeholders; pg-query.ts numbers them); `withStatus:
+ * false` leaves the status out (for the counts).
+ */
+export function where(filter: LedgerFilter, withStatus: boolean): { sql: string; params: (string | number)[] } {
   const conds: string[] = [];
   const params: (string | number)[] = [];
   if (filter.type === CONTROL_TYPE) conds.push('release_type = ?'), params.push(CONTROL_TYPE);
@@ -234,4 +237,28 @@ export class LedgerQuery implements LedgerBrowser {
   changeMark(): string {
     return this.stmt.changeMark.get() as string;
   }
+}
+
+/**
+ * The SQLite queries behind the asynchronous reading interface (as PostgreSQL offers it);
+ * `inTurn` runs each read when the connection is free (sqlite-store.ts), by default at once.
+ */
+export function asyncBrowser(q: LedgerQuery, inTurn?: <T>(fn: () => T) => Promise<T>): AsyncLedgerBrowser {
+  const later = inTurn ?? (<T>(fn: () => T) => Promise.resolve().then(fn));
+  return {
+    page: (filter, page, pageSize, cursor) => later(() => q.page(filter, page, pageSize, cursor)),
+    summary: (run) => later(() => q.summary(run)),
+    run: (runId) => later(() => q.run(runId)),
+    newest: () => later(() => q.newest()),
+    eventsAfter: (runId, afterSeq, limit) => later(() => q.eventsAfter(runId, afterSeq, limit)),
+    eventsBefore: (runId, beforeSeq, limit) => later(() => q.eventsBefore(runId, beforeSeq, limit)),
+    events: (runId) => toAsync(q.events(runId)),
+    runs: (filter) => toAsync(q.runs(filter)),
+    previousRelease: (run) => later(() => q.previousRelease(run)),
+    changeMark: () => later(() => q.changeMark()),
+  };
+}
+
+async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items;
 }

@@ -7,8 +7,7 @@ import { createRequire } from 'node:module';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { LedgerError } from './ledger-errors.js';
 
-/** Is this --ledger / OPSCOCKPIT_LEDGER value a PostgreSQL ledger? */
-export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+export { isPostgresUrl } from './ledger-path.js';
 
 // BIGINT (ids, times in ms) as numbers: every value the ledger stores fits in 2^53.
 const INT8 = 20;

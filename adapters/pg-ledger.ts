@@ -22,6 +22,8 @@ import { newRunId } from './run-id.js';
 import { isConnectionError, pgClient, pgPool, pgTarget, unreachable, type PgTarget } from './pg-connect.js';
 import { PgRunLeases, type PgQuery } from './pg-leases.js';
 import { PgListener } from './pg-listen.js';
+import { PgLedgerQuery } from './pg-query.js';
+import { PgStage } from './pg-stage.js';
 import { checkSchema, readPgChainSettings } from './pg-schema.js';
 
 export interface PgLedgerOptions {
@@ -54,6 +56,8 @@ export class PgLedger implements LedgerStore {
   readonly identity = 'database' as const;
   readonly location: string;
   readonly leases: PgRunLeases;
+  /** The release stage, one signed row per move (pg-stage.ts). */
+  readonly stage: PgStage;
   /** The transaction the caller is inside of (atomically), by async context. */
   private readonly tx = new AsyncLocalStorage<pg.PoolClient>();
   private readonly listeners = new Set<PgListener>();
@@ -76,7 +80,15 @@ export class PgLedger implements LedgerStore {
     this.refusal = chain.refusal;
     this.redactor = chain.redactor;
     this.leases = new PgRunLeases(this.query);
+    this.stage = new PgStage(this.query, this.location);
   }
+
+  /** Read-only queries for the release ledger screen, `ledger list/show/export` and reports. */
+  browse(): PgLedgerQuery {
+    return (this.reader ??= new PgLedgerQuery(this.query));
+  }
+
+  private reader?: PgLedgerQuery;
 
   /** On the caller's transaction when inside atomically(), else on any pooled connection. */
   private readonly query: PgQuery = async (sql, params) => {

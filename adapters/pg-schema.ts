@@ -84,6 +84,34 @@ GRANT UPDATE (status, completed_at, released_at, note) ON opscockpit.runs TO ${O
 GRANT UPDATE ON opscockpit.chain_head TO ${OPERATOR_ROLE};
 GRANT UPDATE, DELETE ON opscockpit.run_leases TO ${OPERATOR_ROLE};`,
   },
+  {
+    description: 'the release stage as signed rows, the runs change counter',
+    sql: `
+-- The release stage (stable / canary / promoted): one row per move, signed as stage.json is
+-- (stage-file.ts); the newest row is the stage. The mover each signature covers is the login,
+-- stamped by the database, so a row signed for another name does not verify.
+CREATE TABLE opscockpit.stage (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  stage      text NOT NULL,
+  updated_at bigint NOT NULL,
+  updated_by text NOT NULL DEFAULT session_user,
+  key_id     text NOT NULL,
+  sig        text NOT NULL
+);
+CREATE FUNCTION opscockpit.stamp_stage_mover() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated_by := session_user; RETURN NEW; END $$;
+CREATE TRIGGER stage_stamp_mover BEFORE INSERT ON opscockpit.stage
+  FOR EACH ROW EXECUTE FUNCTION opscockpit.stamp_stage_mover();
+GRANT SELECT, INSERT ON opscockpit.stage TO ${OPERATOR_ROLE};
+-- A run's row changes without an event (its end): this counter moves with every change, so a
+-- screen can tell "nothing changed" from the chain head and this alone.
+CREATE SEQUENCE opscockpit.run_changes;
+CREATE FUNCTION opscockpit.count_run_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM nextval('opscockpit.run_changes'); RETURN NULL; END $$;
+CREATE TRIGGER runs_changed AFTER INSERT OR UPDATE ON opscockpit.runs
+  FOR EACH STATEMENT EXECUTE FUNCTION opscockpit.count_run_change();
+GRANT USAGE, SELECT ON SEQUENCE opscockpit.run_changes TO ${OPERATOR_ROLE};`,
+  },
 ];
 
 const INIT_LOCK = "hashtext('opscockpit ledger init')";

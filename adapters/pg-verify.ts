@@ -23,7 +23,9 @@ export async function verifyPgLedger(url: string, opts: { chainKey?: string } = 
     await checkSchema(client, target.location);
     // One snapshot for every read below: appends meanwhile are not seen.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    return await verifyOn(client, target.location, opts.chainKey);
+    const v = await verifyPgOn(client, target.location, opts.chainKey);
+    await client.query('COMMIT');
+    return v;
   } catch (err) {
     if (isConnectionError(err)) throw unreachable(target, err);
     throw err;
@@ -32,7 +34,8 @@ export async function verifyPgLedger(url: string, opts: { chainKey?: string } = 
   }
 }
 
-async function verifyOn(client: pg.Client, location: string, key: string | undefined): Promise<LedgerVerification> {
+/** Verify on a connection inside a transaction the caller opened (and ends): what it wrote counts too. */
+export async function verifyPgOn(client: pg.ClientBase, location: string, key: string | undefined): Promise<LedgerVerification> {
   const chain = await readPgChainSettings(client);
   if (chain.algorithm === 'hmac-sha256') {
     if (key === undefined) throw new LedgerError(`ledger ${location} is sealed with a key: set OPSCOCKPIT_LEDGER_KEY to that key to verify it.`);
@@ -64,12 +67,11 @@ async function verifyOn(client: pg.Client, location: string, key: string | undef
   } else if (head && head.last_id < scan.lastId) {
     problems.push(`events #${head.last_id + 1}–#${scan.lastId} were not appended through the ledger: the chain head stops at event #${head.last_id}`);
   }
-  await client.query('COMMIT');
   return judgeChain(scan, { usedThrough: head?.last_id ?? 0, status, findings: { problems, notes: [] }, chain });
 }
 
 /** Each run's row against its seal, and runs marked ended that no run.completed event ends. */
-async function checkRuns(client: pg.Client, sealKey: string | undefined, problems: string[]): Promise<void> {
+async function checkRuns(client: pg.ClientBase, sealKey: string | undefined, problems: string[]): Promise<void> {
   const { rows } = await client.query<[...SealedRunRow, string | null]>({ text: `SELECT ${SEALED_RUN_COLUMNS}, seal FROM opscockpit.runs ORDER BY started_at, run_id`, rowMode: 'array' });
   for (const row of rows) {
     const [runId, seal] = [row[0], row[8]];

@@ -12,6 +12,8 @@ import type { LeaseHolder } from '../src/engine/lease.js';
 import type { NewRun, RunStatus } from '../src/engine/ports.js';
 import type { EventBody } from '../src/engine/types.js';
 import { openLedger, type LedgerOptions, type SqliteLedger } from './ledger.js';
+import { asyncBrowser } from './ledger-query.js';
+import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
 
 export const POLL_MS = 250;
 
@@ -86,6 +88,13 @@ export class SqliteStore implements LedgerStore {
   getRun = (runId: string) => this.inTurn(() => this.ledger.getRun(runId));
   completeRun = (runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string) =>
     this.inTurn(() => this.ledger.completeRun(runId, status, at, note));
+
+  /** The ledger screen's and the read commands' queries, each in this process's turn. */
+  browse(): AsyncLedgerBrowser {
+    return (this.reader ??= asyncBrowser(this.ledger.browse(), (fn) => this.inTurn(fn)));
+  }
+
+  private reader?: AsyncLedgerBrowser;
 
   subscribe(onChange: (change: LedgerChange) => void): () => void {
     let seen = this.ledger.changeToken();

@@ -65,13 +65,18 @@ export type StageRead =
   | { ok: false; stage: typeof SAFE_STAGE; problem: StageProblem; detail: string };
 
 export type StageOk = Extract<StageRead, { ok: true }>;
+export type StageFailure = Extract<StageRead, { ok: false }>;
 
-interface StageRecord {
+/** What a stage signature covers (stage.json's fields, a PostgreSQL ledger's stage row's columns). */
+export interface StageRecord {
   stage: string;
   updated_at: number;
   updated_by: string;
   key_id: string;
 }
+
+/** A stage record with its signature (64 hex digits). */
+export type SignedStage = StageRecord & { sig: string };
 
 function makeKey(id: string, secret: Buffer): StageKey {
   const key = { id } as StageKey;
@@ -142,14 +147,24 @@ function checkOperator(operator: string): string | undefined {
 /** A file value for a message: quoted, escaped and short, since the file may be hostile. */
 const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 40)).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 
-/** Sign `stage` with the active key and replace the file at `path` atomically. */
-export function writeStage(path: string, stage: string, operator: string, keys: StageKeys, now: number): StageOk {
+/** `stage` moved by `operator` at `now`, signed with the active key; a StageError when it cannot be. */
+export function signedStage(stage: string, operator: string, keys: StageKeys, now: number): SignedStage {
   if (!STAGE_NAME.test(stage)) throw new StageError(`stage ${quote(stage)} is not a stage name: use 1-64 of a-z, 0-9, "_" or "-"`);
   const bad = checkOperator(operator);
   if (bad) throw new StageError(`cannot write stage ${stage}: ${bad}`);
   if (!Number.isSafeInteger(now) || now < 0) throw new StageError(`cannot write stage ${stage}: the time ${now} is not epoch milliseconds`);
   const record: StageRecord = { stage, updated_at: now, updated_by: operator, key_id: keys.active.id };
-  const file = { ...record, sig: sign(record, keys.active.secret).toString('hex') };
+  return { ...record, sig: sign(record, keys.active.secret).toString('hex') };
+}
+
+/** Sign `stage` with the active key and replace the file at `path` atomically. */
+export function writeStage(path: string, stage: string, operator: string, keys: StageKeys, now: number): StageOk {
+  writeStageFile(path, signedStage(stage, operator, keys, now));
+  return { ok: true, stage, updatedAt: now, updatedBy: operator, keyId: keys.active.id, rotated: false };
+}
+
+/** A signed record as the stage file at `path`, replaced atomically (ledger migrate copies one as it is). */
+export function writeStageFile(path: string, file: SignedStage): void {
   try {
     // Beside the ledger, as private as it: the owner reads and writes it, nobody else.
     writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', PRIVATE);
@@ -157,27 +172,26 @@ export function writeStage(path: string, stage: string, operator: string, keys: 
     const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
     throw new StageError(`cannot write stage file ${path}: ${reason}`, { cause: err });
   }
-  return { ok: true, stage, updatedAt: now, updatedBy: operator, keyId: keys.active.id, rotated: false };
 }
 
-const fail = (problem: StageProblem, detail: string): StageRead => ({ ok: false, stage: SAFE_STAGE, problem, detail });
+export const stageFailure = (problem: StageProblem, detail: string): StageFailure => ({ ok: false, stage: SAFE_STAGE, problem, detail });
 
-function readBytes(path: string): Buffer | StageRead {
+function readBytes(path: string): Buffer | StageFailure {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as { code?: string }).code;
     // No file yet is the normal first run: the release has never left stable.
-    if (code === 'ENOENT') return fail('missing', `no stage file at ${path} yet; reading it as ${SAFE_STAGE}`);
-    return fail('corrupt', `cannot open stage file ${path}: ${code ?? (err as Error).message}`);
+    if (code === 'ENOENT') return stageFailure('missing', `no stage file at ${path} yet; reading it as ${SAFE_STAGE}`);
+    return stageFailure('corrupt', `cannot open stage file ${path}: ${code ?? (err as Error).message}`);
   }
   try {
     const size = fstatSync(fd).size;
-    if (size > MAX_FILE_BYTES) return fail('corrupt', `stage file ${path} is ${size} bytes, too big to be a stage file`);
+    if (size > MAX_FILE_BYTES) return stageFailure('corrupt', `stage file ${path} is ${size} bytes, too big to be a stage file`);
     return readFileSync(fd);
   } catch (err) {
-    return fail('corrupt', `cannot read stage file ${path}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    return stageFailure('corrupt', `cannot read stage file ${path}: ${(err as { code?: string }).code ?? (err as Error).message}`);
   } finally {
     closeSync(fd);
   }
@@ -185,8 +199,8 @@ function readBytes(path: string): Buffer | StageRead {
 
 const FIELDS = ['stage', 'updated_at', 'updated_by', 'key_id', 'sig'];
 
-function parseRecord(path: string, bytes: Buffer): (StageRecord & { sig: string }) | StageRead {
-  const corrupt = (why: string) => fail('corrupt', `stage file ${path} ${why}`);
+function parseRecord(path: string, bytes: Buffer): SignedStage | StageFailure {
+  const corrupt = (why: string) => stageFailure('corrupt', `stage file ${path} ${why}`);
   if (bytes.length === 0) return corrupt('is empty (an interrupted write?)');
   let doc: unknown;
   try {
@@ -214,19 +228,33 @@ function parseRecord(path: string, bytes: Buffer): (StageRecord & { sig: string 
  * with the problem, for the caller to record in the ledger and show the operator.
  */
 export function readStage(path: string, keys: StageKeys): StageRead {
+  const r = readStageFile(path);
+  if ('ok' in r) return r;
+  return checkSignedStage(`stage file ${path}`, r, keys);
+}
+
+/** The stage file's signed record, its signature not checked (ledger migrate copies it as it is); else why not. */
+export function readStageFile(path: string): SignedStage | StageFailure {
   const bytes = readBytes(path);
   if (!Buffer.isBuffer(bytes)) return bytes;
-  const r = parseRecord(path, bytes);
-  if ('ok' in r) return r;
+  return parseRecord(path, bytes);
+}
+
+/**
+ * A signed stage record read from `where` (for messages: "stage file PATH", "stage row #N of
+ * LEDGER"): its stage when the signature holds with an accepted key, else stable with why.
+ */
+export function checkSignedStage(where: string, r: SignedStage, keys: StageKeys): StageRead {
+  if (!KEY_ID.test(r.key_id)) return stageFailure('corrupt', `${where} has no valid "key_id"`);
   const secret = keys.accepted.get(r.key_id);
   if (!secret)
-    return fail('unknown-key', `stage file ${path} is signed with key "${r.key_id}", which is not in ${STAGE_KEYS_VAR}/${STAGE_KEY_VAR}`);
-  if (!timingSafeEqual(sign(r, secret), Buffer.from(r.sig, 'hex')))
-    return fail('bad-signature', `stage file ${path}: the signature does not match its contents (key "${r.key_id}"); it was changed after signing`);
+    return stageFailure('unknown-key', `${where} is signed with key "${r.key_id}", which is not in ${STAGE_KEYS_VAR}/${STAGE_KEY_VAR}`);
+  if (!SIG.test(r.sig) || !timingSafeEqual(sign(r, secret), Buffer.from(r.sig, 'hex')))
+    return stageFailure('bad-signature', `${where}: the signature does not match its contents (key "${r.key_id}"); it was changed after signing`);
   // Checked after the signature: a tampered file is reported as tampered, not as a bad name.
-  if (!STAGE_NAME.test(r.stage)) return fail('invalid-stage', `stage file ${path} names stage ${quote(r.stage)}, which is not a stage name`);
+  if (!STAGE_NAME.test(r.stage)) return stageFailure('invalid-stage', `${where} names stage ${quote(r.stage)}, which is not a stage name`);
   const bad = checkOperator(r.updated_by);
-  if (bad) return fail('corrupt', `stage file ${path}: ${bad}`);
+  if (bad) return stageFailure('corrupt', `${where}: ${bad}`);
   return { ok: true, stage: r.stage, updatedAt: r.updated_at, updatedBy: r.updated_by, keyId: r.key_id, rotated: r.key_id !== keys.active.id };
 }
 

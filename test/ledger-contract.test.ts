@@ -133,6 +133,51 @@ describe.each(backends)('ledger contract: %s', (_name, make) => {
     expect((await watcher.events(run.runId)).length).toBe(1);
   });
 
+  it('browse: filtered pages by offset and by cursor, summaries, events in pages, the change mark', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const run = await s.startRun({ runbook: RUNBOOK, name: `r${i}`, branch: i % 2 ? 'main' : 'dev', releaseType: 'cutover', commitSha: `c${i}` }, T0 + i * 1000);
+      ids.push(run.runId);
+      await s.append(run.runId, 'ana', { kind: 'step.skipped', phase: 'postflight', step: 's', reason: `n${i}` } as EventBody, T0 + i * 1000 + 1);
+      await s.append(run.runId, 'ana', { kind: 'run.completed', status: 'succeeded' } as EventBody, T0 + i * 1000 + 2);
+      await s.completeRun(run.runId, i === 3 ? 'failed' : 'succeeded', T0 + i * 1000 + 2);
+    }
+    const b = s.browse();
+    const newestFirst = [...ids].reverse();
+    const first = await b.page({}, 1, 3);
+    expect(first).toMatchObject({ page: 1, pages: 3, total: 7, counts: { succeeded: 6, failed: 1, running: 0 } });
+    expect(first.runs.map((r) => r.runId)).toEqual(newestFirst.slice(0, 3));
+    // The operator is the name given on SQLite, the login on PostgreSQL.
+    expect(first.runs[0]).toMatchObject({ events: 2, operator: s.identity === 'database' ? 'alice' : 'ana', lastAt: T0 + 6002, headline: { seq: 1 } });
+    const key = (r: { startedAt: number; runId: string }) => [r.startedAt, r.runId] as const;
+    const second = await b.page({}, 2, 3, { after: key(first.runs[2]) });
+    expect(second.runs.map((r) => r.runId)).toEqual(newestFirst.slice(3, 6));
+    expect((await b.page({}, 1, 3, { before: key(second.runs[0]) })).runs.map((r) => r.runId)).toEqual(newestFirst.slice(0, 3));
+    expect((await b.page({}, 2, 3, { from: key(second.runs[0]) })).runs.map((r) => r.runId)).toEqual(newestFirst.slice(3, 6));
+    expect((await b.page({ branch: 'main', status: ['succeeded'] }, 1, 10)).runs.map((r) => r.runId)).toEqual([ids[5], ids[1]]);
+    expect((await b.page({ since: T0 + 2000, until: T0 + 4000 }, 1, 10)).runs.map((r) => r.runId)).toEqual([ids[3], ids[2]]);
+    expect((await b.newest())?.runId).toBe(ids[6]);
+    expect((await b.previousRelease((await b.run(ids[6]))!))?.runId).toBe(ids[5]);
+    expect((await b.eventsAfter(ids[0], 1, 10)).map((e) => e.seq)).toEqual([2]);
+    expect((await b.eventsBefore(ids[0], 3, 10)).map((e) => e.seq)).toEqual([1, 2]);
+    const all: string[] = [];
+    for await (const r of b.runs({ type: 'cutover' })) all.push(r.runId);
+    expect(all).toEqual(newestFirst);
+    // The mark moves with an append and with a run's end (no event), and holds otherwise.
+    const mark = await b.changeMark();
+    expect(await b.changeMark()).toBe(mark);
+    const open = await s.startRun({ runbook: RUNBOOK, name: 'later' }, T0 + 9000);
+    const afterStart = await b.changeMark();
+    expect(afterStart).not.toBe(mark);
+    await s.append(open.runId, 'ana', note('x'), T0 + 9001);
+    const afterAppend = await b.changeMark();
+    expect(afterAppend).not.toBe(afterStart);
+    await s.completeRun(open.runId, 'aborted', T0 + 9002);
+    expect(await b.changeMark()).not.toBe(afterAppend);
+  });
+
   it('leases: taken, refreshed by their holder only, listed with the open runs, released', async () => {
     const l = await make();
     const s = await track(l.open());

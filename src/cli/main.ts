@@ -81,6 +81,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     case 'ledger':
       if (args[0] === 'init') return (await import('./commands/ledger-init.js')).initCommand(args.slice(1), io);
       if (args[0] === 'verify') return (await import('./commands/ledger-verify.js')).verifyCommand(args.slice(1), io);
+      if (args[0] === 'migrate') return (await import('./commands/ledger-migrate.js')).migrateCommand(args.slice(1), io);
       if (args[0] === 'list' || args[0] === 'show' || args[0] === 'export')
         return (await import('./commands/ledger-browse.js')).ledgerSubcommand(args[0], args.slice(1), io);
       return ledgerCommand(args, io);

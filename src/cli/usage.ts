@@ -46,10 +46,11 @@ insufficient-data token (status=insufficient_data, e.g. no traffic yet) counts a
 ${startOptionsHelp('check')}`,
   },
   stage: {
-    usage: 'opscockpit stage [--ledger PATH] [--json]',
+    usage: 'opscockpit stage [--ledger PATH|postgres://…] [--json]',
     summary: 'Show the release stage from its signed stage file and check the signature.',
     details: `The stage file sits beside the ledger (stage.json), signed with HMAC-SHA256 by a key from
 OPSCOCKPIT_STAGE_KEYS ("id:base64,..."; the first signs, the others are accepted in grace).
+On a PostgreSQL ledger the stage is its newest signed stage row, the mover being the login.
 Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no keys (the
 stage falls back to stable), 1 error.`,
   },

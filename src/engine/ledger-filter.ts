@@ -153,3 +153,24 @@ export interface LedgerBrowser {
   /** Changes whenever the ledger may have changed (an event added, a run's status set), by any process. */
   changeMark(): string;
 }
+
+/**
+ * The same reading, for a ledger that answers asynchronously (PostgreSQL; SQLite wrapped): the
+ * ledger screen's reads, and what `ledger list/show/export` and reports read.
+ */
+export interface AsyncLedgerBrowser {
+  page(filter: LedgerFilter, page: number, pageSize: number, cursor?: PageCursor): Promise<LedgerPage>;
+  summary(run: RunRecord): Promise<RunSummary>;
+  run(runId: string): Promise<RunRecord | undefined>;
+  /** The newest run that is not the safety controls' own. */
+  newest(): Promise<RunRecord | undefined>;
+  eventsAfter(runId: string, afterSeq: number, limit: number): Promise<LedgerEvent[]>;
+  eventsBefore(runId: string, beforeSeq: number, limit: number): Promise<LedgerEvent[]>;
+  /** Every event of a run, in order, read in pages. */
+  events(runId: string): AsyncIterable<LedgerEvent>;
+  /** Every run matching the filter, newest first, read in pages. */
+  runs(filter: LedgerFilter): AsyncIterable<RunRecord>;
+  /** The last succeeded run of the same runbook before this one with another commit. */
+  previousRelease(run: RunRecord): Promise<RunRecord | undefined>;
+  changeMark(): Promise<string>;
+}

@@ -7,6 +7,7 @@
 // it) take part in that transaction: the implementation binds the transaction to fn's async
 // context (AsyncLocalStorage), so callers write the same code inside and outside of it.
 // Appends from elsewhere in the process wait until the transaction ends.
+import type { AsyncLedgerBrowser } from './ledger-filter.js';
 import type { LeaseHolder, OpenRun, RunLease } from './lease.js';
 import type { NewRun, RunRecord, RunStatus } from './ports.js';
 import type { EventBody, LedgerEvent } from './types.js';
@@ -56,6 +57,8 @@ export interface LedgerStore {
   completeRun(runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string): Promise<void>;
   /** Calls back when another connection committed events (LISTEN/NOTIFY, or polling). */
   subscribe(onChange: (change: LedgerChange) => void): () => void;
+  /** Page-by-page reading: the release ledger screen, `ledger list/show/export`, reports. */
+  browse(): AsyncLedgerBrowser;
   readonly leases: AsyncRunLeasePort;
   close(): Promise<void>;
 }

@@ -1,16 +1,18 @@
 // `opscockpit ledger list | show` (and the helpers `export` shares): the release ledger from the command line, read
 // through the same queries as the cockpit's ledger screen.
 import { existsSync } from 'node:fs';
-import { chainKeyFrom, chosenLedgerPath, LedgerError, openLedger, type SqliteLedger } from '../../../adapters/ledger.js';
-import type { LedgerQuery } from '../../../adapters/ledger-query.js';
+import { chainKeyFrom, chosenLedgerPath, LedgerError } from '../../../adapters/ledger.js';
+import { isPostgresUrl } from '../../../adapters/ledger-path.js';
+import { collect, openLedgerReader, type LedgerReader } from '../../../adapters/ledger-reader.js';
 import type { RunRecord } from '../../engine/ports.js';
 import type { LedgerEvent } from '../../engine/types.js';
-import { DEFAULT_PAGE_SIZE, FilterError, checkRange, filterText, parseDate, parseStatuses, type LedgerFilter, type RunSummary } from '../../engine/ledger-filter.js';
+import { DEFAULT_PAGE_SIZE, FilterError, type AsyncLedgerBrowser, checkRange, filterText, parseDate, parseStatuses, type LedgerFilter, type RunSummary } from '../../engine/ledger-filter.js';
 import { describeEvent } from '../../../screens/presentation.js';
 import { eventLines, runHeaderLines, runSummaryLine, runTableHeader, statusCountsLine } from '../../../screens/ledger-presentation.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
+import { postgresFromEnv } from './ledger-verify.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -27,16 +29,22 @@ export function parse(args: string[], options: Record<string, { type: 'string' |
   return parseCommandArgs('ledger', args, options) as { values: Values; positionals: string[] };
 }
 
-/** The ledger file named by --ledger / --runbook (or the default here); it must exist. */
-export function ledgerLocation(values: Values, command = 'ledger'): string {
+/**
+ * The ledger named by --ledger (a file or a postgres:// URL), --runbook, or
+ * OPSCOCKPIT_LEDGER=postgres://…, else the default file here; a file must exist.
+ */
+export function ledgerLocation(values: Values, env: NodeJS.ProcessEnv, command = 'ledger'): string {
   if (values.ledger !== undefined && values.runbook !== undefined) throw new UsageError('give --ledger or --runbook, not both', command);
+  const url = (values.ledger as string | undefined) ?? (values.runbook === undefined ? postgresFromEnv(env) : undefined);
+  if (url !== undefined && isPostgresUrl(url)) return url;
   const path = chosenLedgerPath(values);
   if (!existsSync(path)) throw new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
   return path;
 }
 
-export function openForReading(path: string, io: Io): SqliteLedger {
-  return openLedger(path, { chainKey: chainKeyFrom(io.env), readOnly: true });
+/** The ledger at `location` (ledgerLocation), open to read; its `location` is the one to print. */
+export function openForReading(location: string, io: Io): Promise<LedgerReader> {
+  return openLedgerReader(location, chainKeyFrom(io.env));
 }
 
 /** --status, --type, --branch, --since, --until as a filter; a bad value is named with its flag. */
@@ -86,16 +94,16 @@ export async function ledgerSubcommand(sub: string, args: string[], io: Io): Pro
   return (await import('./ledger-export.js')).exportCommand(args, io);
 }
 
-function listCommand(args: string[], io: Io): number {
+async function listCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { ...LOCATION, ...FILTERS, page: { type: 'string' }, 'page-size': { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'ledger');
   const filter = filterFrom(values, Date.now());
   const page = wholeNumber(values, 'page', 1);
   const size = wholeNumber(values, 'page-size', DEFAULT_PAGE_SIZE);
-  const path = ledgerLocation(values);
-  const ledger = openForReading(path, io);
+  const ledger = await openForReading(ledgerLocation(values, io.env), io);
+  const path = ledger.location;
   try {
-    const data = ledger.browse().page(filter, page, size);
+    const data = await ledger.browser.page(filter, page, size);
     if (values.json) {
       io.stdout.write(
         JSON.stringify({ schema: 'opscockpit.ledger-list/v1', ledger: path, filter: filterJson(filter), page: data.page, pages: data.pages, pageSize: size, total: data.total, counts: data.counts, runs: data.runs.map(summaryJson) }, null, 2) + '\n',
@@ -114,7 +122,7 @@ function listCommand(args: string[], io: Io): number {
     io.stdout.write(lines.join('\n') + '\n');
     return 0;
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 
@@ -129,31 +137,31 @@ function nextArgs(args: string[], page: number): string {
 }
 
 /** RUN_ID, or "last" for the newest run. */
-export function findRun(q: LedgerQuery, id: string, path: string): RunRecord {
-  const run = id === 'last' ? q.newest() : q.run(id);
+export async function findRun(q: AsyncLedgerBrowser, id: string, path: string): Promise<RunRecord> {
+  const run = id === 'last' ? await q.newest() : await q.run(id);
   if (!run) throw new LedgerError(id === 'last' ? `ledger ${path} has no runs yet.` : `no run ${id} in ledger ${path}. \`opscockpit ledger list\` shows the run ids.`);
   return run;
 }
 
-function showCommand(args: string[], io: Io): number {
+async function showCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { ...LOCATION, json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one RUN_ID' : 'missing RUN_ID (`opscockpit ledger list` shows them; "last" is the newest)', 'ledger');
-  const path = ledgerLocation(values);
-  const ledger = openForReading(path, io);
+  const ledger = await openForReading(ledgerLocation(values, io.env), io);
+  const path = ledger.location;
   try {
-    const q = ledger.browse();
-    const summary = q.summary(findRun(q, positionals[0], path));
+    const q = ledger.browser;
+    const summary = await q.summary(await findRun(q, positionals[0], path));
     if (values.json) {
-      const events: LedgerEvent[] = [...q.events(summary.runId)];
+      const events: LedgerEvent[] = await collect(q.events(summary.runId));
       io.stdout.write(JSON.stringify({ schema: 'opscockpit.ledger-show/v1', ledger: path, run: summaryJson(summary), events }, null, 2) + '\n');
       return 0;
     }
     // In full: nothing is cut, output lines included.
     const lines = [...runHeaderLines(summary), ''];
-    for (const ev of q.events(summary.runId)) lines.push(...eventLines(ev, Number.MAX_SAFE_INTEGER));
+    for await (const ev of q.events(summary.runId)) lines.push(...eventLines(ev, Number.MAX_SAFE_INTEGER));
     io.stdout.write(lines.join('\n') + '\n');
     return 0;
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }

@@ -40,44 +40,44 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   const format = values.format;
   if (format !== 'csv' && format !== 'json') throw new UsageError(format === undefined ? 'ledger export needs --format csv or --format json' : `--format must be csv or json, not "${format}"`, 'ledger');
   const filter = filterFrom(values, Date.now());
-  const path = ledgerLocation(values);
   const withEvents = values.events === true;
-  const ledger = openForReading(path, io);
+  const ledger = await openForReading(ledgerLocation(values, io.env), io);
+  const path = ledger.location;
   const out = values.out !== undefined ? resolve(values.out as string) : undefined;
   let fd: number | undefined;
   try {
     fd = out === undefined ? undefined : openSync(out, 'w');
   } catch (err) {
-    ledger.close();
+    await ledger.close();
     throw new LedgerError(`cannot write ${out}: ${(err as Error).message}`);
   }
   const sink = new Sink(fd, io.stdout);
   let runs = 0;
   let events = 0;
   try {
-    const q = ledger.browse();
+    const q = ledger.browser;
     if (format === 'csv') {
       await sink.write((withEvents ? eventsCsvHeader() : runsCsvHeader()) + '\r\n');
-      for (const run of q.runs(filter)) {
+      for await (const run of q.runs(filter)) {
         runs++;
         if (!withEvents) {
-          await sink.write(runCsvRow(q.summary(run)) + '\r\n');
+          await sink.write(runCsvRow(await q.summary(run)) + '\r\n');
           continue;
         }
-        for (const ev of q.events(run.runId)) {
+        for await (const ev of q.events(run.runId)) {
           events++;
           await sink.write(eventCsvRow(ev) + '\r\n');
         }
       }
     } else {
       await sink.write(`{"schema":"opscockpit.ledger-export/v1","ledger":${JSON.stringify(path)},"exportedAt":${JSON.stringify(new Date().toISOString())},"filter":${JSON.stringify(filterJson(filter))},"runs":[`);
-      for (const run of q.runs(filter)) {
-        const { headline: _headline, events: eventCount, ...fields } = q.summary(run);
+      for await (const run of q.runs(filter)) {
+        const { headline: _headline, events: eventCount, ...fields } = await q.summary(run);
         const head = JSON.stringify({ ...fields, eventCount });
         await sink.write(`${runs++ ? ',' : ''}\n${withEvents ? head.slice(0, -1) + ',"events":[' : head}`);
         if (withEvents) {
           let first = true;
-          for (const ev of q.events(run.runId)) {
+          for await (const ev of q.events(run.runId)) {
             events++;
             await sink.write(`${first ? '' : ','}\n${JSON.stringify(ev)}`);
             first = false;
@@ -90,7 +90,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     await sink.flush();
   } finally {
     if (fd !== undefined) closeSync(fd);
-    ledger.close();
+    await ledger.close();
   }
   if (out !== undefined) io.stderr.write(`exported ${runs.toLocaleString('en')} runs${withEvents ? ` and ${events.toLocaleString('en')} events` : ''} to ${out}\n`);
   return 0;

@@ -1,7 +1,7 @@
 // Help texts of the release ledger commands (kept apart so `--help` loads no ledger code).
 export const ledgerHelp = {
   usage:
-    'opscockpit ledger [list|show RUN_ID|export|verify|init] [--ledger PATH | --runbook FILE] …   (no subcommand: recent runs)',
+    'opscockpit ledger [list|show RUN_ID|export|verify|init|migrate] [--ledger PATH|postgres://… | --runbook FILE] …   (no subcommand: recent runs)',
   summary: 'The release ledger: recent runs, filtered pages, one run in full, exports, the hash chain.',
   details: `opscockpit ledger [--limit N] [--json]
     Recent runs, newest first (--json adds their events).
@@ -24,8 +24,14 @@ opscockpit ledger init --ledger postgres://OWNER@HOST/DB
     migrations) and the role opscockpit_operator (read, and append events; never change or
     remove one). Idempotent: run it again to upgrade. Operators are logins in that role.
     libpq conventions: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ~/.pgpass.
+opscockpit ledger migrate --from PATH|postgres://… --to postgres://…|PATH
+    Move a whole ledger (runs, events with their chain, the stage) into an empty one, SQLite
+    and PostgreSQL either way; both sides are verified, counts and head hashes printed.
+    Into PostgreSQL as its owner. A migration that fails leaves the target empty.
 
-The ledger is .opscockpit/ledger.db in the current folder, beside --runbook FILE, or --ledger PATH.
+The ledger is .opscockpit/ledger.db in the current folder, beside --runbook FILE, or --ledger PATH;
+list, show, export, verify and report also read a PostgreSQL ledger: --ledger postgres://… or
+OPSCOCKPIT_LEDGER=postgres://….
 In the cockpit, l opens the same ledger as a screen.`,
 };
 

@@ -72,8 +72,9 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   return report(path, v, !!values.json, io);
 }
 
-/** OPSCOCKPIT_LEDGER when it names a PostgreSQL ledger (a file path there is the one scripts get). */
-export const postgresFromEnv = (env: NodeJS.ProcessEnv) => (/^postgres(ql)?:\/\//i.test(env.OPSCOCKPIT_LEDGER ?? '') ? env.OPSCOCKPIT_LEDGER : undefined);
+import { postgresFromEnv } from '../../../adapters/ledger-path.js';
+
+export { postgresFromEnv };
 
 function report(where: string, v: LedgerVerification, json: boolean, io: Io): number {
   if (json) io.stdout.write(JSON.stringify(verificationJson(where, v), null, 2) + '\n');

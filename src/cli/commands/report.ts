@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../main.js';
 import { findRun, ledgerLocation, openForReading } from './ledger-browse.js';
+import { collect } from '../../../adapters/ledger-reader.js';
 
 export async function reportCommand(args: string[], io: Io): Promise<number> {
   const parsed = parseCommandArgs('report', args, {
@@ -23,16 +24,16 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
   const notes = values['release-notes'] === true;
   const timeline = values.timeline === true;
   if (notes === timeline) throw new UsageError(notes ? 'give --release-notes or --timeline, not both' : 'say which report: --release-notes or --timeline', 'report');
-  const path = ledgerLocation(values, 'report');
-  const ledger = openForReading(path, io);
+  const ledger = await openForReading(ledgerLocation(values, io.env, 'report'), io);
+  const path = ledger.location;
   let text: string;
   try {
-    const q = ledger.browse();
-    const run = findRun(q, positionals[0], path);
-    const events = [...q.events(run.runId)];
-    text = notes ? releaseNotes(run, events, q.previousRelease(run)) : timelineMarkdown(run, events, path);
+    const q = ledger.browser;
+    const run = await findRun(q, positionals[0], path);
+    const events = await collect(q.events(run.runId));
+    text = notes ? releaseNotes(run, events, await q.previousRelease(run)) : timelineMarkdown(run, events, path);
   } finally {
-    ledger.close();
+    await ledger.close();
   }
   if (values.out === undefined) {
     io.stdout.write(text);
