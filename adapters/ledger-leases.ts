@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { RunLeasePort } from '../src/engine/ports.js';
 import type { LeaseHolder, LeaseView, OpenRun, RunLease } from '../src/engine/lease.js';
 import { RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
+import { lazily } from './lazy-statements.js';
 
 export interface LeaseRow {
   run_id: string;
@@ -23,13 +24,13 @@ export class SqliteRunLeases implements RunLeasePort {
   private readonly stmt;
 
   constructor(db: Database.Database) {
-    this.stmt = {
-      open: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 50`),
-      get: db.prepare('SELECT run_id, pid, host, token, taken_at, heartbeat_at FROM run_leases WHERE run_id = ?'),
-      take: db.prepare('INSERT OR REPLACE INTO run_leases (run_id, pid, host, token, taken_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      beat: db.prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
-      release: db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
-    };
+    this.stmt = lazily({
+      open: () => db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 50`),
+      get: () => db.prepare('SELECT run_id, pid, host, token, taken_at, heartbeat_at FROM run_leases WHERE run_id = ?'),
+      take: () => db.prepare('INSERT OR REPLACE INTO run_leases (run_id, pid, host, token, taken_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      beat: () => db.prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
+      release: () => db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
+    });
   }
 
   openRuns(runbook: string): OpenRun[] {

@@ -16,6 +16,7 @@ import { HASH_BYTES, wellFormed } from './ledger-chain.js';
 import { rowHasher, type RowHasher } from './ledger-hasher.js';
 import { readChainSettings } from './ledger-migrations.js';
 import { SqliteRunLeases } from './ledger-leases.js';
+import { lazily } from './lazy-statements.js';
 import { LedgerError, appendRefusal, openLedgerDatabase, openLedgerForReading, type LedgerOptions } from './ledger-open.js';
 import { readHead, sealRun, writeHead } from './ledger-seal.js';
 import { newRunId } from './run-id.js';
@@ -57,45 +58,46 @@ function tailRefusal(db: Database.Database, file: string, key: string | undefine
 }
 
 // Prepared once per connection.
+/** The ledger's statements, each prepared when first used (lazy-statements.ts). */
 function prepare(db: Database.Database) {
-  return {
-    insertRun: db.prepare(
+  return lazily({
+    insertRun: () => db.prepare(
       `INSERT INTO runs (run_id, runbook, name, status, branch, commit_sha, backlog_id, release_type, started_at, note, seal)
        VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
-    runExists: db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck(),
-    openRun: db.prepare(
+    getRun: () => db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    runExists: () => db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck(),
+    openRun: () => db.prepare(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1`,
     ),
-    listRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?`),
-    completeRun: db.prepare(
+    listRuns: () => db.prepare(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?`),
+    completeRun: () => db.prepare(
       `UPDATE runs SET status = ?, completed_at = ?, note = COALESCE(?, note),
          released_at = CASE WHEN ? = 'succeeded' THEN ? ELSE released_at END
        WHERE run_id = ?`,
     ),
-    nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?').pluck(),
+    nextSeq: () => db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?').pluck(),
     // The chain's head: the last row's id and hash, the hash as hex text (read as a blob,
     // better-sqlite3 makes a new Buffer of it, which costs more than all of a single append's
     // other reads together). With it the highest id ever used, AUTOINCREMENT's own rule for
     // the next id: if rows were cut off the end, the next id leaves a gap that verify reports.
-    lastEvent: db.prepare('SELECT id, hex(hash) FROM events ORDER BY id DESC LIMIT 1').raw(),
-    usedIds: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+    lastEvent: () => db.prepare('SELECT id, hex(hash) FROM events ORDER BY id DESC LIMIT 1').raw(),
+    usedIds: () => db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
     // No id: SQLite assigns the one the hash was made with (the same rule, under the same
     // lock; checked per row) and appends at the end of the table without seeking there first.
     // No prev_hash: it is the hash of the event before (see implicitPrevHash, ledger-schema.ts).
-    insertEvent: db.prepare(
+    insertEvent: () => db.prepare(
       'INSERT INTO events (run_id, seq, at, kind, step, operator, payload, hash, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    events: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq'),
-    byKey: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE idempotency_key = ?'),
-    recentEvents: db.prepare(
+    events: () => db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq'),
+    byKey: () => db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE idempotency_key = ?'),
+    recentEvents: () => db.prepare(
       'SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT ?',
     ),
-    dataVersion: db.prepare('PRAGMA data_version').pluck(),
-    syncFull: db.prepare('PRAGMA synchronous = FULL'),
-    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
-  };
+    dataVersion: () => db.prepare('PRAGMA data_version').pluck(),
+    syncFull: () => db.prepare('PRAGMA synchronous = FULL'),
+    syncNormal: () => db.prepare('PRAGMA synchronous = NORMAL'),
+  });
 }
 
 export class SqliteLedger implements LedgerPort {

@@ -2,7 +2,7 @@
 // and take new events: the chain format is fixed. A change to what a hash covers, to how it is
 // keyed or to how it is stored breaks the first event of these files.
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,24 @@ async function verifyByBinary(file: string, env: NodeJS.ProcessEnv) {
 }
 
 describe.each(fixtures)('the committed ledger $name', ({ name, key, chain, words }) => {
+  it('is read as it is by list, show, export and report, never upgraded (a read-only file)', async () => {
+    const file = copy(name);
+    chmodSync(file, 0o444);
+    const env = envFor(key);
+    for (const args of [['ledger', 'list'], ['ledger', 'show', 'last'], ['ledger', 'export', '--format', 'csv'], ['report', 'last', '--timeline'], ['ledger']]) {
+      const r = await cli([...args, '--ledger', file], { env });
+      expect(r.stderr, args.join(' ')).toBe('');
+      expect(r.code, args.join(' ')).toBe(0);
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      // Still the schema it was written in: reading does not migrate it.
+      expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'run_leases'").pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('verifies with today’s binary, in one walk and in two', async () => {
     const file = copy(name);
     const one = await cli(['ledger', 'verify', '--ledger', file], { env: envFor(key) });
