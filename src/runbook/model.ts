@@ -80,6 +80,14 @@ export interface ScriptCheck extends ScriptSpec {
    * working directory and functions.
    */
   shell?: ShellName;
+  /**
+   * With shell: a read-only check (polled, or waited on by the Gate). It runs in a fresh shell
+   * of its own, seeded with what the run's shell held after its last block, and can never
+   * change the run's shell.
+   */
+  readOnly?: boolean;
+  /** Values the block needs (its step's placeholders): without one, it is not run. */
+  needs?: string[];
 }
 
 /** Evidence judged against SLO policies, GO when at least `quorum` of the judges pass. */

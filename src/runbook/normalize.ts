@@ -225,7 +225,8 @@ function normalizeStep(
     checkName = step.check;
   } else if (step.check) {
     checkName = `${phase}.${step.id}`;
-    checks[checkName] = normalizeCheck(checkName, step.check, step.title, ctx);
+    const check = (checks[checkName] = normalizeCheck(checkName, step.check, step.title, ctx));
+    if (check.kind === 'script' && step.placeholders?.length) check.needs = [...step.placeholders];
   }
   // Fields set in this order, no spreads: a runbook may hold thousands of steps.
   const out = { id: step.id, title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id } as ChecklistStep;
@@ -268,6 +269,7 @@ function normalizeCheckKind(name: string, c: CheckInput, fallbackTitle: string |
     };
     for (const [code, status] of Object.entries(c.script.exitCodes ?? {})) check.exitCodes[Number(code)] = status;
     if (c.script.shell) check.shell = c.script.shell;
+    if (c.script.shell && c.script.readOnly) check.readOnly = true;
     if (everyMs !== undefined) check.everyMs = everyMs;
     return check;
   }

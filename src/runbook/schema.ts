@@ -66,6 +66,10 @@ export const ScriptCheckSpecSchema = z.strictObject({
     .enum(SHELL_NAMES)
     .optional()
     .describe("Run in the run's one session of this shell (bash; sh: bash in POSIX mode; zsh), where exports, cd and functions of earlier steps carry over; stops at the first failing line."),
+  readOnly: z
+    .literal(true, { error: 'readOnly: takes only true' })
+    .optional()
+    .describe("With shell: a read-only check; it runs in a fresh shell that starts with what the run's shell holds (exports, cd, functions) and can never change it."),
 });
 
 export const ScriptActionSpecSchema = z.strictObject(scriptFields);

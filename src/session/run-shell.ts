@@ -53,6 +53,9 @@ export class RunShell implements ShellHost {
 
   /** A step of this run already ran a shell block: in another process, as this one has not started a shell yet. */
   private ranBefore(): boolean {
-    return this.store.getState().stepEvents.some((e) => e.kind === 'step.result' && isShellCheck(this.runbook.checks[e.result.check]));
+    return this.store.getState().stepEvents.some((e) => e.kind === 'step.result' && ranInShell(this.runbook.checks[e.result.check]));
   }
 }
+
+/** A block that ran in the run's shell (a read-only check runs in one of its own). */
+const ranInShell = (check: Parameters<typeof isShellCheck>[0]): boolean => isShellCheck(check) && !check.readOnly;

@@ -111,11 +111,12 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
   } else if (step.script) {
     const s = step.script;
     // A block the operator starts runs in the run's one shell (exports and cd carry); a
-    // read-only check (polled, or waited on by the Gate) in a shell of its own, so that it can
-    // never change where or with what the operator's next step runs.
+    // read-only check (polled, or waited on by the Gate) in a fresh shell of its own that starts
+    // with what the run's shell holds, so that it sees the run's exports and can never change
+    // where or with what the operator's next step runs.
     const shell = s.shell ?? 'bash';
     const run = { command: shell === 'zsh' ? 'zsh' : 'bash', args: ['-c', s.block], timeout: s.timeout ?? SCRIPT_TIMEOUT };
-    const script: NonNullable<Exclude<StepInput['check'], string | undefined>['script']> = s.check ? run : { ...run, shell };
+    const script: NonNullable<Exclude<StepInput['check'], string | undefined>['script']> = s.check ? { ...run, shell, readOnly: true } : { ...run, shell };
     if (s.expectExit) script.exitCodes = expectedExits(s.expectExit);
     const check: Exclude<StepInput['check'], string | undefined> = { title: squash(s.label, 120), script };
     // Only a block the runbook calls a read-only check runs without a person, and is polled
