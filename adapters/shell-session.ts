@@ -311,6 +311,12 @@ export class ShellSession {
     return judge(check, ending.exitCode ?? 0, ending.line, redact.tail(combined.text(), combined.truncated), done);
   }
 
+  /** A shell of this name is running, with what the run's blocks left in it. */
+  alive(name: ShellName): boolean {
+    const live = this.shells.get(name);
+    return !this.closed && live !== undefined && !live.gone;
+  }
+
   /** Kill every shell's group and remove the block files. */
   async close(): Promise<void> {
     this.closed = true;

@@ -4,6 +4,10 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { color } from './theme.js';
 import { CanaryPrompt } from './CanaryPrompt.js';
+import { fitLines, scriptLines } from './step-command.js';
+
+/** Rows of an action's commands the confirmation shows at most. */
+const COMMAND_ROWS = 12;
 
 export function Dialog(props: { width: number }) {
   const { modal, actions, step } = useCockpit((s) => {
@@ -22,11 +26,20 @@ export function Dialog(props: { width: number }) {
   }
   if (modal.kind === 'confirm') {
     const action = actions[modal.action];
+    // What the typed confirmation runs, as the current step shows its block before Enter.
+    const lines = modal.step ? [] : fitLines(scriptLines(action?.script), COMMAND_ROWS, props.width - 6);
     return (
       <Panel title={`Confirm: ${modal.step?.title ?? action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
         <Text>
           {modal.step ? 'This block looks destructive. ' : ''}Type <Text bold>{modal.step?.id ?? action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
         </Text>
+        {lines.length > 0 ? <Text dimColor>It runs:</Text> : null}
+        {lines.map((l, i) => (
+          <Text key={i} wrap="wrap">
+            {'  '}
+            {l}
+          </Text>
+        ))}
         <InputLine input={modal.input} />
         {modal.error ? <Text color={color('red')}>{modal.error}</Text> : null}
       </Panel>

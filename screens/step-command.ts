@@ -11,8 +11,13 @@ export function maskCredentials(line: string): string {
 
 /** The lines a script check runs (`bash -c BLOCK`: the block's lines), masked; [] otherwise. */
 export function commandLines(check: Check | undefined): string[] {
-  if (!check || check.kind !== 'script') return [];
-  const block = check.command === 'bash' && check.args[0] === '-c' && check.args.length === 2 ? check.args[1] : [check.command, ...check.args].join(' ');
+  return check?.kind === 'script' ? scriptLines(check) : [];
+}
+
+/** The lines a script runs (an action's too), masked; [] without one. */
+export function scriptLines(script: { command: string; args: readonly string[] } | undefined): string[] {
+  if (!script) return [];
+  const block = script.command === 'bash' && script.args[0] === '-c' && script.args.length === 2 ? script.args[1] : [script.command, ...script.args].join(' ');
   return block.split('\n').map(maskCredentials);
 }
 

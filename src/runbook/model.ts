@@ -57,6 +57,8 @@ export interface ScriptSpec {
   env: Record<string, Template>;
   /** Environment variables passed through as they are, when set. */
   passEnv?: string[];
+  /** An action's script: runs in the run's shell session when one is alive. */
+  shell?: ShellName;
   timeoutMs: number;
   maxOutputBytes: number;
 }
@@ -131,6 +133,8 @@ export interface Action {
   /** A forward action: needs a completed preflight with a GO verdict (default for promote). */
   needsPreflight: boolean;
   onFailure?: FailureClass[];
+  /** Values its script needs (a Markdown rollback's `<REVISION>`): parameters of the run. */
+  placeholders?: string[];
 }
 
 export interface Runbook {

@@ -111,7 +111,7 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
     params: [
       ...normalizeParams(input.params, ctx.params ?? {}),
-      ...placeholderParams(PHASES.flatMap((p) => checklists[p]), new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {}),
+      ...placeholderParams([...PHASES.flatMap((p) => checklists[p]), ...Object.values(actions)], new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {}),
     ],
     checks,
     checklists,
@@ -335,8 +335,9 @@ function normalizeAction(name: string, a: ActionInput, ctx: NormalizeContext): A
   };
   if (a.key !== undefined) action.key = a.key;
   if (a.onFailure) action.onFailure = failureClasses(a.onFailure);
+  if (a.placeholders?.length) action.placeholders = [...a.placeholders];
   if (a.mock) action.mock = scriptSpec(a.mock, ctx);
-  if (a.script) action.script = scriptSpec(a.script, ctx);
+  if (a.script) action.script = { ...scriptSpec(a.script, ctx), ...(a.script.shell ? { shell: a.script.shell } : {}) };
   if (a.http) action.http = httpAction(a.http, ctx);
   return action;
 }

@@ -11,12 +11,27 @@ export type ShellCheck = ScriptCheck & { shell: ShellName };
 export const isShellCheck = (check: { kind: string; shell?: ShellName } | undefined): check is ShellCheck =>
   check?.kind === 'script' && check.shell !== undefined;
 
+const adapter = () => import('../../adapters/shell-session.js');
+
 /** What runs a shell check: the session's RunShell, or a shell of its own for one block. */
 export interface ShellHost {
   run(check: ShellCheck, signal?: AbortSignal): Promise<CheckResult>;
 }
 
-const adapter = () => import('../../adapters/shell-session.js');
+/** Said of an action's script that cannot run in the run's shell. */
+export const FRESH_ACTION_SHELL = "in a fresh shell: the run's shell is not alive here (no block ran in this process, or it restarted), so exports, cd and functions of earlier steps are not there";
+
+/** An action's script in a shell of its own, for one run, said first in its output. */
+export async function runInFreshShell(check: ShellCheck, env: NodeJS.ProcessEnv, secrets: readonly string[], onOutput: (s: string) => void, signal?: AbortSignal): Promise<CheckResult> {
+  const session = new (await adapter()).ShellSession({ env, secrets });
+  onOutput(`[opscockpit: ${FRESH_ACTION_SHELL}]\n`);
+  try {
+    const r = await session.run(check, { signal, onOutput });
+    return { ...r, reason: `${r.reason} (${FRESH_ACTION_SHELL})` };
+  } finally {
+    await session.close();
+  }
+}
 
 export class RunShell implements ShellHost {
   private session?: ShellSession;
@@ -35,6 +50,12 @@ export class RunShell implements ShellHost {
     if (this.closing) return { check: check.name, startedAt: Date.now(), durationMs: 0, status: 'error', code: 'signal', reason: "the run's shell is closed" };
     this.session ??= new ShellSession({ env: this.env, secrets: this.runbook.secrets, onStart: (s) => this.onStart(s) });
     return this.session.run(check, { signal });
+  }
+
+  /** An action's script (a Markdown rollback): in the run's shell when it is alive, as a person would run it. */
+  async runAction(check: ShellCheck, onOutput: (s: string) => void, signal?: AbortSignal): Promise<CheckResult> {
+    if (!this.closing && this.session?.alive(check.shell)) return this.session.run(check, { signal, onOutput });
+    return runInFreshShell(check, this.env, this.runbook.secrets, onOutput, signal);
   }
 
   /** Kill the shell's process group (TERM, then KILL after the grace period); once. */

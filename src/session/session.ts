@@ -301,7 +301,7 @@ export class Session {
       runbook: this.opts.runbook,
       env: this.env,
       redactor: this.redactor,
-      signal: this.shutdownSignal.signal,
+      signal: this.shutdownSignal.signal, shell: () => this.shell,
       claim: (req, typed) => this.claim(req, typed),
       running: () => this.run.status === 'running',
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),

@@ -28,5 +28,12 @@ export function rollbackAction(rollback: MarkdownRollback, given: ReadonlySet<st
   // empty string; -u stops it at any other unset variable.
   const guards = needs.map((n) => `: "\${${n}:?needs a value for ${n}}"`);
   const script = ['set -euo pipefail', ...guards, ...parts].join('\n');
-  return { title: squash(rollback.title, 120), script: { command: 'bash', args: ['-c', script], timeout: ROLLBACK_TIMEOUT } };
+  // In the run's shell when one is alive, as a person at the terminal would roll back: what the
+  // forward steps exported is there. Its placeholders are parameters of the run (--param).
+  const action: ActionInput = { title: squash(rollback.title, 120), script: { command: 'bash', args: ['-c', script], timeout: ROLLBACK_TIMEOUT, shell: 'bash' } };
+  if (needs.length > 0) {
+    action.placeholders = needs;
+    action.script!.passEnv = needs;
+  }
+  return action;
 }
