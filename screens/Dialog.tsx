@@ -10,9 +10,9 @@ import { fitLines, scriptLines } from './step-command.js';
 const COMMAND_ROWS = 12;
 
 export function Dialog(props: { width: number }) {
-  const { modal, actions, step } = useCockpit((s) => {
+  const { modal, actions, params, step } = useCockpit((s) => {
     const view = s.checklist.phases[s.checklist.active];
-    return { modal: s.modal, actions: s.runbook.actions, step: view.current === undefined ? undefined : view.steps[view.current].title };
+    return { modal: s.modal, actions: s.runbook.actions, params: s.runbook.params, step: view.current === undefined ? undefined : view.steps[view.current].title };
   });
   if (!modal || modal.kind === 'help') return null;
   if (modal.kind === 'canary') return <CanaryPrompt width={props.width} />;
@@ -46,12 +46,15 @@ export function Dialog(props: { width: number }) {
     );
   }
   if (modal.kind === 'value') {
+    // A credential's value is never on the screen, not even while it is typed.
+    const secret = params.some((p) => p.name === modal.name && p.type === 'secret');
     return (
       <Panel title={`${modal.name}: a value for "${modal.step.title}"`} width={props.width} borderColor={color('yellow')}>
         <Text>
-          The step's command needs <Text bold>{modal.name}</Text>. It is recorded with the run and used from now on.
+          The step's command needs <Text bold>{modal.name}</Text>.{' '}
+          {secret ? 'A secret: masked on screen, in the ledger and in output; used from now on.' : 'It is recorded with the run and used from now on.'}
         </Text>
-        <InputLine input={modal.input} />
+        <InputLine input={secret ? '•'.repeat(modal.input.length) : modal.input} />
         {modal.error ? <Text color={color('red')}>{modal.error}</Text> : <Text dimColor>Enter records it · Esc cancels</Text>}
       </Panel>
     );

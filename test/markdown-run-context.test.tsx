@@ -114,3 +114,49 @@ describe('the Markdown rollback', () => {
     expect(readFileSync(join(file, '..', 'rolled-back'), 'utf8')).toBe('helm rollback payments 42\n');
   });
 });
+
+const LOGIN = [
+  '---', 'title: Log in', 'opscockpit:', '  secrets: [API_TOKEN]', '---', '', '# Log in', '', '## Steps', '',
+  '1. Log in', '', ...fence('echo "logging in with <DB_PASSWORD> and $API_TOKEN" | tee said'),
+];
+
+describe('secrets in Markdown blocks', () => {
+  it('a declared secret reaches the block that uses it; a credential placeholder is asked masked, recorded as ***, masked in output', async () => {
+    const file = runbook(LOGIN);
+    const rb = loadRunbook(file, {});
+    expect(rb.params.find((p) => p.name === 'DB_PASSWORD')).toMatchObject({ type: 'secret' });
+    expect(rb.secrets).toEqual(expect.arrayContaining(['API_TOKEN', 'DB_PASSWORD']));
+    const m = mountCockpit(rb, { env: { ...ENV, API_TOKEN: 'tok-5e3cr3t-value' } });
+    await waitFor(() => m.frame().includes('Log in'), 'the step');
+    m.app.stdin.write('\r');
+    await waitFor(() => m.frame().includes('DB_PASSWORD: a value for'), 'the value asked');
+    m.app.stdin.write('hunter2-pass');
+    await waitFor(() => m.frame().includes('> ••••••••••••'), 'typed, masked');
+    expect(m.frame()).not.toContain('hunter2');
+    m.app.stdin.write('\r');
+    await waitFor(() => m.frame().includes('DB_PASSWORD recorded'), 'recorded');
+    m.app.stdin.write('\r');
+    const said = join(file, '..', 'said');
+    await waitFor(() => m.session.store.getState().stepEvents.some((e) => e.kind === 'step.result'), 'the block ran', 5000);
+    expect(readFileSync(said, 'utf8')).toBe('logging in with hunter2-pass and tok-5e3cr3t-value\n');
+    const events = JSON.stringify(m.ledger.events(m.session.store.getState().run!.runId));
+    expect(events).not.toContain('hunter2');
+    expect(events).not.toContain('5e3cr3t');
+    expect(events).toContain('"DB_PASSWORD":"***"');
+    expect(events).toContain('logging in with *** and ***');
+    expect(m.frame()).not.toContain('hunter2');
+  });
+
+  it('headless, --param gives the secret placeholder and the declared secret comes from the environment, both masked', async () => {
+    const file = runbook(LOGIN);
+    const r = await cli(['run', file, '--yes', '--json', '--param', 'DB_PASSWORD=hunter2-pass', '--ledger', join(file, '..', 'l.db')], {
+      env: { OPSCOCKPIT_ALLOW_SCOPES: 'run:steps', API_TOKEN: 'tok-5e3cr3t-value' },
+    });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(file, '..', 'said'), 'utf8')).toBe('logging in with hunter2-pass and tok-5e3cr3t-value\n');
+    expect(r.stdout + r.stderr).not.toMatch(/hunter2|5e3cr3t/);
+    const exported = await cli(['ledger', 'show', 'last', '--json', '--ledger', join(file, '..', 'l.db')]);
+    expect(exported.stdout).not.toMatch(/hunter2|5e3cr3t/);
+    expect(exported.stdout).toContain('***');
+  });
+});

@@ -100,6 +100,9 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     approvals: input.safety?.window?.approvals ?? 2,
   };
   const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
+  // Values the steps and actions need that the runbook never declared: asked when they come.
+  const asked = placeholderParams([...PHASES.flatMap((p) => checklists[p]), ...Object.values(actions)], new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {});
+  const params = [...normalizeParams(input.params, ctx.params ?? {}), ...asked];
   return {
     file: ctx.file,
     dir: ctx.dir,
@@ -108,11 +111,8 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     targets: { ...ctx.targets },
     // The webhook URL is a credential: masked wherever it might appear, like any declared secret.
     // Secret parameters too: their values are given when the run starts, and masked like any secret.
-    secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
-    params: [
-      ...normalizeParams(input.params, ctx.params ?? {}),
-      ...placeholderParams([...PHASES.flatMap((p) => checklists[p]), ...Object.values(actions)], new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {}),
-    ],
+    secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...asked.filter((p) => p.type === 'secret').map((p) => p.name), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
+    params,
     checks,
     checklists,
     choices,
