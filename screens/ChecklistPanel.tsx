@@ -5,10 +5,12 @@ import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
 import { commandLines, fitLines } from './step-command.js';
+import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
-  const { view, complete, runStatus, checks, empty } = useCockpit((s) => ({
+  const { view, complete, runStatus, checks, empty, freshShell } = useCockpit((s) => ({
+    freshShell: s.freshShell,
     view: s.checklist.phases[s.checklist.active],
     complete: s.checklist.complete,
     runStatus: s.run?.status,
@@ -21,7 +23,9 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
   const all = current?.confirm && current.state === 'pending' ? commandLines(current.check ? checks[current.check] : undefined) : [];
   // The block takes the rows of the other steps, never more: the header stays on screen.
-  const lines = fitLines(all, props.rows - 1, props.width - 9);
+  // After a restart, said before Enter: the block will not see what earlier blocks exported.
+  const fresh = all.length > 0 && freshShell && current?.check !== undefined && checks[current.check]?.kind === 'script' && !(checks[current.check] as { readOnly?: boolean }).readOnly;
+  const lines = fitLines(fresh ? [`⚠ ${FRESH_SHELL_AHEAD}`, ...all] : all, props.rows - 1, props.width - 9);
   const rows = lines.length > 0 ? 1 : props.rows;
   const start = lines.length > 0 ? cur : Math.max(0, Math.min(cur - 1, view.steps.length - rows));
   const steps = view.steps.slice(start, start + rows);

@@ -160,3 +160,57 @@ describe('secrets in Markdown blocks', () => {
     expect(exported.stdout).toContain('***');
   });
 });
+
+describe('a resumed run says its next block starts in a fresh shell, before it runs', () => {
+  const RESUME = ['# Restart', '', '## Steps', '', '1. Pick staging', '', ...fence('export TARGET_ENV=staging'), '2. Ask the DBA', '', '3. Flush the cache', '', ...fence('echo "flush ${TARGET_ENV:-production}" > flushed')];
+
+  it('headless: a line on stderr before the block, and the fresh shell in the ledger', async () => {
+    const file = runbook(RESUME);
+    const ledger = join(file, '..', 'l.db');
+    const env = { OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' };
+    expect((await cli(['run', file, '--yes', '--ledger', ledger], { env })).code).toBe(2);
+    const resumed = await cli(['run', file, '--yes', '--confirm', 'steps-2', '--ledger', ledger], { env });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('opscockpit: preflight step "steps-3": this block starts in a fresh shell: the run restarted');
+    const shown = await cli(['ledger', 'show', 'last', '--ledger', ledger]);
+    expect(shown.stdout).toMatch(/bash shell started \(pid \d+\) — a fresh shell: earlier steps of this run ran in another shell/);
+  });
+
+  it('cockpit: the current step\'s pane says so before Enter, and stops saying it once the block ran', async () => {
+    const file = runbook(RESUME);
+    const first = mountCockpit(loadRunbook(file, {}), { env: ENV });
+    await waitFor(() => first.frame().includes('export TARGET_ENV=staging'), 'the first block');
+    expect(first.frame()).not.toContain('fresh shell');
+    first.app.stdin.write('\r');
+    await waitFor(() => first.frame().includes('Ask the DBA'), 'the first block ran');
+    await waitFor(() => first.session.store.getState().stepEvents.some((e) => e.kind === 'step.result'), 'recorded', 5000);
+    first.app.stdin.write('\r'); // the manual step
+    await waitFor(() => first.frame().includes('flush ${TARGET_ENV:-production}'), 'the third block shown');
+    expect(first.frame()).not.toContain('fresh shell');
+    first.app.unmount();
+    first.session.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const { openLedger } = await import('../adapters/ledger.js');
+    const { Session } = await import('../src/session/session.js');
+    const ledger = openLedger(first.ledgerPath);
+    const again = new Session({ runbook: loadRunbook(file, {}), ledger, ledgerPath: first.ledgerPath, env: ENV });
+    const { render } = await import('ink-testing-library');
+    const { App } = await import('../screens/App.js');
+    const { buildKeymap } = await import('../src/keys/keymap.js');
+    const { strip } = await import('./support/screen.js');
+    const app = render(<App value={{ store: again.store, intents: again, keymap: buildKeymap(again.store.getState().runbook) }} />);
+    again.start();
+    try {
+      await waitFor(() => strip(app.lastFrame()).includes('this block starts in a fresh shell'), 'the notice before Enter');
+      expect(existsSync(join(file, '..', 'flushed'))).toBe(false);
+      app.stdin.write('\r');
+      await waitFor(() => existsSync(join(file, '..', 'flushed')), 'the block ran', 5000);
+      await waitFor(() => !strip(app.lastFrame()).includes('this block starts in a fresh shell'), 'the notice gone once a shell started');
+      expect(readFileSync(join(file, '..', 'flushed'), 'utf8')).toBe('flush production\n');
+    } finally {
+      app.unmount();
+      again.stop();
+      ledger.close();
+    }
+  });
+});
