@@ -4,7 +4,7 @@
 // whole group with it, and the next block starts in a fresh shell, which says so.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -61,8 +61,15 @@ class LiveShell {
   private exited: Promise<void>;
   private readonly dialect: ShellDialect;
 
-  constructor(readonly name: ShellName, readonly dir: string, env: Record<string, string>, cwd: string, secrets: readonly string[]) {
+  /**
+   * `seed`: a state file a read-only check starts from (what the run's shell held after its
+   * last block); without one, this is the run's shell, whose state after each block is kept
+   * in `snapshot` for the read-only checks.
+   */
+  constructor(readonly name: ShellName, readonly dir: string, env: Record<string, string>, cwd: string, secrets: readonly string[], private readonly seed?: string) {
     this.startEnv = env;
+    // A fresh shell holds nothing of the one it replaces: neither do the checks that read it.
+    if (!seed) rmSync(this.snapshot, { force: true });
     this.dialect = dialectOf(name);
     this.child = spawn(this.dialect.command, this.dialect.args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const group = this.child.pid;
@@ -90,6 +97,12 @@ class LiveShell {
     this.child.on('exit', (code, signal) => this.lose(signal ? 'signal' : 'exit_code', `the shell exited (${signal ? `killed by ${signal}` : `exit ${code}`})`, signal ?? undefined));
     this.child.stdin?.on('error', () => undefined); // a dead shell's stdin: its exit says why
     this.child.stdin?.write(this.dialect.prelude(secrets));
+    if (seed) this.child.stdin?.write(`. ${quote(seed)}\n`);
+  }
+
+  /** What the run's shell held after its last block: variables, functions, working directory (never secrets). */
+  get snapshot(): string {
+    return path.join(this.dir, `snapshot-${this.name}`);
   }
 
   get pid(): number | undefined {
@@ -111,7 +124,9 @@ class LiveShell {
         end: (e) => {
           this.pending = undefined;
           rmSync(file, { force: true });
-          rmSync(state, { force: true });
+          // The shell read the state back before its end marker: it is what the shell holds now.
+          if (!this.seed && !e.lost && existsSync(state)) renameSync(state, this.snapshot);
+          else rmSync(state, { force: true });
           resolve(e);
         },
       };
@@ -147,6 +162,7 @@ class LiveShell {
   /** The shell is gone (or going): the block running now ends with why. */
   lose(code: ReasonCode, reason: string, signal?: string): void {
     this.gone ??= reason;
+    if (!this.seed) rmSync(this.snapshot, { force: true }); // what it held went with it
     const p = this.pending;
     if (!p) return;
     this.pending = undefined; // what the output callback does (an abort) finds the block ended
@@ -191,25 +207,48 @@ function flush(p: { text: string }, upTo: number): string {
 /** The run's shells: one per shell name, started at its first block, replaced when lost. */
 export class ShellSession {
   private readonly shells = new Map<ShellName, LiveShell>();
+  /** The read-only checks' shells running now. */
+  private readonly checks = new Set<LiveShell>();
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'opscockpit-shell-'));
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly opts: ShellSessionOptions) {}
 
-  /** Run one block (blocks run one after another), judged as a script check is. */
+  /**
+   * Run one block (blocks run one after another), judged as a script check is. A read-only
+   * check does not wait its turn: it runs at once in a fresh shell of its own, seeded with what
+   * the run's shell held after its last block, so that it can never change the run's shell.
+   */
   run(check: ScriptCheck & { shell: ShellName }, ctx: BlockContext = {}): Promise<CheckResult> {
+    if (check.readOnly) return this.runNow(check, ctx);
     const next = this.queue.then(() => this.runNow(check, ctx));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
   private shellFor(check: ScriptCheck & { shell: ShellName }, env: Record<string, string>): LiveShell {
+    if (check.readOnly) return this.checkShell(check, env);
     const live = this.shells.get(check.shell);
     if (live && !live.gone) return live;
     const shell = new LiveShell(check.shell, this.dir, env, check.cwd, this.opts.secrets);
     this.shells.set(check.shell, shell);
     if (shell.pid !== undefined) this.opts.onStart?.({ shell: check.shell, pid: shell.pid, ...(live?.gone ? { replaces: live.gone } : {}) });
+    return shell;
+  }
+
+  /** A one-block shell for a read-only check, from a copy of the run's shell's last state. */
+  private checkShell(check: ScriptCheck & { shell: ShellName }, env: Record<string, string>): LiveShell {
+    const dir = mkdtempSync(path.join(this.dir, 'check-'));
+    const snapshot = this.shells.get(check.shell)?.snapshot;
+    let seed: string | undefined = path.join(dir, 'seed');
+    try {
+      copyFileSync(snapshot ?? '', seed);
+    } catch {
+      seed = undefined; // no block ran in this shell yet: nothing to see
+    }
+    const shell = new LiveShell(check.shell, dir, env, check.cwd, this.opts.secrets, seed ?? '/dev/null');
+    shell.child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return shell;
   }
 
@@ -230,8 +269,12 @@ export class ShellSession {
       if (!(err instanceof MissingSecretError)) throw err;
       return done({ status: 'error', code: 'secret_missing', reason: `secret ${err.secret} is not set in the environment` });
     }
+    // A placeholder nobody filled: the block is not run with an empty string in its place.
+    const unfilled = check.needs?.find((name) => !env[name]);
+    if (unfilled) return done({ status: 'error', code: 'needs_value', reason: `needs a value for ${unfilled}` });
     if (ctx.signal?.aborted) return done({ status: 'error', code: 'signal', reason: 'cancelled before start' });
     const shell = this.shellFor(check, env);
+    if (check.readOnly) this.checks.add(shell);
     // The step's own environment, where it differs from what the shell started with.
     const exports = Object.fromEntries(Object.entries(env).filter(([k, v]) => shell.startEnv[k] !== v));
     const masked = redact.stream();
@@ -254,23 +297,30 @@ export class ShellSession {
     } finally {
       clearTimeout(timer);
       ctx.signal?.removeEventListener('abort', onAbort);
+      if (check.readOnly) void shell.kill('the check ended').finally(() => this.checks.delete(shell));
     }
     const rest = masked.end();
     if (rest) ctx.onOutput?.(rest);
     if (ending.lost) {
       await shell.kill(ending.lost.reason);
       const { code, reason, signal } = ending.lost;
-      // A shell that never started had no exports to lose.
-      const why = code === 'spawn_failed' ? reason : `${reason}; ${FRESH_SHELL}`;
+      // A shell that never started had no exports to lose; a check's own shell had none to give.
+      const why = code === 'spawn_failed' || check.readOnly ? reason : `${reason}; ${FRESH_SHELL}`;
       return done({ status: 'error', code, reason: why, ...(signal ? { signal } : {}) });
     }
     return judge(check, ending.exitCode ?? 0, ending.line, redact.tail(combined.text(), combined.truncated), done);
   }
 
+  /** A shell of this name is running, with what the run's blocks left in it. */
+  alive(name: ShellName): boolean {
+    const live = this.shells.get(name);
+    return !this.closed && live !== undefined && !live.gone;
+  }
+
   /** Kill every shell's group and remove the block files. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.shells.values()].map((s) => s.kill('the run\'s shell closed')));
+    await Promise.all([...this.shells.values(), ...this.checks].map((s) => s.kill('the run\'s shell closed')));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -4,11 +4,12 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
-import { blockCut, commandLines, fitLines } from './step-command.js';
+import { blockCut, fitLines, shownBlock } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
-  const { view, complete, runStatus, checks, empty } = useCockpit((s) => ({
+  const { view, complete, runStatus, checks, empty, freshShell } = useCockpit((s) => ({
+    freshShell: s.freshShell,
     view: s.checklist.phases[s.checklist.active],
     complete: s.checklist.complete,
     runStatus: s.run?.status,
@@ -19,8 +20,8 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   const cur = view.current ?? view.steps.length - 1;
   // The current script's exact lines, before Enter runs them; the step window makes room.
   const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
-  const all = current?.confirm && current.state === 'pending' ? commandLines(current.check ? checks[current.check] : undefined) : [];
   // The block takes the rows of the other steps, never more: the header stays on screen.
+  const all = shownBlock(current, checks, freshShell);
   const lines = fitLines(all, props.rows - 1, props.width - 9);
   // Cut: Enter shows the whole block, page by page, before it may run (ReviewBlock).
   const cut = blockCut(all, props.rows, props.width);
@@ -42,7 +43,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
-        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `${all.length} lines: Enter shows them all before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
+        const detail = st.state === 'skipped' ? st.skipReason : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `longer than shown: Enter shows all of it before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>

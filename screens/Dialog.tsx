@@ -4,11 +4,15 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { color } from './theme.js';
 import { CanaryPrompt } from './CanaryPrompt.js';
+import { fitLines, scriptLines } from './step-command.js';
+
+/** Rows of an action's commands the confirmation shows at most. */
+const COMMAND_ROWS = 12;
 
 export function Dialog(props: { width: number }) {
-  const { modal, actions, step } = useCockpit((s) => {
+  const { modal, actions, params, step } = useCockpit((s) => {
     const view = s.checklist.phases[s.checklist.active];
-    return { modal: s.modal, actions: s.runbook.actions, step: view.current === undefined ? undefined : view.steps[view.current].title };
+    return { modal: s.modal, actions: s.runbook.actions, params: s.runbook.params, step: view.current === undefined ? undefined : view.steps[view.current].title };
   });
   if (!modal || modal.kind === 'help' || modal.kind === 'review') return null;
   if (modal.kind === 'canary') return <CanaryPrompt width={props.width} />;
@@ -22,23 +26,35 @@ export function Dialog(props: { width: number }) {
   }
   if (modal.kind === 'confirm') {
     const action = actions[modal.action];
+    // What the typed confirmation runs, as the current step shows its block before Enter.
+    const lines = modal.step ? [] : fitLines(scriptLines(action?.script), COMMAND_ROWS, props.width - 6);
     return (
       <Panel title={`Confirm: ${modal.step?.title ?? action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
         <Text>
           {modal.step ? 'This block looks destructive. ' : ''}Type <Text bold>{modal.step?.id ?? action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
         </Text>
+        {lines.length > 0 ? <Text dimColor>It runs:</Text> : null}
+        {lines.map((l, i) => (
+          <Text key={i} wrap="wrap">
+            {'  '}
+            {l}
+          </Text>
+        ))}
         <InputLine input={modal.input} />
         {modal.error ? <Text color={color('red')}>{modal.error}</Text> : null}
       </Panel>
     );
   }
   if (modal.kind === 'value') {
+    // A credential's value is never on the screen, not even while it is typed.
+    const secret = params.some((p) => p.name === modal.name && p.type === 'secret');
     return (
       <Panel title={`${modal.name}: a value for "${modal.step.title}"`} width={props.width} borderColor={color('yellow')}>
         <Text>
-          The step's command needs <Text bold>{modal.name}</Text>. It is recorded with the run and used from now on.
+          The step's command needs <Text bold>{modal.name}</Text>.{' '}
+          {secret ? 'A secret: masked on screen, in the ledger and in output; used from now on.' : 'It is recorded with the run and used from now on.'}
         </Text>
-        <InputLine input={modal.input} />
+        <InputLine input={secret ? '•'.repeat(modal.input.length) : modal.input} />
         {modal.error ? <Text color={color('red')}>{modal.error}</Text> : <Text dimColor>Enter records it · Esc cancels</Text>}
       </Panel>
     );

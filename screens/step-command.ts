@@ -1,6 +1,8 @@
 // The exact commands of the current step, as the detail pane shows them before Enter: every
 // line of the block, with values that look like credentials masked.
 import type { Check } from '../src/runbook/model.js';
+import type { StepView } from '../src/engine/checklist.js';
+import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
 
 /** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
 const CREDENTIAL = /((?:pass(?:word)?|passwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*|--(?:password|token|secret|api-key)[= ]|Authorization:\s*(?:Bearer|Basic|Token)\s+)(["']?)([^\s"'$][^\s"']*)\2/gi;
@@ -11,8 +13,13 @@ export function maskCredentials(line: string): string {
 
 /** The lines a script check runs (`bash -c BLOCK`: the block's lines), masked; [] otherwise. */
 export function commandLines(check: Check | undefined): string[] {
-  if (!check || check.kind !== 'script') return [];
-  const block = check.command === 'bash' && check.args[0] === '-c' && check.args.length === 2 ? check.args[1] : [check.command, ...check.args].join(' ');
+  return check?.kind === 'script' ? scriptLines(check) : [];
+}
+
+/** The lines a script runs (an action's too), masked; [] without one. */
+export function scriptLines(script: { command: string; args: readonly string[] } | undefined): string[] {
+  if (!script) return [];
+  const block = script.command === 'bash' && script.args[0] === '-c' && script.args.length === 2 ? script.args[1] : [script.command, ...script.args].join(' ');
   return block.split('\n').map(maskCredentials);
 }
 
@@ -38,4 +45,17 @@ export function fitLines(lines: string[], rows: number, width: number): string[]
 export function blockCut(all: readonly string[], rows: number, width: number): boolean {
   const shown = fitLines([...all], rows - 1, width - 9);
   return shown.length > 0 && shown[shown.length - 1].startsWith('… ') && shown.length <= all.length;
+}
+
+/**
+ * What the Checklist shows of the current step before Enter: its block's lines, after a
+ * restart with the fresh-shell warning first; nothing when no block waits for Enter. The
+ * Checklist draws these and the keys decide from them whether the block was cut.
+ */
+export function shownBlock(step: StepView | undefined, checks: Readonly<Record<string, Check>>, freshShell: boolean | undefined): string[] {
+  if (!step?.confirm || step.state !== 'pending') return [];
+  const check = step.check ? checks[step.check] : undefined;
+  const all = commandLines(check);
+  const fresh = all.length > 0 && freshShell && check?.kind === 'script' && !(check as { readOnly?: boolean }).readOnly;
+  return fresh ? [`⚠ ${FRESH_SHELL_AHEAD}`, ...all] : all;
 }

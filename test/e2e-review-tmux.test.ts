@@ -26,7 +26,7 @@ describe('a long block in the cockpit (built binary in tmux)', () => {
     const { dir, file } = longRunbook();
     tmux = new Tmux();
     tmux.start(`node ${bin} open ${file} --ledger ${join(dir, 'l.db')}`, { cwd: root, width: 120, height: 40, env });
-    await tmux.waitFor((s) => s.includes('32 lines: Enter shows them all before it runs'), 'the cut block announced');
+    await tmux.waitFor((s) => s.includes('longer than shown: Enter shows all of it before it runs'), 'the cut block announced');
     tmux.send('Enter');
     let screen = await tmux.waitFor((s) => s.includes('Read before it runs') && s.includes('lines 1–'), 'the first page');
     expect(screen.split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
@@ -50,7 +50,7 @@ describe('a long block in the cockpit (built binary in tmux)', () => {
     writeFileSync(join(dir, 'clean.md'), ['# Clean up', '', '## Before', '', '```bash', ...lines, '```', ''].join('\n'));
     tmux = new Tmux();
     tmux.start(`node ${bin} open ${join(dir, 'clean.md')} --ledger ${join(dir, 'l.db')}`, { cwd: root, width: 80, height: 24, env });
-    await tmux.waitFor((s) => s.includes('Enter shows them all'), 'the cut block announced');
+    await tmux.waitFor((s) => s.includes('Enter shows all of it'), 'the cut block announced');
     tmux.send('Enter');
     await tmux.waitFor((s) => s.includes('Read before it runs') && s.includes('lines 1–'), 'the review, first page');
     expect(tmux.capture()).not.toContain('rm -rf ./old-cache');
@@ -60,6 +60,6 @@ describe('a long block in the cockpit (built binary in tmux)', () => {
     const screen = await tmux.waitFor((s) => s.includes('This block looks destructive'), 'the typed confirmation');
     expect(screen.split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
     tmux.send('Escape');
-    await tmux.waitFor((s) => s.includes('Enter shows them all'), 'back, nothing run');
+    await tmux.waitFor((s) => s.includes('Enter shows all of it'), 'back, nothing run');
   });
 });

@@ -32,6 +32,7 @@ export type ReasonCode =
   | 'spawn_failed'
   | 'insufficient_data'
   | 'secret_missing'
+  | 'needs_value'
   | 'slo'
   | 'evidence_tampered'
   | 'gate_input';

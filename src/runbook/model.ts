@@ -57,6 +57,8 @@ export interface ScriptSpec {
   env: Record<string, Template>;
   /** Environment variables passed through as they are, when set. */
   passEnv?: string[];
+  /** An action's script: runs in the run's shell session when one is alive. */
+  shell?: ShellName;
   timeoutMs: number;
   maxOutputBytes: number;
 }
@@ -80,6 +82,14 @@ export interface ScriptCheck extends ScriptSpec {
    * working directory and functions.
    */
   shell?: ShellName;
+  /**
+   * With shell: a read-only check (polled, or waited on by the Gate). It runs in a fresh shell
+   * of its own, seeded with what the run's shell held after its last block, and can never
+   * change the run's shell.
+   */
+  readOnly?: boolean;
+  /** Values the block needs (its step's placeholders): without one, it is not run. */
+  needs?: string[];
 }
 
 /** Evidence judged against SLO policies, GO when at least `quorum` of the judges pass. */
@@ -123,6 +133,8 @@ export interface Action {
   /** A forward action: needs a completed preflight with a GO verdict (default for promote). */
   needsPreflight: boolean;
   onFailure?: FailureClass[];
+  /** Values its script needs (a Markdown rollback's `<REVISION>`): parameters of the run. */
+  placeholders?: string[];
 }
 
 export interface Runbook {

@@ -100,6 +100,9 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     approvals: input.safety?.window?.approvals ?? 2,
   };
   const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
+  // Values the steps and actions need that the runbook never declared: asked when they come.
+  const asked = placeholderParams([...PHASES.flatMap((p) => checklists[p]), ...Object.values(actions)], new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {});
+  const params = [...normalizeParams(input.params, ctx.params ?? {}), ...asked];
   return {
     file: ctx.file,
     dir: ctx.dir,
@@ -108,11 +111,8 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     targets: { ...ctx.targets },
     // The webhook URL is a credential: masked wherever it might appear, like any declared secret.
     // Secret parameters too: their values are given when the run starts, and masked like any secret.
-    secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
-    params: [
-      ...normalizeParams(input.params, ctx.params ?? {}),
-      ...placeholderParams(PHASES.flatMap((p) => checklists[p]), new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {}),
-    ],
+    secrets: [...new Set([...(input.secrets ?? []), ...secretParamNames(input.params), ...asked.filter((p) => p.type === 'secret').map((p) => p.name), ...(input.notify?.slack ? [input.notify.slack.webhook_env] : [])])],
+    params,
     checks,
     checklists,
     choices,
@@ -225,7 +225,8 @@ function normalizeStep(
     checkName = step.check;
   } else if (step.check) {
     checkName = `${phase}.${step.id}`;
-    checks[checkName] = normalizeCheck(checkName, step.check, step.title, ctx);
+    const check = (checks[checkName] = normalizeCheck(checkName, step.check, step.title, ctx));
+    if (check.kind === 'script' && step.placeholders?.length) check.needs = [...step.placeholders];
   }
   // Fields set in this order, no spreads: a runbook may hold thousands of steps.
   const out = { id: step.id, title: step.title ?? (checkName ? checks[checkName]?.title : undefined) ?? step.id } as ChecklistStep;
@@ -268,6 +269,7 @@ function normalizeCheckKind(name: string, c: CheckInput, fallbackTitle: string |
     };
     for (const [code, status] of Object.entries(c.script.exitCodes ?? {})) check.exitCodes[Number(code)] = status;
     if (c.script.shell) check.shell = c.script.shell;
+    if (c.script.shell && c.script.readOnly) check.readOnly = true;
     if (everyMs !== undefined) check.everyMs = everyMs;
     return check;
   }
@@ -333,8 +335,9 @@ function normalizeAction(name: string, a: ActionInput, ctx: NormalizeContext): A
   };
   if (a.key !== undefined) action.key = a.key;
   if (a.onFailure) action.onFailure = failureClasses(a.onFailure);
+  if (a.placeholders?.length) action.placeholders = [...a.placeholders];
   if (a.mock) action.mock = scriptSpec(a.mock, ctx);
-  if (a.script) action.script = scriptSpec(a.script, ctx);
+  if (a.script) action.script = { ...scriptSpec(a.script, ctx), ...(a.script.shell ? { shell: a.script.shell } : {}) };
   if (a.http) action.http = httpAction(a.http, ctx);
   return action;
 }

@@ -35,10 +35,14 @@ export function normalizeParams(input: Record<string, ParamInput> | undefined, g
   });
 }
 
+/** A name that says its value is a credential (`DB_PASSWORD`, `API_TOKEN`): a secret parameter. */
+const CREDENTIAL_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
+
 /**
  * The placeholders of the runbook's steps as parameters asked at their step: each name no
  * declared parameter or secret gives, with the value given for this run (--param), else the
- * one the operator's environment holds (it then "defines" it), else none yet.
+ * one the operator's environment holds (it then "defines" it), else none yet. One whose name
+ * says it is a credential is a secret parameter: masked on screen, in the ledger and in output.
  */
 export function placeholderParams(
   steps: Iterable<{ title: string; placeholders?: string[] }>,
@@ -50,7 +54,7 @@ export function placeholderParams(
   for (const step of steps) {
     for (const name of step.placeholders ?? []) {
       if (declared.has(name) || out.has(name)) continue;
-      const p: RunbookParam = { name, type: 'string', description: `needed by "${step.title}"`, atStep: step.title };
+      const p: RunbookParam = { name, type: CREDENTIAL_NAME.test(name) ? 'secret' : 'string', description: `needed by "${step.title}"`, atStep: step.title };
       const value = Object.hasOwn(given, name) ? given[name] : env[name] || undefined;
       if (value !== undefined) p.value = value;
       out.set(name, p);

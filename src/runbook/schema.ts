@@ -66,9 +66,19 @@ export const ScriptCheckSpecSchema = z.strictObject({
     .enum(SHELL_NAMES)
     .optional()
     .describe("Run in the run's one session of this shell (bash; sh: bash in POSIX mode; zsh), where exports, cd and functions of earlier steps carry over; stops at the first failing line."),
+  readOnly: z
+    .literal(true, { error: 'readOnly: takes only true' })
+    .optional()
+    .describe("With shell: a read-only check; it runs in a fresh shell that starts with what the run's shell holds (exports, cd, functions) and can never change it."),
 });
 
-export const ScriptActionSpecSchema = z.strictObject(scriptFields);
+export const ScriptActionSpecSchema = z.strictObject({
+  ...scriptFields,
+  shell: z
+    .enum(SHELL_NAMES)
+    .optional()
+    .describe("Run in the run's shell session when one is alive (what earlier steps exported, their cd and functions), else in a fresh one; stops at the first failing line."),
+});
 
 export const GateCheckSpecSchema = z.strictObject({
   slo: z
@@ -179,6 +189,10 @@ export const ActionSchema = z
     type: Name.optional().describe('Action type for safety.allowlist (default: the action name).'),
     mock: ScriptActionSpecSchema.optional().describe('What runs instead in MOCK_ONLY mode.'),
     preflight: z.boolean().optional().describe('Needs a completed preflight with a GO verdict (default true for promote, false otherwise).'),
+    placeholders: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a placeholder is a variable name such as REVISION' }))
+      .optional()
+      .describe("Values the action's script needs: parameters of the run (--param), asked before it runs."),
     onFailure: OnFailureSchema.optional(),
   })
   .meta({

@@ -70,12 +70,16 @@ const BASE64_CHAR = /[A-Za-z0-9+/\-_=]/;
 const ENUM_FIELDS = new Set(['kind', 'status', 'code', 'state', 'verdict', 'phase', 'mode']);
 
 export class Redactor {
-  private readonly forms: SecretForm[];
+  private forms: SecretForm[] = [];
   constructor(declared: readonly string[], env: NodeJS.ProcessEnv = process.env) {
     // Very short values would mask ordinary text everywhere; they are still masked, as a leak
     // is worse.
-    const values = [...new Set(declared.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length > 0))];
-    const all = values.flatMap(formsOf);
+    this.add(...declared.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length > 0));
+  }
+
+  /** Mask these values too from now on: a secret given during the run. */
+  add(...values: string[]): void {
+    const all = [...this.forms, ...[...new Set(values)].filter((v) => v.length > 0).flatMap(formsOf)];
     const seen = new Set<string>();
     this.forms = all.filter((f) => !seen.has(f.text) && seen.add(f.text)).sort((a, b) => b.text.length - a.text.length);
   }

@@ -8,6 +8,7 @@ import { computeVerdict, emptyMeans, gatingChecks } from '../engine/verdict.js';
 import type { ActionClaim } from './controls.js';
 import { dryRun } from './dry-run.js';
 import { runAction, type ActionOutcome } from './runners.js';
+import type { RunShell } from './run-shell.js';
 import { flash, recordInStore, streamActionOutput, type CockpitStore } from '../store/store.js';
 
 const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
@@ -25,6 +26,8 @@ export interface ActionHost {
   redactor: Redactor;
   /** The shutdown (quit, SIGINT, SIGTERM): it kills the running action's process group. */
   signal: AbortSignal;
+  /** The run's shell, once the session has one: where an action's script with a shell runs. */
+  shell?: () => Pick<RunShell, 'runAction'> | undefined;
   /** The safety controls' decision and the recorded intent (or refusal), in one transaction. */
   claim(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): ActionClaim;
   running(): boolean;
@@ -75,7 +78,7 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
         ? action.mock
           ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream, host.signal)
           : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
-        : await runAction(action, host.runbook, host.env, stream, host.signal);
+        : await runAction(action, host.runbook, host.env, stream, host.signal, host.shell?.());
   const recorded = host.tryRecord(
     { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}) },
     true,

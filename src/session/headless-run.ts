@@ -2,6 +2,7 @@
 // the cockpit drives: preflight steps in order, then the named actions through the safety
 // controls, then postflight. It stops at the first failed step (NO-GO), at a refusal, at a
 // failed action, or at a step that needs a person, and says which.
+import { FRESH_SHELL_AHEAD } from '../store/project.js';
 import type { Phase, Runbook } from '../runbook/model.js';
 import type { LedgerPort } from '../engine/ports.js';
 import { currentStep } from '../engine/checklist.js';
@@ -60,6 +61,8 @@ export async function runProcedure(opts: {
   confirm?: string[];
   /** SIGINT/SIGTERM: what runs is killed and recorded, and the run ends as failed. */
   signal?: AbortSignal;
+  /** Where a notice before a block goes (a resumed run's fresh shell); stderr by default. */
+  notice?: (line: string) => void;
 }): Promise<RunReport> {
   const { runbook } = opts;
   // The run ends here, not when the checklist does: an action after the preflight decides it too.
@@ -118,6 +121,10 @@ export async function runProcedure(opts: {
         break;
       }
       const before = session.store.getState().checklist;
+      const check = step.check ? runbook.checks[step.check] : undefined;
+      if (session.store.getState().freshShell && check?.kind === 'script' && check.shell && !check.readOnly) {
+        (opts.notice ?? ((l) => process.stderr.write(`${l}\n`)))(`opscockpit: ${step.phase} step "${step.id}": ${FRESH_SHELL_AHEAD}`);
+      }
       // --yes is the person's confirmation of every block, the destructive ones (typed) too.
       const refused = await session.advance(undefined, step.typed ? step.id : undefined);
       if (refused) {

@@ -11,12 +11,27 @@ export type ShellCheck = ScriptCheck & { shell: ShellName };
 export const isShellCheck = (check: { kind: string; shell?: ShellName } | undefined): check is ShellCheck =>
   check?.kind === 'script' && check.shell !== undefined;
 
+const adapter = () => import('../../adapters/shell-session.js');
+
 /** What runs a shell check: the session's RunShell, or a shell of its own for one block. */
 export interface ShellHost {
   run(check: ShellCheck, signal?: AbortSignal): Promise<CheckResult>;
 }
 
-const adapter = () => import('../../adapters/shell-session.js');
+/** Said of an action's script that cannot run in the run's shell. */
+export const FRESH_ACTION_SHELL = "in a fresh shell: the run's shell is not alive here (no block ran in this process, or it restarted), so exports, cd and functions of earlier steps are not there";
+
+/** An action's script in a shell of its own, for one run, said first in its output. */
+export async function runInFreshShell(check: ShellCheck, env: NodeJS.ProcessEnv, secrets: readonly string[], onOutput: (s: string) => void, signal?: AbortSignal): Promise<CheckResult> {
+  const session = new (await adapter()).ShellSession({ env, secrets });
+  onOutput(`[opscockpit: ${FRESH_ACTION_SHELL}]\n`);
+  try {
+    const r = await session.run(check, { signal, onOutput });
+    return { ...r, reason: `${r.reason} (${FRESH_ACTION_SHELL})` };
+  } finally {
+    await session.close();
+  }
+}
 
 export class RunShell implements ShellHost {
   private session?: ShellSession;
@@ -37,6 +52,12 @@ export class RunShell implements ShellHost {
     return this.session.run(check, { signal });
   }
 
+  /** An action's script (a Markdown rollback): in the run's shell when it is alive, as a person would run it. */
+  async runAction(check: ShellCheck, onOutput: (s: string) => void, signal?: AbortSignal): Promise<CheckResult> {
+    if (!this.closing && this.session?.alive(check.shell)) return this.session.run(check, { signal, onOutput });
+    return runInFreshShell(check, this.env, this.runbook.secrets, onOutput, signal);
+  }
+
   /** Kill the shell's process group (TERM, then KILL after the grace period); once. */
   close(): Promise<void> {
     this.closing ??= this.session?.close() ?? Promise.resolve();
@@ -53,6 +74,9 @@ export class RunShell implements ShellHost {
 
   /** A step of this run already ran a shell block: in another process, as this one has not started a shell yet. */
   private ranBefore(): boolean {
-    return this.store.getState().stepEvents.some((e) => e.kind === 'step.result' && isShellCheck(this.runbook.checks[e.result.check]));
+    return this.store.getState().stepEvents.some((e) => e.kind === 'step.result' && ranInShell(this.runbook.checks[e.result.check]));
   }
 }
+
+/** A block that ran in the run's shell (a read-only check runs in one of its own). */
+const ranInShell = (check: Parameters<typeof isShellCheck>[0]): boolean => isShellCheck(check) && !check.readOnly;

@@ -9,7 +9,7 @@ const http = () => import('../../adapters/http.js');
 const script = () => import('../../adapters/script.js');
 import type { ActionStatus } from '../engine/types.js';
 import { classifyFailure } from '../engine/failure.js';
-import { isShellCheck, type ShellHost } from './run-shell.js';
+import { isShellCheck, runInFreshShell, type RunShell, type ShellCheck, type ShellHost } from './run-shell.js';
 
 /**
  * Load the script and HTTP adapters ahead of need, once the cockpit is up: the first abort at
@@ -60,6 +60,9 @@ function oneBlockShell(runbook: Runbook, env: NodeJS.ProcessEnv): ShellHost {
   };
 }
 
+/** An action succeeds on exit 0; any other exit fails it. */
+const ACTION_EXITS: ShellCheck['exitCodes'] = Object.fromEntries([[0, 'healthy'], ...Array.from({ length: 255 }, (_, i) => [i + 1, 'error'])]);
+
 export interface ActionOutcome {
   status: ActionStatus;
   /** The runbook's name for this failure and its remedy (onFailure:). */
@@ -90,8 +93,19 @@ export async function runAction(
   env: NodeJS.ProcessEnv,
   onOutput: (chunk: string) => void,
   signal?: AbortSignal,
+  /** The run's shell: where an action's script with a shell runs while it is alive. */
+  shell?: Pick<RunShell, 'runAction'>,
 ): Promise<ActionOutcome> {
   const ctx = { env, secrets: runbook.secrets, signal };
+  if (action.script?.shell) {
+    const check: ShellCheck = { ...action.script, kind: 'script', name: `action.${action.name}`, title: action.title, exitCodes: ACTION_EXITS, shell: action.script.shell };
+    const r = shell ? await shell.runAction(check, onOutput, signal) : await runInFreshShell(check, env, runbook.secrets, onOutput, signal);
+    const ok = r.status === 'healthy';
+    const reason = ok ? r.reason : failedBecause(signal, r.reason);
+    const output = r.output ?? '';
+    const failure = ok ? undefined : classifyFailure(action.onFailure, reason, output);
+    return { status: ok ? 'succeeded' : 'failed', exitCode: r.exitCode, signal: r.signal, reason, output, durationMs: r.durationMs, ...(failure ? { failure } : {}) };
+  }
   if (action.script) {
     const o = await (await script()).runScript(action.script, { ...ctx, onOutput: (c) => onOutput(c) });
     const ok = o.exitCode === 0 && !o.timedOut && !o.spawnError;

@@ -118,7 +118,7 @@ export class Session {
     this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
     this.ledgerScreen = new LedgerScreenController(this.store, () => this.opts.ledger.browse?.());
-    const values = new StepValues(this.store, this.env, tryRecord);
+    const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     this.intents = new Intents(this.intentHost(), values);
     const notifyProblem = this.notifications?.problem();
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
@@ -301,7 +301,7 @@ export class Session {
       runbook: this.opts.runbook,
       env: this.env,
       redactor: this.redactor,
-      signal: this.shutdownSignal.signal,
+      signal: this.shutdownSignal.signal, shell: () => this.shell,
       claim: (req, typed) => this.claim(req, typed),
       running: () => this.run.status === 'running',
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),

@@ -6,6 +6,7 @@ import type { EventBody } from '../engine/types.js';
 import type { Phase, Runbook } from '../runbook/model.js';
 import { recordedParams, type RunbookParam } from '../runbook/params.js';
 import type { CockpitStore } from '../store/store.js';
+import type { Redactor } from '../runbook/secrets.js';
 
 const MAX_VALUE = 4096;
 
@@ -15,6 +16,8 @@ export class StepValues {
     /** The session's environment: what the run's scripts and its shell read. */
     private readonly env: NodeJS.ProcessEnv,
     private readonly record: (body: EventBody, durable?: boolean) => boolean,
+    /** The session's masking: a secret value given here is masked in all that follows. */
+    private readonly redactor?: Pick<Redactor, 'add'>,
   ) {}
 
   private get runbook(): Runbook {
@@ -37,6 +40,8 @@ export class StepValues {
     const params: RunbookParam[] = known
       ? runbook.params.map((p) => (p.name === name ? { ...p, value } : p))
       : [...runbook.params, { name, type: 'string', value, atStep: name }];
+    // Masked before it is recorded or used (a credential's name makes it a secret parameter).
+    if (params.find((p) => p.name === name)?.type === 'secret') this.redactor?.add(value);
     // Recorded before it is used: no step runs with a value the ledger does not hold.
     if (!this.record({ kind: 'run.params', params: recordedParams(params) }, true)) return `${name} was not recorded; nothing runs with it.`;
     this.env[name] = value;

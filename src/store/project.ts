@@ -20,10 +20,18 @@ export interface ActionView {
   openLine?: boolean;
 }
 
+/** Said before the first block of a resumed run: the shell its earlier blocks ran in is gone. */
+export const FRESH_SHELL_AHEAD = 'this block starts in a fresh shell: the run restarted, and exports, cd and functions from earlier steps are gone';
+
 export interface Projection {
   run?: RunRecord;
   stepEvents: EventBody[];
   resumed: boolean;
+  /**
+   * The run resumed in this process after earlier blocks ran in a shell, and no shell has
+   * started here yet: the next block starts in a fresh shell, without their exports.
+   */
+  freshShell: boolean;
   checklist: ChecklistState;
   checks: Record<string, CheckResult>;
   verdict?: GateVerdict;
@@ -40,6 +48,7 @@ export function emptyProjection(runbook: Runbook, run?: RunRecord): Projection {
     run,
     stepEvents: [],
     resumed: false,
+    freshShell: false,
     checklist: walkChecklist(runbook.checklists, []),
     checks: {},
     events: [],
@@ -58,7 +67,11 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
   switch (b.kind) {
     case 'run.resumed':
       next.resumed = true;
+      next.freshShell = p.stepEvents.some((e) => e.kind === 'step.result' && ranInRunShell(runbook.checks[e.result.check]));
       next.checklist = walkChecklist(runbook.checklists, next.stepEvents, { resumed: true });
+      break;
+    case 'shell.started':
+      next.freshShell = false;
       break;
     case 'run.completed':
       next.runStatus = b.status;
@@ -122,4 +135,9 @@ export function appendOutput(action: ActionView, chunk: string): ActionView {
   if (!endsOpen) parts.pop(); // the empty string after the final newline
   lines.push(...parts);
   return { ...action, output: lines.slice(-OUTPUT_LINES), openLine: endsOpen };
+}
+
+/** A block that ran in the run's shell: a shell check that is not a read-only one. */
+function ranInRunShell(check: Runbook['checks'][string] | undefined): boolean {
+  return check?.kind === 'script' && check.shell !== undefined && !check.readOnly;
 }

@@ -6,7 +6,7 @@ import { PHASES, type Phase } from '../model.js';
 import type { StepInput } from '../schema.js';
 import type { MarkdownRunbook, MarkdownStep } from './structure.js';
 import { SETTINGS_KEY } from './front-matter.js';
-import { rollbackAction } from './rollback.js';
+import { rollbackAction, secretsUsed } from './rollback.js';
 import { blockConfirm } from './destructive.js';
 import { cut, squash } from './words.js';
 
@@ -48,7 +48,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       let id = steps[i].id ?? `${section.slug}-${i + 1}`;
       while (!steps[i].id && (ids.has(id) || named.has(id))) id += '-x';
       ids.add(id);
-      into.push(stepData(id, steps[i], targets, given));
+      into.push(stepData(id, steps[i], targets, given, secrets));
       stepIds.set(section.slug, [...(stepIds.get(section.slug) ?? []), id]);
       lines.push(steps[i].line);
     }
@@ -70,7 +70,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       options: c.options.map((o) => ({ name: o.name, title: o.title, steps: o.sections.flatMap((s) => stepIds.get(s) ?? []) })),
     }));
   }
-  const rollback = md.rollback && rollbackAction(md.rollback, given);
+  const rollback = md.rollback && rollbackAction(md.rollback, given, secrets);
   const actions = isObj(document.actions) ? document.actions : {};
   if (rollback && actions.rollback === undefined) document.actions = { ...actions, rollback };
   const nonEmpty = Object.fromEntries(PHASES.filter((p) => checklists[p].length > 0).map((p) => [p, checklists[p]]));
@@ -96,7 +96,7 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
   };
 }
 
-function stepData(id: string, step: MarkdownStep, targets: Record<string, string>, given: ReadonlySet<string>): StepInput {
+function stepData(id: string, step: MarkdownStep, targets: Record<string, string>, given: ReadonlySet<string>, secrets: ReadonlySet<string>): StepInput {
   const out: StepInput = { id, title: step.title };
   // The section path and every context text are squashed already (walk.ts).
   const description = joinedCut(step.section, step.context, ' — ', 400);
@@ -111,11 +111,12 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
   } else if (step.script) {
     const s = step.script;
     // A block the operator starts runs in the run's one shell (exports and cd carry); a
-    // read-only check (polled, or waited on by the Gate) in a shell of its own, so that it can
-    // never change where or with what the operator's next step runs.
+    // read-only check (polled, or waited on by the Gate) in a fresh shell of its own that starts
+    // with what the run's shell holds, so that it sees the run's exports and can never change
+    // where or with what the operator's next step runs.
     const shell = s.shell ?? 'bash';
     const run = { command: shell === 'zsh' ? 'zsh' : 'bash', args: ['-c', s.block], timeout: s.timeout ?? SCRIPT_TIMEOUT };
-    const script: NonNullable<Exclude<StepInput['check'], string | undefined>['script']> = s.check ? run : { ...run, shell };
+    const script: NonNullable<Exclude<StepInput['check'], string | undefined>['script']> = s.check ? { ...run, shell, readOnly: true } : { ...run, shell };
     if (s.expectExit) script.exitCodes = expectedExits(s.expectExit);
     const check: Exclude<StepInput['check'], string | undefined> = { title: squash(s.label, 120), script };
     // Only a block the runbook calls a read-only check runs without a person, and is polled
@@ -125,11 +126,11 @@ function stepData(id: string, step: MarkdownStep, targets: Record<string, string
     } else out.confirm = blockConfirm(s);
     out.check = check;
     const needs = (s.placeholders ?? []).filter((n) => !given.has(n));
-    if (needs.length > 0) {
-      out.placeholders = needs;
-      // The value the operator gives (in the environment) reaches the block.
-      (script as { passEnv?: string[] }).passEnv = needs;
-    }
+    if (needs.length > 0) out.placeholders = needs;
+    // The value the operator gives (in the environment) reaches the block, and so do the
+    // declared secrets it uses (masked in its output like any secret).
+    const passed = [...needs, ...secretsUsed(s.block, secrets)];
+    if (passed.length > 0) script.passEnv = passed;
   } else {
     out.manual = true;
   }

@@ -13,7 +13,7 @@ export const ROLLBACK_TIMEOUT = '30m';
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The rollback action for the section, or undefined when it is empty. */
-export function rollbackAction(rollback: MarkdownRollback, given: ReadonlySet<string>): ActionInput | undefined {
+export function rollbackAction(rollback: MarkdownRollback, given: ReadonlySet<string>, secrets: ReadonlySet<string> = new Set()): ActionInput | undefined {
   const parts: string[] = [];
   for (const step of rollback.steps) {
     parts.push(`# ${squash(step.title, 120)} (line ${step.line})`);
@@ -28,5 +28,16 @@ export function rollbackAction(rollback: MarkdownRollback, given: ReadonlySet<st
   // empty string; -u stops it at any other unset variable.
   const guards = needs.map((n) => `: "\${${n}:?needs a value for ${n}}"`);
   const script = ['set -euo pipefail', ...guards, ...parts].join('\n');
-  return { title: squash(rollback.title, 120), script: { command: 'bash', args: ['-c', script], timeout: ROLLBACK_TIMEOUT } };
+  // In the run's shell when one is alive, as a person at the terminal would roll back: what the
+  // forward steps exported is there. Its placeholders are parameters of the run (--param).
+  const action: ActionInput = { title: squash(rollback.title, 120), script: { command: 'bash', args: ['-c', script], timeout: ROLLBACK_TIMEOUT, shell: 'bash' } };
+  if (needs.length > 0) action.placeholders = needs;
+  const passed = [...needs, ...secretsUsed(script, secrets)];
+  if (passed.length > 0) action.script!.passEnv = passed;
+  return action;
+}
+
+/** The declared secrets a block uses, as `$NAME` or `${NAME…}`. */
+export function secretsUsed(block: string, secrets: ReadonlySet<string>): string[] {
+  return [...secrets].filter((name) => block.includes('$') && new RegExp(`\\$(?:\\{${name}\\b|${name}(?![A-Za-z0-9_]))`).test(block));
 }
