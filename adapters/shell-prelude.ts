@@ -4,7 +4,10 @@
 // exits, it writes its state (working directory, variables, functions, what it unset) to a
 // file the shell then reads: `export`, `cd` and functions carry to the next block, as they
 // would in a person's terminal. zsh is told the same in its own words (shell-prelude-zsh.ts).
+// A failure inside `$( )` counts (inherit_errexit), and so does one assigned by export, local,
+// readonly or declare (shell-declare.ts splits such a line before the shell reads it).
 import type { ShellName } from '../src/runbook/model.js';
+import { splitDeclarations } from './shell-declare.js';
 import { zshBlockLine, zshMessages, zshPrelude } from './shell-prelude-zsh.js';
 
 /** Bash's own variables: read-only, dynamic, or about the subshell, never carried over. */
@@ -26,7 +29,9 @@ export const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * environment, never from disk.
  */
 export function prelude(secrets: readonly string[]): string {
-  return `__oc_skip=' ${OWN_VARS.join(' ')} '
+  // A failing command inside $( ) fails the substitution: X="$(curl …; echo fallback)" stops the block.
+  return `shopt -s inherit_errexit
+__oc_skip=' ${OWN_VARS.join(' ')} '
 __oc_secrets=' ${secrets.join(' ')} '
 __oc_save() {
   local __oc_n
@@ -96,13 +101,15 @@ export interface ShellDialect {
   blockLine(o: { file: string; state: string; nonce: string; exports: Record<string, string> }): string;
   /** The shell's messages with the block file's path written as `block: line N: …`. */
   messages(text: string, file: string): string;
+  /** What the shell reads for a block: declarations of a command substitution split (shell-declare.ts). */
+  script(block: string): string;
 }
 
 const bashMessages = (text: string, file: string) => text.split(`${file}: `).join('block: ');
 
 export function dialectOf(name: ShellName): ShellDialect {
-  if (name === 'zsh') return { command: 'zsh', args: ['-f'], prelude: zshPrelude, blockLine: zshBlockLine, messages: zshMessages };
+  if (name === 'zsh') return { command: 'zsh', args: ['-f'], prelude: zshPrelude, blockLine: zshBlockLine, messages: zshMessages, script: splitDeclarations };
   // sh is bash in POSIX mode: the same prelude, the same messages.
   const args = name === 'sh' ? ['--posix', '--noprofile', '--norc'] : ['--noprofile', '--norc'];
-  return { command: 'bash', args, prelude, blockLine, messages: bashMessages };
+  return { command: 'bash', args, prelude, blockLine, messages: bashMessages, script: splitDeclarations };
 }

@@ -113,7 +113,8 @@ class LiveShell {
     const n = ++this.blocks;
     const file = path.join(this.dir, `block-${n}`);
     const state = path.join(this.dir, `state-${n}`);
-    writeFileSync(file, block.endsWith('\n') ? block : `${block}\n`, { mode: 0o600 });
+    const text = this.dialect.script(block);
+    writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
     const nonce = `__oc_end_${randomBytes(12).toString('hex')}`;
     return new Promise<Ending>((resolve) => {
       this.pending = {

@@ -252,7 +252,8 @@ describe('Markdown corpus: golden outlines', () => {
   it('Docusaurus: front matter, imports, `:::caution` admonitions are notes, <Tabs>/<TabItem> are a choice, "Check the restore" is postflight', () => {
     const d = doc('backup-restore-docusaurus.md');
     expect(outline(d)).toEqual([
-      { phase: 'preflight', title: 'GET http://127.0.0.1:9200/_snapshot/nightly/_all?verbose=false', http: 'GET 127-0-0-1-9200/_snapshot/nightly/_all?verbose=false' },
+      // `curl … | jq … | tail -5` lists the snapshots to pick from: the operator runs it (a check would drop the pipe).
+      { phase: 'preflight', title: "Run: curl -fsS \"http://127.0.0.1:9200/_snapshot/nightly/_all?verbose=false\" | jq -r '.snapshots[].snapsh…", runs: "curl -fsS \"http://127.0.0.1:9200/_snapshot/nightly/_all?verbose=false\" | jq -r '.snapshots[].snapshot' | tail -5", confirm: true },
       { phase: 'preflight', title: "Run: curl -fsS -X PUT \"http://127.0.0.1:9200/_snapshot/nightly\" -H 'Content-Type: application/json' -d '…", runs: "curl -fsS -X PUT \"http://127.0.0.1:9200/_snapshot/nightly\" -H 'Content-Type: application/json' \\\n  -d '{\"type\":\"s3\",\"settings\":{\"bucket\":\"acme-search-snapshots\",\"region\":\"eu-west-1\"}}'", confirm: 'typed' },
       { phase: 'preflight', title: "Run: curl -fsS -X PUT \"http://127.0.0.1:9200/_snapshot/nightly\" -H 'Content-Type: application/json' -d '…", runs: "curl -fsS -X PUT \"http://127.0.0.1:9200/_snapshot/nightly\" -H 'Content-Type: application/json' \\\n  -d '{\"type\":\"gcs\",\"settings\":{\"bucket\":\"acme-search-snapshots\"}}'", confirm: 'typed' },
       { phase: 'preflight', title: 'Close the index:', runs: 'curl -fsS -X POST "http://127.0.0.1:9200/products/_close"', confirm: 'typed' },

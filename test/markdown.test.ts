@@ -43,22 +43,24 @@ describe('seed runbooks load as they are', () => {
     expect(step(rb, '2-pre-deploy-gate-must-pass-1').title).toBe('index CTA opens auth overlay.');
   });
 
-  it('001 DecisionOS cutover: GET /readyz and curl …/readyz become HTTP checks; command groups are confirm-first', () => {
+  it('001 DecisionOS cutover: GET /readyz and a lone curl become HTTP checks; `curl … | jq .` and command groups are confirm-first', () => {
     const rb = seed('decisionos-cutover.md');
     expect(rb.checklists.postflight).toEqual([]); // no heading names an after-phase
     expect(rb.description).toMatch(/^본 런북은 v0.5.11q/);
     expect(checkOf(rb, 'pre-flight-check-t-24h-4')).toMatchObject({ kind: 'http', url: 'http://127.0.0.1:8080/readyz', method: 'GET', expect: { status: [200] } });
-    expect(rb.targets).toMatchObject({ app: 'http://127.0.0.1:8080', 'localhost-8080': 'http://localhost:8080', 'localhost-8081': 'http://localhost:8081' });
+    expect(rb.targets).toMatchObject({ app: 'http://127.0.0.1:8080', 'localhost-8081': 'http://localhost:8081' });
+    // `curl … | jq .` is more than a request (the check would drop `| jq .`): the operator runs it.
+    expect(rb.targets['localhost-8080']).toBeUndefined();
     const commands = rb.checklists.preflight.filter((s) => s.line === 52);
     expect(commands.map((s) => [s.title, !!s.confirm])).toEqual([
-      ['GET http://localhost:8080/readyz', false],
+      ['Ready', true],
       ['GET http://localhost:8081/ops/cards/reason-trends', false],
       ['Evidence 빌드(예시)', true],
       ['Gate', true],
       ['Promote / Abort', true],
     ]);
-    const readyz = rb.checks[commands[0].check!] as HttpCheck;
-    expect(readyz).toMatchObject({ kind: 'http', target: 'localhost-8080', url: 'http://localhost:8080/readyz' });
+    const readyz = rb.checks[commands[0].check!] as ScriptCheck;
+    expect(readyz.args).toEqual(['-c', '# Ready\ncurl -sS http://localhost:8080/readyz | jq .']);
     const cards = rb.checks[commands[1].check!] as HttpCheck;
     expect(cards.headers).toEqual({ Authorization: 'Bearer scope=ops:read' });
     const promote = rb.checks[commands[4].check!] as ScriptCheck;

@@ -1,14 +1,34 @@
 // Values a command needs that nobody gave: `<POD_NAME>` written for a person to fill in, and
 // `$VAR` / `${VAR}` that no block of the runbook sets. Such a command is never run with an
 // empty string in their place: the step names them, and waits until each has a value.
+import { ShellScanner } from './shell-scan.js';
 
-/** Variables every shell has, or that bash sets itself. */
+/** Variables every shell has, or that bash or zsh set themselves: never a value to ask for. */
 const SHELL_VARIABLES = new Set(
-  'HOME PATH USER LOGNAME PWD OLDPWD SHELL HOSTNAME HOST LANG LC_ALL TERM TMPDIR RANDOM UID EUID PPID SECONDS LINENO BASH_SOURCE BASH_VERSION BASHPID IFS OSTYPE HOSTTYPE MACHTYPE PIPESTATUS REPLY OPTARG OPTIND FUNCNAME GROUPS EDITOR PS1 PS4'.split(' '),
+  [
+    'HOME PATH USER LOGNAME PWD OLDPWD SHELL HOSTNAME HOST LANG LANGUAGE TERM TMPDIR TZ MAIL EDITOR VISUAL PAGER DISPLAY',
+    'RANDOM SRANDOM UID EUID PPID SECONDS EPOCHSECONDS EPOCHREALTIME LINENO IFS OSTYPE HOSTTYPE MACHTYPE PIPESTATUS REPLY',
+    'OPTARG OPTIND OPTERR FUNCNAME FUNCNEST GROUPS PS1 PS2 PS3 PS4 PROMPT_COMMAND SHLVL SHELLOPTS COLUMNS LINES DIRSTACK CDPATH',
+    'HISTFILE HISTSIZE HISTFILESIZE HISTCONTROL HISTCMD TIMEFORMAT GLOBIGNORE TMOUT POSIXLY_CORRECT',
+    'BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV0 BASH_CMDS BASH_COMMAND BASH_EXECUTION_STRING',
+    'BASH_LINENO BASH_LOADABLES_PATH BASH_REMATCH BASH_SOURCE BASH_SUBSHELL BASH_VERSINFO BASH_VERSION BASH_ENV',
+    'ZSH_VERSION ZSH_NAME ZSH_PATCHLEVEL ZSH_SUBSHELL ZSH_ARGZERO ZSH_EVAL_CONTEXT ZSH_EXECUTION_STRING ZDOTDIR',
+    'status pipestatus argv',
+  ]
+    .join(' ')
+    .split(' '),
 );
 
-/** `<POD_NAME>`, `<pod-name>`: not a here-document (`<<EOF`), process substitution or redirection. */
+/**
+ * `<POD_NAME>`, `<pod-name>`: not a here-document (`<<EOF`), process substitution or
+ * redirection, and only a name that looks like one (placeholderLike): `"<ok>"` is text.
+ */
 const ANGLE = /(?<![<\w$])<([A-Za-z][A-Za-z0-9_-]*)>(?!>)/g;
+
+/** Upper case (`<ID>`) or with a `_` or `-` (`<pod-name>`), at least 2 characters: not `<ok>` or `<b>`. */
+function placeholderLike(written: string): boolean {
+  return written.length >= 2 && (written === written.toUpperCase() || /[_-]/.test(written));
+}
 /** `${NAME}` with what follows the name (a default, `:-x`), or `$NAME`. */
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const ASSIGNMENT = /(?:^|[\s;&|(`])(?:(?:export|local|readonly|declare(?:\s+-\w+)*)\s+)?([A-Za-z_][A-Za-z0-9_]*)\+?=/g;
@@ -33,7 +53,10 @@ export function variablesSet(script: string): string[] {
 }
 
 export interface FilledScript {
-  /** The script with each `<NAME>` written as `${NAME}`, so a value reaches it from the environment. */
+  /**
+   * The script with each `<NAME>` written as `${NAME}`, so a value reaches it from the
+   * environment; inside single quotes as `'"${NAME}"'` (the quote closed and reopened).
+   */
   script: string;
   /** Names the script needs a value for, in order of first use. */
   placeholders: string[];
@@ -47,20 +70,34 @@ export function placeholdersOf(script: string, defined: ReadonlySet<string>): Fi
   const own = new Set(variablesSet(script));
   const names: string[] = [];
   const need = (name: string) => {
-    if (!names.includes(name) && !defined.has(name) && !own.has(name) && !SHELL_VARIABLES.has(name) && !name.startsWith('OPSCOCKPIT_')) names.push(name);
+    if (!names.includes(name) && !defined.has(name) && !own.has(name) && !SHELL_VARIABLES.has(name) && !/^(?:OPSCOCKPIT_|LC_|COMP_)/.test(name)) names.push(name);
   };
-  const filled = script.includes('<')
-    ? script.replace(ANGLE, (_all, written: string) => {
-        const name = parameterName(written);
-        need(name);
-        return `\${${name}}`;
-      })
-    : script;
+  const filled = script.includes('<') ? fillAngles(script, need) : script;
   for (const m of withoutSingleQuotes(script).matchAll(VARIABLE)) {
     if (m[3] !== undefined) need(m[3]);
     else if (!/^:?[-=+?]/.test(m[2])) need(m[1]);
   }
   return { script: filled, placeholders: names };
+}
+
+/** `<NAME>` → `${NAME}`, or `'"${NAME}"'` where single quotes would keep it literal. */
+function fillAngles(script: string, need: (name: string) => void): string {
+  const lines = script.split('\n');
+  const scan = new ShellScanner();
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l];
+    scan.feed(line);
+    if (!line.includes('<')) continue;
+    const quoted = scan.singleQuoted;
+    lines[l] = line.replace(ANGLE, (all, written: string, at: number) => {
+      if (!placeholderLike(written)) return all;
+      const name = parameterName(written);
+      need(name);
+      for (let q = 0; q < quoted.length; q++) if (at >= quoted[q][0] && at < quoted[q][1]) return `'"\${${name}}"'`;
+      return `\${${name}}`;
+    });
+  }
+  return lines.join('\n');
 }
 
 /** Single-quoted text expands nothing: blanked out before looking for variables. */

@@ -1,6 +1,9 @@
 // Recognising HTTP reads in short texts: a request line (`GET /health`) or a curl command
-// that only reads (`curl -sS http://localhost:8080/readyz | jq .`). Only GET and HEAD become
-// checks: a POST in a runbook changes something and stays with the operator.
+// that only reads (`curl -sS http://localhost:8080/readyz`). Only GET and HEAD become checks:
+// a POST in a runbook changes something and stays with the operator. A curl command becomes a
+// check only when the check is all of it: no body, no upload, no other method, no credentials
+// it cannot carry, nothing joined to it (`&&`, `|`, `;`), no redirection, no `$( )`. Anything
+// else stays a shell block the operator starts (and a writing one is destructive).
 import type { ProposedHttpCheck } from './structure.js';
 
 /** Target for bare paths; the operator points it at the service with OPSCOCKPIT_TARGET_URL. */
@@ -31,45 +34,102 @@ export function isRequestLine(command: string): boolean {
   return requestLine(command) !== undefined;
 }
 
-const WRITES = new Set(['-d', '--data', '--data-raw', '--data-binary', '--data-urlencode', '--json', '-F', '--form', '-T', '--upload-file']);
-const WRITE_PREFIXES = [...WRITES].filter((f) => f.startsWith('--')).map((f) => `${f}=`);
-/** Words that end the curl command (a pipe, a list, a redirection). */
-const COMMAND_ENDS = new Set(['|', '&&', ';', '||', '>']);
+/** Options that send a body or a file: the request writes. */
+const WRITES = new Set(['--data', '--data-raw', '--data-binary', '--data-urlencode', '--data-ascii', '--json', '--form', '--form-string', '--upload-file', '--config', '--quote']);
+/** Options a check cannot carry (credentials, cookies, a proxy): the command is not the check. */
+const CARRIES = new Set(['--user', '--cookie', '--cookie-jar', '--proxy', '--proxy-user', '--remote-name', '--remote-name-all', '--output-dir']);
+/** Options that write a local file: only to /dev/null (the usual `-o /dev/null -w '%{http_code}'`). */
+const LOCAL_FILES = new Set(['--output', '--dump-header']);
+/** Short options of curl that take a value (the rest of the cluster, or the next word). */
+const SHORT_VALUE = new Set('AbcCdDeEFHKmoPQrtTuUwxXyYz'.split(''));
+const SHORT_LONG: Record<string, string> = {
+  d: '--data', F: '--form', T: '--upload-file', K: '--config', Q: '--quote', u: '--user', b: '--cookie', c: '--cookie-jar',
+  x: '--proxy', U: '--proxy-user', O: '--remote-name', o: '--output', D: '--dump-header', X: '--request', H: '--header', I: '--head',
+};
 
-/** `--data=…` and the like. */
-function writesWithValue(word: string): boolean {
-  if (!word.startsWith('--')) return false;
-  for (let i = 0; i < WRITE_PREFIXES.length; i++) if (word.startsWith(WRITE_PREFIXES[i])) return true;
-  return false;
+/**
+ * Whether the text is one simple command: nothing joined to it (`&&`, `||`, `|`, `;`, `&`),
+ * no redirection and no command substitution outside single quotes.
+ */
+function simpleCommand(text: string): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      continue;
+    }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '`' || (c === '$' && text[i + 1] === '(')) return false;
+    if (quote === '"') {
+      if (c === '"') quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if ('|;&<>\n'.includes(c)) return false;
+  }
+  return true;
+}
+
+/** A curl command's options, each as its long name with its value (`-sXDELETE` → --request DELETE). */
+function curlOptions(words: string[]): { options: [string, string | undefined][]; urls: string[] } | undefined {
+  const options: [string, string | undefined][] = [];
+  const urls: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i];
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const name = eq > 0 ? w.slice(0, eq) : w;
+      const takes = name === '--request' || name === '--header' || WRITES.has(name) || CARRIES.has(name) || LOCAL_FILES.has(name) || name === '--url';
+      options.push([name, eq > 0 ? w.slice(eq + 1) : takes ? words[++i] : undefined]);
+    } else if (w.startsWith('-') && w.length > 1) {
+      for (let j = 1; j < w.length; j++) {
+        const c = w[j];
+        const name = SHORT_LONG[c] ?? `-${c}`;
+        if (!SHORT_VALUE.has(c)) {
+          options.push([name, undefined]);
+          continue;
+        }
+        options.push([name, j + 1 < w.length ? w.slice(j + 1) : words[++i]]);
+        break;
+      }
+    } else urls.push(w);
+  }
+  return { options, urls };
 }
 
 function curlCheck(command: string): ProposedHttpCheck | undefined {
   if (!command.includes('curl')) return undefined; // most commands: no need to split them
+  if (!simpleCommand(command)) return undefined;
   const words = shellWords(command);
   if (words[0] !== 'curl') return undefined;
-  let end = 1;
-  while (end < words.length && !COMMAND_ENDS.has(words[end])) end++;
+  const read = curlOptions(words);
+  if (!read) return undefined;
   let method: 'GET' | 'HEAD' = 'GET';
   let url: string | undefined;
   const headers: Record<string, string> = {};
-  for (let i = 1; i < end; i++) {
-    const w = words[i];
-    if (WRITES.has(w) || writesWithValue(w)) return undefined;
-    if (w === '-X' || w === '--request') {
-      const m = (i + 1 < end ? words[++i] : '').toUpperCase();
+  for (const [name, value] of read.options) {
+    if (WRITES.has(name) || CARRIES.has(name)) return undefined;
+    if (LOCAL_FILES.has(name) && value !== '/dev/null') return undefined;
+    if (name === '--request') {
+      const m = (value ?? '').toUpperCase();
       if (m === 'HEAD') method = 'HEAD';
       else if (m !== 'GET') return undefined;
-    } else if (w === '-I' || w === '--head') method = 'HEAD';
-    else if (w === '-H' || w === '--header') {
-      const h = i + 1 < end ? words[++i] : '';
+    } else if (name === '--head') method = 'HEAD';
+    else if (name === '--url') url ??= value;
+    else if (name === '--header') {
+      const h = value ?? '';
       const colon = h.indexOf(':');
-      const name = h.slice(0, colon).trim();
-      const value = h.slice(colon + 1).trim();
-      // Values with $ would be shell or secret references the runbook has not declared.
-      if (colon > 0 && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && !value.includes('$')) headers[name] = value;
-    } else if (url === undefined && /^https?:\/\//.test(w)) url = w;
+      const key = h.slice(0, colon).trim();
+      const v = h.slice(colon + 1).trim();
+      // A value with $ is a shell or secret reference the check cannot send: the command stays a command.
+      if (v.includes('$')) return undefined;
+      if (colon > 0 && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) headers[key] = v;
+    }
   }
-  if (url === undefined) return undefined;
+  for (let i = 0; i < read.urls.length && url === undefined; i++) if (/^https?:\/\//.test(read.urls[i])) url = read.urls[i];
+  if (url === undefined || !/^https?:\/\//.test(url)) return undefined;
   return fromWhere(method, url, headers, `${method} ${url}`);
 }
 

@@ -3,12 +3,15 @@
 // a block of only request lines or reading curl commands becomes HTTP checks. A block
 // written as several blank-line-separated groups, each led by a `# comment`, is a
 // collection of commands (seed 001's "표준 명령 모음"): each group is its own step, titled by
-// its comment, so the operator never runs promote and abort as one script. Output and data
+// its comment, so the operator never runs promote and abort as one script; a blank line inside
+// an if, a loop, braces, a quote or a here-document never cuts (shell-scan.ts). A session in
+// another program (python, psql) is a step for a person, shown, never run. Output and data
 // fences (text, log, json, yaml, …) never run.
 import { blockCommands, fenceKind, promptedCommand } from './commands.js';
 import { destructiveReason } from './destructive.js';
 import { placeholdersOf, variablesSet } from './placeholders.js';
 import { isRequestLine, proposedCheck } from './requests.js';
+import { closedAfter } from './shell-scan.js';
 import type { ProposedHttpCheck, ProposedScript } from './structure.js';
 import { squash } from './words.js';
 
@@ -53,6 +56,11 @@ export function codeSteps(lang: string | null | undefined, value: string, ctx: B
     return out;
   }
   const read = blockCommands(lang, value);
+  // A session in python, psql or irb: the operator types it; the cockpit shows every line.
+  if (read.byHand) {
+    if (read.byHand.length > 0) out.push({ manual: read.byHand.join('\n'), label: `Run by hand: ${runLabel(read.byHand).slice('Run: '.length)}` });
+    return out;
+  }
   if (read.commands.length === 0) {
     // An unlabelled block of request lines (GET /health) still proposes its checks.
     const commands = commandsOf(value.split('\n'));
@@ -129,12 +137,14 @@ interface Group {
   lines: string[];
 }
 
+/** Blank-line groups, each led by a comment; cut only where no if, loop, brace, quote or here-document is open. */
 function groupsOf(lines: string[]): Group[] {
   const groups: string[][] = [];
+  const closed = closedAfter(lines);
   let cur: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    if (line.trim() !== '') cur.push(line);
+    if (line.trim() !== '' || (cur.length > 0 && !closed[i])) cur.push(line);
     else if (cur.length > 0) {
       groups.push(cur);
       cur = [];
