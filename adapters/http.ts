@@ -4,7 +4,7 @@
 import { holds } from '../src/engine/conditions.js';
 import { isDeepStrictEqual } from 'node:util';
 import { request, type Dispatcher } from 'undici';
-import { sharedPool } from './undici-pool.js';
+import { deadline, sharedPool } from './undici-pool.js';
 import type { HttpActionSpec, HttpCheck } from '../src/runbook/model.js';
 import type { CheckResult, ReasonCode } from '../src/engine/types.js';
 import { expandRecord, expandTemplate, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
@@ -32,7 +32,7 @@ const OUTPUT_BYTES = 2048;
 const ACTION_MAX_BODY = 1024 * 1024;
 /**
  * Connect timeout of the shared agent. Undici fixes it per agent, not per request, so one
- * agent cannot follow each check's timeout; the per-request AbortSignal.timeout bounds the
+ * agent cannot follow each check's timeout; the per-request deadline bounds the
  * connect phase of shorter checks, this only catches checks with very long timeouts.
  */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -143,8 +143,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): P
 }
 
 async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => number): Promise<Exchange | Failure> {
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  const signal = ctx.signal ? AbortSignal.any([deadline, ctx.signal]) : deadline;
+  const limit = deadline(req.timeoutMs, ctx.signal);
   const t0 = now();
   let res: Dispatcher.ResponseData | undefined;
   try {
@@ -153,9 +152,7 @@ async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => numbe
       headers: req.headers,
       body: req.body,
       dispatcher: pool.get(),
-      signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
+      signal: limit.signal,
     });
     const latencyMs = now() - t0;
     const { body, tooLarge } = await readCapped(res.body, req.maxBodyBytes);
@@ -164,7 +161,9 @@ async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => numbe
     if (res && !res.body.destroyed) res.body.destroy();
     // The operator's cancel wins over our deadline: it is not the target's fault.
     if (ctx.signal?.aborted) return { ok: false, code: 'network', reason: 'cancelled' };
-    return { ok: false, ...classifyHttpError(err, req.timeoutMs, deadline.aborted) };
+    return { ok: false, ...classifyHttpError(err, req.timeoutMs, limit.expired) };
+  } finally {
+    limit.done();
   }
 }
 

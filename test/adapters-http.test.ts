@@ -6,8 +6,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classifyHttpError, closeHttpAgent, runHttpAction, runHttpCheck, type HttpContext } from '../adapters/http.js';
+import { deadline } from '../adapters/undici-pool.js';
 import type { HttpCheck } from '../src/runbook/model.js';
 
 const TOKEN = 'tok-9f8e7d6c5b4a';
@@ -287,5 +288,38 @@ describe('runHttpAction', () => {
     const r = await runHttpAction({ target: 'app', url: `http://127.0.0.1:${closedPort}/x`, method: 'POST', headers: {}, timeoutMs: 1000, expectStatus: [200] }, ctx());
     expect(r).toMatchObject({ ok: false, output: '' });
     expect(r.reason).toContain('connection refused');
+  });
+});
+
+describe('request deadline', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('aborts at the deadline as a timeout, and says the deadline fired', async () => {
+    const d = deadline(20);
+    await new Promise((resolve) => d.signal.addEventListener('abort', resolve));
+    expect(d.expired).toBe(true);
+    expect((d.signal.reason as Error).name).toBe('TimeoutError');
+    d.done();
+  });
+
+  it("aborts with the caller's cancel, which is not the deadline", () => {
+    const cancel = new AbortController();
+    const d = deadline(60_000, cancel.signal);
+    cancel.abort('quit');
+    expect(d.signal.aborted).toBe(true);
+    expect(d.signal.reason).toBe('quit');
+    expect(d.expired).toBe(false);
+    d.done();
+  });
+
+  it('once done, leaves no timer behind to wake the process, and no hold on the caller', () => {
+    vi.useFakeTimers();
+    const cancel = new AbortController();
+    const d = deadline(2000, cancel.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    d.done();
+    expect(vi.getTimerCount()).toBe(0);
+    cancel.abort('later');
+    expect(d.signal.aborted).toBe(false);
   });
 });

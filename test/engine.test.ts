@@ -152,7 +152,6 @@ describe('poller', () => {
     let maxSlowInFlight = 0;
     const poller = new Poller({
       clock,
-      jitter: 0,
       run: (c) => {
         started.push(c.name);
         if (c.name === 'slow') {
@@ -187,24 +186,55 @@ describe('poller', () => {
     expect(clock.pending()).toBe(0);
   });
 
-  it('jitter spreads runs within ± the configured fraction', async () => {
+  it('checks polled together share one timer and keep the rhythm of their first run', async () => {
+    class CountingClock extends ManualClock {
+      armed = 0;
+      override setTimeout(fn: () => void, ms: number): unknown {
+        this.armed++;
+        return super.setTimeout(fn, ms);
+      }
+    }
+    const clock = new CountingClock();
+    const t0 = clock.now();
+    const starts: Record<string, number[]> = { a: [], b: [], c: [] };
+    const poller = new Poller({ clock, run: async (c) => (starts[c.name].push(clock.now() - t0), result(c.name, 'healthy')), onResult: () => {} });
+    poller.start([check('a', 1000), check('b', 1000), check('c', 1000)]);
+    await clock.advance(3250);
+    for (const name of ['a', 'b', 'c']) expect(starts[name]).toEqual([250, 1250, 2250, 3250]);
+    // One timer per wake-up for the three checks (and the first), not one per check.
+    expect(clock.armed).toBe(5);
+    expect(clock.pending()).toBe(1);
+    poller.stop();
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a slow run rests a full interval, or joins a wake-up planned within a tenth of it', async () => {
     const clock = new ManualClock();
-    const times: number[] = [];
-    const rnd = [0, 1, 0, 1, 0.5];
-    let i = 0;
-    const poller = new Poller({ clock, jitter: 0.1, random: () => rnd[i++ % rnd.length], run: async (c) => (times.push(clock.now()), result(c.name, 'healthy')), onResult: () => {} });
-    poller.start([check('a', 1000)]);
-    await clock.advance(4000);
-    const gaps = times.slice(1).map((t, k) => t - times[k]);
-    expect(gaps[0]).toBe(1100); // random 1 → +10 %
-    expect(gaps[1]).toBe(900); // random 0 → −10 %
+    const t0 = clock.now();
+    const starts: Record<string, number[]> = { quick: [], slow: [], slower: [] };
+    const took: Record<string, number> = { quick: 0, slow: 600, slower: 1080 };
+    const poller = new Poller({
+      clock,
+      run: (c) => {
+        starts[c.name].push(clock.now() - t0);
+        return new Promise((resolve) => (took[c.name] ? clock.setTimeout(() => resolve(result(c.name, 'healthy')), took[c.name]) : resolve(result(c.name, 'healthy'))));
+      },
+      onResult: () => {},
+    });
+    poller.start([check('quick', 1000), check('slow', 1000), check('slower', 1000)]);
+    await clock.advance(3000);
+    expect(starts.quick).toEqual([250, 1250, 2250]);
+    // 250 + 600 ms, then a full second of rest: no quick run's wake-up within 100 ms of 1850.
+    expect(starts.slow.slice(0, 2)).toEqual([250, 1850]);
+    // 250 + 1080 ms ends at 1330; 2330 is within 100 ms of the quick check's 2250: it joins it.
+    expect(starts.slower.slice(0, 2)).toEqual([250, 2250]);
     poller.stop();
   });
 
   it('a check that throws is reported as an error result, and polling goes on', async () => {
     const clock = new ManualClock();
     const seen: CheckResult[] = [];
-    const poller = new Poller({ clock, jitter: 0, run: async () => { throw new Error('boom'); }, onResult: (r) => seen.push(r) });
+    const poller = new Poller({ clock, run: async () => { throw new Error('boom'); }, onResult: (r) => seen.push(r) });
     poller.start([check('bad', 1000)]);
     await clock.advance(2300);
     await flush();

@@ -1,7 +1,7 @@
 // One GET for the HTTP-based metric readers: deadline, capped body that is always consumed or
 // destroyed, transport errors classified the same way as the readiness checks.
 import { request, type Dispatcher } from 'undici';
-import { sharedPool } from '../undici-pool.js';
+import { deadline, sharedPool } from '../undici-pool.js';
 import { classifyHttpError, displayUrl } from '../http.js';
 import { expandRecord, MissingSecretError } from '../../src/runbook/secrets.js';
 
@@ -22,17 +22,14 @@ export async function getText(
   opts: { headers: Record<string, string>; timeoutMs: number; signal?: AbortSignal },
 ): Promise<Fetched> {
   const where = `GET ${displayUrl(url)}`;
-  const deadline = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  const limit = deadline(opts.timeoutMs, opts.signal);
   let res: Dispatcher.ResponseData | undefined;
   try {
     res = await request(url, {
       method: 'GET',
       headers: { accept: 'application/json', ...opts.headers },
       dispatcher: pool.get(),
-      signal,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      signal: limit.signal,
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -46,8 +43,9 @@ export async function getText(
     return { ok: true, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8'), where };
   } catch (err) {
     if (opts.signal?.aborted) return { ok: false, reason: `cancelled (${where})` };
-    return { ok: false, reason: `${classifyHttpError(err, opts.timeoutMs, deadline.aborted).reason} (${where})` };
+    return { ok: false, reason: `${classifyHttpError(err, opts.timeoutMs, limit.expired).reason} (${where})` };
   } finally {
+    limit.done();
     // An unread or half-read body pins a pooled connection.
     if (res && !res.body.readableEnded && !res.body.destroyed) res.body.destroy();
   }

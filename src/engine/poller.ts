@@ -1,6 +1,11 @@
-// Live polling of checks. Each check has its own timer, so a slow check never delays the
-// others; the next run is scheduled only after the previous one finished, so the same check
-// never runs twice at once; a little jitter keeps checks from marching in lockstep.
+// Live polling of checks. The same check never runs twice at once, and a slow check never
+// delays the others. A quick run (half its interval or less) keeps its check's rhythm: the
+// next run is due one interval after the previous one started. A slower run is followed by a
+// full interval of rest, as a struggling target deserves, give or take a tenth so that the
+// check joins a wake-up already planned. The poller keeps one timer, for the earliest due
+// check, and each wake runs every check then due: twenty checks polled every second cost the
+// process one wake-up a second, not twenty, which is most of what an open cockpit costs when
+// nobody is at the keys.
 import type { Clock } from './ports.js';
 import type { CheckIdentity, CheckResult } from './types.js';
 
@@ -9,7 +14,8 @@ export type CheckRunner<C extends CheckIdentity = CheckIdentity> = (check: C) =>
 
 interface Slot<C> {
   check: C;
-  timer?: unknown;
+  /** When the next poll is due; undefined while the check runs, or when it is not polled. */
+  dueAt?: number;
   inFlight?: Promise<CheckResult>;
 }
 
@@ -17,14 +23,21 @@ export interface PollerOptions<C extends CheckIdentity> {
   clock: Clock;
   run: CheckRunner<C>;
   onResult: (result: CheckResult) => void;
-  /** Fraction of the interval, ± (default 0.1). */
-  jitter?: number;
-  random?: () => number;
+  /** After a slow run, how far (a fraction of the interval) the next may move to share a wake-up; default 0.1. */
+  slack?: number;
 }
+
+/** A run this long or shorter (a fraction of the interval) keeps its check's rhythm. */
+const QUICK = 0.5;
+
+/** The first runs come this soon after `start` (or one interval, when shorter). */
+const FIRST_RUN_MS = 250;
 
 export class Poller<C extends CheckIdentity = CheckIdentity> {
   private readonly slots = new Map<string, Slot<C>>();
   private stopped = false;
+  private timer?: unknown;
+  private timerAt?: number;
 
   constructor(private readonly opts: PollerOptions<C>) {}
 
@@ -33,12 +46,14 @@ export class Poller<C extends CheckIdentity = CheckIdentity> {
     for (const check of checks) if (!this.slots.has(check.name)) this.slots.set(check.name, { check });
   }
 
-  /** Poll the registered checks that have `everyMs`, the first run after a short jittered delay. */
+  /** Poll the registered checks that have `everyMs`, the first runs shortly after. */
   start(checks: Iterable<C> = []): void {
     this.register(checks);
+    const now = this.opts.clock.now();
     for (const slot of this.slots.values()) {
-      if (slot.check.everyMs && slot.timer === undefined) this.schedule(slot, this.jittered(Math.min(slot.check.everyMs, 250)));
+      if (slot.check.everyMs && slot.dueAt === undefined && !slot.inFlight) slot.dueAt = now + Math.min(slot.check.everyMs, FIRST_RUN_MS);
     }
+    this.arm();
   }
 
   /**
@@ -57,23 +72,53 @@ export class Poller<C extends CheckIdentity = CheckIdentity> {
 
   stop(): void {
     this.stopped = true;
-    for (const slot of this.slots.values()) if (slot.timer !== undefined) this.opts.clock.clearTimeout(slot.timer);
+    if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
+    this.timer = this.timerAt = undefined;
   }
 
-  private jittered(ms: number): number {
-    const j = this.opts.jitter ?? 0.1;
-    const r = (this.opts.random ?? Math.random)();
-    return Math.max(0, Math.round(ms * (1 + j * (2 * r - 1))));
-  }
-
-  private schedule(slot: Slot<C>, delay: number): void {
+  /** One timer, for the earliest due check; re-armed only when that moment changes. */
+  private arm(): void {
     if (this.stopped) return;
-    slot.timer = this.opts.clock.setTimeout(() => {
-      slot.timer = undefined;
+    let next: number | undefined;
+    for (const slot of this.slots.values()) if (slot.dueAt !== undefined && (next === undefined || slot.dueAt < next)) next = slot.dueAt;
+    if (next === this.timerAt) return;
+    if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
+    this.timer = this.timerAt = undefined;
+    if (next === undefined) return;
+    this.timerAt = next;
+    this.timer = this.opts.clock.setTimeout(() => this.wake(), Math.max(0, next - this.opts.clock.now()));
+  }
+
+  private wake(): void {
+    this.timer = this.timerAt = undefined;
+    const now = this.opts.clock.now();
+    for (const slot of this.slots.values()) {
+      const every = slot.check.everyMs;
+      if (slot.dueAt === undefined || !every || slot.dueAt > now) continue;
+      slot.dueAt = undefined;
       void this.execute(slot).finally(() => {
-        if (slot.check.everyMs && slot.timer === undefined) this.schedule(slot, this.jittered(slot.check.everyMs));
+        if (this.stopped || slot.dueAt !== undefined) return;
+        slot.dueAt = this.nextDue(now, this.opts.clock.now(), every);
+        this.arm();
       });
-    }, delay);
+    }
+    this.arm();
+  }
+
+  /**
+   * After a quick run, one interval after the wake that started it: every check that wake ran
+   * shares it, so checks polled together stay together. After a slow one, a full interval of
+   * rest, moved by up to the slack to a wake already planned for other checks.
+   */
+  private nextDue(woke: number, done: number, every: number): number {
+    if (done - woke <= every * QUICK) return woke + every;
+    const rested = done + every;
+    const slack = every * (this.opts.slack ?? 0.1);
+    let join: number | undefined;
+    for (const s of this.slots.values()) {
+      if (s.dueAt !== undefined && Math.abs(s.dueAt - rested) <= slack && (join === undefined || s.dueAt < join)) join = s.dueAt;
+    }
+    return join ?? rested;
   }
 
   private execute(slot: Slot<C>): Promise<CheckResult> {

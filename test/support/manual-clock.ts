@@ -45,7 +45,7 @@ export class ManualClock implements Clock {
 
   /**
    * Move time forward in small steps until `done()` holds; for what a polled check sees, since
-   * the poller jitters its intervals (±10 %) and the next poll may be up to 1.1 intervals away.
+   * after a slow run the next poll may be up to 1.1 intervals after that run ended.
    */
   async advanceUntil(done: () => boolean, what: string, limitMs = 10_000, stepMs = 100): Promise<void> {
     for (let moved = 0; !done(); moved += stepMs) {
