@@ -11,6 +11,7 @@ import { MASK } from '../runbook/secrets.js';
 import { openLedger } from '../../adapters/ledger.js';
 import { openRunValues, ResumeConflictError, startDifferences, type RecordedStart } from '../session/run-lifecycle.js';
 import { UsageError } from './errors.js';
+import { oneLine } from '../visible.js';
 import type { Io } from './main.js';
 
 export const PARAM_OPTION = { param: { type: 'string' as const, multiple: true as const }, choose: { type: 'string' as const, multiple: true as const } };
@@ -93,7 +94,7 @@ async function loadChecked(command: string, file: string, given: StartValues, io
   const check = checkParams(runbook.params, given.params);
   if (check.unknown.length > 0) {
     const names = runbook.params.map((p) => p.name);
-    throw new UsageError(`the runbook has no parameter ${check.unknown.map((n) => `"${n}"`).join(', ')} (parameters: ${names.join(', ') || 'none'})`, command);
+    throw new UsageError(`the runbook has no parameter ${check.unknown.map((n) => `"${oneLine(n)}"`).join(', ')} (parameters: ${names.join(', ') || 'none'})`, command);
   }
   const invalid = [...check.invalid, ...checkChoices(runbook.choices, given.choose).invalid];
   if (invalid.length > 0) throw new UsageError(invalid.join('\n'), command);
