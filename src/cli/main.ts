@@ -10,7 +10,7 @@ import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../a
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
-import { PARAM_OPTION, loadWithParams, startArgs, type AskStart } from './params.js';
+import { PARAM_OPTION, loadForValidate, loadWithParams, startArgs, type AskStart } from './params.js';
 import { withParamValues } from '../runbook/params.js';
 import { demoRunbookPath } from './paths.js';
 import { formatCheckReport, formatRuns } from './format.js';
@@ -241,9 +241,9 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function validateCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('validate', args, { outline: { type: 'boolean', default: false } });
+  const { values, positionals } = parse('validate', args, { outline: { type: 'boolean', default: false }, ...PARAM_OPTION });
   const file = oneRunbook('validate', positionals);
-  const rb = await loadRunbookFile(file, io.env);
+  const rb = await loadForValidate(file, startArgs(values), io);
   if (values.outline) {
     const { formatOutline } = await import('./outline.js');
     out(io, formatOutline(rb, positionals[0]));

@@ -89,6 +89,18 @@ export async function loadWithParams(command: string, file: string, values: { pa
   return { runbook, env: withParamValues(runbook.params, io.env), ...(notice ? { notice } : {}) };
 }
 
+/**
+ * `validate` with --param/--choose: the runbook as a run with these values would load, values
+ * checked; a parameter not given is not a problem (a run asks for it when it starts).
+ */
+export async function loadForValidate(file: string, values: { param?: string[]; choose?: string[] }, io: Io): Promise<Runbook> {
+  const params = parseParamArgs(values.param ?? []);
+  const choose = parseChooseArgs(values.choose ?? [], io.env.OPSCOCKPIT_CHOOSE);
+  const problems = [...params.problems, ...choose.problems];
+  if (problems.length > 0) throw new UsageError(problems.join('\n'), 'validate');
+  return loadChecked('validate', file, { params: params.given, choose: choose.given }, io);
+}
+
 async function loadChecked(command: string, file: string, given: StartValues, io: Io): Promise<Runbook> {
   const runbook = await loadRunbookFile(file, io.env, given.params, given.choose);
   const check = checkParams(runbook.params, given.params);
