@@ -3,6 +3,7 @@ import type { CheckResult, LedgerEvent, NotifyTrigger, StepState, Verdict } from
 import type { CanaryWindowRecord, QuorumResult, WindowVerdict } from '../src/engine/gate-types.js';
 import { latencyText, shownLatency } from '../src/store/live.js';
 import { oneLine } from '../src/visible.js';
+import type { Runbook } from '../src/runbook/model.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -84,6 +85,19 @@ export function progressBar(done: number, total: number, width: number): string 
   if (total === 0 || width <= 0) return '';
   const filled = Math.round((done / total) * width);
   return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/**
+ * The checks the Ready panel lists: every check but those only confirm-first steps run (a
+ * script a person starts after reading it is not a readiness check). Runbook order.
+ */
+export function readyChecks(runbook: Pick<Runbook, 'checks' | 'checklists'>): string[] {
+  const byPerson = new Set<string>();
+  const polled = new Set<string>();
+  for (const steps of Object.values(runbook.checklists)) {
+    for (const st of steps) if (st.check) (st.confirm ? byPerson : polled).add(st.check);
+  }
+  return Object.keys(runbook.checks).filter((n) => polled.has(n) || !byPerson.has(n));
 }
 
 /**
