@@ -2,7 +2,7 @@ import React from 'react';
 import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { CHECK_GLYPH, readyRow, truncate } from './presentation.js';
+import { CHECK_GLYPH, readyChecks, readyRow, truncate } from './presentation.js';
 import { statusColor } from './theme.js';
 
 /**
@@ -27,12 +27,17 @@ function CheckRow(props: { name: string; title: string; titleWidth: number; widt
   );
 }
 
-/** The checks in runbook order, as many as fit in `lines`: one line each, two when not healthy. */
+/**
+ * The checks in runbook order, as many as fit in `lines`: one line each, two when not healthy.
+ * A script behind a confirm-first step is something a person starts, not a check: it is not
+ * listed or counted here (readyChecks).
+ */
 export function ReadyPanel(props: { width: number; lines: number }) {
   const checks = useCockpit((s) => s.runbook.checks);
-  // Each check's height as one string: the panel redraws when a height changes, not per poll.
-  const heights = useCockpit((s) => Object.keys(s.runbook.checks).map((n) => (s.live[n] && s.live[n].status !== 'healthy' ? '2' : '1')).join(''));
-  const names = Object.keys(checks);
+  // One string each, so the panel redraws when the list or a height changes, not per poll.
+  const list = useCockpit((s) => readyChecks(s.runbook).join('\n'));
+  const names = list ? list.split('\n') : [];
+  const heights = useCockpit((s) => names.map((n) => (s.live[n] && s.live[n].status !== 'healthy' ? '2' : '1')).join(''));
   let used = 0;
   let count = 0;
   for (; count < names.length; count++) {
@@ -43,11 +48,12 @@ export function ReadyPanel(props: { width: number; lines: number }) {
   const shown = names.slice(0, count);
   const titleWidth = Math.max(10, props.width - 34);
   return (
-    <Panel title="Ready" right={`${names.length} checks`} width={props.width}>
+    <Panel title="Ready" right={names.length === 1 ? '1 check' : `${names.length} checks`} width={props.width}>
       {shown.map((name) => (
         <CheckRow key={name} name={name} title={checks[name].title} titleWidth={titleWidth} width={props.width} />
       ))}
       {names.length > shown.length ? <Text dimColor>… {names.length - shown.length} more</Text> : null}
+      {names.length === 0 ? <Text dimColor wrap="truncate">No automatic checks: each step is walked in the checklist.</Text> : null}
     </Panel>
   );
 }

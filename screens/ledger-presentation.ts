@@ -5,6 +5,7 @@ import type { RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { CheckResult, LedgerEvent } from '../src/engine/types.js';
 import { RUN_STATUSES } from '../src/engine/ledger-filter.js';
 import { describeEvent, formatDuration, gateLines, truncate } from './presentation.js';
+import { oneLine } from '../src/visible.js';
 
 export const statusWords = (s: RunStatus | string): string => s.replace('_', ' ');
 
@@ -171,8 +172,12 @@ function outputLines(output: string, keep?: number): string[] {
   return [`| … ${lines.length - keep} earlier lines`, ...lines.slice(-keep).map((l) => `| ${l}`)];
 }
 
-/** Everything an event says beyond its one-line description. */
+/** Everything an event says beyond its one-line description: each line one line (oneLine). */
 export function eventDetail(ev: LedgerEvent, opts: { outputLines?: number } = {}): string[] {
+  return detailLines(ev, opts).map(oneLine);
+}
+
+function detailLines(ev: LedgerEvent, opts: { outputLines?: number }): string[] {
   const b = ev.body;
   switch (b.kind) {
     case 'step.result':

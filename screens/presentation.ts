@@ -2,6 +2,8 @@
 import type { CheckResult, LedgerEvent, NotifyTrigger, StepState, Verdict } from '../src/engine/types.js';
 import type { CanaryWindowRecord, QuorumResult, WindowVerdict } from '../src/engine/gate-types.js';
 import { latencyText, shownLatency } from '../src/store/live.js';
+import { oneLine } from '../src/visible.js';
+import type { Runbook } from '../src/runbook/model.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -85,8 +87,29 @@ export function progressBar(done: number, total: number, width: number): string 
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
-/** One line describing a recorded event, as the Ledger panel shows it. */
+/**
+ * The checks the Ready panel lists: every check but those only confirm-first steps run (a
+ * script a person starts after reading it is not a readiness check). Runbook order.
+ */
+export function readyChecks(runbook: Pick<Runbook, 'checks' | 'checklists'>): string[] {
+  const byPerson = new Set<string>();
+  const polled = new Set<string>();
+  for (const steps of Object.values(runbook.checklists)) {
+    for (const st of steps) if (st.check) (st.confirm ? byPerson : polled).add(st.check);
+  }
+  return Object.keys(runbook.checks).filter((n) => polled.has(n) || !byPerson.has(n));
+}
+
+/**
+ * One line describing a recorded event, as the Ledger panel, `ledger show` and the reports
+ * show it: a line end inside a field (a parameter's value, a reason) is shown as ␊, never as
+ * a new line that could pass for another event.
+ */
 export function describeEvent(ev: LedgerEvent): string {
+  return oneLine(eventText(ev));
+}
+
+function eventText(ev: LedgerEvent): string {
   const b = ev.body;
   switch (b.kind) {
     case 'run.started':

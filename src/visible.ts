@@ -17,3 +17,13 @@ function shown(ch: string): string {
 export function visible(text: string): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, shown) : text;
 }
+
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
+
+/**
+ * A field shown on one line (a ledger event, a recorded value): a line end inside it is shown
+ * as ␊ (␍␊ for CRLF), never as a new line that could pass for another event. Then visible().
+ */
+export function oneLine(text: string): string {
+  return visible(text.replace(LINE_BREAK, (br) => (br === '\r\n' ? '\u240d\u240a' : br === '\n' ? '\u240a' : br === '\r' ? '\u240d' : `\\u${br.charCodeAt(0).toString(16)}`)));
+}

@@ -79,6 +79,27 @@ describe('YAML front matter', () => {
   });
 });
 
+describe('front matter values opscockpit reads', () => {
+  it('a title, name or description that is not text is an error naming its line', () => {
+    expect(issues(['---', 'weight: 1', 'title: [1, 2]', '---', ...BODY].join('\n'))).toEqual([{ line: 3, path: 'title', message: "front matter: title: is text (the runbook's title), not a list" }]);
+    expect(issues(['+++', 'description = { a = 1 }', '+++', ...BODY].join('\n'))).toEqual([{ line: 2, path: 'description', message: "front matter: description: is text (the runbook's description), not a map" }]);
+  });
+
+  it('a problem in opscockpit: settings names its real column', () => {
+    const text = ['---', 'title: T', 'opscockpit:', '  safety:', '    mode: YOLO', '  bogus: 1', '---', ...BODY].join('\n');
+    let err: RunbookError | undefined;
+    try {
+      md(text);
+    } catch (e) {
+      err = e as RunbookError;
+    }
+    expect(err?.issues.map(({ line, column, path }) => ({ line, column, path }))).toEqual([
+      { line: 5, column: 11, path: 'opscockpit.safety.mode' },
+      { line: 6, column: 3, path: 'opscockpit.bogus' },
+    ]);
+  });
+});
+
 describe('TOML front matter (+++)', () => {
   it('Hugo and Zola keys are metadata; title names the runbook; [opscockpit] carries settings', () => {
     const text = [
@@ -96,12 +117,26 @@ describe('TOML front matter (+++)', () => {
     expect(rb.checklists.preflight[0].line).toBe(25);
   });
 
-  it('a problem in [opscockpit] points at its line; what the reader cannot read elsewhere is skipped', () => {
-    const text = ['+++', 'title = "T"', 'odd = 2024-05-01T10:00:00.123+02:00 trailing', '[opscockpit.safety]', 'mode = "YOLO"', '+++', ...BODY].join('\n');
+  it('a problem in [opscockpit] points at its line', () => {
+    const text = ['+++', 'title = "T"', 'odd = 2024-05-01T10:00:00.123+02:00', '[opscockpit.safety]', 'mode = "YOLO"', '+++', ...BODY].join('\n');
     expect(issues(text)).toEqual([{ line: 5, path: 'opscockpit.safety.mode', message: expect.stringContaining('MOCK_ONLY') }]);
     expect(issues(['+++', '[opscockpit]', 'secrets = [PAY]', '+++', ...BODY].join('\n'))).toEqual([
       { line: 3, path: 'opscockpit.secrets', message: expect.stringMatching(/^front matter \(TOML\): "PAY" is not a TOML value/) },
     ]);
+  });
+
+  it('TOML that does not parse is an error at its line and column, outside [opscockpit] too: the title is never lost quietly', () => {
+    const text = ['+++', 'title = "bad', 'weight = = 1', '+++', ...BODY].join('\n');
+    expect(issues(text)).toEqual([
+      { line: 2, path: 'title', message: 'front matter (TOML): missing closing " quote' },
+      { line: 3, path: 'weight', message: expect.stringMatching(/^front matter \(TOML\): "= 1" is not a TOML value/) },
+    ]);
+    expect(issues(['+++', 'title = "T"', 'odd = 2024-05-01 trailing', '+++', ...BODY].join('\n'))).toEqual([{ line: 3, path: 'odd', message: expect.stringContaining('front matter (TOML)') }]);
+    try {
+      md(['+++', 'title = "T"', 'weight = = 1', '+++', ...BODY].join('\n'));
+    } catch (e) {
+      expect((e as RunbookError).issues[0].column).toBeGreaterThan(1);
+    }
   });
 
   it('the reader: strings, escapes, numbers, booleans, arrays, inline tables, dotted keys, comments', () => {

@@ -32,7 +32,7 @@ describe('the large Markdown reference runbook', () => {
     const r = await cli(['validate', RUNBOOK]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(`${RUNBOOK}: valid — 72 checks, 112 steps, 1 actions`);
+    expect(r.stdout.trim()).toBe(`${RUNBOOK}: valid — 59 checks, 89 steps, 1 actions`);
   });
 
   it('reads to the outline it reads to today: phases, sections, steps and the HTTP checks found', async () => {
@@ -50,10 +50,11 @@ describe('the large Markdown reference runbook', () => {
     });
     // Prompted sessions in unlabelled and console fences run their commands; note bullets
     // (versions, links, "See …") are notes; the Roll-back and downgrade part is the rollback
-    // action; online and offline upgrade are a choice (validate walks the first: 112 steps).
+    // action; online and offline upgrade are a choice (validate walks the first: 89 steps).
+    // Troubleshooting, the appendices and the FAQ are notes: none of their blocks is a step.
     expect(count(doc.checklists.preflight)).toEqual({ steps: 86, sections: 21, http: 3, script: 56, manual: 27 });
     // The smoke block (`curl … | jq .`, `| jq -r .version`, `curl -I … | head -1`) shows what it reads: one block the operator runs, not three checks.
-    expect(count(doc.checklists.postflight)).toEqual({ steps: 46, sections: 17, http: 5, script: 18, manual: 23 });
+    expect(count(doc.checklists.postflight)).toEqual({ steps: 23, sections: 7, http: 5, script: 5, manual: 13 });
     const d = doc as unknown as { choices: { name: string; options: { name: string; steps: string[] }[] }[]; actions: { rollback: { title: string; script: { args: string[] } } } };
     expect(d.choices.map((c) => [c.name, c.options.map((o) => `${o.name}:${o.steps.length}`)])).toEqual([['choice', ['online-upgrade-rolling:27', 'offline-upgrade-maintenance-window:20']]]);
     expect(d.actions.rollback.title).toBe('Roll-back and downgrade');

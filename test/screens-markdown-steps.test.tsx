@@ -71,3 +71,14 @@ describe('Markdown shell blocks in the cockpit', () => {
     await waitFor(() => m.frame().includes('INSUFFICIENT'), 'the Gate never GO');
   });
 });
+
+describe('a Markdown runbook of confirm-first blocks only', () => {
+  it('the Gate is not GO at open, and the Ready panel counts no script as a check', async () => {
+    const file = runbook(['# Upgrade', '', '## Before', '', '1. Back up:', '', '   ```bash', '   echo backup', '   ```', '', '2. Upgrade:', '', '   ```bash', '   echo upgrade', '   ```', ''].join('\n'));
+    const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre' } });
+    await waitFor(() => m.frame().includes('INSUFFICIENT'), 'the Gate not GO before the steps are done');
+    expect(m.frame()).toContain('0 checks');
+    expect(m.frame()).not.toContain('2 checks');
+    expect(m.frame()).toContain('No automatic checks');
+  });
+});

@@ -10,7 +10,8 @@ import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../a
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
-import { PARAM_OPTION, loadWithParams, startArgs, type AskStart } from './params.js';
+import { NO_STEPS_REASON, stepless } from '../engine/verdict.js';
+import { PARAM_OPTION, loadForValidate, loadWithParams, startArgs, type AskStart } from './params.js';
 import { withParamValues } from '../runbook/params.js';
 import { demoRunbookPath } from './paths.js';
 import { formatCheckReport, formatRuns } from './format.js';
@@ -242,9 +243,10 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function validateCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('validate', args, { outline: { type: 'boolean', default: false } });
+  const { values, positionals } = parse('validate', args, { outline: { type: 'boolean', default: false }, ...PARAM_OPTION });
   const file = oneRunbook('validate', positionals);
-  const rb = await loadRunbookFile(file, io.env);
+  const rb = await loadForValidate(file, startArgs(values), io);
+  if (stepless(rb)) io.stderr.write(`opscockpit: warning: ${positionals[0]}: ${NO_STEPS_REASON}; a run of it would do nothing (a Markdown runbook's steps are task items, numbered items or shell blocks)\n`);
   if (values.outline) {
     const { formatOutline } = await import('./outline.js');
     out(io, formatOutline(rb, positionals[0]));

@@ -11,6 +11,7 @@ import { MASK } from '../runbook/secrets.js';
 import { openLedger } from '../../adapters/ledger.js';
 import { openRunValues, ResumeConflictError, startDifferences, type RecordedStart } from '../session/run-lifecycle.js';
 import { UsageError } from './errors.js';
+import { oneLine } from '../visible.js';
 import type { Io } from './main.js';
 
 export const PARAM_OPTION = { param: { type: 'string' as const, multiple: true as const }, choose: { type: 'string' as const, multiple: true as const } };
@@ -88,12 +89,24 @@ export async function loadWithParams(command: string, file: string, values: { pa
   return { runbook, env: withParamValues(runbook.params, io.env), ...(notice ? { notice } : {}) };
 }
 
+/**
+ * `validate` with --param/--choose: the runbook as a run with these values would load, values
+ * checked; a parameter not given is not a problem (a run asks for it when it starts).
+ */
+export async function loadForValidate(file: string, values: { param?: string[]; choose?: string[] }, io: Io): Promise<Runbook> {
+  const params = parseParamArgs(values.param ?? []);
+  const choose = parseChooseArgs(values.choose ?? [], io.env.OPSCOCKPIT_CHOOSE);
+  const problems = [...params.problems, ...choose.problems];
+  if (problems.length > 0) throw new UsageError(problems.join('\n'), 'validate');
+  return loadChecked('validate', file, { params: params.given, choose: choose.given }, io);
+}
+
 async function loadChecked(command: string, file: string, given: StartValues, io: Io): Promise<Runbook> {
   const runbook = await loadRunbookFile(file, io.env, given.params, given.choose);
   const check = checkParams(runbook.params, given.params);
   if (check.unknown.length > 0) {
     const names = runbook.params.map((p) => p.name);
-    throw new UsageError(`the runbook has no parameter ${check.unknown.map((n) => `"${n}"`).join(', ')} (parameters: ${names.join(', ') || 'none'})`, command);
+    throw new UsageError(`the runbook has no parameter ${check.unknown.map((n) => `"${oneLine(n)}"`).join(', ')} (parameters: ${names.join(', ') || 'none'})`, command);
   }
   const invalid = [...check.invalid, ...checkChoices(runbook.choices, given.choose).invalid];
   if (invalid.length > 0) throw new UsageError(invalid.join('\n'), command);

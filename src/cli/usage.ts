@@ -70,12 +70,16 @@ and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at onc
 ${startOptionsHelp('run')}`,
   },
   validate: {
-    usage: 'opscockpit validate RUNBOOK [--outline]',
+    usage: 'opscockpit validate RUNBOOK [--outline] [--param NAME=VALUE]... [--choose NAME=OPTION]...',
     summary: 'Check a runbook file; every problem is named with line, column and field.',
-    details: `Exit 0 when the runbook is valid, 1 otherwise.
+    details: `Exit 0 when the runbook is valid, 1 otherwise. A runbook with no steps is valid, with a
+warning line on stderr.
   --outline       print what the cockpit makes of it: each phase's steps in order, what each
                   runs and how it is started (Enter, a typed confirmation, a polled check), its
-                  notes, the values it still needs, the choices, the parameters and the actions`,
+                  notes, the values it still needs, the choices, the parameters and the actions
+  --param NAME=VALUE, --choose NAME=OPTION  check the runbook as a run with these values and
+                  options would load it; a declared parameter not given is no problem (a run
+                  asks for it when it starts), a bad value is`,
   },
   schema: {
     usage: 'opscockpit schema',

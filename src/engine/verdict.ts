@@ -1,11 +1,12 @@
 // GO / NO-GO / INSUFFICIENT for a phase, from the latest result of each blocking check.
-import type { ChecklistState } from './checklist.js';
+import { isSettled, type ChecklistState } from './checklist.js';
 import type { CheckIdentity, CheckResult, GateVerdict, Phase } from './types.js';
 
 /**
  * The checks a phase's verdict depends on: those behind its blocking automatic steps. A
  * phase without any (say, a postflight of manual steps) is judged by every phase's, so the
- * verdict never turns GO just because the walk moved on.
+ * verdict never turns GO just because the walk moved on. A runbook with none at all is judged
+ * by its phase's steps: INSUFFICIENT until the blocking ones are done (STEPS_TO_DO).
  */
 export function gatingChecks(state: ChecklistState, phase: Phase, empty: 'template' | 'judged' = 'template'): string[] {
   // A confirm-first script is something a person starts, not a read-only check: the Gate
@@ -13,8 +14,16 @@ export function gatingChecks(state: ChecklistState, phase: Phase, empty: 'templa
   const of = (steps: ChecklistState['phases'][Phase]['steps']) => steps.filter((s) => s.blocking && s.check && !s.confirm).map((s) => s.check!);
   const names = of(state.phases[phase].steps);
   if (empty === 'template' && Object.values(state.phases).every((p) => p.steps.length === 0)) return [NO_STEPS];
-  return [...new Set(names.length ? names : Object.values(state.phases).flatMap((p) => of(p.steps)))];
+  const all = names.length ? names : Object.values(state.phases).flatMap((p) => of(p.steps));
+  // Nothing automatic to judge (a Markdown runbook of confirm-first scripts and manual steps):
+  // the Gate does not say GO before the phase's blocking steps are done.
+  if (all.length === 0 && state.phases[phase].steps.some((s) => s.blocking && !isSettled(s))) return [STEPS_TO_DO];
+  return [...new Set(all)];
 }
+
+/** What a phase with no automatic checks is judged by while its blocking steps are not done. */
+export const STEPS_TO_DO = '(steps to do)';
+export const STEPS_TO_DO_REASON = 'no automatic checks: the steps of this phase are not all done';
 
 /**
  * What a runbook with no steps at all (a fill-in template) is judged by: a check that never
@@ -23,6 +32,11 @@ export function gatingChecks(state: ChecklistState, phase: Phase, empty: 'templa
  */
 export const NO_STEPS = '(no steps)';
 export const NO_STEPS_REASON = 'this runbook has no steps';
+
+/** A runbook with no steps in any phase and nothing else to do: a fill-in template. */
+export function stepless(runbook: { checklists: Record<Phase, readonly unknown[]>; checks: object; actions: object; canary?: unknown }): boolean {
+  return Object.values(runbook.checklists).every((steps) => steps.length === 0) && emptyMeans(runbook) === 'template';
+}
 
 export function computeVerdict(
   phase: Phase,
@@ -37,8 +51,8 @@ export function computeVerdict(
   for (const name of checkNames) {
     const title = checks[name]?.title ?? name;
     const r = latest[name];
-    if (name === NO_STEPS) {
-      insufficient.push(NO_STEPS_REASON);
+    if (name === NO_STEPS || name === STEPS_TO_DO) {
+      insufficient.push(name === NO_STEPS ? NO_STEPS_REASON : STEPS_TO_DO_REASON);
       insufficientClasses.push(`${name}: none`);
     } else if (!r) {
       insufficient.push(`${title}: no result yet`);

@@ -4,6 +4,8 @@
 // made walks its first option, which only `check` accepts (it never runs blocks).
 import type { RunbookInput } from './schema.js';
 import { parseAssignments } from './params.js';
+import { controlProblem } from './schema-params.js';
+import { oneLine } from '../visible.js';
 
 export interface RunbookChoice {
   name: string;
@@ -45,7 +47,7 @@ export function checkChoices(choices: readonly RunbookChoice[], wanted: Readonly
   for (const [name, option] of Object.entries(wanted)) {
     const c = choices.find((x) => x.name === name);
     if (!c) invalid.push(`the runbook has no choice "${name}" (${choices.length ? `choices: ${choices.map((x) => x.name).join(', ')}` : 'it offers no choices'})`);
-    else if (!c.options.some((o) => o.name === option)) invalid.push(`choice "${name}": no option "${option}" (options: ${optionNames(c)})`);
+    else if (!c.options.some((o) => o.name === option)) invalid.push(`choice "${name}": no option "${oneLine(option)}" (options: ${optionNames(c)})`);
   }
   return { invalid, missing: choices.filter((c) => !c.given) };
 }
@@ -53,8 +55,13 @@ export function checkChoices(choices: readonly RunbookChoice[], wanted: Readonly
 /** OPSCOCKPIT_CHOOSE's pairs, then --choose's (which win): name → option. */
 export function parseChooseArgs(args: readonly string[], env: string | undefined): { given: Record<string, string>; problems: string[] } {
   const fromEnv = (env ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  const e = parseAssignments(fromEnv, (a) => `OPSCOCKPIT_CHOOSE ${a}: write NAME=OPTION[,NAME=OPTION]`);
-  const f = parseAssignments(args, (a) => `--choose ${a}: write --choose NAME=OPTION`);
+  const e = parseAssignments(fromEnv, (a) => `OPSCOCKPIT_CHOOSE ${a}: write NAME=OPTION[,NAME=OPTION]`, 'OPSCOCKPIT_CHOOSE');
+  const f = parseAssignments(args, (a) => `--choose ${a}: write --choose NAME=OPTION`, '--choose');
+  // An option is a name: a control character in it is refused before it is echoed anywhere.
+  for (const [name, option] of Object.entries(f.given)) {
+    const problem = controlProblem(option);
+    if (problem) f.problems.push(`--choose ${oneLine(name)}: the option ${problem}`);
+  }
   return { given: { ...e.given, ...f.given }, problems: [...e.problems, ...f.problems] };
 }
 

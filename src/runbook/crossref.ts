@@ -50,6 +50,11 @@ export function crossCheck(
   // Secret parameters are declared secrets too: ${NAME} in headers and script env reads them.
   if (isObj(root.params)) for (const [name, p] of Object.entries(root.params)) if (isObj(p) && p.type === 'secret' && !secrets.includes(name)) secrets.push(name);
 
+  // Declared parameters without a value yet: a run asks for them before it starts (validate
+  // and the first load of the cockpit's form see them so), so ${NAME} may name them.
+  const pending = new Set<string>();
+  if (isObj(root.params)) for (const name of Object.keys(root.params)) if (env[name] === undefined || env[name] === '') pending.add(name);
+
   // targets
   const targets: Record<string, string> = {};
   const targetNames = isObj(root.targets) ? Object.keys(root.targets) : [];
@@ -59,11 +64,12 @@ export function crossCheck(
       const path: PathSegment[] = typeof v === 'string' ? ['targets', name] : ['targets', name, 'url'];
       const text = typeof v === 'string' ? v : isObj(v) && typeof v.url === 'string' ? v.url : undefined;
       if (text === undefined) continue;
-      const { value, problems: refs } = interpolateEnv(text, env);
+      const { value, problems: refs, pending: waits } = interpolateEnv(text, env, pending);
       refProblems(path, refs);
       if (refs.length) continue;
       const url = value.trim();
-      if (!isHttpUrl(url)) {
+      // With a parameter still to come, its shape is checked with a stand-in value.
+      if (!isHttpUrl(waits ? interpolateEnv(url, Object.fromEntries([...pending].map((n) => [n, '1']))).value : url)) {
         // Never the resolved text: a reference may hold a secret.
         const shown = url === text ? `"${url}"` : `"${text}", which is not one once its \${…} references are filled in`;
         problems.push({
@@ -81,7 +87,7 @@ export function crossCheck(
   if (isObj(root.release)) {
     for (const [k, v] of Object.entries(root.release)) {
       if (typeof v !== 'string') continue;
-      const { value, problems: refs } = interpolateEnv(v, env);
+      const { value, problems: refs } = interpolateEnv(v, env, pending);
       refProblems(['release', k], refs);
       release[k] = value;
     }

@@ -53,9 +53,14 @@ function malformed(ref: Ref): RefProblem {
     : { ref, message: `unclosed reference "${ref.text}"`, hint: 'close it with "}"' };
 }
 
-/** Expand environment references; problems are reported rather than thrown. */
-export function interpolateEnv(s: string, env: NodeJS.ProcessEnv): { value: string; problems: RefProblem[] } {
+/**
+ * Expand environment references; problems are reported rather than thrown. A reference to a
+ * name in `pending` (a declared parameter not given yet: a run asks for it when it starts) is
+ * no problem: it is kept as written, and `pending` in the result says so.
+ */
+export function interpolateEnv(s: string, env: NodeJS.ProcessEnv, pendingNames?: ReadonlySet<string>): { value: string; problems: RefProblem[]; pending?: true } {
   const problems: RefProblem[] = [];
+  let pending: true | undefined;
   let out = '';
   let last = 0;
   for (const ref of findRefs(s)) {
@@ -68,7 +73,10 @@ export function interpolateEnv(s: string, env: NodeJS.ProcessEnv): { value: stri
     const value = env[ref.name];
     if (value !== undefined && value !== '') out += value;
     else if (ref.fallback !== undefined) out += ref.fallback;
-    else
+    else if (pendingNames?.has(ref.name)) {
+      out += ref.text;
+      pending = true;
+    } else
       problems.push({
         ref,
         message: `environment variable ${ref.name} is not set`,
@@ -76,7 +84,7 @@ export function interpolateEnv(s: string, env: NodeJS.ProcessEnv): { value: stri
       });
   }
   out += s.slice(last);
-  return { value: out, problems };
+  return pending ? { value: out, problems, pending } : { value: out, problems };
 }
 
 /** Problems with the `${SECRET}` references of a template (header value, body, script env). */

@@ -1,6 +1,7 @@
 // Parameters of a run: declared under params: (schema-params.ts), given with --param or in the
 // cockpit's form, else their default. Their values reach scripts as environment variables and
 // targets and release metadata as ${NAME}; secret ones are declared secrets: masked everywhere.
+import { oneLine } from '../visible.js';
 import { MASK } from './secrets.js';
 import { valueProblem, type ParamInput, type ParamType } from './schema-params.js';
 
@@ -138,14 +139,24 @@ export function parseParamArgs(args: readonly string[]): { given: Record<string,
   return parseAssignments(args, (a) => `--param ${a}: write --param NAME=VALUE`);
 }
 
-/** NAME=VALUE pairs (--param, --choose) → name → value; `malformed` describes a bad one. */
-export function parseAssignments(args: readonly string[], malformed: (arg: string) => string): { given: Record<string, string>; problems: string[] } {
+/**
+ * NAME=VALUE pairs (--param, --choose) → name → value; `malformed` describes a bad one. A name
+ * given twice with different values is a problem (which one the operator meant is not for the
+ * tool to guess); `flag` names the option in it.
+ */
+export function parseAssignments(args: readonly string[], malformed: (arg: string) => string, flag = '--param'): { given: Record<string, string>; problems: string[] } {
   const given: Record<string, string> = {};
   const problems: string[] = [];
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) problems.push(malformed(arg));
-    else given[arg.slice(0, eq)] = arg.slice(eq + 1);
+    if (eq <= 0) {
+      problems.push(malformed(oneLine(arg)));
+      continue;
+    }
+    const name = arg.slice(0, eq);
+    const value = arg.slice(eq + 1);
+    if (Object.hasOwn(given, name) && given[name] !== value) problems.push(`${flag} ${oneLine(name)} is given twice with different values: give it once`);
+    else given[name] = value;
   }
   return { given, problems };
 }

@@ -40,8 +40,22 @@ export const ParamsSchema = z
 
 export type ParamInput = z.infer<typeof ParamSchema>;
 
-/** Why a value does not fit the parameter (a phrase: "is not one of a, b"), or undefined. */
+/** C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** What a secret may hold besides: line ends and tabs (a PEM key); it is never shown or recorded. */
+const CONTROL_IN_SECRET = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+const CONTROL_NAMES: Record<string, string> = { '\n': 'a line end (newline)', '\r': 'a carriage return', '\t': 'a tab', '\u001b': 'an escape (ESC)', '\u0000': 'a NUL' };
+
+/**
+ * Why a value does not fit the parameter (a phrase: "is not one of a, b"), or undefined. A
+ * value is one line of text: a control character in it (a newline, ESC …) could forge a line
+ * of the ledger or drive the terminal it is shown on, so it is refused wherever a value enters
+ * (--param, --choose, the cockpit's form); a secret may hold line ends and tabs.
+ */
 export function valueProblem(p: { type: ParamType; values?: readonly string[]; pattern?: string }, value: string): string | undefined {
+  const control = controlProblem(value, p.type === 'secret');
+  if (control) return control;
   if (p.type === 'bool' && value !== 'true' && value !== 'false') return `"${value}" is not true or false`;
   if (p.type === 'enum' && p.values && !p.values.includes(value)) return `"${value}" is not one of ${p.values.join(', ')}`;
   if (p.pattern !== undefined && !patternProblem(p.pattern) && !new RegExp(`^(?:${p.pattern})$`, 'u').test(value)) {
@@ -57,4 +71,13 @@ function patternProblem(pattern: string): string | undefined {
   } catch (e) {
     return (e as Error).message.replace(/^Invalid regular expression: /, '');
   }
+}
+
+/** "holds a line end (newline) at character 3 …", or undefined when the text has no control character. */
+export function controlProblem(value: string, secret = false): string | undefined {
+  const m = (secret ? CONTROL_IN_SECRET : CONTROL).exec(value);
+  if (!m) return undefined;
+  const ch = m[0];
+  const name = CONTROL_NAMES[ch] ?? `the control character U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `holds ${name} at character ${m.index + 1}: a value is one line of text without control characters`;
 }

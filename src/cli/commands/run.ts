@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Redactor } from '../../runbook/secrets.js';
 import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
 import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
+import { NO_STEPS_REASON, stepless } from '../../engine/verdict.js';
 import { UsageError } from '../errors.js';
 import { STATE_MARK, failureLines } from '../format.js';
 import { parseCommandArgs } from '../args.js';
@@ -51,6 +52,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const confirmable = new Set([...runbook.checklists.preflight, ...runbook.checklists.postflight].filter((st) => !st.check || st.confirm).map((st) => st.id));
   for (const id of confirm) {
     if (!confirmable.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual or confirm-first step "${id}" (those steps: ${[...confirmable].join(', ') || 'none'})`, 'run');
+  }
+  if (stepless(runbook)) {
+    io.stderr.write(`opscockpit: ${NO_STEPS_REASON}: nothing was run or recorded (${positionals[0]})\n`);
+    return RUN_EXIT['no-go'];
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });

@@ -43,10 +43,18 @@ export function choicesOf(sections: readonly WalkedSection[], tabs: readonly { w
   for (const t of tabs) groups.push({ within: t.within, options: t.options });
   groups.sort((a, b) => sections[a.options[0]].line - sections[b.options[0]].line);
   const names = new Set<string>();
-  return groups.map((g) => {
+  const sectionTitle = (g: { within?: number }) => (g.within !== undefined ? sections[g.within].title : '');
+  // Named after the section it sits in; under the document's own title just "choice" (the
+  // title names the runbook). Several choices in one section (tabs twice under "Install") are
+  // named after their options instead, `debian-rhel` and `linux-macos`, so they are told apart.
+  const bases = groups.map((g) => {
     const within = g.within !== undefined ? sections[g.within] : undefined;
-    // Under the document's own title the choice is just "choice": the title names the runbook.
-    const base = within && !(within.parent === undefined && within.depth === 1) ? slugify(within.title) : 'choice';
+    return within && !(within.parent === undefined && within.depth === 1) ? slugify(within.title) : 'choice';
+  });
+  const made = groups.map((g, k) => {
+    const within = g.within !== undefined ? sections[g.within] : undefined;
+    const shared = groups.filter((o) => sectionTitle(o) === sectionTitle(g)).length > 1;
+    const base = shared ? slugify(g.options.map((i) => sections[i].title).join(' ')) : bases[k];
     let name = base;
     for (let n = 2; names.has(name); n++) name = `${base}-${n}`;
     names.add(name);
@@ -58,6 +66,11 @@ export function choicesOf(sections: readonly WalkedSection[], tabs: readonly { w
       options: g.options.map((i) => ({ name: sections[i].slug, title: sections[i].title, sections: under(sections, i) })),
     };
   });
+  // Two choices with one title (tabs twice under "Install") are told apart by their options.
+  const seen = new Map<string, number>();
+  for (const c of made) seen.set(c.title, (seen.get(c.title) ?? 0) + 1);
+  for (const c of made) if ((seen.get(c.title) ?? 0) > 1) c.title = `${c.title}: ${c.options.map((o) => o.title).join(' / ')}`;
+  return made;
 }
 
 /** The section and every section under it, by slug. */

@@ -11,6 +11,7 @@ import { interpolationEnv } from '../params.js';
 import { RunbookSchema } from '../schema.js';
 import { problemsFromZod, type Problem } from '../zod-issues.js';
 import { toRunbookDocument, type ConvertedRunbook } from './document.js';
+import { SETTINGS_KEY } from './front-matter.js';
 import { readMarkdownRunbook } from './read.js';
 
 export const MARKDOWN_EXTENSIONS = /\.(md|markdown)$/i;
@@ -25,7 +26,8 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
   if (text.trim() === '' || text.trim() === '\uFEFF') {
     throw new RunbookError(file, [{ file, line: 1, column: 1, path: '', message: 'the runbook is empty', hint: 'a Markdown runbook has a # title and steps: task items (- [ ]), numbered steps or shell blocks' }]);
   }
-  const { document, metadata, lineOf, fieldOf } = markdownToDocument(text, file);
+  const md = readMarkdownRunbook(text, file);
+  const { document, metadata, lineOf, fieldOf } = toRunbookDocument(md);
   // The schema checks what a person wrote here: the front matter. The steps are written by
   // document.ts in the schema's own types (StepInput), and the tests pass converted documents
   // through the whole schema (test/markdown-native.test.ts); checking a 1 MB runbook's 13,000
@@ -37,7 +39,10 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
   problems.push(...refs.problems);
   if (problems.length > 0 || !parsed.success) {
     const toIssue = (p: Problem): RunbookIssue => {
-      const issue: RunbookIssue = { file, line: lineOf(p.path, p.anchor), column: 1, path: formatPath(fieldOf(p.path)), message: p.message };
+      const field = fieldOf(p.path);
+      // A field of the front matter's settings has a column; the walked steps have lines only.
+      const column = field[0] === SETTINGS_KEY && md.frontMatter ? md.frontMatter.position(p.path, p.anchor).column : 1;
+      const issue: RunbookIssue = { file, line: lineOf(p.path, p.anchor), column, path: formatPath(field), message: p.message };
       if (p.hint) issue.hint = p.hint;
       return issue;
     };

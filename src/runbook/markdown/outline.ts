@@ -1,6 +1,7 @@
 // mdast → outline: the parts of each top-level block the walker reads (texts, lines, list
 // shape, code), as plain data; the walker reads outlines only (walk.ts).
 import type { Blockquote, List, ListItem, Paragraph, RootContent, Table } from 'mdast';
+import { markdownToMdast } from 'satteri';
 import { isAnnotationComment, parseAnnotations, type ParsedAnnotations } from './annotations.js';
 import { admonitionText, jsxTabs, type Shortcode } from './shortcodes.js';
 
@@ -11,8 +12,10 @@ export type OutlineBlock =
   | ({ type: 'code'; line: number } & OutlineCode)
   /** A table or a blockquote, read as one line of context. */
   | { type: 'note'; text: string }
-  /** Docusaurus `<Tabs>` / `<TabItem label="…">` tags: tabs as Hugo writes them. */
+  /** Docusaurus `<Tabs>` / `<TabItem label="…">` tags and MkDocs `=== "Tab"`: tabs as Hugo writes them. */
   | { type: 'tabs'; line: number; codes: Shortcode[] }
+  /** `<details><summary>Title</summary>` (title) … `</details>` (no title). */
+  | { type: 'details'; line: number; title?: string }
   /** Front matter: YAML between `---` lines, TOML between `+++` lines. */
   | { type: 'yaml' | 'toml'; line: number; value: string }
   /** `<!-- opscockpit: … -->`: annotations for the code block that follows (annotations.ts). */
@@ -64,7 +67,53 @@ export const MAX_LIST_DEPTH = 32;
 
 /** Top-level mdast blocks → outline; `source` is the text their positions refer to. */
 export function outlineOf(nodes: readonly RootContent[], source = ''): OutlineBlock[] {
-  return joinAdmonitions(joinIndentedCode(nodes, source).map((n) => blockOf(n, source)));
+  return joinAdmonitions(withMkdocsTabs(joinIndentedCode(nodes, source), source));
+}
+
+/** `=== "Docker"` (MkDocs Material content tabs); `===+` opens a tab too. */
+const MKDOCS_TAB = /^===\+?\s+"([^"\n]*)"\s*$/;
+
+/**
+ * The blocks, with MkDocs content tabs read as tabs: each `=== "Title"` line and the indented
+ * Markdown under it (which CommonMark reads as an indented code block) is a tab whose content
+ * is read as Markdown, with lines of the whole file; a run of them is one set of tabs.
+ */
+function withMkdocsTabs(nodes: readonly RootContent[], source: string): OutlineBlock[] {
+  const out: OutlineBlock[] = [];
+  let open = false;
+  const close = (line: number) => {
+    if (open) out.push({ type: 'tabs', line, codes: [{ kind: 'tab', open: false, title: '' }, { kind: 'tabs', open: false }] });
+    open = false;
+  };
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    const body = nodes[i + 1];
+    const tab = n.type === 'paragraph' && body?.type === 'code' && body.lang == null && startsIndented(body, source) ? MKDOCS_TAB.exec(toString(n)) : null;
+    if (tab && body?.type === 'code') {
+      const line = lineOf(n);
+      const opening: Shortcode[] = open ? [{ kind: 'tab', open: false, title: '' }] : [{ kind: 'tabs', open: true }];
+      out.push({ type: 'tabs', line, codes: [...opening, { kind: 'tab', open: true, title: tab[1].trim() }] });
+      open = true;
+      const root = markdownToMdast(body.value) as { children?: RootContent[] };
+      const offset = lineOf(body) - 1;
+      for (const b of outlineOf(root.children ?? [], body.value)) out.push(shifted(b, offset));
+      i++;
+      continue;
+    }
+    close(lineOf(n));
+    out.push(blockOf(n, source));
+  }
+  close(1);
+  return out;
+}
+
+/** The block with every line in it moved down by `offset` (a tab's content read on its own). */
+function shifted<T>(value: T, offset: number): T {
+  if (Array.isArray(value)) return value.map((v) => shifted(v, offset)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = k === 'line' && typeof v === 'number' ? v + offset : shifted(v, offset);
+  return out as T;
 }
 
 /** Notes that open a Docusaurus admonition whose text follows in paragraphs of their own. */
@@ -109,6 +158,14 @@ function joinIndentedCode<T extends { type: string }>(nodes: readonly T[], sourc
   return out;
 }
 
+/** The block's first line starts with four spaces or a tab: indented content (a MkDocs tab's). */
+function startsIndented(code: Code, source: string): boolean {
+  const at = code.position?.start.offset;
+  if (at === undefined) return false;
+  const from = source.lastIndexOf('\n', at - 1) + 1;
+  return /^( {4}|\t)/.test(source.slice(from, from + 4));
+}
+
 function isIndented(code: Code, source: string): boolean {
   const at = code.position?.start.offset;
   if (at === undefined || !source) return false;
@@ -148,7 +205,8 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
     case 'html': {
       if (isAnnotationComment(node.value)) return { type: 'annotation', line: lineOf(node), annotations: parseAnnotations(node.value) };
       const codes = jsxTabs(node.value);
-      return codes.length > 0 ? { type: 'tabs', line: lineOf(node), codes } : { type: 'other' };
+      if (codes.length > 0) return { type: 'tabs', line: lineOf(node), codes };
+      return detailsOf(node.value, lineOf(node)) ?? { type: 'other' };
     }
     default:
       // satteri reads `+++` front matter as a toml node, which mdast's types do not list.
@@ -240,4 +298,15 @@ function quoteText(q: Blockquote): string {
     if (/^[A-Za-z]+$/.test(label) && (next.type === 'break' || (next.type === 'text' && next.value.startsWith('\n')))) return `${label}:${text.slice(toString(first.children[0]).length)}`;
   }
   return text.replace(/^\s*\[!([A-Za-z]+)\]\s*/, (_all, kind: string) => `${kind[0].toUpperCase()}${kind.slice(1).toLowerCase()}: `);
+}
+
+/** `<details>` with its `<summary>`, or `</details>`, in an HTML block; undefined for other HTML. */
+function detailsOf(html: string, line: number): OutlineBlock | undefined {
+  const t = html.trim();
+  if (/^<details\b/i.test(t)) {
+    const summary = /<summary\b[^>]*>([\s\S]*?)<\/summary>/i.exec(t);
+    return { type: 'details', line, title: (summary?.[1] ?? '').replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim() };
+  }
+  if (/^<\/details>\s*$/i.test(t)) return { type: 'details', line };
+  return undefined;
 }

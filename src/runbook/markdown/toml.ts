@@ -1,8 +1,8 @@
 // A small TOML reader for `+++` front matter (Hugo, Zola): tables, array tables, dotted and
 // quoted keys, strings (basic, literal, multi-line), numbers, booleans, dates (kept as text),
 // arrays and inline tables. It records the line of every key, so a problem in the opscockpit
-// settings points at its line. A statement it cannot read is a TomlError with its line; the
-// caller decides whether that matters (it does only inside the opscockpit table).
+// settings points at its line. A statement it cannot read is a TomlError with its line and
+// column; front matter that does not parse is an error (front-matter.ts).
 
 export class TomlError extends Error {
   constructor(
@@ -11,6 +11,8 @@ export class TomlError extends Error {
     readonly line: number,
     /** The table or key path the statement was writing to. */
     readonly path: string[],
+    /** 1-based column where reading stopped, when known. */
+    readonly column = 1,
   ) {
     super(message);
   }
@@ -65,7 +67,7 @@ export function readToml(text: string): TomlDocument {
       lines.set(pathKey(path), line);
     } catch (e) {
       if (!(e instanceof TomlError)) throw e;
-      skipped.push(new TomlError(e.message, e.line, path));
+      skipped.push(new TomlError(e.message, e.line, path, e.line === r.line ? r.column() : 1));
       r.skipLine();
     }
   }
@@ -108,6 +110,10 @@ class Reader {
   }
   peek(t: string): boolean {
     return this.s.startsWith(t, this.pos);
+  }
+  /** 1-based column of the reading position. */
+  column(): number {
+    return this.pos - this.s.lastIndexOf('\n', this.pos - 1);
   }
   fail(message: string): never {
     throw new TomlError(message, this.line, []);

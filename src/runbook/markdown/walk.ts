@@ -9,34 +9,34 @@
 // ("Before production run:", "After run:") opens a sub-section the same way, and so does a
 // one-item numbered list followed by a list ("4. Smoke tests after deploy" + its tasks).
 //
-// Steps. Each list item (task, numbered or bulleted) is a manual step; a nested item is a
-// step whose title is prefixed with its parent's: `Parent › child`. An item holding a GET
-// (`GET /health` in a code span, or a code block) becomes that automatic HTTP step, and one
-// holding a shell block a confirm-first script step. Fenced blocks outside lists are steps of
-// their own (shell.ts). Paragraphs, tables and notes become the context of the next step in
+// Steps. List items are steps and notes (walk-list.ts). Fenced blocks outside lists are steps
+// of their own (shell.ts). Paragraphs, tables and notes become the context of the next step in
 // the section (or of the last one when nothing follows). Sections of reference material
 // (Scope, Roles, Notes, templates …) and the text under the document title give no steps
-// from plain list items; task items are always steps. A plain bullet that informs (a
-// version, a link, "Note: …") is a note of the next step.
+// from plain list items; task items are always steps. Sections of notes (Troubleshooting,
+// FAQ, Known issues, Don't …, Appendix, useful commands, example output) give no steps at
+// all: their items and blocks are shown, never run, as notes of the step before them.
 //
-// Going back and choosing. A section about going back (Roll back, Revert, If … fails) and
-// everything under it is the rollback procedure, not forward steps. Sibling sections that
-// name alternatives (Linux / macOS / Windows, online / offline, the roles under "Roles") and
-// Hugo tabs are a choice (choices.ts). Hugo alerts and quotes are notes.
+// Going back and choosing. A section about going back (Roll back, Revert, Back out, Abort,
+// If … fails; a Restore section after the forward steps of a runbook that is not itself about
+// restoring) and everything under it is the rollback procedure, not forward steps; so is a
+// `<details>` block whose summary says so. Sibling sections that name alternatives (Linux /
+// macOS / Windows, online / offline, the roles under "Roles"), Hugo, Docusaurus and MkDocs
+// tabs are a choice (choices.ts). Hugo alerts and quotes are notes.
 //
 // Annotations (an opscockpit comment or fence attributes) say what a block's steps are
 // (annotate.ts): their id, timeout, confirmation, shell, scope; a `rollback` block joins the
 // rollback procedure, a `skip` block is a note.
 import type { Phase } from '../model.js';
-import type { OutlineBlock, OutlineCode, OutlineItem, OutlineList } from './outline.js';
+import type { OutlineBlock, OutlineCode } from './outline.js';
 import { BlockAnnotator, rollbackWith, stepOf, type AnnotationProblem } from './annotate.js';
 import type { BlockAnnotations } from './annotations.js';
 import { choicesOf, type WalkedSection } from './choices.js';
 import type { CodeStep } from './shell.js';
 import { shortcodes, type Shortcode } from './shortcodes.js';
-import { proposedCheck } from './requests.js';
 import type { MarkdownRollback, MarkdownRunbook, MarkdownStep } from './structure.js';
-import { headingPhase, isNoteBullet, isReference, isRemark, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
+import { walkList, type ListHost } from './walk-list.js';
+import { headingPhase, isNotes, isReference, isRestore, isRollback, isStepHeading, leadIn, phaseOf, SlugSet, squash } from './words.js';
 
 interface Heading {
   depth: number;
@@ -46,6 +46,8 @@ interface Heading {
   isTitle: boolean;
   /** The heading or one above it is about going back. */
   rollback: boolean;
+  /** The heading or one above it holds notes only (Troubleshooting, Appendix). */
+  notes: boolean;
   /** Index of its section. */
   section: number;
 }
@@ -53,6 +55,8 @@ interface Heading {
 interface OpenSection extends WalkedSection {
   /** Reference material: plain list items are not steps. */
   reference: boolean;
+  /** Notes only: nothing in it is a step or runs (Troubleshooting, FAQ, Appendix). */
+  notes: boolean;
   /** The phase the heading (or an ancestor) names, if any. */
   named?: Phase;
   /** Directly under the document title (or before it). */
@@ -65,12 +69,12 @@ interface OpenSection extends WalkedSection {
   isTitle?: true;
 }
 
-export class RunbookWalker {
+export class RunbookWalker implements ListHost {
   private readonly sections: OpenSection[] = [];
   /** Variables set by the blocks read so far (`export ENV=gprd`). */
   private readonly defined = new Set<string>();
   /** Reads each block's annotations; its problems are the runbook's errors (read.ts). */
-  private readonly annotator = new BlockAnnotator();
+  readonly annotator = new BlockAnnotator();
   /** Steps of blocks annotated `rollback`, outside a rollback section. */
   private readonly rollbackSteps: MarkdownStep[] = [];
   /** Inside a Hugo alert or notice: notes only. */
@@ -81,7 +85,11 @@ export class RunbookWalker {
   private readonly slugs = new SlugSet();
   private readonly stack: Heading[] = [];
   private seenPost = false;
-  private current: OpenSection;
+  current: OpenSection;
+  /** The last forward step added: notes of a section of notes are shown with it. */
+  private lastStep?: MarkdownStep;
+  /** Inside `<details>`: the section it sits in. */
+  private details?: OpenSection;
   private context: string[] = [];
   /** Notes under the title (a warning, a table) when no step follows them there. */
   private introNotes: string[] = [];
@@ -128,13 +136,15 @@ export class RunbookWalker {
         const isTitle = node.depth === 1 && this.title === undefined && this.sections.every((s) => s.steps.length === 0);
         if (isTitle) this.title = title;
         const phase = headingPhase(title) ?? this.inheritedPhase();
-        const rollback = !isTitle && (isRollback(title) || this.stack.some((h) => h.rollback));
+        const rollback = !isTitle && (this.goesBack(title) || this.stack.some((h) => h.rollback));
+        const notes = !isTitle && !rollback && (isNotes(title) || this.stack.some((h) => h.notes));
         const parent = this.stack[this.stack.length - 1]?.section;
         this.closeSection();
         this.tabs = undefined;
+        this.details = undefined;
         this.inAlert = false;
-        this.stack.push({ depth: node.depth, title, phase, isTitle, rollback, section: this.sections.length });
-        this.current = this.open(title, node.line, phase, isTitle || isReference(title), undefined, { depth: node.depth, parent, rollback });
+        this.stack.push({ depth: node.depth, title, phase, isTitle, rollback, notes, section: this.sections.length });
+        this.current = this.open(title, node.line, phase, isTitle || isReference(title), undefined, { depth: node.depth, parent, rollback, notes });
         if (isTitle) this.current.isTitle = true;
         return;
       }
@@ -156,7 +166,7 @@ export class RunbookWalker {
       }
       case 'list':
         if (this.inAlert) return this.addContext(node.items.map((i) => i.first?.text ?? '').join('; '));
-        return this.list(node, undefined);
+        return walkList(this, node, undefined);
       case 'code': {
         const annotations = this.annotator.forBlock(node, node.line);
         if (this.inAlert) return this.addContext(node.value);
@@ -166,6 +176,8 @@ export class RunbookWalker {
         return this.addContext(node.text);
       case 'tabs':
         return this.shortcodes(node.codes, node.line);
+      case 'details':
+        return this.detailsBlock(node.title, node.line);
       default:
         // An `<!-- opscockpit: check -->` comment annotates the block after it.
         if (node.type === 'annotation') this.annotator.comment(node.annotations, node.line);
@@ -194,6 +206,34 @@ export class RunbookWalker {
     }
   }
 
+  /**
+   * A section about going back: Roll back, Back out, Abort, If … fails; and a Restore section
+   * once forward steps were walked, unless the runbook itself is about restoring (then the
+   * restore is the procedure).
+   */
+  private goesBack(title: string): boolean {
+    if (isRollback(title)) return true;
+    return isRestore(title) && !isRestore(this.title ?? '') && !/\bbackups?\b/i.test(this.title ?? '') && this.lastStep !== undefined;
+  }
+
+  /**
+   * `<details><summary>If the install fails</summary>` … `</details>`: a section of its own
+   * (rollback or notes by its summary, like a heading); what follows belongs to the section
+   * it sat in. `title` undefined closes it.
+   */
+  private detailsBlock(title: string | undefined, line: number): void {
+    if (title === undefined) {
+      const within = this.details;
+      this.details = undefined;
+      if (within) this.subSection(within.title, line, within.named, true, { rollback: within.rollback, notes: within.notes });
+      return;
+    }
+    const within = this.details ?? this.current;
+    const rollback = within.rollback || this.goesBack(title);
+    this.subSection(title || `Details at line ${line}`, line, within.named, false, { rollback, notes: !rollback && (within.notes || isNotes(title)) });
+    this.details = within;
+  }
+
   /** The phase the nearest heading above that names one names. */
   private inheritedPhase(): Phase | undefined {
     for (let i = this.stack.length - 1; i >= 0; i--) if (this.stack[i].phase) return this.stack[i].phase;
@@ -219,16 +259,17 @@ export class RunbookWalker {
     return true;
   }
 
-  private subSection(title: string, line: number, phase: Phase | undefined, resumes = false): void {
+  private subSection(title: string, line: number, phase: Phase | undefined, resumes = false, kind?: { rollback: boolean; notes: boolean }): void {
     this.closeSection();
     const path = this.headingPath();
     if (!resumes) path.push(title);
     const top = this.stack[this.stack.length - 1];
     const depth = (top?.depth ?? 0) + 0.5;
-    this.current = this.open(title, line, phase, resumes && this.current.reference, path.join(' › ') || title, { depth, parent: top?.section, rollback: top?.rollback ?? false });
+    const { rollback, notes } = kind ?? { rollback: top?.rollback ?? false, notes: top?.notes ?? false };
+    this.current = this.open(title, line, phase, resumes && this.current.reference, path.join(' › ') || title, { depth, parent: top?.section, rollback, notes });
   }
 
-  private open(title: string, line: number, named: Phase | undefined, reference: boolean, path?: string, at = { depth: 0, parent: undefined as number | undefined, rollback: false }): OpenSection {
+  private open(title: string, line: number, named: Phase | undefined, reference: boolean, path?: string, at = { depth: 0, parent: undefined as number | undefined, rollback: false, notes: false }): OpenSection {
     if (named === 'postflight') this.seenPost = true;
     const phase: Phase = named ?? (this.seenPost ? 'postflight' : 'preflight');
     const isIntro = this.stack.length === 0 || this.stack[this.stack.length - 1].isTitle;
@@ -239,6 +280,7 @@ export class RunbookWalker {
       phase,
       steps: [],
       reference,
+      notes: at.notes,
       named,
       isIntro,
       path: squash(path ?? (this.headingPath().join(' › ') || title), 400),
@@ -251,83 +293,13 @@ export class RunbookWalker {
     return section;
   }
 
-  private list(list: OutlineList, parent: string | undefined): void {
-    const items = list.items;
-    for (let i = 0; i < items.length; i++) {
-      try {
-        this.item(items[i], parent, list.ordered);
-      } catch {
-        // skip an item the walker cannot read
-      }
-    }
-  }
-
-  private item(item: OutlineItem, parent: string | undefined, ordered: boolean): void {
-    const task = item.checked !== null;
-    if (this.current.reference && !task && !this.numberedUnderTitle(ordered, parent)) return;
-    if (parent !== undefined && this.remarkOnStep(item)) return;
-    const own = item.first ? squash(item.first.text, 200) : '';
-    const title = parent ? (own ? joinTitle(parent, own) : parent) : own;
-    // Indexed loops, no spreads: this runs once per item of a runbook that may hold thousands.
-    const found: CodeStep[] = [];
-    const codes = item.first?.codes;
-    if (codes) {
-      for (let i = 0; i < codes.length; i++) {
-        const http = proposedCheck(codes[i]);
-        if (http) found.push({ http, label: http.label });
-      }
-    }
-    const context: string[] = [];
-    const parts = item.parts;
-    let lists = false;
-    for (let i = 0; i < parts.length; i++) {
-      const c = parts[i];
-      if (c.type === 'code') {
-        const { steps, note = c.value } = this.blockSteps(c, c.line, this.annotator.forBlock(c, c.line));
-        for (let j = 0; j < steps.length; j++) found.push(steps[j]);
-        // Output or data under the item (a log, a JSON answer), or a skipped block, is a note of its step.
-        if (steps.length === 0 && note.trim()) context.push(note);
-      } else if (c.type === 'text') context.push(c.text);
-      else if (c.type === 'annotation') this.annotator.comment(c.annotations, c.line);
-      else lists = true;
-    }
-    // A plain top-level bullet that informs (a version, a link, a remark) is a note; the items
-    // under a step ("Verify flows:" › "email link") stay what the step checks.
-    const note = parent === undefined && found.length === 0 && !task && !ordered && isNoteBullet(own, item.first?.onlyLink === true);
-    if (note && own) this.addContext(own);
-    else if (title || found.length > 0) {
-      const head = found[0];
-      const name = title || head!.label;
-      this.addStep(name, item.line, head, context);
-      for (let i = 1; i < found.length; i++) this.addStep(joinTitle(name, found[i].label), item.line, found[i], []);
-    }
-    if (!lists) return;
-    for (let i = 0; i < parts.length; i++) {
-      const c = parts[i];
-      if (c.type === 'list') this.list(c.list, note ? parent : title || parent);
-    }
-  }
-
-  /** "1. Drain the node" right under the document's title, before any section: a step. */
-  private numberedUnderTitle(ordered: boolean, parent: string | undefined): boolean {
-    return this.current.isTitle === true && (ordered || parent !== undefined);
-  }
-
-  /** A "Note: …" bullet under a step is a note of that step (the last one added), not a step. */
-  private remarkOnStep(item: OutlineItem): boolean {
-    const last = this.current.steps[this.current.steps.length - 1];
-    const text = item.first?.text ?? '';
-    if (!last || item.checked !== null || item.parts.length > 0 || !isRemark(text)) return false;
-    const t = squash(text);
-    if (t) last.context.push(t);
-    return true;
-  }
-
-  private blockSteps(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, annotations: BlockAnnotations): { steps: CodeStep[]; note?: string } {
+  blockSteps(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, annotations: BlockAnnotations): { steps: CodeStep[]; note?: string } {
     return this.annotator.steps(code, line, annotations, { defined: this.defined, inRollback: this.current.rollback });
   }
 
   private code(code: Pick<OutlineCode, 'lang' | 'value'>, line: number, annotations: BlockAnnotations): void {
+    // A block in a section of notes (Troubleshooting, Appendix) is shown, never run.
+    if (this.current.notes) return this.addContext(code.value);
     const { steps, note = code.value } = this.blockSteps(code, line, annotations);
     if (steps.length === 0) {
       if (note.trim()) this.addContext(note);
@@ -338,7 +310,7 @@ export class RunbookWalker {
     for (let i = 0; i < steps.length; i++) this.addStep(own ? this.current.title : steps[i].label, line, steps[i], []);
   }
 
-  private addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
+  addStep(title: string, line: number, found: CodeStep | undefined, context: string[]): void {
     // A block annotated rollback leaves the notes around it to the forward steps.
     if (found?.rollback) return void this.rollbackSteps.push(stepOf(squash(title, 200), line, this.current.path, context.map((t) => squash(t)).filter(Boolean), found));
     // this.context holds squashed texts already (addContext).
@@ -360,9 +332,10 @@ export class RunbookWalker {
       this.introNotes = [];
     }
     this.current.steps.push(step);
+    if (!this.current.rollback) this.lastStep = step;
   }
 
-  private addContext(text: string): void {
+  addContext(text: string): void {
     const t = squash(text);
     if (t) this.context.push(t);
   }
@@ -380,19 +353,21 @@ export class RunbookWalker {
     this.flushContext();
   }
 
-  /** Context left at the end of a section belongs to its last step. */
+  /**
+   * Context left at the end of a section belongs to its last step; the notes of a section of
+   * notes go with the forward step before it, under the section's title.
+   */
   private flushContext(): void {
+    if (this.current?.notes && this.context.length) {
+      const notes = this.context.map((t) => squash(`${this.current.title}: ${t}`));
+      if (this.lastStep) this.lastStep.context.push(...notes);
+      else this.introNotes.push(...notes);
+      this.context = [];
+      return;
+    }
     const last = this.current?.steps[this.current.steps.length - 1];
     if (last && this.context.length) last.context.push(...this.context);
     else if (this.current?.isTitle) this.introNotes = this.context; // they go with the first step
     this.context = [];
   }
-}
-
-/** `Parent › child`, the parent cut first: siblings keep the words that tell them apart. */
-export function joinTitle(parent: string, own: string, max = 200): string {
-  const room = max - own.length - 3;
-  if (room >= parent.length) return `${parent} › ${own}`;
-  if (room >= 12) return `${parent.slice(0, room - 1)}… › ${own}`;
-  return squash(own, max);
 }

@@ -83,13 +83,29 @@ export function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-const ROLLBACK = /\b(roll[-\s]?(back|backs|ing back)|revert(ing)?|downgrad(e|ing)|back[-\s]?out|undo|kill[-\s]?switch)\b|^\W*if\b.*\bfail(s|ed)?\b|回滚|回退|ロールバック|切り戻し|롤백|원복/i;
+const ROLLBACK = /\b(roll[-\s]?(back|backs|ing back)|revert(ing)?|downgrad(e|ing)|back(ing)?[-\s]?out|undo(ing)?|abort(ing)?|kill[-\s]?switch)\b|^\W*if\b.*\bfail(s|ed)?\b|回滚|回退|ロールバック|切り戻し|롤백|원복/i;
 
 /** A section about going back: Roll back, Revert, Downgrade, "If the upgrade fails". */
 export function isRollback(title: string): boolean {
   // "Post-rollback checks" and "Verify the rollback" follow a rollback; they are not one.
   // "Rollback triggers" and "When to roll back" say when, not how.
   return ROLLBACK.test(title) && phaseOf(title) === undefined && !/^\W*(verify|check|test|when)\b|\b(triggers?|criteria|decision)\b/i.test(title);
+}
+
+/** "Restore from backup", "Restoring the previous release": going back, when it follows the forward steps (walk.ts). */
+export function isRestore(title: string): boolean {
+  return /^\W*(\d+[.)]?\s*)?restor(e|ing)\b/i.test(title.trim()) || /\brestore\s+(from|the)\s+(backup|snapshot|previous)/i.test(title);
+}
+
+const NOTES =
+  /^\W*(\d+[.)]?\s*)?(troubleshoot(ing)?|faqs?\b|frequently asked|known (issues|problems|limitations)|(common\s+)?(pitfalls|gotchas)|don['’]?t\b|do not\b|never\b|appendix|(example|sample) output|useful commands)|\buseful commands\b|トラブルシューティング|故障排除|常见问题|よくある質問|문제 해결/i;
+
+/**
+ * A section of notes: what to look at when something is off, answers, what not to do, an
+ * appendix of commands. Nothing in it is a step, and none of its blocks runs.
+ */
+export function isNotes(title: string): boolean {
+  return NOTES.test(title.trim());
 }
 
 const ALTERNATIVE = new RegExp(
