@@ -51,7 +51,7 @@ export function Dialog(props: { width: number }) {
     return (
       <Panel title={`${modal.name}: a value for "${modal.step.title}"`} width={props.width} borderColor={color('yellow')}>
         <Text>
-          The step's command needs <Text bold>{modal.name}</Text>.{' '}
+          {modal.action ? 'The action' : "The step's command"} needs <Text bold>{modal.name}</Text>.{' '}
           {secret ? 'A secret: masked on screen, in the ledger and in output; used from now on.' : 'It is recorded with the run and used from now on.'}
         </Text>
         <InputLine input={secret ? '•'.repeat(modal.input.length) : modal.input} />

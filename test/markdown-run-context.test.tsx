@@ -96,6 +96,29 @@ describe('the Markdown rollback', () => {
     expect(readFileSync(out, 'utf8')).toBe('helm rollback payments 41\n');
   });
 
+  it('R asks the rollback\'s REVISION first when the run has none, records it, then shows the confirmation', async () => {
+    const file = runbook(ROLLBACK);
+    const rb = loadRunbook(file, {});
+    const m = mountCockpit(rb, { env: withParamValues(rb.params, ENV) });
+    await waitFor(() => m.frame().includes('export RELEASE=payments'), 'the first block shown');
+    m.app.stdin.write('\r');
+    await waitFor(() => m.session.store.getState().stepEvents.some((e) => e.kind === 'step.result'), 'the deploy block ran', 5000);
+    m.app.stdin.write('R');
+    await waitFor(() => m.frame().includes('REVISION: a value for'), 'the value asked before the confirmation');
+    m.app.stdin.write('40');
+    await waitFor(() => m.frame().includes('> 40'), 'typed');
+    m.app.stdin.write('\r');
+    await waitFor(() => m.frame().includes('It runs:'), 'then the typed confirmation with its commands');
+    const params = m.ledger.events(m.session.store.getState().run!.runId).filter((e) => e.body.kind === 'run.params');
+    expect(params.at(-1)?.body).toEqual({ kind: 'run.params', params: { REVISION: '40' } });
+    m.app.stdin.write('rollback');
+    await waitFor(() => m.frame().includes('> rollback'), 'typed');
+    m.app.stdin.write('\r');
+    const out = join(file, '..', 'rolled-back');
+    await waitFor(() => existsSync(out), 'the rollback ran', 5000);
+    expect(readFileSync(out, 'utf8')).toBe('helm rollback payments 40\n');
+  });
+
   it('act passes REVISION from the environment or --param, and says it runs in a fresh shell', async () => {
     const file = runbook(ROLLBACK);
     const ledger = join(file, '..', 'l.db');

@@ -29,7 +29,7 @@ export class Intents {
   constructor(
     private readonly host: IntentHost,
     /** Values a step needs that the runbook never declared: asked when the step comes. */
-    private readonly values?: Pick<StepValues, 'missing' | 'give'>,
+    private readonly values?: Pick<StepValues, 'missing' | 'missingForAction' | 'give'>,
   ) {}
 
   /** A keymap command, dispatched by the root input handler. */
@@ -69,7 +69,7 @@ export class Intents {
     if (id === 'canary.abort') return host.decideCanary('abort');
     if (id.startsWith('action.')) {
       if (s.action?.state === 'running') return flash(store, ACTION_BUSY, 'warn');
-      return setModal(store, { kind: 'confirm', action: id.slice('action.'.length), input: '' });
+      return this.confirmAction(id.slice('action.'.length));
     }
   }
 
@@ -84,6 +84,15 @@ export class Intents {
     if (cur && needs) return setModal(store, { kind: 'value', name: needs, input: '', step: { id: cur.id, title: cur.title } });
     if (cur?.typed && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title } });
     return void this.host.stepIntent({ kind: 'advance' });
+  }
+
+  /** An action's values first (a rollback's `<REVISION>`), then its typed confirmation. */
+  private confirmAction(name: string): void {
+    const store = this.host.store;
+    const needs = this.values?.missingForAction(name)[0];
+    const title = this.host.runbook.actions[name]?.title ?? name;
+    if (needs) return setModal(store, { kind: 'value', name: needs, input: '', step: { id: name, title }, action: name });
+    return setModal(store, { kind: 'confirm', action: name, input: '' });
   }
 
   /** Text typed or pasted into the open dialog. */
@@ -134,6 +143,7 @@ export class Intents {
     if (m.kind === 'value') {
       const error = this.values?.give(m.name, m.input);
       if (error) return setModal(store, { ...m, error });
+      if (m.action) return this.confirmAction(m.action);
       const next = this.values?.missing(...stepOf(store, m.step.id))[0];
       if (next) return setModal(store, { kind: 'value', name: next, input: '', step: m.step });
       setModal(store, undefined);

@@ -30,6 +30,11 @@ export class StepValues {
     return (step?.placeholders ?? []).filter((name) => !this.env[name]);
   }
 
+  /** The values an action's script still needs (a Markdown rollback's `<REVISION>`). */
+  missingForAction(name: string): string[] {
+    return (this.runbook.actions[name]?.placeholders ?? []).filter((n) => !this.env[n]);
+  }
+
   /** Give a value; why it cannot be taken, or undefined once it is recorded. */
   give(name: string, value: string): string | undefined {
     if (value.trim() === '') return `${name} needs a value.`;

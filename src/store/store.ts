@@ -17,7 +17,7 @@ export type Modal =
   /** A block longer than the Checklist shows, read page by page before it may run. */
   | { kind: 'review'; page: number; step: { id: string; title: string; phase: Phase } }
   /** A value the current step's command needs (`<POD_NAME>`), asked when the step comes. */
-  | { kind: 'value'; name: string; input: string; error?: string; step: { id: string; title: string } }
+  | { kind: 'value'; name: string; input: string; error?: string; step: { id: string; title: string }; action?: string }
   | { kind: 'quit' }
   | { kind: 'canary' }
   | { kind: 'stop-off'; input: string; error?: string }
