@@ -21,6 +21,20 @@ export class LedgerLocationError extends Error {
   }
 }
 
+/** Is this --ledger / OPSCOCKPIT_LEDGER value a PostgreSQL ledger? */
+export const isPostgresLocation = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+
+/**
+ * The ledger a command that takes either backend means: --ledger (a file or a postgres:// URL),
+ * else OPSCOCKPIT_LEDGER when it is a postgres:// URL (a file path there is what the cockpit
+ * gives its scripts), else the file chosenLedgerPath picks.
+ */
+export function chosenLedgerLocation(opts: { ledger?: unknown; runbook?: unknown }, env: NodeJS.ProcessEnv): string {
+  if (typeof opts.ledger === 'string' && isPostgresLocation(opts.ledger)) return opts.ledger;
+  if (opts.ledger === undefined && isPostgresLocation(env.OPSCOCKPIT_LEDGER ?? '')) return env.OPSCOCKPIT_LEDGER!;
+  return chosenLedgerPath(opts);
+}
+
 /** A postgres:// URL as it may be shown: without its password. */
 export const withoutPassword = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^@/]*@/i, '$1@');
 
@@ -30,7 +44,7 @@ export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }):
     // A URL would otherwise become a folder named after its scheme ("postgres:").
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(opts.ledger);
     if (scheme && /^postgres(ql)?$/i.test(scheme[1]))
-      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: so far only "opscockpit ledger init" and "opscockpit ledger verify" take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
+      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: so far open, run, check, act, stop, mode, window, ledger init and ledger verify take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
     if (scheme) throw new LedgerLocationError(`--ledger ${scheme[1]}://… is a URL: give a ledger file's path (e.g. --ledger ./ops/ledger.db) or a postgres:// URL`);
     return resolve(opts.ledger);
   }

@@ -38,6 +38,13 @@ export interface LedgerStore {
   readonly identity: IdentityKind;
   /** Where it is, for messages: a file path, or `postgres://user@host:port/db` (no password). */
   readonly location: string;
+  /**
+   * The operator the store stamps on every event whatever name the caller gives: the database
+   * login on PostgreSQL. Absent: the caller's name is recorded (asserted).
+   */
+  readonly stampedOperator?: string;
+  /** Page-by-page reading for the release ledger screen (absent: the screen is not offered). */
+  browse?(): import('./ledger-filter.js').LedgerBrowser;
   startRun(run: NewRun, at: number): Promise<RunRecord>;
   /** The newest run of this runbook that has not completed, to resume it. */
   openRun(runbook: string): Promise<RunRecord | undefined>;
