@@ -88,10 +88,17 @@ describe('the headless commands on a PostgreSQL ledger', () => {
     expect(act.code).toBe(0);
     expect(act.stdout).toMatch(/ship: succeeded .* in postgres:\/\/alice@/);
     expect(rb.ran()).toEqual(['shipped', 'shipped']);
+    // check by OPSCOCKPIT_LEDGER, the password from PGPASSWORD (libpq's conventions).
+    const bare = alice.url.replace(/:[^:@/]*@/, '@');
+    const check = await cli(['check', rb.file, '--json'], { env: { ...alice.env, OPSCOCKPIT_LEDGER: bare, PGPASSWORD: inject('postgres').passwords.alice } });
+    expect(check.code).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ verdict: 'GO', ledger: expect.stringMatching(/^postgres:\/\/alice@/) });
 
     const events = await allEvents();
     const kinds = events.map((e) => e.body.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['run.started', 'step.result', 'action.requested', 'action.completed', 'run.completed']));
+    expect(kinds).toEqual(expect.arrayContaining(['run.started', 'step.result', 'action.requested', 'action.completed', 'verdict.changed', 'run.completed']));
+    // run's and check's runs ended; act's stays open for the cockpit, as on SQLite.
+    expect(events.filter((e) => e.body.kind === 'run.completed')).toHaveLength(2);
     expect(new Set(events.map((e) => e.operator))).toEqual(new Set(['alice']));
     // The ledger is whole: the chain verifies through the binary as another login.
     const verify = await cli(['ledger', 'verify', '--ledger', urls.carol]);
