@@ -293,8 +293,8 @@ export class Session {
     const s = this.store.getState();
     const phase = s.checklist.active;
     const v = computeVerdict(phase, gatingChecks(s.checklist, phase, emptyMeans(this.opts.runbook)), this.opts.runbook.checks, s.live);
-    // Against the verdict last asked for too: its event may still be on its way to the ledger.
-    if (sameVerdict(s.verdict, v) || (this.verdictAsked && sameVerdict(this.verdictAsked, v))) return;
+    // Against the verdict last asked for: its event may still be on its way to the ledger.
+    if (sameVerdict(this.verdictAsked ?? s.verdict, v)) return;
     this.verdictAsked = v;
     void this.recorder.tryRecord({ kind: 'verdict.changed', ...v });
   }
