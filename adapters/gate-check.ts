@@ -2,14 +2,14 @@
 // gates), as one check of the runbook. Reads the files and asks the ledger whether the
 // evidence still has the hash it recorded; the judging itself is pure (src/engine/slo.ts).
 import type { GateCheck } from '../src/runbook/model.js';
-import type { LedgerPort } from '../src/engine/ports.js';
+import type { LedgerStore } from '../src/engine/ledger-store.js';
 import type { CheckResult } from '../src/engine/types.js';
 import type { SloPolicy } from '../src/engine/gate-types.js';
 import { judge, quorum } from '../src/engine/slo.js';
 import { loadSloPolicy } from '../src/evidence/slo-file.js';
-import { readEvidence, sha256File, verifyEvidence } from '../src/evidence/store.js';
+import { readEvidence, sha256File, verifyEvidenceIn } from '../src/evidence/store.js';
 
-export async function runGateCheck(check: GateCheck, ctx: { ledger?: LedgerPort; now?: () => number }): Promise<CheckResult> {
+export async function runGateCheck(check: GateCheck, ctx: { ledger?: LedgerStore; now?: () => number }): Promise<CheckResult> {
   const now = ctx.now ?? Date.now;
   const startedAt = now();
   const base = { check: check.name, startedAt };
@@ -22,7 +22,7 @@ export async function runGateCheck(check: GateCheck, ctx: { ledger?: LedgerPort;
   } catch (err) {
     return failed(firstLine(err));
   }
-  const verified = ctx.ledger ? verifyEvidence(ctx.ledger, check.evidence) : undefined;
+  const verified = ctx.ledger ? await verifyEvidenceIn(ctx.ledger, check.evidence) : undefined;
   const tampered = verified?.tampered ?? false;
   const results = policies.map((p) => judge(p, evidence, { tampered }));
   const q = quorum(results, check.quorum, results.length);

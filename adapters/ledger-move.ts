@@ -8,7 +8,7 @@ import type { RunStatus } from '../src/engine/ports.js';
 import { LedgerError } from './ledger-errors.js';
 import { sealRun } from './ledger-seal.js';
 import type { LedgerVerification } from './ledger-walk.js';
-import { isPostgresUrl } from './ledger-path.js';
+import { isPostgresLocation } from './ledger-path.js';
 import type { SignedStage } from './stage-file.js';
 
 /** A run's row as both backends store it. */
@@ -92,7 +92,7 @@ export type MoveResult =
 
 /** `from` and `to` as --from and --to give them: a file path or a postgres:// URL. */
 export async function openSide(location: string): Promise<{ source: () => Promise<LedgerSource>; target: () => LedgerTarget; verify: (key: string | undefined) => Promise<LedgerVerification> }> {
-  if (isPostgresUrl(location)) {
+  if (isPostgresLocation(location)) {
     const pg = await import('./move-pg.js');
     const { verifyPgLedger } = await import('./pg-verify.js');
     return { source: () => pg.pgSource(location), target: () => pg.pgTarget(location), verify: (chainKey) => verifyPgLedger(location, { chainKey }) };

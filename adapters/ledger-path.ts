@@ -22,10 +22,24 @@ export class LedgerLocationError extends Error {
 }
 
 /** Is this --ledger / OPSCOCKPIT_LEDGER value a PostgreSQL ledger? */
-export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
+export const isPostgresLocation = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
 
 /** OPSCOCKPIT_LEDGER when it names a PostgreSQL ledger (a file path there is the one scripts get). */
-export const postgresFromEnv = (env: NodeJS.ProcessEnv) => (isPostgresUrl(env.OPSCOCKPIT_LEDGER ?? '') ? env.OPSCOCKPIT_LEDGER : undefined);
+export const postgresFromEnv = (env: NodeJS.ProcessEnv) => (isPostgresLocation(env.OPSCOCKPIT_LEDGER ?? '') ? env.OPSCOCKPIT_LEDGER : undefined);
+
+/**
+ * The ledger a command that takes either backend means: --ledger (a file or a postgres:// URL),
+ * else OPSCOCKPIT_LEDGER when it is a postgres:// URL (a file path there is what the cockpit
+ * gives its scripts), else the file chosenLedgerPath picks.
+ */
+export function chosenLedgerLocation(opts: { ledger?: unknown; runbook?: unknown }, env: NodeJS.ProcessEnv): string {
+  if (typeof opts.ledger === 'string' && isPostgresLocation(opts.ledger)) return opts.ledger;
+  if (opts.ledger === undefined) {
+    const fromEnv = postgresFromEnv(env);
+    if (fromEnv) return fromEnv;
+  }
+  return chosenLedgerPath(opts);
+}
 
 /** A postgres:// URL as it may be shown: without its password. */
 export const withoutPassword = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^@/]*@/i, '$1@');
@@ -36,7 +50,7 @@ export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }):
     // A URL would otherwise become a folder named after its scheme ("postgres:").
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(opts.ledger);
     if (scheme && /^postgres(ql)?$/i.test(scheme[1]))
-      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: so far "opscockpit ledger init|verify|list|show|export|migrate", "report" and "stage" take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
+      throw new LedgerLocationError(`a PostgreSQL ledger (${withoutPassword(opts.ledger)}) is not supported by this command yet: open, run, check, act, stop, mode, window, ledger init|verify|list|show|export|migrate, report and stage take one; give a SQLite ledger file here (--ledger ./ops/ledger.db)`, 2);
     if (scheme) throw new LedgerLocationError(`--ledger ${scheme[1]}://… is a URL: give a ledger file's path (e.g. --ledger ./ops/ledger.db) or a postgres:// URL`);
     return resolve(opts.ledger);
   }

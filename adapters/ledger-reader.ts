@@ -3,7 +3,7 @@
 import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
 import { openLedger } from './ledger.js';
 import { asyncBrowser } from './ledger-query.js';
-import { isPostgresUrl } from './ledger-path.js';
+import { isPostgresLocation } from './ledger-path.js';
 
 export interface LedgerReader {
   /** A file path, or `postgres://user@host:port/db` (no password): for output and messages. */
@@ -14,7 +14,7 @@ export interface LedgerReader {
 
 /** `location`: a ledger file's path (it must exist) or a postgres:// URL. */
 export async function openLedgerReader(location: string, chainKey: string | undefined): Promise<LedgerReader> {
-  if (isPostgresUrl(location)) {
+  if (isPostgresLocation(location)) {
     const { openPgLedger } = await import('./pg-ledger.js');
     const ledger = await openPgLedger(location, { chainKey, poolSize: 2 });
     return { location: ledger.location, browser: ledger.browse(), close: () => ledger.close() };

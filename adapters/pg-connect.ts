@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { LedgerError } from './ledger-errors.js';
 
-export { isPostgresUrl } from './ledger-path.js';
+export { isPostgresLocation } from './ledger-path.js';
 
 // BIGINT (ids, times in ms) as numbers: every value the ledger stores fits in 2^53.
 const INT8 = 20;

@@ -42,7 +42,8 @@ export async function openPgLedger(url: string, opts: PgLedgerOptions = {}): Pro
     await checkSchema(pool, target.location);
     const chain = await readPgChainSettings(pool);
     const key = chain.algorithm === 'hmac-sha256' ? opts.chainKey : undefined;
-    return new PgLedger(url, target, pool, { hashRow: rowHasher(key), sealKey: key, refusal: appendRefusal(target.location, chain, opts.chainKey), redactor: opts.redactor });
+    const login = (await pool.query<{ login: string }>('SELECT session_user AS login')).rows[0].login;
+    return new PgLedger(url, target, pool, { login, hashRow: rowHasher(key), sealKey: key, refusal: appendRefusal(target.location, chain, opts.chainKey), redactor: opts.redactor });
   } catch (err) {
     await pool.end().catch(() => {});
     if (isConnectionError(err)) throw unreachable(target, err);
@@ -55,6 +56,8 @@ const EVENT_COLUMNS = 'run_id, seq, at, operator, payload';
 export class PgLedger implements LedgerStore {
   readonly identity = 'database' as const;
   readonly location: string;
+  /** The login this connection is: the operator the database stamps on every event. */
+  readonly stampedOperator: string;
   readonly leases: PgRunLeases;
   /** The release stage, one signed row per move (pg-stage.ts). */
   readonly stage: PgStage;
@@ -72,9 +75,10 @@ export class PgLedger implements LedgerStore {
     private readonly url: string,
     private readonly target: PgTarget,
     private readonly pool: pg.Pool,
-    chain: { hashRow: RowHasher; sealKey?: string; refusal?: string; redactor?: Redactor },
+    chain: { login: string; hashRow: RowHasher; sealKey?: string; refusal?: string; redactor?: Redactor },
   ) {
     this.location = target.location;
+    this.stampedOperator = chain.login;
     this.hashRow = chain.hashRow;
     this.sealKey = chain.sealKey;
     this.refusal = chain.refusal;

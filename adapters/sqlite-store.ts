@@ -28,6 +28,18 @@ class Turns {
   }
 }
 
+/**
+ * One order per connection: stores over the same SqliteLedger (a second view of one connection)
+ * share its turns and its transaction, as they share its BEGIN.
+ */
+const lanes = new WeakMap<SqliteLedger, { turns: Turns; inside: AsyncLocalStorage<true> }>();
+
+function laneOf(ledger: SqliteLedger): { turns: Turns; inside: AsyncLocalStorage<true> } {
+  let lane = lanes.get(ledger);
+  if (!lane) lanes.set(ledger, (lane = { turns: new Turns(), inside: new AsyncLocalStorage<true>() }));
+  return lane;
+}
+
 export function openSqliteStore(path: string, opts: LedgerOptions = {}): SqliteStore {
   return new SqliteStore(openLedger(path, opts), resolve(path));
 }
@@ -35,15 +47,16 @@ export function openSqliteStore(path: string, opts: LedgerOptions = {}): SqliteS
 export class SqliteStore implements LedgerStore {
   readonly identity = 'asserted' as const;
   readonly leases: AsyncRunLeasePort;
-  private readonly turns = new Turns();
-  private readonly inside = new AsyncLocalStorage<true>();
+  private readonly turns: Turns;
+  private readonly inside: AsyncLocalStorage<true>;
   private readonly pollers = new Set<NodeJS.Timeout>();
 
   constructor(
-    /** The synchronous ledger underneath (the session still uses it directly). */
+    /** The synchronous ledger underneath (one implementation of the chain). */
     readonly ledger: SqliteLedger,
     readonly location: string,
   ) {
+    ({ turns: this.turns, inside: this.inside } = laneOf(ledger));
     const l = ledger.leases;
     this.leases = {
       openRuns: (runbook) => this.inTurn(() => l.openRuns(runbook)),
@@ -99,7 +112,12 @@ export class SqliteStore implements LedgerStore {
   subscribe(onChange: (change: LedgerChange) => void): () => void {
     let seen = this.ledger.changeToken();
     const timer = setInterval(() => {
-      const now = this.ledger.changeToken();
+      let now: string;
+      try {
+        now = this.ledger.changeToken();
+      } catch {
+        return void clearInterval(timer); // the ledger was closed under the subscriber
+      }
       if (now === seen) return;
       seen = now;
       onChange({});

@@ -17,12 +17,15 @@ function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: s
     return { stop: ` EMERGENCY STOP — ${controls.stop.reason ?? ''}${who} — no action runs; ! turns it off with a reason ` };
   }
   const w = controls.window;
+  const database = s.identity === 'database';
   const window = !controls.guarded
     ? 'no safety section: modes and windows off'
     : w
-      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - s.now))} left · ${w.approvers.length} approval(s), names asserted` : ''}`
+      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - s.now))} left · ${w.approvers.length} approval(s), ${database ? 'by database logins' : 'names asserted'}` : ''}`
       : 'no real-enable window';
-  return { mode: controls.mode, detail: ` · ${window} · operator ${s.operator ?? '?'} · scopes ${s.scopes?.length ? s.scopes.join(',') : 'none (read-only)'}` };
+  // Which identity is in force: a name the process asserts (SQLite), or the login the database stamps.
+  const who = `operator ${s.operator ?? '?'} (${database ? 'database login' : 'asserted'})`;
+  return { mode: controls.mode, detail: ` · ${window} · scopes ${s.scopes?.length ? s.scopes.join(',') : 'none (read-only)'} · ${who}` };
 }
 
 /** Who is at the keys, in which mode, and whether anything may run at all. */
@@ -39,11 +42,12 @@ export function SafetyBar(props: { width: number }) {
   }
   if (mode === undefined) return null;
   const modeColor = mode === 'REAL_ENABLED' ? 'red' : mode === 'DRY_RUN' ? 'yellow' : 'cyan';
+  const label = ` MODE ${mode} `;
   return (
     <Box paddingX={1}>
       <Text wrap="truncate">
-        <Text bold inverse color={color(modeColor)}>{` MODE ${mode} `}</Text>
-        <Text dimColor>{truncate(detail ?? '', props.width - 24)}</Text>
+        <Text bold inverse color={color(modeColor)}>{label}</Text>
+        <Text dimColor>{truncate(detail ?? '', props.width - 2 - label.length)}</Text>
       </Text>
     </Box>
   );

@@ -36,7 +36,7 @@ export async function runCockpit(session: Session, opts: { demo?: boolean } = {}
   });
   session.start();
   await done;
-  session.stop();
+  await session.stop();
   instance.unmount();
   await instance.waitUntilExit().catch(() => undefined);
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import type { CanaryWindowRecord } from '../src/engine/gate-types.js';
 import { ManualClock } from './support/manual-clock.js';
 import { waitFor } from './support/cockpit.js';
@@ -27,7 +28,7 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function open() {
+async function open() {
   dir = mkdtempSync(join(tmpdir(), 'oc-compare-'));
   // Headers only: the canary judges the rows written while it runs.
   writeFileSync(join(dir, 'baseline.csv'), 'ts,path,latency_ms\n');
@@ -59,7 +60,7 @@ actions:
   const runbook = loadRunbook(file, {});
   const ledgerPath = join(dir, 'ledger.db');
   ledger = openLedger(ledgerPath);
-  session = new Session({ runbook, ledger, ledgerPath, env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' }, clock });
+  session = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' }, clock });
   session.start();
   return { s: session, l: ledger, clock };
 }
@@ -83,7 +84,7 @@ const decisions = (l: SqliteLedger, runId: string) => l.events(runId).flatMap((e
 
 describe('a compare metric in the session, over real CSV files', () => {
   it('healthy canary samples pass window after window and the canary is promoted', async () => {
-    const { s, l, clock } = open();
+    const { s, l, clock } = await open();
     s.command('canary.start');
     for (let i = 0; i < 3; i++) {
       // Baseline 100, 102, …, 118 and canary 101, 103, …, 119: interleaved, U = 55 of 100,
@@ -100,7 +101,7 @@ describe('a compare metric in the session, over real CSV files', () => {
   });
 
   it('slower canary samples fail the window and the canary aborts (failureLimit 0)', async () => {
-    const { s, l, clock } = open();
+    const { s, l, clock } = await open();
     s.command('canary.start');
     append('baseline', spread(100));
     append('canary', spread(101));
@@ -131,7 +132,7 @@ describe('a compare metric in the session, over real CSV files', () => {
   });
 
   it('a side that cannot be read is a provider error, counted apart from failures', async () => {
-    const { s, clock } = open();
+    const { s, clock } = await open();
     s.command('canary.start');
     rmSync(join(dir, 'canary.csv'));
     append('baseline', spread(100));

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import type { MetricReading } from '../src/engine/canary.js';
-import { ManualClock } from './support/manual-clock.js';
+import { ManualClock, flush } from './support/manual-clock.js';
 import { waitFor } from './support/cockpit.js';
 import { Gates, heldScript } from './support/held.js';
 
@@ -25,7 +26,7 @@ afterEach(() => {
   ledger = undefined;
 });
 
-function open(
+async function open(
   readings: Array<MetricReading | (() => MetricReading)>,
   ledgerPath = join(mkdtempSync(join(tmpdir(), 'oc-canary-')), 'l.db'),
   clock = new ManualClock(),
@@ -34,9 +35,9 @@ function open(
   const runbook = loadRunbook(opts.file ?? runbookFile, { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
   ledger = openLedger(ledgerPath);
   let i = 0;
-  session = new Session({
+  session = await openSession({
     runbook,
-    ledger,
+    ledger: new SqliteStore(ledger, ledgerPath),
     ledgerPath,
     env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'sre', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
     clock,
@@ -59,7 +60,7 @@ const decisions = (l: SqliteLedger, runId: string) =>
 
 describe('canary analysis in the session', () => {
   it('promotes step by step after consecutive passes and runs the promote action', async () => {
-    const { session: s, clock, ledger: l } = open([ok(0.001)]);
+    const { session: s, clock, ledger: l } = await open([ok(0.001)]);
     s.command('canary.start');
     for (let i = 0; i < 12; i++) await clock.advance(1000);
     await waitFor(() => s.store.getState().action?.state === 'succeeded', 'promote to finish', 5000);
@@ -72,7 +73,7 @@ describe('canary analysis in the session', () => {
   });
 
   it('aborts at once on a burst, with the reason and the values it saw in the ledger', async () => {
-    const { session: s, clock, ledger: l } = open([ok(0.001), ok(0.9)]);
+    const { session: s, clock, ledger: l } = await open([ok(0.001), ok(0.9)]);
     s.command('canary.start');
     await clock.advance(1000);
     await clock.advance(1000);
@@ -86,7 +87,7 @@ describe('canary analysis in the session', () => {
   });
 
   it('asks on inconclusive windows, shows the prompt, and takes the default when the deadline passes', async () => {
-    const { session: s, clock, ledger: l } = open([ok(0.03)]);
+    const { session: s, clock, ledger: l } = await open([ok(0.03)]);
     s.command('canary.start');
     await clock.advance(1000);
     await clock.advance(1000);
@@ -102,13 +103,14 @@ describe('canary analysis in the session', () => {
 
   it('the operator can continue an inconclusive canary', async () => {
     let value = 0.03;
-    const { session: s, clock, ledger: l } = open([() => ok(value)]);
+    const { session: s, clock, ledger: l } = await open([() => ok(value)]);
     s.command('canary.start');
     await clock.advance(2000);
     await clock.advance(1000);
     expect(s.store.getState().canary?.status).toBe('awaiting-decision');
     value = 0.001;
     s.command('canary.continue');
+    await flush();
     expect(s.store.getState().canary?.status).toBe('running');
     await clock.advance(1000);
     expect(decisions(l, s.runId)).toEqual(['started', 'ask', 'operator-continue']);
@@ -116,7 +118,7 @@ describe('canary analysis in the session', () => {
   });
 
   it('provider errors do not fail the canary until the error limit', async () => {
-    const { session: s, clock, ledger: l } = open([{ ok: false, reason: 'connection refused' }]);
+    const { session: s, clock, ledger: l } = await open([{ ok: false, reason: 'connection refused' }]);
     s.command('canary.start');
     for (let i = 0; i < 3; i++) await clock.advance(1000);
     expect(s.store.getState().canary).toMatchObject({ status: 'running', failures: 0, consecutiveErrors: 3 });
@@ -126,7 +128,7 @@ describe('canary analysis in the session', () => {
   });
 
   it('a restarted cockpit resumes the canary where it was', async () => {
-    const first = open([ok(0.001)]);
+    const first = await open([ok(0.001)]);
     first.session.command('canary.start');
     await first.clock.advance(1000);
     await first.clock.advance(1000);
@@ -134,7 +136,7 @@ describe('canary analysis in the session', () => {
     first.session.stop();
     first.ledger.close();
     ledger = undefined;
-    const again = open([ok(0.001)], first.ledgerPath, first.clock);
+    const again = await open([ok(0.001)], first.ledgerPath, first.clock);
     expect(again.session.runId).toBe(first.session.runId);
     expect(again.session.store.getState().canary).toMatchObject({ status: 'running', consecutivePasses: 2 });
     await again.clock.advance(1000);
@@ -173,7 +175,7 @@ describe('a canary promote and an abort decided while another action runs', () =
     const gate = gates.make();
     let ready = true;
     const file = canaryWithTrigger(gate.file);
-    const rig = open([ok(0.001)], undefined, undefined, { file, ready: () => ready });
+    const rig = await open([ok(0.001)], undefined, undefined, { file, ready: () => ready });
     const drained = rig.session.runAction('drain', 'drain');
     await waitFor(() => rig.session.store.getState().action?.state === 'running', 'drain to start');
     rig.session.command('canary.start');
@@ -194,7 +196,7 @@ describe('a canary promote and an abort decided while another action runs', () =
     } finally {
       again.close();
     }
-    const reopened = open([ok(0.001)], ledgerPath, undefined, { file });
+    const reopened = await open([ok(0.001)], ledgerPath, undefined, { file });
     expect(reopened.session.runId).toBe(runId);
     const completed = reopened.ledger.events(runId).filter((e) => e.body.kind === 'action.completed').map((e) => e.body);
     expect(completed).toEqual([expect.objectContaining({ action: 'drain', status: 'unknown' })]);

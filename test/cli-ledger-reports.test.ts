@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLedger } from '../adapters/ledger.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { Redactor } from '../src/runbook/secrets.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { cli } from './support/cli.js';
 
 const SECRET = 'api-tok-SECRET-6f2d0';
@@ -52,7 +53,7 @@ async function release(file: string, sha: string, drive: (s: Session) => Promise
   const rb = loadRunbook(file, env);
   const l = openLedger(ledger, { redactor: new Redactor(rb.secrets, env) });
   try {
-    const s = new Session({ runbook: rb, ledger: l, ledgerPath: ledger, env });
+    const s = await openSession({ runbook: rb, ledger: new SqliteStore(l, ledger), ledgerPath: ledger, env });
     await drive(s);
     s.stop();
     return s.runId;

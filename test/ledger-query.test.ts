@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import type { RunStatus } from '../src/engine/ports.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { Controls } from '../src/session/controls.js';
 
 const T0 = Date.UTC(2026, 10, 1, 9, 0, 0);
@@ -116,11 +117,11 @@ describe('release ledger queries', () => {
     expect(q.previousRelease(oldest)).toBeUndefined();
   });
 
-  it("hides the safety controls' run unless its type is asked for; notices any new event", () => {
+  it("hides the safety controls' run unless its type is asked for; notices any new event", async () => {
     const { ledger } = filled();
     const q = ledger.browse();
     const before = q.changeMark();
-    new Controls(ledger, { guarded: false, initialMode: 'DRY_RUN', windowTtlMs: 1, approvals: 2 }, 'ops', () => T0).setStop(true, 'drill');
+    await new Controls(new SqliteStore(ledger, ':memory:'), { guarded: false, initialMode: 'DRY_RUN', windowTtlMs: 1, approvals: 2 }, 'ops', () => T0).setStop(true, 'drill');
     expect(q.changeMark()).not.toBe(before);
     expect(q.page({}, 1, 100).total).toBe(47);
     const controls = q.page({ type: 'controls' }, 1, 10);

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
 import '../src/runbook/markdown/load.js'; // registers the Markdown reader
 import { withParamValues } from '../src/runbook/params.js';
-import { mountCockpit, unmountAll } from './support/mount.js';
+import { mountCockpit, mountCockpitOn, unmountAll } from './support/mount.js';
+import { openLedger } from '../adapters/ledger.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { waitFor } from './support/cockpit.js';
 import { cli } from './support/cli.js';
 
@@ -33,7 +35,7 @@ describe('a polled check in the cockpit', () => {
       '2. Watch the cluster', '', '   ```bash {every=1s}', '   echo "query fqdn:patroni-*-db-${ENV}*" >> queries', '   ```', '',
     ]);
     const queries = join(file, '..', 'queries');
-    const m = mountCockpit(loadRunbook(file, {}), { env: ENV });
+    const m = await mountCockpit(loadRunbook(file, {}), { env: ENV });
     const live = () => m.session.store.getState().live['preflight.steps-2'];
     await waitFor(() => live()?.status === 'error', 'the check polled before ENV is set');
     expect(live()?.reason).toMatch(/ENV: unbound variable/);
@@ -46,7 +48,7 @@ describe('a polled check in the cockpit', () => {
 
   it('is not run while its placeholder has no value: an error, and the Gate is never GO on it', async () => {
     const file = runbook(['# Pods', '', '## Steps', '', '1. Watch pods', '', '   ```bash {every=1s}', '   echo "ns=[<NAMESPACE>]" >> polled', '   ```', '']);
-    const m = mountCockpit(loadRunbook(file, {}), { env: ENV });
+    const m = await mountCockpit(loadRunbook(file, {}), { env: ENV });
     const live = () => m.session.store.getState().live['preflight.steps-1'];
     await waitFor(() => live()?.status === 'error', 'the check judged');
     expect(live()).toMatchObject({ code: 'needs_value', reason: 'needs a value for NAMESPACE' });
@@ -79,7 +81,7 @@ describe('the Markdown rollback', () => {
     const file = runbook(ROLLBACK);
     const rb = loadRunbook(file, {}, { REVISION: '41' });
     expect(rb.params.find((p) => p.name === 'REVISION')).toMatchObject({ value: '41' });
-    const m = mountCockpit(rb, { env: withParamValues(rb.params, ENV) });
+    const m = await mountCockpit(rb, { env: withParamValues(rb.params, ENV) });
     await waitFor(() => m.frame().includes('export RELEASE=payments'), 'the first block shown');
     m.app.stdin.write('\r');
     await waitFor(() => m.session.store.getState().stepEvents.some((e) => e.kind === 'step.result'), 'the deploy block ran', 5000);
@@ -99,7 +101,7 @@ describe('the Markdown rollback', () => {
   it('R asks the rollback\'s REVISION first when the run has none, records it, then shows the confirmation', async () => {
     const file = runbook(ROLLBACK);
     const rb = loadRunbook(file, {});
-    const m = mountCockpit(rb, { env: withParamValues(rb.params, ENV) });
+    const m = await mountCockpit(rb, { env: withParamValues(rb.params, ENV) });
     await waitFor(() => m.frame().includes('export RELEASE=payments'), 'the first block shown');
     m.app.stdin.write('\r');
     await waitFor(() => m.session.store.getState().stepEvents.some((e) => e.kind === 'step.result'), 'the deploy block ran', 5000);
@@ -149,7 +151,7 @@ describe('secrets in Markdown blocks', () => {
     const rb = loadRunbook(file, {});
     expect(rb.params.find((p) => p.name === 'DB_PASSWORD')).toMatchObject({ type: 'secret' });
     expect(rb.secrets).toEqual(expect.arrayContaining(['API_TOKEN', 'DB_PASSWORD']));
-    const m = mountCockpit(rb, { env: { ...ENV, API_TOKEN: 'tok-5e3cr3t-value' } });
+    const m = await mountCockpit(rb, { env: { ...ENV, API_TOKEN: 'tok-5e3cr3t-value' } });
     await waitFor(() => m.frame().includes('Log in'), 'the step');
     m.app.stdin.write('\r');
     await waitFor(() => m.frame().includes('DB_PASSWORD: a value for'), 'the value asked');
@@ -201,7 +203,7 @@ describe('a resumed run says its next block starts in a fresh shell, before it r
 
   it('cockpit: the current step\'s pane says so before Enter, and stops saying it once the block ran', async () => {
     const file = runbook(RESUME);
-    const first = mountCockpit(loadRunbook(file, {}), { env: ENV });
+    const first = await mountCockpit(loadRunbook(file, {}), { env: ENV });
     await waitFor(() => first.frame().includes('export TARGET_ENV=staging'), 'the first block');
     expect(first.frame()).not.toContain('fresh shell');
     first.app.stdin.write('\r');
@@ -211,29 +213,17 @@ describe('a resumed run says its next block starts in a fresh shell, before it r
     await waitFor(() => first.frame().includes('flush ${TARGET_ENV:-production}'), 'the third block shown');
     expect(first.frame()).not.toContain('fresh shell');
     first.app.unmount();
-    first.session.stop();
+    await first.session.stop();
     await new Promise((r) => setTimeout(r, 300));
-    const { openLedger } = await import('../adapters/ledger.js');
-    const { Session } = await import('../src/session/session.js');
     const ledger = openLedger(first.ledgerPath);
-    const again = new Session({ runbook: loadRunbook(file, {}), ledger, ledgerPath: first.ledgerPath, env: ENV });
-    const { render } = await import('ink-testing-library');
-    const { App } = await import('../screens/App.js');
-    const { buildKeymap } = await import('../src/keys/keymap.js');
-    const { strip } = await import('./support/screen.js');
-    const app = render(<App value={{ store: again.store, intents: again, keymap: buildKeymap(again.store.getState().runbook) }} />);
-    again.start();
-    try {
-      await waitFor(() => strip(app.lastFrame()).includes('this block starts in a fresh shell'), 'the notice before Enter');
-      expect(existsSync(join(file, '..', 'flushed'))).toBe(false);
-      app.stdin.write('\r');
-      await waitFor(() => existsSync(join(file, '..', 'flushed')), 'the block ran', 5000);
-      await waitFor(() => !strip(app.lastFrame()).includes('this block starts in a fresh shell'), 'the notice gone once a shell started');
-      expect(readFileSync(join(file, '..', 'flushed'), 'utf8')).toBe('flush production\n');
-    } finally {
-      app.unmount();
-      again.stop();
-      ledger.close();
-    }
+    const again = await mountCockpitOn(loadRunbook(file, {}), new SqliteStore(ledger, first.ledgerPath), first.ledgerPath, { env: ENV });
+    await waitFor(() => again.frame().includes('this block starts in a fresh shell'), 'the notice before Enter');
+    expect(existsSync(join(file, '..', 'flushed'))).toBe(false);
+    again.app.stdin.write('\r');
+    await waitFor(() => existsSync(join(file, '..', 'flushed')), 'the block ran', 5000);
+    await waitFor(() => !again.frame().includes('this block starts in a fresh shell'), 'the notice gone once a shell started');
+    expect(readFileSync(join(file, '..', 'flushed'), 'utf8')).toBe('flush production\n');
+    await unmountAll(); // the cockpit gives its run up before its ledger closes
+    ledger.close();
   });
 });

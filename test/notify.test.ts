@@ -9,7 +9,8 @@ import { deliverWebhook } from '../adapters/notify.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { loadRunbook } from '../src/runbook/load.js';
 import { Redactor } from '../src/runbook/secrets.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import type { LedgerEvent } from '../src/engine/types.js';
 import { mountCockpit, unmountAll, type Mounted } from './support/mount.js';
 import { ScaledClock } from './support/scaled-clock.js';
@@ -75,7 +76,7 @@ async function headlessSession(on: string): Promise<{ received: WebhookReceiver[
   const path = join(mkdtempSync(join(tmpdir(), 'oc-notify-session-')), 'l.db');
   const ledger = openLedger(path, { redactor: new Redactor(rb.secrets, env) });
   ledgers.push(ledger);
-  const session = new Session({ runbook: rb, ledger, ledgerPath: path, env, clock: new ScaledClock(20) });
+  const session = await openSession({ runbook: rb, ledger: new SqliteStore(ledger, path), ledgerPath: path, env, clock: new ScaledClock(20) });
   sessions.push(session);
   return { received: r.received, session, ledger };
 }
@@ -88,9 +89,9 @@ const envFor = (url: string | undefined) => ({
   ...(url ? { SLACK_WEBHOOK_URL: url } : {}),
 });
 
-function mount(url: string | undefined, clock: ScaledClock, rb = writeRunbook()): Mounted {
+async function mount(url: string | undefined, clock: ScaledClock, rb = writeRunbook()): Promise<Mounted> {
   const env = envFor(url);
-  const m = mountCockpit(loadRunbook(rb, env), { env, clock });
+  const m = await mountCockpit(loadRunbook(rb, env), { env, clock });
   sessions.push(m.session);
   return m;
 }
@@ -155,7 +156,7 @@ describe('notifications from the cockpit', () => {
   it('a failed release is visible in the cockpit and sent within a minute, after retries, with no secret in it', async () => {
     const r = await receiver({ failFirst: 2 });
     const clock = new ScaledClock(20);
-    const m = mount(r.url, clock);
+    const m = await mount(r.url, clock);
     const failed = await failDeploy(m);
     await waitFor(() => m.frame().includes('slack notified: release failed'), 'the notification on screen');
     const sent = find(m, 'notify.sent')!;
@@ -180,7 +181,7 @@ describe('notifications from the cockpit', () => {
     // 10 times faster: the minute is 6 s of wall time, so the keys below are pressed well inside
     // it even on a loaded machine.
     const clock = new ScaledClock(10);
-    const m = mount(r.url, clock);
+    const m = await mount(r.url, clock);
     const failed = await failDeploy(m);
     await waitFor(() => r.received.length >= 1, 'the first attempt');
     expect(m.session.notificationsInFlight).toBe(1);
@@ -202,7 +203,7 @@ describe('notifications from the cockpit', () => {
 
   it('aborted and emergency stop are sent too, each recorded in its own run; a missing URL is a recorded failure', async () => {
     const r = await receiver();
-    const m = mount(r.url, new ScaledClock(20));
+    const m = await mount(r.url, new ScaledClock(20));
     await press(m, ['!'], (f) => f.includes('EMERGENCY STOP ON'), 'the stop');
     await waitFor(() => r.received.some((x) => x.json.text.includes('EMERGENCY STOP ON')), 'the stop message');
     await press(m, ['!'], (f) => f.includes('why is it safe now'), 'stop-off dialog');
@@ -216,7 +217,7 @@ describe('notifications from the cockpit', () => {
     const controlRun = m.ledger.listRuns(20).find((x) => x.releaseType === 'controls')!;
     expect(sent.find((e) => (e.body as { trigger: string }).trigger === 'emergency_stop')?.runId).toBe(controlRun.runId);
 
-    const none = mount(undefined, new ScaledClock(20));
+    const none = await mount(undefined, new ScaledClock(20));
     expect(none.frame()).toContain('Notifications are off: SLACK_WEBHOOK_URL is not set');
     await failDeploy(none);
     await waitFor(() => find(none, 'notify.failed'), 'the failure recorded');

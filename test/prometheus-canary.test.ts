@@ -11,7 +11,8 @@ import { setFault } from '../adapters/fixture-control.js';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { closeMetricsAgent } from '../adapters/metrics/fetch.js';
 import { loadRunbook } from '../src/runbook/load.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { onPath, startPrometheus, stopPrometheus, writePrometheusConfig, PROMETHEUS_MISSING, type RunningPrometheus } from './support/prometheus.js';
 import { waitFor } from './support/cockpit.js';
 
@@ -67,7 +68,7 @@ actions:
     const rb = loadRunbook(runbook, { PROM_URL: prom!.url });
     const path = join(dir, 'ledger.db');
     ledger = openLedger(path);
-    session = new Session({ runbook: rb, ledger, ledgerPath: path, env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' } });
+    session = await openSession({ runbook: rb, ledger: new SqliteStore(ledger, path), ledgerPath: path, env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' } });
     session.start();
     session.command('canary.start');
     const s = session;

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { openLedger } from '../adapters/ledger.js';
 import { letGo } from '../adapters/ledger-leases.js';
 import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
-import { systemClock, type LedgerPort } from '../src/engine/ports.js';
+import { systemClock } from '../src/engine/ports.js';
+import type { LedgerStore } from '../src/engine/ledger-store.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { openRun, openRunValues, ResumeConflictError, settleResume } from '../src/session/run-lifecycle.js';
 import { describeEvent } from '../screens/presentation.js';
 import { ROTATE_MD } from './support/rotate-runbook.js';
@@ -20,20 +22,21 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 const runbook = (params: Record<string, string>, choose: Record<string, string>) => parseMarkdownRunbook(ROTATE_MD, '/srv/runbooks/rotate.md', {}, params, choose);
 
 /** A start as the session makes it: the run opened (or resumed), then its start recorded. */
-function start(ledger: LedgerPort, rb: ReturnType<typeof runbook>) {
-  const opened = openRun(ledger, rb, systemClock);
-  settleResume(rb, opened.events, (body) => ledger.append(opened.run.runId, 'alice', body, systemClock.now()));
+async function start(ledger: LedgerStore, rb: ReturnType<typeof runbook>) {
+  const opened = await openRun(ledger, rb, systemClock);
+  await settleResume(rb, opened.events, (body) => ledger.append(opened.run.runId, 'alice', body, systemClock.now()));
   letGo(opened.holder); // this start's process is gone: the next one resumes the run
   return opened.run.runId;
 }
 
 describe('run.choices in the ledger', () => {
-  it('is recorded at the start and at the resume, and a start with other values is refused', () => {
+  it('is recorded at the start and at the resume, and a start with other values is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-run-choices-'));
     dirs.push(dir);
     const ledger = openLedger(join(dir, 'ledger.db'));
+    const store = new SqliteStore(ledger, join(dir, 'ledger.db'));
     try {
-      const runId = start(ledger, runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'macos' }));
+      const runId = await start(store, runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'macos' }));
       const first = ledger.events(runId);
       expect(first.map((e) => e.body)).toEqual([
         { kind: 'run.started', runbook: '/srv/runbooks/rotate.md', name: 'Rotate the queue credentials' },
@@ -41,16 +44,16 @@ describe('run.choices in the ledger', () => {
         { kind: 'run.choices', choices: { choice: 'macos' } },
       ]);
       expect(describeEvent(first[2])).toBe('chosen: choice=macos');
-      expect(openRunValues(ledger, '/srv/runbooks/rotate.md', systemClock.now())).toEqual({ runId, recorded: { params: { ticket: 'CHG-7', region: 'us' }, choices: { choice: 'macos' } } });
+      expect(await openRunValues(store, '/srv/runbooks/rotate.md', systemClock.now())).toEqual({ runId, recorded: { params: { ticket: 'CHG-7', region: 'us' }, choices: { choice: 'macos' } } });
 
       // Another option: refused, naming the run's; nothing recorded, the run not taken.
       const other = runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'linux' });
-      expect(() => openRun(ledger, other, systemClock)).toThrow(ResumeConflictError);
-      expect(() => openRun(ledger, other, systemClock)).toThrow(/This start gives choice=linux \(the run has choice=macos\)\./);
+      await expect(openRun(store, other, systemClock)).rejects.toThrow(ResumeConflictError);
+      await expect(openRun(store, other, systemClock)).rejects.toThrow(/This start gives choice=linux \(the run has choice=macos\)\./);
       expect(ledger.events(runId)).toHaveLength(3);
 
       // The same values: the run resumes and records what it goes on with.
-      expect(start(ledger, runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'macos' }))).toBe(runId);
+      expect(await start(store, runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'macos' }))).toBe(runId);
       expect(ledger.events(runId).slice(3).map((e) => e.body)).toEqual([
         { kind: 'run.resumed' },
         { kind: 'run.params', params: { ticket: 'CHG-7', region: 'us' } },

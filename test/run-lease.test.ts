@@ -8,7 +8,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { loadRunbook } from '../src/runbook/load.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { LEASE_BEAT_MS, LEASE_LAPSE_MS } from '../src/engine/lease.js';
 import { ManualClock } from './support/manual-clock.js';
 
@@ -33,8 +34,8 @@ function setup() {
   const ledgerPath = join(dir, 'ledger.db');
   const ledger = openLedger(ledgerPath);
   ledgers.push(ledger);
-  const session = (clock?: ManualClock) => {
-    const s = new Session({ runbook, ledger, ledgerPath, env, clock });
+  const session = async (clock?: ManualClock) => {
+    const s = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, env, clock });
     sessions.push(s);
     return s;
   };
@@ -52,39 +53,39 @@ function deadPid(): Promise<number> {
 const kinds = (l: SqliteLedger, runId: string) => l.events(runId).map((e) => e.body.kind);
 
 describe('run leases', () => {
-  it('a second session on the runbook starts its own run and says who holds the first; once the first is closed, its run is resumed', () => {
+  it('a second session on the runbook starts its own run and says who holds the first; once the first is closed, its run is resumed', async () => {
     const { ledger, session } = setup();
-    const first = session();
+    const first = await session();
     const before = kinds(ledger, first.runId);
-    const second = session();
+    const second = await session();
     expect(second.runId).not.toBe(first.runId);
     expect(second.store.getState().flash?.text).toMatch(
       new RegExp(`Run ${first.runId} of this runbook is open in another process \\(pid ${process.pid} on host .+, heard from 0 s ago\\): this is a new run, ${second.runId}\\.`),
     );
     expect(kinds(ledger, first.runId)).toEqual(before);
-    first.stop();
-    const third = session();
+    await first.stop();
+    const third = await session();
     expect(third.runId).toBe(first.runId);
     expect(kinds(ledger, first.runId).at(-1)).toBe('run.resumed');
   });
 
   it("records as unknown the unanswered action of an owner whose pid has ended, and leaves a live owner's run alone", async () => {
     const { ledger, session } = setup();
-    const s = session();
+    const s = await session();
     const runId = s.runId;
-    s.stop();
+    await s.stop();
     ledger.append(runId, 'ops', { kind: 'action.requested', action: 'abort', confirmedWith: 'abort' }, Date.now(), { durable: true });
 
     // Its owner is another process on this host, alive and heard from just now: not taken.
     const alive = spawn('sleep', ['30']);
     try {
       ledger.leases.take(runId, { pid: alive.pid!, host: hostname(), token: 'other' }, Date.now());
-      const beside = session();
+      const beside = await session();
       expect(beside.runId).not.toBe(runId);
       expect(ledger.events(runId).filter((e) => e.body.kind === 'action.completed')).toEqual([]);
       // The same owner, silent for longer than the lapse time: taken over.
       ledger.leases.take(runId, { pid: alive.pid!, host: hostname(), token: 'other' }, Date.now() - LEASE_LAPSE_MS - 1000);
-      const taken = session();
+      const taken = await session();
       expect(taken.runId).toBe(runId);
     } finally {
       alive.kill();
@@ -95,16 +96,16 @@ describe('run leases', () => {
 
   it('takes over at once a run whose owner pid has ended on this host', async () => {
     const { ledger, session } = setup();
-    const s = session();
+    const s = await session();
     const runId = s.runId;
-    s.stop();
+    await s.stop();
     ledger.leases.take(runId, { pid: await deadPid(), host: hostname(), token: 'gone' }, Date.now());
-    expect(session().runId).toBe(runId);
+    expect((await session()).runId).toBe(runId);
   });
 
   it('a session whose run was taken over runs no action and writes nothing more into it', async () => {
     const { ledger, marks, session } = setup();
-    const s = session();
+    const s = await session();
     const runId = s.runId;
     ledger.leases.take(runId, { pid: 1, host: 'elsewhere', token: 'usurper' }, Date.now());
     const before = kinds(ledger, runId);
@@ -119,7 +120,7 @@ describe('run leases', () => {
   it('renews its lease every beat, and says so on screen when another process has taken the run', async () => {
     const { ledger, session } = setup();
     const clock = new ManualClock(Date.now());
-    const s = session(clock);
+    const s = await session(clock);
     const taken = ledger.leases.get(s.runId)!;
     await clock.advance(LEASE_BEAT_MS);
     expect(ledger.leases.get(s.runId)!.heartbeatAt).toBe(taken.heartbeatAt + LEASE_BEAT_MS);

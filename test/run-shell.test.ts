@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { openLedger, type SqliteLedger } from '../adapters/ledger.js';
 import { loadRunbookFile } from '../src/runbook/load.js';
 import { Redactor } from '../src/runbook/secrets.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { cli } from './support/cli.js';
 
 const steps = (second: string) => `# Pick the environment
@@ -51,7 +52,7 @@ afterEach(async () => {
 async function sessionFor(file: string, ledgerPath: string) {
   const runbook = await loadRunbookFile(file, env);
   const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env) });
-  const session = new Session({ runbook, ledger, ledgerPath, env });
+  const session = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, env });
   open.push({ session, ledger });
   return { runbook, ledger, session };
 }

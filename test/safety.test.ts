@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { decideAction, decideApproval, initialSafety, applyControl, type SafetyPolicy } from '../src/engine/safety.js';
 import { openLedger } from '../adapters/ledger.js';
 import { loadRunbook } from '../src/runbook/load.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { cli } from './support/cli.js';
 import { waitFor } from './support/cockpit.js';
 
@@ -97,7 +98,7 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     expect(r.stderr).toMatch(/STOPPED: the emergency stop is on.*\(by dave\)/);
     // The cockpit's key goes through the same controls.
     const l = openLedger(t.ledger);
-    const session = new Session({ runbook: loadRunbook(t.file, {}), ledger: l, ledgerPath: t.ledger, env: { PATH: process.env.PATH, ...t.as('erin') } });
+    const session = await openSession({ runbook: loadRunbook(t.file, {}), ledger: new SqliteStore(l, t.ledger), ledgerPath: t.ledger, env: { PATH: process.env.PATH, ...t.as('erin') } });
     session.command('action.abort');
     session.type('abort');
     session.submit();

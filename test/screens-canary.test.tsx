@@ -13,7 +13,7 @@ describe('canary screens', () => {
     const clock = new ManualClock();
     const runbook = loadRunbook(join(import.meta.dirname, '..', 'fixtures', 'runbooks', 'canary.yaml'), { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
     let value = 0.001;
-    const { app, session, ledger, frame } = mountCockpit(runbook, {
+    const { app, session, ledger, frame } = await mountCockpit(runbook, {
       clock,
       env: { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:promote' },
       runCheck: async (c) => ({ check: c.name, status: 'healthy', code: 'ok', reason: 'ok', startedAt: clock.now(), durationMs: 1 }),

@@ -11,7 +11,7 @@ import { waitFor } from './support/cockpit.js';
 const root = join(import.meta.dirname, '..');
 afterEach(unmountAll);
 
-function mount(evidence: string) {
+async function mount(evidence: string) {
   const dir = mkdtempSync(join(tmpdir(), 'oc-scr-gate-'));
   copyFileSync(join(root, 'fixtures', 'evidence', evidence), join(dir, 'latest.json'));
   const slo = join(root, 'fixtures', 'slo');
@@ -29,12 +29,12 @@ checklists:
     - { id: gates, check: gates }
 `,
   );
-  return mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH } });
+  return await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH } });
 }
 
 describe('Gate panel', () => {
   it('shows each criterion as value vs threshold and the quorum as k of n; GO on good evidence', async () => {
-    const { frame, app } = mount('good.json');
+    const { frame, app } = await mount('good.json');
     app.stdin.write('\r');
     await waitFor(() => frame().includes('quorum 2 of 3: 3 GO → GO'), 'the gate result');
     expect(frame()).toContain('slo-judge-infra: GO');
@@ -44,7 +44,7 @@ describe('Gate panel', () => {
   });
 
   it('NO-GO on slow evidence with the failing criteria marked', async () => {
-    const { frame, app } = mount('slow.json');
+    const { frame, app } = await mount('slow.json');
     app.stdin.write('\r');
     await waitFor(() => frame().includes('quorum 2 of 3: 1 GO → NO-GO'), 'the gate result');
     expect(frame()).toMatch(/✘p95 310≤250/);

@@ -47,7 +47,7 @@ function fillEarlierRuns(ledger: SqliteLedger): void {
 
 async function open(): Promise<Mounted & { press(keys: string | string[], until: (f: string) => boolean, what: string): Promise<string> }> {
   const env = { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'tester' };
-  const m = mountCockpit(loadRunbook(runbookFile(), env), { env });
+  const m = await mountCockpit(loadRunbook(runbookFile(), env), { env });
   fillEarlierRuns(m.ledger);
   const press = async (keys: string | string[], until: (f: string) => boolean, what: string) => {
     for (const k of Array.isArray(keys) ? keys : [keys]) m.app.stdin.write(k);

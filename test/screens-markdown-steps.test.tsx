@@ -23,7 +23,7 @@ describe('Markdown shell blocks in the cockpit', () => {
   it('a destructive block shows its lines, then asks for its id typed; a wrong text does not run it', async () => {
     const file = runbook(['# Clean up', '', '## Before', '', '1. Remove the old cache:', '', '   ```bash', '   rm -rf ./cache', '   touch cleaned', '   ```', ''].join('\n'));
     mkdirSync(join(file, '..', 'cache'));
-    const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
+    const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
     await waitFor(() => m.frame().includes('rm -rf ./cache') && m.frame().includes('touch cleaned'), 'the block shown before it runs');
     expect(m.frame()).toContain('destructive: Enter, then type before-1');
     m.app.stdin.write('\r');
@@ -44,7 +44,7 @@ describe('Markdown shell blocks in the cockpit', () => {
 
   it('a block with a placeholder asks its value when the step comes, records it, and runs with it on the next Enter', async () => {
     const file = runbook(['# Logs', '', '## Before', '', '```bash', 'echo "pod=<POD_NAME>" > seen', '```', ''].join('\n'));
-    const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
+    const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
     await waitFor(() => m.frame().includes('echo "pod=${POD_NAME}" > seen'), 'the block with its placeholder');
     m.app.stdin.write('\r');
     await waitFor(() => m.frame().includes('POD_NAME: a value for'), 'the value asked');
@@ -66,7 +66,7 @@ describe('Markdown shell blocks in the cockpit', () => {
 
   it('a runbook with no steps says so', async () => {
     const file = runbook(['# Incident report: <TITLE>', '', '## Summary', '', '_What happened._', ''].join('\n'));
-    const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre' } });
+    const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre' } });
     await waitFor(() => m.frame().includes('this runbook has no steps'), 'the empty checklist');
     await waitFor(() => m.frame().includes('INSUFFICIENT'), 'the Gate never GO');
   });
@@ -75,7 +75,7 @@ describe('Markdown shell blocks in the cockpit', () => {
 describe('a Markdown runbook of confirm-first blocks only', () => {
   it('the Gate is not GO at open, and the Ready panel counts no script as a check', async () => {
     const file = runbook(['# Upgrade', '', '## Before', '', '1. Back up:', '', '   ```bash', '   echo backup', '   ```', '', '2. Upgrade:', '', '   ```bash', '   echo upgrade', '   ```', ''].join('\n'));
-    const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre' } });
+    const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre' } });
     await waitFor(() => m.frame().includes('INSUFFICIENT'), 'the Gate not GO before the steps are done');
     expect(m.frame()).toContain('0 checks');
     expect(m.frame()).not.toContain('2 checks');

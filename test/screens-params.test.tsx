@@ -13,7 +13,7 @@ it('the header shows each parameter with its value, a secret one as ***', async 
     'checklists: { preflight: [{ id: a, manual: true }] }', '',
   ].join('\n');
   const runbook = parseRunbook(text, '/tmp/rotate.yaml', {}, { ticket: 'CHG-5', vault_token: 's3cr3t-value' });
-  const m = mountCockpit(runbook, { env: withParamValues(runbook.params, { PATH: process.env.PATH }) });
+  const m = await mountCockpit(runbook, { env: withParamValues(runbook.params, { PATH: process.env.PATH }) });
   await expect.poll(() => m.frame()).toContain('ticket=CHG-5 vault_token=***');
   expect(m.frame()).not.toContain('s3cr3t-value');
   const events = m.ledger.events(m.session.runId!).map((e) => e.body);

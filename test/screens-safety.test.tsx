@@ -4,13 +4,14 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { Controls } from '../src/session/controls.js';
 import { mountCockpit, unmountAll } from './support/mount.js';
 import { waitFor } from './support/cockpit.js';
 
 afterEach(unmountAll);
 
-function mount(mode: string, scopes: string | undefined) {
+async function mount(mode: string, scopes: string | undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'oc-scr-safety-'));
   const file = join(dir, 'daily.yaml');
   writeFileSync(
@@ -30,7 +31,7 @@ actions:
     script: { command: bash, args: [-c, 'touch forced'] }
 `,
   );
-  const m = mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', ...(scopes ? { OPSCOCKPIT_ALLOW_SCOPES: scopes } : {}) } });
+  const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', ...(scopes ? { OPSCOCKPIT_ALLOW_SCOPES: scopes } : {}) } });
   const act = async () => {
     m.app.stdin.write('o');
     await waitFor(() => m.frame().includes('Type ops-cycle'), 'the confirmation');
@@ -43,7 +44,7 @@ actions:
 
 describe('safety refusals in the cockpit', () => {
   it('shows the mode large and refuses a real action without a window, naming the class and the remedy', async () => {
-    const t = mount('REAL_ENABLED', 'deploy:ops-cycle');
+    const t = await mount('REAL_ENABLED', 'deploy:ops-cycle');
     expect(t.frame()).toContain('MODE REAL_ENABLED');
     expect(t.frame()).toContain('no real-enable window');
     expect(t.frame()).toContain('operator night-sre');
@@ -54,13 +55,13 @@ describe('safety refusals in the cockpit', () => {
   });
 
   it('an approved window lets one real action through; the second is refused; an unlisted type never runs', async () => {
-    const t = mount('REAL_ENABLED', 'deploy:ops-cycle,deploy:force');
+    const t = await mount('REAL_ENABLED', 'deploy:ops-cycle,deploy:force');
     // Two other operators approve from their own terminals (opscockpit window approve).
     const rb = loadRunbook(t.file, {});
-    const as = (who: string) => new Controls(t.ledger, rb.safety, who, () => Date.now());
-    expect(as('alice').requestWindow()).toMatchObject({ ok: true });
-    expect(as('bob').approve()).toMatchObject({ ok: true });
-    expect(as('carol').approve()).toMatchObject({ ok: true });
+    const as = (who: string) => new Controls(new SqliteStore(t.ledger, t.ledgerPath), rb.safety, who, () => Date.now());
+    expect(await as('alice').requestWindow()).toMatchObject({ ok: true });
+    expect(await as('bob').approve()).toMatchObject({ ok: true });
+    expect(await as('carol').approve()).toMatchObject({ ok: true });
     await waitFor(() => / ACTIVE · /.test(t.frame()), 'the active window in the safety bar', 3000);
     await t.act();
     await waitFor(() => t.frame().includes('SUCCEEDED'), 'the real action');
@@ -78,7 +79,7 @@ describe('safety refusals in the cockpit', () => {
   });
 
   it('an operator without scopes is read-only', async () => {
-    const t = mount('DRY_RUN', undefined);
+    const t = await mount('DRY_RUN', undefined);
     expect(t.frame()).toContain('scopes none (read-only)');
     await t.act();
     await waitFor(() => t.frame().includes('ops-cycle refused — SCOPE_MISSING'), 'the refusal');
@@ -86,7 +87,7 @@ describe('safety refusals in the cockpit', () => {
   });
 
   it('in DRY_RUN the action pane shows what would run, and nothing runs', async () => {
-    const t = mount('DRY_RUN', 'deploy:ops-cycle');
+    const t = await mount('DRY_RUN', 'deploy:ops-cycle');
     await t.act();
     await waitFor(() => t.frame().includes("would run: bash -c 'touch ran'") && t.frame().includes('DRY-RUN'), 'the plan');
     expect(t.ran()).toBe(false);

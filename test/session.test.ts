@@ -1,5 +1,6 @@
 // The session against real parts: fixture server, scripts, a SQLite file. Restarts are a new
 // Session on the same ledger file, as a restarted cockpit would be.
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ describe('session', () => {
     const runId = first.runId;
     const before = rig.ledger.events(runId).length;
 
-    const second = rig.reopen();
+    const second = await rig.reopen();
     expect(second.runId).toBe(runId);
     const s = second.store.getState();
     expect(s.resumed).toBe(true);
@@ -63,7 +64,7 @@ describe('session', () => {
     rig = await demoRig();
     const runId = rig.session.runId;
     rig.ledger.append(runId, 'tester', { kind: 'action.requested', action: 'abort', confirmedWith: 'abort' }, Date.now(), { durable: true });
-    const again = rig.reopen();
+    const again = await rig.reopen();
     const last = rig.ledger.events(runId).filter((e) => e.body.kind === 'action.completed');
     expect(last).toHaveLength(1);
     expect(last[0].body).toMatchObject({ action: 'abort', status: 'unknown' });
@@ -81,7 +82,7 @@ describe('session', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(existsSync(marks)).toBe(false);
     expect(rig.session.store.getState().flash?.text).toMatch(/Could not write the ledger/);
-    rig.reopen(); // a fresh connection for close()
+    await rig.reopen(); // a fresh connection for close()
   });
 
   it('a successful rollback closes the run as rolled back', async () => {
@@ -118,12 +119,12 @@ describe('session', () => {
 
   it("the headless check's completion lands whole or not at all", async () => {
     rig = await demoRig();
-    rig.session.stop();
+    await rig.session.stop();
     rig.ledger.completeRun = () => {
       throw new Error('disk I/O error');
     };
     const runbook = loadRunbook(demoRunbookPath(), rig.env);
-    await expect(runHeadlessCheck({ runbook, ledger: rig.ledger, ledgerPath: rig.ledgerPath, phase: 'preflight', env: rig.env })).rejects.toThrow(/disk I\/O error/);
+    await expect(runHeadlessCheck({ runbook, ledger: new SqliteStore(rig.ledger, rig.ledgerPath), ledgerPath: rig.ledgerPath, phase: 'preflight', env: rig.env })).rejects.toThrow(/disk I\/O error/);
     const headless = rig.ledger.listRuns(5).find((r) => r.runId !== rig!.session.runId)!;
     expect(headless.status).toBe('running');
     const events = rig.ledger.events(headless.runId).map((e) => e.body.kind);
@@ -135,12 +136,12 @@ describe('session', () => {
   it('a run listed as running whose events say it ended is closed by its events, and a new run starts', async () => {
     rig = await demoRig();
     const first = rig.session.runId;
-    rig.session.stop();
+    await rig.session.stop();
     // As a ledger written before the event and the status were one transaction, cut off between them.
     rig.ledger.append(first, 'tester', { kind: 'run.completed', status: 'aborted' }, Date.now());
     expect(rig.ledger.getRun(first)?.status).toBe('running');
     expect(verifyLedger(rig.ledgerPath).runMismatches).toEqual([expect.objectContaining({ runId: first, status: 'running', completedAs: 'aborted' })]);
-    const s = rig.reopen();
+    const s = await rig.reopen();
     expect(s.runId).not.toBe(first);
     expect(rig.ledger.getRun(first)?.status).toBe('aborted');
     expect(kinds(rig)).toEqual(['run.started']);
@@ -181,7 +182,7 @@ describe('session', () => {
     expect(at('action.completed')).toBeGreaterThan(at('action.cancelled'));
     expect(evs[at('action.completed')]).toMatchObject({ status: 'failed', signal: 'SIGTERM', reason: 'cancelled: the operator quit; killed by SIGTERM' });
     // The run stays open for the next start; nothing is left to settle as unknown.
-    const next = rig.reopen();
+    const next = await rig.reopen();
     expect(rig.ledger.events(next.runId).map((e) => e.body).filter((e) => e.kind === 'action.completed' && e.status === 'unknown')).toEqual([]);
   });
 
@@ -236,7 +237,7 @@ describe('session', () => {
     s.command('step.retry');
     await waitFor(() => s.store.getState().checklist.phases.preflight.done === 3, 'the retry to pass');
     for (let i = 0; i < 6 && s.store.getState().run?.status === 'running'; i++) {
-      s.command('step.advance');
+      await s.advance();
       await waitFor(() => !s.store.getState().running.length && currentStep(s.store.getState().checklist)?.state !== 'running', 'step settled');
     }
     await waitFor(() => s.store.getState().run?.status === 'succeeded', 'the run to succeed');
@@ -323,6 +324,7 @@ describe('automatic actions while another action runs', () => {
     const { session: s, release } = await fireDuring('drain', 'rollback');
     s.stop();
     release();
+    await waitFor(() => skipped(rig!).length > 0, 'the skip on record');
     expect(skipped(rig!)).toEqual([expect.objectContaining({ action: 'rollback', reason: 'the cockpit was closed before drain finished' })]);
     await waitFor(() => kinds(rig!).includes('action.completed'), 'the drain to finish', 10_000);
     expect(order(rig!)).not.toContain('action.requested rollback');
@@ -336,7 +338,7 @@ describe('signed stage file', () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
     rig = await demoRig();
     Object.assign(rig.env, KEYS);
-    const s = rig.reopen();
+    const s = await rig.reopen();
     expect(s.store.getState().stage).toMatchObject({ stage: 'stable', signed: true, problem: 'missing' });
     s.command('action.abort');
     s.type('abort');
@@ -347,7 +349,7 @@ describe('signed stage file', () => {
     const file = join(dirname(rig.ledgerPath), 'stage.json');
     const doc = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...doc, stage: 'promoted' })); // hand-edited, signature kept
-    const again = rig.reopen();
+    const again = await rig.reopen();
     expect(again.store.getState().stage).toMatchObject({ stage: 'stable', problem: 'bad-signature' });
     const fallback = rig.ledger.events(again.runId).find((e) => e.body.kind === 'stage.fallback');
     expect(fallback?.body).toMatchObject({ problem: 'bad-signature' });

@@ -10,7 +10,8 @@ import { App } from '../screens/App.js';
 import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbookFile } from '../src/runbook/load.js';
 import { openLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { strip } from './support/screen.js';
 import { waitFor } from './support/cockpit.js';
 
@@ -26,7 +27,7 @@ describe('Enter under the emergency stop', () => {
     const runbook = await loadRunbookFile(file, env);
     const ledgerPath = join(dir, 'ledger.db');
     const ledger = openLedger(ledgerPath);
-    const session = new Session({ runbook, ledger, ledgerPath, env });
+    const session = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, env });
     const app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(session.store.getState().runbook, { demo: false }) }} />);
     const frame = () => strip(app.lastFrame());
     try {

@@ -139,12 +139,13 @@ describe("a confirm-first step's check is its own", () => {
 
 describe('a run whose last action failed', () => {
   it('does not end as succeeded when its checklist is then finished', async () => {
-    const { Session } = await import('../src/session/session.js');
+    const { openSession } = await import('../src/session/session.js');
+    const { SqliteStore } = await import('../adapters/sqlite-store.js');
     const { loadRunbook } = await import('../src/runbook/load.js');
     const file = join(dir, 'last-action.yaml');
     writeFileSync(file, 'version: 1\nname: last\nactions:\n  q:\n    title: Fails\n    script: { command: /bin/false }\nchecklists:\n  postflight:\n    - { id: m, title: Look at the dashboards }\n');
     const l = openLedger(ledger());
-    const s = new Session({ runbook: loadRunbook(file, {}), ledger: l, ledgerPath: ledger(), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'alice', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:q' } });
+    const s = await openSession({ runbook: loadRunbook(file, {}), ledger: new SqliteStore(l, ledger()), ledgerPath: ledger(), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'alice', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:q' } });
     try {
       expect((await s.runAction('q', 'q'))?.status).toBe('failed');
       await s.advance();

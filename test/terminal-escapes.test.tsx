@@ -11,7 +11,8 @@ import { App } from '../screens/App.js';
 import { buildKeymap } from '../src/keys/keymap.js';
 import { loadRunbookFile } from '../src/runbook/load.js';
 import { openLedger } from '../adapters/ledger.js';
-import { Session } from '../src/session/session.js';
+import { openSession, type Session } from '../src/session/session.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
 import { visible } from '../src/visible.js';
 import { cli } from './support/cli.js';
 import { waitFor } from './support/cockpit.js';
@@ -70,7 +71,7 @@ describe('the cockpit', () => {
     const yaml = hostileRunbook();
     const runbook = await loadRunbookFile(join(dir, 'hostile.md'), { PATH: process.env.PATH });
     const ledger = openLedger(join(dir, 'cockpit.db'));
-    const session = new Session({ runbook, ledger, ledgerPath: join(dir, 'cockpit.db'), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 't' } });
+    const session = await openSession({ runbook, ledger: new SqliteStore(ledger, join(dir, 'cockpit.db')), ledgerPath: join(dir, 'cockpit.db'), env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 't' } });
     const app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(session.store.getState().runbook, { demo: false }) }} />);
     try {
       await waitFor(() => app.lastFrame()?.includes('␛]0;pwned'), 'the title drawn with its escape made visible');

@@ -7,6 +7,7 @@ import { loadRunbook, loadRunbookFile } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
 import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../adapters/ledger.js';
+import { chosenLedgerLocation } from '../../adapters/ledger-path.js';
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
@@ -133,7 +134,7 @@ function requireTerminal(io: Io): boolean {
 async function openCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('open', args, { ledger: { type: 'string' }, ...PARAM_OPTION });
   const file = oneRunbook('open', positionals);
-  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
+  const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: file }, io.env);
   // What is missing is asked in a form before the cockpit starts, where a person can answer.
   const ask: AskStart | undefined = isTerminal(io) ? async (runbook, given) => (await import('../../screens/run.js')).askStart(runbook, given) : undefined;
   const loaded = await loadWithParams('open', file, startArgs(values), io, { shown: positionals[0], ledgerPath, ask });
@@ -232,7 +233,7 @@ async function checkCommand(args: string[], io: Io): Promise<number> {
   const loaded = await loadWithParams('check', file, startArgs(values), io, { shown: positionals[0] });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
-  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
+  const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: file }, io.env);
   // Cron's failures reach Slack (runbook notify:); sent before the ledger closes.
   const { withRecordingLedger } = await import('../session/headless-ledger.js');
   return withRecordingLedger({ runbook, ledgerPath, env }, async (ledger) => {

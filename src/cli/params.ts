@@ -9,6 +9,10 @@ import { checkParams, parseParamArgs, withParamValues } from '../runbook/params.
 import { checkChoices, optionNames, parseChooseArgs } from '../runbook/choices.js';
 import { MASK } from '../runbook/secrets.js';
 import { openLedger } from '../../adapters/ledger.js';
+import { SqliteStore } from '../../adapters/sqlite-store.js';
+import { openLedgerStore } from '../../adapters/ledger-store-open.js';
+import { isPostgresLocation } from '../../adapters/ledger-path.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import { openRunValues, ResumeConflictError, startDifferences, type RecordedStart } from '../session/run-lifecycle.js';
 import { UsageError } from './errors.js';
 import { oneLine } from '../visible.js';
@@ -60,7 +64,7 @@ export async function loadWithParams(command: string, file: string, values: { pa
   const problems = [...params.problems, ...choose.problems];
   if (problems.length > 0) throw new UsageError(problems.join('\n'), command);
   let given: StartValues = { params: params.given, choose: choose.given };
-  const open = opts.ledgerPath ? openRunOf(opts.ledgerPath, file) : undefined;
+  const open = opts.ledgerPath ? await openRunOf(opts.ledgerPath, file) : undefined;
   if (open) given = withRecorded(given, open.recorded);
 
   let runbook = await loadChecked(command, file, given, io);
@@ -137,16 +141,17 @@ function needsPerson(command: string, shown: string, missing: ReturnType<typeof 
 }
 
 /** The open run this start would resume, read from the ledger if it exists. */
-function openRunOf(ledgerPath: string, file: string): { runId: string; recorded: RecordedStart } | undefined {
-  if (!existsSync(ledgerPath)) return undefined;
-  let ledger: ReturnType<typeof openLedger> | undefined;
+async function openRunOf(location: string, file: string): Promise<{ runId: string; recorded: RecordedStart } | undefined> {
+  const postgres = isPostgresLocation(location);
+  if (!postgres && !existsSync(location)) return undefined;
+  let ledger: LedgerStore | undefined;
   try {
-    ledger = openLedger(ledgerPath, { readOnly: true });
-    return openRunValues(ledger, file, Date.now());
+    ledger = postgres ? await openLedgerStore(location) : new SqliteStore(openLedger(location, { readOnly: true }), location);
+    return await openRunValues(ledger, file, Date.now());
   } catch {
     return undefined; // the start opens the ledger to write, and says what is wrong with it
   } finally {
-    ledger?.close();
+    await ledger?.close();
   }
 }
 

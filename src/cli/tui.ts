@@ -1,15 +1,17 @@
 // Wires a runbook to a session and mounts the screens. Loaded lazily by the CLI.
 import type { Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
-import { openLedger, chainKeyFrom } from '../../adapters/ledger.js';
-import { Session, type SessionOptions } from '../session/session.js';
+import { chainKeyFrom } from '../../adapters/ledger-key.js';
+import { openLedgerStore } from '../../adapters/ledger-store-open.js';
+import { openSession, type SessionOptions } from '../session/session.js';
 import { flash } from '../store/store.js';
 
+/** `ledgerPath`: a SQLite file, or a PostgreSQL ledger's postgres:// URL. */
 export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo']; signal?: AbortSignal; notice?: string }): Promise<void> {
-  const ledger = openLedger(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env), chainKey: chainKeyFrom(opts.env) });
+  const ledger = await openLedgerStore(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env), chainKey: chainKeyFrom(opts.env) });
   try {
     // SIGINT/SIGTERM shut the session down as the operator's quit does.
-    const session = new Session({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal });
+    const session = await openSession({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal });
     if (opts.notice) flash(session.store, opts.notice, 'warn');
     const { runCockpit } = await import('../../screens/run.js');
     await runCockpit(session, { demo: !!opts.demo });
@@ -18,8 +20,9 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
       process.stderr.write(`opscockpit: sending ${session.notificationsInFlight} notification(s) before exiting (at most a minute; Ctrl-C skips)…\n`);
       await session.settleNotifications();
     }
+    await session.stop();
   } finally {
-    ledger.close();
+    await ledger.close();
     await (await import('../../adapters/http.js')).closeHttpAgent();
     await (await import('../session/notifications.js')).closeWebhookClient();
   }

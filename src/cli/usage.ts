@@ -11,14 +11,15 @@ export const VERSION = '0.1.0';
 
 export const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
   open: {
-    usage: 'opscockpit open RUNBOOK [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH]   (or: opscockpit RUNBOOK)',
+    usage: 'opscockpit open RUNBOOK [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL]   (or: opscockpit RUNBOOK)',
     summary: 'Open the cockpit on a runbook (needs a terminal).',
     details: `Shows Ready, Canary, Gate, Ledger and Checklist panels, walks the checklists step by
 step and runs abort / rollback / promote behind a typed confirmation. An unfinished run of
 the same runbook in the ledger is resumed where it stopped. Press ? in the cockpit for keys.
 
 Options:
-  --ledger PATH   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook)
+  --ledger PATH|URL   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook), or a
+                      PostgreSQL team ledger: postgres://LOGIN@HOST/DB (also OPSCOCKPIT_LEDGER)
 ${startOptionsHelp('open')}`,
   },
   demo: {
@@ -33,7 +34,7 @@ the canary analysis, and f breaks /api/orders so the next window fails and the c
 decisionos, ops-playbook, newsbot, talkative. f injects that system's main failure.`,
   },
   check: {
-    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--param NAME=VALUE]... [--choose NAME=OPTION]... [--scheduled] [--json] [--ledger PATH]',
+    usage: 'opscockpit check RUNBOOK [--phase preflight|postflight] [--param NAME=VALUE]... [--choose NAME=OPTION]... [--scheduled] [--json] [--ledger PATH|URL]',
     summary: 'Run the automatic steps of a phase headless and record the run.',
     details: `Manual steps are reported as pending. Exit codes:
   0  healthy (GO)
@@ -55,7 +56,7 @@ Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no 
 stage falls back to stable), 1 error.`,
   },
   run: {
-    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--ledger PATH]',
+    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--ledger PATH|URL]',
     summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',
     details: `The same session as the cockpit: steps in order, actions through the same safety
 controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,

@@ -39,6 +39,11 @@ export interface LedgerStore {
   readonly identity: IdentityKind;
   /** Where it is, for messages: a file path, or `postgres://user@host:port/db` (no password). */
   readonly location: string;
+  /**
+   * The operator the store stamps on every event whatever name the caller gives: the database
+   * login on PostgreSQL. Absent: the caller's name is recorded (asserted).
+   */
+  readonly stampedOperator?: string;
   startRun(run: NewRun, at: number): Promise<RunRecord>;
   /** The newest run of this runbook that has not completed, to resume it. */
   openRun(runbook: string): Promise<RunRecord | undefined>;

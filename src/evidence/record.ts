@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { EvidenceDoc } from '../engine/gate-types.js';
 import type { LedgerPort } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { EvidenceError } from './columns.js';
 
@@ -103,27 +104,39 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, modes: 
 
 /** Every evidence event in the ledger, oldest first, optionally for one path. */
 export function evidenceEvents(ledger: LedgerPort, path?: string): EvidenceEvent[] {
-  const key = path === undefined ? undefined : resolve(path);
-  const found: EvidenceEvent[] = [];
   // Runs come newest first; reversed, events of a run are in seq order after older runs'.
-  for (const run of ledger.listRuns(Number.MAX_SAFE_INTEGER).reverse()) {
-    for (const e of ledger.events(run.runId)) {
-      if ((e.body.kind === 'evidence.recorded' || e.body.kind === 'evidence.tampered') && (key === undefined || e.body.path === key))
-        found.push(e as EvidenceEvent);
-    }
-  }
-  // A stable sort: same-millisecond events keep run-then-seq order.
-  return found.sort((a, b) => a.at - b.at);
+  return inTime(ledger.listRuns(Number.MAX_SAFE_INTEGER).reverse().flatMap((run) => evidenceIn(ledger.events(run.runId), path)));
 }
 
+/** The run's evidence events (for one path). */
+function evidenceIn(events: readonly LedgerEvent[], path?: string): EvidenceEvent[] {
+  const key = path === undefined ? undefined : resolve(path);
+  return events.filter((e): e is EvidenceEvent => (e.body.kind === 'evidence.recorded' || e.body.kind === 'evidence.tampered') && (key === undefined || e.body.path === key));
+}
+
+/** A stable sort: same-millisecond events keep run-then-seq order. */
+const inTime = (found: EvidenceEvent[]) => found.sort((a, b) => a.at - b.at);
+
+const lastOf = (events: EvidenceEvent[]) => events.filter((e) => e.body.kind === 'evidence.recorded').at(-1)?.body as EvidenceRecorded | undefined;
+
 export function lastRecorded(ledger: LedgerPort, path: string): EvidenceRecorded | undefined {
-  const recorded = evidenceEvents(ledger, path).filter((e) => e.body.kind === 'evidence.recorded');
-  return recorded.at(-1)?.body as EvidenceRecorded | undefined;
+  return lastOf(evidenceEvents(ledger, path));
 }
 
 /** Recompute the file's sha256 and compare it with the last one the ledger recorded for it. */
 export function verifyEvidence(ledger: LedgerPort, path: string): EvidenceCheck {
-  const last = lastRecorded(ledger, path);
+  return compared(lastRecorded(ledger, path), path);
+}
+
+/** verifyEvidence against a ledger store (a gate check in a session, on either backend). */
+export async function verifyEvidenceIn(ledger: LedgerStore, path: string): Promise<EvidenceCheck> {
+  const runs = (await ledger.listRuns(Number.MAX_SAFE_INTEGER)).reverse();
+  const found: EvidenceEvent[] = [];
+  for (const run of runs) found.push(...evidenceIn(await ledger.events(run.runId), path));
+  return compared(lastOf(inTime(found)), path);
+}
+
+function compared(last: EvidenceRecorded | undefined, path: string): EvidenceCheck {
   const actual = sha256File(resolve(path));
   if (!last) return { tampered: false, expected: null, actual };
   return { tampered: actual !== last.sha256, expected: last.sha256, actual, version: last.version, state: last.state };

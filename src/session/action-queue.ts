@@ -125,7 +125,7 @@ export class ActionQueue {
   }
 
   private skip(decided: Decided, reason: string): void {
-    this.d.host.tryRecord({ kind: 'action.skipped', action: decided.name, why: decided.why, reason }, true);
+    void this.d.host.tryRecord({ kind: 'action.skipped', action: decided.name, why: decided.why, reason }, true);
     flash(this.d.host.store, `${decided.name} (${decided.why}) not run: ${reason}.`, 'warn');
   }
 }

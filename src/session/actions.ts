@@ -9,7 +9,8 @@ import type { ActionClaim } from './controls.js';
 import { dryRun } from './dry-run.js';
 import { runAction, type ActionOutcome } from './runners.js';
 import type { RunShell } from './run-shell.js';
-import { flash, recordInStore, streamActionOutput, type CockpitStore } from '../store/store.js';
+import { ledgerWasClosed } from './recorder.js';
+import { flash, streamActionOutput, type CockpitStore } from '../store/store.js';
 
 const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
 /** Where a successful action leaves the release (seed 001: abort and rollback return to stable). */
@@ -28,13 +29,15 @@ export interface ActionHost {
   signal: AbortSignal;
   /** The run's shell, once the session has one: where an action's script with a shell runs. */
   shell?: () => Pick<RunShell, 'runAction'> | undefined;
-  /** The safety controls' decision and the recorded intent (or refusal), in one transaction. */
-  claim(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): ActionClaim;
+  /** The safety controls' decision and the recorded intent (or refusal), in one transaction, stored and on screen. */
+  claim(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): Promise<ActionClaim>;
   running(): boolean;
-  tryRecord(body: EventBody, durable: boolean): boolean;
+  tryRecord(body: EventBody, durable: boolean): Promise<boolean>;
+  /** Record, or throw why not. */
+  record(body: EventBody, durable: boolean): Promise<unknown>;
   refreshControls(): void;
   moveStage(to: string | undefined): void;
-  completeRun(status: 'aborted' | 'rolled_back'): void;
+  completeRun(status: 'aborted' | 'rolled_back'): Promise<void>;
 }
 
 /** Preflight complete, and its blocking checks GO right now (what a forward action needs). */
@@ -57,13 +60,12 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
   // `opscockpit act`; the decision, the intent and the window's use are one transaction.
   let claim: ActionClaim;
   try {
-    claim = host.claim({ action: name, type: action.type, scope: action.scope, needsPreflight: action.needsPreflight }, confirmedWith);
+    claim = await host.claim({ action: name, type: action.type, scope: action.scope, needsPreflight: action.needsPreflight }, confirmedWith);
   } catch (err) {
     // Without the controls' state nobody can say the action is allowed, and an action whose
     // intent is not on record must not start: nothing runs.
     return void flash(store, `Could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran.`, 'error');
   }
-  recordInStore(store, claim.recorded);
   const { decision } = claim;
   if (!decision.allowed) {
     host.refreshControls();
@@ -79,16 +81,31 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
           ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream, host.signal)
           : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
         : await runAction(action, host.runbook, host.env, stream, host.signal, host.shell?.());
-  const recorded = host.tryRecord(
-    { kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}) },
-    true,
-  );
+  const recorded = await recordOutcome(host, {
+    kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}),
+  });
   host.refreshControls();
   const succeeded = recorded && outcome.status === 'succeeded';
   if (succeeded && decision.mode === 'REAL_ENABLED') host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
   const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
-  if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) host.completeRun(terminal);
+  if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) await host.completeRun(terminal);
   const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
   flash(store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
   return outcome;
+}
+
+/**
+ * The outcome on record; false (told on screen) when the ledger refused it. A ledger closed under
+ * the action (the cockpit quit while it ran) rejects: the action queue settles that as nothing,
+ * and the next start records the outcome as unknown.
+ */
+async function recordOutcome(host: ActionHost, body: EventBody): Promise<boolean> {
+  try {
+    await host.record(body, true);
+    return true;
+  } catch (err) {
+    if (ledgerWasClosed(err)) throw err;
+    flash(host.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    return false;
+  }
 }

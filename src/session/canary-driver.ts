@@ -11,7 +11,7 @@ export interface CanaryDriverDeps {
   clock: Clock;
   read: (metric: CanaryMetric) => Promise<MetricReading>;
   state: () => CanaryState;
-  record: (body: EventBody, durable?: boolean) => boolean;
+  record: (body: EventBody, durable?: boolean) => Promise<boolean>;
   runAction: (name: string, confirmedWith: string) => Promise<unknown>;
   onSchedule: (nextWindowAt: number | undefined) => void;
 }
@@ -25,10 +25,10 @@ export class CanaryDriver {
   constructor(private readonly d: CanaryDriverDeps) {}
 
   /** The operator starts the analysis; the start action (if any) has already run. */
-  start(): boolean {
+  async start(): Promise<boolean> {
     const t = startCanary(this.d.spec, this.d.state());
     if (!t.decisions.length) return false;
-    if (!this.commit(t)) return false;
+    if (!(await this.commit(t))) return false;
     this.windowStart = this.d.clock.now();
     this.schedule();
     return true;
@@ -42,11 +42,11 @@ export class CanaryDriver {
     if (s.status === 'awaiting-decision') this.watchDeadline();
   }
 
-  decide(choice: 'continue' | 'abort'): void {
+  async decide(choice: 'continue' | 'abort'): Promise<void> {
     const t = applyOperator(this.d.spec, this.d.state(), choice);
     if (!t.decisions.length) return;
     this.clearDeadline();
-    if (!this.commit(t)) return;
+    if (!(await this.commit(t))) return;
     if (t.state.status === 'running') {
       this.windowStart = this.d.clock.now();
       this.schedule();
@@ -82,10 +82,10 @@ export class CanaryDriver {
     if (s.status !== 'running') return;
     const endedAt = this.d.clock.now();
     const w = evaluateWindow(spec, spec.steps[s.stepIndex].name, s.windowsInStep + 1, startedAt, endedAt, readings);
-    if (!this.d.record({ kind: 'canary.window', window: w })) return;
+    if (!(await this.d.record({ kind: 'canary.window', window: w }))) return;
     const t = applyWindow(spec, s, w, endedAt);
     this.windowStart = endedAt;
-    this.commit(t);
+    await this.commit(t);
     if (t.state.status === 'running') this.schedule();
     else this.d.onSchedule(undefined);
     if (t.state.status === 'awaiting-decision') this.watchDeadline();
@@ -95,11 +95,11 @@ export class CanaryDriver {
     const s = this.d.state();
     if (s.deadline === undefined) return;
     this.d.onSchedule(undefined);
-    this.deadlineTimer = this.d.clock.setTimeout(() => {
+    this.deadlineTimer = this.d.clock.setTimeout(async () => {
       this.deadlineTimer = undefined;
       const t = applyDeadline(this.d.spec, this.d.state(), Math.max(this.d.clock.now(), s.deadline!));
       if (!t.decisions.length) return;
-      this.commit(t);
+      await this.commit(t);
       if (t.state.status === 'running') {
         this.windowStart = this.d.clock.now();
         this.schedule();
@@ -113,9 +113,9 @@ export class CanaryDriver {
   }
 
   /** Record the decisions (durably when they run an action), then run their actions. */
-  private commit(t: Transition): boolean {
+  private async commit(t: Transition): Promise<boolean> {
     for (const dec of t.decisions) {
-      if (!this.d.record(decisionEvent(dec), !!dec.action)) return false;
+      if (!(await this.d.record(decisionEvent(dec), !!dec.action))) return false;
       if (dec.action) void this.d.runAction(dec.action, `canary rule: ${dec.decision} — ${dec.reason}`);
     }
     return true;

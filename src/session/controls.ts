@@ -1,9 +1,11 @@
 // The safety controls' state lives in the ledger, in one run of its own, so every process
 // on the same ledger (the cockpit, `opscockpit act`, `opscockpit stop`, a second operator's
-// `window approve`) sees the same emergency stop, mode and window. It is read fresh before
-// every decision rather than cached, because another process may have changed it.
+// `window approve`) sees the same emergency stop, mode and window. A decision reads it fresh
+// inside its write transaction; the display keeps the last state read and reads again when
+// the ledger tells of a change (refresh).
 import { randomBytes } from 'node:crypto';
-import type { LedgerPort, RunRecord } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
+import type { RunRecord } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import {
   applyControl, decideAction, decideApproval, initialSafety, windowStatus,
@@ -23,45 +25,60 @@ export interface ActionClaim {
   recorded: LedgerEvent;
 }
 
+type Result<T = object> = ({ ok: true } & T) | { ok: false; reason: string };
+
 export class Controls {
+  /** The state last read, for display. */
+  private shown?: SafetyState;
+
   constructor(
-    private readonly ledger: LedgerPort,
+    private readonly ledger: LedgerStore,
     private readonly policy: SafetyPolicy,
+    /** Who decides: on PostgreSQL the login the database stamps, so the two-person rule counts logins. */
     private readonly operator: string,
     private readonly now: () => number,
+    /** The name the appends carry: the operator itself on SQLite, a display name beside the login on PostgreSQL. */
+    private readonly displayName = operator,
   ) {}
 
-  private run(): RunRecord {
-    return this.ledger.openRun(CONTROL_RUNBOOK) ?? this.ledger.startRun({ runbook: CONTROL_RUNBOOK, name: 'safety controls', releaseType: 'controls' }, this.now());
+  private async run(): Promise<RunRecord> {
+    return (await this.ledger.openRun(CONTROL_RUNBOOK)) ?? this.ledger.startRun({ runbook: CONTROL_RUNBOOK, name: 'safety controls', releaseType: 'controls' }, this.now());
   }
 
-  state(): SafetyState {
-    const run = this.ledger.openRun(CONTROL_RUNBOOK);
+  async state(): Promise<SafetyState> {
+    const run = await this.ledger.openRun(CONTROL_RUNBOOK);
     let s = initialSafety(this.policy);
-    if (!run) return s;
-    for (const e of this.ledger.events(run.runId)) s = applyControl(s, e.body, e.operator, e.at);
+    if (run) for (const e of await this.ledger.events(run.runId)) s = applyControl(s, e.body, e.operator, e.at);
     // Without a safety: section there are no modes to switch between.
-    return this.policy.guarded ? s : { ...s, mode: 'REAL_ENABLED' };
+    s = this.policy.guarded ? s : { ...s, mode: 'REAL_ENABLED' };
+    this.shown = s;
+    return s;
   }
 
-  /**
-   * For display, once a second: the state is read again only when the ledger changed (another
-   * process wrote, or this one recorded a control), the window's status from the clock. A
-   * decision (claim) always reads afresh.
-   */
+  /** Read the state again (the ledger changed); the view after it. */
+  async refresh(): Promise<ControlView> {
+    await this.state();
+    return this.view();
+  }
+
+  /** For display: the state last read, the window's status from the clock. */
   view(): ControlView {
-    const version = this.ledger.changeToken?.();
-    if (version === undefined || !this.shown || this.shown.version !== version || this.shown.dirty) this.shown = { version, state: this.state(), dirty: false };
-    const s = this.shown.state;
+    const s = this.shown ?? initialSafety(this.policy);
     return { ...s, windowStatus: windowStatus(this.policy, s.window, this.now()), guarded: this.policy.guarded };
   }
 
-  private shown?: { version: string | undefined; state: SafetyState; dirty: boolean };
+  /** Control changes are safety records: durable before this resolves. */
+  private async record(body: EventBody): Promise<void> {
+    await this.ledger.append((await this.run()).runId, this.displayName, body, this.now(), { durable: true });
+  }
 
-  /** Control changes are safety records: durable before this returns. */
-  private record(body: EventBody): void {
-    this.ledger.append(this.run().runId, this.operator, body, this.now(), { durable: true });
-    if (this.shown) this.shown.dirty = true;
+  /** `fn` in one write transaction; the state is read again after it (what it recorded). */
+  private async changing<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.ledger.atomically(fn, { durable: true });
+    } finally {
+      await this.state().catch(() => undefined);
+    }
   }
 
   /**
@@ -69,22 +86,22 @@ export class Controls {
    * ledger's write lock from before the controls are read: the intent (or the refusal) in the
    * action's run and, for a real action, the window used up, durable before the action starts.
    * Another process acting at the same instant waits for the lock, then reads the window as
-   * used, so one window never lets two actions through.
+   * used, so one window never lets two actions through. Call inside the caller's transaction
+   * (HeldRun.within) or on its own.
    */
-  claim(request: Omit<ActionRequest, 'now'>, runId: string, confirmedWith: string): ActionClaim {
+  async claim(request: Omit<ActionRequest, 'now'>, runId: string, confirmedWith: string): Promise<ActionClaim> {
     return this.ledger.atomically(
-      () => {
+      async () => {
         const now = this.now();
-        const decision = decideAction(this.policy, this.state(), { ...request, now });
+        const decision = decideAction(this.policy, await this.state(), { ...request, now });
         const { action } = request;
         if (!decision.allowed) {
           const refused: EventBody = { kind: 'action.refused', action, failure: decision.failure, reason: decision.reason, remedy: decision.remedy };
-          return { decision, recorded: this.ledger.append(runId, this.operator, refused, now, { durable: true }) };
+          return { decision, recorded: await this.ledger.append(runId, this.displayName, refused, now, { durable: true }) };
         }
         const intent: EventBody = { kind: 'action.requested', action, confirmedWith, mode: decision.mode, window: decision.consumesWindow };
-        const recorded = this.ledger.append(runId, this.operator, intent, now, { durable: true });
-        if (this.shown) this.shown.dirty = true;
-        if (decision.consumesWindow) this.record({ kind: 'control.consumed', window: decision.consumesWindow, action, runId });
+        const recorded = await this.ledger.append(runId, this.displayName, intent, now, { durable: true });
+        if (decision.consumesWindow) await this.record({ kind: 'control.consumed', window: decision.consumesWindow, action, runId });
         return { decision, recorded };
       },
       { durable: true },
@@ -92,42 +109,36 @@ export class Controls {
   }
 
   /** On needs nothing but a reason word; off needs a real reason (it is what lets work resume). */
-  setStop(on: boolean, reason: string): { ok: true } | { ok: false; reason: string } {
+  async setStop(on: boolean, reason: string): Promise<Result> {
     const why = reason.trim();
     if (!on && !why) return { ok: false, reason: 'turning the emergency stop off needs a reason' };
-    return this.ledger.atomically(
-      (): { ok: true } | { ok: false; reason: string } => {
-        if (this.state().stop.on === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
-        this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
-        return { ok: true };
-      },
-      { durable: true },
-    );
+    return this.changing(async (): Promise<Result> => {
+      if ((await this.state()).stop.on === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
+      await this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
+      return { ok: true };
+    });
   }
 
-  setMode(mode: Mode, reason: string): { ok: true } | { ok: false; reason: string } {
+  async setMode(mode: Mode, reason: string): Promise<Result> {
     if (!this.policy.guarded) return { ok: false, reason: 'this runbook has no safety: section, so it has no modes to switch' };
     if (!reason.trim()) return { ok: false, reason: 'changing the mode needs a reason' };
-    this.record({ kind: 'control.mode', mode, reason: reason.trim() });
+    await this.changing(() => this.record({ kind: 'control.mode', mode, reason: reason.trim() }));
     return { ok: true };
   }
 
-  requestWindow(): { ok: true; id: string; expiresAt: number } | { ok: false; reason: string } {
+  async requestWindow(): Promise<Result<{ id: string; expiresAt: number }>> {
     if (!this.policy.guarded) return { ok: false, reason: 'this runbook has no safety: section; real-enable windows are off' };
     const id = `w-${randomBytes(3).toString('hex')}`;
     const expiresAt = this.now() + this.policy.windowTtlMs;
-    this.record({ kind: 'control.window', id, ttlMs: this.policy.windowTtlMs, expiresAt });
+    await this.changing(() => this.record({ kind: 'control.window', id, ttlMs: this.policy.windowTtlMs, expiresAt }));
     return { ok: true, id, expiresAt };
   }
 
-  approve(): { ok: true; window: string } | { ok: false; reason: string } {
-    return this.ledger.atomically(
-      () => {
-        const d = decideApproval(this.policy, this.state(), this.operator, this.now());
-        this.record(d.ok ? { kind: 'control.approval', window: d.window } : { kind: 'control.refused', what: 'window approval', reason: d.reason });
-        return d;
-      },
-      { durable: true },
-    );
+  async approve(): Promise<Result<{ window: string }>> {
+    return this.changing(async () => {
+      const d = decideApproval(this.policy, await this.state(), this.operator, this.now());
+      await this.record(d.ok ? { kind: 'control.approval', window: d.window } : { kind: 'control.refused', what: 'window approval', reason: d.reason });
+      return d;
+    });
   }
 }

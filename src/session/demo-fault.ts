@@ -11,13 +11,13 @@ export interface DemoFault {
   toggleFault: (on: boolean) => Promise<void>;
 }
 
-export async function toggleDemoFault(demo: DemoFault, store: CockpitStore, tryRecord: (body: EventBody) => boolean): Promise<void> {
+export async function toggleDemoFault(demo: DemoFault, store: CockpitStore, tryRecord: (body: EventBody) => Promise<boolean>): Promise<void> {
   const on = !store.getState().fault;
   try {
     await demo.toggleFault(on);
     store.setState({ fault: on });
     const route = demo.faultRoute ?? '/readyz';
-    tryRecord(on ? { kind: 'fault.injected', route, status: demo.faultStatus ?? 503 } : { kind: 'fault.cleared' });
+    await tryRecord(on ? { kind: 'fault.injected', route, status: demo.faultStatus ?? 503 } : { kind: 'fault.cleared' });
     flash(store, on ? `Demo fault injected: ${demo.faultText ?? `${route} now answers 503`}.` : `Demo fault cleared: ${route} restored.`, 'warn');
   } catch (err) {
     flash(store, `Could not reach the fixture targets: ${err instanceof Error ? err.message : String(err)}`, 'error');

@@ -4,10 +4,10 @@
 // failed action, or at a step that needs a person, and says which.
 import { FRESH_SHELL_AHEAD } from '../store/project.js';
 import type { Phase, Runbook } from '../runbook/model.js';
-import type { LedgerPort } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import { currentStep } from '../engine/checklist.js';
 import type { StepState } from '../engine/types.js';
-import { Session } from './session.js';
+import { openSession, type Session } from './session.js';
 import type { ActionOutcome } from './runners.js';
 
 export type RunOutcome = 'completed' | 'no-go' | 'needs-operator' | 'refused' | 'action-failed' | 'cancelled';
@@ -51,7 +51,7 @@ export interface RunReport {
 
 export async function runProcedure(opts: {
   runbook: Runbook;
-  ledger: LedgerPort;
+  ledger: LedgerStore;
   ledgerPath: string;
   env: NodeJS.ProcessEnv;
   actions: string[];
@@ -66,7 +66,7 @@ export async function runProcedure(opts: {
 }): Promise<RunReport> {
   const { runbook } = opts;
   // The run ends here, not when the checklist does: an action after the preflight decides it too.
-  const session = new Session({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false, signal: opts.signal });
+  const session = await openSession({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false, signal: opts.signal });
   const actions: RunActionReport[] = [];
   let outcome: RunOutcome = 'completed';
   let stopped: string | undefined;
@@ -83,7 +83,7 @@ export async function runProcedure(opts: {
       const why = session.cancelled;
       if (why) {
         [outcome, stopped] = ['cancelled', `cancelled: ${why}`];
-        session.fail();
+        await session.fail();
         break;
       }
       if (!actionsDone && cl.phases.preflight.complete) {
@@ -91,7 +91,7 @@ export async function runProcedure(opts: {
         const r = await runActions(session, runbook, opts.actions, actions);
         if (r && !session.cancelled) {
           [outcome, stopped] = r;
-          session.fail();
+          await session.fail();
           break;
         }
         continue;
@@ -102,13 +102,13 @@ export async function runProcedure(opts: {
       if (cl.phases[cl.active].blocked) {
         outcome = 'no-go';
         stopped = `${step.phase} step "${step.id}" failed: ${step.result?.reason ?? 'no result'}`;
-        session.fail();
+        await session.fail();
         break;
       }
       if (step.kind === 'manual' && opts.confirm?.includes(step.id)) {
         if (!(await advanced(session, `confirmed on the command line (opscockpit run --confirm ${step.id})`))) {
           [outcome, stopped] = ['action-failed', `${step.phase} step "${step.id}" could not be recorded: ${lastError ?? session.store.getState().flash?.text}`];
-          session.fail();
+          await session.fail();
           break;
         }
         continue;
@@ -132,17 +132,17 @@ export async function runProcedure(opts: {
         // A value only a person can give is waiting for a person (exit 2), not a refusal.
         [outcome, stopped] = [refused.failure === 'NEEDS_VALUE' ? 'needs-operator' : 'refused', `${step.phase} step "${step.id}" not run: ${refused.failure}: ${refused.reason}`];
         actions.push({ action: refused.step, status: 'refused', reason: `${refused.failure}: ${refused.reason}`, ...(refused.remedy ? { remedy: refused.remedy } : {}) });
-        if (outcome === 'refused') session.fail(); // else the run stays open for the person
+        if (outcome === 'refused') await session.fail(); // else the run stays open for the person
         break;
       }
       if (session.store.getState().checklist === before) {
         // Nothing moved: the step's events could not be written. Stop rather than spin.
         [outcome, stopped] = ['action-failed', `${step.phase} step "${step.id}" could not be recorded: ${lastError ?? session.store.getState().flash?.text}`];
-        session.fail();
+        await session.fail();
         break;
       }
     }
-    if (outcome === 'completed') session.succeed();
+    if (outcome === 'completed') await session.succeed();
     const status = session.store.getState().run?.status;
     if (outcome === 'completed' && (status === 'aborted' || status === 'rolled_back')) stopped = `the run is ${status.replace('_', ' ')} by its action; postflight does not follow`;
     const cl = session.store.getState().checklist;
@@ -157,13 +157,13 @@ export async function runProcedure(opts: {
         ...(st.result?.failure && st.state === 'failed' ? { failure: st.result.failure } : {}),
       })),
     );
-    return { schema: 'opscockpit.run/v1', runbook: runbook.file, name: runbook.name, runId: session.runId, ledger: opts.ledgerPath, outcome, ...(stopped ? { stopped } : {}), steps, actions };
+    return { schema: 'opscockpit.run/v1', runbook: runbook.file, name: runbook.name, runId: session.runId, ledger: opts.ledger.location, outcome, ...(stopped ? { stopped } : {}), steps, actions };
   } finally {
     // Alerts about how the run went go out before the command closes its ledger.
     unsubscribe();
     await session.settleNotifications();
     await session.shutdown(session.cancelled ?? 'the run ended');
-    session.stop();
+    await session.stop();
   }
 }
 

@@ -3,7 +3,8 @@
 import type { Phase, Runbook } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { walkChecklist } from '../engine/checklist.js';
-import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
+import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult, EventBody, GateVerdict, StepState } from '../engine/types.js';
 import { computeVerdict, emptyMeans, gatingChecks } from '../engine/verdict.js';
 import { finishRun } from './finish-run.js';
@@ -50,7 +51,7 @@ export interface CheckReport {
 
 export async function runHeadlessCheck(opts: {
   runbook: Runbook;
-  ledger: LedgerPort;
+  ledger: LedgerStore;
   ledgerPath: string;
   phase: Phase;
   env?: NodeJS.ProcessEnv;
@@ -66,7 +67,7 @@ export async function runHeadlessCheck(opts: {
   const operator = operatorName(env);
   const redactor = new Redactor(runbook.secrets, env);
   // The run is this process's (its lease) until it ends: nobody else resumes or completes it.
-  const { run, owner } = startHeldRun(
+  const { run, owner } = await startHeldRun(
     ledger,
     { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `headless check (${phase})` },
     clock,
@@ -74,14 +75,14 @@ export async function runHeadlessCheck(opts: {
   try {
     return await checkRun({ ...opts, env, clock, operator, redactor, run, owner });
   } finally {
-    owner.release();
+    await owner.release();
   }
 }
 
 async function checkRun(opts: {
   runbook: Runbook;
   phase: Phase;
-  ledger: LedgerPort;
+  ledger: LedgerStore;
   ledgerPath: string;
   env: NodeJS.ProcessEnv;
   clock: Clock;
@@ -95,29 +96,33 @@ async function checkRun(opts: {
   const { runbook, ledger, phase, env, clock, operator, redactor, run, owner } = opts;
   env.OPSCOCKPIT_RUN = run.runId; // scripts that read or record into this run
   const events: EventBody[] = [];
-  const record = (body: EventBody) => {
-    owner.within(() => ledger.append(run.runId, operator, body, clock.now()));
+  // In order: each stored before the next is asked for.
+  let tail: Promise<unknown> = Promise.resolve();
+  const record = (body: EventBody): Promise<void> => {
+    const stored = tail.then(() => owner.within(() => ledger.append(run.runId, operator, body, clock.now())));
+    tail = stored.catch(() => undefined);
     events.push(body);
+    return stored.then(() => undefined);
   };
-  record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
-  recordParams(runbook, record);
+  await record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+  await recordParams(runbook, record);
   const { signal } = opts;
   const runCheck = makeCheckRunner(runbook, env, ledger, signal);
   const latest: Record<string, CheckResult> = {};
   let running: string | undefined;
   // The cancellation is on record before the abort reaches the script (listeners run in order).
-  const onAbort = () => running && record({ kind: 'step.note', phase, step: running, note: `cancelled: ${String(signal?.reason)} while the step ran` });
+  const onAbort = () => running && void record({ kind: 'step.note', phase, step: running, note: `cancelled: ${String(signal?.reason)} while the step ran` });
   signal?.addEventListener('abort', onAbort, { once: true });
   for (const step of runbook.checklists[phase]) {
     if (signal?.aborted) break;
     if (!step.check || step.confirm) continue; // confirm-first steps wait for an operator, like manual ones
-    record({ kind: 'step.started', phase, step: step.id });
+    await record({ kind: 'step.started', phase, step: step.id });
     running = step.id;
     const ran = redactor.value(latest[step.check] ?? (await runCheck(runbook.checks[step.check])));
     running = undefined;
     const result = signal?.aborted && ran.status !== 'healthy' ? { ...ran, reason: cancelledReason(String(signal.reason), ran.reason) } : ran;
     latest[step.check] = result;
-    record({ kind: 'step.result', phase, step: step.id, result });
+    await record({ kind: 'step.result', phase, step: step.id, result });
   }
   signal?.removeEventListener('abort', onAbort);
   const cancelled = signal?.aborted ? ` — cancelled: ${String(signal.reason)}` : '';
@@ -126,7 +131,7 @@ async function checkRun(opts: {
   // Blocking scripts left to a person: the phase is not checked until someone runs them.
   const people = walk.phases[phase].steps.filter((s) => s.confirm && s.blocking && s.state === 'pending');
   const verdict = people.length === 0 ? judged : { ...judged, verdict: judged.verdict === 'GO' ? ('INSUFFICIENT' as const) : judged.verdict, reasons: [...judged.reasons, ...people.map((s) => `${s.title}: ${NEEDS_A_PERSON}`)] };
-  record({ kind: 'verdict.changed', ...verdict });
+  await record({ kind: 'verdict.changed', ...verdict });
   const steps: StepReport[] = walk.phases[phase].steps.map((s) => ({
     id: s.id,
     title: s.title,
@@ -147,10 +152,11 @@ async function checkRun(opts: {
     opts.scheduled && verdict.verdict === 'INSUFFICIENT' && insufficient.length > 0 && insufficient.every((s) => s.code === 'insufficient_data')
       ? `scheduled run: insufficient data only (${insufficient.map((s) => s.id).join(', ')}), counted as healthy`
       : undefined;
-  if (normalized) record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
+  if (normalized) await record({ kind: 'step.note', phase, step: insufficient[0].id, note: normalized });
   const status = (verdict.verdict === 'GO' || normalized) && !cancelled ? 'succeeded' : 'failed';
   // Durable: a run's end is on disk, and the ledger's head file names it.
-  finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}`, durable: true }, owner);
+  await tail;
+  await finishRun(ledger, { runId: run.runId, operator, status, at: clock.now(), note: `headless check (${phase}): ${verdict.verdict}${normalized ? ' (scheduled: insufficient data counted as healthy)' : ''}${cancelled}`, durable: true }, owner);
   events.push({ kind: 'run.completed', status });
   return {
     schema: 'opscockpit.check/v1',
@@ -158,7 +164,7 @@ async function checkRun(opts: {
     name: runbook.name,
     phase,
     runId: run.runId,
-    ledger: opts.ledgerPath,
+    ledger: ledger.location,
     verdict: verdict.verdict,
     reasons: verdict.reasons,
     healthy: !cancelled && people.length === 0 && (verdict.verdict === 'GO' || normalized !== undefined),

@@ -1,7 +1,7 @@
 // Operator intents from the keyboard: keymap commands and the open dialog's text. Turns them
 // into modal changes and into the session's own operations; nothing here writes the ledger.
 import type { StepIntent, StepView } from '../engine/checklist.js';
-import { flash, setModal, type CockpitStore } from '../store/store.js';
+import { flash, setModal, type CockpitStore, type Modal } from '../store/store.js';
 import { ACTION_BUSY } from './actions.js';
 import { stepAction } from './step-gate.js';
 import type { Runbook } from '../runbook/model.js';
@@ -13,7 +13,7 @@ export interface IntentHost {
   readonly runbook: Runbook;
   stepIntent(intent: StepIntent): unknown;
   runAction(name: string, typed: string): Promise<unknown>;
-  setStop(on: boolean, reason: string): boolean;
+  setStop(on: boolean, reason: string): Promise<boolean>;
   startCanary(): Promise<void>;
   decideCanary(decision: 'continue' | 'abort'): void;
   toggleFault(): Promise<void>;
@@ -140,15 +140,7 @@ export class Intents {
       setModal(store, undefined);
       return void host.stepIntent({ kind: 'note', note: m.input });
     }
-    if (m.kind === 'value') {
-      const error = this.values?.give(m.name, m.input);
-      if (error) return setModal(store, { ...m, error });
-      if (m.action) return this.confirmAction(m.action);
-      const next = this.values?.missing(...stepOf(store, m.step.id))[0];
-      if (next) return setModal(store, { kind: 'value', name: next, input: '', step: m.step });
-      setModal(store, undefined);
-      return flash(store, `${m.name} recorded. Enter runs "${m.step.title}" with it.`, 'info');
-    }
+    if (m.kind === 'value') return void this.giveValue(m);
     if (m.kind === 'stop-off') {
       if (!m.input.trim()) return setModal(store, { ...m, error: 'Turning the emergency stop off needs a reason.' });
       setModal(store, undefined);
@@ -167,6 +159,18 @@ export class Intents {
     if (action && m.input !== action.confirm) return setModal(store, { ...m, error: `Type "${action.confirm}" exactly.` });
     setModal(store, undefined);
     void host.runAction(m.action, m.input);
+  }
+
+  /** A value the step needs: recorded before the dialog moves on (to the next value, or closes). */
+  private async giveValue(m: Extract<Modal, { kind: 'value' }>): Promise<void> {
+    const store = this.host.store;
+    const error = await this.values?.give(m.name, m.input);
+    if (error) return setModal(store, { ...m, error });
+    if (m.action) return this.confirmAction(m.action);
+    const next = this.values?.missing(...stepOf(store, m.step.id))[0];
+    if (next) return setModal(store, { kind: 'value', name: next, input: '', step: m.step });
+    setModal(store, undefined);
+    flash(store, `${m.name} recorded. Enter runs "${m.step.title}" with it.`, 'info');
   }
 }
 

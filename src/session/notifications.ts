@@ -5,7 +5,9 @@
 // answering keys while a webhook is slow or down.
 import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
-import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent, NotifyTrigger } from '../engine/types.js';
 import { notifyTrigger, slackMessage, type TriggerContext } from '../engine/notify.js';
 import type { DeliveryResult } from '../../adapters/notify.js';
@@ -29,47 +31,36 @@ export const NOTIFY_DEADLINE_MS = 60_000;
 /**
  * The ledger, with every stored event reported to `onAppended` (a Proxy: nothing else changes).
  * Events appended inside `atomically()` are reported once its transaction has committed, and
- * not at all when it rolls back.
+ * not at all when it rolls back (the transaction's events are kept in its async context).
  */
-export function watchLedger<L extends LedgerPort>(ledger: L, onAppended: (events: LedgerEvent[]) => void): L {
-  let held: LedgerEvent[] | undefined;
+export function watchLedger<L extends LedgerStore>(ledger: L, onAppended: (events: LedgerEvent[]) => void): L {
+  const held = new AsyncLocalStorage<LedgerEvent[]>();
   const report = (events: LedgerEvent[]) => {
-    if (held) return void held.push(...events);
+    const open = held.getStore();
+    if (open) return void open.push(...events);
     try {
       onAppended(events);
     } catch {
       /* a watcher never breaks a ledger write */
     }
   };
-  const target = ledger as L & { appendMany?: (...a: unknown[]) => LedgerEvent[] };
   const wrapped: Record<PropertyKey, unknown> = {
-    append: (...args: Parameters<LedgerPort['append']>) => {
-      const ev = target.append(...args);
+    append: async (...args: Parameters<LedgerStore['append']>) => {
+      const ev = await ledger.append(...args);
       report([ev]);
       return ev;
     },
-    appendMany: (...args: unknown[]) => {
-      const evs = target.appendMany!(...args);
-      report(evs);
-      return evs;
-    },
-    atomically: <T>(fn: () => T, opts?: { durable?: boolean }): T => {
-      if (held) return target.atomically(fn, opts);
-      held = [];
-      let done: LedgerEvent[] = [];
-      try {
-        const out = target.atomically(fn, opts);
-        done = held;
-        return out;
-      } finally {
-        held = undefined;
-        if (done.length) report(done);
-      }
+    atomically: async <T>(fn: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> => {
+      if (held.getStore()) return ledger.atomically(fn, opts);
+      const events: LedgerEvent[] = [];
+      const out = await ledger.atomically(() => held.run(events, fn), opts);
+      if (events.length) report(events);
+      return out;
     },
   };
-  return new Proxy(target, {
+  return new Proxy(ledger, {
     get(t, prop) {
-      if (Object.hasOwn(wrapped, prop) && typeof Reflect.get(t, prop, t) === 'function') return wrapped[prop];
+      if (Object.hasOwn(wrapped, prop)) return wrapped[prop];
       const v = Reflect.get(t, prop, t);
       return typeof v === 'function' ? v.bind(t) : v;
     },
@@ -83,11 +74,11 @@ export interface NotificationsOptions {
   redactor: Redactor;
   ledgerPath: string;
   /** The run of an event (for the message's release fields). */
-  run(runId: string): RunRecord | undefined;
+  run(runId: string): Promise<RunRecord | undefined>;
   /** Why, when the session knows (the current NO-GO reason). */
   why(): string | undefined;
   /** Record the outcome in the run the event belongs to. */
-  record(runId: string, body: EventBody): void;
+  record(runId: string, body: EventBody): Promise<unknown>;
 }
 
 export class Notifications {
@@ -137,7 +128,7 @@ export class Notifications {
     let result: DeliveryResult;
     if (problem) result = { ok: false, attempts: 0, errors: [], reason: `${problem}: nothing was sent` };
     else {
-      const run = this.opts.run(ev.runId);
+      const run = await this.opts.run(ev.runId).catch(() => undefined);
       const message = slackMessage(trigger, ev, {
         runbookName: this.opts.runbook.name,
         runId: ev.runId,
@@ -160,7 +151,7 @@ export class Notifications {
     }
     const common = { channel: 'slack' as const, trigger, about: ev.seq, attempts: result.attempts, errors: result.errors };
     try {
-      this.opts.record(
+      await this.opts.record(
         ev.runId,
         result.ok ? { kind: 'notify.sent', ...common, httpStatus: result.httpStatus ?? 200 } : { kind: 'notify.failed', ...common, reason: result.reason ?? 'failed' },
       );
@@ -183,7 +174,7 @@ export class Notifications {
  * Notifications for a headless command that writes the ledger without a session (`check`):
  * the ledger to write through, and `settle` to await before closing it.
  */
-export function headlessNotifications<L extends LedgerPort>(
+export function headlessNotifications<L extends LedgerStore>(
   opts: { runbook: Runbook; ledger: L; ledgerPath: string; env: NodeJS.ProcessEnv; operator: string; clock?: Clock; redactor: Redactor },
 ): { ledger: L; settle(): Promise<void> } {
   if (!opts.runbook.notify?.slack) return { ledger: opts.ledger, settle: async () => undefined };
@@ -193,23 +184,23 @@ export function headlessNotifications<L extends LedgerPort>(
     env: opts.env,
     clock,
     redactor: opts.redactor,
-    ledgerPath: opts.ledgerPath,
+    ledgerPath: opts.ledger.location,
     run: (runId) => opts.ledger.getRun(runId),
     why: () => undefined,
-    record: (runId, body) => void opts.ledger.append(runId, opts.operator, body, clock.now()),
+    record: (runId, body) => opts.ledger.append(runId, opts.operator, body, clock.now()),
   });
   return { ledger: watchLedger(opts.ledger, (evs) => notifications.observe(evs)), settle: () => notifications.settle() };
 }
 
 /** Append through a connection of our own: the caller's ledger is already closed (a finishing command). */
-export async function appendLate(ledgerPath: string, opts: { redactor: Redactor; env: NodeJS.ProcessEnv }, runId: string, operator: string, body: EventBody, now: number): Promise<void> {
-  const { openLedger, chainKeyFrom } = await import('../../adapters/ledger.js');
+export async function appendLate(location: string, opts: { redactor: Redactor; env: NodeJS.ProcessEnv }, runId: string, operator: string, body: EventBody, now: number): Promise<void> {
+  const [{ openLedgerStore }, { chainKeyFrom }] = await Promise.all([import('../../adapters/ledger-store-open.js'), import('../../adapters/ledger-key.js')]);
   try {
-    const ledger = openLedger(ledgerPath, { redactor: opts.redactor, chainKey: chainKeyFrom(opts.env) });
+    const ledger = await openLedgerStore(location, { redactor: opts.redactor, chainKey: chainKeyFrom(opts.env) });
     try {
-      ledger.append(runId, operator, body, now);
+      await ledger.append(runId, operator, body, now);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
   } catch {
     /* nothing left to tell: the process is finishing */

@@ -2,9 +2,10 @@
 // run (run-lifecycle.ts), refreshed every LEASE_BEAT_MS while the process lives, checked under
 // the write lock before each write into the run, given up when the process is done with it.
 // Headless commands hold it too: their actions and checks can outlast a lapse.
-import { LedgerError } from '../../adapters/ledger-open.js';
+import { LedgerError } from '../../adapters/ledger-errors.js';
 import { LEASE_BEAT_MS, LEASE_LAPSE_MS, describeHolder, type LeaseHolder } from '../engine/lease.js';
-import type { Clock, LedgerPort, NewRun, RunRecord } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
+import type { Clock, NewRun, RunRecord } from '../engine/ports.js';
 import { letGo, localHolder } from '../../adapters/ledger-leases.js';
 
 export class HeldRun {
@@ -12,36 +13,36 @@ export class HeldRun {
   private released = false;
 
   constructor(
-    private readonly ledger: LedgerPort,
+    private readonly ledger: LedgerStore,
     readonly runId: string,
     readonly holder: LeaseHolder,
     private readonly clock: Clock,
     /** Told once when another process took the run over (this one went quiet too long). */
     private readonly onLost?: (why: string) => void,
   ) {
-    if (ledger.leases) this.timer = clock.setTimeout(() => this.beat(), LEASE_BEAT_MS);
+    this.timer = clock.setTimeout(() => void this.beat(), LEASE_BEAT_MS);
   }
 
-  private beat(): void {
+  private async beat(): Promise<void> {
     this.timer = undefined;
     if (this.released) return;
     try {
-      if (!this.ledger.leases!.beat(this.runId, this.holder, this.clock.now())) return void this.onLost?.(this.lostReason());
+      if (!(await this.ledger.leases.beat(this.runId, this.holder, this.clock.now()))) return void this.onLost?.(await this.lostReason());
     } catch {
       // A busy or closed ledger: the next beat tries again; the writes check the lease themselves.
     }
-    this.timer = this.clock.setTimeout(() => this.beat(), LEASE_BEAT_MS);
+    if (!this.released) this.timer = this.clock.setTimeout(() => void this.beat(), LEASE_BEAT_MS);
   }
 
   /** Throws unless the run's lease is still this holder's. Call inside ledger.atomically(). */
-  assertHeld(): void {
-    const lease = this.ledger.leases?.get(this.runId);
-    if (!this.ledger.leases || lease?.token === this.holder.token) return;
-    throw new LedgerError(this.lostReason());
+  async assertHeld(): Promise<void> {
+    const lease = await this.ledger.leases.get(this.runId);
+    if (lease?.token === this.holder.token) return;
+    throw new LedgerError(await this.lostReason());
   }
 
-  private lostReason(): string {
-    const lease = this.ledger.leases?.get(this.runId);
+  private async lostReason(): Promise<string> {
+    const lease = this.released ? undefined : await this.ledger.leases.get(this.runId).catch(() => undefined);
     const by = this.released
       ? 'it was closed here'
       : lease
@@ -51,21 +52,21 @@ export class HeldRun {
   }
 
   /** `write` in one write transaction that first checks this process still holds the run. */
-  within<T>(write: () => T, opts?: { durable?: boolean }): T {
-    return this.ledger.atomically(() => {
-      this.assertHeld();
+  within<T>(write: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
+    return this.ledger.atomically(async () => {
+      await this.assertHeld();
       return write();
     }, opts);
   }
 
   /** Give the run up: another process may take it over at once. */
-  release(): void {
+  async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     letGo(this.holder);
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     try {
-      this.ledger.leases?.release(this.runId, this.holder);
+      await this.ledger.leases.release(this.runId, this.holder);
     } catch {
       // The ledger is already closed or busy: the lease lapses with this process or its heartbeat.
     }
@@ -73,12 +74,12 @@ export class HeldRun {
 }
 
 /** A new run, its lease taken in the same write transaction (a headless command's own run). */
-export function startHeldRun(ledger: LedgerPort, run: NewRun, clock: Clock): { run: RunRecord; owner: HeldRun } {
+export async function startHeldRun(ledger: LedgerStore, run: NewRun, clock: Clock): Promise<{ run: RunRecord; owner: HeldRun }> {
   const holder = localHolder();
-  const started = ledger.atomically(() => {
+  const started = await ledger.atomically(async () => {
     const at = clock.now();
-    const r = ledger.startRun(run, at);
-    ledger.leases?.take(r.runId, holder, at);
+    const r = await ledger.startRun(run, at);
+    await ledger.leases.take(r.runId, holder, at);
     return r;
   });
   return { run: started, owner: new HeldRun(ledger, started.runId, holder, clock) };

@@ -1,6 +1,7 @@
 // Where a session's run comes from: the runbook's open run resumed, or a new one started.
 import type { Runbook } from '../runbook/model.js';
-import type { Clock, LedgerPort, RunRecord } from '../engine/ports.js';
+import type { Clock, RunRecord } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { chooseRun, describeHolder, type LeaseHolder, type OpenRun } from '../engine/lease.js';
 import { unansweredRequests } from '../engine/action-pairs.js';
@@ -23,43 +24,41 @@ export interface OpenedRun {
  * The runbook's newest open run whose owner is gone, resumed; else a new run. Decided and the
  * lease taken in one write transaction, so two processes starting together never both take one.
  */
-export function openRun(ledger: LedgerPort, runbook: Runbook, clock: Clock): OpenedRun {
+export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock): Promise<OpenedRun> {
   const holder = localHolder();
   const { leases } = ledger;
-  return ledger.atomically(() => {
+  return ledger.atomically(async () => {
     const now = clock.now();
-    const choice = resumable(ledger, runbook.file, now);
+    const choice = await resumable(ledger, runbook.file, now);
     const open = choice.resume?.run;
     if (open) {
-      const events = ledger.events(open.runId);
+      const events = await ledger.events(open.runId);
       const done = lastCompletion(events);
       if (!done) {
         // A run walks the options it started with: other ones would change its checklist under
         // the steps it has recorded. (Other parameter values are recorded when it resumes.)
         const differ = startDifferences(runbook, recordedStart(events)).choices;
         if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
-        leases?.take(open.runId, holder, now);
+        await leases.take(open.runId, holder, now);
         return { run: open, events, holder, held: [] };
       }
       // Listed as running, but its events say it ended (a ledger written before the two were
       // one transaction, cut off between them): the events are the record, so the runs table
       // follows them and this start is a new run.
-      ledger.completeRun(open.runId, done.status, done.at);
+      await ledger.completeRun(open.runId, done.status, done.at);
     }
-    const run = ledger.startRun(
+    const run = await ledger.startRun(
       { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
       now,
     );
-    leases?.take(run.runId, holder, now);
+    await leases.take(run.runId, holder, now);
     return { run, events: [], holder, held: choice.held };
   });
 }
 
 /** The run a start would resume (its owner gone), and the open runs live processes hold. */
-function resumable(ledger: LedgerPort, file: string, now: number): { resume?: { run: RunRecord }; held: OpenRun[] } {
-  if (ledger.leases) return chooseRun(ledger.leases.openRuns(file), localView(now));
-  const single = ledger.openRun(file);
-  return single ? { resume: { run: single }, held: [] } : { held: [] };
+async function resumable(ledger: LedgerStore, file: string, now: number): Promise<{ resume?: { run: RunRecord }; held: OpenRun[] }> {
+  return chooseRun(await ledger.leases.openRuns(file), localView(now));
 }
 
 /** The values a run goes on with: its last run.params and run.choices (secret ones ***). */
@@ -78,10 +77,10 @@ export function recordedStart(events: readonly LedgerEvent[]): RecordedStart {
 }
 
 /** The open run a start of this runbook file would resume, with what it recorded; read only. */
-export function openRunValues(ledger: LedgerPort, file: string, now: number): { runId: string; recorded: RecordedStart } | undefined {
-  const open = resumable(ledger, file, now).resume?.run;
+export async function openRunValues(ledger: LedgerStore, file: string, now: number): Promise<{ runId: string; recorded: RecordedStart } | undefined> {
+  const open = (await resumable(ledger, file, now)).resume?.run;
   if (!open) return undefined;
-  const events = ledger.events(open.runId);
+  const events = await ledger.events(open.runId);
   return lastCompletion(events) ? undefined : { runId: open.runId, recorded: recordedStart(events) };
 }
 
@@ -115,32 +114,32 @@ export function heldNotice(opened: OpenedRun, now: number): string | undefined {
 }
 
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */
-export function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => unknown): void {
+export async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>): Promise<void> {
   if (events.length === 0) {
-    record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
-    recordParams(runbook, record);
+    await record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+    await recordParams(runbook, record);
     return;
   }
   // The run's owner is gone (or this is its own restart): its unanswered actions are unknown.
   for (const action of unansweredRequests(events)) {
-    record(
+    await record(
       { kind: 'action.completed', action, status: 'unknown', reason: 'the cockpit stopped before the outcome was recorded; check the target by hand', output: '', durationMs: 0 },
       true,
     );
   }
-  record({ kind: 'run.resumed' });
-  recordParams(runbook, record);
+  await record({ kind: 'run.resumed' });
+  await recordParams(runbook, record);
 }
 
 /** The run's parameters and choices, once it has started or resumed: what it goes on with. */
-export function recordParams(runbook: Runbook, record: (body: EventBody) => unknown): void {
-  if (runbook.params.length > 0) record({ kind: 'run.params', params: recordedParams(runbook.params) });
-  if (runbook.choices.length > 0) record({ kind: 'run.choices', choices: recordedChoices(runbook.choices) });
+export async function recordParams(runbook: Runbook, record: (body: EventBody) => unknown): Promise<void> {
+  if (runbook.params.length > 0) await record({ kind: 'run.params', params: recordedParams(runbook.params) });
+  if (runbook.choices.length > 0) await record({ kind: 'run.choices', choices: recordedChoices(runbook.choices) });
 }
 
 /** The runs the cockpit lists: the latest eight, without the safety controls' own run. */
-export function recentRuns(ledger: LedgerPort): RunRecord[] {
-  return ledger.listRuns(9).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8);
+export async function recentRuns(ledger: LedgerStore): Promise<RunRecord[]> {
+  return (await ledger.listRuns(9)).filter((r) => r.runbook !== CONTROL_RUNBOOK).slice(0, 8);
 }
 
 /** The run's last run.completed event, if it has one. */

@@ -42,7 +42,7 @@ export class RunShell implements ShellHost {
     private readonly runbook: Runbook,
     private readonly env: NodeJS.ProcessEnv,
     private readonly store: CockpitStore,
-    private readonly record: (body: EventBody, durable?: boolean) => boolean,
+    private readonly record: (body: EventBody, durable?: boolean) => Promise<boolean>,
   ) {}
 
   async run(check: ShellCheck, signal?: AbortSignal): Promise<CheckResult> {
@@ -68,7 +68,7 @@ export class RunShell implements ShellHost {
     const first = this.started++ === 0;
     const why = s.replaces ?? (first && this.ranBefore() ? 'earlier steps of this run ran in another shell, before the cockpit restarted' : undefined);
     const note = why && `a fresh shell: ${why}; exports, cd and functions from earlier steps are gone`;
-    this.record({ kind: 'shell.started', shell: s.shell, pid: s.pid, ...(note ? { note } : {}) }, true);
+    void this.record({ kind: 'shell.started', shell: s.shell, pid: s.pid, ...(note ? { note } : {}) }, true);
     if (note) flash(this.store, `${note[0].toUpperCase()}${note.slice(1)}.`, 'warn');
   }
 

@@ -1,7 +1,7 @@
 // Binds the runbook's checks and actions to the adapters that run them.
 import type { Action, CanaryMetric, Check, Runbook } from '../runbook/model.js';
 import type { MetricReading } from '../engine/canary.js';
-import type { LedgerPort } from '../engine/ports.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult } from '../engine/types.js';
 // undici and execa are loaded on first use, after the cockpit's first frame: startup is a
 // feature.
@@ -27,7 +27,7 @@ export function warmActionRunners(): Promise<unknown> {
 export function makeCheckRunner(
   runbook: Runbook,
   env: NodeJS.ProcessEnv,
-  ledger?: LedgerPort,
+  ledger?: LedgerStore,
   signal?: AbortSignal,
   shell: ShellHost = oneBlockShell(runbook, env),
 ): (check: Check) => Promise<CheckResult> {

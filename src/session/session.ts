@@ -2,32 +2,34 @@
 // operator intents into recorded events, and feeds the store. Screens never call adapters;
 // they call `command`, `type` and `submit` here. Each concern lives beside it: steps.ts,
 // action-queue.ts (and actions.ts), trigger-watch.ts, canary-driver.ts, intents.ts.
-import type { CanaryMetric, Check, Runbook } from '../runbook/model.js';
+import type { Check } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { Poller } from '../engine/poller.js';
-import { systemClock, type Clock, type LedgerPort, type RunRecord } from '../engine/ports.js';
+import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
+import type { IdentityKind, LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult } from '../engine/types.js';
-import type { MetricReading } from '../engine/canary.js';
 import type { StepIntent } from '../engine/checklist.js';
 import { computeVerdict, emptyMeans, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
 import { parseScopes } from '../engine/safety.js';
 import { createCockpitStore, flash, observeCheck, type CockpitStore } from '../store/store.js';
-import { finishRun } from './finish-run.js';
+import { RunEnd } from './run-end.js';
 import { Controls } from './controls.js';
 import { ReleaseStage } from './release-stage.js';
 import { makeCheckRunner, makeMetricReader, warmActionRunners, type ActionOutcome } from './runners.js';
-import { preflightGo, type ActionHost } from './actions.js';
+import type { ActionHost } from './actions.js';
+import { SessionSafety } from './session-safety.js';
 import { ActionQueue } from './action-queue.js';
 import { CanaryDriver } from './canary-driver.js';
 import { startCanary } from './canary-start.js';
-import { toggleDemoFault, type DemoFault } from './demo-fault.js';
+import { toggleDemoFault } from './demo-fault.js';
 import { operatorName } from './operator.js';
 import { watchLedger, type Notifications } from './notifications.js';
 import { sessionNotifications, settleNotices } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
-import { heldNotice, openRun, recentRuns, settleResume } from './run-lifecycle.js';
+import { heldNotice, openRun, recentRuns, settleResume, type OpenedRun } from './run-lifecycle.js';
+import { followLedger } from './ledger-follow.js';
 import { HeldRun } from './run-lease.js';
 import { Steps } from './steps.js';
 import { StepValues } from './step-values.js';
@@ -35,43 +37,41 @@ import { RunShell } from './run-shell.js';
 import type { StepStop } from './step-gate.js';
 import { describeCommand } from './dry-run.js';
 import { TriggerWatch } from './trigger-watch.js';
+import type { SessionOptions } from './session-options.js';
 
-export interface SessionOptions {
-  runbook: Runbook;
-  ledger: LedgerPort;
-  ledgerPath: string;
-  env?: NodeJS.ProcessEnv;
-  clock?: Clock;
-  /** Demo mode: the fault key talks to the fixture targets at this URL. */
-  demo?: DemoFault;
-  runCheck?: (check: Check) => Promise<CheckResult>;
-  readMetric?: (metric: CanaryMetric) => Promise<MetricReading>;
-  onExit?: () => void;
-  /** false: the caller completes the run once its actions are done too (`opscockpit run`). */
-  completeWithChecklist?: boolean;
-  /**
-   * SIGINT or SIGTERM (aborted with the reason, "the process got SIGTERM"): the session shuts
-   * down as when the operator quits (`shutdown`), then calls onExit.
-   */
-  signal?: AbortSignal;
+export type { SessionOptions } from './session-options.js';
+
+/** Open a session: its run resumed or started, its first events recorded, the ledger followed. */
+export async function openSession(opts: SessionOptions): Promise<Session> {
+  const clock = opts.clock ?? systemClock;
+  const opened = await openRun(opts.ledger, opts.runbook, clock);
+  const session = new Session(opts, opened, await recentRuns(opts.ledger));
+  await session.begin();
+  return session;
 }
 
 export class Session {
   readonly store: CockpitStore;
+  /** Who acts: the database login on PostgreSQL, else the asserted name (OPSCOCKPIT_OPERATOR, the OS user). */
   readonly operator: string;
+  readonly identity: IdentityKind;
+  private readonly ledger: LedgerStore;
+  private readonly opened: OpenedRun;
+  private unfollow?: () => void;
+  /** The verdict last asked to be recorded (its event may not be stored yet). */
+  private verdictAsked?: ReturnType<typeof computeVerdict>;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly poller: Poller<Check>;
   private readonly redactor: Redactor;
-  private run: RunRecord;
+  private readonly end: RunEnd;
   private tick?: unknown;
   private closed = false;
   private readonly shutdownSignal = new AbortController(); // aborted by the shutdown, with why
   private stopping?: Promise<void>;
   private readonly canary?: CanaryDriver;
-  private readonly controls: Controls;
+  private readonly safety: SessionSafety;
   private readonly stage: ReleaseStage;
-  private readonly scopes: ReadonlySet<string>;
   private readonly notifications?: Notifications;
   private readonly recorder: RunRecorder;
   private readonly ledgerScreen: LedgerScreenController;
@@ -84,55 +84,52 @@ export class Session {
   /** This process's lease on the run: no other live process writes it while this one holds it. */
   private readonly owner: HeldRun;
 
-  constructor(private readonly opts: SessionOptions) {
+  /** Use openSession: the run is opened first. */
+  constructor(private readonly opts: SessionOptions, opened: OpenedRun, runs: RunRecord[]) {
     this.clock = opts.clock ?? systemClock;
     this.env = { ...(opts.env ?? process.env), OPSCOCKPIT_LEDGER: opts.ledgerPath }; // passEnv: [OPSCOCKPIT_LEDGER]
-    this.operator = operatorName(this.env);
+    const asserted = operatorName(this.env);
+    this.operator = opts.ledger.stampedOperator ?? asserted;
+    this.identity = opts.ledger.identity;
+    this.opened = opened;
     this.redactor = new Redactor(opts.runbook.secrets, this.env);
     // Every event written through this session (the safety controls' too) is seen once by the
     // notifications; sending happens in the background.
     if (opts.runbook.notify?.slack) {
       this.notifications = sessionNotifications({
-        runbook: opts.runbook, env: this.env, clock: this.clock, redactor: this.redactor, ledgerPath: opts.ledgerPath, operator: this.operator,
-        ledger: () => this.opts.ledger,
-        run: () => this.run,
+        runbook: opts.runbook, env: this.env, clock: this.clock, redactor: this.redactor, ledgerPath: opts.ledgerPath, location: opts.ledger.location, operator: this.operator,
+        ledger: () => this.ledger,
+        run: () => this.end?.run,
         store: () => this.store,
         record: (body) => this.recorder.record(body),
       });
-      opts = this.opts = { ...opts, ledger: watchLedger(opts.ledger, (evs) => this.notifications?.observe(evs)) };
     }
-    this.scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
-    this.controls = new Controls(opts.ledger, opts.runbook.safety, this.operator, () => this.clock.now());
-    const opened = openRun(opts.ledger, opts.runbook, this.clock);
+    const ledger = (this.ledger = this.notifications ? watchLedger(opts.ledger, (evs) => this.notifications?.observe(evs)) : opts.ledger);
     const { run, events } = opened;
-    this.run = run;
-    this.owner = new HeldRun(opts.ledger, run.runId, opened.holder, this.clock, (why) => flash(this.store, `${why} Quit and open the runbook again.`, 'error'));
+    this.owner = new HeldRun(ledger, run.runId, opened.holder, this.clock, (why) => flash(this.store, `${why} Quit and open the runbook again.`, 'error'));
     this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
-    this.store = createCockpitStore({
-      runbook: opts.runbook, ledgerPath: opts.ledgerPath, demo: !!opts.demo, run, events, runs: recentRuns(opts.ledger), now: this.clock.now(),
-    });
-    this.recorder = new RunRecorder(opts.ledger, run.runId, this.operator, this.clock, this.store, this.owner);
-    settleResume(opts.runbook, events, (body, durable) => this.recorder.record(body, durable));
-    const held = heldNotice(opened, this.clock.now());
+    this.store = createCockpitStore({ runbook: opts.runbook, ledgerPath: ledger.location, demo: !!opts.demo, run, events, runs, now: this.clock.now() });
+    this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0);
+    this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
+    const controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted);
+    const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
+    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId });
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
     this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
-    this.store.setState({ controls: this.controls.view(), scopes: [...this.scopes], operator: this.operator });
-    this.ledgerScreen = new LedgerScreenController(this.store, () => this.opts.ledger.browse?.());
+    this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
+    this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse?.());
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     this.intents = new Intents(this.intentHost(), values);
-    const notifyProblem = this.notifications?.problem();
-    if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
-    else if (held) flash(this.store, held, 'warn');
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.run.status });
+    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,
-      running: () => this.run.status === 'running',
+      running: () => this.end.run.status === 'running',
       runAction: (name, why) => void automatic(name, why),
     });
     this.poller = new Poller({
       clock: this.clock,
-      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, opts.ledger, this.shutdownSignal.signal, (this.shell = new RunShell(opts.runbook, this.env, this.store, tryRecord))),
+      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, ledger, this.shutdownSignal.signal, (this.shell = new RunShell(opts.runbook, this.env, this.store, tryRecord))),
       onResult: (r) => this.onCheckResult(r),
     });
     // Steps can run checks as soon as the session exists, before live polling starts.
@@ -142,10 +139,8 @@ export class Session {
       closed: () => this.closed,
       cancelled: () => this.cancelled,
       updateVerdict: () => this.updateVerdict(),
-      succeed: () => {
-        if (opts.completeWithChecklist !== false) this.completeRun(this.endStatus());
-      },
-      claimStep: (req, typed) => this.claim(req, typed),
+      succeed: () => (opts.completeWithChecklist !== false ? this.end.complete(this.end.checklistStatus()) : undefined),
+      claimStep: (req, typed) => this.safety.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
       missingValues: (phase, id) => values.missing(phase, id),
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
@@ -163,7 +158,29 @@ export class Session {
         onSchedule: (at) => this.store.setState({ canaryNextAt: at }),
       });
     }
-    opts.signal?.addEventListener('abort', () => this.quit(String(opts.signal?.reason)), { once: true });
+    // With screens (an exit handler) the signal quits; a headless caller records the run's end
+    // after the shutdown, then stops the session itself.
+    opts.signal?.addEventListener('abort', () => (this.opts.onExit ? this.quit(String(opts.signal?.reason)) : void this.shutdown(String(opts.signal?.reason))), { once: true });
+  }
+
+  /**
+   * The run's first events (started, or resumed with its unanswered actions closed), the stage,
+   * the safety controls as the ledger has them; then the ledger is followed for changes.
+   */
+  async begin(): Promise<void> {
+    await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
+    await this.stage.load();
+    await this.safety.refreshNow();
+    const notifyProblem = this.notifications?.problem();
+    const held = heldNotice(this.opened, this.clock.now());
+    if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
+    else if (held) flash(this.store, held, 'warn');
+    this.unfollow = followLedger(this.ledger, {
+      runId: () => this.end.run.runId,
+      catchUp: () => this.recorder.catchUp(),
+      refreshControls: () => this.safety.refreshNow(),
+      refreshOther: () => this.ledgerScreen.refresh(),
+    });
   }
 
   /** Called when the operator quits; the TUI sets this to unmount. */
@@ -174,7 +191,7 @@ export class Session {
   }
 
   get runId(): string {
-    return this.run.runId;
+    return this.end.run.runId;
   }
 
   start(): void {
@@ -184,9 +201,8 @@ export class Session {
     this.canary?.resume();
     this.updateVerdict();
     const beat = () => {
-      // Another process (a second operator, `opscockpit stop`) may have changed the controls.
-      this.store.setState({ now: this.clock.now(), controls: this.controls.view() });
-      this.ledgerScreen.refresh();
+      // The clock moves the window's status; another process's changes arrive by followLedger.
+      this.store.setState({ now: this.clock.now(), controls: this.safety.controls.view() });
       this.tick = this.clock.setTimeout(beat, 1000);
     };
     this.tick = this.clock.setTimeout(beat, 1000);
@@ -217,35 +233,35 @@ export class Session {
     const action = this.actions.inFlight;
     const step = this.steps.inFlight;
     const cancelled = [action?.name, step?.action].filter((a): a is string => a !== undefined);
-    for (const a of cancelled) this.recorder.tryRecord({ kind: 'action.cancelled', action: a, reason: `${why} while it ran` }, true);
-    if (step && !step.action) this.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true);
+    for (const a of cancelled) void this.recorder.tryRecord({ kind: 'action.cancelled', action: a, reason: `${why} while it ran` }, true);
+    if (step && !step.action) void this.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true);
     if (action || step) flash(this.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');
     this.shutdownSignal.abort(why);
-    await Promise.allSettled([action?.done, step?.done, this.shell?.close()]);
+    await Promise.allSettled([action?.done, step?.done, this.shell?.close(), this.recorder.inOrder(async () => undefined)]);
     // Halted, the run still held: a headless caller records the run's end after this.
     this.halt();
   }
 
   /** Shut down, then let the screens go (the cockpit unmounts). */
   private quit(why: string): void {
-    void this.shutdown(why).then(() => {
-      this.stop();
-      this.opts.onExit?.();
-    });
+    void this.shutdown(why)
+      .then(() => this.stop())
+      .then(() => this.opts.onExit?.());
   }
 
-  /** Halt, and give the run up for another process to take over. */
-  stop(): void {
+  /** Halt, and give the run up for another process to take over; resolves once it is given up. */
+  stop(): Promise<void> {
     this.halt();
     // The run stays this process's until the action running has its outcome recorded; then
     // another process may take it over (and records as unknown what this one could not).
-    this.actions.whenIdle(() => this.owner.release());
+    return new Promise((resolve) => this.actions.whenIdle(() => void this.owner.release().then(resolve)));
   }
 
   /** Nothing new starts and nothing polls; the run is still this process's. */
   private halt(): void {
     this.actions.close();
     this.closed = true;
+    this.unfollow?.();
     void this.shell?.close();
     this.poller.stop();
     this.canary?.stop();
@@ -267,7 +283,7 @@ export class Session {
     const prev = this.store.getState().checks[result.check];
     observeCheck(this.store, result);
     if (!this.steps.running.has(result.check) && resultChanged(prev, result)) {
-      this.recorder.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
+      void this.recorder.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
     }
     this.updateVerdict();
     this.triggers.observe(result);
@@ -277,14 +293,10 @@ export class Session {
     const s = this.store.getState();
     const phase = s.checklist.active;
     const v = computeVerdict(phase, gatingChecks(s.checklist, phase, emptyMeans(this.opts.runbook)), this.opts.runbook.checks, s.live);
-    if (!sameVerdict(s.verdict, v)) this.recorder.tryRecord({ kind: 'verdict.changed', ...v });
-  }
-
-  private completeRun(status: 'succeeded' | 'failed' | 'aborted' | 'rolled_back'): void {
-    const end = { runId: this.run.runId, operator: this.operator, status, at: this.clock.now(), durable: true };
-    if (!this.recorder.tryLedger(() => this.recorder.show(finishRun(this.opts.ledger, end, this.owner)))) return;
-    this.run = { ...this.run, status };
-    this.store.setState({ runs: recentRuns(this.opts.ledger) });
+    // Against the verdict last asked for: its event may still be on its way to the ledger.
+    if (sameVerdict(this.verdictAsked ?? s.verdict, v)) return;
+    this.verdictAsked = v;
+    void this.recorder.tryRecord({ kind: 'verdict.changed', ...v });
   }
 
   /** Run an action after the operator typed its confirmation. */
@@ -302,32 +314,23 @@ export class Session {
       env: this.env,
       redactor: this.redactor,
       signal: this.shutdownSignal.signal, shell: () => this.shell,
-      claim: (req, typed) => this.claim(req, typed),
-      running: () => this.run.status === 'running',
+      claim: (req, typed) => this.safety.claim(req, typed),
+      running: () => this.end.running,
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
+      record: (body, durable) => this.recorder.record(body, durable),
       refreshControls: () => this.refreshControls(),
       moveStage: (to) => this.stage.move(to),
-      completeRun: (status) => this.completeRun(status),
+      completeRun: (status) => this.end.complete(status),
     };
   }
 
-  /** The controls' decision and the recorded intent, in a run this process still holds. */
-  private claim(req: Parameters<ActionHost['claim']>[0], typed: string): ReturnType<ActionHost['claim']> {
-    const request = { ...req, scopes: this.scopes, preflightGo: preflightGo(this.store, this.opts.runbook) };
-    return this.owner.within(() => this.controls.claim(request, this.run.runId, typed), { durable: true });
-  }
-
   refreshControls(): void {
-    this.store.setState({ controls: this.controls.view() });
+    this.safety.refresh();
   }
 
   /** The emergency stop: on at once; off only with a reason. */
-  setStop(on: boolean, reason: string): boolean {
-    const r = this.controls.setStop(on, reason);
-    this.refreshControls();
-    if (!r.ok) flash(this.store, r.reason, 'warn');
-    else flash(this.store, on ? 'EMERGENCY STOP ON: no action will run until it is turned off with a reason.' : `Emergency stop off: ${reason}`, on ? 'error' : 'info');
-    return r.ok;
+  setStop(on: boolean, reason: string): Promise<boolean> {
+    return this.safety.setStop(on, reason);
   }
 
   /** Advance the checklist by one step and wait for its result; why a confirm-first step did not run. */
@@ -338,18 +341,13 @@ export class Session {
   }
 
   /** Complete the run as failed (a headless run that stops short of the end). */
-  fail(): void {
-    if (this.run.status === 'running') this.completeRun('failed');
+  fail(): Promise<void> {
+    return this.end.fail();
   }
 
   /** Complete the run as succeeded, when it still runs and its checklist is done (`completeWithChecklist: false`). */
-  succeed(): void {
-    if (this.run.status === 'running' && this.store.getState().checklist.complete) this.completeRun(this.endStatus());
-  }
-
-  /** A finished checklist ends the run as its last action did: failed or unknown is no success. */
-  private endStatus(): 'succeeded' | 'failed' {
-    return ['failed', 'unknown'].includes(this.store.getState().action?.state ?? '') ? 'failed' : 'succeeded';
+  succeed(): Promise<void> {
+    return this.end.succeed();
   }
 
   // Keyboard intents: intents.ts decides; these are the screens' entry points.
@@ -388,7 +386,7 @@ export class Session {
           runAction: (name, why) => this.actions.run(name, why),
           moveStage: (to) => this.stage.move(to),
         }),
-      decideCanary: (d) => this.canary?.decide(d),
+      decideCanary: (d) => void this.canary?.decide(d),
       toggleFault: async () => (demo ? toggleDemoFault(demo, this.store, (body) => this.recorder.tryRecord(body)) : undefined),
       busy: () => !this.stopping && (this.store.getState().action?.state === 'running' || this.steps.running.size > 0),
       exit: () => this.quit('the operator quit'),

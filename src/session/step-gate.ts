@@ -5,13 +5,13 @@
 import { RUN_STEPS_SCOPE, STEP_ACTION_TYPE, type StepView } from '../engine/checklist.js';
 import type { ActionDecision } from '../engine/safety.js';
 import type { CheckResult, EventBody } from '../engine/types.js';
-import { flash, recordInStore, type CockpitStore } from '../store/store.js';
+import { flash, type CockpitStore } from '../store/store.js';
 import type { ActionClaim } from './controls.js';
 
 export interface StepGateHost {
   store: CockpitStore;
   /** The controls' decision on running this step, with its intent or refusal on record. */
-  claimStep(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): ActionClaim;
+  claimStep(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): Promise<ActionClaim>;
   /** The step's scope as the runbook gives it. */
   stepScope(phase: StepView['phase'], id: string): string | undefined;
   /** The step's placeholders that have no value yet (`POD_NAME` unset). */
@@ -19,7 +19,7 @@ export interface StepGateHost {
   /** What the step would run, for DRY_RUN. */
   stepCommand(check: string | undefined): string;
   refreshControls(): void;
-  tryRecord(body: EventBody, durable?: boolean): boolean;
+  tryRecord(body: EventBody, durable?: boolean): Promise<boolean>;
 }
 
 /** Why a confirm-first step did not run: refused by a control, only shown (a mode), or not on record. */
@@ -37,7 +37,7 @@ export const stepAction = (step: Pick<StepView, 'phase' | 'id'>) => `step:${step
  * The controls' decision on a confirm-first step. A step whose command needs a value nobody
  * gave is refused before anything is asked; a destructive one (typed) needs its id typed.
  */
-export function gateStep(host: StepGateHost, step: StepView, typed?: string): { action: string } | { stop: StepStop } {
+export async function gateStep(host: StepGateHost, step: StepView, typed?: string): Promise<{ action: string } | { stop: StepStop }> {
   const action = stepAction(step);
   const missing = host.missingValues?.(step.phase, step.id) ?? [];
   if (missing.length > 0) {
@@ -54,13 +54,12 @@ export function gateStep(host: StepGateHost, step: StepView, typed?: string): { 
   const scope = host.stepScope(step.phase, step.id) ?? RUN_STEPS_SCOPE;
   let claim: ActionClaim;
   try {
-    claim = host.claimStep({ action, type: STEP_ACTION_TYPE, scope, needsPreflight: false }, typed ?? 'enter');
+    claim = await host.claimStep({ action, type: STEP_ACTION_TYPE, scope, needsPreflight: false }, typed ?? 'enter');
   } catch (err) {
     const reason = `could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran`;
     flash(host.store, `${step.title}: ${reason}.`, 'error');
     return { stop: { step: action, failure: 'LEDGER', reason } };
   }
-  recordInStore(host.store, claim.recorded);
   host.refreshControls();
   const decision: ActionDecision = claim.decision;
   if (!decision.allowed) {
@@ -69,7 +68,7 @@ export function gateStep(host: StepGateHost, step: StepView, typed?: string): { 
   }
   if (decision.mode !== 'REAL_ENABLED') {
     const reason = `${decision.mode}: the step was shown, not run (would run: ${host.stepCommand(step.check)})`;
-    host.tryRecord({ kind: 'action.completed', action, status: 'dry-run', reason, output: '', durationMs: 0 }, true);
+    await host.tryRecord({ kind: 'action.completed', action, status: 'dry-run', reason, output: '', durationMs: 0 }, true);
     flash(host.store, `${step.title}: ${reason}.`, 'warn');
     return { stop: { step: action, failure: decision.mode, reason } };
   }

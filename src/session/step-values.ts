@@ -15,7 +15,7 @@ export class StepValues {
     private readonly store: CockpitStore,
     /** The session's environment: what the run's scripts and its shell read. */
     private readonly env: NodeJS.ProcessEnv,
-    private readonly record: (body: EventBody, durable?: boolean) => boolean,
+    private readonly record: (body: EventBody, durable?: boolean) => Promise<boolean>,
     /** The session's masking: a secret value given here is masked in all that follows. */
     private readonly redactor?: Pick<Redactor, 'add'>,
   ) {}
@@ -36,7 +36,7 @@ export class StepValues {
   }
 
   /** Give a value; why it cannot be taken, or undefined once it is recorded. */
-  give(name: string, value: string): string | undefined {
+  async give(name: string, value: string): Promise<string | undefined> {
     if (value.trim() === '') return `${name} needs a value.`;
     if (/[\u0000-\u001f\u007f]/.test(value)) return `${name}: a value is one line of text, without control characters.`;
     if (value.length > MAX_VALUE) return `${name}: at most ${MAX_VALUE} characters.`;
@@ -48,7 +48,7 @@ export class StepValues {
     // Masked before it is recorded or used (a credential's name makes it a secret parameter).
     if (params.find((p) => p.name === name)?.type === 'secret') this.redactor?.add(value);
     // Recorded before it is used: no step runs with a value the ledger does not hold.
-    if (!this.record({ kind: 'run.params', params: recordedParams(params) }, true)) return `${name} was not recorded; nothing runs with it.`;
+    if (!(await this.record({ kind: 'run.params', params: recordedParams(params) }, true))) return `${name} was not recorded; nothing runs with it.`;
     this.env[name] = value;
     this.store.setState({ runbook: { ...runbook, params } });
     return undefined;

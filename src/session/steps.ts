@@ -18,10 +18,10 @@ export interface StepDeps extends StepGateHost {
   closed(): boolean;
   /** Why the session is shutting down, once it is: a step cut short says so. */
   cancelled(): string | undefined;
-  tryRecord(body: EventBody, durable?: boolean): boolean;
+  tryRecord(body: EventBody, durable?: boolean): Promise<boolean>;
   updateVerdict(): void;
   /** The last step done: the run succeeded. */
-  succeed(): void;
+  succeed(): Promise<void> | void;
 }
 
 export class Steps {
@@ -32,8 +32,31 @@ export class Steps {
 
   constructor(private readonly d: StepDeps) {}
 
-  /** Decide and record an intent; a confirm-first step the controls did not let run says why. */
+  /** The intent being decided and recorded, if any: the next one is decided after it. */
+  private turn?: Promise<unknown>;
+
+  /**
+   * Decide and record an intent, then run the step it starts; a confirm-first step the controls
+   * did not let run says why. Intents are decided one after another, each on the checklist as
+   * the one before it left it (two quick Enters advance two steps); a refusal is told at once.
+   */
   async intent(intent: StepIntent): Promise<StepStop | undefined> {
+    const before = this.turn;
+    const decided = before ? before.then(() => this.decide(intent)) : this.decide(intent);
+    const settled: Promise<unknown> = decided.catch(() => undefined);
+    this.turn = settled;
+    void settled.then(() => {
+      if (this.turn === settled) this.turn = undefined;
+    });
+    const d = await decided;
+    if (!d) return undefined;
+    if ('stop' in d) return d.stop;
+    if (d.run) await this.runStep(d.action);
+    else await this.afterStep();
+    return undefined;
+  }
+
+  private async decide(intent: StepIntent): Promise<{ stop: StepStop } | { run: boolean; action?: string } | undefined> {
     const s = this.d.store.getState();
     const why = this.d.cancelled();
     if (why) {
@@ -52,15 +75,13 @@ export class Steps {
     const step = currentStep(s.checklist);
     let action: string | undefined;
     if (decision.run && step?.confirm) {
-      const gate = gateStep(this.d, step, intent.kind === 'advance' ? intent.typed : undefined);
-      if ('stop' in gate) return gate.stop;
+      const gate = await gateStep(this.d, step, intent.kind === 'advance' ? intent.typed : undefined);
+      if ('stop' in gate) return gate;
       action = gate.action;
     }
-    if (!this.d.tryRecord(decision.event)) return undefined;
-    if (decision.event.kind === 'step.retried') return this.intent({ kind: 'advance' });
-    if (decision.run) await this.runStep(action);
-    else this.afterStep();
-    return undefined;
+    if (!(await this.d.tryRecord(decision.event))) return undefined;
+    if (decision.event.kind === 'step.retried') return this.decide({ kind: 'advance' });
+    return { run: !!decision.run, action };
   }
 
   private async runStep(action: string | undefined): Promise<void> {
@@ -85,17 +106,17 @@ export class Steps {
       const why = this.d.cancelled();
       // Cut short by the shutdown: the result says so, not only "killed by SIGTERM".
       const result = why && ran.status !== 'healthy' ? { ...ran, reason: cancelledReason(why, ran.reason) } : ran;
-      this.d.tryRecord({ kind: 'step.result', phase: step.phase, step: step.id, result });
-      if (action) this.d.tryRecord(stepOutcome(action, result), true);
+      await this.d.tryRecord({ kind: 'step.result', phase: step.phase, step: step.id, result });
+      if (action) await this.d.tryRecord(stepOutcome(action, result), true);
     } finally {
       this.running.delete(check);
     }
-    this.afterStep();
+    await this.afterStep();
   }
 
-  private afterStep(): void {
+  private async afterStep(): Promise<void> {
     this.d.updateVerdict();
     const s = this.d.store.getState();
-    if (s.checklist.complete && s.run?.status === 'running') this.d.succeed();
+    if (s.checklist.complete && s.run?.status === 'running') await this.d.succeed();
   }
 }

@@ -14,7 +14,7 @@ export interface TriggerWatchDeps {
   redactor: Redactor;
   /** The run is still running (an ended run fires nothing). */
   running(): boolean;
-  tryRecord(body: EventBody, durable: boolean): boolean;
+  tryRecord(body: EventBody, durable: boolean): Promise<boolean>;
   /** Run the trigger's action as an automatic one. */
   runAction(name: string, why: string): void;
 }
@@ -31,15 +31,20 @@ export class TriggerWatch {
       this.states.set(t.name, step.state);
       if (step.state !== store.getState().triggers?.[t.name]) store.setState({ triggers: Object.fromEntries(this.states) });
       if (!step.fire || !this.d.running()) continue;
-      const reason = this.d.redactor.text(step.fire.reason);
-      if (!this.d.tryRecord({ kind: 'trigger.fired', trigger: t.name, check: t.check, reason, action: t.action, auto: t.auto }, true)) continue;
-      if (t.auto) {
-        flash(store, `TRIGGER ${t.title}: running ${t.action} now — ${reason}`, 'error');
-        this.d.runAction(t.action, `trigger ${t.name}`);
-      } else {
-        flash(store, `TRIGGER ${t.title}: ${t.action} is advised — ${reason}`, 'error');
-        if (!store.getState().modal) setModal(store, { kind: 'confirm', action: t.action, input: '' });
-      }
+      void this.fire(t, this.d.redactor.text(step.fire.reason));
+    }
+  }
+
+  /** The trigger on record (durably) before its action runs or is advised. */
+  private async fire(t: NonNullable<Runbook['triggers']>[number], reason: string): Promise<void> {
+    const { store } = this.d;
+    if (!(await this.d.tryRecord({ kind: 'trigger.fired', trigger: t.name, check: t.check, reason, action: t.action, auto: t.auto }, true))) return;
+    if (t.auto) {
+      flash(store, `TRIGGER ${t.title}: running ${t.action} now — ${reason}`, 'error');
+      this.d.runAction(t.action, `trigger ${t.name}`);
+    } else {
+      flash(store, `TRIGGER ${t.title}: ${t.action} is advised — ${reason}`, 'error');
+      if (!store.getState().modal) setModal(store, { kind: 'confirm', action: t.action, input: '' });
     }
   }
 }

@@ -60,6 +60,8 @@ export interface CockpitState extends Projection {
   /** Emergency stop, mode and real-enable window, as the ledger has them now. */
   controls?: import('../session/controls.js').ControlView;
   operator?: string;
+  /** What the operator's name rests on: asserted (SQLite), or the database login (PostgreSQL). */
+  identity?: import('../engine/ledger-store.js').IdentityKind;
   scopes?: string[];
   stage?: import('../session/stage.js').StageView;
   /** Rollback triggers: when each one's check began failing, and whether it fired. */

@@ -8,7 +8,8 @@ import { Redactor } from '../../src/runbook/secrets.js';
 import { openLedger, type SqliteLedger } from '../../adapters/ledger.js';
 import { startFixtureServer, type FixtureServer } from '../../fixtures/server.js';
 import { clearFaults, setFault } from '../../adapters/fixture-control.js';
-import { Session } from '../../src/session/session.js';
+import { SqliteStore } from '../../adapters/sqlite-store.js';
+import { openSession, type Session } from '../../src/session/session.js';
 import { demoRunbookPath } from '../../src/cli/paths.js';
 import type { Clock } from '../../src/engine/ports.js';
 
@@ -19,7 +20,7 @@ export interface DemoRig {
   ledger: SqliteLedger;
   session: Session;
   exited: boolean;
-  reopen(): Session;
+  reopen(): Promise<Session>;
   close(): Promise<void>;
 }
 
@@ -32,9 +33,9 @@ export async function demoRig(opts: { clock?: Clock; ledgerPath?: string; runboo
   const runbook = loadRunbook(opts.runbookFile ?? demoRunbookPath(), env);
   let ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env) });
   const make = () =>
-    new Session({
+    openSession({
       runbook,
-      ledger,
+      ledger: new SqliteStore(ledger, ledgerPath),
       ledgerPath,
       env,
       clock: opts.clock,
@@ -48,22 +49,23 @@ export async function demoRig(opts: { clock?: Clock; ledgerPath?: string; runboo
     env,
     ledgerPath,
     ledger,
-    session: make(),
+    session: undefined as unknown as Session,
     exited: false,
-    reopen() {
-      rig.session.stop();
+    async reopen() {
+      await rig.session.stop();
       ledger.close();
       ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env) });
       rig.ledger = ledger;
-      rig.session = make();
+      rig.session = await make();
       return rig.session;
     },
     async close() {
-      rig.session.stop();
+      await rig.session.stop();
       ledger.close();
       await server.close();
     },
   };
+  rig.session = await make();
   return rig;
 }
 

@@ -4,7 +4,8 @@
 import { loadRunbook } from '../../src/runbook/load.js';
 import { Redactor } from '../../src/runbook/secrets.js';
 import { openLedger } from '../../adapters/ledger.js';
-import { Session } from '../../src/session/session.js';
+import { openSession } from '../../src/session/session.js';
+import { SqliteStore } from '../../adapters/sqlite-store.js';
 import { currentStep } from '../../src/engine/checklist.js';
 import { watchLedger } from '../../src/session/notifications.js';
 
@@ -12,10 +13,10 @@ const [runbookFile, ledgerPath] = process.argv.slice(2);
 const runbook = loadRunbook(runbookFile, process.env);
 const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, process.env) });
 // Events appended inside a transaction are stored when it commits: reported then.
-const reporting = watchLedger(ledger, (events) => {
+const reporting = watchLedger(new SqliteStore(ledger, ledgerPath), (events) => {
   for (const ev of events) process.stdout.write(`recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`);
 });
-const session = new Session({ runbook, ledger: reporting, ledgerPath, env: process.env });
+const session = await openSession({ runbook, ledger: reporting, ledgerPath, env: process.env });
 const s0 = session.store.getState();
 process.stdout.write(`opened ${session.runId} ${s0.checklist.active} ${s0.checklist.phases[s0.checklist.active].done} ${s0.resumed}\n`);
 
@@ -30,5 +31,5 @@ for (;;) {
   await sleep(120);
 }
 process.stdout.write(`finished ${session.runId}\n`);
-session.stop();
+await session.stop();
 ledger.close();

@@ -28,8 +28,10 @@ export class ManualClock implements Clock {
     return this.timers.size;
   }
 
-  /** Move time forward, firing due timers in order; awaits microtasks between them. */
+  /** Move time forward, firing due timers in order; lets promise chains settle before and between them. */
   async advance(ms: number): Promise<void> {
+    // What was set going before (a key's ledger write, then its timer) settles first.
+    await flush();
     const end = this.t + ms;
     for (;;) {
       const due = [...this.timers.entries()].filter(([, v]) => v.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
@@ -55,6 +57,10 @@ export class ManualClock implements Clock {
   }
 }
 
+/**
+ * Let what the fired timers started settle: every pending promise chain (the ledger's writes
+ * are promise chains over a synchronous SQLite), not a fixed number of hops.
+ */
 export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }

@@ -9,7 +9,9 @@ import { App } from '../../screens/App.js';
 import { buildKeymap } from '../../src/keys/keymap.js';
 import type { Runbook } from '../../src/runbook/model.js';
 import { openLedger, type SqliteLedger } from '../../adapters/ledger.js';
-import { Session, type SessionOptions } from '../../src/session/session.js';
+import { SqliteStore } from '../../adapters/sqlite-store.js';
+import type { LedgerStore } from '../../src/engine/ledger-store.js';
+import { openSession, type Session, type SessionOptions } from '../../src/session/session.js';
 import { strip } from './screen.js';
 
 export interface Mounted {
@@ -20,12 +22,24 @@ export interface Mounted {
   frame(): string;
 }
 
+/** A cockpit on a ledger store the caller opened (and closes): SQLite or PostgreSQL. */
+export async function mountCockpitOn(runbook: Runbook, ledger: LedgerStore, ledgerPath: string, opts: Omit<SessionOptions, 'runbook' | 'ledger' | 'ledgerPath'> = {}): Promise<Omit<Mounted, 'ledger'>> {
+  const session = await openSession({ runbook, ledger, ledgerPath, ...opts });
+  const app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
+  session.start();
+  const m = { app, session, ledgerPath, frame: () => strip(app.lastFrame()) };
+  others.push(m);
+  return m;
+}
+
+const others: Array<Omit<Mounted, 'ledger'>> = [];
+
 const mounted: Mounted[] = [];
 
-export function mountCockpit(runbook: Runbook, opts: Omit<SessionOptions, 'runbook' | 'ledger' | 'ledgerPath'> = {}): Mounted {
+export async function mountCockpit(runbook: Runbook, opts: Omit<SessionOptions, 'runbook' | 'ledger' | 'ledgerPath'> = {}): Promise<Mounted> {
   const ledgerPath = join(mkdtempSync(join(tmpdir(), 'oc-mount-')), 'l.db');
   const ledger = openLedger(ledgerPath);
-  const session = new Session({ runbook, ledger, ledgerPath, ...opts });
+  const session = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, ...opts });
   const app = render(<App value={{ store: session.store, intents: session, keymap: buildKeymap(runbook) }} />);
   session.start();
   const m: Mounted = { app, session, ledger, ledgerPath, frame: () => strip(app.lastFrame()) };
@@ -33,10 +47,14 @@ export function mountCockpit(runbook: Runbook, opts: Omit<SessionOptions, 'runbo
   return m;
 }
 
-export function unmountAll(): void {
+export async function unmountAll(): Promise<void> {
   for (const m of mounted.splice(0)) {
     m.app.unmount();
-    m.session.stop();
+    await m.session.stop();
     m.ledger.close();
+  }
+  for (const m of others.splice(0)) {
+    m.app.unmount();
+    await m.session.stop();
   }
 }

@@ -99,12 +99,13 @@ export async function systemSession(
 ): Promise<{ session: import('../../src/session/session.js').Session; ledger: import('../../adapters/ledger.js').SqliteLedger }> {
   const { loadRunbook } = await import('../../src/runbook/load.js');
   const { Redactor } = await import('../../src/runbook/secrets.js');
-  const { Session } = await import('../../src/session/session.js');
+  const { openSession } = await import('../../src/session/session.js');
+  const { SqliteStore } = await import('../../adapters/sqlite-store.js');
   const runbook = loadRunbook(rig.runbook, env);
   const ledger = openLedger(rig.ledger, { redactor: new Redactor(runbook.secrets, env) });
-  const session = new Session({ runbook, ledger, ledgerPath: rig.ledger, env, clock });
+  const session = await openSession({ runbook, ledger: new SqliteStore(ledger, rig.ledger), ledgerPath: rig.ledger, env, clock });
   rig.own(() => {
-    session.stop();
+    void session.stop();
     ledger.close();
   });
   return { session, ledger };

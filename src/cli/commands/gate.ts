@@ -16,7 +16,6 @@ import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 import { gateHelp } from './gate-help.js';
-import { finishRun } from '../../session/finish-run.js';
 
 export { gateHelp };
 
@@ -149,12 +148,12 @@ function recordGate(
   bodies.push({ kind: 'gate.judged', gate, result: g.result, evidence: { path: g.path, sha256: g.sha256 } });
   const status = g.result.verdict === 'GO' ? 'succeeded' : 'failed';
   const now = Date.now();
-  // The run, its events and its end in one transaction: a crash part-way would leave a run
-  // listed as running.
+  // The run, its events and its end (run.completed and the status, as finishRun records a
+  // run's end) in one transaction: a crash part-way would leave a run listed as running.
   return ledger.atomically(() => {
     const run = ledger.startRun({ runbook: g.path, name: 'gate', releaseType: 'gate', note: `gate ${gate} (quorum ${spec})` }, now);
-    ledger.appendMany(run.runId, operator, bodies, now);
-    finishRun(ledger, { runId: run.runId, operator, status, at: now, note: `gate ${gate} (quorum ${spec}): ${g.result.verdict}`, durable: true });
+    ledger.appendMany(run.runId, operator, [...bodies, { kind: 'run.completed', status }], now);
+    ledger.completeRun(run.runId, status, now, `gate ${gate} (quorum ${spec}): ${g.result.verdict}`);
     return run.runId;
   }, { durable: true });
 }

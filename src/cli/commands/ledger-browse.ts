@@ -2,7 +2,7 @@
 // through the same queries as the cockpit's ledger screen.
 import { existsSync } from 'node:fs';
 import { chainKeyFrom, chosenLedgerPath, LedgerError } from '../../../adapters/ledger.js';
-import { isPostgresUrl } from '../../../adapters/ledger-path.js';
+import { isPostgresLocation } from '../../../adapters/ledger-path.js';
 import { collect, openLedgerReader, type LedgerReader } from '../../../adapters/ledger-reader.js';
 import type { RunRecord } from '../../engine/ports.js';
 import type { LedgerEvent } from '../../engine/types.js';
@@ -36,7 +36,7 @@ export function parse(args: string[], options: Record<string, { type: 'string' |
 export function ledgerLocation(values: Values, env: NodeJS.ProcessEnv, command = 'ledger'): string {
   if (values.ledger !== undefined && values.runbook !== undefined) throw new UsageError('give --ledger or --runbook, not both', command);
   const url = (values.ledger as string | undefined) ?? (values.runbook === undefined ? postgresFromEnv(env) : undefined);
-  if (url !== undefined && isPostgresUrl(url)) return url;
+  if (url !== undefined && isPostgresLocation(url)) return url;
   const path = chosenLedgerPath(values);
   if (!existsSync(path)) throw new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
   return path;

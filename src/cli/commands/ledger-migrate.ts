@@ -2,7 +2,7 @@
 // another place, SQLite and PostgreSQL either way (adapters/ledger-move.ts), then both sides
 // verified and their event counts and head hashes printed side by side.
 import { chainKeyFrom } from '../../../adapters/ledger-key.js';
-import { isPostgresUrl, withoutPassword } from '../../../adapters/ledger-path.js';
+import { isPostgresLocation, withoutPassword } from '../../../adapters/ledger-path.js';
 import type { SideSummary } from '../../../adapters/ledger-move.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -23,7 +23,7 @@ What was written is verified before it is kept; a migration that fails leaves th
 Exit codes: 0 moved, 2 the source does not verify or the copy did not (nothing kept), 1 error.`,
 };
 
-const where = (location: string) => (isPostgresUrl(location) ? withoutPassword(location) : resolve(location));
+const where = (location: string) => (isPostgresLocation(location) ? withoutPassword(location) : resolve(location));
 
 export async function migrateCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('ledger', args, { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } });

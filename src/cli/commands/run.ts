@@ -1,7 +1,9 @@
 // `opscockpit run RUNBOOK [--action NAME]... [--param NAME=VALUE]... [--yes] [--json]`: the procedure headless.
 import { resolve } from 'node:path';
 import { Redactor } from '../../runbook/secrets.js';
-import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
+import { chainKeyFrom } from '../../../adapters/ledger-key.js';
+import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
+import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
 import { RUN_EXIT, runProcedure, type RunReport } from '../../session/headless-run.js';
 import { NO_STEPS_REASON, stepless } from '../../engine/verdict.js';
 import { UsageError } from '../errors.js';
@@ -39,7 +41,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', 'run');
   const file = resolve(positionals[0]);
-  const ledgerPath = chosenLedgerPath({ ledger: values.ledger, runbook: file });
+  const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: file }, io.env);
   const loaded = await loadWithParams('run', file, values, io, { shown: positionals[0], ledgerPath });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
@@ -58,12 +60,12 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     return RUN_EXIT['no-go'];
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
+  const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   try {
     const report = await runProcedure({ runbook, ledger, ledgerPath, env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });
     io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report));
     return RUN_EXIT[report.outcome];
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }

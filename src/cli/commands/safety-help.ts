@@ -5,7 +5,7 @@ import { startOptionsHelp } from './start-help.js';
 export const EXIT_REFUSED = 3;
 
 export const actHelp = {
-  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH] [--yes]',
+  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL] [--yes]',
   summary: 'Run a runbook action headless, through the same safety controls as the cockpit.',
   details: `The emergency stop, scopes (OPSCOCKPIT_ALLOW_SCOPES), the allowlist, the mode and the
 real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
@@ -17,21 +17,23 @@ ${startOptionsHelp('act')}`,
 };
 
 export const stopHelp = {
-  usage: 'opscockpit stop on|off [--reason TEXT] [--ledger PATH | --runbook FILE]',
+  usage: 'opscockpit stop on|off [--reason TEXT] [--ledger PATH|URL | --runbook FILE]',
   summary: 'Turn the emergency stop on (no reason needed) or off (a reason is required).',
   details: `While it is on no action runs, in any cockpit or headless command on the same ledger.
 With --runbook FILE whose notify: names a webhook, the stop is sent there too (as the cockpit's ! does).`,
 };
 
 export const modeHelp = {
-  usage: 'opscockpit mode MOCK_ONLY|DRY_RUN|REAL_ENABLED --reason TEXT --runbook FILE [--ledger PATH]',
+  usage: 'opscockpit mode MOCK_ONLY|DRY_RUN|REAL_ENABLED --reason TEXT --runbook FILE [--ledger PATH|URL]',
   summary: "Switch the execution mode of a runbook with a safety: section.",
   details: 'MOCK_ONLY runs the actions\' mock: commands; DRY_RUN shows what would run; REAL_ENABLED runs for real inside an approved real-enable window.',
 };
 
 export const windowHelp = {
-  usage: 'opscockpit window request|approve|status --runbook FILE [--ledger PATH] [--json]',
+  usage: 'opscockpit window request|approve|status --runbook FILE [--ledger PATH|URL] [--json]',
   summary: 'Real-enable windows: request one, approve it (a second, different operator), or show it.',
-  details: 'A window lasts safety.window.ttl (default 15m), needs safety.window.approvals distinct approvers (default 2), and one real action uses it up.',
+  details: `A window lasts safety.window.ttl (default 15m), needs safety.window.approvals distinct approvers (default 2), and one real action uses it up.
+Who approves: on a SQLite ledger the name OPSCOCKPIT_OPERATOR (or the OS user) asserts; on a PostgreSQL
+ledger the database login, which the ledger stamps on every event: distinct logins count, the requester's never.`,
 };
 

@@ -6,9 +6,13 @@ import { createInterface } from 'node:readline/promises';
 import { loadRunbookFile } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/model.js';
 import { Redactor } from '../../runbook/secrets.js';
-import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../../adapters/ledger.js';
+import { chainKeyFrom } from '../../../adapters/ledger-key.js';
+import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
+import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
+import type { LedgerStore } from '../../engine/ledger-store.js';
+import { withRecordingLedger } from '../../session/headless-ledger.js';
 import { MODES, type Mode, type SafetyPolicy } from '../../engine/safety.js';
-import { Session } from '../../session/session.js';
+import { openSession, type Session } from '../../session/session.js';
 import { Controls } from '../../session/controls.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
@@ -26,19 +30,28 @@ function parse(command: string, args: string[], options: Record<string, { type: 
 
 const LEDGER_OPTIONS = { ledger: { type: 'string' as const }, runbook: { type: 'string' as const } };
 
-function ledgerPathOf(values: Values, runbookFile?: string): string {
-  return chosenLedgerPath({ ledger: values.ledger, runbook: runbookFile ?? values.runbook });
+function ledgerPathOf(values: Values, env: NodeJS.ProcessEnv, runbookFile?: string): string {
+  return chosenLedgerLocation({ ledger: values.ledger, runbook: runbookFile ?? values.runbook }, env);
 }
 
 const UNGUARDED: SafetyPolicy = { guarded: false, initialMode: 'REAL_ENABLED', windowTtlMs: 0, approvals: 2 };
 
-function withControls<T>(io: Io, path: string, policy: SafetyPolicy, fn: (c: Controls) => T): T {
-  const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env) });
-  try {
-    return fn(new Controls(ledger, policy, operatorName(io.env), () => Date.now()));
-  } finally {
-    ledger.close();
-  }
+/** The controls as this operator acts on them: the database login on PostgreSQL, else the asserted name. */
+function controlsOf(ledger: LedgerStore, policy: SafetyPolicy, env: NodeJS.ProcessEnv): Controls {
+  const name = operatorName(env);
+  return new Controls(ledger, policy, ledger.stampedOperator ?? name, () => Date.now(), name);
+}
+
+/** Who the operator is, as the messages say it. */
+function whoIs(ledger: LedgerStore, env: NodeJS.ProcessEnv): string {
+  return ledger.identity === 'database'
+    ? `${ledger.stampedOperator} (the database login: the ledger stamps it on every event)`
+    : `${operatorName(env)} (an asserted name: on a local ledger OPSCOCKPIT_OPERATOR or the OS user says who approves, nothing proves it)`;
+}
+
+async function withControls<T>(io: Io, path: string, runbook: Runbook | undefined, policy: SafetyPolicy, fn: (c: Controls, ledger: LedgerStore) => T | Promise<T>): Promise<T> {
+  // With --runbook whose notify: asks for it, Slack hears of what is recorded too.
+  return withRecordingLedger({ runbook, ledgerPath: path, env: io.env }, (ledger) => fn(controlsOf(ledger, policy, io.env), ledger));
 }
 
 export async function actCommand(args: string[], io: Io): Promise<number> {
@@ -46,7 +59,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
   const file = resolve(positionals[0]);
   const name = positionals[1];
-  const ledgerPath = ledgerPathOf({ ledger: values.ledger }, file);
+  const ledgerPath = ledgerPathOf({ ledger: values.ledger }, io.env, file);
   const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
@@ -54,10 +67,10 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
   const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
   if (typed === undefined) return 1;
-  const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
+  const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
-    session = new Session({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.() });
+    session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.() });
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
@@ -68,7 +81,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
       return EXIT_REFUSED;
     }
     if (outcome.output) io.stdout.write(outcome.output.endsWith('\n') ? outcome.output : outcome.output + '\n');
-    io.stdout.write(`${name}: ${outcome.status} (${outcome.reason}) — run ${session.runId} in ${ledgerPath}\n`);
+    io.stdout.write(`${name}: ${outcome.status} (${outcome.reason}) — run ${session.runId} in ${ledger.location}\n`);
     if (outcome.failure) io.stderr.write(`opscockpit: ${name} failed: ${outcome.failure.class}\nremedy:\n${outcome.failure.remedy.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
     return outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 0 : 1;
   } finally {
@@ -76,8 +89,8 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     // and given the run's lease up.
     await session?.settleNotifications();
     await session?.shutdown(session.cancelled ?? 'the action ended');
-    session?.stop();
-    ledger.close();
+    await session?.stop();
+    await ledger.close();
   }
 }
 
@@ -111,17 +124,15 @@ export async function stopCommand(args: string[], io: Io): Promise<number> {
 
 /** The stop through the controls; with --runbook whose notify: asks for it, Slack hears of it too. */
 async function stopWithNotice(io: Io, values: Values, on: boolean, reason: string): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const path = ledgerPathOf(values);
+  const path = ledgerPathOf(values, io.env);
   const runbook = typeof values.runbook === 'string' ? await loadRunbookFile(resolve(values.runbook), io.env) : undefined;
-  if (!runbook?.notify) return withControls(io, path, UNGUARDED, (c) => c.setStop(on, reason));
-  const { withRecordingLedger } = await import('../../session/headless-ledger.js');
-  return withRecordingLedger({ runbook, ledgerPath: path, env: io.env }, (ledger) => new Controls(ledger, UNGUARDED, operatorName(io.env), () => Date.now()).setStop(on, reason));
+  return withControls(io, path, runbook, UNGUARDED, (c) => c.setStop(on, reason));
 }
 
 async function policyOf(values: Values, io: Io, command: string): Promise<{ runbook: Runbook; path: string }> {
   if (typeof values.runbook !== 'string') throw new UsageError('--runbook FILE is needed: the safety: section sets the window and approvals', command);
   const runbook = await loadRunbookFile(resolve(values.runbook), io.env);
-  return { runbook, path: ledgerPathOf(values) };
+  return { runbook, path: ledgerPathOf(values, io.env) };
 }
 
 export async function modeCommand(args: string[], io: Io): Promise<number> {
@@ -129,7 +140,7 @@ export async function modeCommand(args: string[], io: Io): Promise<number> {
   const mode = positionals[0] as Mode;
   if (positionals.length !== 1 || !MODES.includes(mode)) throw new UsageError(`say one of ${MODES.join(', ')}`, 'mode');
   const { runbook, path } = await policyOf(values, io, 'mode');
-  const r = withControls(io, path, runbook.safety, (c) => c.setMode(mode, typeof values.reason === 'string' ? values.reason : ''));
+  const r = await withControls(io, path, runbook, runbook.safety, (c) => c.setMode(mode, typeof values.reason === 'string' ? values.reason : ''));
   if (!r.ok) {
     io.stderr.write(`opscockpit: ${r.reason}\n`);
     return 1;
@@ -143,26 +154,26 @@ export async function windowCommand(args: string[], io: Io): Promise<number> {
   const verb = positionals[0];
   if (positionals.length !== 1 || !['request', 'approve', 'status'].includes(verb)) throw new UsageError('say request, approve or status', 'window');
   const { runbook, path } = await policyOf(values, io, 'window');
-  return withControls(io, path, runbook.safety, (c) => {
+  return withControls(io, path, runbook, runbook.safety, async (c, ledger) => {
     if (verb === 'request') {
-      const r = c.requestWindow();
+      const r = await c.requestWindow();
       if (!r.ok) {
         io.stderr.write(`opscockpit: ${r.reason}\n`);
         return 1;
       }
-      io.stdout.write(`window ${r.id} requested; it needs ${runbook.safety.approvals} approvals from operators other than ${operatorName(io.env)} and expires at ${new Date(r.expiresAt).toISOString()}\n`);
+      io.stdout.write(`window ${r.id} requested; it needs ${runbook.safety.approvals} approvals from operators other than ${ledger.stampedOperator ?? operatorName(io.env)} and expires at ${new Date(r.expiresAt).toISOString()}\n`);
       return 0;
     }
     if (verb === 'approve') {
-      const r = c.approve();
+      const r = await c.approve();
       if (!r.ok) {
         io.stderr.write(`opscockpit: approval refused: ${r.reason}\n`);
         return EXIT_REFUSED;
       }
-      io.stdout.write(`window ${r.window} approved by ${operatorName(io.env)} (an asserted name: on a local ledger OPSCOCKPIT_OPERATOR or the OS user says who approves, nothing proves it)\n`);
+      io.stdout.write(`window ${r.window} approved by ${whoIs(ledger, io.env)}\n`);
       return 0;
     }
-    const v = c.view();
+    const v = await c.refresh();
     io.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : `mode ${v.mode} · stop ${v.stop.on ? `ON (${v.stop.reason})` : 'off'} · window ${v.window ? `${v.window.id} ${v.windowStatus}, approvers ${v.window.approvers.join(', ') || 'none'}` : 'none'}\n`);
     return 0;
   });

@@ -1,7 +1,7 @@
 // `opscockpit stage [--ledger PATH|postgres://…] [--json]`: the release stage from its signed
 // file (on PostgreSQL, its newest signed row), and whether it is intact (seed 001: stage file
 // integrity). Exit 0 intact or not yet written, 2 damaged or unsigned (falls back to stable), 1 error.
-import { chosenLedgerPath, isPostgresUrl, postgresFromEnv } from '../../../adapters/ledger-path.js';
+import { chosenLedgerPath, isPostgresLocation, postgresFromEnv } from '../../../adapters/ledger-path.js';
 import { StageTracker, stagePathFor, type StageView } from '../../session/stage.js';
 import { loadStageKeys, SAFE_STAGE, type StageKeys } from '../../../adapters/stage-file.js';
 import { operatorName } from '../../session/operator.js';
@@ -15,7 +15,7 @@ export async function stageCommand(args: string[], io: Io): Promise<number> {
   const url = (values.ledger as string | undefined) ?? postgresFromEnv(io.env);
   let where: Record<string, string>;
   let view: StageView;
-  if (url !== undefined && isPostgresUrl(url)) ({ where, view } = await pgStage(url, io.env));
+  if (url !== undefined && isPostgresLocation(url)) ({ where, view } = await pgStage(url, io.env));
   else {
     const tracker = new StageTracker(stagePathFor(chosenLedgerPath(values)), io.env, operatorName(io.env), () => Date.now());
     where = { file: tracker.path };

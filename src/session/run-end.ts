@@ -1,0 +1,52 @@
+// A session's run and its end: recorded once (in order after what was asked before it, by the
+// process that holds the run), then on screen with the refreshed list of runs.
+import type { LedgerStore } from '../engine/ledger-store.js';
+import type { Clock, RunRecord } from '../engine/ports.js';
+import type { CockpitStore } from '../store/store.js';
+import { finishRun } from './finish-run.js';
+import type { RunRecorder } from './recorder.js';
+import type { HeldRun } from './run-lease.js';
+import { recentRuns } from './run-lifecycle.js';
+
+type EndStatus = 'succeeded' | 'failed' | 'aborted' | 'rolled_back';
+
+export class RunEnd {
+  private ending?: Promise<void>;
+
+  constructor(
+    public run: RunRecord,
+    private readonly d: { ledger: LedgerStore; recorder: RunRecorder; owner: HeldRun; store: CockpitStore; clock: Clock; operator: string },
+  ) {}
+
+  /** Still running, and no end under way. */
+  get running(): boolean {
+    return this.run.status === 'running' && !this.ending;
+  }
+
+  complete(status: EndStatus): Promise<void> {
+    const { ledger, recorder, owner, store, clock, operator } = this.d;
+    this.ending ??= (async () => {
+      const end = { runId: this.run.runId, operator, status, at: clock.now(), durable: true };
+      const ok = await recorder.tryLedger(() => recorder.inOrder(async () => recorder.shown(await finishRun(ledger, end, owner))));
+      if (!ok) return void (this.ending = undefined);
+      this.run = { ...this.run, status };
+      store.setState({ runs: await recentRuns(ledger).catch(() => store.getState().runs) });
+    })();
+    return this.ending;
+  }
+
+  /** Complete the run as failed (a headless run that stops short of the end). */
+  async fail(): Promise<void> {
+    if (this.run.status === 'running') await this.complete('failed');
+  }
+
+  /** Complete the run when it still runs and its checklist is done. */
+  async succeed(): Promise<void> {
+    if (this.run.status === 'running' && this.d.store.getState().checklist.complete) await this.complete(this.checklistStatus());
+  }
+
+  /** A finished checklist ends the run as its last action did: failed or unknown is no success. */
+  checklistStatus(): 'succeeded' | 'failed' {
+    return ['failed', 'unknown'].includes(this.d.store.getState().action?.state ?? '') ? 'failed' : 'succeeded';
+  }
+}
