@@ -126,8 +126,11 @@ describe('the Markdown rollback', () => {
     const ledger = join(file, '..', 'l.db');
     const env = { OPSCOCKPIT_ALLOW_SCOPES: 'deploy:rollback', OPSCOCKPIT_OPERATOR: 'night-sre' };
     const missing = await cli(['act', file, 'rollback', '--yes', '--ledger', ledger], { env });
-    expect(missing.code).toBe(1);
-    expect(missing.stdout + missing.stderr).toContain('needs a value for REVISION');
+    // Before anything is recorded: a person must give it.
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('needs a person: rollback needs a value for REVISION; nothing was run or recorded');
+    expect(missing.stderr).toContain('--param REVISION=…');
+    expect(existsSync(ledger)).toBe(false);
     const fresh = await cli(['act', file, 'rollback', '--yes', '--ledger', ledger], { env: { ...env, REVISION: '41' } });
     // Not the unset REVISION: the next line, in a shell where the deploy's export is not.
     expect(fresh.stdout + fresh.stderr).toContain('RELEASE: unbound variable');

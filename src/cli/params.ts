@@ -160,3 +160,16 @@ function withRecorded(given: StartValues, recorded: RecordedStart): StartValues 
   const params = Object.fromEntries(Object.entries(recorded.params ?? {}).filter(([, v]) => v !== MASK));
   return { params: { ...params, ...given.params }, choose: { ...recorded.choices, ...given.choose } };
 }
+
+/**
+ * Before anything is recorded: the values the named actions' scripts need (a Markdown
+ * rollback's `<REVISION>`) that neither --param nor the environment gave. Says so and gives
+ * the exit code (needs a person), or undefined when every value is there.
+ */
+export function actionValuesMissing(command: string, shown: string, runbook: Runbook, names: readonly string[], env: NodeJS.ProcessEnv, io: Io): number | undefined {
+  const missing = [...new Set(names.flatMap((n) => (runbook.actions[n]?.placeholders ?? []).filter((p) => !env[p])))];
+  if (missing.length === 0) return undefined;
+  const flags = missing.map((n) => `--param ${n}=…`).join(' ');
+  io.stderr.write(`opscockpit: needs a person: ${names.join(', ')} needs a value for ${missing.join(', ')}; nothing was run or recorded\ngive ${missing.length === 1 ? 'it' : 'them'}: opscockpit ${command} ${shown} ${flags}\n`);
+  return EXIT_NEEDS_PERSON;
+}

@@ -9,7 +9,7 @@ import { NO_STEPS_REASON, stepless } from '../../engine/verdict.js';
 import { UsageError } from '../errors.js';
 import { STATE_MARK, failureLines } from '../format.js';
 import { parseCommandArgs } from '../args.js';
-import { PARAM_OPTION, loadWithParams } from '../params.js';
+import { PARAM_OPTION, actionValuesMissing, loadWithParams } from '../params.js';
 import type { Io } from '../main.js';
 
 export function formatRunReport(r: RunReport): string {
@@ -60,6 +60,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     return RUN_EXIT['no-go'];
   }
   if (names.length && !values.yes) throw new UsageError('running actions headless needs --yes (nobody is there to type the confirmation)', 'run');
+  const needs = actionValuesMissing('run', positionals[0], runbook, names, env, io);
+  if (needs !== undefined) return needs;
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   try {
     const report = await runProcedure({ runbook, ledger, ledgerPath, env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });

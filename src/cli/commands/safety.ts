@@ -17,7 +17,7 @@ import { Controls } from '../../session/controls.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
-import { PARAM_OPTION, loadWithParams } from '../params.js';
+import { PARAM_OPTION, actionValuesMissing, loadWithParams } from '../params.js';
 import type { Io } from '../main.js';
 
 import { EXIT_REFUSED } from './safety-help.js';
@@ -65,6 +65,8 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const { runbook, env } = loaded;
   const action = runbook.actions[name];
   if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
+  const needs = actionValuesMissing('act', `${positionals[0]} ${name}`, runbook, [name], env, io);
+  if (needs !== undefined) return needs;
   const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
   if (typed === undefined) return 1;
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
