@@ -154,7 +154,7 @@ async function benchAppends(L, dir, rounds) {
 }
 
 /** A ledger of `n` events: 100-run batches of appendMany; returns its path and events/s. */
-function buildLedger(L, file, n, chainKey) {
+export function buildLedger(L, file, n, chainKey) {
   const ledger = L.openLedger(file, { chainKey });
   try {
     const perRun = Math.max(BATCH, Math.ceil(n / 100 / BATCH) * BATCH);
@@ -189,21 +189,26 @@ function timeVerify(L, file, runs, chainKey) {
   return { seconds: median(times), events: last.events };
 }
 
-/** `opscockpit ledger verify` as an operator runs it: the built binary, start-up included (two walks at once). */
-function timeCliVerify(file, runs, chainKey) {
+/**
+ * `opscockpit ledger verify` as an operator runs it: the built binary, start-up included (two
+ * walks at once on SQLite). `file` may be a postgres:// URL.
+ */
+export function timeCliVerify(file, runs, chainKey) {
   const bin = join(ROOT, 'bin', 'opscockpit');
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) return undefined;
   const env = { PATH: process.env.PATH, ...(chainKey ? { OPSCOCKPIT_LEDGER_KEY: chainKey } : {}) };
   const times = [];
   let walks = 1;
+  let events = 0;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     const doc = JSON.parse(execFileSync(process.execPath, [bin, 'ledger', 'verify', '--ledger', file, '--json'], { env, encoding: 'utf8' }));
     times.push((performance.now() - t) / 1000);
     if (!doc.ok) throw new BenchError(`opscockpit ledger verify reports a broken ledger the bench built: ${JSON.stringify(doc.firstBroken)}`);
     walks = doc.walks;
+    events = doc.events;
   }
-  return { seconds: median(times), walks };
+  return { seconds: median(times), walks, events };
 }
 
 /** The floor: the same rows read the way verify reads them (pages of 1,000 in id order, hashes as hex), no hashing. */

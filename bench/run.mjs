@@ -18,6 +18,7 @@ import { benchMarkdown } from './markdown.mjs';
 import { benchLedgerScreen } from './ledger-screen.mjs';
 import { writeFigures } from './figures.mjs';
 import { benchIdle } from './idle.mjs';
+import { benchTeam } from './team-ledger.mjs';
 import {
   BenchError, findPython, recordFigure, recordedFigures, median, ms, percentile, ptyMs, runChild, runJson, startFixtureServer, writeAbortScript, writeDetectRunbook, writeNoopScript, writeRunbook, pad, lpad,
 } from './lib.mjs';
@@ -247,8 +248,31 @@ async function reportIdle() {
   console.log((await benchIdle()).lines.join('\n'));
 }
 
+async function reportTeam() {
+  console.log('\n9. Team ledger: writers, cockpits and a watcher as processes on one PostgreSQL (started by the bench), beside SQLite');
+  console.log((await benchTeam()).lines.join('\n'));
+}
+
+// BENCH_ONLY picks benchmarks by number (as printed) or by these names.
+const NAMES = ['start', 'abort', 'detect', 'harvest', 'ledger', 'markdown', 'screen', 'idle', 'team'];
+
+/** The benchmarks' numbers named by BENCH_ONLY ("2,4", "team", "ledger,team"), or undefined for all. */
+function onlyBenchmarks(spec) {
+  if (!spec) return undefined;
+  return new Set(
+    spec.split(',').map((s) => {
+      const t = s.trim();
+      const n = /^\d+$/.test(t) ? Number(t) : NAMES.indexOf(t) + 1;
+      if (n < 1 || n > NAMES.length) throw new BenchError(`BENCH_ONLY: no benchmark "${t}" (1–${NAMES.length} or ${NAMES.join(', ')})`);
+      return n;
+    }),
+  );
+}
+
 /** Returns the number of benchmarks that could not run. */
 async function main() {
+  // BENCH_ONLY=2,4 or BENCH_ONLY=team runs just those sections (numbered as printed, or named).
+  const only = onlyBenchmarks(process.env.BENCH_ONLY);
   if (!existsSync(join(ROOT, 'dist', 'opscockpit.js'))) throw new BenchError('dist/opscockpit.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
   const py = findPython();
   const bash = findBash();
@@ -271,9 +295,7 @@ async function main() {
   const started = performance.now();
   console.log(`opscockpit bench — node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs, pty ${COLS}x${ROWS}, fixture targets ${server.url}`);
   let failed = 0;
-  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(py), () => reportLedgerScreen(), () => reportIdle()];
-  // BENCH_ONLY=2,4 runs just those sections (numbered as printed).
-  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map(Number)) : undefined;
+  const all = [() => reportColdStart(py, tmp, small), () => reportAbort(py, tmp, big, bash), () => reportDetect(py, tmp, detect, server.url), () => reportHarvest(), () => reportLedger(), () => reportMarkdown(py), () => reportLedgerScreen(), () => reportIdle(), () => reportTeam()];
   for (const bench of all.filter((_, i) => !only || only.has(i + 1))) {
     try {
       await bench();

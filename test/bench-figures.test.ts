@@ -1,6 +1,7 @@
 // The figures table of bench/README.md (bench/figures.mjs), written by `npm run bench -- --write`.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { END, START, figureRecord, rewriteTable, writeFigures } from '../bench/figures.mjs';
@@ -63,5 +64,13 @@ describe('bench figures table', () => {
   it('bench/README.md has the table section the bench rewrites', () => {
     const readme = readFileSync(join(import.meta.dirname, '..', 'bench', 'README.md'), 'utf8');
     expect(() => rewriteTable(readme, [harvest], { ...at, replaceAll: false })).not.toThrow();
+  });
+});
+
+describe('bench BENCH_ONLY', () => {
+  it('refuses a benchmark it does not know, naming the numbers and names it takes', () => {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bench', 'run.mjs')], { env: { ...process.env, BENCH_ONLY: 'ledger,tea' }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('BENCH_ONLY: no benchmark "tea" (1–9 or start, abort, detect, harvest, ledger, markdown, screen, idle, team)');
   });
 });

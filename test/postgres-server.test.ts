@@ -50,6 +50,23 @@ describe('the test PostgreSQL server', () => {
     await expect(again.connect()).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('a durable server (the bench\'s) flushes the WAL at each commit; the test server does not', async () => {
+    const fsync = async (server: PgServer) => {
+      const c = new pg.Client({ connectionString: pgUrl(server, 'postgres') });
+      await c.connect();
+      const { rows } = await c.query("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'full_page_writes', 'synchronous_commit') ORDER BY name");
+      await c.end();
+      return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+    };
+    const durable = await startPostgres({ durable: true });
+    try {
+      expect(await fsync(durable.server)).toEqual({ fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' });
+    } finally {
+      await durable.stop();
+    }
+    expect(await fsync(inject('postgres'))).toEqual({ fsync: 'off', full_page_writes: 'off', synchronous_commit: 'on' });
+  });
+
   it('a test run killed outright leaves no server running, and the next start removes its folder', async () => {
     const bundle = join(root, 'node_modules', '.cache', 'opscockpit-test', `postgres-${process.pid}.mjs`);
     await build({ entryPoints: [join(root, 'test/support/postgres.ts')], bundle: true, platform: 'node', format: 'esm', external: ['pg'], outfile: bundle, logLevel: 'silent' });

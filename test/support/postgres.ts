@@ -97,8 +97,16 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
+export interface PostgresOptions {
+  /**
+   * Flush the WAL to disk at each commit, as a team's server does (the bench). Off by default:
+   * a throwaway test server needs nothing to survive a power cut.
+   */
+  durable?: boolean;
+}
+
 /** Starts a fresh server; throws one line saying why when it cannot. */
-export async function startPostgres(): Promise<RunningPostgres> {
+export async function startPostgres(opts: PostgresOptions = {}): Promise<RunningPostgres> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run "node scripts/test-deps.mjs" or apt-get install postgresql');
   removeStaleServers();
@@ -125,7 +133,7 @@ export async function startPostgres(): Promise<RunningPostgres> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const server: PgServer = { host: '127.0.0.1', port, passwords };
-    const child = spawnServer(bin, data, dir, port, log);
+    const child = spawnServer(bin, data, dir, port, log, opts.durable === true);
     const up = await waitUntilUp(server, child);
     if (up === true) {
       await createLogins(server);
@@ -138,11 +146,12 @@ export async function startPostgres(): Promise<RunningPostgres> {
   throw new Error(`PostgreSQL did not start: ${lastError}`);
 }
 
-function spawnServer(bin: string, data: string, dir: string, port: number, log: string): ChildProcess {
+function spawnServer(bin: string, data: string, dir: string, port: number, log: string, durable: boolean): ChildProcess {
   const server = [
     join(bin, 'postgres'), '-D', data, '-k', dir, '-p', String(port), '-h', '127.0.0.1',
+    '-c', 'max_connections=200', '-c', durable ? 'shared_buffers=256MB' : 'shared_buffers=32MB',
     // A throwaway server: nothing needs to survive a power cut.
-    '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'shared_buffers=32MB',
+    ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
   ];
   // setpriv execs (no process in between), so the signal follows the test runner itself.
   const guard = ['--pdeathsig=QUIT', ...(isRoot() ? ['--reuid=postgres', '--regid=postgres', '--init-groups'] : []), '--'];
