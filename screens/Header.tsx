@@ -1,7 +1,6 @@
 import React from 'react';
 import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
-import { VERDICT_TEXT } from './presentation.js';
 import { shownParams } from '../src/runbook/params.js';
 import { shownChoices } from '../src/runbook/choices.js';
 import { color, verdictColor } from './theme.js';
@@ -30,7 +29,8 @@ export function Header() {
           {stage ? (
             <Text color={stage.problem && stage.problem !== 'missing' && stage.problem !== 'unsigned' ? color('red') : undefined}>
               {' '}· stage {stage.stage}
-              {stage.problem === 'unsigned' ? ' (unsigned)' : stage.problem && stage.problem !== 'missing' ? ` (${stage.problem}: fell back)` : ''}
+              {/* Unsigned (no stage keys) is the normal local case; a bad signature is not. */}
+              {stage.problem && stage.problem !== 'missing' && stage.problem !== 'unsigned' ? ` (${stage.problem}: fell back)` : ''}
             </Text>
           ) : null}
           {fault ? <Text color={color('red')}> [demo fault on]</Text> : null} · {name}
@@ -39,7 +39,8 @@ export function Header() {
       </Box>
       <Box flexShrink={0} marginLeft={1}>
         <Text bold inverse color={verdictColor(verdict)}>
-          {` ${verdict ? VERDICT_TEXT[verdict] : 'PENDING'} `}
+          {/* The short form: the Gate panel spells it out, and the header keeps its room. */}
+          {` ${verdict ?? 'PENDING'} `}
         </Text>
       </Box>
     </Box>
