@@ -179,7 +179,7 @@ export class Session {
   async begin(): Promise<void> {
     if (!this.opened.observing) await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
     await this.stage.load();
-    await this.safety.refreshNow();
+    await Promise.all([this.safety.refreshNow(), this.seat.refresh()]);
     const notifyProblem = this.notifications?.problem();
     const held = heldNotice(this.opened, this.clock.now());
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
