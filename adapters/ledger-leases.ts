@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RunLeasePort } from '../src/engine/ports.js';
-import type { LeaseHolder, LeaseView, OpenRun, RunLease } from '../src/engine/lease.js';
+import type { DriverClaim, LeaseHolder, LeaseView, OpenRun, RunLease } from '../src/engine/lease.js';
 import { RUN_COLUMNS, toRun, type RunRow } from './ledger-query.js';
 import { lazily } from './lazy-statements.js';
 
@@ -16,9 +16,18 @@ export interface LeaseRow {
   token: string;
   taken_at: number;
   heartbeat_at: number;
+  driver: string | null;
+  reason: string | null;
 }
 
-export const toLease = (r: LeaseRow): RunLease => ({ runId: r.run_id, pid: r.pid, host: r.host, token: r.token, takenAt: r.taken_at, heartbeatAt: r.heartbeat_at });
+/** The lease's columns, in LeaseRow's names. */
+export const LEASE_COLUMNS = 'run_id, pid, host, token, taken_at, heartbeat_at, driver, reason';
+
+export const toLease = (r: LeaseRow): RunLease => ({
+  runId: r.run_id, pid: r.pid, host: r.host, token: r.token, takenAt: Number(r.taken_at), heartbeatAt: Number(r.heartbeat_at),
+  ...(r.driver != null && { driver: r.driver }),
+  ...(r.reason != null && { reason: r.reason }),
+});
 
 export class SqliteRunLeases implements RunLeasePort {
   private readonly stmt;
@@ -26,8 +35,8 @@ export class SqliteRunLeases implements RunLeasePort {
   constructor(db: Database.Database) {
     this.stmt = lazily({
       open: () => db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE runbook = ? AND status = 'running' ORDER BY started_at DESC, run_id DESC LIMIT 50`),
-      get: () => db.prepare('SELECT run_id, pid, host, token, taken_at, heartbeat_at FROM run_leases WHERE run_id = ?'),
-      take: () => db.prepare('INSERT OR REPLACE INTO run_leases (run_id, pid, host, token, taken_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      get: () => db.prepare(`SELECT ${LEASE_COLUMNS} FROM run_leases WHERE run_id = ?`),
+      take: () => db.prepare(`INSERT OR REPLACE INTO run_leases (${LEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       beat: () => db.prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
       release: () => db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ? AND pid = ? AND host = ?'),
     });
@@ -46,8 +55,8 @@ export class SqliteRunLeases implements RunLeasePort {
     return row && toLease(row);
   }
 
-  take(runId: string, h: LeaseHolder, at: number): void {
-    this.stmt.take.run(runId, h.pid, h.host, h.token, at, at);
+  take(runId: string, h: LeaseHolder, at: number, claim?: DriverClaim): void {
+    this.stmt.take.run(runId, h.pid, h.host, h.token, at, at, claim?.driver ?? null, claim?.reason ?? null);
   }
 
   beat(runId: string, h: LeaseHolder, at: number): boolean {

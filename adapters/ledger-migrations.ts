@@ -145,6 +145,9 @@ export const MIGRATIONS: readonly Migration[] = [
   // returns the event stored the first time. Not chained: the key says nothing about the event.
   `ALTER TABLE events ADD COLUMN idempotency_key TEXT;
    CREATE UNIQUE INDEX events_idempotency_key ON events (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+  // v8: a lease names its driver (the operator who drives the run) and the reason they gave.
+  `ALTER TABLE run_leases ADD COLUMN driver TEXT;
+   ALTER TABLE run_leases ADD COLUMN reason TEXT;`,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */

@@ -112,6 +112,11 @@ CREATE TRIGGER runs_changed AFTER INSERT OR UPDATE ON opscockpit.runs
   FOR EACH STATEMENT EXECUTE FUNCTION opscockpit.count_run_change();
 GRANT USAGE, SELECT ON SEQUENCE opscockpit.run_changes TO ${OPERATOR_ROLE};`,
   },
+  {
+    description: 'run leases name their driver and the reason they gave',
+    sql: `
+ALTER TABLE opscockpit.run_leases ADD COLUMN driver text, ADD COLUMN reason text;`,
+  },
 ];
 
 const INIT_LOCK = "hashtext('opscockpit ledger init')";

@@ -61,7 +61,7 @@ export class SqliteStore implements LedgerStore {
     this.leases = {
       openRuns: (runbook) => this.inTurn(() => l.openRuns(runbook)),
       get: (runId) => this.inTurn(() => l.get(runId)),
-      take: (runId, h: LeaseHolder, at) => this.inTurn(() => l.take(runId, h, at)),
+      take: (runId, h: LeaseHolder, at, claim) => this.inTurn(() => l.take(runId, h, at, claim)),
       beat: (runId, h: LeaseHolder, at) => this.inTurn(() => l.beat(runId, h, at)),
       release: (runId, h: LeaseHolder) => this.inTurn(() => l.release(runId, h)),
     };

@@ -116,6 +116,8 @@ function eventText(ev: LedgerEvent): string {
       return `run started: ${b.name}`;
     case 'run.resumed':
       return 'run resumed after restart';
+    case 'run.driver':
+      return `driver: ${b.to} took over${b.from ? ` from ${b.from}` : ''} — ${b.reason}`;
     case 'run.params':
       return `parameters: ${Object.entries(b.params).map(([k, v]) => `${k}=${v}`).join(' ')}`;
     case 'run.choices':

@@ -24,8 +24,8 @@ export async function askStart(runbook: Runbook, given: FormValues): Promise<For
   return state.outcome === 'start' ? formValues(state) : undefined;
 }
 
-export async function runCockpit(session: Session, opts: { demo?: boolean } = {}): Promise<void> {
-  const keymap = buildKeymap(session.store.getState().runbook, { demo: opts.demo });
+export async function runCockpit(session: Session, opts: { demo?: boolean; watch?: boolean } = {}): Promise<void> {
+  const keymap = buildKeymap(session.store.getState().runbook, { demo: opts.demo, watch: opts.watch });
   let exit: () => void = () => {};
   const done = new Promise<void>((resolve) => (exit = resolve));
   session.setExitHandler(() => exit());

@@ -1,6 +1,7 @@
 // Run leases through real sessions on a real SQLite ledger: a session resumes only a run whose
 // owner is gone (its pid ended, or silent past the lapse time), records as unknown only that
 // owner's unanswered actions, and a session that lost its run writes nothing more into it.
+import { waitFor } from './support/cockpit.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -117,7 +118,7 @@ describe('run leases', () => {
     expect(kinds(ledger, runId)).toEqual(before);
   });
 
-  it('renews its lease every beat, and says so on screen when another process has taken the run', async () => {
+  it('renews its lease every beat, and observes the run once another process has taken it', async () => {
     const { ledger, session } = setup();
     const clock = new ManualClock(Date.now());
     const s = await session(clock);
@@ -126,6 +127,9 @@ describe('run leases', () => {
     expect(ledger.leases.get(s.runId)!.heartbeatAt).toBe(taken.heartbeatAt + LEASE_BEAT_MS);
     ledger.leases.take(s.runId, { pid: 1, host: 'elsewhere', token: 'usurper' }, clock.now());
     await clock.advance(LEASE_BEAT_MS);
-    expect(s.store.getState().flash).toMatchObject({ level: 'error', text: expect.stringMatching(/is no longer this process's: another process took it over \(pid 1 on host elsewhere.*Quit and open the runbook again\./) });
+    // The run is another's now: this cockpit observes it, and says who took it.
+    await waitFor(() => s.store.getState().seat?.role === 'observer', 'the cockpit an observer', 3000);
+    expect(s.store.getState().flash).toMatchObject({ level: 'error', text: expect.stringMatching(/^Another process took over driving at \d\d:\d\d\. This cockpit now observes the run\./) });
+    expect(s.store.getState().seat?.line).toMatch(/^pid 1 on elsewhere is driving since/);
   });
 });

@@ -109,6 +109,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return (await import('./commands/safety.js')).modeCommand(args, io);
     case 'window':
       return (await import('./commands/safety.js')).windowCommand(args, io);
+    case 'watch':
+      return (await import('./commands/watch.js')).watchCommand(args, io, requireTerminal);
   }
   return 1;
 }
@@ -132,7 +134,7 @@ function requireTerminal(io: Io): boolean {
 }
 
 async function openCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('open', args, { ledger: { type: 'string' }, ...PARAM_OPTION });
+  const { values, positionals } = parse('open', args, { ledger: { type: 'string' }, reason: { type: 'string' }, ...PARAM_OPTION });
   const file = oneRunbook('open', positionals);
   const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: file }, io.env);
   // What is missing is asked in a form before the cockpit starts, where a person can answer.
@@ -142,7 +144,7 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   const { runbook, env, notice } = loaded;
   if (!requireTerminal(io)) return 1;
   const { runTui } = await import('./tui.js');
-  await runTui({ runbook, ledgerPath, env, notice, signal: io.shutdownSignal?.() });
+  await runTui({ runbook, ledgerPath, env, notice, signal: io.shutdownSignal?.(), reason: values.reason as string | undefined });
   return 0;
 }
 

@@ -7,14 +7,14 @@ import { openSession, type SessionOptions } from '../session/session.js';
 import { flash } from '../store/store.js';
 
 /** `ledgerPath`: a SQLite file, or a PostgreSQL ledger's postgres:// URL. */
-export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo']; signal?: AbortSignal; notice?: string }): Promise<void> {
+export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo']; signal?: AbortSignal; notice?: string; seat?: SessionOptions['seat']; reason?: string; watchRun?: string }): Promise<void> {
   const ledger = await openLedgerStore(opts.ledgerPath, { redactor: new Redactor(opts.runbook.secrets, opts.env), chainKey: chainKeyFrom(opts.env) });
   try {
     // SIGINT/SIGTERM shut the session down as the operator's quit does.
-    const session = await openSession({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal });
+    const session = await openSession({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal, seat: opts.seat ?? 'join', reason: opts.reason, watchRun: opts.watchRun });
     if (opts.notice) flash(session.store, opts.notice, 'warn');
     const { runCockpit } = await import('../../screens/run.js');
-    await runCockpit(session, { demo: !!opts.demo });
+    await runCockpit(session, { demo: !!opts.demo, watch: opts.seat === 'watch' });
     // An alert about the last thing that happened must not be lost because the operator quit.
     if (session.notificationsInFlight) {
       process.stderr.write(`opscockpit: sending ${session.notificationsInFlight} notification(s) before exiting (at most a minute; Ctrl-C skips)…\n`);

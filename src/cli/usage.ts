@@ -11,16 +11,30 @@ export const VERSION = '0.1.0';
 
 export const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
   open: {
-    usage: 'opscockpit open RUNBOOK [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL]   (or: opscockpit RUNBOOK)',
+    usage: 'opscockpit open RUNBOOK [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL] [--reason TEXT]   (or: opscockpit RUNBOOK)',
     summary: 'Open the cockpit on a runbook (needs a terminal).',
     details: `Shows Ready, Canary, Gate, Ledger and Checklist panels, walks the checklists step by
 step and runs abort / rollback / promote behind a typed confirmation. An unfinished run of
 the same runbook in the ledger is resumed where it stopped. Press ? in the cockpit for keys.
+One cockpit drives a run; a second cockpit on the runbook while its driver is live observes
+that run: its keys that act are off and it says who drives, since when and why; ! stops,
+T takes over (asks a reason, recorded). A driver silent for 15 s has lapsed.
 
 Options:
   --ledger PATH|URL   SQLite ledger file (default: .opscockpit/ledger.db beside the runbook), or a
                       PostgreSQL team ledger: postgres://LOGIN@HOST/DB (also OPSCOCKPIT_LEDGER)
+  --reason TEXT       why you drive this run, shown to the observers ("cutover v2.3")
 ${startOptionsHelp('open')}`,
+  },
+  watch: {
+    usage: 'opscockpit watch RUNBOOK|RUN_ID [--ledger PATH|URL]',
+    summary: 'Open a read-only cockpit on a runbook\'s open run, or on one run (needs a terminal).',
+    details: `Shows the run live as its driver's cockpit records it: who drives, since when and why, each
+step, action and verdict. Nothing is recorded from here and nothing can be taken over; the
+emergency stop (!) still works, from anyone. RUN_ID: the run as the ledger names it.
+
+Options:
+  --ledger PATH|URL   the ledger (default: .opscockpit/ledger.db beside the runbook; also OPSCOCKPIT_LEDGER)`,
   },
   demo: {
     usage: 'opscockpit demo [--canary | --system NAME] [--ledger PATH]',

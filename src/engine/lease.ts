@@ -21,6 +21,15 @@ export interface RunLease extends LeaseHolder {
   runId: string;
   takenAt: number;
   heartbeatAt: number;
+  /** Who drives the run through this lease (the operator), and why, as they said. */
+  driver?: string;
+  reason?: string;
+}
+
+/** Who takes a lease, as operators see it: the driver's name and the reason they gave. */
+export interface DriverClaim {
+  driver: string;
+  reason?: string;
 }
 
 /** Where a lease is judged from: the time, this host, and whether a holder on this host lives. */

@@ -8,7 +8,7 @@
 // context (AsyncLocalStorage), so callers write the same code inside and outside of it.
 // Appends from elsewhere in the process wait until the transaction ends.
 import type { AsyncLedgerBrowser } from './ledger-filter.js';
-import type { LeaseHolder, OpenRun, RunLease } from './lease.js';
+import type { DriverClaim, LeaseHolder, OpenRun, RunLease } from './lease.js';
 import type { NewRun, RunRecord, RunStatus } from './ports.js';
 import type { EventBody, LedgerEvent } from './types.js';
 
@@ -72,7 +72,8 @@ export interface LedgerStore {
 export interface AsyncRunLeasePort {
   openRuns(runbook: string): Promise<OpenRun[]>;
   get(runId: string): Promise<RunLease | undefined>;
-  take(runId: string, holder: LeaseHolder, at: number): Promise<void>;
+  /** Take the lease (replacing another's): `claim` names the driver and their reason. */
+  take(runId: string, holder: LeaseHolder, at: number, claim?: DriverClaim): Promise<void>;
   beat(runId: string, holder: LeaseHolder, at: number): Promise<boolean>;
   release(runId: string, holder: LeaseHolder): Promise<void>;
 }

@@ -48,6 +48,7 @@ export class Poller<C extends CheckIdentity = CheckIdentity> {
 
   /** Poll the registered checks that have `everyMs`, the first runs shortly after. */
   start(checks: Iterable<C> = []): void {
+    this.stopped = false;
     this.register(checks);
     const now = this.opts.clock.now();
     for (const slot of this.slots.values()) {

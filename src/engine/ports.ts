@@ -1,7 +1,7 @@
 // The engine's view of the outside world. Adapters implement these; tests may inject a
 // manual clock. Nothing here performs I/O.
 import type { EventBody, LedgerEvent } from './types.js';
-import type { LeaseHolder, OpenRun, RunLease } from './lease.js';
+import type { DriverClaim, LeaseHolder, OpenRun, RunLease } from './lease.js';
 
 export interface Clock {
   now(): number;
@@ -87,7 +87,7 @@ export interface RunLeasePort {
   openRuns(runbook: string): OpenRun[];
   get(runId: string): RunLease | undefined;
   /** Take the run's lease (replacing a lapsed one); inside atomically(), with the decision. */
-  take(runId: string, holder: LeaseHolder, at: number): void;
+  take(runId: string, holder: LeaseHolder, at: number, claim?: DriverClaim): void;
   /** Refresh the heartbeat; false when the lease is no longer this holder's. */
   beat(runId: string, holder: LeaseHolder, at: number): boolean;
   /** Give the lease up (only this holder's). */

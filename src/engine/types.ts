@@ -93,6 +93,8 @@ export type ActionStatus = 'succeeded' | 'failed' | 'unknown' | 'dry-run';
 export type EventBody =
   | { kind: 'run.started'; runbook: string; name: string }
   | { kind: 'run.resumed' }
+  /** Who drives the run changed hands: `from` (absent: nobody held it) to `to`, and why. */
+  | { kind: 'run.driver'; from?: string; to: string; reason: string }
   /** The parameters the run goes on with (after run.started or run.resumed); secret ones are ***. */
   | { kind: 'run.params'; params: Record<string, string> }
   /** The option of each of the runbook's choices the run walks (recorded beside run.params). */

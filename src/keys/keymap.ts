@@ -21,18 +21,22 @@ export interface Command {
   demoOnly?: boolean;
   /** Only for runbooks with a canary section. */
   canaryOnly?: boolean;
+  /** Acts on the run: only its driver may; an observer's key is refused with who drives. */
+  drives?: boolean;
+  /** Only while observing a run another cockpit drives (and not in `watch`). */
+  observerOnly?: boolean;
 }
 
 export const DEFAULT_ACTION_KEYS: Record<string, string> = { abort: 'a', rollback: 'R', promote: 'p' };
 
 const BUILTIN: Command[] = [
-  { id: 'step.advance', title: 'Run or confirm the current step', group: 'Checklist', keys: ['enter'], hint: 'run/confirm' },
-  { id: 'step.retry', title: 'Retry the failed step', group: 'Checklist', keys: ['r'], hint: 'retry' },
-  { id: 'step.skip', title: 'Skip the current step (asks a reason)', group: 'Checklist', keys: ['s'], hint: 'skip' },
-  { id: 'step.note', title: 'Add a note to the current step', group: 'Checklist', keys: ['n'] },
+  { id: 'step.advance', title: 'Run or confirm the current step', group: 'Checklist', keys: ['enter'], hint: 'run/confirm', drives: true },
+  { id: 'step.retry', title: 'Retry the failed step', group: 'Checklist', keys: ['r'], hint: 'retry', drives: true },
+  { id: 'step.skip', title: 'Skip the current step (asks a reason)', group: 'Checklist', keys: ['s'], hint: 'skip', drives: true },
+  { id: 'step.note', title: 'Add a note to the current step', group: 'Checklist', keys: ['n'], drives: true },
   { id: 'view.help', title: 'Show or hide this help', group: 'View', keys: ['?'], hint: 'help' },
   { id: 'app.quit', title: 'Quit (asks first while an action runs)', group: 'View', keys: ['q'], hint: 'quit' },
-  { id: 'demo.fault', title: 'Demo: break /readyz or restore it', group: 'View', keys: ['f'], hint: 'demo fault', demoOnly: true },
+  { id: 'demo.fault', title: 'Demo: break /readyz or restore it', group: 'View', keys: ['f'], hint: 'demo fault', demoOnly: true, drives: true },
   { id: 'ledger.toggle', title: 'Open or close the release ledger screen', group: 'View', keys: ['l'], hint: 'ledger' },
   { id: 'ledger.up', title: 'Ledger: select the run above (in an expanded run: scroll up)', group: 'Ledger', keys: ['up'] },
   { id: 'ledger.down', title: 'Ledger: select the run below (in an expanded run: scroll down)', group: 'Ledger', keys: ['down'] },
@@ -42,11 +46,12 @@ const BUILTIN: Command[] = [
   { id: 'ledger.filter', title: 'Ledger: filter by status, type, branch and dates (typed)', group: 'Ledger', keys: ['/'], hint: 'filter' },
   { id: 'ledger.status', title: 'Ledger: next status filter (all, running, succeeded, …)', group: 'Ledger', keys: ['tab'], hint: 'status' },
   { id: 'ledger.close', title: 'Ledger: fold the run, or back to the cockpit', group: 'Ledger', keys: ['escape'], hint: 'back' },
-  { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true },
-  { id: 'safety.stop', title: 'Emergency stop: on at once; off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
+  { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true, drives: true },
+  { id: 'safety.stop', title: 'Emergency stop: on at once (anyone, observers too; stops the action running); off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
+  { id: 'driver.take', title: 'Take over driving the run (asks a reason; the driver becomes an observer)', group: 'Actions', keys: ['T'], hint: 'take over', observerOnly: true },
   { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
-  { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true },
-  { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true },
+  { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true, drives: true },
+  { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true, drives: true },
   { id: 'dialog.cancel', title: 'Cancel the dialog', group: 'Dialog', keys: ['escape'] },
   { id: 'review.next', title: 'Long block: the next lines (Enter runs it once its last line was shown)', group: 'Dialog', keys: ['down', ' '] },
   { id: 'review.prev', title: 'Long block: the lines before', group: 'Dialog', keys: ['up'] },
@@ -77,16 +82,22 @@ export function dialogCommand(keymap: readonly Command[], name: string, prefix =
   return keymap.find((c) => c.group === 'Dialog' && c.id.startsWith(prefix) && c.keys.includes(name));
 }
 
+/** Whether a command acts on the run (only its driver's keys do); actions and step reviews always. */
+export function drivesRun(id: string): boolean {
+  return id.startsWith('action.') || id === 'step.review' || !!BUILTIN.find((c) => c.id === id)?.drives;
+}
+
 export function actionKey(runbook: Pick<Runbook, 'actions'>, name: string): string | undefined {
   return runbook.actions[name]?.key ?? DEFAULT_ACTION_KEYS[name];
 }
 
-export function buildKeymap(runbook: Pick<Runbook, 'actions' | 'canary'> | undefined, opts: { demo?: boolean } = {}): Command[] {
+/** `watch`: a read-only cockpit, without the take-over key. */
+export function buildKeymap(runbook: Pick<Runbook, 'actions' | 'canary'> | undefined, opts: { demo?: boolean; watch?: boolean } = {}): Command[] {
   const actions: Command[] = Object.values(runbook?.actions ?? {}).flatMap((a) => {
     const key = actionKey(runbook!, a.name);
-    return key ? [{ id: `action.${a.name}`, title: a.title, group: 'Actions' as const, keys: [key], dangerous: a.dangerous, hint: a.name }] : [];
+    return key ? [{ id: `action.${a.name}`, title: a.title, group: 'Actions' as const, keys: [key], dangerous: a.dangerous, hint: a.name, drives: true }] : [];
   });
-  const builtins = BUILTIN.filter((c) => (!c.demoOnly || opts.demo) && (!c.canaryOnly || runbook?.canary));
+  const builtins = BUILTIN.filter((c) => (!c.demoOnly || opts.demo) && (!c.canaryOnly || runbook?.canary) && (!c.observerOnly || !opts.watch));
   const byGroup = (g: CommandGroup) => builtins.filter((c) => c.group === g);
   return [...FORM_COMMANDS, ...byGroup('Checklist'), ...actions, ...byGroup('Actions'), ...byGroup('View'), ...byGroup('Ledger'), ...byGroup('Dialog')];
 }
@@ -129,9 +140,10 @@ export function commandForKey(keymap: readonly Command[], name: string, screen: 
   return keymap.find((c) => c.group !== 'Dialog' && c.group !== 'Ledger' && c.group !== 'Start form' && c.keys.includes(name));
 }
 
-/** The commands whose hints the footer shows on this screen. */
-export function hintedCommands(keymap: readonly Command[], screen: Screen): Command[] {
-  if (screen === 'cockpit') return keymap.filter((c) => c.hint && c.group !== 'Ledger' && c.group !== 'Dialog' && c.group !== 'Start form');
+/** The commands whose hints the footer shows on this screen: an observer's without the keys that act, with take-over. */
+export function hintedCommands(keymap: readonly Command[], screen: Screen, observing = false): Command[] {
+  const seat = (c: Command) => (observing ? !c.drives : !c.observerOnly);
+  if (screen === 'cockpit') return keymap.filter((c) => c.hint && c.group !== 'Ledger' && c.group !== 'Dialog' && c.group !== 'Start form' && seat(c));
   // The ledger screen's own keys first; of the rest, what still matters there.
   const own = keymap.filter((c) => c.hint && c.group === 'Ledger');
   return [...own, ...keymap.filter((c) => c.hint && ['safety.stop', 'view.help', 'app.quit'].includes(c.id))];

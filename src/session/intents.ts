@@ -6,6 +6,7 @@ import { ACTION_BUSY } from './actions.js';
 import { stepAction } from './step-gate.js';
 import type { Runbook } from '../runbook/model.js';
 import type { StepValues } from './step-values.js';
+import { drivesRun } from '../keys/keymap.js';
 
 /** What the session offers the intents. */
 export interface IntentHost {
@@ -23,6 +24,10 @@ export interface IntentHost {
   ledgerCommand(id: string): void;
   /** Apply the ledger screen's typed filter; the error to show, if any. */
   ledgerFilter(text: string): string | undefined;
+  /** Why this cockpit may not act on the run (it observes it), if it may not. */
+  notDriving(): string | undefined;
+  /** Take the run over with a reason; the error to show, if any (driver-seat.ts). */
+  takeOver(reason: string): Promise<string | undefined>;
 }
 
 export class Intents {
@@ -37,6 +42,13 @@ export class Intents {
     const { host } = this;
     const store = host.store;
     const s = store.getState();
+    // An observer's keys that act are refused with who drives; the stop is anyone's.
+    const observing = drivesRun(id) ? host.notDriving() : undefined;
+    if (observing) return flash(store, observing, 'warn');
+    if (id === 'driver.take') {
+      if (s.seat?.role !== 'observer' || s.seat.watch) return flash(store, s.seat?.watch ? 'A watching cockpit does not drive: open the runbook to drive it.' : 'This cockpit already drives the run.', 'info');
+      return setModal(store, { kind: 'takeover', input: '' });
+    }
     if (id === 'step.advance') {
       const view = s.checklist.phases[s.checklist.active];
       const cur = view.current === undefined ? undefined : view.steps[view.current];
@@ -146,6 +158,7 @@ export class Intents {
       setModal(store, undefined);
       return void host.setStop(false, m.input);
     }
+    if (m.kind === 'takeover') return void this.takeOver(m);
     if (m.kind === 'ledger-filter') {
       const error = host.ledgerFilter(m.input);
       return setModal(store, error ? { ...m, error } : undefined);
@@ -159,6 +172,11 @@ export class Intents {
     if (action && m.input !== action.confirm) return setModal(store, { ...m, error: `Type "${action.confirm}" exactly.` });
     setModal(store, undefined);
     void host.runAction(m.action, m.input);
+  }
+
+  private async takeOver(m: Extract<Modal, { kind: 'takeover' }>): Promise<void> {
+    const error = await this.host.takeOver(m.input);
+    setModal(this.host.store, error ? { ...m, error } : undefined);
   }
 
   /** A value the step needs: recorded before the dialog moves on (to the next value, or closes). */

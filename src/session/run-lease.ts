@@ -4,6 +4,7 @@
 // Headless commands hold it too: their actions and checks can outlast a lapse.
 import { LedgerError } from '../../adapters/ledger-errors.js';
 import { LEASE_BEAT_MS, LEASE_LAPSE_MS, describeHolder, type LeaseHolder } from '../engine/lease.js';
+import { drivingLine } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock, NewRun, RunRecord } from '../engine/ports.js';
 import { letGo, localHolder } from '../../adapters/ledger-leases.js';
@@ -19,13 +20,32 @@ export class HeldRun {
     private readonly clock: Clock,
     /** Told once when another process took the run over (this one went quiet too long). */
     private readonly onLost?: (why: string) => void,
+    /** false: an observer's, holding nothing until it takes the run over (drive()). */
+    private holding = true,
   ) {
-    this.timer = clock.setTimeout(() => void this.beat(), LEASE_BEAT_MS);
+    if (holding) this.timer = clock.setTimeout(() => void this.beat(), LEASE_BEAT_MS);
+  }
+
+  /** This holder drives the run: the lease was just taken (driver-seat.ts); beat from now on. */
+  drive(): void {
+    this.holding = true;
+    if (this.timer === undefined && !this.released) this.timer = this.clock.setTimeout(() => void this.beat(), LEASE_BEAT_MS);
+  }
+
+  /** Another took the run over: no more beats (its lease is not this holder's to refresh). */
+  observe(): void {
+    this.holding = false;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  get driving(): boolean {
+    return this.holding && !this.released;
   }
 
   private async beat(): Promise<void> {
     this.timer = undefined;
-    if (this.released) return;
+    if (this.released || !this.holding) return;
     try {
       if (!(await this.ledger.leases.beat(this.runId, this.holder, this.clock.now()))) return void this.onLost?.(await this.lostReason());
     } catch {
@@ -43,6 +63,7 @@ export class HeldRun {
 
   private async lostReason(): Promise<string> {
     const lease = this.released ? undefined : await this.ledger.leases.get(this.runId).catch(() => undefined);
+    if (!this.holding && !this.released && lease) return `run ${this.runId} is driven elsewhere: ${drivingLine(lease)}; this cockpit observes it, and records nothing in it.`;
     const by = this.released
       ? 'it was closed here'
       : lease
@@ -64,6 +85,7 @@ export class HeldRun {
     if (this.released) return;
     this.released = true;
     letGo(this.holder);
+    if (!this.holding) return; // an observer's: nothing to give up
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     try {
       await this.ledger.leases.release(this.runId, this.holder);

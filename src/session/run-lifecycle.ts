@@ -3,7 +3,8 @@ import type { Runbook } from '../runbook/model.js';
 import type { Clock, RunRecord } from '../engine/ports.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
-import { chooseRun, describeHolder, type LeaseHolder, type OpenRun } from '../engine/lease.js';
+import { chooseRun, describeHolder, type DriverClaim, type LeaseHolder, type OpenRun } from '../engine/lease.js';
+import { chooseSeat, type SeatWish } from '../engine/driver.js';
 import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
@@ -18,18 +19,26 @@ export interface OpenedRun {
   holder: LeaseHolder;
   /** Open runs of the runbook that live processes hold (so this one started its own). */
   held: OpenRun[];
+  /** Another process drives the run: this one observes it and holds no lease (driver-seat.ts). */
+  observing?: boolean;
 }
+
+/** `opscockpit watch` on a runbook none of whose runs is open. */
+export class NothingToWatchError extends Error {}
 
 /**
  * The runbook's newest open run whose owner is gone, resumed; else a new run. Decided and the
  * lease taken in one write transaction, so two processes starting together never both take one.
  */
-export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock): Promise<OpenedRun> {
+export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, seat: { wish?: SeatWish; claim?: DriverClaim; runId?: string } = {}): Promise<OpenedRun> {
   const holder = localHolder();
   const { leases } = ledger;
   return ledger.atomically(async () => {
     const now = clock.now();
-    const choice = await resumable(ledger, runbook.file, now);
+    const runs = (await leases.openRuns(runbook.file)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
+    const choice = chooseSeat(runs, localView(now), seat.wish ?? 'own');
+    if (!choice) throw new NothingToWatchError(`No run of ${runbook.file} is open to watch: its driver opens one with "opscockpit open ${runbook.file}".`);
+    if (choice.role === 'observer') return { run: choice.run.run, events: await ledger.events(choice.run.run.runId), holder, held: [], observing: true };
     const open = choice.resume?.run;
     if (open) {
       const events = await ledger.events(open.runId);
@@ -39,7 +48,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock): Pr
         // the steps it has recorded. (Other parameter values are recorded when it resumes.)
         const differ = startDifferences(runbook, recordedStart(events)).choices;
         if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
-        await leases.take(open.runId, holder, now);
+        await leases.take(open.runId, holder, now, seat.claim);
         return { run: open, events, holder, held: [] };
       }
       // Listed as running, but its events say it ended (a ledger written before the two were
@@ -51,7 +60,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock): Pr
       { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
       now,
     );
-    await leases.take(run.runId, holder, now);
+    await leases.take(run.runId, holder, now, seat.claim);
     return { run, events: [], holder, held: choice.held };
   });
 }

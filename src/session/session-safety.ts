@@ -4,11 +4,14 @@
 import type { Runbook } from '../runbook/model.js';
 import { flash, type CockpitStore } from '../store/store.js';
 import { preflightGo, type ActionHost } from './actions.js';
-import type { ActionClaim, Controls } from './controls.js';
+import type { ActionClaim, ControlView, Controls } from './controls.js';
 import type { RunRecorder } from './recorder.js';
 import type { HeldRun } from './run-lease.js';
 
 export class SessionSafety {
+  /** Aborted when the emergency stop comes on, from any terminal: the action running is killed. */
+  private emergency = new AbortController();
+
   constructor(
     readonly controls: Controls,
     private readonly d: { store: CockpitStore; runbook: Runbook; scopes: ReadonlySet<string>; recorder: RunRecorder; owner: HeldRun; runId(): string },
@@ -35,7 +38,19 @@ export class SessionSafety {
 
   /** Read the controls again (another process may have changed them); on screen once read. */
   async refreshNow(): Promise<void> {
-    this.d.store.setState({ controls: await this.controls.refresh() });
+    this.shown(await this.controls.refresh());
+  }
+
+  /** Aborted while the emergency stop is on: what an action runs under, beside the shutdown. */
+  get stopSignal(): AbortSignal {
+    return this.emergency.signal;
+  }
+
+  /** The controls on screen; a stop that came on stops the action running here (whoever turned it on). */
+  private shown(view: ControlView): void {
+    this.d.store.setState({ controls: view });
+    if (view.stop.on && !this.emergency.signal.aborted) this.emergency.abort(`the emergency stop (${view.stop.reason ?? 'no reason'}${view.stop.by ? ` by ${view.stop.by}` : ''})`);
+    else if (!view.stop.on && this.emergency.signal.aborted) this.emergency = new AbortController();
   }
 
   /** The emergency stop: on at once; off only with a reason. */
@@ -47,7 +62,7 @@ export class SessionSafety {
     } catch (err) {
       r = { ok: false, reason: `could not write the ledger: ${err instanceof Error ? err.message : String(err)}` };
     }
-    store.setState({ controls: this.controls.view() });
+    this.shown(this.controls.view());
     if (!r.ok) flash(store, r.reason, 'warn');
     else flash(store, on ? 'EMERGENCY STOP ON: no action will run until it is turned off with a reason.' : `Emergency stop off: ${reason}`, on ? 'error' : 'info');
     return r.ok;

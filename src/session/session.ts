@@ -1,7 +1,8 @@
 // A cockpit session: one run of one runbook. It owns the poller and the ledger writes, turns
 // operator intents into recorded events, and feeds the store. Screens never call adapters;
 // they call `command`, `type` and `submit` here. Each concern lives beside it: steps.ts,
-// action-queue.ts (and actions.ts), trigger-watch.ts, canary-driver.ts, intents.ts.
+// action-queue.ts (and actions.ts), trigger-watch.ts, canary-driver.ts, intents.ts, and who
+// drives the run (driver-seat.ts: an observer's session records nothing in it).
 import type { Check } from '../runbook/model.js';
 import { Redactor } from '../runbook/secrets.js';
 import { Poller } from '../engine/poller.js';
@@ -9,7 +10,8 @@ import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
 import type { IdentityKind, LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult } from '../engine/types.js';
 import type { StepIntent } from '../engine/checklist.js';
-import { computeVerdict, emptyMeans, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
+import { resultChanged } from '../engine/verdict.js';
+import { VerdictRecord } from './verdict-record.js';
 import { parseScopes } from '../engine/safety.js';
 import { createCockpitStore, flash, observeCheck, type CockpitStore } from '../store/store.js';
 import { RunEnd } from './run-end.js';
@@ -31,6 +33,8 @@ import { RunRecorder } from './recorder.js';
 import { heldNotice, openRun, recentRuns, settleResume, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
 import { HeldRun } from './run-lease.js';
+import { DriverSeat } from './driver-seat.js';
+import { recordCancelled } from './cancel-in-flight.js';
 import { Steps } from './steps.js';
 import { StepValues } from './step-values.js';
 import { RunShell } from './run-shell.js';
@@ -44,7 +48,8 @@ export type { SessionOptions } from './session-options.js';
 /** Open a session: its run resumed or started, its first events recorded, the ledger followed. */
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const clock = opts.clock ?? systemClock;
-  const opened = await openRun(opts.ledger, opts.runbook, clock);
+  const driver = opts.ledger.stampedOperator ?? operatorName(opts.env ?? process.env);
+  const opened = await openRun(opts.ledger, opts.runbook, clock, { wish: opts.seat, claim: { driver, reason: opts.reason }, runId: opts.watchRun });
   const session = new Session(opts, opened, await recentRuns(opts.ledger));
   await session.begin();
   return session;
@@ -58,8 +63,7 @@ export class Session {
   private readonly ledger: LedgerStore;
   private readonly opened: OpenedRun;
   private unfollow?: () => void;
-  /** The verdict last asked to be recorded (its event may not be stored yet). */
-  private verdictAsked?: ReturnType<typeof computeVerdict>;
+  private readonly verdict: VerdictRecord;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly poller: Poller<Check>;
@@ -83,6 +87,8 @@ export class Session {
   private shell?: RunShell;
   /** This process's lease on the run: no other live process writes it while this one holds it. */
   private readonly owner: HeldRun;
+  /** Driving the run, or observing it (driver-seat.ts). */
+  private readonly seat: DriverSeat;
 
   /** Use openSession: the run is opened first. */
   constructor(private readonly opts: SessionOptions, opened: OpenedRun, runs: RunRecord[]) {
@@ -106,10 +112,13 @@ export class Session {
     }
     const ledger = (this.ledger = this.notifications ? watchLedger(opts.ledger, (evs) => this.notifications?.observe(evs)) : opts.ledger);
     const { run, events } = opened;
-    this.owner = new HeldRun(ledger, run.runId, opened.holder, this.clock, (why) => flash(this.store, `${why} Quit and open the runbook again.`, 'error'));
+    this.owner = new HeldRun(ledger, run.runId, opened.holder, this.clock, () => void this.seat.refresh().catch(() => undefined), !opened.observing);
     this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
     this.store = createCockpitStore({ runbook: opts.runbook, ledgerPath: ledger.location, demo: !!opts.demo, run, events, runs, now: this.clock.now() });
     this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0);
+    this.verdict = new VerdictRecord({ store: this.store, runbook: opts.runbook, recorder: this.recorder });
+    const [onDrive, onObserve] = [() => this.drive(), () => (this.poller.stop(), this.canary?.stop())];
+    this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
     const controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted);
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
@@ -138,13 +147,13 @@ export class Session {
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
       closed: () => this.closed,
       cancelled: () => this.cancelled,
-      updateVerdict: () => this.updateVerdict(),
+      updateVerdict: () => this.verdict.update(),
       succeed: () => (opts.completeWithChecklist !== false ? this.end.complete(this.end.checklistStatus()) : undefined),
       claimStep: (req, typed) => this.safety.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
       missingValues: (phase, id) => values.missing(phase, id),
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
-      refreshControls: () => this.refreshControls(),
+      refreshControls: () => this.safety.refresh(),
     });
     const spec = opts.runbook.canary;
     if (spec) {
@@ -168,9 +177,9 @@ export class Session {
    * the safety controls as the ledger has them; then the ledger is followed for changes.
    */
   async begin(): Promise<void> {
-    await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
+    if (!this.opened.observing) await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
     await this.stage.load();
-    await this.safety.refreshNow();
+    await Promise.all([this.safety.refreshNow(), this.seat.refresh()]);
     const notifyProblem = this.notifications?.problem();
     const held = heldNotice(this.opened, this.clock.now());
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
@@ -179,7 +188,7 @@ export class Session {
       runId: () => this.end.run.runId,
       catchUp: () => this.recorder.catchUp(),
       refreshControls: () => this.safety.refreshNow(),
-      refreshOther: () => this.ledgerScreen.refresh(),
+      refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined)),
     });
   }
 
@@ -197,15 +206,20 @@ export class Session {
   start(): void {
     // After the first frame, not before it: startup stays fast and the first action is too.
     setTimeout(() => void warmActionRunners(), 200).unref();
-    this.poller.start();
-    this.canary?.resume();
-    this.updateVerdict();
+    if (this.seat.driving) this.drive();
     const beat = () => {
       // The clock moves the window's status; another process's changes arrive by followLedger.
       this.store.setState({ now: this.clock.now(), controls: this.safety.controls.view() });
       this.tick = this.clock.setTimeout(beat, 1000);
     };
     this.tick = this.clock.setTimeout(beat, 1000);
+  }
+
+  /** What the driver runs: polling, the canary, the verdict; an observer shows the driver's. */
+  private drive(): void {
+    this.poller.start();
+    this.canary?.resume();
+    this.verdict.update();
   }
 
   /** Why the session is shutting down, once it is. */
@@ -230,14 +244,9 @@ export class Session {
     this.actions.close();
     this.poller.stop();
     this.canary?.stop();
-    const action = this.actions.inFlight;
-    const step = this.steps.inFlight;
-    const cancelled = [action?.name, step?.action].filter((a): a is string => a !== undefined);
-    for (const a of cancelled) void this.recorder.tryRecord({ kind: 'action.cancelled', action: a, reason: `${why} while it ran` }, true);
-    if (step && !step.action) void this.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true);
-    if (action || step) flash(this.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');
+    const ends = recordCancelled({ actions: this.actions, steps: this.steps, recorder: this.recorder, store: this.store }, why);
     this.shutdownSignal.abort(why);
-    await Promise.allSettled([action?.done, step?.done, this.shell?.close(), this.recorder.inOrder(async () => undefined)]);
+    await Promise.allSettled([...ends, this.shell?.close(), this.recorder.inOrder(async () => undefined)]);
     // Halted, the run still held: a headless caller records the run's end after this.
     this.halt();
   }
@@ -261,6 +270,7 @@ export class Session {
   private halt(): void {
     this.actions.close();
     this.closed = true;
+    this.seat.close();
     this.unfollow?.();
     void this.shell?.close();
     this.poller.stop();
@@ -282,21 +292,9 @@ export class Session {
     if (this.closed) return;
     const prev = this.store.getState().checks[result.check];
     observeCheck(this.store, result);
-    if (!this.steps.running.has(result.check) && resultChanged(prev, result)) {
-      void this.recorder.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
-    }
-    this.updateVerdict();
+    if (!this.steps.running.has(result.check) && resultChanged(prev, result)) void this.recorder.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
+    this.verdict.update();
     this.triggers.observe(result);
-  }
-
-  private updateVerdict(): void {
-    const s = this.store.getState();
-    const phase = s.checklist.active;
-    const v = computeVerdict(phase, gatingChecks(s.checklist, phase, emptyMeans(this.opts.runbook)), this.opts.runbook.checks, s.live);
-    // Against the verdict last asked for: its event may still be on its way to the ledger.
-    if (sameVerdict(this.verdictAsked ?? s.verdict, v)) return;
-    this.verdictAsked = v;
-    void this.recorder.tryRecord({ kind: 'verdict.changed', ...v });
   }
 
   /** Run an action after the operator typed its confirmation. */
@@ -308,24 +306,24 @@ export class Session {
   }
 
   private actionHost(): ActionHost {
+    const [shutdown, safety] = [this.shutdownSignal.signal, this.safety];
     return {
       store: this.store,
       runbook: this.opts.runbook,
       env: this.env,
       redactor: this.redactor,
-      signal: this.shutdownSignal.signal, shell: () => this.shell,
+      get signal() {
+        return AbortSignal.any([shutdown, safety.stopSignal]); // a stop from any terminal kills it too
+      },
+      shell: () => this.shell,
       claim: (req, typed) => this.safety.claim(req, typed),
       running: () => this.end.running,
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
       record: (body, durable) => this.recorder.record(body, durable),
-      refreshControls: () => this.refreshControls(),
+      refreshControls: () => this.safety.refresh(),
       moveStage: (to) => this.stage.move(to),
       completeRun: (status) => this.end.complete(status),
     };
-  }
-
-  refreshControls(): void {
-    this.safety.refresh();
   }
 
   /** The emergency stop: on at once; off only with a reason. */
@@ -392,6 +390,8 @@ export class Session {
       exit: () => this.quit('the operator quit'),
       ledgerCommand: (id) => this.ledgerScreen.command(id),
       ledgerFilter: (text) => this.ledgerScreen.applyFilter(text, this.clock.now()),
+      notDriving: () => this.seat.notDriving(),
+      takeOver: (reason) => this.seat.takeOver(reason),
     };
   }
 }

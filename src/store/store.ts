@@ -21,6 +21,7 @@ export type Modal =
   | { kind: 'quit' }
   | { kind: 'canary' }
   | { kind: 'stop-off'; input: string; error?: string }
+  | { kind: 'takeover'; input: string; error?: string }
   | { kind: 'ledger-filter'; input: string; error?: string };
 
 /** The release ledger screen while it is open: a page of runs, and one run expanded. */
@@ -67,6 +68,8 @@ export interface CockpitState extends Projection {
   /** Rollback triggers: when each one's check began failing, and whether it fired. */
   triggers?: Record<string, import('../engine/triggers.js').TriggerState>;
   ledgerScreen?: LedgerScreenState;
+  /** This cockpit's seat in the run: driving it, or observing it (`line`: who drives, since when, why). */
+  seat?: { role: 'driver' | 'observer'; line: string; watch: boolean };
 }
 
 export type CockpitStore = StoreApi<CockpitState>;

@@ -1,0 +1,36 @@
+// `opscockpit watch RUNBOOK|RUN_ID`: a read-only cockpit on a run another cockpit drives.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseCommandArgs } from '../args.js';
+import { UsageError } from '../errors.js';
+import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
+import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
+import { loadRunbook } from '../../runbook/load.js';
+import type { Io } from '../main.js';
+
+export async function watchCommand(args: string[], io: Io, requireTerminal: (io: Io) => boolean): Promise<number> {
+  const { values, positionals } = parseCommandArgs('watch', args, { ledger: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give one runbook file or one run id' : 'missing RUNBOOK or RUN_ID', 'watch');
+  const target = positionals[0];
+  const isFile = existsSync(target);
+  const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: isFile ? resolve(target) : undefined }, io.env);
+  let file = isFile ? resolve(target) : undefined;
+  let runId: string | undefined;
+  if (!file) {
+    // A run id: its runbook is the one the ledger recorded for it.
+    const ledger = await openLedgerStore(ledgerPath, {});
+    try {
+      const run = await ledger.getRun(target);
+      if (!run) throw new UsageError(`no runbook file and no run "${target}" in ${ledger.location}`, 'watch');
+      if (run.status !== 'running') throw new UsageError(`run ${target} has ended (${run.status.replace('_', ' ')}); "opscockpit ledger show ${target}" shows its record`, 'watch');
+      [file, runId] = [run.runbook, run.runId];
+    } finally {
+      await ledger.close();
+    }
+  }
+  const runbook = loadRunbook(file, io.env);
+  if (!requireTerminal(io)) return 1;
+  const { runTui } = await import('../tui.js');
+  await runTui({ runbook, ledgerPath, env: io.env, signal: io.shutdownSignal?.(), seat: 'watch', watchRun: runId });
+  return 0;
+}

@@ -1,0 +1,65 @@
+// Who drives a run. The run's lease (lease.ts) is the driver's seat: its holder drives, with a
+// name, a reason and a since; every other cockpit on the run observes it, and may stop it (the
+// emergency stop is anyone's) or take the seat over with a reason of its own, which the run
+// records. Pure: the caller gives the leases, the time and how local times are written.
+import { LEASE_LAPSE_MS, chooseRun, leaseState, type LeaseView, type OpenRun, type RunLease } from './lease.js';
+import type { EventBody } from './types.js';
+
+/**
+ * How a process sits in a run: `own` (headless commands) drives a run of its own when a live
+ * process holds the runbook's run; `join` (the cockpit) observes that run instead; `watch`
+ * observes whatever the runbook's newest open run is and never drives.
+ */
+export type SeatWish = 'own' | 'join' | 'watch';
+
+export type Seat =
+  /** Resume this run (its lease lapsed) or, without one, start a new run; `held` as chooseRun says. */
+  | { role: 'driver'; resume?: OpenRun; held: OpenRun[] }
+  | { role: 'observer'; run: OpenRun };
+
+/** Where a starting process sits, given the runbook's open runs newest first. */
+export function chooseSeat(open: readonly OpenRun[], here: LeaseView, wish: SeatWish): Seat | undefined {
+  const newest = open[0];
+  if (wish === 'watch') return newest ? { role: 'observer', run: newest } : undefined;
+  if (wish === 'join' && newest && !leaseState(newest.lease, here).lapsed) return { role: 'observer', run: newest };
+  const choice = chooseRun(open, here);
+  return choice.resume ? { role: 'driver', resume: choice.resume, held: choice.held } : { role: 'driver', held: choice.held };
+}
+
+/** Local "10:42", as the screen says a time of day. */
+export type TimeOfDay = (at: number) => string;
+
+export const hourMinute: TimeOfDay = (at) => {
+  const d = new Date(at);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+};
+
+/** The lease's driver by name, else by process (a lease taken before drivers had names). */
+export function driverName(lease: RunLease): string {
+  return lease.driver ?? `pid ${lease.pid} on ${lease.host}`;
+}
+
+/** "alice is driving since 10:42: cutover v2.3". */
+export function drivingLine(lease: RunLease, time: TimeOfDay = hourMinute): string {
+  return `${driverName(lease)} is driving since ${time(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}`;
+}
+
+/**
+ * What an observer reads: who drives and since when, or that nobody does; and when the seat
+ * frees itself (the lease lapses once the driver's heartbeat stops for LEASE_LAPSE_MS).
+ */
+export function observerLine(lease: RunLease | undefined, here: LeaseView, time: TimeOfDay = hourMinute, lapseMs = LEASE_LAPSE_MS): string {
+  const lapse = `${lapseMs / 1000} s`;
+  if (!lease) return `Nobody is driving this run (its driver let it go).`;
+  const state = leaseState(lease, here, lapseMs);
+  if (state.lapsed) return `${driverName(lease)} drove since ${time(lease.takenAt)}, but went silent: the lease lapsed (no heartbeat for ${lapse}).`;
+  return `${drivingLine(lease, time)} (the lease lapses after ${lapse} without a heartbeat).`;
+}
+
+/** The event a take-over records, or why it may not happen. */
+export function takeOver(lease: RunLease | undefined, me: string, reason: string): { ok: true; event: Extract<EventBody, { kind: 'run.driver' }> } | { ok: false; why: string } {
+  const why = reason.trim();
+  if (!why) return { ok: false, why: 'Taking over needs a reason.' };
+  const from = lease ? driverName(lease) : undefined;
+  return { ok: true, event: from === undefined ? { kind: 'run.driver', to: me, reason: why } : { kind: 'run.driver', from, to: me, reason: why } };
+}

@@ -1,0 +1,133 @@
+// This cockpit's seat in its run: the driver (it holds the run's lease: HeldRun) or an observer
+// (another live process holds it). An observer follows the run live, may pull the emergency
+// stop, and may take the run over with a reason, recorded as `run.driver` in the run; the
+// driver it replaced learns it through the ledger follow and becomes an observer at once.
+import { LEASE_BEAT_MS } from '../engine/lease.js';
+import type { RunLease } from '../engine/lease.js';
+import { hourMinute, observerLine, takeOver } from '../engine/driver.js';
+import type { LedgerStore } from '../engine/ledger-store.js';
+import type { Clock } from '../engine/ports.js';
+import { localView } from '../../adapters/ledger-leases.js';
+import { flash, type CockpitStore } from '../store/store.js';
+import type { HeldRun } from './run-lease.js';
+import type { RunRecorder } from './recorder.js';
+
+export interface SeatDeps {
+  ledger: LedgerStore;
+  runId: string;
+  owner: HeldRun;
+  store: CockpitStore;
+  clock: Clock;
+  recorder: RunRecorder;
+  /** The driver's name on the lease and on `run.driver`: the login on PostgreSQL, else the asserted name. */
+  operator: string;
+  /** The name this process gives with its appends (the display name on PostgreSQL). */
+  asserted: string;
+  /** `opscockpit watch`: observes, never takes over. */
+  watch: boolean;
+  /** Start what only the driver runs (polling, the canary), or stop it. */
+  onDrive(): void;
+  onObserve(): void;
+}
+
+export class DriverSeat {
+  private timer?: unknown;
+  private lease?: RunLease;
+  private closed = false;
+
+  constructor(private readonly d: SeatDeps) {
+    this.show();
+    if (!d.owner.driving) this.poll();
+  }
+
+  get driving(): boolean {
+    return this.d.owner.driving;
+  }
+
+  /** Why this cockpit may not act on the run, when it observes it. */
+  notDriving(): string | undefined {
+    if (this.driving) return undefined;
+    return `${this.d.store.getState().seat?.line ?? 'This cockpit observes the run.'} ${this.d.watch ? 'This cockpit only watches.' : 'T takes over (asks a reason).'}`;
+  }
+
+  /**
+   * Read the lease again (the ledger changed, or an observer's periodic look): a driver whose
+   * lease another took becomes an observer and is told who took it, when and why.
+   */
+  async refresh(): Promise<void> {
+    if (this.closed) return;
+    const lease = await this.d.ledger.leases.get(this.d.runId);
+    this.lease = lease;
+    if (this.driving && lease && lease.token !== this.d.owner.holder.token) {
+      this.d.owner.observe();
+      this.d.onObserve();
+      this.poll();
+      flash(this.d.store, `${lease.driver ?? 'Another process'} took over driving at ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}. This cockpit now observes the run.`, 'error');
+    }
+    this.show();
+  }
+
+  /** Take the run over: the lease and the `run.driver` event in one transaction; the error to show, if any. */
+  async takeOver(reason: string): Promise<string | undefined> {
+    const d = this.d;
+    if (d.watch) return 'A watching cockpit does not drive: open the runbook to drive it.';
+    if (this.driving) return 'This cockpit already drives the run.';
+    try {
+      const took = await d.recorder.inOrder(async () => {
+        const ev = await d.ledger.atomically(async () => {
+          const now = d.clock.now();
+          const decided = takeOver(await d.ledger.leases.get(d.runId), d.operator, reason);
+          if (!decided.ok) return decided.why;
+          await d.ledger.leases.take(d.runId, d.owner.holder, now, { driver: d.operator, reason: decided.event.reason });
+          return d.ledger.append(d.runId, d.asserted, decided.event, now, { durable: true });
+        }, { durable: true });
+        if (typeof ev === 'string') return ev;
+        await d.recorder.shown(ev);
+        return undefined;
+      });
+      if (took) return took;
+    } catch (err) {
+      return `Could not take the run over: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    this.stopPolling();
+    d.owner.drive();
+    d.onDrive();
+    await this.refresh().catch(() => undefined);
+    flash(d.store, `You drive the run now: ${reason.trim()}.`, 'info');
+    return undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopPolling();
+  }
+
+  private show(): void {
+    const { store, clock, watch } = this.d;
+    const lease = this.lease;
+    const line = this.driving
+      ? lease
+        ? `You drive this run since ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}.`
+        : 'You drive this run.'
+      : observerLine(lease, localView(clock.now()));
+    store.setState({ seat: { role: this.driving ? 'driver' : 'observer', line, watch } });
+  }
+
+  /** An observer looks at the lease every beat: a driver who quit or went silent leaves no event. */
+  private poll(): void {
+    this.stopPolling();
+    const look = () => {
+      this.timer = undefined;
+      if (this.closed || this.driving) return;
+      void this.refresh().catch(() => undefined).then(() => {
+        if (!this.closed && !this.driving) this.timer = this.d.clock.setTimeout(look, LEASE_BEAT_MS);
+      });
+    };
+    look();
+  }
+
+  private stopPolling(): void {
+    if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
