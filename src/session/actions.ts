@@ -36,7 +36,8 @@ export interface ActionHost {
   /** Record, or throw why not. */
   record(body: EventBody, durable: boolean): Promise<unknown>;
   refreshControls(): void;
-  moveStage(to: string | undefined): void;
+  /** Move the release stage (the move recorded); resolves once moved. */
+  moveStage(to: string | undefined): Promise<void>;
   completeRun(status: 'aborted' | 'rolled_back'): Promise<void>;
 }
 
@@ -86,7 +87,7 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
   });
   host.refreshControls();
   const succeeded = recorded && outcome.status === 'succeeded';
-  if (succeeded && decision.mode === 'REAL_ENABLED') host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
+  if (succeeded && decision.mode === 'REAL_ENABLED') await host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
   const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
   if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) await host.completeRun(terminal);
   const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';

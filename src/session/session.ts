@@ -115,7 +115,7 @@ export class Session {
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
     this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId });
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
-    this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
+    this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse?.());
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
@@ -178,7 +178,7 @@ export class Session {
     this.unfollow = followLedger(this.ledger, {
       runId: () => this.end.run.runId,
       catchUp: () => this.recorder.catchUp(),
-      refreshControls: () => this.safety.refreshNow(),
+      refreshControls: async () => void (await Promise.all([this.safety.refreshNow(), this.stage.refresh()])),
       refreshOther: () => this.ledgerScreen.refresh(),
     });
   }
