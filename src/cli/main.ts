@@ -109,6 +109,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return (await import('./commands/safety.js')).modeCommand(args, io);
     case 'window':
       return (await import('./commands/safety.js')).windowCommand(args, io);
+    case 'unlock':
+      return (await import('./commands/safety.js')).unlockCommand(args, io);
   }
   return 1;
 }

@@ -44,6 +44,8 @@ const BUILTIN: Command[] = [
   { id: 'ledger.close', title: 'Ledger: fold the run, or back to the cockpit', group: 'Ledger', keys: ['escape'], hint: 'back' },
   { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true },
   { id: 'safety.stop', title: 'Emergency stop: on at once; off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
+  { id: 'safety.approve', title: "Approve the pending real-enable window (not one's own; shown in the safety bar)", group: 'Actions', keys: ['A'] },
+  { id: 'safety.unlock', title: 'Unlock the runbook locked after a rollback (asks a reason)', group: 'Actions', keys: ['U'] },
   { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
   { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true },
   { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true },

@@ -25,5 +25,10 @@ export interface SessionOptions {
    * down as when the operator quits (`shutdown`), then calls onExit.
    */
   signal?: AbortSignal;
+  /**
+   * `opscockpit act`: the one action this session is opened for. A runbook locked after a
+   * rollback opens no new run, except for an abort or a rollback (by action type).
+   */
+  actionOnly?: string;
 }
 

@@ -44,7 +44,7 @@ export type { SessionOptions } from './session-options.js';
 /** Open a session: its run resumed or started, its first events recorded, the ledger followed. */
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const clock = opts.clock ?? systemClock;
-  const opened = await openRun(opts.ledger, opts.runbook, clock);
+  const opened = await openRun(opts.ledger, opts.runbook, clock, opts.actionOnly);
   const session = new Session(opts, opened, await recentRuns(opts.ledger));
   await session.begin();
   return session;
@@ -144,7 +144,7 @@ export class Session {
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
       missingValues: (phase, id) => values.missing(phase, id),
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
-      refreshControls: () => this.refreshControls(),
+      refreshControls: () => this.safety.refresh(),
     });
     const spec = opts.runbook.canary;
     if (spec) {
@@ -318,14 +318,11 @@ export class Session {
       running: () => this.end.running,
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
       record: (body, durable) => this.recorder.record(body, durable),
-      refreshControls: () => this.refreshControls(),
+      refreshControls: () => this.safety.refresh(),
       moveStage: (to) => this.stage.move(to),
       completeRun: (status) => this.end.complete(status),
+      lockRunbook: (action) => this.safety.lock(action),
     };
-  }
-
-  refreshControls(): void {
-    this.safety.refresh();
   }
 
   /** The emergency stop: on at once; off only with a reason. */
@@ -380,6 +377,8 @@ export class Session {
       stepIntent: (i) => this.steps.intent(i),
       runAction: (name, typed) => this.runAction(name, typed),
       setStop: (on, reason) => this.setStop(on, reason),
+      approveWindow: () => this.safety.approve(),
+      unlock: (reason) => this.safety.unlock(reason),
       startCanary: () =>
         startCanary({
           store: this.store, spec: this.opts.runbook.canary, driver: this.canary,
