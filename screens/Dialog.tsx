@@ -59,7 +59,7 @@ export function Dialog(props: { width: number }) {
       </Panel>
     );
   }
-  const title = modal.kind === 'skip' ? `Skip "${step ?? ''}": why?` : modal.kind === 'stop-off' ? 'Turn the emergency stop off: why is it safe now?' : modal.kind === 'takeover' ? 'Take over driving this run: why?' : `Note on "${step ?? ''}"`;
+  const title = modal.kind === 'skip' ? `Skip "${step ?? ''}": why?` : modal.kind === 'stop-off' ? 'Turn the emergency stop off: why is it safe now?' : modal.kind === 'takeover' ? 'Take over driving this run: why?' : modal.kind === 'unlock' ? 'Unlock the runbook after its rollback: why may it go forward again?' : `Note on "${step ?? ''}"`;
   return (
     <Panel title={title} width={props.width} borderColor={color('yellow')}>
       <InputLine input={modal.input} />

@@ -1,7 +1,9 @@
 import React from 'react';
 import { Box, Text } from './ink.js';
-import { useCockpit } from './context.js';
+import { useCockpit, useCockpitContext } from './context.js';
 import { formatClock, formatDuration, truncate } from './presentation.js';
+import { formatKey, type Command } from '../src/keys/keymap.js';
+import { lockedText } from '../src/engine/safety.js';
 import { color } from './theme.js';
 import type { CockpitState } from '../src/store/store.js';
 
@@ -9,7 +11,7 @@ import type { CockpitState } from '../src/store/store.js';
  * The bar's text, as strings: the session refreshes the controls every second (another
  * process may have changed them), and the bar redraws only when what it says changed.
  */
-function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: string } {
+function safetyText(s: CockpitState, keyOf: (id: string) => string): { stop?: string; mode?: string; lock?: string; detail?: string } {
   const controls = s.controls;
   if (!controls) return {};
   if (controls.stop.on) {
@@ -18,19 +20,27 @@ function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: s
   }
   const w = controls.window;
   const database = s.identity === 'database';
+  const left = w ? `${formatDuration(Math.max(0, w.expiresAt - s.now))} left` : '';
+  const approvals = w ? `${w.approvers.length} of ${controls.approvals} approvals${w.approvers.length ? ` (${w.approvers.join(', ')})` : ''}` : '';
+  // A pending request is everybody's business: who asked, for how long, how far it got, the key.
   const window = !controls.guarded
     ? 'no safety section: modes and windows off'
-    : w
-      ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'PENDING_APPROVAL' || controls.windowStatus === 'ACTIVE' ? ` · ${formatDuration(Math.max(0, w.expiresAt - s.now))} left · ${w.approvers.length} approval(s), ${database ? 'by database logins' : 'names asserted'}` : ''}`
-      : 'no real-enable window';
+    : w && controls.windowStatus === 'PENDING_APPROVAL'
+      ? `window ${w.id} by ${w.requestedBy} for ${formatDuration(Math.round((w.expiresAt - w.requestedAt) / 1000) * 1000)}: ${approvals} · ${keyOf('safety.approve')} approves · ${left}`
+      : w
+        ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'ACTIVE' ? ` · ${left} · ${approvals}, ${database ? 'by database logins' : 'names asserted'}` : ''}`
+        : 'no real-enable window';
+  const locked = controls.locks?.[s.runbook.file];
+  const lock = locked ? ` LOCKED: ${lockedText(locked)} (${keyOf('safety.unlock')}) ` : undefined;
   // Which identity is in force: a name the process asserts (SQLite), or the login the database stamps.
   const who = `operator ${s.operator ?? '?'} (${database ? 'database login' : 'asserted'})`;
-  return { mode: controls.mode, detail: ` · ${window} · scopes ${s.scopes?.length ? s.scopes.join(',') : 'none (read-only)'} · ${who}` };
+  return { mode: controls.mode, lock, detail: ` · ${window} · scopes ${s.scopes?.length ? s.scopes.join(',') : 'none (read-only)'} · ${who}` };
 }
 
 /** Who is at the keys, in which mode, and whether anything may run at all. */
 export function SafetyBar(props: { width: number }) {
-  const { stop, mode, detail } = useCockpit(safetyText);
+  const { keymap } = useCockpitContext();
+  const { stop, mode, lock, detail } = useCockpit((s) => safetyText(s, (id) => keyFor(keymap, id)));
   if (stop !== undefined) {
     return (
       <Box paddingX={1}>
@@ -47,8 +57,15 @@ export function SafetyBar(props: { width: number }) {
     <Box paddingX={1}>
       <Text wrap="truncate">
         <Text bold inverse color={color(modeColor)}>{label}</Text>
-        <Text dimColor>{truncate(detail ?? '', props.width - 2 - label.length)}</Text>
+        {lock ? <Text bold color={color('red')}>{truncate(lock, props.width - 2 - label.length)}</Text> : null}
+        <Text dimColor>{truncate(detail ?? '', Math.max(0, props.width - 2 - label.length - (lock?.length ?? 0)))}</Text>
       </Text>
     </Box>
   );
+}
+
+/** The key a command is on, as the help shows it. */
+function keyFor(keymap: readonly Command[], id: string): string {
+  const key = keymap.find((c) => c.id === id)?.keys[0];
+  return key ? formatKey(key) : id;
 }

@@ -158,6 +158,10 @@ function eventText(ev: LedgerEvent): string {
       return `window ${b.window} used by ${b.action}`;
     case 'control.refused':
       return `refused: ${b.what} — ${b.reason}`;
+    case 'control.lock':
+      return `RUNBOOK LOCKED after the ${b.action} in run ${b.runId}: ${b.runbook}`;
+    case 'control.unlock':
+      return `runbook unlocked — ${b.reason}: ${b.runbook}`;
     case 'action.refused':
       return `${b.action} REFUSED (${b.failure}) — ${b.reason}`;
     case 'stage.changed':

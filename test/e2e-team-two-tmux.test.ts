@@ -58,7 +58,9 @@ describe('two logins, one run (tmux, built binary, PostgreSQL)', () => {
 
     // alice deploys; bob, watching, pulls the emergency stop: her action is killed at once.
     await alice.confirmAction('d', 'deploy');
-    await alice.waitFor((s) => s.includes('Deploy the release') && /running|RUNNING/.test(s), 'the deploy running');
+    // Its intent is on record and its script runs (the action pane is up, no outcome yet).
+    await alice.waitFor((s) => s.includes('Action: deploy') && !/SUCCEEDED|FAILED|REFUSED/.test(s), 'the deploy running');
+    await bob.waitFor((s) => /deploy (requested|started)/i.test(s), 'the deploy on bob’s ledger panel');
     bob.send('!');
     await alice.waitFor((s) => s.includes('EMERGENCY STOP'), 'the stop on her screen', 3000);
     await alice.waitFor((s) => /FAILED/.test(s) && /emergency stop/i.test(s), 'her action killed by the stop', 5000);

@@ -111,6 +111,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return (await import('./commands/safety.js')).windowCommand(args, io);
     case 'watch':
       return (await import('./commands/watch.js')).watchCommand(args, io, requireTerminal);
+    case 'unlock':
+      return (await import('./commands/safety.js')).unlockCommand(args, io);
   }
   return 1;
 }

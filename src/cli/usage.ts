@@ -1,7 +1,7 @@
 // Help texts, one per command. Kept as data so `help CMD`, `CMD --help` and the README agree.
 import { gateHelp } from './commands/gate-help.js';
 import { harvestHelp } from './commands/harvest-help.js';
-import { actHelp, modeHelp, stopHelp, windowHelp } from './commands/safety-help.js';
+import { actHelp, modeHelp, stopHelp, unlockHelp, windowHelp } from './commands/safety-help.js';
 import { convertHelp } from './commands/convert-help.js';
 import { ledgerHelp, reportHelp } from './commands/ledger-help.js';
 import { KILL_GRACE_MS } from '../../adapters/script-grace.js';
@@ -108,6 +108,7 @@ warning line on stderr.
   stop: stopHelp,
   mode: modeHelp,
   window: windowHelp,
+  unlock: unlockHelp,
   harvest: harvestHelp,
   gate: gateHelp,
   fixtures: {

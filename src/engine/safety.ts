@@ -8,10 +8,11 @@ export type Mode = 'MOCK_ONLY' | 'DRY_RUN' | 'REAL_ENABLED';
 export const MODES: readonly Mode[] = ['MOCK_ONLY', 'DRY_RUN', 'REAL_ENABLED'];
 
 /** Why an action was refused, by seed 003's names (plus the two permission classes). */
-export type FailureClass = 'STOPPED' | 'PREFLIGHT_FAIL' | 'ALLOWLIST_VIOLATION' | 'WINDOW_NOT_ACTIVE' | 'APPROVAL_MISSING' | 'SCOPE_MISSING';
+export type FailureClass = 'STOPPED' | 'LOCKED' | 'PREFLIGHT_FAIL' | 'ALLOWLIST_VIOLATION' | 'WINDOW_NOT_ACTIVE' | 'APPROVAL_MISSING' | 'SCOPE_MISSING';
 
 export const REMEDY: Record<FailureClass, string> = {
   STOPPED: 'find why the emergency stop is on, fix the cause, then turn it off with a reason (opscockpit stop off --reason …)',
+  LOCKED: 'find out why the rollback was needed, then unlock the runbook with a reason (opscockpit unlock RUNBOOK --reason …, or U in the cockpit)',
   PREFLIGHT_FAIL: 'complete the preflight checklist with a GO verdict first',
   ALLOWLIST_VIOLATION: "the action type is not in the runbook's safety.allowlist; changing it is a contract change that needs approval",
   WINDOW_NOT_ACTIVE: 'request a real-enable window (opscockpit window request), get it approved, and act before it expires',
@@ -37,10 +38,21 @@ export interface RealWindow {
   consumedBy?: string; // action name
 }
 
+/** A runbook locked after a rollback succeeded in one of its runs (as Shipit does). */
+export interface RunbookLock {
+  runbook: string;
+  by: string;
+  at: number;
+  runId: string;
+  action: string;
+}
+
 export interface SafetyState {
   mode: Mode;
   stop: { on: boolean; reason?: string; by?: string; at?: number };
   window?: RealWindow;
+  /** By runbook file: the runbooks locked after a rollback. */
+  locks?: Record<string, RunbookLock>;
 }
 
 export function initialSafety(policy: SafetyPolicy): SafetyState {
@@ -61,6 +73,12 @@ export function applyControl(s: SafetyState, e: EventBody, operator: string, at:
     case 'control.approval':
       if (!s.window || s.window.id !== e.window || s.window.approvers.some((a) => samePerson(a, operator)) || samePerson(s.window.requestedBy, operator)) return s;
       return { ...s, window: { ...s.window, approvers: [...s.window.approvers, operator] } };
+    case 'control.lock':
+      return { ...s, locks: { ...s.locks, [e.runbook]: { runbook: e.runbook, by: operator, at, runId: e.runId, action: e.action } } };
+    case 'control.unlock': {
+      const { [e.runbook]: _gone, ...locks } = s.locks ?? {};
+      return { ...s, locks };
+    }
     case 'control.consumed':
       if (!s.window || s.window.id !== e.window) return s;
       return { ...s, window: { ...s.window, consumedBy: e.action } };
@@ -97,6 +115,8 @@ export function windowStatus(policy: SafetyPolicy, w: RealWindow | undefined, no
 
 export interface ActionRequest {
   action: string;
+  /** The runbook's file, for its lock after a rollback; absent for requests outside a runbook. */
+  runbook?: string;
   type: string; // action type for the allowlist (default: the action name)
   scope: string;
   scopes: ReadonlySet<string>;
@@ -114,6 +134,9 @@ const refuse = (failure: FailureClass, reason: string): ActionDecision => ({ all
 
 export function decideAction(policy: SafetyPolicy, s: SafetyState, r: ActionRequest): ActionDecision {
   if (s.stop.on) return refuse('STOPPED', `the emergency stop is on${s.stop.reason ? `: ${s.stop.reason}` : ''}${s.stop.by ? ` (by ${s.stop.by})` : ''}`);
+  const lock = r.runbook === undefined ? undefined : s.locks?.[r.runbook];
+  // Forward work only: abort and rollback are never held back by a lock.
+  if (lock && !backsOut(r.type)) return refuse('LOCKED', `${r.action} refused: ${lockedText(lock)}`);
   if (!r.scopes.has(r.scope)) return refuse('SCOPE_MISSING', `${r.action} needs scope ${r.scope}; this operator has ${r.scopes.size ? [...r.scopes].join(', ') : 'no scopes (read-only)'}`);
   if (policy.allowlist && !policy.allowlist.includes(r.type)) return refuse('ALLOWLIST_VIOLATION', `action type "${r.type}" is not in the allowlist (${policy.allowlist.join(', ')})`);
   if (r.needsPreflight && !r.preflightGo) return refuse('PREFLIGHT_FAIL', `${r.action} needs a completed preflight with a GO verdict`);
@@ -141,4 +164,15 @@ export function decideApproval(policy: SafetyPolicy, s: SafetyState, operator: s
 
 export function parseScopes(text: string | undefined): Set<string> {
   return new Set((text ?? '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean));
+}
+
+/** Abort and rollback (by action type, which defaults to the name): what a lock after a rollback never holds back. */
+export const backsOut = (type: string | undefined): boolean => type === 'abort' || type === 'rollback';
+
+/** The time of day on the cockpit's clock (UTC, as the screens show it): `10:42`. */
+const timeOfDay = (at: number) => new Date(at).toISOString().slice(11, 16);
+
+/** "locked after the rollback at 10:42 by alice: unlock with a reason" */
+export function lockedText(lock: RunbookLock): string {
+  return `locked after the ${lock.action} at ${timeOfDay(lock.at)} by ${lock.by}: unlock with a reason`;
 }

@@ -122,6 +122,9 @@ export type EventBody =
   | { kind: 'control.approval'; window: string }
   | { kind: 'control.consumed'; window: string; action: string; runId: string }
   | { kind: 'control.refused'; what: string; reason: string }
+  /** A rollback succeeded in runId: the runbook (its file) takes no new forward work until unlocked. */
+  | { kind: 'control.lock'; runbook: string; runId: string; action: string }
+  | { kind: 'control.unlock'; runbook: string; reason: string }
   | { kind: 'action.refused'; action: string; failure: string; reason: string; remedy: string }
   | { kind: 'stage.changed'; from: string; to: string }
   | { kind: 'stage.fallback'; problem: string; detail: string }

@@ -49,6 +49,8 @@ const BUILTIN: Command[] = [
   { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true, drives: true },
   { id: 'safety.stop', title: 'Emergency stop: on at once (anyone, observers too; stops the action running); off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
   { id: 'driver.take', title: 'Take over driving the run (asks a reason; the driver becomes an observer)', group: 'Actions', keys: ['T'], hint: 'take over', observerOnly: true },
+  { id: 'safety.approve', title: "Approve the pending real-enable window (not one's own; shown in the safety bar)", group: 'Actions', keys: ['A'] },
+  { id: 'safety.unlock', title: 'Unlock the runbook locked after a rollback (asks a reason)', group: 'Actions', keys: ['U'] },
   { id: 'dialog.submit', title: 'Confirm the dialog', group: 'Dialog', keys: ['enter'] },
   { id: 'canary.continue', title: 'Canary prompt: continue the analysis', group: 'Dialog', keys: ['c'], canaryOnly: true, drives: true },
   { id: 'canary.abort', title: 'Canary prompt: abort now', group: 'Dialog', keys: ['x'], canaryOnly: true, drives: true },

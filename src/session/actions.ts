@@ -36,8 +36,11 @@ export interface ActionHost {
   /** Record, or throw why not. */
   record(body: EventBody, durable: boolean): Promise<unknown>;
   refreshControls(): void;
-  moveStage(to: string | undefined): void;
+  /** Move the release stage (the move recorded); resolves once moved. */
+  moveStage(to: string | undefined): Promise<void>;
   completeRun(status: 'aborted' | 'rolled_back'): Promise<void>;
+  /** After a rollback succeeded: the runbook locked (in the safety controls) until someone unlocks it. */
+  lockRunbook(action: string): Promise<void>;
 }
 
 /** Preflight complete, and its blocking checks GO right now (what a forward action needs). */
@@ -86,9 +89,12 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
   });
   host.refreshControls();
   const succeeded = recorded && outcome.status === 'succeeded';
-  if (succeeded && decision.mode === 'REAL_ENABLED') host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
+  if (succeeded && decision.mode === 'REAL_ENABLED') await host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
   const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
-  if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) await host.completeRun(terminal);
+  if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) {
+    await host.completeRun(terminal);
+    if (terminal === 'rolled_back') await host.lockRunbook(name);
+  }
   const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
   flash(store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
   return outcome;

@@ -10,7 +10,7 @@ export interface CanaryStartDeps {
   spec?: CanarySpec;
   driver?: CanaryDriver;
   runAction(name: string, confirmedWith: string): Promise<ActionOutcome | undefined>;
-  moveStage(to: string): void;
+  moveStage(to: string): Promise<void>;
 }
 
 export async function startCanary(d: CanaryStartDeps): Promise<void> {
@@ -21,5 +21,5 @@ export async function startCanary(d: CanaryStartDeps): Promise<void> {
     const outcome = await d.runAction(spec.startAction, 'canary start');
     if (outcome?.status !== 'succeeded') return flash(store, `The canary did not start: ${spec.startAction} ${outcome?.status ?? 'was refused'}.`, 'error');
   }
-  if (await driver.start()) d.moveStage('canary');
+  if (await driver.start()) await d.moveStage('canary');
 }

@@ -9,7 +9,7 @@ import type { RunRecord } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import {
   applyControl, decideAction, decideApproval, initialSafety, windowStatus,
-  type ActionDecision, type ActionRequest, type Mode, type SafetyPolicy, type SafetyState, type WindowStatus,
+  type ActionDecision, type ActionRequest, type Mode, type RunbookLock, type SafetyPolicy, type SafetyState, type WindowStatus,
 } from '../engine/safety.js';
 
 export const CONTROL_RUNBOOK = '(safety controls)';
@@ -17,6 +17,8 @@ export const CONTROL_RUNBOOK = '(safety controls)';
 export interface ControlView extends SafetyState {
   windowStatus: WindowStatus;
   guarded: boolean;
+  /** How many distinct approvers a window needs. */
+  approvals: number;
 }
 
 /** A decision on an action and the event that records it in the action's run. */
@@ -26,6 +28,14 @@ export interface ActionClaim {
 }
 
 type Result<T = object> = ({ ok: true } & T) | { ok: false; reason: string };
+
+/** The runbook's lock after a rollback, as the ledger has it now (inside a transaction: as of it). */
+export async function runbookLock(ledger: LedgerStore, runbook: string): Promise<RunbookLock | undefined> {
+  const run = await ledger.openRun(CONTROL_RUNBOOK);
+  let s: SafetyState = { mode: 'REAL_ENABLED', stop: { on: false } };
+  for (const e of run ? await ledger.events(run.runId) : []) if (e.body.kind === 'control.lock' || e.body.kind === 'control.unlock') s = applyControl(s, e.body, e.operator, e.at);
+  return s.locks?.[runbook];
+}
 
 export class Controls {
   /** The state last read, for display. */
@@ -40,6 +50,11 @@ export class Controls {
     /** The name the appends carry: the operator itself on SQLite, a display name beside the login on PostgreSQL. */
     private readonly displayName = operator,
   ) {}
+
+  /** Who decides, as the messages name them. */
+  get operatorName(): string {
+    return this.operator;
+  }
 
   private async run(): Promise<RunRecord> {
     return (await this.ledger.openRun(CONTROL_RUNBOOK)) ?? this.ledger.startRun({ runbook: CONTROL_RUNBOOK, name: 'safety controls', releaseType: 'controls' }, this.now());
@@ -64,7 +79,7 @@ export class Controls {
   /** For display: the state last read, the window's status from the clock. */
   view(): ControlView {
     const s = this.shown ?? initialSafety(this.policy);
-    return { ...s, windowStatus: windowStatus(this.policy, s.window, this.now()), guarded: this.policy.guarded };
+    return { ...s, windowStatus: windowStatus(this.policy, s.window, this.now()), guarded: this.policy.guarded, approvals: this.policy.approvals };
   }
 
   /** Control changes are safety records: durable before this resolves. */
@@ -132,6 +147,21 @@ export class Controls {
     const expiresAt = this.now() + this.policy.windowTtlMs;
     await this.changing(() => this.record({ kind: 'control.window', id, ttlMs: this.policy.windowTtlMs, expiresAt }));
     return { ok: true, id, expiresAt };
+  }
+
+  /** After a rollback succeeded in `runId`: the runbook takes no new forward work until unlocked. */
+  async lock(runbook: string, runId: string, action: string): Promise<void> {
+    await this.changing(() => this.record({ kind: 'control.lock', runbook, runId, action }));
+  }
+
+  /** Unlocking needs a reason: it is what lets the release go forward again. */
+  async unlock(runbook: string, reason: string): Promise<Result> {
+    if (!reason.trim()) return { ok: false, reason: 'unlocking a runbook needs a reason' };
+    return this.changing(async (): Promise<Result> => {
+      if (!(await this.state()).locks?.[runbook]) return { ok: false, reason: `${runbook} is not locked` };
+      await this.record({ kind: 'control.unlock', runbook, reason: reason.trim() });
+      return { ok: true };
+    });
   }
 
   async approve(): Promise<Result<{ window: string }>> {

@@ -15,6 +15,10 @@ export interface IntentHost {
   stepIntent(intent: StepIntent): unknown;
   runAction(name: string, typed: string): Promise<unknown>;
   setStop(on: boolean, reason: string): Promise<boolean>;
+  /** Approve the pending real-enable window as this operator. */
+  approveWindow(): Promise<boolean>;
+  /** Unlock the runbook locked after a rollback, with a reason. */
+  unlock(reason: string): Promise<boolean>;
   startCanary(): Promise<void>;
   decideCanary(decision: 'continue' | 'abort'): void;
   toggleFault(): Promise<void>;
@@ -74,6 +78,11 @@ export class Intents {
     if (id === 'safety.stop') {
       if (!s.controls?.stop.on) return void host.setStop(true, 'emergency stop from the cockpit');
       return setModal(store, { kind: 'stop-off', input: '' });
+    }
+    if (id === 'safety.approve') return void host.approveWindow();
+    if (id === 'safety.unlock') {
+      if (!s.controls?.locks?.[host.runbook.file]) return flash(store, `${host.runbook.name} is not locked.`, 'info');
+      return setModal(store, { kind: 'unlock', input: '' });
     }
     if (id.startsWith('ledger.')) return host.ledgerCommand(id);
     if (id === 'canary.start') return void host.startCanary();
@@ -159,6 +168,11 @@ export class Intents {
       return void host.setStop(false, m.input);
     }
     if (m.kind === 'takeover') return void this.takeOver(m);
+    if (m.kind === 'unlock') {
+      if (!m.input.trim()) return setModal(store, { ...m, error: 'Unlocking needs a reason.' });
+      setModal(store, undefined);
+      return void host.unlock(m.input);
+    }
     if (m.kind === 'ledger-filter') {
       const error = host.ledgerFilter(m.input);
       return setModal(store, error ? { ...m, error } : undefined);

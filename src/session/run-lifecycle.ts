@@ -7,7 +7,8 @@ import { chooseRun, describeHolder, type DriverClaim, type LeaseHolder, type Ope
 import { chooseSeat, type SeatWish } from '../engine/driver.js';
 import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
-import { CONTROL_RUNBOOK } from './controls.js';
+import { CONTROL_RUNBOOK, runbookLock } from './controls.js';
+import { backsOut, lockedText, type RunbookLock } from '../engine/safety.js';
 import { recordedParams } from '../runbook/params.js';
 import { recordedChoices } from '../runbook/choices.js';
 import { MASK } from '../runbook/secrets.js';
@@ -30,7 +31,7 @@ export class NothingToWatchError extends Error {}
  * The runbook's newest open run whose owner is gone, resumed; else a new run. Decided and the
  * lease taken in one write transaction, so two processes starting together never both take one.
  */
-export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, seat: { wish?: SeatWish; claim?: DriverClaim; runId?: string } = {}): Promise<OpenedRun> {
+export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, seat: { wish?: SeatWish; claim?: DriverClaim; runId?: string } = {}, actionOnly?: string): Promise<OpenedRun> {
   const holder = localHolder();
   const { leases } = ledger;
   return ledger.atomically(async () => {
@@ -56,6 +57,9 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
       // follows them and this start is a new run.
       await ledger.completeRun(open.runId, done.status, done.at);
     }
+    // Locked after a rollback: no new run, unless it is opened only to abort or roll back.
+    const lock = await runbookLock(ledger, runbook.file);
+    if (lock && !backsOut(actionOnly === undefined ? undefined : runbook.actions[actionOnly]?.type)) throw new RunbookLockedError(runbook, lock);
     const run = await ledger.startRun(
       { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
       now,
@@ -111,6 +115,13 @@ export class ResumeConflictError extends Error {
         `This start gives ${differ.join(', ')}.\n` +
         `To go on with it, give its options (${flags.join(' ')}) or none; to walk another, end that run first (its last step, abort or rollback in the cockpit).`,
     );
+  }
+}
+
+/** A new run of a runbook locked after a rollback. */
+export class RunbookLockedError extends Error {
+  constructor(runbook: Runbook, lock: RunbookLock) {
+    super(`runbook "${runbook.name}" is ${lockedText(lock)} (opscockpit unlock ${runbook.file} --reason TEXT), then start it again`);
   }
 }
 

@@ -31,5 +31,10 @@ export interface SessionOptions {
   reason?: string;
   /** `watch RUN_ID`: the run to watch, when not the runbook's newest open one. */
   watchRun?: string;
+  /**
+   * `opscockpit act`: the one action this session is opened for. A runbook locked after a
+   * rollback opens no new run, except for an abort or a rollback (by action type).
+   */
+  actionOnly?: string;
 }
 

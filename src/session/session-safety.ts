@@ -23,7 +23,7 @@ export class SessionSafety {
    */
   claim(req: Parameters<ActionHost['claim']>[0], typed: string): Promise<ActionClaim> {
     const { store, runbook, recorder, owner } = this.d;
-    const request = { ...req, scopes: this.d.scopes, preflightGo: preflightGo(store, runbook) };
+    const request = { ...req, runbook: runbook.file, scopes: this.d.scopes, preflightGo: preflightGo(store, runbook) };
     return recorder.inOrder(async () => {
       const claim = await owner.within(() => this.controls.claim(request, this.d.runId(), typed), { durable: true });
       await recorder.shown(claim.recorded);
@@ -51,6 +51,38 @@ export class SessionSafety {
     this.d.store.setState({ controls: view });
     if (view.stop.on && !this.emergency.signal.aborted) this.emergency.abort(`the emergency stop (${view.stop.reason ?? 'no reason'}${view.stop.by ? ` by ${view.stop.by}` : ''})`);
     else if (!view.stop.on && this.emergency.signal.aborted) this.emergency = new AbortController();
+  }
+
+  /** Approve the pending real-enable window (the same rule as `window approve`); the refusal on screen. */
+  async approve(): Promise<boolean> {
+    return this.change(() => this.controls.approve(), (r) => `Window ${r.window} approved by ${this.controls.operatorName}.`, 'Approval refused: ');
+  }
+
+  /** Lock the runbook after its rollback succeeded in this run: new forward work waits for an unlock. */
+  async lock(action: string): Promise<void> {
+    const { runbook } = this.d;
+    await this.change(async () => (await this.controls.lock(runbook.file, this.d.runId(), action), { ok: true as const }), () => `${runbook.name} is locked after the ${action}: forward actions and new runs wait for an unlock with a reason (U).`);
+  }
+
+  /** Unlock the runbook with a reason. */
+  async unlock(reason: string): Promise<boolean> {
+    const { runbook } = this.d;
+    return this.change(() => this.controls.unlock(runbook.file, reason), () => `${runbook.name} unlocked: ${reason.trim()}`);
+  }
+
+  /** A change to the controls: the result on screen, a failure to write the ledger as a refusal. */
+  private async change<T extends object>(fn: () => Promise<({ ok: true } & T) | { ok: false; reason: string }>, said: (r: T) => string, refused = ''): Promise<boolean> {
+    const { store } = this.d;
+    let r: ({ ok: true } & T) | { ok: false; reason: string };
+    try {
+      r = await fn();
+    } catch (err) {
+      r = { ok: false, reason: `could not write the ledger: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    store.setState({ controls: this.controls.view() });
+    if (r.ok) flash(store, said(r), 'info');
+    else flash(store, refused + r.reason, 'warn');
+    return r.ok;
   }
 
   /** The emergency stop: on at once; off only with a reason. */

@@ -49,7 +49,7 @@ export type { SessionOptions } from './session-options.js';
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const clock = opts.clock ?? systemClock;
   const driver = opts.ledger.stampedOperator ?? operatorName(opts.env ?? process.env);
-  const opened = await openRun(opts.ledger, opts.runbook, clock, { wish: opts.seat, claim: { driver, reason: opts.reason }, runId: opts.watchRun });
+  const opened = await openRun(opts.ledger, opts.runbook, clock, { wish: opts.seat, claim: { driver, reason: opts.reason }, runId: opts.watchRun }, opts.actionOnly);
   const session = new Session(opts, opened, await recentRuns(opts.ledger));
   await session.begin();
   return session;
@@ -124,7 +124,7 @@ export class Session {
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
     this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId });
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
-    this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
+    this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse?.());
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
@@ -187,7 +187,7 @@ export class Session {
     this.unfollow = followLedger(this.ledger, {
       runId: () => this.end.run.runId,
       catchUp: () => this.recorder.catchUp(),
-      refreshControls: () => this.safety.refreshNow(),
+      refreshControls: async () => void (await Promise.all([this.safety.refreshNow(), this.stage.refresh()])),
       refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined)),
     });
   }
@@ -323,6 +323,7 @@ export class Session {
       refreshControls: () => this.safety.refresh(),
       moveStage: (to) => this.stage.move(to),
       completeRun: (status) => this.end.complete(status),
+      lockRunbook: (action) => this.safety.lock(action),
     };
   }
 
@@ -378,6 +379,8 @@ export class Session {
       stepIntent: (i) => this.steps.intent(i),
       runAction: (name, typed) => this.runAction(name, typed),
       setStop: (on, reason) => this.setStop(on, reason),
+      approveWindow: () => this.safety.approve(),
+      unlock: (reason) => this.safety.unlock(reason),
       startCanary: () =>
         startCanary({
           store: this.store, spec: this.opts.runbook.canary, driver: this.canary,

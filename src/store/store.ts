@@ -22,6 +22,8 @@ export type Modal =
   | { kind: 'canary' }
   | { kind: 'stop-off'; input: string; error?: string }
   | { kind: 'takeover'; input: string; error?: string }
+  /** Unlocking the runbook locked after a rollback: the reason. */
+  | { kind: 'unlock'; input: string; error?: string }
   | { kind: 'ledger-filter'; input: string; error?: string };
 
 /** The release ledger screen while it is open: a page of runs, and one run expanded. */

@@ -37,3 +37,11 @@ Who approves: on a SQLite ledger the name OPSCOCKPIT_OPERATOR (or the OS user) a
 ledger the database login, which the ledger stamps on every event: distinct logins count, the requester's never.`,
 };
 
+
+export const unlockHelp = {
+  usage: 'opscockpit unlock RUNBOOK --reason TEXT [--ledger PATH|URL]',
+  summary: 'Unlock a runbook locked after a rollback, with a reason (recorded).',
+  details: `After a rollback succeeds in a run, the runbook is locked in the ledger: every cockpit and command on
+it refuses a new run and forward actions ("locked after the rollback at 10:42 by alice: unlock with a
+reason") until someone unlocks it. Abort and rollback are never held back. U in the cockpit does the same.`,
+};

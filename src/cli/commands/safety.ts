@@ -72,7 +72,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
-    session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.() });
+    session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name });
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
@@ -179,4 +179,20 @@ export async function windowCommand(args: string[], io: Io): Promise<number> {
     io.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : `mode ${v.mode} · stop ${v.stop.on ? `ON (${v.stop.reason})` : 'off'} · window ${v.window ? `${v.window.id} ${v.windowStatus}, approvers ${v.window.approvers.join(', ') || 'none'}` : 'none'}\n`);
     return 0;
   });
+}
+
+export async function unlockCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('unlock', args, { ledger: { type: 'string' }, reason: { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('give the RUNBOOK to unlock', 'unlock');
+  const reason = typeof values.reason === 'string' ? values.reason : '';
+  if (!reason.trim()) throw new UsageError('unlocking a runbook needs --reason', 'unlock');
+  const runbook = await loadRunbookFile(resolve(positionals[0]), io.env);
+  const path = ledgerPathOf({ ledger: values.ledger }, io.env, runbook.file);
+  const r = await withControls(io, path, runbook, UNGUARDED, (c) => c.unlock(runbook.file, reason));
+  if (!r.ok) {
+    io.stderr.write(`opscockpit: ${r.reason}\n`);
+    return 1;
+  }
+  io.stdout.write(`${runbook.name} unlocked: ${reason.trim()}\n`);
+  return 0;
 }
