@@ -90,6 +90,11 @@ function useRootInput(view: KeyView) {
   });
 }
 
+/** The footer's line of who drives, when the cockpit has a seat in the run. */
+function statusLines(s: CockpitState): number {
+  return s.seat ? 1 : 0;
+}
+
 function currentBlockCut(s: CockpitState, at: { rows: number; width: number }): boolean {
   const view = s.checklist.phases[s.checklist.active];
   const closed = s.run !== undefined && s.run.status !== 'running' && !s.checklist.complete;
@@ -99,14 +104,21 @@ function currentBlockCut(s: CockpitState, at: { rows: number; width: number }): 
 
 function Cockpit() {
   const { columns, rows } = useTerminalSize();
-  const { modal, hasAction, checkCount, ledgerOpen } = useCockpit((s) => ({ modal: s.modal?.kind, hasAction: !!s.action, checkCount: Object.keys(s.runbook.checks).length, ledgerOpen: !!s.ledgerScreen }));
+  const { modal, hasAction, checkCount, ledgerOpen, extra } = useCockpit((s) => ({
+    modal: s.modal?.kind,
+    hasAction: !!s.action,
+    checkCount: Object.keys(s.runbook.checks).length,
+    ledgerOpen: !!s.ledgerScreen,
+    // Lines the footer and safety bar add while they have something to say (Footer.tsx, SafetyBar.tsx).
+    extra: statusLines(s),
+  }));
   const wide = columns >= 100;
   const width = Math.max(40, columns);
   const left = wide ? Math.floor(width * 0.58) : width;
   const right = wide ? width - left : width;
   const compact = !wide && rows < COMPACT_BELOW_ROWS;
-  const c = compactLayout(rows, hasAction && !modal, modal !== undefined);
-  const layout = cockpitLayout(rows, checkCount);
+  const c = compactLayout(rows, hasAction && !modal, modal !== undefined, extra);
+  const layout = cockpitLayout(rows, checkCount, extra);
   useRootInput({ rows, width, checklist: compact ? { rows: c.stepRows, width } : { rows: layout.stepRows, width: left } });
   if (modal === 'review') {
     return (

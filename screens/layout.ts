@@ -27,8 +27,8 @@ export const FIXED_LINES = 19;
  * a sixth, and the checklist what is left, up to a quarter: in a terminal of 40 rows or more
  * the wide layout fits whatever the runbook holds.
  */
-export function cockpitLayout(rows: number, checkCount: number): CockpitLayout {
-  const free = Math.max(9, rows - FIXED_LINES);
+export function cockpitLayout(rows: number, checkCount: number, extraLines = 0): CockpitLayout {
+  const free = Math.max(9, rows - FIXED_LINES - extraLines);
   const readyLines = Math.min(2 * checkCount, Math.max(3, Math.floor(rows / 5)));
   const ledgerRows = Math.max(3, Math.floor(rows / 6));
   const stepRows = Math.max(3, Math.min(Math.floor(rows / 4), free - readyLines - ledgerRows));
@@ -39,13 +39,14 @@ export function cockpitLayout(rows: number, checkCount: number): CockpitLayout {
  * A narrow, short terminal (80x24): panels stack, so only what the operator acts on is drawn
  * (the Gate, the Checklist and a running action) and the Ready and Ledger panels give way. Each
  * panel costs three lines of border and title; header, safety bar, footer and one free line
- * five more. An open dialog takes the Checklist's rows it needs (DIALOG_LINES), and a running
+ * five more; status lines that come and go (who drives, the ledger out of reach) are
+ * `extraLines`. An open dialog takes the Checklist's rows it needs (DIALOG_LINES), and a running
  * action's pane gives way to it.
  */
-export function compactLayout(rows: number, hasAction: boolean, dialog = false): { gateLines: number; stepRows: number; actionRows: number } {
+export function compactLayout(rows: number, hasAction: boolean, dialog = false, extraLines = 0): { gateLines: number; stepRows: number; actionRows: number } {
   const gateLines = 2;
   const actionRows = hasAction ? 3 : 0;
-  const fixed = 5 + (3 + gateLines) + (3 + 2) + (hasAction ? 3 + actionRows : 0) + (dialog ? DIALOG_LINES : 0);
+  const fixed = 5 + extraLines + (3 + gateLines) + (3 + 2) + (hasAction ? 3 + actionRows : 0) + (dialog ? DIALOG_LINES : 0);
   return { gateLines, stepRows: Math.max(1, rows - fixed), actionRows };
 }
 

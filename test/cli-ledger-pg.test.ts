@@ -1,6 +1,7 @@
 // The ledger commands on a PostgreSQL ledger, through the built binary and the real server the
 // test setup starts: init (idempotent), verify (intact, broken, by libpq conventions), an
 // unreachable server, and the commands that do not take a PostgreSQL ledger yet.
+import { PG_MIGRATIONS } from '../adapters/pg-schema.js';
 import { describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,9 @@ describe('opscockpit ledger init and verify on PostgreSQL', () => {
     const admin = pgUrl(server, 'admin', db);
     const first = await cli(['ledger', 'init', '--ledger', admin]);
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toContain(`ledger postgres://admin@127.0.0.1:${server.port}/${db}: ready (PostgreSQL, schema v2, applied now: v1, v2)`);
+    // Every version of the schema, applied in order on a new database.
+    const versions = PG_MIGRATIONS.map((_, i) => `v${i + 1}`);
+    expect(first.stdout).toContain(`ledger postgres://admin@127.0.0.1:${server.port}/${db}: ready (PostgreSQL, schema ${versions.at(-1)}, applied now: ${versions.join(', ')})`);
     expect(first.stdout).toContain('GRANT opscockpit_operator TO alice;');
     expect(first.stdout).not.toContain(server.passwords.admin);
     const again = await cli(['ledger', 'init', '--ledger', admin]);

@@ -19,8 +19,8 @@ describe('compactLayout', () => {
         for (const dialog of [false, true]) {
           // An open dialog takes the running action's pane's place (App.tsx).
           const shownAction = action && !dialog;
-          const c = compactLayout(rows, shownAction, dialog);
-          const used = 2 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (shownAction ? 3 + c.actionRows : 0) + (dialog ? DIALOG_LINES : 0) + 2 + 1;
+          const c = compactLayout(rows, shownAction, dialog, 1);
+          const used = 2 + 1 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (shownAction ? 3 + c.actionRows : 0) + (dialog ? DIALOG_LINES : 0) + 2 + 1;
           expect(used, `${rows} rows, action ${action}, dialog ${dialog}`).toBeLessThanOrEqual(rows);
         }
       }

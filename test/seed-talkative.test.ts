@@ -87,6 +87,15 @@ describe('seed 004: Talkative release', () => {
     expect(trig.reason).toMatch(/error_rate: 0\.\d+ does not meet <= 0\.05/);
     await waitFor(() => t.session.store.getState().run?.status === 'rolled_back', 'the rollback to finish', 20_000);
     expect(t.platform()).toMatchObject({ backend: 'v0.4.0', frozen: true });
+    // Locked after the rollback: a deploy by reflex is refused before it reaches the platform…
+    const refused = await t.session.runAction('deploy', 'deploy');
+    expect(refused?.status).not.toBe('succeeded');
+    expect(t.rig.events().some((e) => e.kind === 'action.refused' && e.action === 'deploy' && (e as { failure?: string }).failure === 'LOCKED')).toBe(true);
+    // …and once someone unlocks it with a reason, the platform's own freeze still answers.
+    t.session.command('safety.unlock');
+    t.session.type('rolled back on error-rate spike; checking the freeze');
+    t.session.submit();
+    await waitFor(() => /unlocked/.test(t.session.store.getState().flash?.text ?? ''), 'the unlock recorded', 5000);
     const deployAgain = await t.session.runAction('deploy', 'deploy');
     expect(deployAgain?.output).toMatch(/423 .*deploys are frozen/);
     await waitFor(() => received().some((b) => /rolled back/i.test(b)), 'the rollback message at the webhook', 20_000);

@@ -8,6 +8,8 @@ import { openSession } from '../../src/session/session.js';
 import { SqliteStore } from '../../adapters/sqlite-store.js';
 import { currentStep } from '../../src/engine/checklist.js';
 import { watchLedger } from '../../src/session/notifications.js';
+import { Controls } from '../../src/session/controls.js';
+import { RunbookLockedError } from '../../src/session/run-lifecycle.js';
 
 const [runbookFile, ledgerPath] = process.argv.slice(2);
 const runbook = loadRunbook(runbookFile, process.env);
@@ -16,7 +18,15 @@ const ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, 
 const reporting = watchLedger(new SqliteStore(ledger, ledgerPath), (events) => {
   for (const ev of events) process.stdout.write(`recorded ${ev.runId} ${ev.seq} ${ev.body.kind}\n`);
 });
-const session = await openSession({ runbook, ledger: reporting, ledgerPath, env: process.env });
+const open = () => openSession({ runbook, ledger: reporting, ledgerPath, env: process.env });
+// After a run that rolled back, the runbook is locked until a person unlocks it with a reason:
+// this driver is that person, before its next run.
+const session = await open().catch(async (err: unknown) => {
+  if (!(err instanceof RunbookLockedError)) throw err;
+  const unlocked = await new Controls(reporting, runbook.safety, 'crash', () => Date.now()).unlock(runbook.file, 'the crash test starts its next run');
+  if (!unlocked.ok) throw err;
+  return open();
+});
 const s0 = session.store.getState();
 process.stdout.write(`opened ${session.runId} ${s0.checklist.active} ${s0.checklist.phases[s0.checklist.active].done} ${s0.resumed}\n`);
 
