@@ -9,7 +9,12 @@ import type { CockpitState } from '../src/store/store.js';
  * The bar's text, as strings: the session refreshes the controls every second (another
  * process may have changed them), and the bar redraws only when what it says changed.
  */
-function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: string } {
+function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: string; ledger?: string } {
+  const ledger = s.ledgerDown === undefined ? undefined : ` LEDGER UNREACHABLE since ${formatClock(s.ledgerDown)}: nothing that needs a record runs; live checks go on; reconnecting `;
+  return { ...controlsText(s), ledger };
+}
+
+function controlsText(s: CockpitState): { stop?: string; mode?: string; detail?: string } {
   const controls = s.controls;
   if (!controls) return {};
   if (controls.stop.on) {
@@ -30,7 +35,22 @@ function safetyText(s: CockpitState): { stop?: string; mode?: string; detail?: s
 
 /** Who is at the keys, in which mode, and whether anything may run at all. */
 export function SafetyBar(props: { width: number }) {
-  const { stop, mode, detail } = useCockpit(safetyText);
+  const { ledger, ...rest } = useCockpit(safetyText);
+  if (ledger === undefined) return <ControlsBar {...rest} width={props.width} />;
+  return (
+    <Box flexDirection="column">
+      <Box paddingX={1}>
+        <Text bold inverse color={color('red')} wrap="truncate">
+          {truncate(ledger, props.width - 2)}
+        </Text>
+      </Box>
+      <ControlsBar {...rest} width={props.width} />
+    </Box>
+  );
+}
+
+function ControlsBar({ stop, mode, detail, width }: { stop?: string; mode?: string; detail?: string; width: number }) {
+  const props = { width };
   if (stop !== undefined) {
     return (
       <Box paddingX={1}>

@@ -9,9 +9,8 @@ import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
 import type { IdentityKind, LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult } from '../engine/types.js';
 import type { StepIntent } from '../engine/checklist.js';
-import { computeVerdict, emptyMeans, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
 import { parseScopes } from '../engine/safety.js';
-import { createCockpitStore, flash, observeCheck, type CockpitStore } from '../store/store.js';
+import { createCockpitStore, flash, type CockpitStore } from '../store/store.js';
 import { RunEnd } from './run-end.js';
 import { Controls } from './controls.js';
 import { ReleaseStage } from './release-stage.js';
@@ -30,6 +29,8 @@ import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
 import { heldNotice, openRun, recentRuns, settleResume, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
+import { LedgerLink } from './ledger-link.js';
+import { LiveRecord } from './live-record.js';
 import { HeldRun } from './run-lease.js';
 import { Steps } from './steps.js';
 import { StepValues } from './step-values.js';
@@ -58,8 +59,7 @@ export class Session {
   private readonly ledger: LedgerStore;
   private readonly opened: OpenedRun;
   private unfollow?: () => void;
-  /** The verdict last asked to be recorded (its event may not be stored yet). */
-  private verdictAsked?: ReturnType<typeof computeVerdict>;
+  private readonly live: LiveRecord;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly poller: Poller<Check>;
@@ -74,6 +74,8 @@ export class Session {
   private readonly stage: ReleaseStage;
   private readonly notifications?: Notifications;
   private readonly recorder: RunRecorder;
+  /** Whether the ledger answers: while it does not, live checks go on and nothing that needs a record runs. */
+  private readonly link: LedgerLink;
   private readonly ledgerScreen: LedgerScreenController;
   private readonly intents: Intents;
   private readonly steps: Steps;
@@ -109,18 +111,20 @@ export class Session {
     this.owner = new HeldRun(ledger, run.runId, opened.holder, this.clock, (why) => flash(this.store, `${why} Quit and open the runbook again.`, 'error'));
     this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
     this.store = createCockpitStore({ runbook: opts.runbook, ledgerPath: ledger.location, demo: !!opts.demo, run, events, runs, now: this.clock.now() });
-    this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0);
+    this.link = new LedgerLink({ clock: this.clock, store: this.store, onBack: () => void this.recorder.catchUp().then(() => (this.safety.refresh(), this.ledgerScreen.refresh())) });
+    this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0, this.link);
+    this.live = new LiveRecord({ store: this.store, runbook: opts.runbook, redactor: this.redactor, recorder: this.recorder, stepRuns: (check) => this.steps.running.has(check) });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
     const controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted);
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
-    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId });
+    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, lost: () => this.link.lost() });
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
     this.stage = new ReleaseStage(opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse?.());
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     this.intents = new Intents(this.intentHost(), values);
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status });
+    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name) });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,
@@ -139,6 +143,7 @@ export class Session {
       closed: () => this.closed,
       cancelled: () => this.cancelled,
       updateVerdict: () => this.updateVerdict(),
+      refusal: (what) => this.link.refusal(what),
       succeed: () => (opts.completeWithChecklist !== false ? this.end.complete(this.end.checklistStatus()) : undefined),
       claimStep: (req, typed) => this.safety.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
@@ -180,6 +185,8 @@ export class Session {
       catchUp: () => this.recorder.catchUp(),
       refreshControls: () => this.safety.refreshNow(),
       refreshOther: () => this.ledgerScreen.refresh(),
+      lost: () => this.link.lost(),
+      reached: () => this.link.reached(),
     });
   }
 
@@ -237,6 +244,8 @@ export class Session {
     if (step && !step.action) void this.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true);
     if (action || step) flash(this.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');
     this.shutdownSignal.abort(why);
+    // Unreachable: what waits is not recorded (the next start records what ran as unknown).
+    if (this.link.downSince !== undefined) this.link.close();
     await Promise.allSettled([action?.done, step?.done, this.shell?.close(), this.recorder.inOrder(async () => undefined)]);
     // Halted, the run still held: a headless caller records the run's end after this.
     this.halt();
@@ -261,6 +270,7 @@ export class Session {
   private halt(): void {
     this.actions.close();
     this.closed = true;
+    this.link.close();
     this.unfollow?.();
     void this.shell?.close();
     this.poller.stop();
@@ -280,23 +290,13 @@ export class Session {
 
   private onCheckResult(result: CheckResult): void {
     if (this.closed) return;
-    const prev = this.store.getState().checks[result.check];
-    observeCheck(this.store, result);
-    if (!this.steps.running.has(result.check) && resultChanged(prev, result)) {
-      void this.recorder.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
-    }
+    this.live.check(result);
     this.updateVerdict();
     this.triggers.observe(result);
   }
 
   private updateVerdict(): void {
-    const s = this.store.getState();
-    const phase = s.checklist.active;
-    const v = computeVerdict(phase, gatingChecks(s.checklist, phase, emptyMeans(this.opts.runbook)), this.opts.runbook.checks, s.live);
-    // Against the verdict last asked for: its event may still be on its way to the ledger.
-    if (sameVerdict(this.verdictAsked ?? s.verdict, v)) return;
-    this.verdictAsked = v;
-    void this.recorder.tryRecord({ kind: 'verdict.changed', ...v });
+    this.live.verdict();
   }
 
   /** Run an action after the operator typed its confirmation. */

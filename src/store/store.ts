@@ -67,6 +67,8 @@ export interface CockpitState extends Projection {
   /** Rollback triggers: when each one's check began failing, and whether it fired. */
   triggers?: Record<string, import('../engine/triggers.js').TriggerState>;
   ledgerScreen?: LedgerScreenState;
+  /** Since when the ledger cannot be reached (ledger-link.ts); absent while it answers. */
+  ledgerDown?: number;
 }
 
 export type CockpitStore = StoreApi<CockpitState>;

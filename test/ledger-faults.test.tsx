@@ -1,0 +1,212 @@
+// The team ledger going away mid-run: a PostgreSQL server of this file's own, killed with
+// SIGKILL in the middle of a stream of appends and actions, then started again on the same data
+// folder and port (crash recovery). Nothing acknowledged is lost, nothing is stored twice, the
+// chain verifies; meanwhile the cockpit says the ledger is unreachable, keeps showing its live
+// checks, and runs nothing whose intent it cannot record.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openPgLedger, type PgLedger } from '../adapters/pg-ledger.js';
+import { loadRunbook } from '../src/runbook/load.js';
+import { systemClock } from '../src/engine/ports.js';
+import type { LedgerEvent } from '../src/engine/types.js';
+import { createCockpitStore } from '../src/store/store.js';
+import { RunRecorder } from '../src/session/recorder.js';
+import { LedgerLink } from '../src/session/ledger-link.js';
+import { cli } from './support/cli.js';
+import { waitFor } from './support/cockpit.js';
+import { mountCockpitOn, unmountAll } from './support/mount.js';
+import { OPERATORS, pgUrl, startPostgres, type PgLogin, type RunningPostgres } from './support/postgres.js';
+
+let pgs: RunningPostgres;
+let urls: Record<PgLogin, string>;
+const open: PgLedger[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Until the asynchronous probe holds. */
+async function until(probe: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+beforeAll(async () => {
+  pgs = await startPostgres();
+  await sql(pgUrl(pgs.server, 'admin'), 'CREATE DATABASE faults');
+  const init = await cli(['ledger', 'init', '--ledger', pgUrl(pgs.server, 'admin', 'faults')]);
+  expect(init.code).toBe(0);
+  await sql(pgUrl(pgs.server, 'admin', 'faults'), `GRANT opscockpit_operator TO ${OPERATORS.join(', ')}`);
+  urls = Object.fromEntries((['postgres', 'admin', ...OPERATORS] as const).map((l) => [l, pgUrl(pgs.server, l, 'faults')])) as Record<PgLogin, string>;
+}, 60_000);
+
+afterAll(async () => {
+  await pgs?.stop();
+});
+
+afterEach(async () => {
+  await unmountAll();
+  for (const l of open.splice(0)) await l.close().catch(() => {});
+});
+
+async function ledgerAs(login: PgLogin): Promise<PgLedger> {
+  const l = await openPgLedger(urls[login]);
+  open.push(l);
+  return l;
+}
+
+/** Kill the server now; start it again after `downMs`. Resolves once it answers again. */
+async function outage(downMs: number): Promise<void> {
+  await pgs.kill();
+  await sleep(downMs);
+  await pgs.restart();
+}
+
+/** How many events and distinct idempotency keys a run has, as the database counts them. */
+async function keyCounts(runId: string): Promise<{ events: number; keys: number; keyed: number }> {
+  const [row] = await sql<{ events: string; keys: string; keyed: string }>(
+    urls.postgres,
+    'SELECT count(*) AS events, count(DISTINCT idempotency_key) AS keys, count(idempotency_key) AS keyed FROM opscockpit.events WHERE run_id = $1',
+    [runId],
+  );
+  return { events: Number(row.events), keys: Number(row.keys), keyed: Number(row.keyed) };
+}
+
+function writeRunbook(dir: string, port: number): string {
+  const file = join(dir, 'faults.yaml');
+  const act = (marker: string, sleepS = 0) => `{ command: bash, args: [-c, 'sleep ${sleepS}; echo ran >> ${join(dir, marker)}; echo ran'] }`;
+  writeFileSync(
+    file,
+    `version: 1\nname: Faults\ntargets:\n  app: http://127.0.0.1:${port}\n` +
+      `checks:\n  web:\n    every: 1s\n    http: { target: app, path: /health, expect: { json: { ok: true } } }\n  ok: { script: { command: /bin/true } }\n` +
+      `checklists:\n  preflight:\n    - { id: ready, check: ok }\n` +
+      `actions:\n  ship:\n    title: Ship it\n    script: ${act('ship.txt')}\n  slow:\n    title: Slow one\n    script: ${act('slow.txt', 1.5)}\n`,
+  );
+  return file;
+}
+
+describe('the PostgreSQL ledger killed mid-run (SIGKILL) and started again', () => {
+  it('a stream of appends through the recorder: every one acknowledged, each stored once, in order; verify passes', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-faults-'));
+    const runbook = loadRunbook(writeRunbook(dir, 9), {});
+    const ledger = await ledgerAs('alice');
+    const run = await ledger.startRun({ runbook: 'faults', name: 'Faults' }, Date.now());
+    const store = createCockpitStore({ runbook, ledgerPath: ledger.location, demo: false, run, events: [], runs: [run], now: Date.now() });
+    let backs = 0;
+    const link = new LedgerLink({ clock: systemClock, store, onBack: () => backs++ });
+    const recorder = new RunRecorder(ledger, run.runId, 'ops', systemClock, store, undefined, 0, link);
+    const N = 400;
+    const acked: Array<Promise<LedgerEvent>> = [];
+    let down: Promise<void> | undefined;
+    let sawDown = false;
+    for (let i = 0; i < N; i++) {
+      acked.push(recorder.record({ kind: 'step.note', phase: 'preflight', step: 'ready', note: `n${i}` }));
+      if (i === N / 4) down = outage(1500);
+      if (store.getState().ledgerDown !== undefined) sawDown = true;
+      await sleep(i % 10 === 0 ? 5 : 0);
+    }
+    await down;
+    const stored = await Promise.all(acked);
+    expect(sawDown).toBe(true);
+    expect(backs).toBeGreaterThan(0);
+    expect(store.getState().ledgerDown).toBeUndefined();
+    // Each acknowledged in the order asked for, with its own place in the run.
+    expect(stored.map((e) => (e.body as { note: string }).note)).toEqual(Array.from({ length: N }, (_, i) => `n${i}`));
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    // What the database holds: every note once, in order; one event per idempotency key.
+    const reader = await ledgerAs('bob');
+    const events = await reader.events(run.runId);
+    expect(events.map((e) => (e.body as { note: string }).note)).toEqual(Array.from({ length: N }, (_, i) => `n${i}`));
+    expect(await keyCounts(run.runId)).toEqual({ events: N, keys: N, keyed: N });
+    const verify = await cli(['ledger', 'verify', '--ledger', urls.carol]);
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
+  });
+
+  it('the cockpit: banner within seconds, live checks go on, an action refused and not run, an action under way recorded once; back: banner gone, queue recorded', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-faults-'));
+    let healthy = true;
+    const http: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: healthy })));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const runbook = loadRunbook(writeRunbook(dir, (http.address() as AddressInfo).port), {});
+      const ledger = await ledgerAs('alice');
+      const m = await mountCockpitOn(runbook, ledger, urls.alice, { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:ship,deploy:slow' } });
+      const state = () => m.session.store.getState();
+      await waitFor(() => state().live.web?.status === 'healthy' && /✔ healthy +web/.test(m.frame()), 'web healthy', 8000);
+
+      // An action under way when the server dies: its intent is stored, its outcome waits.
+      const slow = m.session.runAction('slow', 'slow');
+      await waitFor(() => state().action?.state === 'running', 'slow running', 5000);
+      await pgs.kill();
+      const killed = Date.now();
+      await waitFor(() => m.frame().includes('LEDGER UNREACHABLE since'), 'the unreachable banner', 5000);
+      expect(Date.now() - killed).toBeLessThan(5000);
+      expect(m.frame()).toContain('nothing that needs a record runs; live checks go on');
+
+      // Live checks keep polling and showing.
+      healthy = false;
+      await waitFor(() => state().live.web?.status === 'unhealthy' && /✘ unhealthy +web/.test(m.frame()), 'web unhealthy on screen while the ledger is away', 8000);
+      expect(m.frame()).toContain('LEDGER UNREACHABLE');
+
+      // Nothing that needs a recorded intent runs.
+      const refused = await m.session.runAction('ship', 'ship');
+      expect(refused).toBeUndefined();
+      expect(state().flash?.text).toMatch(/^ship not run: the ledger is unreachable since \d\d:\d\d:\d\d and its intent cannot be recorded/);
+      await m.session.advance();
+      expect(state().flash?.text).toMatch(/^Step ready not run: the ledger is unreachable since/);
+      await waitFor(() => existsSync(join(dir, 'slow.txt')), 'the slow action done', 5000);
+      expect(existsSync(join(dir, 'ship.txt'))).toBe(false);
+
+      await pgs.restart();
+      // bob appends into the run before the cockpit is back: the catch-up shows it.
+      const bob = await ledgerAs('bob');
+      await bob.append(m.session.runId, 'bob', { kind: 'step.note', phase: 'preflight', step: 'ready', note: 'written while alice was away' }, Date.now());
+      await waitFor(() => !m.frame().includes('LEDGER UNREACHABLE'), 'the banner gone', 15_000);
+      await slow;
+      const reader = await ledgerAs('carol');
+      const recorded = async () => reader.events(m.session.runId);
+      await waitFor(() => state().events.some((e) => e.body.kind === 'step.note' && e.operator === 'bob'), 'bob’s note in the cockpit', 5000);
+      const kinds = (evs: LedgerEvent[], kind: string) => evs.filter((e) => e.body.kind === kind);
+      let events: LedgerEvent[] = [];
+      await until(async () => {
+        events = await recorded();
+        return kinds(events, 'check.changed').some((e) => (e.body as { check: string; result: { status: string } }).check === 'web' && (e.body as { result: { status: string } }).result.status === 'unhealthy');
+      }, 'the queued check result recorded', 10_000);
+      events = await recorded();
+      // The slow action: one intent, one outcome; the refused one: nothing at all.
+      expect(kinds(events, 'action.requested').map((e) => (e.body as { action: string }).action)).toEqual(['slow']);
+      expect(kinds(events, 'action.completed').map((e) => [(e.body as { action: string }).action, (e.body as { status: string }).status])).toEqual([['slow', 'succeeded']]);
+      expect(readFileSync(join(dir, 'slow.txt'), 'utf8')).toBe('ran\n');
+      const counts = await keyCounts(m.session.runId);
+      expect(counts.keys).toBe(counts.keyed);
+      // The screen shows what the ledger holds, in its order.
+      await waitFor(() => state().events.length === events.length, 'every stored event on screen', 5000);
+      expect(state().events.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+
+      // Back: actions run again.
+      const shipped = await m.session.runAction('ship', 'ship');
+      expect(shipped?.status).toBe('succeeded');
+      expect(existsSync(join(dir, 'ship.txt'))).toBe(true);
+      const verify = await cli(['ledger', 'verify', '--ledger', urls.carol]);
+      expect(verify.code).toBe(0);
+    } finally {
+      http.close();
+    }
+  });
+});
