@@ -281,4 +281,28 @@ describe('the PostgreSQL ledger killed mid-run (SIGKILL) and started again', () 
       http.close();
     }
   });
+  it('quitting while the ledger is unreachable does not wait for it: what waited is said not recorded', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-faults-'));
+    let healthy = true;
+    const http: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: healthy })));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const ledger = await ledgerAs('alice');
+      const m = await mountCockpitOn(loadRunbook(writeRunbook(dir, (http.address() as AddressInfo).port), {}), ledger, urls.alice, { env: { PATH: process.env.PATH } });
+      const state = () => m.session.store.getState();
+      await waitFor(() => state().live.web?.status === 'healthy', 'web healthy', 8000);
+      await pgs.kill();
+      await waitFor(() => m.frame().includes('LEDGER UNREACHABLE since'), 'the unreachable banner', 5000);
+      healthy = false;
+      await waitFor(() => state().live.web?.status === 'unhealthy', 'web unhealthy', 8000);
+      const quit = Date.now();
+      await m.session.shutdown('the operator quit');
+      await m.session.stop();
+      expect(Date.now() - quit).toBeLessThan(3000);
+      expect(state().flash?.text).toMatch(/^Closed while the ledger was unreachable: an event was not recorded/);
+    } finally {
+      http.close();
+      await pgs.restart();
+    }
+  });
 });
