@@ -4,10 +4,8 @@
 // announced, so the caller reads again (the catch-up). A lost connection is told at once (a
 // change marked `unreachable`), so that a cockpit says so before any write of its own fails.
 import type pg from 'pg';
-import type { LedgerChange } from '../src/engine/ledger-store.js';
+import { LEDGER_RETRY_MS, type LedgerChange } from '../src/engine/ledger-store.js';
 import { CHANNEL } from './pg-schema.js';
-
-const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000];
 
 export class PgListener {
   private client?: pg.Client;
@@ -54,7 +52,7 @@ export class PgListener {
 
   private retry(): void {
     if (this.closed) return;
-    const delay = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+    const delay = LEDGER_RETRY_MS[Math.min(this.attempt++, LEDGER_RETRY_MS.length - 1)];
     this.timer = setTimeout(() => void this.listen(true), delay);
     this.timer.unref();
   }

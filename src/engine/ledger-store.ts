@@ -41,6 +41,12 @@ export interface LedgerChange {
 }
 
 /**
+ * Waits between tries to reach a ledger that went away (reconnecting, writing again); the last
+ * one repeats. An attempt that succeeds elsewhere (the live connection is back) wakes the rest.
+ */
+export const LEDGER_RETRY_MS: readonly number[] = [100, 250, 500, 1000, 2000, 5000];
+
+/**
  * An operation that failed because the ledger cannot be reached (the server went away, the
  * connection was lost before the commit was acknowledged) rejects with an error whose
  * `unreachable` is true: its outcome is unknown, and an append retried with the same

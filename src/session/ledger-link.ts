@@ -6,11 +6,9 @@
 // idempotency key (recorder.ts); the first success anywhere (a write, the listener's catch-up
 // read) means it is back: the banner goes, the waiting writes go out at once, and the session
 // reads what others appended meanwhile.
+import { LEDGER_RETRY_MS } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import { flash, type CockpitStore } from '../store/store.js';
-
-/** Waits between tries while the ledger is unreachable; the last one repeats. */
-export const RETRY_MS = [100, 250, 500, 1000, 2000, 3000];
 
 /** `10:42:05` (UTC), as the screens show times. */
 const clockTime = (at: number) => new Date(at).toISOString().slice(11, 19);
@@ -62,7 +60,7 @@ export class LedgerLink {
   async beforeRetry(err: unknown): Promise<void> {
     if (this.closed) throw err;
     this.lost();
-    const ms = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)];
+    const ms = LEDGER_RETRY_MS[Math.min(this.attempt++, LEDGER_RETRY_MS.length - 1)];
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
