@@ -69,22 +69,29 @@ const CAUSES: Record<string, [cause: string, check: string]> = {
   '28000': ['the server does not allow this login from here', 'pg_hba.conf on the server, and the login name'],
   '3D000': ['the database does not exist', 'the database name in the URL or PGDATABASE, or create it (createdb)'],
   '57P03': ['the server is starting up or shutting down', 'try again in a moment'],
+  '57P01': ['the server is shutting down (an administrator stopped it)', 'the server\'s log; opscockpit reconnects by itself'],
+  '57P02': ['the server crashed and is restarting', 'the server\'s log; opscockpit reconnects by itself'],
+  EPIPE: ['the connection to the server was lost', 'that PostgreSQL still runs, and the network between here and the host'],
 };
 
-/** The one screen for a ledger that cannot be reached: where, why, and what to check. */
-export function unreachable(t: PgTarget, err: unknown): LedgerError {
+/**
+ * The one screen for a ledger that cannot be reached: where, why, and what to check. The error
+ * is marked `unreachable` (isLedgerUnreachable): the session retries, or refuses what needs a record.
+ */
+export function unreachable(t: PgTarget, err: unknown): LedgerError & { unreachable: true } {
   const e = err as { code?: string; message?: string };
   const timedOut = /timeout/i.test(e.message ?? '') ? CAUSES.ETIMEDOUT : undefined;
   const [cause, check] = CAUSES[e.code ?? ''] ?? timedOut ?? [e.message ?? String(err), 'the URL in --ledger or OPSCOCKPIT_LEDGER and the PG* variables'];
   const host = t.host.startsWith('/') ? `socket ${t.host}` : `host ${t.host}`;
-  return new LedgerError(
+  const error = new LedgerError(
     [`cannot reach the PostgreSQL ledger ${t.location}`, `  ${host}, port ${t.port}, login ${t.user}, database ${t.database}`, `  cause: ${cause}${e.code && !cause.includes(e.code) ? ` (${e.code})` : ''}`, `  check: ${check.replace('HOST', t.host).replace('PORT', String(t.port))}`].join('\n'),
     { cause: err },
   );
+  return Object.assign(error, { unreachable: true as const });
 }
 
 /** Connection failures (no server, refused login, no database) rather than a query's own error. */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
-  return code in CAUSES || /timeout|Connection terminated/i.test((err as Error)?.message ?? '');
+  return code in CAUSES || /timeout|Connection terminated|Client has encountered a connection error|not queryable/i.test((err as Error)?.message ?? '');
 }

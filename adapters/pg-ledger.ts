@@ -118,6 +118,10 @@ export class PgLedger implements LedgerStore {
       throw this.explained(err);
     }
     let broken: Error | undefined;
+    // The connection lost between two queries (the server went away while fn ran): told here,
+    // not thrown at the process; the next query on it fails and the client is let go.
+    const lost = (err: Error) => (broken = err);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       // The append lock from the start: what fn reads cannot change before what it appends is stored.
@@ -129,6 +133,7 @@ export class PgLedger implements LedgerStore {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw this.explained(err);
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

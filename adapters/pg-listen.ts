@@ -1,12 +1,11 @@
 // Live changes from a PostgreSQL ledger: LISTEN on a connection of its own (a pooled one would
 // be handed to queries). When that connection is lost it reconnects with backoff and, once
 // listening again, calls back once without a run id: whatever was appended meanwhile was not
-// announced, so the caller reads again (the catch-up).
+// announced, so the caller reads again (the catch-up). A lost connection is told at once (a
+// change marked `unreachable`), so that a cockpit says so before any write of its own fails.
 import type pg from 'pg';
-import type { LedgerChange } from '../src/engine/ledger-store.js';
+import { LEDGER_RETRY_MS, type LedgerChange } from '../src/engine/ledger-store.js';
 import { CHANNEL } from './pg-schema.js';
-
-const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000];
 
 export class PgListener {
   private client?: pg.Client;
@@ -29,6 +28,7 @@ export class PgListener {
     const again = () => {
       if (lost) return;
       lost = true;
+      if (!this.closed) this.onChange({ unreachable: true });
       client.removeAllListeners('notification');
       void client.end().catch(() => {});
       this.retry();
@@ -52,7 +52,7 @@ export class PgListener {
 
   private retry(): void {
     if (this.closed) return;
-    const delay = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+    const delay = LEDGER_RETRY_MS[Math.min(this.attempt++, LEDGER_RETRY_MS.length - 1)];
     this.timer = setTimeout(() => void this.listen(true), delay);
     this.timer.unref();
   }

@@ -90,9 +90,9 @@ function useRootInput(view: KeyView) {
   });
 }
 
-/** The footer's line of who drives, when the cockpit has a seat in the run. */
+/** The footer's line of who drives (a seat in the run), and the safety bar's ledger-unreachable row. */
 function statusLines(s: CockpitState): number {
-  return s.seat ? 1 : 0;
+  return (s.seat ? 1 : 0) + (s.ledgerDown !== undefined ? 1 : 0);
 }
 
 function currentBlockCut(s: CockpitState, at: { rows: number; width: number }): boolean {

@@ -11,7 +11,12 @@ import type { CockpitState } from '../src/store/store.js';
  * The bar's text, as strings: the session refreshes the controls every second (another
  * process may have changed them), and the bar redraws only when what it says changed.
  */
-function safetyText(s: CockpitState, keyOf: (id: string) => string): { stop?: string; mode?: string; lock?: string; detail?: string } {
+function safetyText(s: CockpitState, keyOf: (id: string) => string): { stop?: string; mode?: string; lock?: string; detail?: string; ledger?: string } {
+  const ledger = s.ledgerDown === undefined ? undefined : ` LEDGER UNREACHABLE since ${formatClock(s.ledgerDown)}: nothing that needs a record runs; live checks go on; reconnecting `;
+  return { ...controlsText(s, keyOf), ledger };
+}
+
+function controlsText(s: CockpitState, keyOf: (id: string) => string): { stop?: string; mode?: string; lock?: string; detail?: string } {
   const controls = s.controls;
   if (!controls) return {};
   if (controls.stop.on) {
@@ -40,7 +45,23 @@ function safetyText(s: CockpitState, keyOf: (id: string) => string): { stop?: st
 /** Who is at the keys, in which mode, and whether anything may run at all. */
 export function SafetyBar(props: { width: number }) {
   const { keymap } = useCockpitContext();
-  const { stop, mode, lock, detail } = useCockpit((s) => safetyText(s, (id) => keyFor(keymap, id)));
+  const { ledger, ...rest } = useCockpit((s) => safetyText(s, (id) => keyFor(keymap, id)));
+  if (ledger === undefined) return <ControlsBar {...rest} width={props.width} />;
+  return (
+    <Box flexDirection="column">
+      <Box paddingX={1}>
+        <Text bold inverse color={color('red')} wrap="truncate">
+          {truncate(ledger, props.width - 2)}
+        </Text>
+      </Box>
+      <ControlsBar {...rest} width={props.width} />
+    </Box>
+  );
+}
+
+/** The emergency stop, or the mode with the lock, the window, the scopes and who operates. */
+function ControlsBar(props: { stop?: string; mode?: string; lock?: string; detail?: string; width: number }) {
+  const { stop, mode, lock, detail } = props;
   if (stop !== undefined) {
     return (
       <Box paddingX={1}>

@@ -253,13 +253,13 @@ describe('ledger contract: what only PostgreSQL vouches for', () => {
     expect(v.firstBroken).toMatchObject({ id: 3, runId: run.runId, seq: 3, reason: 'hash mismatch' });
   });
 
-  it('a subscriber whose connection is cut reconnects, says to catch up, and hears later appends', async () => {
+  it('a subscriber whose connection is cut is told at once, reconnects, says to catch up, and hears later appends', async () => {
     const l = await postgresLedger(inject('postgres'));
     const watcher = await track(l.open());
     const writer = await track(l.another());
     const run = await writer.startRun({ runbook: RUNBOOK, name: 'cut' }, T0);
     const changes: (string | undefined)[] = [];
-    watcher.subscribe((c) => changes.push(c.runId));
+    watcher.subscribe((c) => changes.push(c.unreachable ? 'lost' : c.runId));
     const admin = new pg.Client({ connectionString: l.urls.postgres });
     await admin.connect();
     const listening = async () => (await admin.query("SELECT pid FROM pg_stat_activity WHERE usename = 'alice' AND query LIKE 'LISTEN%'")).rows;
@@ -273,12 +273,13 @@ describe('ledger contract: what only PostgreSQL vouches for', () => {
     // Cut the listener's connection; meanwhile an event is appended that nobody announces to it.
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND query LIKE $2', ['alice', 'LISTEN%']);
     await writer.append(run.runId, 'bo', note('while cut'), T0);
-    await until(() => changes.length >= 2);
-    expect(changes[1]).toBeUndefined(); // the catch-up: read again
+    await until(() => changes.length >= 3);
+    expect(changes[1]).toBe('lost'); // the connection is gone: a cockpit says the ledger is unreachable
+    expect(changes[2]).toBeUndefined(); // the catch-up: read again
     await until(async () => (await listening()).length === 1);
     await writer.append(run.runId, 'bo', note('after'), T0);
-    await until(() => changes.length >= 3);
+    await until(() => changes.length >= 4);
     await admin.end();
-    expect(changes.slice(2)).toEqual([run.runId]);
+    expect(changes.slice(3)).toEqual([run.runId]);
   });
 });

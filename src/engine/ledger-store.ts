@@ -33,6 +33,27 @@ export interface AppendOptions {
 export interface LedgerChange {
   /** The run that got events; absent when only the store knows "something changed". */
   runId?: string;
+  /**
+   * The store lost its connection to the ledger (PostgreSQL): nothing changed that it knows
+   * of; it reconnects by itself and then calls back with a change without a run id (catch up).
+   */
+  unreachable?: true;
+}
+
+/**
+ * Waits between tries to reach a ledger that went away (reconnecting, writing again); the last
+ * one repeats. An attempt that succeeds elsewhere (the live connection is back) wakes the rest.
+ */
+export const LEDGER_RETRY_MS: readonly number[] = [100, 250, 500, 1000, 2000, 5000];
+
+/**
+ * An operation that failed because the ledger cannot be reached (the server went away, the
+ * connection was lost before the commit was acknowledged) rejects with an error whose
+ * `unreachable` is true: its outcome is unknown, and an append retried with the same
+ * idempotency key stores it at most once.
+ */
+export function isLedgerUnreachable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { unreachable?: unknown }).unreachable === true;
 }
 
 export interface LedgerStore {

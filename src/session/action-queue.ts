@@ -14,6 +14,8 @@ export interface ActionQueueDeps {
   /** The cockpit is shutting down or was closed (the ledger may be too). */
   closed(): boolean;
   runStatus(): RunStatus;
+  /** Why no action may start now (the ledger is unreachable: its intent cannot be recorded). */
+  refusal?(name: string): string | undefined;
 }
 
 interface Decided {
@@ -39,6 +41,12 @@ export class ActionQueue {
     if (this.d.closed()) {
       if (automatic) this.skip({ name, why: confirmedWith }, 'the cockpit was shutting down');
       else flash(store, 'Shutting down: no new action starts.', 'warn');
+      return Promise.resolve(undefined);
+    }
+    const unrecordable = this.d.refusal?.(name);
+    if (unrecordable) {
+      if (automatic) this.skip({ name, why: confirmedWith }, 'the ledger was unreachable: its intent could not be recorded');
+      else flash(store, unrecordable, 'error');
       return Promise.resolve(undefined);
     }
     const running = this.acting;

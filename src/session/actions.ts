@@ -10,6 +10,7 @@ import { dryRun } from './dry-run.js';
 import { runAction, type ActionOutcome } from './runners.js';
 import type { RunShell } from './run-shell.js';
 import { ledgerWasClosed } from './recorder.js';
+import { isLedgerUnreachable } from '../engine/ledger-store.js';
 import { flash, streamActionOutput, type CockpitStore } from '../store/store.js';
 
 const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
@@ -67,6 +68,9 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
   } catch (err) {
     // Without the controls' state nobody can say the action is allowed, and an action whose
     // intent is not on record must not start: nothing runs.
+    if (isLedgerUnreachable(err)) {
+      return void flash(store, `${name} not run: the ledger could not be reached to record its intent; nothing runs that needs a record until it is back. ${err instanceof Error ? err.message.split('\n')[0] : ''}`, 'error');
+    }
     return void flash(store, `Could not write the ledger or read its safety controls: ${err instanceof Error ? err.message : String(err)}; nothing ran.`, 'error');
   }
   const { decision } = claim;

@@ -1,7 +1,7 @@
 // What another process appends reaches this cockpit: the ledger store tells of a change
 // (PostgreSQL LISTEN/NOTIFY, or SQLite's data version polled), and the session reads again
 // what it shows: its run's new events, the safety controls, the release ledger screen.
-import type { LedgerChange, LedgerStore } from '../engine/ledger-store.js';
+import { isLedgerUnreachable, type LedgerChange, type LedgerStore } from '../engine/ledger-store.js';
 
 export interface FollowTargets {
   /** The run this session shows. */
@@ -12,6 +12,10 @@ export interface FollowTargets {
   refreshControls(): Promise<void>;
   /** Anything else on screen that reads the ledger. */
   refreshOther(): void;
+  /** The store lost its connection, or a read found the ledger unreachable. */
+  lost?(): void;
+  /** A read after a change succeeded: the ledger answers. */
+  reached?(): void;
 }
 
 /** Follow the ledger; returns the unsubscribe. Reads never overlap: a change during one reads again after it. */
@@ -25,12 +29,16 @@ export function followLedger(ledger: LedgerStore, t: FollowTargets): () => void 
       const run = ownRun;
       ownRun = false;
       // A change without a run id (SQLite, a reconnect's catch-up) may be anything.
-      await Promise.all([run ? t.catchUp() : undefined, t.refreshControls()]).catch(() => undefined);
+      await Promise.all([run ? t.catchUp() : undefined, t.refreshControls()]).then(
+        () => t.reached?.(),
+        (err: unknown) => (isLedgerUnreachable(err) ? t.lost?.() : undefined),
+      );
       t.refreshOther();
     } while (again);
     reading = undefined;
   };
   return ledger.subscribe((change: LedgerChange) => {
+    if (change.unreachable) return void t.lost?.();
     if (change.runId === undefined || change.runId === t.runId()) ownRun = true;
     if (reading) return void (again = true);
     reading = read();

@@ -4,10 +4,20 @@
 // process still holds the run. The screen follows what is stored: events of this run that
 // another process appended (a script recording into it, a catch-up after a change) are read
 // and shown in their order before the next event of this process.
-import type { LedgerStore } from '../engine/ledger-store.js';
+//
+// Every event gets an idempotency key once, when it is asked for. A write that fails because
+// the ledger cannot be reached (its outcome unknown: the connection may have dropped after the
+// commit, before its acknowledgement) is tried again with the same key, with backoff, until the
+// ledger answers (ledger-link.ts); the writes asked for meanwhile wait behind it, in order. So
+// nothing is stored twice and nothing acknowledged is lost. While it waits, a live event (a
+// check's new result, the verdict) takes the place of the older one of the same check still
+// waiting: the queue stays as long as the runbook has checks, whatever the outage's length.
+import { randomBytes } from 'node:crypto';
+import { isLedgerUnreachable, type LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { flash, recordInStore, setModal, type CockpitStore } from '../store/store.js';
+import type { LedgerLink } from './ledger-link.js';
 import type { HeldRun } from './run-lease.js';
 
 /** Events read at once when catching up; more than this missing and the whole run is read. */
@@ -15,6 +25,11 @@ const CATCH_UP = 50;
 
 export class RunRecorder {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Idempotency keys: the run, this recorder, a counter. */
+  private readonly keyPrefix: string;
+  private count = 0;
+  /** Live events asked for and not yet being written, by topic (a check's name, the verdict). */
+  private readonly live = new Map<string, { body: EventBody }>();
 
   constructor(
     private readonly ledger: LedgerStore,
@@ -25,7 +40,11 @@ export class RunRecorder {
     private readonly owner?: HeldRun,
     /** The run's newest event already on screen. */
     private seen = 0,
-  ) {}
+    /** Whether the ledger answers; without it a failed write is not tried again. */
+    private readonly link?: LedgerLink,
+  ) {
+    this.keyPrefix = `${runId}:${randomBytes(6).toString('hex')}`;
+  }
 
   /** Ledger work in the order asked for: each starts once the one before it has ended. */
   inOrder<T>(work: () => Promise<T>): Promise<T> {
@@ -36,12 +55,47 @@ export class RunRecorder {
 
   /** Store one event (in order); resolves once it is stored and on screen. */
   record(body: EventBody, durable = false): Promise<LedgerEvent> {
-    return this.inOrder(async () => {
-      const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable });
-      const ev = await (this.owner ? this.owner.within(write, { durable }) : write());
-      await this.shown(ev);
-      return ev;
-    });
+    const key = this.nextKey();
+    return this.inOrder(() => this.write(body, durable, key));
+  }
+
+  /**
+   * A live event of `topic` (a check's name, `verdict`), in order. While the ledger is
+   * unreachable, a newer one replaces the one of the same topic still waiting.
+   */
+  recordLive(topic: string, body: EventBody): void {
+    const waiting = this.live.get(topic);
+    if (waiting && this.link?.downSince !== undefined) return void (waiting.body = body);
+    const slot = { body };
+    this.live.set(topic, slot);
+    const key = this.nextKey();
+    void this.tryLedger(() =>
+      this.inOrder(() => {
+        // From here on the body is this key's: a retry must write what the first try did.
+        if (this.live.get(topic) === slot) this.live.delete(topic);
+        return this.write(slot.body, false, key);
+      }),
+    );
+  }
+
+  private nextKey(): string {
+    return `${this.keyPrefix}:${++this.count}`;
+  }
+
+  /** Store one event (call from inside inOrder()), trying again while the ledger is unreachable. */
+  private async write(body: EventBody, durable: boolean, key: string): Promise<LedgerEvent> {
+    for (;;) {
+      try {
+        const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable, idempotencyKey: key });
+        const ev = await (this.owner ? this.owner.within(write, { durable }) : write());
+        this.link?.reached();
+        await this.shown(ev);
+        return ev;
+      } catch (err) {
+        if (!this.link || !isLedgerUnreachable(err)) throw err;
+        await this.link.beforeRetry(err);
+      }
+    }
   }
 
   /**
@@ -87,7 +141,8 @@ export class RunRecorder {
       await write();
       return true;
     } catch (err) {
-      flash(this.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      const why = err instanceof Error ? err.message : String(err);
+      flash(this.store, this.link?.isClosed && isLedgerUnreachable(err) ? `Closed while the ledger was unreachable: an event was not recorded (${why})` : `Could not write the ledger: ${why}`, 'error');
       return false;
     }
   }

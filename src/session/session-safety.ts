@@ -2,6 +2,7 @@
 // and intent (stored before anything runs, in order with the run's other writes, then shown),
 // the emergency stop from the cockpit, and the controls on screen as the ledger has them.
 import type { Runbook } from '../runbook/model.js';
+import { isLedgerUnreachable } from '../engine/ledger-store.js';
 import { flash, type CockpitStore } from '../store/store.js';
 import { preflightGo, type ActionHost } from './actions.js';
 import type { ActionClaim, ControlView, Controls } from './controls.js';
@@ -14,7 +15,7 @@ export class SessionSafety {
 
   constructor(
     readonly controls: Controls,
-    private readonly d: { store: CockpitStore; runbook: Runbook; scopes: ReadonlySet<string>; recorder: RunRecorder; owner: HeldRun; runId(): string },
+    private readonly d: { store: CockpitStore; runbook: Runbook; scopes: ReadonlySet<string>; recorder: RunRecorder; owner: HeldRun; runId(): string; lost(): void },
   ) {}
 
   /**
@@ -28,6 +29,10 @@ export class SessionSafety {
       const claim = await owner.within(() => this.controls.claim(request, this.d.runId(), typed), { durable: true });
       await recorder.shown(claim.recorded);
       return claim;
+    }).catch((err: unknown) => {
+      // Not tried again: an intent not stored now means the action does not run now.
+      if (isLedgerUnreachable(err)) this.d.lost();
+      throw err;
     });
   }
 

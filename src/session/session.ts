@@ -10,10 +10,8 @@ import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
 import type { IdentityKind, LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult } from '../engine/types.js';
 import type { StepIntent } from '../engine/checklist.js';
-import { resultChanged } from '../engine/verdict.js';
-import { VerdictRecord } from './verdict-record.js';
 import { parseScopes } from '../engine/safety.js';
-import { createCockpitStore, flash, observeCheck, type CockpitStore } from '../store/store.js';
+import { createCockpitStore, flash, type CockpitStore } from '../store/store.js';
 import { RunEnd } from './run-end.js';
 import { Controls } from './controls.js';
 import { ReleaseStage } from './release-stage.js';
@@ -32,6 +30,8 @@ import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
 import { heldNotice, openRun, recentRuns, settleResume, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
+import { LedgerLink } from './ledger-link.js';
+import { LiveRecord } from './live-record.js';
 import { HeldRun } from './run-lease.js';
 import { DriverSeat } from './driver-seat.js';
 import { recordCancelled } from './cancel-in-flight.js';
@@ -63,7 +63,7 @@ export class Session {
   private readonly ledger: LedgerStore;
   private readonly opened: OpenedRun;
   private unfollow?: () => void;
-  private readonly verdict: VerdictRecord;
+  private readonly live: LiveRecord;
   private readonly clock: Clock;
   private readonly env: NodeJS.ProcessEnv;
   private readonly poller: Poller<Check>;
@@ -78,6 +78,8 @@ export class Session {
   private readonly stage: ReleaseStage;
   private readonly notifications?: Notifications;
   private readonly recorder: RunRecorder;
+  /** Whether the ledger answers: while it does not, live checks go on and nothing that needs a record runs. */
+  private readonly link: LedgerLink;
   private readonly ledgerScreen: LedgerScreenController;
   private readonly intents: Intents;
   private readonly steps: Steps;
@@ -115,21 +117,22 @@ export class Session {
     this.owner = new HeldRun(ledger, run.runId, opened.holder, this.clock, () => void this.seat.refresh().catch(() => undefined), !opened.observing);
     this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
     this.store = createCockpitStore({ runbook: opts.runbook, ledgerPath: ledger.location, demo: !!opts.demo, run, events, runs, now: this.clock.now() });
-    this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0);
-    this.verdict = new VerdictRecord({ store: this.store, runbook: opts.runbook, recorder: this.recorder });
+    this.link = new LedgerLink({ clock: this.clock, store: this.store, onBack: () => void this.recorder.catchUp().then(() => (this.safety.refresh(), this.ledgerScreen.refresh())) });
+    this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0, this.link);
+    this.live = new LiveRecord({ store: this.store, runbook: opts.runbook, redactor: this.redactor, recorder: this.recorder, stepRuns: (check) => this.steps.running.has(check) });
     const [onDrive, onObserve] = [() => this.drive(), () => (this.poller.stop(), this.canary?.stop())];
     this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
     const controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted);
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
-    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId });
+    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, lost: () => this.link.lost() });
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
     this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse?.());
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     this.intents = new Intents(this.intentHost(), values);
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status });
+    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name) });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,
@@ -147,7 +150,8 @@ export class Session {
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
       closed: () => this.closed,
       cancelled: () => this.cancelled,
-      updateVerdict: () => this.verdict.update(),
+      updateVerdict: () => this.live.verdict(),
+      refusal: (what) => this.link.refusal(what),
       succeed: () => (opts.completeWithChecklist !== false ? this.end.complete(this.end.checklistStatus()) : undefined),
       claimStep: (req, typed) => this.safety.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
@@ -189,6 +193,8 @@ export class Session {
       catchUp: () => this.recorder.catchUp(),
       refreshControls: async () => void (await Promise.all([this.safety.refreshNow(), this.stage.refresh()])),
       refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined)),
+      lost: () => this.link.lost(),
+      reached: () => this.link.reached(),
     });
   }
 
@@ -219,7 +225,7 @@ export class Session {
   private drive(): void {
     this.poller.start();
     this.canary?.resume();
-    this.verdict.update();
+    this.live.verdict();
   }
 
   /** Why the session is shutting down, once it is. */
@@ -246,6 +252,8 @@ export class Session {
     this.canary?.stop();
     const ends = recordCancelled({ actions: this.actions, steps: this.steps, recorder: this.recorder, store: this.store }, why);
     this.shutdownSignal.abort(why);
+    // Unreachable: what waits is not recorded (the next start records what ran as unknown).
+    if (this.link.downSince !== undefined) this.link.close();
     await Promise.allSettled([...ends, this.shell?.close(), this.recorder.inOrder(async () => undefined)]);
     // Halted, the run still held: a headless caller records the run's end after this.
     this.halt();
@@ -271,6 +279,7 @@ export class Session {
     this.actions.close();
     this.closed = true;
     this.seat.close();
+    this.link.close();
     this.unfollow?.();
     void this.shell?.close();
     this.poller.stop();
@@ -290,10 +299,8 @@ export class Session {
 
   private onCheckResult(result: CheckResult): void {
     if (this.closed) return;
-    const prev = this.store.getState().checks[result.check];
-    observeCheck(this.store, result);
-    if (!this.steps.running.has(result.check) && resultChanged(prev, result)) void this.recorder.tryRecord({ kind: 'check.changed', check: result.check, result: this.redactor.value(result) });
-    this.verdict.update();
+    this.live.check(result);
+    this.live.verdict();
     this.triggers.observe(result);
   }
 
@@ -350,26 +357,11 @@ export class Session {
   }
 
   // Keyboard intents: intents.ts decides; these are the screens' entry points.
-
-  command(id: string): void {
-    this.intents.command(id);
-  }
-
-  type(text: string): void {
-    this.intents.type(text);
-  }
-
-  erase(): void {
-    this.intents.erase();
-  }
-
-  cancel(): void {
-    this.intents.cancel();
-  }
-
-  submit(): void {
-    this.intents.submit();
-  }
+  readonly command = (id: string): void => this.intents.command(id);
+  readonly type = (text: string): void => this.intents.type(text);
+  readonly erase = (): void => this.intents.erase();
+  readonly cancel = (): void => this.intents.cancel();
+  readonly submit = (): void => this.intents.submit();
 
   private intentHost(): IntentHost {
     const demo = this.opts.demo;

@@ -20,6 +20,8 @@ export interface StepDeps extends StepGateHost {
   cancelled(): string | undefined;
   tryRecord(body: EventBody, durable?: boolean): Promise<boolean>;
   updateVerdict(): void;
+  /** Why no step may go on now (the ledger is unreachable: its intent cannot be recorded). */
+  refusal?(what: string): string | undefined;
   /** The last step done: the run succeeded. */
   succeed(): Promise<void> | void;
 }
@@ -65,6 +67,11 @@ export class Steps {
     }
     if (s.run?.status && s.run.status !== 'running') {
       flash(this.d.store, `This run is ${s.run.status.replace('_', ' ')}; quit and open the runbook again for a new run.`, 'warn');
+      return undefined;
+    }
+    const unrecordable = this.d.refusal?.(`Step ${currentStep(s.checklist)?.id ?? ''}`.trim());
+    if (unrecordable) {
+      flash(this.d.store, unrecordable, 'error');
       return undefined;
     }
     const decision = decideStepIntent(s.checklist, intent);

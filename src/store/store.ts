@@ -72,6 +72,8 @@ export interface CockpitState extends Projection {
   ledgerScreen?: LedgerScreenState;
   /** This cockpit's seat in the run: driving it, or observing it (`line`: who drives, since when, why). */
   seat?: { role: 'driver' | 'observer'; line: string; watch: boolean };
+  /** Since when the ledger cannot be reached (ledger-link.ts); absent while it answers. */
+  ledgerDown?: number;
 }
 
 export type CockpitStore = StoreApi<CockpitState>;

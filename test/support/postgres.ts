@@ -95,6 +95,10 @@ export function removeStaleServers(root = serverRoot()): void {
 export interface RunningPostgres {
   server: PgServer;
   stop(): Promise<void>;
+  /** SIGKILL the server (the postmaster); resolves once it is gone. Its backends follow it. */
+  kill(): Promise<void>;
+  /** Start it again on the same data folder and port (crash recovery); resolves once it answers. */
+  restart(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -133,11 +137,31 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Running
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const server: PgServer = { host: '127.0.0.1', port, passwords };
-    const child = spawnServer(bin, data, dir, port, log, opts.durable === true);
+    let child = spawnServer(bin, data, dir, port, log, opts.durable === true);
     const up = await waitUntilUp(server, child);
     if (up === true) {
       await createLogins(server);
-      return { server, stop: () => stopServer(child, dir) };
+      return {
+        server,
+        stop: () => stopServer(child, dir),
+        kill: async () => {
+          const gone = new Promise((r) => child.once('exit', r));
+          child.kill('SIGKILL');
+          await gone;
+        },
+        restart: async () => {
+          // The killed server's backends leave on their own; until they have, a new server
+          // refuses the data folder (its shared memory is still in use): start it again.
+          const deadline = Date.now() + 30_000;
+          for (;;) {
+            child = spawnServer(bin, data, dir, port, log, opts.durable === true);
+            const again = await waitUntilUp(server, child);
+            if (again === true) return;
+            if (Date.now() > deadline) throw new Error(`PostgreSQL did not start again: ${again}`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        },
+      };
     }
     lastError = up;
     await stopServer(child, undefined);
