@@ -4,27 +4,15 @@
 // no live owner. The source must verify first and the target must be empty; what was written is
 // verified before it is kept (one transaction on PostgreSQL, a temporary file renamed into place
 // on SQLite), so a migration that fails leaves the target as it was.
-import type { RunStatus } from '../src/engine/ports.js';
+import type { RunRow } from './ledger-query.js';
 import { LedgerError } from './ledger-errors.js';
 import { sealRun } from './ledger-seal.js';
 import type { LedgerVerification } from './ledger-walk.js';
 import { isPostgresLocation } from './ledger-path.js';
 import type { SignedStage } from './stage-file.js';
 
-/** A run's row as both backends store it. */
-export interface MovedRun {
-  run_id: string;
-  runbook: string;
-  name: string;
-  status: RunStatus;
-  branch: string | null;
-  commit_sha: string | null;
-  backlog_id: string | null;
-  release_type: string | null;
-  started_at: number;
-  released_at: number | null;
-  completed_at: number | null;
-  note: string | null;
+/** A run's row as both backends store it: the row both read, with its seal. */
+export interface MovedRun extends RunRow {
   seal: string | null;
 }
 
