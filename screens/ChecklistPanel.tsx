@@ -8,8 +8,9 @@ import { blockCut, fitLines, shownBlock } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
-  const { view, complete, runStatus, checks, empty, freshShell } = useCockpit((s) => ({
+  const { view, complete, runStatus, checks, empty, freshShell, params } = useCockpit((s) => ({
     freshShell: s.freshShell,
+    params: s.runbook.params,
     view: s.checklist.phases[s.checklist.active],
     complete: s.checklist.complete,
     runStatus: s.run?.status,
@@ -21,7 +22,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   // The current script's exact lines, before Enter runs them; the step window makes room.
   const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
   // The block takes the rows of the other steps, never more: the header stays on screen.
-  const all = shownBlock(current, checks, freshShell);
+  const all = shownBlock(current, checks, freshShell, params);
   const lines = fitLines(all, props.rows - 1, props.width - 9);
   // Cut: Enter shows the whole block, page by page, before it may run (ReviewBlock).
   const cut = blockCut(all, props.rows, props.width);

@@ -5,7 +5,7 @@ import React from 'react';
 import { Text } from './ink.js';
 import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
-import { commandLines } from './step-command.js';
+import { commandLines, withValues } from './step-command.js';
 import { color } from './theme.js';
 import type { CockpitState } from '../src/store/store.js';
 import type { StepView } from '../src/engine/checklist.js';
@@ -38,20 +38,20 @@ export function reviewPage(all: readonly string[], page: number, size: { rows: n
 /** The block the review is of: the current step's command lines. */
 export function reviewLines(s: CockpitState): { lines: string[]; typed: boolean } {
   const m = s.modal?.kind === 'review' ? s.modal : undefined;
-  return linesOf(m ? s.checklist.phases[m.step.phase].steps.find((st) => st.id === m.step.id) : undefined, s.runbook.checks);
+  return linesOf(m ? s.checklist.phases[m.step.phase].steps.find((st) => st.id === m.step.id) : undefined, s.runbook.checks, s.runbook.params);
 }
 
-function linesOf(step: StepView | undefined, checks: CockpitState['runbook']['checks']): { lines: string[]; typed: boolean } {
-  return { lines: commandLines(step?.check ? checks[step.check] : undefined), typed: step?.typed === true };
+function linesOf(step: StepView | undefined, checks: CockpitState['runbook']['checks'], params: CockpitState['runbook']['params']): { lines: string[]; typed: boolean } {
+  return { lines: withValues(commandLines(step?.check ? checks[step.check] : undefined), params), typed: step?.typed === true };
 }
 
 export function ReviewBlock(props: { width: number; rows: number }) {
-  const { modal, checks, step } = useCockpit((s) => {
+  const { modal, checks, params, step } = useCockpit((s) => {
     const m = s.modal?.kind === 'review' ? s.modal : undefined;
-    return { modal: m, checks: s.runbook.checks, step: m ? s.checklist.phases[m.step.phase].steps.find((st) => st.id === m.step.id) : undefined };
+    return { modal: m, checks: s.runbook.checks, params: s.runbook.params, step: m ? s.checklist.phases[m.step.phase].steps.find((st) => st.id === m.step.id) : undefined };
   });
   if (!modal) return null;
-  const block = linesOf(step, checks);
+  const block = linesOf(step, checks, params);
   const { rows, last } = reviewPage(block.lines, modal.page, { rows: props.rows, width: props.width });
   const lines = rows.map((r) => r.line).filter((n): n is number => n !== undefined);
   const span = lines.length ? `lines ${lines[0]}–${lines[lines.length - 1]} of ${block.lines.length}` : `${block.lines.length} lines`;

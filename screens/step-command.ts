@@ -2,6 +2,7 @@
 // line of the block, with values that look like credentials masked.
 import type { Check } from '../src/runbook/model.js';
 import type { StepView } from '../src/engine/checklist.js';
+import type { RunbookParam } from '../src/runbook/params.js';
 import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
 
 /** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
@@ -52,10 +53,20 @@ export function blockCut(all: readonly string[], rows: number, width: number): b
  * restart with the fresh-shell warning first; nothing when no block waits for Enter. The
  * Checklist draws these and the keys decide from them whether the block was cut.
  */
-export function shownBlock(step: StepView | undefined, checks: Readonly<Record<string, Check>>, freshShell: boolean | undefined): string[] {
+export function shownBlock(step: StepView | undefined, checks: Readonly<Record<string, Check>>, freshShell: boolean | undefined, params: readonly RunbookParam[] = []): string[] {
   if (!step?.confirm || step.state !== 'pending') return [];
   const check = step.check ? checks[step.check] : undefined;
-  const all = commandLines(check);
+  const all = withValues(commandLines(check), params);
   const fresh = all.length > 0 && freshShell && check?.kind === 'script' && !(check as { readOnly?: boolean }).readOnly;
   return fresh ? [`⚠ ${FRESH_SHELL_AHEAD}`, ...all] : all;
+}
+
+/**
+ * The lines as they will run: `${NAME}` and `$NAME` of a parameter that has a value show it
+ * (a secret one as ••••); a value still to be given stays as written.
+ */
+export function withValues(lines: readonly string[], params: readonly RunbookParam[]): string[] {
+  const known = new Map(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? '••••' : (p.value as string)]));
+  if (known.size === 0) return [...lines];
+  return lines.map((l) => l.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a?: string, b?: string) => known.get((a ?? b)!) ?? all));
 }

@@ -64,3 +64,17 @@ describe('placeholders as parameters asked at their step', () => {
     expect(r.stdout).toContain('needs a value for POD_NAME, NAMESPACE');
   });
 });
+
+describe('the command as it will run', () => {
+  it('shows parameter values filled in, a secret one masked, and a value still to be given as written', async () => {
+    const { withValues } = await import('../screens/step-command.js');
+    const lines = withValues(['kubectl -n $NS logs ${POD_NAME} --tail=50', 'curl -H "Authorization: Bearer ${TOKEN}" "$API/x"', 'echo $HOME'], [
+      { name: 'NS', type: 'string', value: 'jobs' },
+      { name: 'POD_NAME', type: 'string', atStep: 'Read its logs:' },
+      { name: 'TOKEN', type: 'secret', value: 's3cr3t-value' },
+      { name: 'API', type: 'string', value: 'https://api.example' },
+    ]);
+    expect(lines).toEqual(['kubectl -n jobs logs ${POD_NAME} --tail=50', 'curl -H "Authorization: Bearer ••••" "https://api.example/x"', 'echo $HOME']);
+    expect(lines.join('\n')).not.toContain('s3cr3t');
+  });
+});

@@ -59,6 +59,8 @@ describe('Markdown shell blocks in the cockpit', () => {
     const params = m.ledger.events(m.session.store.getState().run!.runId).filter((e) => e.body.kind === 'run.params');
     expect(params.at(-1)?.body).toEqual({ kind: 'run.params', params: { POD_NAME: 'worker-7f9c' } });
     expect(m.frame()).toContain('POD_NAME=worker-7f9c'); // the header
+    // See before you run: the command as it will run, with the value filled in.
+    await waitFor(() => m.frame().includes('echo "pod=worker-7f9c" > seen'), 'the block with its value');
     m.app.stdin.write('\r');
     await waitFor(() => existsSync(join(file, '..', 'seen')), 'the block run with the value', 5000);
     expect(readFileSync(join(file, '..', 'seen'), 'utf8')).toBe('pod=worker-7f9c\n');
