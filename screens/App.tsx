@@ -99,7 +99,7 @@ function currentBlockCut(s: CockpitState, at: { rows: number; width: number }): 
   const view = s.checklist.phases[s.checklist.active];
   const closed = s.run !== undefined && s.run.status !== 'running' && !s.checklist.complete;
   const cur = view.current === undefined || closed ? undefined : view.steps[view.current];
-  return blockCut(shownBlock(cur, s.runbook.checks, s.freshShell, s.runbook.params), at.rows, at.width);
+  return blockCut(shownBlock(cur, s.runbook.checks, s.freshShell, s.runbook.params, at.width), at.rows, at.width);
 }
 
 function Cockpit() {

@@ -4,7 +4,7 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
-import { blockCut, fitLines, shownBlock } from './step-command.js';
+import { TITLE_ROOM, blockCut, fitLines, shownBlock } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
@@ -22,7 +22,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   // The current script's exact lines, before Enter runs them; the step window makes room.
   const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
   // The block takes the rows of the other steps, never more: the header stays on screen.
-  const all = shownBlock(current, checks, freshShell, params);
+  const all = shownBlock(current, checks, freshShell, params, props.width);
   const lines = fitLines(all, props.rows - 1, props.width - 9);
   // Cut: Enter shows the whole block, page by page, before it may run (ReviewBlock).
   const cut = blockCut(all, props.rows, props.width);
@@ -48,7 +48,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>
-              {isCurrent ? '›' : ' '} <Text color={stepColor(st.state)}>{STEP_GLYPH[st.state]}</Text> {truncate(st.title, props.width - 24)}
+              {isCurrent ? '›' : ' '} <Text color={stepColor(st.state)}>{STEP_GLYPH[st.state]}</Text> {truncate(st.title, props.width - TITLE_ROOM)}
               <Text dimColor> {st.confirm ? 'script, runs on Enter' : st.kind}{st.blocking ? '' : ', optional'}</Text>
             </Text>
             {detail && (isCurrent || st.state === 'failed') ? (

@@ -53,13 +53,18 @@ export function blockCut(all: readonly string[], rows: number, width: number): b
  * restart with the fresh-shell warning first; nothing when no block waits for Enter. The
  * Checklist draws these and the keys decide from them whether the block was cut.
  */
-export function shownBlock(step: StepView | undefined, checks: Readonly<Record<string, Check>>, freshShell: boolean | undefined, params: readonly RunbookParam[] = []): string[] {
+export function shownBlock(step: StepView | undefined, checks: Readonly<Record<string, Check>>, freshShell: boolean | undefined, params: readonly RunbookParam[] = [], width = Infinity): string[] {
   if (!step?.confirm || step.state !== 'pending') return [];
   const check = step.check ? checks[step.check] : undefined;
   const all = withValues(commandLines(check), params);
   const fresh = all.length > 0 && freshShell && check?.kind === 'script' && !(check as { readOnly?: boolean }).readOnly;
-  return fresh ? [`⚠ ${FRESH_SHELL_AHEAD}`, ...all] : all;
+  // A title the step's row cuts is read in full here, wrapped, before the lines that run.
+  const title = [...step.title].length > width - TITLE_ROOM ? [`title: ${step.title}`] : [];
+  return [...title, ...(fresh ? [`⚠ ${FRESH_SHELL_AHEAD}`] : []), ...all];
 }
+
+/** What a step's row in the Checklist keeps beside its title (marks, kind): the title gets the rest. */
+export const TITLE_ROOM = 24;
 
 /**
  * The lines as they will run: `${NAME}` and `$NAME` of a parameter that has a value show it

@@ -66,6 +66,19 @@ describe('Markdown shell blocks in the cockpit', () => {
     expect(readFileSync(join(file, '..', 'seen'), 'utf8')).toBe('pod=worker-7f9c\n');
   });
 
+  it('a title too long for its row is read in full, wrapped, in the current step before its lines', async () => {
+    const title = 'Drain the payments service in the eu-west-4 cluster number 10 and wait until the queue depth is under one hundred messages:';
+    const file = runbook(['# Drain', '', '## Before', '', `1. ${title}`, '', '   ```bash', '   echo drained > drained', '   ```', ''].join('\n'));
+    const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
+    await waitFor(() => m.frame().includes('echo drained > drained'), 'the block shown');
+    const frame = m.frame();
+    expect(frame).toContain('title: Drain the payments service');
+    // Its end, cut from the row, is on screen too.
+    expect(frame).toContain('under one hundred messages:');
+    m.app.stdin.write('\r');
+    await waitFor(() => existsSync(join(file, '..', 'drained')), 'the block run', 5000);
+  });
+
   it('a runbook with no steps says so', async () => {
     const file = runbook(['# Incident report: <TITLE>', '', '## Summary', '', '_What happened._', ''].join('\n'));
     const m = await mountCockpit(loadRunbook(file, {}), { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'night-sre' } });
