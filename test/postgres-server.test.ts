@@ -76,7 +76,9 @@ describe('the test PostgreSQL server', () => {
     expect(await refuses(server)).toBe(false);
     const folders = () => readdirSync(serverRoot()).filter((n) => n.startsWith('opscockpit-pg-'));
     const before = folders();
+    const exited = new Promise((done) => child.once('exit', done));
     child.kill('SIGKILL');
+    await exited;
     const deadline = Date.now() + 10_000;
     while (!(await refuses(server)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await refuses(server)).toBe(true);
