@@ -17,7 +17,7 @@ export function ActionPane(props: { width: number; rows: number }) {
           {truncate(l, props.width - 4)}
         </Text>
       ))}
-      <Text bold color={stateColor}>
+      <Text bold color={stateColor} wrap="truncate-end">
         {action.state.toUpperCase()}
         {action.reason ? ` — ${action.reason}` : ''}
       </Text>

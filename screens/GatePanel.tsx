@@ -13,8 +13,9 @@ function gateResults(live: Record<string, CheckResult>): CheckResult[] {
 }
 
 /**
- * The verdict first, then its reasons in full (wrapped, never cut: the reason is the point), as
- * many as fit in `lines` with the headline and the "… more" line; always at least one.
+ * The verdict first, then its reasons in full (wrapped: the reason is the point), as many as
+ * fit in `lines` with the headline and the "… more" line; always at least one, cut only when
+ * even it alone would push the frame past the terminal (80x24).
  */
 export function GatePanel(props: { width: number; lines: number }) {
   // Only the gate checks' results (an array, compared item by item): a poll of any other
@@ -40,7 +41,7 @@ export function GatePanel(props: { width: number; lines: number }) {
     if (count > 0 && used + cost > props.lines - 2) break;
     used += cost;
   }
-  const shown = reasons.slice(0, count);
+  const shown = reasons.slice(0, count).map((r) => fitReason(r, textWidth, Math.max(1, props.lines - 1)));
   const v = verdict?.verdict;
   const headline = !verdict
     ? 'PENDING'
@@ -78,4 +79,12 @@ export function GatePanel(props: { width: number; lines: number }) {
       ))}
     </Panel>
   );
+}
+
+/** The reason as it fits in `rows` wrapped rows of `width`: whole when it does, else cut with "…". */
+function fitReason(reason: string, width: number, rows: number): string {
+  if (wrappedLines(`• ${reason}`, width) <= rows) return reason;
+  let cut = reason;
+  while (cut.length > 1 && wrappedLines(`• ${cut}…`, width) > rows) cut = cut.slice(0, Math.max(1, cut.length - 8));
+  return `${cut.trimEnd()}…`;
 }

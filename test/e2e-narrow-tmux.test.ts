@@ -1,7 +1,7 @@
 // At 80x24 the panels stack, and the cockpit draws only what the operator acts on (Gate,
 // Checklist, a running action): the header stays on the first line, before and after an
 // abort, on the demo runbook and on our largest Markdown runbook.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,5 +50,20 @@ describe('the cockpit at 80x24 (built binary in tmux)', () => {
     tmux.start(`node ${bin} open ${runbook} --choose choice=online-upgrade-rolling --ledger ${join(mkdtempSync(join(tmpdir(), 'oc-narrow-md-')), 'l.db')}`, { cwd: root, width: 80, height: 24 });
     const screen = await tmux.waitFor((s) => s.includes('Checklist') && s.includes('Gate'), 'the cockpit at 80x24');
     expect(screen.split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
+  });
+
+  it('keeps the header on screen when a failed check and a failed block give long reasons', async () => {
+    // kubectl pointed at no cluster: long errors in the Gate, the step and the action pane.
+    const dir = mkdtempSync(join(tmpdir(), 'oc-narrow-long-'));
+    const fake = join(dir, 'kubectl');
+    writeFileSync(fake, ['#!/bin/sh', 'for i in 1 2; do echo "E1207 08:35:46.41916$i 31753 memcache.go:265] \\"Unhandled Error\\" err=\\"couldn\'t get current server API group list\\"" >&2; done', 'echo "The connection to the server localhost:8080 was refused - did you specify the right host or port?" >&2', 'exit 1', ''].join('\n'), { mode: 0o755 });
+    const runbook = join(root, 'fixtures', 'runbooks', 'markdown', 'restart-stuck-pod.md');
+    tmux = new Tmux();
+    tmux.start(`node ${bin} open ${runbook} --ledger ${join(dir, 'l.db')}`, { cwd: root, width: 80, height: 24, env: { OPSCOCKPIT_ALLOW_SCOPES: 'run:steps', PATH: `${dir}:${process.env.PATH}` } });
+    await tmux.waitFor((s) => s.includes('NO-GO'), 'the failing check');
+    tmux.send('Enter');
+    await tmux.waitFor((s) => s.includes('FAILED'), 'the failed block');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(tmux.capture().split('\n')[0]).toMatch(/^ opscockpit · RUNNING · /);
   });
 });
