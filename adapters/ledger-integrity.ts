@@ -4,7 +4,7 @@
 // operator; a problem fails verify, a note does not.
 import type Database from 'better-sqlite3';
 import type { ChainSettings } from './ledger-migrations.js';
-import { headPath, readHead, SEALED_RUN_COLUMNS, sealRunRow, type SealedRunRow } from './ledger-seal.js';
+import { endedWithoutCompletionSql, headPath, readHead, runRowProblems, SEALED_RUN_COLUMNS, type SealedRunRow } from './ledger-seal.js';
 
 export interface IntegrityFindings {
   problems: string[];
@@ -34,23 +34,12 @@ export function checkIntegrity(db: Database.Database, file: string | undefined, 
 }
 
 function checkRuns(db: Database.Database, sealKey: string | undefined, problems: string[]): void {
-  // Every run row carries a seal from v5 on (runs before it were sealed by the migration).
-  const rows = db.prepare(`SELECT ${SEALED_RUN_COLUMNS}, seal FROM runs`).raw();
-  for (const row of rows.iterate() as IterableIterator<[...SealedRunRow, string | null]>) {
-    const runId = row[0];
-    const seal = row[8];
-    if (seal === null) problems.push(`run ${runId} has no seal: its row was edited, or added, after the ledger was written`);
-    else if (seal !== sealRunRow(sealKey, row.slice(0, 8) as SealedRunRow))
-      problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
-  }
-  // A run that its events started (run.started) and never ended is still running, whatever its
+  // Every run row carries a seal from v5 on (runs before it were sealed by the migration). A
+  // run that its events started (run.started) and never ended is still running, whatever its
   // row says. (Harvest runs record no run.started and end in their row alone.)
-  const ended = db.prepare(
-    `SELECT run_id, status FROM runs WHERE status <> 'running'
-       AND EXISTS (SELECT 1 FROM events e WHERE e.run_id = runs.run_id AND e.kind = 'run.started')
-       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = runs.run_id AND e.kind = 'run.completed') LIMIT 5`,
-  ).raw().all() as [string, string][];
-  for (const [runId, status] of ended) problems.push(`run ${runId} is marked ${status.replace('_', ' ')}, but no run.completed event ends it: its status was edited`);
+  const rows = db.prepare(`SELECT ${SEALED_RUN_COLUMNS}, seal FROM runs`).raw().iterate() as IterableIterator<[...SealedRunRow, string | null]>;
+  const ended = db.prepare(endedWithoutCompletionSql()).raw().all() as [string, string][];
+  problems.push(...runRowProblems(rows, sealKey, ended));
 }
 
 const hasSealColumn = (db: Database.Database) => (db.prepare("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'seal'").pluck().get() as number) > 0;

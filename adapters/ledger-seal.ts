@@ -87,3 +87,26 @@ export function readHead(ledgerFile: string, key: string | undefined): HeadRead 
   if (digestOf(key, headText(head)) !== h.sig) return { state: 'bad', why: `the head file ${file} does not match its seal${key ? ' (made with another key, or edited)' : ' (edited)'}` };
   return { state: 'ok', head };
 }
+
+/**
+ * What verify says of the runs table, from both backends' rows: each row against its seal
+ * (rows are the sealed columns, then the seal), and runs marked ended that no run.completed
+ * event ends (`endedWithoutCompletion`: run id and status).
+ */
+export function runRowProblems(rows: Iterable<[...SealedRunRow, string | null]>, sealKey: string | undefined, endedWithoutCompletion: Iterable<[string, string]>): string[] {
+  const problems: string[] = [];
+  for (const row of rows) {
+    const [runId, seal] = [row[0], row[8]];
+    if (seal === null) problems.push(`run ${runId} has no seal: its row was edited, or added, after the ledger was written`);
+    else if (seal !== sealRunRow(sealKey, row.slice(0, 8) as SealedRunRow))
+      problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
+  }
+  for (const [runId, status] of endedWithoutCompletion) problems.push(`run ${runId} is marked ${status.replace('_', ' ')}, but no run.completed event ends it: its status was edited`);
+  return problems;
+}
+
+/** Runs marked ended whose events started them (run.started) and never ended them; `t` is the schema prefix. */
+export const endedWithoutCompletionSql = (t = '') =>
+  `SELECT run_id, status FROM ${t}runs r WHERE status <> 'running'
+     AND EXISTS (SELECT 1 FROM ${t}events e WHERE e.run_id = r.run_id AND e.kind = 'run.started')
+     AND NOT EXISTS (SELECT 1 FROM ${t}events e WHERE e.run_id = r.run_id AND e.kind = 'run.completed') LIMIT 5`;

@@ -7,9 +7,8 @@
 import type pg from 'pg';
 import { LedgerError } from './ledger-errors.js';
 import { notEmpty, type LedgerSource, type LedgerTarget, type MovedEvent, type MovedRun } from './ledger-move.js';
-import { isConnectionError, pgClient, pgTarget as targetOf, unreachable } from './pg-connect.js';
-import { checkSchema } from './pg-schema.js';
-import { verifyPgOn } from './pg-verify.js';
+import { pgTarget as targetOf } from './pg-connect.js';
+import { connectedPgClient, verifyPgOn } from './pg-verify.js';
 import type { SignedStage } from './stage-file.js';
 
 const PAGE = 5000;
@@ -20,22 +19,8 @@ const STAMPING = [
   ['opscockpit.stage', 'stage_stamp_mover'],
 ] as const;
 
-async function connected(url: string): Promise<{ client: pg.Client; location: string }> {
-  const target = targetOf(url);
-  const client = pgClient(url);
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await checkSchema(client, target.location);
-    return { client, location: target.location };
-  } catch (err) {
-    await client.end().catch(() => {});
-    throw isConnectionError(err) ? unreachable(target, err) : err;
-  }
-}
-
 export async function pgSource(url: string): Promise<LedgerSource> {
-  const { client, location } = await connected(url);
+  const { client, location } = await connectedPgClient(url);
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   return {
     location,
@@ -76,7 +61,7 @@ export function pgTarget(url: string): LedgerTarget {
     },
     kind: 'PostgreSQL',
     async begin() {
-      ({ client, location } = await connected(url));
+      ({ client, location } = await connectedPgClient(url));
       await q('BEGIN');
       try {
         for (const [table, trigger] of STAMPING) await q(`ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`);

@@ -7,7 +7,7 @@ import { GENESIS, keyCheck } from './ledger-chain.js';
 import { LedgerError } from './ledger-errors.js';
 import { hexRowHasher } from './ledger-hasher.js';
 import { keyProblem } from './ledger-integrity.js';
-import { SEALED_RUN_COLUMNS, sealRunRow, type SealedRunRow } from './ledger-seal.js';
+import { endedWithoutCompletionSql, runRowProblems, SEALED_RUN_COLUMNS, type SealedRunRow } from './ledger-seal.js';
 import { ChainWalk, judgeChain, type LedgerVerification, type VerifyRow } from './ledger-walk.js';
 import { isConnectionError, pgClient, pgTarget, unreachable } from './pg-connect.js';
 import { checkSchema, readPgChainSettings } from './pg-schema.js';
@@ -15,22 +15,33 @@ import { checkSchema, readPgChainSettings } from './pg-schema.js';
 const PAGE = 10_000;
 
 export async function verifyPgLedger(url: string, opts: { chainKey?: string } = {}): Promise<LedgerVerification> {
+  const { client, location } = await connectedPgClient(url);
+  try {
+    // One snapshot for every read below: appends meanwhile are not seen.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const v = await verifyPgOn(client, location, opts.chainKey);
+    await client.query('COMMIT');
+    return v;
+  } catch (err) {
+    if (isConnectionError(err)) throw unreachable(pgTarget(url), err);
+    throw err;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A client on the ledger at `url`, its schema checked; the connection's failures explained. */
+export async function connectedPgClient(url: string): Promise<{ client: pg.Client; location: string }> {
   const target = pgTarget(url);
   const client = pgClient(url);
   client.on('error', () => {});
   try {
     await client.connect();
     await checkSchema(client, target.location);
-    // One snapshot for every read below: appends meanwhile are not seen.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const v = await verifyPgOn(client, target.location, opts.chainKey);
-    await client.query('COMMIT');
-    return v;
+    return { client, location: target.location };
   } catch (err) {
-    if (isConnectionError(err)) throw unreachable(target, err);
-    throw err;
-  } finally {
     await client.end().catch(() => {});
+    throw isConnectionError(err) ? unreachable(target, err) : err;
   }
 }
 
@@ -73,17 +84,6 @@ export async function verifyPgOn(client: pg.ClientBase, location: string, key: s
 /** Each run's row against its seal, and runs marked ended that no run.completed event ends. */
 async function checkRuns(client: pg.ClientBase, sealKey: string | undefined, problems: string[]): Promise<void> {
   const { rows } = await client.query<[...SealedRunRow, string | null]>({ text: `SELECT ${SEALED_RUN_COLUMNS}, seal FROM opscockpit.runs ORDER BY started_at, run_id`, rowMode: 'array' });
-  for (const row of rows) {
-    const [runId, seal] = [row[0], row[8]];
-    if (seal === null) problems.push(`run ${runId} has no seal: its row was edited, or added, after the ledger was written`);
-    else if (seal !== sealRunRow(sealKey, row.slice(0, 8) as SealedRunRow))
-      problems.push(`run ${runId}: its row (runbook, name, branch, commit, backlog, type or start time) was edited after it was written`);
-  }
-  const ended = await client.query<[string, string]>({
-    text: `SELECT run_id, status FROM opscockpit.runs r WHERE status <> 'running'
-             AND EXISTS (SELECT 1 FROM opscockpit.events e WHERE e.run_id = r.run_id AND e.kind = 'run.started')
-             AND NOT EXISTS (SELECT 1 FROM opscockpit.events e WHERE e.run_id = r.run_id AND e.kind = 'run.completed') LIMIT 5`,
-    rowMode: 'array',
-  });
-  for (const [runId, status] of ended.rows) problems.push(`run ${runId} is marked ${status.replace('_', ' ')}, but no run.completed event ends it: its status was edited`);
+  const ended = await client.query<[string, string]>({ text: endedWithoutCompletionSql('opscockpit.'), rowMode: 'array' });
+  problems.push(...runRowProblems(rows, sealKey, ended.rows));
 }

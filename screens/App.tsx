@@ -18,7 +18,7 @@ import { HelpOverlay } from './HelpOverlay.js';
 import { Dialog } from './Dialog.js';
 import { COMPACT_BELOW_ROWS, cockpitLayout, compactLayout } from './layout.js';
 import { ReviewBlock, reviewLines, reviewPage } from './ReviewBlock.js';
-import { blockCut, shownBlock } from './step-command.js';
+import { blockCut, currentStepOf, shownBlock } from './step-command.js';
 
 /** What the keys need to know of the screen: a cut block, and a review's last page. */
 interface KeyView {
@@ -96,10 +96,7 @@ function statusLines(s: CockpitState): number {
 }
 
 function currentBlockCut(s: CockpitState, at: { rows: number; width: number }): boolean {
-  const view = s.checklist.phases[s.checklist.active];
-  const closed = s.run !== undefined && s.run.status !== 'running' && !s.checklist.complete;
-  const cur = view.current === undefined || closed ? undefined : view.steps[view.current];
-  return blockCut(shownBlock(cur, s.runbook.checks, s.freshShell, s.runbook.params, at.width), at.rows, at.width);
+  return blockCut(shownBlock(currentStepOf(s), s.runbook.checks, s.freshShell, s.runbook.params, at.width), at.rows, at.width);
 }
 
 function Cockpit() {

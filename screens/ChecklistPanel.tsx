@@ -4,13 +4,14 @@ import { useCockpit } from './context.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
-import { TITLE_ROOM, blockCut, fitLines, shownBlock } from './step-command.js';
+import { TITLE_ROOM, blockCut, currentStepOf, fitLines, shownBlock } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
-  const { view, complete, runStatus, checks, empty, freshShell, params } = useCockpit((s) => ({
+  const { view, complete, runStatus, checks, empty, freshShell, params, current } = useCockpit((s) => ({
     freshShell: s.freshShell,
     params: s.runbook.params,
+    current: currentStepOf(s),
     view: s.checklist.phases[s.checklist.active],
     complete: s.checklist.complete,
     runStatus: s.run?.status,
@@ -20,7 +21,6 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
   const closed = runStatus !== undefined && runStatus !== 'running' && !complete;
   const cur = view.current ?? view.steps.length - 1;
   // The current script's exact lines, before Enter runs them; the step window makes room.
-  const current = view.current !== undefined && !closed ? view.steps[view.current] : undefined;
   // The block takes the rows of the other steps, never more: the header stays on screen.
   const all = shownBlock(current, checks, freshShell, params, props.width);
   const lines = fitLines(all, props.rows - 1, props.width - 9);

@@ -3,6 +3,7 @@
 import type { Check } from '../src/runbook/model.js';
 import type { StepView } from '../src/engine/checklist.js';
 import type { RunbookParam } from '../src/runbook/params.js';
+import type { CockpitState } from '../src/store/store.js';
 import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
 
 /** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
@@ -74,4 +75,11 @@ export function withValues(lines: readonly string[], params: readonly RunbookPar
   const known = new Map(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? '••••' : (p.value as string)]));
   if (known.size === 0) return [...lines];
   return lines.map((l) => l.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a?: string, b?: string) => known.get((a ?? b)!) ?? all));
+}
+
+/** The step Enter acts on, while the run goes on (a closed run has none): the Checklist and the keys read it here. */
+export function currentStepOf(s: CockpitState): StepView | undefined {
+  const view = s.checklist.phases[s.checklist.active];
+  const closed = s.run !== undefined && s.run.status !== 'running' && !s.checklist.complete;
+  return view.current === undefined || closed ? undefined : view.steps[view.current];
 }

@@ -129,7 +129,7 @@ export class Session {
     const tryRecord = this.recorder.tryRecord.bind(this.recorder);
     this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
-    this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse?.());
+    this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     this.intents = new Intents(this.intentHost(), values);
     this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name) });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll } from 'vitest';
 import { openLedger, type SqliteLedger } from '../../adapters/ledger.js';
+import type { MovedEvent } from '../../adapters/ledger-move.js';
 
 export const T0 = Date.UTC(2026, 10, 23, 11, 22, 33);
 export const RUNBOOK = '/srv/runbooks/release.yaml';
@@ -31,18 +32,8 @@ export function useLedgerDir(): void {
 
 export const note = (n: string) => ({ kind: 'step.note', phase: 'preflight', step: 'db', note: n }) as const;
 
-export interface StoredEvent {
-  id: number;
-  run_id: string;
-  seq: number;
-  at: number;
-  kind: string;
-  step: string | null;
-  operator: string;
-  payload: string;
-  prev_hash: Buffer;
-  hash: Buffer;
-}
+/** An event's row as SQLite stores it (the move's row, without its idempotency key). */
+export type StoredEvent = Omit<MovedEvent, 'idempotency_key'>;
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 /** Every event body of the newest runs of a ledger file (opened and closed again). */
