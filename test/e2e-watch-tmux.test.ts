@@ -48,6 +48,17 @@ describe('opscockpit watch (tmux, built binary)', () => {
     await byId.waitFor((s) => s.includes('WATCHING') && s.includes('preflight 1/2'), 'watching by run id');
   });
 
+  it('watches a Markdown runbook too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-watch-md-'));
+    const file = join(dir, 'restart.md');
+    writeFileSync(file, ['# Restart the workers', '', '## Before', '', '- [ ] Drain the queue', '- [ ] Restart the workers', ''].join('\n'));
+    const ledger = join(dir, 'l.db');
+    const alice = terminal(`node ${shellQuote(bin)} open ${shellQuote(file)} --ledger ${shellQuote(ledger)}`, 'alice');
+    await alice.waitFor((s) => s.includes('You drive this run'), 'alice driving');
+    const watcher = terminal(`node ${shellQuote(bin)} watch ${shellQuote(file)} --ledger ${shellQuote(ledger)}`, 'bob');
+    await watcher.waitFor((s) => s.includes('WATCHING') && s.includes('Drain the queue'), 'the watcher on the Markdown runbook');
+  });
+
   it('says when there is nothing to watch', async () => {
     const { file, ledger } = runbook();
     const none = await cli(['watch', file, '--ledger', ledger]);

@@ -51,6 +51,11 @@ export interface StartOptions {
   /** The ledger of a command that resumes an open run: the run's recorded values are its values. */
   ledgerPath?: string;
   ask?: AskStart;
+  /**
+   * An abort or a rollback: it is never held back by parameters or a choice the forward steps
+   * need (the values its own commands need are asked by actionValuesMissing).
+   */
+  backOut?: boolean;
 }
 
 /**
@@ -75,13 +80,13 @@ export async function loadWithParams(command: string, file: string, values: { pa
     // A value may change between attempts (a rollback to another SHA); never silently.
     if (differ.params.length > 0) notice = `run ${open.runId} goes on with other parameter values than it recorded: ${differ.params.join(', ')}; the new values are recorded in the ledger.`;
   }
-  let missing = missingOf(command, runbook);
+  let missing = missingOf(command, runbook, opts.backOut);
   if (missing.count > 0 && opts.ask) {
     const answers = await opts.ask(runbook, given);
     if (!answers) return 0; // the person quit: nothing started, nothing recorded
     given = { params: { ...given.params, ...answers.params }, choose: { ...given.choose, ...answers.choose } };
     runbook = await loadChecked(command, file, given, io);
-    missing = missingOf(command, runbook);
+    missing = missingOf(command, runbook, opts.backOut);
   }
   if (missing.count > 0) {
     io.stderr.write(needsPerson(command, opts.shown ?? file, missing));
@@ -117,9 +122,9 @@ async function loadChecked(command: string, file: string, given: StartValues, io
   return runbook;
 }
 
-function missingOf(command: string, runbook: Runbook) {
-  const params = checkParams(runbook.params, {}).missing;
-  const choices = command === 'check' ? [] : checkChoices(runbook.choices, {}).missing;
+function missingOf(command: string, runbook: Runbook, backOut = false) {
+  const params = backOut ? [] : checkParams(runbook.params, {}).missing;
+  const choices = command === 'check' || backOut ? [] : checkChoices(runbook.choices, {}).missing;
   return { params, choices, count: params.length + choices.length };
 }
 

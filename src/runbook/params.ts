@@ -103,7 +103,7 @@ export function checkParams(params: readonly RunbookParam[], given: Readonly<Rec
   const invalid: string[] = [];
   for (const p of params) {
     if (p.value === undefined) continue;
-    const problem = valueProblem(p, p.value);
+    const problem = valueProblem(p, p.value) ?? (p.atStep ? commandValueProblem(p.value) : undefined);
     if (problem) invalid.push(`parameter ${p.name}: ${problem}`);
   }
   // A value asked at its step is not missing before the run starts.
@@ -162,3 +162,13 @@ export function parseAssignments(args: readonly string[], malformed: (arg: strin
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A value that stands for a word in a command (`<POD_NAME>`): blank, or with spaces around it,
+ * it would change the command (`rm -rf /data/<DIR>` with DIR blank), so it is refused.
+ */
+export function commandValueProblem(value: string): string | undefined {
+  if (value.trim() === '') return 'a value a command needs cannot be blank';
+  if (value.trim() !== value) return 'a value a command needs cannot start or end with spaces';
+  return undefined;
+}

@@ -95,8 +95,9 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
   const succeeded = recorded && outcome.status === 'succeeded';
   if (succeeded && decision.mode === 'REAL_ENABLED') await host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
   const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
-  if (succeeded && decision.mode !== 'DRY_RUN' && terminal && host.running()) {
-    await host.completeRun(terminal);
+  if (succeeded && decision.mode !== 'DRY_RUN' && terminal) {
+    if (host.running()) await host.completeRun(terminal);
+    // Rolling back a release that already finished is the usual case: the lock follows any rollback.
     if (terminal === 'rolled_back') await host.lockRunbook(name);
   }
   const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';

@@ -37,6 +37,10 @@ export async function runbookLock(ledger: LedgerStore, runbook: string): Promise
   return s.locks?.[runbook];
 }
 
+/** A reason is one line of text, as a parameter's value is: a line end could forge a ledger line. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+const REASON_ONE_LINE = 'a reason is one line of text, without control characters';
+
 export class Controls {
   /** The state last read, for display. */
   private shown?: SafetyState;
@@ -127,6 +131,7 @@ export class Controls {
   async setStop(on: boolean, reason: string): Promise<Result> {
     const why = reason.trim();
     if (!on && !why) return { ok: false, reason: 'turning the emergency stop off needs a reason' };
+    if (CONTROL_CHARS.test(why)) return { ok: false, reason: REASON_ONE_LINE };
     return this.changing(async (): Promise<Result> => {
       if ((await this.state()).stop.on === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
       await this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
@@ -137,6 +142,7 @@ export class Controls {
   async setMode(mode: Mode, reason: string): Promise<Result> {
     if (!this.policy.guarded) return { ok: false, reason: 'this runbook has no safety: section, so it has no modes to switch' };
     if (!reason.trim()) return { ok: false, reason: 'changing the mode needs a reason' };
+    if (CONTROL_CHARS.test(reason)) return { ok: false, reason: REASON_ONE_LINE };
     await this.changing(() => this.record({ kind: 'control.mode', mode, reason: reason.trim() }));
     return { ok: true };
   }
@@ -157,6 +163,7 @@ export class Controls {
   /** Unlocking needs a reason: it is what lets the release go forward again. */
   async unlock(runbook: string, reason: string): Promise<Result> {
     if (!reason.trim()) return { ok: false, reason: 'unlocking a runbook needs a reason' };
+    if (CONTROL_CHARS.test(reason)) return { ok: false, reason: REASON_ONE_LINE };
     return this.changing(async (): Promise<Result> => {
       if (!(await this.state()).locks?.[runbook]) return { ok: false, reason: `${runbook} is not locked` };
       await this.record({ kind: 'control.unlock', runbook, reason: reason.trim() });

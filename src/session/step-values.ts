@@ -4,7 +4,7 @@
 // shell read, recorded with the run's other parameters, and shown in the header.
 import type { EventBody } from '../engine/types.js';
 import type { Phase, Runbook } from '../runbook/model.js';
-import { recordedParams, type RunbookParam } from '../runbook/params.js';
+import { commandValueProblem, recordedParams, type RunbookParam } from '../runbook/params.js';
 import type { CockpitStore } from '../store/store.js';
 import type { Redactor } from '../runbook/secrets.js';
 
@@ -38,6 +38,8 @@ export class StepValues {
   /** Give a value; why it cannot be taken, or undefined once it is recorded. */
   async give(name: string, value: string): Promise<string | undefined> {
     if (value.trim() === '') return `${name} needs a value.`;
+    const spaced = commandValueProblem(value);
+    if (spaced) return `${name}: ${spaced}.`;
     if (/[\u0000-\u001f\u007f]/.test(value)) return `${name}: a value is one line of text, without control characters.`;
     if (value.length > MAX_VALUE) return `${name}: at most ${MAX_VALUE} characters.`;
     const runbook = this.runbook;

@@ -60,7 +60,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const file = resolve(positionals[0]);
   const name = positionals[1];
   const ledgerPath = ledgerPathOf({ ledger: values.ledger }, io.env, file);
-  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath });
+  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath, backOut: name === 'abort' || name === 'rollback' });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const action = runbook.actions[name];

@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
-import { loadRunbook } from '../../runbook/load.js';
+import { loadRunbookFile } from '../../runbook/load.js';
 import type { Io } from '../main.js';
 
 export async function watchCommand(args: string[], io: Io, requireTerminal: (io: Io) => boolean): Promise<number> {
@@ -28,7 +28,7 @@ export async function watchCommand(args: string[], io: Io, requireTerminal: (io:
       await ledger.close();
     }
   }
-  const runbook = loadRunbook(file, io.env);
+  const runbook = await loadRunbookFile(file, io.env);
   if (!requireTerminal(io)) return 1;
   const { runTui } = await import('../tui.js');
   await runTui({ runbook, ledgerPath, env: io.env, signal: io.shutdownSignal?.(), seat: 'watch', watchRun: runId });
