@@ -323,3 +323,23 @@ describe('request deadline', () => {
     expect(d.signal.aborted).toBe(false);
   });
 });
+
+describe('checks polled on one tick', () => {
+  it('twenty checks in flight on the shutdown signal print no listener-leak warning over the cockpit', async () => {
+    const { makeCheckRunner } = await import('../src/session/runners.js');
+    const runbook = { secrets: [] } as unknown as Parameters<typeof makeCheckRunner>[0];
+    const shutdown = new AbortController();
+    const run = makeCheckRunner(runbook, {}, undefined, shutdown.signal);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, () => run(check('/slow'))));
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill('healthy'));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+});

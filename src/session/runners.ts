@@ -7,6 +7,7 @@ import type { CheckResult } from '../engine/types.js';
 // feature.
 const http = () => import('../../adapters/http.js');
 const script = () => import('../../adapters/script.js');
+import { setMaxListeners } from 'node:events';
 import type { ActionStatus } from '../engine/types.js';
 import { classifyFailure } from '../engine/failure.js';
 import { isShellCheck, runInFreshShell, type RunShell, type ShellCheck, type ShellHost } from './run-shell.js';
@@ -32,6 +33,9 @@ export function makeCheckRunner(
   shell: ShellHost = oneBlockShell(runbook, env),
 ): (check: Check) => Promise<CheckResult> {
   const etags = new Map<string, string>();
+  // Every check in flight listens to this one signal: twenty checks polled on the same tick
+  // are twenty listeners, not a leak (Node would print a warning over the cockpit's frame).
+  if (signal) setMaxListeners(0, signal);
   const ctx = { env, secrets: runbook.secrets, etags, signal };
   const run = async (check: Check): Promise<CheckResult> => {
     if (isShellCheck(check)) return shell.run(check, signal);
