@@ -25,6 +25,8 @@ export interface AnnotationProblem {
 /** Keys that say how a step runs; a block of the rollback procedure runs inside the one rollback action. */
 const NOT_IN_ROLLBACK = ['timeout', 'expect-exit', 'shell', 'scope', 'check', 'every'] as const;
 
+const UNFILLABLE = "sits in a here-document whose delimiter is quoted (<<'EOF'): the shell reads that text as written, so no value can reach it. Write the delimiter unquoted (<<EOF), with \\ before each $ and ` the text must keep";
+
 export class BlockAnnotator {
   readonly problems: AnnotationProblem[] = [];
   private pending?: ParsedAnnotations;
@@ -72,6 +74,7 @@ export class BlockAnnotator {
       if (a.scope) this.add(this.places, line, 'scope', 'a check runs without a person and passes no safety control: drop check (or every) or scope');
     }
     const steps = codeSteps(code.lang, code.value, { defined: ctx.defined, check });
+    for (const s of steps) for (const written of ('script' in s && s.script.unfillable) || []) this.problems.push({ line, column: 1, key: `<${written}>`, message: UNFILLABLE });
     const shell = a.shell ?? shellOfFence(code.lang);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];
