@@ -160,7 +160,7 @@ describe('what each annotation key makes of its block', () => {
 describe('annotation errors: file, line and key, one screen', () => {
   it('an unknown key or a bad value in an opscockpit comment is an error; an unknown fence key is ignored', () => {
     expect(problemsOf(runbook(block('bash', 'echo a', 'timout=5m'), block('bash title="deploy.sh" {timeout=5m}', 'echo b')))).toEqual([
-      'annotated.md:5:18 timout: unknown annotation key; opscockpit reads name, timeout, confirm, check, every, rollback, expect-exit, shell, scope, skip',
+      'annotated.md:5:18 timout: unknown annotation key; opscockpit reads name, timeout, confirm, check, every, rollback, expect-exit, shell, scope, skip, allow-hidden',
     ]);
     expect(problemsOf(runbook(block('bash', 'echo a', 'timeout=5 shell=fish')))).toEqual([
       'annotated.md:5:18 timeout: expected a duration such as 30s, 5m or 1h',

@@ -11,6 +11,7 @@ import type { ShellName } from '../model.js';
 import { ANNOTATION_KEYS, keyName, type BlockAnnotations, type ParsedAnnotations, type Place } from './annotations.js';
 import type { OutlineCode } from './outline.js';
 import { codeSteps, type CodeStep } from './shell.js';
+import { firstHidden } from './hidden.js';
 import type { MarkdownRollback, MarkdownStep } from './structure.js';
 
 export interface AnnotationProblem {
@@ -74,6 +75,10 @@ export class BlockAnnotator {
       if (a.scope) this.add(this.places, line, 'scope', 'a check runs without a person and passes no safety control: drop check (or every) or scope');
     }
     const steps = codeSteps(code.lang, code.value, { defined: ctx.defined, check });
+    const hidden = a.allowHidden || !steps.some((s) => 'script' in s) ? undefined : firstHidden(code.value);
+    if (hidden) {
+      this.problems.push({ line: line + hidden.line, column: hidden.column, key: 'allow-hidden', message: `the command holds ${hidden.shown}: what runs is not what the screen shows. Remove it, or annotate the block allow-hidden if it is meant` });
+    }
     for (const s of steps) for (const written of ('script' in s && s.script.unfillable) || []) this.problems.push({ line, column: 1, key: `<${written}>`, message: UNFILLABLE });
     const shell = a.shell ?? shellOfFence(code.lang);
     for (let i = 0; i < steps.length; i++) {

@@ -15,6 +15,7 @@
 //   shell=NAME         the shell session that runs the block: bash, sh (bash in POSIX mode) or zsh
 //   scope=a:b          the permission the operator needs to run it
 //   skip               not a step: shown as a note, never run
+//   allow-hidden       the block's bidi controls or zero-width characters are meant (hidden.ts)
 import { DURATION_PATTERN, parseDuration } from '../durations.js';
 import { SHELL_NAMES, type ShellName } from '../model.js';
 
@@ -31,6 +32,7 @@ export interface BlockAnnotations {
   shell?: ShellName;
   scope?: string;
   skip?: boolean;
+  allowHidden?: boolean;
 }
 
 /** Where a key was written in the Markdown file: 1-based, as an editor counts. */
@@ -55,7 +57,7 @@ export interface ParsedAnnotations {
   unknown: string[];
 }
 
-export const ANNOTATION_KEYS = ['name', 'timeout', 'confirm', 'check', 'every', 'rollback', 'expect-exit', 'shell', 'scope', 'skip'] as const;
+export const ANNOTATION_KEYS = ['name', 'timeout', 'confirm', 'check', 'every', 'rollback', 'expect-exit', 'shell', 'scope', 'skip', 'allow-hidden'] as const;
 
 const COMMENT = /^<!--\s*opscockpit:([\s\S]*?)-->\s*$/i;
 
@@ -154,10 +156,11 @@ function apply(a: BlockAnnotations, problems: string[], rawKey: string, value: s
       break;
     case 'check':
     case 'rollback':
-    case 'skip': {
+    case 'skip':
+    case 'allow-hidden': {
       const flag = boolOf(value);
       if (flag === undefined) need('expected no value, true or false');
-      else a[key] = flag;
+      else a[key === 'allow-hidden' ? 'allowHidden' : key] = flag;
       break;
     }
     case 'expect-exit': {
