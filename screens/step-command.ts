@@ -5,6 +5,7 @@ import type { StepView } from '../src/engine/checklist.js';
 import type { RunbookParam } from '../src/runbook/params.js';
 import type { CockpitState } from '../src/store/store.js';
 import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
+import { lineWithValues } from '../src/runbook/markdown/placeholders.js';
 
 /** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
 const CREDENTIAL = /((?:pass(?:word)?|passwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*|--(?:password|token|secret|api-key)[= ]|Authorization:\s*(?:Bearer|Basic|Token)\s+)(["']?)([^\s"'$][^\s"']*)\2/gi;
@@ -68,13 +69,14 @@ export function shownBlock(step: StepView | undefined, checks: Readonly<Record<s
 export const TITLE_ROOM = 24;
 
 /**
- * The lines as they will run: `${NAME}` and `$NAME` of a parameter that has a value show it
- * (a secret one as ••••); a value still to be given stays as written.
+ * The lines as they will run: a parameter that has a value shows it (a secret one as ••••), a
+ * `<NAME>`'s value as the one shell word it is (lineWithValues); a value still to be given
+ * stays as written.
  */
 export function withValues(lines: readonly string[], params: readonly RunbookParam[]): string[] {
   const known = new Map(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? '••••' : (p.value as string)]));
   if (known.size === 0) return [...lines];
-  return lines.map((l) => l.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a?: string, b?: string) => known.get((a ?? b)!) ?? all));
+  return lines.map((l) => lineWithValues(l, known));
 }
 
 /** The step Enter acts on, while the run goes on (a closed run has none): the Checklist and the keys read it here. */

@@ -1,10 +1,10 @@
 // Text from runbooks, targets and scripts on its way to a terminal. A control character there
 // is an instruction to the terminal (retitle it, clear it, move the cursor, reverse the
 // text), not text: each is made visible instead. C0 controls become their pictures (␛ for
-// ESC), DEL ␡; C1 controls and bidirectional overrides become \uXXXX, which is also a valid
+// ESC), DEL ␡; C1 controls, bidirectional overrides and zero-width characters become \uXXXX, which is also a valid
 // escape inside a JSON string, so JSON output stays JSON. Tabs and line ends (LF, CRLF) stay; a
 // carriage return alone, which would let a line overwrite itself, is shown as ␍.
-const UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
 
 function shown(ch: string): string {

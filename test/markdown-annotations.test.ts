@@ -20,7 +20,7 @@ describe('parseAnnotations', () => {
   it('reads an HTML comment addressed to opscockpit; every= makes a check', () => {
     expect(isAnnotationComment('<!-- opscockpit: check every=5s -->')).toBe(true);
     expect(isAnnotationComment('<!-- a note for editors -->')).toBe(false);
-    expect(parseAnnotations('<!--   OpsCockpit:  every=5s -->')).toEqual({ annotations: { every: '5s', check: true }, problems: [], unknown: [] });
+    expect(parseAnnotations('<!--   OpsCockpit:  every=5s -->')).toEqual({ annotations: { every: '5s', check: true }, places: { every: { line: 1, column: 21 } }, problems: [], unknown: [] });
     expect(parseAnnotations('<!-- opscockpit: check=false -->').annotations).toEqual({ check: false });
   });
 
@@ -32,7 +32,12 @@ describe('parseAnnotations', () => {
 
   it('keeps keys of other tools apart and names each bad value', () => {
     const fence = parseAnnotations('title="deploy.sh" showLineNumbers timeout=1m');
-    expect(fence).toEqual({ annotations: { timeout: '1m' }, problems: [], unknown: ['title', 'showLineNumbers'] });
+    expect(fence).toEqual({
+      annotations: { timeout: '1m' },
+      places: { title: { line: 1, column: 1 }, showlinenumbers: { line: 1, column: 19 }, timeout: { line: 1, column: 35 } },
+      problems: [],
+      unknown: ['title', 'showLineNumbers'],
+    });
     const bad = parseAnnotations('{timeout=5 every=9d confirm=maybe expect-exit=300 scope=Root name=a.b check=perhaps}');
     expect(bad.annotations).toEqual({});
     expect(bad.problems).toEqual([
@@ -55,15 +60,15 @@ describe('annotations in the outline', () => {
       '<!-- just a comment -->', '', '1. Drain', '   <!-- opscockpit: rollback -->', '   ```bash title=x', '   kubectl uncordon n1', '   ```', '',
     ].join('\n');
     const blocks = outlineDocument(text);
-    expect(blocks[1]).toEqual({ type: 'annotation', line: 3, annotations: { annotations: { check: true, every: '5s' }, problems: [], unknown: [] } });
+    expect(blocks[1]).toEqual({ type: 'annotation', line: 3, annotations: { annotations: { check: true, every: '5s' }, places: { check: { line: 3, column: 18 }, every: { line: 3, column: 24 } }, problems: [], unknown: [] } });
     expect(blocks[2]).toMatchObject({ type: 'code', line: 5, lang: 'sh', meta: '{name=restart-db timeout=5m confirm=typed}', annotations: { annotations: { name: 'restart-db', timeout: '5m', confirm: 'typed' } } });
     expect(blocks[3]).toEqual({ type: 'other' });
     const list = blocks[4];
     expect(list.type).toBe('list');
     if (list.type !== 'list') return;
     expect(list.items[0].parts).toEqual([
-      { type: 'annotation', line: 12, annotations: { annotations: { rollback: true }, problems: [], unknown: [] } },
-      { type: 'code', line: 13, lang: 'bash', value: 'kubectl uncordon n1', meta: 'title=x', annotations: { annotations: {}, problems: [], unknown: ['title'] } },
+      { type: 'annotation', line: 12, annotations: { annotations: { rollback: true }, places: { rollback: { line: 12, column: 21 } }, problems: [], unknown: [] } },
+      { type: 'code', line: 13, lang: 'bash', value: 'kubectl uncordon n1', meta: 'title=x', annotations: { annotations: {}, places: { title: { line: 13, column: 12 } }, problems: [], unknown: ['title'] } },
     ]);
   });
 
@@ -83,7 +88,7 @@ function problemsOf(text: string): string[] {
   try {
     parseMarkdownRunbook(text, 'annotated.md', {});
   } catch (e) {
-    if (e instanceof RunbookError) return e.issues.map((i) => `${i.file}:${i.line} ${i.path}: ${i.message}`);
+    if (e instanceof RunbookError) return e.issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.path}: ${i.message}`);
     throw e;
   }
   return [];
@@ -97,7 +102,7 @@ describe('what each annotation key makes of its block', () => {
 
   it('a name used twice is an error naming both lines', () => {
     expect(problemsOf(runbook(block('bash {name=restart}', 'echo a'), block('bash', 'echo b', 'name=restart')))).toEqual([
-      'annotated.md:10 name: "restart" is already the name of the step at line 5; step names are unique',
+      'annotated.md:9:18 name: "restart" is already the name of the step at line 5; step names are unique',
     ]);
   });
 
@@ -155,22 +160,35 @@ describe('what each annotation key makes of its block', () => {
 describe('annotation errors: file, line and key, one screen', () => {
   it('an unknown key or a bad value in an opscockpit comment is an error; an unknown fence key is ignored', () => {
     expect(problemsOf(runbook(block('bash', 'echo a', 'timout=5m'), block('bash title="deploy.sh" {timeout=5m}', 'echo b')))).toEqual([
-      'annotated.md:5 timout: unknown annotation key; opscockpit reads name, timeout, confirm, check, every, rollback, expect-exit, shell, scope, skip',
+      'annotated.md:5:18 timout: unknown annotation key; opscockpit reads name, timeout, confirm, check, every, rollback, expect-exit, shell, scope, skip, allow-hidden',
     ]);
     expect(problemsOf(runbook(block('bash', 'echo a', 'timeout=5 shell=fish')))).toEqual([
-      'annotated.md:5 timeout: expected a duration such as 30s, 5m or 1h',
-      'annotated.md:5 shell: expected one of bash, sh, zsh, e.g. shell=zsh',
+      'annotated.md:5:18 timeout: expected a duration such as 30s, 5m or 1h',
+      'annotated.md:5:28 shell: expected one of bash, sh, zsh, e.g. shell=zsh',
     ]);
   });
 
   it('a bad value of an opscockpit key on a fence is an error too', () => {
-    expect(problemsOf(runbook(block('bash {expect-exit=300}', 'echo a')))).toEqual(['annotated.md:5 expect-exit: expected exit codes from 0 to 255, e.g. expect-exit=0,3']);
+    expect(problemsOf(runbook(block('bash {expect-exit=300}', 'echo a')))).toEqual(['annotated.md:5:10 expect-exit: expected exit codes from 0 to 255, e.g. expect-exit=0,3']);
   });
 
   it('keys that contradict, or that cannot apply in the rollback action, are errors', () => {
-    expect(problemsOf(runbook(block('bash {check confirm=typed}', 'echo a')))).toEqual(['annotated.md:5 confirm: a check runs without a person: drop check (or every) or confirm']);
+    expect(problemsOf(runbook(block('bash {check confirm=typed}', 'echo a')))).toEqual(['annotated.md:5:16 confirm: a check runs without a person: drop check (or every) or confirm']);
     expect(problemsOf(['# R', '', '## Rollback', '', block('bash {timeout=5m}', 'echo undo')].join('\n'))).toEqual([
-      'annotated.md:5 timeout: does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)',
+      'annotated.md:5:10 timeout: does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)',
+    ]);
+  });
+
+  it('each problem names the column where its key is written: in a list item, on a later line of a comment, on a fence after its language', () => {
+    const item = ['1. Restart the database', '', '   <!-- opscockpit: name=restart-db', '        timeout=2 -->', '   ```bash {shell=fish}', '   systemctl restart db', '   ```', ''].join('\n');
+    expect(problemsOf(runbook(item))).toEqual([
+      'annotated.md:8:9 timeout: expected a duration such as 30s, 5m or 1h',
+      'annotated.md:9:13 shell: expected one of bash, sh, zsh, e.g. shell=zsh',
+    ]);
+    expect(problemsOf(runbook(block('bash', 'echo a', 'timeout=5m  ,=oops')))).toEqual(['annotated.md:5:31 : cannot read "=oops": write key=value pairs, e.g. timeout=5m confirm=typed']);
+    expect(problemsOf(runbook(block('sh  {#first expect_exit=0  rollback}', 'echo a'), block('bash', 'echo b', '#first')))).toEqual([
+      'annotated.md:5:16 expect-exit: does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)',
+      'annotated.md:9:18 name: "first" is already the name of the step at line 5; step names are unique',
     ]);
   });
 

@@ -53,8 +53,8 @@ describe('destructiveReason', () => {
 });
 
 describe('placeholdersOf', () => {
-  it('names <NAME> and unset $VAR, rewrites <NAME> to ${NAME}', () => {
-    expect(placeholdersOf('kubectl logs <pod-name> -n $NS', new Set())).toEqual({ script: 'kubectl logs ${POD_NAME} -n $NS', placeholders: ['POD_NAME', 'NS'] });
+  it('names <NAME> and unset $VAR, rewrites <NAME> to "${NAME}"', () => {
+    expect(placeholdersOf('kubectl logs <pod-name> -n $NS', new Set())).toEqual({ script: 'kubectl logs "${POD_NAME}" -n $NS', placeholders: ['POD_NAME', 'NS'] });
   });
   it('what the runbook or the block sets, defaults, single quotes and here-documents are no placeholders', () => {
     const script = ['export ENV=gprd', 'for h in a b; do echo "$h"; done', 'echo "${REGION:-eu1}" $HOME', "awk '{print $NF}'", 'cat <<EOF', 'x', 'EOF', 'echo $PRIMARY'].join('\n');

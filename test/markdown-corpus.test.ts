@@ -44,7 +44,7 @@ describe('Markdown corpus: golden outlines', () => {
   it('an alert runbook: symptom, diagnosis in `$ ` sessions with output, mitigation, verification; GitHub alerts and a table are notes', () => {
     const d = doc('alert-api-5xx.md');
     expect(outline(d)).toEqual([
-      { phase: 'preflight', title: 'Run: kubectl config use-context <CLUSTER>', runs: 'kubectl config use-context ${CLUSTER}', confirm: true, placeholders: ['CLUSTER'] },
+      { phase: 'preflight', title: 'Run: kubectl config use-context <CLUSTER>', runs: 'kubectl config use-context "${CLUSTER}"', confirm: true, placeholders: ['CLUSTER'] },
       { phase: 'preflight', title: 'Run: kubectl -n payments get pods -l app=checkout-api', runs: 'kubectl -n payments get pods -l app=checkout-api', confirm: true },
       { phase: 'preflight', title: "Run: kubectl -n payments logs -l app=checkout-api --since=10m | grep -c ' 50[0-9] '", runs: "kubectl -n payments logs -l app=checkout-api --since=10m | grep -c ' 50[0-9] '", confirm: true },
       { phase: 'preflight', title: 'If a deploy went out in the last hour, undo it:', runs: 'kubectl -n payments rollout undo deploy/checkout-api', confirm: 'typed' },
@@ -188,10 +188,10 @@ describe('Markdown corpus: golden outlines', () => {
     expect(outline(d)).toEqual([
       { phase: 'preflight', title: "The PodDisruptionBudgets of the pool's workloads allow at least one pod down:", runs: 'kubectl get pdb -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,ALLOWED:.status.disruptionsAllowed', confirm: true },
       { phase: 'preflight', title: 'Note the current version of the pool in the change ticket.', manual: true },
-      { phase: 'preflight', title: 'Allow one extra node and no unavailable one:', runs: 'gcloud container node-pools update ${POOL} --cluster ${CLUSTER} --region ${REGION} --max-surge-upgrade 1 --max-unavailable-upgrade 0', confirm: true, placeholders: ['POOL', 'CLUSTER', 'REGION'] },
-      { phase: 'preflight', title: 'Start the upgrade; GKE replaces the nodes one by one:', runs: 'gcloud container clusters upgrade ${CLUSTER} --node-pool ${POOL} --region ${REGION} --quiet', confirm: true, placeholders: ['CLUSTER', 'POOL', 'REGION'] },
-      { phase: 'preflight', title: 'Create the green pool on the new version:', runs: 'gcloud container node-pools create ${POOL}-green --cluster ${CLUSTER} --region ${REGION} --num-nodes 3', confirm: true, placeholders: ['POOL', 'CLUSTER', 'REGION'] },
-      { phase: 'preflight', title: 'Cordon and drain every node of the blue pool:', runs: 'for n in $(kubectl get nodes -l cloud.google.com/gke-nodepool=${POOL} -o name); do\n  kubectl cordon "$n"\n  kubectl drain "$n" --ignore-daemonsets --delete-emptydir-data --timeout=15m\ndone', confirm: 'typed', placeholders: ['POOL'] },
+      { phase: 'preflight', title: 'Allow one extra node and no unavailable one:', runs: 'gcloud container node-pools update "${POOL}" --cluster "${CLUSTER}" --region ${REGION} --max-surge-upgrade 1 --max-unavailable-upgrade 0', confirm: true, placeholders: ['POOL', 'CLUSTER', 'REGION'] },
+      { phase: 'preflight', title: 'Start the upgrade; GKE replaces the nodes one by one:', runs: 'gcloud container clusters upgrade "${CLUSTER}" --node-pool "${POOL}" --region ${REGION} --quiet', confirm: true, placeholders: ['CLUSTER', 'POOL', 'REGION'] },
+      { phase: 'preflight', title: 'Create the green pool on the new version:', runs: 'gcloud container node-pools create "${POOL}"-green --cluster "${CLUSTER}" --region ${REGION} --num-nodes 3', confirm: true, placeholders: ['POOL', 'CLUSTER', 'REGION'] },
+      { phase: 'preflight', title: 'Cordon and drain every node of the blue pool:', runs: 'for n in $(kubectl get nodes -l cloud.google.com/gke-nodepool="${POOL}" -o name); do\n  kubectl cordon "$n"\n  kubectl drain "$n" --ignore-daemonsets --delete-emptydir-data --timeout=15m\ndone', confirm: 'typed', placeholders: ['POOL'] },
       { phase: 'preflight', title: 'Delete the blue pool once its nodes are empty.', manual: true },
       { phase: 'postflight', title: 'kubectl get nodes -L cloud.google.com/gke-nodepool shows every node of the pool on the new version.', manual: true },
       { phase: 'postflight', title: 'No pod has been Pending for more than five minutes.', manual: true },

@@ -144,7 +144,7 @@ describe('a block is split at its comment groups only at the top level', () => {
 describe('placeholders', () => {
   it('one in single quotes reaches its command: the quote is closed around it', () => {
     expect(placeholdersOf("echo 'SELECT * FROM users WHERE id = <USER_ID>'", new Set())).toEqual({ script: `echo 'SELECT * FROM users WHERE id = '"\${USER_ID}"''`, placeholders: ['USER_ID'] });
-    expect(placeholdersOf('echo "id <USER_ID>" <pod-name>', new Set()).script).toBe('echo "id ${USER_ID}" ${POD_NAME}');
+    expect(placeholdersOf('echo "id <USER_ID>" <pod-name>', new Set()).script).toBe('echo "id ${USER_ID}" "${POD_NAME}"');
     expect(placeholdersOf("cat <<EOF\nit's <USER_ID>\nEOF", new Set()).script).toBe("cat <<EOF\nit's ${USER_ID}\nEOF");
   });
 

@@ -31,8 +31,8 @@ describe('Markdown shapes: golden outlines', () => {
     const d = doc('restart-stuck-pod.md');
     expect(outline(d)).toEqual([
       { phase: 'preflight', title: 'Find the pod that stopped consuming:', runs: 'kubectl -n jobs get pods -l app=worker --sort-by=.status.startTime', confirm: true },
-      { phase: 'preflight', title: 'Read its last lines:', runs: 'kubectl -n jobs logs ${POD_NAME} --tail=50', confirm: true, placeholders: ['POD_NAME'] },
-      { phase: 'preflight', title: 'Delete it; the deployment starts a new one:', runs: 'kubectl -n jobs delete pod ${POD_NAME}', confirm: 'typed', placeholders: ['POD_NAME'] },
+      { phase: 'preflight', title: 'Read its last lines:', runs: 'kubectl -n jobs logs "${POD_NAME}" --tail=50', confirm: true, placeholders: ['POD_NAME'] },
+      { phase: 'preflight', title: 'Delete it; the deployment starts a new one:', runs: 'kubectl -n jobs delete pod "${POD_NAME}"', confirm: 'typed', placeholders: ['POD_NAME'] },
       // Marked `<!-- opscockpit: check every=10s -->`: the one block the Gate may poll.
       { phase: 'postflight', title: 'Run: kubectl -n jobs rollout status deploy/worker --timeout=5s', runs: 'kubectl -n jobs rollout status deploy/worker --timeout=5s', every: '10s' },
     ]);

@@ -8,13 +8,16 @@
 // unknown keys are ignored; a bad value of one of opscockpit's own keys is still an error: a
 // `timeout=5` the author meant must not quietly become the default ten minutes.
 import type { ShellName } from '../model.js';
-import { ANNOTATION_KEYS, type BlockAnnotations, type ParsedAnnotations } from './annotations.js';
+import { ANNOTATION_KEYS, keyName, type BlockAnnotations, type ParsedAnnotations, type Place } from './annotations.js';
 import type { OutlineCode } from './outline.js';
 import { codeSteps, type CodeStep } from './shell.js';
+import { firstHidden } from './hidden.js';
 import type { MarkdownRollback, MarkdownStep } from './structure.js';
 
 export interface AnnotationProblem {
   line: number;
+  /** Where the key starts on its line (the comment's or the fence's). */
+  column: number;
   /** The key as the author wrote it; '' when the text could not be read at all. */
   key: string;
   message: string;
@@ -23,17 +26,21 @@ export interface AnnotationProblem {
 /** Keys that say how a step runs; a block of the rollback procedure runs inside the one rollback action. */
 const NOT_IN_ROLLBACK = ['timeout', 'expect-exit', 'shell', 'scope', 'check', 'every'] as const;
 
+const UNFILLABLE = "sits in a here-document whose delimiter is quoted (<<'EOF'): the shell reads that text as written, so no value can reach it. Write the delimiter unquoted (<<EOF), with \\ before each $ and ` the text must keep";
+
 export class BlockAnnotator {
   readonly problems: AnnotationProblem[] = [];
-  private pending?: BlockAnnotations;
+  private pending?: ParsedAnnotations;
+  /** Where the keys of the block read last were written: the comment's, then the fence's over them. */
+  private places: Record<string, Place> = {};
   /** Step ids given with name=, and the line of the block that gave each. */
   private readonly ids = new Map<string, number>();
 
   /** An opscockpit comment: its annotations wait for the next code block. */
   comment(parsed: ParsedAnnotations, line: number): void {
     this.report(parsed, line);
-    for (const key of parsed.unknown) this.problems.push({ line, key, message: `unknown annotation key; opscockpit reads ${ANNOTATION_KEYS.join(', ')}` });
-    this.pending = parsed.annotations;
+    for (const key of parsed.unknown) this.add(parsed.places, line, key, `unknown annotation key; opscockpit reads ${ANNOTATION_KEYS.join(', ')}`);
+    this.pending = parsed;
   }
 
   /** A code block's annotations: the comment before it, then its fence attributes. */
@@ -41,7 +48,14 @@ export class BlockAnnotator {
     const before = this.pending;
     this.pending = undefined;
     if (code.annotations) this.report(code.annotations, line);
-    return { ...before, ...code.annotations?.annotations };
+    this.places = { ...before?.places, ...code.annotations?.places };
+    return { ...before?.annotations, ...code.annotations?.annotations };
+  }
+
+  /** A problem with a key, at the key's own place (else the block's line). */
+  private add(places: Record<string, Place>, line: number, key: string, message: string): void {
+    const at = places[keyName(key)] ?? { line, column: 1 };
+    this.problems.push({ line: at.line, column: at.column, key, message });
   }
 
   /**
@@ -53,14 +67,19 @@ export class BlockAnnotator {
     const check = checkOf(a);
     if (ctx.inRollback || a.rollback) {
       for (const key of NOT_IN_ROLLBACK) {
-        if (annotated(a, key)) this.problems.push({ line, key, message: 'does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)' });
+        if (annotated(a, key)) this.add(this.places, line, key, 'does not apply to a block of the rollback procedure: it runs in the one rollback action (bash, 30m, behind one typed confirmation)');
       }
-      if (a.confirm === 'enter') this.problems.push({ line, key: 'confirm', message: 'the rollback action always asks for typed confirmation' });
+      if (a.confirm === 'enter') this.add(this.places, line, 'confirm', 'the rollback action always asks for typed confirmation');
     } else if (check) {
-      if (a.confirm) this.problems.push({ line, key: 'confirm', message: 'a check runs without a person: drop check (or every) or confirm' });
-      if (a.scope) this.problems.push({ line, key: 'scope', message: 'a check runs without a person and passes no safety control: drop check (or every) or scope' });
+      if (a.confirm) this.add(this.places, line, 'confirm', 'a check runs without a person: drop check (or every) or confirm');
+      if (a.scope) this.add(this.places, line, 'scope', 'a check runs without a person and passes no safety control: drop check (or every) or scope');
     }
     const steps = codeSteps(code.lang, code.value, { defined: ctx.defined, check });
+    const hidden = a.allowHidden || !steps.some((s) => 'script' in s) ? undefined : firstHidden(code.value);
+    if (hidden) {
+      this.problems.push({ line: line + hidden.line, column: hidden.column, key: 'allow-hidden', message: `the command holds ${hidden.shown}: what runs is not what the screen shows. Remove it, or annotate the block allow-hidden if it is meant` });
+    }
+    for (const s of steps) for (const written of ('script' in s && s.script.unfillable) || []) this.problems.push({ line, column: 1, key: `<${written}>`, message: UNFILLABLE });
     const shell = a.shell ?? shellOfFence(code.lang);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];
@@ -79,7 +98,7 @@ export class BlockAnnotator {
 
   private claim(id: string, line: number): string {
     const first = this.ids.get(id);
-    if (first !== undefined) this.problems.push({ line, key: 'name', message: `"${id}" is already the name of the step at line ${first}; step names are unique` });
+    if (first !== undefined) this.add(this.places, line, 'name', `"${id}" is already the name of the step at line ${first}; step names are unique`);
     else this.ids.set(id, line);
     return id;
   }
@@ -88,7 +107,7 @@ export class BlockAnnotator {
     for (const p of parsed.problems) {
       const at = p.indexOf(': ');
       const key = p.startsWith('cannot read') || at === -1 ? '' : p.slice(0, at);
-      this.problems.push({ line, key, message: key ? p.slice(at + 2) : p });
+      this.add(parsed.places, line, key, key ? p.slice(at + 2) : p);
     }
   }
 }

@@ -15,6 +15,7 @@
 //   shell=NAME         the shell session that runs the block: bash, sh (bash in POSIX mode) or zsh
 //   scope=a:b          the permission the operator needs to run it
 //   skip               not a step: shown as a note, never run
+//   allow-hidden       the block's bidi controls or zero-width characters are meant (hidden.ts)
 import { DURATION_PATTERN, parseDuration } from '../durations.js';
 import { SHELL_NAMES, type ShellName } from '../model.js';
 
@@ -31,10 +32,22 @@ export interface BlockAnnotations {
   shell?: ShellName;
   scope?: string;
   skip?: boolean;
+  allowHidden?: boolean;
+}
+
+/** Where a key was written in the Markdown file: 1-based, as an editor counts. */
+export interface Place {
+  line: number;
+  column: number;
 }
 
 export interface ParsedAnnotations {
   annotations: BlockAnnotations;
+  /**
+   * Where each key was written, by its name (`expect-exit` for `expect_exit`, `name` for `#id`),
+   * and '' for text that could not be read: problems name the key's own line and column.
+   */
+  places: Record<string, Place>;
   /** One sentence each, naming the key: values a known key cannot take. */
   problems: string[];
   /**
@@ -44,7 +57,7 @@ export interface ParsedAnnotations {
   unknown: string[];
 }
 
-export const ANNOTATION_KEYS = ['name', 'timeout', 'confirm', 'check', 'every', 'rollback', 'expect-exit', 'shell', 'scope', 'skip'] as const;
+export const ANNOTATION_KEYS = ['name', 'timeout', 'confirm', 'check', 'every', 'rollback', 'expect-exit', 'shell', 'scope', 'skip', 'allow-hidden'] as const;
 
 const COMMENT = /^<!--\s*opscockpit:([\s\S]*?)-->\s*$/i;
 
@@ -56,33 +69,65 @@ export function isAnnotationComment(html: string): boolean {
 /**
  * Annotations from a fence's info string rest (satteri's `meta`: `{name=x timeout=5m}` or
  * `name=x`) or an annotation comment. Never throws: bad keys and values are listed in problems.
+ * `origin`: where the text's first character is in the file (places count from it).
  */
-export function parseAnnotations(text: string): ParsedAnnotations {
+export function parseAnnotations(text: string, origin: Place = { line: 1, column: 1 }): ParsedAnnotations {
+  let from = text.length - text.trimStart().length;
   let body = text.trim();
   const comment = COMMENT.exec(body);
-  if (comment) body = comment[1].trim();
-  if (body.startsWith('{') && body.endsWith('}')) body = body.slice(1, -1);
+  if (comment) {
+    const inner = comment[1];
+    from += comment[0].indexOf(':') + 1 + (inner.length - inner.trimStart().length);
+    body = inner.trim();
+  }
+  if (body.startsWith('{') && body.endsWith('}')) {
+    body = body.slice(1, -1);
+    from += 1;
+  }
   const annotations: BlockAnnotations = {};
   const problems: string[] = [];
   const unknown: string[] = [];
+  const places: Record<string, Place> = {};
   const { pairs, rest } = tokens(body);
-  for (const [key, value] of pairs) if (!apply(annotations, problems, key, value)) unknown.push(key);
-  if (rest) problems.push(`cannot read "${rest}": write key=value pairs, e.g. timeout=5m confirm=typed`);
+  for (const { key, value, at } of pairs) {
+    places[keyName(key)] ??= placeOf(text, from + at, origin);
+    if (!apply(annotations, problems, key, value)) unknown.push(key);
+  }
+  if (rest) {
+    problems.push(`cannot read "${rest.text}": write key=value pairs, e.g. timeout=5m confirm=typed`);
+    places[''] = placeOf(text, from + rest.at, origin);
+  }
   if (annotations.every !== undefined && annotations.check === undefined) annotations.check = true;
-  return { annotations, problems, unknown };
+  return { annotations, places, problems, unknown };
 }
 
-/** key=value pairs (value undefined for a bare key), separated by spaces or commas outside quotes. */
-function tokens(body: string): { pairs: Array<[string, string | undefined]>; rest: string } {
-  const pairs: Array<[string, string | undefined]> = [];
+/** A key as opscockpit reads it: `Expect_Exit` is `expect-exit`, `#id` is `name`. */
+export function keyName(rawKey: string): string {
+  return rawKey.startsWith('#') ? 'name' : rawKey.toLowerCase().replace(/_/g, '-');
+}
+
+/** The place of text[offset], text starting at origin. */
+function placeOf(text: string, offset: number, origin: Place): Place {
+  const before = text.slice(0, offset);
+  const nl = before.lastIndexOf('\n');
+  if (nl === -1) return { line: origin.line, column: origin.column + offset };
+  let lines = 0;
+  for (let i = 0; i <= nl; i++) if (before.charCodeAt(i) === 10) lines++;
+  return { line: origin.line + lines, column: offset - nl };
+}
+
+/** key=value pairs (value undefined for a bare key) with where each key starts, separated by spaces or commas outside quotes. */
+function tokens(body: string): { pairs: Array<{ key: string; value: string | undefined; at: number }>; rest?: { text: string; at: number } } {
+  const pairs: Array<{ key: string; value: string | undefined; at: number }> = [];
   const re = /\s*([^\s=,"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|(\[[^\]]*\]|\d+(?:,\d+)+(?![^\s,])|[^\s,]+)))?\s*,?/y;
   let at = 0;
   let m: RegExpExecArray | null;
   while (at < body.length && (m = re.exec(body)) !== null && m[0] !== '') {
-    pairs.push([m[1], m[2] ?? m[3] ?? m[4]]);
+    pairs.push({ key: m[1], value: m[2] ?? m[3] ?? m[4], at: at + m[0].indexOf(m[1]) });
     at = re.lastIndex;
   }
-  return { pairs, rest: body.slice(at).trim() };
+  const left = body.slice(at);
+  return left.trim() ? { pairs, rest: { text: left.trim(), at: at + left.length - left.trimStart().length } } : { pairs };
 }
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
@@ -111,10 +156,11 @@ function apply(a: BlockAnnotations, problems: string[], rawKey: string, value: s
       break;
     case 'check':
     case 'rollback':
-    case 'skip': {
+    case 'skip':
+    case 'allow-hidden': {
       const flag = boolOf(value);
       if (flag === undefined) need('expected no value, true or false');
-      else a[key] = flag;
+      else a[key === 'allow-hidden' ? 'allowHidden' : key] = flag;
       break;
     }
     case 'expect-exit': {

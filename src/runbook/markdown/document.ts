@@ -49,7 +49,9 @@ export function toRunbookDocument(md: MarkdownRunbook): ConvertedRunbook {
       while (!steps[i].id && (ids.has(id) || named.has(id))) id += '-x';
       ids.add(id);
       into.push(stepData(id, steps[i], targets, given, secrets));
-      stepIds.set(section.slug, [...(stepIds.get(section.slug) ?? []), id]);
+      const own = stepIds.get(section.slug);
+      if (own) own.push(id);
+      else stepIds.set(section.slug, [id]);
       lines.push(steps[i].line);
     }
   }

@@ -195,7 +195,7 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
     case 'list':
       return listOf(node, source);
     case 'code':
-      return { type: 'code', line: lineOf(node), ...codeOf(node) };
+      return { type: 'code', line: lineOf(node), ...codeOf(node, source) };
     case 'table':
       return { type: 'note', text: tableText(node) };
     case 'blockquote':
@@ -203,7 +203,7 @@ function blockOf(node: RootContent, source: string): OutlineBlock {
     case 'yaml':
       return { type: 'yaml', line: lineOf(node), value: node.value };
     case 'html': {
-      if (isAnnotationComment(node.value)) return { type: 'annotation', line: lineOf(node), annotations: parseAnnotations(node.value) };
+      if (isAnnotationComment(node.value)) return { type: 'annotation', line: lineOf(node), annotations: commentAnnotations(node, source) };
       const codes = jsxTabs(node.value);
       if (codes.length > 0) return { type: 'tabs', line: lineOf(node), codes };
       return detailsOf(node.value, lineOf(node)) ?? { type: 'other' };
@@ -223,14 +223,34 @@ function admonitionNote(text: string): OutlineBlock {
   return block;
 }
 
-function codeOf(node: Code): OutlineCode {
+function codeOf(node: Code, source: string): OutlineCode {
   const code: OutlineCode = { lang: node.lang ?? null, value: node.value };
   const meta = node.meta?.trim();
   if (meta) {
     code.meta = meta;
-    code.annotations = parseAnnotations(meta);
+    code.annotations = parseAnnotations(meta, metaPlace(node, meta, source));
   }
   return code;
+}
+
+type Positioned = { position?: { start: { line: number; column: number; offset?: number }; end: { offset?: number } } };
+
+/** An annotation comment read from the file as written (a list item's indentation and all), so each key's place is its own. */
+function commentAnnotations(node: { value: string } & Positioned, source: string): ParsedAnnotations {
+  const start = node.position?.start;
+  const raw = start?.offset !== undefined ? source.slice(start.offset, node.position?.end.offset) : '';
+  if (start && isAnnotationComment(raw)) return parseAnnotations(raw, start);
+  return parseAnnotations(node.value, start ?? { line: 1, column: 1 });
+}
+
+/** Where a fence's info string rest starts: on the fence's first line, after the language. */
+function metaPlace(node: Code, meta: string, source: string): { line: number; column: number } {
+  const start = node.position?.start ?? { line: 1, column: 1 };
+  if (start.offset === undefined) return start;
+  const end = source.indexOf('\n', start.offset);
+  const fence = source.slice(start.offset, end === -1 ? undefined : end);
+  const at = fence.indexOf(meta, fence.indexOf(node.lang ?? '') + (node.lang ?? '').length);
+  return at === -1 ? start : { line: start.line, column: start.column + at };
 }
 
 function listOf(list: List, source: string, depth = 1): OutlineList {
@@ -242,8 +262,8 @@ function itemOf(item: ListItem, source: string, depth: number): OutlineItem {
   const parts: OutlinePart[] = [];
   for (const c of joinIndentedCode(item.children, source)) {
     if (c === first) continue;
-    if (c.type === 'code') parts.push({ type: 'code', line: lineOf(c), ...codeOf(c) });
-    else if (c.type === 'html' && isAnnotationComment(c.value)) parts.push({ type: 'annotation', line: lineOf(c), annotations: parseAnnotations(c.value) });
+    if (c.type === 'code') parts.push({ type: 'code', line: lineOf(c), ...codeOf(c, source) });
+    else if (c.type === 'html' && isAnnotationComment(c.value)) parts.push({ type: 'annotation', line: lineOf(c), annotations: commentAnnotations(c, source) });
     else if (c.type === 'paragraph') parts.push({ type: 'text', text: toString(c) });
     else if (c.type === 'table') parts.push({ type: 'text', text: tableText(c) });
     else if (c.type === 'blockquote') parts.push({ type: 'text', text: quoteText(c) });

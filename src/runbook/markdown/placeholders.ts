@@ -1,7 +1,7 @@
 // Values a command needs that nobody gave: `<POD_NAME>` written for a person to fill in, and
 // `$VAR` / `${VAR}` that no block of the runbook sets. Such a command is never run with an
 // empty string in their place: the step names them, and waits until each has a value.
-import { ShellScanner } from './shell-scan.js';
+import { Quoting, ShellScanner } from './shell-scan.js';
 
 /** Variables every shell has, or that bash or zsh set themselves: never a value to ask for. */
 const SHELL_VARIABLES = new Set(
@@ -54,12 +54,16 @@ export function variablesSet(script: string): string[] {
 
 export interface FilledScript {
   /**
-   * The script with each `<NAME>` written as `${NAME}`, so a value reaches it from the
-   * environment; inside single quotes as `'"${NAME}"'` (the quote closed and reopened).
+   * The script with each `<NAME>` written so that a value reaches it from the environment as
+   * exactly one word, as typed (never split at spaces, never a glob): `"${NAME}"` in code,
+   * `${NAME}` inside double quotes and here-documents, `'"${NAME}"'` inside single quotes (the
+   * quote closed and reopened).
    */
   script: string;
   /** Names the script needs a value for, in order of first use. */
   placeholders: string[];
+  /** `<NAME>`s in a here-document whose delimiter is quoted (`<<'EOF'`): no value can reach them. */
+  unfillable?: string[];
 }
 
 /**
@@ -72,33 +76,73 @@ export function placeholdersOf(script: string, defined: ReadonlySet<string>): Fi
   const need = (name: string) => {
     if (!names.includes(name) && !defined.has(name) && !own.has(name) && !SHELL_VARIABLES.has(name) && !/^(?:OPSCOCKPIT_|LC_|COMP_)/.test(name)) names.push(name);
   };
-  const filled = script.includes('<') ? fillAngles(script, need) : script;
+  const unfillable: string[] = [];
+  const filled = script.includes('<') ? fillAngles(script, need, unfillable) : script;
   for (const m of withoutSingleQuotes(script).matchAll(VARIABLE)) {
     if (m[3] !== undefined) need(m[3]);
     else if (!/^:?[-=+?]/.test(m[2])) need(m[1]);
   }
-  return { script: filled, placeholders: names };
+  return unfillable.length > 0 ? { script: filled, placeholders: names, unfillable } : { script: filled, placeholders: names };
 }
 
-/** `<NAME>` → `${NAME}`, or `'"${NAME}"'` where single quotes would keep it literal. */
-function fillAngles(script: string, need: (name: string) => void): string {
+/** `<NAME>` as one word wherever it is (FilledScript.script); one in a quoted here-document stays as written and is listed. */
+function fillAngles(script: string, need: (name: string) => void, unfillable: string[]): string {
   const lines = script.split('\n');
   const scan = new ShellScanner();
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l];
-    scan.feed(line);
-    if (!line.includes('<')) continue;
-    const quoted = scan.singleQuoted;
+    const marks = line.includes('<');
+    scan.feed(line, marks);
+    if (!marks) continue;
+    const quoting = scan.quoting;
     lines[l] = line.replace(ANGLE, (all, written: string, at: number) => {
       if (!placeholderLike(written)) return all;
       const name = parameterName(written);
-      need(name);
-      for (let q = 0; q < quoted.length; q++) if (at >= quoted[q][0] && at < quoted[q][1]) return `'"\${${name}}"'`;
-      return `\${${name}}`;
+      switch (quoting[at] ?? Quoting.Code) {
+        case Quoting.LiteralHereDoc:
+          if (!unfillable.includes(written)) unfillable.push(written);
+          return all;
+        case Quoting.Single:
+          need(name);
+          return `'"\${${name}}"'`;
+        case Quoting.Double:
+        case Quoting.HereDoc:
+          need(name);
+          return `\${${name}}`;
+        default:
+          need(name);
+          return `"\${${name}}"`;
+      }
     });
   }
   return lines.join('\n');
 }
+
+/** Characters that make a word more or other than itself: blanks, quotes, expansions, globs, operators. */
+const SHELL_SPECIAL = /[\s'"\\$`!*?[\]{}()<>|&;#~^]/;
+
+/** A value as one shell word: as it is when nothing in it is special to the shell, else single-quoted. */
+export function shellWord(value: string): string {
+  return value !== '' && !SHELL_SPECIAL.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A line of a filled script as the operator reads it before it runs: each value given in
+ * place of its reference, written so that the line read as shell means what runs. `"${NAME}"`
+ * (a `<NAME>` in code) shows the value as one shell word; `'"${NAME}"'` (inside single
+ * quotes) the value itself where it has no quote; `${NAME}` and `$NAME` the value.
+ */
+export function lineWithValues(line: string, shown: ReadonlyMap<string, string>): string {
+  return line.replace(SHOWN_REFERENCE, (all, sq?: string, dq?: string, braced?: string, bare?: string) => {
+    const value = shown.get((sq ?? dq ?? braced ?? bare)!);
+    if (value === undefined) return all;
+    if (sq !== undefined) return value.includes("'") ? `'"${value.replace(/["$`\\]/g, '\\$&')}"'` : value;
+    if (dq !== undefined) return shellWord(value);
+    return value;
+  });
+}
+
+const SHOWN_REFERENCE = /'"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"'|"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** Single-quoted text expands nothing: blanked out before looking for variables. */
 function withoutSingleQuotes(script: string): string {

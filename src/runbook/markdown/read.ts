@@ -15,7 +15,7 @@ export function readMarkdownRunbook(text: string, file: string): MarkdownRunbook
     return { blocks, walked: new RunbookWalker().walk(blocks) };
   });
   if (walked.problems.length > 0) {
-    throw new RunbookError(file, walked.problems.map((p) => ({ file, line: p.line, column: 1, path: p.key, message: p.message })));
+    throw new RunbookError(file, walked.problems.map((p) => ({ file, line: p.line, column: p.column, path: p.key, message: p.message })));
   }
   const frontMatter = readFrontMatter(blocks, file);
   const fallbackName = path.basename(file).replace(/\.(md|markdown)$/i, '');

@@ -10,13 +10,25 @@ const OPENS: Record<string, Frame> = { if: 'if', case: 'case', for: 'loop', whil
 const CLOSES: Record<string, Frame> = { fi: 'if', esac: 'case', done: 'loop', '}': '{' };
 /** Words after which the next word starts a command. */
 const LEADS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', 'time', '{']);
-const HEREDOC = /^<<(-?)[ \t]*(?:'([^'\n]*)'|"([^"\n]*)"|\\?([^\s;&|<>()]+))/;
+const HEREDOC = /^<<(-?)[ \t]*(?:'([^'\n]*)'|"([^"\n]*)"|(\\?)([^\s;&|<>()]+))/;
+
+/** How the shell reads a character of a line (ShellScanner.feed with marks). */
+export const Quoting = {
+  Code: 0,
+  Single: 1,
+  Double: 2,
+  /** The text of a here-document whose delimiter is unquoted: `$` expands, nothing splits. */
+  HereDoc: 3,
+  /** The text of a here-document whose delimiter is quoted (`<<'EOF'`): nothing expands. */
+  LiteralHereDoc: 4,
+} as const;
+export type Quoting = (typeof Quoting)[keyof typeof Quoting];
 
 export class ShellScanner {
   private readonly stack: Frame[] = [];
   /** Here-documents announced on the current line, read from the next. */
-  private pending: { delim: string; strip: boolean }[] = [];
-  private heredoc?: { delim: string; strip: boolean };
+  private pending: { delim: string; strip: boolean; literal: boolean }[] = [];
+  private heredoc?: { delim: string; strip: boolean; literal: boolean };
   /** The last line ended with a backslash, `|`, `&&` or `||`. */
   private continued = false;
   private backslash = false;
@@ -42,13 +54,13 @@ export class ShellScanner {
     return this.backslash;
   }
 
-  /** Where the line last fed is single-quoted: [from, to) of each stretch. */
-  singleQuoted: [number, number][] = [];
+  /** With feed(line, true): how the shell reads each character of the line fed last. */
+  quoting: Quoting[] = [];
 
-  feed(line: string): void {
-    this.singleQuoted = [];
-    let quoteFrom = this.stack[this.stack.length - 1] === "'" ? 0 : -1;
+  feed(line: string, marks = false): void {
+    if (marks) this.quoting = [];
     if (this.heredoc) {
+      if (marks) this.quoting = new Array<Quoting>(line.length).fill(this.heredoc.literal ? Quoting.LiteralHereDoc : Quoting.HereDoc);
       const text = this.heredoc.strip ? line.replace(/^\t+/, '') : line;
       if (text === this.heredoc.delim || text.trimEnd() === this.heredoc.delim) this.heredoc = this.pending.shift();
       return;
@@ -61,11 +73,9 @@ export class ShellScanner {
     for (let i = 0; i < line.length; i++) {
       const c = line[i];
       const top = this.stack[this.stack.length - 1];
+      if (marks) this.quoting[i] = this.quoting[i + 1] = top === "'" ? Quoting.Single : top === '"' ? Quoting.Double : Quoting.Code;
       if (top === "'") {
-        if (c === "'") {
-          this.stack.pop();
-          this.singleQuoted.push([quoteFrom, i]);
-        }
+        if (c === "'") this.stack.pop();
         continue;
       }
       if (c === '\\') {
@@ -83,7 +93,6 @@ export class ShellScanner {
       if (top === '${') {
         if (c === '}') this.stack.pop();
         else if (c === "'" || c === '"') this.stack.push(c);
-        if (c === "'") quoteFrom = i + 1;
         continue;
       }
       // Code: at top level, in $( ), ( ), { } or a compound command.
@@ -91,7 +100,6 @@ export class ShellScanner {
       if (c === '#' && (i === 0 || /[\s;&|()]/.test(line[i - 1]))) break; // a comment
       if (c === "'" || c === '"' || c === '`') {
         this.stack.push(c);
-        if (c === "'") quoteFrom = i + 1;
         command = false;
         last = 'word';
         continue;
@@ -131,7 +139,7 @@ export class ShellScanner {
       if (c === '<' && line[i + 1] === '<') {
         const m = HEREDOC.exec(line.slice(i));
         if (m) {
-          this.pending.push({ delim: m[2] ?? m[3] ?? m[4], strip: m[1] === '-' });
+          this.pending.push({ delim: m[2] ?? m[3] ?? m[5], strip: m[1] === '-', literal: m[5] === undefined || m[4] === '\\' });
           i += m[0].length - 1;
           last = 'word';
           continue;
@@ -164,7 +172,7 @@ export class ShellScanner {
       else if (CLOSES[word] && top === CLOSES[word]) this.stack.pop();
       command = LEADS.has(word) || /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(word);
     }
-    if (this.stack[this.stack.length - 1] === "'") this.singleQuoted.push([quoteFrom, line.length]);
+    if (marks) this.quoting.length = line.length;
     if (last === '|' || last === '&&' || last === '||' || last === '|&') this.continued = true;
     if (this.stack[this.stack.length - 1] === '`' || this.stack[this.stack.length - 1] === '"' || this.stack[this.stack.length - 1] === "'") return;
     if (this.pending.length > 0 && !this.heredoc) this.heredoc = this.pending.shift();

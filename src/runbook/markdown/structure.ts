@@ -18,13 +18,15 @@ export interface ProposedHttpCheck {
 
 /** A fenced shell block (or one comment-led group of it), run with `bash -c` after Enter. */
 export interface ProposedScript {
-  /** What runs: the commands, prompts stripped, each `<NAME>` written as `${NAME}`. */
+  /** What runs: the commands, prompts stripped, each `<NAME>` a reference to its value as one word (placeholders.ts). */
   block: string;
   label: string;
   /** Lines of the block that are expected output, shown and never run. */
   output?: string[];
   /** Values the block needs that the runbook does not set (item: parameters). */
   placeholders?: string[];
+  /** `<NAME>`s written where no value can reach them (a quoted here-document): an error in the runbook. */
+  unfillable?: string[];
   /** Why the block looks destructive: it asks for a typed confirmation. */
   destructive?: string;
   /** The runbook marks the block a read-only check (`check every=5s`). */
