@@ -36,13 +36,17 @@ export { demoRunbookPath } from './src/cli/paths.ts';`,
 try {
   const k = await import(pathToFileURL(bundle).href);
   const keymap = k.buildKeymap(k.loadRunbook(k.demoRunbookPath(), { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' }), { demo: true });
-  const readmePath = join(ROOT, 'README.md');
-  const readme = readFileSync(readmePath, 'utf8');
-  const [head, rest] = readme.split('<!-- keys:start -->\n');
-  const tail = rest?.split('\n<!-- keys:end -->')[1];
-  if (tail === undefined) throw new Error('README.md has no <!-- keys:start --> … <!-- keys:end --> section');
-  writeFileSync(readmePath, `${head}<!-- keys:start -->\n${k.keyTableMarkdown(keymap)}\n<!-- keys:end -->${tail}`);
+  // The README shows the cockpit's keys; docs/keys.md those of the start form, the ledger
+  // screen and dialogs. Each file keeps its table between the same two markers.
+  for (const [file, which] of [['README.md', 'cockpit'], [join('docs', 'keys.md'), 'screens']]) {
+    const path = join(ROOT, file);
+    const text = readFileSync(path, 'utf8');
+    const [head, rest] = text.split('<!-- keys:start -->\n');
+    const tail = rest?.split('\n<!-- keys:end -->')[1];
+    if (tail === undefined) throw new Error(`${file} has no <!-- keys:start --> … <!-- keys:end --> section`);
+    writeFileSync(path, `${head}<!-- keys:start -->\n${k.keyTableMarkdown(keymap, which)}\n<!-- keys:end -->${tail}`);
+  }
 } finally {
   rmSync(bundle, { force: true });
 }
-console.log('docs: wrote docs/runbook-format.md and the key table of README.md');
+console.log('docs: wrote docs/runbook-format.md and the key tables of README.md and docs/keys.md');

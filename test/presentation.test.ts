@@ -44,10 +44,15 @@ describe('keymap registry', () => {
   const runbook = loadRunbook(demoRunbookPath(), { OPSCOCKPIT_DEMO_URL: 'http://127.0.0.1:9' });
   const keymap = buildKeymap(runbook, { demo: true });
 
-  it('the README key table is the one generated from the registry', () => {
-    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-    const table = readme.split('<!-- keys:start -->\n')[1].split('\n<!-- keys:end -->')[0];
-    expect(table).toBe(keyTableMarkdown(keymap));
+  it('the key tables of the README (the cockpit) and docs/keys.md (other screens) are the ones generated from the registry', () => {
+    const table = (file: string) => readFileSync(join(import.meta.dirname, '..', file), 'utf8').split('<!-- keys:start -->\n')[1].split('\n<!-- keys:end -->')[0];
+    expect(table('README.md')).toBe(keyTableMarkdown(keymap));
+    expect(table('docs/keys.md')).toBe(keyTableMarkdown(keymap, 'screens'));
+    // Every command is in one of the two, once.
+    const rows = (t: string) => t.split('\n').slice(2);
+    expect(rows(table('README.md')).length + rows(table('docs/keys.md')).length).toBe(keymap.length);
+    expect(table('README.md')).toContain('Emergency stop');
+    expect(table('docs/keys.md')).toContain('Ledger: filter');
   });
 
   it('no key means two things on one screen outside dialogs, and the defaults are a / R / p / Enter / ? / q', () => {

@@ -156,7 +156,15 @@ export function formatKey(name: string): string {
   return names[name] ?? name;
 }
 
-export function keyTableMarkdown(keymap: readonly Command[]): string {
-  const rows = keymap.map((c) => `| ${c.keys.map((k) => '`' + formatKey(k) + '`').join(', ')} | ${c.title}${c.dangerous ? ' (typed confirmation)' : ''} | ${c.group} |`);
+/** Groups whose keys work only on their own screen: the start form, the ledger screen, dialogs. */
+const SCREEN_GROUPS: readonly CommandGroup[] = ['Start form', 'Ledger', 'Dialog'];
+
+/**
+ * The key table as Markdown: the cockpit's keys (the README's), or the keys of the start
+ * form, the ledger screen and dialogs (docs/keys.md).
+ */
+export function keyTableMarkdown(keymap: readonly Command[], which: 'cockpit' | 'screens' = 'cockpit'): string {
+  const shown = keymap.filter((c) => SCREEN_GROUPS.includes(c.group) === (which === 'screens'));
+  const rows = shown.map((c) => `| ${c.keys.map((k) => '`' + formatKey(k) + '`').join(', ')} | ${c.title}${c.dangerous ? ' (typed confirmation)' : ''} | ${c.group} |`);
   return ['| Key | Command | Group |', '| --- | --- | --- |', ...rows].join('\n');
 }
