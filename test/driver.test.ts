@@ -23,6 +23,12 @@ describe('where a starting process sits', () => {
     expect(chooseSeat([live, lapsed], here, 'headless', true)).toEqual({ role: 'driver', takeOver: live });
   });
 
+  it("a headless check's own run is nobody's seat", () => {
+    const check: OpenRun = { run: { ...run('c1'), note: 'headless check (preflight)' }, lease: lease('c1', { driver: 'cron' }) };
+    expect(chooseSeat([check], here, 'headless')).toEqual({ role: 'driver' });
+    expect(chooseSeat([check, live], here, 'join')).toEqual({ role: 'observer', run: live });
+  });
+
   it('a run whose driver went silent is resumed and driven, headless too; none open: a new run', () => {
     for (const wish of ['join', 'headless'] as const) {
       expect(chooseSeat([lapsed], here, wish)).toEqual({ role: 'driver', resume: lapsed });

@@ -22,12 +22,17 @@ export type Seat =
   /** Someone drives the runbook's run: a headless command does not act beside them. */
   | { role: 'refused'; run: OpenRun & { lease: RunLease } };
 
+/** The note a headless check's own run carries (`headless check (preflight)`). */
+export const CHECK_RUN_NOTE = 'headless check';
+
 /**
  * Where a starting process sits, given the runbook's open runs newest first. One run of a
  * runbook is driven at a time: while a live lease holds one, every other start observes it,
  * takes it over with a reason, or is refused.
  */
-export function chooseSeat(open: readonly OpenRun[], here: LeaseView, wish: SeatWish, takeOver = false): Seat | undefined {
+export function chooseSeat(all: readonly OpenRun[], here: LeaseView, wish: SeatWish, takeOver = false): Seat | undefined {
+  // A headless check records in a run of its own: nobody drives, joins or resumes it.
+  const open = all.filter((o) => !o.run.note?.startsWith(CHECK_RUN_NOTE));
   const newest = open[0];
   if (wish === 'watch') return newest ? { role: 'observer', run: newest } : undefined;
   const driven = open.find((o): o is OpenRun & { lease: RunLease } => !leaseState(o.lease, here).lapsed);
