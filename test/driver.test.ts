@@ -15,14 +15,26 @@ describe('where a starting process sits', () => {
   const live: OpenRun = { run: run('r2'), lease: lease('r2') };
   const lapsed: OpenRun = { run: run('r1'), lease: lease('r1', { heartbeatAt: NOW - LEASE_LAPSE_MS - 1 }) };
 
-  it('a cockpit joins the run a live driver holds as an observer; a headless command starts its own', () => {
+  it('a cockpit joins the run a live driver holds as an observer; a headless command is refused there, or takes it over with a reason', () => {
     expect(chooseSeat([live, lapsed], here, 'join')).toEqual({ role: 'observer', run: live });
-    expect(chooseSeat([live, lapsed], here, 'own')).toEqual({ role: 'driver', resume: lapsed, held: [live] });
+    expect(chooseSeat([lapsed, live], here, 'join')).toEqual({ role: 'observer', run: live });
+    expect(chooseSeat([live, lapsed], here, 'headless')).toEqual({ role: 'refused', run: live });
+    expect(chooseSeat([lapsed, live], here, 'headless')).toEqual({ role: 'refused', run: live });
+    expect(chooseSeat([live, lapsed], here, 'headless', true)).toEqual({ role: 'driver', takeOver: live });
   });
 
-  it('a run whose driver went silent is resumed and driven; none open: a new run', () => {
-    expect(chooseSeat([lapsed], here, 'join')).toEqual({ role: 'driver', resume: lapsed, held: [] });
-    expect(chooseSeat([], here, 'join')).toEqual({ role: 'driver', held: [] });
+  it("a headless check's own run is nobody's seat", () => {
+    const check: OpenRun = { run: { ...run('c1'), note: 'headless check (preflight)' }, lease: lease('c1', { driver: 'cron' }) };
+    expect(chooseSeat([check], here, 'headless')).toEqual({ role: 'driver' });
+    expect(chooseSeat([check, live], here, 'join')).toEqual({ role: 'observer', run: live });
+  });
+
+  it('a run whose driver went silent is resumed and driven, headless too; none open: a new run', () => {
+    for (const wish of ['join', 'headless'] as const) {
+      expect(chooseSeat([lapsed], here, wish)).toEqual({ role: 'driver', resume: lapsed });
+      expect(chooseSeat([lapsed], here, wish, true)).toEqual({ role: 'driver', resume: lapsed });
+      expect(chooseSeat([], here, wish)).toEqual({ role: 'driver' });
+    }
   });
 
   it('watch observes the newest open run whoever holds it, and has nothing to watch without one', () => {

@@ -81,7 +81,7 @@ function unpaired(events: readonly EventBody[]): string | undefined {
 }
 
 describe('processes sharing one ledger', () => {
-  it(`${EACH} act and ${EACH} check started together keep to their own runs`, async () => {
+  it(`${EACH} act and ${EACH} check started together: one act drives at a time, the others are refused naming it; checks keep to their own runs`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-multi-'));
     const aborts = join(dir, 'aborts.txt');
     const file = join(dir, 'shared.yaml');
@@ -98,12 +98,17 @@ describe('processes sharing one ledger', () => {
       started.push(cli(['check', file, '--ledger', ledger], opts));
     }
     const results = await Promise.all(started);
-    const detail = JSON.stringify(results.filter((r) => r.code !== 0));
-    expect(results.filter((r) => r.code !== 0), detail).toEqual([]);
+    // While an act drives the runbook's run, another is refused (exit 3) with who drives; none fails otherwise.
+    const refused = results.filter((r) => r.code === 3);
+    const detail = JSON.stringify(results.filter((r) => r.code !== 0 && r.code !== 3));
+    expect(results.filter((r) => r.code !== 0 && r.code !== 3), detail).toEqual([]);
+    for (const r of refused) expect(r.stderr).toMatch(/^opscockpit: ops is driving since \d\d:\d\d \(run r-[^)]+\); nothing was run or recorded\./);
+    const acted = EACH - refused.length;
+    expect(acted).toBeGreaterThanOrEqual(1);
 
     const runs = readRuns(ledger);
     const all = runs.flatMap((r) => r.events);
-    expect(all.filter((e) => e.kind === 'action.requested')).toHaveLength(EACH);
+    expect(all.filter((e) => e.kind === 'action.requested')).toHaveLength(acted);
     for (const run of runs) {
       const where = `run ${run.runId}: ${run.events.map((e) => e.kind).join(', ')}`;
       const ends = run.events.filter((e) => e.kind === 'run.completed');
@@ -116,7 +121,7 @@ describe('processes sharing one ledger', () => {
     }
     const outcomes = all.filter((e): e is Extract<EventBody, { kind: 'action.completed' }> => e.kind === 'action.completed');
     expect(outcomes.filter((o) => o.status === 'unknown')).toEqual([]);
-    expect(outcomes).toHaveLength(EACH);
+    expect(outcomes).toHaveLength(acted);
     const ran = existsSync(aborts) ? readFileSync(aborts, 'utf8').trim().split('\n').filter(Boolean).length : 0;
     expect(ran).toBe(outcomes.length);
 

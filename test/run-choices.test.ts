@@ -12,7 +12,7 @@ import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
 import { systemClock } from '../src/engine/ports.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { SqliteStore } from '../adapters/sqlite-store.js';
-import { openRun, openRunValues, ResumeConflictError, settleResume } from '../src/session/run-lifecycle.js';
+import { openRun, seatRunValues, ResumeConflictError, settleResume } from '../src/session/run-lifecycle.js';
 import { describeEvent } from '../screens/presentation.js';
 import { ROTATE_MD } from './support/rotate-runbook.js';
 
@@ -44,7 +44,7 @@ describe('run.choices in the ledger', () => {
         { kind: 'run.choices', choices: { choice: 'macos' } },
       ]);
       expect(describeEvent(first[2])).toBe('chosen: choice=macos');
-      expect(await openRunValues(store, '/srv/runbooks/rotate.md', systemClock.now())).toEqual({ runId, recorded: { params: { ticket: 'CHG-7', region: 'us' }, choices: { choice: 'macos' } } });
+      expect(await seatRunValues(store, { file: '/srv/runbooks/rotate.md' }, systemClock.now(), {})).toEqual({ runId, recorded: { params: { ticket: 'CHG-7', region: 'us' }, choices: { choice: 'macos' } } });
 
       // Another option: refused, naming the run's; nothing recorded, the run not taken.
       const other = runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'linux' });

@@ -1,5 +1,5 @@
-// Run leases through real sessions on a real SQLite ledger: a session resumes only a run whose
-// owner is gone (its pid ended, or silent past the lapse time), records as unknown only that
+// Run leases through real sessions on a real SQLite ledger: a headless session is refused a run
+// a live owner drives (or takes it over with a reason); it resumes only a run whose owner is gone (its pid ended, or silent past the lapse time), records as unknown only that
 // owner's unanswered actions, and a session that lost its run writes nothing more into it.
 import { waitFor } from './support/cockpit.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { loadRunbook } from '../src/runbook/load.js';
 import { openSession, type Session } from '../src/session/session.js';
 import { SqliteStore } from '../adapters/sqlite-store.js';
 import { LEASE_BEAT_MS, LEASE_LAPSE_MS } from '../src/engine/lease.js';
+import { hourMinute } from '../src/engine/driver.js';
+import { DrivenElsewhereError } from '../src/session/run-lifecycle.js';
 import { ManualClock } from './support/manual-clock.js';
 
 const env = { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'ops:read,deploy:abort' };
@@ -35,8 +37,8 @@ function setup() {
   const ledgerPath = join(dir, 'ledger.db');
   const ledger = openLedger(ledgerPath);
   ledgers.push(ledger);
-  const session = async (clock?: ManualClock) => {
-    const s = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, env, clock });
+  const session = async (clock?: ManualClock, takeOver?: string) => {
+    const s = await openSession({ runbook, ledger: new SqliteStore(ledger, ledgerPath), ledgerPath, env, clock, takeOver });
     sessions.push(s);
     return s;
   };
@@ -54,16 +56,22 @@ function deadPid(): Promise<number> {
 const kinds = (l: SqliteLedger, runId: string) => l.events(runId).map((e) => e.body.kind);
 
 describe('run leases', () => {
-  it('a second session on the runbook starts its own run and says who holds the first; once the first is closed, its run is resumed', async () => {
+  it('a second headless session on the runbook is refused while the first drives, naming who; with a reason it takes the run over; once closed, its run is resumed', async () => {
     const { ledger, session } = setup();
     const first = await session();
     const before = kinds(ledger, first.runId);
-    const second = await session();
-    expect(second.runId).not.toBe(first.runId);
-    expect(second.store.getState().flash?.text).toMatch(
-      new RegExp(`Run ${first.runId} of this runbook is open in another process \\(pid ${process.pid} on host .+, heard from 0 s ago\\): this is a new run, ${second.runId}\\.`),
-    );
+    const since = hourMinute(Date.now());
+    await expect(session()).rejects.toThrow(DrivenElsewhereError);
+    await expect(session()).rejects.toThrow(`ops is driving since ${since} (run ${first.runId}); nothing was run or recorded.`);
     expect(kinds(ledger, first.runId)).toEqual(before);
+    expect(ledger.listRuns(10).map((r) => r.runId)).toEqual([first.runId]);
+
+    const second = await session(undefined, 'first one hung');
+    expect(second.runId).toBe(first.runId);
+    const last = ledger.events(first.runId).at(-1)!;
+    expect(last.body).toEqual({ kind: 'run.driver', from: 'ops', to: 'ops', reason: 'first one hung' });
+    expect(kinds(ledger, first.runId)).toEqual([...before, 'run.driver']);
+    await second.stop();
     await first.stop();
     const third = await session();
     expect(third.runId).toBe(first.runId);
@@ -81,8 +89,7 @@ describe('run leases', () => {
     const alive = spawn('sleep', ['30']);
     try {
       ledger.leases.take(runId, { pid: alive.pid!, host: hostname(), token: 'other' }, Date.now());
-      const beside = await session();
-      expect(beside.runId).not.toBe(runId);
+      await expect(session()).rejects.toThrow(DrivenElsewhereError);
       expect(ledger.events(runId).filter((e) => e.body.kind === 'action.completed')).toEqual([]);
       // The same owner, silent for longer than the lapse time: taken over.
       ledger.leases.take(runId, { pid: alive.pid!, host: hostname(), token: 'other' }, Date.now() - LEASE_LAPSE_MS - 1000);

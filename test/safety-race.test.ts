@@ -48,13 +48,16 @@ describe('one real-enable window, two processes acting at the same instant', () 
       const dir = mkdtempSync(join(tmpdir(), 'oc-race-'));
       const file = join(dir, 'daily-ops.yaml');
       writeFileSync(file, RUNBOOK);
+      // dave acts from a second runbook file: one runbook's run has one driver, the window is the ledger's.
+      const second = join(dir, 'daily-ops-2.yaml');
+      writeFileSync(second, RUNBOOK);
       const ledger = join(dir, 'ledger.db');
       const window = (verb: string, who: string) => cli(['window', verb, '--runbook', file, '--ledger', ledger], { env: as(who) });
       expect((await window('request', 'alice')).code).toBe(0);
       expect((await window('approve', 'bob')).code).toBe(0);
       expect((await window('approve', 'carol')).code).toBe(0);
 
-      const results = await Promise.all([act(file, ledger, 'alice'), act(file, ledger, 'dave')]);
+      const results = await Promise.all([act(file, ledger, 'alice'), act(second, ledger, 'dave')]);
 
       const detail = `trial ${trial + 1}: ${JSON.stringify(results)}`;
       const winners = results.filter((r) => r.code === 0);

@@ -105,6 +105,7 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     await waitFor(() => /abort refused/.test(session.store.getState().flash?.text ?? ''), 'the refusal');
     expect(session.store.getState().flash?.text).toMatch(/abort refused — STOPPED/);
     expect(session.store.getState().controls?.stop).toMatchObject({ on: true, by: 'dave' });
+    await session.stop(); // the cockpit closed: the next act may drive the run
     l.close();
     const off = await cli(['stop', 'off', '--ledger', t.ledger], { env: t.as('dave') });
     expect(off.code).toBe(1);

@@ -21,8 +21,10 @@ export async function run(argv: string[]): Promise<number> {
     return interruptions.exitCode ?? code;
   } catch (err) {
     process.stderr.write(visible(describeError(err)) + '\n');
-    // 2: a ledger this command does not support yet (LedgerLocationError); else 1.
-    return interruptions.exitCode ?? ((err as { exitCode?: unknown })?.exitCode === 2 ? 2 : 1);
+    // 2: a ledger this command does not support yet (LedgerLocationError); 3: refused, someone
+    // drives the run (DrivenElsewhereError); else 1.
+    const code = (err as { exitCode?: unknown })?.exitCode;
+    return interruptions.exitCode ?? (code === 2 || code === 3 ? code : 1);
   } finally {
     interruptions.release();
   }

@@ -141,7 +141,7 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: file }, io.env);
   // What is missing is asked in a form before the cockpit starts, where a person can answer.
   const ask: AskStart | undefined = isTerminal(io) ? async (runbook, given) => (await import('../../screens/run.js')).askStart(runbook, given) : undefined;
-  const loaded = await loadWithParams('open', file, startArgs(values), io, { shown: positionals[0], ledgerPath, ask });
+  const loaded = await loadWithParams('open', file, startArgs(values), io, { shown: positionals[0], ledgerPath, ask, seat: { wish: 'join' } });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env, notice } = loaded;
   if (!requireTerminal(io)) return 1;

@@ -13,7 +13,8 @@ import { SqliteStore } from '../../adapters/sqlite-store.js';
 import { openLedgerStore } from '../../adapters/ledger-store-open.js';
 import { isPostgresLocation } from '../../adapters/ledger-path.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
-import { openRunValues, ResumeConflictError, startDifferences, type RecordedStart } from '../session/run-lifecycle.js';
+import { DrivenElsewhereError, JoinConflictError, ResumeConflictError, seatRunValues, startDifferences, type RecordedStart, type SeatRequest } from '../session/run-lifecycle.js';
+import type { RunLease } from '../engine/lease.js';
 import { UsageError } from './errors.js';
 import { oneLine } from '../visible.js';
 import type { Io } from './main.js';
@@ -23,6 +24,14 @@ export const PARAM_OPTION = { param: { type: 'string' as const, multiple: true a
 /** The flags' values as parseArgs gives them. */
 export function startArgs(values: Record<string, unknown>): { param?: string[]; choose?: string[] } {
   return { param: values.param as string[] | undefined, choose: values.choose as string[] | undefined };
+}
+
+/** `--take-over REASON` of run and act: a reason, one line, or none given. */
+export function takeOverReason(value: unknown, command: string): string | undefined {
+  if (value === undefined) return undefined;
+  const reason = String(value).trim();
+  if (!reason || /[\u0000-\u001f\u007f]/.test(reason)) throw new UsageError('--take-over needs a reason, one line of text ("alice left; finishing the cutover")', command);
+  return reason;
 }
 
 /** Exit code when a value or a choice is missing and nobody is there to give it. */
@@ -48,8 +57,14 @@ export type AskStart = (runbook: Runbook, given: StartValues) => Promise<StartVa
 export interface StartOptions {
   /** The runbook as the person wrote it, for the command to give again (default: the file). */
   shown?: string;
-  /** The ledger of a command that resumes an open run: the run's recorded values are its values. */
+  /**
+   * The ledger of a command that joins, resumes or takes over an open run: the run's recorded
+   * values are its values. A run someone drives is joined only with its values (others are
+   * refused); a headless command is refused there, unless it takes the run over (`seat`).
+   */
   ledgerPath?: string;
+  /** How this start sits in the runbook's run (engine/driver.ts); headless by default. */
+  seat?: SeatRequest;
   ask?: AskStart;
   /**
    * An abort or a rollback: it is never held back by parameters or a choice the forward steps
@@ -69,24 +84,22 @@ export async function loadWithParams(command: string, file: string, values: { pa
   const problems = [...params.problems, ...choose.problems];
   if (problems.length > 0) throw new UsageError(problems.join('\n'), command);
   let given: StartValues = { params: params.given, choose: choose.given };
-  const open = opts.ledgerPath ? await openRunOf(opts.ledgerPath, file) : undefined;
-  if (open) given = withRecorded(given, open.recorded);
+  const open = opts.ledgerPath ? await openRunOf(opts.ledgerPath, file, opts.seat ?? {}) : undefined;
+  // A watcher shows the run as it recorded it, and runs nothing: what the run did not record
+  // for it (its secrets) it does not need.
+  const observeOnly = opts.seat?.wish === 'watch';
+  if (open) given = withRecorded(observeOnly ? { params: {}, choose: {} } : given, open.recorded);
 
   let runbook = await loadChecked(command, file, given, io);
-  let notice: string | undefined;
-  if (open) {
-    const differ = startDifferences(runbook, open.recorded);
-    if (differ.choices.length > 0) throw new ResumeConflictError(open.runId, open.recorded, differ.choices);
-    // A value may change between attempts (a rollback to another SHA); never silently.
-    if (differ.params.length > 0) notice = `run ${open.runId} goes on with other parameter values than it recorded: ${differ.params.join(', ')}; the new values are recorded in the ledger.`;
-  }
-  let missing = missingOf(command, runbook, opts.backOut);
+  let missing = missingOf(command, runbook, opts.backOut || observeOnly);
+  let notice = open ? otherValues(runbook, open) : undefined;
   if (missing.count > 0 && opts.ask) {
     const answers = await opts.ask(runbook, given);
     if (!answers) return 0; // the person quit: nothing started, nothing recorded
     given = { params: { ...given.params, ...answers.params }, choose: { ...given.choose, ...answers.choose } };
     runbook = await loadChecked(command, file, given, io);
     missing = missingOf(command, runbook, opts.backOut);
+    if (open) notice = otherValues(runbook, open);
   }
   if (missing.count > 0) {
     io.stderr.write(needsPerson(command, opts.shown ?? file, missing));
@@ -145,15 +158,32 @@ function needsPerson(command: string, shown: string, missing: ReturnType<typeof 
   return `opscockpit: needs a person: ${what.join(' and ')}\n${lines.join('\n')}\ngive ${count === 1 ? 'it' : 'them'}: opscockpit ${command} ${shown} ${args.join(' ')}\n`;
 }
 
-/** The open run this start would resume, read from the ledger if it exists. */
-async function openRunOf(location: string, file: string): Promise<{ runId: string; recorded: RecordedStart } | undefined> {
+type SeatRun = { runId: string; recorded: RecordedStart; driven?: RunLease };
+
+/**
+ * Other values than the open run recorded: refused for a run someone drives (this start would
+ * show, or walk after a take-over, values nobody recorded) and for other options (they change
+ * the checklist); a resumed run goes on with other parameter values, said aloud (the notice).
+ */
+function otherValues(runbook: Runbook, open: SeatRun): string | undefined {
+  const differ = startDifferences(runbook, open.recorded);
+  if (open.driven && differ.params.length + differ.choices.length > 0) throw new JoinConflictError(open.runId, open.driven, [...differ.params, ...differ.choices]);
+  if (differ.choices.length > 0) throw new ResumeConflictError(open.runId, open.recorded, differ.choices);
+  // A value may change between attempts (a rollback to another SHA); never silently.
+  if (differ.params.length > 0) return `run ${open.runId} goes on with other parameter values than it recorded: ${differ.params.join(', ')}; the new values are recorded in the ledger.`;
+  return undefined;
+}
+
+/** The open run this start would sit in, read from the ledger if it exists (a refused headless start throws). */
+async function openRunOf(location: string, file: string, seat: SeatRequest): Promise<SeatRun | undefined> {
   const postgres = isPostgresLocation(location);
   if (!postgres && !existsSync(location)) return undefined;
   let ledger: LedgerStore | undefined;
   try {
     ledger = postgres ? await openLedgerStore(location) : new SqliteStore(openLedger(location, { readOnly: true }), location);
-    return await openRunValues(ledger, file, Date.now());
-  } catch {
+    return await seatRunValues(ledger, { file }, Date.now(), seat);
+  } catch (err) {
+    if (err instanceof DrivenElsewhereError) throw err;
     return undefined; // the start opens the ledger to write, and says what is wrong with it
   } finally {
     await ledger?.close();

@@ -70,7 +70,7 @@ Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no 
 stage falls back to stable), 1 error.`,
   },
   run: {
-    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--ledger PATH|URL]',
+    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--take-over REASON] [--ledger PATH|URL]',
     summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',
     details: `The same session as the cockpit: steps in order, actions through the same safety
 controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,
@@ -78,7 +78,7 @@ at a refusal, or at a step that needs a person (manual steps not named with --co
 scripts without --yes or --confirm). --confirm STEP attests a manual step, or confirms one confirm-first
 script (a destructive one too: naming it is typing its id); it is recorded with your name.
 Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
-a control. --json prints one JSON document (schema opscockpit.run/v1).
+a control or because someone drives the runbook's run. --json prints one JSON document (schema opscockpit.run/v1).
 SIGINT or SIGTERM while a script runs: the cancellation is recorded, the script's process group
 is killed (TERM, then KILL after ${KILL_GRACE_MS / 1000} s), its outcome is recorded, the run ends as failed,
 and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.

@@ -2,28 +2,45 @@
 // name, a reason and a since; every other cockpit on the run observes it, and may stop it (the
 // emergency stop is anyone's) or take the seat over with a reason of its own, which the run
 // records. Pure: the caller gives the leases, the time and how local times are written.
-import { LEASE_LAPSE_MS, chooseRun, leaseState, type LeaseView, type OpenRun, type RunLease } from './lease.js';
+import { LEASE_LAPSE_MS, leaseState, type LeaseView, type OpenRun, type RunLease } from './lease.js';
 import type { EventBody } from './types.js';
 
 /**
- * How a process sits in a run: `own` (headless commands) drives a run of its own when a live
- * process holds the runbook's run; `join` (the cockpit) observes that run instead; `watch`
- * observes whatever the runbook's newest open run is and never drives.
+ * How a process sits in a run: `headless` (run, act) drives the runbook's run only when nobody
+ * does, and is refused while a live driver holds it, unless it takes the run over with a reason;
+ * `join` (the cockpit) observes the run a live driver holds; `watch` observes whatever the
+ * runbook's newest open run is and never drives.
  */
-export type SeatWish = 'own' | 'join' | 'watch';
+export type SeatWish = 'headless' | 'join' | 'watch';
 
 export type Seat =
-  /** Resume this run (its lease lapsed) or, without one, start a new run; `held` as chooseRun says. */
-  | { role: 'driver'; resume?: OpenRun; held: OpenRun[] }
-  | { role: 'observer'; run: OpenRun };
+  /** Resume this run (its lease lapsed) or, without one, start a new run. */
+  | { role: 'driver'; resume?: OpenRun; takeOver?: undefined }
+  /** Take this run over from its live driver (headless, with a reason): recorded as run.driver. */
+  | { role: 'driver'; takeOver: OpenRun & { lease: RunLease }; resume?: undefined }
+  | { role: 'observer'; run: OpenRun }
+  /** Someone drives the runbook's run: a headless command does not act beside them. */
+  | { role: 'refused'; run: OpenRun & { lease: RunLease } };
 
-/** Where a starting process sits, given the runbook's open runs newest first. */
-export function chooseSeat(open: readonly OpenRun[], here: LeaseView, wish: SeatWish): Seat | undefined {
+/** The note a headless check's own run carries (`headless check (preflight)`). */
+export const CHECK_RUN_NOTE = 'headless check';
+
+/**
+ * Where a starting process sits, given the runbook's open runs newest first. One run of a
+ * runbook is driven at a time: while a live lease holds one, every other start observes it,
+ * takes it over with a reason, or is refused.
+ */
+export function chooseSeat(all: readonly OpenRun[], here: LeaseView, wish: SeatWish, takeOver = false): Seat | undefined {
+  // A headless check records in a run of its own: nobody drives, joins or resumes it.
+  const open = all.filter((o) => !o.run.note?.startsWith(CHECK_RUN_NOTE));
   const newest = open[0];
   if (wish === 'watch') return newest ? { role: 'observer', run: newest } : undefined;
-  if (wish === 'join' && newest && !leaseState(newest.lease, here).lapsed) return { role: 'observer', run: newest };
-  const choice = chooseRun(open, here);
-  return choice.resume ? { role: 'driver', resume: choice.resume, held: choice.held } : { role: 'driver', held: choice.held };
+  const driven = open.find((o): o is OpenRun & { lease: RunLease } => !leaseState(o.lease, here).lapsed);
+  if (driven) {
+    if (wish === 'join') return { role: 'observer', run: driven };
+    return takeOver ? { role: 'driver', takeOver: driven } : { role: 'refused', run: driven };
+  }
+  return newest ? { role: 'driver', resume: newest } : { role: 'driver' };
 }
 
 /** Local "10:42", as the screen says a time of day. */

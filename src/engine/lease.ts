@@ -56,21 +56,6 @@ export interface OpenRun {
   lease?: RunLease;
 }
 
-export type RunChoice = { resume: OpenRun; held: OpenRun[] } | { resume?: undefined; held: OpenRun[] };
-
-/**
- * Which of a runbook's open runs (newest first) a starting process takes over: the newest whose
- * lease has lapsed. None: it starts a run of its own. `held`: the newer runs live owners hold.
- */
-export function chooseRun(open: readonly OpenRun[], here: LeaseView): RunChoice {
-  const held: OpenRun[] = [];
-  for (const o of open) {
-    if (leaseState(o.lease, here).lapsed) return { resume: o, held };
-    held.push(o);
-  }
-  return { held };
-}
-
 /** "pid 4242 on host ops-1, heard from 3 s ago": the words for a lease's holder. */
 export function describeHolder(lease: RunLease, now: number): string {
   const ago = Math.max(0, Math.round((now - lease.heartbeatAt) / 1000));

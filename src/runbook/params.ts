@@ -122,6 +122,19 @@ export function withParamValues(params: readonly RunbookParam[] | undefined, env
 }
 
 /** The values as the ledger records them: secret ones as ***. */
+/**
+ * The parameters with the values a run recorded (its last run.params) over them; a name the
+ * runbook does not declare is a value given at its step. Secret ones are recorded masked: the
+ * value held here stays.
+ */
+export function withRecordedValues(params: readonly RunbookParam[], recorded: Readonly<Record<string, string>>): RunbookParam[] {
+  const out = params.map((p) => (Object.hasOwn(recorded, p.name) && recorded[p.name] !== MASK ? { ...p, value: recorded[p.name] } : p));
+  for (const [name, value] of Object.entries(recorded)) {
+    if (value !== MASK && !out.some((p) => p.name === name)) out.push({ name, type: 'string', value, atStep: name });
+  }
+  return out;
+}
+
 export function recordedParams(params: readonly RunbookParam[]): Record<string, string> {
   return Object.fromEntries(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? MASK : (p.value as string)]));
 }

@@ -7,6 +7,7 @@ import type { RunLease } from '../engine/lease.js';
 import { hourMinute, observerLine, takeOver } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
+import type { LedgerEvent } from '../engine/types.js';
 import { localView } from '../../adapters/ledger-leases.js';
 import { flash, type CockpitStore } from '../store/store.js';
 import type { HeldRun } from './run-lease.js';
@@ -25,6 +26,8 @@ export interface SeatDeps {
   asserted: string;
   /** `opscockpit watch`: observes, never takes over. */
   watch: boolean;
+  /** Take the run's recorded values as this cockpit's before it drives; why it may not, if so. */
+  adoptRunValues(events: readonly LedgerEvent[]): string | undefined;
   /** Start what only the driver runs (polling, the canary), or stop it. */
   onDrive(): void;
   onObserve(): void;
@@ -78,6 +81,9 @@ export class DriverSeat {
           const now = d.clock.now();
           const decided = takeOver(await d.ledger.leases.get(d.runId), d.operator, reason);
           if (!decided.ok) return decided.why;
+          // It walks the values the run recorded, not the ones it was opened with.
+          const differ = d.adoptRunValues(await d.ledger.events(d.runId));
+          if (differ) return differ;
           await d.ledger.leases.take(d.runId, d.owner.holder, now, { driver: d.operator, reason: decided.event.reason });
           return d.ledger.append(d.runId, d.asserted, decided.event, now, { durable: true });
         }, { durable: true });

@@ -61,12 +61,14 @@ export async function runProcedure(opts: {
   confirm?: string[];
   /** SIGINT/SIGTERM: what runs is killed and recorded, and the run ends as failed. */
   signal?: AbortSignal;
+  /** Take over the run someone drives, with this reason (--take-over); else refused while they drive. */
+  takeOver?: string;
   /** Where a notice before a block goes (a resumed run's fresh shell); stderr by default. */
   notice?: (line: string) => void;
 }): Promise<RunReport> {
   const { runbook } = opts;
   // The run ends here, not when the checklist does: an action after the preflight decides it too.
-  const session = await openSession({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false, signal: opts.signal });
+  const session = await openSession({ runbook, ledger: opts.ledger, ledgerPath: opts.ledgerPath, env: opts.env, completeWithChecklist: false, signal: opts.signal, takeOver: opts.takeOver });
   const actions: RunActionReport[] = [];
   let outcome: RunOutcome = 'completed';
   let stopped: string | undefined;

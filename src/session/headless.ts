@@ -10,6 +10,7 @@ import { computeVerdict, emptyMeans, gatingChecks } from '../engine/verdict.js';
 import { finishRun } from './finish-run.js';
 import { cancelledReason, makeCheckRunner } from './runners.js';
 import { HeldRun, startHeldRun } from './run-lease.js';
+import { CHECK_RUN_NOTE } from '../engine/driver.js';
 import { operatorName } from './operator.js';
 import { recordParams } from './run-lifecycle.js';
 
@@ -69,7 +70,7 @@ export async function runHeadlessCheck(opts: {
   // The run is this process's (its lease) until it ends: nobody else resumes or completes it.
   const { run, owner } = await startHeldRun(
     ledger,
-    { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `headless check (${phase})` },
+    { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `${CHECK_RUN_NOTE} (${phase})` },
     clock,
   );
   try {

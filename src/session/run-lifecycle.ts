@@ -3,8 +3,8 @@ import type { Runbook } from '../runbook/model.js';
 import type { Clock, RunRecord } from '../engine/ports.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
-import { chooseRun, describeHolder, type DriverClaim, type LeaseHolder, type OpenRun } from '../engine/lease.js';
-import { chooseSeat, type SeatWish } from '../engine/driver.js';
+import { leaseState, type DriverClaim, type LeaseHolder, type OpenRun, type RunLease } from '../engine/lease.js';
+import { chooseSeat, driverName, drivingLine, takeOver, type SeatWish } from '../engine/driver.js';
 import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK, runbookLock } from './controls.js';
@@ -18,28 +18,65 @@ export interface OpenedRun {
   run: RunRecord;
   events: LedgerEvent[];
   holder: LeaseHolder;
-  /** Open runs of the runbook that live processes hold (so this one started its own). */
-  held: OpenRun[];
   /** Another process drives the run: this one observes it and holds no lease (driver-seat.ts). */
   observing?: boolean;
+  /** Taken over from its live driver (headless --take-over): run.driver is its last event. */
+  tookOver?: boolean;
+}
+
+/** How a start sits: its wish, `takeOver` (the reason a headless command takes the run over), the run to watch. */
+export interface SeatRequest {
+  wish?: SeatWish;
+  claim?: DriverClaim;
+  /** The name this process gives with its appends (run.driver of a take-over). */
+  asserted?: string;
+  takeOver?: string;
+  runId?: string;
 }
 
 /** `opscockpit watch` on a runbook none of whose runs is open. */
 export class NothingToWatchError extends Error {}
 
+/** A headless command on a runbook whose run someone drives: nothing is run or recorded. */
+export class DrivenElsewhereError extends Error {
+  readonly exitCode = 3;
+  constructor(runbook: Pick<Runbook, 'file'>, open: OpenRun & { lease: RunLease }) {
+    super(
+      `${drivingLine(open.lease)} (run ${open.run.runId}); nothing was run or recorded. ` +
+        `Follow it with "opscockpit watch ${runbook.file}", stop it from anywhere with "opscockpit stop on", or take it over: --take-over "reason".`,
+    );
+  }
+}
+
 /**
- * The runbook's newest open run whose owner is gone, resumed; else a new run. Decided and the
- * lease taken in one write transaction, so two processes starting together never both take one.
+ * Where this start sits in the runbook's runs (engine/driver.ts chooseSeat): an observer of the
+ * run a live driver holds, its driver by take-over, the driver of its newest open run (its owner
+ * gone: resumed) or of a new run. Decided and the lease taken in one write transaction, so two
+ * processes starting together never both take one.
  */
-export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, seat: { wish?: SeatWish; claim?: DriverClaim; runId?: string } = {}, actionOnly?: string): Promise<OpenedRun> {
+export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, seat: SeatRequest = {}, actionOnly?: string): Promise<OpenedRun> {
   const holder = localHolder();
   const { leases } = ledger;
   return ledger.atomically(async () => {
     const now = clock.now();
     const runs = (await leases.openRuns(runbook.file)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
-    const choice = chooseSeat(runs, localView(now), seat.wish ?? 'own');
+    const choice = chooseSeat(runs, localView(now), seat.wish ?? 'headless', seat.takeOver !== undefined);
     if (!choice) throw new NothingToWatchError(`No run of ${runbook.file} is open to watch: its driver opens one with "opscockpit open ${runbook.file}".`);
-    if (choice.role === 'observer') return { run: choice.run.run, events: await ledger.events(choice.run.run.runId), holder, held: [], observing: true };
+    if (choice.role === 'refused') throw new DrivenElsewhereError(runbook, choice.run);
+    if (choice.role === 'observer') return { run: choice.run.run, events: await ledger.events(choice.run.run.runId), holder, observing: true };
+    if (choice.takeOver) {
+      // The same take-over the cockpit's T makes (driver-seat.ts): the lease and run.driver together.
+      const { run, lease } = choice.takeOver;
+      const driver = seat.claim?.driver ?? 'someone';
+      const decided = takeOver(lease, driver, seat.takeOver ?? '');
+      if (!decided.ok) throw new DrivenElsewhereError(runbook, choice.takeOver);
+      const events = await ledger.events(run.runId);
+      const differ = startDifferences(runbook, recordedStart(events));
+      if (differ.choices.length + differ.params.length > 0) throw new JoinConflictError(run.runId, lease, [...differ.params, ...differ.choices]);
+      await leases.take(run.runId, holder, now, { driver, reason: decided.event.reason });
+      const ev = await ledger.append(run.runId, seat.asserted ?? driver, decided.event, now, { durable: true });
+      return { run, events: [...events, ev], holder, tookOver: true };
+    }
     const open = choice.resume?.run;
     if (open) {
       const events = await ledger.events(open.runId);
@@ -50,7 +87,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
         const differ = startDifferences(runbook, recordedStart(events)).choices;
         if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
         await leases.take(open.runId, holder, now, seat.claim);
-        return { run: open, events, holder, held: [] };
+        return { run: open, events, holder };
       }
       // Listed as running, but its events say it ended (a ledger written before the two were
       // one transaction, cut off between them): the events are the record, so the runs table
@@ -65,13 +102,8 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
       now,
     );
     await leases.take(run.runId, holder, now, seat.claim);
-    return { run, events: [], holder, held: choice.held };
-  });
-}
-
-/** The run a start would resume (its owner gone), and the open runs live processes hold. */
-async function resumable(ledger: LedgerStore, file: string, now: number): Promise<{ resume?: { run: RunRecord }; held: OpenRun[] }> {
-  return chooseRun(await ledger.leases.openRuns(file), localView(now));
+    return { run, events: [], holder };
+  }, seat.takeOver !== undefined ? { durable: true } : undefined);
 }
 
 /** The values a run goes on with: its last run.params and run.choices (secret ones ***). */
@@ -89,12 +121,22 @@ export function recordedStart(events: readonly LedgerEvent[]): RecordedStart {
   return out;
 }
 
-/** The open run a start of this runbook file would resume, with what it recorded; read only. */
-export async function openRunValues(ledger: LedgerStore, file: string, now: number): Promise<{ runId: string; recorded: RecordedStart } | undefined> {
-  const open = (await resumable(ledger, file, now)).resume?.run;
-  if (!open) return undefined;
-  const events = await ledger.events(open.runId);
-  return lastCompletion(events) ? undefined : { runId: open.runId, recorded: recordedStart(events) };
+/**
+ * The open run a start of this runbook file would sit in, read only, with what it recorded:
+ * `driven` when a live driver holds it (this start observes or takes it over: its values are
+ * the run's); a headless start refused throws DrivenElsewhereError before anything is asked.
+ */
+export async function seatRunValues(ledger: LedgerStore, runbook: Pick<Runbook, 'file'>, now: number, seat: SeatRequest): Promise<{ runId: string; recorded: RecordedStart; driven?: RunLease } | undefined> {
+  const runs = (await ledger.leases.openRuns(runbook.file)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
+  const choice = chooseSeat(runs, localView(now), seat.wish ?? 'headless', seat.takeOver !== undefined);
+  if (!choice) return undefined;
+  if (choice.role === 'refused') throw new DrivenElsewhereError(runbook, choice.run);
+  const at = choice.role === 'observer' ? choice.run : (choice.takeOver ?? choice.resume);
+  if (!at) return undefined;
+  const events = await ledger.events(at.run.runId);
+  if (lastCompletion(events)) return undefined;
+  const driven = at.lease && !leaseState(at.lease, localView(now)).lapsed ? at.lease : undefined;
+  return { runId: at.run.runId, recorded: recordedStart(events), ...(driven ? { driven } : {}) };
 }
 
 /** `choice=macos (the run has choice=linux)` for each option or value this start gives otherwise; secrets are not compared. */
@@ -118,19 +160,24 @@ export class ResumeConflictError extends Error {
   }
 }
 
+/**
+ * A start that joins a run someone drives (observes it, or takes it over) with other values
+ * than the run recorded: it would show, and after a take-over walk, values nobody recorded.
+ */
+export class JoinConflictError extends Error {
+  constructor(readonly runId: string, lease: RunLease, differ: string[]) {
+    super(
+      `run ${runId} of this runbook is driven by ${driverName(lease)}, and this start gives ${differ.join(', ')}: whoever joins a run goes on with the values it recorded. ` +
+        `Open it without these values to follow it with the run's, or start a run with yours once that one has ended (its last step, abort or rollback).`,
+    );
+  }
+}
+
 /** A new run of a runbook locked after a rollback. */
 export class RunbookLockedError extends Error {
   constructor(runbook: Runbook, lock: RunbookLock) {
     super(`runbook "${runbook.name}" is ${lockedText(lock)} (opscockpit unlock ${runbook.file} --reason TEXT), then start it again`);
   }
-}
-
-/** What to tell the operator when open runs of the runbook belong to other live processes. */
-export function heldNotice(opened: OpenedRun, now: number): string | undefined {
-  const [newest, ...more] = opened.held;
-  if (!newest?.lease) return undefined;
-  const others = more.length ? ` (and ${more.length} more open run${more.length > 1 ? 's' : ''} held elsewhere)` : '';
-  return `Run ${newest.run.runId} of this runbook is open in another process (${describeHolder(newest.lease, now)})${others}: this is a new run, ${opened.run.runId}.`;
 }
 
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */

@@ -25,8 +25,10 @@ export interface SessionOptions {
    * down as when the operator quits (`shutdown`), then calls onExit.
    */
   signal?: AbortSignal;
-  /** How this process sits in the runbook's run (engine/driver.ts): headless commands `own` (the default), the cockpit `join`s, `watch` observes only. */
+  /** How this process sits in the runbook's run (engine/driver.ts): headless commands (the default) are refused while someone drives, the cockpit `join`s, `watch` observes only. */
   seat?: import('../engine/driver.js').SeatWish;
+  /** A headless command's take-over of the run someone drives (`--take-over REASON`): recorded as run.driver. */
+  takeOver?: string;
   /** Why this operator drives (`open --reason`), shown to the observers. */
   reason?: string;
   /** `watch RUN_ID`: the run to watch, when not the runbook's newest open one. */

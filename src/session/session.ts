@@ -8,7 +8,7 @@ import { Redactor } from '../runbook/secrets.js';
 import { Poller } from '../engine/poller.js';
 import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
 import type { IdentityKind, LedgerStore } from '../engine/ledger-store.js';
-import type { CheckResult } from '../engine/types.js';
+import type { CheckResult, LedgerEvent } from '../engine/types.js';
 import type { StepIntent } from '../engine/checklist.js';
 import { parseScopes } from '../engine/safety.js';
 import { createCockpitStore, flash, type CockpitStore } from '../store/store.js';
@@ -28,7 +28,7 @@ import { sessionNotifications, settleNotices } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
-import { heldNotice, openRun, recentRuns, settleResume, type OpenedRun } from './run-lifecycle.js';
+import { openRun, recentRuns, recordedStart, settleResume, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
 import { LedgerLink } from './ledger-link.js';
 import { LiveRecord } from './live-record.js';
@@ -49,7 +49,8 @@ export type { SessionOptions } from './session-options.js';
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const clock = opts.clock ?? systemClock;
   const driver = opts.ledger.stampedOperator ?? operatorName(opts.env ?? process.env);
-  const opened = await openRun(opts.ledger, opts.runbook, clock, { wish: opts.seat, claim: { driver, reason: opts.reason }, runId: opts.watchRun }, opts.actionOnly);
+  const seat = { wish: opts.seat, claim: { driver, reason: opts.reason }, asserted: operatorName(opts.env ?? process.env), takeOver: opts.takeOver, runId: opts.watchRun };
+  const opened = await openRun(opts.ledger, opts.runbook, clock, seat, opts.actionOnly);
   const session = new Session(opts, opened, await recentRuns(opts.ledger));
   await session.begin();
   return session;
@@ -120,8 +121,10 @@ export class Session {
     this.link = new LedgerLink({ clock: this.clock, store: this.store, onBack: () => void this.recorder.catchUp().then(() => (this.safety.refresh(), this.ledgerScreen.refresh())) });
     this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0, this.link);
     this.live = new LiveRecord({ store: this.store, runbook: opts.runbook, redactor: this.redactor, recorder: this.recorder, stepRuns: (check) => this.steps.running.has(check) });
+    const values = new StepValues(this.store, this.env, this.recorder.tryRecord.bind(this.recorder), this.redactor);
     const [onDrive, onObserve] = [() => this.drive(), () => (this.poller.stop(), this.canary?.stop())];
-    this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', onDrive, onObserve });
+    const adoptRunValues = (evs: readonly LedgerEvent[]) => values.adopt(recordedStart(evs).params ?? {});
+    this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', adoptRunValues, onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
     const controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted);
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
@@ -130,7 +133,6 @@ export class Session {
     this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
-    const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     this.intents = new Intents(this.intentHost(), values);
     this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name) });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
@@ -181,13 +183,12 @@ export class Session {
    * the safety controls as the ledger has them; then the ledger is followed for changes.
    */
   async begin(): Promise<void> {
-    if (!this.opened.observing) await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
+    // An observer records nothing; a take-over recorded run.driver, and the run goes on as it was.
+    if (!this.opened.observing && !this.opened.tookOver) await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
     await this.stage.load();
     await Promise.all([this.safety.refreshNow(), this.seat.refresh()]);
     const notifyProblem = this.notifications?.problem();
-    const held = heldNotice(this.opened, this.clock.now());
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
-    else if (held) flash(this.store, held, 'warn');
     this.unfollow = followLedger(this.ledger, {
       runId: () => this.end.run.runId,
       catchUp: () => this.recorder.catchUp(),

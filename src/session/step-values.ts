@@ -4,7 +4,8 @@
 // shell read, recorded with the run's other parameters, and shown in the header.
 import type { EventBody } from '../engine/types.js';
 import type { Phase, Runbook } from '../runbook/model.js';
-import { commandValueProblem, recordedParams, type RunbookParam } from '../runbook/params.js';
+import { commandValueProblem, recordedParams, withRecordedValues, type RunbookParam } from '../runbook/params.js';
+import { MASK } from '../runbook/secrets.js';
 import type { CockpitStore } from '../store/store.js';
 import type { Redactor } from '../runbook/secrets.js';
 
@@ -33,6 +34,24 @@ export class StepValues {
   /** The values an action's script still needs (a Markdown rollback's `<REVISION>`). */
   missingForAction(name: string): string[] {
     return (this.runbook.actions[name]?.placeholders ?? []).filter((n) => !this.env[n]);
+  }
+
+  /**
+   * Before this cockpit drives a run another drove (its T): the values the run recorded since
+   * this cockpit opened are its own, so it walks what the ledger holds. A value given at a step
+   * is taken; a declared parameter the run now has otherwise (its driver resumed it with another
+   * value) is not: the runbook was loaded with this cockpit's, so it says why it may not drive.
+   */
+  adopt(recorded: Readonly<Record<string, string>>): string | undefined {
+    const params = this.runbook.params;
+    const differ = Object.entries(recorded).filter(([name, v]) => v !== MASK && params.some((p) => p.name === name && !p.atStep) && this.env[name] !== v);
+    if (differ.length > 0) {
+      const was = differ.map(([name, v]) => `${name}=${v} (this cockpit opened with ${name}=${this.env[name] ?? 'none'})`).join(', ');
+      return `The run now goes on with ${was}: quit and open the runbook again to drive it with the run's values.`;
+    }
+    for (const [name, v] of Object.entries(recorded)) if (v !== MASK) this.env[name] = v;
+    this.store.setState({ runbook: { ...this.runbook, params: withRecordedValues(params, recorded) } });
+    return undefined;
   }
 
   /** Give a value; why it cannot be taken, or undefined once it is recorded. */

@@ -3,6 +3,7 @@
 // streamed action output) update their own slices. Screens read narrow slices only.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Runbook } from '../runbook/model.js';
+import { withRecordedValues } from '../runbook/params.js';
 import type { RunRecord } from '../engine/ports.js';
 import type { CheckResult, LedgerEvent, Phase } from '../engine/types.js';
 import { appendOutput, applyEvent, replay, type Projection } from './project.js';
@@ -108,6 +109,8 @@ export function recordInStore(store: CockpitStore, ev: LedgerEvent): void {
     const p = applyEvent(s, s.runbook, ev);
     const b = ev.body;
     const live = b.kind === 'check.changed' || b.kind === 'step.result' ? { ...s.live, [b.result.check]: b.result } : s.live;
+    // The header shows the values the run recorded, whoever recorded them (the driver, on an observer's screen).
+    if (b.kind === 'run.params') return { ...p, live, runbook: { ...s.runbook, params: withRecordedValues(s.runbook.params, b.params) } };
     return { ...p, live };
   });
 }

@@ -9,7 +9,7 @@ import { NO_STEPS_REASON, stepless } from '../../engine/verdict.js';
 import { UsageError } from '../errors.js';
 import { STATE_MARK, failureLines } from '../format.js';
 import { parseCommandArgs } from '../args.js';
-import { PARAM_OPTION, actionValuesMissing, loadWithParams } from '../params.js';
+import { PARAM_OPTION, actionValuesMissing, loadWithParams, takeOverReason } from '../params.js';
 import type { Io } from '../main.js';
 
 export function formatRunReport(r: RunReport): string {
@@ -36,13 +36,15 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     confirm: { type: 'string', multiple: true },
     yes: { type: 'boolean' },
     json: { type: 'boolean' },
+    'take-over': { type: 'string' },
     ...PARAM_OPTION,
   });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one runbook file' : 'missing RUNBOOK', 'run');
   const file = resolve(positionals[0]);
   const ledgerPath = chosenLedgerLocation({ ledger: values.ledger, runbook: file }, io.env);
-  const loaded = await loadWithParams('run', file, values, io, { shown: positionals[0], ledgerPath });
+  const takeOver = takeOverReason(values['take-over'], 'run');
+  const loaded = await loadWithParams('run', file, values, io, { shown: positionals[0], ledgerPath, seat: { takeOver } });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const names = values.action ?? [];
@@ -64,7 +66,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   if (needs !== undefined) return needs;
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   try {
-    const report = await runProcedure({ runbook, ledger, ledgerPath, env, actions: names, yes: values.yes === true, confirm, signal: io.shutdownSignal?.() });
+    const report = await runProcedure({ runbook, ledger, ledgerPath, env, actions: names, yes: values.yes === true, confirm, takeOver, signal: io.shutdownSignal?.() });
     io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatRunReport(report));
     return RUN_EXIT[report.outcome];
   } finally {

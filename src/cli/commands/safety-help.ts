@@ -5,13 +5,13 @@ import { startOptionsHelp } from './start-help.js';
 export const EXIT_REFUSED = 3;
 
 export const actHelp = {
-  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL] [--yes]',
+  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL] [--yes] [--take-over REASON]',
   summary: 'Run a runbook action headless, through the same safety controls as the cockpit.',
   details: `The emergency stop, scopes (OPSCOCKPIT_ALLOW_SCOPES), the allowlist, the mode and the
 real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
 asked to type the action's confirmation word (a terminal is needed for that).
 Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 3 refused by a
-control (its name and remedy on stderr), 130/143 stopped by SIGINT/SIGTERM (the script's
+control (its name and remedy on stderr) or because someone drives the runbook's run, 130/143 stopped by SIGINT/SIGTERM (the script's
 process group killed, the cancellation and the outcome recorded).
 ${startOptionsHelp('act')}`,
 };

@@ -17,7 +17,7 @@ import { Controls } from '../../session/controls.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
-import { PARAM_OPTION, actionValuesMissing, loadWithParams } from '../params.js';
+import { PARAM_OPTION, actionValuesMissing, loadWithParams, takeOverReason } from '../params.js';
 import type { Io } from '../main.js';
 
 import { EXIT_REFUSED } from './safety-help.js';
@@ -55,12 +55,13 @@ async function withControls<T>(io: Io, path: string, runbook: Runbook | undefine
 }
 
 export async function actCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' }, ...PARAM_OPTION });
+  const { values, positionals } = parseCommandArgs('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' }, 'take-over': { type: 'string' }, ...PARAM_OPTION });
   if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
   const file = resolve(positionals[0]);
   const name = positionals[1];
   const ledgerPath = ledgerPathOf({ ledger: values.ledger }, io.env, file);
-  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath, backOut: name === 'abort' || name === 'rollback' });
+  const takeOver = takeOverReason(values['take-over'], 'act');
+  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath, backOut: name === 'abort' || name === 'rollback', seat: { takeOver } });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const action = runbook.actions[name];
@@ -72,7 +73,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
-    session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name });
+    session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name, takeOver });
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);

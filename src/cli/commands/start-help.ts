@@ -19,5 +19,13 @@ export function startOptionsHelp(command: 'open' | 'run' | 'check' | 'act'): str
                   ${missing}
                   A run still open in the ledger goes on with the options and values it
                   recorded where none are given. Other options are refused (they would change
-                  its checklist); other values are taken, said on stderr and recorded.`;
+                  its checklist); other values are taken, said on stderr and recorded. A run
+                  someone drives is joined only with its own values: other ones are refused.${command === 'run' || command === 'act' ? `\n${TAKE_OVER_HELP}` : ''}`;
 }
+
+/** --take-over on run and act: the one way a headless command acts on a run someone drives. */
+export const TAKE_OVER_HELP = `  --take-over REASON  while someone drives a run of the runbook (a cockpit, or another
+                  headless command), the command is refused: exit 3 naming who drives, since when
+                  and why. With a reason, it takes that run over as T does in the cockpit
+                  (recorded as run.driver) and goes on with the run's values. The emergency
+                  stop (opscockpit stop on) needs no seat.`;

@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
-import { loadRunbookFile } from '../../runbook/load.js';
+import { loadWithParams } from '../params.js';
 import type { Io } from '../main.js';
 
 export async function watchCommand(args: string[], io: Io, requireTerminal: (io: Io) => boolean): Promise<number> {
@@ -28,9 +28,11 @@ export async function watchCommand(args: string[], io: Io, requireTerminal: (io:
       await ledger.close();
     }
   }
-  const runbook = await loadRunbookFile(file, io.env);
+  // The runbook with the run's recorded parameters and options: its checklist and header as the driver's.
+  const loaded = await loadWithParams('watch', file, {}, io, { shown: target, ledgerPath, seat: { wish: 'watch', runId } });
+  if (typeof loaded === 'number') return loaded;
   if (!requireTerminal(io)) return 1;
   const { runTui } = await import('../tui.js');
-  await runTui({ runbook, ledgerPath, env: io.env, signal: io.shutdownSignal?.(), seat: 'watch', watchRun: runId });
+  await runTui({ runbook: loaded.runbook, ledgerPath, env: loaded.env, signal: io.shutdownSignal?.(), seat: 'watch', watchRun: runId });
   return 0;
 }
