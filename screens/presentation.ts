@@ -24,11 +24,13 @@ export function formatAge(ms: number): string {
 
 /**
  * How long a check has answered the same thing, coarse so that a cockpit left open redraws
- * rarely: "now", then "10s" to "50s" in steps of ten, then minutes, then hours.
+ * rarely: "now" for ten seconds after a change. A failing check then counts in steps of ten
+ * seconds ("10s" to "50s": how long it has been failing matters at 3 a.m.), a healthy one shows
+ * "<1m"; both then count minutes, then hours.
  */
-export function formatSince(ms: number): string {
+export function formatSince(ms: number, healthy = false): string {
   if (ms < 10_000) return 'now';
-  if (ms < 60_000) return `${Math.floor(ms / 10_000) * 10}s`;
+  if (ms < 60_000) return healthy ? '<1m' : `${Math.floor(ms / 10_000) * 10}s`;
   return formatAge(ms);
 }
 
@@ -46,7 +48,9 @@ export function readyRow(r: CheckResult | undefined, running: boolean, now: numb
   return {
     state: r.status ?? 'pending', // as before: a result without a status shows as pending
     latency: latencyText(shownLatency(r)),
-    since: formatSince(Math.max(0, now - (r.startedAt + r.durationMs))),
+    // From the start of the poll that first answered so: checks polled on one wake-up step
+    // together, in one frame, whatever their answers' latencies.
+    since: formatSince(Math.max(0, now - r.startedAt), r.status === 'healthy'),
     reason: r.status === 'healthy' ? '' : r.reason,
   };
 }

@@ -71,13 +71,24 @@ describe('a poll that shows nothing new', () => {
   });
 
   it('shows ages in coarse steps, so a clock tick rarely changes a row', () => {
+    // A failing check counts tens of seconds; a healthy one says under a minute, then minutes.
     expect(formatSince(9_999)).toBe('now');
     expect(formatSince(19_000)).toBe('10s');
     expect(formatSince(59_000)).toBe('50s');
     expect(formatSince(180_000)).toBe('3m');
+    expect(formatSince(9_999, true)).toBe('now');
+    expect(formatSince(19_000, true)).toBe('<1m');
+    expect(formatSince(59_000, true)).toBe('<1m');
+    expect(formatSince(180_000, true)).toBe('3m');
     const r = readyz();
     expect(readyRow(r, false, T0 + 3_000)).toEqual(readyRow(r, false, T0 + 8_000));
-    expect(readyRow(r, false, T0 + 12_000).since).toBe('10s');
+    expect(readyRow(r, false, T0 + 12_000).since).toBe('<1m');
+    expect(readyRow(r, false, T0 + 12_000)).toEqual(readyRow(r, false, T0 + 59_000));
+    const failing = readyz({ status: 'unhealthy', code: 'status', reason: 'expected 200, got 503' });
+    expect(readyRow(failing, false, T0 + 12_000).since).toBe('10s');
+    // Two checks polled on one wake-up, one answering 40 ms later, step on the same tick.
+    const slow = readyz({ check: 'health', durationMs: 40 });
+    for (const at of [T0 + 9_990, T0 + 10_000, T0 + 60_000]) expect(readyRow(slow, false, at).since).toBe(readyRow(r, false, at).since);
     expect(readyRow(r, false, T0).latency).toBe('<50 ms');
     // A result without a duration (a crash caught by the poller) shows a dash, as before.
     expect(readyRow(readyz({ latencyMs: undefined, durationMs: Number.NaN }), false, T0).latency).toBe('—');
@@ -107,9 +118,9 @@ describe('the cockpit screen (ink-testing-library)', () => {
     expect(frame()).toContain('expected 200, got 503');
     expect(app.frames.length).toBeGreaterThan(frames);
 
-    // Ten seconds on, the age moves to its next step: one more frame.
+    // Ten seconds on, the failing check's age moves to its next step: one more frame.
     const atChange = app.frames.length;
-    store.setState({ now: T0 + 6004 + 10_000 });
+    store.setState({ now: T0 + 6000 + 10_000 });
     await waitFor(() => app!.frames.length > atChange, 'the age step redrawn');
   });
 });
