@@ -149,7 +149,8 @@ export class Session {
     this.steps = new Steps({
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
       recordStep: (body) => this.recorder.tryEvent(body), answer: (intent, body, durable) => this.recorder.tryRecord(body, durable, intent),
-      driving: () => this.seat.driving, stopSignal: () => this.stopSignal,
+      // A stop already on lets automatic steps (checks) run, as before; one that comes on kills them.
+      driving: () => this.seat.driving, stopSignal: () => (this.safety.stopSignal.aborted ? this.shutdownSignal.signal : this.stopSignal),
       closed: () => this.closed,
       cancelled: () => this.cancelled,
       updateVerdict: () => this.live.verdict(),

@@ -27,7 +27,7 @@ export interface StepDeps extends StepGateHost {
   answer(intent: number, body: EventBody, durable?: boolean): Promise<boolean>;
   /** This cockpit drives the run: it moves the verdict and ends the run; an observer does not. */
   driving(): boolean;
-  /** What kills a step's block as it runs: the shutdown and the emergency stop. */
+  /** What kills a step's block as it runs: the shutdown, and the emergency stop coming on. */
   stopSignal(): AbortSignal;
   updateVerdict(): void;
   /** Why no step may go on now (the ledger is unreachable: its intent cannot be recorded). */
@@ -76,13 +76,15 @@ export class Steps {
     const d = await decided;
     if (!d) return undefined;
     if ('stop' in d) return d.stop;
-    if (d.run && d.started) await this.runStep(d.started, d.action);
+    if (d.run && d.started) await this.runStep(d.started, d.action, d.signal);
     else await this.afterStep();
     return undefined;
   }
 
-  private async decide(intent: StepIntent): Promise<{ stop: StepStop } | { run: boolean; started?: LedgerEvent; action?: StepAction } | undefined> {
+  private async decide(intent: StepIntent): Promise<{ stop: StepStop } | { run: boolean; started?: LedgerEvent; action?: StepAction; signal: AbortSignal } | undefined> {
     const s = this.d.store.getState();
+    // Taken before the controls decide: a stop that comes on after they let the step run kills it.
+    const signal = this.d.stopSignal();
     const why = this.d.cancelled();
     if (why) {
       flash(this.d.store, `Shutting down (${why}): no new step starts.`, 'warn');
@@ -112,14 +114,14 @@ export class Steps {
     const started = await this.d.recordStep(decision.event);
     if (!started) return undefined;
     if (decision.event.kind === 'step.retried') return this.decide({ kind: 'advance' });
-    return { run: !!decision.run, started, action };
+    return { run: !!decision.run, started, action, signal };
   }
 
-  private async runStep(started: LedgerEvent, action: StepAction | undefined): Promise<void> {
+  private async runStep(started: LedgerEvent, action: StepAction | undefined, signal: AbortSignal): Promise<void> {
     const { store } = this.d;
     const step: StepView | undefined = currentStep(store.getState().checklist);
     if (!step?.check) return;
-    const done = this.runCheck(step, step.check, started.seq, action);
+    const done = this.runCheck(step, step.check, started.seq, action, signal);
     this.inFlight = { phase: step.phase, step: step.id, intent: started.seq, action: action?.action, actionIntent: action?.intent, done };
     try {
       await done;
@@ -128,11 +130,10 @@ export class Steps {
     }
   }
 
-  private async runCheck(step: StepView, check: string, intent: number, action: StepAction | undefined): Promise<void> {
+  private async runCheck(step: StepView, check: string, intent: number, action: StepAction | undefined, signal: AbortSignal): Promise<void> {
     this.running.add(check);
     markRunning(this.d.store, check);
     try {
-      const signal = this.d.stopSignal();
       const ran = this.d.redactor.value(await this.d.poller.runNow(check, signal));
       if (this.d.closed()) return;
       // Cut short by the shutdown or the stop: the result says so, not only "killed by SIGTERM".
