@@ -6,6 +6,7 @@ import type { RunbookParam } from '../src/runbook/params.js';
 import type { CockpitState } from '../src/store/store.js';
 import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
 import { lineWithValues } from '../src/runbook/markdown/placeholders.js';
+import { hourMinute } from '../src/engine/driver.js';
 
 /** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
 const CREDENTIAL = /((?:pass(?:word)?|passwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*|--(?:password|token|secret|api-key)[= ]|Authorization:\s*(?:Bearer|Basic|Token)\s+)(["']?)([^\s"'$][^\s"']*)\2/gi;
@@ -84,4 +85,15 @@ export function currentStepOf(s: CockpitState): StepView | undefined {
   const view = s.checklist.phases[s.checklist.active];
   const closed = s.run !== undefined && s.run.status !== 'running' && !s.checklist.complete;
   return view.current === undefined || closed ? undefined : view.steps[view.current];
+}
+
+/**
+ * The current step's block runs in another cockpit (the driver's, watched from here, or the
+ * former driver's after a take-over): who runs it and since when. Its outcome comes from there.
+ */
+export function runningElsewhere(s: CockpitState): string | undefined {
+  const st = currentStepOf(s);
+  if (st?.state !== 'running' || (st.check !== undefined && s.running.includes(st.check))) return undefined;
+  const started = [...s.events].reverse().find((e) => e.body.kind === 'step.started' && e.body.phase === st.phase && e.body.step === st.id);
+  return started ? `running in ${started.operator}'s cockpit since ${hourMinute(started.at)}` : 'running in another cockpit';
 }

@@ -1,5 +1,6 @@
 // Each action outcome answers one request: the earliest of the same action still unanswered.
-import type { LedgerEvent } from './types.js';
+// A step's result answers its start the same way.
+import type { EventBody, LedgerEvent } from './types.js';
 
 /** The actions requested in these events and never answered, one entry per request, in order. */
 export function unansweredRequests(events: readonly LedgerEvent[]): string[] {
@@ -12,4 +13,38 @@ export function unansweredRequests(events: readonly LedgerEvent[]): string[] {
     }
   }
   return open;
+}
+
+/** An event that ends the step's start: after it, the start has its answer. */
+function answersStep(b: EventBody, step: { phase: string; step: string }): boolean {
+  const ends = b.kind === 'step.result' || b.kind === 'step.confirmed' || b.kind === 'step.skipped' || b.kind === 'step.retried';
+  return ends && b.phase === step.phase && b.step === step.step;
+}
+
+/**
+ * Whether the run still owes `outcome`, an answer to the intent recorded at seq `since` (a
+ * step's start, an action's request): nothing answered it yet, and no process resumed the run
+ * after it (a resume records what it finds unanswered as unknown, and walks the step again).
+ * Only outcomes are owed: a step's result or note, an action's outcome or cancellation.
+ */
+export function stillOwed(events: readonly LedgerEvent[], since: number, outcome: EventBody): boolean {
+  if (events.some((e) => e.seq > since && e.body.kind === 'run.resumed')) return false;
+  const intent = events.find((e) => e.seq === since)?.body;
+  switch (outcome.kind) {
+    case 'step.result':
+    case 'step.note': {
+      if (intent?.kind !== 'step.started' || intent.phase !== outcome.phase || intent.step !== outcome.step) return false;
+      return !events.some(({ seq, body: b }) => seq > since && answersStep(b, outcome));
+    }
+    case 'action.completed':
+    case 'action.cancelled': {
+      if (intent?.kind !== 'action.requested' || intent.action !== outcome.action) return false;
+      // Outcomes answer the earliest request still open: this one is open while fewer
+      // outcomes of the action were recorded than requests up to and with it.
+      const count = (kind: string, upTo = Infinity) => events.filter((e) => e.seq <= upTo && e.body.kind === kind && (e.body as { action: string }).action === outcome.action).length;
+      return count('action.completed') < count('action.requested', since);
+    }
+    default:
+      return false;
+  }
 }

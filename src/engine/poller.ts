@@ -9,8 +9,11 @@
 import type { Clock } from './ports.js';
 import type { CheckIdentity, CheckResult } from './types.js';
 
-/** Runs one check; the engine knows only its name and interval, the runner the rest. */
-export type CheckRunner<C extends CheckIdentity = CheckIdentity> = (check: C) => Promise<CheckResult>;
+/**
+ * Runs one check; the engine knows only its name and interval, the runner the rest. `signal`:
+ * what cuts this run short (a step's block: the emergency stop), beside the runner's own.
+ */
+export type CheckRunner<C extends CheckIdentity = CheckIdentity> = (check: C, signal?: AbortSignal) => Promise<CheckResult>;
 
 interface Slot<C> {
   check: C;
@@ -59,12 +62,12 @@ export class Poller<C extends CheckIdentity = CheckIdentity> {
 
   /**
    * Run a check now (a checklist step, or a retry). When the check is already running, the
-   * caller shares that run instead of starting a second one.
+   * caller shares that run instead of starting a second one. `signal` cuts a run started here short.
    */
-  runNow(name: string): Promise<CheckResult> {
+  runNow(name: string, signal?: AbortSignal): Promise<CheckResult> {
     const slot = this.slots.get(name);
     if (!slot) throw new Error(`unknown check ${name}`);
-    return this.execute(slot);
+    return this.execute(slot, signal);
   }
 
   inFlight(name: string): boolean {
@@ -122,11 +125,11 @@ export class Poller<C extends CheckIdentity = CheckIdentity> {
     return join ?? rested;
   }
 
-  private execute(slot: Slot<C>): Promise<CheckResult> {
+  private execute(slot: Slot<C>, signal?: AbortSignal): Promise<CheckResult> {
     if (slot.inFlight) return slot.inFlight;
     const started = this.opts.clock.now();
     const p = this.opts
-      .run(slot.check)
+      .run(slot.check, signal)
       .catch((err: unknown): CheckResult => ({
         // Adapters report failures as results; this is the last guard so a bug in one
         // check shows as that check failing rather than stopping the cockpit.

@@ -47,7 +47,7 @@ const BUILTIN: Command[] = [
   { id: 'ledger.status', title: 'Ledger: next status filter (all, running, succeeded, …)', group: 'Ledger', keys: ['tab'], hint: 'status' },
   { id: 'ledger.close', title: 'Ledger: fold the run, or back to the cockpit', group: 'Ledger', keys: ['escape'], hint: 'back' },
   { id: 'canary.start', title: 'Start the canary analysis', group: 'Actions', keys: ['c'], hint: 'canary', canaryOnly: true, drives: true },
-  { id: 'safety.stop', title: 'Emergency stop: on at once (anyone, observers too; kills a running action, a step’s block finishes); off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
+  { id: 'safety.stop', title: 'Emergency stop: on at once (anyone, observers too; kills a running action or step’s block); off asks a reason', group: 'Actions', keys: ['!'], hint: 'stop' },
   { id: 'driver.take', title: 'Take over driving the run (asks a reason; the driver becomes an observer)', group: 'Actions', keys: ['T'], hint: 'take over', observerOnly: true },
   { id: 'safety.approve', title: "Approve the pending real-enable window (not one's own; shown in the safety bar)", group: 'Actions', keys: ['A'] },
   { id: 'safety.unlock', title: 'Unlock the runbook locked after a rollback (asks a reason)', group: 'Actions', keys: ['U'] },

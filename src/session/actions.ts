@@ -26,7 +26,7 @@ export interface ActionHost {
   runbook: Runbook;
   env: NodeJS.ProcessEnv;
   redactor: Redactor;
-  /** The shutdown (quit, SIGINT, SIGTERM): it kills the running action's process group. */
+  /** The shutdown (quit, SIGINT, SIGTERM) and the emergency stop: each kills the running action's process group. */
   signal: AbortSignal;
   /** The run's shell, once the session has one: where an action's script with a shell runs. */
   shell?: () => Pick<RunShell, 'runAction'> | undefined;
@@ -34,8 +34,8 @@ export interface ActionHost {
   claim(request: { action: string; type: string; scope: string; needsPreflight: boolean }, confirmedWith: string): Promise<ActionClaim>;
   running(): boolean;
   tryRecord(body: EventBody, durable: boolean): Promise<boolean>;
-  /** Record, or throw why not. */
-  record(body: EventBody, durable: boolean): Promise<unknown>;
+  /** Record, or throw why not; `answers`: the seq of the intent it is the outcome of (recorded even after the seat was taken over). */
+  record(body: EventBody, durable: boolean, answers?: number): Promise<unknown>;
   refreshControls(): void;
   /** Move the release stage (the move recorded); resolves once moved. */
   moveStage(to: string | undefined): Promise<void>;
@@ -88,7 +88,7 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
           ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream, host.signal)
           : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
         : await runAction(action, host.runbook, host.env, stream, host.signal, host.shell?.());
-  const recorded = await recordOutcome(host, {
+  const recorded = await recordOutcome(host, claim.recorded.seq, {
     kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}),
   });
   host.refreshControls();
@@ -110,9 +110,9 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
  * the action (the cockpit quit while it ran) rejects: the action queue settles that as nothing,
  * and the next start records the outcome as unknown.
  */
-async function recordOutcome(host: ActionHost, body: EventBody): Promise<boolean> {
+async function recordOutcome(host: ActionHost, intent: number, body: EventBody): Promise<boolean> {
   try {
-    await host.record(body, true);
+    await host.record(body, true, intent);
     return true;
   } catch (err) {
     if (ledgerWasClosed(err)) throw err;

@@ -53,10 +53,14 @@ export class RunRecorder {
     return mine;
   }
 
-  /** Store one event (in order); resolves once it is stored and on screen. */
-  record(body: EventBody, durable = false): Promise<LedgerEvent> {
+  /**
+   * Store one event (in order); resolves once it is stored and on screen. `answers`: the seq of
+   * the intent this process recorded that the event is the outcome of (HeldRun.answer: it is
+   * still written after another took the seat over).
+   */
+  record(body: EventBody, durable = false, answers?: number): Promise<LedgerEvent> {
     const key = this.nextKey();
-    return this.inOrder(() => this.write(body, durable, key));
+    return this.inOrder(() => this.write(body, durable, key, answers));
   }
 
   /**
@@ -83,11 +87,12 @@ export class RunRecorder {
   }
 
   /** Store one event (call from inside inOrder()), trying again while the ledger is unreachable. */
-  private async write(body: EventBody, durable: boolean, key: string): Promise<LedgerEvent> {
+  private async write(body: EventBody, durable: boolean, key: string, answers?: number): Promise<LedgerEvent> {
     for (;;) {
       try {
         const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable, idempotencyKey: key });
-        const ev = await (this.owner ? this.owner.within(write, { durable }) : write());
+        const { owner } = this;
+        const ev = await (!owner ? write() : answers === undefined ? owner.within(write, { durable }) : owner.answer(answers, body, write, { durable }));
         this.link?.reached();
         await this.shown(ev);
         return ev;
@@ -131,8 +136,15 @@ export class RunRecorder {
   }
 
   /** Record, or tell the operator why it could not be recorded. Resolves false on failure. */
-  tryRecord(body: EventBody, durable = false): Promise<boolean> {
-    return this.tryLedger(() => this.record(body, durable));
+  tryRecord(body: EventBody, durable = false, answers?: number): Promise<boolean> {
+    return this.tryLedger(() => this.record(body, durable, answers));
+  }
+
+  /** Record, or tell the operator why not: the event stored, or undefined. */
+  async tryEvent(body: EventBody, durable = false): Promise<LedgerEvent | undefined> {
+    let ev: LedgerEvent | undefined;
+    await this.tryLedger(async () => (ev = await this.record(body, durable)));
+    return ev;
   }
 
   /** A ledger write, or tell the operator why it could not be made. Resolves false on failure. */

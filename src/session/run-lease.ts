@@ -7,6 +7,8 @@ import { LEASE_BEAT_MS, LEASE_LAPSE_MS, describeHolder, type LeaseHolder } from 
 import { drivingLine } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock, NewRun, RunRecord } from '../engine/ports.js';
+import type { EventBody } from '../engine/types.js';
+import { stillOwed } from '../engine/action-pairs.js';
 import { letGo, localHolder } from '../../adapters/ledger-leases.js';
 
 export class HeldRun {
@@ -76,6 +78,20 @@ export class HeldRun {
   within<T>(write: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
     return this.ledger.atomically(async () => {
       await this.assertHeld();
+      return write();
+    }, opts);
+  }
+
+  /**
+   * `write`, the outcome of an intent this process recorded (the event at seq `intent`), in one
+   * write transaction. What was started here is finished and recorded here: after another took
+   * the seat over, an outcome is not a new action, so it is still written, as long as the run
+   * owes it (stillOwed: nothing answered the intent, and nobody resumed the run since).
+   */
+  answer<T>(intent: number, outcome: EventBody, write: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
+    return this.ledger.atomically(async () => {
+      const lease = await this.ledger.leases.get(this.runId);
+      if (lease?.token !== this.holder.token && (this.released || !stillOwed(await this.ledger.events(this.runId), intent, outcome))) throw new LedgerError(await this.lostReason());
       return write();
     }, opts);
   }

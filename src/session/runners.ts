@@ -21,7 +21,8 @@ export function warmActionRunners(): Promise<unknown> {
 }
 
 /**
- * `signal`: the shutdown (quit, SIGINT, SIGTERM); it kills a running script's process group.
+ * `signal`: the shutdown (quit, SIGINT, SIGTERM); it kills a running script's process group, as
+ * does the `stop` given with one run (a step's: the emergency stop).
  * `shell`: the run's shell, where shell checks (Markdown blocks) run; without one, a block
  * gets a shell of its own, with the same stop-on-error.
  */
@@ -31,20 +32,21 @@ export function makeCheckRunner(
   ledger?: LedgerStore,
   signal?: AbortSignal,
   shell: ShellHost = oneBlockShell(runbook, env),
-): (check: Check) => Promise<CheckResult> {
+): (check: Check, stop?: AbortSignal) => Promise<CheckResult> {
   const etags = new Map<string, string>();
   // Every check in flight listens to this one signal: twenty checks polled on the same tick
   // are twenty listeners, not a leak (Node would print a warning over the cockpit's frame).
   if (signal) setMaxListeners(0, signal);
-  const ctx = { env, secrets: runbook.secrets, etags, signal };
-  const run = async (check: Check): Promise<CheckResult> => {
-    if (isShellCheck(check)) return shell.run(check, signal);
+  const run = async (check: Check, stop?: AbortSignal): Promise<CheckResult> => {
+    const cut = stop && signal ? AbortSignal.any([signal, stop]) : (stop ?? signal);
+    const ctx = { env, secrets: runbook.secrets, etags, signal: cut };
+    if (isShellCheck(check)) return shell.run(check, cut);
     if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
     if (check.kind === 'script') return (await script()).runScriptCheck(check, ctx);
     return (await import('../../adapters/gate-check.js')).runGateCheck(check, { ledger });
   };
-  return async (check) => {
-    const result = await run(check);
+  return async (check, stop) => {
+    const result = await run(check, stop);
     if (result.status === 'healthy') return result;
     const failure = classifyFailure(check.onFailure, result.reason, result.output);
     return failure ? { ...result, failure } : result;
@@ -83,9 +85,24 @@ export interface ActionOutcome {
 /** Why an outcome failed, when the shutdown cut it short: "cancelled: the operator quit; killed by SIGTERM". */
 export const cancelledReason = (why: string, reason: string): string => `cancelled: ${why}; ${reason}`;
 
-/** A failure's reason, told it was the shutdown's doing when it was. */
-const failedBecause = (signal: AbortSignal | undefined, reason: string): string =>
-  signal?.aborted ? cancelledReason(String(signal.reason), reason) : reason;
+/** The emergency stop, as the reason it aborts what runs with: who turned it on, and why. */
+export class EmergencyStop {
+  constructor(
+    readonly by: string | undefined,
+    readonly reason: string | undefined,
+  ) {}
+
+  toString(): string {
+    const why = `the emergency stop: ${this.reason ?? 'no reason'}`;
+    return this.by ? `stopped by ${this.by} (${why})` : `stopped (${why})`;
+  }
+}
+
+/** A reason, told first what cut it short: "stopped by bob (the emergency stop: …); killed by SIGTERM". */
+export const cutShort = (why: unknown, reason: string): string => (why instanceof EmergencyStop ? `${String(why)}; ${reason}` : cancelledReason(String(why), reason));
+
+/** A failure's reason, told it was the shutdown's or the stop's doing when it was. */
+const failedBecause = (signal: AbortSignal | undefined, reason: string): string => (signal?.aborted ? cutShort(signal.reason, reason) : reason);
 
 /**
  * Run an action's script or HTTP call; output chunks stream to `onOutput` as they come. The

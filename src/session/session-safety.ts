@@ -8,9 +8,10 @@ import { preflightGo, type ActionHost } from './actions.js';
 import type { ActionClaim, ControlView, Controls } from './controls.js';
 import type { RunRecorder } from './recorder.js';
 import type { HeldRun } from './run-lease.js';
+import { EmergencyStop } from './runners.js';
 
 export class SessionSafety {
-  /** Aborted when the emergency stop comes on, from any terminal: the action running is killed. */
+  /** Aborted when the emergency stop comes on, from any terminal: the action or step's block running is killed. */
   private emergency = new AbortController();
 
   constructor(
@@ -51,10 +52,10 @@ export class SessionSafety {
     return this.emergency.signal;
   }
 
-  /** The controls on screen; a stop that came on stops the action running here (whoever turned it on). */
+  /** The controls on screen; a stop that came on stops what runs here (whoever turned it on). */
   private shown(view: ControlView): void {
     this.d.store.setState({ controls: view });
-    if (view.stop.on && !this.emergency.signal.aborted) this.emergency.abort(`the emergency stop (${view.stop.reason ?? 'no reason'}${view.stop.by ? ` by ${view.stop.by}` : ''})`);
+    if (view.stop.on && !this.emergency.signal.aborted) this.emergency.abort(new EmergencyStop(view.stop.by, view.stop.reason));
     else if (!view.stop.on && this.emergency.signal.aborted) this.emergency = new AbortController();
   }
 

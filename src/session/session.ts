@@ -150,6 +150,9 @@ export class Session {
     this.poller.register(Object.values(opts.runbook.checks));
     this.steps = new Steps({
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
+      recordStep: (body) => this.recorder.tryEvent(body), answer: (intent, body, durable) => this.recorder.tryRecord(body, durable, intent),
+      // A stop already on lets automatic steps (checks) run, as before; one that comes on kills them.
+      driving: () => this.seat.driving, stopSignal: () => (this.safety.stopSignal.aborted ? this.shutdownSignal.signal : this.stopSignal),
       closed: () => this.closed,
       cancelled: () => this.cancelled,
       updateVerdict: () => this.live.verdict(),
@@ -191,7 +194,7 @@ export class Session {
     if (notifyProblem) flash(this.store, `Notifications are off: ${notifyProblem}. Failures are still recorded in the ledger.`, 'warn');
     this.unfollow = followLedger(this.ledger, {
       runId: () => this.end.run.runId,
-      catchUp: () => this.recorder.catchUp(),
+      catchUp: () => this.steps.readOthers(() => this.recorder.catchUp()),
       refreshControls: async () => void (await Promise.all([this.safety.refreshNow(), this.stage.refresh()])),
       refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined)),
       lost: () => this.link.lost(),
@@ -313,21 +316,26 @@ export class Session {
     return this.actions.run(name, typed);
   }
 
+  /** What kills what this cockpit runs (an action, a step's block): the shutdown, and a stop from any terminal. */
+  private get stopSignal(): AbortSignal {
+    return AbortSignal.any([this.shutdownSignal.signal, this.safety.stopSignal]);
+  }
+
   private actionHost(): ActionHost {
-    const [shutdown, safety] = [this.shutdownSignal.signal, this.safety];
+    const session = this;
     return {
       store: this.store,
       runbook: this.opts.runbook,
       env: this.env,
       redactor: this.redactor,
       get signal() {
-        return AbortSignal.any([shutdown, safety.stopSignal]); // a stop from any terminal kills it too
+        return session.stopSignal;
       },
       shell: () => this.shell,
       claim: (req, typed) => this.safety.claim(req, typed),
       running: () => this.end.running,
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
-      record: (body, durable) => this.recorder.record(body, durable),
+      record: (body, durable, answers) => this.recorder.record(body, durable, answers),
       refreshControls: () => this.safety.refresh(),
       moveStage: (to) => this.stage.move(to),
       completeRun: (status) => this.end.complete(status),

@@ -34,10 +34,10 @@ export interface StepStop {
 export const stepAction = (step: Pick<StepView, 'phase' | 'id'>) => `step:${step.phase}.${step.id}`;
 
 /**
- * The controls' decision on a confirm-first step. A step whose command needs a value nobody
+ * The controls' decision on a confirm-first step, with the seq of its recorded intent. A step whose command needs a value nobody
  * gave is refused before anything is asked; a destructive one (typed) needs its id typed.
  */
-export async function gateStep(host: StepGateHost, step: StepView, typed?: string): Promise<{ action: string } | { stop: StepStop }> {
+export async function gateStep(host: StepGateHost, step: StepView, typed?: string): Promise<{ action: string; intent: number } | { stop: StepStop }> {
   const action = stepAction(step);
   const missing = host.missingValues?.(step.phase, step.id) ?? [];
   if (missing.length > 0) {
@@ -72,7 +72,7 @@ export async function gateStep(host: StepGateHost, step: StepView, typed?: strin
     flash(host.store, `${step.title}: ${reason}.`, 'warn');
     return { stop: { step: action, failure: decision.mode, reason } };
   }
-  return { action };
+  return { action, intent: claim.recorded.seq };
 }
 
 /** The step's result as the outcome of its action. */
