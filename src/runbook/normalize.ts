@@ -9,7 +9,6 @@ import {
   PHASES,
   type Action,
   type Check,
-  type CheckStatus,
   type ChecklistStep,
   type HttpActionSpec,
   type HttpCheck,
@@ -17,18 +16,15 @@ import {
   type Runbook,
   type ScriptCheck,
   type FailureClass,
-  type ScriptSpec,
-  type CanarySpec,
   type GateCheck,
-  type MetricSource,
-  type CanaryMetric,
-  type SampleSource,
   type NotifySpec,
 } from './model.js';
 import { NOTIFY_TRIGGERS } from '../engine/types.js';
 import { normalizeParams, placeholderParams, secretParamNames } from './params.js';
-import { parseCondition } from '../engine/conditions.js';
 import type { SafetyPolicy } from '../engine/safety.js';
+import { DEFAULTS, joinUrl, scriptSpec, type NormalizeContext } from './normalize-parts.js';
+import { normalizeCanary } from './normalize-canary.js';
+import { parseCondition } from '../engine/conditions.js';
 import {
   DANGEROUS_BY_DEFAULT,
   type ActionInput,
@@ -38,39 +34,7 @@ import {
   type RunbookInput,
   type ScriptActionSpecInput,
   type StepInput,
-  type CanaryInput,
-  type CanaryMetricInput,
-  type SampleSourceInput,
 } from './schema.js';
-
-export const DEFAULTS = {
-  httpTimeoutMs: 5_000,
-  httpActionTimeoutMs: 30_000,
-  scriptTimeoutMs: 30_000,
-  maxBodyBytes: 1024 * 1024,
-  maxOutputBytes: 1024 * 1024,
-  status: [200],
-  actionExpectStatus: [200, 201, 202, 204],
-  exitCodes: { 0: 'healthy', 1: 'error', 2: 'unhealthy' } as Record<number, CheckStatus>,
-  insufficientPattern: 'status=insufficient_data',
-} as const;
-
-export interface NormalizeContext {
-  file: string; // absolute
-  dir: string; // absolute
-  /** Targets after environment interpolation (see crossref.ts). */
-  targets: Record<string, string>;
-  release: Record<string, string>;
-  lineOf(path: PathSegment[]): number;
-  /** Parameter values given for this run (--param or the cockpit's form). */
-  params?: Readonly<Record<string, string>>;
-  /** Passed to every script: the parameters' names (set by normalizeRunbook). */
-  paramNames?: readonly string[];
-  /** Choice name → option given for this run (--choose, the cockpit's form); the first of each by default. */
-  choose?: Readonly<Record<string, string>>;
-  /** The operator's environment: a value a step needs and the runbook never declared may be there. */
-  env?: NodeJS.ProcessEnv;
-}
 
 export function normalizeRunbook(input: RunbookInput, context: NormalizeContext): Runbook {
   const ctx: NormalizeContext = { ...context, paramNames: Object.keys(input.params ?? {}) };
@@ -144,73 +108,6 @@ function notifySlack(n: NonNullable<NonNullable<RunbookInput['notify']>['slack']
     timeoutMs: durationMs(n.timeout, 10_000),
     attempts: n.attempts ?? 6,
   };
-}
-
-export const CANARY_DEFAULTS = {
-  windows: 10,
-  consecutiveSuccesses: 3,
-  failureLimit: 0,
-  consecutiveErrorLimit: 4,
-  inconclusiveLimit: 1,
-  decisionDeadlineMs: 5 * 60_000,
-  metricTimeoutMs: 5_000,
-  compare: { direction: 'increase', confidence: 0.95, effectSize: 0, minSamples: 3 },
-} as const;
-
-function normalizeCanary(c: CanaryInput, ctx: NormalizeContext): CanarySpec {
-  return {
-    intervalMs: durationMs(c.interval, 0),
-    steps: c.steps.map((s) => ({ name: s.name, weight: s.weight, windows: s.windows ?? CANARY_DEFAULTS.windows })),
-    metrics: c.metrics.map((m) => canaryMetric(m, ctx)),
-    rules: {
-      consecutiveSuccesses: c.rules?.consecutiveSuccesses ?? CANARY_DEFAULTS.consecutiveSuccesses,
-      failureLimit: c.rules?.failureLimit ?? CANARY_DEFAULTS.failureLimit,
-      consecutiveErrorLimit: c.rules?.consecutiveErrorLimit ?? CANARY_DEFAULTS.consecutiveErrorLimit,
-      inconclusiveLimit: c.rules?.inconclusiveLimit ?? CANARY_DEFAULTS.inconclusiveLimit,
-    },
-    decisionDeadlineMs: durationMs(c.decision?.deadline, CANARY_DEFAULTS.decisionDeadlineMs),
-    defaultDecision: c.decision?.default ?? 'abort',
-    promoteAction: c.actions?.promote ?? 'promote',
-    abortAction: c.actions?.abort ?? 'abort',
-    startAction: c.actions?.start,
-  };
-}
-
-function canaryMetric(m: CanaryMetricInput, ctx: NormalizeContext): CanaryMetric {
-  if (m.compare) {
-    const d = CANARY_DEFAULTS.compare;
-    const c = m.compare;
-    return {
-      name: m.name,
-      compare: {
-        baseline: sampleSource(c.baseline, ctx),
-        canary: sampleSource(c.canary, ctx),
-        direction: c.direction ?? d.direction,
-        confidence: c.confidence ?? d.confidence,
-        effectSize: c.effectSize ?? d.effectSize,
-        minSamples: c.minSamples ?? d.minSamples,
-      },
-    };
-  }
-  const cond = (t: string | undefined) => (t === undefined ? undefined : parseCondition(t));
-  return { name: m.name, source: metricSource(m, ctx), success: cond(m.success), failure: cond(m.failure), burst: cond(m.burst) };
-}
-
-const metricTimeout = (t: string | number | undefined) => durationMs(t, CANARY_DEFAULTS.metricTimeoutMs);
-
-function sampleSource(s: SampleSourceInput, ctx: NormalizeContext): SampleSource {
-  if (s.csv) return { provider: 'csv', file: path.resolve(ctx.dir, s.csv.file), column: s.csv.column };
-  const h = s.http!;
-  return { provider: 'http-json', url: joinUrl(ctx.targets[h.target], h.path), path: h.json, headers: { ...(h.headers ?? {}) }, timeoutMs: metricTimeout(h.timeout) };
-}
-
-function metricSource(m: CanaryMetricInput, ctx: NormalizeContext): MetricSource {
-  if (m.prometheus) return { provider: 'prometheus', url: ctx.targets[m.prometheus.target], query: m.prometheus.query, timeoutMs: metricTimeout(m.prometheus.timeout) };
-  if (m.http)
-    return { provider: 'http-json', url: joinUrl(ctx.targets[m.http.target], m.http.path), path: m.http.json, headers: { ...(m.http.headers ?? {}) }, timeoutMs: metricTimeout(m.http.timeout) };
-  if (m.csv) return { provider: 'csv', file: path.resolve(ctx.dir, m.csv.file), column: m.csv.column, aggregate: m.csv.aggregate ?? 'avg', where: m.csv.where };
-  const { json, ...script } = m.script!;
-  return { provider: 'script', script: scriptSpec(script, ctx), path: json };
 }
 
 function normalizeStep(
@@ -351,37 +248,6 @@ function httpAction(h: HttpActionSpecInput, ctx: NormalizeContext): HttpActionSp
     timeoutMs: durationMs(h.timeout, DEFAULTS.httpActionTimeoutMs),
     expectStatus: statusList(h.expectStatus, DEFAULTS.actionExpectStatus),
   };
-}
-
-function scriptSpec(s: ScriptActionSpecInput, ctx: NormalizeContext): ScriptSpec {
-  return {
-    command: resolveCommand(s.command, ctx.dir),
-    args: [...(s.args ?? [])],
-    cwd: s.cwd === undefined ? ctx.dir : path.resolve(ctx.dir, s.cwd),
-    env: { ...(s.env ?? {}) },
-    ...passEnvOf(s.passEnv, ctx.paramNames),
-    timeoutMs: durationMs(s.timeout, DEFAULTS.scriptTimeoutMs),
-    maxOutputBytes: s.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
-  };
-}
-
-/** The variables passed as they are: the script's own, and every parameter of the run. */
-function passEnvOf(own: readonly string[] | undefined, params: readonly string[] = []): { passEnv?: string[] } {
-  const names = [...new Set([...(own ?? []), ...params])];
-  return names.length ? { passEnv: names } : {};
-}
-
-/** Paths (with a slash) resolve against the runbook folder; bare names stay for PATH lookup. */
-export function resolveCommand(command: string, dir: string): string {
-  if (path.isAbsolute(command)) return command;
-  if (command.includes('/') || command.includes(path.sep)) return path.resolve(dir, command);
-  return command;
-}
-
-/** Base URL + path, keeping any path prefix of the base (`http://h/api` + `/x` → `http://h/api/x`). */
-export function joinUrl(base: string, p: string | undefined): string {
-  const rel = (p ?? '/').replace(/^\/+/, '');
-  return `${base.replace(/\/+$/, '')}/${rel}`;
 }
 
 function statusList(v: number | number[] | undefined, fallback: readonly number[]): number[] {
