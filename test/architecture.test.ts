@@ -73,3 +73,16 @@ describe('architecture: the engine is pure', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('files stay small', () => {
+  it('no source or test file of the project is over 400 lines', () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|tsx|mjs)$/.test(e.name) ? [join(dir, e.name)] : [],
+      );
+    const files = ['src', 'adapters', 'screens', 'scripts', 'bench', 'test'].flatMap(sources);
+    expect(files.length).toBeGreaterThan(100);
+    const long = files.map((f) => [f, readFileSync(join(root, f), 'utf8').split('\n').length - 1] as const).filter(([, n]) => n > 400);
+    expect(long).toEqual([]);
+  });
+});

@@ -121,15 +121,14 @@ export class Session {
     this.link = new LedgerLink({ clock: this.clock, store: this.store, onBack: () => void this.recorder.catchUp().then(() => (this.safety.refresh(), this.ledgerScreen.refresh())) });
     this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0, this.link);
     this.live = new LiveRecord({ store: this.store, runbook: opts.runbook, redactor: this.redactor, recorder: this.recorder, stepRuns: (check) => this.steps.running.has(check) });
-    const values = new StepValues(this.store, this.env, this.recorder.tryRecord.bind(this.recorder), this.redactor);
+    const tryRecord = this.recorder.tryRecord.bind(this.recorder);
+    const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     const [onDrive, onObserve] = [() => this.drive(), () => (this.poller.stop(), this.canary?.stop())];
     const adoptRunValues = (evs: readonly LedgerEvent[]) => values.adopt(recordedStart(evs).params ?? {});
     this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', adoptRunValues, onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
-    const controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted);
-    const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES);
+    const [controls, scopes] = [new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted), parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES)];
     this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, lost: () => this.link.lost() });
-    const tryRecord = this.recorder.tryRecord.bind(this.recorder);
     this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
