@@ -121,25 +121,35 @@ export function classifyHttpError(err: unknown, timeoutMs: number, timedOut = fa
   return { code: 'network', reason: `network error: ${first ?? message}` };
 }
 
-/** Read at most `cap` bytes; past it, stop and destroy the stream so the socket is dropped. */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+/**
+ * Read at most `cap` bytes; past it, stop and destroy the stream so the socket is dropped.
+ * Events rather than an async iterator: a check polled every second reads a small body each
+ * time, and the iterator's promise per chunk is most of what reading it costs.
+ */
+const ignore = (): void => undefined;
+
+function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (): void => {
+      // An error after the answer (the deadline's abort of a body left unread) has nobody to
+      // tell: without a listener it would bring the process down.
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose).on('error', ignore);
+      // Covers the cap, a read error and the early exit alike: an unread body pins a connection.
+      if (!body.readableEnded) body.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > cap) {
-        tooLarge = true;
-        break;
-      }
+      if (size > cap) return void (settle(), resolve({ body: Buffer.concat(chunks), tooLarge: true }));
       chunks.push(chunk);
-    }
-  } finally {
-    // Covers the cap, a read error and the early exit alike: an unread body pins a connection.
-    if (!body.readableEnded) body.destroy();
-  }
-  return { body: Buffer.concat(chunks), tooLarge };
+    };
+    const onEnd = (): void => (settle(), resolve({ body: Buffer.concat(chunks), tooLarge: false }));
+    const onError = (err: Error): void => (settle(), reject(err));
+    // Destroyed without an error (not by us): the body ended short.
+    const onClose = (): void => (settle(), reject(Object.assign(new Error('the body ended before its end'), { code: 'UND_ERR_SOCKET' })));
+    body.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+  });
 }
 
 async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => number): Promise<Exchange | Failure> {

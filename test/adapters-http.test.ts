@@ -42,6 +42,11 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   '/boom': (_q, res) => json(res, 500, { error: 'boom' }),
   '/not-json': (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>'),
   '/hang': () => {}, // never answers
+  '/stall-body': (_q, res) => void res.writeHead(200, { 'content-type': 'application/json' }).write('{"status":'), // headers, half a body, then nothing
+  '/cut-body': (q, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' }).write('{"status":');
+    setTimeout(() => q.socket.destroy(), 20); // the connection drops before the promised length
+  },
   '/slow': (_q, res) => void setTimeout(() => json(res, 200, { status: 'ready' }), 150),
   '/big': big,
   '/etag': (req, res) => {
@@ -169,6 +174,15 @@ describe('runHttpCheck transport failures', () => {
     expect(r).toMatchObject({ status: 'error', code: 'timeout' });
     expect(r.reason).toContain(`${base}/hang`);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('a body that stalls after the headers times out, and one cut short is a network failure', async () => {
+    const stalled = await runHttpCheck(check('/stall-body', { timeoutMs: 300 }), ctx());
+    expect(stalled.status).toBe('error');
+    expect(stalled.code).toBe('timeout');
+    const cut = await runHttpCheck(check('/cut-body'), ctx());
+    expect(cut.status).toBe('error');
+    expect(cut.code).toBe('network');
   });
 
   it('a closed port is refused', async () => {
