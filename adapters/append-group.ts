@@ -22,11 +22,13 @@ export interface NewEvent {
 }
 
 /**
- * Writes `events` in one transaction, in order: for each, the event stored (or the one stored
- * before under its key), or the error refusing that one alone (nothing of it written). Throws
- * when the transaction fails: then nothing of the batch is stored.
+ * Writes in one transaction, in order, the events `take()` hands over, called once as the
+ * transaction starts (so that appends asked for while it waited for its turn or its connection
+ * join it): for each, the event stored (or the one stored before under its key), or the error
+ * refusing that one alone (nothing of it written). Throws when the transaction fails: then
+ * nothing of the batch is stored.
  */
-export type BatchWriter = (events: NewEvent[]) => Promise<Array<LedgerEvent | Error>>;
+export type BatchWriter = (take: () => NewEvent[]) => Promise<Array<LedgerEvent | Error>>;
 
 /** At most this many appends in one transaction (the rest wait for the next). */
 export const MAX_GROUP = 1000;
@@ -46,8 +48,9 @@ export class AppendGroup {
   append(event: NewEvent): Promise<LedgerEvent> {
     return new Promise<LedgerEvent>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      // Started a microtask later, so appends asked for in the same tick share the first commit.
-      this.running ??= Promise.resolve().then(() => this.drain());
+      // Started now, so the transaction takes its place in the store's order at once (SQLite's
+      // turns); what it writes is taken when it starts.
+      this.running ??= this.drain();
     });
   }
 
@@ -59,15 +62,17 @@ export class AppendGroup {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, MAX_GROUP);
+        let batch: Waiting[] | undefined;
+        const take = () => (batch ??= this.queue.splice(0, MAX_GROUP)).map((w) => w.event);
         let results: Array<LedgerEvent | Error>;
         try {
-          results = await this.write(batch.map((w) => w.event));
+          results = await this.write(take);
         } catch (err) {
-          for (const w of batch) w.reject(err);
+          // Failed before it took its batch (no connection): the appends waiting now get the error.
+          for (const w of batch ?? this.queue.splice(0, MAX_GROUP)) w.reject(err);
           continue;
         }
-        batch.forEach((w, i) => {
+        (batch ?? []).forEach((w, i) => {
           const r = results[i];
           if (r instanceof Error) w.reject(r);
           else w.resolve(r);

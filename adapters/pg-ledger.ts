@@ -160,8 +160,9 @@ export class PgLedger implements LedgerStore {
   }
 
   /** Outside atomically(): appends asked for while one commits share the next (append-group.ts). */
-  private readonly group = new AppendGroup((events) =>
+  private readonly group = new AppendGroup((take) =>
     this.transaction(async (client) => {
+      const events = take();
       // BEGIN, the lock and the read under it in one round trip (pg-append.ts).
       const res = (await client.query(`BEGIN; SELECT 1 FROM opscockpit.chain_head FOR UPDATE; ${headRead(client, events)}`)) as unknown as pg.QueryResult<LockedHead>[];
       return this.appender.write(client, res[2].rows[0], events, true);

@@ -100,7 +100,7 @@ export class SqliteStore implements LedgerStore {
     return this.group.append({ runId, operator, body, at, durable: !!opts?.durable, key: opts?.idempotencyKey ?? null });
   }
 
-  private readonly group = new AppendGroup((events) => this.inTurn(() => this.ledger.appendBatch(events)));
+  private readonly group = new AppendGroup((take) => this.inTurn(() => this.ledger.appendBatch(take())));
 
   startRun = (run: NewRun, at: number) => this.inTurn(() => this.ledger.startRun(run, at));
   openRun = (runbook: string) => this.inTurn(() => this.ledger.openRun(runbook));
