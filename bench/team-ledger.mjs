@@ -139,7 +139,7 @@ async function runTeam(S, backend, locate, { seconds, rate, writers: WRITERS, in
       const loadBefore = load();
       const written = await Promise.all(writers.map((w) => w.ask({ cmd: 'write', ms: seconds * 1000, ...phase }, 'written', seconds * 1000 + 120_000)));
       const loadAfter = load();
-      const last = Math.max(...written.flatMap((w) => w.seqs));
+      const last = written.reduce((m, w) => w.seqs.reduce((a, b) => Math.max(a, b), m), 0);
       await caughtUp(readers, last, 60_000);
       phases[phase.phase] = { written, load: `${loadBefore} → ${loadAfter}` };
     }
@@ -238,7 +238,7 @@ export async function benchTeam() {
     lines.push(`  1. append (commit) → read in another process, writers paced at ${paced}/s each (${WRITERS * paced}/s asked; a writer behind schedule skips), ${seconds} s; store level (subscribe + eventsAfter)`);
     lines.push(`  ${pad('', 36)}${lpad('appended', 9)}${lpad('reads', 8)}${lpad('p50', 10)}${lpad('p99', 10)}${lpad('max', 10)}   call → read p50 / p99   load`);
     const latRow = (label, p) =>
-      `  ${pad(label, 36)}${lpad(rate(p.perSecond), 9)}${lpad(p.commit.length, 8)}${lpad(fms(percentile(p.commit, 50)), 10)}${lpad(fms(percentile(p.commit, 99)), 10)}${lpad(fms(Math.max(...p.commit)), 10)}   ${fms(percentile(p.call, 50))} / ${fms(percentile(p.call, 99))}   ${p.load}`;
+      `  ${pad(label, 36)}${lpad(rate(p.perSecond), 9)}${lpad(p.commit.length, 8)}${lpad(fms(percentile(p.commit, 50)), 10)}${lpad(fms(percentile(p.commit, 99)), 10)}${lpad(fms(p.commit.reduce((a, b) => Math.max(a, b), 0)), 10)}   ${fms(percentile(p.call, 50))} / ${fms(percentile(p.call, 99))}   ${p.load}`;
     lines.push(latRow('PostgreSQL (LISTEN/NOTIFY)', pgr.paced));
     lines.push(latRow(`SQLite (polls every 250 ms)`, sq.paced));
     lines.push(`  2. concurrent durable appends, ${WRITERS} writers as fast as each can, each append awaited on its own, ${seconds} s, readers reading`);
