@@ -73,6 +73,8 @@ export class PgAppender {
       const stored = e.key === null ? undefined : earlier.get(e.key);
       if (stored) return void (out[i] = toEvent(stored));
       if (!(e.runId in seqs)) return void (out[i] = new LedgerError(`no run ${e.runId} in the ledger`));
+      // The column is a bigint: a time that is not one would fail the whole batch's insert.
+      if (!Number.isSafeInteger(e.at)) return void (out[i] = new LedgerError(`event time ${e.at} is not a whole number of milliseconds; nothing was recorded.`));
       const seq = ++seqs[e.runId];
       id++;
       const body = this.mask(e.body);

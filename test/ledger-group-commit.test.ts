@@ -136,3 +136,36 @@ describe.each(backends)('group commit: %s', (_name, make) => {
     expect(await b.l.verify()).toMatchObject({ ok: true, events: 25 });
   });
 });
+
+describe('group commit: what only PostgreSQL checks', () => {
+  it('a batch the database stamps with another login than its hashes cover is refused whole; nothing is stored', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const s = await l.open();
+    open.push(s);
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'stamp' }, T0);
+    const owner = new pg.Client({ connectionString: l.urls.admin });
+    await owner.connect();
+    const stampAs = (who: string) => owner.query(`CREATE OR REPLACE FUNCTION opscockpit.stamp_operator() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.operator := ${who}; RETURN NEW; END $$`);
+    try {
+      await stampAs("'bob'");
+      const settled = await Promise.allSettled(['a', 'b', 'c'].map((n) => s.append(run.runId, 'ana', note(n), T0)));
+      for (const r of settled) expect(String((r as PromiseRejectedResult).reason)).toMatch(/stamped with another login than alice/);
+      expect(await s.events(run.runId)).toEqual([]);
+      await stampAs('session_user');
+      expect((await s.append(run.runId, 'ana', note('after'), T0)).seq).toBe(1);
+    } finally {
+      await owner.end();
+    }
+    expect(await l.verify()).toMatchObject({ ok: true, events: 1 });
+  });
+
+  it('an event time that is not a whole number of milliseconds is refused alone', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const s = await l.open();
+    open.push(s);
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'times' }, T0);
+    const settled = await Promise.allSettled([T0, T0 + 0.5, T0 + 1].map((at, i) => s.append(run.runId, 'ana', note(`t${i}`), at)));
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value.seq : String(r.reason)))).toEqual([1, expect.stringMatching(/not a whole number/), 2]);
+    expect((await l.verify()).ok).toBe(true);
+  });
+});
