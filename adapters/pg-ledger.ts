@@ -2,19 +2,22 @@
 // same runs, events and hash chain as the SQLite file (ledger-chain.ts), so `ledger verify`
 // and migrate treat both alike.
 //
-// Appends are serialised by the chain's head row, locked FOR UPDATE inside each append's
-// transaction: the id, the run's next seq and the previous hash are read under that lock. The
-// operator each hash covers is the login (session_user), read under the same lock; the
-// database stamps the same value on the row (a trigger), so no client can name another.
+// Appends are serialised by the chain's head row, locked FOR UPDATE inside each append
+// transaction: the ids, the runs' next seqs and the previous hash are read under that lock
+// (pg-append.ts). The operator each hash covers is the login (session_user), read under the
+// same lock; the database stamps the same value on the row (a trigger), so no client can name
+// another. Appends outside atomically() go through a group commit (append-group.ts): those a
+// process asks for while its previous append transaction commits share the next one.
 import type pg from 'pg';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AppendOptions, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
 import type { NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import type { Redactor } from '../src/runbook/secrets.js';
-import { HASH_BYTES, wellFormed } from './ledger-chain.js';
+import { AppendGroup, type NewEvent } from './append-group.js';
 import { LedgerError } from './ledger-errors.js';
 import { rowHasher, type RowHasher } from './ledger-hasher.js';
+import { headRead, PgAppender, type LockedHead } from './pg-append.js';
 import { appendRefusal } from './ledger-key.js';
 import { RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } from './ledger-query.js';
 import { sealRun } from './ledger-seal.js';
@@ -64,12 +67,10 @@ export class PgLedger implements LedgerStore {
   /** The transaction the caller is inside of (atomically), by async context. */
   private readonly tx = new AsyncLocalStorage<pg.PoolClient>();
   private readonly listeners = new Set<PgListener>();
-  private readonly hashRow: RowHasher;
   private readonly sealKey?: string;
   private readonly refusal?: string;
   private readonly redactor?: Redactor;
-  private readonly prev = Buffer.alloc(HASH_BYTES);
-  private readonly out = Buffer.alloc(HASH_BYTES);
+  private readonly appender: PgAppender;
 
   constructor(
     private readonly url: string,
@@ -79,7 +80,7 @@ export class PgLedger implements LedgerStore {
   ) {
     this.location = target.location;
     this.stampedOperator = chain.login;
-    this.hashRow = chain.hashRow;
+    this.appender = new PgAppender(chain.hashRow, chain.redactor);
     this.sealKey = chain.sealKey;
     this.refusal = chain.refusal;
     this.redactor = chain.redactor;
@@ -111,6 +112,18 @@ export class PgLedger implements LedgerStore {
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     // Nested: part of the transaction already open (every commit is durable here).
     if (this.tx.getStore()) return fn();
+    return this.transaction(async (client) => {
+      // The append lock from the start (in BEGIN's round trip): what fn reads cannot change
+      // before what it appends is stored.
+      await client.query('BEGIN; SELECT last_id FROM opscockpit.chain_head FOR UPDATE');
+      const result = await this.tx.run(client, fn);
+      await client.query('COMMIT');
+      return result;
+    });
+  }
+
+  /** `body` on a pooled connection of its own; on a failure, ROLLBACK and the error explained. */
+  private async transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -123,12 +136,7 @@ export class PgLedger implements LedgerStore {
     const lost = (err: Error) => (broken = err);
     client.on('error', lost);
     try {
-      await client.query('BEGIN');
-      // The append lock from the start: what fn reads cannot change before what it appends is stored.
-      await client.query('SELECT last_id FROM opscockpit.chain_head FOR UPDATE');
-      const result = await this.tx.run(client, fn);
-      await client.query('COMMIT');
-      return result;
+      return await body(client);
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw this.explained(err);
@@ -142,43 +150,28 @@ export class PgLedger implements LedgerStore {
     if (this.refusal) throw new LedgerError(this.refusal);
     // Every commit waits for the server's WAL flush (synchronous_commit on): nothing that
     // was acknowledged is lost, so `durable` asks for nothing more here.
-    return this.atomically(() => this.appendHere(runId, operator, body, at, opts?.idempotencyKey));
+    const event = { runId, operator, body, at, durable: true, key: opts?.idempotencyKey ?? null };
+    const client = this.tx.getStore();
+    if (!client) return this.group.append(event);
+    // Inside atomically(): the lock is held already.
+    const [ev] = await this.underLock(client, [event]).catch((err) => Promise.reject(this.explained(err)));
+    if (ev instanceof Error) throw ev;
+    return ev;
   }
 
-  private async appendHere(runId: string, operator: string, body: EventBody, at: number, key: string | undefined): Promise<LedgerEvent> {
-    const { rows } = await this.query<{ last_id: number; last_hash: Buffer; login: string; last_seq: number; run: boolean; earlier: number | null }>(
-      `SELECT h.last_id, h.last_hash, session_user AS login,
-              (SELECT COALESCE(max(seq), 0) FROM opscockpit.events WHERE run_id = $1) AS last_seq,
-              EXISTS (SELECT 1 FROM opscockpit.runs WHERE run_id = $1) AS run,
-              (SELECT id FROM opscockpit.events WHERE idempotency_key = $2) AS earlier
-         FROM opscockpit.chain_head h FOR UPDATE`,
-      [runId, key ?? null],
-    );
-    const head = rows[0];
-    // A retry of an append that was stored (its acknowledgement lost): the stored event.
-    if (head.earlier !== null) {
-      const stored = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM opscockpit.events WHERE id = $1`, [head.earlier]);
-      return toEvent(stored.rows[0]);
-    }
-    if (!head.run) throw new LedgerError(`no run ${runId} in the ledger`);
-    const id = head.last_id + 1;
-    const seq = head.last_seq + 1;
-    const who = wellFormed(head.login);
-    const masked = this.mask(body);
-    const kind = wellFormed(masked.kind);
-    const step = 'step' in masked ? wellFormed(masked.step) : null;
-    const payload = JSON.stringify(masked);
-    head.last_hash.copy(this.prev);
-    const hash = Buffer.from(this.hashRow(id, runId, seq, at, kind, step, who, payload, this.prev, this.out));
-    const stamped = await this.query<{ operator: string }>(
-      `WITH ev AS (
-         INSERT INTO opscockpit.events (id, run_id, seq, at, kind, step, display_name, payload, hash, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING operator)
-       UPDATE opscockpit.chain_head SET last_id = $1, last_hash = $9 RETURNING (SELECT operator FROM ev)`,
-      [id, runId, seq, at, kind, step, wellFormed(operator), payload, hash, key ?? null],
-    );
-    if (stamped.rows[0].operator !== who) throw new LedgerError(`event ${runId}#${seq} was stamped with login ${stamped.rows[0].operator}, not ${who} its hash covers; nothing was recorded.`);
-    return { runId, seq, at, operator: who, body: masked };
+  /** Outside atomically(): appends asked for while one commits share the next (append-group.ts). */
+  private readonly group = new AppendGroup((take) =>
+    this.transaction(async (client) => {
+      const events = take();
+      // BEGIN, the lock and the read under it in one round trip (pg-append.ts).
+      const res = (await client.query(`BEGIN; SELECT 1 FROM opscockpit.chain_head FOR UPDATE; ${headRead(client, events)}`)) as unknown as pg.QueryResult<LockedHead>[];
+      return this.appender.write(client, res[2].rows[0], events, true);
+    }),
+  );
+
+  private async underLock(client: pg.PoolClient, events: NewEvent[]): Promise<Array<LedgerEvent | Error>> {
+    const { rows } = await client.query<LockedHead>(headRead(client, events));
+    return this.appender.write(client, rows[0], events, false);
   }
 
   private mask<T>(v: T): T {
@@ -260,6 +253,7 @@ export class PgLedger implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    await this.group.idle();
     await Promise.all([...this.listeners].map((l) => l.close()));
     this.listeners.clear();
     await this.pool.end();

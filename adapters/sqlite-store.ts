@@ -4,7 +4,8 @@
 // BEGIN IMMEDIATE on that connection across its awaits, and everything else in the process
 // waits for it, while the transaction's own calls (known by their async context) join it.
 // Other processes wait on SQLite's write lock as before. Changes are seen by polling SQLite's
-// data_version about every 250 ms.
+// data_version about every 250 ms. Appends outside a transaction go through a group commit
+// (append-group.ts): those a process asks for while its earlier ones wait share one commit.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import type { AppendOptions, AsyncRunLeasePort, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
@@ -13,6 +14,7 @@ import type { NewRun, RunStatus } from '../src/engine/ports.js';
 import type { EventBody } from '../src/engine/types.js';
 import { openLedger, type LedgerOptions, type SqliteLedger } from './ledger.js';
 import { asyncBrowser } from './ledger-query.js';
+import { AppendGroup } from './append-group.js';
 import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
 
 export const POLL_MS = 250;
@@ -89,9 +91,16 @@ export class SqliteStore implements LedgerStore {
     });
   }
 
+  /**
+   * Outside a transaction, through this store's group commit (append-group.ts): appends asked for
+   * while an earlier one waits for its turn or its commit share the next transaction.
+   */
   append(runId: string, operator: string, body: EventBody, at: number, opts?: AppendOptions) {
-    return this.inTurn(() => this.ledger.append(runId, operator, body, at, opts));
+    if (this.inside.getStore()) return this.inTurn(() => this.ledger.append(runId, operator, body, at, opts));
+    return this.group.append({ runId, operator, body, at, durable: !!opts?.durable, key: opts?.idempotencyKey ?? null });
   }
+
+  private readonly group = new AppendGroup((take) => this.inTurn(() => this.ledger.appendBatch(take())));
 
   startRun = (run: NewRun, at: number) => this.inTurn(() => this.ledger.startRun(run, at));
   openRun = (runbook: string) => this.inTurn(() => this.ledger.openRun(runbook));
@@ -130,9 +139,10 @@ export class SqliteStore implements LedgerStore {
     };
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     for (const t of this.pollers) clearInterval(t);
     this.pollers.clear();
+    await this.group.idle();
     return this.turns.run(async () => this.ledger.close());
   }
 }

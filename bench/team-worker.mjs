@@ -1,6 +1,7 @@
 // One process of the team ledger bench (bench/team-ledger.mjs), started with fork and driven
-// over IPC. A writer appends step notes to the bench's run, one append at a time as a session
-// does, each durable; a reader (a cockpit or the watcher) subscribes to the ledger and reads
+// over IPC. A writer appends step notes to the bench's run, each durable and each awaited on
+// its own: one at a time, or with several in flight (as a session does when many checks report
+// at once), which the store writes together (its group commit); a reader (a cockpit or the watcher) subscribes to the ledger and reads
 // every new event of the run with eventsAfter, which is what a cockpit does to show it.
 // Times are wall-clock milliseconds with sub-millisecond precision (performance.timeOrigin +
 // performance.now()), comparable between processes on one machine.
@@ -15,28 +16,33 @@ const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const send = (msg) => new Promise((r) => process.send(msg, r));
 
-async function write({ phase, ms, rate }) {
+async function write({ phase, ms, rate, inflight = 1 }) {
   const seqs = [];
   const calls = [];
   const acks = [];
   const interval = rate ? 1000 / rate : 0;
   const start = now();
   const end = start + ms;
-  // Paced: a fixed schedule from a random phase; a writer that falls behind skips, never bursts.
-  let next = start + Math.random() * interval;
-  for (let i = 0; ; i++) {
-    if (interval) {
-      const wait = next - now();
-      if (wait > 0) await sleep(wait);
-      next = Math.max(next + interval, now());
+  let i = 0;
+  // One lane of appends, each awaited before the next: `inflight` lanes keep that many in flight.
+  async function lane() {
+    // Paced: a fixed schedule from a random phase; a writer that falls behind skips, never bursts.
+    let next = start + Math.random() * interval;
+    for (;;) {
+      if (interval) {
+        const wait = next - now();
+        if (wait > 0) await sleep(wait);
+        next = Math.max(next + interval, now());
+      }
+      const t = now();
+      if (t >= end) break;
+      const ev = await store.append(runId, name, { kind: 'step.note', phase: 'execute', step: 'bench', note: `${name} ${phase} ${i++}` }, Date.now(), { durable: true });
+      acks.push(now());
+      calls.push(t);
+      seqs.push(ev.seq);
     }
-    const t = now();
-    if (t >= end) break;
-    const ev = await store.append(runId, name, { kind: 'step.note', phase: 'execute', step: 'bench', note: `${name} ${phase} ${i}` }, Date.now(), { durable: true });
-    acks.push(now());
-    calls.push(t);
-    seqs.push(ev.seq);
   }
+  await Promise.all(Array.from({ length: inflight }, lane));
   await send({ type: 'written', phase, seqs, calls, acks, elapsed: now() - start });
 }
 

@@ -69,8 +69,11 @@ export interface LedgerStore {
   /** The newest run of this runbook that has not completed, to resume it. */
   openRun(runbook: string): Promise<RunRecord | undefined>;
   /**
-   * Append one event; resolves once it is stored. The operator is the stamped identity on
-   * PostgreSQL (the given name is kept as a display name beside it).
+   * Append one event; resolves once the commit that holds it is done. The operator is the
+   * stamped identity on PostgreSQL (the given name is kept as a display name beside it).
+   * Outside atomically(), appends the process asks for while its previous append transaction
+   * is under way share the next one (group commit, adapters/append-group.ts): they land in the
+   * order asked for, and if that transaction fails every one of them rejects and none is stored.
    */
   append(runId: string, operator: string, body: EventBody, at: number, opts?: AppendOptions): Promise<LedgerEvent>;
   atomically<T>(fn: () => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
