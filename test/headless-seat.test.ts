@@ -3,7 +3,7 @@
 // why (exit 3), nothing recorded; the emergency stop still works from anywhere; --take-over
 // REASON takes the run over as T does (run.driver) and goes on with the run's values. A cockpit
 // that joins a driven run with other values than it recorded is refused, naming them.
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,20 +15,10 @@ import { openPgLedger } from '../adapters/pg-ledger.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { hourMinute } from '../src/engine/driver.js';
 import { cli } from './support/cli.js';
-import { pgLedgerDatabase } from './support/ledger-stores.js';
-import type { PgLogin } from './support/postgres.js';
+import { teamHarness } from './support/team-harness.js';
 
-const sessions: Session[] = [];
-const stores: LedgerStore[] = [];
-afterEach(async () => {
-  for (const s of sessions.splice(0)) await s.stop();
-  for (const l of stores.splice(0)) await l.close();
-});
-
-let urls: Record<PgLogin, string>;
-beforeAll(async () => {
-  urls = await pgLedgerDatabase(inject('postgres'));
-});
+const team = teamHarness();
+const { sessions, stores } = team;
 
 function cutover() {
   const dir = mkdtempSync(join(tmpdir(), 'oc-seat-'));
@@ -131,11 +121,11 @@ describe('headless commands take the same driver seat as the keys (SQLite, built
 describe('headless commands take the same driver seat (PostgreSQL)', () => {
   it("bob's act is refused while alice drives; with --take-over it runs in her run, recorded as bob's", async () => {
     const { dir, file } = cutover();
-    const store = await openPgLedger(urls.alice);
+    const store = await openPgLedger(team.urls.alice);
     stores.push(store);
-    const alice = await aliceDrives(file, store, urls.alice, { PATH: process.env.PATH, ...SCOPES });
+    const alice = await aliceDrives(file, store, team.urls.alice, { PATH: process.env.PATH, ...SCOPES });
     const since = hourMinute(Date.now());
-    const args = ['act', file, 'deploy', '--yes', '--param', 'token=x', '--ledger', urls.bob];
+    const args = ['act', file, 'deploy', '--yes', '--param', 'token=x', '--ledger', team.urls.bob];
     const refused = await cli(args, { env: SCOPES });
     expect(refused.code, refused.stdout + refused.stderr).toBe(3);
     expect(refused.stderr).toContain(`opscockpit: alice is driving since ${since}: cutover v2.3 (run ${alice.runId}); nothing was run or recorded.`);

@@ -2,7 +2,7 @@
 // bob). What alice started is finished and recorded by her process after bob took the seat:
 // bob's cockpit shows the step running (by alice) until her outcome arrives live, refuses to
 // start it again meanwhile, then goes on. A run resumed after her start owes her nothing.
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,20 +16,10 @@ import { openPgLedger } from '../adapters/pg-ledger.js';
 import { openSession, type Session } from '../src/session/session.js';
 import { runningElsewhere } from '../screens/step-command.js';
 import { waitFor } from './support/cockpit.js';
-import { pgLedgerDatabase } from './support/ledger-stores.js';
-import type { PgLogin } from './support/postgres.js';
+import { teamHarness } from './support/team-harness.js';
 
-const sessions: Session[] = [];
-const stores: LedgerStore[] = [];
-afterEach(async () => {
-  for (const s of sessions.splice(0)) await s.stop();
-  for (const l of stores.splice(0)) await l.close();
-});
-
-let urls: Record<PgLogin, string>;
-beforeAll(async () => {
-  urls = await pgLedgerDatabase(inject('postgres'));
-});
+const team = teamHarness();
+const { sessions, stores } = team;
 
 /** A block that runs until the test lets it go (a file), then leaves a file behind; then a quick one. */
 function runbooks(dir: string): Record<'markdown' | 'yaml', string> {
@@ -128,12 +118,12 @@ describe('a take-over while the driver’s block runs', () => {
   scenario('SQLite', 'markdown', sqlite);
   scenario('SQLite', 'yaml', sqlite);
   scenario('PostgreSQL', 'markdown', async () => ({
-    stores: [await openPgLedger(urls.alice), await openPgLedger(urls.bob)],
-    location: urls.alice,
+    stores: [await openPgLedger(team.urls.alice), await openPgLedger(team.urls.bob)],
+    location: team.urls.alice,
     env: () => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' }),
     // A subscription hears what is appended once its LISTEN is in place, not before.
     following: async () => {
-      const admin = new pg.Client({ connectionString: urls.postgres });
+      const admin = new pg.Client({ connectionString: team.urls.postgres });
       await admin.connect();
       try {
         const listening = async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE usename = 'bob' AND query LIKE 'LISTEN%'")).rowCount! > 0;
