@@ -10,20 +10,9 @@ import { configValue, normalizeRemoteUrl, runbookIdentity, runbookNames } from '
 import { loadRunbook, loadRunbookFile, RunbookError } from '../src/runbook/load.js';
 import { formatOutline } from '../src/cli/outline.js';
 import { cli } from './support/cli.js';
+import { clone, SHIP_YAML } from './support/git-clone.js';
 
-const RUNBOOK = 'version: 1\nname: Ship\nchecks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: ready, check: ok }\n';
-
-/** A work tree at `<new temp dir>/<name>` whose .git/config names `origin` (none: no remote), with ops/ship.yaml. */
-export function clone(origin: string | undefined, name = 'ops-repo', text = RUNBOOK): { root: string; file: string } {
-  const root = join(realpathSync(mkdtempSync(join(tmpdir(), 'oc-ident-'))), name);
-  mkdirSync(join(root, '.git'), { recursive: true });
-  mkdirSync(join(root, 'ops'));
-  const remote = origin === undefined ? '' : `[remote "origin"]\n\turl = ${origin}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`;
-  writeFileSync(join(root, '.git', 'config'), `[core]\n\trepositoryformatversion = 0\n\tbare = false\n${remote}[branch "main"]\n\tremote = origin\n`);
-  const file = join(root, 'ops', 'ship.yaml');
-  writeFileSync(file, text);
-  return { root, file };
-}
+const RUNBOOK = SHIP_YAML;
 
 describe('a git remote in one form', () => {
   it('scp-like, https and ssh URLs of one repository are one name, without users, passwords, default ports or .git', () => {
