@@ -3,7 +3,8 @@ import { Box, Text } from './ink.js';
 import { useCockpit, useCockpitContext } from './context.js';
 import { formatClock, formatDuration, truncate } from './presentation.js';
 import { formatKey, type Command } from '../src/keys/keymap.js';
-import { lockedText } from '../src/engine/safety.js';
+import { lockOn, lockedText } from '../src/engine/safety.js';
+import { runbookNames } from '../src/runbook/identity.js';
 import { color } from './theme.js';
 import type { CockpitState } from '../src/store/store.js';
 
@@ -35,7 +36,7 @@ function controlsText(s: CockpitState, keyOf: (id: string) => string): { stop?: 
       : w
         ? `window ${w.id} ${controls.windowStatus}${controls.windowStatus === 'ACTIVE' ? ` · ${left} · ${approvals}, ${database ? 'by database logins' : 'names asserted'}` : ''}`
         : 'no real-enable window';
-  const locked = controls.locks?.[s.runbook.file];
+  const locked = lockOn(controls.locks, runbookNames(s.runbook));
   const lock = locked ? ` LOCKED: ${lockedText(locked)} (${keyOf('safety.unlock')}) ` : undefined;
   // Which identity is in force: a name the process asserts (SQLite), or the login the database stamps.
   const who = `operator ${s.operator ?? '?'} (${database ? 'database login' : 'asserted'})`;

@@ -44,7 +44,7 @@ describe('run.choices in the ledger', () => {
         { kind: 'run.choices', choices: { choice: 'macos' } },
       ]);
       expect(describeEvent(first[2])).toBe('chosen: choice=macos');
-      expect(await seatRunValues(store, { file: '/srv/runbooks/rotate.md' }, systemClock.now(), {})).toEqual({ runId, recorded: { params: { ticket: 'CHG-7', region: 'us' }, choices: { choice: 'macos' } } });
+      expect(await seatRunValues(store, { file: '/srv/runbooks/rotate.md', key: '/srv/runbooks/rotate.md' }, systemClock.now(), {})).toEqual({ runId, recorded: { params: { ticket: 'CHG-7', region: 'us' }, choices: { choice: 'macos' } } });
 
       // Another option: refused, naming the run's; nothing recorded, the run not taken.
       const other = runbook({ ticket: 'CHG-7', region: 'us' }, { choice: 'linux' });

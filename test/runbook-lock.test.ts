@@ -6,7 +6,7 @@ import { applyControl, decideAction, initialSafety, lockedText, type ActionReque
 const policy: SafetyPolicy = { guarded: false, initialMode: 'REAL_ENABLED', windowTtlMs: 0, approvals: 2 };
 const AT = Date.UTC(2026, 11, 7, 10, 42, 5);
 const request = (action: string, type = action, runbook = '/rb/ship.yaml'): ActionRequest => ({
-  action, type, runbook, scope: 'deploy', scopes: new Set(['deploy']), needsPreflight: false, preflightGo: false, now: AT + 1000,
+  action, type, runbook: [runbook], scope: 'deploy', scopes: new Set(['deploy']), needsPreflight: false, preflightGo: false, now: AT + 1000,
 });
 
 describe('the runbook lock after a rollback', () => {
@@ -22,6 +22,14 @@ describe('the runbook lock after a rollback', () => {
       expect(decideAction(policy, locked, request(name, type))).toMatchObject({ allowed: true });
     }
     expect(decideAction(policy, locked, request('promote', 'promote', '/rb/other.yaml'))).toMatchObject({ allowed: true });
+  });
+
+  it('holds for a runbook by any of its names: its key, or the path an older ledger locked it under', () => {
+    const names = (...runbook: string[]) => ({ ...request('promote'), runbook });
+    expect(decideAction(policy, locked, names('github.com/org/ops/ship.yaml', '/rb/ship.yaml'))).toMatchObject({ allowed: false, failure: 'LOCKED' });
+    const byKey = applyControl(initialSafety(policy), { kind: 'control.lock', runbook: 'github.com/org/ops/ship.yaml', runId: 'r2', action: 'rollback' }, 'alice', AT);
+    expect(decideAction(policy, byKey, names('github.com/org/ops/ship.yaml', '/Users/bob/ops/ship.yaml'))).toMatchObject({ allowed: false, failure: 'LOCKED' });
+    expect(decideAction(policy, byKey, names('github.com/org/ops/other.yaml', '/rb/ship.yaml'))).toMatchObject({ allowed: true });
   });
 
   it('the emergency stop still comes first; an unlock lifts the lock', () => {

@@ -6,11 +6,15 @@ import type { Action, Check, ChecklistStep, Runbook } from '../runbook/model.js'
 import { PHASES } from '../runbook/model.js';
 import { actionKey } from '../keys/keymap.js';
 import { visible } from '../visible.js';
+import { identityLine } from '../runbook/identity.js';
 
 const NOTE_CHARS = 96;
 
 export function formatOutline(rb: Runbook, shown: string): string {
   const lines = [`${rb.name}  (${shown})`];
+  // Why two copies in two folders are one runbook to a shared ledger.
+  const identity = identityLine(rb);
+  if (identity) lines.push(identity);
   if (rb.description) lines.push(...rb.description.split('\n').map((l) => `  ${l}`));
   if (rb.params.length) {
     lines.push('', 'parameters');

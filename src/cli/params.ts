@@ -84,13 +84,16 @@ export async function loadWithParams(command: string, file: string, values: { pa
   const problems = [...params.problems, ...choose.problems];
   if (problems.length > 0) throw new UsageError(problems.join('\n'), command);
   let given: StartValues = { params: params.given, choose: choose.given };
-  const open = opts.ledgerPath ? await openRunOf(opts.ledgerPath, file, opts.seat ?? {}) : undefined;
+  let runbook = await loadChecked(command, file, given, io);
+  // The open run is looked up by the runbook's key, which its text may declare (identity.ts).
+  const open = opts.ledgerPath ? await openRunOf(opts.ledgerPath, runbook, opts.seat ?? {}) : undefined;
   // A watcher shows the run as it recorded it, and runs nothing: what the run did not record
   // for it (its secrets) it does not need.
   const observeOnly = opts.seat?.wish === 'watch';
-  if (open) given = withRecorded(observeOnly ? { params: {}, choose: {} } : given, open.recorded);
-
-  let runbook = await loadChecked(command, file, given, io);
+  if (open) {
+    given = withRecorded(observeOnly ? { params: {}, choose: {} } : given, open.recorded);
+    runbook = await loadChecked(command, file, given, io);
+  }
   let missing = missingOf(command, runbook, opts.backOut || observeOnly);
   let notice = open ? otherValues(runbook, open) : undefined;
   if (missing.count > 0 && opts.ask) {
@@ -175,13 +178,13 @@ function otherValues(runbook: Runbook, open: SeatRun): string | undefined {
 }
 
 /** The open run this start would sit in, read from the ledger if it exists (a refused headless start throws). */
-async function openRunOf(location: string, file: string, seat: SeatRequest): Promise<SeatRun | undefined> {
+async function openRunOf(location: string, runbook: Pick<Runbook, 'file' | 'key'>, seat: SeatRequest): Promise<SeatRun | undefined> {
   const postgres = isPostgresLocation(location);
   if (!postgres && !existsSync(location)) return undefined;
   let ledger: LedgerStore | undefined;
   try {
     ledger = postgres ? await openLedgerStore(location) : new SqliteStore(openLedger(location, { readOnly: true }), location);
-    return await seatRunValues(ledger, { file }, Date.now(), seat);
+    return await seatRunValues(ledger, runbook, Date.now(), seat);
   } catch (err) {
     if (err instanceof DrivenElsewhereError) throw err;
     return undefined; // the start opens the ledger to write, and says what is wrong with it

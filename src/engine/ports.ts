@@ -24,7 +24,7 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'aborted' | 'rolled
 /** One row of the release ledger (seed 000's fields plus where the run came from). */
 export interface RunRecord {
   runId: string;
-  runbook: string; // absolute path of the runbook file
+  runbook: string; // the runbook's key (identity.ts); older ledgers: the file's absolute path
   name: string;
   status: RunStatus;
   branch?: string;

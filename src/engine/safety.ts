@@ -51,8 +51,14 @@ export interface SafetyState {
   mode: Mode;
   stop: { on: boolean; reason?: string; by?: string; at?: number };
   window?: RealWindow;
-  /** By runbook file: the runbooks locked after a rollback. */
+  /** By runbook key (older ledgers: the file's path): the runbooks locked after a rollback. */
   locks?: Record<string, RunbookLock>;
+}
+
+/** The lock on a runbook known by these names (its key, then the path an older ledger locked it under). */
+export function lockOn(locks: SafetyState['locks'], names: readonly string[]): RunbookLock | undefined {
+  for (const name of names) if (locks && Object.hasOwn(locks, name)) return locks[name];
+  return undefined;
 }
 
 export function initialSafety(policy: SafetyPolicy): SafetyState {
@@ -115,8 +121,8 @@ export function windowStatus(policy: SafetyPolicy, w: RealWindow | undefined, no
 
 export interface ActionRequest {
   action: string;
-  /** The runbook's file, for its lock after a rollback; absent for requests outside a runbook. */
-  runbook?: string;
+  /** The runbook's names (runbookNames), for its lock after a rollback; absent for requests outside a runbook. */
+  runbook?: readonly string[];
   type: string; // action type for the allowlist (default: the action name)
   scope: string;
   scopes: ReadonlySet<string>;
@@ -134,7 +140,7 @@ const refuse = (failure: FailureClass, reason: string): ActionDecision => ({ all
 
 export function decideAction(policy: SafetyPolicy, s: SafetyState, r: ActionRequest): ActionDecision {
   if (s.stop.on) return refuse('STOPPED', `the emergency stop is on${s.stop.reason ? `: ${s.stop.reason}` : ''}${s.stop.by ? ` (by ${s.stop.by})` : ''}`);
-  const lock = r.runbook === undefined ? undefined : s.locks?.[r.runbook];
+  const lock = r.runbook === undefined ? undefined : lockOn(s.locks, r.runbook);
   // Forward work only: abort and rollback are never held back by a lock.
   if (lock && !backsOut(r.type)) return refuse('LOCKED', `${r.action} refused: ${lockedText(lock)}`);
   if (!r.scopes.has(r.scope)) return refuse('SCOPE_MISSING', `${r.action} needs scope ${r.scope}; this operator has ${r.scopes.size ? [...r.scopes].join(', ') : 'no scopes (read-only)'}`);

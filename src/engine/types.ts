@@ -91,7 +91,8 @@ export type ActionStatus = 'succeeded' | 'failed' | 'unknown' | 'dry-run';
  * and the store is a projection of them (see src/store/project.ts).
  */
 export type EventBody =
-  | { kind: 'run.started'; runbook: string; name: string }
+  /** `runbook`: the key the run is kept under (older ledgers: the file's path); `file`: the driver's copy, when the key is not its path. */
+  | { kind: 'run.started'; runbook: string; name: string; file?: string }
   | { kind: 'run.resumed' }
   /** Who drives the run changed hands: `from` (absent: nobody held it) to `to`, and why. */
   | { kind: 'run.driver'; from?: string; to: string; reason: string }

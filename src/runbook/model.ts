@@ -9,6 +9,7 @@ import type { RunbookChoice } from './choices.js';
 import type { FailureClass } from '../engine/failure.js';
 import type { Trigger } from '../engine/triggers.js';
 import type { RunbookParam } from './params.js';
+import type { RunbookKeySource } from './identity.js';
 
 // The engine owns what it decides on; the runbook model is built of them.
 export type { CheckStatus, Phase, ChecklistStep, FailureClass, Trigger, RunbookParam };
@@ -138,7 +139,14 @@ export interface Action {
 }
 
 export interface Runbook {
-  file: string; // absolute path
+  /** The absolute path of this copy: scripts run from it, messages name it. */
+  file: string;
+  /**
+   * Which runbook this is on every machine (identity.ts): the declared id, else the git origin
+   * and the path in the repository, else `file`. Runs, seats, watch and the lock are kept under it.
+   */
+  key: string;
+  keyFrom: RunbookKeySource;
   dir: string;
   name: string;
   description?: string;

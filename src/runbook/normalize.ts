@@ -25,6 +25,7 @@ import type { SafetyPolicy } from '../engine/safety.js';
 import { DEFAULTS, joinUrl, scriptSpec, type NormalizeContext } from './normalize-parts.js';
 import { normalizeCanary } from './normalize-canary.js';
 import { parseCondition } from '../engine/conditions.js';
+import { runbookIdentity } from './identity.js';
 import {
   DANGEROUS_BY_DEFAULT,
   type ActionInput,
@@ -69,6 +70,7 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
   const params = [...normalizeParams(input.params, ctx.params ?? {}), ...asked];
   return {
     file: ctx.file,
+    ...runbookIdentity(ctx.file, input.id),
     dir: ctx.dir,
     name: input.name,
     description: input.description,

@@ -11,6 +11,10 @@ import { SHELL_NAMES } from './model.js';
 
 /** Single-character keys the cockpit itself uses (from the keymap registry); Enter and Escape too. */
 export const RESERVED_KEYS: readonly string[] = COCKPIT_KEYS.filter((k) => k.length === 1);
+/** A runbook's declared id: a short slug, e.g. orders-failover. */
+export const RUNBOOK_ID_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
+const RUNBOOK_ID_RULE = 'an id is a short slug: lower-case letters, digits, "-", "_" or "." (at most 64, starting and ending with a letter or digit), e.g. orders-failover';
+
 export const DANGEROUS_BY_DEFAULT = ['abort', 'rollback', 'promote'] as const;
 
 export const CheckStatusSchema = z.enum(['healthy', 'unhealthy', 'insufficient', 'error']);
@@ -257,6 +261,11 @@ export const NotifySchema = z.strictObject({
 export const RunbookSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1 (the runbook format this opscockpit reads)' }),
   name: z.string().min(1),
+  id: z
+    .string()
+    .regex(RUNBOOK_ID_PATTERN, { error: RUNBOOK_ID_RULE })
+    .optional()
+    .describe('Which runbook this is to a shared ledger, whatever the file\'s path on each machine: runs, the driver\'s seat, watch and the lock after a rollback are kept under it. Default: the git remote origin and the path in the repository, else the absolute path.'),
   description: z.string().optional(),
   release: ReleaseSchema.optional().describe(
     'Release metadata recorded with each run. Values may use ${NAME} and ${NAME:-default} from the environment.',

@@ -12,7 +12,7 @@ import { cancelledReason, makeCheckRunner } from './runners.js';
 import { HeldRun, startHeldRun } from './run-lease.js';
 import { CHECK_RUN_NOTE } from '../engine/driver.js';
 import { operatorName } from './operator.js';
-import { recordParams } from './run-lifecycle.js';
+import { recordParams, runStarted } from './run-lifecycle.js';
 
 export interface StepReport {
   id: string;
@@ -70,7 +70,7 @@ export async function runHeadlessCheck(opts: {
   // The run is this process's (its lease) until it ends: nobody else resumes or completes it.
   const { run, owner } = await startHeldRun(
     ledger,
-    { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `${CHECK_RUN_NOTE} (${phase})` },
+    { runbook: runbook.key, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type ?? 'check', note: `${CHECK_RUN_NOTE} (${phase})` },
     clock,
   );
   try {
@@ -105,7 +105,7 @@ async function checkRun(opts: {
     events.push(body);
     return stored.then(() => undefined);
   };
-  await record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+  await record(runStarted(runbook));
   await recordParams(runbook, record);
   const { signal } = opts;
   const runCheck = makeCheckRunner(runbook, env, ledger, signal);

@@ -5,6 +5,8 @@ import { flash, setModal, type CockpitStore, type Modal } from '../store/store.j
 import { ACTION_BUSY } from './actions.js';
 import { stepAction } from './step-gate.js';
 import type { Runbook } from '../runbook/model.js';
+import { lockOn } from '../engine/safety.js';
+import { runbookNames } from '../runbook/identity.js';
 import type { StepValues } from './step-values.js';
 import { drivesRun } from '../keys/keymap.js';
 
@@ -81,7 +83,7 @@ export class Intents {
     }
     if (id === 'safety.approve') return void host.approveWindow();
     if (id === 'safety.unlock') {
-      if (!s.controls?.locks?.[host.runbook.file]) return flash(store, `${host.runbook.name} is not locked.`, 'info');
+      if (!lockOn(s.controls?.locks, runbookNames(host.runbook))) return flash(store, `${host.runbook.name} is not locked.`, 'info');
       return setModal(store, { kind: 'unlock', input: '' });
     }
     if (id.startsWith('ledger.')) return host.ledgerCommand(id);

@@ -7,11 +7,13 @@ import { leaseState, type DriverClaim, type LeaseHolder, type OpenRun, type RunL
 import { chooseSeat, driverName, drivingLine, takeOver, type SeatWish } from '../engine/driver.js';
 import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
-import { CONTROL_RUNBOOK, runbookLock } from './controls.js';
+import { CONTROL_RUNBOOK } from './controls.js';
+import { lockOf } from './runbook-lock.js';
 import { backsOut, lockedText, type RunbookLock } from '../engine/safety.js';
 import { recordedParams } from '../runbook/params.js';
 import { recordedChoices } from '../runbook/choices.js';
 import { MASK } from '../runbook/secrets.js';
+import { runbookNames } from '../runbook/identity.js';
 
 /** How a session's run was opened: the run, its events, this process's lease on it. */
 export interface OpenedRun {
@@ -59,7 +61,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
   const { leases } = ledger;
   return ledger.atomically(async () => {
     const now = clock.now();
-    const runs = (await leases.openRuns(runbook.file)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
+    const runs = (await openRunsOf(ledger, runbook)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
     const choice = chooseSeat(runs, localView(now), seat.wish ?? 'headless', seat.takeOver !== undefined);
     if (!choice) throw new NothingToWatchError(`No run of ${runbook.file} is open to watch: its driver opens one with "opscockpit open ${runbook.file}".`);
     if (choice.role === 'refused') throw new DrivenElsewhereError(runbook, choice.run);
@@ -95,15 +97,31 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
       await ledger.completeRun(open.runId, done.status, done.at);
     }
     // Locked after a rollback: no new run, unless it is opened only to abort or roll back.
-    const lock = await runbookLock(ledger, runbook.file);
+    const lock = await lockOf(ledger, runbook);
     if (lock && !backsOut(actionOnly === undefined ? undefined : runbook.actions[actionOnly]?.type)) throw new RunbookLockedError(runbook, lock);
     const run = await ledger.startRun(
-      { runbook: runbook.file, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
+      { runbook: runbook.key, name: runbook.name, branch: runbook.release.branch, commitSha: runbook.release.commitSha, backlogId: runbook.release.backlogId, releaseType: runbook.release.type },
       now,
     );
     await leases.take(run.runId, holder, now, seat.claim);
     return { run, events: [], holder };
   }, seat.takeOver !== undefined ? { durable: true } : undefined);
+}
+
+/**
+ * The runbook's runs still running, newest first: those kept under its key, and those an older
+ * ledger recorded under this copy's absolute path (rows are never rewritten: the chain covers them).
+ */
+export async function openRunsOf(ledger: LedgerStore, runbook: Pick<Runbook, 'file' | 'key'>): Promise<OpenRun[]> {
+  const names = runbookNames(runbook);
+  if (names.length === 1) return ledger.leases.openRuns(names[0]);
+  const all = (await Promise.all(names.map((n) => ledger.leases.openRuns(n)))).flat();
+  return all.sort((a, b) => b.run.startedAt - a.run.startedAt || (a.run.runId < b.run.runId ? 1 : a.run.runId > b.run.runId ? -1 : 0));
+}
+
+/** A run's first event: the key it is kept under, and this copy's path for the people reading it. */
+export function runStarted(runbook: Pick<Runbook, 'file' | 'key' | 'name'>): EventBody {
+  return runbook.key === runbook.file ? { kind: 'run.started', runbook: runbook.key, name: runbook.name } : { kind: 'run.started', runbook: runbook.key, name: runbook.name, file: runbook.file };
 }
 
 /** The values a run goes on with: its last run.params and run.choices (secret ones ***). */
@@ -126,8 +144,8 @@ export function recordedStart(events: readonly LedgerEvent[]): RecordedStart {
  * `driven` when a live driver holds it (this start observes or takes it over: its values are
  * the run's); a headless start refused throws DrivenElsewhereError before anything is asked.
  */
-export async function seatRunValues(ledger: LedgerStore, runbook: Pick<Runbook, 'file'>, now: number, seat: SeatRequest): Promise<{ runId: string; recorded: RecordedStart; driven?: RunLease } | undefined> {
-  const runs = (await ledger.leases.openRuns(runbook.file)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
+export async function seatRunValues(ledger: LedgerStore, runbook: Pick<Runbook, 'file' | 'key'>, now: number, seat: SeatRequest): Promise<{ runId: string; recorded: RecordedStart; driven?: RunLease } | undefined> {
+  const runs = (await openRunsOf(ledger, runbook)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
   const choice = chooseSeat(runs, localView(now), seat.wish ?? 'headless', seat.takeOver !== undefined);
   if (!choice) return undefined;
   if (choice.role === 'refused') throw new DrivenElsewhereError(runbook, choice.run);
@@ -183,7 +201,7 @@ export class RunbookLockedError extends Error {
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */
 export async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>): Promise<void> {
   if (events.length === 0) {
-    await record({ kind: 'run.started', runbook: runbook.file, name: runbook.name });
+    await record(runStarted(runbook));
     await recordParams(runbook, record);
     return;
   }

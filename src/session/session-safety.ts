@@ -9,6 +9,8 @@ import type { ActionClaim, ControlView, Controls } from './controls.js';
 import type { RunRecorder } from './recorder.js';
 import type { HeldRun } from './run-lease.js';
 import { EmergencyStop } from './runners.js';
+import { lockRunbook, unlockRunbook } from './runbook-lock.js';
+import { runbookNames } from '../runbook/identity.js';
 
 export class SessionSafety {
   /** Aborted when the emergency stop comes on, from any terminal: the action or step's block running is killed. */
@@ -25,7 +27,7 @@ export class SessionSafety {
    */
   claim(req: Parameters<ActionHost['claim']>[0], typed: string): Promise<ActionClaim> {
     const { store, runbook, recorder, owner } = this.d;
-    const request = { ...req, runbook: runbook.file, scopes: this.d.scopes, preflightGo: preflightGo(store, runbook) };
+    const request = { ...req, runbook: runbookNames(runbook), scopes: this.d.scopes, preflightGo: preflightGo(store, runbook) };
     return recorder.inOrder(async () => {
       const claim = await owner.within(() => this.controls.claim(request, this.d.runId(), typed), { durable: true });
       await recorder.shown(claim.recorded);
@@ -67,13 +69,13 @@ export class SessionSafety {
   /** Lock the runbook after its rollback succeeded in this run: new forward work waits for an unlock. */
   async lock(action: string): Promise<void> {
     const { runbook } = this.d;
-    await this.change(async () => (await this.controls.lock(runbook.file, this.d.runId(), action), { ok: true as const }), () => `${runbook.name} is locked after the ${action}: forward actions and new runs wait for an unlock with a reason (U).`);
+    await this.change(async () => (await lockRunbook(this.controls, runbook, this.d.runId(), action), { ok: true as const }), () => `${runbook.name} is locked after the ${action}: forward actions and new runs wait for an unlock with a reason (U).`);
   }
 
   /** Unlock the runbook with a reason. */
   async unlock(reason: string): Promise<boolean> {
     const { runbook } = this.d;
-    return this.change(() => this.controls.unlock(runbook.file, reason), () => `${runbook.name} unlocked: ${reason.trim()}`);
+    return this.change(() => unlockRunbook(this.controls, runbook, reason), () => `${runbook.name} unlocked: ${reason.trim()}`);
   }
 
   /** A change to the controls: the result on screen, a failure to write the ledger as a refusal. */

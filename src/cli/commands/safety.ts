@@ -14,6 +14,7 @@ import { withRecordingLedger } from '../../session/headless-ledger.js';
 import { MODES, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { openSession, type Session } from '../../session/session.js';
 import { Controls } from '../../session/controls.js';
+import { unlockRunbook } from '../../session/runbook-lock.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
@@ -189,7 +190,7 @@ export async function unlockCommand(args: string[], io: Io): Promise<number> {
   if (!reason.trim()) throw new UsageError('unlocking a runbook needs --reason', 'unlock');
   const runbook = await loadRunbookFile(resolve(positionals[0]), io.env);
   const path = ledgerPathOf({ ledger: values.ledger }, io.env, runbook.file);
-  const r = await withControls(io, path, runbook, UNGUARDED, (c) => c.unlock(runbook.file, reason));
+  const r = await withControls(io, path, runbook, UNGUARDED, (c) => unlockRunbook(c, runbook, reason));
   if (!r.ok) {
     io.stderr.write(`opscockpit: ${r.reason}\n`);
     return 1;

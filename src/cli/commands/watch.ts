@@ -23,7 +23,11 @@ export async function watchCommand(args: string[], io: Io, requireTerminal: (io:
       const run = await ledger.getRun(target);
       if (!run) throw new UsageError(`no runbook file and no run "${target}" in ${ledger.location}`, 'watch');
       if (run.status !== 'running') throw new UsageError(`run ${target} has ended (${run.status.replace('_', ' ')}); "opscockpit ledger show ${target}" shows its record`, 'watch');
-      [file, runId] = [run.runbook, run.runId];
+      // Its runbook as recorded: the key, and the driver's copy when the key is not a path.
+      const started = (await ledger.events(run.runId)).find((e) => e.body.kind === 'run.started')?.body;
+      const recorded = started?.kind === 'run.started' && started.file ? started.file : run.runbook;
+      if (!existsSync(recorded)) throw new UsageError(`run ${target} is of runbook ${run.runbook}, recorded at ${recorded}, which is not on this machine: give your copy of it, "opscockpit watch PATH"`, 'watch');
+      [file, runId] = [recorded, run.runId];
     } finally {
       await ledger.close();
     }
