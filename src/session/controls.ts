@@ -11,6 +11,7 @@ import {
   applyControl, decideAction, decideApproval, decideControl, initialSafety, windowStatus,
   type ActionDecision, type ActionRequest, type ControlChange, type Mode, type RunbookLock, type SafetyPolicy, type SafetyState, type WindowStatus,
 } from '../engine/safety.js';
+import { ControlFold } from './control-fold.js';
 
 export const CONTROL_RUNBOOK = '(safety controls)';
 
@@ -51,6 +52,7 @@ const REASON_ONE_LINE = 'a reason is one line of text, without control character
 export class Controls {
   /** The state last read, for display. */
   private shown?: SafetyState;
+  private readonly fold: ControlFold;
 
   constructor(
     private readonly ledger: LedgerStore,
@@ -62,7 +64,9 @@ export class Controls {
     private readonly displayName = operator,
     /** The operator's scopes (OPSCOCKPIT_ALLOW_SCOPES): relaxing a control needs its own. */
     private readonly scopes: ReadonlySet<string> = new Set(),
-  ) {}
+  ) {
+    this.fold = new ControlFold(ledger, CONTROL_RUNBOOK, () => initialSafety(policy));
+  }
 
   /** Who decides, as the messages name them. */
   get operatorName(): string {
@@ -74,9 +78,7 @@ export class Controls {
   }
 
   async state(): Promise<SafetyState> {
-    const run = await this.ledger.openRun(CONTROL_RUNBOOK);
-    let s = initialSafety(this.policy);
-    if (run) for (const e of await this.ledger.events(run.runId)) s = applyControl(s, e.body, e.operator, e.at);
+    let s = await this.fold.state();
     // Without a safety: section there are no modes to switch between.
     s = this.policy.guarded ? s : { ...s, mode: 'REAL_ENABLED' };
     this.shown = s;
