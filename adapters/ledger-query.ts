@@ -108,6 +108,7 @@ export class LedgerQuery implements LedgerBrowser {
       ),
       eventsAfter: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       eventsBefore: db.prepare('SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
+      eventMark: db.prepare("SELECT id || ':' || hex(hash) FROM events WHERE run_id = ? AND seq = ?").pluck(),
       // The newest event, other connections' commits (data_version) and this one's own writes:
       // completeRun sets a status without adding an event.
       changeMark: db.prepare("SELECT (SELECT COALESCE(MAX(id), 0) FROM events) || ':' || (SELECT data_version FROM pragma_data_version) || ':' || total_changes()").pluck(),
@@ -200,6 +201,11 @@ export class LedgerQuery implements LedgerBrowser {
     return (this.stmt.eventsBefore.all(runId, beforeSeq, limit) as EventRow[]).map(toEvent).reverse();
   }
 
+  /** The event's `id:hash` (see AsyncLedgerBrowser.eventMark). */
+  eventMark(runId: string, seq: number): string | undefined {
+    return this.stmt.eventMark.get(runId, seq) as string | undefined;
+  }
+
   /** Every event of a run, in order, read in pages (a run may be long). */
   *events(runId: string, pageSize = 5000): Generator<LedgerEvent> {
     let after = 0;
@@ -252,6 +258,7 @@ export function asyncBrowser(q: LedgerQuery, inTurn?: <T>(fn: () => T) => Promis
     newest: () => later(() => q.newest()),
     eventsAfter: (runId, afterSeq, limit) => later(() => q.eventsAfter(runId, afterSeq, limit)),
     eventsBefore: (runId, beforeSeq, limit) => later(() => q.eventsBefore(runId, beforeSeq, limit)),
+    eventMark: (runId, seq) => later(() => q.eventMark(runId, seq)),
     events: (runId) => toAsync(q.events(runId)),
     runs: (filter) => toAsync(q.runs(filter)),
     previousRelease: (run) => later(() => q.previousRelease(run)),

@@ -95,6 +95,11 @@ export class PgLedgerQuery implements AsyncLedgerBrowser {
     return rows.map(toEvent).reverse();
   }
 
+  async eventMark(runId: string, seq: number): Promise<string | undefined> {
+    const { rows } = await this.query<{ mark: string }>(`SELECT id || ':' || encode(hash, 'hex') AS mark FROM opscockpit.events WHERE run_id = $1 AND seq = $2`, [runId, seq]);
+    return rows[0]?.mark;
+  }
+
   async *events(runId: string, pageSize = 5000): AsyncGenerator<LedgerEvent> {
     for (let after = 0; ; ) {
       const page = await this.eventsAfter(runId, after, pageSize);

@@ -34,10 +34,10 @@ describe('backing out, reasons and values', () => {
     expect(run.stderr + run.stdout).toMatch(/locked after the rollback .* by alice/);
     expect(existsSync(join(dir, 'promoted'))).toBe(false);
     // The reason is one line: a line end could forge a ledger line.
-    const forged = await cli(['unlock', file, '--reason', 'ok\n08:00:00 #9 bob approved', '--ledger', ledger], { env, cwd: dir });
+    const forged = await cli(['unlock', file, '--reason', 'ok\n08:00:00 #9 bob approved', '--ledger', ledger], { env: { ...env, OPSCOCKPIT_ALLOW_SCOPES: 'safety:unlock' }, cwd: dir });
     expect(forged.code).toBe(1);
     expect(forged.stderr).toContain('a reason is one line of text, without control characters');
-    const unlocked = await cli(['unlock', file, '--reason', 'the replica is healthy again', '--ledger', ledger], { env, cwd: dir });
+    const unlocked = await cli(['unlock', file, '--reason', 'the replica is healthy again', '--ledger', ledger], { env: { ...env, OPSCOCKPIT_ALLOW_SCOPES: 'safety:unlock' }, cwd: dir });
     expect(unlocked.code).toBe(0);
   });
 

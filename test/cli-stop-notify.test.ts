@@ -20,7 +20,7 @@ describe('opscockpit stop with a runbook that notifies', () => {
     const runbook = join(dir, 'rb.yaml');
     writeFileSync(runbook, 'version: 1\nname: Stop notice\nnotify:\n  slack:\n    webhook_env: SLACK_WEBHOOK_URL\nactions:\n  abort: { script: { command: /bin/true } }\n');
     const ledger = join(dir, 'ledger.db');
-    const env = { SLACK_WEBHOOK_URL: hook.url, OPSCOCKPIT_OPERATOR: 'night-sre' };
+    const env = { SLACK_WEBHOOK_URL: hook.url, OPSCOCKPIT_OPERATOR: 'night-sre', OPSCOCKPIT_ALLOW_SCOPES: 'safety:stop-off' };
 
     const plain = await cli(['stop', 'on', '--ledger', ledger], { env });
     expect(plain.code).toBe(0);

@@ -75,7 +75,7 @@ function scenario(name: string, backend: () => Backend) {
     expect(stopped?.status).toBe('failed');
     expect(stopped?.reason).toMatch(/emergency stop/);
     await waitFor(() => bob.session.store.getState().events.some((e) => e.body.kind === 'action.completed' && e.body.status === 'failed'), "alice's stopped action on bob's screen", 3000);
-    await bob.session.setStop(false, 'seen');
+    expect(await bob.session.setStop(false, 'seen')).toBe(true);
 
     // bob takes over with a reason: recorded, and alice observes within a second.
     bob.app.stdin.write('T');
@@ -94,7 +94,7 @@ function scenario(name: string, backend: () => Backend) {
   });
 }
 
-const SCOPES = { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'ops:read,deploy:ship' };
+const SCOPES = { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'ops:read,deploy:ship,safety:stop-off' };
 
 describe('who drives a run', () => {
   scenario('SQLite', () => ({

@@ -31,7 +31,7 @@ function runEvents(file: string, runbook: string): LedgerEvent[] {
 function cockpit(file: string, ledger: string, operator: string, extra = ''): Tmux {
   const t = new Tmux();
   terminals.push(t);
-  t.start(`node ${shellQuote(bin)} open ${shellQuote(file)} --ledger ${shellQuote(ledger)} ${extra}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: operator, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
+  t.start(`node ${shellQuote(bin)} open ${shellQuote(file)} --ledger ${shellQuote(ledger)} ${extra}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: operator, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,safety:stop-off' } });
   return t;
 }
 

@@ -66,8 +66,8 @@ describe('two logins, one run (tmux, built binary, PostgreSQL)', () => {
     await alice.waitFor((s) => /FAILED/.test(s) && /emergency stop/i.test(s), 'her action killed by the stop', 5000);
     expect(existsSync(join(dir, 'deployed'))).toBe(false);
 
-    // The stop goes off with a reason (anyone may); alice aborts; bob sees it.
-    const off = await cli(['stop', 'off', '--reason', 'deploy killed, aborting', '--ledger', urls.bob]);
+    // The stop goes off with a reason, by an operator with safety:stop-off; alice aborts; bob sees it.
+    const off = await cli(['stop', 'off', '--reason', 'deploy killed, aborting', '--ledger', urls.bob], { env: { OPSCOCKPIT_ALLOW_SCOPES: 'safety:stop-off' } });
     expect(off.code, off.stdout + off.stderr).toBe(0);
     await alice.waitFor((s) => !s.includes('EMERGENCY STOP'), 'the stop off on her screen', 3000);
     await alice.confirmAction('a', 'abort');

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Tmux } from './support/tmux.js';
+import { CONTROL_RUNBOOK } from '../src/session/controls.js';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'opscockpit');
@@ -32,6 +33,14 @@ describe('demo in tmux (built binary, 120x40)', () => {
     screen = await tmux.waitFor((s) => s.includes('NO-GO') && s.includes('expected 200, got 503'), 'NO-GO with its reason');
     expect(screen).toContain('Judge readiness');
 
+    // The demo's operator may turn the emergency stop off again: the demo grants safety:stop-off.
+    tmux.send('!');
+    await tmux.waitFor((s) => s.includes('EMERGENCY STOP'), 'the stop on');
+    tmux.send('!');
+    await tmux.waitFor((s) => s.includes('Turn the emergency stop off: why is it safe now?'), 'the stop-off dialog');
+    tmux.send('drill over', 'Enter');
+    await tmux.waitFor((s) => !s.includes('EMERGENCY STOP'), 'the stop off');
+
     await tmux.confirmAction('a', 'abort');
     screen = await tmux.waitFor((s) => s.includes('abort complete') && s.includes('SUCCEEDED'), 'the abort output and outcome');
     expect(screen).toContain('ABORTED');
@@ -42,7 +51,8 @@ describe('demo in tmux (built binary, 120x40)', () => {
     await tmux.waitFor(() => tmux!.paneDead(), 'the cockpit to exit');
 
     const doc = JSON.parse(execFileSync('node', [bin, 'ledger', '--ledger', ledger, '--json'], { encoding: 'utf8' }));
-    const run = doc.runs[0];
+    // The demo's run (the controls keep a run of their own since the stop came on).
+    const run = doc.runs.find((r: { runbook: string }) => r.runbook !== CONTROL_RUNBOOK);
     expect(run.status).toBe('aborted');
     const completed = run.events.find((e: { body: { kind: string; action?: string } }) => e.body.kind === 'action.completed' && e.body.action === 'abort');
     expect(completed.body).toMatchObject({ status: 'succeeded', reason: 'exit 0' });

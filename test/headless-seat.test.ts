@@ -54,7 +54,7 @@ async function aliceDrives(file: string, store: LedgerStore, location: string, e
   return session;
 }
 
-const SCOPES = { OPSCOCKPIT_ALLOW_SCOPES: 'deploy:deploy' };
+const SCOPES = { OPSCOCKPIT_ALLOW_SCOPES: 'deploy:deploy,safety:stop-off' };
 
 describe('headless commands take the same driver seat as the keys (SQLite, built binary)', () => {
   it('run and act are refused while alice drives; stop still works; --take-over takes her run with its values', async () => {

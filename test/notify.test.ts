@@ -85,7 +85,7 @@ const envFor = (url: string | undefined) => ({
   PATH: process.env.PATH,
   DEPLOY_TOKEN: TOKEN,
   OPSCOCKPIT_OPERATOR: 'alice',
-  OPSCOCKPIT_ALLOW_SCOPES: 'deploy:deploy,deploy:abort',
+  OPSCOCKPIT_ALLOW_SCOPES: 'deploy:deploy,deploy:abort,safety:stop-off',
   ...(url ? { SLACK_WEBHOOK_URL: url } : {}),
 });
 

@@ -110,12 +110,19 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     const off = await cli(['stop', 'off', '--ledger', t.ledger], { env: t.as('dave') });
     expect(off.code).toBe(1);
     expect(off.stderr).toContain('needs --reason');
-    expect((await cli(['stop', 'off', '--reason', 'replica caught up', '--ledger', t.ledger], { env: t.as('dave') })).code).toBe(0);
+    // Turning it on needed no scope (dave has none of the controls'); turning it off needs its own.
+    const refused = await cli(['stop', 'off', '--reason', 'replica caught up', '--ledger', t.ledger], { env: t.as('dave') });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('refused by SCOPE_MISSING: turning the emergency stop off needs scope safety:stop-off; this operator has ops:read');
+    expect(refused.stderr).toContain('remedy: run as an operator whose OPSCOCKPIT_ALLOW_SCOPES includes safety:stop-off');
+    expect((await t.act('abort')).code).toBe(3); // still on
+    expect(t.events()).toContainEqual(expect.objectContaining({ kind: 'control.refused', what: 'emergency stop off', failure: 'SCOPE_MISSING', operator: 'dave' }));
+    expect((await cli(['stop', 'off', '--reason', 'replica caught up', '--ledger', t.ledger], { env: t.as('dave', `${SCOPES},safety:stop-off`) })).code).toBe(0);
     expect((await t.act('abort')).code).toBe(0);
     expect(t.ran()).toEqual([]); // MOCK_ONLY and abort has no mock: nothing ran
     const kinds = t.events().filter((e) => e.kind === 'control.stop');
     expect(kinds).toEqual([expect.objectContaining({ on: true, operator: 'dave' }), expect.objectContaining({ on: false, reason: 'replica caught up' })]);
-    expect(t.events().filter((e) => e.kind === 'action.refused')).toHaveLength(2);
+    expect(t.events().filter((e) => e.kind === 'action.refused')).toHaveLength(3);
   });
 
   it('DRY_RUN shows exactly what would run and runs nothing; MOCK_ONLY runs the mock', async () => {
@@ -125,7 +132,12 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     expect(dry.stdout).toContain("would run: bash -c 'echo real >> ran.txt; echo ops cycle done'");
     expect(dry.stdout).toContain('DRY_RUN: nothing ran');
     expect(t.ran()).toEqual([]);
-    expect((await cli(['mode', 'MOCK_ONLY', '--reason', 'rehearsal', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') })).code).toBe(0);
+    const refused = await cli(['mode', 'REAL_ENABLED', '--reason', 'rehearsal', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('refused by SCOPE_MISSING: changing the mode needs scope safety:mode');
+    expect(t.events()).toContainEqual(expect.objectContaining({ kind: 'control.refused', what: 'mode REAL_ENABLED', failure: 'SCOPE_MISSING', operator: 'alice' }));
+    expect(t.events().filter((e) => e.kind === 'control.mode')).toEqual([]);
+    expect((await cli(['mode', 'MOCK_ONLY', '--reason', 'rehearsal', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice', `${SCOPES},safety:mode`) })).code).toBe(0);
     const mock = await t.act('ops-cycle');
     expect(mock.code).toBe(0);
     expect(mock.stdout).toContain('mock cycle done');

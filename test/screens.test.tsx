@@ -17,8 +17,8 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function mount() {
-  rig = await demoRig();
+async function mount(scopes?: string) {
+  rig = await demoRig({ scopes });
   const session = rig.session;
   const keymap = buildKeymap(session.store.getState().runbook, { demo: true });
   app = render(<App value={{ store: session.store, intents: session, keymap }} />);
@@ -118,6 +118,20 @@ describe('cockpit screens (ink-testing-library, real store and keymap)', () => {
     await press('\r', (f) => f.includes('needs a reason'), 'empty reason refused');
     app!.stdin.write('root cause fixed');
     await press('\r', (f) => !f.includes('EMERGENCY STOP') && f.includes('MODE REAL_ENABLED'), 'the stop off');
+  });
+
+  it('without safety:stop-off, ! with the stop on is refused at once, naming the scope and the remedy, and recorded; turning it on needed none', async () => {
+    const { frame, press, session } = await mount('deploy:abort');
+    await press('!', (f) => f.includes('EMERGENCY STOP'), 'the stop banner');
+    await press('!', (f) => f.includes('SCOPE_MISSING'), 'the refusal');
+    expect(frame()).not.toContain('why is it safe now');
+    expect(session.store.getState().flash?.text).toBe(
+      'SCOPE_MISSING: turning the emergency stop off needs scope safety:stop-off; this operator has deploy:abort. Remedy: run as an operator whose OPSCOCKPIT_ALLOW_SCOPES includes safety:stop-off, or ask one who has it to do it.',
+    );
+    expect(frame()).toContain('EMERGENCY STOP');
+    const controls = rig!.ledger.listRuns(10).flatMap((r) => rig!.ledger.events(r.runId)).map((e) => e.body);
+    expect(controls).toContainEqual({ kind: 'control.refused', what: 'emergency stop off', failure: 'SCOPE_MISSING', reason: expect.stringContaining('safety:stop-off'), remedy: expect.stringContaining('safety:stop-off') });
+    expect(controls.filter((b) => b.kind === 'control.stop')).toEqual([expect.objectContaining({ on: true })]);
   });
 
   it('? shows help generated from the keymap; q quits', async () => {

@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function cockpit(file: string, ledger: string): Promise<Session> {
-  const env = { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'alice', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' };
+  const env = { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'alice', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,safety:stop-off' };
   const store = openSqliteStore(ledger);
   const session = await openSession({ runbook: await loadRunbookFile(file, env), ledger: store, ledgerPath: ledger, env, seat: 'join' });
   opened.push({ session, store });

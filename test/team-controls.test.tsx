@@ -142,19 +142,29 @@ describe('the runbook locked after a rollback', () => {
     const noReason = await cli(['unlock', file, '--ledger', m.ledgerPath], { env });
     expect(noReason.code).toBe(1);
     expect(noReason.stderr).toContain('needs --reason');
-    const unlock = await cli(['unlock', file, '--reason', 'bad build found: v2.3.1 fixes it', '--ledger', m.ledgerPath], { env: { ...env, OPSCOCKPIT_OPERATOR: 'bob' } });
+    // Unlocking needs its scope: alice has none, and her try is recorded.
+    const refused = await cli(['unlock', file, '--reason', 'looks fine to me', '--ledger', m.ledgerPath], { env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`opscockpit: refused by SCOPE_MISSING: unlocking a runbook needs scope safety:unlock; this operator has ${SCOPES.replace(',', ', ')}\nremedy: run as an operator whose OPSCOCKPIT_ALLOW_SCOPES includes safety:unlock`);
+    const bob = { ...env, OPSCOCKPIT_OPERATOR: 'bob', OPSCOCKPIT_ALLOW_SCOPES: `${SCOPES},safety:unlock` };
+    const unlock = await cli(['unlock', file, '--reason', 'bad build found: v2.3.1 fixes it', '--ledger', m.ledgerPath], { env: bob });
     expect(unlock).toMatchObject({ code: 0, stdout: 'Ship unlocked: bad build found: v2.3.1 fixes it\n' });
     await waitFor(() => !m.frame().includes('LOCKED: locked after'), 'the lock gone from the cockpit', 3000);
     const again = await cli(['act', file, 'promote', '--yes', '--ledger', m.ledgerPath], { env });
     expect(again.code).toBe(0);
-    expect((await cli(['unlock', file, '--reason', 'twice', '--ledger', m.ledgerPath], { env })).stderr).toContain('is not locked');
+    expect((await cli(['unlock', file, '--reason', 'twice', '--ledger', m.ledgerPath], { env: bob })).stderr).toContain('is not locked');
+    const control = m.ledger.openRun(CONTROL_RUNBOOK)!;
+    expect(m.ledger.events(control.runId).filter((e) => e.body.kind === 'control.refused' || e.body.kind === 'control.unlock').map((e) => [e.operator, e.body.kind])).toEqual([
+      ['alice', 'control.refused'],
+      ['bob', 'control.unlock'],
+    ]);
   });
 
   it('PostgreSQL: every cockpit on the ledger sees the lock, a new run is refused; U unlocks with a reason', async () => {
     const urls = await pgLedgerDatabase(inject('postgres'));
     const file = runbookFile();
     const alice = await pgCockpit(urls.alice, file);
-    const bob = await pgCockpit(urls.bob, file);
+    const bob = await pgCockpit(urls.bob, file, { OPSCOCKPIT_ALLOW_SCOPES: `${SCOPES},safety:unlock` });
     await lockedAfterRollback(alice);
     await waitFor(() => bob.frame().includes('LOCKED: locked after the rollback'), "the lock on bob's cockpit", 3000);
     expect(bob.frame()).toMatch(/by alice: unlock with a reason/);
@@ -162,6 +172,10 @@ describe('the runbook locked after a rollback', () => {
     const opened = await cli(['run', file, '--ledger', urls.carol], { env: { OPSCOCKPIT_ALLOW_SCOPES: SCOPES } });
     expect(opened.stderr).toContain('is locked after the rollback');
 
+    // alice may not unlock: refused at once, without a reason asked, and recorded as hers.
+    alice.app.stdin.write('U');
+    await waitFor(() => alice.frame().includes('SCOPE_MISSING: unlocking a runbook needs scope safety:unlock'), "alice's refusal", 3000);
+    expect(alice.frame()).not.toContain('why may it go forward again?');
     bob.app.stdin.write('U');
     await waitFor(() => bob.frame().includes('why may it go forward again?'), 'the unlock dialog', 3000);
     bob.app.stdin.write('\r');
@@ -175,8 +189,9 @@ describe('the runbook locked after a rollback', () => {
     expect(await again.session.runAction('promote', 'promote')).toMatchObject({ status: 'succeeded' });
     const control = await ledgerAs(urls.carol);
     const events = await control.events((await control.openRun(CONTROL_RUNBOOK))!.runId);
-    expect(events.filter((e) => e.body.kind.startsWith('control.') && e.body.kind.endsWith('lock')).map((e) => [e.operator, e.body])).toEqual([
+    expect(events.filter((e) => e.body.kind.startsWith('control.') && (e.body.kind.endsWith('lock') || e.body.kind === 'control.refused')).map((e) => [e.operator, e.body])).toEqual([
       ['alice', { kind: 'control.lock', runbook: file, runId: alice.session.runId, action: 'rollback' }],
+      ['alice', expect.objectContaining({ kind: 'control.refused', what: `unlock ${file}`, failure: 'SCOPE_MISSING' })],
       ['bob', { kind: 'control.unlock', runbook: file, reason: 'root cause fixed' }],
     ]);
   });

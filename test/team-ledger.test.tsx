@@ -17,6 +17,8 @@ import { mountCockpit, mountCockpitOn, unmountAll } from './support/mount.js';
 import { OPERATORS, pgUrl, type PgLogin } from './support/postgres.js';
 
 const SCOPES = 'deploy:ship';
+/** Turning the emergency stop off needs its own scope (on needs none). */
+const STOP_OFF = { OPSCOCKPIT_ALLOW_SCOPES: 'safety:stop-off' };
 
 /** A runbook with one automatic step and one action; with `guarded`, a safety section needing two approvals. */
 function shipRunbook(opts: { guarded?: boolean; mode?: string } = {}) {
@@ -116,7 +118,7 @@ describe('the headless commands on a PostgreSQL ledger', () => {
     expect(rb.ran()).toEqual([]);
     const refused = (await allEvents()).filter((e) => e.body.kind === 'action.refused');
     expect(refused).toEqual([expect.objectContaining({ operator: 'alice' })]);
-    const off = await cli(['stop', 'off', '--reason', 'failover done', '--ledger', urls.bob]);
+    const off = await cli(['stop', 'off', '--reason', 'failover done', '--ledger', urls.bob], { env: STOP_OFF });
     expect(off.code).toBe(0);
   });
 
@@ -178,7 +180,7 @@ describe('a cockpit sees what other processes record, within a second', () => {
     const appended = Date.now();
     await waitFor(() => m.session.store.getState().events.some((e) => e.operator === 'bob' && e.body.kind === 'step.note'), 'bob’s note in the cockpit', 3000);
     expect(Date.now() - appended).toBeLessThan(1000);
-    await cli(['stop', 'off', '--reason', 'pager answered', '--ledger', urls.bob]);
+    await cli(['stop', 'off', '--reason', 'pager answered', '--ledger', urls.bob], { env: STOP_OFF });
     await waitFor(() => !m.frame().includes('EMERGENCY STOP'), 'the banner gone', 3000);
   });
 

@@ -12,6 +12,7 @@ import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
 import { UsageError } from './errors.js';
 import { NO_STEPS_REASON, stepless } from '../engine/verdict.js';
+import { withControlScopes } from '../engine/safety.js';
 import { PARAM_OPTION, loadForValidate, loadWithParams, startArgs, type AskStart } from './params.js';
 import { withParamValues } from '../runbook/params.js';
 import { demoRunbookPath } from './paths.js';
@@ -160,8 +161,8 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
   const env = { ...io.env };
   // The demo's secret is made up here when the person did not bring one.
   env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
-  // Scopes are default-deny; the demo operator may run the demo's own actions.
-  env.OPSCOCKPIT_ALLOW_SCOPES ??= 'ops:read,deploy:abort,deploy:rollback,deploy:promote';
+  // Scopes are default-deny; the demo operator may run the demo's actions and relax its controls.
+  env.OPSCOCKPIT_ALLOW_SCOPES ??= withControlScopes('ops:read,deploy:abort,deploy:rollback,deploy:promote');
   // The canary demo needs traffic to judge: the fixture sends itself orders.
   const faultRoute = canary ? '/api/orders' : '/readyz';
   const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, selfTraffic: canary ? { everyMs: 50, routes: ['/api/orders'] } : undefined });
@@ -200,7 +201,7 @@ async function systemDemo(name: string, ledgerOption: string | undefined, io: Io
   await system.prepare(home);
   const env: NodeJS.ProcessEnv = { ...system.env?.(home), ...io.env, OPSCOCKPIT_FIXTURE_HOME: home };
   env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
-  env.OPSCOCKPIT_ALLOW_SCOPES ??= system.scopes;
+  env.OPSCOCKPIT_ALLOW_SCOPES ??= withControlScopes(system.scopes);
   const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, system: system.routes?.(home), onRequest: system.observe?.(home), selfTraffic: system.selfTraffic });
   env.OPSCOCKPIT_DEMO_URL = server.url;
   const ledgerPath = resolve(ledgerOption ?? join(home, 'ledger.db'));
@@ -300,7 +301,7 @@ async function fixturesCommand(args: string[], io: Io): Promise<number> {
     const home = mkdtempSync(join(tmpdir(), `opscockpit-${system.name}-`));
     await system.prepare(home);
     const { packageRoot } = await import('./paths.js');
-    const env = { OPSCOCKPIT_FIXTURE_HOME: home, OPSCOCKPIT_ALLOW_SCOPES: system.scopes, ...system.env?.(home) };
+    const env = { OPSCOCKPIT_FIXTURE_HOME: home, OPSCOCKPIT_ALLOW_SCOPES: withControlScopes(system.scopes), ...system.env?.(home) };
     await serveFixtures({ port, token: io.env.DEMO_TOKEN, system, home }, io.stdout, {
       // After "listening URL": what to export before opening the runbook against it.
       banner: (url) =>

@@ -166,6 +166,12 @@ export interface AsyncLedgerBrowser {
   newest(): Promise<RunRecord | undefined>;
   eventsAfter(runId: string, afterSeq: number, limit: number): Promise<LedgerEvent[]>;
   eventsBefore(runId: string, beforeSeq: number, limit: number): Promise<LedgerEvent[]>;
+  /**
+   * The event's id and hash (`id:hash`), or undefined when there is none: the hash chain makes
+   * it stand for every event of the ledger up to it, so an unchanged mark means nothing before
+   * it changed (a transaction rolled back since, say). Inside atomically(): as of it.
+   */
+  eventMark(runId: string, seq: number): Promise<string | undefined>;
   /** Every event of a run, in order, read in pages. */
   events(runId: string): AsyncIterable<LedgerEvent>;
   /** Every run matching the filter, newest first, read in pages. */

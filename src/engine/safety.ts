@@ -11,8 +11,8 @@ export const MODES: readonly Mode[] = ['MOCK_ONLY', 'DRY_RUN', 'REAL_ENABLED'];
 export type FailureClass = 'STOPPED' | 'LOCKED' | 'PREFLIGHT_FAIL' | 'ALLOWLIST_VIOLATION' | 'WINDOW_NOT_ACTIVE' | 'APPROVAL_MISSING' | 'SCOPE_MISSING';
 
 export const REMEDY: Record<FailureClass, string> = {
-  STOPPED: 'find why the emergency stop is on, fix the cause, then turn it off with a reason (opscockpit stop off --reason …)',
-  LOCKED: 'find out why the rollback was needed, then unlock the runbook with a reason (opscockpit unlock RUNBOOK --reason …, or U in the cockpit)',
+  STOPPED: 'find why the emergency stop is on, fix the cause, then turn it off with a reason (opscockpit stop off --reason …; it needs scope safety:stop-off)',
+  LOCKED: 'find out why the rollback was needed, then unlock the runbook with a reason (opscockpit unlock RUNBOOK --reason …, or U in the cockpit; it needs scope safety:unlock)',
   PREFLIGHT_FAIL: 'complete the preflight checklist with a GO verdict first',
   ALLOWLIST_VIOLATION: "the action type is not in the runbook's safety.allowlist; changing it is a contract change that needs approval",
   WINDOW_NOT_ACTIVE: 'request a real-enable window (opscockpit window request), get it approved, and act before it expires',
@@ -138,12 +138,35 @@ export type ActionDecision =
 
 const refuse = (failure: FailureClass, reason: string): ActionDecision => ({ allowed: false, failure, reason, remedy: REMEDY[failure] });
 
+/** "promote needs scope deploy:promote; this operator has ops:read" */
+const scopeMissing = (what: string, scope: string, scopes: ReadonlySet<string>) =>
+  `${what} needs scope ${scope}; this operator has ${scopes.size ? [...scopes].join(', ') : 'no scopes (read-only)'}`;
+
+/**
+ * What relaxes a control, and the scope each needs (default deny, as for actions). Tightening
+ * needs none: the emergency stop comes on for anyone, and a lock comes on after a rollback.
+ */
+export type ControlChange = 'stop-off' | 'unlock' | 'mode';
+export const CONTROL_SCOPES: Record<ControlChange, string> = { 'stop-off': 'safety:stop-off', unlock: 'safety:unlock', mode: 'safety:mode' };
+/** The scopes given plus every control's (a demo's operator, say): `ops:read` → `ops:read,safety:stop-off,…`. */
+export const withControlScopes = (scopes: string): string => [scopes, ...Object.values(CONTROL_SCOPES)].filter(Boolean).join(',');
+const CONTROL_WHAT: Record<ControlChange, string> = { 'stop-off': 'turning the emergency stop off', unlock: 'unlocking a runbook', mode: 'changing the mode' };
+
+export type ControlDecision = { allowed: true } | { allowed: false; failure: 'SCOPE_MISSING'; scope: string; reason: string; remedy: string };
+
+/** May this operator relax the control? The cockpit's keys and the commands ask this, through Controls. */
+export function decideControl(change: ControlChange, scopes: ReadonlySet<string>): ControlDecision {
+  const scope = CONTROL_SCOPES[change];
+  if (scopes.has(scope)) return { allowed: true };
+  return { allowed: false, failure: 'SCOPE_MISSING', scope, reason: scopeMissing(CONTROL_WHAT[change], scope, scopes), remedy: `run as an operator whose OPSCOCKPIT_ALLOW_SCOPES includes ${scope}, or ask one who has it to do it` };
+}
+
 export function decideAction(policy: SafetyPolicy, s: SafetyState, r: ActionRequest): ActionDecision {
   if (s.stop.on) return refuse('STOPPED', `the emergency stop is on${s.stop.reason ? `: ${s.stop.reason}` : ''}${s.stop.by ? ` (by ${s.stop.by})` : ''}`);
   const lock = r.runbook === undefined ? undefined : lockOn(s.locks, r.runbook);
   // Forward work only: abort and rollback are never held back by a lock.
   if (lock && !backsOut(r.type)) return refuse('LOCKED', `${r.action} refused: ${lockedText(lock)}`);
-  if (!r.scopes.has(r.scope)) return refuse('SCOPE_MISSING', `${r.action} needs scope ${r.scope}; this operator has ${r.scopes.size ? [...r.scopes].join(', ') : 'no scopes (read-only)'}`);
+  if (!r.scopes.has(r.scope)) return refuse('SCOPE_MISSING', scopeMissing(r.action, r.scope, r.scopes));
   if (policy.allowlist && !policy.allowlist.includes(r.type)) return refuse('ALLOWLIST_VIOLATION', `action type "${r.type}" is not in the allowlist (${policy.allowlist.join(', ')})`);
   if (r.needsPreflight && !r.preflightGo) return refuse('PREFLIGHT_FAIL', `${r.action} needs a completed preflight with a GO verdict`);
   if (!policy.guarded || s.mode !== 'REAL_ENABLED') return { allowed: true, mode: s.mode };

@@ -122,7 +122,8 @@ export type EventBody =
   | { kind: 'control.window'; id: string; ttlMs: number; expiresAt: number }
   | { kind: 'control.approval'; window: string }
   | { kind: 'control.consumed'; window: string; action: string; runId: string }
-  | { kind: 'control.refused'; what: string; reason: string }
+  /** A control change refused; relaxing one without its scope names SCOPE_MISSING and the remedy. */
+  | { kind: 'control.refused'; what: string; reason: string; failure?: string; remedy?: string }
   /** A rollback succeeded in runId: the runbook (its file) takes no new forward work until unlocked. */
   | { kind: 'control.lock'; runbook: string; runId: string; action: string }
   | { kind: 'control.unlock'; runbook: string; reason: string }

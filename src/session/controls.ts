@@ -8,9 +8,10 @@ import type { LedgerStore } from '../engine/ledger-store.js';
 import type { RunRecord } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import {
-  applyControl, decideAction, decideApproval, initialSafety, windowStatus,
-  type ActionDecision, type ActionRequest, type Mode, type RunbookLock, type SafetyPolicy, type SafetyState, type WindowStatus,
+  applyControl, decideAction, decideApproval, decideControl, initialSafety, windowStatus,
+  type ActionDecision, type ActionRequest, type ControlChange, type Mode, type RunbookLock, type SafetyPolicy, type SafetyState, type WindowStatus,
 } from '../engine/safety.js';
+import { ControlFold } from './control-fold.js';
 
 export const CONTROL_RUNBOOK = '(safety controls)';
 
@@ -27,7 +28,14 @@ export interface ActionClaim {
   recorded: LedgerEvent;
 }
 
-type Result<T = object> = ({ ok: true } & T) | { ok: false; reason: string };
+/** A change refused: a control's refusal (relaxing without the scope) names its failure and remedy. */
+export type Refused = { ok: false; reason: string; failure?: 'SCOPE_MISSING'; remedy?: string };
+type Result<T = object> = ({ ok: true } & T) | Refused;
+
+/** A refusal as one line for the cockpit: the control, why, and what to do. */
+export function refusedText(r: Refused): string {
+  return r.failure ? `${r.failure}: ${r.reason}. Remedy: ${r.remedy}.` : r.reason;
+}
 
 /** The runbook's lock after a rollback, as the ledger has it now (inside a transaction: as of it). */
 export async function runbookLock(ledger: LedgerStore, runbook: string): Promise<RunbookLock | undefined> {
@@ -44,6 +52,7 @@ const REASON_ONE_LINE = 'a reason is one line of text, without control character
 export class Controls {
   /** The state last read, for display. */
   private shown?: SafetyState;
+  private readonly fold: ControlFold;
 
   constructor(
     private readonly ledger: LedgerStore,
@@ -53,7 +62,11 @@ export class Controls {
     private readonly now: () => number,
     /** The name the appends carry: the operator itself on SQLite, a display name beside the login on PostgreSQL. */
     private readonly displayName = operator,
-  ) {}
+    /** The operator's scopes (OPSCOCKPIT_ALLOW_SCOPES): relaxing a control needs its own. */
+    private readonly scopes: ReadonlySet<string> = new Set(),
+  ) {
+    this.fold = new ControlFold(ledger, CONTROL_RUNBOOK, () => initialSafety(policy));
+  }
 
   /** Who decides, as the messages name them. */
   get operatorName(): string {
@@ -65,9 +78,7 @@ export class Controls {
   }
 
   async state(): Promise<SafetyState> {
-    const run = await this.ledger.openRun(CONTROL_RUNBOOK);
-    let s = initialSafety(this.policy);
-    if (run) for (const e of await this.ledger.events(run.runId)) s = applyControl(s, e.body, e.operator, e.at);
+    let s = await this.fold.state();
     // Without a safety: section there are no modes to switch between.
     s = this.policy.guarded ? s : { ...s, mode: 'REAL_ENABLED' };
     this.shown = s;
@@ -127,8 +138,21 @@ export class Controls {
     );
   }
 
-  /** On needs nothing but a reason word; off needs a real reason (it is what lets work resume). */
+  /**
+   * Relaxing a control needs its scope; a refusal is recorded as the controls' own, like an
+   * action's. Asked before the reason, so the cockpit can refuse before asking one.
+   */
+  private async permitted(change: ControlChange, what: string): Promise<Refused | undefined> {
+    const d = decideControl(change, this.scopes);
+    if (d.allowed) return undefined;
+    await this.changing(() => this.record({ kind: 'control.refused', what, failure: d.failure, reason: d.reason, remedy: d.remedy }));
+    return { ok: false, reason: d.reason, failure: d.failure, remedy: d.remedy };
+  }
+
+  /** On needs nothing but a reason word, from anyone; off needs its scope and a real reason (it is what lets work resume). */
   async setStop(on: boolean, reason: string): Promise<Result> {
+    const refused = on ? undefined : await this.permitted('stop-off', 'emergency stop off');
+    if (refused) return refused;
     const why = reason.trim();
     if (!on && !why) return { ok: false, reason: 'turning the emergency stop off needs a reason' };
     if (CONTROL_CHARS.test(why)) return { ok: false, reason: REASON_ONE_LINE };
@@ -141,6 +165,8 @@ export class Controls {
 
   async setMode(mode: Mode, reason: string): Promise<Result> {
     if (!this.policy.guarded) return { ok: false, reason: 'this runbook has no safety: section, so it has no modes to switch' };
+    const refused = await this.permitted('mode', `mode ${mode}`);
+    if (refused) return refused;
     if (!reason.trim()) return { ok: false, reason: 'changing the mode needs a reason' };
     if (CONTROL_CHARS.test(reason)) return { ok: false, reason: REASON_ONE_LINE };
     await this.changing(() => this.record({ kind: 'control.mode', mode, reason: reason.trim() }));
@@ -160,8 +186,10 @@ export class Controls {
     await this.changing(() => this.record({ kind: 'control.lock', runbook, runId, action }));
   }
 
-  /** Unlocking needs a reason: it is what lets the release go forward again. */
+  /** Unlocking needs its scope and a reason: it is what lets the release go forward again. */
   async unlock(runbook: string, reason: string): Promise<Result> {
+    const refused = await this.permitted('unlock', `unlock ${runbook}`);
+    if (refused) return refused;
     if (!reason.trim()) return { ok: false, reason: 'unlocking a runbook needs a reason' };
     if (CONTROL_CHARS.test(reason)) return { ok: false, reason: REASON_ONE_LINE };
     return this.changing(async (): Promise<Result> => {

@@ -5,10 +5,10 @@ import { flash, setModal, type CockpitStore, type Modal } from '../store/store.j
 import { ACTION_BUSY } from './actions.js';
 import { stepAction } from './step-gate.js';
 import type { Runbook } from '../runbook/model.js';
-import { lockOn } from '../engine/safety.js';
 import { runbookNames } from '../runbook/identity.js';
 import type { StepValues } from './step-values.js';
 import { drivesRun } from '../keys/keymap.js';
+import { decideControl, lockOn, type ControlChange } from '../engine/safety.js';
 
 /** What the session offers the intents. */
 export interface IntentHost {
@@ -79,11 +79,14 @@ export class Intents {
     if (id === 'demo.fault') return void host.toggleFault();
     if (id === 'safety.stop') {
       if (!s.controls?.stop.on) return void host.setStop(true, 'emergency stop from the cockpit');
+      // Without the scope the controls refuse (and record it) before a reason is asked.
+      if (!mayRelax(s.scopes, 'stop-off')) return void host.setStop(false, '');
       return setModal(store, { kind: 'stop-off', input: '' });
     }
     if (id === 'safety.approve') return void host.approveWindow();
     if (id === 'safety.unlock') {
       if (!lockOn(s.controls?.locks, runbookNames(host.runbook))) return flash(store, `${host.runbook.name} is not locked.`, 'info');
+      if (!mayRelax(s.scopes, 'unlock')) return void host.unlock('');
       return setModal(store, { kind: 'unlock', input: '' });
     }
     if (id.startsWith('ledger.')) return host.ledgerCommand(id);
@@ -212,3 +215,6 @@ export class Intents {
 function stepOf(store: CockpitStore, id: string): [StepView['phase'], string] {
   return [store.getState().checklist.active, id];
 }
+
+/** Whether the operator's scopes let them relax the control: if not, no reason is asked for nothing. */
+const mayRelax = (scopes: readonly string[] | undefined, change: ControlChange) => decideControl(change, new Set(scopes)).allowed;

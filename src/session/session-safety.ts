@@ -5,7 +5,7 @@ import type { Runbook } from '../runbook/model.js';
 import { isLedgerUnreachable } from '../engine/ledger-store.js';
 import { flash, type CockpitStore } from '../store/store.js';
 import { preflightGo, type ActionHost } from './actions.js';
-import type { ActionClaim, ControlView, Controls } from './controls.js';
+import { refusedText, type ActionClaim, type ControlView, type Controls, type Refused } from './controls.js';
 import type { RunRecorder } from './recorder.js';
 import type { HeldRun } from './run-lease.js';
 import { EmergencyStop } from './runners.js';
@@ -79,9 +79,9 @@ export class SessionSafety {
   }
 
   /** A change to the controls: the result on screen, a failure to write the ledger as a refusal. */
-  private async change<T extends object>(fn: () => Promise<({ ok: true } & T) | { ok: false; reason: string }>, said: (r: T) => string, refused = ''): Promise<boolean> {
+  private async change<T extends object>(fn: () => Promise<({ ok: true } & T) | Refused>, said: (r: T) => string, refused = ''): Promise<boolean> {
     const { store } = this.d;
-    let r: ({ ok: true } & T) | { ok: false; reason: string };
+    let r: ({ ok: true } & T) | Refused;
     try {
       r = await fn();
     } catch (err) {
@@ -89,7 +89,7 @@ export class SessionSafety {
     }
     store.setState({ controls: this.controls.view() });
     if (r.ok) flash(store, said(r), 'info');
-    else flash(store, refused + r.reason, 'warn');
+    else flash(store, refused + refusedText(r), r.failure ? 'error' : 'warn');
     return r.ok;
   }
 
@@ -103,7 +103,7 @@ export class SessionSafety {
       r = { ok: false, reason: `could not write the ledger: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.shown(this.controls.view());
-    if (!r.ok) flash(store, r.reason, 'warn');
+    if (!r.ok) flash(store, refusedText(r), r.failure ? 'error' : 'warn');
     else flash(store, on ? 'EMERGENCY STOP ON: no action will run until it is turned off with a reason.' : `Emergency stop off: ${reason}`, on ? 'error' : 'info');
     return r.ok;
   }

@@ -127,7 +127,7 @@ export class Session {
     const adoptRunValues = (evs: readonly LedgerEvent[]) => values.adopt(recordedStart(evs).params ?? {});
     this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', adoptRunValues, onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
-    const [controls, scopes] = [new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted), parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES)];
+    const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES), controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted, scopes);
     this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, lost: () => this.link.lost() });
     this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });

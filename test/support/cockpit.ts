@@ -12,6 +12,7 @@ import { SqliteStore } from '../../adapters/sqlite-store.js';
 import { openSession, type Session } from '../../src/session/session.js';
 import { demoRunbookPath } from '../../src/cli/paths.js';
 import type { Clock } from '../../src/engine/ports.js';
+import { withControlScopes } from '../../src/engine/safety.js';
 
 export interface DemoRig {
   server: FixtureServer;
@@ -26,9 +27,12 @@ export interface DemoRig {
 
 export const DEMO_SECRET = 'tok-SECRET-4d1e9';
 
-export async function demoRig(opts: { clock?: Clock; ledgerPath?: string; runbookFile?: string } = {}): Promise<DemoRig> {
+/** As `opscockpit demo` grants them: the demo's actions and relaxing its controls. */
+const DEMO_SCOPES = withControlScopes('deploy:abort,deploy:rollback,deploy:promote');
+
+export async function demoRig(opts: { clock?: Clock; ledgerPath?: string; runbookFile?: string; scopes?: string } = {}): Promise<DemoRig> {
   const server = await startFixtureServer({ port: 0, token: DEMO_SECRET });
-  const env = { PATH: process.env.PATH, DEMO_TOKEN: DEMO_SECRET, OPSCOCKPIT_DEMO_URL: server.url, OPSCOCKPIT_OPERATOR: 'tester', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:abort,deploy:rollback,deploy:promote' };
+  const env = { PATH: process.env.PATH, DEMO_TOKEN: DEMO_SECRET, OPSCOCKPIT_DEMO_URL: server.url, OPSCOCKPIT_OPERATOR: 'tester', OPSCOCKPIT_ALLOW_SCOPES: opts.scopes ?? DEMO_SCOPES };
   const ledgerPath = opts.ledgerPath ?? join(mkdtempSync(join(tmpdir(), 'oc-rig-')), 'ledger.db');
   const runbook = loadRunbook(opts.runbookFile ?? demoRunbookPath(), env);
   let ledger = openLedger(ledgerPath, { redactor: new Redactor(runbook.secrets, env) });

@@ -18,15 +18,17 @@ ${startOptionsHelp('act')}`,
 
 export const stopHelp = {
   usage: 'opscockpit stop on|off [--reason TEXT] [--ledger PATH|URL | --runbook FILE]',
-  summary: 'Turn the emergency stop on (no reason needed) or off (a reason is required).',
+  summary: 'Turn the emergency stop on (anyone, no reason needed) or off (scope safety:stop-off and a reason).',
   details: `While it is on no action runs, in any cockpit or headless command on the same ledger.
+Turning it off needs safety:stop-off in OPSCOCKPIT_ALLOW_SCOPES; without it the refusal is recorded (exit 3).
 With --runbook FILE whose notify: names a webhook, the stop is sent there too (as the cockpit's ! does).`,
 };
 
 export const modeHelp = {
   usage: 'opscockpit mode MOCK_ONLY|DRY_RUN|REAL_ENABLED --reason TEXT --runbook FILE [--ledger PATH|URL]',
   summary: "Switch the execution mode of a runbook with a safety: section.",
-  details: 'MOCK_ONLY runs the actions\' mock: commands; DRY_RUN shows what would run; REAL_ENABLED runs for real inside an approved real-enable window.',
+  details: `MOCK_ONLY runs the actions' mock: commands; DRY_RUN shows what would run; REAL_ENABLED runs for real inside an approved real-enable window.
+Switching needs safety:mode in OPSCOCKPIT_ALLOW_SCOPES; without it the refusal is recorded (exit 3).`,
 };
 
 export const windowHelp = {
@@ -43,5 +45,6 @@ export const unlockHelp = {
   summary: 'Unlock a runbook locked after a rollback, with a reason (recorded).',
   details: `After a rollback succeeds in a run, the runbook is locked in the ledger: every cockpit and command on
 it refuses a new run and forward actions ("locked after the rollback at 10:42 by alice: unlock with a
-reason") until someone unlocks it. Abort and rollback are never held back. U in the cockpit does the same.`,
+reason") until someone unlocks it. Abort and rollback are never held back. U in the cockpit does the same.
+Unlocking needs safety:unlock in OPSCOCKPIT_ALLOW_SCOPES; without it the refusal is recorded (exit 3).`,
 };

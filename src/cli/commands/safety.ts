@@ -11,9 +11,9 @@ import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
 import type { LedgerStore } from '../../engine/ledger-store.js';
 import { withRecordingLedger } from '../../session/headless-ledger.js';
-import { MODES, type Mode, type SafetyPolicy } from '../../engine/safety.js';
+import { MODES, parseScopes, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { openSession, type Session } from '../../session/session.js';
-import { Controls } from '../../session/controls.js';
+import { Controls, type Refused } from '../../session/controls.js';
 import { unlockRunbook } from '../../session/runbook-lock.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
@@ -37,10 +37,20 @@ function ledgerPathOf(values: Values, env: NodeJS.ProcessEnv, runbookFile?: stri
 
 const UNGUARDED: SafetyPolicy = { guarded: false, initialMode: 'REAL_ENABLED', windowTtlMs: 0, approvals: 2 };
 
-/** The controls as this operator acts on them: the database login on PostgreSQL, else the asserted name. */
+/** The controls as this operator acts on them: the database login on PostgreSQL, else the asserted name; their scopes. */
 function controlsOf(ledger: LedgerStore, policy: SafetyPolicy, env: NodeJS.ProcessEnv): Controls {
   const name = operatorName(env);
-  return new Controls(ledger, policy, ledger.stampedOperator ?? name, () => Date.now(), name);
+  return new Controls(ledger, policy, ledger.stampedOperator ?? name, () => Date.now(), name, parseScopes(env.OPSCOCKPIT_ALLOW_SCOPES));
+}
+
+/** A change refused: a control's refusal (its name and remedy) exits as `act`'s do, anything else is an error. */
+function refused(io: Io, r: Refused): number {
+  if (!r.failure) {
+    io.stderr.write(`opscockpit: ${r.reason}\n`);
+    return 1;
+  }
+  io.stderr.write(`opscockpit: refused by ${r.failure}: ${r.reason}\nremedy: ${r.remedy}\n`);
+  return EXIT_REFUSED;
 }
 
 /** Who the operator is, as the messages say it. */
@@ -118,16 +128,13 @@ export async function stopCommand(args: string[], io: Io): Promise<number> {
   const reason = typeof values.reason === 'string' ? values.reason : '';
   if (state === 'off' && !reason.trim()) throw new UsageError('turning the emergency stop off needs --reason', 'stop');
   const r = await stopWithNotice(io, values, state === 'on', reason || 'emergency stop from the command line');
-  if (!r.ok) {
-    io.stderr.write(`opscockpit: ${r.reason}\n`);
-    return 1;
-  }
+  if (!r.ok) return refused(io, r);
   io.stdout.write(state === 'on' ? 'emergency stop ON: no action runs until it is turned off with a reason\n' : `emergency stop off: ${reason}\n`);
   return 0;
 }
 
 /** The stop through the controls; with --runbook whose notify: asks for it, Slack hears of it too. */
-async function stopWithNotice(io: Io, values: Values, on: boolean, reason: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function stopWithNotice(io: Io, values: Values, on: boolean, reason: string): Promise<{ ok: true } | Refused> {
   const path = ledgerPathOf(values, io.env);
   const runbook = typeof values.runbook === 'string' ? await loadRunbookFile(resolve(values.runbook), io.env) : undefined;
   return withControls(io, path, runbook, UNGUARDED, (c) => c.setStop(on, reason));
@@ -145,10 +152,7 @@ export async function modeCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 1 || !MODES.includes(mode)) throw new UsageError(`say one of ${MODES.join(', ')}`, 'mode');
   const { runbook, path } = await policyOf(values, io, 'mode');
   const r = await withControls(io, path, runbook, runbook.safety, (c) => c.setMode(mode, typeof values.reason === 'string' ? values.reason : ''));
-  if (!r.ok) {
-    io.stderr.write(`opscockpit: ${r.reason}\n`);
-    return 1;
-  }
+  if (!r.ok) return refused(io, r);
   io.stdout.write(`mode ${mode}\n`);
   return 0;
 }
@@ -191,10 +195,7 @@ export async function unlockCommand(args: string[], io: Io): Promise<number> {
   const runbook = await loadRunbookFile(resolve(positionals[0]), io.env);
   const path = ledgerPathOf({ ledger: values.ledger }, io.env, runbook.file);
   const r = await withControls(io, path, runbook, UNGUARDED, (c) => unlockRunbook(c, runbook, reason));
-  if (!r.ok) {
-    io.stderr.write(`opscockpit: ${r.reason}\n`);
-    return 1;
-  }
+  if (!r.ok) return refused(io, r);
   io.stdout.write(`${runbook.name} unlocked: ${reason.trim()}\n`);
   return 0;
 }
