@@ -33,7 +33,7 @@ const SHIP = [
   '',
 ].join('\n');
 const KEY = 'github.com/acme/ops/ops/ship.yaml';
-const SCOPES = 'deploy:rollback';
+const SCOPES = 'deploy:rollback,safety:unlock';
 
 const stores: LedgerStore[] = [];
 const sessions: Session[] = [];
