@@ -170,6 +170,20 @@ describe('what a run still owes the process that started something', () => {
     expect(stillOwed([request, start], 3, { kind: 'step.started', phase: 'preflight', step: 'drain' })).toBe(false);
   });
 
+  it('owes what a successful outcome brings about (the stage moved, the run ended), once', () => {
+    const moved: EventBody = { kind: 'stage.changed', from: 'canary', to: 'stable' };
+    const ended: EventBody = { kind: 'run.completed', status: 'rolled_back' };
+    const outcome = ev(5, { ...done, action: 'rollback' });
+    expect(stillOwed([request, takeOver, outcome], 5, moved)).toBe(true);
+    expect(stillOwed([request, takeOver, outcome, ev(6, moved)], 5, ended)).toBe(true);
+    expect(stillOwed([request, takeOver, outcome, ev(6, moved)], 5, moved)).toBe(false);
+    expect(stillOwed([request, takeOver, outcome, ev(6, moved), ev(7, ended)], 5, ended)).toBe(false);
+    // Not after a failure, not after a resume, and not for what is not an outcome.
+    expect(stillOwed([request, takeOver, ev(5, { ...done, action: 'rollback', status: 'failed' })], 5, ended)).toBe(false);
+    expect(stillOwed([request, takeOver, outcome, ev(6, { kind: 'run.resumed' })], 5, ended)).toBe(false);
+    expect(stillOwed([request, start, takeOver], 3, ended)).toBe(false);
+  });
+
   it('answers the earliest open request of an action first', () => {
     const again = ev(6, { kind: 'action.requested', action: 'step:preflight.drain', confirmedWith: 'enter' });
     expect(stillOwed([request, ev(5, done), again], 6, done)).toBe(true);

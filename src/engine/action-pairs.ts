@@ -25,7 +25,9 @@ function answersStep(b: EventBody, step: { phase: string; step: string }): boole
  * Whether the run still owes `outcome`, an answer to the intent recorded at seq `since` (a
  * step's start, an action's request): nothing answered it yet, and no process resumed the run
  * after it (a resume records what it finds unanswered as unknown, and walks the step again).
- * Only outcomes are owed: a step's result or note, an action's outcome or cancellation.
+ * Only outcomes are owed: a step's result or note, an action's outcome or cancellation; and
+ * what a successful action's outcome (the event at `since`) brings about in the run: the stage
+ * it moved, the run's end (an abort's, a rollback's), each once.
  */
 export function stillOwed(events: readonly LedgerEvent[], since: number, outcome: EventBody): boolean {
   if (events.some((e) => e.seq > since && e.body.kind === 'run.resumed')) return false;
@@ -43,6 +45,12 @@ export function stillOwed(events: readonly LedgerEvent[], since: number, outcome
       // outcomes of the action were recorded than requests up to and with it.
       const count = (kind: string, upTo = Infinity) => events.filter((e) => e.seq <= upTo && e.body.kind === kind && (e.body as { action: string }).action === outcome.action).length;
       return count('action.completed') < count('action.requested', since);
+    }
+    case 'stage.changed':
+    case 'run.completed': {
+      if (intent?.kind !== 'action.completed' || intent.status !== 'succeeded') return false;
+      // Recorded once: the stage's move after this outcome, the run's end at all.
+      return !events.some((e) => e.body.kind === outcome.kind && (outcome.kind === 'run.completed' || e.seq > since));
     }
     default:
       return false;

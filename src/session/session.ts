@@ -336,8 +336,8 @@ export class Session {
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
       record: (body, durable, answers) => this.recorder.record(body, durable, answers),
       refreshControls: () => this.safety.refresh(),
-      moveStage: (to) => this.stage.move(to),
-      completeRun: (status) => this.end.complete(status),
+      moveStage: (to, answers) => this.stage.move(to, answers),
+      completeRun: (status, answers) => this.end.complete(status, answers),
       lockRunbook: (action) => this.safety.lock(action),
     };
   }
