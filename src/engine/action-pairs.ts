@@ -21,6 +21,28 @@ function answersStep(b: EventBody, step: { phase: string; step: string }): boole
   return ends && b.phase === step.phase && b.step === step.step;
 }
 
+/** Whether the action's request at seq `since` has no outcome yet. */
+function actionOpen(events: readonly LedgerEvent[], since: number, action: string): boolean {
+  const count = (kind: string, upTo = Infinity) => events.filter((e) => e.seq <= upTo && e.body.kind === kind && (e.body as { action: string }).action === action).length;
+  // Outcomes answer the earliest request still open: this one is open while fewer outcomes of
+  // the action were recorded than requests up to and with it.
+  return count('action.completed') < count('action.requested', since);
+}
+
+/**
+ * The intents recorded after seq `after` whose outcome the run still owes (a step's start, an
+ * action's request, nothing answered it), since the run last resumed: what the process that
+ * recorded them has to answer.
+ */
+export function owedIntents(events: readonly LedgerEvent[], after = 0): LedgerEvent[] {
+  const resumed = events.reduce((at, e) => (e.body.kind === 'run.resumed' ? e.seq : at), 0);
+  return events.filter(({ seq, body: b }) => {
+    if (seq <= Math.max(after, resumed)) return false;
+    if (b.kind === 'action.requested') return actionOpen(events, seq, b.action);
+    return b.kind === 'step.started' && !events.some((e) => e.seq > seq && answersStep(e.body, b));
+  });
+}
+
 /**
  * Whether the run still owes `outcome`, an answer to the intent recorded at seq `since` (a
  * step's start, an action's request): nothing answered it yet, and no process resumed the run
@@ -40,11 +62,7 @@ export function stillOwed(events: readonly LedgerEvent[], since: number, outcome
     }
     case 'action.completed':
     case 'action.cancelled': {
-      if (intent?.kind !== 'action.requested' || intent.action !== outcome.action) return false;
-      // Outcomes answer the earliest request still open: this one is open while fewer
-      // outcomes of the action were recorded than requests up to and with it.
-      const count = (kind: string, upTo = Infinity) => events.filter((e) => e.seq <= upTo && e.body.kind === kind && (e.body as { action: string }).action === outcome.action).length;
-      return count('action.completed') < count('action.requested', since);
+      return intent?.kind === 'action.requested' && intent.action === outcome.action && actionOpen(events, since, outcome.action);
     }
     case 'stage.changed':
     case 'run.completed': {

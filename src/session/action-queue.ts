@@ -16,6 +16,8 @@ export interface ActionQueueDeps {
   runStatus(): RunStatus;
   /** Why no action may start now (the ledger is unreachable: its intent cannot be recorded). */
   refusal?(name: string): string | undefined;
+  /** The outcome of the intent at seq `intent` is this process's to record until `answered` settles (HeldRun.owe). */
+  owe?(intent: number, answered: Promise<unknown>): void;
 }
 
 interface Decided {
@@ -59,7 +61,10 @@ export class ActionQueue {
     }
     this.acting = name;
     this.intent = undefined;
-    const ending = executeAction(this.d.host, name, confirmedWith, (seq) => (this.intent = seq))
+    const ending = executeAction(this.d.host, name, confirmedWith, (seq) => {
+      this.intent = seq;
+      this.d.owe?.(seq, ending);
+    })
       .finally(() => {
         this.acting = undefined;
         this.intent = undefined;
