@@ -19,6 +19,8 @@ export class HeldRun {
   private released = false;
   /** The intents this process recorded whose outcome it has still to record (owe). */
   private readonly owed = new Set<number>();
+  /** Another took the run over at least once: what this process owes has leases of its own (keepOwed). */
+  private observed = false;
 
   constructor(
     private readonly ledger: LedgerStore,
@@ -42,6 +44,7 @@ export class HeldRun {
   /** Another took the run over: its lease is not this holder's to refresh; what it owes still is. */
   observe(): void {
     this.holding = false;
+    this.observed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.schedule();
@@ -56,7 +59,7 @@ export class HeldRun {
     this.owed.add(intent);
     void answered.catch(() => undefined).then(() => {
       this.owed.delete(intent);
-      if (!this.holding) void this.ledger.leases.release(owedKey(this.runId, intent), this.holder).catch(() => undefined);
+      if (this.observed) void this.ledger.leases.release(owedKey(this.runId, intent), this.holder).catch(() => undefined);
     });
   }
 
@@ -72,8 +75,9 @@ export class HeldRun {
     this.timer = undefined;
     if (this.released) return;
     try {
-      if (!this.holding) for (const intent of this.owed) await this.ledger.leases.beat(owedKey(this.runId, intent), this.holder, this.clock.now());
-      else if (!(await this.ledger.leases.beat(this.runId, this.holder, this.clock.now()))) return void this.onLost?.(await this.lostReason());
+      // Driving again after a take-over, it still owes what it started before: those leases too.
+      if (this.observed) for (const intent of this.owed) await this.ledger.leases.beat(owedKey(this.runId, intent), this.holder, this.clock.now());
+      if (this.holding && !(await this.ledger.leases.beat(this.runId, this.holder, this.clock.now()))) return void this.onLost?.(await this.lostReason());
     } catch {
       // A busy or closed ledger: the next beat tries again; the writes check the lease themselves.
     }
@@ -138,7 +142,7 @@ export class HeldRun {
     const owed = [...this.owed].map((intent) => owedKey(this.runId, intent));
     try {
       // Owed and not answered: given up, the driver records it as unknown (owed-elsewhere.ts).
-      for (const key of this.holding ? [] : owed) await this.ledger.leases.release(key, this.holder);
+      for (const key of this.observed ? owed : []) await this.ledger.leases.release(key, this.holder);
       if (!this.holding) return; // an observer's: nothing else to give up
       await this.ledger.leases.release(this.runId, this.holder);
     } catch {
