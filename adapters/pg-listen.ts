@@ -1,8 +1,11 @@
 // Live changes from a PostgreSQL ledger: LISTEN on a connection of its own (a pooled one would
-// be handed to queries). When that connection is lost it reconnects with backoff and, once
-// listening again, calls back once without a run id: whatever was appended meanwhile was not
-// announced, so the caller reads again (the catch-up). A lost connection is told at once (a
-// change marked `unreachable`), so that a cockpit says so before any write of its own fails.
+// be handed to queries). A NOTIFY reaches only a connection already listening: whatever was
+// appended before that was not announced to it. So each time the LISTEN is in place, the first
+// time too (the caller read the run before subscribing, and the LISTEN comes a round trip or
+// more later), it calls back once without a run id, and the caller reads again (the catch-up).
+// When that connection is lost it reconnects with backoff, and catches up the same way once
+// listening again. A lost connection is told at once (a change marked `unreachable`), so that a
+// cockpit says so before any write of its own fails.
 import type pg from 'pg';
 import { LEDGER_RETRY_MS, type LedgerChange } from '../src/engine/ledger-store.js';
 import { CHANNEL } from './pg-schema.js';
@@ -17,10 +20,10 @@ export class PgListener {
     private readonly connect: () => pg.Client,
     private readonly onChange: (change: LedgerChange) => void,
   ) {
-    void this.listen(false);
+    void this.listen();
   }
 
-  private async listen(catchUp: boolean): Promise<void> {
+  private async listen(): Promise<void> {
     if (this.closed) return;
     const client = this.connect();
     this.client = client;
@@ -47,13 +50,13 @@ export class PgListener {
     }
     if (this.closed) return void client.end().catch(() => {});
     this.attempt = 0;
-    if (catchUp) this.onChange({});
+    this.onChange({});
   }
 
   private retry(): void {
     if (this.closed) return;
     const delay = LEDGER_RETRY_MS[Math.min(this.attempt++, LEDGER_RETRY_MS.length - 1)];
-    this.timer = setTimeout(() => void this.listen(true), delay);
+    this.timer = setTimeout(() => void this.listen(), delay);
     this.timer.unref();
   }
 

@@ -7,6 +7,8 @@ import pg from 'pg';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import type { EventBody } from '../src/engine/types.js';
 import { postgresLedger, sqliteLedger, type LedgerUnderTest } from './support/ledger-stores.js';
+import { openPgLedger } from '../adapters/pg-ledger.js';
+import { heldGate } from './support/held-gate.js';
 
 const RUNBOOK = '/ops/cutover.yaml';
 const note = (n: string): EventBody => ({ kind: 'step.note', phase: 'postflight', step: 's', note: n });
@@ -120,14 +122,17 @@ describe.each(backends)('ledger contract: %s', (_name, make) => {
     const watcher = await track(l.open());
     const writer = await track(l.another());
     const run = await writer.startRun({ runbook: RUNBOOK, name: 'live' }, T0);
+    let t0 = 0;
     const heard = new Promise<number>((ok) => {
-      const t0 = Date.now();
+      // What comes before the append (PostgreSQL's catch-up once its LISTEN is in place) is not it.
       const stop = watcher.subscribe(() => {
+        if (!t0) return;
         stop();
         ok(Date.now() - t0);
       });
     });
     await new Promise((r) => setTimeout(r, 300)); // listening
+    t0 = Date.now();
     await writer.append(run.runId, 'bo', note('hello'), T0);
     expect(await heard).toBeLessThan(1_000);
     expect((await watcher.events(run.runId)).length).toBe(1);
@@ -267,19 +272,49 @@ describe('ledger contract: what only PostgreSQL vouches for', () => {
       for (const end = Date.now() + 5_000; !(await ok()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
     };
     await until(async () => (await listening()).length === 1);
+    // Once listening, the first time too, it says to read again (see the next test: an append
+    // made before the LISTEN is in place is announced to nobody).
+    await until(() => changes.length === 1);
+    expect(changes).toEqual([undefined]);
     await writer.append(run.runId, 'bo', note('before'), T0);
     await until(() => changes.includes(run.runId));
-    expect(changes).toEqual([run.runId]);
+    expect(changes).toEqual([undefined, run.runId]);
     // Cut the listener's connection; meanwhile an event is appended that nobody announces to it.
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND query LIKE $2', ['alice', 'LISTEN%']);
     await writer.append(run.runId, 'bo', note('while cut'), T0);
-    await until(() => changes.length >= 3);
-    expect(changes[1]).toBe('lost'); // the connection is gone: a cockpit says the ledger is unreachable
-    expect(changes[2]).toBeUndefined(); // the catch-up: read again
+    await until(() => changes.length >= 4);
+    expect(changes[2]).toBe('lost'); // the connection is gone: a cockpit says the ledger is unreachable
+    expect(changes[3]).toBeUndefined(); // the catch-up: read again
     await until(async () => (await listening()).length === 1);
     await writer.append(run.runId, 'bo', note('after'), T0);
-    await until(() => changes.length >= 4);
+    await until(() => changes.length >= 5);
     await admin.end();
-    expect(changes.slice(3)).toEqual([run.runId]);
+    expect(changes.slice(4)).toEqual([run.runId]);
+  });
+
+  it('an append made after the caller read, before its first LISTEN is in place, is not missed: it says to read again once listening', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const writer = await track(l.another());
+    const run = await writer.startRun({ runbook: RUNBOOK, name: 'gap' }, T0);
+    // alice's connections pass through a gate the test holds: her LISTEN waits behind it.
+    const gate = await heldGate(new URL(l.urls.alice));
+    const watcher = await track(openPgLedger(gate.url));
+    try {
+      expect(await watcher.events(run.runId)).toEqual([]); // the caller read the run
+      gate.hold();
+      const seen: string[] = [];
+      const changes: (string | undefined)[] = [];
+      watcher.subscribe((c) => {
+        changes.push(c.unreachable ? 'lost' : c.runId);
+        void watcher.events(run.runId).then((evs) => seen.push(...evs.map((e) => (e.body as { note: string }).note)));
+      });
+      await writer.append(run.runId, 'bo', note('in the gap'), T0); // announced before anyone listens
+      gate.open();
+      for (const end = Date.now() + 3_000; !seen.includes('in the gap') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+      expect(changes).toEqual([undefined]);
+      expect(seen).toContain('in the gap');
+    } finally {
+      await gate.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { Redactor } from '../src/runbook/secrets.js';
 import { openSession, type Session } from '../src/session/session.js';
 import { SqliteStore } from '../adapters/sqlite-store.js';
 import { cli } from './support/cli.js';
+import { waitFor } from './support/cockpit.js';
 
 const steps = (second: string) => `# Pick the environment
 
@@ -99,6 +100,35 @@ describe("a Markdown run's blocks share one shell", () => {
     expect(s.flash?.text).toMatch(/^A fresh shell: earlier steps of this run ran in another shell/);
     // set -u: the variable step 1 exported is not there, and the step says where.
     expect(s.checks['preflight.steps-2']?.reason).toBe('exit 1 at line 1 of the block: block: line 1: ENV: unbound variable');
+  });
+
+  it('a cockpit that took the run over starts a fresh shell and says whose shell the earlier steps ran in', async () => {
+    const { file, ledger: path } = runbookFile(steps('test "$ENV" = gprd'));
+    const as = (who: string) => ({ ...env, OPSCOCKPIT_OPERATOR: who });
+    const ledger = openLedger(path, { redactor: new Redactor([], env) });
+    // One connection for both: better-sqlite3 blocks its thread (driver-session.test.tsx).
+    const store = new SqliteStore(ledger, path);
+    const join_ = async (who: string) => {
+      const session = await openSession({ runbook: await loadRunbookFile(file, as(who)), ledger: store, ledgerPath: path, env: as(who), seat: 'join' });
+      open.push({ session, ledger });
+      session.start();
+      return session;
+    };
+    const alice = await join_('alice');
+    expect(await alice.advance()).toBeUndefined();
+    const bob = await join_('bob');
+    bob.command('driver.take');
+    bob.type('alice is off shift');
+    bob.submit();
+    await waitFor(() => bob.store.getState().seat?.role === 'driver', 'the seat with bob', 5000);
+    await bob.advance();
+    const started = ledger.events(alice.runId).flatMap((e) => (e.body.kind === 'shell.started' ? [[e.operator, e.body.note]] : []));
+    expect(started).toEqual([
+      ['alice', undefined],
+      ['bob', "a fresh shell: earlier steps of this run ran in alice's cockpit's shell, before this cockpit took the run over; exports, cd and functions from earlier steps are gone"],
+    ]);
+    expect(bob.store.getState().flash?.text).toMatch(/^A fresh shell: earlier steps of this run ran in alice's cockpit's shell/);
+    expect(bob.store.getState().checks['preflight.steps-2']?.reason).toBe('exit 1 at line 1 of the block: block: line 1: ENV: unbound variable');
   });
 });
 

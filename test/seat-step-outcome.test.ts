@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadRunbookFile } from '../src/runbook/load.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
-import { stillOwed } from '../src/engine/action-pairs.js';
+import { owedIntents, stillOwed } from '../src/engine/action-pairs.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
 import pg from 'pg';
 import { openPgLedger } from '../adapters/pg-ledger.js';
@@ -158,6 +158,28 @@ describe('what a run still owes the process that started something', () => {
     // Not this step's start, and not an outcome at all.
     expect(stillOwed([request, start], 2, result)).toBe(false);
     expect(stillOwed([request, start], 3, { kind: 'step.started', phase: 'preflight', step: 'drain' })).toBe(false);
+  });
+
+  it('owes what a successful outcome brings about (the stage moved, the run ended), once', () => {
+    const moved: EventBody = { kind: 'stage.changed', from: 'canary', to: 'stable' };
+    const ended: EventBody = { kind: 'run.completed', status: 'rolled_back' };
+    const outcome = ev(5, { ...done, action: 'rollback' });
+    expect(stillOwed([request, takeOver, outcome], 5, moved)).toBe(true);
+    expect(stillOwed([request, takeOver, outcome, ev(6, moved)], 5, ended)).toBe(true);
+    expect(stillOwed([request, takeOver, outcome, ev(6, moved)], 5, moved)).toBe(false);
+    expect(stillOwed([request, takeOver, outcome, ev(6, moved), ev(7, ended)], 5, ended)).toBe(false);
+    // Not after a failure, not after a resume, and not for what is not an outcome.
+    expect(stillOwed([request, takeOver, ev(5, { ...done, action: 'rollback', status: 'failed' })], 5, ended)).toBe(false);
+    expect(stillOwed([request, takeOver, outcome, ev(6, { kind: 'run.resumed' })], 5, ended)).toBe(false);
+    expect(stillOwed([request, start, takeOver], 3, ended)).toBe(false);
+  });
+
+  it('lists the intents still owed, those after a seq (a take-over) only, none from before a resume', () => {
+    const seqs = (evs: LedgerEvent[], after?: number) => owedIntents(evs, after).map((e) => e.seq);
+    expect(seqs([request, start, takeOver])).toEqual([2, 3]);
+    expect(seqs([request, start, takeOver], 2)).toEqual([3]);
+    expect(seqs([request, start, takeOver, ev(5, result), ev(6, done)])).toEqual([]);
+    expect(seqs([request, start, ev(5, { kind: 'run.resumed' })])).toEqual([]);
   });
 
   it('answers the earliest open request of an action first', () => {

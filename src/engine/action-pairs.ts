@@ -21,11 +21,35 @@ function answersStep(b: EventBody, step: { phase: string; step: string }): boole
   return ends && b.phase === step.phase && b.step === step.step;
 }
 
+/** Whether the action's request at seq `since` has no outcome yet. */
+function actionOpen(events: readonly LedgerEvent[], since: number, action: string): boolean {
+  const count = (kind: string, upTo = Infinity) => events.filter((e) => e.seq <= upTo && e.body.kind === kind && (e.body as { action: string }).action === action).length;
+  // Outcomes answer the earliest request still open: this one is open while fewer outcomes of
+  // the action were recorded than requests up to and with it.
+  return count('action.completed') < count('action.requested', since);
+}
+
+/**
+ * The intents recorded after seq `after` whose outcome the run still owes (a step's start, an
+ * action's request, nothing answered it), since the run last resumed: what the process that
+ * recorded them has to answer.
+ */
+export function owedIntents(events: readonly LedgerEvent[], after = 0): LedgerEvent[] {
+  const resumed = events.reduce((at, e) => (e.body.kind === 'run.resumed' ? e.seq : at), 0);
+  return events.filter(({ seq, body: b }) => {
+    if (seq <= Math.max(after, resumed)) return false;
+    if (b.kind === 'action.requested') return actionOpen(events, seq, b.action);
+    return b.kind === 'step.started' && !events.some((e) => e.seq > seq && answersStep(e.body, b));
+  });
+}
+
 /**
  * Whether the run still owes `outcome`, an answer to the intent recorded at seq `since` (a
  * step's start, an action's request): nothing answered it yet, and no process resumed the run
  * after it (a resume records what it finds unanswered as unknown, and walks the step again).
- * Only outcomes are owed: a step's result or note, an action's outcome or cancellation.
+ * Only outcomes are owed: a step's result or note, an action's outcome or cancellation; and
+ * what a successful action's outcome (the event at `since`) brings about in the run: the stage
+ * it moved, the run's end (an abort's, a rollback's), each once.
  */
 export function stillOwed(events: readonly LedgerEvent[], since: number, outcome: EventBody): boolean {
   if (events.some((e) => e.seq > since && e.body.kind === 'run.resumed')) return false;
@@ -38,11 +62,13 @@ export function stillOwed(events: readonly LedgerEvent[], since: number, outcome
     }
     case 'action.completed':
     case 'action.cancelled': {
-      if (intent?.kind !== 'action.requested' || intent.action !== outcome.action) return false;
-      // Outcomes answer the earliest request still open: this one is open while fewer
-      // outcomes of the action were recorded than requests up to and with it.
-      const count = (kind: string, upTo = Infinity) => events.filter((e) => e.seq <= upTo && e.body.kind === kind && (e.body as { action: string }).action === outcome.action).length;
-      return count('action.completed') < count('action.requested', since);
+      return intent?.kind === 'action.requested' && intent.action === outcome.action && actionOpen(events, since, outcome.action);
+    }
+    case 'stage.changed':
+    case 'run.completed': {
+      if (intent?.kind !== 'action.completed' || intent.status !== 'succeeded') return false;
+      // Recorded once: the stage's move after this outcome, the run's end at all.
+      return !events.some((e) => e.body.kind === outcome.kind && (outcome.kind === 'run.completed' || e.seq > since));
     }
     default:
       return false;

@@ -61,3 +61,12 @@ export function describeHolder(lease: RunLease, now: number): string {
   const ago = Math.max(0, Math.round((now - lease.heartbeatAt) / 1000));
   return `pid ${lease.pid} on host ${lease.host}, heard from ${ago} s ago`;
 }
+
+/**
+ * The lease a former driver keeps on what it still owes a run after another took the seat over
+ * (an outcome of the intent at seq `intent`): the row it heartbeats while it lives, beside the
+ * run's own lease. Its key is not a run's id: a run's own lease is never confused with it.
+ */
+export function owedKey(runId: string, intent: number): string {
+  return `${runId}#owed-${intent}`;
+}

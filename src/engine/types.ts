@@ -35,7 +35,9 @@ export type ReasonCode =
   | 'needs_value'
   | 'slo'
   | 'evidence_tampered'
-  | 'gate_input';
+  | 'gate_input'
+  /** A step's block ran in a cockpit whose process went away before recording its result. */
+  | 'outcome_unknown';
 
 export interface CheckResult {
   check: string;

@@ -16,6 +16,8 @@ export interface ActionQueueDeps {
   runStatus(): RunStatus;
   /** Why no action may start now (the ledger is unreachable: its intent cannot be recorded). */
   refusal?(name: string): string | undefined;
+  /** The outcome of the intent at seq `intent` is this process's to record until `answered` settles (HeldRun.owe). */
+  owe?(intent: number, answered: Promise<unknown>): void;
 }
 
 interface Decided {
@@ -28,6 +30,8 @@ export class ActionQueue {
   private readonly waiting: Decided[] = [];
   /** The action running (its outcome not yet back), if any. */
   private acting?: string;
+  /** The seq of its recorded intent, once recorded: its cancellation answers it. */
+  private intent?: number;
   /** Its end: settled once its outcome is on record. */
   private ending?: Promise<unknown>;
   /** Called once no action runs (see whenIdle). */
@@ -56,9 +60,14 @@ export class ActionQueue {
       return Promise.resolve(undefined);
     }
     this.acting = name;
-    const ending = executeAction(this.d.host, name, confirmedWith)
+    this.intent = undefined;
+    const ending = executeAction(this.d.host, name, confirmedWith, (seq) => {
+      this.intent = seq;
+      this.d.owe?.(seq, ending);
+    })
       .finally(() => {
         this.acting = undefined;
+        this.intent = undefined;
         this.ending = undefined;
         this.runWaiting(name);
         if (this.acting === undefined) for (const fn of this.idle.splice(0)) fn();
@@ -73,9 +82,9 @@ export class ActionQueue {
     return ending;
   }
 
-  /** The action running now and its end (its outcome on record), for the shutdown. */
-  get inFlight(): { name: string; done: Promise<unknown> } | undefined {
-    return this.acting === undefined || !this.ending ? undefined : { name: this.acting, done: this.ending };
+  /** The action running now, its recorded intent's seq and its end (its outcome on record), for the shutdown. */
+  get inFlight(): { name: string; intent?: number; done: Promise<unknown> } | undefined {
+    return this.acting === undefined || !this.ending ? undefined : { name: this.acting, intent: this.intent, done: this.ending };
   }
 
   /** `fn` now, or once the action running has its outcome recorded. */

@@ -1,9 +1,13 @@
 // Running an action: the safety controls decide and the intent is recorded (one transaction),
 // then the mode says what runs (DRY_RUN shows, MOCK_ONLY runs the mock, REAL_ENABLED runs it),
-// and the outcome is recorded before the stage moves or the run closes.
+// and the outcome is recorded before the stage moves or the run closes. The process that ran
+// the action records all of it, what a success brings about too (the stage back to stable, the
+// run aborted or rolled back, the runbook locked), even after another cockpit took the seat
+// over: they answer the outcome it owed (HeldRun.answer), each once. The driver that took over
+// only shows them as they arrive; it records none of them.
 import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
-import type { EventBody } from '../engine/types.js';
+import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { computeVerdict, emptyMeans, gatingChecks } from '../engine/verdict.js';
 import type { ActionClaim } from './controls.js';
 import { dryRun } from './dry-run.js';
@@ -35,12 +39,13 @@ export interface ActionHost {
   running(): boolean;
   tryRecord(body: EventBody, durable: boolean): Promise<boolean>;
   /** Record, or throw why not; `answers`: the seq of the intent it is the outcome of (recorded even after the seat was taken over). */
-  record(body: EventBody, durable: boolean, answers?: number): Promise<unknown>;
+  record(body: EventBody, durable: boolean, answers?: number): Promise<LedgerEvent>;
   refreshControls(): void;
-  /** Move the release stage (the move recorded); resolves once moved. */
-  moveStage(to: string | undefined): Promise<void>;
-  completeRun(status: 'aborted' | 'rolled_back'): Promise<void>;
-  /** After a rollback succeeded: the runbook locked (in the safety controls) until someone unlocks it. */
+  /** Move the release stage (the move recorded, answering the outcome at seq `answers`); resolves once moved. */
+  moveStage(to: string | undefined, answers: number): Promise<void>;
+  /** End the run, answering the action's successful outcome at seq `answers`. */
+  completeRun(status: 'aborted' | 'rolled_back', answers: number): Promise<void>;
+  /** After a rollback succeeded: the runbook locked (in the safety controls) until someone unlocks it; once. */
   lockRunbook(action: string): Promise<void>;
 }
 
@@ -55,7 +60,8 @@ export function preflightGo(store: CockpitStore, runbook: Runbook): boolean {
 /** Shown when an action is asked for while one runs (one action at a time). */
 export const ACTION_BUSY = 'An action is already running; wait for it to finish.';
 
-export async function executeAction(host: ActionHost, name: string, confirmedWith: string): Promise<ActionOutcome | undefined> {
+/** `onIntent`: told the seq of the recorded intent, once it is (a cancellation answers it). */
+export async function executeAction(host: ActionHost, name: string, confirmedWith: string, onIntent?: (seq: number) => void): Promise<ActionOutcome | undefined> {
   const { store } = host;
   const action = host.runbook.actions[name];
   if (!action) return void flash(store, `The runbook has no action "${name}".`, 'error');
@@ -79,6 +85,7 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
     flash(store, `${name} refused — ${decision.failure}: ${decision.reason}. ${decision.remedy}`, 'error');
     return { status: 'failed', refused: decision, reason: `${decision.failure}: ${decision.reason}`, output: '', durationMs: 0 };
   }
+  onIntent?.(claim.recorded.seq);
   const stream = (chunk: string) => streamActionOutput(store, host.redactor.text(chunk));
   const outcome =
     decision.mode === 'DRY_RUN'
@@ -93,10 +100,10 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
   });
   host.refreshControls();
   const succeeded = recorded && outcome.status === 'succeeded';
-  if (succeeded && decision.mode === 'REAL_ENABLED') await host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name));
+  if (succeeded && decision.mode === 'REAL_ENABLED') await host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name), recorded.seq);
   const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
   if (succeeded && decision.mode !== 'DRY_RUN' && terminal) {
-    if (host.running()) await host.completeRun(terminal);
+    if (host.running()) await host.completeRun(terminal, recorded.seq);
     // Rolling back a release that already finished is the usual case: the lock follows any rollback.
     if (terminal === 'rolled_back') await host.lockRunbook(name);
   }
@@ -106,17 +113,16 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
 }
 
 /**
- * The outcome on record; false (told on screen) when the ledger refused it. A ledger closed under
+ * The outcome on record; undefined (told on screen) when the ledger refused it. A ledger closed under
  * the action (the cockpit quit while it ran) rejects: the action queue settles that as nothing,
  * and the next start records the outcome as unknown.
  */
-async function recordOutcome(host: ActionHost, intent: number, body: EventBody): Promise<boolean> {
+async function recordOutcome(host: ActionHost, intent: number, body: EventBody): Promise<LedgerEvent | undefined> {
   try {
-    await host.record(body, true, intent);
-    return true;
+    return await host.record(body, true, intent);
   } catch (err) {
     if (ledgerWasClosed(err)) throw err;
     flash(host.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
-    return false;
+    return undefined;
   }
 }

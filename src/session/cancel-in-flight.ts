@@ -11,8 +11,8 @@ export function recordCancelled(d: { actions: ActionQueue; steps: Steps; recorde
   const step = d.steps.inFlight;
   const cancelled = [action?.name, step?.action].filter((a): a is string => a !== undefined);
   const cancel = (a: string, intent?: number) => void d.recorder.tryRecord({ kind: 'action.cancelled', action: a, reason: `${why} while it ran` }, true, intent);
-  if (action) cancel(action.name);
-  // A step's are answers to its intents: recorded even after another took the seat over.
+  // Answers to their intents: recorded even after another took the seat over.
+  if (action) cancel(action.name, action.intent);
   if (step?.action) cancel(step.action, step.actionIntent);
   else if (step) void d.recorder.tryRecord({ kind: 'step.note', phase: step.phase, step: step.step, note: `cancelled: ${why} while the step ran` }, true, step.intent);
   if (action || step) flash(d.store, `Quitting (${why}): stopping ${cancelled.join(', ') || step?.step}…`, 'warn');

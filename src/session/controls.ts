@@ -181,9 +181,13 @@ export class Controls {
     return { ok: true, id, expiresAt };
   }
 
-  /** After a rollback succeeded in `runId`: the runbook takes no new forward work until unlocked. */
+  /** After a rollback succeeded in `runId`: the runbook takes no new forward work until unlocked; locked once. */
   async lock(runbook: string, runId: string, action: string): Promise<void> {
-    await this.changing(() => this.record({ kind: 'control.lock', runbook, runId, action }));
+    await this.changing(async () => {
+      const held = (await this.state()).locks?.[runbook];
+      if (held?.runId === runId && held.action === action) return;
+      await this.record({ kind: 'control.lock', runbook, runId, action });
+    });
   }
 
   /** Unlocking needs its scope and a reason: it is what lets the release go forward again. */

@@ -12,10 +12,13 @@ import { localView } from '../../adapters/ledger-leases.js';
 import { flash, type CockpitStore } from '../store/store.js';
 import type { HeldRun } from './run-lease.js';
 import type { RunRecorder } from './recorder.js';
+import { keepOwed, OwedElsewhere } from './owed-elsewhere.js';
+import type { Runbook } from '../runbook/model.js';
 
 export interface SeatDeps {
   ledger: LedgerStore;
   runId: string;
+  runbook: Runbook;
   owner: HeldRun;
   store: CockpitStore;
   clock: Clock;
@@ -37,10 +40,14 @@ export class DriverSeat {
   private timer?: unknown;
   private lease?: RunLease;
   private closed = false;
+  /** While this cockpit drives: what former drivers' processes owe and will not record. */
+  private readonly owed: OwedElsewhere;
 
   constructor(private readonly d: SeatDeps) {
     this.show();
     if (!d.owner.driving) this.poll();
+    this.owed = new OwedElsewhere(d);
+    this.owed.start();
   }
 
   get driving(): boolean {
@@ -79,11 +86,14 @@ export class DriverSeat {
       const took = await d.recorder.inOrder(async () => {
         const ev = await d.ledger.atomically(async () => {
           const now = d.clock.now();
-          const decided = takeOver(await d.ledger.leases.get(d.runId), d.operator, reason);
+          const lease = await d.ledger.leases.get(d.runId);
+          const decided = takeOver(lease, d.operator, reason);
           if (!decided.ok) return decided.why;
           // It walks the values the run recorded, not the ones it was opened with.
-          const differ = d.adoptRunValues(await d.ledger.events(d.runId));
+          const events = await d.ledger.events(d.runId);
+          const differ = d.adoptRunValues(events);
           if (differ) return differ;
+          await keepOwed(d.ledger, d.runId, lease, events);
           await d.ledger.leases.take(d.runId, d.owner.holder, now, { driver: d.operator, reason: decided.event.reason });
           return d.ledger.append(d.runId, d.asserted, decided.event, now, { durable: true });
         }, { durable: true });
@@ -105,6 +115,7 @@ export class DriverSeat {
 
   close(): void {
     this.closed = true;
+    this.owed.stop();
     this.stopPolling();
   }
 

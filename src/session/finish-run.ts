@@ -2,7 +2,8 @@
 // in one ledger transaction. Apart, a crash between the two would leave a finished run listed
 // as running, `ledger verify` failing and the next start resuming it. Written through the
 // ledger store, so a ledger watched by the notifications reports the event after the commit.
-// A run ends once, and only by the process that holds it.
+// A run ends once, by the process that holds it, or by the one whose abort or rollback ended it
+// (`answers`: the seq of that action's successful outcome), after another took the seat over.
 import { LedgerError } from '../../adapters/ledger-errors.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { RunStatus } from '../engine/ports.js';
@@ -13,6 +14,7 @@ export function finishRun(
   ledger: LedgerStore,
   run: { runId: string; operator: string; status: Exclude<RunStatus, 'running'>; at: number; note?: string; durable?: boolean },
   owner?: HeldRun,
+  answers?: number,
 ): Promise<LedgerEvent> {
   const durable = !!run.durable;
   const write = async () => {
@@ -22,5 +24,6 @@ export function finishRun(
     await ledger.completeRun(run.runId, run.status, ev.at, run.note);
     return ev;
   };
-  return owner ? owner.within(write, { durable }) : ledger.atomically(write, { durable });
+  if (!owner) return ledger.atomically(write, { durable });
+  return answers === undefined ? owner.within(write, { durable }) : owner.answer(answers, { kind: 'run.completed', status: run.status }, write, { durable });
 }

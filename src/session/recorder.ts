@@ -64,6 +64,20 @@ export class RunRecorder {
   }
 
   /**
+   * An outcome another process owed (the intent at seq `intent`) and will not record, stored
+   * (durably) only while the run still owes it (HeldRun.settle); undefined when it does not.
+   */
+  settle(intent: number, body: EventBody): Promise<LedgerEvent | undefined> {
+    const key = this.nextKey();
+    return this.inOrder(async () => {
+      const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable: true, idempotencyKey: key });
+      const ev = this.owner ? await this.owner.settle(intent, body, write) : undefined;
+      if (ev) await this.shown(ev);
+      return ev;
+    });
+  }
+
+  /**
    * A live event of `topic` (a check's name, `verdict`), in order. While the ledger is
    * unreachable, a newer one replaces the one of the same topic still waiting.
    */

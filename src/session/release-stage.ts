@@ -18,7 +18,7 @@ export class ReleaseStage {
     operator: string,
     clock: Clock,
     private readonly store: CockpitStore,
-    private readonly tryRecord: (body: EventBody, durable: boolean) => Promise<boolean>,
+    private readonly tryRecord: (body: EventBody, durable: boolean, answers?: number) => Promise<boolean>,
   ) {
     this.tracker = new StageTracker(stagePlaceOf(ledger, ledgerPath), env, operator, () => clock.now());
   }
@@ -38,12 +38,15 @@ export class ReleaseStage {
     this.store.setState({ stage: await this.tracker.read() });
   }
 
-  /** Move the stage, the move recorded; without keys nothing is written (the stage shows unsigned). */
-  async move(to: string | undefined): Promise<void> {
+  /**
+   * Move the stage, the move recorded; without keys nothing is written (the stage shows unsigned).
+   * `answers`: the seq of the successful action's outcome the move follows from (stillOwed).
+   */
+  async move(to: string | undefined, answers?: number): Promise<void> {
     if (!to) return;
     const from = (await this.tracker.read()).stage;
     const r = await this.tracker.set(to);
-    if (r.ok) await this.tryRecord({ kind: 'stage.changed', from, to }, true);
+    if (r.ok) await this.tryRecord({ kind: 'stage.changed', from, to }, true, answers);
     else if (!this.tracker.keyProblem) flash(this.store, `The stage did not move to ${to}: ${r.reason}`, 'error');
     await this.refresh();
   }

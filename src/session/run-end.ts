@@ -14,22 +14,30 @@ export class RunEnd {
   private ending?: Promise<void>;
 
   constructor(
-    public run: RunRecord,
+    private started: RunRecord,
     private readonly d: { ledger: LedgerStore; recorder: RunRecorder; owner: HeldRun; store: CockpitStore; clock: Clock; operator: string },
   ) {}
+
+  /** The run; ended once it ended here, or its end is on screen (another process recorded it). */
+  get run(): RunRecord {
+    const shown = this.d.store.getState().run;
+    const ended = this.started.status === 'running' && shown?.runId === this.started.runId && shown.status !== 'running';
+    return ended ? { ...this.started, status: shown.status } : this.started;
+  }
 
   /** Still running, and no end under way. */
   get running(): boolean {
     return this.run.status === 'running' && !this.ending;
   }
 
-  complete(status: EndStatus): Promise<void> {
+  /** `answers`: the seq of the successful action's outcome this end follows from (finishRun). */
+  complete(status: EndStatus, answers?: number): Promise<void> {
     const { ledger, recorder, owner, store, clock, operator } = this.d;
     this.ending ??= (async () => {
       const end = { runId: this.run.runId, operator, status, at: clock.now(), durable: true };
-      const ok = await recorder.tryLedger(() => recorder.inOrder(async () => recorder.shown(await finishRun(ledger, end, owner))));
+      const ok = await recorder.tryLedger(() => recorder.inOrder(async () => recorder.shown(await finishRun(ledger, end, owner, answers))));
       if (!ok) return void (this.ending = undefined);
-      this.run = { ...this.run, status };
+      this.started = { ...this.started, status };
       store.setState({ runs: await recentRuns(ledger).catch(() => store.getState().runs) });
     })();
     return this.ending;

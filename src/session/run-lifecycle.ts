@@ -9,6 +9,7 @@ import { unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
 import { lockOf } from './runbook-lock.js';
+import { keepOwed } from './owed-elsewhere.js';
 import { backsOut, lockedText, type RunbookLock } from '../engine/safety.js';
 import { recordedParams } from '../runbook/params.js';
 import { recordedChoices } from '../runbook/choices.js';
@@ -75,6 +76,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
       const events = await ledger.events(run.runId);
       const differ = startDifferences(runbook, recordedStart(events));
       if (differ.choices.length + differ.params.length > 0) throw new JoinConflictError(run.runId, lease, [...differ.params, ...differ.choices]);
+      await keepOwed(ledger, run.runId, lease, events);
       await leases.take(run.runId, holder, now, { driver, reason: decided.event.reason });
       const ev = await ledger.append(run.runId, seat.asserted ?? driver, decided.event, now, { durable: true });
       return { run, events: [...events, ev], holder, tookOver: true };

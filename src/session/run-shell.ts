@@ -66,10 +66,17 @@ export class RunShell implements ShellHost {
 
   private onStart(s: ShellStart): void {
     const first = this.started++ === 0;
-    const why = s.replaces ?? (first && this.ranBefore() ? 'earlier steps of this run ran in another shell, before the cockpit restarted' : undefined);
+    const why = s.replaces ?? (first && this.ranBefore() ? this.elsewhere() : undefined);
     const note = why && `a fresh shell: ${why}; exports, cd and functions from earlier steps are gone`;
     void this.record({ kind: 'shell.started', shell: s.shell, pid: s.pid, ...(note ? { note } : {}) }, true);
     if (note) flash(this.store, `${note[0].toUpperCase()}${note.slice(1)}.`, 'warn');
+  }
+
+  /** Where the earlier blocks ran: the cockpit this one took the run over from, or the one before a restart. */
+  private elsewhere(): string {
+    const took = this.store.getState().tookOverFrom;
+    if (!took) return 'earlier steps of this run ran in another shell, before the cockpit restarted';
+    return `earlier steps of this run ran in ${took.from ? `${took.from}'s` : 'another'} cockpit's shell, before this cockpit took the run over`;
   }
 
   /** A step of this run already ran a shell block: in another process, as this one has not started a shell yet. */

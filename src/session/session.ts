@@ -125,7 +125,7 @@ export class Session {
     const values = new StepValues(this.store, this.env, tryRecord, this.redactor);
     const [onDrive, onObserve] = [() => this.drive(), () => (this.poller.stop(), this.canary?.stop())];
     const adoptRunValues = (evs: readonly LedgerEvent[]) => values.adopt(recordedStart(evs).params ?? {});
-    this.seat = new DriverSeat({ ledger, runId: run.runId, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', adoptRunValues, onDrive, onObserve });
+    this.seat = new DriverSeat({ ledger, runId: run.runId, runbook: opts.runbook, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', adoptRunValues, onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES), controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted, scopes);
     this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, lost: () => this.link.lost() });
@@ -133,7 +133,7 @@ export class Session {
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
     this.intents = new Intents(this.intentHost(), values);
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name) });
+    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name), owe: (seq, answered) => this.owner.owe(seq, answered) });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,
@@ -149,7 +149,7 @@ export class Session {
     this.poller.register(Object.values(opts.runbook.checks));
     this.steps = new Steps({
       store: this.store, poller: this.poller, redactor: this.redactor, tryRecord,
-      recordStep: (body) => this.recorder.tryEvent(body), answer: (intent, body, durable) => this.recorder.tryRecord(body, durable, intent),
+      recordStep: (body) => this.recorder.tryEvent(body), answer: (intent, body, durable) => this.recorder.tryRecord(body, durable, intent), owe: (seq, answered) => this.owner.owe(seq, answered),
       // A stop already on lets automatic steps (checks) run, as before; one that comes on kills them.
       driving: () => this.seat.driving, stopSignal: () => (this.safety.stopSignal.aborted ? this.shutdownSignal.signal : this.stopSignal),
       closed: () => this.closed,
@@ -336,8 +336,8 @@ export class Session {
       tryRecord: (body, durable) => this.recorder.tryRecord(body, durable),
       record: (body, durable, answers) => this.recorder.record(body, durable, answers),
       refreshControls: () => this.safety.refresh(),
-      moveStage: (to) => this.stage.move(to),
-      completeRun: (status) => this.end.complete(status),
+      moveStage: (to, answers) => this.stage.move(to, answers),
+      completeRun: (status, answers) => this.end.complete(status, answers),
       lockRunbook: (action) => this.safety.lock(action),
     };
   }

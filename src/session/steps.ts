@@ -25,6 +25,8 @@ export interface StepDeps extends StepGateHost {
   recordStep(body: EventBody): Promise<LedgerEvent | undefined>;
   /** Record the outcome of the intent this process recorded at seq `intent`, seat or no seat. */
   answer(intent: number, body: EventBody, durable?: boolean): Promise<boolean>;
+  /** The outcome of the intent at seq `intent` is this process's to record until `answered` settles (HeldRun.owe). */
+  owe(intent: number, answered: Promise<unknown>): void;
   /** This cockpit drives the run: it moves the verdict and ends the run; an observer does not. */
   driving(): boolean;
   /** What kills a step's block as it runs: the shutdown, and the emergency stop coming on. */
@@ -122,6 +124,7 @@ export class Steps {
     const step: StepView | undefined = currentStep(store.getState().checklist);
     if (!step?.check) return;
     const done = this.runCheck(step, step.check, started.seq, action, signal);
+    for (const intent of [started.seq, action?.intent]) if (intent !== undefined) this.d.owe(intent, done);
     this.inFlight = { phase: step.phase, step: step.id, intent: started.seq, action: action?.action, actionIntent: action?.intent, done };
     try {
       await done;

@@ -32,6 +32,11 @@ export interface Projection {
    * started here yet: the next block starts in a fresh shell, without their exports.
    */
   freshShell: boolean;
+  /**
+   * The cockpit the run was last taken over from (`run.driver`; `from` its driver's name when
+   * known), unless the run resumed since: earlier blocks ran in that cockpit's shell.
+   */
+  tookOverFrom?: { from?: string };
   checklist: ChecklistState;
   checks: Record<string, CheckResult>;
   verdict?: GateVerdict;
@@ -65,8 +70,12 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
   const b = ev.body;
   const next: Projection = { ...p, events: [...p.events, ev].slice(-RECENT_EVENTS) };
   switch (b.kind) {
+    case 'run.driver':
+      next.tookOverFrom = b.from === undefined ? {} : { from: b.from };
+      break;
     case 'run.resumed':
       next.resumed = true;
+      next.tookOverFrom = undefined;
       next.freshShell = p.stepEvents.some((e) => e.kind === 'step.result' && ranInRunShell(runbook.checks[e.result.check]));
       next.checklist = walkChecklist(runbook.checklists, next.stepEvents, { resumed: true });
       break;
