@@ -148,6 +148,9 @@ export const MIGRATIONS: readonly Migration[] = [
   // v8: a lease names its driver (the operator who drives the run) and the reason they gave.
   `ALTER TABLE run_leases ADD COLUMN driver TEXT;
    ALTER TABLE run_leases ADD COLUMN reason TEXT;`,
+  // v9: events by kind in time order: a gate check reads the evidence events through it
+  // (ledger-evidence.ts) instead of every event of every run.
+  `CREATE INDEX events_kind_at ON events (kind, at);`,
 ];
 
 /** How a ledger's chain is sealed (ledger_meta, written once by migration v2). */

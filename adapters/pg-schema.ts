@@ -117,6 +117,11 @@ GRANT USAGE, SELECT ON SEQUENCE opscockpit.run_changes TO ${OPERATOR_ROLE};`,
     sql: `
 ALTER TABLE opscockpit.run_leases ADD COLUMN driver text, ADD COLUMN reason text;`,
   },
+  {
+    description: 'events by kind in time order (the evidence lookup of gate checks)',
+    sql: `
+CREATE INDEX events_kind_at ON opscockpit.events (kind, at);`,
+  },
 ];
 
 const INIT_LOCK = "hashtext('opscockpit ledger init')";
