@@ -1,11 +1,12 @@
 // The evidence lookup (src/evidence/record.ts): which sha256, version and state the ledger last
-// recorded for an evidence file. One query for both backends, read through the events' kind
-// index (migration v9 on SQLite, v4 on PostgreSQL), so a gate check polled every few seconds
-// reads the evidence events only, not every event of every run.
+// recorded for an evidence file. One query for both backends, read through the index of the
+// evidence events (events_evidence_at: migration v9 on SQLite, v4 on PostgreSQL), so a gate
+// check polled every few seconds reads the evidence events only, not every event of every run.
+// The index is partial: the query's kind condition must stay the index's, word for word.
 import type { LedgerEvent } from '../src/engine/types.js';
 import { toEvent, type EventRow } from './ledger-query.js';
 
-/** The kinds of event the evidence record is made of. */
+/** The kinds of event the evidence record is made of (the index's condition, ledger-migrations.ts). */
 export const EVIDENCE_KINDS = ['evidence.recorded', 'evidence.tampered'] as const;
 
 /**
@@ -22,7 +23,7 @@ export function evidenceSql(schema: string): string {
 
 /**
  * The rows as events, those of one file only when `path` is given (absolute, as recorded). The
- * path is compared here rather than in SQL: the kind index leaves few rows, and the two
+ * path is compared here rather than in SQL: the index holds the evidence events only, and the two
  * backends would need two JSON dialects for it.
  */
 export function evidenceOf(rows: readonly EventRow[], path?: string): LedgerEvent[] {

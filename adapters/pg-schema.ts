@@ -118,9 +118,9 @@ GRANT USAGE, SELECT ON SEQUENCE opscockpit.run_changes TO ${OPERATOR_ROLE};`,
 ALTER TABLE opscockpit.run_leases ADD COLUMN driver text, ADD COLUMN reason text;`,
   },
   {
-    description: 'events by kind in time order (the evidence lookup of gate checks)',
+    description: 'the evidence events in time order (the evidence lookup of gate checks)',
     sql: `
-CREATE INDEX events_kind_at ON opscockpit.events (kind, at);`,
+CREATE INDEX events_evidence_at ON opscockpit.events (at) WHERE kind IN ('evidence.recorded', 'evidence.tampered');`,
   },
 ];
 

@@ -124,7 +124,7 @@ describe.each(fixtures)('the committed ledger $name', ({ name, key, chain, words
     }
   });
 
-  it('is upgraded on opening (the events’ kind index), verifies after, and its harvest is found by kind', async () => {
+  it('is upgraded on opening (the evidence events’ index), verifies after, and its harvest is found through it', async () => {
     const file = copy(name);
     const store = openSqliteStore(file, { chainKey: key });
     try {
@@ -138,7 +138,7 @@ describe.each(fixtures)('the committed ledger $name', ({ name, key, chain, words
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_kind_at'").pluck().get()).toMatch(/ON events \(kind, at\)/);
+      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_evidence_at'").pluck().get()).toMatch(/ON events \(at\) WHERE kind IN/);
     } finally {
       db.close();
     }
