@@ -21,6 +21,7 @@ import { readHead, sealRun, writeHead } from './ledger-seal.js';
 import { newRunId } from './run-id.js';
 import type { NewEvent } from './append-group.js';
 import { batchAppender } from './ledger-append.js';
+import { evidenceOf, evidenceSql } from './ledger-evidence.js';
 
 export { newRunId } from './run-id.js';
 
@@ -95,6 +96,7 @@ function prepare(db: Database.Database) {
     recentEvents: () => db.prepare(
       'SELECT run_id, seq, at, operator, payload FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT ?',
     ),
+    evidence: () => db.prepare(evidenceSql('')),
     dataVersion: () => db.prepare('PRAGMA data_version').pluck(),
     syncFull: () => db.prepare('PRAGMA synchronous = FULL'),
     syncNormal: () => db.prepare('PRAGMA synchronous = NORMAL'),
@@ -290,6 +292,10 @@ export class SqliteLedger implements LedgerPort {
 
   recentEvents(runId: string, limit: number): LedgerEvent[] {
     return (this.stmt.recentEvents.all(runId, limit) as EventRow[]).map(toEvent);
+  }
+
+  evidenceEvents(path?: string): LedgerEvent[] {
+    return evidenceOf(this.stmt.evidence.all() as EventRow[], path);
   }
 
   listRuns(limit: number): RunRecord[] {

@@ -21,6 +21,7 @@ import { headRead, PgAppender, type LockedHead } from './pg-append.js';
 import { appendRefusal } from './ledger-key.js';
 import { RUN_COLUMNS, toEvent, toRun, type EventRow, type RunRow } from './ledger-query.js';
 import { sealRun } from './ledger-seal.js';
+import { evidenceOf, evidenceSql } from './ledger-evidence.js';
 import { newRunId } from './run-id.js';
 import { isConnectionError, pgClient, pgPool, pgTarget, unreachable, type PgTarget } from './pg-connect.js';
 import { PgRunLeases, type PgQuery } from './pg-leases.js';
@@ -220,6 +221,10 @@ export class PgLedger implements LedgerStore {
   async recentEvents(runId: string, limit: number): Promise<LedgerEvent[]> {
     const { rows } = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM opscockpit.events WHERE run_id = $1 ORDER BY seq DESC LIMIT $2`, [runId, limit]);
     return rows.map(toEvent);
+  }
+
+  async evidenceEvents(path?: string): Promise<LedgerEvent[]> {
+    return evidenceOf((await this.query<EventRow>(evidenceSql('opscockpit.'))).rows, path);
   }
 
   async listRuns(limit: number): Promise<RunRecord[]> {

@@ -117,6 +117,11 @@ GRANT USAGE, SELECT ON SEQUENCE opscockpit.run_changes TO ${OPERATOR_ROLE};`,
     sql: `
 ALTER TABLE opscockpit.run_leases ADD COLUMN driver text, ADD COLUMN reason text;`,
   },
+  {
+    description: 'the evidence events in time order (the evidence lookup of gate checks)',
+    sql: `
+CREATE INDEX events_evidence_at ON opscockpit.events (at) WHERE kind IN ('evidence.recorded', 'evidence.tampered');`,
+  },
 ];
 
 const INIT_LOCK = "hashtext('opscockpit ledger init')";

@@ -106,6 +106,7 @@ export class SqliteStore implements LedgerStore {
   openRun = (runbook: string) => this.inTurn(() => this.ledger.openRun(runbook));
   events = (runId: string) => this.inTurn(() => this.ledger.events(runId));
   recentEvents = (runId: string, limit: number) => this.inTurn(() => this.ledger.recentEvents(runId, limit));
+  evidenceEvents = (path?: string) => this.inTurn(() => this.ledger.evidenceEvents(path));
   listRuns = (limit: number) => this.inTurn(() => this.ledger.listRuns(limit));
   getRun = (runId: string) => this.inTurn(() => this.ledger.getRun(runId));
   completeRun = (runId: string, status: Exclude<RunStatus, 'running'>, at: number, note?: string) =>

@@ -13,6 +13,8 @@
 //      Goal: batched ≥ 50,000 events/s. The chain cost is reported, not judged.
 //   2. `verifyLedger` over 1,000,000 events (built with appendMany; plain and keyed chain),
 //      beside reading the same rows the same way without hashing. Goal: under 3 s.
+//   3. A gate check's evidence lookup in that ledger (the evidence events' index), beside
+//      reading one run's events, and the lookup as it was before (every run's events), once.
 // The chain is hashed in TypeScript (adapters/ledger-hasher.ts), one crypto call a row.
 // The adapter is bundled with esbuild (as the ledger tests do), so this runs with plain node.
 //
@@ -231,6 +233,41 @@ function timeWalk(L, file, runs) {
   }
 }
 
+/**
+ * A gate check's evidence lookup (LedgerPort.evidenceEvents) on the built ledger, once three runs
+ * harvested evidence, beside reading one run's events; and, once, the lookup as it was before the
+ * evidence events had an index of their own: every event of every run.
+ */
+function timeEvidenceLookup(L, file, runs) {
+  const ledger = L.openLedger(file);
+  try {
+    const path = '/bench/evidence/latest.json';
+    const all = ledger.listRuns(Number.MAX_SAFE_INTEGER);
+    const at = Date.now();
+    // Newest first: the oldest of the three runs harvests first.
+    [0.9, 0.5, 0.2].forEach((f, v) =>
+      ledger.append(all[Math.floor(all.length * f)].runId, 'bench', { kind: 'evidence.recorded', path, sha256: 'e'.repeat(64), version: v + 1, state: 'WIP', samples: 9 }, at + v),
+    );
+    const timed = (fn, n = runs) => {
+      const times = [];
+      let out;
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        out = fn();
+        times.push(performance.now() - t);
+      }
+      return { ms: median(times), out };
+    };
+    const lookup = timed(() => ledger.evidenceEvents(path));
+    if (lookup.out.at(-1)?.body.version !== 3) throw new BenchError(`the evidence lookup found ${JSON.stringify(lookup.out.map((e) => e.body.version))}, not versions 1-3`);
+    const oneRun = timed(() => ledger.events(all[0].runId));
+    const everyRun = timed(() => all.flatMap((r) => ledger.events(r.runId).filter((e) => e.body.kind === 'evidence.recorded' && e.body.path === path)), 1);
+    return { ms: lookup.ms, oneRunMs: oneRun.ms, oneRunEvents: oneRun.out.length, everyRunMs: everyRun.ms };
+  } finally {
+    ledger.close();
+  }
+}
+
 export async function benchLedger() {
   const events = positiveInt('BENCH_LEDGER_EVENTS', 1_000_000);
   const rounds = positiveInt('BENCH_LEDGER_ROUNDS', 5);
@@ -279,6 +316,11 @@ export async function benchLedger() {
       lines.push(`    opscockpit ledger verify (CLI)       ${cliVerify.seconds.toFixed(2)} s   (start-up included, ${cliVerify.walks} walks at once)`);
       if (cliKeyed) lines.push(`    opscockpit ledger verify, keyed      ${cliKeyed.seconds.toFixed(2)} s`);
     }
+    const gate = timeEvidenceLookup(L, file, 20);
+    lines.push(`  a gate check's evidence lookup in the same ledger (3 harvests in it), median of 20:`);
+    lines.push(`    evidenceEvents(path), by its index   ${gate.ms.toFixed(2)} ms`);
+    lines.push(`    baseline: read one run's events      ${gate.oneRunMs.toFixed(2)} ms   (${gate.oneRunEvents.toLocaleString('en')} events)`);
+    lines.push(`    before: every event of every run     ${(gate.everyRunMs / 1000).toFixed(2)} s   (once)`);
     // The goal is judged on what the operator runs (the CLI) when it is built; else on one walk.
     const judged = cliVerify ? [cliVerify.seconds, cliKeyed?.seconds ?? 0] : [verify.seconds, keyedVerify?.seconds ?? 0];
     const slowest = Math.max(...judged);
@@ -286,6 +328,7 @@ export async function benchLedger() {
     recordFigure({ figure: 'Ledger: batched appends (appendMany, hash-chained)', value: Math.round(batched.chain), unit: 'events/s', baseline: { value: Math.round(batched.v1), what: 'plain inserts, no chain' }, ratio: batched.chain / batched.v1, goal: `≥ ${BATCH_GOAL.toLocaleString('en')}/s`, met: batched.chain >= BATCH_GOAL });
     recordFigure({ figure: 'Ledger: chain cost, batched appends', value: Number(batched.totalPct.toFixed(1)), unit: '%', baseline: null, goal: null, met: null });
     recordFigure({ figure: `Ledger: verify ${(events / 1e6).toLocaleString('en')}M events${cliVerify ? ' (opscockpit ledger verify)' : ' (one walk)'}`, value: Number(slowest.toFixed(2)), unit: 's', baseline: { value: Number(walk.toFixed(2)), what: 'walk the rows, no hashing' }, goal: `< ${VERIFY_GOAL_S} s`, met: slowest < VERIFY_GOAL_S });
+    recordFigure({ figure: `Ledger: a gate check's evidence lookup, ${(events / 1e6).toLocaleString('en')}M events`, value: Number(gate.ms.toFixed(2)), unit: 'ms', baseline: { value: Number(gate.oneRunMs.toFixed(2)), what: `read one run's ${gate.oneRunEvents.toLocaleString('en')} events` }, goal: null, met: null });
     return { lines, appends, verifySeconds: verify.seconds, keyedVerifySeconds: keyedVerify?.seconds, walkSeconds: walk };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
-import type { EventBody } from '../src/engine/types.js';
+import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import { postgresLedger, sqliteLedger, type LedgerUnderTest } from './support/ledger-stores.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
 import { heldGate } from './support/held-gate.js';
@@ -201,6 +201,42 @@ describe.each(backends)('ledger contract: %s', (_name, make) => {
     await s.leases.release(run.runId, me);
     expect(await s.leases.get(run.runId)).toBeUndefined();
     expect(await s.leases.openRuns(RUNBOOK)).toEqual([{ run: expect.objectContaining({ runId: run.runId }) }]);
+  });
+
+  it('evidenceEvents: the evidence events, of one file or all, by time, then run (older first), then seq', async () => {
+    const l = await make();
+    const s = await track(l.open());
+    // Started in reverse order, in one second: their ids do not say which is older.
+    const later = await s.startRun({ runbook: RUNBOOK, name: 'later' }, T0 + 20);
+    const older = await s.startRun({ runbook: RUNBOOK, name: 'older' }, T0 + 10);
+    const recorded = (path: string, version: number): EventBody => ({ kind: 'evidence.recorded', path, sha256: String(version).repeat(64), version, state: 'WIP', samples: 9 });
+    // Appended out of time order; at T0+100 the later run's first.
+    await s.append(later.runId, 'ana', recorded('/ev/a.json', 2), T0 + 100);
+    await s.append(later.runId, 'ana', note('not evidence'), T0 + 100);
+    await s.append(older.runId, 'bo', recorded('/ev/a.json', 1), T0 + 100);
+    await s.append(older.runId, 'bo', { kind: 'evidence.tampered', path: '/ev/a.json', expected: '1'.repeat(64), actual: null }, T0 + 100);
+    await s.append(older.runId, 'bo', recorded('/ev/b.json', 1), T0 + 50);
+    await s.append(later.runId, 'ana', recorded('/ev/a.json', 3), T0 + 40);
+    await s.append(later.runId, 'ana', { kind: 'gate.judged', gate: 'g', result: { verdict: 'GO' } as never, evidence: { path: '/ev/a.json', sha256: 'x' } }, T0 + 1);
+    const shown = (events: LedgerEvent[]) => events.map((e) => [e.runId === older.runId ? 'older' : 'later', e.seq, e.at - T0, e.body.kind, (e.body as { version?: number }).version]);
+    expect(shown(await s.evidenceEvents('/ev/a.json'))).toEqual([
+      ['later', 3, 40, 'evidence.recorded', 3],
+      ['older', 1, 100, 'evidence.recorded', 1],
+      ['older', 2, 100, 'evidence.tampered', undefined],
+      ['later', 1, 100, 'evidence.recorded', 2],
+    ]);
+    const all = await s.evidenceEvents();
+    expect(shown(all)).toEqual([
+      ['later', 3, 40, 'evidence.recorded', 3],
+      ['older', 3, 50, 'evidence.recorded', 1],
+      ['older', 1, 100, 'evidence.recorded', 1],
+      ['older', 2, 100, 'evidence.tampered', undefined],
+      ['later', 1, 100, 'evidence.recorded', 2],
+    ]);
+    // The order reading every run gives (runs oldest first, each in seq order, then by time).
+    const everyRun = (await Promise.all((await s.listRuns(100)).reverse().map((r) => s.events(r.runId)))).flat();
+    expect(all).toEqual(everyRun.filter((e) => e.body.kind.startsWith('evidence.')).sort((a, b) => a.at - b.at));
+    expect(await s.evidenceEvents('/ev/none.json')).toEqual([]);
   });
 });
 

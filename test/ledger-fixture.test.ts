@@ -6,7 +6,8 @@ import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openLedger } from '../adapters/ledger.js';
+import { MIGRATIONS, openLedger } from '../adapters/ledger.js';
+import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { GENESIS, chainBytes, referenceHmac } from '../adapters/ledger-chain.js';
 import { verifyLedger, verifyLedgerFile } from '../adapters/ledger-verify.js';
 import { cli, root } from './support/cli.js';
@@ -121,6 +122,27 @@ describe.each(fixtures)('the committed ledger $name', ({ name, key, chain, words
     } finally {
       db.close();
     }
+  });
+
+  it('is upgraded on opening (the evidence events’ index), verifies after, and its harvest is found through it', async () => {
+    const file = copy(name);
+    const store = openSqliteStore(file, { chainKey: key });
+    try {
+      const found = await store.evidenceEvents('/tmp/oc-ledger-fixtures.ln0W/evidence.json');
+      expect(found.map((e) => e.body)).toEqual([expect.objectContaining({ kind: 'evidence.recorded', version: 1, state: 'WIP', samples: 3 })]);
+      expect(await store.evidenceEvents()).toEqual(found);
+      expect(await store.evidenceEvents('/tmp/elsewhere.json')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_evidence_at'").pluck().get()).toMatch(/ON events \(at\) WHERE kind IN/);
+    } finally {
+      db.close();
+    }
+    expect(verifyLedger(file, { chainKey: key })).toMatchObject({ ok: true, events: EVENTS });
   });
 
   if (key !== undefined) {

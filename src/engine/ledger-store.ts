@@ -80,6 +80,8 @@ export interface LedgerStore {
   events(runId: string): Promise<LedgerEvent[]>;
   /** Newest first. */
   recentEvents(runId: string, limit: number): Promise<LedgerEvent[]>;
+  /** LedgerPort.evidenceEvents: the evidence events, of one file when `path` is given, oldest first. */
+  evidenceEvents(path?: string): Promise<LedgerEvent[]>;
   /** Newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;

@@ -65,6 +65,11 @@ export interface LedgerPort {
   events(runId: string): LedgerEvent[];
   /** Newest first. */
   recentEvents(runId: string, limit: number): LedgerEvent[];
+  /**
+   * The evidence events (evidence.recorded, evidence.tampered), of one file when `path` (absolute)
+   * is given, oldest first: by time, then run (older first), then seq. Read by kind, not run by run.
+   */
+  evidenceEvents(path?: string): LedgerEvent[];
   /** Newest first. */
   listRuns(limit: number): RunRecord[];
   getRun(runId: string): RunRecord | undefined;

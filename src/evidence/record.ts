@@ -102,22 +102,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, modes: 
   }
 }
 
-/** Every evidence event in the ledger, oldest first, optionally for one path. */
+/**
+ * Every evidence event in the ledger, oldest first (by time, then run, then seq), optionally for
+ * one path: the ledger's own indexed lookup (adapters/ledger-evidence.ts), on either interface.
+ */
 export function evidenceEvents(ledger: LedgerPort, path?: string): EvidenceEvent[] {
-  // Runs come newest first; reversed, events of a run are in seq order after older runs'.
-  return inTime(ledger.listRuns(Number.MAX_SAFE_INTEGER).reverse().flatMap((run) => evidenceIn(ledger.events(run.runId), path)));
+  return ledger.evidenceEvents(path === undefined ? undefined : resolve(path)) as EvidenceEvent[];
 }
 
-/** The run's evidence events (for one path). */
-function evidenceIn(events: readonly LedgerEvent[], path?: string): EvidenceEvent[] {
-  const key = path === undefined ? undefined : resolve(path);
-  return events.filter((e): e is EvidenceEvent => (e.body.kind === 'evidence.recorded' || e.body.kind === 'evidence.tampered') && (key === undefined || e.body.path === key));
-}
-
-/** A stable sort: same-millisecond events keep run-then-seq order. */
-const inTime = (found: EvidenceEvent[]) => found.sort((a, b) => a.at - b.at);
-
-const lastOf = (events: EvidenceEvent[]) => events.filter((e) => e.body.kind === 'evidence.recorded').at(-1)?.body as EvidenceRecorded | undefined;
+const lastOf = (events: readonly LedgerEvent[]) => events.filter((e) => e.body.kind === 'evidence.recorded').at(-1)?.body as EvidenceRecorded | undefined;
 
 export function lastRecorded(ledger: LedgerPort, path: string): EvidenceRecorded | undefined {
   return lastOf(evidenceEvents(ledger, path));
@@ -130,10 +123,7 @@ export function verifyEvidence(ledger: LedgerPort, path: string): EvidenceCheck 
 
 /** verifyEvidence against a ledger store (a gate check in a session, on either backend). */
 export async function verifyEvidenceIn(ledger: LedgerStore, path: string): Promise<EvidenceCheck> {
-  const runs = (await ledger.listRuns(Number.MAX_SAFE_INTEGER)).reverse();
-  const found: EvidenceEvent[] = [];
-  for (const run of runs) found.push(...evidenceIn(await ledger.events(run.runId), path));
-  return compared(lastOf(inTime(found)), path);
+  return compared(lastOf(await ledger.evidenceEvents(resolve(path))), path);
 }
 
 function compared(last: EvidenceRecorded | undefined, path: string): EvidenceCheck {
