@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { prepareDailyOps } from '../fixtures/systems/daily-ops/system.js';
 import { systemRig, type SystemRig } from './support/systems.js';
+
+/** Switching the mode is relaxing a control: its own scope, beside the system's. */
+const MODE_SCOPE = { OPSCOCKPIT_ALLOW_SCOPES: 'ops:read,ops:run,ops:stop,safety:mode' };
 import { bin } from './support/cli.js';
 
 let rig: SystemRig | undefined;
@@ -22,7 +25,7 @@ const snapshots = (home: string) => {
 };
 
 async function openRealWindow(r: SystemRig): Promise<void> {
-  expect((await r.oc(['mode', 'REAL_ENABLED', '--reason', 'daily run', '--runbook', r.runbook], 'alice')).code).toBe(0);
+  expect((await r.oc(['mode', 'REAL_ENABLED', '--reason', 'daily run', '--runbook', r.runbook], 'alice', MODE_SCOPE)).code).toBe(0);
   expect((await r.oc(['window', 'request', '--runbook', r.runbook], 'alice')).code).toBe(0);
   expect((await r.oc(['window', 'approve', '--runbook', r.runbook], 'bob')).code).toBe(0);
   expect((await r.oc(['window', 'approve', '--runbook', r.runbook], 'carol')).code).toBe(0);
@@ -99,7 +102,7 @@ describe('seed 003: Daily Ops', () => {
     expect(force.stderr).toMatch(/ALLOWLIST_VIOLATION: action type "gate_override" is not in the allowlist/);
     expect(JSON.parse(readFileSync(join(rig.home, 'state/execution_gate.json'), 'utf8')).mode).toBe('DRY_RUN');
 
-    expect((await rig.oc(['mode', 'REAL_ENABLED', '--reason', 'try real', '--runbook', rig.runbook], 'alice')).code).toBe(0);
+    expect((await rig.oc(['mode', 'REAL_ENABLED', '--reason', 'try real', '--runbook', rig.runbook], 'alice', MODE_SCOPE)).code).toBe(0);
     const real = await rig.oc(['run', rig.runbook, '--action', 'ops_cycle', '--yes'], 'alice');
     expect(real.code).toBe(3);
     expect(real.stdout).toMatch(/refused: WINDOW_NOT_ACTIVE/);

@@ -79,7 +79,8 @@ describe('seed 004: Talkative release', () => {
     // The team's incoming webhook, on loopback.
     hook = await startWebhookReceiver();
     const received = () => hook!.received.map((x) => x.body);
-    const t = await released({ version: 'v0.5.0-rc1', env: { SLACK_WEBHOOK_URL: hook.url } });
+    // The release owner may unlock the runbook after the rollback: a scope of its own.
+    const t = await released({ version: 'v0.5.0-rc1', env: { SLACK_WEBHOOK_URL: hook.url, OPSCOCKPIT_ALLOW_SCOPES: 'ops:read,deploy:deploy,deploy:rollback,safety:unlock' } });
     t.session.start();
     await waitFor(() => t.rig!.events().some((e) => e.kind === 'trigger.fired'), 'the error-spike trigger', 30_000);
     const trig = t.rig.events().find((e) => e.kind === 'trigger.fired') as unknown as { trigger: string; reason: string };

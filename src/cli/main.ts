@@ -201,7 +201,8 @@ async function systemDemo(name: string, ledgerOption: string | undefined, io: Io
   await system.prepare(home);
   const env: NodeJS.ProcessEnv = { ...system.env?.(home), ...io.env, OPSCOCKPIT_FIXTURE_HOME: home };
   env.DEMO_TOKEN ||= `demo-${Math.random().toString(36).slice(2, 12)}`;
-  env.OPSCOCKPIT_ALLOW_SCOPES ??= withControlScopes(system.scopes);
+  // A seed system's own scopes only: its runbooks check that an operator's scopes are minimal.
+  env.OPSCOCKPIT_ALLOW_SCOPES ??= system.scopes;
   const server = await startFixtureServer({ port: 0, token: env.DEMO_TOKEN, system: system.routes?.(home), onRequest: system.observe?.(home), selfTraffic: system.selfTraffic });
   env.OPSCOCKPIT_DEMO_URL = server.url;
   const ledgerPath = resolve(ledgerOption ?? join(home, 'ledger.db'));
@@ -301,7 +302,7 @@ async function fixturesCommand(args: string[], io: Io): Promise<number> {
     const home = mkdtempSync(join(tmpdir(), `opscockpit-${system.name}-`));
     await system.prepare(home);
     const { packageRoot } = await import('./paths.js');
-    const env = { OPSCOCKPIT_FIXTURE_HOME: home, OPSCOCKPIT_ALLOW_SCOPES: withControlScopes(system.scopes), ...system.env?.(home) };
+    const env = { OPSCOCKPIT_FIXTURE_HOME: home, OPSCOCKPIT_ALLOW_SCOPES: system.scopes, ...system.env?.(home) };
     await serveFixtures({ port, token: io.env.DEMO_TOKEN, system, home }, io.stdout, {
       // After "listening URL": what to export before opening the runbook against it.
       banner: (url) =>

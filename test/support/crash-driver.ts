@@ -8,6 +8,7 @@ import { openSession } from '../../src/session/session.js';
 import { SqliteStore } from '../../adapters/sqlite-store.js';
 import { currentStep } from '../../src/engine/checklist.js';
 import { watchLedger } from '../../src/session/notifications.js';
+import { unlockRunbook } from '../../src/session/runbook-lock.js';
 import { Controls } from '../../src/session/controls.js';
 import { CONTROL_SCOPES } from '../../src/engine/safety.js';
 import { RunbookLockedError } from '../../src/session/run-lifecycle.js';
@@ -24,7 +25,8 @@ const open = () => openSession({ runbook, ledger: reporting, ledgerPath, env: pr
 // this driver is that person, before its next run.
 const session = await open().catch(async (err: unknown) => {
   if (!(err instanceof RunbookLockedError)) throw err;
-  const unlocked = await new Controls(reporting, runbook.safety, 'crash', () => Date.now(), 'crash', new Set([CONTROL_SCOPES.unlock])).unlock(runbook.file, 'the crash test starts its next run');
+  const controls = new Controls(reporting, runbook.safety, 'crash', () => Date.now(), 'crash', new Set([CONTROL_SCOPES.unlock]));
+  const unlocked = await unlockRunbook(controls, runbook, 'the crash test starts its next run');
   if (!unlocked.ok) throw err;
   return open();
 });

@@ -8,7 +8,6 @@ import { systemNamed } from '../../fixtures/systems/index.js';
 import { openLedger } from '../../adapters/ledger.js';
 import type { EventBody } from '../../src/engine/types.js';
 import { cli, root, type CliResult } from './cli.js';
-import { withControlScopes } from '../../src/engine/safety.js';
 
 export interface SystemRig {
   home: string;
@@ -44,8 +43,8 @@ export async function systemRig(
   const env = (operator = 'alice', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
     OPSCOCKPIT_FIXTURE_HOME: home,
     OPSCOCKPIT_DEMO_URL: server.url,
-    // As the demo grants them: the system's actions and relaxing its controls.
-    OPSCOCKPIT_ALLOW_SCOPES: withControlScopes(system.scopes),
+    // As the demo grants them: the system's own scopes (its runbooks check they are minimal).
+    OPSCOCKPIT_ALLOW_SCOPES: system.scopes,
     OPSCOCKPIT_OPERATOR: operator,
     ...systemEnv,
     ...opts.env,
