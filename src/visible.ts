@@ -4,14 +4,24 @@
 // ESC), DEL ␡; C1 controls, bidirectional overrides and zero-width characters become \uXXXX, which is also a valid
 // escape inside a JSON string, so JSON output stays JSON. Tabs and line ends (LF, CRLF) stay; a
 // carriage return alone, which would let a line overwrite itself, is shown as ␍.
-const UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
-const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+
+/**
+ * Characters a terminal shows as nothing, or that reorder the text around them: Unicode's
+ * default-ignorable code points (zero-width spaces and joiners, the soft hyphen, Hangul fillers,
+ * tag characters…) and its bidirectional controls, and the line separators a terminal may not
+ * break on. Variation selectors are left alone: they only choose how an emoji looks.
+ */
+export const INVISIBLE = String.raw`(?![\ufe00-\ufe0f\u{e0100}-\u{e01ef}])[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}\u2028\u2029\u0085]`;
+
+const UNSAFE = new RegExp(String.raw`\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|${INVISIBLE}`, 'u');
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'gu');
 
 function shown(ch: string): string {
   const code = ch.charCodeAt(0);
   if (code < 0x20) return String.fromCharCode(0x2400 + code);
   if (code === 0x7f) return '\u2421';
-  return `\\u${code.toString(16).padStart(4, '0')}`;
+  // Each UTF-16 unit (a tag character is two): valid inside a JSON string too.
+  return [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
 }
 
 export function visible(text: string): string {

@@ -27,6 +27,13 @@ describe('hidden characters in a command block', () => {
     ['\u200b', '<U+200B> (zero-width space)'],
     ['\u2060', '<U+2060> (word joiner)'],
     ['\ufeff', '<U+FEFF> (zero-width no-break space)'],
+    ['\u200f', '<U+200F> (right-to-left mark)'],
+    ['\u061c', '<U+061C> (arabic letter mark)'],
+    ['\u00ad', '<U+00AD> (soft hyphen)'],
+    ['\u3164', '<U+3164> (hangul filler)'],
+    ['\u2028', '<U+2028> (line separator)'],
+    ['\u034f', '<U+034F> (an invisible character)'],
+    ['\u{e0041}', '<U+E0041> (an invisible character)'],
   ])('%j refuses the runbook, naming where it is', (ch, shown) => {
     expect(problems(runbook('bash', `rm -rf /tmp/app ${ch}# keep /var`))).toEqual([
       `cleanup.md:7:17 allow-hidden: the command holds ${shown}: what runs is not what the screen shows. Remove it, or annotate the block allow-hidden if it is meant`,
@@ -46,5 +53,13 @@ describe('hidden characters in a command block', () => {
 
   it('visible() escapes zero-width characters as it does bidi controls', () => {
     expect(visible('a\u200bb\u200dc\u2060d\ufeffe\u202ef')).toBe('a\\u200bb\\u200dc\\u2060d\\ufeffe\\u202ef');
+    // Every default-ignorable code point and bidi control, astral ones as their two halves.
+    expect(visible('prod\u00ad|\u115f|\u17b4|\u180e|\u2061|\uffa0|\u{1d173}|\u{e0001}')).toBe('prod\\u00ad|\\u115f|\\u17b4|\\u180e|\\u2061|\\uffa0|\\ud834\\udd73|\\udb40\\udc01');
+    // A variation selector only picks how an emoji looks: left as it is.
+    expect(visible('done \u2705\ufe0f')).toBe('done \u2705\ufe0f');
+  });
+
+  it('a soft hyphen cannot make "prod" look like the string a guard compares with', () => {
+    expect(problems(runbook('bash', 'if [ "$ENVIRONMENT" = "prod\u00ad" ]; then exit 1; fi; echo purge'))[0]).toContain('<U+00AD> (soft hyphen)');
   });
 });

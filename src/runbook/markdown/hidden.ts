@@ -1,9 +1,10 @@
 // "Trojan source": bidirectional controls reorder what a terminal shows, zero-width characters
 // show nothing at all, so the command on screen is not the command that runs. A block holding
 // one is refused unless its author annotates it allow-hidden; where it is shown, each is an
-// escape (visible.ts).
+// escape (visible.ts). What counts as hidden is the one list visible.ts escapes.
+import { INVISIBLE } from '../../visible.js';
 
-const HIDDEN = /[\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]/;
+const HIDDEN = new RegExp(INVISIBLE, 'u');
 
 const NAMES: Record<number, string> = {
   0x200b: 'zero-width space',
@@ -20,6 +21,14 @@ const NAMES: Record<number, string> = {
   0x2067: 'right-to-left isolate',
   0x2068: 'first strong isolate',
   0x2069: 'pop directional isolate',
+  0x200e: 'left-to-right mark',
+  0x200f: 'right-to-left mark',
+  0x061c: 'arabic letter mark',
+  0x00ad: 'soft hyphen',
+  0x2028: 'line separator',
+  0x2029: 'paragraph separator',
+  0x0085: 'next line',
+  0x3164: 'hangul filler',
 };
 
 /** The first hidden character of a text: its line and column in it (1-based) and how to name it. */
@@ -28,6 +37,6 @@ export function firstHidden(text: string): { line: number; column: number; shown
   if (!m) return undefined;
   const before = text.slice(0, m.index);
   const nl = before.lastIndexOf('\n');
-  const code = m[0].charCodeAt(0);
-  return { line: before.split('\n').length, column: m.index - nl, shown: `<U+${code.toString(16).toUpperCase().padStart(4, '0')}> (${NAMES[code]})` };
+  const code = m[0].codePointAt(0)!;
+  return { line: before.split('\n').length, column: m.index - nl, shown: `<U+${code.toString(16).toUpperCase().padStart(4, '0')}> (${NAMES[code] ?? 'an invisible character'})` };
 }
