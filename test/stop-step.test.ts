@@ -102,3 +102,19 @@ describe('the stop key stops a running step’s block', () => {
     expect(s.store.getState().checklist.phases.preflight.steps[0].state).toBe('failed');
   });
 });
+
+describe('the stop turned off elsewhere', () => {
+  it('takes away the line that says it is on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-stop-off-'));
+    const file = join(dir, 'drain.md');
+    writeFileSync(file, ['# Drain', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', '   echo drained', '   ```', ''].join('\n'));
+    const ledger = join(dir, 'ledger.db');
+    const s = await cockpit(file, ledger);
+    s.command('safety.stop'); // the ! key: on at once
+    await waitFor(() => /^EMERGENCY STOP ON/.test(s.store.getState().flash?.text ?? ''), 'the stop on the message line', 5000);
+    const off = await cli(['stop', 'off', '--reason', 'all clear', '--ledger', ledger], { env: { OPSCOCKPIT_OPERATOR: 'bob', OPSCOCKPIT_ALLOW_SCOPES: 'safety:stop-off' } });
+    expect(off.code, off.stderr).toBe(0);
+    await waitFor(() => s.store.getState().controls?.stop.on === false, 'the stop off in the cockpit', 5000);
+    expect(s.store.getState().flash?.text).toBe('Emergency stop off: actions and steps may run again.');
+  });
+});

@@ -10,6 +10,8 @@ import type { RunRecorder } from './recorder.js';
 import type { HeldRun } from './run-lease.js';
 import { EmergencyStop } from './runners.js';
 import { lockRunbook, unlockRunbook } from './runbook-lock.js';
+
+const STOP_ON_LINE = 'EMERGENCY STOP ON: no action will run until it is turned off with a reason.';
 import { runbookNames } from '../runbook/identity.js';
 
 export class SessionSafety {
@@ -58,7 +60,11 @@ export class SessionSafety {
   private shown(view: ControlView): void {
     this.d.store.setState({ controls: view });
     if (view.stop.on && !this.emergency.signal.aborted) this.emergency.abort(new EmergencyStop(view.stop.by, view.stop.reason));
-    else if (!view.stop.on && this.emergency.signal.aborted) this.emergency = new AbortController();
+    else if (!view.stop.on && this.emergency.signal.aborted) {
+      this.emergency = new AbortController();
+      // Turned off here or in another terminal: the line saying it is on must not stay.
+      if (this.d.store.getState().flash?.text.startsWith(STOP_ON_LINE)) flash(this.d.store, 'Emergency stop off: actions and steps may run again.', 'info');
+    }
   }
 
   /** Approve the pending real-enable window (the same rule as `window approve`); the refusal on screen. */
@@ -104,7 +110,7 @@ export class SessionSafety {
     }
     this.shown(this.controls.view());
     if (!r.ok) flash(store, refusedText(r), r.failure ? 'error' : 'warn');
-    else flash(store, on ? 'EMERGENCY STOP ON: no action will run until it is turned off with a reason.' : `Emergency stop off: ${reason}`, on ? 'error' : 'info');
+    else flash(store, on ? STOP_ON_LINE : `Emergency stop off: ${reason}`, on ? 'error' : 'info');
     return r.ok;
   }
 }
