@@ -5,6 +5,7 @@ import { main } from './main.js';
 import { describeError } from './report-error.js';
 import { visible } from '../visible.js';
 import { terminalSafe } from './terminal-safe.js';
+import { hidePasswordsFromPs } from './process-title.js';
 import { KILL_GRACE_MS, PIPE_GRACE_MS, killLiveGroups } from '../../adapters/script-grace.js';
 
 /**
@@ -14,6 +15,7 @@ import { KILL_GRACE_MS, PIPE_GRACE_MS, killLiveGroups } from '../../adapters/scr
 export const SHUTDOWN_DEADLINE_MS = KILL_GRACE_MS + PIPE_GRACE_MS + 2000;
 
 export async function run(argv: string[]): Promise<number> {
+  hidePasswordsFromPs(argv);
   ignoreClosedPipes();
   const interruptions = new Interruptions();
   try {
