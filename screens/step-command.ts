@@ -11,8 +11,11 @@ import { hourMinute } from '../src/engine/driver.js';
 /** `password=…`, `--token …`, `Authorization: Bearer …`, `-p…` on mysql-like commands. */
 const CREDENTIAL = /((?:pass(?:word)?|passwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*|--(?:password|token|secret|api-key)[= ]|Authorization:\s*(?:Bearer|Basic|Token)\s+)(["']?)([^\s"'$][^\s"']*)\2/gi;
 
+/** Inside a parameter expansion's name (`${API_TOKEN:0:8}`): a variable, not a credential. */
+const IN_EXPANSION = /\$\{[A-Za-z_0-9]*$/;
+
 export function maskCredentials(line: string): string {
-  return line.replace(CREDENTIAL, (_all, lead: string, q: string) => `${lead}${q}••••${q}`);
+  return line.replace(CREDENTIAL, (all: string, lead: string, q: string, _value: string, at: number) => (IN_EXPANSION.test(line.slice(0, at)) ? all : `${lead}${q}••••${q}`));
 }
 
 /** The lines a script check runs (`bash -c BLOCK`: the block's lines), masked; [] otherwise. */
@@ -70,12 +73,14 @@ export function shownBlock(step: StepView | undefined, checks: Readonly<Record<s
 export const TITLE_ROOM = 24;
 
 /**
- * The lines as they will run: a parameter that has a value shows it (a secret one as ••••), a
+ * The lines as they will run: a parameter that has a value shows it (a secret one its name), a
  * `<NAME>`'s value as the one shell word it is (lineWithValues); a value still to be given
  * stays as written.
  */
 export function withValues(lines: readonly string[], params: readonly RunbookParam[]): string[] {
-  const known = new Map(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? '••••' : (p.value as string)]));
+  // A secret's reference stays as written ($API_TOKEN): the line shown is the line that runs,
+  // and the value is never on screen.
+  const known = new Map(params.filter((p) => p.value !== undefined && p.type !== 'secret').map((p) => [p.name, p.value as string]));
   if (known.size === 0) return [...lines];
   return lines.map((l) => lineWithValues(l, known));
 }

@@ -66,7 +66,7 @@ describe('placeholders as parameters asked at their step', () => {
 });
 
 describe('the command as it will run', () => {
-  it('shows parameter values filled in, a secret one masked, and a value still to be given as written', async () => {
+  it('shows parameter values filled in, a secret one by its name (as it runs, never its value), and a value still to be given as written', async () => {
     const { withValues } = await import('../screens/step-command.js');
     const lines = withValues(['kubectl -n $NS logs ${POD_NAME} --tail=50', 'curl -H "Authorization: Bearer ${TOKEN}" "$API/x"', 'echo $HOME'], [
       { name: 'NS', type: 'string', value: 'jobs' },
@@ -74,7 +74,13 @@ describe('the command as it will run', () => {
       { name: 'TOKEN', type: 'secret', value: 's3cr3t-value' },
       { name: 'API', type: 'string', value: 'https://api.example' },
     ]);
-    expect(lines).toEqual(['kubectl -n jobs logs ${POD_NAME} --tail=50', 'curl -H "Authorization: Bearer ••••" "https://api.example/x"', 'echo $HOME']);
+    expect(lines).toEqual(['kubectl -n jobs logs ${POD_NAME} --tail=50', 'curl -H "Authorization: Bearer ${TOKEN}" "https://api.example/x"', 'echo $HOME']);
     expect(lines.join('\n')).not.toContain('s3cr3t');
+  });
+
+  it('masks a credential written in a line, but not a variable whose name only looks like one', async () => {
+    const { maskCredentials } = await import('../screens/step-command.js');
+    expect(maskCredentials('mysql -u app --password=hunter2 db')).toBe('mysql -u app --password=•••• db');
+    expect(maskCredentials('echo "${API_TOKEN:0:8}" api_token=abc123')).toBe('echo "${API_TOKEN:0:8}" api_token=••••');
   });
 });
