@@ -142,7 +142,7 @@ describe('the PostgreSQL ledger killed mid-run (SIGKILL) and started again', () 
       const seen = { down: 0, back: 0 };
       store.subscribe((st, prev) => (seen.down += st.ledgerDown !== undefined && prev.ledgerDown === undefined ? 1 : 0));
       const link = new LedgerLink({ clock: systemClock, store, onBack: () => seen.back++ });
-      return { run, store, seen, recorder: new RunRecorder(ledger, run.runId, 'ops', systemClock, store, undefined, 0, link), acked: [] as Array<Promise<LedgerEvent>> };
+      return { run, store, seen, recorder: new RunRecorder(ledger, run.runId, 'ops', systemClock, store, undefined, 0, link), acked: [] as Array<Promise<LedgerEvent>>, asked: [] as number[] };
     };
     const writers = [await writer('alice'), await writer('bob')];
     const N = 400;
@@ -150,7 +150,7 @@ describe('the PostgreSQL ledger killed mid-run (SIGKILL) and started again', () 
     let down: Promise<void> | undefined;
     // About 4 s of appends: before the kill, while the server is gone, and after it is back.
     for (let i = 0; i < N; i++) {
-      for (const w of writers) w.acked.push(w.recorder.record({ kind: 'step.note', phase: 'preflight', step: 'ready', note: notes[i] }));
+      for (const w of writers) w.asked.push(Date.now()), w.acked.push(w.recorder.record({ kind: 'step.note', phase: 'preflight', step: 'ready', note: notes[i] }));
       if (i === N / 4) down = outage(1500);
       await sleep(10);
     }
@@ -165,6 +165,8 @@ describe('the PostgreSQL ledger killed mid-run (SIGKILL) and started again', () 
       // Each acknowledged in the order asked for, with its own place in the run.
       expect(stored.map((e) => (e.body as { note: string }).note)).toEqual(notes);
       expect(stored.map((e) => e.seq)).toEqual(notes.map((_, i) => i + 1));
+      // Each stamped when it was asked for, not when the ledger was back to store it.
+      expect(stored.filter((e, i) => e.at < w.asked[i] || e.at > w.asked[i] + 100).map((e) => e.seq)).toEqual([]);
       // What the database holds: every note once, in order; one event per idempotency key.
       expect((await reader.events(w.run.runId)).map((e) => (e.body as { note: string }).note)).toEqual(notes);
       expect(await keyCounts(w.run.runId)).toEqual({ events: N, keys: N, keyed: N });

@@ -29,7 +29,7 @@ export class RunRecorder {
   private readonly keyPrefix: string;
   private count = 0;
   /** Live events asked for and not yet being written, by topic (a check's name, the verdict). */
-  private readonly live = new Map<string, { body: EventBody }>();
+  private readonly live = new Map<string, { body: EventBody; at: number }>();
 
   constructor(
     private readonly ledger: LedgerStore,
@@ -59,8 +59,8 @@ export class RunRecorder {
    * still written after another took the seat over).
    */
   record(body: EventBody, durable = false, answers?: number): Promise<LedgerEvent> {
-    const key = this.nextKey();
-    return this.inOrder(() => this.write(body, durable, key, answers));
+    const [key, at] = [this.nextKey(), this.clock.now()];
+    return this.inOrder(() => this.write(body, durable, key, at, answers));
   }
 
   /**
@@ -68,9 +68,9 @@ export class RunRecorder {
    * (durably) only while the run still owes it (HeldRun.settle); undefined when it does not.
    */
   settle(intent: number, body: EventBody): Promise<LedgerEvent | undefined> {
-    const key = this.nextKey();
+    const [key, at] = [this.nextKey(), this.clock.now()];
     return this.inOrder(async () => {
-      const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable: true, idempotencyKey: key });
+      const write = () => this.ledger.append(this.runId, this.operator, body, at, { durable: true, idempotencyKey: key });
       const ev = this.owner ? await this.owner.settle(intent, body, write) : undefined;
       if (ev) await this.shown(ev);
       return ev;
@@ -83,15 +83,15 @@ export class RunRecorder {
    */
   recordLive(topic: string, body: EventBody): void {
     const waiting = this.live.get(topic);
-    if (waiting && this.link?.downSince !== undefined) return void (waiting.body = body);
-    const slot = { body };
+    if (waiting && this.link?.downSince !== undefined) return void Object.assign(waiting, { body, at: this.clock.now() });
+    const slot = { body, at: this.clock.now() };
     this.live.set(topic, slot);
     const key = this.nextKey();
     void this.tryLedger(() =>
       this.inOrder(() => {
         // From here on the body is this key's: a retry must write what the first try did.
         if (this.live.get(topic) === slot) this.live.delete(topic);
-        return this.write(slot.body, false, key);
+        return this.write(slot.body, false, key, slot.at);
       }),
     );
   }
@@ -100,11 +100,14 @@ export class RunRecorder {
     return `${this.keyPrefix}:${++this.count}`;
   }
 
-  /** Store one event (call from inside inOrder()), trying again while the ledger is unreachable. */
-  private async write(body: EventBody, durable: boolean, key: string, answers?: number): Promise<LedgerEvent> {
+  /**
+   * Store one event (call from inside inOrder()), trying again while the ledger is unreachable.
+   * `at`: when it was asked for, which is when it happened, however long the ledger was away.
+   */
+  private async write(body: EventBody, durable: boolean, key: string, at: number, answers?: number): Promise<LedgerEvent> {
     for (;;) {
       try {
-        const write = () => this.ledger.append(this.runId, this.operator, body, this.clock.now(), { durable, idempotencyKey: key });
+        const write = () => this.ledger.append(this.runId, this.operator, body, at, { durable, idempotencyKey: key });
         const { owner } = this;
         const ev = await (!owner ? write() : answers === undefined ? owner.within(write, { durable }) : owner.answer(answers, body, write, { durable }));
         this.link?.reached();
