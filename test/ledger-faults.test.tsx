@@ -313,3 +313,29 @@ describe('the PostgreSQL ledger killed mid-run (SIGKILL) and started again', () 
     }
   });
 });
+
+describe('a headless run while the PostgreSQL ledger is away', () => {
+  it('says it waits on the ledger, and when it goes on: never silent', { timeout: 60_000 }, async () => {
+    const { runProcedure } = await import('../src/session/headless-run.js');
+    const dir = mkdtempSync(join(tmpdir(), 'oc-faults-headless-'));
+    const target = createServer((_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const runbook = loadRunbook(writeRunbook(dir, (target.address() as AddressInfo).port), {});
+      const ledger = await ledgerAs('alice');
+      const said: string[] = [];
+      const env = { PATH: process.env.PATH, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:slow' };
+      // The slow action runs 1.5 s; the server goes away meanwhile and comes back.
+      const running = runProcedure({ runbook, ledger, ledgerPath: ledger.location, env, actions: ['slow'], yes: true, notice: (l) => said.push(l) });
+      // Its outcome is to be recorded while the server is away.
+      await sleep(500);
+      await outage(2500);
+      const report = await running;
+      expect(report.actions.map((a) => a.action)).toEqual(['slow']);
+      expect(said.find((l) => l.includes('the ledger is unreachable since'))).toMatch(/waiting for it, nothing runs meanwhile \(Ctrl-C stops the run\)$/);
+      expect(said).toContain('opscockpit: the ledger is back: the run goes on');
+    } finally {
+      target.close();
+    }
+  });
+});

@@ -75,8 +75,12 @@ export async function runProcedure(opts: {
   let actionsDone = opts.actions.length === 0;
   // The last error the session showed (a ledger write that failed), for the stop reason.
   let lastError: string | undefined;
+  const say = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const unsubscribe = session.store.subscribe((st, prev) => {
     if (st.flash !== prev.flash && st.flash?.level === 'error') lastError = st.flash.text;
+    // Nobody watches a screen here: a run that waits on the ledger says so, and when it goes on.
+    if (st.ledgerDown !== undefined && prev.ledgerDown === undefined) say(`opscockpit: the ledger is unreachable since ${new Date(st.ledgerDown).toISOString().slice(11, 19)} UTC: waiting for it, nothing runs meanwhile (Ctrl-C stops the run)`);
+    if (st.ledgerDown === undefined && prev.ledgerDown !== undefined) say('opscockpit: the ledger is back: the run goes on');
   });
   try {
     for (;;) {
@@ -125,7 +129,7 @@ export async function runProcedure(opts: {
       const before = session.store.getState().checklist;
       const check = step.check ? runbook.checks[step.check] : undefined;
       if (session.store.getState().freshShell && check?.kind === 'script' && check.shell && !check.readOnly) {
-        (opts.notice ?? ((l) => process.stderr.write(`${l}\n`)))(`opscockpit: ${step.phase} step "${step.id}": ${FRESH_SHELL_AHEAD}`);
+        say(`opscockpit: ${step.phase} step "${step.id}": ${FRESH_SHELL_AHEAD}`);
       }
       // --yes is the person's confirmation of every block, the destructive ones (typed) too.
       const refused = await session.advance(undefined, step.typed ? step.id : undefined);
