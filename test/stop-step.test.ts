@@ -118,3 +118,18 @@ describe('the stop turned off elsewhere', () => {
     expect(s.store.getState().flash?.text).toBe('Emergency stop off: actions and steps may run again.');
   });
 });
+
+describe('a run ended in another process', () => {
+  it('is summed up as ended in the Ledger panel, not as still running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-ended-elsewhere-'));
+    const file = join(dir, 'drain.md');
+    writeFileSync(file, ['# Drain', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', '   echo drained', '   ```', ''].join('\n'));
+    const ledger = join(dir, 'ledger.db');
+    const s = await cockpit(file, ledger);
+    expect(s.store.getState().runs.find((r) => r.runId === s.runId)?.status).toBe('running');
+    // Another process takes the run over and walks it to its end.
+    const r = await cli(['run', file, '--yes', '--take-over', 'carol finishes it', '--ledger', ledger], { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'carol', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor(() => s.store.getState().runs.find((run) => run.runId === s.runId)?.status === 'succeeded', 'the run summed up as ended', 5000);
+  });
+});

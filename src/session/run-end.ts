@@ -38,9 +38,15 @@ export class RunEnd {
       const ok = await recorder.tryLedger(() => recorder.inOrder(async () => recorder.shown(await finishRun(ledger, end, owner, answers))));
       if (!ok) return void (this.ending = undefined);
       this.started = { ...this.started, status };
-      store.setState({ runs: await recentRuns(ledger).catch(() => store.getState().runs) });
+      await this.refreshRuns();
     })();
     return this.ending;
+  }
+
+  /** The recent runs the Ledger panel sums up, read again (a run ended here or in another process). */
+  async refreshRuns(): Promise<void> {
+    const { ledger, store } = this.d;
+    store.setState({ runs: await recentRuns(ledger).catch(() => store.getState().runs) });
   }
 
   /** Complete the run as failed (a headless run that stops short of the end). */

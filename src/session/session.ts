@@ -195,7 +195,7 @@ export class Session {
       runId: () => this.end.run.runId,
       catchUp: () => this.steps.readOthers(() => this.recorder.catchUp()),
       refreshControls: async () => void (await Promise.all([this.safety.refreshNow(), this.stage.refresh()])),
-      refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined)),
+      refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined), void this.end.refreshRuns()),
       lost: () => this.link.lost(),
       reached: () => this.link.reached(),
     });
