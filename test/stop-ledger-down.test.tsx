@@ -48,7 +48,8 @@ async function runbook(dir: string) {
   writeFileSync(
     file,
     ['version: 1', 'name: Migrate', 'checks:', `  migrate: { script: { command: sh, args: [-c, '${sleeper}'], timeout: 60s } }`, 'checklists:', '  preflight:', '    - { id: migrate, title: Migrate the schema, check: migrate }',
-      'actions:', `  ship: { title: Ship it, script: { command: sh, args: [-c, 'echo ran > ${join(dir, 'ship.txt')}'] } }`, ''].join('\n'),
+      'actions:', `  ship: { title: Ship it, script: { command: sh, args: [-c, 'echo ran > ${join(dir, 'ship.txt')}'] } }`,
+      `  drain: { title: Drain, script: { command: sh, args: [-c, '${sleeper}'] } }`, ''].join('\n'),
   );
   return loadRunbookFile(file, {});
 }
@@ -74,7 +75,7 @@ async function stopsStored(url: string): Promise<Array<{ on: boolean; operator: 
   }
 }
 
-const env = (who: string) => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: who, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:ship,safety:stop-off' });
+const env = (who: string) => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: who, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:ship,deploy:drain,safety:stop-off' });
 
 describe('the emergency stop while the PostgreSQL ledger is unreachable', () => {
   it('the driver’s ! kills the running block at once, refuses new work as STOPPED, and is recorded once when the ledger is back; others see it then', { timeout: 60_000 }, async () => {
@@ -134,6 +135,32 @@ describe('the emergency stop while the PostgreSQL ledger is unreachable', () => 
     // Back, off is recorded with its reason.
     expect(await driver.session.setStop(false, 'migration stopped on purpose')).toBe(true);
     expect(await stopsStored(urls.postgres)).toEqual([{ on: true, operator: 'alice' }, { on: false, operator: 'alice' }]);
+  });
+
+  it('an action running when the ledger goes: ! kills it at once; its outcome, stopped, and the stop are recorded once it is back', { timeout: 60_000 }, async () => {
+    const urls = await pgLedgerDatabase(inject('postgres'));
+    const dir = mkdtempSync(join(tmpdir(), 'oc-stop-down-'));
+    const cut = await gate(urls.alice);
+    const driver = await mountCockpitOn(await runbook(dir), await ledger(cut.url), cut.url, { env: env('alice'), seat: 'join' });
+    const d = () => driver.session.store.getState();
+    const outcome = driver.session.runAction('drain', 'drain');
+    const sleeper = await sleeperOf(dir);
+    cut.cut();
+    await waitFor(() => d().ledgerDown !== undefined, 'the ledger gone', 8000);
+    driver.session.command('safety.stop');
+    expect(await waitGone(sleeper, 3000)).toBe(true);
+    // Its outcome waits for the ledger, in order behind what waited before it.
+    cut.open();
+    const stopped = await outcome;
+    expect(stopped?.status).toBe('failed');
+    expect(stopped?.reason).toMatch(/^stopped by alice \(the emergency stop: emergency stop from the cockpit\)/);
+    await waitFor(() => d().ledgerDown === undefined && d().controls?.stop.on && !d().controls?.stopUnrecorded, 'the stop recorded', 15_000);
+    await waitFor(() => d().events.some((e) => e.body.kind === 'action.completed'), 'the outcome recorded', 10_000);
+    const completed = (await (await ledger(urls.carol)).events(driver.session.runId)).filter((e) => e.body.kind === 'action.completed').map((e) => e.body as { status: string; reason: string });
+    expect(completed).toHaveLength(1);
+    expect(completed[0].status).toBe('failed');
+    expect(completed[0].reason).toMatch(/^stopped by alice/);
+    expect(await stopsStored(urls.postgres)).toEqual([{ on: true, operator: 'alice' }]);
   });
 
   it('an observer’s ! while its ledger is unreachable: says it cannot stop the driver’s process; the driver runs on, nothing is queued', { timeout: 60_000 }, async () => {
