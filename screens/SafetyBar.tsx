@@ -22,6 +22,8 @@ function controlsText(s: CockpitState, keyOf: (id: string) => string): { stop?: 
   if (!controls) return {};
   if (controls.stop.on) {
     const who = controls.stop.by ? ` by ${controls.stop.by}${controls.stop.at ? ` at ${formatClock(controls.stop.at)}` : ''}` : '';
+    // On here only: nothing new starts in this process, but the other cockpits do not know yet.
+    if (controls.stopUnrecorded) return { stop: ` EMERGENCY STOP ON LOCALLY — not yet recorded: the ledger is unreachable —${who} — nothing runs here ` };
     return { stop: ` EMERGENCY STOP — ${controls.stop.reason ?? ''}${who} — no action runs; ! turns it off with a reason ` };
   }
   const w = controls.window;

@@ -20,6 +20,8 @@ export interface ControlView extends SafetyState {
   guarded: boolean;
   /** How many distinct approvers a window needs. */
   approvals: number;
+  /** The stop is on in this process only: turned on here, not yet stored (the ledger is unreachable). */
+  stopUnrecorded?: boolean;
 }
 
 /** A decision on an action and the event that records it in the action's run. */
@@ -98,8 +100,8 @@ export class Controls {
   }
 
   /** Control changes are safety records: durable before this resolves. */
-  private async record(body: EventBody): Promise<void> {
-    await this.ledger.append((await this.run()).runId, this.displayName, body, this.now(), { durable: true });
+  private async record(body: EventBody, idempotencyKey?: string): Promise<void> {
+    await this.ledger.append((await this.run()).runId, this.displayName, body, this.now(), { durable: true, idempotencyKey });
   }
 
   /** `fn` in one write transaction; the state is read again after it (what it recorded). */
@@ -149,8 +151,11 @@ export class Controls {
     return { ok: false, reason: d.reason, failure: d.failure, remedy: d.remedy };
   }
 
-  /** On needs nothing but a reason word, from anyone; off needs its scope and a real reason (it is what lets work resume). */
-  async setStop(on: boolean, reason: string): Promise<Result> {
+  /**
+   * On needs nothing but a reason word, from anyone; off needs its scope and a real reason (it is
+   * what lets work resume). `idempotencyKey`: the same for each try of one change (stored once).
+   */
+  async setStop(on: boolean, reason: string, idempotencyKey?: string): Promise<Result> {
     const refused = on ? undefined : await this.permitted('stop-off', 'emergency stop off');
     if (refused) return refused;
     const why = reason.trim();
@@ -158,7 +163,7 @@ export class Controls {
     if (CONTROL_CHARS.test(why)) return { ok: false, reason: REASON_ONE_LINE };
     return this.changing(async (): Promise<Result> => {
       if ((await this.state()).stop.on === on) return { ok: false, reason: `the emergency stop is already ${on ? 'on' : 'off'}` };
-      await this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' });
+      await this.record({ kind: 'control.stop', on, reason: why || 'emergency stop' }, idempotencyKey);
       return { ok: true };
     });
   }

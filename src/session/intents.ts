@@ -80,7 +80,8 @@ export class Intents {
     if (id === 'safety.stop') {
       if (!s.controls?.stop.on) return void host.setStop(true, 'emergency stop from the cockpit');
       // Without the scope the controls refuse (and record it) before a reason is asked.
-      if (!mayRelax(s.scopes, 'stop-off')) return void host.setStop(false, '');
+      // Off is recorded first: while the ledger is unreachable it is refused before a reason is asked.
+      if (!mayRelax(s.scopes, 'stop-off') || s.ledgerDown !== undefined || s.controls.stopUnrecorded) return void host.setStop(false, '');
       return setModal(store, { kind: 'stop-off', input: '' });
     }
     if (id === 'safety.approve') return void host.approveWindow();

@@ -128,12 +128,12 @@ export class Session {
     this.seat = new DriverSeat({ ledger, runId: run.runId, runbook: opts.runbook, owner: this.owner, store: this.store, clock: this.clock, recorder: this.recorder, operator: this.operator, asserted, watch: opts.seat === 'watch', adoptRunValues, onDrive, onObserve });
     this.end = new RunEnd(run, { ledger, recorder: this.recorder, owner: this.owner, store: this.store, clock: this.clock, operator: asserted });
     const scopes = parseScopes(this.env.OPSCOCKPIT_ALLOW_SCOPES), controls = new Controls(ledger, opts.runbook.safety, this.operator, () => this.clock.now(), asserted, scopes);
-    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, lost: () => this.link.lost() });
+    this.safety = new SessionSafety(controls, { store: this.store, runbook: opts.runbook, scopes, recorder: this.recorder, owner: this.owner, runId: () => this.end.run.runId, link: this.link, now: () => this.clock.now() });
     this.stage = new ReleaseStage(opts.ledger, opts.ledgerPath, this.env, this.operator, this.clock, this.store, tryRecord);
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
     this.intents = new Intents(this.intentHost(), values);
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.link.refusal(name), owe: (seq, answered) => this.owner.owe(seq, answered) });
+    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name), owe: (seq, answered) => this.owner.owe(seq, answered) });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,
@@ -155,7 +155,7 @@ export class Session {
       closed: () => this.closed,
       cancelled: () => this.cancelled,
       updateVerdict: () => this.live.verdict(),
-      refusal: (what) => this.link.refusal(what),
+      refusal: (what) => this.safety.refusal(what) ?? this.link.refusal(what),
       succeed: () => (opts.completeWithChecklist !== false ? this.end.complete(this.end.checklistStatus()) : undefined),
       claimStep: (req, typed) => this.safety.claim(req, typed),
       stepScope: (phase, id) => opts.runbook.checklists[phase].find((st) => st.id === id)?.scope,
@@ -218,7 +218,7 @@ export class Session {
     if (this.seat.driving) this.drive();
     const beat = () => {
       // The clock moves the window's status; another process's changes arrive by followLedger.
-      this.store.setState({ now: this.clock.now(), controls: this.safety.controls.view() });
+      this.store.setState({ now: this.clock.now(), controls: this.safety.view() });
       this.tick = this.clock.setTimeout(beat, 1000);
     };
     this.tick = this.clock.setTimeout(beat, 1000);

@@ -9,7 +9,7 @@ import { Redactor } from '../../runbook/secrets.js';
 import { chainKeyFrom } from '../../../adapters/ledger-key.js';
 import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
-import type { LedgerStore } from '../../engine/ledger-store.js';
+import { isLedgerUnreachable, type LedgerStore } from '../../engine/ledger-store.js';
 import { withRecordingLedger } from '../../session/headless-ledger.js';
 import { MODES, parseScopes, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { openSession, type Session } from '../../session/session.js';
@@ -127,10 +127,31 @@ export async function stopCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 1 || (state !== 'on' && state !== 'off')) throw new UsageError('say on or off', 'stop');
   const reason = typeof values.reason === 'string' ? values.reason : '';
   if (state === 'off' && !reason.trim()) throw new UsageError('turning the emergency stop off needs --reason', 'stop');
-  const r = await stopWithNotice(io, values, state === 'on', reason || 'emergency stop from the command line');
+  let r: { ok: true } | Refused;
+  try {
+    r = await stopWithNotice(io, values, state === 'on', reason || 'emergency stop from the command line');
+  } catch (err) {
+    if (!isLedgerUnreachable(err)) throw err;
+    io.stderr.write(`opscockpit: ${stopUnreachable(state === 'on', err)}\n`);
+    return 1;
+  }
   if (!r.ok) return refused(io, r);
   io.stdout.write(state === 'on' ? 'emergency stop ON: no action runs until it is turned off with a reason\n' : `emergency stop off: ${reason}\n`);
   return 0;
+}
+
+/**
+ * The stop from another terminal reaches the cockpits only through the ledger: unreachable, it is
+ * in force nowhere. One line: that, why, and what to do (the stop key in the cockpit acts at once).
+ */
+function stopUnreachable(on: boolean, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const where = text.split('\n')[0].replace(/^cannot reach /, '');
+  const cause = /cause: (.*)/.exec(text)?.[1];
+  const why = `${where} is unreachable${cause ? ` (${cause})` : ''}`;
+  return on
+    ? `the emergency stop is NOT in force anywhere: ${why}, and a stop from here reaches the cockpits only through it; press ! in the cockpit that runs the work (it stops there at once and is recorded when the ledger is back)`
+    : `the emergency stop is unchanged: ${why}, and turning it off is recorded first; try again once the ledger answers`;
 }
 
 /** The stop through the controls; with --runbook whose notify: asks for it, Slack hears of it too. */
