@@ -13,7 +13,7 @@ import { allEvents } from './support/ledger-files.js';
 import { isGone, waitGone } from './support/processes.js';
 
 /** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
-const SLOW = `sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60`;
+const SLOW = `[ -e "$1/fast" ] && exit 0; sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60`;
 
 function yamlRunbook(dir: string): string {
   const file = join(dir, 'slow.yaml');
@@ -82,4 +82,25 @@ describe('SIGKILL: the cockpit dies at once', () => {
       expect(await waitGone(r.grandchild, 4000)).toBe(true);
     });
   }
+});
+
+describe('the step a dead cockpit ran: its outcome is unknown', () => {
+  it('run --yes stops there naming it (exit 2); --confirm STEP runs it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-'));
+    const file = yamlRunbook(dir);
+    const r = await runAndSignal(file, dir, 'SIGKILL');
+    expect(await waitGone(r.script, 4000)).toBe(true);
+    writeFileSync(join(dir, 'fast'), ''); // what runs again now ends at once
+    const again = await cli(['run', file, '--yes', '--ledger', r.ledger], { env: ENV });
+    expect(again.code, again.stdout + again.stderr).toBe(2);
+    expect(again.stdout).toContain('postflight step "deploy": its outcome is unknown: it may still have run or be running');
+    expect(again.stdout).toContain('pass --confirm deploy to run it again');
+    const started = allEvents(r.ledger).filter((e) => e.kind === 'step.started');
+    expect(started).toHaveLength(1); // not run a second time
+    const confirmed = await cli(['run', file, '--yes', '--confirm', 'deploy', '--ledger', r.ledger], { env: ENV });
+    expect(confirmed.code, confirmed.stdout + confirmed.stderr).toBe(0);
+    const evs = allEvents(r.ledger);
+    expect(evs.filter((e) => e.kind === 'step.started')).toHaveLength(2);
+    expect(evs).toContainEqual(expect.objectContaining({ kind: 'step.result', step: 'deploy', result: expect.objectContaining({ status: 'healthy' }) }));
+  });
 });
