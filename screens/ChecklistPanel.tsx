@@ -46,14 +46,22 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
-        const detail = st.state === 'skipped' ? st.skipReason : elsewhere && isCurrent ? elsewhere : st.unknown && isCurrent && st.state === 'pending' ? `${UNKNOWN_OUTCOME}; then Enter and type ${st.id} to run it again` : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `longer than shown: Enter shows all of it before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
+        const unknown = st.unknown && isCurrent && st.state === 'pending' && !elsewhere;
+        const detail = st.state === 'skipped' ? st.skipReason : elsewhere && isCurrent ? elsewhere : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `longer than shown: Enter shows all of it before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>
               {isCurrent ? '›' : ' '} <Text color={stepColor(st.state)}>{STEP_GLYPH[st.state]}</Text> {truncate(st.title, props.width - TITLE_ROOM)}
               <Text dimColor> {st.confirm ? 'script, runs on Enter' : st.kind}{st.blocking ? '' : ', optional'}</Text>
             </Text>
-            {detail && (isCurrent || st.state === 'failed') ? (
+            {unknown ? (
+              // Said in full, wrapped: the one thing to read before pressing Enter.
+              <Box paddingLeft={5} width={props.width - 4}>
+                <Text wrap="wrap" color={color('yellow')}>
+                  {`${UNKNOWN_OUTCOME}; then Enter and type ${st.id} to run it again`}
+                </Text>
+              </Box>
+            ) : detail && (isCurrent || st.state === 'failed') ? (
               <Text wrap="truncate" color={stepColor(st.state)}>
                 {'     '}{truncate(detail, props.width - 10)}
               </Text>
