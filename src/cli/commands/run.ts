@@ -57,7 +57,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const steps = [...runbook.checklists.preflight, ...runbook.checklists.postflight];
   const confirmable = new Set(steps.filter((st) => !st.check || st.confirm).map((st) => st.id));
   for (const id of confirm) {
-    if (!confirmable.has(id) && !steps.some((st) => st.id === id)) throw new UsageError(`--confirm ${id}: the runbook has no manual or confirm-first step "${id}" (those steps: ${[...confirmable].join(', ') || 'none'})`, 'run');
+    if (!steps.some((st) => st.id === id)) {
+      const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step only to run it again once its outcome is unknown`;
+      throw new UsageError(`--confirm ${id}: the runbook has no step "${id}" (${which})`, 'run');
+    }
   }
   if (stepless(runbook)) {
     io.stderr.write(`opscockpit: ${NO_STEPS_REASON}: nothing was run or recorded (${positionals[0]})\n`);
