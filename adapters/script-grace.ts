@@ -1,5 +1,6 @@
 // How long stopping a script may take. Apart from the adapter, so the CLI's entry can bound
 // its shutdown by it without loading execa at every start.
+import { GroupWatchdog } from './group-watchdog.js';
 
 /** Time between SIGTERM and SIGKILL for the process group. */
 export const KILL_GRACE_MS = 1000;
@@ -9,8 +10,36 @@ export const KILL_GRACE_MS = 1000;
  */
 export const PIPE_GRACE_MS = 500;
 
-/** Process groups this process has started and not yet seen end (scripts, run shells). */
-export const liveGroups = new Set<number>();
+/**
+ * Process groups this process has started and not yet seen end (scripts, run shells). Each is
+ * also told to the watchdog, which kills it if this process dies without doing so.
+ */
+class LiveGroups extends Set<number> {
+  private watchdog?: GroupWatchdog;
+
+  override add(pgid: number): this {
+    super.add(pgid);
+    (this.watchdog ??= new GroupWatchdog(KILL_GRACE_MS)).add(pgid);
+    return this;
+  }
+
+  override delete(pgid: number): boolean {
+    this.watchdog?.delete(pgid);
+    return super.delete(pgid);
+  }
+
+  override clear(): void {
+    for (const pgid of this) this.watchdog?.delete(pgid);
+    super.clear();
+  }
+
+  /** The watchdog's pid, once a group started it. */
+  get watchdogPid(): number | undefined {
+    return this.watchdog?.pid;
+  }
+}
+
+export const liveGroups = new LiveGroups();
 
 /** SIGKILL to every group still alive: for an exit that cannot wait for the orderly shutdown. */
 export function killLiveGroups(): void {

@@ -1,6 +1,7 @@
 import React from 'react';
 import { Box, Text } from './ink.js';
 import { useCockpit } from './context.js';
+import { UNKNOWN_OUTCOME } from '../src/engine/checklist.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
@@ -45,6 +46,7 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
+        const unknown = st.unknown && isCurrent && st.state === 'pending' && !elsewhere;
         const detail = st.state === 'skipped' ? st.skipReason : elsewhere && isCurrent ? elsewhere : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `longer than shown: Enter shows all of it before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
         return (
           <Box key={st.id} flexDirection="column">
@@ -52,7 +54,14 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
               {isCurrent ? '›' : ' '} <Text color={stepColor(st.state)}>{STEP_GLYPH[st.state]}</Text> {truncate(st.title, props.width - TITLE_ROOM)}
               <Text dimColor> {st.confirm ? 'script, runs on Enter' : st.kind}{st.blocking ? '' : ', optional'}</Text>
             </Text>
-            {detail && (isCurrent || st.state === 'failed') ? (
+            {unknown ? (
+              // Said in full, wrapped: the one thing to read before pressing Enter.
+              <Box paddingLeft={5} width={props.width - 4}>
+                <Text wrap="wrap" color={color('yellow')}>
+                  {`${UNKNOWN_OUTCOME}; then Enter and type ${st.id} to run it again`}
+                </Text>
+              </Box>
+            ) : detail && (isCurrent || st.state === 'failed') ? (
               <Text wrap="truncate" color={stepColor(st.state)}>
                 {'     '}{truncate(detail, props.width - 10)}
               </Text>

@@ -31,7 +31,7 @@ export function Dialog(props: { width: number }) {
     return (
       <Panel title={`Confirm: ${modal.step?.title ?? action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
         <Text>
-          {modal.step ? 'This block looks destructive. ' : ''}Type <Text bold>{modal.step?.id ?? action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
+          {modal.step?.unknown ? 'Its outcome is unknown: it may still have run or be running; check by hand before running it again. ' : modal.step ? 'This block looks destructive. ' : ''}Type <Text bold>{modal.step?.id ?? action?.confirm ?? modal.action}</Text> and press Enter to run it. Esc cancels.
         </Text>
         {lines.length > 0 ? <Text dimColor>It runs:</Text> : null}
         {lines.map((l, i) => (

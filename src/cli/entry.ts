@@ -9,7 +9,7 @@ import { hidePasswordsFromPs } from './process-title.js';
 import { KILL_GRACE_MS, PIPE_GRACE_MS, killLiveGroups } from '../../adapters/script-grace.js';
 
 /**
- * After SIGINT/SIGTERM the command has this long to shut down in order (kill the script's
+ * After SIGINT/SIGTERM/SIGHUP the command has this long to shut down in order (kill the script's
  * group, TERM then KILL; record; close the ledger) before the process exits regardless.
  */
 export const SHUTDOWN_DEADLINE_MS = KILL_GRACE_MS + PIPE_GRACE_MS + 2000;
@@ -33,7 +33,14 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /**
- * SIGINT and SIGTERM, for a command that runs scripts and asked for them (`listen`): the first
+ * The signals that shut a command down in order. SIGHUP too: the cockpit's terminal closed (a
+ * tmux session killed, an ssh link dropped) is a quit nobody typed, not a crash to leave
+ * scripts running after.
+ */
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * SIGINT, SIGTERM and SIGHUP, for a command that runs scripts and asked for them (`listen`): the first
  * aborts the signal with why ("the process got SIGTERM") and the command shuts down in order;
  * a second one, or a shutdown past SHUTDOWN_DEADLINE_MS, exits at once. Exit 128 + the
  * signal's number, as a shell reports a process its signal ended. Commands that did not ask
@@ -53,8 +60,7 @@ class Interruptions {
   listen(): AbortSignal {
     if (!this.listening) {
       this.listening = true;
-      process.on('SIGINT', this.onSignal);
-      process.on('SIGTERM', this.onSignal);
+      for (const sig of SHUTDOWN_SIGNALS) process.on(sig, this.onSignal);
     }
     return this.controller.signal;
   }
@@ -64,8 +70,7 @@ class Interruptions {
   }
 
   release(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    for (const sig of SHUTDOWN_SIGNALS) process.off(sig, this.onSignal);
   }
 
   private exitNow(): never {
@@ -82,7 +87,8 @@ class Interruptions {
 function ignoreClosedPipes(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      // EIO: the terminal closed under the cockpit (SIGHUP follows, and shuts it down).
+      if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
     });
   }
 }

@@ -77,11 +77,13 @@ controls (emergency stop, scopes, allowlist, mode, window). It stops at the firs
 at a refusal, or at a step that needs a person (manual steps not named with --confirm; confirm-first
 scripts without --yes or --confirm). --confirm STEP attests a manual step, or confirms one confirm-first
 script (a destructive one too: naming it is typing its id); it is recorded with your name.
+A step whose outcome is unknown (the cockpit running it died) stops the run, --yes or not, until
+--confirm STEP names it: it may still have run or be running; check by hand first.
 Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
 a control or because someone drives the runbook's run. --json prints one JSON document (schema opscockpit.run/v1).
-SIGINT or SIGTERM while a script runs: the cancellation is recorded, the script's process group
+SIGINT, SIGTERM or SIGHUP while a script runs: the cancellation is recorded, the script's process group
 is killed (TERM, then KILL after ${KILL_GRACE_MS / 1000} s), its outcome is recorded, the run ends as failed,
-and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.
+and the exit code is 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP). A second signal exits at once.
 ${startOptionsHelp('run')}`,
   },
   validate: {

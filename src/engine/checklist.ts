@@ -42,6 +42,11 @@ export interface StepView {
   /** The script looks destructive: Enter opens a typed confirmation, as for an action. */
   typed?: true;
   state: StepState;
+  /**
+   * Started, and the run resumed before its outcome was recorded (the cockpit that ran it
+   * died): it may have run, or still run. Enter runs it again only with its id typed.
+   */
+  unknown?: true;
   result?: CheckResult;
   notes: string[];
   skipReason?: string;
@@ -95,6 +100,7 @@ function initialStep(phase: Phase, step: ChecklistStep): StepView {
 }
 
 function applyStepEvent(s: StepView, e: StepEvent): void {
+  if (e.kind !== 'step.note') delete s.unknown; // answered, or started again
   switch (e.kind) {
     case 'step.started':
       s.state = 'running';
@@ -138,8 +144,16 @@ function summarise(phase: Phase, steps: StepView[]): PhaseView {
 }
 
 /**
- * Rebuild the walk from events. `interrupted` running steps (a crash between start and
- * result) come back as pending so they are run again rather than shown as stuck.
+ * What a step of unknown outcome says before it is run again: the cockpit that ran it stopped
+ * before recording how it ended, so it may have run, or still run.
+ */
+export const UNKNOWN_OUTCOME =
+  'its outcome is unknown: it may still have run or be running (the cockpit that ran it stopped before recording it); check by hand whether its command still runs and what it did';
+
+/**
+ * Rebuild the walk from events. Steps running when the run resumed (`run.resumed` among the
+ * events, or `resumed`: a crash between start and result) come back as pending, their outcome
+ * unknown: run again only once a person has typed its id (they may still run).
  */
 export function walkChecklist(
   checklists: Record<Phase, ChecklistStep[]>,
@@ -152,12 +166,16 @@ export function walkChecklist(
     steps[phase] = checklists[phase].map((st) => initialStep(phase, st));
     for (const s of steps[phase]) index.set(`${phase}/${s.id}`, s);
   }
+  const interrupt = () => {
+    for (const s of index.values()) if (s.state === 'running') Object.assign(s, { state: 'pending', unknown: true });
+  };
   for (const e of events) {
+    if (e.kind === 'run.resumed') interrupt();
     if (!isStepEvent(e)) continue;
     const s = index.get(`${e.phase}/${e.step}`);
     if (s) applyStepEvent(s, e);
   }
-  if (opts.resumed) for (const s of index.values()) if (s.state === 'running') s.state = 'pending';
+  if (opts.resumed) interrupt();
   const phases = {} as Record<Phase, PhaseView>;
   for (const phase of PHASES) phases[phase] = summarise(phase, steps[phase]);
   const firstOpen = PHASES.find((p) => !phases[p].complete);
@@ -191,6 +209,7 @@ export function decideStepIntent(state: ChecklistState, intent: StepIntent): Int
       if (step.state === 'failed')
         return { ok: false, refusal: `"${step.title}" failed: press r to retry or s to skip with a reason.` };
       if (step.kind === 'manual') return { ok: true, event: { kind: 'step.confirmed', ...at, note: intent.note } };
+      if (step.unknown && intent.typed !== step.id) return { ok: false, refusal: `"${step.title}": ${UNKNOWN_OUTCOME}; type its id "${step.id}" to run it again.` };
       return { ok: true, event: { kind: 'step.started', ...at }, run: true };
     case 'retry':
       if (step.state === 'running') return { ok: false, refusal: `"${step.title}" is still running.` };

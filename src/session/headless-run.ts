@@ -5,7 +5,7 @@
 import { FRESH_SHELL_AHEAD } from '../store/project.js';
 import type { Phase, Runbook } from '../runbook/model.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
-import { currentStep } from '../engine/checklist.js';
+import { UNKNOWN_OUTCOME, currentStep } from '../engine/checklist.js';
 import type { StepState } from '../engine/types.js';
 import { openSession, type Session } from './session.js';
 import type { ActionOutcome } from './runners.js';
@@ -119,6 +119,12 @@ export async function runProcedure(opts: {
         }
         continue;
       }
+      // Its cockpit died while it ran: it may still run. Only --confirm ID runs it again, never --yes.
+      if (step.unknown && !opts.confirm?.includes(step.id)) {
+        outcome = 'needs-operator';
+        stopped = `${step.phase} step "${step.id}": ${UNKNOWN_OUTCOME}; pass --confirm ${step.id} to run it again, or skip it in the cockpit; the run stays open`;
+        break;
+      }
       // --confirm ID names one confirm-first block as --yes names them all (naming it is typing its id).
       const confirmed = opts.yes || opts.confirm?.includes(step.id) === true;
       if (step.kind === 'manual' || (step.confirm && !confirmed)) {
@@ -132,7 +138,7 @@ export async function runProcedure(opts: {
         say(`opscockpit: ${step.phase} step "${step.id}": ${FRESH_SHELL_AHEAD}`);
       }
       // --yes is the person's confirmation of every block, the destructive ones (typed) too.
-      const refused = await session.advance(undefined, step.typed ? step.id : undefined);
+      const refused = await session.advance(undefined, step.typed || step.unknown ? step.id : undefined);
       if (refused) {
         // The safety controls did not let the confirm-first step run (or only showed it).
         // A value only a person can give is waiting for a person (exit 2), not a refusal.

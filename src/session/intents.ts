@@ -109,7 +109,8 @@ export class Intents {
     const store = this.host.store;
     const needs = cur?.confirm && cur.state === 'pending' ? this.values?.missing(cur.phase, cur.id)[0] : undefined;
     if (cur && needs) return setModal(store, { kind: 'value', name: needs, input: '', step: { id: cur.id, title: cur.title } });
-    if (cur?.typed && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title } });
+    // Of unknown outcome (it may still run): its id typed runs it again, as a destructive block's.
+    if ((cur?.typed || cur?.unknown) && cur.state === 'pending') return setModal(store, { kind: 'confirm', action: stepAction(cur), input: '', step: { id: cur.id, title: cur.title, ...(cur.unknown ? { unknown: true as const } : {}) } });
     return void this.host.stepIntent({ kind: 'advance' });
   }
 

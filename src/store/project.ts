@@ -77,7 +77,9 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
       next.resumed = true;
       next.tookOverFrom = undefined;
       next.freshShell = p.stepEvents.some((e) => e.kind === 'step.result' && ranInRunShell(runbook.checks[e.result.check]));
-      next.checklist = walkChecklist(runbook.checklists, next.stepEvents, { resumed: true });
+      // Kept among the step events: a step it interrupted stays of unknown outcome until answered.
+      next.stepEvents = [...p.stepEvents, b];
+      next.checklist = walkChecklist(runbook.checklists, next.stepEvents);
       break;
     case 'shell.started':
       next.freshShell = false;

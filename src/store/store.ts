@@ -12,7 +12,7 @@ import { sameToOperator } from './live.js';
 export type Modal =
   | { kind: 'help' }
   /** An action's typed confirmation; with step, a destructive step's (type its id). */
-  | { kind: 'confirm'; action: string; input: string; error?: string; step?: { id: string; title: string } }
+  | { kind: 'confirm'; action: string; input: string; error?: string; step?: { id: string; title: string; unknown?: true } }
   | { kind: 'skip'; input: string; error?: string }
   | { kind: 'note'; input: string }
   /** A block longer than the Checklist shows, read page by page before it may run. */

@@ -52,10 +52,15 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     if (!runbook.actions[name]) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'run');
   }
   const confirm = (values.confirm ?? []).flatMap((c) => c.split(','));
-  // What a person confirms: manual steps, and scripts that wait for a person (confirm-first).
-  const confirmable = new Set([...runbook.checklists.preflight, ...runbook.checklists.postflight].filter((st) => !st.check || st.confirm).map((st) => st.id));
+  // What a person confirms: manual steps, and scripts that wait for a person (confirm-first);
+  // any step whose outcome is unknown (its cockpit died while it ran), to run it again.
+  const steps = [...runbook.checklists.preflight, ...runbook.checklists.postflight];
+  const confirmable = new Set(steps.filter((st) => !st.check || st.confirm).map((st) => st.id));
   for (const id of confirm) {
-    if (!confirmable.has(id)) throw new UsageError(`--confirm ${id}: the runbook has no manual or confirm-first step "${id}" (those steps: ${[...confirmable].join(', ') || 'none'})`, 'run');
+    if (!steps.some((st) => st.id === id)) {
+      const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step only to run it again once its outcome is unknown`;
+      throw new UsageError(`--confirm ${id}: the runbook has no step "${id}" (${which})`, 'run');
+    }
   }
   if (stepless(runbook)) {
     io.stderr.write(`opscockpit: ${NO_STEPS_REASON}: nothing was run or recorded (${positionals[0]})\n`);

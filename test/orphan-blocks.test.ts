@@ -1,0 +1,106 @@
+// A cockpit that dies without quitting takes what it started with it (built binary, real
+// processes): a SIGHUP (its terminal closed) shuts it down in order as SIGTERM does; after a
+// SIGKILL, the watchdog kills the script's, the block's and the run shell's process groups.
+// The step it was running is then of unknown outcome: a headless run stops there.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventBody } from '../src/engine/types.js';
+import { bin, cli, root } from './support/cli.js';
+import { allEvents } from './support/ledger-files.js';
+import { isGone, waitGone } from './support/processes.js';
+
+/** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
+const SLOW = `[ -e "$1/fast" ] && exit 0; sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60`;
+
+function yamlRunbook(dir: string): string {
+  const file = join(dir, 'slow.yaml');
+  const script = `{ command: sh, args: [-c, '${SLOW}', sh, ${dir}], timeout: 90s }`;
+  writeFileSync(file, `version: 1\nname: Slow\nchecks:\n  slow-step: { script: ${script} }\nchecklists:\n  postflight:\n    - { id: deploy, title: Deploy by script, check: slow-step, confirm: true }\n`);
+  return file;
+}
+
+/** A Markdown runbook: its block runs in the run's shell. */
+function markdownRunbook(dir: string): string {
+  const file = join(dir, 'slow.md');
+  const block = SLOW.replaceAll('$1', dir);
+  writeFileSync(file, `# Slow block\n\n## Steps\n\n1. Deploy\n\n   \`\`\`bash\n   ${block}\n   \`\`\`\n`);
+  return file;
+}
+
+const ENV = { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' };
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** `run --yes` until its step's script and grandchild run, then `signal` to it. */
+async function runAndSignal(file: string, dir: string, signal: NodeJS.Signals) {
+  const ledger = join(dir, 'ledger.db');
+  child = spawn('node', [bin, 'run', file, '--yes', '--ledger', ledger], { cwd: root, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr!.setEncoding('utf8').on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child!.on('close', (code) => resolve(code)));
+  const pidOf = (name: string) => (existsSync(join(dir, name)) ? Number(readFileSync(join(dir, name), 'utf8')) || undefined : undefined);
+  const until = Date.now() + 15_000;
+  while (!(pidOf('script.pid') && pidOf('grandchild.pid'))) {
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`the script did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [script, grandchild] = [pidOf('script.pid')!, pidOf('grandchild.pid')!];
+  expect(isGone(script) || isGone(grandchild)).toBe(false);
+  child.kill(signal);
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+  return { code, script, grandchild, ledger, output: () => output };
+}
+
+describe('SIGHUP: the cockpit\'s terminal closed', () => {
+  it('run --yes: the step\'s group is killed, the cancellation recorded, exit 129', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-hup-'));
+    const r = await runAndSignal(yamlRunbook(dir), dir, 'SIGHUP');
+    expect(r.code, r.output()).toBe(129);
+    expect(await waitGone(r.script, 500)).toBe(true);
+    expect(await waitGone(r.grandchild, 500)).toBe(true);
+    const evs: EventBody[] = allEvents(r.ledger);
+    expect(evs).toContainEqual(expect.objectContaining({ kind: 'action.cancelled', reason: 'the process got SIGHUP while it ran' }));
+    expect(evs).toContainEqual(expect.objectContaining({ kind: 'step.result', step: 'deploy', result: expect.objectContaining({ status: 'error' }) }));
+    expect(evs.at(-1)).toEqual({ kind: 'run.completed', status: 'failed' });
+  });
+});
+
+describe('SIGKILL: the cockpit dies at once', () => {
+  for (const [kind, make] of [['a script', yamlRunbook], ['a block in the run\'s shell', markdownRunbook]] as const) {
+    it(`${kind}: its whole group is gone within a few seconds`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oc-kill-'));
+      const r = await runAndSignal(make(dir), dir, 'SIGKILL');
+      expect(r.code).toBe(null);
+      expect(await waitGone(r.script, 4000)).toBe(true);
+      expect(await waitGone(r.grandchild, 4000)).toBe(true);
+    });
+  }
+});
+
+describe('the step a dead cockpit ran: its outcome is unknown', () => {
+  it('run --yes stops there naming it (exit 2); --confirm STEP runs it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-'));
+    const file = yamlRunbook(dir);
+    const r = await runAndSignal(file, dir, 'SIGKILL');
+    expect(await waitGone(r.script, 4000)).toBe(true);
+    writeFileSync(join(dir, 'fast'), ''); // what runs again now ends at once
+    const again = await cli(['run', file, '--yes', '--ledger', r.ledger], { env: ENV });
+    expect(again.code, again.stdout + again.stderr).toBe(2);
+    expect(again.stdout).toContain('postflight step "deploy": its outcome is unknown: it may still have run or be running');
+    expect(again.stdout).toContain('pass --confirm deploy to run it again');
+    const started = allEvents(r.ledger).filter((e) => e.kind === 'step.started');
+    expect(started).toHaveLength(1); // not run a second time
+    const confirmed = await cli(['run', file, '--yes', '--confirm', 'deploy', '--ledger', r.ledger], { env: ENV });
+    expect(confirmed.code, confirmed.stdout + confirmed.stderr).toBe(0);
+    const evs = allEvents(r.ledger);
+    expect(evs.filter((e) => e.kind === 'step.started')).toHaveLength(2);
+    expect(evs).toContainEqual(expect.objectContaining({ kind: 'step.result', step: 'deploy', result: expect.objectContaining({ status: 'healthy' }) }));
+  });
+});
