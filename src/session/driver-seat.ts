@@ -68,11 +68,13 @@ export class DriverSeat {
     if (this.closed) return;
     const lease = await this.d.ledger.leases.get(this.d.runId);
     this.lease = lease;
-    if (this.driving && lease && lease.token !== this.d.owner.holder.token) {
+    // Not this cockpit's lease any more: another holds it, or took it and let go already (a
+    // headless command that took the run over and ended): the run says who, when and why.
+    if (this.driving && lease?.token !== this.d.owner.holder.token) {
       this.d.owner.observe();
       this.d.onObserve();
       this.poll();
-      flash(this.d.store, `${lease.driver ?? 'Another process'} took over driving at ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}. This cockpit now observes the run.`, 'error');
+      flash(this.d.store, `${tookOverLine(lease, this.d.store.getState().events)} This cockpit now observes the run.`, 'error');
     }
     this.show();
   }
@@ -147,4 +149,13 @@ export class DriverSeat {
     if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** "bob took over driving at 10:42: alice is off shift." from the lease, else from the run's last run.driver. */
+function tookOverLine(lease: RunLease | undefined, events: readonly LedgerEvent[]): string {
+  const said = (who: string, at: number, reason?: string) => `${who} took over driving at ${hourMinute(at)}${reason ? `: ${reason}` : ''}.`;
+  if (lease) return said(lease.driver ?? 'Another process', lease.takenAt, lease.reason);
+  const last = [...events].reverse().find((e) => e.body.kind === 'run.driver');
+  if (last?.body.kind === 'run.driver') return `${said(last.body.to, last.at, last.body.reason)} Nobody drives it now.`;
+  return 'Another process let the run go.';
 }

@@ -91,9 +91,11 @@ export interface StoreInit {
 
 export function createCockpitStore(init: StoreInit): CockpitStore {
   const projection = replay(init.runbook, init.run, init.events ?? []);
+  // The header shows the values the run recorded last, as recordInStore does for those that follow.
+  const recorded = [...(init.events ?? [])].reverse().find((e) => e.body.kind === 'run.params')?.body;
   return createStore<CockpitState>(() => ({
     ...projection,
-    runbook: init.runbook,
+    runbook: recorded?.kind === 'run.params' ? { ...init.runbook, params: withRecordedValues(init.runbook.params, recorded.params) } : init.runbook,
     ledgerPath: init.ledgerPath,
     demo: init.demo ?? false,
     live: { ...projection.checks },
