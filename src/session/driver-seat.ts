@@ -2,9 +2,9 @@
 // (another live process holds it). An observer follows the run live, may pull the emergency
 // stop, and may take the run over with a reason, recorded as `run.driver` in the run; the
 // driver it replaced learns it through the ledger follow and becomes an observer at once.
-import { LEASE_BEAT_MS } from '../engine/lease.js';
+import { LEASE_BEAT_MS, leaseState } from '../engine/lease.js';
 import type { RunLease } from '../engine/lease.js';
-import { hourMinute, observerLine, takeOver } from '../engine/driver.js';
+import { driverName, hourMinute, observerLine, takeOver } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { LedgerEvent } from '../engine/types.js';
@@ -129,7 +129,11 @@ export class DriverSeat {
         ? `You drive this run since ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}.`
         : 'You drive this run.'
       : observerLine(lease, localView(clock.now()));
-    store.setState({ seat: { role: this.driving ? 'driver' : 'observer', line, watch } });
+    if (this.driving) return store.setState({ seat: { role: 'driver', line, watch } });
+    // What the observer's Checklist says under the current step, where the driver's says Enter.
+    const who = lease && !leaseState(lease, localView(clock.now())).lapsed ? driverName(lease) : undefined;
+    const hint = watch ? `${who ?? 'nobody'} drives this run; this cockpit only watches` : who ? `${who} drives this run: T to take over` : 'nobody drives this run: T to take it over';
+    store.setState({ seat: { role: 'observer', line, watch, hint } });
   }
 
   /** An observer looks at the lease every beat: a driver who quit or went silent leaves no event. */

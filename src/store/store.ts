@@ -72,7 +72,7 @@ export interface CockpitState extends Projection {
   triggers?: Record<string, import('../engine/triggers.js').TriggerState>;
   ledgerScreen?: LedgerScreenState;
   /** This cockpit's seat in the run: driving it, or observing it (`line`: who drives, since when, why). */
-  seat?: { role: 'driver' | 'observer'; line: string; watch: boolean };
+  seat?: { role: 'driver' | 'observer'; line: string; watch: boolean; /** An observer's: what it can do instead of Enter. */ hint?: string };
   /** Since when the ledger cannot be reached (ledger-link.ts); absent while it answers. */
   ledgerDown?: number;
 }
