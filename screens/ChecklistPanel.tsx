@@ -5,15 +5,16 @@ import { UNKNOWN_OUTCOME } from '../src/engine/checklist.js';
 import { Panel } from './Panel.js';
 import { STEP_GLYPH, failureLine, progressBar, truncate } from './presentation.js';
 import { color, stepColor } from './theme.js';
-import { TITLE_ROOM, blockCut, currentStepOf, fitLines, runningElsewhere, shownBlock } from './step-command.js';
+import { TITLE_ROOM, blockCut, currentStepOf, fitLines, runningElsewhere, shownBlock, stepDetail } from './step-command.js';
 
 /** Shows a window of steps around the current one, so long checklists keep a small tree. */
 export function ChecklistPanel(props: { width: number; rows: number }) {
-  const { view, complete, runStatus, checks, empty, freshShell, params, current, elsewhere } = useCockpit((s) => ({
+  const { view, complete, runStatus, checks, empty, freshShell, params, current, elsewhere, observer } = useCockpit((s) => ({
     freshShell: s.freshShell,
     params: s.runbook.params,
     current: currentStepOf(s),
     elsewhere: runningElsewhere(s),
+    observer: s.seat?.role === 'observer' ? s.seat.hint : undefined,
     view: s.checklist.phases[s.checklist.active],
     complete: s.checklist.complete,
     runStatus: s.run?.status,
@@ -46,8 +47,9 @@ export function ChecklistPanel(props: { width: number; rows: number }) {
       </Text>
       {steps.map((st, i) => {
         const isCurrent = start + i === view.current && !closed;
-        const unknown = st.unknown && isCurrent && st.state === 'pending' && !elsewhere;
-        const detail = st.state === 'skipped' ? st.skipReason : elsewhere && isCurrent ? elsewhere : st.result && st.state !== 'running' ? st.result.reason : st.kind === 'manual' && isCurrent ? 'press Enter to confirm' : cut && isCurrent ? `longer than shown: Enter shows all of it before it runs${st.typed ? ' (then type its id)' : ''}` : st.typed && isCurrent && st.state === 'pending' ? `destructive: Enter, then type ${st.id}` : st.kind === 'auto' && isCurrent && st.state === 'pending' ? 'press Enter to run' : undefined;
+        // An observer cannot run it again: its line says who drives, as any step's does.
+        const unknown = st.unknown && isCurrent && st.state === 'pending' && !elsewhere && observer === undefined;
+        const detail = stepDetail(st, isCurrent, { elsewhere, cut, observer });
         return (
           <Box key={st.id} flexDirection="column">
             <Text wrap="truncate" inverse={isCurrent}>

@@ -102,3 +102,19 @@ export function runningElsewhere(s: CockpitState): string | undefined {
   const started = [...s.events].reverse().find((e) => e.body.kind === 'step.started' && e.body.phase === st.phase && e.body.step === st.id);
   return started ? `running in ${started.operator}'s cockpit since ${hourMinute(started.at)}` : 'running in another cockpit';
 }
+
+/**
+ * The line under a step: why it was skipped, where it runs, its result; under the current step,
+ * what Enter does, or for an observer (Enter does nothing there) who drives and what it can do.
+ */
+export function stepDetail(st: StepView, isCurrent: boolean, at: { elsewhere?: string; cut?: boolean; observer?: string }): string | undefined {
+  if (st.state === 'skipped') return st.skipReason;
+  if (at.elsewhere && isCurrent) return at.elsewhere;
+  if (st.result && st.state !== 'running') return st.result.reason;
+  if (!isCurrent) return undefined;
+  if (at.observer !== undefined) return st.state === 'pending' ? at.observer : undefined;
+  if (st.kind === 'manual') return 'press Enter to confirm';
+  if (at.cut) return `longer than shown: Enter shows all of it before it runs${st.typed ? ' (then type its id)' : ''}`;
+  if (st.typed && st.state === 'pending') return `destructive: Enter, then type ${st.id}`;
+  return st.kind === 'auto' && st.state === 'pending' ? 'press Enter to run' : undefined;
+}

@@ -1,7 +1,8 @@
 // Who drives, in two mounted cockpits on one ledger (SQLite: two connections to one file;
 // PostgreSQL: the logins alice and bob): alice drives, bob's cockpit joins her run as an
-// observer, his Enter is refused with who drives, his ! stops her action, and his take-over is
-// recorded and turns alice into an observer within a second.
+// observer (his Checklist says who drives where hers says what Enter does), his Enter is
+// refused with who drives, his ! stops her action, and his take-over is recorded and turns
+// alice into an observer within a second.
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,10 @@ function scenario(name: string, backend: () => Backend) {
     expect(alice.frame()).toContain('You drive this run since');
     expect(bob.frame()).toContain('T take over');
     expect(bob.frame()).not.toContain('run/confirm');
+    // Under the current step, what Enter does on alice's screen; on bob's, who drives and what he can do.
+    expect(alice.frame()).toContain('press Enter to run');
+    expect(bob.frame()).toContain('alice drives this run: T to take over');
+    expect(bob.frame()).not.toContain('press Enter to run');
 
     // Enter on bob's screen: refused, with who drives; nothing recorded by bob.
     bob.app.stdin.write('\r');

@@ -12,7 +12,7 @@ import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
 import { systemClock } from '../src/engine/ports.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { SqliteStore } from '../adapters/sqlite-store.js';
-import { openRun, seatRunValues, ResumeConflictError, settleResume } from '../src/session/run-lifecycle.js';
+import { openRun, seatRunValues, ResumeConflictError } from '../src/session/run-lifecycle.js';
 import { describeEvent } from '../screens/presentation.js';
 import { ROTATE_MD } from './support/rotate-runbook.js';
 
@@ -21,10 +21,9 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 
 const runbook = (params: Record<string, string>, choose: Record<string, string>) => parseMarkdownRunbook(ROTATE_MD, '/srv/runbooks/rotate.md', {}, params, choose);
 
-/** A start as the session makes it: the run opened (or resumed), then its start recorded. */
+/** A start as the session makes it: the run opened (or resumed) and its start recorded, in one transaction. */
 async function start(ledger: LedgerStore, rb: ReturnType<typeof runbook>) {
-  const opened = await openRun(ledger, rb, systemClock);
-  await settleResume(rb, opened.events, (body) => ledger.append(opened.run.runId, 'alice', body, systemClock.now()));
+  const opened = await openRun(ledger, rb, systemClock, { asserted: 'alice' });
   letGo(opened.holder); // this start's process is gone: the next one resumes the run
   return opened.run.runId;
 }

@@ -7,5 +7,5 @@ export class UsageError extends Error {
 
 /** Anything the operator should read as one block: no stack traces. */
 export function isOperatorError(err: unknown): err is Error & { format?: () => string } {
-  return err instanceof Error && ['RunbookError', 'LedgerError', 'NotALedgerError', 'LedgerLocationError', 'UsageError', 'EvidenceError', 'QuorumError', 'ResumeConflictError', 'JoinConflictError', 'DrivenElsewhereError', 'NothingToWatchError', 'RunbookLockedError'].includes(err.constructor.name);
+  return err instanceof Error && ['RunbookError', 'LedgerError', 'NotALedgerError', 'LedgerLocationError', 'UsageError', 'EvidenceError', 'QuorumError', 'ResumeConflictError', 'JoinConflictError', 'DrivenElsewhereError', 'StillRunningError', 'NothingToWatchError', 'RunbookLockedError'].includes(err.constructor.name);
 }

@@ -2,9 +2,9 @@
 // (another live process holds it). An observer follows the run live, may pull the emergency
 // stop, and may take the run over with a reason, recorded as `run.driver` in the run; the
 // driver it replaced learns it through the ledger follow and becomes an observer at once.
-import { LEASE_BEAT_MS } from '../engine/lease.js';
+import { LEASE_BEAT_MS, leaseState } from '../engine/lease.js';
 import type { RunLease } from '../engine/lease.js';
-import { hourMinute, observerLine, takeOver } from '../engine/driver.js';
+import { driverName, hourMinute, observerLine, takeOver } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { LedgerEvent } from '../engine/types.js';
@@ -68,11 +68,13 @@ export class DriverSeat {
     if (this.closed) return;
     const lease = await this.d.ledger.leases.get(this.d.runId);
     this.lease = lease;
-    if (this.driving && lease && lease.token !== this.d.owner.holder.token) {
+    // Not this cockpit's lease any more: another holds it, or took it and let go already (a
+    // headless command that took the run over and ended): the run says who, when and why.
+    if (this.driving && lease?.token !== this.d.owner.holder.token) {
       this.d.owner.observe();
       this.d.onObserve();
       this.poll();
-      flash(this.d.store, `${lease.driver ?? 'Another process'} took over driving at ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}. This cockpit now observes the run.`, 'error');
+      flash(this.d.store, `${tookOverLine(lease, this.d.store.getState().events)} This cockpit now observes the run.`, 'error');
     }
     this.show();
   }
@@ -127,7 +129,11 @@ export class DriverSeat {
         ? `You drive this run since ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}.`
         : 'You drive this run.'
       : observerLine(lease, localView(clock.now()));
-    store.setState({ seat: { role: this.driving ? 'driver' : 'observer', line, watch } });
+    if (this.driving) return store.setState({ seat: { role: 'driver', line, watch } });
+    // What the observer's Checklist says under the current step, where the driver's says Enter.
+    const who = lease && !leaseState(lease, localView(clock.now())).lapsed ? driverName(lease) : undefined;
+    const hint = watch ? `${who ?? 'nobody'} drives this run; this cockpit only watches` : who ? `${who} drives this run: T to take over` : 'nobody drives this run: T to take it over';
+    store.setState({ seat: { role: 'observer', line, watch, hint } });
   }
 
   /** An observer looks at the lease every beat: a driver who quit or went silent leaves no event. */
@@ -147,4 +153,13 @@ export class DriverSeat {
     if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** "bob took over driving at 10:42: alice is off shift." from the lease, else from the run's last run.driver. */
+function tookOverLine(lease: RunLease | undefined, events: readonly LedgerEvent[]): string {
+  const said = (who: string, at: number, reason?: string) => `${who} took over driving at ${hourMinute(at)}${reason ? `: ${reason}` : ''}.`;
+  if (lease) return said(lease.driver ?? 'Another process', lease.takenAt, lease.reason);
+  const last = [...events].reverse().find((e) => e.body.kind === 'run.driver');
+  if (last?.body.kind === 'run.driver') return `${said(last.body.to, last.at, last.body.reason)} Nobody drives it now.`;
+  return 'Another process let the run go.';
 }

@@ -4,8 +4,8 @@ import type { Clock, RunRecord } from '../engine/ports.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { leaseState, type DriverClaim, type LeaseHolder, type OpenRun, type RunLease } from '../engine/lease.js';
-import { chooseSeat, driverName, drivingLine, takeOver, type SeatWish } from '../engine/driver.js';
-import { unansweredRequests } from '../engine/action-pairs.js';
+import { chooseSeat, driverName, drivingLine, hourMinute, takeOver, type SeatWish } from '../engine/driver.js';
+import { owedIntents, unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
 import { lockOf } from './runbook-lock.js';
@@ -25,6 +25,8 @@ export interface OpenedRun {
   observing?: boolean;
   /** Taken over from its live driver (headless --take-over): run.driver is its last event. */
   tookOver?: boolean;
+  /** The events this start appended in the transaction that opened the run (its start or resume, a take-over). */
+  appended: LedgerEvent[];
 }
 
 /** How a start sits: its wish, `takeOver` (the reason a headless command takes the run over), the run to watch. */
@@ -54,32 +56,48 @@ export class DrivenElsewhereError extends Error {
 /**
  * Where this start sits in the runbook's runs (engine/driver.ts chooseSeat): an observer of the
  * run a live driver holds, its driver by take-over, the driver of its newest open run (its owner
- * gone: resumed) or of a new run. Decided and the lease taken in one write transaction, so two
- * processes starting together never both take one.
+ * gone: resumed) or of a new run. Decided, checked against what the run recorded, the lease
+ * taken and the run's first events (started or resumed, its values) appended in one write
+ * transaction: two processes starting together never both take one, and the one that observes
+ * reads the values the other started with.
  */
 export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, seat: SeatRequest = {}, actionOnly?: string): Promise<OpenedRun> {
   const holder = localHolder();
   const { leases } = ledger;
+  const operator = seat.asserted ?? seat.claim?.driver ?? 'someone';
   return ledger.atomically(async () => {
     const now = clock.now();
+    let runId = '';
+    const appended: LedgerEvent[] = [];
+    const record = async (body: EventBody) => void appended.push(await ledger.append(runId, operator, body, now, { durable: true }));
     const runs = (await openRunsOf(ledger, runbook)).filter((o) => seat.runId === undefined || o.run.runId === seat.runId);
     const choice = chooseSeat(runs, localView(now), seat.wish ?? 'headless', seat.takeOver !== undefined);
     if (!choice) throw new NothingToWatchError(`No run of ${runbook.file} is open to watch: its driver opens one with "opscockpit open ${runbook.file}".`);
     if (choice.role === 'refused') throw new DrivenElsewhereError(runbook, choice.run);
-    if (choice.role === 'observer') return { run: choice.run.run, events: await ledger.events(choice.run.run.runId), holder, observing: true };
+    if (choice.role === 'observer') {
+      const events = await ledger.events(choice.run.run.runId);
+      // Joining a run someone drives shows its values: other ones given are refused, here,
+      // where a run another start began a moment ago has recorded its own.
+      if (seat.wish === 'join' && choice.run.lease) refuseOtherValues(runbook, choice.run.run.runId, choice.run.lease, events);
+      return { run: choice.run.run, events, holder, observing: true, appended };
+    }
     if (choice.takeOver) {
       // The same take-over the cockpit's T makes (driver-seat.ts): the lease and run.driver together.
       const { run, lease } = choice.takeOver;
+      runId = run.runId;
       const driver = seat.claim?.driver ?? 'someone';
       const decided = takeOver(lease, driver, seat.takeOver ?? '');
       if (!decided.ok) throw new DrivenElsewhereError(runbook, choice.takeOver);
       const events = await ledger.events(run.runId);
-      const differ = startDifferences(runbook, recordedStart(events));
-      if (differ.choices.length + differ.params.length > 0) throw new JoinConflictError(run.runId, lease, [...differ.params, ...differ.choices]);
+      refuseOtherValues(runbook, run.runId, lease, events);
+      // A headless command goes on from the run's current step: not while a block or an action
+      // another process started there still runs (its outcome is that process's to record).
+      const running = owedIntents(events);
+      if (running.length > 0) throw new StillRunningError(runbook, run.runId, running);
       await keepOwed(ledger, run.runId, lease, events);
       await leases.take(run.runId, holder, now, { driver, reason: decided.event.reason });
-      const ev = await ledger.append(run.runId, seat.asserted ?? driver, decided.event, now, { durable: true });
-      return { run, events: [...events, ev], holder, tookOver: true };
+      await record(decided.event);
+      return { run, events: [...events, ...appended], holder, tookOver: true, appended };
     }
     const open = choice.resume?.run;
     if (open) {
@@ -91,7 +109,9 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
         const differ = startDifferences(runbook, recordedStart(events)).choices;
         if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
         await leases.take(open.runId, holder, now, seat.claim);
-        return { run: open, events, holder };
+        runId = open.runId;
+        await settleResume(runbook, events, record);
+        return { run: open, events: [...events, ...appended], holder, appended };
       }
       // Listed as running, but its events say it ended (a ledger written before the two were
       // one transaction, cut off between them): the events are the record, so the runs table
@@ -106,8 +126,16 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
       now,
     );
     await leases.take(run.runId, holder, now, seat.claim);
-    return { run, events: [], holder };
-  }, seat.takeOver !== undefined ? { durable: true } : undefined);
+    runId = run.runId;
+    await settleResume(runbook, [], record);
+    return { run, events: appended, holder, appended };
+  }, { durable: true });
+}
+
+/** A join or take-over with other values than the run recorded (JoinConflictError). */
+function refuseOtherValues(runbook: Runbook, runId: string, lease: RunLease, events: readonly LedgerEvent[]): void {
+  const differ = startDifferences(runbook, recordedStart(events));
+  if (differ.choices.length + differ.params.length > 0) throw new JoinConflictError(runId, lease, [...differ.params, ...differ.choices]);
 }
 
 /**
@@ -193,6 +221,25 @@ export class JoinConflictError extends Error {
   }
 }
 
+/**
+ * A headless take-over while a step's block or an action another process started in the run
+ * still runs: nothing is run or recorded (exit 3); it is taken over once that has its outcome.
+ */
+export class StillRunningError extends Error {
+  readonly exitCode = 3;
+  constructor(runbook: Pick<Runbook, 'file' | 'checklists'>, runId: string, running: readonly LedgerEvent[]) {
+    const what = running.map(({ body: b, operator, at }) => {
+      const title = b.kind === 'step.started' ? runbook.checklists[b.phase].find((st) => st.id === b.step)?.title : undefined;
+      const name = b.kind === 'step.started' ? `${b.phase} step "${b.step}"${title && title !== b.step ? ` (${title})` : ''}` : b.kind === 'action.requested' ? `action ${b.action}` : b.kind;
+      return `${name}, started by ${operator} at ${hourMinute(at)}`;
+    });
+    super(
+      `run ${runId} is still running ${what.join('; ')}; nothing was run or recorded. ` +
+        `Take it over once that has ended (its outcome is recorded by the process that started it), or stop it from anywhere with "opscockpit stop on".`,
+    );
+  }
+}
+
 /** A new run of a runbook locked after a rollback. */
 export class RunbookLockedError extends Error {
   constructor(runbook: Runbook, lock: RunbookLock) {
@@ -201,7 +248,7 @@ export class RunbookLockedError extends Error {
 }
 
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */
-export async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>): Promise<void> {
+async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>): Promise<void> {
   if (events.length === 0) {
     await record(runStarted(runbook));
     await recordParams(runbook, record);

@@ -28,7 +28,7 @@ import { sessionNotifications, settleNotices } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
-import { openRun, recentRuns, recordedStart, settleResume, type OpenedRun } from './run-lifecycle.js';
+import { openRun, recentRuns, recordedStart, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
 import { LedgerLink } from './ledger-link.js';
 import { LiveRecord } from './live-record.js';
@@ -181,12 +181,12 @@ export class Session {
   }
 
   /**
-   * The run's first events (started, or resumed with its unanswered actions closed), the stage,
-   * the safety controls as the ledger has them; then the ledger is followed for changes.
+   * The stage and the safety controls as the ledger has them, the run's first events told to
+   * the notifications (openRun recorded them); then the ledger is followed for changes.
    */
   async begin(): Promise<void> {
-    // An observer records nothing; a take-over recorded run.driver, and the run goes on as it was.
-    if (!this.opened.observing && !this.opened.tookOver) await settleResume(this.opts.runbook, this.opened.events, (body, durable) => this.recorder.record(body, durable));
+    // Its first events (started or resumed, a take-over) were appended as the run was opened.
+    this.notifications?.observe(this.opened.appended);
     await this.stage.load();
     await Promise.all([this.safety.refreshNow(), this.seat.refresh()]);
     const notifyProblem = this.notifications?.problem();

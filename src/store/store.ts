@@ -72,7 +72,7 @@ export interface CockpitState extends Projection {
   triggers?: Record<string, import('../engine/triggers.js').TriggerState>;
   ledgerScreen?: LedgerScreenState;
   /** This cockpit's seat in the run: driving it, or observing it (`line`: who drives, since when, why). */
-  seat?: { role: 'driver' | 'observer'; line: string; watch: boolean };
+  seat?: { role: 'driver' | 'observer'; line: string; watch: boolean; /** An observer's: what it can do instead of Enter. */ hint?: string };
   /** Since when the ledger cannot be reached (ledger-link.ts); absent while it answers. */
   ledgerDown?: number;
 }
@@ -91,9 +91,11 @@ export interface StoreInit {
 
 export function createCockpitStore(init: StoreInit): CockpitStore {
   const projection = replay(init.runbook, init.run, init.events ?? []);
+  // The header shows the values the run recorded last, as recordInStore does for those that follow.
+  const recorded = [...(init.events ?? [])].reverse().find((e) => e.body.kind === 'run.params')?.body;
   return createStore<CockpitState>(() => ({
     ...projection,
-    runbook: init.runbook,
+    runbook: recorded?.kind === 'run.params' ? { ...init.runbook, params: withRecordedValues(init.runbook.params, recorded.params) } : init.runbook,
     ledgerPath: init.ledgerPath,
     demo: init.demo ?? false,
     live: { ...projection.checks },
