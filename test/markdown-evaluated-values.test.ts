@@ -28,6 +28,12 @@ const PAYLOADS = ['PPID[$(touch PWNED)]', 'a[$(touch PWNED)]'];
 const runbook = (block: string, front = '') => `${front}# Scale\n\n## Steps\n\nScale it:\n\n\`\`\`bash\n${block}\n\`\`\`\n`;
 const FIRST_LINE = 8;
 
+/** The line and column (1-based) of the first `<VAL>` or `$VAL` in a runbook's text. */
+function placeOf(md: string): { line: number; column: number } {
+  const before = md.slice(0, md.search(/<VAL>|\$VAL/)).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
 /** The step's script, run by bash with the value when the runbook's checks accept it; the refusal, else bash's output. */
 function runWith(md: string, value: string, how: 'param' | 'env' = 'param'): { refused?: string; output?: string } {
   const given: Record<string, string> = how === 'param' ? { VAL: value } : {};
@@ -54,6 +60,8 @@ const ARITHMETIC: [string, string][] = [
   ['arr=(a b c d); arr[<VAL>]=z; echo "${arr[3]}"', 'z\n'],
   ["printf -v 'arr[<VAL>]' %s x; echo \"${arr[3]}\"", 'x\n'],
   ['s=abcdef; echo "${s:<VAL>}"', 'def\n'],
+  ['echo $(( 1 + \\\n  <VAL> ))', '4\n'],
+  ['echo "sum: $((\n  1 + <VAL>\n))"', 'sum: 4\n'],
   ["arr=(a b c d); test -v 'arr[<VAL>]' && echo set", 'set\n'],
   ['echo $(( $VAL * 2 ))', '6\n'],
 ];
@@ -69,7 +77,7 @@ describe('a value used in arithmetic is an integer', () => {
     it.each(PAYLOADS)('refuses %s: nothing runs, one line names the parameter and its line', (payload) => {
       const r = runWith(runbook(block), payload);
       expect(existsSync(join(dir, 'PWNED'))).toBe(false);
-      expect(r.refused).toBe(`parameter VAL: "${payload}" is not an integer: it is used in arithmetic at line ${FIRST_LINE}, where bash would run what is in it`);
+      expect(r.refused).toBe(`parameter VAL: "${payload}" is not an integer: it is used in arithmetic at line ${placeOf(runbook(block)).line}, where bash would run what is in it`);
     });
 
     it('runs with an integer', () => {
@@ -153,19 +161,30 @@ function problems(md: string): string[] {
 
 describe('a value placed where it is run as code refuses the runbook', () => {
   it.each([
-    ['eval "echo <VAL>"', 'eval', 12],
-    ['x=1; eval echo <VAL>', 'eval', 16],
-    ['source <(echo "echo <VAL>")', 'source <(…)', 21],
-    ['. <(echo "echo <VAL>")', '. <(…)', 16],
-    ['bash -c "echo <VAL>"', 'bash -c "…"', 15],
-    ["sh -c 'echo <VAL>'", 'sh -c "…"', 13],
-    ['kubectl exec web -- sh -c "ls <VAL>"', 'sh -c "…"', 31],
-    ['echo "echo <VAL>" | bash', 'piped into a shell', 12],
-    ['eval "$(printf \'%s\' <VAL>)"', 'eval $(…)', 21],
-  ])('%s', (block, why, column) => {
-    expect(problems(runbook(`kubectl get pods\n${block}`))).toEqual([
-      `scale.md:${FIRST_LINE + 1}:${column} <VAL>: sits inside ${why}: a value inside ${why} is run as code; pass it as a variable instead (NAME=value in the environment, read as "$NAME" by a command that is not built from it)`,
+    ['eval "echo <VAL>"', 'eval'],
+    ['x=1; eval echo <VAL>', 'eval'],
+    ['eval \\\n  echo <VAL>', 'eval'],
+    ['source <(echo "echo <VAL>")', 'source <(…)'],
+    ['. <(echo "echo <VAL>")', '. <(…)'],
+    ['bash -c "echo <VAL>"', 'bash -c "…"'],
+    ["sh -c 'echo <VAL>'", 'sh -c "…"'],
+    ['bash -c "\n  echo <VAL>\n"', 'bash -c "…"'],
+    ['kubectl exec web -- sh -c "ls <VAL>"', 'sh -c "…"'],
+    ['echo "echo <VAL>" | bash', 'piped into a shell'],
+    ['eval "$(printf \'%s\' <VAL>)"', 'eval $(…)'],
+    ['bash <<EOF\necho <VAL>\nEOF', 'a here-document a shell runs'],
+    ['ssh -i key.pem web-1 <<EOF\nsystemctl restart <VAL>\nEOF', 'a here-document a shell runs'],
+    ['ssh -p 2222 web-1 systemctl restart <VAL>', 'the command ssh gives the remote shell'],
+  ])('%s', (block, why) => {
+    const md = runbook(`kubectl get pods\n${block}`);
+    const at = placeOf(md);
+    expect(problems(md)).toEqual([
+      `scale.md:${at.line}:${at.column} <VAL>: sits inside ${why}: a value inside ${why} is run as code; pass it as a variable instead (NAME=value in the environment, read as "$NAME" by a command that is not built from it)`,
     ]);
+  });
+
+  it('a value passed as a word to a command a shell runs is not code: it is an argument', () => {
+    for (const block of ["bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>']) expect(problems(runbook(block))).toEqual([]);
   });
 
   it('a $NAME nothing in the runbook sets is refused there too; one the runbook sets is its own', () => {

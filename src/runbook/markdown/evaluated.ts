@@ -25,7 +25,7 @@ export interface EvaluatedUse {
 }
 
 /** Something in the script that may evaluate: the pass is skipped without one. */
-const TRIGGER = /\(\(|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
+const TRIGGER = /\(\(|<<|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
 const ANGLE = /(?<![<\w$])<([A-Za-z][A-Za-z0-9_-]*)>(?!>)/g;
 const VARIABLE = /\$\{#?([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const BARE = /(?<![\w$#{])[A-Za-z_][A-Za-z0-9_]*/g;
@@ -37,6 +37,9 @@ const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\S*\/)?(?:(?:ba|z|da|k|a)
 const SUBSTRING = /\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=?+])[^}]*$/;
 const SUBSCRIPT = /[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
 const EXPANDED_SUBSCRIPT = /\$\{[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
+const SHELL_READS_HEREDOC = /(?:^|[\s;&|(])(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|ssh)\b[^<;&|]*<<(?!<)/;
+/** ssh options that take a value: the word after them is not the destination. */
+const SSH_VALUE_OPTIONS = /^-[BbcDEeFIiJLlmOopQRSWw]$/;
 const NAME_TAKERS = new Set(['unset', 'read', 'mapfile', 'readarray', 'getopts']);
 const DECLARERS = new Set(['declare', 'typeset', 'local', 'readonly', 'export']);
 
@@ -50,13 +53,23 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
   const lines = script.split('\n');
   const scan = new ShellScanner();
   const stack: string[] = []; // arithmetic and parentheses open across lines
+  // The command a line goes on with (after a backslash, or inside a quote left open), and
+  // whether the here-document being read is a script a shell runs (`bash <<EOF`, `ssh h <<EOF`).
+  let carry = { text: '', quoting: [] as Quoting[] };
+  let shellDoc = false;
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l];
+    const docLine = scan.inHeredoc;
+    const continued = !docLine && !scan.lineStartsCode;
     scan.feed(line, true);
-    const quoting = scan.quoting;
+    const quoting = Array.from({ length: line.length }, (_, i) => scan.quoting[i] ?? Quoting.Code);
+    const offset = continued ? carry.text.length : 0;
+    const text = continued ? carry.text + line : line;
+    const textQuoting = continued ? [...carry.quoting, ...quoting] : quoting;
     const arith = arithmeticMarks(line, quoting, stack);
+    if (!docLine) shellDoc = SHELL_READS_HEREDOC.test(line) || (shellDoc && !/<<(?!<)/.test(line));
     const add = (name: string, written: string, at: number) => {
-      const how = classify(line, at, quoting, arith[at]);
+      const how = docLine && shellDoc ? { kind: 'code' as const, why: 'a here-document a shell runs' } : classify(text, offset + at, textQuoting, arith[at]);
       if (how) out.push({ name, written, kind: how.kind, why: how.why, line: l, column: at, text: line });
     };
     for (const m of line.matchAll(ANGLE)) {
@@ -65,6 +78,12 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
     }
     for (const m of line.matchAll(VARIABLE)) if (expands(quoting[m.index])) add(m[1] ?? m[2], m[0], m.index);
     for (const m of line.matchAll(BARE)) if (arith[m.index] && line[m.index - 1] !== '<') out.push({ name: m[0], written: m[0], kind: 'arithmetic', why: arith[m.index], line: l, column: m.index, text: line });
+    if (scan.inHeredoc || scan.lineStartsCode) carry = { text: '', quoting: [] };
+    else {
+      // A backslash at the end joins the lines with a blank; a quote goes on across the line end.
+      const joined = scan.endsWithBackslash ? `${text.slice(0, -1)} ` : `${text} `;
+      carry = { text: joined, quoting: [...textQuoting.slice(0, joined.length - 1), scan.endsWithBackslash ? Quoting.Code : Quoting.Double] };
+    }
   }
   return out;
 }
@@ -122,6 +141,7 @@ function classify(line: string, at: number, quoting: readonly Quoting[], arithme
   const words = commandWords(line, quoting, at);
   const command = words[0];
   if (command === 'eval' || command === 'source' || command === '.') return { kind: 'code', why: command };
+  if (command === 'ssh' && sshCommandStarted(words)) return { kind: 'code', why: 'the command ssh gives the remote shell' };
   const after = line.slice(at);
   const end = after.search(/;|&&|\|\||(?<!\|)&(?!&)/);
   if (PIPE_TO_SHELL.test(end === -1 ? after : after.slice(0, end)) && quoting[at] !== Quoting.HereDoc) return { kind: 'code', why: 'piped into a shell' };
@@ -144,6 +164,15 @@ function classify(line: string, at: number, quoting: readonly Quoting[], arithme
   if (command !== undefined && NAME_TAKERS.has(command) && !/^-[pdtnNuCcO]$/.test(previous ?? '')) return { kind: 'arithmetic', why: `a variable name given to ${command}` };
   if ((command === 'printf' || command === 'wait' || command === 'test' || command === '[') && previous === '-v') return { kind: 'arithmetic', why: `${command} -v` };
   return undefined;
+}
+
+/** The words before the value hold ssh's destination: the value is part of the remote command. */
+function sshCommandStarted(words: readonly string[]): boolean {
+  for (let i = 1; i < words.length; i++) {
+    if (SSH_VALUE_OPTIONS.test(words[i])) i++;
+    else if (!words[i].startsWith('-')) return true;
+  }
+  return false;
 }
 
 /** A command ends between `from` and `to` (an unquoted ;, &&, || or &). */
