@@ -9,7 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
+import { markdownToDocument, parseMarkdownRunbook } from '../src/runbook/markdown/load.js';
+import { parseRunbook } from '../src/runbook/load.js';
+import { stringify } from 'yaml';
 import { RunbookError } from '../src/runbook/errors.js';
 import { checkParams } from '../src/runbook/params.js';
 import { valueProblem } from '../src/runbook/schema-params.js';
@@ -124,6 +126,30 @@ describe('a value used in arithmetic is an integer', () => {
       expect(r.refused).toBeUndefined();
       expect(existsSync(join(dir, 'PWNED'))).toBe(false);
     }
+  });
+
+  it('a YAML runbook too: a declared parameter its bash -c script uses in arithmetic, and a converted Markdown runbook', () => {
+    const yaml = [
+      'version: 1',
+      'name: Scale',
+      'params:',
+      '  REPLICAS: { description: How many }',
+      'checks:',
+      '  scale:',
+      '    script: { command: bash, args: [-c, "echo $(( REPLICAS + 1 ))"] }',
+      'checklists:',
+      '  preflight:',
+      '    - { id: scale, check: scale }',
+      '',
+    ].join('\n');
+    for (const payload of PAYLOADS) {
+      const rb = parseRunbook(yaml, 'scale.yaml', {}, { REPLICAS: payload });
+      expect(checkParams(rb.params, { REPLICAS: payload }).invalid).toEqual([`parameter REPLICAS: "${payload}" is not an integer: it is used in arithmetic at line 10, where bash would run what is in it`]);
+    }
+    expect(checkParams(parseRunbook(yaml, 'scale.yaml', {}, { REPLICAS: '3' }).params, { REPLICAS: '3' }).invalid).toEqual([]);
+    const converted = stringify(markdownToDocument(runbook('echo "$(( <VAL> + 1 ))"'), 'scale.md').document);
+    const rb = parseRunbook(converted, 'scale.yaml', { VAL: PAYLOADS[0] }, {});
+    expect(checkParams(rb.params, {}).invalid).toEqual([expect.stringMatching(/^parameter VAL: "PPID\[\$\(touch PWNED\)\]" is not an integer: it is used in arithmetic at line \d+/)]);
   });
 
   it('validate --outline says the value is an integer and where it is used', () => {

@@ -50,10 +50,9 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
     throw new RunbookError(file, problems.map(toIssue));
   }
   const absolute = path.resolve(file);
-  const normalized = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose, env });
-  // A parameter used in arithmetic takes an integer only (evaluated.ts): checked wherever a value is given.
-  const integers = arithmeticLines([...md.sections, ...(md.rollback ? [md.rollback] : [])].flatMap((s) => s.steps.flatMap((st) => (st.script ? [st.script] : []))));
-  const runbook = integers.size === 0 ? normalized : { ...normalized, params: normalized.params.map((p) => (integers.has(p.name) ? { ...p, integer: integers.get(p.name) } : p)) };
+  // A parameter used in arithmetic takes an integer only (integer-params.ts), named with the line of the block's text that uses it.
+  const integerLines = arithmeticLines([...md.sections, ...(md.rollback ? [md.rollback] : [])].flatMap((s) => s.steps.flatMap((st) => (st.script ? [st.script] : []))));
+  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose, env, integerLines });
   return Object.keys(metadata).length > 0 ? { ...runbook, metadata } : runbook;
 }
 
