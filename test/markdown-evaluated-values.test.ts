@@ -172,6 +172,22 @@ describe('a value used in arithmetic is an integer', () => {
     expect(readFileSync(join(folder, 'out'), 'utf8')).toBe('replicas=42\n');
     rmSync(folder, { recursive: true, force: true });
   });
+
+  it('through the binary: act rollback with the value in the environment is refused the same way', async () => {
+    const folder = realpathSync(mkdtempSync(join(tmpdir(), 'oc-arith-act-')));
+    writeFileSync(join(folder, 'rb.md'), `# Deploy\n\n## Steps\n\n\`\`\`bash\necho deploy\n\`\`\`\n\n## Rollback\n\n\`\`\`bash\necho "to $(( <REVISION> - 1 ))" > ${folder}/out\n\`\`\`\n`);
+    const act = (revision: string) =>
+      cli(['act', join(folder, 'rb.md'), 'rollback', '--yes', '--ledger', join(folder, 'ledger.db')], { cwd: folder, env: { OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:rollback', REVISION: revision } });
+    const bad = await act(PAYLOADS[1]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(`parameter REVISION: "${PAYLOADS[1]}" is not an integer: it is used in arithmetic at line 12`);
+    expect(existsSync(join(folder, 'PWNED'))).toBe(false);
+    expect(existsSync(join(folder, 'out'))).toBe(false);
+    const good = await act('5');
+    expect(good.code).toBe(0);
+    expect(readFileSync(join(folder, 'out'), 'utf8')).toBe('to 4\n');
+    rmSync(folder, { recursive: true, force: true });
+  });
 });
 
 /** The runbook's problems as `file:line:column key: message`. */
