@@ -66,6 +66,7 @@ export function startForm(runbook: Pick<Runbook, 'name' | 'params' | 'choices'>,
 
 function typeLabel(p: RunbookParam): string {
   if (p.type === 'secret') return 'secret';
+  if (p.integer !== undefined) return p.pattern ? `an integer matching ${p.pattern}` : 'an integer';
   if (p.pattern) return `matches ${p.pattern}`;
   return p.type === 'string' ? '' : p.type === 'bool' ? 'yes or no' : p.type;
 }

@@ -19,7 +19,8 @@ export function formatOutline(rb: Runbook, shown: string): string {
   if (rb.params.length) {
     lines.push('', 'parameters');
     for (const p of rb.params) {
-      const kind = p.type === 'enum' && p.values ? p.values.join('|') : p.type;
+      const type = p.type === 'enum' && p.values ? p.values.join('|') : p.type;
+      const kind = p.integer === undefined ? type : `${p.type === 'string' ? '' : `${type}, `}an integer: used in arithmetic at line ${p.integer}`;
       const value = p.value === undefined ? (p.atStep ? 'asked when its step comes' : 'no value yet') : p.type === 'secret' ? 'set' : `= ${p.value}`;
       lines.push(`  ${p.name} (${kind}) ${value}${p.description ? ` — ${p.description}` : ''}`);
     }

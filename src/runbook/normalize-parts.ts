@@ -33,6 +33,8 @@ export interface NormalizeContext {
   choose?: Readonly<Record<string, string>>;
   /** The operator's environment: a value a step needs and the runbook never declared may be there. */
   env?: NodeJS.ProcessEnv;
+  /** The exact line each parameter is first used in arithmetic on, where the reader knows it (Markdown). */
+  integerLines?: ReadonlyMap<string, number>;
 }
 
 export function scriptSpec(s: ScriptActionSpecInput, ctx: NormalizeContext): ScriptSpec {

@@ -26,6 +26,7 @@ import { DEFAULTS, joinUrl, scriptSpec, type NormalizeContext } from './normaliz
 import { normalizeCanary } from './normalize-canary.js';
 import { parseCondition } from '../engine/conditions.js';
 import { runbookIdentity } from './identity.js';
+import { withIntegerParams } from './integer-params.js';
 import {
   DANGEROUS_BY_DEFAULT,
   type ActionInput,
@@ -67,7 +68,8 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
   const nonEmpty = (s: string | undefined) => (s === undefined || s === '' ? undefined : s);
   // Values the steps and actions need that the runbook never declared: asked when they come.
   const asked = placeholderParams([...PHASES.flatMap((p) => checklists[p]), ...Object.values(actions)], new Set([...Object.keys(input.params ?? {}), ...(input.secrets ?? [])]), ctx.params ?? {}, ctx.env ?? {});
-  const params = [...normalizeParams(input.params, ctx.params ?? {}), ...asked];
+  // One used in arithmetic takes an integer only (integer-params.ts).
+  const params = withIntegerParams([...normalizeParams(input.params, ctx.params ?? {}), ...asked], { checklists, checks, actions }, (name) => ctx.lineOf(['actions', name]), ctx.integerLines);
   return {
     file: ctx.file,
     ...runbookIdentity(ctx.file, input.id),

@@ -13,6 +13,11 @@ export interface RunbookParam {
   values?: string[];
   default?: string;
   pattern?: string;
+  /**
+   * The first line of the runbook using it in arithmetic (`$(( <REPLICAS> + 1 ))`), where bash
+   * evaluates the value and so runs a `$(…)` in a subscript: its value must be an integer.
+   */
+  integer?: number;
   /** Given for this run, else the default; undefined when neither (the run cannot start). */
   value?: string;
   /**

@@ -40,6 +40,9 @@ export const ParamsSchema = z
 
 export type ParamInput = z.infer<typeof ParamSchema>;
 
+/** What a value used in arithmetic may be: digits, optionally signed. */
+const INTEGER = /^[-+]?[0-9]+$/;
+
 /** C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 /** What a secret may hold besides: line ends and tabs (a PEM key); it is never shown or recorded. */
@@ -53,9 +56,12 @@ const CONTROL_NAMES: Record<string, string> = { '\n': 'a line end (newline)', '\
  * of the ledger or drive the terminal it is shown on, so it is refused wherever a value enters
  * (--param, --choose, the cockpit's form); a secret may hold line ends and tabs.
  */
-export function valueProblem(p: { type: ParamType; values?: readonly string[]; pattern?: string }, value: string): string | undefined {
+export function valueProblem(p: { type: ParamType; values?: readonly string[]; pattern?: string; integer?: number }, value: string): string | undefined {
   const control = controlProblem(value, p.type === 'secret');
   if (control) return control;
+  if (p.integer !== undefined && !INTEGER.test(value)) {
+    return `${p.type === 'secret' ? 'the value' : `"${value}"`} is not an integer: it is used in arithmetic at line ${p.integer}, where bash would run what is in it`;
+  }
   if (p.type === 'bool' && value !== 'true' && value !== 'false') return `"${value}" is not true or false`;
   if (p.type === 'enum' && p.values && !p.values.includes(value)) return `"${value}" is not one of ${p.values.join(', ')}`;
   if (p.pattern !== undefined && !patternProblem(p.pattern) && !new RegExp(`^(?:${p.pattern})$`, 'u').test(value)) {

@@ -6,6 +6,7 @@ import type { EventBody } from '../engine/types.js';
 import type { Phase, Runbook } from '../runbook/model.js';
 import { commandValueProblem, recordedParams, withRecordedValues, type RunbookParam } from '../runbook/params.js';
 import { MASK } from '../runbook/secrets.js';
+import { valueProblem } from '../runbook/schema-params.js';
 import type { CockpitStore } from '../store/store.js';
 import type { Redactor } from '../runbook/secrets.js';
 
@@ -62,7 +63,11 @@ export class StepValues {
     if (/[\u0000-\u001f\u007f]/.test(value)) return `${name}: a value is one line of text, without control characters.`;
     if (value.length > MAX_VALUE) return `${name}: at most ${MAX_VALUE} characters.`;
     const runbook = this.runbook;
-    const known = runbook.params.some((p) => p.name === name);
+    const declared = runbook.params.find((p) => p.name === name);
+    const known = declared !== undefined;
+    // Its pattern, and an integer where the runbook uses it in arithmetic.
+    const bad = declared && valueProblem(declared, value);
+    if (bad) return `${name}: ${bad}.`;
     const params: RunbookParam[] = known
       ? runbook.params.map((p) => (p.name === name ? { ...p, value } : p))
       : [...runbook.params, { name, type: 'string', value, atStep: name }];

@@ -12,6 +12,7 @@ import { ANNOTATION_KEYS, keyName, type BlockAnnotations, type ParsedAnnotations
 import type { OutlineCode } from './outline.js';
 import { codeSteps, type CodeStep } from './shell.js';
 import { firstHidden } from './hidden.js';
+import { placedUses, runAsCode } from './evaluated.js';
 import type { MarkdownRollback, MarkdownStep } from './structure.js';
 
 export interface AnnotationProblem {
@@ -80,6 +81,15 @@ export class BlockAnnotator {
       this.problems.push({ line: line + hidden.line, column: hidden.column, key: 'allow-hidden', message: `the command holds ${hidden.shown}: what runs is not what the screen shows. Remove it, or annotate the block allow-hidden if it is meant` });
     }
     for (const s of steps) for (const written of ('script' in s && s.script.unfillable) || []) this.problems.push({ line, column: 1, key: `<${written}>`, message: UNFILLABLE });
+    for (const s of steps) {
+      if (!('script' in s) || !s.script.evaluated) continue;
+      const script = s.script;
+      script.evaluated = placedUses(script.evaluated!, code.value, line);
+      // A value run as code is refused in the runbook: `<NAME>`, or a $NAME nothing in it sets.
+      for (const u of script.evaluated) {
+        if (u.kind === 'code' && (u.written.startsWith('<') || script.placeholders?.includes(u.name))) this.problems.push({ line: u.line, column: u.column, key: u.written, message: runAsCode(u) });
+      }
+    }
     const shell = a.shell ?? shellOfFence(code.lang);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];

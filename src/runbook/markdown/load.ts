@@ -13,6 +13,7 @@ import { problemsFromZod, type Problem } from '../zod-issues.js';
 import { toRunbookDocument, type ConvertedRunbook } from './document.js';
 import { SETTINGS_KEY } from './front-matter.js';
 import { readMarkdownRunbook } from './read.js';
+import { arithmeticLines } from './evaluated.js';
 
 export const MARKDOWN_EXTENSIONS = /\.(md|markdown)$/i;
 
@@ -49,7 +50,9 @@ export function parseMarkdownRunbook(text: string, file: string, env: NodeJS.Pro
     throw new RunbookError(file, problems.map(toIssue));
   }
   const absolute = path.resolve(file);
-  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose, env });
+  // A parameter used in arithmetic takes an integer only (integer-params.ts), named with the line of the block's text that uses it.
+  const integerLines = arithmeticLines([...md.sections, ...(md.rollback ? [md.rollback] : [])].flatMap((s) => s.steps.flatMap((st) => (st.script ? [st.script] : []))));
+  const runbook = normalizeRunbook({ ...parsed.data, checklists }, { file: absolute, dir: path.dirname(absolute), targets: refs.targets, release: refs.release, lineOf, params, choose, env, integerLines });
   return Object.keys(metadata).length > 0 ? { ...runbook, metadata } : runbook;
 }
 

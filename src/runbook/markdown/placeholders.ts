@@ -1,6 +1,7 @@
 // Values a command needs that nobody gave: `<POD_NAME>` written for a person to fill in, and
 // `$VAR` / `${VAR}` that no block of the runbook sets. Such a command is never run with an
 // empty string in their place: the step names them, and waits until each has a value.
+import { evaluatedUses, type EvaluatedUse } from './evaluated.js';
 import { Quoting, ShellScanner } from './shell-scan.js';
 
 /** Variables every shell has, or that bash or zsh set themselves: never a value to ask for. */
@@ -64,6 +65,8 @@ export interface FilledScript {
   placeholders: string[];
   /** `<NAME>`s in a here-document whose delimiter is quoted (`<<'EOF'`): no value can reach them. */
   unfillable?: string[];
+  /** Values used where bash evaluates them (arithmetic, eval …): evaluated.ts. */
+  evaluated?: EvaluatedUse[];
 }
 
 /**
@@ -82,7 +85,11 @@ export function placeholdersOf(script: string, defined: ReadonlySet<string>): Fi
     if (m[3] !== undefined) need(m[3]);
     else if (!/^:?[-=+?]/.test(m[2])) need(m[1]);
   }
-  return unfillable.length > 0 ? { script: filled, placeholders: names, unfillable } : { script: filled, placeholders: names };
+  const out: FilledScript = { script: filled, placeholders: names };
+  if (unfillable.length > 0) out.unfillable = unfillable;
+  const evaluated = evaluatedUses(script, (written) => (placeholderLike(written) ? parameterName(written) : undefined));
+  if (evaluated.length > 0) out.evaluated = evaluated;
+  return out;
 }
 
 /** `<NAME>` as one word wherever it is (FilledScript.script); one in a quoted here-document stays as written and is listed. */

@@ -89,6 +89,7 @@ export function codeSteps(lang: string | null | undefined, value: string, ctx: B
     if (read.prompted && read.output.length > 0) script.output = read.output;
     if (filled.placeholders.length > 0) script.placeholders = filled.placeholders;
     if (filled.unfillable) script.unfillable = filled.unfillable;
+    if (filled.evaluated) script.evaluated = filled.evaluated;
     const destructive = destructiveReason(written);
     if (destructive) script.destructive = destructive;
     // A destructive block is never a check the Gate waits on, whatever the runbook says.

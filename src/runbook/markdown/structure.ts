@@ -2,6 +2,7 @@
 // becomes runbook format v1 (document.ts). Plain data, so it can be tested and printed.
 import type { Phase, ShellName } from '../model.js';
 import type { FrontMatter } from './front-matter.js';
+import type { EvaluatedUse } from './evaluated.js';
 
 /** A GET (or HEAD) found in the text, proposed as an HTTP check expecting 200. */
 export interface ProposedHttpCheck {
@@ -27,6 +28,8 @@ export interface ProposedScript {
   placeholders?: string[];
   /** `<NAME>`s written where no value can reach them (a quoted here-document): an error in the runbook. */
   unfillable?: string[];
+  /** Values used where bash evaluates them, at their Markdown line and column (1-based): evaluated.ts. */
+  evaluated?: EvaluatedUse[];
   /** Why the block looks destructive: it asks for a typed confirmation. */
   destructive?: string;
   /** The runbook marks the block a read-only check (`check every=5s`). */

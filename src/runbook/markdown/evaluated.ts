@@ -1,0 +1,241 @@
+// Where bash reads a value again as code. A `<NAME>` is written as one word (placeholders.ts),
+// but some places evaluate a word after it is expanded: arithmetic (`$(( ))`, `(( ))`, `$[ ]`,
+// `[[ a -gt b ]]`, `let`, `declare -i`, an array subscript, a variable name given to `printf -v`,
+// `unset`, `read`) evaluates `a[$(cmd)]` and so runs cmd; `eval`, `source <(…)`, `bash -c "…"`
+// and a pipe into a shell run the value itself. The value of a parameter used in arithmetic
+// must be an integer (params.ts); one used where it is run as code is refused in the runbook.
+// Not a parser: where it is unsure, a place counts as evaluating.
+import { Quoting, ShellScanner } from './shell-scan.js';
+
+export type Evaluation = 'arithmetic' | 'code';
+
+export interface EvaluatedUse {
+  /** The parameter's name (`REPLICAS`). */
+  name: string;
+  /** As written: `<REPLICAS>`, `$REPLICAS`, or a bare name inside arithmetic. */
+  written: string;
+  kind: Evaluation;
+  /** Where: `arithmetic $(( ))`, `eval`. */
+  why: string;
+  /** Line of the script (0-based) and column in it (0-based); read.ts makes them the Markdown's. */
+  line: number;
+  column: number;
+  /** The script's line as written, to find it in the block. */
+  text: string;
+}
+
+/** Something in the script that may evaluate: the pass is skipped without one. */
+const TRIGGER = /\(\(|<<|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
+const ANGLE = /(?<![<\w$])<([A-Za-z][A-Za-z0-9_-]*)>(?!>)/g;
+const VARIABLE = /\$\{#?([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const BARE = /(?<![\w$#{])[A-Za-z_][A-Za-z0-9_]*/g;
+/** Words a command may start with before its name. */
+const PREFIX = new Set(['sudo', 'env', 'command', 'builtin', 'exec', 'time', 'nohup', '!', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '{', 'xargs']);
+const SHELL_C = /(?:^|[\s;&|(`'"])(?:\S*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
+const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()/g;
+const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
+const SUBSTRING = /\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=?+])[^}]*$/;
+const SUBSCRIPT = /[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
+const EXPANDED_SUBSCRIPT = /\$\{[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
+const SHELL_READS_HEREDOC = /(?:^|[\s;&|(])(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|ssh)\b[^<;&|]*<<(?!<)/;
+/** ssh options that take a value: the word after them is not the destination. */
+const SSH_VALUE_OPTIONS = /^-[BbcDEeFIiJLlmOopQRSWw]$/;
+const NAME_TAKERS = new Set(['unset', 'read', 'mapfile', 'readarray', 'getopts']);
+const DECLARERS = new Set(['declare', 'typeset', 'local', 'readonly', 'export']);
+
+/**
+ * Each use of a value where bash evaluates it: `<NAME>`s (placeholderLike decides which are
+ * placeholders), `$NAME`/`${NAME}`, and bare names inside arithmetic.
+ */
+export function evaluatedUses(script: string, placeholderName: (written: string) => string | undefined): EvaluatedUse[] {
+  if (!TRIGGER.test(script)) return [];
+  const out: EvaluatedUse[] = [];
+  const lines = script.split('\n');
+  const scan = new ShellScanner();
+  const stack: string[] = []; // arithmetic and parentheses open across lines
+  // The command a line goes on with (after a backslash, or inside a quote left open), and
+  // whether the here-document being read is a script a shell runs (`bash <<EOF`, `ssh h <<EOF`).
+  let carry = { text: '', quoting: [] as Quoting[] };
+  let shellDoc = false;
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l];
+    const docLine = scan.inHeredoc;
+    const continued = !docLine && !scan.lineStartsCode;
+    scan.feed(line, true);
+    const quoting = Array.from({ length: line.length }, (_, i) => scan.quoting[i] ?? Quoting.Code);
+    const offset = continued ? carry.text.length : 0;
+    const text = continued ? carry.text + line : line;
+    const textQuoting = continued ? [...carry.quoting, ...quoting] : quoting;
+    const arith = arithmeticMarks(line, quoting, stack);
+    if (!docLine) shellDoc = SHELL_READS_HEREDOC.test(line) || (shellDoc && !/<<(?!<)/.test(line));
+    const add = (name: string, written: string, at: number) => {
+      const how = docLine && shellDoc ? { kind: 'code' as const, why: 'a here-document a shell runs' } : classify(text, offset + at, textQuoting, arith[at]);
+      if (how) out.push({ name, written, kind: how.kind, why: how.why, line: l, column: at, text: line });
+    };
+    for (const m of line.matchAll(ANGLE)) {
+      const name = placeholderName(m[1]);
+      if (name !== undefined && quoting[m.index] !== Quoting.LiteralHereDoc) add(name, m[0], m.index);
+    }
+    for (const m of line.matchAll(VARIABLE)) if (expands(quoting[m.index])) add(m[1] ?? m[2], m[0], m.index);
+    for (const m of line.matchAll(BARE)) if (arith[m.index] && line[m.index - 1] !== '<') out.push({ name: m[0], written: m[0], kind: 'arithmetic', why: arith[m.index], line: l, column: m.index, text: line });
+    if (scan.inHeredoc || scan.lineStartsCode) carry = { text: '', quoting: [] };
+    else {
+      // A backslash at the end joins the lines with a blank; a quote goes on across the line end.
+      const joined = scan.endsWithBackslash ? `${text.slice(0, -1)} ` : `${text} `;
+      carry = { text: joined, quoting: [...textQuoting.slice(0, joined.length - 1), scan.endsWithBackslash ? Quoting.Code : Quoting.Double] };
+    }
+  }
+  return out;
+}
+
+const expands = (q: Quoting | undefined) => q !== Quoting.Single && q !== Quoting.LiteralHereDoc;
+
+/** For each character, the arithmetic it sits in (`$(( ))`), or ''. */
+function arithmeticMarks(line: string, quoting: readonly Quoting[], stack: string[]): string[] {
+  const marks: string[] = new Array<string>(line.length).fill('');
+  for (let i = 0; i < line.length; i++) {
+    const q = quoting[i] ?? Quoting.Code;
+    const code = q === Quoting.Code;
+    if (expands(q)) {
+      if (line.startsWith('$((', i) || (code && line.startsWith('((', i))) {
+        stack.push(line[i] === '$' ? 'arithmetic $(( ))' : 'arithmetic (( ))');
+        i += line[i] === '$' ? 2 : 1;
+      } else if (line.startsWith('$[', i)) {
+        stack.push('arithmetic $[ ]');
+        i++;
+      } else if (line.startsWith('$(', i) || (code && line[i] === '(')) {
+        stack.push('(');
+        if (line[i] === '$') i++;
+      } else if (line[i] === ')' && stack.length > 0) {
+        const top = stack.pop()!;
+        if (top.endsWith('))') && line[i + 1] === ')') i++;
+      } else if (line[i] === ']' && stack[stack.length - 1] === 'arithmetic $[ ]') stack.pop();
+    }
+    marks[i] = innermost(stack);
+  }
+  // [[ a -gt b ]]: both sides are arithmetic; so is [[ -v name ]] (a subscript). Each part
+  // between && and || on its own: [[ <ENV> == prod && $n -gt 1 ]] compares ENV as text.
+  for (const m of line.matchAll(/\[\[(.*?)\]\]/g)) {
+    if (quoting[m.index] !== Quoting.Code) continue;
+    let from = m.index + 2;
+    for (const part of m[1].split(/(&&|\|\|)/)) {
+      const op = /(?:^|\s)-(eq|ne|lt|le|gt|ge|v)\s/.exec(part);
+      if (op) for (let i = from; i < from + part.length; i++) marks[i] ||= `[[ -${op[1]} ]]`;
+      from += part.length;
+    }
+  }
+  return marks;
+}
+
+function innermost(stack: readonly string[]): string {
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i] !== '(') return stack[i];
+  return '';
+}
+
+/** Whether the value at `at` is evaluated, and how. */
+function classify(line: string, at: number, quoting: readonly Quoting[], arithmetic: string): { kind: Evaluation; why: string } | undefined {
+  const before = line.slice(0, at);
+  // Run as code: eval, source <(…), bash -c "…", su -c, or piped into a shell.
+  for (const m of before.matchAll(SOURCE_SUB)) if (!separated(line, quoting, m.index, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`]/, '').replace(/["']/g, '') + '…)' };
+  for (const m of before.matchAll(SHELL_C)) if (!separated(line, quoting, m.index, at) && oneWord(line, quoting, m.index + m[0].length, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`'"]/, '') + ' "…"' };
+  const words = commandWords(line, quoting, at);
+  const command = words[0];
+  if (command === 'eval' || command === 'source' || command === '.') return { kind: 'code', why: command };
+  if (command === 'ssh' && sshCommandStarted(words)) return { kind: 'code', why: 'the command ssh gives the remote shell' };
+  const after = line.slice(at);
+  const end = after.search(/;|&&|\|\||(?<!\|)&(?!&)/);
+  if (PIPE_TO_SHELL.test(end === -1 ? after : after.slice(0, end)) && quoting[at] !== Quoting.HereDoc) return { kind: 'code', why: 'piped into a shell' };
+  if (arithmetic) return { kind: 'arithmetic', why: arithmetic };
+  const q = quoting[at] ?? Quoting.Code;
+  const word = currentWord(line, quoting, at);
+  if (expands(q) && SUBSTRING.test(before)) return { kind: 'arithmetic', why: 'a substring offset ${name:offset}' };
+  // An array subscript: ${arr[<V>]}, arr[<V>]=x (a quoted one is a subscript to the commands below).
+  if (expands(q) && (q === Quoting.Code ? SUBSCRIPT : EXPANDED_SUBSCRIPT).test(q === Quoting.Code ? word : before)) return { kind: 'arithmetic', why: 'an array subscript' };
+  if (q === Quoting.HereDoc) return undefined;
+  // A command reads its words: `let 'n = <V> + 1'` evaluates what the quotes hold.
+  const previous = words[words.length - 1];
+  const bare = word.replace(/['"]/g, '');
+  if (command === 'let') return { kind: 'arithmetic', why: 'let' };
+  if (command !== undefined && DECLARERS.has(command)) {
+    const flags = words.slice(1).filter((w) => w.startsWith('-')).join('');
+    if (/[ina]/.test(flags)) return { kind: 'arithmetic', why: `${command} ${flags.match(/-[A-Za-z]*[ina][A-Za-z]*/)?.[0] ?? flags}` };
+    if (!/^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(bare)) return { kind: 'arithmetic', why: `a variable name given to ${command}` };
+  }
+  if (command !== undefined && NAME_TAKERS.has(command) && !/^-[pdtnNuCcO]$/.test(previous ?? '')) return { kind: 'arithmetic', why: `a variable name given to ${command}` };
+  if ((command === 'printf' || command === 'wait' || command === 'test' || command === '[') && previous === '-v') return { kind: 'arithmetic', why: `${command} -v` };
+  return undefined;
+}
+
+/** The words before the value hold ssh's destination: the value is part of the remote command. */
+function sshCommandStarted(words: readonly string[]): boolean {
+  for (let i = 1; i < words.length; i++) {
+    if (SSH_VALUE_OPTIONS.test(words[i])) i++;
+    else if (!words[i].startsWith('-')) return true;
+  }
+  return false;
+}
+
+/** A command ends between `from` and `to` (an unquoted ;, &&, || or &). */
+function separated(line: string, quoting: readonly Quoting[], from: number, to: number): boolean {
+  for (let i = from + 1; i < to; i++) {
+    if ((quoting[i] ?? Quoting.Code) !== Quoting.Code) continue;
+    if (line[i] === ';' || line[i] === '&' || (line[i] === '|' && line[i + 1] === '|')) return true;
+  }
+  return false;
+}
+
+/** No unquoted blank between `from` and `to`: one word (the string after -c). */
+function oneWord(line: string, quoting: readonly Quoting[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if ((quoting[i] ?? Quoting.Code) === Quoting.Code && /\s/.test(line[i])) return false;
+  return true;
+}
+
+/** The words of the simple command up to `at` (assignments and sudo, env … skipped), quotes kept. */
+function commandWords(line: string, quoting: readonly Quoting[], at: number): string[] {
+  let start = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    if ((quoting[i] ?? Quoting.Code) === Quoting.Code && /[;&|(){}`]/.test(line[i])) {
+      start = i + 1;
+      break;
+    }
+  }
+  const words = line.slice(start, at).trim().split(/\s+/).filter(Boolean);
+  if (!/\s$/.test(line.slice(start, at)) && words.length > 0) words.pop(); // the word the value is in
+  let i = 0;
+  while (i < words.length && (PREFIX.has(words[i]) || /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(words[i]) || (i > 0 && PREFIX.has(words[i - 1]) && words[i].startsWith('-')))) i++;
+  return words.slice(i);
+}
+
+/** The text of the word `at` sits in, before `at`. */
+function currentWord(line: string, quoting: readonly Quoting[], at: number): string {
+  let i = at;
+  while (i > 0 && !((quoting[i - 1] ?? Quoting.Code) === Quoting.Code && /[\s;&|()]/.test(line[i - 1]))) i--;
+  return line.slice(i, at);
+}
+
+/**
+ * The uses at their place in the Markdown: `block` is the code block's text, `fence` its
+ * fence's line. A script's line is found in the block (prompts and groups cut it out of it).
+ */
+export function placedUses(uses: readonly EvaluatedUse[], block: string, fence: number): EvaluatedUse[] {
+  const lines = block.split('\n');
+  return uses.map((u) => {
+    const text = u.text.trim();
+    const j = text === '' ? -1 : lines.findIndex((l) => l.includes(text));
+    if (j === -1) return { ...u, line: fence, column: 1 };
+    const lead = u.text.length - u.text.trimStart().length;
+    return { ...u, line: fence + j + 1, column: lines[j].indexOf(text) + u.column - lead + 1 };
+  });
+}
+
+/** A value that would be run as code: why the runbook is refused. */
+export function runAsCode(use: EvaluatedUse): string {
+  return `sits inside ${use.why}: a value inside ${use.why} is run as code; pass it as a variable instead (NAME=value in the environment, read as "$NAME" by a command that is not built from it)`;
+}
+
+/** Each parameter used in arithmetic, with the first Markdown line it is used on. */
+export function arithmeticLines(scripts: Iterable<{ evaluated?: readonly EvaluatedUse[] }>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of scripts) for (const u of s.evaluated ?? []) if (u.kind === 'arithmetic' && (out.get(u.name) ?? Infinity) > u.line) out.set(u.name, u.line);
+  return out;
+}
