@@ -5,13 +5,14 @@
 import type { Runbook, ScriptCheck, ShellName } from '../runbook/model.js';
 import type { CheckResult, EventBody } from '../engine/types.js';
 import { flash, type CockpitStore } from '../store/store.js';
+import { loadOnce } from './load-once.js';
 import type { ShellSession, ShellStart } from '../../adapters/shell-session.js';
 
 export type ShellCheck = ScriptCheck & { shell: ShellName };
 export const isShellCheck = (check: { kind: string; shell?: ShellName } | undefined): check is ShellCheck =>
   check?.kind === 'script' && check.shell !== undefined;
 
-const adapter = () => import('../../adapters/shell-session.js');
+const adapter = loadOnce(() => import('../../adapters/shell-session.js'));
 
 /** What runs a shell check: the session's RunShell, or a shell of its own for one block. */
 export interface ShellHost {

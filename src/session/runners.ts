@@ -3,14 +3,19 @@ import type { Action, CanaryMetric, Check, Runbook } from '../runbook/model.js';
 import type { MetricReading } from '../engine/canary.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { CheckResult } from '../engine/types.js';
-// undici and execa are loaded on first use, after the cockpit's first frame: startup is a
-// feature.
-const http = () => import('../../adapters/http.js');
-const script = () => import('../../adapters/script.js');
 import { setMaxListeners } from 'node:events';
 import type { ActionStatus } from '../engine/types.js';
 import { classifyFailure } from '../engine/failure.js';
+import { loadOnce } from './load-once.js';
 import { isShellCheck, runInFreshShell, type RunShell, type ShellCheck, type ShellHost } from './run-shell.js';
+
+// undici and execa are loaded on first use, after the cockpit's first frame: startup is a
+// feature (load-once.ts).
+const http = loadOnce(() => import('../../adapters/http.js'));
+const script = loadOnce(() => import('../../adapters/script.js'));
+const gateCheck = loadOnce(() => import('../../adapters/gate-check.js'));
+const shellSession = loadOnce(() => import('../../adapters/shell-session.js'));
+const metricsModule = loadOnce(() => import('../../adapters/metrics/index.js'));
 
 /**
  * Load the script and HTTP adapters ahead of need, once the cockpit is up: the first abort at
@@ -43,7 +48,7 @@ export function makeCheckRunner(
     if (isShellCheck(check)) return shell.run(check, cut);
     if (check.kind === 'http') return (await http()).runHttpCheck(check, ctx);
     if (check.kind === 'script') return (await script()).runScriptCheck(check, ctx);
-    return (await import('../../adapters/gate-check.js')).runGateCheck(check, { ledger });
+    return (await gateCheck()).runGateCheck(check, { ledger });
   };
   return async (check, stop) => {
     const result = await run(check, stop);
@@ -56,7 +61,7 @@ export function makeCheckRunner(
 function oneBlockShell(runbook: Runbook, env: NodeJS.ProcessEnv): ShellHost {
   return {
     async run(check, signal) {
-      const session = new (await import('../../adapters/shell-session.js')).ShellSession({ env, secrets: runbook.secrets });
+      const session = new (await shellSession()).ShellSession({ env, secrets: runbook.secrets });
       try {
         return await session.run(check, { signal });
       } finally {
@@ -160,7 +165,7 @@ export function makeMetricReader(runbook: Runbook, env: NodeJS.ProcessEnv): (met
   const csvCursors = new Map();
   const ctx = { env, secrets: runbook.secrets, csvCursors };
   return async (metric) => {
-    const metrics = await import('../../adapters/metrics/index.js');
+    const metrics = await metricsModule();
     if (metric.compare) {
       const q = metrics.sampleQueriesOf(metric);
       const [baseline, canary] = await Promise.all([metrics.readSamples(q.baseline, ctx), metrics.readSamples(q.canary, ctx)]);
