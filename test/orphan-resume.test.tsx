@@ -90,4 +90,16 @@ describe('the walk of a step its cockpit never answered', () => {
     expect(currentStep(walkChecklist(checklists, [started, { kind: 'run.resumed' }, started]))?.unknown).toBeUndefined();
     expect(currentStep(walkChecklist(checklists, [started]))).toMatchObject({ state: 'running' });
   });
+
+  it('recorded unknown by the driver that took over (its former driver gone): retried, it asks for its id typed too', () => {
+    const unknown: EventBody = { kind: 'step.result', phase: 'preflight', step: 'deploy', result: { check: 'deploy', status: 'error', code: 'outcome_unknown', reason: "alice's cockpit is gone", startedAt: 0, durationMs: 1 } };
+    const retried: EventBody = { kind: 'step.retried', phase: 'preflight', step: 'deploy' };
+    const walk = walkChecklist(checklists, [started, unknown, retried]);
+    expect(currentStep(walk)).toMatchObject({ state: 'pending', unknown: true });
+    expect(decideStepIntent(walk, { kind: 'advance' })).toMatchObject({ ok: false });
+    expect(decideStepIntent(walk, { kind: 'advance', typed: 'deploy' })).toMatchObject({ ok: true, run: true });
+    // An ordinary failure retried runs on Enter, as before.
+    const failed = { ...unknown, result: { ...(unknown as Extract<EventBody, { kind: 'step.result' }>).result, code: 'status', reason: 'exit 1' } } as EventBody;
+    expect(currentStep(walkChecklist(checklists, [started, failed, retried]))?.unknown).toBeUndefined();
+  });
 });

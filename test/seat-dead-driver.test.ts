@@ -100,7 +100,7 @@ function scenario(backend: string, open: Backend) {
       await waitFor(() => bob.store.getState().checklist.phases.preflight.steps[0].state === 'failed', 'the step recorded as unknown on bob’s screen', 10_000);
       const gone = `alice's cockpit is gone (its process ${a.child.pid} on `;
       expect(bob.store.getState().flash).toMatchObject({ level: 'error', text: expect.stringContaining(gone) });
-      expect(bob.store.getState().flash?.text).toMatch(/: "Drain the queue" is recorded as unknown; check by hand what it did, then retry \(r\) or skip \(s\)\.$/);
+      expect(bob.store.getState().flash?.text).toMatch(/: "Drain the queue" is recorded as unknown; check by hand what it did, then retry \(r, then Enter and its id typed\) or skip \(s\)\.$/);
       expect(runningElsewhere(bob.store.getState())).toBeUndefined();
       const after = (await ledger.events(a.runId)).filter((e) => e.seq > a.intent - 2);
       const outcomes = after.filter((e) => e.body.kind === 'step.result' || e.body.kind === 'action.completed');
@@ -110,9 +110,14 @@ function scenario(backend: string, open: Backend) {
       ]);
       expect(outcomes.every((e) => JSON.stringify(e.body).includes(gone))).toBe(true);
 
-      // Recorded once: later looks find nothing owed; bob goes on (a retry runs the step here).
+      // Recorded once: later looks find nothing owed; bob goes on. It may still have run: a retry
+      // asks for its id typed before it runs here.
       writeFileSync(go, '');
       bob.command('step.retry');
+      const first = () => bob.store.getState().checklist.phases.preflight.steps[0];
+      await waitFor(() => first().state === 'pending' && first().unknown === true, 'the step to run again, of unknown outcome', 5000);
+      expect(bob.store.getState().flash?.text).toContain(`type its id "${first().id}" to run it again`);
+      await bob.advance(undefined, first().id);
       await waitFor(() => bob.store.getState().checklist.phases.preflight.steps[0].state === 'passed', 'the step run again, by bob', 5000);
       expect((await ledger.events(a.runId)).filter((e) => e.body.kind === 'step.result').map((e) => e.operator)).toEqual(['bob', 'bob']);
     } finally {

@@ -121,6 +121,9 @@ function applyStepEvent(s: StepView, e: StepEvent): void {
     case 'step.retried':
       s.state = 'pending';
       s.skipReason = undefined;
+      // Its outcome was recorded unknown (its cockpit went away after a take-over): it may still
+      // have run, so running it again asks for its id typed, as after a resume.
+      if (s.result?.code === 'outcome_unknown') s.unknown = true;
       break;
     case 'step.note':
       s.notes.push(e.note);

@@ -88,7 +88,7 @@ export class OwedElsewhere {
     const ev = await recorder.settle(intent.seq, outcome);
     if (!ev) return;
     const what = body.kind === 'step.started' ? `"${this.title(body.phase, body.step)}"` : body.kind === 'action.requested' ? body.action : 'it';
-    const next = body.kind === 'step.started' ? 'check by hand what it did, then retry (r) or skip (s)' : 'check the target by hand';
+    const next = body.kind === 'step.started' ? 'check by hand what it did, then retry (r, then Enter and its id typed) or skip (s)' : 'check the target by hand';
     flash(store, `${why}: ${what} is recorded as unknown; ${next}.`, 'error');
   }
 
