@@ -78,8 +78,8 @@ describe('SIGKILL: the cockpit dies at once', () => {
       const dir = mkdtempSync(join(tmpdir(), 'oc-kill-'));
       const r = await runAndSignal(make(dir), dir, 'SIGKILL');
       expect(r.code).toBe(null);
-      expect(await waitGone(r.script, 4000)).toBe(true);
-      expect(await waitGone(r.grandchild, 4000)).toBe(true);
+      expect(await waitGone(r.script, 10_000)).toBe(true);
+      expect(await waitGone(r.grandchild, 10_000)).toBe(true);
     });
   }
 });
@@ -89,7 +89,7 @@ describe('the step a dead cockpit ran: its outcome is unknown', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-'));
     const file = yamlRunbook(dir);
     const r = await runAndSignal(file, dir, 'SIGKILL');
-    expect(await waitGone(r.script, 4000)).toBe(true);
+    expect(await waitGone(r.script, 10_000)).toBe(true);
     writeFileSync(join(dir, 'fast'), ''); // what runs again now ends at once
     const again = await cli(['run', file, '--yes', '--ledger', r.ledger], { env: ENV });
     expect(again.code, again.stdout + again.stderr).toBe(2);
