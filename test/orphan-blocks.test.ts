@@ -1,6 +1,6 @@
 // A cockpit that dies without quitting takes what it started with it (built binary, real
 // processes): a SIGHUP (its terminal closed) shuts it down in order as SIGTERM does; after a
-// SIGKILL, the watchdog kills the script's, the block's and the run shell's process groups.
+// SIGKILL, the watchdog kills the process groups (shown in tmux, test/e2e-hangup-tmux.test.ts).
 // The step it was running is then of unknown outcome: a headless run stops there.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,14 +19,6 @@ function yamlRunbook(dir: string): string {
   const file = join(dir, 'slow.yaml');
   const script = `{ command: sh, args: [-c, '${SLOW}', sh, ${dir}], timeout: 90s }`;
   writeFileSync(file, `version: 1\nname: Slow\nchecks:\n  slow-step: { script: ${script} }\nchecklists:\n  postflight:\n    - { id: deploy, title: Deploy by script, check: slow-step, confirm: true }\n`);
-  return file;
-}
-
-/** A Markdown runbook: its block runs in the run's shell. */
-function markdownRunbook(dir: string): string {
-  const file = join(dir, 'slow.md');
-  const block = SLOW.replaceAll('$1', dir);
-  writeFileSync(file, `# Slow block\n\n## Steps\n\n1. Deploy\n\n   \`\`\`bash\n   ${block}\n   \`\`\`\n`);
   return file;
 }
 
@@ -72,17 +64,6 @@ describe('SIGHUP: the cockpit\'s terminal closed', () => {
   });
 });
 
-describe('SIGKILL: the cockpit dies at once', () => {
-  for (const [kind, make] of [['a script', yamlRunbook], ['a block in the run\'s shell', markdownRunbook]] as const) {
-    it(`${kind}: its whole group is gone within a few seconds`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'oc-kill-'));
-      const r = await runAndSignal(make(dir), dir, 'SIGKILL');
-      expect(r.code).toBe(null);
-      expect(await waitGone(r.script, 10_000)).toBe(true);
-      expect(await waitGone(r.grandchild, 10_000)).toBe(true);
-    });
-  }
-});
 
 describe('the step a dead cockpit ran: its outcome is unknown', () => {
   it('run --yes stops there naming it (exit 2); --confirm STEP runs it again', async () => {
