@@ -41,8 +41,14 @@ export function chosenLedgerLocation(opts: { ledger?: unknown; runbook?: unknown
   return chosenLedgerPath(opts);
 }
 
+/** `scheme://user:password@` anywhere in a text: $1 is `scheme://user`, what may be shown. */
+const PASSWORD_IN_URL = /([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^@/\s]*@/gi;
+
 /** A postgres:// URL as it may be shown: without its password. */
-export const withoutPassword = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^@/]*@/i, '$1@');
+export const withoutPassword = (url: string) => url.replace(PASSWORD_IN_URL, '$1@');
+
+/** A text with each URL's password written `***` (`postgres://bob:***@db/ops`): what `ps` may show. */
+export const passwordsMasked = (text: string) => text.replace(PASSWORD_IN_URL, '$1:***@');
 
 /** The ledger a command means: --ledger, else the one beside --runbook's file, else .opscockpit/ledger.db here. */
 export function chosenLedgerPath(opts: { ledger?: unknown; runbook?: unknown }): string {
