@@ -10,7 +10,6 @@
 // snapshot of its own, so the read, after the lock, sees every append committed before it.
 import type pg from 'pg';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
-import type { Redactor } from '../src/runbook/secrets.js';
 import { repeatsInBatch, type NewEvent } from './append-group.js';
 import { HASH_BYTES, wellFormed } from './ledger-chain.js';
 import { LedgerError } from './ledger-errors.js';
@@ -49,7 +48,8 @@ export class PgAppender {
 
   constructor(
     private readonly hashRow: RowHasher,
-    private readonly redactor?: Redactor,
+    /** Secret values masked in the body (the ledger's own mask, as SQLite's batchAppender takes it). */
+    private readonly mask: (body: EventBody) => EventBody,
   ) {}
 
   /**
@@ -117,9 +117,5 @@ export class PgAppender {
       throw err;
     }
     return out;
-  }
-
-  private mask(v: EventBody): EventBody {
-    return this.redactor?.active ? this.redactor.value(v) : v;
   }
 }

@@ -81,7 +81,7 @@ export class PgLedger implements LedgerStore {
   ) {
     this.location = target.location;
     this.stampedOperator = chain.login;
-    this.appender = new PgAppender(chain.hashRow, chain.redactor);
+    this.appender = new PgAppender(chain.hashRow, (body) => this.mask(body));
     this.sealKey = chain.sealKey;
     this.refusal = chain.refusal;
     this.redactor = chain.redactor;

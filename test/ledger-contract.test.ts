@@ -9,6 +9,7 @@ import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import { postgresLedger, sqliteLedger, type LedgerUnderTest } from './support/ledger-stores.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
 import { heldGate } from './support/held-gate.js';
+import { Redactor } from '../src/runbook/secrets.js';
 
 const RUNBOOK = '/ops/cutover.yaml';
 const note = (n: string): EventBody => ({ kind: 'step.note', phase: 'postflight', step: 's', note: n });
@@ -260,6 +261,17 @@ describe('ledger contract: what only PostgreSQL vouches for', () => {
     const v = await l.verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken).toMatchObject({ id: 99, reason: 'missing row' });
+  });
+
+  it('a secret value is masked in what is appended, by the group commit and inside a transaction', async () => {
+    const l = await postgresLedger(inject('postgres'));
+    const secret = 'tok-S3cr3t-9f8e7d';
+    const s = await track(openPgLedger(l.urls.alice, { redactor: new Redactor(['DEPLOY_TOKEN'], { DEPLOY_TOKEN: secret }) }));
+    const run = await s.startRun({ runbook: RUNBOOK, name: 'secret' }, T0);
+    expect((await s.append(run.runId, 'ana', note(`curl -H "Authorization: ${secret}"`), T0)).body).toEqual(note('curl -H "Authorization: ***"'));
+    await s.atomically(() => s.append(run.runId, 'ana', note(`again ${secret}`), T0));
+    expect((await s.events(run.runId)).map((e) => (e.body as { note: string }).note)).toEqual(['curl -H "Authorization: ***"', 'again ***']);
+    expect((await l.verify()).ok).toBe(true);
   });
 
   it('an operator login gets "permission denied" changing or removing events', async () => {
