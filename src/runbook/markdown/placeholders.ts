@@ -128,9 +128,12 @@ function fillAngles(script: string, need: (name: string) => void, unfillable: st
 /** Characters that make a word more or other than itself: blanks, quotes, expansions, globs, operators. */
 const SHELL_SPECIAL = /[\s'"\\$`!*?[\]{}()<>|&;#~^]/;
 
+/** Single-quoted for the shell: read back as exactly `s`. */
+export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** A value as one shell word: as it is when nothing in it is special to the shell, else single-quoted. */
 export function shellWord(value: string): string {
-  return value !== '' && !SHELL_SPECIAL.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  return value !== '' && !SHELL_SPECIAL.test(value) ? value : shellQuote(value);
 }
 
 /**

@@ -6,11 +6,10 @@
 import type { ActionInput } from '../schema.js';
 import type { MarkdownRollback } from './structure.js';
 import { squash } from './words.js';
+import { shellQuote } from './placeholders.js';
 
 /** Rollbacks take as long as they take, within reason. */
 export const ROLLBACK_TIMEOUT = '30m';
-
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The rollback action for the section, or undefined when it is empty. */
 export function rollbackAction(rollback: MarkdownRollback, given: ReadonlySet<string>, secrets: ReadonlySet<string> = new Set()): ActionInput | undefined {
