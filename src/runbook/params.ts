@@ -126,7 +126,6 @@ export function withParamValues(params: readonly RunbookParam[] | undefined, env
   return out;
 }
 
-/** The values as the ledger records them: secret ones as ***. */
 /**
  * The parameters with the values a run recorded (its last run.params) over them; a name the
  * runbook does not declare is a value given at its step. Secret ones are recorded masked: the
@@ -140,6 +139,7 @@ export function withRecordedValues(params: readonly RunbookParam[], recorded: Re
   return out;
 }
 
+/** The values as the ledger records them: secret ones as ***. */
 export function recordedParams(params: readonly RunbookParam[]): Record<string, string> {
   return Object.fromEntries(params.filter((p) => p.value !== undefined).map((p) => [p.name, p.type === 'secret' ? MASK : (p.value as string)]));
 }
