@@ -11,7 +11,7 @@ import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
 import { isLedgerUnreachable, type LedgerStore } from '../../engine/ledger-store.js';
 import { withRecordingLedger } from '../../session/headless-ledger.js';
-import { MODES, parseScopes, type Mode, type SafetyPolicy } from '../../engine/safety.js';
+import { backsOut, MODES, parseScopes, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { openSession, type Session } from '../../session/session.js';
 import { Controls, type Refused } from '../../session/controls.js';
 import { unlockRunbook } from '../../session/runbook-lock.js';
@@ -72,7 +72,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const name = positionals[1];
   const ledgerPath = ledgerPathOf({ ledger: values.ledger }, io.env, file);
   const takeOver = takeOverReason(values['take-over'], 'act');
-  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath, backOut: name === 'abort' || name === 'rollback', seat: { takeOver } });
+  const loaded = await loadWithParams('act', file, values, io, { shown: `${positionals[0]} ${name}`, ledgerPath, backOut: backsOut(name), seat: { takeOver } });
   if (typeof loaded === 'number') return loaded;
   const { runbook, env } = loaded;
   const action = runbook.actions[name];
