@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { loadRunbookFile } from '../src/runbook/load.js';
 import { owedKey } from '../src/engine/lease.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
@@ -20,24 +19,14 @@ import { pgLedgerDatabase } from './support/ledger-stores.js';
 import { openSession } from '../src/session/session.js';
 import { runningElsewhere } from '../screens/step-command.js';
 import { waitFor } from './support/cockpit.js';
+import { nodeBundle } from './support/node-bundle.js';
 
 const root = join(import.meta.dirname, '..');
 let bundle: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  bundle = join(root, 'node_modules', '.cache', 'opscockpit-test', `seat-driver-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(root, 'test', 'support', 'seat-driver.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['better-sqlite3', 'pg'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  bundle = await nodeBundle({ entry: 'test/support/seat-driver.ts' }, 'seat-driver', ['better-sqlite3', 'pg']);
 });
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
