@@ -36,3 +36,10 @@ export function onlyIssue(text: string, env: NodeJS.ProcessEnv = {}): RunbookIss
 }
 
 export const HEAD = ['version: 1', 'name: Test runbook', 'targets:', '  app: http://127.0.0.1:9000'];
+
+/**
+ * The "Ship" runbook of the tests of several cockpits: one automatic step (ready, its check
+ * /bin/true), `safety` (YAML text) before its checks, and `actions` (the lines under `actions:`).
+ */
+export const shipYaml = (actions: string[], safety = ''): string =>
+  `version: 1\nname: Ship\n${safety}checks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: ready, check: ok }\nactions:\n` + yaml(...actions);
