@@ -19,6 +19,7 @@ import { pgLedgerDatabase } from './support/ledger-stores.js';
 import { openSession } from '../src/session/session.js';
 import { runningElsewhere } from '../screens/step-command.js';
 import { waitFor } from './support/cockpit.js';
+import { stepsMarkdown, untilFile } from './support/runbook-text.js';
 import { nodeBundle } from './support/node-bundle.js';
 
 const root = join(import.meta.dirname, '..');
@@ -60,7 +61,7 @@ function scenario(backend: string, open: Backend) {
     const dir = mkdtempSync(join(tmpdir(), 'oc-dead-driver-'));
     const go = join(dir, 'go');
     const file = join(dir, 'drain.md');
-    writeFileSync(file, ['# Drain the workers', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', `   for i in $(seq 600); do [ -e ${go} ] && break; sleep 0.05; done; echo drained`, '   ```', '', '2. Restart', '', '   ```sh', '   echo restarted', '   ```', ''].join('\n'));
+    writeFileSync(file, stepsMarkdown('Drain the workers', [['Drain the queue', `${untilFile(go, 600)}; echo drained`], ['Restart', 'echo restarted']]));
     const where = await open(dir);
     const a = await alice(file, where.alice);
     const ledger = await where.bob();

@@ -17,6 +17,7 @@ import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { hourMinute } from '../src/engine/driver.js';
 import { cli, cliSync } from './support/cli.js';
 import { waitFor } from './support/cockpit.js';
+import { drainSteps, untilFile, yaml } from './support/runbook-text.js';
 import { teamHarness } from './support/team-harness.js';
 
 const team = teamHarness();
@@ -26,27 +27,20 @@ const { sessions, stores } = team;
 function drain() {
   const dir = mkdtempSync(join(tmpdir(), 'oc-seat-busy-'));
   const file = join(dir, 'drain.yaml');
-  const block = `for i in $(seq 400); do [ -e ${join(dir, 'go')} ] && break; sleep 0.05; done; echo drained`;
+  const block = `${untilFile(join(dir, 'go'), 400)}; echo drained`;
   writeFileSync(
     file,
-    [
+    yaml(
       'version: 1',
       'name: Drain',
       'params:',
       '  version: { description: the release }',
-      'checks:',
-      `  drain: { script: { command: sh, args: [-c, '${block}'] } }`,
-      `  restart: { script: { command: sh, args: [-c, 'echo restarted'] } }`,
-      'checklists:',
-      '  preflight:',
-      '    - { id: drain, title: Drain the queue, check: drain }',
-      '    - { id: restart, title: Restart, check: restart }',
+      ...drainSteps(block),
       'actions:',
       '  deploy:',
       '    title: Deploy',
       `    script: { command: sh, args: [-c, 'touch ${join(dir, 'deployed')}'] }`,
-      '',
-    ].join('\n'),
+    ),
   );
   return { dir, file };
 }

@@ -43,3 +43,21 @@ export const HEAD = ['version: 1', 'name: Test runbook', 'targets:', '  app: htt
  */
 export const shipYaml = (actions: string[], safety = ''): string =>
   `version: 1\nname: Ship\n${safety}checks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: ready, check: ok }\nactions:\n` + yaml(...actions);
+
+/** A Markdown runbook: `# title`, then its numbered steps under "## Steps", each with its sh block (lines kept). */
+export const stepsMarkdown = (title: string, steps: Array<[step: string, block: string]>): string =>
+  [`# ${title}`, '', '## Steps', '', ...steps.flatMap(([step, block], i) => [`${i + 1}. ${step}`, '', '   ```sh', ...block.split('\n').map((l) => `   ${l}`), '   ```', ''])].join('\n');
+
+/** Shell that waits (at most `tries` × 50 ms) until `file` exists: a block the test lets go. */
+export const untilFile = (file: string, tries: number): string => `for i in $(seq ${tries}); do [ -e ${file} ] && break; sleep 0.05; done`;
+
+/** The YAML lines of the drain tests' steps: "Drain the queue" (its check runs `block`), then "Restart". */
+export const drainSteps = (block: string): string[] => [
+  'checks:',
+  `  drain: { script: { command: sh, args: [-c, '${block}'] } }`,
+  `  restart: { script: { command: sh, args: [-c, 'echo restarted'] } }`,
+  'checklists:',
+  '  preflight:',
+  '    - { id: drain, title: Drain the queue, check: drain }',
+  '    - { id: restart, title: Restart, check: restart }',
+];
