@@ -1,4 +1,5 @@
 // Runbook text for tests: YAML written as lines, and the issues a rejected runbook reports.
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { RunbookError, type RunbookIssue } from '../../src/runbook/errors.js';
 import { parseRunbook } from '../../src/runbook/load.js';
@@ -61,3 +62,6 @@ export const drainSteps = (block: string): string[] => [
   '    - { id: drain, title: Drain the queue, check: drain }',
   '    - { id: restart, title: Restart, check: restart }',
 ];
+
+/** The lines of an action `deploy` whose script leaves the file `deployed` in `dir`. */
+export const deployAction = (dir: string): string[] => ['actions:', '  deploy:', '    title: Deploy', `    script: { command: sh, args: [-c, 'touch ${join(dir, 'deployed')}'] }`];
