@@ -1,7 +1,7 @@
 // The exact commands of the current step, as the detail pane shows them before Enter: every
 // line of the block, with values that look like credentials masked.
 import type { Check } from '../src/runbook/model.js';
-import type { StepView } from '../src/engine/checklist.js';
+import { currentStep, type StepView } from '../src/engine/checklist.js';
 import type { RunbookParam } from '../src/runbook/params.js';
 import type { CockpitState } from '../src/store/store.js';
 import { FRESH_SHELL_AHEAD } from '../src/store/project.js';
@@ -87,9 +87,8 @@ export function withValues(lines: readonly string[], params: readonly RunbookPar
 
 /** The step Enter acts on, while the run goes on (a closed run has none): the Checklist and the keys read it here. */
 export function currentStepOf(s: CockpitState): StepView | undefined {
-  const view = s.checklist.phases[s.checklist.active];
   const closed = s.run !== undefined && s.run.status !== 'running' && !s.checklist.complete;
-  return view.current === undefined || closed ? undefined : view.steps[view.current];
+  return closed ? undefined : currentStep(s.checklist);
 }
 
 /**

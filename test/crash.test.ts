@@ -7,13 +7,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { startFixtureServer, type FixtureServer } from '../fixtures/server.js';
 import { openLedger } from '../adapters/ledger.js';
 import { verifyLedger } from '../adapters/ledger-verify.js';
 import { walkChecklist } from '../src/engine/checklist.js';
 import { CONTROL_RUNBOOK } from '../src/session/controls.js';
 import { loadRunbook } from '../src/runbook/load.js';
+import { nodeBundle } from './support/node-bundle.js';
 
 const root = resolve(import.meta.dirname, '..');
 const runbookFile = join(root, 'fixtures', 'runbooks', 'demo.yaml');
@@ -25,18 +25,7 @@ beforeAll(async () => {
   server = await startFixtureServer({ port: 0, token: 'crash-token' });
   dir = mkdtempSync(join(tmpdir(), 'oc-crash-'));
   // The child runs the real session code, bundled; better-sqlite3 resolves from node_modules.
-  bundle = join(root, 'node_modules', '.cache', 'opscockpit-test', `crash-driver-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(root, 'test', 'support', 'crash-driver.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  bundle = await nodeBundle({ entry: 'test/support/crash-driver.ts' }, 'crash-driver', ['better-sqlite3']);
 });
 afterAll(async () => {
   await server.close();

@@ -13,6 +13,7 @@ import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
 import { hourMinute } from '../src/engine/driver.js';
 import { waitFor } from './support/cockpit.js';
+import { shipYaml } from './support/runbook-text.js';
 import { mountCockpitOn, unmountAll } from './support/mount.js';
 import { pgLedgerDatabase } from './support/ledger-stores.js';
 import type { PgLogin } from './support/postgres.js';
@@ -33,8 +34,7 @@ function shipRunbook() {
   const file = join(dir, 'ship.yaml');
   writeFileSync(
     file,
-    `version: 1\nname: Ship\nchecks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: ready, check: ok }\n` +
-      `actions:\n  ship:\n    title: Ship it\n    key: w\n    script: { command: sleep, args: ['30'] }\n`,
+    shipYaml(['  ship:', '    title: Ship it', '    key: w', "    script: { command: sleep, args: ['30'] }"]),
   );
   return { dir, file, ledgerPath: join(dir, 'ledger.db') };
 }

@@ -12,6 +12,7 @@ import { openLedger } from '../adapters/ledger.js';
 import type { LedgerEvent } from '../src/engine/types.js';
 import { waitGone } from './support/processes.js';
 import { shellQuote, Tmux } from './support/tmux.js';
+import { stepsMarkdown, untilFile } from './support/runbook-text.js';
 
 const terminals: Tmux[] = [];
 afterEach(() => {
@@ -37,7 +38,7 @@ function cockpit(file: string, ledger: string, operator: string, extra = ''): Tm
 
 function markdown(dir: string, block: string): string {
   const file = join(dir, 'drain.md');
-  writeFileSync(file, ['# Drain the workers', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', ...block.split('\n').map((l) => `   ${l}`), '   ```', '', '2. Restart', '', '   ```sh', '   echo "restarted ${DRAINED:-fresh}"', '   ```', ''].join('\n'));
+  writeFileSync(file, stepsMarkdown('Drain the workers', [['Drain the queue', block], ['Restart', 'echo "restarted ${DRAINED:-fresh}"']]));
   return file;
 }
 
@@ -45,7 +46,7 @@ describe('what runs when the seat changes or the stop is pulled (tmux, built bin
   it("bob takes over while alice's block runs: her cockpit records its outcome, his shows it live and goes on", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-e2e-seat-'));
     const go = join(dir, 'go');
-    const file = markdown(dir, `for i in $(seq 300); do [ -e ${go} ] && break; sleep 0.05; done; echo drained`);
+    const file = markdown(dir, `${untilFile(go, 300)}; echo drained`);
     const ledger = join(dir, 'ledger.db');
     const alice = cockpit(file, ledger, 'alice', `--reason ${shellQuote('nightly drain')}`);
     await alice.waitFor((s) => s.includes('You drive this run') && s.includes('Drain the queue'), 'alice driving');

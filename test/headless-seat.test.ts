@@ -7,25 +7,24 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRunbookFile } from '../src/runbook/load.js';
-import { withParamValues } from '../src/runbook/params.js';
-import { openSession, type Session } from '../src/session/session.js';
+import type { Session } from '../src/session/session.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { hourMinute } from '../src/engine/driver.js';
 import { cli } from './support/cli.js';
 import { teamHarness } from './support/team-harness.js';
+import { deployAction, yaml } from './support/runbook-text.js';
 
 const team = teamHarness();
-const { sessions, stores } = team;
+const { stores } = team;
 
 function cutover() {
   const dir = mkdtempSync(join(tmpdir(), 'oc-seat-'));
   const file = join(dir, 'cutover.yaml');
   writeFileSync(
     file,
-    [
+    yaml(
       'version: 1',
       'name: Cutover',
       'params:',
@@ -36,23 +35,15 @@ function cutover() {
       'checklists:',
       '  preflight:',
       '    - { id: ready, check: ok }',
-      'actions:',
-      '  deploy:',
-      '    title: Deploy',
-      `    script: { command: sh, args: [-c, 'touch ${join(dir, 'deployed')}'] }`,
-      '',
-    ].join('\n'),
+      ...deployAction(dir),
+    ),
   );
   return { dir, file };
 }
 
 /** alice's cockpit session driving the runbook's run with version 2.3, in this process. */
-async function aliceDrives(file: string, store: LedgerStore, location: string, env: NodeJS.ProcessEnv): Promise<Session> {
-  const runbook = await loadRunbookFile(file, env, { version: '2.3', token: 's3cr3t-value' });
-  const session = await openSession({ runbook, ledger: store, ledgerPath: location, env: withParamValues(runbook.params, env), seat: 'join', reason: 'cutover v2.3' });
-  sessions.push(session);
-  return session;
-}
+const aliceDrives = (file: string, store: LedgerStore, location: string, env: NodeJS.ProcessEnv): Promise<Session> =>
+  team.join(file, store, location, env, 'cutover v2.3', { version: '2.3', token: 's3cr3t-value' });
 
 const SCOPES = { OPSCOCKPIT_ALLOW_SCOPES: 'deploy:deploy,safety:stop-off' };
 

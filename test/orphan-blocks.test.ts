@@ -3,14 +3,13 @@
 // SIGKILL, the watchdog kills the process groups (shown in tmux, test/e2e-hangup-tmux.test.ts).
 // The step it was running is then of unknown outcome: a headless run stops there.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventBody } from '../src/engine/types.js';
-import { bin, cli, root } from './support/cli.js';
+import { cli } from './support/cli.js';
 import { allEvents } from './support/ledger-files.js';
-import { isGone, waitGone } from './support/processes.js';
+import { killStarted, signalOnceRunning, waitGone } from './support/processes.js';
 
 /** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
 const SLOW = `[ -e "$1/fast" ] && exit 0; sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60`;
@@ -24,30 +23,12 @@ function yamlRunbook(dir: string): string {
 
 const ENV = { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' };
 
-let child: ChildProcess | undefined;
-afterEach(() => {
-  if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(killStarted);
 
 /** `run --yes` until its step's script and grandchild run, then `signal` to it. */
 async function runAndSignal(file: string, dir: string, signal: NodeJS.Signals) {
   const ledger = join(dir, 'ledger.db');
-  child = spawn('node', [bin, 'run', file, '--yes', '--ledger', ledger], { cwd: root, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d) => (output += d));
-  child.stderr!.setEncoding('utf8').on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child!.on('close', (code) => resolve(code)));
-  const pidOf = (name: string) => (existsSync(join(dir, name)) ? Number(readFileSync(join(dir, name), 'utf8')) || undefined : undefined);
-  const until = Date.now() + 15_000;
-  while (!(pidOf('script.pid') && pidOf('grandchild.pid'))) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`the script did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const [script, grandchild] = [pidOf('script.pid')!, pidOf('grandchild.pid')!];
-  expect(isGone(script) || isGone(grandchild)).toBe(false);
-  child.kill(signal);
-  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
-  return { code, script, grandchild, ledger, output: () => output };
+  return { ...(await signalOnceRunning(['run', file, '--yes', '--ledger', ledger], dir, ENV, signal)), ledger };
 }
 
 describe('SIGHUP: the cockpit\'s terminal closed', () => {

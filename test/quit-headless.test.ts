@@ -10,7 +10,7 @@ import { openLedger } from '../adapters/ledger.js';
 import type { EventBody } from '../src/engine/types.js';
 import { bin, cli, root } from './support/cli.js';
 import { allEvents } from './support/ledger-files.js';
-import { isGone, waitGone } from './support/processes.js';
+import { killStarted, signalOnceRunning, waitGone } from './support/processes.js';
 
 /** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
 const SLOW = `{ command: sh, args: [-c, 'sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60', sh, DIR], timeout: 90s }`;
@@ -39,33 +39,12 @@ actions:
 let child: ChildProcess | undefined;
 afterEach(() => {
   if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killStarted();
 });
 
 /** Starts the command, waits until its script and the grandchild run, sends `signal`. */
-async function interrupt(args: string[], dir: string, signal: NodeJS.Signals, scopes: string) {
-  child = spawn('node', [bin, ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: scopes },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child!.on('close', (code) => resolve(code)));
-  const pidOf = (name: string) => (existsSync(join(dir, name)) ? Number(readFileSync(join(dir, name), 'utf8')) || undefined : undefined);
-  const until = Date.now() + 15_000;
-  while (!(pidOf('script.pid') && pidOf('grandchild.pid'))) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`the script did not start: ${stdout}${stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const [script, grandchild] = [pidOf('script.pid')!, pidOf('grandchild.pid')!];
-  expect(isGone(script) || isGone(grandchild)).toBe(false);
-  const sent = Date.now();
-  child.kill(signal);
-  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
-  return { code, tookMs: Date.now() - sent, script, grandchild, stdout, stderr };
-}
+const interrupt = (args: string[], dir: string, signal: NodeJS.Signals, scopes: string) =>
+  signalOnceRunning(args, dir, { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: scopes }, signal);
 
 const events = (ledger: string): EventBody[] => allEvents(ledger);
 

@@ -3,7 +3,7 @@
 // the seat, her process records its outcome and what follows from it (the stage back to stable,
 // the run rolled back or aborted, the runbook locked after a rollback), once; bob's cockpit shows
 // it live and records none of it. When alice quits while it runs, its cancellation is recorded.
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,24 +12,15 @@ import type { LedgerStore } from '../src/engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
-import { openSession, type Session } from '../src/session/session.js';
+import { openSession } from '../src/session/session.js';
 import { StageTracker, stagePlaceOf } from '../src/session/stage.js';
 import { CONTROL_RUNBOOK } from '../src/session/controls.js';
 import { waitFor } from './support/cockpit.js';
-import { pgLedgerDatabase } from './support/ledger-stores.js';
-import type { PgLogin } from './support/postgres.js';
+import { teamHarness } from './support/team-harness.js';
+import { shipYaml } from './support/runbook-text.js';
 
-const sessions: Session[] = [];
-const stores: LedgerStore[] = [];
-afterEach(async () => {
-  for (const s of sessions.splice(0)) await s.stop();
-  for (const l of stores.splice(0)) await l.close();
-});
-
-let urls: Record<PgLogin, string>;
-beforeAll(async () => {
-  urls = await pgLedgerDatabase(inject('postgres'));
-});
+const team = teamHarness();
+const { sessions, stores } = team;
 
 const STAGE_ENV = { OPSCOCKPIT_STAGE_KEY: Buffer.alloc(32, 9).toString('base64') };
 
@@ -39,23 +30,14 @@ function runbookFile(dir: string): string {
   const wait = `for i in $(seq 200); do [ -e ${join(dir, 'go')} ] && exit 0; sleep 0.05; done; exit 1`;
   writeFileSync(
     file,
-    [
-      'version: 1',
-      'name: Ship',
-      'checks:',
-      '  ok: { script: { command: /bin/true } }',
-      'checklists:',
-      '  preflight:',
-      '    - { id: ready, check: ok }',
-      'actions:',
+    shipYaml([
       '  rollback:',
       '    title: Roll back',
       `    script: { command: sh, args: [-c, '${wait}'] }`,
       '  abort:',
       '    title: Abort',
       `    script: { command: sh, args: [-c, '${wait}'] }`,
-      '',
-    ].join('\n'),
+    ]),
   );
   return file;
 }
@@ -164,8 +146,8 @@ describe('a take-over while the driver’s action runs', () => {
     return { stores: [store, store], location: join(dir, 'ledger.db'), env: (who) => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: who, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:rollback,deploy:abort', ...STAGE_ENV }) };
   });
   scenarios('PostgreSQL', async () => ({
-    stores: [await openPgLedger(urls.alice), await openPgLedger(urls.bob)],
-    location: urls.alice,
+    stores: [await openPgLedger(team.urls.alice), await openPgLedger(team.urls.bob)],
+    location: team.urls.alice,
     env: () => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:rollback,deploy:abort', ...STAGE_ENV }),
   }));
 });

@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { loadRunbookFile } from '../src/runbook/load.js';
 import { owedKey } from '../src/engine/lease.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
@@ -20,24 +19,15 @@ import { pgLedgerDatabase } from './support/ledger-stores.js';
 import { openSession } from '../src/session/session.js';
 import { runningElsewhere } from '../screens/step-command.js';
 import { waitFor } from './support/cockpit.js';
+import { stepsMarkdown, untilFile } from './support/runbook-text.js';
+import { nodeBundle } from './support/node-bundle.js';
 
 const root = join(import.meta.dirname, '..');
 let bundle: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  bundle = join(root, 'node_modules', '.cache', 'opscockpit-test', `seat-driver-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(root, 'test', 'support', 'seat-driver.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['better-sqlite3', 'pg'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  bundle = await nodeBundle({ entry: 'test/support/seat-driver.ts' }, 'seat-driver', ['better-sqlite3', 'pg']);
 });
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
@@ -71,7 +61,7 @@ function scenario(backend: string, open: Backend) {
     const dir = mkdtempSync(join(tmpdir(), 'oc-dead-driver-'));
     const go = join(dir, 'go');
     const file = join(dir, 'drain.md');
-    writeFileSync(file, ['# Drain the workers', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', `   for i in $(seq 600); do [ -e ${go} ] && break; sleep 0.05; done; echo drained`, '   ```', '', '2. Restart', '', '   ```sh', '   echo restarted', '   ```', ''].join('\n'));
+    writeFileSync(file, stepsMarkdown('Drain the workers', [['Drain the queue', `${untilFile(go, 600)}; echo drained`], ['Restart', 'echo restarted']]));
     const where = await open(dir);
     const a = await alice(file, where.alice);
     const ledger = await where.bob();

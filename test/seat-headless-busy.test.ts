@@ -8,55 +8,40 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRunbookFile } from '../src/runbook/load.js';
-import { withParamValues } from '../src/runbook/params.js';
-import { openSession, type Session } from '../src/session/session.js';
+import type { Session } from '../src/session/session.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { hourMinute } from '../src/engine/driver.js';
 import { cli, cliSync } from './support/cli.js';
 import { waitFor } from './support/cockpit.js';
+import { deployAction, drainSteps, untilFile, yaml } from './support/runbook-text.js';
 import { teamHarness } from './support/team-harness.js';
 
 const team = teamHarness();
-const { sessions, stores } = team;
+const { stores } = team;
 
 /** A first step whose block runs until the test lets it go (a file), a second, and an action. */
 function drain() {
   const dir = mkdtempSync(join(tmpdir(), 'oc-seat-busy-'));
   const file = join(dir, 'drain.yaml');
-  const block = `for i in $(seq 400); do [ -e ${join(dir, 'go')} ] && break; sleep 0.05; done; echo drained`;
+  const block = `${untilFile(join(dir, 'go'), 400)}; echo drained`;
   writeFileSync(
     file,
-    [
+    yaml(
       'version: 1',
       'name: Drain',
       'params:',
       '  version: { description: the release }',
-      'checks:',
-      `  drain: { script: { command: sh, args: [-c, '${block}'] } }`,
-      `  restart: { script: { command: sh, args: [-c, 'echo restarted'] } }`,
-      'checklists:',
-      '  preflight:',
-      '    - { id: drain, title: Drain the queue, check: drain }',
-      '    - { id: restart, title: Restart, check: restart }',
-      'actions:',
-      '  deploy:',
-      '    title: Deploy',
-      `    script: { command: sh, args: [-c, 'touch ${join(dir, 'deployed')}'] }`,
-      '',
-    ].join('\n'),
+      ...drainSteps(block),
+      ...deployAction(dir),
+    ),
   );
   return { dir, file };
 }
 
-async function cockpit(file: string, store: LedgerStore, location: string, env: NodeJS.ProcessEnv, version?: string): Promise<Session> {
-  const runbook = await loadRunbookFile(file, env, version === undefined ? {} : { version });
-  const session = await openSession({ runbook, ledger: store, ledgerPath: location, env: withParamValues(runbook.params, env), seat: 'join', reason: 'nightly drain' });
-  sessions.push(session);
-  return session;
-}
+const cockpit = (file: string, store: LedgerStore, location: string, env: NodeJS.ProcessEnv, version?: string): Promise<Session> =>
+  team.join(file, store, location, env, 'nightly drain', version === undefined ? {} : { version });
 
 interface Backend {
   /** The cockpits' connection(s), and the ledger the headless command is given. */

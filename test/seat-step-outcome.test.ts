@@ -16,6 +16,7 @@ import { openPgLedger } from '../adapters/pg-ledger.js';
 import { openSession, type Session } from '../src/session/session.js';
 import { runningElsewhere } from '../screens/step-command.js';
 import { waitFor } from './support/cockpit.js';
+import { drainSteps, stepsMarkdown, untilFile, yaml as yamlText } from './support/runbook-text.js';
 import { teamHarness } from './support/team-harness.js';
 
 const team = teamHarness();
@@ -23,25 +24,11 @@ const { sessions, stores } = team;
 
 /** A block that runs until the test lets it go (a file), then leaves a file behind; then a quick one. */
 function runbooks(dir: string): Record<'markdown' | 'yaml', string> {
-  const block = `for i in $(seq 200); do [ -e ${join(dir, 'go')} ] && break; sleep 0.05; done; touch ${join(dir, 'drained')}; echo drained`;
+  const block = `${untilFile(join(dir, 'go'), 200)}; touch ${join(dir, 'drained')}; echo drained`;
   const md = join(dir, 'drain.md');
-  writeFileSync(md, ['# Drain the workers', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', `   ${block}`, '   ```', '', '2. Restart', '', '   ```sh', '   echo restarted', '   ```', ''].join('\n'));
+  writeFileSync(md, stepsMarkdown('Drain the workers', [['Drain the queue', block], ['Restart', 'echo restarted']]));
   const yaml = join(dir, 'drain.yaml');
-  writeFileSync(
-    yaml,
-    [
-      'version: 1',
-      'name: Drain the workers',
-      'checks:',
-      `  drain: { script: { command: sh, args: [-c, '${block}'] } }`,
-      `  restart: { script: { command: sh, args: [-c, 'echo restarted'] } }`,
-      'checklists:',
-      '  preflight:',
-      '    - { id: drain, title: Drain the queue, check: drain }',
-      '    - { id: restart, title: Restart, check: restart }',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(yaml, yamlText('version: 1', 'name: Drain the workers', ...drainSteps(block)));
   return { markdown: md, yaml };
 }
 

@@ -14,6 +14,7 @@ import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { openSession, type Session } from '../src/session/session.js';
 import { cli } from './support/cli.js';
 import { waitFor } from './support/cockpit.js';
+import { stepsMarkdown } from './support/runbook-text.js';
 import { waitGone } from './support/processes.js';
 
 const opened: Array<{ session: Session; store: LedgerStore }> = [];
@@ -44,11 +45,20 @@ async function sleeperOf(dir: string): Promise<number> {
   return Number(readFileSync(file, 'utf8'));
 }
 
+/** A cockpit on a one-step Markdown runbook (its block: echo drained) in a new folder. */
+async function drainCockpit(prefix: string): Promise<{ file: string; ledger: string; s: Session }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const file = join(dir, 'drain.md');
+  writeFileSync(file, stepsMarkdown('Drain', [['Drain the queue', 'echo drained']]));
+  const ledger = join(dir, 'ledger.db');
+  return { file, ledger, s: await cockpit(file, ledger) };
+}
+
 describe('the stop key stops a running step’s block', () => {
   it('Markdown: ! interrupts the block in the run’s shell, records it stopped by the operator, and the next block runs in a fresh shell', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-stop-step-'));
     const file = join(dir, 'drain.md');
-    writeFileSync(file, ['# Drain', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', '   export DRAINED=yes', `   ${SLEEPER(dir)}`, '   ```', '', '2. Restart', '', '   ```sh', '   echo "restarted ${DRAINED:-fresh}"', '   ```', ''].join('\n'));
+    writeFileSync(file, stepsMarkdown('Drain', [['Drain the queue', `export DRAINED=yes\n${SLEEPER(dir)}`], ['Restart', 'echo "restarted ${DRAINED:-fresh}"']]));
     const s = await cockpit(file, join(dir, 'ledger.db'));
     const ran = s.advance();
     const sleeper = await sleeperOf(dir);
@@ -105,11 +115,7 @@ describe('the stop key stops a running step’s block', () => {
 
 describe('the stop turned off elsewhere', () => {
   it('takes away the line that says it is on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-stop-off-'));
-    const file = join(dir, 'drain.md');
-    writeFileSync(file, ['# Drain', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', '   echo drained', '   ```', ''].join('\n'));
-    const ledger = join(dir, 'ledger.db');
-    const s = await cockpit(file, ledger);
+    const { ledger, s } = await drainCockpit('oc-stop-off-');
     s.command('safety.stop'); // the ! key: on at once
     await waitFor(() => /^EMERGENCY STOP ON/.test(s.store.getState().flash?.text ?? ''), 'the stop on the message line', 5000);
     const off = await cli(['stop', 'off', '--reason', 'all clear', '--ledger', ledger], { env: { OPSCOCKPIT_OPERATOR: 'bob', OPSCOCKPIT_ALLOW_SCOPES: 'safety:stop-off' } });
@@ -121,11 +127,7 @@ describe('the stop turned off elsewhere', () => {
 
 describe('a run ended in another process', () => {
   it('is summed up as ended in the Ledger panel, not as still running', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-ended-elsewhere-'));
-    const file = join(dir, 'drain.md');
-    writeFileSync(file, ['# Drain', '', '## Steps', '', '1. Drain the queue', '', '   ```sh', '   echo drained', '   ```', ''].join('\n'));
-    const ledger = join(dir, 'ledger.db');
-    const s = await cockpit(file, ledger);
+    const { file, ledger, s } = await drainCockpit('oc-ended-elsewhere-');
     expect(s.store.getState().runs.find((r) => r.runId === s.runId)?.status).toBe('running');
     // Another process takes the run over and walks it to its end.
     const r = await cli(['run', file, '--yes', '--take-over', 'carol finishes it', '--ledger', ledger], { env: { PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'carol', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });

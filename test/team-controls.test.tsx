@@ -13,6 +13,7 @@ import { pgLedgerDatabase } from './support/ledger-stores.js';
 import { mountCockpit, mountCockpitOn, unmountAll } from './support/mount.js';
 import { cli } from './support/cli.js';
 import { CONTROL_RUNBOOK } from '../src/session/controls.js';
+import { shipYaml } from './support/runbook-text.js';
 
 const SCOPES = 'deploy:promote,deploy:rollback';
 const STAGE_ENV = { OPSCOCKPIT_STAGE_KEY: Buffer.alloc(32, 5).toString('base64') };
@@ -22,9 +23,7 @@ function runbookFile(safety = ''): string {
   const file = join(mkdtempSync(join(tmpdir(), 'oc-teamctl-')), 'ship.yaml');
   writeFileSync(
     file,
-    `version: 1\nname: Ship\n${safety}checks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: ready, check: ok }\n` +
-      `actions:\n  promote:\n    title: Promote\n    preflight: false\n    script: { command: /bin/true }\n` +
-      `  rollback:\n    title: Roll back\n    script: { command: /bin/true }\n`,
+    shipYaml(['  promote:', '    title: Promote', '    preflight: false', '    script: { command: /bin/true }', '  rollback:', '    title: Roll back', '    script: { command: /bin/true }'], safety),
   );
   return file;
 }

@@ -3,50 +3,29 @@
 // alice's run, a headless `run` of his copy is refused while she drives, and the lock her
 // rollback takes holds for his copy until it is unlocked through it. A ledger written before
 // runbooks had keys (runs and locks under the file's path) is still found from that file.
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadRunbook } from '../src/runbook/load.js';
 import type { LedgerStore } from '../src/engine/ledger-store.js';
 import { openSqliteStore } from '../adapters/sqlite-store.js';
 import { openPgLedger } from '../adapters/pg-ledger.js';
-import { openSession, type Session } from '../src/session/session.js';
+import { openSession } from '../src/session/session.js';
 import { Controls } from '../src/session/controls.js';
 import { waitFor } from './support/cockpit.js';
 import { cli } from './support/cli.js';
 import { clone } from './support/git-clone.js';
 import { mountCockpitOn, unmountAll } from './support/mount.js';
-import { pgLedgerDatabase } from './support/ledger-stores.js';
-import type { PgLogin } from './support/postgres.js';
+import { teamHarness } from './support/team-harness.js';
+import { shipYaml } from './support/runbook-text.js';
 
-const SHIP = [
-  'version: 1',
-  'name: Ship',
-  'checks:',
-  '  ok: { script: { command: /bin/true } }',
-  'checklists:',
-  '  preflight:',
-  '    - { id: ready, check: ok }',
-  'actions:',
-  '  rollback:',
-  '    title: Roll back',
-  '    script: { command: /bin/true }',
-  '',
-].join('\n');
+const SHIP = shipYaml(['  rollback:', '    title: Roll back', '    script: { command: /bin/true }']);
 const KEY = 'github.com/acme/ops/ops/ship.yaml';
 const SCOPES = 'deploy:rollback,safety:unlock';
 
-const stores: LedgerStore[] = [];
-const sessions: Session[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const s of sessions.splice(0)) await s.stop();
-  for (const l of stores.splice(0)) await l.close();
-});
-
-let urls: Record<PgLogin, string>;
-beforeAll(async () => {
-  urls = await pgLedgerDatabase(inject('postgres'));
-});
+const team = teamHarness();
+const { sessions, stores } = team;
+// Registered after the harness's: the cockpits unmount before their sessions stop.
+afterEach(unmountAll);
 
 interface Backend {
   /** alice's and bob's connections and where each is; `cliLedger`: the ledger a third person's commands use. */
@@ -111,8 +90,8 @@ describe('one runbook in two clones on one ledger', () => {
   }), 'SQLite');
   twoClones(() => ({
     open: async () => {
-      const [alice, bob] = await Promise.all((['alice', 'bob'] as const).map(async (who) => ({ store: await openPgLedger(urls[who]), location: urls[who] })));
-      return { alice, bob, cliLedger: urls.carol };
+      const [alice, bob] = await Promise.all((['alice', 'bob'] as const).map(async (who) => ({ store: await openPgLedger(team.urls[who]), location: team.urls[who] })));
+      return { alice, bob, cliLedger: team.urls.carol };
     },
     env: (who) => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: who, OPSCOCKPIT_ALLOW_SCOPES: SCOPES }),
   }), 'PostgreSQL');

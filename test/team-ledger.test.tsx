@@ -13,6 +13,7 @@ import { loadRunbook } from '../src/runbook/load.js';
 import type { LedgerEvent } from '../src/engine/types.js';
 import { cli } from './support/cli.js';
 import { waitFor } from './support/cockpit.js';
+import { shipYaml } from './support/runbook-text.js';
 import { mountCockpit, mountCockpitOn, unmountAll } from './support/mount.js';
 import { OPERATORS, pgUrl, type PgLogin } from './support/postgres.js';
 
@@ -27,8 +28,7 @@ function shipRunbook(opts: { guarded?: boolean; mode?: string } = {}) {
   const safety = opts.guarded ? `safety:\n  mode: ${opts.mode ?? 'REAL_ENABLED'}\n  allowlist: [ship]\n  window: { ttl: 15m, approvals: 2 }\n` : '';
   writeFileSync(
     file,
-    `version: 1\nname: Ship\n${safety}checks:\n  ok: { script: { command: /bin/true } }\nchecklists:\n  preflight:\n    - { id: ready, check: ok }\n` +
-      `actions:\n  ship:\n    title: Ship it\n    script: { command: bash, args: [-c, 'echo shipped >> ${join(dir, 'ran.txt')}; echo shipped'] }\n`,
+    shipYaml(['  ship:', '    title: Ship it', `    script: { command: bash, args: [-c, 'echo shipped >> ${join(dir, 'ran.txt')}; echo shipped'] }`], safety),
   );
   const ran = () => (existsSync(join(dir, 'ran.txt')) ? readFileSync(join(dir, 'ran.txt'), 'utf8').trim().split('\n') : []);
   return { dir, file, ran };

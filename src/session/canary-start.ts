@@ -1,9 +1,29 @@
-// The operator starts the canary: its start action (if the runbook has one) must succeed first,
-// then the analysis starts and the release's stage moves to canary.
-import type { CanarySpec } from '../runbook/model.js';
+// The session's canary: its driver, made when the runbook has a canary section; and its start by
+// the operator: its start action (if the runbook has one) must succeed first, then the analysis
+// starts and the release's stage moves to canary.
+import type { CanarySpec, Runbook } from '../runbook/model.js';
 import { flash, type CockpitStore } from '../store/store.js';
-import type { CanaryDriver } from './canary-driver.js';
-import type { ActionOutcome } from './runners.js';
+import { CanaryDriver, type CanaryDriverDeps } from './canary-driver.js';
+import { makeMetricReader, type ActionOutcome } from './runners.js';
+
+/** The runbook's canary driver, its state in the store; none without a canary section. `read`: the metric reader (the runbook's by default). */
+export function sessionCanary(
+  runbook: Runbook,
+  env: NodeJS.ProcessEnv,
+  d: Pick<CanaryDriverDeps, 'clock' | 'record' | 'runAction'> & { store: CockpitStore; read?: CanaryDriverDeps['read'] },
+): CanaryDriver | undefined {
+  const spec = runbook.canary;
+  if (!spec) return undefined;
+  return new CanaryDriver({
+    spec,
+    clock: d.clock,
+    read: d.read ?? makeMetricReader(runbook, env),
+    state: () => d.store.getState().canary!,
+    record: d.record,
+    runAction: d.runAction,
+    onSchedule: (at) => d.store.setState({ canaryNextAt: at }),
+  });
+}
 
 export interface CanaryStartDeps {
   store: CockpitStore;

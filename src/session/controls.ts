@@ -9,7 +9,7 @@ import type { RunRecord } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import {
   applyControl, decideAction, decideApproval, decideControl, initialSafety, windowStatus,
-  type ActionDecision, type ActionRequest, type ControlChange, type Mode, type RunbookLock, type SafetyPolicy, type SafetyState, type WindowStatus,
+  type ActionDecision, type ActionRequest, type ControlChange, type Mode, type SafetyPolicy, type SafetyState, type WindowStatus,
 } from '../engine/safety.js';
 import { ControlFold } from './control-fold.js';
 
@@ -39,12 +39,12 @@ export function refusedText(r: Refused): string {
   return r.failure ? `${r.failure}: ${r.reason}. Remedy: ${r.remedy}.` : r.reason;
 }
 
-/** The runbook's lock after a rollback, as the ledger has it now (inside a transaction: as of it). */
-export async function runbookLock(ledger: LedgerStore, runbook: string): Promise<RunbookLock | undefined> {
+/** The runbooks' locks after a rollback, as the ledger has them now (inside a transaction: as of it). */
+export async function runbookLocks(ledger: LedgerStore): Promise<SafetyState['locks']> {
   const run = await ledger.openRun(CONTROL_RUNBOOK);
   let s: SafetyState = { mode: 'REAL_ENABLED', stop: { on: false } };
   for (const e of run ? await ledger.events(run.runId) : []) if (e.body.kind === 'control.lock' || e.body.kind === 'control.unlock') s = applyControl(s, e.body, e.operator, e.at);
-  return s.locks?.[runbook];
+  return s.locks;
 }
 
 /** A reason is one line of text, as a parameter's value is: a line end could forge a ledger line. */

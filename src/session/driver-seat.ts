@@ -9,7 +9,7 @@ import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { LedgerEvent } from '../engine/types.js';
 import { localView } from '../../adapters/ledger-leases.js';
-import { flash, type CockpitStore } from '../store/store.js';
+import { flash, type CockpitState, type CockpitStore } from '../store/store.js';
 import type { HeldRun } from './run-lease.js';
 import type { RunRecorder } from './recorder.js';
 import { keepOwed, OwedElsewhere } from './owed-elsewhere.js';
@@ -129,11 +129,17 @@ export class DriverSeat {
         ? `You drive this run since ${hourMinute(lease.takenAt)}${lease.reason ? `: ${lease.reason}` : ''}.`
         : 'You drive this run.'
       : observerLine(lease, localView(clock.now()));
-    if (this.driving) return store.setState({ seat: { role: 'driver', line, watch } });
+    if (this.driving) return this.shown({ role: 'driver', line, watch });
     // What the observer's Checklist says under the current step, where the driver's says Enter.
     const who = lease && !leaseState(lease, localView(clock.now())).lapsed ? driverName(lease) : undefined;
     const hint = watch ? `${who ?? 'nobody'} drives this run; this cockpit only watches` : who ? `${who} drives this run: T to take over` : 'nobody drives this run: T to take it over';
-    store.setState({ seat: { role: 'observer', line, watch, hint } });
+    this.shown({ role: 'observer', line, watch, hint });
+  }
+
+  /** The seat on screen: shown on every ledger change and every observer's look, the store keeps the one it has while it says the same. */
+  private shown(seat: NonNullable<CockpitState['seat']>): void {
+    const was = this.d.store.getState().seat;
+    if (!was || was.role !== seat.role || was.line !== seat.line || was.watch !== seat.watch || was.hint !== seat.hint) this.d.store.setState({ seat });
   }
 
   /** An observer looks at the lease every beat: a driver who quit or went silent leaves no event. */

@@ -1,6 +1,6 @@
 // Operator intents from the keyboard: keymap commands and the open dialog's text. Turns them
 // into modal changes and into the session's own operations; nothing here writes the ledger.
-import type { StepIntent, StepView } from '../engine/checklist.js';
+import { currentStep, type StepIntent, type StepView } from '../engine/checklist.js';
 import { flash, setModal, type CockpitStore, type Modal } from '../store/store.js';
 import { ACTION_BUSY } from './actions.js';
 import { stepAction } from './step-gate.js';
@@ -55,16 +55,11 @@ export class Intents {
       if (s.seat?.role !== 'observer' || s.seat.watch) return flash(store, s.seat?.watch ? 'A watching cockpit does not drive: open the runbook to drive it.' : 'This cockpit already drives the run.', 'info');
       return setModal(store, { kind: 'takeover', input: '' });
     }
-    if (id === 'step.advance') {
-      const view = s.checklist.phases[s.checklist.active];
-      const cur = view.current === undefined ? undefined : view.steps[view.current];
-      return this.advanceCurrent(cur);
-    }
+    if (id === 'step.advance') return this.advanceCurrent(currentStep(s.checklist));
     // A block longer than the Checklist shows: read through before it may run (the screen
     // sends this instead of step.advance when the current block is cut).
     if (id === 'step.review') {
-      const view = s.checklist.phases[s.checklist.active];
-      const cur = view.current === undefined ? undefined : view.steps[view.current];
+      const cur = currentStep(s.checklist);
       if (cur?.confirm && cur.state === 'pending') return setModal(store, { kind: 'review', page: 0, step: { id: cur.id, title: cur.title, phase: cur.phase } });
       return this.command('step.advance');
     }

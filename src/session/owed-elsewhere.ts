@@ -23,8 +23,7 @@ import type { RunRecorder } from './recorder.js';
 export async function keepOwed(ledger: LedgerStore, runId: string, lease: RunLease | undefined, events: readonly LedgerEvent[]): Promise<void> {
   if (!lease) return;
   // Its intents: those since the take-over that gave it the seat (older ones are another's).
-  const since = events.reduce((at, e) => (e.body.kind === 'run.driver' ? e.seq : at), 0);
-  for (const intent of owedIntents(events, since)) {
+  for (const intent of owedIntents(events, lastTakeOver(events))) {
     const key = owedKey(runId, intent.seq);
     if (!(await ledger.leases.get(key))) await ledger.leases.take(key, lease, lease.heartbeatAt, lease.driver ? { driver: lease.driver } : undefined);
   }
@@ -70,9 +69,11 @@ export class OwedElsewhere {
     const { ledger, runId, owner, store, clock } = this.d;
     const s = store.getState();
     const running = s.action?.state === 'running' || Object.values(s.checklist.phases).some((p) => p.steps.some((st) => st.state === 'running'));
-    if (!owner.driving || !running) return;
+    // Owed elsewhere only after a take-over since the last resume (owedIntents drops what a
+    // resume settled): without one on screen, the run's events are not read every beat.
+    if (!owner.driving || !running || !s.tookOverFrom) return;
     const events = await ledger.events(runId);
-    const tookOver = events.reduce((at, e) => (e.body.kind === 'run.driver' ? e.seq : at), 0);
+    const tookOver = lastTakeOver(events);
     for (const intent of owedIntents(events).filter((e) => e.seq < tookOver)) {
       const lease = await ledger.leases.get(owedKey(runId, intent.seq));
       const state = leaseState(lease, localView(clock.now()));
@@ -106,6 +107,11 @@ export class OwedElsewhere {
   private title(phase: keyof Runbook['checklists'], id: string): string {
     return this.d.runbook.checklists[phase].find((st) => st.id === id)?.title ?? id;
   }
+}
+
+/** The seq of the run's last take-over (`run.driver`); 0 without one. */
+function lastTakeOver(events: readonly LedgerEvent[]): number {
+  return events.reduce((at, e) => (e.body.kind === 'run.driver' ? e.seq : at), 0);
 }
 
 /** "alice's cockpit is gone (its process 4242 on ops-1 has ended)". */

@@ -33,9 +33,15 @@ export class ReleaseStage {
     this.store.setState({ stage });
   }
 
-  /** Read it again (another process may have moved it); on screen once read. */
+  /**
+   * Read it again (another process may have moved it); on screen once read. Read on every
+   * change to the ledger: the store keeps the stage it has while it reads the same, so the
+   * header does not redraw for nothing.
+   */
   async refresh(): Promise<void> {
-    this.store.setState({ stage: await this.tracker.read() });
+    const stage = await this.tracker.read();
+    const shown = this.store.getState().stage;
+    if (!shown || (['stage', 'signed', 'problem', 'detail'] as const).some((k) => shown[k] !== stage[k])) this.store.setState({ stage });
   }
 
   /**

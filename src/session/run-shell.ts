@@ -19,6 +19,20 @@ export interface ShellHost {
   run(check: ShellCheck, signal?: AbortSignal): Promise<CheckResult>;
 }
 
+/** A shell of its own for each block, with the same stop-on-error: where blocks run without the run's shell. */
+export function oneBlockShell(runbook: Runbook, env: NodeJS.ProcessEnv): ShellHost {
+  return {
+    async run(check, signal) {
+      const session = new (await adapter()).ShellSession({ env, secrets: runbook.secrets });
+      try {
+        return await session.run(check, { signal });
+      } finally {
+        await session.close();
+      }
+    },
+  };
+}
+
 /** Said of an action's script that cannot run in the run's shell. */
 export const FRESH_ACTION_SHELL = "in a fresh shell: the run's shell is not alive here (no block ran in this process, or it restarted), so exports, cd and functions of earlier steps are not there";
 

@@ -4,17 +4,13 @@ import type { Runbook } from '../runbook/model.js';
 import { runbookNames } from '../runbook/identity.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import { lockOn, type RunbookLock } from '../engine/safety.js';
-import { runbookLock, type Controls } from './controls.js';
+import { runbookLocks, type Controls } from './controls.js';
 
 type Named = Pick<Runbook, 'file' | 'key'>;
 
-/** The runbook's lock as the ledger has it now (inside a transaction: as of it). */
+/** The runbook's lock as the ledger has it now (inside a transaction: as of it): the control run read once for all its names. */
 export async function lockOf(ledger: LedgerStore, runbook: Named): Promise<RunbookLock | undefined> {
-  for (const name of runbookNames(runbook)) {
-    const lock = await runbookLock(ledger, name);
-    if (lock) return lock;
-  }
-  return undefined;
+  return lockOn(await runbookLocks(ledger), runbookNames(runbook));
 }
 
 /** Lock the runbook after its rollback in `runId`: under its key, where every copy looks. */

@@ -7,14 +7,13 @@ import { setMaxListeners } from 'node:events';
 import type { ActionStatus } from '../engine/types.js';
 import { classifyFailure } from '../engine/failure.js';
 import { loadOnce } from './load-once.js';
-import { isShellCheck, runInFreshShell, type RunShell, type ShellCheck, type ShellHost } from './run-shell.js';
+import { isShellCheck, oneBlockShell, runInFreshShell, type RunShell, type ShellCheck, type ShellHost } from './run-shell.js';
 
 // undici and execa are loaded on first use, after the cockpit's first frame: startup is a
 // feature (load-once.ts).
 const http = loadOnce(() => import('../../adapters/http.js'));
 const script = loadOnce(() => import('../../adapters/script.js'));
 const gateCheck = loadOnce(() => import('../../adapters/gate-check.js'));
-const shellSession = loadOnce(() => import('../../adapters/shell-session.js'));
 const metricsModule = loadOnce(() => import('../../adapters/metrics/index.js'));
 
 /**
@@ -55,19 +54,6 @@ export function makeCheckRunner(
     if (result.status === 'healthy') return result;
     const failure = classifyFailure(check.onFailure, result.reason, result.output);
     return failure ? { ...result, failure } : result;
-  };
-}
-
-function oneBlockShell(runbook: Runbook, env: NodeJS.ProcessEnv): ShellHost {
-  return {
-    async run(check, signal) {
-      const session = new (await shellSession()).ShellSession({ env, secrets: runbook.secrets });
-      try {
-        return await session.run(check, { signal });
-      } finally {
-        await session.close();
-      }
-    },
   };
 }
 

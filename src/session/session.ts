@@ -15,12 +15,12 @@ import { createCockpitStore, flash, type CockpitStore } from '../store/store.js'
 import { RunEnd } from './run-end.js';
 import { Controls } from './controls.js';
 import { ReleaseStage } from './release-stage.js';
-import { makeCheckRunner, makeMetricReader, warmActionRunners, type ActionOutcome } from './runners.js';
+import { makeCheckRunner, warmActionRunners, type ActionOutcome } from './runners.js';
 import type { ActionHost } from './actions.js';
 import { SessionSafety } from './session-safety.js';
 import { ActionQueue } from './action-queue.js';
-import { CanaryDriver } from './canary-driver.js';
-import { startCanary } from './canary-start.js';
+import type { CanaryDriver } from './canary-driver.js';
+import { sessionCanary, startCanary } from './canary-start.js';
 import { toggleDemoFault } from './demo-fault.js';
 import { operatorName } from './operator.js';
 import { watchLedger, type Notifications } from './notifications.js';
@@ -163,18 +163,7 @@ export class Session {
       stepCommand: (check) => describeCommand(check ? opts.runbook.checks[check] : undefined),
       refreshControls: () => this.safety.refresh(),
     });
-    const spec = opts.runbook.canary;
-    if (spec) {
-      this.canary = new CanaryDriver({
-        spec,
-        clock: this.clock,
-        read: opts.readMetric ?? makeMetricReader(opts.runbook, this.env),
-        state: () => this.store.getState().canary!,
-        record: tryRecord,
-        runAction: automatic,
-        onSchedule: (at) => this.store.setState({ canaryNextAt: at }),
-      });
-    }
+    this.canary = sessionCanary(opts.runbook, this.env, { clock: this.clock, read: opts.readMetric, store: this.store, record: tryRecord, runAction: automatic });
     // With screens (an exit handler) the signal quits; a headless caller records the run's end
     // after the shutdown, then stops the session itself.
     opts.signal?.addEventListener('abort', () => (this.opts.onExit ? this.quit(String(opts.signal?.reason)) : void this.shutdown(String(opts.signal?.reason))), { once: true });

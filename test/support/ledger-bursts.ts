@@ -4,7 +4,7 @@
 // "poison" note, on either backend.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { nodeBundle } from './node-bundle.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -13,13 +13,7 @@ let bundle: Promise<string> | undefined;
 
 /** Both stores bundled for the burst processes (plain node cannot import TypeScript). */
 function storesBundle(): Promise<string> {
-  const out = join(root, 'node_modules', '.cache', 'opscockpit-test', `ledger-stores-${process.pid}.mjs`);
-  bundle ??= build({
-    stdin: { contents: "export { openSqliteStore } from './adapters/sqlite-store.ts';\nexport { openPgLedger } from './adapters/pg-ledger.ts';", resolveDir: root, loader: 'ts' },
-    bundle: true, platform: 'node', format: 'esm', external: ['better-sqlite3', 'pg'], outfile: out, logLevel: 'silent',
-    // CommonJS dependencies bundled into ESM call require().
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  }).then(() => out);
+  bundle ??= nodeBundle({ contents: "export { openSqliteStore } from './adapters/sqlite-store.ts';\nexport { openPgLedger } from './adapters/pg-ledger.ts';" }, 'ledger-stores', ['better-sqlite3', 'pg']);
   return bundle;
 }
 
