@@ -1,6 +1,6 @@
 // The process groups this process starts (scripts, blocks, the run's shells) end with it, even
 // when it cannot shut them down: a SIGKILL, an out-of-memory kill. One small `sh` per process,
-// started with the first group, reads a pipe whose write end only this process holds: a line
+// started before the first group, reads a pipe whose write end only this process holds: a line
 // `+PGID` as each group starts, `-PGID` once it has ended. When this process dies the kernel
 // closes that end; the watchdog reads EOF and kills the groups still listed (TERM, then KILL
 // after the grace), then exits. It has its own session (a closed terminal's SIGHUP does not
@@ -28,6 +28,11 @@ export class GroupWatchdog {
   private readonly groups = new Set<number>();
 
   constructor(private readonly graceMs: number) {}
+
+  /** Started, if it is not: before the first group is spawned (LiveGroups.prepare). */
+  ready(): void {
+    if (!this.child) this.start();
+  }
 
   add(pgid: number): void {
     this.groups.add(pgid);

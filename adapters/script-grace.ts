@@ -17,6 +17,14 @@ export const PIPE_GRACE_MS = 500;
 class LiveGroups extends Set<number> {
   private watchdog?: GroupWatchdog;
 
+  /**
+   * Call before spawning a group: the watchdog is started (exec'd, its pipe open) before the
+   * group exists, so the group's `+PGID` written right after its spawn is never too late.
+   */
+  prepare(): void {
+    (this.watchdog ??= new GroupWatchdog(KILL_GRACE_MS)).ready();
+  }
+
   override add(pgid: number): this {
     super.add(pgid);
     (this.watchdog ??= new GroupWatchdog(KILL_GRACE_MS)).add(pgid);

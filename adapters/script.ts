@@ -113,6 +113,7 @@ export async function runScript(spec: ScriptSpec, ctx: ScriptContext): Promise<S
   }
   if (ctx.signal?.aborted) return outcome({ spawnError: 'cancelled before start' });
 
+  liveGroups.prepare();
   const child = execa(spec.command, spec.args, {
     cwd: spec.cwd,
     env,

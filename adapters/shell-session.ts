@@ -71,6 +71,7 @@ class LiveShell {
     // A fresh shell holds nothing of the one it replaces: neither do the checks that read it.
     if (!seed) rmSync(this.snapshot, { force: true });
     this.dialect = dialectOf(name);
+    liveGroups.prepare();
     this.child = spawn(this.dialect.command, this.dialect.args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const group = this.child.pid;
     if (group !== undefined) {

@@ -44,7 +44,8 @@ export function killStarted(): void {
  * (they write script.pid and grandchild.pid in `dir`), send `signal`, and wait (at most 5 s) for
  * the exit: its code, or 'hung'.
  */
-export async function signalOnceRunning(args: string[], dir: string, env: NodeJS.ProcessEnv, signal: NodeJS.Signals) {
+/** `settleMs`: how long after the script runs the signal comes (default at once). */
+export async function signalOnceRunning(args: string[], dir: string, env: NodeJS.ProcessEnv, signal: NodeJS.Signals, settleMs = 0) {
   const child = spawn('node', [bin, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let stdout = '';
@@ -61,6 +62,7 @@ export async function signalOnceRunning(args: string[], dir: string, env: NodeJS
   }
   const [script, grandchild] = [pidOf('script.pid')!, pidOf('grandchild.pid')!];
   expect(isGone(script) || isGone(grandchild)).toBe(false);
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   const sent = Date.now();
   child.kill(signal);
   const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
