@@ -35,6 +35,8 @@ describe('a git remote in one form', () => {
     expect(normalizeRemoteUrl('git@gitlab.example.com:team/sub/ops.git')).toBe('gitlab.example.com/team/sub/ops');
     expect(normalizeRemoteUrl('https://github.com/org/other')).not.toBe(normalizeRemoteUrl('https://github.com/org/repo'));
     expect(normalizeRemoteUrl('https://user%40corp:p%40ss@git.corp.example/ops')).toBe('git.corp.example/ops');
+    // A query or fragment names no repository and may carry a token: never part of the key.
+    expect(normalizeRemoteUrl('https://git.corp.example/team/ops.git?private_token=glpat-SECRET#main')).toBe('git.corp.example/team/ops');
   });
 
   it('a remote on this machine is its absolute path; a relative one is resolved against the work tree', () => {

@@ -129,7 +129,8 @@ function unquote(value: string): string {
  * case. A local remote (a path, `file://`) is the absolute path, resolved against `base`.
  */
 export function normalizeRemoteUrl(url: string, base = process.cwd()): string | undefined {
-  const u = url.trim();
+  // A query or fragment names no repository, and may carry a token (?private_token=…).
+  const u = url.trim().replace(/[?#].*$/s, '');
   if (u === '') return undefined;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(u);
   if (scheme) {
