@@ -30,7 +30,7 @@ describe('backing out, reasons and values', () => {
     expect(existsSync(join(dir, 'rolled'))).toBe(true);
     // Locked: a forward run is refused until someone unlocks it with a reason.
     const run = await cli(['run', file, '--yes', '--param', 'NEW_PRIMARY=db-2', '--param', 'POD_NAME=p', '--ledger', ledger], { env, cwd: dir });
-    expect(run.code).not.toBe(0);
+    expect(run.code).toBe(3); // refused by a control, as the README's exit codes say
     expect(run.stderr + run.stdout).toMatch(/locked after the rollback .* by alice/);
     expect(existsSync(join(dir, 'promoted'))).toBe(false);
     // The reason is one line: a line end could forge a ledger line.

@@ -242,6 +242,8 @@ export class StillRunningError extends Error {
 
 /** A new run of a runbook locked after a rollback. */
 export class RunbookLockedError extends Error {
+  /** Refused by a control, as the README's exit codes say (3). */
+  readonly exitCode = 3;
   constructor(runbook: Runbook, lock: RunbookLock) {
     super(`runbook "${runbook.name}" is ${lockedText(lock)} (opscockpit unlock ${runbook.file} --reason TEXT), then start it again`);
   }
