@@ -92,7 +92,10 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
 
   it('the emergency stop refuses every action until it is turned off with a reason; both are recorded', async () => {
     const t = dailyOps({ mode: 'MOCK_ONLY' });
-    expect((await cli(['stop', 'on', '--ledger', t.ledger], { env: t.as('dave') })).code).toBe(0);
+    // Nothing has recorded there yet: the stop is still set, and says the ledger is new.
+    const on = await cli(['stop', 'on', '--ledger', t.ledger], { env: t.as('dave') });
+    expect(on.code).toBe(0);
+    expect(on.stderr).toContain(`warning: no ledger was at ${t.ledger}; a new one is made. A cockpit sees this only if it uses this ledger`);
     const r = await t.act('abort');
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/STOPPED: the emergency stop is on.*\(by dave\)/);
@@ -109,6 +112,7 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     l.close();
     const off = await cli(['stop', 'off', '--ledger', t.ledger], { env: t.as('dave') });
     expect(off.code).toBe(1);
+    expect(off.stderr).not.toContain('warning'); // the ledger is there now
     expect(off.stderr).toContain('needs --reason');
     // Turning it on needed no scope (dave has none of the controls'); turning it off needs its own.
     const refused = await cli(['stop', 'off', '--reason', 'replica caught up', '--ledger', t.ledger], { env: t.as('dave') });

@@ -7,7 +7,8 @@ import { loadRunbookFile } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/model.js';
 import { Redactor } from '../../runbook/secrets.js';
 import { chainKeyFrom } from '../../../adapters/ledger-key.js';
-import { chosenLedgerLocation } from '../../../adapters/ledger-path.js';
+import { existsSync } from 'node:fs';
+import { chosenLedgerLocation, isPostgresLocation } from '../../../adapters/ledger-path.js';
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
 import { isLedgerUnreachable, type LedgerStore } from '../../engine/ledger-store.js';
 import { withRecordingLedger } from '../../session/headless-ledger.js';
@@ -61,6 +62,12 @@ function whoIs(ledger: LedgerStore, env: NodeJS.ProcessEnv): string {
 }
 
 async function withControls<T>(io: Io, path: string, runbook: Runbook | undefined, policy: SafetyPolicy, fn: (c: Controls, ledger: LedgerStore) => T | Promise<T>): Promise<T> {
+  // A control reaches the cockpits only through their ledger. One set in a new ledger (a typo,
+  // the wrong folder) is still recorded, since a stop must never be refused, but says so: no
+  // cockpit was recording there.
+  if (!isPostgresLocation(path) && !existsSync(path)) {
+    io.stderr.write(`opscockpit: warning: no ledger was at ${path}; a new one is made. A cockpit sees this only if it uses this ledger (--ledger PATH or --runbook FILE).\n`);
+  }
   // With --runbook whose notify: asks for it, Slack hears of what is recorded too.
   return withRecordingLedger({ runbook, ledgerPath: path, env: io.env }, (ledger) => fn(controlsOf(ledger, policy, io.env), ledger));
 }
