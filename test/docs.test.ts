@@ -32,6 +32,16 @@ describe('documentation', () => {
     expect(committed).toContain('## `checks.NAME.http.expect`');
   });
 
+  it('the README is for an on-call engineer: two commands first, about 250 lines, no bench figures', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const firstBlock = readme.slice(readme.indexOf('```bash'), readme.indexOf('```', readme.indexOf('```bash') + 7));
+    expect(firstBlock).toContain('npm run demo');
+    expect(firstBlock).toContain('npm test');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(260);
+    // Figures live in bench/README.md, in the table the bench rewrites.
+    expect(readme).not.toMatch(/figures:start|events\/s|% of a core/);
+  });
+
   it('the README has runbook examples, and the reference has more', () => {
     expect(yamlBlocks('README.md').length).toBeGreaterThanOrEqual(1);
     expect(yamlBlocks('docs/runbook.md').length).toBeGreaterThanOrEqual(4);

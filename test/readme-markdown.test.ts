@@ -1,6 +1,6 @@
-// The README shows a Markdown runbook written for people and what the cockpit makes of it
-// (`validate --outline`). This keeps the shown outline equal to what the binary prints for
-// that very file, so the README never promises a reading the reader does not give.
+// The README shows a Markdown runbook written for people, docs/runbook.md what the cockpit makes
+// of it (`validate --outline`). This keeps the shown outline equal to what the binary prints for
+// that very file, so the documents never promise a reading the reader does not give.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,20 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { cli, root } from './support/cli.js';
 
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const formatDoc = readFileSync(join(root, 'docs', 'runbook.md'), 'utf8');
 
 /** The text between an opening fence line and the next line that is exactly `close`. */
-function fenced(open: string, close: string): string {
-  const lines = readme.split('\n');
+function fenced(open: string, close: string, doc = readme): string {
+  const lines = doc.split('\n');
   const start = lines.indexOf(open);
-  expect(start, `README has a ${open} block`).toBeGreaterThan(-1);
+  expect(start, `the document has a ${open} block`).toBeGreaterThan(-1);
   const end = lines.indexOf(close, start + 1);
   return lines.slice(start + 1, end).join('\n') + '\n';
 }
 
 describe('the README Markdown example', () => {
-  it('prints, through validate --outline, exactly the outline the README shows', async () => {
+  it('prints, through validate --outline, exactly the outline docs/runbook.md shows', async () => {
     const markdown = fenced('````markdown', '````');
-    const shown = fenced('```text', '```');
+    const shown = fenced('```text', '```', formatDoc);
     const [command, ...outline] = shown.trimEnd().split('\n');
     expect(command).toBe('$ opscockpit validate orders-failover.md --outline');
     const dir = mkdtempSync(join(tmpdir(), 'readme-md-'));
