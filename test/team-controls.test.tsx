@@ -128,7 +128,7 @@ describe('the runbook locked after a rollback', () => {
     expect(m.ledger.events(m.session.runId).at(-1)?.body).toMatchObject({ kind: 'run.completed', status: 'rolled_back' });
 
     const run = await cli(['run', file, '--ledger', m.ledgerPath], { env });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3); // refused by a control
     expect(run.stderr).toMatch(/runbook "Ship" is locked after the rollback at \d\d:\d\d by alice: unlock with a reason \(opscockpit unlock .*ship\.yaml --reason TEXT\)/);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const promote = await cli(['act', file, 'promote', '--yes', '--ledger', m.ledgerPath], { env });

@@ -63,7 +63,7 @@ function twoClones(backend: () => Backend, name: string) {
     expect(await alice.session.runAction('rollback', 'rollback')).toMatchObject({ status: 'succeeded' });
     await waitFor(() => bob.frame().includes('LOCKED: locked after the rollback'), "the lock on bob's cockpit", 3000);
     const locked = await cli(['run', his.file, '--ledger', cliLedger], { env: b.env('carol') });
-    expect(locked.code).not.toBe(0);
+    expect(locked.code).toBe(3);
     expect(locked.stderr).toContain('"Ship" is locked after the rollback');
     expect(locked.stderr).toContain(`opscockpit unlock ${his.file} --reason TEXT`);
 
@@ -135,7 +135,7 @@ describe('a ledger written before runbooks had keys', () => {
     // A lock an older opscockpit took under the path: it holds, and unlocking lifts it.
     await new Controls(store, rb.safety, 'carol', () => Date.now()).lock(c.file, old.runId, 'rollback');
     const locked = await cli(['run', c.file, '--ledger', location], { env });
-    expect(locked.code).not.toBe(0);
+    expect(locked.code).toBe(3);
     expect(locked.stderr).toContain('"Ship" is locked after the rollback');
     const unlocked = await cli(['unlock', c.file, '--reason', 'fixed', '--ledger', location], { env });
     expect(unlocked.code, unlocked.stderr).toBe(0);
