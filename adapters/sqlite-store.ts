@@ -3,8 +3,8 @@
 // in-process lock orders the store's work: a transaction that awaits inside atomically() holds
 // BEGIN IMMEDIATE on that connection across its awaits, and everything else in the process
 // waits for it, while the transaction's own calls (known by their async context) join it.
-// Other processes wait on SQLite's write lock as before. Changes are seen by polling SQLite's
-// data_version about every 250 ms. Appends outside a transaction go through a group commit
+// Other processes wait on SQLite's write lock as before. Changes are heard of when the ledger's
+// files are written, or by polling where that cannot be watched (sqlite-changes.ts). Appends outside a transaction go through a group commit
 // (append-group.ts): those a process asks for while its earlier ones wait share one commit.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
@@ -15,9 +15,8 @@ import type { EventBody } from '../src/engine/types.js';
 import { openLedger, type LedgerOptions, type SqliteLedger } from './ledger.js';
 import { asyncBrowser } from './ledger-query.js';
 import { AppendGroup } from './append-group.js';
+import { followChanges } from './sqlite-changes.js';
 import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
-
-export const POLL_MS = 250;
 
 /** First come, first served: each holder runs alone. */
 class Turns {
@@ -51,7 +50,7 @@ export class SqliteStore implements LedgerStore {
   readonly leases: AsyncRunLeasePort;
   private readonly turns: Turns;
   private readonly inside: AsyncLocalStorage<true>;
-  private readonly pollers = new Set<NodeJS.Timeout>();
+  private readonly followers = new Set<() => void>();
 
   constructor(
     /** The synchronous ledger underneath (one implementation of the chain). */
@@ -120,29 +119,17 @@ export class SqliteStore implements LedgerStore {
   private reader?: AsyncLedgerBrowser;
 
   subscribe(onChange: (change: LedgerChange) => void): () => void {
-    let seen = this.ledger.changeToken();
-    const timer = setInterval(() => {
-      let now: string;
-      try {
-        now = this.ledger.changeToken();
-      } catch {
-        return void clearInterval(timer); // the ledger was closed under the subscriber
-      }
-      if (now === seen) return;
-      seen = now;
-      onChange({});
-    }, POLL_MS);
-    timer.unref();
-    this.pollers.add(timer);
-    return () => {
-      clearInterval(timer);
-      this.pollers.delete(timer);
+    const follower = followChanges(this.location, () => this.ledger.changeToken(), () => onChange({}));
+    const stop = (): void => {
+      follower.stop();
+      this.followers.delete(stop);
     };
+    this.followers.add(stop);
+    return stop;
   }
 
   async close(): Promise<void> {
-    for (const t of this.pollers) clearInterval(t);
-    this.pollers.clear();
+    for (const stop of [...this.followers]) stop();
     await this.group.idle();
     return this.turns.run(async () => this.ledger.close());
   }

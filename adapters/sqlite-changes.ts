@@ -1,0 +1,104 @@
+// How a SQLite ledger's subscribers hear of a change. Another process's commit shows in SQLite's
+// data_version, this process's own in a counter; together, the store's change token. Reading it
+// four times a second for as long as a cockpit stays open (four wake-ups and a read lock each
+// time) was a good share of what an idle cockpit cost. So the file system says when the ledger's
+// files were written (fs.watch on their folder: inotify, FSEvents, ReadDirectoryChangesW) and the
+// token is read then. A commit writes the WAL before it publishes itself in the shared-memory
+// index, which no watch sees: a read that finds nothing new is tried again a little later
+// (RETRY_MS). Where the folder cannot be watched, or the watch fails, the token is read every
+// POLL_MS as before; with a watch, every SAFETY_MS all the same, for an event the system dropped.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+
+/** How often the token is read without a watch. */
+export const POLL_MS = 250;
+/** After a file event, the token is read this long after it, then after each later delay while nothing new shows. */
+export const RETRY_MS: readonly number[] = [5, 50, 250];
+/** With a watch, how often the token is read all the same. */
+export const SAFETY_MS = 5_000;
+
+export interface ChangeFollower {
+  /** Stop following (idempotent). */
+  stop(): void;
+  /** Whether the folder is watched (else the token is polled every POLL_MS). */
+  readonly watched: boolean;
+}
+
+/**
+ * Calls `onChange` when `token()` reads differently, looking when `file` (or its -wal, -shm,
+ * -journal) is written. A token that throws (the ledger closed under the subscriber) stops it.
+ */
+export function followChanges(file: string, token: () => string, onChange: () => void): ChangeFollower {
+  let seen = token();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  let watcher: FSWatcher | undefined;
+
+  /** True when there is nothing more to wait for: a change was told, or following stopped. */
+  const look = (): boolean => {
+    if (stopped) return true;
+    let now: string;
+    try {
+      now = token();
+    } catch {
+      stop();
+      return true;
+    }
+    if (now === seen) return false;
+    seen = now;
+    onChange();
+    return true;
+  };
+  const later = (ms: number, fn: () => void): NodeJS.Timeout => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  };
+  const next = (): void => {
+    retry = undefined;
+    if (look() || ++attempt >= RETRY_MS.length) return;
+    retry = later(RETRY_MS[attempt], next);
+  };
+  // One commit writes several times: the events of a burst share one read.
+  const onEvent = (): void => {
+    if (stopped) return;
+    attempt = 0;
+    retry ??= later(RETRY_MS[0], next);
+  };
+  const poll = (ms: number): void => {
+    clearInterval(timer);
+    timer = setInterval(look, ms);
+    timer.unref();
+  };
+  const stop = (): void => {
+    stopped = true;
+    clearInterval(timer);
+    clearTimeout(retry);
+    watcher?.close();
+    watcher = undefined;
+  };
+
+  const base = basename(file);
+  try {
+    watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+      if (name === null || String(name).startsWith(base)) onEvent();
+    });
+    watcher.on('error', () => {
+      watcher?.close();
+      watcher = undefined;
+      if (!stopped) poll(POLL_MS);
+    });
+    poll(SAFETY_MS);
+  } catch {
+    watcher = undefined;
+    poll(POLL_MS);
+  }
+  return {
+    stop,
+    get watched() {
+      return watcher !== undefined;
+    },
+  };
+}
