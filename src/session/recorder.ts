@@ -18,7 +18,7 @@ import type { Clock } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { flash, recordInStore, setModal, type CockpitStore } from '../store/store.js';
 import type { LedgerLink } from './ledger-link.js';
-import type { HeldRun } from './run-lease.js';
+import { isSeatLost, type HeldRun } from './run-lease.js';
 
 /** Events read at once when catching up; more than this missing and the whole run is read. */
 const CATCH_UP = 50;
@@ -162,6 +162,16 @@ export class RunRecorder {
     let ev: LedgerEvent | undefined;
     await this.tryLedger(async () => (ev = await this.record(body, durable)));
     return ev;
+  }
+
+  /**
+   * A note of this process's own doing (its shell started), recorded while it holds the run. One
+   * that comes as the seat is taken over belongs to a step started here, not to the new driver's
+   * run (whose next block starts a shell of its own): it is left off the record without a
+   * warning, and the step's outcome is still recorded (HeldRun.answer).
+   */
+  tryOwn(body: EventBody, durable = false): Promise<boolean> {
+    return this.tryLedger(() => this.record(body, durable).catch((err: unknown) => (isSeatLost(err) ? undefined : Promise.reject(err))));
   }
 
   /** A ledger write, or tell the operator why it could not be made. Resolves false on failure. */

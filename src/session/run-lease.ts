@@ -88,7 +88,7 @@ export class HeldRun {
   async assertHeld(): Promise<void> {
     const lease = await this.ledger.leases.get(this.runId);
     if (lease?.token === this.holder.token) return;
-    throw new LedgerError(await this.lostReason());
+    throw seatLost(await this.lostReason());
   }
 
   private async lostReason(): Promise<string> {
@@ -119,7 +119,7 @@ export class HeldRun {
   answer<T>(intent: number, outcome: EventBody, write: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
     return this.ledger.atomically(async () => {
       const lease = await this.ledger.leases.get(this.runId);
-      if (lease?.token !== this.holder.token && (this.released || !stillOwed(await this.ledger.events(this.runId), intent, outcome))) throw new LedgerError(await this.lostReason());
+      if (lease?.token !== this.holder.token && (this.released || !stillOwed(await this.ledger.events(this.runId), intent, outcome))) throw seatLost(await this.lostReason());
       return write();
     }, opts);
   }
@@ -162,3 +162,11 @@ export async function startHeldRun(ledger: LedgerStore, run: NewRun, clock: Cloc
   });
   return { run: started, owner: new HeldRun(ledger, started.runId, holder, clock) };
 }
+
+/** This process no longer holds the run (another drives it, or it was given up): a LedgerError, marked. */
+function seatLost(message: string): LedgerError {
+  return Object.assign(new LedgerError(message), { seatLost: true });
+}
+
+/** A write refused because this process no longer holds the run. */
+export const isSeatLost = (err: unknown): boolean => (err as { seatLost?: unknown } | null | undefined)?.seatLost === true;

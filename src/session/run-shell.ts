@@ -1,6 +1,6 @@
 // The run's one shell, owned by the session: started at the first shell block (the adapter
 // loads then), closed with its process group at the shutdown. Each shell started is on record
-// (`shell.started`); when it replaces another (a timeout, a cancel, a restarted cockpit) the
+// (`shell.started`) while this cockpit drives the run (RunRecorder.tryOwn); when it replaces another (a timeout, a cancel, a restarted cockpit) the
 // record and the screen say that exports, cd and functions of earlier steps are gone.
 import type { Runbook, ScriptCheck, ShellName } from '../runbook/model.js';
 import type { CheckResult, EventBody } from '../engine/types.js';

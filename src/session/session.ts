@@ -142,7 +142,7 @@ export class Session {
     });
     this.poller = new Poller({
       clock: this.clock,
-      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, ledger, this.shutdownSignal.signal, (this.shell = new RunShell(opts.runbook, this.env, this.store, tryRecord))),
+      run: opts.runCheck ?? makeCheckRunner(opts.runbook, this.env, ledger, this.shutdownSignal.signal, (this.shell = new RunShell(opts.runbook, this.env, this.store, (body, durable) => this.recorder.tryOwn(body, durable)))),
       onResult: (r) => this.onCheckResult(r),
     });
     // Steps can run checks as soon as the session exists, before live polling starts.
