@@ -177,11 +177,17 @@ async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => numbe
   }
 }
 
+const hasTemplate = (s: string | undefined): boolean => s !== undefined && s.includes('${');
+
 /** Expand templates; a missing secret names the variable, never a value. */
 function expand(
   spec: { url: string; headers: Record<string, string>; body?: string },
   ctx: HttpContext,
 ): { url: string; headers: Record<string, string>; body?: string } | Failure {
+  // A check polled every second most often has nothing to expand: its own strings, headers copied.
+  if (!hasTemplate(spec.url) && !hasTemplate(spec.body) && !Object.values(spec.headers).some(hasTemplate)) {
+    return { url: spec.url, headers: { ...spec.headers }, body: spec.body };
+  }
   try {
     return {
       url: expandTemplate(spec.url, ctx.env, ctx.secrets),
@@ -196,8 +202,11 @@ function expand(
   }
 }
 
+/** One decoder for every answer: decoding without `stream` keeps no state between calls. */
+const utf8 = new TextDecoder();
+
 function textOf(body: Buffer): string {
-  return new TextDecoder().decode(body.subarray(0, OUTPUT_BYTES));
+  return utf8.decode(body.subarray(0, OUTPUT_BYTES));
 }
 
 function show(v: unknown): string {
@@ -255,19 +264,20 @@ export async function runHttpCheck(check: HttpCheck, ctx: HttpContext): Promise<
   const now = ctx.now ?? Date.now;
   const redact = redactorFor(ctx.secrets, ctx.env);
   const startedAt = now();
-  const where = `${check.method} ${displayUrl(check.url)}`;
+  // Only a failure names where (a URL parsed each time a healthy check answers is wasted).
+  const where = (): string => `${check.method} ${displayUrl(check.url)}`;
   const done = (r: Omit<CheckResult, 'check' | 'startedAt' | 'durationMs'>): CheckResult =>
     redact.value({ check: check.name, startedAt, durationMs: now() - startedAt, ...r });
 
   const req = expand(check, ctx);
-  if ('ok' in req) return done({ status: 'error', code: req.code, reason: `${req.reason} (${where})` });
+  if ('ok' in req) return done({ status: 'error', code: req.code, reason: `${req.reason} (${where()})` });
 
   const etagKey = check.name || check.url;
   const lastEtag = check.etag ? ctx.etags?.get(etagKey) : undefined;
   if (lastEtag) req.headers = { ...req.headers, 'if-none-match': lastEtag };
 
   const ex = await exchange({ ...req, method: check.method, timeoutMs: check.timeoutMs, maxBodyBytes: check.maxBodyBytes }, ctx, now);
-  if (!ex.ok) return done({ status: 'error', code: ex.code, reason: `${ex.reason} (${where})` });
+  if (!ex.ok) return done({ status: 'error', code: ex.code, reason: `${ex.reason} (${where()})` });
 
   const base = { httpStatus: ex.status, latencyMs: ex.latencyMs, output: textOf(ex.body) };
   if (check.etag && ex.status === 304) {
@@ -276,7 +286,7 @@ export async function runHttpCheck(check: HttpCheck, ctx: HttpContext): Promise<
   const fail = (code: ReasonCode, reason: string): CheckResult => {
     // A failed answer must not be revalidated later as "fresh": forget its ETag.
     ctx.etags?.delete(etagKey);
-    return done({ ...base, status: 'unhealthy', code, reason: `${reason} (${where})` });
+    return done({ ...base, status: 'unhealthy', code, reason: `${reason} (${where()})` });
   };
 
   if (!check.expect.status.includes(ex.status)) return fail('status', `expected ${check.expect.status.join(' or ')}, got ${ex.status}`);
