@@ -1,6 +1,6 @@
 // Idle cost: the cockpit left open, nobody at the keys, its checks polling a separate
 // `opscockpit fixtures serve`. CPU ticks of the cockpit's own process (utime + stime) over a
-// window that starts 5 s after its first full frame on a 120x40 pty, and its resident memory;
+// window that starts SETTLE_S after its first full frame on a 120x40 pty, and its resident memory;
 // beside an idle `node -e 'setInterval(()=>{},1000)'` measured the same way in the same run.
 // Two runbooks: the demo's (four checks, every 1–10 s) and a generated one with 20 http checks
 // every 1 s. Goal: the 20-check cockpit under 1 % of a core. A second baseline makes the same
@@ -9,7 +9,7 @@
 // side of each request is charged to the process that writes it).
 //
 //   node bench/idle.mjs
-//   BENCH_IDLE_SECONDS=10 node bench/idle.mjs
+//   BENCH_IDLE_SECONDS=10 BENCH_IDLE_SETTLE=5 node bench/idle.mjs
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -48,12 +48,15 @@ setInterval(() => {
 }
 const GOAL_PCT = 1; // % of one core, 20 checks every 1 s
 const CHECKS = 20;
-// The window opens this long after the first full frame: the first polls load undici and
-// compile their code, which is start-up, not what an open cockpit costs by the hour.
-const SETTLE_S = 5;
+// The window opens this long after the first full frame (the baselines: after their start):
+// the first polls load undici and compile their code, and V8 goes on optimising and shrinking
+// the start-up's heap for about half a minute, which is start-up, not what an open cockpit
+// costs by the hour (with nothing polled, the cockpit measured from 5 s used about eight
+// times what it uses from 30 s on).
+const SETTLE_S = positiveInt('BENCH_IDLE_SETTLE', 30);
 
 export async function benchIdle() {
-  const seconds = positiveInt('BENCH_IDLE_SECONDS', 30);
+  const seconds = positiveInt('BENCH_IDLE_SECONDS', 60);
   const dir = mkdtempSync(join(tmpdir(), 'opscockpit-bench-idle-'));
   // The demo runbook's ETag check sends this token; the fixture server expects it.
   const env = benchEnv({ DEMO_TOKEN: 'bench-idle-token' });
@@ -69,13 +72,13 @@ export async function benchIdle() {
       const r = await runJson(
         'python3',
         [join(BENCH, 'pty_idle.py'), '--until', until, '--seconds', String(seconds), '--settle', String(settle), '--cols', '120', '--rows', '40', '--', process.execPath, ...argv],
-        { timeoutMs: (seconds + 60) * 1000, env: cockpitEnv, cwd: ROOT },
+        { timeoutMs: (seconds + settle + 60) * 1000, env: cockpitEnv, cwd: ROOT },
       );
       if (!r.ok) throw new BenchError(`idle ${what}: ${r.error}`);
       if (r.warning) console.error(`  note: idle ${what}: ${r.warning}`);
       return { pct: (100 * r.cpu_s) / r.seconds, schedPct: (100 * r.sched_s) / r.seconds, mb: (r.rss_kb * 1024) / 1e6, peakMb: (r.hwm_kb * 1024) / 1e6, bytesPerS: r.bytes / r.seconds, writesPerS: r.writes / r.seconds };
     };
-    const base = await measure('baseline', 'start', ['-e', 'setInterval(()=>{},1000)'], 1);
+    const base = await measure('baseline', 'start', ['-e', 'setInterval(()=>{},1000)'], SETTLE_S);
     const floor = await measure('bare poller', 'start', ['--input-type=module', '-e', barePoller(server.url)], SETTLE_S);
     const small = await measure('demo runbook', 'frame', [BIN, 'open', demo, '--ledger', join(dir, 'demo.db')], SETTLE_S);
     const big = await measure(`${CHECKS} checks`, 'frame', [BIN, 'open', runbook, '--ledger', join(dir, 'idle.db')], SETTLE_S);
