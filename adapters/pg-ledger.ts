@@ -9,7 +9,7 @@
 // another. Appends outside atomically() go through a group commit (append-group.ts): those a
 // process asks for while its previous append transaction commits share the next one.
 import type pg from 'pg';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { TransactionContext } from './transaction-context.js';
 import type { AppendOptions, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
 import type { NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
@@ -66,7 +66,7 @@ export class PgLedger implements LedgerStore {
   /** The release stage, one signed row per move (pg-stage.ts). */
   readonly stage: PgStage;
   /** The transaction the caller is inside of (atomically), by async context. */
-  private readonly tx = new AsyncLocalStorage<pg.PoolClient>();
+  private readonly tx = new TransactionContext<pg.PoolClient>();
   private readonly listeners = new Set<PgListener>();
   private readonly sealKey?: string;
   private readonly refusal?: string;

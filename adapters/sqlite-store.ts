@@ -6,7 +6,6 @@
 // Other processes wait on SQLite's write lock as before. Changes are heard of when the ledger's
 // files are written, or by polling where that cannot be watched (sqlite-changes.ts). Appends outside a transaction go through a group commit
 // (append-group.ts): those a process asks for while its earlier ones wait share one commit.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import type { AppendOptions, AsyncRunLeasePort, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
 import type { LeaseHolder } from '../src/engine/lease.js';
@@ -16,6 +15,7 @@ import { openLedger, type LedgerOptions, type SqliteLedger } from './ledger.js';
 import { asyncBrowser } from './ledger-query.js';
 import { AppendGroup } from './append-group.js';
 import { followChanges } from './sqlite-changes.js';
+import { TransactionContext } from './transaction-context.js';
 import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
 
 /** First come, first served: each holder runs alone. */
@@ -33,11 +33,11 @@ class Turns {
  * One order per connection: stores over the same SqliteLedger (a second view of one connection)
  * share its turns and its transaction, as they share its BEGIN.
  */
-const lanes = new WeakMap<SqliteLedger, { turns: Turns; inside: AsyncLocalStorage<true> }>();
+const lanes = new WeakMap<SqliteLedger, { turns: Turns; inside: TransactionContext<true> }>();
 
-function laneOf(ledger: SqliteLedger): { turns: Turns; inside: AsyncLocalStorage<true> } {
+function laneOf(ledger: SqliteLedger): { turns: Turns; inside: TransactionContext<true> } {
   let lane = lanes.get(ledger);
-  if (!lane) lanes.set(ledger, (lane = { turns: new Turns(), inside: new AsyncLocalStorage<true>() }));
+  if (!lane) lanes.set(ledger, (lane = { turns: new Turns(), inside: new TransactionContext<true>() }));
   return lane;
 }
 
@@ -49,7 +49,7 @@ export class SqliteStore implements LedgerStore {
   readonly identity = 'asserted' as const;
   readonly leases: AsyncRunLeasePort;
   private readonly turns: Turns;
-  private readonly inside: AsyncLocalStorage<true>;
+  private readonly inside: TransactionContext<true>;
   private readonly followers = new Set<() => void>();
 
   constructor(

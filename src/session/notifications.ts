@@ -5,7 +5,7 @@
 // answering keys while a webhook is slow or down.
 import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { TransactionContext } from '../../adapters/transaction-context.js';
 import { systemClock, type Clock, type RunRecord } from '../engine/ports.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent, NotifyTrigger } from '../engine/types.js';
@@ -34,7 +34,7 @@ export const NOTIFY_DEADLINE_MS = 60_000;
  * not at all when it rolls back (the transaction's events are kept in its async context).
  */
 export function watchLedger<L extends LedgerStore>(ledger: L, onAppended: (events: LedgerEvent[]) => void): L {
-  const held = new AsyncLocalStorage<LedgerEvent[]>();
+  const held = new TransactionContext<LedgerEvent[]>();
   const report = (events: LedgerEvent[]) => {
     const open = held.getStore();
     if (open) return void open.push(...events);
