@@ -46,7 +46,8 @@ export function cockpitLayout(rows: number, checkCount: number, extraLines = 0):
 export function compactLayout(rows: number, hasAction: boolean, dialog = false, extraLines = 0): { gateLines: number; stepRows: number; actionRows: number } {
   const gateLines = 2;
   const actionRows = hasAction ? 3 : 0;
-  const fixed = 5 + extraLines + (3 + gateLines) + (3 + 2) + (hasAction ? 3 + actionRows : 0) + (dialog ? DIALOG_LINES : 0);
+  // The action's pane: border, title and its state line (4) around its output lines.
+  const fixed = 5 + extraLines + (3 + gateLines) + (3 + 2) + (hasAction ? 4 + actionRows : 0) + (dialog ? DIALOG_LINES : 0);
   return { gateLines, stepRows: Math.max(1, rows - fixed), actionRows };
 }
 

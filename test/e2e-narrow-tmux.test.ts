@@ -20,7 +20,8 @@ describe('compactLayout', () => {
           // An open dialog takes the running action's pane's place (App.tsx).
           const shownAction = action && !dialog;
           const c = compactLayout(rows, shownAction, dialog, 1);
-          const used = 2 + 1 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (shownAction ? 3 + c.actionRows : 0) + (dialog ? DIALOG_LINES : 0) + 2 + 1;
+          // The action's pane: border, title and state line around its output lines.
+          const used = 2 + 1 + (3 + c.gateLines) + (3 + 2 + c.stepRows) + (shownAction ? 4 + c.actionRows : 0) + (dialog ? DIALOG_LINES : 0) + 2 + 1;
           expect(used, `${rows} rows, action ${action}, dialog ${dialog}`).toBeLessThanOrEqual(rows);
         }
       }
@@ -42,6 +43,10 @@ describe('the cockpit at 80x24 (built binary in tmux)', () => {
     screen = await tmux.waitFor((s) => s.includes('SUCCEEDED'), 'the abort done');
     expect(screen.split('\n')[0]).toMatch(/^ opscockpit · ABORTED · /);
     expect(screen).toContain('Checklist');
+    // Quit: what is printed after the last frame starts on a line of its own.
+    tmux.send('q');
+    screen = await tmux.waitFor((s) => s.includes('demo ledger: '), 'the ledger path after quitting');
+    expect(screen.split('\n').some((line) => line.startsWith('demo ledger: '))).toBe(true);
   });
 
   it('keeps the header on screen on a 71 KB Markdown runbook', async () => {
