@@ -3,7 +3,7 @@
 // nobody writes. Where the folder cannot be watched it polls as before, and a commit whose
 // file event came before SQLite published it is still heard.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLedger } from '../adapters/ledger.js';
@@ -36,6 +36,7 @@ describe('following a SQLite ledger', () => {
       const stop = await cli(['stop', 'on', '--reason', 'watch test', '--ledger', file]);
       expect(stop.code).toBe(0);
       await waitFor(() => f.heard === 1, 'the commit heard', 3000);
+      await pause(RETRY_MS.reduce((a, b) => a + b, 0) + 100); // the reads after the commit's events
       // Quiet: polling would read the ledger every POLL_MS; the watch reads it only when written.
       const before = f.reads();
       await pause(POLL_MS * 4);
@@ -71,6 +72,36 @@ describe('following a SQLite ledger', () => {
     appendFileSync(join(dir, 'notes.txt'), 'x');
     await pause(100);
     expect(f.reads()).toBe(reads);
+  });
+
+  it('hears a second commit of a burst, published after a read found the first', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sqlite-changes-')), 'ledger.db');
+    let token = 'a';
+    const f = follow(file, () => token);
+    token = 'b';
+    appendFileSync(`${file}-wal`, 'first'); // the first commit, visible at once
+    await waitFor(() => f.heard === 1, 'the first commit', 2000);
+    token = 'c'; // the second, published after that read, with no event of its own
+    await waitFor(() => f.heard === 2, 'the second commit on a later read', 2000);
+  });
+
+  it('watches the folder a symbolic link points to, where SQLite writes the WAL', async () => {
+    const real = join(mkdtempSync(join(tmpdir(), 'sqlite-changes-real-')), 'ledger.db');
+    const link = join(mkdtempSync(join(tmpdir(), 'sqlite-changes-link-')), 'ledger.db');
+    const writer = openLedger(real);
+    const run = writer.startRun({ runbook: '/rb.yaml', name: 'linked' }, Date.now());
+    symlinkSync(real, link);
+    const ledger = openLedger(link);
+    try {
+      const f = follow(link, () => ledger.changeToken());
+      // An ordinary commit on another connection: it writes only the WAL, beside the real file.
+      writer.append(run.runId, 'bo', { kind: 'step.note', phase: 'postflight', step: 's', note: 'hello' }, Date.now());
+      // Well before the safety read (SAFETY_MS): the watch heard it.
+      await waitFor(() => f.heard === 1, 'the commit heard through the link', 3000);
+    } finally {
+      ledger.close();
+      writer.close();
+    }
   });
 
   it('stops when the ledger is closed under it, and stop is idempotent', async () => {
