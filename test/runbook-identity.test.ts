@@ -37,6 +37,8 @@ describe('a git remote in one form', () => {
     expect(normalizeRemoteUrl('https://user%40corp:p%40ss@git.corp.example/ops')).toBe('git.corp.example/ops');
     // A query or fragment names no repository and may carry a token: never part of the key.
     expect(normalizeRemoteUrl('https://git.corp.example/team/ops.git?private_token=glpat-SECRET#main')).toBe('git.corp.example/team/ops');
+    // In a path, `#` and `?` are part of the name: two repositories stay two.
+    expect(normalizeRemoteUrl('/srv/git/c#/ops')).not.toBe(normalizeRemoteUrl('/srv/git/c#/web'));
   });
 
   it('a remote on this machine is its absolute path; a relative one is resolved against the work tree', () => {

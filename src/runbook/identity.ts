@@ -129,8 +129,10 @@ function unquote(value: string): string {
  * case. A local remote (a path, `file://`) is the absolute path, resolved against `base`.
  */
 export function normalizeRemoteUrl(url: string, base = process.cwd()): string | undefined {
-  // A query or fragment names no repository, and may carry a token (?private_token=…).
-  const u = url.trim().replace(/[?#].*$/s, '');
+  // A URL's query or fragment names no repository, and may carry a token (?private_token=…);
+  // in a path or an scp-style remote, `?` and `#` are part of the name.
+  const trimmed = url.trim();
+  const u = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(trimmed) ? trimmed.replace(/[?#].*$/s, '') : trimmed;
   if (u === '') return undefined;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(u);
   if (scheme) {
