@@ -45,10 +45,11 @@ export function cockpitLayout(rows: number, checkCount: number, extraLines = 0):
  */
 export function compactLayout(rows: number, hasAction: boolean, dialog = false, extraLines = 0): { gateLines: number; stepRows: number; actionRows: number } {
   const gateLines = 2;
-  const actionRows = hasAction ? 3 : 0;
-  // The action's pane: border, title and its state line (4) around its output lines.
-  const fixed = 5 + extraLines + (3 + gateLines) + (3 + 2) + (hasAction ? 4 + actionRows : 0) + (dialog ? DIALOG_LINES : 0);
-  return { gateLines, stepRows: Math.max(1, rows - fixed), actionRows };
+  // The action's pane: border, title and its state line (4) around up to three output lines,
+  // fewer when the Checklist would otherwise have no line left.
+  const fixed = 5 + extraLines + (3 + gateLines) + (3 + 2) + (hasAction ? 4 : 0) + (dialog ? DIALOG_LINES : 0);
+  const actionRows = hasAction ? Math.max(1, Math.min(3, rows - fixed - 1)) : 0;
+  return { gateLines, stepRows: Math.max(1, rows - fixed - actionRows), actionRows };
 }
 
 /** The tallest dialog at 80 columns: border and title (2), its text (up to 3 lines), the input, the hint or error. */
