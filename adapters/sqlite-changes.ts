@@ -38,20 +38,18 @@ export function followChanges(file: string, token: () => string, onChange: () =>
   let attempt = 0;
   let watcher: FSWatcher | undefined;
 
-  /** True when there is nothing more to wait for: a change was told, or following stopped. */
-  const look = (): boolean => {
-    if (stopped) return true;
+  /** Read the token; tell a change. */
+  const look = (): void => {
+    if (stopped) return;
     let now: string;
     try {
       now = token();
     } catch {
-      stop();
-      return true;
+      return stop();
     }
-    if (now === seen) return false;
+    if (now === seen) return;
     seen = now;
     onChange();
-    return true;
   };
   const later = (ms: number, fn: () => void): NodeJS.Timeout => {
     const t = setTimeout(fn, ms);
@@ -93,24 +91,24 @@ export function followChanges(file: string, token: () => string, onChange: () =>
     // Not there yet: its folder is watched as given.
   }
   const base = basename(real);
-  try {
-    // Linux's inotify tells of every write at once. FSEvents (macOS) and Windows' notifications
-    // may wait for a file still open (SQLite keeps its WAL open) to be closed: not verified
-    // there, those poll as before.
-    if (!WATCHED_PLATFORMS.has(process.platform)) throw new Error('no watch here');
-    watcher = watch(dirname(real), { persistent: false }, (_event, name) => {
-      if (name === null || String(name).startsWith(base)) onEvent();
-    });
-    watcher.on('error', () => {
-      watcher?.close();
-      watcher = undefined;
-      if (!stopped) poll(POLL_MS);
-    });
-    poll(SAFETY_MS);
-  } catch {
-    watcher = undefined;
-    poll(POLL_MS);
+  // Linux's inotify tells of every write at once. FSEvents (macOS) and Windows' notifications
+  // may wait for a file still open (SQLite keeps its WAL open) to be closed: not verified
+  // there, those poll as before.
+  if (WATCHED_PLATFORMS.has(process.platform)) {
+    try {
+      watcher = watch(dirname(real), { persistent: false }, (_event, name) => {
+        if (name === null || String(name).startsWith(base)) onEvent();
+      });
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = undefined;
+        if (!stopped) poll(POLL_MS);
+      });
+    } catch {
+      watcher = undefined; // no such folder, or no watches left
+    }
   }
+  poll(watcher ? SAFETY_MS : POLL_MS);
   return {
     stop,
     get watched() {
