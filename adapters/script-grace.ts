@@ -22,13 +22,18 @@ class LiveGroups extends Set<number> {
    * group exists, so the group's `+PGID` written right after its spawn is never too late.
    */
   prepare(): void {
-    (this.watchdog ??= new GroupWatchdog(KILL_GRACE_MS)).ready();
+    this.dog().ready();
   }
 
   override add(pgid: number): this {
     super.add(pgid);
-    (this.watchdog ??= new GroupWatchdog(KILL_GRACE_MS)).add(pgid);
+    this.dog().add(pgid);
     return this;
+  }
+
+  /** The watchdog, made with the first group. */
+  private dog(): GroupWatchdog {
+    return (this.watchdog ??= new GroupWatchdog(KILL_GRACE_MS));
   }
 
   override delete(pgid: number): boolean {
