@@ -86,3 +86,18 @@ describe('files stay small', () => {
     expect(long).toEqual([]);
   });
 });
+
+describe('one implementation of each thing', () => {
+  it('has no native code of its own and one Markdown parser', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies?: Record<string, string> };
+    const top = readdirSync(root);
+    expect(top).not.toContain('native');
+    expect(top).not.toContain('binding.gyp');
+    expect(Object.keys(pkg.scripts)).not.toContain('install');
+    const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+    expect(deps.filter((d) => /^(remark|unified|micromark|mdast-util-from-markdown)/.test(d))).toEqual([]);
+    expect(deps).toContain('satteri');
+    const sources = ['src', 'adapters', 'screens'].flatMap((d) => readdirSync(join(root, d), { recursive: true }).map((f) => join(root, d, String(f)))).filter((f) => /\.tsx?$/.test(f));
+    expect(sources.filter((f) => readFileSync(f, 'utf8').includes('OPSCOCKPIT_NATIVE'))).toEqual([]);
+  });
+});
