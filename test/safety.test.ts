@@ -113,6 +113,10 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     const off = await cli(['stop', 'off', '--ledger', t.ledger], { env: t.as('dave') });
     expect(off.code).toBe(1);
     expect(off.stderr).not.toContain('warning'); // the ledger is there now
+    // Where no ledger can be made, only the error: no "a new one is made" before it.
+    const blocked = await cli(['stop', 'on', '--ledger', join(t.file, 'l.db')], { env: t.as('dave') });
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/^opscockpit: cannot open ledger .*\n$/);
     expect(off.stderr).toContain('needs --reason');
     // Turning it on needed no scope (dave has none of the controls'); turning it off needs its own.
     const refused = await cli(['stop', 'off', '--reason', 'replica caught up', '--ledger', t.ledger], { env: t.as('dave') });

@@ -65,11 +65,13 @@ async function withControls<T>(io: Io, path: string, runbook: Runbook | undefine
   // A control reaches the cockpits only through their ledger. One set in a new ledger (a typo,
   // the wrong folder) is still recorded, since a stop must never be refused, but says so: no
   // cockpit was recording there.
-  if (!isPostgresLocation(path) && !existsSync(path)) {
-    io.stderr.write(`opscockpit: warning: no ledger was at ${path}; a new one is made. A cockpit sees this only if it uses this ledger (--ledger PATH or --runbook FILE).\n`);
-  }
+  // Said once it is made: a folder it cannot be made in gives only the error.
+  const made = !isPostgresLocation(path) && !existsSync(path);
   // With --runbook whose notify: asks for it, Slack hears of what is recorded too.
-  return withRecordingLedger({ runbook, ledgerPath: path, env: io.env }, (ledger) => fn(controlsOf(ledger, policy, io.env), ledger));
+  return withRecordingLedger({ runbook, ledgerPath: path, env: io.env }, (ledger) => {
+    if (made) io.stderr.write(`opscockpit: warning: no ledger was at ${path}; a new one is made. A cockpit sees this only if it uses this ledger (--ledger PATH or --runbook FILE).\n`);
+    return fn(controlsOf(ledger, policy, io.env), ledger);
+  });
 }
 
 export async function actCommand(args: string[], io: Io): Promise<number> {
