@@ -3,8 +3,8 @@
 // passed through a Redactor so a value echoed by a server never reaches the ledger.
 import { holds } from '../src/engine/conditions.js';
 import { isDeepStrictEqual } from 'node:util';
-import { request, type Dispatcher } from 'undici';
-import { deadline, sharedPool } from './undici-pool.js';
+import { exchange, type Failure } from './http-exchange.js';
+import { sharedPool } from './undici-pool.js';
 import type { HttpActionSpec, HttpCheck } from '../src/runbook/model.js';
 import type { CheckResult, ReasonCode } from '../src/engine/types.js';
 import { expandRecord, expandTemplate, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
@@ -43,30 +43,6 @@ const pool = sharedPool({ connections: 8, connectTimeoutMs: CONNECT_TIMEOUT_MS }
 /** Close the shared agent (on exit, or between test files). A later request creates a new one. */
 export const closeHttpAgent = (): Promise<void> => pool.close();
 
-interface Failure {
-  ok: false;
-  code: ReasonCode;
-  reason: string;
-}
-
-interface Exchange {
-  ok: true;
-  status: number;
-  headers: Dispatcher.ResponseData['headers'];
-  latencyMs: number;
-  body: Buffer;
-  tooLarge: boolean;
-}
-
-interface ExchangeRequest {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body?: string;
-  timeoutMs: number;
-  maxBodyBytes: number;
-}
-
 /** Scheme, host and path only: queries may carry tokens. */
 export function displayUrl(raw: string): string {
   try {
@@ -74,106 +50,6 @@ export function displayUrl(raw: string): string {
     return `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
     return raw.split('?')[0];
-  }
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-function errorCodes(err: unknown): string[] {
-  // Node wraps happy-eyeballs failures in an AggregateError; look at the parts and causes too.
-  const codes: string[] = [];
-  const seen = new Set<unknown>();
-  const visit = (e: unknown): void => {
-    if (!e || typeof e !== 'object' || seen.has(e)) return;
-    seen.add(e);
-    const o = e as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof o.code === 'string') codes.push(o.code);
-    if (typeof o.name === 'string') codes.push(o.name);
-    visit(o.cause);
-    if (Array.isArray(o.errors)) o.errors.forEach(visit);
-  };
-  visit(err);
-  return codes;
-}
-
-const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
-
-/**
- * Map a transport error to a stable code and words. `timedOut` says our own deadline fired,
- * which undici reports as the abort reason rather than as a timeout error.
- */
-export function classifyHttpError(err: unknown, timeoutMs: number, timedOut = false): { code: ReasonCode; reason: string } {
-  const codes = errorCodes(err);
-  const has = (...c: string[]) => c.some((x) => codes.includes(x));
-  if (timedOut || has('TimeoutError', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT')) {
-    const phase = has('UND_ERR_CONNECT_TIMEOUT') ? 'connecting' : has('UND_ERR_BODY_TIMEOUT') ? 'reading the body' : 'waiting for an answer';
-    return { code: 'timeout', reason: `timed out after ${seconds(timeoutMs)} ${phase}` };
-  }
-  if (has('ECONNREFUSED')) return { code: 'refused', reason: 'connection refused' };
-  if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL')) return { code: 'dns', reason: 'host name does not resolve' };
-  const tls = codes.find((c) => TLS_CODE.test(c));
-  if (tls) return { code: 'tls', reason: `TLS failure: ${tls}` };
-  if (has('AbortError')) return { code: 'network', reason: 'cancelled' };
-  const first = codes.find((c) => c !== 'Error' && c !== 'AggregateError');
-  const message = err instanceof Error ? err.message : String(err);
-  return { code: 'network', reason: `network error: ${first ?? message}` };
-}
-
-/**
- * Read at most `cap` bytes; past it, stop and destroy the stream so the socket is dropped.
- * Events rather than an async iterator: a check polled every second reads a small body each
- * time, and the iterator's promise per chunk is most of what reading it costs.
- */
-const ignore = (): void => undefined;
-
-function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const settle = (): void => {
-      // An error after the answer (the deadline's abort of a body left unread) has nobody to
-      // tell: without a listener it would bring the process down.
-      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose).on('error', ignore);
-      // Covers the cap, a read error and the early exit alike: an unread body pins a connection.
-      if (!body.readableEnded) body.destroy();
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > cap) return void (settle(), resolve({ body: Buffer.concat(chunks), tooLarge: true }));
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => (settle(), resolve({ body: Buffer.concat(chunks), tooLarge: false }));
-    const onError = (err: Error): void => (settle(), reject(err));
-    // Destroyed without an error (not by us): the body ended short.
-    const onClose = (): void => (settle(), reject(Object.assign(new Error('the body ended before its end'), { code: 'UND_ERR_SOCKET' })));
-    body.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
-  });
-}
-
-async function exchange(req: ExchangeRequest, ctx: HttpContext, now: () => number): Promise<Exchange | Failure> {
-  const limit = deadline(req.timeoutMs, ctx.signal);
-  const t0 = now();
-  let res: Dispatcher.ResponseData | undefined;
-  try {
-    res = await request(req.url, {
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body,
-      dispatcher: pool.get(),
-      signal: limit.signal,
-    });
-    const latencyMs = now() - t0;
-    const { body, tooLarge } = await readCapped(res.body, req.maxBodyBytes);
-    return { ok: true, status: res.statusCode, headers: res.headers, latencyMs, body, tooLarge };
-  } catch (err) {
-    if (res && !res.body.destroyed) res.body.destroy();
-    // The operator's cancel wins over our deadline: it is not the target's fault.
-    if (ctx.signal?.aborted) return { ok: false, code: 'network', reason: 'cancelled' };
-    return { ok: false, ...classifyHttpError(err, req.timeoutMs, limit.expired) };
-  } finally {
-    limit.done();
   }
 }
 
@@ -226,7 +102,7 @@ export function getPath(value: unknown, path: string): unknown {
 }
 
 /** The first failed expectation on a full answer, or undefined when all hold. */
-function judgeBody(check: HttpCheck, ex: Exchange): { code: ReasonCode; reason: string } | undefined {
+function judgeBody(check: HttpCheck, ex: { body: Buffer }): { code: ReasonCode; reason: string } | undefined {
   const { expect } = check;
   const needsJson = Object.keys(expect.json).length > 0 || Object.keys(expect.jsonIn).length > 0 || Object.keys(expect.jsonWhere ?? {}).length > 0;
   if (needsJson) {
@@ -276,7 +152,7 @@ export async function runHttpCheck(check: HttpCheck, ctx: HttpContext): Promise<
   const lastEtag = check.etag ? ctx.etags?.get(etagKey) : undefined;
   if (lastEtag) req.headers = { ...req.headers, 'if-none-match': lastEtag };
 
-  const ex = await exchange({ ...req, method: check.method, timeoutMs: check.timeoutMs, maxBodyBytes: check.maxBodyBytes }, ctx, now);
+  const ex = await exchange(pool.get(), { ...req, method: check.method, timeoutMs: check.timeoutMs, maxBodyBytes: check.maxBodyBytes }, ctx.signal, now);
   if (!ex.ok) return done({ status: 'error', code: ex.code, reason: `${ex.reason} (${where()})` });
 
   const base = { httpStatus: ex.status, latencyMs: ex.latencyMs, output: textOf(ex.body) };
@@ -313,7 +189,7 @@ export async function runHttpAction(spec: HttpActionSpec, ctx: HttpContext): Pro
   const req = expand(spec, ctx);
   if ('ok' in req) return done({ ok: false, reason: `${req.reason} (${where})`, output: '' });
 
-  const ex = await exchange({ ...req, method: spec.method, timeoutMs: spec.timeoutMs, maxBodyBytes: ACTION_MAX_BODY }, ctx, now);
+  const ex = await exchange(pool.get(), { ...req, method: spec.method, timeoutMs: spec.timeoutMs, maxBodyBytes: ACTION_MAX_BODY }, ctx.signal, now);
   if (!ex.ok) return done({ ok: false, reason: `${ex.reason} (${where})`, output: '' });
 
   const output = textOf(ex.body);

@@ -1,8 +1,8 @@
-// One GET for the HTTP-based metric readers: deadline, capped body that is always consumed or
-// destroyed, transport errors classified the same way as the readiness checks.
-import { request, type Dispatcher } from 'undici';
-import { deadline, sharedPool } from '../undici-pool.js';
-import { classifyHttpError, displayUrl } from '../http.js';
+// One GET for the HTTP-based metric readers, made as the readiness checks make theirs
+// (http-exchange.ts): one deadline, a capped body, transport errors in the same words.
+import { sharedPool } from '../undici-pool.js';
+import { exchange } from '../http-exchange.js';
+import { displayUrl } from '../http.js';
 import { expandRecord, MissingSecretError } from '../../src/runbook/secrets.js';
 
 export const MAX_METRIC_BODY_BYTES = 1024 * 1024;
@@ -22,33 +22,11 @@ export async function getText(
   opts: { headers: Record<string, string>; timeoutMs: number; signal?: AbortSignal },
 ): Promise<Fetched> {
   const where = `GET ${displayUrl(url)}`;
-  const limit = deadline(opts.timeoutMs, opts.signal);
-  let res: Dispatcher.ResponseData | undefined;
-  try {
-    res = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json', ...opts.headers },
-      dispatcher: pool.get(),
-      signal: limit.signal,
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_METRIC_BODY_BYTES) {
-        return { ok: false, reason: `answer larger than ${MAX_METRIC_BODY_BYTES} bytes (${where})` };
-      }
-      chunks.push(chunk);
-    }
-    return { ok: true, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8'), where };
-  } catch (err) {
-    if (opts.signal?.aborted) return { ok: false, reason: `cancelled (${where})` };
-    return { ok: false, reason: `${classifyHttpError(err, opts.timeoutMs, limit.expired).reason} (${where})` };
-  } finally {
-    limit.done();
-    // An unread or half-read body pins a pooled connection.
-    if (res && !res.body.readableEnded && !res.body.destroyed) res.body.destroy();
-  }
+  const req = { url, method: 'GET', headers: { accept: 'application/json', ...opts.headers }, timeoutMs: opts.timeoutMs, maxBodyBytes: MAX_METRIC_BODY_BYTES };
+  const ex = await exchange(pool.get(), req, opts.signal, Date.now);
+  if (!ex.ok) return { ok: false, reason: `${ex.reason} (${where})` };
+  if (ex.tooLarge) return { ok: false, reason: `answer larger than ${MAX_METRIC_BODY_BYTES} bytes (${where})` };
+  return { ok: true, status: ex.status, body: ex.body.toString('utf8'), where };
 }
 
 /** Expand `${SECRET}` references in headers; a missing secret is named, never guessed. */

@@ -6,12 +6,14 @@ import type { Runbook } from '../runbook/model.js';
 import type { Redactor } from '../runbook/secrets.js';
 import type { CheckResult } from '../engine/types.js';
 import { computeVerdict, emptyMeans, gatingChecks, resultChanged, sameVerdict } from '../engine/verdict.js';
-import { observeCheck, type CockpitStore } from '../store/store.js';
+import { observeCheck, type CockpitState, type CockpitStore } from '../store/store.js';
 import type { RunRecorder } from './recorder.js';
 
 export class LiveRecord {
   /** The verdict last asked to be recorded (its event may not be stored yet). */
   private verdictAsked?: ReturnType<typeof computeVerdict>;
+  /** What the verdict was last judged on: a poll that changed nothing shown changes neither. */
+  private judged?: { live: CockpitState['live']; checklist: CockpitState['checklist']; verdict: CockpitState['verdict'] };
 
   constructor(private readonly d: { store: CockpitStore; runbook: Runbook; redactor: Redactor; recorder: RunRecorder; stepRuns(check: string): boolean }) {}
 
@@ -26,6 +28,9 @@ export class LiveRecord {
 
   verdict(): void {
     const s = this.d.store.getState();
+    const j = this.judged;
+    if (j && j.live === s.live && j.checklist === s.checklist && j.verdict === s.verdict) return;
+    this.judged = { live: s.live, checklist: s.checklist, verdict: s.verdict };
     const phase = s.checklist.active;
     const v = computeVerdict(phase, gatingChecks(s.checklist, phase, emptyMeans(this.d.runbook)), this.d.runbook.checks, s.live);
     // Against the verdict last asked for: its event may still be on its way to the ledger.
