@@ -109,7 +109,7 @@ export class SqliteLedger implements LedgerPort {
 
   private readonly refusal?: string;
   /** The ledger file, whose head file durable appends keep (ledger-seal.ts); none for an open connection. */
-  private readonly file?: string;
+  private file?: string;
   private readonly sealKey?: string;
   /** Which process owns which running run (ledger-leases.ts). */
   readonly leases: SqliteRunLeases;
@@ -318,6 +318,16 @@ export class SqliteLedger implements LedgerPort {
     // The events since the last durable commit get the head too, as the ledger is let go.
     if (this.db.open && this.headBehind) this.keepHead();
     if (this.db.open) this.db.close();
+  }
+
+  /** Its file is no longer at its path (ledger-file.ts): no head file is written beside the path any more. */
+  forgetFile(): void {
+    this.file = undefined;
+  }
+
+  /** A copy of everything this connection sees, in a new file (its file was lost: ledger-file.ts). */
+  saveCopy(to: string): void {
+    this.db.prepare('VACUUM INTO ?').run(to);
   }
 
   /** SQLite's data_version (commits by other connections) and this connection's own commits. */

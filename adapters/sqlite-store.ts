@@ -4,8 +4,11 @@
 // BEGIN IMMEDIATE on that connection across its awaits, and everything else in the process
 // waits for it, while the transaction's own calls (known by their async context) join it.
 // Other processes wait on SQLite's write lock as before. Changes are heard of when the ledger's
-// files are written, or by polling where that cannot be watched (sqlite-changes.ts). Appends outside a transaction go through a group commit
-// (append-group.ts): those a process asks for while its earlier ones wait share one commit.
+// files are written, or by polling where that cannot be watched (sqlite-changes.ts). Appends
+// outside a transaction go through a group commit (append-group.ts): those a process asks for
+// while its earlier ones wait share one commit.
+// Before each operation the store looks that its path still names the file it opened
+// (ledger-file.ts): a ledger deleted or replaced under it is unreachable from then on.
 import { resolve } from 'node:path';
 import type { AppendOptions, AsyncRunLeasePort, LedgerChange, LedgerStore } from '../src/engine/ledger-store.js';
 import type { LeaseHolder } from '../src/engine/lease.js';
@@ -16,6 +19,7 @@ import { asyncBrowser } from './ledger-query.js';
 import { AppendGroup } from './append-group.js';
 import { followChanges } from './sqlite-changes.js';
 import { TransactionContext } from './transaction-context.js';
+import { LedgerFile } from './ledger-file.js';
 import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
 
 /** First come, first served: each holder runs alone. */
@@ -51,6 +55,8 @@ export class SqliteStore implements LedgerStore {
   private readonly turns: Turns;
   private readonly inside: TransactionContext<true>;
   private readonly followers = new Set<() => void>();
+  /** Whether the path still names the file opened (ledger-file.ts): looked at before each operation. */
+  private readonly file: LedgerFile;
 
   constructor(
     /** The synchronous ledger underneath (one implementation of the chain). */
@@ -58,6 +64,7 @@ export class SqliteStore implements LedgerStore {
     readonly location: string,
   ) {
     ({ turns: this.turns, inside: this.inside } = laneOf(ledger));
+    this.file = new LedgerFile(location, (to) => ledger.saveCopy(to));
     const l = ledger.leases;
     this.leases = {
       openRuns: (runbook) => this.inTurn(() => l.openRuns(runbook)),
@@ -70,13 +77,14 @@ export class SqliteStore implements LedgerStore {
 
   /** Runs fn in this process's turn, or at once inside the transaction that holds it. */
   private inTurn<T>(fn: () => T): Promise<T> {
-    if (this.inside.getStore()) return Promise.resolve().then(fn);
-    return this.turns.run(async () => fn());
+    if (this.inside.getStore()) return Promise.resolve().then(() => (this.file.check(false), fn()));
+    return this.turns.run(async () => (this.file.check(true), fn()));
   }
 
   atomically<T>(fn: () => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
     if (this.inside.getStore()) return fn();
     return this.turns.run(async () => {
+      this.file.check(true);
       const end = this.ledger.beginHeld(opts);
       let done = false;
       try {
@@ -119,7 +127,9 @@ export class SqliteStore implements LedgerStore {
   private reader?: AsyncLedgerBrowser;
 
   subscribe(onChange: (change: LedgerChange) => void): () => void {
-    const follower = followChanges(this.location, () => this.ledger.changeToken(), () => onChange({}));
+    // A file lost under this process changes the token too: the reads it brings on say so.
+    const token = () => (this.file.same ? this.ledger.changeToken() : 'lost');
+    const follower = followChanges(this.location, token, () => onChange({}));
     const stop = (): void => {
       follower.stop();
       this.followers.delete(stop);
@@ -131,6 +141,11 @@ export class SqliteStore implements LedgerStore {
   async close(): Promise<void> {
     for (const stop of [...this.followers]) stop();
     await this.group.idle();
-    return this.turns.run(async () => this.ledger.close());
+    return this.turns.run(async () => {
+      // Lost (ledger-file.ts): the head file beside the path is another ledger's now, or nobody's.
+      // (SQLite itself does not checkpoint a moved file on close, nor delete the -wal at its path.)
+      if (!this.file.same) this.ledger.forgetFile();
+      this.ledger.close();
+    });
   }
 }

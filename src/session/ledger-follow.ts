@@ -12,8 +12,8 @@ export interface FollowTargets {
   refreshControls(): Promise<void>;
   /** Anything else on screen that reads the ledger. */
   refreshOther(): void;
-  /** The store lost its connection, or a read found the ledger unreachable. */
-  lost?(): void;
+  /** The store lost its connection, or a read found the ledger unreachable (`err`: why). */
+  lost?(err?: unknown): void;
   /** A read after a change succeeded: the ledger answers. */
   reached?(): void;
 }
@@ -31,7 +31,7 @@ export function followLedger(ledger: LedgerStore, t: FollowTargets): () => void 
       // A change without a run id (SQLite, a reconnect's catch-up) may be anything.
       await Promise.all([run ? t.catchUp() : undefined, t.refreshControls()]).then(
         () => t.reached?.(),
-        (err: unknown) => (isLedgerUnreachable(err) ? t.lost?.() : undefined),
+        (err: unknown) => (isLedgerUnreachable(err) ? t.lost?.(err) : undefined),
       );
       t.refreshOther();
     } while (again);

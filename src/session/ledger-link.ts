@@ -34,11 +34,12 @@ export class LedgerLink {
     return this.since;
   }
 
-  /** The ledger could not be reached (a write failed, the live connection dropped). */
-  lost(): void {
+  /** The ledger could not be reached (a write failed, the live connection dropped); `err` says why, once. */
+  lost(err?: unknown): void {
     if (this.closed || this.since !== undefined) return;
     this.since = this.d.clock.now();
     this.d.store.setState({ ledgerDown: this.since });
+    if (err instanceof Error) flash(this.d.store, `The ledger is unreachable: ${err.message.split('\n')[0]}`, 'error');
   }
 
   /** Something reached the ledger: it is back, if it was gone. */
@@ -59,7 +60,7 @@ export class LedgerLink {
    */
   async beforeRetry(err: unknown): Promise<void> {
     if (this.closed) throw err;
-    this.lost();
+    this.lost(err);
     const ms = LEDGER_RETRY_MS[Math.min(this.attempt++, LEDGER_RETRY_MS.length - 1)];
     await new Promise<void>((resolve) => {
       const done = () => {

@@ -47,7 +47,7 @@ export class SessionSafety {
       return claim;
     }).catch((err: unknown) => {
       // Not tried again: an intent not stored now means the action does not run now.
-      if (isLedgerUnreachable(err)) this.d.link.lost();
+      if (isLedgerUnreachable(err)) this.d.link.lost(err);
       throw err;
     });
   }
@@ -139,7 +139,7 @@ export class SessionSafety {
     try {
       r = await this.controls.setStop(false, reason);
     } catch (err) {
-      if (isLedgerUnreachable(err)) link.lost();
+      if (isLedgerUnreachable(err)) link.lost(err);
       r = { ok: false, reason: `could not write the ledger: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.shown(this.controls.view());
@@ -168,7 +168,7 @@ export class SessionSafety {
           flash(store, `Could not record the emergency stop: ${err instanceof Error ? err.message : String(err)}`, 'error');
           return false;
         }
-        link.lost();
+        link.lost(err);
         this.shown(this.view());
         flash(store, 'EMERGENCY STOP ON HERE: what this cockpit ran is stopped and nothing new starts here; not yet recorded: the ledger is unreachable, so other cockpits do not know yet. It is recorded as soon as the ledger answers.', 'error');
         const closed = await link.beforeRetry(err).then(() => false, () => true);
@@ -196,7 +196,7 @@ export class SessionSafety {
     try {
       if (link.downSince === undefined) r = await this.controls.setStop(true, reason);
     } catch (err) {
-      if (isLedgerUnreachable(err)) link.lost();
+      if (isLedgerUnreachable(err)) link.lost(err);
       else r = { ok: false, reason: `could not write the ledger: ${err instanceof Error ? err.message : String(err)}` };
     }
     if (!r) {

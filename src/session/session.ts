@@ -185,7 +185,7 @@ export class Session {
       catchUp: () => this.steps.readOthers(() => this.recorder.catchUp()),
       refreshControls: async () => void (await Promise.all([this.safety.refreshNow(), this.stage.refresh()])),
       refreshOther: () => (this.ledgerScreen.refresh(), void this.seat.refresh().catch(() => undefined), void this.end.refreshRuns()),
-      lost: () => this.link.lost(),
+      lost: (err) => this.link.lost(err),
       reached: () => this.link.reached(),
     });
   }
