@@ -34,7 +34,7 @@ export interface Failure {
 }
 
 /** What the exchange was doing when its time ran out. */
-export type TimeoutPhase = 'connecting' | 'waiting for an answer' | 'reading the body';
+export type TimeoutPhase = 'connecting' | 'getting a connection' | 'waiting for an answer' | 'reading the body';
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
@@ -117,7 +117,9 @@ export function exchange(dispatcher: Dispatcher, req: ExchangeRequest, signal: A
       }
     };
     const body = (tooLarge: boolean): Answer => ({ ok: true, ...answer!, body: Buffer.concat(chunks), tooLarge });
-    const phase = (): TimeoutPhase => (answer ? 'reading the body' : controller ? 'waiting for an answer' : 'connecting');
+    // Before undici hands the request a connection it is connecting, or waiting for one of the
+    // pool's to be free: which of the two, it does not say.
+    const phase = (): TimeoutPhase => (answer ? 'reading the body' : controller ? 'waiting for an answer' : 'getting a connection');
     const timer = setTimeout(() => {
       const why = new DOMException(`timed out after ${req.timeoutMs} ms`, 'TimeoutError');
       settle({ ok: false, ...classifyHttpError(why, req.timeoutMs, phase()) }, why);
@@ -132,6 +134,8 @@ export function exchange(dispatcher: Dispatcher, req: ExchangeRequest, signal: A
           if (cut) c.abort(cut);
         },
         onResponseStart(_c, status, headers) {
+          // An informational answer (102, 103) comes before the real one.
+          if (status < 200) return;
           answer = { status, headers, latencyMs: now() - t0 };
         },
         onResponseData(_c, chunk) {

@@ -10,19 +10,23 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { LedgerError } from './ledger-errors.js';
 
-/** The ledger's file is gone or another file: marked unreachable (isLedgerUnreachable). */
+/** The ledger's file is gone or another file: unreachable for good (isLedgerLost). */
 export class LedgerFileLostError extends LedgerError {
   readonly unreachable = true as const;
+  readonly lost = true as const;
 }
 
 type FileId = { dev: number; ino: number };
 
-function fileId(path: string): FileId | undefined {
+/** The file at `path`; undefined when there is none, 'unknown' when the stat failed otherwise. */
+function fileId(path: string): FileId | undefined | 'unknown' {
   try {
     const st = statSync(path);
     return { dev: st.dev, ino: st.ino };
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Only a missing file (or folder) says it is gone: a network file system's hiccup does not.
+    const code = (err as { code?: string }).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? undefined : 'unknown';
   }
 }
 
@@ -35,13 +39,15 @@ export class LedgerFile {
     private readonly path: string,
     private readonly rescue: (to: string) => void,
   ) {
-    this.opened = fileId(path);
+    const id = fileId(path);
+    this.opened = typeof id === 'object' ? id : undefined;
   }
 
   /** Whether the path still names the opened file (always, for a ledger not in a file). */
   get same(): boolean {
     if (!this.opened || this.lost) return !this.lost;
     const now = fileId(this.path);
+    if (now === 'unknown') return true;
     return now !== undefined && now.dev === this.opened.dev && now.ino === this.opened.ino;
   }
 
@@ -62,16 +68,34 @@ export class LedgerFile {
     throw this.lost;
   }
 
-  /** A copy beside the path, or in the temporary folder when its folder is gone too. */
+  /** At close: a loss not noticed yet still gets its copy. */
+  saveIfLost(): void {
+    try {
+      if (!this.lost) this.check(true);
+    } catch {
+      /* said by the error, had anyone been left to read it; the copy is made */
+    }
+  }
+
+  /**
+   * A copy beside the path; in the temporary folder when that fails (the folder is gone too,
+   * read-only, full). The name carries the time and this process's id: two cockpits that lose
+   * one file at once each keep their own copy.
+   */
   private save(): string {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const folder = existsSync(dirname(this.path)) ? dirname(this.path) : tmpdir();
-    const to = join(folder, `${basename(this.path)}.rescued-${stamp}`);
-    try {
-      this.rescue(to);
-      return `What it held up to now is saved in ${to} (opscockpit ledger verify --ledger ${to}).`;
-    } catch (err) {
-      return `Its copy could not be saved (${to}: ${err instanceof Error ? err.message : String(err)}); what it held is lost when this process ends.`;
+    const name = `${basename(this.path)}.rescued-${stamp}-${process.pid}`;
+    const failures: string[] = [];
+    for (const folder of new Set([dirname(this.path), tmpdir()])) {
+      const to = join(folder, name);
+      if (!existsSync(folder)) continue;
+      try {
+        this.rescue(to);
+        return `What it held up to now is saved in ${to} (opscockpit ledger verify --ledger ${to}).`;
+      } catch (err) {
+        failures.push(`${to}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
+    return `Its copy could not be saved (${failures.join('; ')}); what it held is lost when this process ends.`;
   }
 }

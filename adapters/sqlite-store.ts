@@ -19,7 +19,7 @@ import { asyncBrowser } from './ledger-query.js';
 import { AppendGroup } from './append-group.js';
 import { followChanges } from './sqlite-changes.js';
 import { TransactionContext } from './transaction-context.js';
-import { LedgerFile } from './ledger-file.js';
+import { LedgerFile, LedgerFileLostError } from './ledger-file.js';
 import type { AsyncLedgerBrowser } from '../src/engine/ledger-filter.js';
 
 /** First come, first served: each holder runs alone. */
@@ -92,6 +92,11 @@ export class SqliteStore implements LedgerStore {
         done = true;
         end(true);
         return result;
+      } catch (err) {
+        if (!done) [done] = [true, end(false)];
+        // Found lost inside the transaction: out of it now, the copy can be made (the full error).
+        if (err instanceof LedgerFileLostError) this.file.check(true);
+        throw err;
       } finally {
         if (!done) end(false);
       }
@@ -144,7 +149,10 @@ export class SqliteStore implements LedgerStore {
     return this.turns.run(async () => {
       // Lost (ledger-file.ts): the head file beside the path is another ledger's now, or nobody's.
       // (SQLite itself does not checkpoint a moved file on close, nor delete the -wal at its path.)
-      if (!this.file.same) this.ledger.forgetFile();
+      if (!this.file.same) {
+        this.file.saveIfLost();
+        this.ledger.forgetFile();
+      }
       this.ledger.close();
     });
   }

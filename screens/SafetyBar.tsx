@@ -13,7 +13,12 @@ import type { CockpitState } from '../src/store/store.js';
  * process may have changed them), and the bar redraws only when what it says changed.
  */
 function safetyText(s: CockpitState, keyOf: (id: string) => string): { stop?: string; mode?: string; lock?: string; detail?: string; ledger?: string } {
-  const ledger = s.ledgerDown === undefined ? undefined : ` LEDGER UNREACHABLE since ${formatClock(s.ledgerDown)}: nothing that needs a record runs; live checks go on; reconnecting `;
+  const ledger =
+    s.ledgerDown === undefined
+      ? undefined
+      : s.ledgerLost
+        ? ` LEDGER LOST since ${formatClock(s.ledgerDown)}: its file was deleted or replaced; nothing more is recorded here; quit, and open the runbook again `
+        : ` LEDGER UNREACHABLE since ${formatClock(s.ledgerDown)}: nothing that needs a record runs; live checks go on; reconnecting `;
   return { ...controlsText(s, keyOf), ledger };
 }
 
@@ -23,7 +28,7 @@ function controlsText(s: CockpitState, keyOf: (id: string) => string): { stop?: 
   if (controls.stop.on) {
     const who = controls.stop.by ? ` by ${controls.stop.by}${controls.stop.at ? ` at ${formatClock(controls.stop.at)}` : ''}` : '';
     // On here only: nothing new starts in this process, but the other cockpits do not know yet.
-    if (controls.stopUnrecorded) return { stop: ` EMERGENCY STOP ON LOCALLY — not yet recorded: the ledger is unreachable —${who} — nothing runs here ` };
+    if (controls.stopUnrecorded) return { stop: ` EMERGENCY STOP ON LOCALLY — ${s.ledgerLost ? 'NOT recorded: the ledger is lost' : 'not yet recorded: the ledger is unreachable'} —${who} — nothing runs here ` };
     return { stop: ` EMERGENCY STOP — ${controls.stop.reason ?? ''}${who} — no action runs; ! turns it off with a reason ` };
   }
   const w = controls.window;

@@ -36,8 +36,7 @@ describe('opscockpit watch (tmux, built binary)', () => {
     let screen = await watcher.waitFor((s) => s.includes('WATCHING') && s.includes('alice is driving since') && s.includes('nightly restart'), 'the watcher');
     expect(screen).not.toMatch(/T take over/);
     // What acts is refused on the watcher, and nothing is recorded by it.
-    watcher.send('Enter');
-    await watcher.waitFor((s) => s.includes('This cockpit only wa'), 'the refusal with the reason');
+    await watcher.pressUntil('Enter', (s) => s.includes('This cockpit only wa'), 'the refusal with the reason');
     expect(watcher.capture()).toContain('preflight 0/2');
     // alice confirms a step: the watcher shows it live.
     alice.send('Enter');

@@ -98,7 +98,7 @@ describe('a SQLite ledger lost under an open store', () => {
 });
 
 describe('a cockpit whose SQLite ledger is deleted', () => {
-  it('shows the ledger unreachable and why, and ! stops the work here, not recorded', { timeout: 30_000 }, async () => {
+  it('says the ledger is lost and where its copy is, refuses steps, and ! stops the work here, not recorded', { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oc-lost-cockpit-'));
     const rbFile = join(mkdtempSync(join(tmpdir(), 'oc-lost-rb-')), 'rb.yaml');
     writeFileSync(rbFile, ['version: 1', 'name: Lost ledger', 'checklists:', '  preflight:', '    - { id: look, title: Look around, manual: true }', ''].join('\n'));
@@ -110,12 +110,35 @@ describe('a cockpit whose SQLite ledger is deleted', () => {
 
     rmSync(dir, { recursive: true, force: true });
     // Nobody writes: the watch on the folder (or the lease's next beat) finds it gone.
-    await waitFor(() => state().ledgerDown !== undefined, 'the ledger unreachable', 10_000);
-    await waitFor(() => /LEDGER UNREACHABLE since/.test(cockpit.frame()), 'the banner', 3000);
-    expect(state().flash?.text).toMatch(new RegExp(`^The ledger is unreachable: ledger ${path} was deleted while this process had it open`));
+    await waitFor(() => state().ledgerLost !== undefined, 'the ledger lost', 10_000);
+    await waitFor(() => /LEDGER LOST since \d\d:\d\d:\d\d: its file was deleted or replaced/.test(cockpit.frame()), 'the banner', 3000);
+    expect(state().ledgerLost).toMatch(new RegExp(`^ledger ${path} was deleted while this process had it open: .* saved in ${join(tmpdir(), 'ledger.db.rescued-')}`));
+    expect(state().flash?.text).toBe(`The ledger is lost: ${state().ledgerLost}`);
+
+    // A step needs its record: refused at once, not waiting for a ledger that cannot come back.
+    await cockpit.session.advance();
+    expect(state().flash?.text).toMatch(/not run: the ledger is lost since \d\d:\d\d:\d\d \(its file was deleted or replaced\)/);
 
     cockpit.session.command('safety.stop');
-    await waitFor(() => state().controls?.stopUnrecorded && /EMERGENCY STOP ON LOCALLY — not yet recorded/.test(cockpit.frame()), 'the stop on here, not recorded', 5000);
+    await waitFor(() => state().controls?.stopUnrecorded && /EMERGENCY STOP ON LOCALLY — NOT recorded: the ledger is lost/.test(cockpit.frame()), 'the stop on here, not recorded', 5000);
+    expect(state().flash?.text).toMatch(/^EMERGENCY STOP ON HERE: .* NOT recorded, and other cockpits will not know: the ledger is lost: ledger .* saved in /);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a headless run whose ledger is deleted under it ends with the reason instead of waiting', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-lost-run-'));
+    const path = join(dir, 'ledger.db');
+    const rbFile = join(mkdtempSync(join(tmpdir(), 'oc-lost-rb-')), 'rb.yaml');
+    const gone = `rm -rf '${dir}'`;
+    writeFileSync(rbFile, ['version: 1', 'name: Lost under a run', 'checks:', `  remove: { script: { command: sh, args: [-c, "${gone}"] } }`, '  after: { script: { command: "true" } }', 'checklists:', '  preflight:',
+      '    - { id: remove, title: Remove the ledger folder, check: remove }', '    - { id: after, title: One more step, check: after }', ''].join('\n'));
+    const r = await cli(['run', rbFile, '--ledger', path, '--yes'], { timeoutMs: 45_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`opscockpit: the ledger is lost: ledger ${path} was deleted while this process had it open`));
+    expect(r.stderr).toMatch(/saved in (\S+) \(/);
+    expect(r.stdout).toMatch(new RegExp(`run r-\\S+ recorded in ${path} until it was lost: ledger ${path} was deleted`));
+    const saved = /saved in (\S+) \(/.exec(r.stderr)![1];
+    expect((await cli(['ledger', 'verify', '--ledger', saved])).code).toBe(0);
+    rmSync(saved, { force: true });
   });
 });

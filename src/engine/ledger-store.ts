@@ -56,6 +56,14 @@ export function isLedgerUnreachable(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { unreachable?: unknown }).unreachable === true;
 }
 
+/**
+ * Unreachable for good (`lost` too): a SQLite ledger's file deleted or replaced under this
+ * process (adapters/ledger-file.ts). Trying again cannot help; the session says so and stops trying.
+ */
+export function isLedgerLost(err: unknown): boolean {
+  return isLedgerUnreachable(err) && (err as { lost?: unknown }).lost === true;
+}
+
 export interface LedgerStore {
   readonly identity: IdentityKind;
   /** Where it is, for messages: a file path, or `postgres://user@host:port/db` (no password). */

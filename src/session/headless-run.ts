@@ -42,6 +42,8 @@ export interface RunReport {
   name: string;
   runId: string;
   ledger: string;
+  /** The ledger's file was deleted or replaced during the run: why, and where its copy is. */
+  ledgerLost?: string;
   outcome: RunOutcome;
   /** Where and why it stopped, when it did not complete. */
   stopped?: string;
@@ -79,7 +81,8 @@ export async function runProcedure(opts: {
   const unsubscribe = session.store.subscribe((st, prev) => {
     if (st.flash !== prev.flash && st.flash?.level === 'error') lastError = st.flash.text;
     // Nobody watches a screen here: a run that waits on the ledger says so, and when it goes on.
-    if (st.ledgerDown !== undefined && prev.ledgerDown === undefined) say(`opscockpit: the ledger is unreachable since ${new Date(st.ledgerDown).toISOString().slice(11, 19)} UTC: waiting for it, nothing runs meanwhile (Ctrl-C stops the run)`);
+    if (st.ledgerLost && st.ledgerLost !== prev.ledgerLost) say(`opscockpit: the ledger is lost: ${st.ledgerLost}`);
+    else if (st.ledgerDown !== undefined && prev.ledgerDown === undefined) say(`opscockpit: the ledger is unreachable since ${new Date(st.ledgerDown).toISOString().slice(11, 19)} UTC: waiting for it, nothing runs meanwhile (Ctrl-C stops the run)`);
     if (st.ledgerDown === undefined && prev.ledgerDown !== undefined) say('opscockpit: the ledger is back: the run goes on');
   });
   try {
@@ -169,7 +172,8 @@ export async function runProcedure(opts: {
         ...(st.result?.failure && st.state === 'failed' ? { failure: st.result.failure } : {}),
       })),
     );
-    return { schema: 'opscockpit.run/v1', runbook: runbook.file, name: runbook.name, runId: session.runId, ledger: opts.ledger.location, outcome, ...(stopped ? { stopped } : {}), steps, actions };
+    const lost = session.store.getState().ledgerLost;
+    return { schema: 'opscockpit.run/v1', runbook: runbook.file, name: runbook.name, runId: session.runId, ledger: opts.ledger.location, ...(lost ? { ledgerLost: lost } : {}), outcome, ...(stopped ? { stopped } : {}), steps, actions };
   } finally {
     // Alerts about how the run went go out before the command closes its ledger.
     unsubscribe();

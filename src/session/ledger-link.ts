@@ -6,7 +6,7 @@
 // idempotency key (recorder.ts); the first success anywhere (a write, the listener's catch-up
 // read) means it is back: the banner goes, the waiting writes go out at once, and the session
 // reads what others appended meanwhile.
-import { LEDGER_RETRY_MS } from '../engine/ledger-store.js';
+import { isLedgerLost, LEDGER_RETRY_MS } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import { flash, type CockpitStore } from '../store/store.js';
 
@@ -34,18 +34,33 @@ export class LedgerLink {
     return this.since;
   }
 
-  /** The ledger could not be reached (a write failed, the live connection dropped); `err` says why, once. */
+  /**
+   * The ledger could not be reached (a write failed, the live connection dropped); `err` says
+   * why, once. A ledger lost for good (isLedgerLost) says so, and again when its reason grows
+   * (the copy of what it held, once made).
+   */
   lost(err?: unknown): void {
-    if (this.closed || this.since !== undefined) return;
-    this.since = this.d.clock.now();
-    this.d.store.setState({ ledgerDown: this.since });
-    if (err instanceof Error) flash(this.d.store, `The ledger is unreachable: ${err.message.split('\n')[0]}`, 'error');
+    if (this.closed) return;
+    const gone = isLedgerLost(err) ? (err as Error).message : undefined;
+    if (this.since !== undefined) {
+      if (gone === undefined || gone === this.d.store.getState().ledgerLost) return;
+    } else {
+      this.since = this.d.clock.now();
+    }
+    this.d.store.setState({ ledgerDown: this.since, ...(gone === undefined ? {} : { ledgerLost: gone }) });
+    if (gone !== undefined) flash(this.d.store, `The ledger is lost: ${gone}`, 'error');
+    else if (err instanceof Error) flash(this.d.store, `The ledger is unreachable: ${err.message.split('\n')[0]}`, 'error');
   }
 
-  /** Something reached the ledger: it is back, if it was gone. */
+  /** Why the ledger is lost for good (its file deleted or replaced); undefined otherwise. */
+  get gone(): string | undefined {
+    return this.d.store.getState().ledgerLost;
+  }
+
+  /** Something reached the ledger: it is back, if it was gone (not when lost for good). */
   reached(): void {
     const since = this.since;
-    if (since === undefined) return;
+    if (since === undefined || this.gone) return;
     this.since = undefined;
     this.attempt = 0;
     this.d.store.setState({ ledgerDown: undefined });
@@ -61,6 +76,8 @@ export class LedgerLink {
   async beforeRetry(err: unknown): Promise<void> {
     if (this.closed) throw err;
     this.lost(err);
+    // Lost for good: trying again cannot help, and a headless run must not wait for ever.
+    if (isLedgerLost(err)) throw err;
     const ms = LEDGER_RETRY_MS[Math.min(this.attempt++, LEDGER_RETRY_MS.length - 1)];
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -78,6 +95,7 @@ export class LedgerLink {
   /** Why `what` (a step, an action) does not start now; undefined when the ledger answers. */
   refusal(what: string): string | undefined {
     if (this.since === undefined) return undefined;
+    if (this.gone) return `${what} not run: the ledger is lost since ${clockTime(this.since)} (its file was deleted or replaced) and nothing more can be recorded in it; quit, and open the runbook again on the ledger you mean to use.`;
     return `${what} not run: the ledger is unreachable since ${clockTime(this.since)} and its intent cannot be recorded; nothing that needs a record runs until it is back (live checks go on).`;
   }
 

@@ -13,7 +13,7 @@
 // check's new result, the verdict) takes the place of the older one of the same check still
 // waiting: the queue stays as long as the runbook has checks, whatever the outage's length.
 import { randomBytes } from 'node:crypto';
-import { isLedgerUnreachable, type LedgerStore } from '../engine/ledger-store.js';
+import { isLedgerLost, isLedgerUnreachable, type LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { flash, recordInStore, setModal, type CockpitStore } from '../store/store.js';
@@ -180,6 +180,8 @@ export class RunRecorder {
       await write();
       return true;
     } catch (err) {
+      // Lost for good: the session said so once, with where its copy is (ledger-link.ts).
+      if (isLedgerLost(err) && this.link) return false;
       const why = err instanceof Error ? err.message : String(err);
       flash(this.store, this.link?.isClosed && isLedgerUnreachable(err) ? `Closed while the ledger was unreachable: an event was not recorded (${why})` : `Could not write the ledger: ${why}`, 'error');
       return false;

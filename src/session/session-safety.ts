@@ -9,7 +9,7 @@
 // an observer's stop reaches the driver only through the ledger: both are refused while it is down.
 import { randomBytes } from 'node:crypto';
 import type { Runbook } from '../runbook/model.js';
-import { isLedgerUnreachable } from '../engine/ledger-store.js';
+import { isLedgerLost, isLedgerUnreachable } from '../engine/ledger-store.js';
 import { flash, type CockpitStore } from '../store/store.js';
 import { preflightGo, type ActionHost } from './actions.js';
 import { refusedText, type ActionClaim, type ControlView, type Controls, type Refused } from './controls.js';
@@ -170,6 +170,11 @@ export class SessionSafety {
         }
         link.lost(err);
         this.shown(this.view());
+        if (isLedgerLost(err)) {
+          // Stays on here for as long as this process lives: nothing can record it, or turn it off.
+          flash(store, `EMERGENCY STOP ON HERE: what this cockpit ran is stopped and nothing new starts here; NOT recorded, and other cockpits will not know: the ledger is lost: ${(err as Error).message}`, 'error');
+          return false;
+        }
         flash(store, 'EMERGENCY STOP ON HERE: what this cockpit ran is stopped and nothing new starts here; not yet recorded: the ledger is unreachable, so other cockpits do not know yet. It is recorded as soon as the ledger answers.', 'error');
         const closed = await link.beforeRetry(err).then(() => false, () => true);
         if (closed) {

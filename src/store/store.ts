@@ -75,6 +75,8 @@ export interface CockpitState extends Projection {
   seat?: { role: 'driver' | 'observer'; line: string; watch: boolean; /** An observer's: what it can do instead of Enter. */ hint?: string };
   /** Since when the ledger cannot be reached (ledger-link.ts); absent while it answers. */
   ledgerDown?: number;
+  /** Why it never will again: its file was deleted or replaced (adapters/ledger-file.ts). */
+  ledgerLost?: string;
 }
 
 export type CockpitStore = StoreApi<CockpitState>;

@@ -54,6 +54,23 @@ export class Tmux {
     this.send(word, 'Enter');
   }
 
+  /**
+   * A key pressed again every `everyMs` until the screen shows what it does: a key typed while a
+   * freshly started cockpit is still switching the terminal to raw mode reaches it as a line
+   * ending, not as the key (a machine under load makes that moment longer).
+   */
+  async pressUntil(key: string, test: (screen: string) => boolean, what: string, everyMs = 2000, timeoutMs = 15_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      this.send(key);
+      try {
+        return await this.waitFor(test, what, Math.min(everyMs, Math.max(0, end - Date.now())));
+      } catch (err) {
+        if (Date.now() >= end) throw err;
+      }
+    }
+  }
+
   async waitFor(test: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
     const end = Date.now() + timeoutMs;
     let screen = '';

@@ -25,7 +25,7 @@ export function formatRunReport(r: RunReport): string {
     if (a.failure) lines.push(...failureLines(a.failure));
   }
   r.steps.filter((s) => s.phase === 'postflight').forEach(step);
-  lines.push('', `run ${r.runId} recorded in ${r.ledger}`);
+  lines.push('', r.ledgerLost ? `run ${r.runId} recorded in ${r.ledger} until it was lost: ${r.ledgerLost}` : `run ${r.runId} recorded in ${r.ledger}`);
   return lines.join('\n') + '\n';
 }
 
