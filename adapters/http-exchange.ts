@@ -57,6 +57,14 @@ function errorCodes(err: unknown): string[] {
   return codes;
 }
 
+/** Transport failures said in words rather than the library's code. */
+const SAID: readonly (readonly [string, string])[] = [
+  ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'the body did not match its Content-Length'],
+  ['UND_ERR_SOCKET', 'the connection closed before the answer was complete'],
+  ['ECONNRESET', 'the connection was reset'],
+  ['UND_ERR_HEADERS_OVERFLOW', "the answer's headers are too large"],
+];
+
 const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
 
 /**
@@ -75,6 +83,9 @@ export function classifyHttpError(err: unknown, timeoutMs: number, timedOut?: Ti
   const tls = codes.find((c) => TLS_CODE.test(c));
   if (tls) return { code: 'tls', reason: `TLS failure: ${tls}` };
   if (has('AbortError')) return { code: 'network', reason: 'cancelled' };
+  const said = SAID.find(([c]) => has(c));
+  if (said) return { code: 'network', reason: said[1] };
+  if (has('HTTPParserError')) return { code: 'network', reason: `malformed HTTP answer (${codes.find((c) => c.startsWith('HPE_')) ?? 'HTTPParserError'})` };
   const first = codes.find((c) => c !== 'Error' && c !== 'AggregateError');
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'network', reason: `network error: ${first ?? message}` };

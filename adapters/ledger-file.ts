@@ -68,6 +68,11 @@ export class LedgerFile {
     throw this.lost;
   }
 
+  /** Why the ledger is lost (and where its copy is); undefined while it is not. */
+  get reason(): string | undefined {
+    return this.lost?.message;
+  }
+
   /** At close: a loss not noticed yet still gets its copy. */
   saveIfLost(): void {
     try {

@@ -7,6 +7,7 @@
 // table is derived state (status, times, note) kept for fast listing and resuming; it is not
 // chained, and verify instead checks each run's status against its last run.completed event.
 import type Database from 'better-sqlite3';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LedgerPort, NewRun, RunRecord, RunStatus } from '../src/engine/ports.js';
 import type { EventBody, LedgerEvent } from '../src/engine/types.js';
@@ -327,7 +328,14 @@ export class SqliteLedger implements LedgerPort {
 
   /** A copy of everything this connection sees, in a new file (its file was lost: ledger-file.ts). */
   saveCopy(to: string): void {
-    this.db.prepare('VACUUM INTO ?').run(to);
+    // Private as the ledger itself (0600): made empty first, which VACUUM INTO accepts.
+    closeSync(openSync(to, 'wx', 0o600));
+    try {
+      this.db.prepare('VACUUM INTO ?').run(to);
+    } catch (err) {
+      rmSync(to, { force: true });
+      throw err;
+    }
   }
 
   /** SQLite's data_version (commits by other connections) and this connection's own commits. */

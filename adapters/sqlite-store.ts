@@ -143,6 +143,11 @@ export class SqliteStore implements LedgerStore {
     return stop;
   }
 
+  /** Why the ledger's file was lost under this store, once it was (ledger-file.ts). */
+  get lostReason(): string | undefined {
+    return this.file.reason;
+  }
+
   async close(): Promise<void> {
     for (const stop of [...this.followers]) stop();
     await this.group.idle();

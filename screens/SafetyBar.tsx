@@ -17,7 +17,7 @@ function safetyText(s: CockpitState, keyOf: (id: string) => string): { stop?: st
     s.ledgerDown === undefined
       ? undefined
       : s.ledgerLost
-        ? ` LEDGER LOST since ${formatClock(s.ledgerDown)}: its file was deleted or replaced; nothing more is recorded here; quit, and open the runbook again `
+        ? ` LEDGER LOST since ${formatClock(s.ledgerDown)}: file deleted or replaced; nothing is recorded here; q prints where its copy is `
         : ` LEDGER UNREACHABLE since ${formatClock(s.ledgerDown)}: nothing that needs a record runs; live checks go on; reconnecting `;
   return { ...controlsText(s, keyOf), ledger };
 }

@@ -216,7 +216,10 @@ describe('runHttpCheck transport failures', () => {
     expect(classifyHttpError({ code: 'UND_ERR_CONNECT_TIMEOUT' }, 2000).reason).toBe('timed out after 2 s connecting');
     expect(classifyHttpError({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 2000).code).toBe('tls');
     expect(classifyHttpError(new AggregateError([{ code: 'ECONNREFUSED' }]), 2000).code).toBe('refused');
-    expect(classifyHttpError({ code: 'UND_ERR_SOCKET' }, 2000)).toEqual({ code: 'network', reason: 'network error: UND_ERR_SOCKET' });
+    expect(classifyHttpError({ code: 'UND_ERR_SOCKET' }, 2000)).toEqual({ code: 'network', reason: 'the connection closed before the answer was complete' });
+    expect(classifyHttpError(Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError', code: 'HPE_INVALID_CONSTANT' }), 2000)).toEqual({ code: 'network', reason: 'malformed HTTP answer (HPE_INVALID_CONSTANT)' });
+    expect(classifyHttpError({ code: 'UND_ERR_HEADERS_OVERFLOW' }, 2000).reason).toBe("the answer's headers are too large");
+    expect(classifyHttpError({ code: 'EPIPE' }, 2000).reason).toBe('network error: EPIPE');
   });
 });
 

@@ -4,7 +4,7 @@
 // operation, saves what the lost file holds to a file that can be kept, and is unreachable from
 // then on; the cockpit says so, and its ! stops the work here, not recorded.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../adapters/sqlite-store.js';
@@ -51,10 +51,27 @@ describe('a SQLite ledger lost under an open store', () => {
     // Reads are refused too (a cockpit would show a ledger nobody else sees), with the same words.
     expect((await refusal(s.events(run.runId))).message).toBe(err.message);
 
+    expect(statSync(saved!).mode & 0o777).toBe(0o600); // private, as the ledger is
     const copy = store(saved!);
     expect((await copy.events(run.runId)).map((e) => e.body)).toEqual([note('before the folder went')]);
     const verify = await cli(['ledger', 'verify', '--ledger', saved!]);
     expect(verify.code).toBe(0);
+    rmSync(saved!, { force: true });
+  });
+
+  it('a loss found only as the store closes still gets its copy, and says where', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-lost-'));
+    const path = join(dir, 'ledger.db');
+    const s = openSqliteStore(path);
+    const run = await s.startRun({ runbook: 'rb', name: 'Quit at once' }, 1000);
+    await s.append(run.runId, 'alice', note('the only event'), 1001);
+    rmSync(dir, { recursive: true, force: true });
+    expect(s.lostReason).toBeUndefined();
+    await s.close();
+    const saved = /saved in (\S+) \(/.exec(s.lostReason ?? '')?.[1];
+    expect(saved).toBeDefined();
+    const copy = store(saved!);
+    expect((await copy.events(run.runId)).map((e) => e.body)).toEqual([note('the only event')]);
     rmSync(saved!, { force: true });
   });
 
@@ -111,7 +128,7 @@ describe('a cockpit whose SQLite ledger is deleted', () => {
     rmSync(dir, { recursive: true, force: true });
     // Nobody writes: the watch on the folder (or the lease's next beat) finds it gone.
     await waitFor(() => state().ledgerLost !== undefined, 'the ledger lost', 10_000);
-    await waitFor(() => /LEDGER LOST since \d\d:\d\d:\d\d: its file was deleted or replaced/.test(cockpit.frame()), 'the banner', 3000);
+    await waitFor(() => /LEDGER LOST since \d\d:\d\d:\d\d: file deleted or replaced; nothing is recorded/.test(cockpit.frame()), 'the banner', 3000);
     expect(state().ledgerLost).toMatch(new RegExp(`^ledger ${path} was deleted while this process had it open: .* saved in ${join(tmpdir(), 'ledger.db.rescued-')}`));
     expect(state().flash?.text).toBe(`The ledger is lost: ${state().ledgerLost}`);
 

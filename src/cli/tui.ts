@@ -15,9 +15,6 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
     if (opts.notice) flash(session.store, opts.notice, 'warn');
     const { runCockpit } = await import('../../screens/run.js');
     await runCockpit(session, { demo: !!opts.demo, watch: opts.seat === 'watch' });
-    // Said again once the screen is gone: where what the lost ledger held was saved.
-    const lost = session.store.getState().ledgerLost;
-    if (lost) process.stderr.write(`opscockpit: the ledger was lost: ${lost}\n`);
     // An alert about the last thing that happened must not be lost because the operator quit.
     if (session.notificationsInFlight) {
       process.stderr.write(`opscockpit: sending ${session.notificationsInFlight} notification(s) before exiting (at most a minute; Ctrl-C skips)…\n`);
@@ -26,6 +23,9 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
     await session.stop();
   } finally {
     await ledger.close();
+    // Said again once the screen is gone, even when the loss was found only as it closed:
+    // where what the lost ledger held was saved.
+    if (ledger.lostReason) process.stderr.write(`opscockpit: the ledger was lost: ${ledger.lostReason}\n`);
     await (await import('../../adapters/http.js')).closeHttpAgent();
     await (await import('../session/notifications.js')).closeWebhookClient();
   }

@@ -73,6 +73,8 @@ export interface LedgerStore {
    * login on PostgreSQL. Absent: the caller's name is recorded (asserted).
    */
   readonly stampedOperator?: string;
+  /** A SQLite ledger's file deleted or replaced under this store: why, and where its copy is. */
+  readonly lostReason?: string;
   startRun(run: NewRun, at: number): Promise<RunRecord>;
   /** The newest run of this runbook that has not completed, to resume it. */
   openRun(runbook: string): Promise<RunRecord | undefined>;
