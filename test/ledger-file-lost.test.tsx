@@ -35,53 +35,56 @@ async function refusal(p: Promise<unknown>): Promise<Error> {
   return err as Error;
 }
 
+/** A new ledger in a folder of its own, with a run and these notes in it. */
+async function ledgerWithRun(notes: string[], open = store) {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-lost-'));
+  const path = join(dir, 'ledger.db');
+  const s = open(path);
+  const run = await s.startRun({ runbook: 'rb', name: 'Old' }, 1000);
+  for (const [i, text] of notes.entries()) await s.append(run.runId, 'alice', note(text), 1001 + i);
+  return { dir, path, s, run };
+}
+
+/** The copy a lost ledger's message names, opened, with this run's notes. */
+async function copyNotes(message: string | undefined, runId: string) {
+  const saved = /saved in (\S+) \(/.exec(message ?? '')?.[1];
+  expect(saved).toBeDefined();
+  const notes = (await store(saved!).events(runId)).map((e) => e.body);
+  return { saved: saved!, notes };
+}
+
 describe('a SQLite ledger lost under an open store', () => {
   it('deleted with its folder: the next write is refused as unreachable, and what it held is saved in the temporary folder', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-lost-'));
-    const path = join(dir, 'ledger.db');
-    const s = store(path);
-    const run = await s.startRun({ runbook: 'rb', name: 'Lost' }, 1000);
-    await s.append(run.runId, 'alice', note('before the folder went'), 1001);
+    const { dir, path, s, run } = await ledgerWithRun(['before the folder went']);
     rmSync(dir, { recursive: true, force: true });
 
     const err = await refusal(s.append(run.runId, 'alice', note('after'), 1002));
     expect(err.message).toMatch(new RegExp(`^ledger ${path} was deleted while this process had it open: nothing more is recorded`));
-    const saved = /saved in (\S+) \(/.exec(err.message)?.[1];
-    expect(saved?.startsWith(join(tmpdir(), 'ledger.db.rescued-'))).toBe(true);
     // Reads are refused too (a cockpit would show a ledger nobody else sees), with the same words.
     expect((await refusal(s.events(run.runId))).message).toBe(err.message);
 
-    expect(statSync(saved!).mode & 0o777).toBe(0o600); // private, as the ledger is
-    const copy = store(saved!);
-    expect((await copy.events(run.runId)).map((e) => e.body)).toEqual([note('before the folder went')]);
-    const verify = await cli(['ledger', 'verify', '--ledger', saved!]);
+    const { saved, notes } = await copyNotes(err.message, run.runId);
+    expect(saved.startsWith(join(tmpdir(), 'ledger.db.rescued-'))).toBe(true);
+    expect(statSync(saved).mode & 0o777).toBe(0o600); // private, as the ledger is
+    expect(notes).toEqual([note('before the folder went')]);
+    const verify = await cli(['ledger', 'verify', '--ledger', saved]);
     expect(verify.code).toBe(0);
-    rmSync(saved!, { force: true });
+    rmSync(saved, { force: true });
   });
 
   it('a loss found only as the store closes still gets its copy, and says where', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-lost-'));
-    const path = join(dir, 'ledger.db');
-    const s = openSqliteStore(path);
-    const run = await s.startRun({ runbook: 'rb', name: 'Quit at once' }, 1000);
-    await s.append(run.runId, 'alice', note('the only event'), 1001);
+    const { dir, s, run } = await ledgerWithRun(['the only event'], openSqliteStore);
     rmSync(dir, { recursive: true, force: true });
     expect(s.lostReason).toBeUndefined();
     await s.close();
-    const saved = /saved in (\S+) \(/.exec(s.lostReason ?? '')?.[1];
-    expect(saved).toBeDefined();
-    const copy = store(saved!);
-    expect((await copy.events(run.runId)).map((e) => e.body)).toEqual([note('the only event')]);
-    rmSync(saved!, { force: true });
+    const { saved, notes } = await copyNotes(s.lostReason, run.runId);
+    expect(notes).toEqual([note('the only event')]);
+    rmSync(saved, { force: true });
   });
 
   it('replaced by another ledger: refused and saved beside it; closing it leaves the new ledger, its head and its WAL alone', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-lost-'));
-    const path = join(dir, 'ledger.db');
-    const s = store(path);
-    const run = await s.startRun({ runbook: 'rb', name: 'Old' }, 1000);
     // More events than the new ledger has: a head written from here would name one past its end.
-    for (const t of [1001, 1002, 1003]) await s.append(run.runId, 'alice', note('in the old file'), t);
+    const { dir, path, s, run } = await ledgerWithRun(Array(3).fill('in the old file'));
     // A restore from a copy: the old files removed, a ledger made elsewhere moved in.
     const other = join(mkdtempSync(join(tmpdir(), 'oc-other-')), 'ledger.db');
     const o = openSqliteStore(other);
@@ -96,9 +99,9 @@ describe('a SQLite ledger lost under an open store', () => {
 
     const err = await refusal(s.append(run.runId, 'alice', note('lost'), 1002, { durable: true }));
     expect(err.message).toMatch(new RegExp(`^ledger ${path} was replaced by another file while this process had it open`));
-    const saved = /saved in (\S+) \(/.exec(err.message)?.[1];
-    expect(saved?.startsWith(join(dir, 'ledger.db.rescued-'))).toBe(true);
-    expect((await store(saved!).events(run.runId)).map((e) => e.body)).toEqual(Array(3).fill(note('in the old file')));
+    const { saved, notes } = await copyNotes(err.message, run.runId);
+    expect(saved.startsWith(join(dir, 'ledger.db.rescued-'))).toBe(true);
+    expect(notes).toEqual(Array(3).fill(note('in the old file')));
     const head = readFileSync(`${path}.head`, 'utf8');
     await s.close();
     stores.splice(stores.indexOf(s), 1);
