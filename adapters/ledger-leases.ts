@@ -3,6 +3,7 @@
 // now. src/engine/lease.ts decides when a lease has lapsed; this reads and writes the rows.
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { RunLeasePort } from '../src/engine/ports.js';
 import type { DriverClaim, LeaseHolder, LeaseView, OpenRun, RunLease } from '../src/engine/lease.js';
@@ -88,12 +89,24 @@ export function localView(now: number): LeaseView {
   return { now, host: hostname(), alive: (h) => (h.pid === process.pid ? holding.has(h.token) : pidAlive(h.pid)) };
 }
 
-/** Signal 0 checks that a process exists: ESRCH, it is gone; EPERM, it lives under another user. */
-function pidAlive(pid: number): boolean {
+/**
+ * Signal 0 checks that a process exists: ESRCH, it is gone; EPERM, it lives under another user.
+ * A process killed but not yet reaped by its parent answers too: on Linux its state says so.
+ */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  return !zombie(pid);
+}
+
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).startsWith('Z');
+  } catch {
+    return false; // no /proc (macOS, Windows), or gone since: the signal's answer stands
   }
 }
