@@ -93,8 +93,11 @@ export class SqliteStore implements LedgerStore {
         end(true);
         return result;
       } catch (err) {
-        if (!done) [done] = [true, end(false)];
-        // Found lost inside the transaction: out of it now, the copy can be made (the full error).
+        // Out of the transaction first: a file found lost inside it can be copied only then.
+        if (!done) {
+          done = true;
+          end(false);
+        }
         if (err instanceof LedgerFileLostError) this.file.check(true);
         throw err;
       } finally {

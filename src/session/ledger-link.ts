@@ -43,7 +43,7 @@ export class LedgerLink {
     if (this.closed) return;
     const gone = isLedgerLost(err) ? (err as Error).message : undefined;
     if (this.since !== undefined) {
-      if (gone === undefined || gone === this.d.store.getState().ledgerLost) return;
+      if (gone === undefined || gone === this.gone) return;
     } else {
       this.since = this.d.clock.now();
     }

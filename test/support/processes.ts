@@ -5,23 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { bin, root } from './cli.js';
+import { pidAlive } from '../../adapters/ledger-leases.js';
 
 /**
  * Dead means ESRCH, or a zombie: in containers whose PID 1 does not reap orphans, a killed
  * grandchild stays a zombie (state Z) forever although it no longer runs.
  */
-export function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
-  } catch {
-    return true; // vanished between the two looks
-  }
-}
+export const isGone = (pid: number): boolean => !pidAlive(pid);
 
 export async function waitGone(pid: number, ms = 2000): Promise<boolean> {
   const until = Date.now() + ms;
