@@ -2,7 +2,8 @@
 // processes): a SIGHUP (its terminal closed) shuts it down in order as SIGTERM does; after a
 // SIGKILL, the watchdog kills the script's, the block's and the run shell's process groups, also
 // when the first script of the process is the one running (the watchdog starts before it).
-// The step it was running is then of unknown outcome: a headless run stops there.
+// The step or action it was running is then of unknown outcome: a headless run stops there,
+// --yes or not, until --confirm names it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,8 @@ const SLOW = `[ -e "$1/fast" ] && exit 0; sleep 60 & echo $! > "$1/grandchild.pi
 function yamlRunbook(dir: string): string {
   const file = join(dir, 'slow.yaml');
   const script = `{ command: sh, args: [-c, '${SLOW}', sh, ${dir}], timeout: 90s }`;
-  writeFileSync(file, `version: 1\nname: Slow\nchecks:\n  slow-step: { script: ${script} }\nchecklists:\n  postflight:\n    - { id: deploy, title: Deploy by script, check: slow-step, confirm: true }\n`);
+  const steps = `checklists:\n  postflight:\n    - { id: deploy, title: Deploy by script, check: slow-step, confirm: true }\n`;
+  writeFileSync(file, `version: 1\nname: Slow\nchecks:\n  slow-step: { script: ${script} }\n${steps}actions:\n  slow: { title: Slow action, script: ${script} }\n`);
   return file;
 }
 
@@ -86,5 +88,30 @@ describe('the step a dead cockpit ran: its outcome is unknown', () => {
     const evs = allEvents(r.ledger);
     expect(evs.filter((e) => e.kind === 'step.started')).toHaveLength(2);
     expect(evs).toContainEqual(expect.objectContaining({ kind: 'step.result', step: 'deploy', result: expect.objectContaining({ status: 'healthy' }) }));
+  });
+});
+
+describe('the action a dead run ran: its outcome is unknown', () => {
+  it('run --yes --action stops before running it again (exit 2); --confirm NAME runs it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-action-'));
+    const file = yamlRunbook(dir);
+    const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
+    const ledger = join(dir, 'ledger.db');
+    const r = await signalOnceRunning(['run', file, '--yes', '--action', 'slow', '--ledger', ledger], dir, env, 'SIGKILL', 300);
+    expect(await waitGone(r.script, 10_000)).toBe(true);
+    writeFileSync(join(dir, 'fast'), ''); // what runs again now ends at once
+    const again = await cli(['run', file, '--yes', '--action', 'slow', '--ledger', ledger], { env });
+    expect(again.code, again.stdout + again.stderr).toBe(2);
+    expect(again.stdout).toContain('action slow: its last outcome is unknown: it may still have run or be running');
+    expect(again.stdout).toContain('pass --confirm slow to run it again');
+    const evs = allEvents(ledger);
+    expect(evs).toContainEqual(expect.objectContaining({ kind: 'action.completed', action: 'slow', status: 'unknown' }));
+    expect(evs.filter((e) => e.kind === 'action.requested' && e.action === 'slow')).toHaveLength(1); // not run a second time
+    expect(evs.some((e) => e.kind === 'run.completed')).toBe(false); // the run stays open for a person
+    const confirmed = await cli(['run', file, '--yes', '--action', 'slow', '--confirm', 'slow', '--ledger', ledger], { env });
+    expect(confirmed.code, confirmed.stdout + confirmed.stderr).toBe(0);
+    const after = allEvents(ledger);
+    expect(after.filter((e) => e.kind === 'action.requested' && e.action === 'slow')).toHaveLength(2);
+    expect(after).toContainEqual(expect.objectContaining({ kind: 'action.completed', action: 'slow', status: 'succeeded' }));
   });
 });

@@ -70,15 +70,16 @@ Exit codes: 0 intact (or not written yet: stable), 2 damaged, unknown key or no 
 stage falls back to stable), 1 error.`,
   },
   run: {
-    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--take-over REASON] [--ledger PATH|URL]',
+    usage: 'opscockpit run RUNBOOK [--action NAME]... [--confirm STEP|ACTION]... [--param NAME=VALUE]... [--choose NAME=OPTION]... [--yes] [--json] [--take-over REASON] [--ledger PATH|URL]',
     summary: 'Run the whole procedure headless (cron, CI): preflight, the actions, postflight.',
     details: `The same session as the cockpit: steps in order, actions through the same safety
 controls (emergency stop, scopes, allowlist, mode, window). It stops at the first failed step,
 at a refusal, or at a step that needs a person (manual steps not named with --confirm; confirm-first
 scripts without --yes or --confirm). --confirm STEP attests a manual step, or confirms one confirm-first
 script (a destructive one too: naming it is typing its id); it is recorded with your name.
-A step whose outcome is unknown (the cockpit running it died) stops the run, --yes or not, until
---confirm STEP names it: it may still have run or be running; check by hand first.
+A step or an --action whose outcome is unknown (the cockpit running it died) stops the run, --yes or
+not, until --confirm names it (its step id, its action name): it may still have run or be running;
+check by hand first.
 Exit codes: 0 completed, 1 an action failed, 2 NO-GO or waiting for an operator, 3 refused by
 a control or because someone drives the runbook's run. --json prints one JSON document (schema opscockpit.run/v1).
 SIGINT, SIGTERM or SIGHUP while a script runs: the cancellation is recorded, the script's process group

@@ -2,7 +2,7 @@
 // one (a trigger's, a canary rule's: the decision is already recorded) is not dropped: it waits,
 // and runs when that one ends. One that does not go forward takes the place of forward ones
 // still waiting, which are skipped. An automatic action decided and not run is on record with
-// why not.
+// why not; so is one whose last outcome is unknown, which only a person runs again.
 import type { RunStatus } from '../engine/ports.js';
 import { flash } from '../store/store.js';
 import { ACTION_BUSY, executeAction, type ActionHost } from './actions.js';
@@ -16,9 +16,14 @@ export interface ActionQueueDeps {
   runStatus(): RunStatus;
   /** Why no action may start now (the ledger is unreachable: its intent cannot be recorded). */
   refusal?(name: string): string | undefined;
+  /** The action's last outcome in this run is unknown: it may still run, so only a person runs it again. */
+  unknownOutcome?(name: string): boolean;
   /** The outcome of the intent at seq `intent` is this process's to record until `answered` settles (HeldRun.owe). */
   owe?(intent: number, answered: Promise<unknown>): void;
 }
+
+/** Why an action of unknown outcome is not run again without a person naming it. */
+export const UNKNOWN_ACTION = 'its last outcome is unknown: it may still have run or be running (the cockpit that ran it stopped before recording it); check its target by hand';
 
 interface Decided {
   name: string;
@@ -51,6 +56,10 @@ export class ActionQueue {
     if (unrecordable) {
       if (automatic) this.skip({ name, why: confirmedWith }, 'the ledger was unreachable: its intent could not be recorded');
       else flash(store, unrecordable, 'error');
+      return Promise.resolve(undefined);
+    }
+    if (automatic && this.d.unknownOutcome?.(name)) {
+      this.skip({ name, why: confirmedWith }, `${UNKNOWN_ACTION}; run it by hand once you know`);
       return Promise.resolve(undefined);
     }
     const running = this.acting;

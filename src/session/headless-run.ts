@@ -6,6 +6,7 @@ import { FRESH_SHELL_AHEAD } from '../store/project.js';
 import type { Phase, Runbook } from '../runbook/model.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import { UNKNOWN_OUTCOME, currentStep } from '../engine/checklist.js';
+import { UNKNOWN_ACTION } from './action-queue.js';
 import type { StepState } from '../engine/types.js';
 import { openSession, type Session } from './session.js';
 import type { ActionOutcome } from './runners.js';
@@ -59,7 +60,7 @@ export async function runProcedure(opts: {
   actions: string[];
   /** The person starting the run has confirmed confirm-first script steps in advance. */
   yes: boolean;
-  /** Manual steps the person starting the run attests to (by step id). */
+  /** Manual steps the person starting the run attests to (by step id); actions of unknown outcome to run again (by name). */
   confirm?: string[];
   /** SIGINT/SIGTERM: what runs is killed and recorded, and the run ends as failed. */
   signal?: AbortSignal;
@@ -93,6 +94,15 @@ export async function runProcedure(opts: {
       if (why) {
         [outcome, stopped] = ['cancelled', `cancelled: ${why}`];
         await session.fail();
+        break;
+      }
+      // An action named to run whose last outcome is unknown: it may still run. Only --confirm
+      // NAME runs it again, never --yes; said before any step runs.
+      const unsure = actionsDone ? undefined : opts.actions.find((a) => s.unknownActions.includes(a) && !opts.confirm?.includes(a));
+      if (unsure) {
+        outcome = 'needs-operator';
+        stopped = `action ${unsure}: ${UNKNOWN_ACTION}; pass --confirm ${unsure} to run it again; the run stays open`;
+        actions.push({ action: unsure, status: 'refused', reason: `not run: ${UNKNOWN_ACTION}`, remedy: `once you know, pass --confirm ${unsure} to run it again` });
         break;
       }
       if (!actionsDone && cl.phases.preflight.complete) {

@@ -133,7 +133,14 @@ export class Session {
     this.store.setState({ controls: controls.view(), scopes: [...scopes], operator: this.operator, identity: this.identity });
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
     this.intents = new Intents(this.intentHost(), values);
-    this.actions = new ActionQueue({ host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status, refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name), owe: (seq, answered) => this.owner.owe(seq, answered) });
+    this.actions = new ActionQueue({
+      host: this.actionHost(),
+      closed: () => this.closed || this.stopping !== undefined,
+      runStatus: () => this.end.run.status,
+      refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name),
+      unknownOutcome: (name) => this.store.getState().unknownActions.includes(name),
+      owe: (seq, answered) => this.owner.owe(seq, answered),
+    });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
     this.triggers = new TriggerWatch({
       store: this.store, runbook: opts.runbook, clock: this.clock, redactor: this.redactor, tryRecord,

@@ -42,6 +42,11 @@ export interface Projection {
   verdict?: GateVerdict;
   events: LedgerEvent[];
   action?: ActionView;
+  /**
+   * Actions whose last outcome in this run is unknown (their cockpit stopped while they ran):
+   * they may have run or still run, so only a person runs them again (never --yes or a trigger).
+   */
+  unknownActions: readonly string[];
   runStatus?: string;
   /** Canary windows and decisions, in order; the canary state is replayed from them. */
   canaryEvents: EventBody[];
@@ -57,6 +62,7 @@ export function emptyProjection(runbook: Runbook, run?: RunRecord): Projection {
     checklist: walkChecklist(runbook.checklists, []),
     checks: {},
     events: [],
+    unknownActions: [],
     canaryEvents: [],
     canary: runbook.canary ? replayCanary(runbook.canary, []) : undefined,
   };
@@ -123,6 +129,8 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
         startedAt: prev?.startedAt ?? ev.at,
         durationMs: b.durationMs,
       };
+      const others = p.unknownActions.filter((a) => a !== b.action);
+      next.unknownActions = b.status === 'unknown' ? [...others, b.action] : others;
       break;
     }
     default:

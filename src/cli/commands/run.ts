@@ -57,8 +57,9 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const steps = [...runbook.checklists.preflight, ...runbook.checklists.postflight];
   const confirmable = new Set(steps.filter((st) => !st.check || st.confirm).map((st) => st.id));
   for (const id of confirm) {
-    if (!steps.some((st) => st.id === id)) {
-      const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step only to run it again once its outcome is unknown`;
+    // An action's name runs it again once its last outcome is unknown (--yes never does).
+    if (!steps.some((st) => st.id === id) && !Object.hasOwn(runbook.actions, id)) {
+      const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step or an action only to run it again once its outcome is unknown`;
       throw new UsageError(`--confirm ${id}: the runbook has no step "${id}" (${which})`, 'run');
     }
   }
