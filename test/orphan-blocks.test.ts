@@ -9,9 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventBody } from '../src/engine/types.js';
-import { cli } from './support/cli.js';
+import { bin, cli, root } from './support/cli.js';
 import { allEvents } from './support/ledger-files.js';
 import { killStarted, signalOnceRunning, waitGone } from './support/processes.js';
+import { shellQuote, Tmux } from './support/tmux.js';
 
 /** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
 const SLOW = `[ -e "$1/fast" ] && exit 0; sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60`;
@@ -34,7 +35,12 @@ function markdownRunbook(dir: string): string {
 
 const ENV = { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' };
 
-afterEach(killStarted);
+let tmux: Tmux | undefined;
+afterEach(() => {
+  tmux?.kill();
+  tmux = undefined;
+  killStarted();
+});
 
 /** `run --yes` until its step's script and grandchild run, then `signal` to it. */
 async function runAndSignal(file: string, dir: string, signal: NodeJS.Signals) {
@@ -113,5 +119,42 @@ describe('the action a dead run ran: its outcome is unknown', () => {
     const after = allEvents(ledger);
     expect(after.filter((e) => e.kind === 'action.requested' && e.action === 'slow')).toHaveLength(2);
     expect(after).toContainEqual(expect.objectContaining({ kind: 'action.completed', action: 'slow', status: 'succeeded' }));
+  });
+
+  it('act --yes does not run it again (exit 2); act --yes --confirm NAME does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-act-'));
+    const file = yamlRunbook(dir);
+    const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
+    const ledger = join(dir, 'ledger.db');
+    const r = await signalOnceRunning(['act', file, 'slow', '--yes', '--ledger', ledger], dir, env, 'SIGKILL', 300);
+    expect(await waitGone(r.script, 10_000)).toBe(true);
+    writeFileSync(join(dir, 'fast'), '');
+    const again = await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env });
+    expect(again.code, again.stdout + again.stderr).toBe(2);
+    expect(again.stderr).toContain('slow not run: its last outcome is unknown: it may still have run or be running');
+    expect(again.stderr).toContain('pass --confirm slow to run it again');
+    expect(allEvents(ledger).filter((e) => e.kind === 'action.requested')).toHaveLength(1);
+    const confirmed = await cli(['act', file, 'slow', '--yes', '--confirm', 'slow', '--ledger', ledger], { env });
+    expect(confirmed.code, confirmed.stdout + confirmed.stderr).toBe(0);
+    expect(allEvents(ledger).filter((e) => e.kind === 'action.requested')).toHaveLength(2);
+  });
+
+  it('act at a terminal says so before its word is typed, then runs it (tmux)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-act-tty-'));
+    const file = yamlRunbook(dir);
+    const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
+    const ledger = join(dir, 'ledger.db');
+    const r = await signalOnceRunning(['act', file, 'slow', '--yes', '--ledger', ledger], dir, env, 'SIGKILL', 300);
+    expect(await waitGone(r.script, 10_000)).toBe(true);
+    writeFileSync(join(dir, 'fast'), '');
+    tmux = new Tmux();
+    tmux.start(`node ${shellQuote(bin)} act ${shellQuote(file)} slow --ledger ${shellQuote(ledger)}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' } });
+    const prompt = await tmux.waitFor((t) => t.includes('to confirm:'), 'the prompt');
+    expect(prompt.replace(/\s+/g, ' ')).toContain('Its last outcome is unknown: it may still have run or be running');
+    tmux.send('slow', 'Enter');
+    const done = await tmux.waitFor((t) => t.includes('slow: succeeded') && tmux!.paneDead(), 'the exit');
+    expect(done).not.toContain('␛'); // the prompt's own cursor moves are not shown as text
+    expect(tmux.display('#{pane_dead_status}')).toBe('0');
+    expect(allEvents(ledger).filter((e) => e.kind === 'action.requested')).toHaveLength(2);
   });
 });

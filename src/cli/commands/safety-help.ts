@@ -3,14 +3,19 @@ import { startOptionsHelp } from './start-help.js';
 
 /** Exit code when a safety control refused: distinct from an error (1) and from unhealthy (2). */
 export const EXIT_REFUSED = 3;
+/** Exit code when a person has to decide first (an action of unknown outcome, with --yes). */
+export const EXIT_NEEDS_PERSON = 2;
 
 export const actHelp = {
-  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL] [--yes] [--take-over REASON]',
+  usage: 'opscockpit act RUNBOOK ACTION [--param NAME=VALUE]... [--choose NAME=OPTION]... [--ledger PATH|URL] [--yes] [--confirm ACTION] [--take-over REASON]',
   summary: 'Run a runbook action headless, through the same safety controls as the cockpit.',
   details: `The emergency stop, scopes (OPSCOCKPIT_ALLOW_SCOPES), the allowlist, the mode and the
 real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
 asked to type the action's confirmation word (a terminal is needed for that).
-Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 3 refused by a
+An action whose last outcome is unknown (the cockpit running it died) may still have run or be
+running: --yes does not run it again (exit 2) unless --confirm ACTION names it; typed at a
+terminal, the prompt says so first. Check by hand before either.
+Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 2 its outcome unknown (above), 3 refused by a
 control (its name and remedy on stderr) or because someone drives the runbook's run, 130/143 stopped by SIGINT/SIGTERM (the script's
 process group killed, the cancellation and the outcome recorded).
 ${startOptionsHelp('act')}`,

@@ -18,11 +18,13 @@ import { Controls, type Refused } from '../../session/controls.js';
 import { unlockRunbook } from '../../session/runbook-lock.js';
 import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
+import { visible } from '../../visible.js';
 import { parseCommandArgs } from '../args.js';
 import { PARAM_OPTION, actionValuesMissing, loadWithParams, takeOverReason } from '../params.js';
 import type { Io } from '../main.js';
 
-import { EXIT_REFUSED } from './safety-help.js';
+import { EXIT_NEEDS_PERSON, EXIT_REFUSED } from './safety-help.js';
+import { UNKNOWN_ACTION } from '../../session/action-queue.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -75,7 +77,7 @@ async function withControls<T>(io: Io, path: string, runbook: Runbook | undefine
 }
 
 export async function actCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' }, 'take-over': { type: 'string' }, ...PARAM_OPTION });
+  const { values, positionals } = parseCommandArgs('act', args, { ledger: { type: 'string' }, yes: { type: 'boolean' }, confirm: { type: 'string' }, 'take-over': { type: 'string' }, ...PARAM_OPTION });
   if (positionals.length !== 2) throw new UsageError('give RUNBOOK and ACTION', 'act');
   const file = resolve(positionals[0]);
   const name = positionals[1];
@@ -86,14 +88,25 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   const { runbook, env } = loaded;
   const action = runbook.actions[name];
   if (!action) throw new UsageError(`the runbook has no action "${name}" (actions: ${Object.keys(runbook.actions).join(', ') || 'none'})`, 'act');
+  if (values.confirm !== undefined && values.confirm !== name) throw new UsageError(`--confirm names the action to run again once its outcome is unknown: --confirm ${name}`, 'act');
   const needs = actionValuesMissing('act', `${positionals[0]} ${name}`, runbook, [name], env, io);
   if (needs !== undefined) return needs;
-  const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
-  if (typed === undefined) return 1;
+  if (!values.yes && !process.stdin.isTTY) {
+    io.stderr.write(`opscockpit: "${action.title}" needs its confirmation word typed; without a terminal pass --yes.\n`);
+    return 1;
+  }
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
     session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name, takeOver });
+    // Its cockpit died while it ran: it may still run. --yes never runs it again; --confirm NAME
+    // or the word typed under the warning does.
+    const unknown = session.store.getState().unknownActions.includes(name);
+    if (unknown && values.yes && values.confirm !== name) {
+      io.stderr.write(`opscockpit: ${name} not run: ${UNKNOWN_ACTION}; pass --confirm ${name} to run it again, or type its word at a terminal without --yes\n`);
+      return EXIT_NEEDS_PERSON;
+    }
+    const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title, unknown);
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
@@ -117,14 +130,14 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-async function askConfirmation(io: Io, word: string, title: string): Promise<string | undefined> {
-  if (!process.stdin.isTTY) {
-    io.stderr.write(`opscockpit: "${title}" needs its confirmation word typed; without a terminal pass --yes.\n`);
-    return undefined;
-  }
-  const rl = createInterface({ input: process.stdin, output: io.stderr });
+async function askConfirmation(io: Io, word: string, title: string, unknown: boolean): Promise<string> {
+  const warning = unknown ? `Its last outcome is unknown: ${UNKNOWN_ACTION.replace(/^its last outcome is unknown: /, '')}.\n` : '';
+  io.stderr.write(`${title}\n${warning}`);
+  // The prompt's line editing moves the cursor: its stream is the terminal itself, and what it
+  // shows from the runbook (the word) is made visible first.
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    return (await rl.question(`${title}\nType ${word} to confirm: `)).trim();
+    return (await rl.question(`Type ${visible(word)} to confirm: `)).trim();
   } finally {
     rl.close();
   }
