@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/ with esbuild: startup time is a product feature. The TUI is a
 // separate chunk loaded only by `open` and `demo`, so headless commands never load Ink.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { narrowWidth } from './build/narrow-width.mjs';
 
 // Yoga (Ink's layout engine) decodes its embedded WebAssembly through fetch() when fetch
@@ -17,6 +18,23 @@ const yogaWithoutFetch = {
   },
 };
 
+/**
+ * Bundled CommonJS code (React, yaml's helpers) calls `require`, which an ES module does not
+ * have: each output file starts with one. Made for every chunk, though only a few call it, it
+ * cost each chunk loaded a createRequire at start-up; dropFreeRequire removes it where unused.
+ */
+const REQUIRE_BANNER = "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);";
+
+/** The require banner off every output file that never says `require` (test/build-output.test.ts). */
+function dropFreeRequire(dir) {
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    if (!text.startsWith(REQUIRE_BANNER)) continue;
+    const rest = text.slice(REQUIRE_BANNER.length);
+    if (!/\brequire\b/.test(rest)) writeFileSync(join(dir, name), rest.replace(/^\n/, ''));
+  }
+}
+
 rmSync('dist', { recursive: true, force: true });
 await build({
   // The verify worker sits beside the chunk that starts it (adapters/ledger-verify.ts).
@@ -31,7 +49,7 @@ await build({
   external: ['better-sqlite3', 'satteri'],
   alias: { 'react-devtools-core': './build/devtools-stub.js' },
   define: { 'process.env.NODE_ENV': '"production"' },
-  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
+  banner: { js: REQUIRE_BANNER },
   legalComments: 'none',
   plugins: [yogaWithoutFetch, narrowWidth],
   logLevel: 'warning',
@@ -47,7 +65,9 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3'],
-  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
+  banner: { js: REQUIRE_BANNER },
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+dropFreeRequire('dist');

@@ -18,6 +18,8 @@ import { withParamValues } from '../runbook/params.js';
 import { demoRunbookPath } from './paths.js';
 import { formatCheckReport, formatRuns } from './format.js';
 import { terminalSafe } from './terminal-safe.js';
+// Small, and on the cockpit's way to its first frame: not a lazy chunk of its own (Ink stays lazy there).
+import { runTui } from './tui.js';
 
 export interface Io {
   stdout: NodeJS.WriteStream;
@@ -146,7 +148,6 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   const { runbook, env, notice } = loaded;
   if (!requireTerminal(io)) return 1;
-  const { runTui } = await import('./tui.js');
   await runTui({ runbook, ledgerPath, env, notice, signal: io.shutdownSignal?.(), reason: values.reason as string | undefined });
   return 0;
 }
@@ -170,7 +171,6 @@ async function demoCommand(args: string[], io: Io): Promise<number> {
   const ledgerPath = resolve((values.ledger as string | undefined) ?? join(mkdtempSync(join(tmpdir(), 'opscockpit-demo-')), 'ledger.db'));
   try {
     const runbook = loadRunbook(demoRunbookPath(canary ? 'canary.yaml' : 'demo.yaml'), env);
-    const { runTui } = await import('./tui.js');
     const { setFault, clearFaults } = await import('../../adapters/fixture-control.js');
     await runTui({
       runbook,
@@ -208,7 +208,6 @@ async function systemDemo(name: string, ledgerOption: string | undefined, io: Io
   const ledgerPath = resolve(ledgerOption ?? join(home, 'ledger.db'));
   try {
     const runbook = await loadRunbookFile(join(packageRoot(), system.runbook), env, system.params?.(home));
-    const { runTui } = await import('./tui.js');
     const { setFault, clearFaults } = await import('../../adapters/fixture-control.js');
     const { label, ...fault } = system.fault;
     await runTui({
