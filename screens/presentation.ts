@@ -3,6 +3,7 @@ import type { CheckResult, LedgerEvent, NotifyTrigger, StepState, Verdict } from
 import type { CanaryWindowRecord, QuorumResult, WindowVerdict } from '../src/engine/gate-types.js';
 import { latencyText, shownLatency } from '../src/store/live.js';
 import { oneLine } from '../src/visible.js';
+import { silentLine } from '../src/engine/driver.js';
 import type { Runbook } from '../src/runbook/model.js';
 
 export function formatDuration(ms: number | undefined): string {
@@ -119,7 +120,7 @@ function eventText(ev: LedgerEvent): string {
     case 'run.started':
       return `run started: ${b.name}`;
     case 'run.resumed':
-      return 'run resumed after restart';
+      return b.lapsed ? `run resumed: ${silentLine(b.lapsed)}, its lease lapsed` : 'run resumed after restart';
     case 'run.driver':
       return `driver: ${b.to} took over${b.from ? ` from ${b.from}` : ''} — ${b.reason}`;
     case 'run.params':

@@ -12,7 +12,8 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
   try {
     // SIGINT/SIGTERM shut the session down as the operator's quit does.
     const session = await openSession({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal, seat: opts.seat ?? 'join', reason: opts.reason, watchRun: opts.watchRun });
-    if (opts.notice) flash(session.store, opts.notice, 'warn');
+    const notice = [opts.notice, session.resumedFromSilent && `You ${session.resumedFromSilent}.`].filter(Boolean).join(' ');
+    if (notice) flash(session.store, notice, 'warn');
     const { runCockpit } = await import('../../screens/run.js');
     await runCockpit(session, { demo: !!opts.demo, watch: opts.seat === 'watch' });
     // An alert about the last thing that happened must not be lost because the operator quit.

@@ -43,6 +43,25 @@ export function chooseSeat(all: readonly OpenRun[], here: LeaseView, wish: SeatW
   return newest ? { role: 'driver', resume: newest } : { role: 'driver' };
 }
 
+/**
+ * The driver a resume takes the run from, when its lease lapsed only by silence (no heartbeat):
+ * it may still be alive (a laptop asleep, a stopped process, another host), so the resume says
+ * whom it took the run from. A lease whose process is known gone, or none, needs no such word.
+ */
+export function silentDriver(lease: RunLease | undefined, here: LeaseView, lapseMs = LEASE_LAPSE_MS): { driver: string; since: number } | undefined {
+  if (!lease) return undefined;
+  const state = leaseState(lease, here, lapseMs);
+  return state.lapsed && state.why === 'heartbeat' ? { driver: driverName(lease), since: lease.heartbeatAt } : undefined;
+}
+
+/** Local "10:42:07", for a moment an operator compares with their own clock. */
+export const hourMinuteSecond: TimeOfDay = (at) => new Date(at).toTimeString().slice(0, 8);
+
+/** "alice went silent (no heartbeat since 10:41:07)". */
+export function silentLine(lapsed: { driver: string; since: number }, time: TimeOfDay = hourMinuteSecond): string {
+  return `${lapsed.driver} went silent (no heartbeat since ${time(lapsed.since)})`;
+}
+
 /** Local "10:42", as the screen says a time of day. */
 export type TimeOfDay = (at: number) => string;
 

@@ -95,7 +95,11 @@ export type ActionStatus = 'succeeded' | 'failed' | 'unknown' | 'dry-run';
 export type EventBody =
   /** `runbook`: the key the run is kept under (older ledgers: the file's path); `file`: the driver's copy, when the key is not its path. */
   | { kind: 'run.started'; runbook: string; name: string; file?: string }
-  | { kind: 'run.resumed' }
+  /**
+   * `lapsed`: the run was resumed from a driver that went silent (no heartbeat for the lapse
+   * time) and may still be alive (suspended, on another host): who, and its last heartbeat.
+   */
+  | { kind: 'run.resumed'; lapsed?: { driver: string; since: number } }
   /** Who drives the run changed hands: `from` (absent: nobody held it) to `to`, and why. */
   | { kind: 'run.driver'; from?: string; to: string; reason: string }
   /** The parameters the run goes on with (after run.started or run.resumed); secret ones are ***. */

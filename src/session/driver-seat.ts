@@ -4,7 +4,7 @@
 // driver it replaced learns it through the ledger follow and becomes an observer at once.
 import { LEASE_BEAT_MS, leaseState } from '../engine/lease.js';
 import type { RunLease } from '../engine/lease.js';
-import { driverName, hourMinute, observerLine, takeOver } from '../engine/driver.js';
+import { driverName, hourMinute, observerLine, silentLine, takeOver } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { LedgerEvent } from '../engine/types.js';
@@ -67,6 +67,7 @@ export class DriverSeat {
   async refresh(): Promise<void> {
     if (this.closed) return;
     const lease = await this.d.ledger.leases.get(this.d.runId);
+    const held = this.lease;
     this.lease = lease;
     // Not this cockpit's lease any more: another holds it, or took it and let go already (a
     // headless command that took the run over and ended): the run says who, when and why.
@@ -74,7 +75,9 @@ export class DriverSeat {
       this.d.owner.observe();
       this.d.onObserve();
       this.poll();
-      flash(this.d.store, `${tookOverLine(lease, this.d.store.getState().events)} This cockpit now observes the run.`, 'error');
+      // Read from the ledger: the screen may not have shown the events that say who took it yet.
+      const events = await this.d.ledger.events(this.d.runId).catch(() => this.d.store.getState().events);
+      flash(this.d.store, tookOverLine(lease, events, held?.takenAt ?? 0), 'error');
     }
     this.show();
   }
@@ -161,11 +164,23 @@ export class DriverSeat {
   }
 }
 
-/** "bob took over driving at 10:42: alice is off shift." from the lease, else from the run's last run.driver. */
-function tookOverLine(lease: RunLease | undefined, events: readonly LedgerEvent[]): string {
-  const said = (who: string, at: number, reason?: string) => `${who} took over driving at ${hourMinute(at)}${reason ? `: ${reason}` : ''}.`;
-  if (lease) return said(lease.driver ?? 'Another process', lease.takenAt, lease.reason);
+/**
+ * What a driver that lost its seat is told: "bob took over driving at 10:42: alice is off shift."
+ * from the lease, else from the run's last run.driver; a resume after this cockpit went silent
+ * (its lease lapsed) says that instead.
+ */
+function tookOverLine(lease: RunLease | undefined, events: readonly LedgerEvent[], since: number): string {
+  const story = [...events].reverse().find((e) => e.at >= since && (e.body.kind === 'run.driver' || (e.body.kind === 'run.resumed' && e.body.lapsed)));
+  // Short enough for one line at 120 columns: the seat line under it says who drives now.
+  if (story?.body.kind === 'run.resumed' && story.body.lapsed) return `This cockpit observes now: ${story.operator} resumed the run at ${hourMinute(story.at)} after ${silentLine(story.body.lapsed)}.`;
+  return `${drivenBy(lease, events)} This cockpit now observes the run.`;
+}
+
+const tookOver = (who: string, at: number, reason?: string) => `${who} took over driving at ${hourMinute(at)}${reason ? `: ${reason}` : ''}.`;
+
+function drivenBy(lease: RunLease | undefined, events: readonly LedgerEvent[]): string {
+  if (lease) return tookOver(lease.driver ?? 'Another process', lease.takenAt, lease.reason);
   const last = [...events].reverse().find((e) => e.body.kind === 'run.driver');
-  if (last?.body.kind === 'run.driver') return `${said(last.body.to, last.at, last.body.reason)} Nobody drives it now.`;
+  if (last?.body.kind === 'run.driver') return `${tookOver(last.body.to, last.at, last.body.reason)} Nobody drives it now.`;
   return 'Another process let the run go.';
 }

@@ -4,7 +4,7 @@ import type { Clock, RunRecord } from '../engine/ports.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { leaseState, type DriverClaim, type LeaseHolder, type OpenRun, type RunLease } from '../engine/lease.js';
-import { chooseSeat, driverName, drivingLine, hourMinute, takeOver, type SeatWish } from '../engine/driver.js';
+import { chooseSeat, driverName, drivingLine, hourMinute, silentDriver, silentLine, takeOver, type SeatWish } from '../engine/driver.js';
 import { owedIntents, unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
@@ -110,7 +110,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
         if (differ.length > 0) throw new ResumeConflictError(open.runId, recordedStart(events), differ);
         await leases.take(open.runId, holder, now, seat.claim);
         runId = open.runId;
-        await settleResume(runbook, events, record);
+        await settleResume(runbook, events, record, silentDriver(choice.resume?.lease, localView(now)));
         return { run: open, events: [...events, ...appended], holder, appended };
       }
       // Listed as running, but its events say it ended (a ledger written before the two were
@@ -249,8 +249,18 @@ export class RunbookLockedError extends Error {
   }
 }
 
+/**
+ * Said when this start resumed the run from a driver that went silent (its lease lapsed; it may
+ * still be alive): whom it took the run from, for the operator and a command's stderr.
+ */
+export function silentResume(opened: OpenedRun): string | undefined {
+  const ev = opened.appended.find((e) => e.body.kind === 'run.resumed');
+  if (ev?.body.kind !== 'run.resumed' || !ev.body.lapsed) return undefined;
+  return `resumed run ${opened.run.runId}: ${silentLine(ev.body.lapsed)}, so its lease lapsed; if it comes back, it only observes`;
+}
+
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */
-async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>): Promise<void> {
+async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>, lapsed?: { driver: string; since: number }): Promise<void> {
   if (events.length === 0) {
     await record(runStarted(runbook));
     await recordParams(runbook, record);
@@ -263,7 +273,7 @@ async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], re
       true,
     );
   }
-  await record({ kind: 'run.resumed' });
+  await record(lapsed ? { kind: 'run.resumed', lapsed } : { kind: 'run.resumed' });
   await recordParams(runbook, record);
 }
 

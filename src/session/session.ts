@@ -28,7 +28,7 @@ import { sessionNotifications, settleNotices } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
-import { openRun, recentRuns, recordedStart, type OpenedRun } from './run-lifecycle.js';
+import { openRun, recentRuns, recordedStart, silentResume, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
 import { LedgerLink } from './ledger-link.js';
 import { LiveRecord } from './live-record.js';
@@ -134,11 +134,8 @@ export class Session {
     this.ledgerScreen = new LedgerScreenController(this.store, () => ledger.browse());
     this.intents = new Intents(this.intentHost(), values);
     this.actions = new ActionQueue({
-      host: this.actionHost(),
-      closed: () => this.closed || this.stopping !== undefined,
-      runStatus: () => this.end.run.status,
-      refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name),
-      unknownOutcome: (name) => this.store.getState().unknownActions.includes(name),
+      host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status,
+      refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name), unknownOutcome: (name) => this.store.getState().unknownActions.includes(name),
       owe: (seq, answered) => this.owner.owe(seq, answered),
     });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);
@@ -206,6 +203,11 @@ export class Session {
 
   get runId(): string {
     return this.end.run.runId;
+  }
+
+  /** Whom this start resumed the run from, when that driver went silent (run-lifecycle.ts). */
+  get resumedFromSilent(): string | undefined {
+    return silentResume(this.opened);
   }
 
   start(): void {

@@ -99,6 +99,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   let session: Session | undefined;
   try {
     session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name, takeOver });
+    if (session.resumedFromSilent) io.stderr.write(`opscockpit: ${session.resumedFromSilent}\n`);
     // Its cockpit died while it ran: it may still run. --yes never runs it again; --confirm NAME
     // or the word typed under the warning does.
     const unknown = session.store.getState().unknownActions.includes(name);
