@@ -85,7 +85,10 @@ export function classifyHttpError(err: unknown, timeoutMs: number, timedOut?: Ti
   if (has('AbortError')) return { code: 'network', reason: 'cancelled' };
   const said = SAID.find(([c]) => has(c));
   if (said) return { code: 'network', reason: said[1] };
-  if (has('HTTPParserError')) return { code: 'network', reason: `malformed HTTP answer (${codes.find((c) => c.startsWith('HPE_')) ?? 'HTTPParserError'})` };
+  if (has('HTTPParserError')) {
+    const hpe = codes.find((c) => c.startsWith('HPE_'));
+    return { code: 'network', reason: hpe ? `malformed HTTP answer (${hpe})` : 'malformed HTTP answer' };
+  }
   const first = codes.find((c) => c !== 'Error' && c !== 'AggregateError');
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'network', reason: `network error: ${first ?? message}` };

@@ -7,6 +7,9 @@ export class LedgerError extends Error {
   }
 }
 
+/** What a command that only reads says when no ledger file is where it looks (none is made). */
+export const noLedgerAt = (path: string): LedgerError => new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
+
 /** A file that is not an opscockpit ledger at all (empty, another file, a damaged database). */
 export class NotALedgerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

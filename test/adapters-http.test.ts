@@ -218,6 +218,8 @@ describe('runHttpCheck transport failures', () => {
     expect(classifyHttpError(new AggregateError([{ code: 'ECONNREFUSED' }]), 2000).code).toBe('refused');
     expect(classifyHttpError({ code: 'UND_ERR_SOCKET' }, 2000)).toEqual({ code: 'network', reason: 'the connection closed before the answer was complete' });
     expect(classifyHttpError(Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError', code: 'HPE_INVALID_CONSTANT' }), 2000)).toEqual({ code: 'network', reason: 'malformed HTTP answer (HPE_INVALID_CONSTANT)' });
+    // Without a parser code: the words alone, never Node's internal error name.
+    expect(classifyHttpError(Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError' }), 2000)).toEqual({ code: 'network', reason: 'malformed HTTP answer' });
     expect(classifyHttpError({ code: 'UND_ERR_HEADERS_OVERFLOW' }, 2000).reason).toBe("the answer's headers are too large");
     expect(classifyHttpError({ code: 'EPIPE' }, 2000).reason).toBe('network error: EPIPE');
   });

@@ -179,6 +179,17 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     expect(t.events().filter((e) => e.kind === 'control.refused')).toHaveLength(2);
   });
 
+  it('window status only reads: with no ledger there it says so and makes none', async () => {
+    const t = dailyOps({ mode: 'REAL_ENABLED' });
+    const r = await cli(['window', 'status', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no ledger at ${t.ledger}. Give its location with --ledger PATH or --runbook FILE.`);
+    expect(existsSync(t.ledger)).toBe(false);
+    expect((await cli(['window', 'request', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') })).code).toBe(0);
+    const after = await cli(['window', 'status', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') });
+    expect(after.stdout).toMatch(/^mode REAL_ENABLED · stop off · window w-[0-9a-f]+ /);
+  });
+
   it('a window expires after its TTL', async () => {
     const t = dailyOps({ mode: 'REAL_ENABLED', ttl: '1500ms' });
     const win = (verb: string, who: string) => cli(['window', verb, '--runbook', t.file, '--ledger', t.ledger], { env: t.as(who) });

@@ -1,7 +1,8 @@
 // `opscockpit ledger list | show` (and the helpers `export` shares): the release ledger from the command line, read
 // through the same queries as the cockpit's ledger screen.
 import { existsSync } from 'node:fs';
-import { chainKeyFrom, chosenLedgerPath, LedgerError } from '../../../adapters/ledger.js';
+import { chainKeyFrom, chosenLedgerPath } from '../../../adapters/ledger.js';
+import { LedgerError, noLedgerAt } from '../../../adapters/ledger-errors.js';
 import { isPostgresLocation } from '../../../adapters/ledger-path.js';
 import { collect, openLedgerReader, type LedgerReader } from '../../../adapters/ledger-reader.js';
 import type { RunRecord } from '../../engine/ports.js';
@@ -38,7 +39,7 @@ export function ledgerLocation(values: Values, env: NodeJS.ProcessEnv, command =
   const url = (values.ledger as string | undefined) ?? (values.runbook === undefined ? postgresFromEnv(env) : undefined);
   if (url !== undefined && isPostgresLocation(url)) return url;
   const path = chosenLedgerPath(values);
-  if (!existsSync(path)) throw new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
+  if (!existsSync(path)) throw noLedgerAt(path);
   return path;
 }
 

@@ -2,6 +2,7 @@
 // intact; if not, name the first event where it breaks and what happened there.
 import { existsSync } from 'node:fs';
 import { chainKeyFrom, chosenLedgerPath } from '../../../adapters/ledger.js';
+import { noLedgerAt } from '../../../adapters/ledger-errors.js';
 import { verifyLedgerFile, type ChainBreak, type LedgerVerification, type RunStatusMismatch } from '../../../adapters/ledger-verify.js';
 import { UsageError } from '../errors.js';
 import { parseCommandArgs } from '../args.js';
@@ -62,7 +63,7 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   }
   const path = chosenLedgerPath({ ...values, ledger: location });
   if (!existsSync(path)) {
-    io.stderr.write(`opscockpit: no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.\n`);
+    io.stderr.write(`opscockpit: ${noLedgerAt(path).message}\n`);
     return 1;
   }
   const key = chainKeyFrom(io.env);

@@ -12,6 +12,7 @@ import { chosenLedgerLocation, isPostgresLocation } from '../../../adapters/ledg
 import { openLedgerStore } from '../../../adapters/ledger-store-open.js';
 import { isLedgerUnreachable, type LedgerStore } from '../../engine/ledger-store.js';
 import { withRecordingLedger } from '../../session/headless-ledger.js';
+import { noLedgerAt } from '../../../adapters/ledger-errors.js';
 import { backsOut, MODES, parseScopes, type Mode, type SafetyPolicy } from '../../engine/safety.js';
 import { openSession, type Session } from '../../session/session.js';
 import { Controls, type Refused } from '../../session/controls.js';
@@ -206,6 +207,8 @@ export async function windowCommand(args: string[], io: Io): Promise<number> {
   const verb = positionals[0];
   if (positionals.length !== 1 || !['request', 'approve', 'status'].includes(verb)) throw new UsageError('say request, approve or status', 'window');
   const { runbook, path } = await policyOf(values, io, 'window');
+  // Only reads: no ledger file is made to answer it.
+  if (verb === 'status' && !isPostgresLocation(path) && !existsSync(path)) throw noLedgerAt(path);
   return withControls(io, path, runbook, runbook.safety, async (c, ledger) => {
     if (verb === 'request') {
       const r = await c.requestWindow();
