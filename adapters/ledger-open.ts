@@ -2,7 +2,7 @@
 // operator what is wrong with the file or its folder and what to do.
 import Database from 'better-sqlite3';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Redactor } from '../src/runbook/secrets.js';
 import { MIGRATIONS } from './ledger-migrations.js';
 import { PRIVATE } from './ledger-path.js';
@@ -57,6 +57,8 @@ function createPrivate(file: string): void {
 function explainOpenError(file: string, err: unknown): string {
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
+  // A folder given where the ledger's file goes: SQLite says only that it cannot open it.
+  if (isDirectory(file)) return `cannot open ledger ${file}: it is a folder; a ledger is a file (e.g. ${join(file, 'ledger.db')}).`;
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
     return `cannot open ledger ${file}: the file is not an opscockpit ledger (SQLite database). Move it aside or choose another ledger location.`;
   if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM'].includes(code))
@@ -64,6 +66,14 @@ function explainOpenError(file: string, err: unknown): string {
   if (code === 'ENOTDIR' || code === 'EEXIST')
     return `cannot open ledger ${file}: a file is in the way of its folder (${e.message}). Remove it or choose another ledger location.`;
   return `cannot open ledger ${file}: ${e.message ?? String(err)}. Check the path or choose another ledger location.`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function migrate(db: Database.Database, file: string, opts: LedgerOptions): void {

@@ -147,6 +147,11 @@ describe('sqlite ledger', () => {
     const garbage = path.join(dir, 'garbage.db');
     fs.writeFileSync(garbage, 'this is not sqlite, just some text long enough to have a header'.repeat(20));
     expect(() => openLedger(garbage)).toThrow(/garbage\.db.*not an opscockpit ledger/);
+
+    // A folder where the file goes: named as one, not as a permissions problem.
+    const folder = path.join(dir, 'a-folder');
+    fs.mkdirSync(folder);
+    expect(() => openLedger(folder)).toThrow(`cannot open ledger ${folder}: it is a folder; a ledger is a file (e.g. ${path.join(folder, 'ledger.db')}).`);
   });
 
   it('explains a folder it may not write to', () => {
