@@ -1,8 +1,9 @@
-// Posting a message to a Slack-compatible incoming webhook over undici, with retries and
-// exponential backoff, all inside a deadline (seed 000: a failed release is known within a
-// minute). Time comes from the injected clock, so tests can shorten the minute. Every text this
-// returns goes through `redact`: the webhook URL is a credential.
-import { request } from 'undici';
+// Posting a message to a Slack-compatible incoming webhook through the one HTTP exchange
+// (http-exchange.ts), with retries and exponential backoff, all inside a deadline (seed 000: a
+// failed release is known within a minute). Time comes from the injected clock, so tests can
+// shorten the minute. Every text this returns goes through `redact`: the webhook URL is a
+// credential.
+import { exchange } from './http-exchange.js';
 import { sharedPool } from './undici-pool.js';
 import type { Clock } from '../src/engine/ports.js';
 
@@ -48,27 +49,24 @@ interface Attempt {
 
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
+/** The most of a webhook's answer read: its first words go into the error. */
+const ANSWER_CAP = 64 * 1024;
+
 async function attempt(d: WebhookDelivery, timeoutMs: number): Promise<Attempt> {
+  // The attempt's deadline runs on the injected clock (tests shorten the minute); the exchange's
+  // own, in real time, is a backstop that the clock's comes before.
   const abort = new AbortController();
   const timer = d.clock.setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const res = await request(d.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: d.body,
-      signal: abort.signal,
-      dispatcher: pool.get(),
-    });
-    const text = (await res.body.text()).trim();
-    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode, retry: false };
+    const req = { url: d.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: d.body, timeoutMs: Math.max(timeoutMs, 60_000), maxBodyBytes: ANSWER_CAP };
+    const res = await exchange(pool.get(), req, abort.signal, () => d.clock.now());
+    if (!res.ok) return { ok: false, error: abort.signal.aborted ? `no answer within ${Math.round(timeoutMs / 100) / 10} s` : d.redact(res.reason), retry: true };
+    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, retry: false };
+    const text = res.body.toString('utf8').trim();
     const said = text ? ` ${d.redact(text).slice(0, 80)}` : '';
-    const retry = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429;
+    const retry = res.status >= 500 || res.status === 408 || res.status === 429;
     const after = Number(res.headers['retry-after']);
-    return { ok: false, status: res.statusCode, error: `HTTP ${res.statusCode}${said}`, retry, ...(Number.isFinite(after) && after >= 0 ? { retryAfterMs: after * 1000 } : {}) };
-  } catch (err) {
-    if (abort.signal.aborted) return { ok: false, error: `no answer within ${Math.round(timeoutMs / 100) / 10} s`, retry: true };
-    const e = err as { code?: string; message?: string };
-    return { ok: false, error: d.redact(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`), retry: true };
+    return { ok: false, status: res.status, error: `HTTP ${res.status}${said}`, retry, ...(Number.isFinite(after) && after >= 0 ? { retryAfterMs: after * 1000 } : {}) };
   } finally {
     d.clock.clearTimeout(timer);
   }

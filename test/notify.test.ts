@@ -2,6 +2,8 @@
 // that is down or hangs, secrets never in the payload, the outcome in the ledger, and the
 // cockpit answering keys meanwhile. A scaled clock runs the one-minute budget in seconds.
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,6 +124,19 @@ describe('webhook delivery (adapters/notify.ts)', () => {
     expect(r.received.every((x) => x.body === '{"text":"hi"}')).toBe(true);
   });
 
+  it('waits as long as a 429 says (Retry-After): longer than the deadline, it gives up at once', async () => {
+    const server = createServer((_req, res) => res.writeHead(429, { 'retry-after': '120' }).end('slow down'));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const res = await deliverWebhook({ ...base, url, clock: clock() });
+      expect(res).toMatchObject({ ok: false, attempts: 1, errors: ['HTTP 429 slow down'] });
+      expect(res.reason).toBe('HTTP 429 slow down (gave up after 1 attempts: the next would start after the 60 s deadline)');
+    } finally {
+      server.close();
+    }
+  });
+
   it('stops at once when the webhook refuses the message (404), and gives up inside the deadline when it is down', async () => {
     const gone = await receiver({ failFirst: 99, status: 404 });
     const refused = await deliverWebhook({ ...base, url: gone.url, clock: clock() });
@@ -133,7 +148,7 @@ describe('webhook delivery (adapters/notify.ts)', () => {
     const down = await deliverWebhook({ ...base, url: await deadWebhookUrl(), clock: c });
     expect(down.ok).toBe(false);
     expect(down.attempts).toBe(6);
-    expect(down.errors.every((e) => e.includes('ECONNREFUSED'))).toBe(true);
+    expect(down.errors.every((e) => e === 'connection refused')).toBe(true);
     expect(down.reason).toContain('gave up after 6 attempts');
     expect(c.now() - start).toBeLessThan(60_000);
     expect(JSON.stringify(down)).not.toContain(WEBHOOK_PATH_SECRET);
