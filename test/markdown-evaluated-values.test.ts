@@ -217,6 +217,15 @@ describe('a value placed where it is run as code refuses the runbook', () => {
     ['bash <<EOF\necho <VAL>\nEOF', 'a here-document a shell runs'],
     ['ssh -i key.pem web-1 <<EOF\nsystemctl restart <VAL>\nEOF', 'a here-document a shell runs'],
     ['ssh -p 2222 web-1 systemctl restart <VAL>', 'the command ssh gives the remote shell'],
+    ["bash --login -c 'echo <VAL>'", 'bash --login -c "…"'],
+    ['bash <(echo "echo <VAL>")', 'bash <(…)'],
+    ["trap 'echo <VAL>' EXIT", 'trap (its action is run as code)'],
+    ['watch "kubectl get pods <VAL>"', 'watch (it runs its words with sh -c)'],
+    ["PS4='$(echo <VAL>) ' bash -x deploy.sh", 'PS4= (the shell runs what it holds each time it prints it)'],
+    ["python3 -c 'print(<VAL>)'", 'python3 -c "…"'],
+    ['psql -h db -U app -c "select * from jobs where id = <VAL>"', 'psql -c "…"'],
+    ["node -e 'console.log(<VAL>)'", 'node -e "…"'],
+    ["perl -ne 'print if /<VAL>/' app.log", 'perl -ne "…"'],
   ])('%s', (block, why) => {
     const md = runbook(`kubectl get pods\n${block}`);
     const at = placeOf(md);
@@ -226,7 +235,8 @@ describe('a value placed where it is run as code refuses the runbook', () => {
   });
 
   it('a value passed as a word to a command a shell runs is not code: it is an argument', () => {
-    for (const block of ["bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>']) expect(problems(runbook(block))).toEqual([]);
+    for (const block of ["bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>'])
+      expect(problems(runbook(block))).toEqual([]);
   });
 
   it('a $NAME nothing in the runbook sets is refused there too; one the runbook sets is its own', () => {

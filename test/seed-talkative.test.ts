@@ -115,7 +115,7 @@ describe('seed 004: Talkative release', () => {
     expect(waits.stdout).toMatch(/needs-operator — preflight step "ci-green" waits for an operator \(manual step; confirm it in the cockpit or pass --confirm ci-green\)/);
     const bad = await rig.oc(['run', rig.runbook, '--confirm', 'no-p1'], 'release-owner');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('--confirm no-p1: the runbook has no step "no-p1" (manual and confirm-first steps: ci-green, prs, notes; another step only to run it again once its outcome is unknown)');
+    expect(bad.stderr).toContain('--confirm no-p1: the runbook has no step or action "no-p1" (manual and confirm-first steps: ci-green, prs, notes; another step, or an action, only to run it again once its outcome is unknown)');
 
     const done = await rig.oc(['run', rig.runbook, '--action', 'deploy', '--confirm', 'ci-green,prs', '--confirm', 'notes', '--yes', '--json'], 'release-owner', { GIT_SHA: '4f1c2ab' });
     expect(done.stderr).toBe('');

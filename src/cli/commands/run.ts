@@ -59,8 +59,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   for (const id of confirm) {
     // An action's name runs it again once its last outcome is unknown (--yes never does).
     if (!steps.some((st) => st.id === id) && !Object.hasOwn(runbook.actions, id)) {
-      const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step or an action only to run it again once its outcome is unknown`;
-      throw new UsageError(`--confirm ${id}: the runbook has no step "${id}" (${which})`, 'run');
+      const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step, or an action, only to run it again once its outcome is unknown`;
+      throw new UsageError(`--confirm ${id}: the runbook has no step or action "${id}" (${which})`, 'run');
     }
   }
   if (stepless(runbook)) {

@@ -1,8 +1,10 @@
 // Where bash reads a value again as code. A `<NAME>` is written as one word (placeholders.ts),
 // but some places evaluate a word after it is expanded: arithmetic (`$(( ))`, `(( ))`, `$[ ]`,
 // `[[ a -gt b ]]`, `let`, `declare -i`, an array subscript, a variable name given to `printf -v`,
-// `unset`, `read`) evaluates `a[$(cmd)]` and so runs cmd; `eval`, `source <(…)`, `bash -c "…"`
-// and a pipe into a shell run the value itself. The value of a parameter used in arithmetic
+// `unset`, `read`, `${!name}`) evaluates `a[$(cmd)]` and so runs cmd; `eval`, `source <(…)`,
+// `bash -c "…"`, `bash <(…)`, a pipe into a shell, `trap`, `watch` and a prompt variable (`PS4=`)
+// run the value itself, and `python -c`, `node -e`, `perl -e`, `psql -c` … run it in their own
+// language. The value of a parameter used in arithmetic
 // must be an integer (params.ts); one used where it is run as code is refused in the runbook.
 // Not a parser: where it is unsure, a place counts as evaluating.
 import { Quoting, ShellScanner } from './shell-scan.js';
@@ -25,14 +27,19 @@ export interface EvaluatedUse {
 }
 
 /** Something in the script that may evaluate: the pass is skipped without one. */
-const TRIGGER = /\(\(|<<|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
+const TRIGGER = /\(\(|<<|<\(|\$\{!|\btrap\b|\bwatch\b|\bPS[014]=|\bPROMPT_COMMAND=|\s-[A-Za-z]*[eErp]\b|\s--?(?:eval|print|command|execute|Command)\b|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
 const ANGLE = /(?<![<\w$])<([A-Za-z][A-Za-z0-9_-]*)>(?!>)/g;
-const VARIABLE = /\$\{#?([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const VARIABLE = /\$\{[#!]?([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const BARE = /(?<![\w$#{])[A-Za-z_][A-Za-z0-9_]*/g;
 /** Words a command may start with before its name. */
 const PREFIX = new Set(['sudo', 'env', 'command', 'builtin', 'exec', 'time', 'nohup', '!', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '{', 'xargs']);
-const SHELL_C = /(?:^|[\s;&|(`'"])(?:\S*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
-const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()/g;
+const SHELL_C = /(?:^|[\s;&|(`'"])(?:\S*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:--?[A-Za-z][\w-]*\s+)*?-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
+const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:\S*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*<\(/g;
+/** Another language's code given on the command line: `python -c "…"`, `psql -c "…"`, `node -e "…"`. */
+const CODE_FLAG =
+  /(?:^|[\s;&|(`'"])(?:\S*\/)?(?:(?:python|pypy)[\d.]*\s+(?:\S+\s+)*?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:\S+\s+)*?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:\S+\s+)*?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:\S+\s+)*?-e|php\s+(?:\S+\s+)*?-r|psql\s+(?:\S+\s+)*?(?:-c|--command)|(?:mysql|mariadb)\s+(?:\S+\s+)*?(?:-e|--execute)|(?:pwsh|powershell)\s+(?:\S+\s+)*?(?:-c|-Command|-command))\s+/g;
+/** Shell variables whose value the shell expands, and so runs `$(…)` in, each time it prompts or traces. */
+const PROMPTS = /^(?:PS[014]|PROMPT_COMMAND)=/;
 const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
 const SUBSTRING = /\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=?+])[^}]*$/;
 const SUBSCRIPT = /[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
@@ -138,9 +145,15 @@ function classify(line: string, at: number, quoting: readonly Quoting[], arithme
   // Run as code: eval, source <(…), bash -c "…", su -c, or piped into a shell.
   for (const m of before.matchAll(SOURCE_SUB)) if (!separated(line, quoting, m.index, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`]/, '').replace(/["']/g, '') + '…)' };
   for (const m of before.matchAll(SHELL_C)) if (!separated(line, quoting, m.index, at) && oneWord(line, quoting, m.index + m[0].length, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`'"]/, '') + ' "…"' };
+  for (const m of before.matchAll(CODE_FLAG)) if (!separated(line, quoting, m.index, at) && oneWord(line, quoting, m.index + m[0].length, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`'"]/, '').replace(/\s+\S+(?=\s)/g, '').replace(/\s+/g, ' ') + ' "…"' };
+  // ${!name}: the value is the name of a variable to read, and a name may hold a subscript.
+  if (line.startsWith('${!', at)) return { kind: 'arithmetic', why: 'an indirect expansion ${!name}' };
   const words = commandWords(line, quoting, at);
   const command = words[0];
   if (command === 'eval' || command === 'source' || command === '.') return { kind: 'code', why: command };
+  if (command === 'trap') return { kind: 'code', why: 'trap (its action is run as code)' };
+  if (command === 'watch') return { kind: 'code', why: 'watch (it runs its words with sh -c)' };
+  if (PROMPTS.test(currentWord(line, quoting, at).replace(/^export\s+/, ''))) return { kind: 'code', why: `${currentWord(line, quoting, at).split('=')[0]}= (the shell runs what it holds each time it prints it)` };
   if (command === 'ssh' && sshCommandStarted(words)) return { kind: 'code', why: 'the command ssh gives the remote shell' };
   const after = line.slice(at);
   const end = after.search(/;|&&|\|\||(?<!\|)&(?!&)/);
