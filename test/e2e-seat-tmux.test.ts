@@ -96,8 +96,9 @@ describe('what runs when the seat changes or the stop is pulled (tmux, built bin
     const sleeper = Number(readFileSync(pidFile, 'utf8'));
 
     t.send('!');
-    const screen = await t.waitFor((s) => s.includes('EMERGENCY STOP') && s.includes('blocked: retry (r) or skip (s)') && s.includes('stopped by carol (the emergency stop'), 'the block stopped', 5000);
-    expect(screen).toMatch(/FAILED — stopped by carol/);
+    // The step's result and its action's outcome are two events: the pane says FAILED once both are in.
+    const screen = await t.waitFor((s) => s.includes('EMERGENCY STOP') && s.includes('blocked: retry (r) or skip (s)') && /FAILED — stopped by carol/.test(s), 'the block stopped', 5000);
+    expect(screen).toContain('stopped by carol (the emergency stop');
     expect(await waitGone(sleeper)).toBe(true);
 
     // The cockpit goes on: the stop off with a reason, the step skipped, the next block in a fresh shell.
