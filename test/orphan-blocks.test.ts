@@ -97,15 +97,24 @@ describe('the step a dead cockpit ran: its outcome is unknown', () => {
   });
 });
 
+/**
+ * The action `slow` started by `command` (its runbook file goes after the command's name), the
+ * process killed with SIGKILL while it ran: its outcome is unknown. What runs it again ends at once.
+ */
+async function killedWhileActing(command: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-action-'));
+  const file = yamlRunbook(dir);
+  const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
+  const ledger = join(dir, 'ledger.db');
+  const r = await signalOnceRunning([command[0], file, ...command.slice(1), '--ledger', ledger], dir, env, 'SIGKILL', 300);
+  expect(await waitGone(r.script, 10_000)).toBe(true);
+  writeFileSync(join(dir, 'fast'), '');
+  return { file, env, ledger };
+}
+
 describe('the action a dead run ran: its outcome is unknown', () => {
   it('run --yes --action stops before running it again (exit 2); --confirm NAME runs it again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-action-'));
-    const file = yamlRunbook(dir);
-    const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
-    const ledger = join(dir, 'ledger.db');
-    const r = await signalOnceRunning(['run', file, '--yes', '--action', 'slow', '--ledger', ledger], dir, env, 'SIGKILL', 300);
-    expect(await waitGone(r.script, 10_000)).toBe(true);
-    writeFileSync(join(dir, 'fast'), ''); // what runs again now ends at once
+    const { file, env, ledger } = await killedWhileActing(['run', '--yes', '--action', 'slow']);
     const again = await cli(['run', file, '--yes', '--action', 'slow', '--ledger', ledger], { env });
     expect(again.code, again.stdout + again.stderr).toBe(2);
     expect(again.stdout).toContain('action slow: its last outcome is unknown: it may still have run or be running');
@@ -122,13 +131,7 @@ describe('the action a dead run ran: its outcome is unknown', () => {
   });
 
   it('act --yes does not run it again (exit 2); act --yes --confirm NAME does', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-act-'));
-    const file = yamlRunbook(dir);
-    const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
-    const ledger = join(dir, 'ledger.db');
-    const r = await signalOnceRunning(['act', file, 'slow', '--yes', '--ledger', ledger], dir, env, 'SIGKILL', 300);
-    expect(await waitGone(r.script, 10_000)).toBe(true);
-    writeFileSync(join(dir, 'fast'), '');
+    const { file, env, ledger } = await killedWhileActing(['act', '--yes', 'slow']);
     const again = await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env });
     expect(again.code, again.stdout + again.stderr).toBe(2);
     expect(again.stderr).toContain('slow not run: its last outcome is unknown: it may still have run or be running');
@@ -140,13 +143,7 @@ describe('the action a dead run ran: its outcome is unknown', () => {
   });
 
   it('act at a terminal says so before its word is typed, then runs it (tmux)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-act-tty-'));
-    const file = yamlRunbook(dir);
-    const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
-    const ledger = join(dir, 'ledger.db');
-    const r = await signalOnceRunning(['act', file, 'slow', '--yes', '--ledger', ledger], dir, env, 'SIGKILL', 300);
-    expect(await waitGone(r.script, 10_000)).toBe(true);
-    writeFileSync(join(dir, 'fast'), '');
+    const { file, env, ledger } = await killedWhileActing(['act', '--yes', 'slow']);
     tmux = new Tmux();
     tmux.start(`sh -c ${shellQuote(`node ${shellQuote(bin)} act ${shellQuote(file)} slow --ledger ${shellQuote(ledger)}; echo "exit=$?"`)}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' } });
     const prompt = await tmux.waitFor((t) => t.includes('to confirm:'), 'the prompt');
