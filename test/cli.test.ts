@@ -170,6 +170,18 @@ describe('help, version, validate, schema, usage errors', () => {
     expect(r.stderr).toContain('Usage: opscockpit check');
   });
 
+  it('an action name the runbook does not declare is refused, a name every object has too (nothing opened)', async () => {
+    const ledger = join(dir, 'names.db');
+    for (const name of ['nope', 'constructor', '__proto__', 'toString']) {
+      for (const args of [['run', runbook, '--yes', '--action', name], ['act', runbook, name, '--yes']]) {
+        const r = await cli([...args, '--ledger', ledger]);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`the runbook has no action "${name}" (actions: `);
+      }
+    }
+    expect(existsSync(ledger)).toBe(false);
+  });
+
   it('a missing runbook file is named', async () => {
     const r = await cli(['check', join(dir, 'nope.yaml')]);
     expect(r.code).toBe(1);

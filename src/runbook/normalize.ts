@@ -40,7 +40,7 @@ import {
 
 export function normalizeRunbook(input: RunbookInput, context: NormalizeContext): Runbook {
   const ctx: NormalizeContext = { ...context, paramNames: Object.keys(input.params ?? {}) };
-  const checks: Record<string, Check> = {};
+  const checks: Record<string, Check> = Object.create(null) as Record<string, Check>;
   for (const [name, c] of Object.entries(input.checks ?? {})) checks[name] = normalizeCheck(name, c, undefined, ctx);
 
   const { choices, dropped } = resolveChoices(input, ctx.choose ?? {});
@@ -54,7 +54,9 @@ export function normalizeRunbook(input: RunbookInput, context: NormalizeContext)
     }
   }
 
-  const actions: Record<string, Action> = {};
+  // No prototype: a name asked for on the command line (`--action constructor`) is an action
+  // only if the runbook declares it.
+  const actions: Record<string, Action> = Object.create(null) as Record<string, Action>;
   for (const [name, a] of Object.entries(input.actions ?? {})) actions[name] = normalizeAction(name, a, ctx);
 
   const canary = input.canary ? normalizeCanary(input.canary, ctx) : undefined;
