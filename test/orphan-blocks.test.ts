@@ -17,10 +17,11 @@ import { shellQuote, Tmux } from './support/tmux.js';
 /** Starts a grandchild, notes both pids, then waits: only a kill of the whole group ends it. */
 const SLOW = `[ -e "$1/fast" ] && exit 0; sleep 60 & echo $! > "$1/grandchild.pid"; echo $$ > "$1/script.pid"; sleep 60`;
 
-function yamlRunbook(dir: string): string {
+/** `confirm`: the step waits for a person (a step action of its own); else it runs when reached. */
+function yamlRunbook(dir: string, confirm = true): string {
   const file = join(dir, 'slow.yaml');
   const script = `{ command: sh, args: [-c, '${SLOW}', sh, ${dir}], timeout: 90s }`;
-  const steps = `checklists:\n  postflight:\n    - { id: deploy, title: Deploy by script, check: slow-step, confirm: true }\n`;
+  const steps = `checklists:\n  postflight:\n    - { id: deploy, title: Deploy by script, check: slow-step${confirm ? ', confirm: true' : ''} }\n`;
   writeFileSync(file, `version: 1\nname: Slow\nchecks:\n  slow-step: { script: ${script} }\n${steps}actions:\n  slow: { title: Slow action, script: ${script} }\n`);
   return file;
 }
@@ -101,9 +102,9 @@ describe('the step a dead cockpit ran: its outcome is unknown', () => {
  * The action `slow` started by `command` (its runbook file goes after the command's name), the
  * process killed with SIGKILL while it ran: its outcome is unknown. What runs it again ends at once.
  */
-async function killedWhileActing(command: string[]) {
+async function killedWhileActing(command: string[], confirm = true) {
   const dir = mkdtempSync(join(tmpdir(), 'oc-unknown-action-'));
-  const file = yamlRunbook(dir);
+  const file = yamlRunbook(dir, confirm);
   const env = { ...ENV, OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' };
   const ledger = join(dir, 'ledger.db');
   const r = await signalOnceRunning([command[0], file, ...command.slice(1), '--ledger', ledger], dir, env, 'SIGKILL', 300);
@@ -140,6 +141,21 @@ describe('the action a dead run ran: its outcome is unknown', () => {
     const confirmed = await cli(['act', file, 'slow', '--yes', '--confirm', 'slow', '--ledger', ledger], { env });
     expect(confirmed.code, confirmed.stdout + confirmed.stderr).toBe(0);
     expect(allEvents(ledger).filter((e) => e.kind === 'action.requested')).toHaveLength(2);
+  });
+
+  it('the run that goes on ends failed, and says so; the next run does not run it again by itself either', async () => {
+    const { file, env, ledger } = await killedWhileActing(['act', '--yes', 'slow'], false);
+    const rest = await cli(['run', file, '--yes', '--ledger', ledger], { env });
+    expect(rest.code, rest.stdout + rest.stderr).toBe(1);
+    expect(rest.stdout).toMatch(/^Slow: action-failed — the run ends failed: its last action, slow, is unknown \(/);
+    expect(allEvents(ledger)).toContainEqual({ kind: 'run.completed', status: 'failed' });
+    const next = await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env });
+    expect(next.code, next.stdout + next.stderr).toBe(2);
+    expect(next.stderr).toContain('slow not run: its last outcome is unknown');
+    expect(allEvents(ledger).filter((e) => e.kind === 'action.requested' && e.action === 'slow')).toHaveLength(1);
+    expect((await cli(['act', file, 'slow', '--yes', '--confirm', 'slow', '--ledger', ledger], { env })).code).toBe(0);
+    // Known again: the run after runs it on --yes.
+    expect((await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env })).code).toBe(0);
   });
 
   it('act at a terminal says so before its word is typed, then runs it (tmux)', async () => {

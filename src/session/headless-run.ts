@@ -170,6 +170,12 @@ export async function runProcedure(opts: {
     }
     if (outcome === 'completed') await session.succeed();
     const status = session.store.getState().run?.status;
+    // The checklist is done, but the run ends as its last action did (run-end.ts): say so, as the ledger does.
+    const last = session.store.getState().action;
+    if (outcome === 'completed' && status === 'failed' && last) {
+      outcome = 'action-failed';
+      stopped = `the run ends failed: its last action, ${last.name}, is ${last.state}${last.reason ? ` (${last.reason})` : ''}`;
+    }
     if (outcome === 'completed' && (status === 'aborted' || status === 'rolled_back')) stopped = `the run is ${status.replace('_', ' ')} by its action; postflight does not follow`;
     const cl = session.store.getState().checklist;
     const steps = (['preflight', 'postflight'] as const).flatMap((phase) =>

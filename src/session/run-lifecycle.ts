@@ -27,6 +27,8 @@ export interface OpenedRun {
   tookOver?: boolean;
   /** The events this start appended in the transaction that opened the run (its start or resume, a take-over). */
   appended: LedgerEvent[];
+  /** Actions whose last outcome in the runbook's runs before this one is unknown (earlierUnknown). */
+  unknownBefore?: string[];
 }
 
 /** How a start sits: its wish, `takeOver` (the reason a headless command takes the run over), the run to watch. */
@@ -281,6 +283,31 @@ async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], re
 export async function recordParams(runbook: Runbook, record: (body: EventBody) => unknown): Promise<void> {
   if (runbook.params.length > 0) await record({ kind: 'run.params', params: recordedParams(runbook.params) });
   if (runbook.choices.length > 0) await record({ kind: 'run.choices', choices: recordedChoices(runbook.choices) });
+}
+
+/** How many of a runbook's earlier runs are read for an action's last outcome. */
+const LOOK_BACK_RUNS = 3;
+
+/**
+ * The actions whose last outcome, in the runbook's runs before `run` (the latest few), is
+ * unknown: a run that ended after its cockpit died mid-action does not make the action safe to
+ * run again by itself in the next one. An outcome in `run` itself decides over these (project.ts).
+ */
+export async function earlierUnknown(ledger: LedgerStore, runbook: Pick<Runbook, 'file' | 'key'>, run: RunRecord): Promise<string[]> {
+  const names = new Set(runbookNames(runbook));
+  const earlier = (await ledger.listRuns(50)).filter((r) => names.has(r.runbook) && r.runId !== run.runId && r.startedAt <= run.startedAt).slice(0, LOOK_BACK_RUNS);
+  const decided = new Set<string>();
+  const unknown: string[] = [];
+  for (const r of earlier) {
+    const events = await ledger.events(r.runId);
+    for (let i = events.length - 1; i >= 0; i--) {
+      const b = events[i].body;
+      if (b.kind !== 'action.completed' || decided.has(b.action)) continue;
+      decided.add(b.action);
+      if (b.status === 'unknown') unknown.push(b.action);
+    }
+  }
+  return unknown;
 }
 
 /** The runs the cockpit lists: the latest eight, without the safety controls' own run. */

@@ -139,9 +139,12 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
   return next;
 }
 
-/** Replay a run's events; an action requested but never completed shows as unknown. */
-export function replay(runbook: Runbook, run: RunRecord | undefined, events: readonly LedgerEvent[]): Projection {
-  let p = emptyProjection(runbook, run);
+/**
+ * Replay a run's events; an action requested but never completed shows as unknown. `unknownBefore`:
+ * actions of unknown outcome in the runbook's earlier runs, until this run records one of theirs.
+ */
+export function replay(runbook: Runbook, run: RunRecord | undefined, events: readonly LedgerEvent[], unknownBefore: readonly string[] = []): Projection {
+  let p: Projection = { ...emptyProjection(runbook, run), unknownActions: unknownBefore };
   for (const ev of events) p = applyEvent(p, runbook, ev);
   return p;
 }

@@ -89,10 +89,12 @@ export interface StoreInit {
   events?: readonly LedgerEvent[];
   runs?: RunRecord[];
   now: number;
+  /** Actions of unknown outcome from the runbook's earlier runs (run-lifecycle.ts earlierUnknown). */
+  unknownBefore?: readonly string[];
 }
 
 export function createCockpitStore(init: StoreInit): CockpitStore {
-  const projection = replay(init.runbook, init.run, init.events ?? []);
+  const projection = replay(init.runbook, init.run, init.events ?? [], init.unknownBefore);
   // The header shows the values the run recorded last, as recordInStore does for those that follow.
   const recorded = [...(init.events ?? [])].reverse().find((e) => e.body.kind === 'run.params')?.body;
   return createStore<CockpitState>(() => ({
