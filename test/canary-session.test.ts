@@ -127,6 +127,29 @@ describe('canary analysis in the session', () => {
     expect(decisions(l, s.runId)).toEqual(['started', 'abort']);
   });
 
+  it('c does not run a start action of unknown outcome again: it says why; its own key does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-canary-start-'));
+    const file = join(dir, 'canary.yaml');
+    const scripts = join(import.meta.dirname, '..', 'fixtures', 'scripts');
+    const text = readFileSync(runbookFile, 'utf8').replaceAll('../scripts/', `${scripts}/`);
+    const launch = `  launch:\n    title: Send 10% of traffic\n    scope: deploy:promote\n    script: { command: ${join(scripts, 'promote.sh')} }\n`;
+    writeFileSync(file, text.replace('  rules:\n', '  actions: { start: launch }\n  rules:\n').replace('\nactions:\n', `\nactions:\n${launch}`));
+    const first = await open([ok(0.001)], undefined, undefined, { file });
+    // Its cockpit died while it ran: the intent is on record, the outcome never was.
+    first.ledger.append(first.session.runId, 'sre', { kind: 'action.requested', action: 'launch', confirmedWith: 'canary start' }, first.clock.now(), { durable: true });
+    first.session.stop();
+    first.ledger.close();
+    ledger = undefined;
+    const again = await open([ok(0.001)], first.ledgerPath, first.clock, { file });
+    const s = again.session;
+    expect(s.store.getState().unknownActions).toEqual(['launch']);
+    s.command('canary.start');
+    await waitFor(() => s.store.getState().flash?.text.startsWith('The canary did not start'), 'the refusal');
+    expect(s.store.getState().flash?.text).toBe("The canary did not start: launch's last outcome is unknown (its cockpit stopped while it ran); check by hand, then run it from its own key, which asks for its word.");
+    expect(again.ledger.events(s.runId).filter((e) => e.body.kind === 'action.requested')).toHaveLength(1);
+    expect(s.store.getState().canary?.status).toBe('idle');
+  });
+
   it('a restarted cockpit resumes the canary where it was', async () => {
     const first = await open([ok(0.001)]);
     first.session.command('canary.start');

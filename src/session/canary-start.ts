@@ -37,6 +37,11 @@ export async function startCanary(d: CanaryStartDeps): Promise<void> {
   const { spec, driver, store } = d;
   if (!spec || !driver) return flash(store, 'This runbook has no canary section.', 'warn');
   if (store.getState().canary?.status !== 'idle') return flash(store, `The canary is ${store.getState().canary?.status}.`, 'warn');
+  // The key asks for no word: a start action of unknown outcome (it may have run, or still run)
+  // is not run again by it.
+  if (spec.startAction && store.getState().unknownActions.includes(spec.startAction)) {
+    return flash(store, `The canary did not start: ${spec.startAction}'s last outcome is unknown (its cockpit stopped while it ran); check by hand, then run it from its own key, which asks for its word.`, 'error');
+  }
   if (spec.startAction) {
     const outcome = await d.runAction(spec.startAction, 'canary start');
     if (outcome?.status !== 'succeeded') return flash(store, `The canary did not start: ${spec.startAction} ${outcome?.status ?? 'was refused'}.`, 'error');
