@@ -11,7 +11,7 @@ export function ActionPane(props: { width: number; rows: number }) {
   const stateColor = color(action.state === 'succeeded' ? 'green' : action.state === 'running' ? 'cyan' : 'red');
   const lines = action.output.slice(-props.rows);
   return (
-    <Panel title={`Action: ${action.name}`} right={action.durationMs !== undefined ? formatDuration(action.durationMs) : undefined} width={props.width} borderColor={stateColor}>
+    <Panel title={`Action: ${action.name}`} right={action.durationMs !== undefined && action.state !== 'unknown' ? formatDuration(action.durationMs) : undefined} width={props.width} borderColor={stateColor}>
       {lines.map((l, i) => (
         <Text key={i} wrap="truncate">
           {truncate(l, props.width - 4)}

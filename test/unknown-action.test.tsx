@@ -48,7 +48,7 @@ describe('an action of unknown outcome', () => {
     await setFault(r.server.url, { route: '/readyz', status: 503 });
     s.start();
     await waitFor(() => bodies(r).some((b) => b.kind === 'action.skipped'), 'the trigger to be skipped');
-    expect(bodies(r)).toContainEqual(expect.objectContaining({ kind: 'action.skipped', action: 'rollback', why: 'trigger ready-down', reason: expect.stringContaining('its last outcome is unknown: it may still have run or be running') }));
+    expect(bodies(r)).toContainEqual(expect.objectContaining({ kind: 'action.skipped', action: 'rollback', why: 'trigger ready-down', reason: 'its last outcome is unknown: run it by hand once checked' }));
     expect(s.store.getState().flash?.text).toMatch(/^rollback \(trigger ready-down\) not run: its last outcome is unknown/);
     expect(requested(r, 'rollback')).toBe(1);
     // A person who checked by hand runs it: its outcome is known again.
@@ -65,6 +65,10 @@ describe('an action of unknown outcome', () => {
     const frame = () => strip(app.lastFrame()).replace(/[│\s]+/g, ' ');
     try {
       s.start();
+      // Its pane says UNKNOWN, with no duration: nobody knows how long it ran.
+      await waitFor(() => frame().includes('Action: rollback'), 'the action pane');
+      expect(frame()).toContain('UNKNOWN — the cockpit stopped before');
+      expect(frame()).not.toMatch(/Action: rollback \d+ ms/);
       app.stdin.write('R');
       await waitFor(() => frame().includes('Confirm: Roll back'), 'the confirmation');
       expect(frame()).toContain('Its last outcome is unknown: it may still have run or be running; check by hand before running it again. Type rollback');

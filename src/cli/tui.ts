@@ -5,6 +5,7 @@ import { chainKeyFrom } from '../../adapters/ledger-key.js';
 import { openLedgerStore } from '../../adapters/ledger-store-open.js';
 import { openSession, type SessionOptions } from '../session/session.js';
 import { flash } from '../store/store.js';
+import { silentLine } from '../engine/driver.js';
 
 /** `ledgerPath`: a SQLite file, or a PostgreSQL ledger's postgres:// URL. */
 export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: NodeJS.ProcessEnv; demo?: SessionOptions['demo']; signal?: AbortSignal; notice?: string; seat?: SessionOptions['seat']; reason?: string; watchRun?: string }): Promise<void> {
@@ -12,7 +13,8 @@ export async function runTui(opts: { runbook: Runbook; ledgerPath: string; env: 
   try {
     // SIGINT/SIGTERM shut the session down as the operator's quit does.
     const session = await openSession({ runbook: opts.runbook, ledger, ledgerPath: opts.ledgerPath, env: opts.env, demo: opts.demo, signal: opts.signal, seat: opts.seat ?? 'join', reason: opts.reason, watchRun: opts.watchRun });
-    const notice = [opts.notice, session.resumedFromSilent && `You ${session.resumedFromSilent}.`].filter(Boolean).join(' ');
+    const silent = session.resumedFromSilent;
+    const notice = [opts.notice, silent && `You resumed the run: ${silentLine(silent.lapsed)}.`].filter(Boolean).join(' ');
     if (notice) flash(session.store, notice, 'warn');
     const { runCockpit } = await import('../../screens/run.js');
     await runCockpit(session, { demo: !!opts.demo, watch: opts.seat === 'watch' });

@@ -59,7 +59,8 @@ export class ActionQueue {
       return Promise.resolve(undefined);
     }
     if (automatic && this.d.unknownOutcome?.(name)) {
-      this.skip({ name, why: confirmedWith }, `${UNKNOWN_ACTION}; run it by hand once you know`);
+      // Short: the skip's line on screen has room for one line.
+      this.skip({ name, why: confirmedWith }, 'its last outcome is unknown: run it by hand once checked');
       return Promise.resolve(undefined);
     }
     const running = this.acting;

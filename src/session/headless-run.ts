@@ -86,7 +86,7 @@ export async function runProcedure(opts: {
     else if (st.ledgerDown !== undefined && prev.ledgerDown === undefined) say(`opscockpit: the ledger is unreachable since ${new Date(st.ledgerDown).toISOString().slice(11, 19)} UTC: waiting for it, nothing runs meanwhile (Ctrl-C stops the run)`);
     if (st.ledgerDown === undefined && prev.ledgerDown !== undefined) say('opscockpit: the ledger is back: the run goes on');
   });
-  if (session.resumedFromSilent) say(`opscockpit: ${session.resumedFromSilent}`);
+  if (session.resumedFromSilent) say(session.resumedFromSilent.line);
   try {
     for (;;) {
       const s = session.store.getState();

@@ -252,13 +252,13 @@ export class RunbookLockedError extends Error {
 }
 
 /**
- * Said when this start resumed the run from a driver that went silent (its lease lapsed; it may
- * still be alive): whom it took the run from, for the operator and a command's stderr.
+ * When this start resumed the run from a driver that went silent (its lease lapsed; it may still
+ * be alive): whom it took the run from, and the line a headless command says on stderr.
  */
-export function silentResume(opened: OpenedRun): string | undefined {
+export function silentResume(opened: OpenedRun): { lapsed: { driver: string; since: number }; line: string } | undefined {
   const ev = opened.appended.find((e) => e.body.kind === 'run.resumed');
   if (ev?.body.kind !== 'run.resumed' || !ev.body.lapsed) return undefined;
-  return `resumed run ${opened.run.runId}: ${silentLine(ev.body.lapsed)}, so its lease lapsed; if it comes back, it only observes`;
+  return { lapsed: ev.body.lapsed, line: `opscockpit: resumed run ${opened.run.runId}: ${silentLine(ev.body.lapsed)}, so its lease lapsed; if it comes back, it only observes` };
 }
 
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */

@@ -207,7 +207,7 @@ export class Session {
   }
 
   /** Whom this start resumed the run from, when that driver went silent (run-lifecycle.ts). */
-  get resumedFromSilent(): string | undefined {
+  get resumedFromSilent(): ReturnType<typeof silentResume> {
     return silentResume(this.opened);
   }
 

@@ -100,7 +100,7 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   let session: Session | undefined;
   try {
     session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name, takeOver });
-    if (session.resumedFromSilent) io.stderr.write(`opscockpit: ${session.resumedFromSilent}\n`);
+    if (session.resumedFromSilent) io.stderr.write(`${session.resumedFromSilent.line}\n`);
     // Its cockpit died while it ran: it may still run. --yes never runs it again; --confirm NAME
     // or the word typed under the warning does.
     const unknown = session.store.getState().unknownActions.includes(name);
