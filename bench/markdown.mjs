@@ -79,9 +79,10 @@ export async function benchMarkdown(opts = {}) {
     // c. Open: first full frame of the cockpit, this runbook beside the demo's.
     const size = { cols: COLS, rows: ROWS };
     let n = 0;
-    const open = (runbookFile, what) => () => ptyMs(py, 'frame', [process.execPath, BIN, 'open', runbookFile, '--ledger', join(tmp, `open-${n++}.db`)], { ...size, what });
+    const open = (runbookFile, what, extra = []) => () => ptyMs(py, 'frame', [process.execPath, BIN, 'open', runbookFile, ...extra, '--ledger', join(tmp, `open-${n++}.db`)], { ...size, what });
     const openDemo = open(DEMO, 'open demo.yaml');
-    const openLarge = open(file, `open ${relative(ROOT, file)}`);
+    // Its one choice given, as an operator who knows the path does: else the start form asks first.
+    const openLarge = open(file, `open ${relative(ROOT, file)}`, ['--choose', 'choice=online-upgrade-rolling']);
     await openDemo();
     await openLarge();
     const demoMs = [];
