@@ -118,7 +118,7 @@ function eventText(ev: LedgerEvent): string {
   const b = ev.body;
   switch (b.kind) {
     case 'run.started':
-      return `run started: ${b.name}`;
+      return `run started: ${b.name}${b.unknown?.length ? ` — of unknown outcome in the run before: ${b.unknown.join(', ')}` : ''}`;
     case 'run.resumed':
       return b.lapsed ? `run resumed: ${silentLine(b.lapsed)}, its lease lapsed` : 'run resumed after restart';
     case 'run.driver':

@@ -145,7 +145,7 @@ describe('canary analysis in the session', () => {
     expect(s.store.getState().unknownActions).toEqual(['launch']);
     s.command('canary.start');
     await waitFor(() => s.store.getState().flash?.text.startsWith('The canary did not start'), 'the refusal');
-    expect(s.store.getState().flash?.text).toBe("The canary did not start: launch's last outcome is unknown (its cockpit stopped while it ran); check by hand, then run it from its own key, which asks for its word.");
+    expect(s.store.getState().flash?.text).toBe("The canary did not start: launch's last outcome is unknown (its cockpit stopped while it ran); c does not run it again: check by hand.");
     expect(again.ledger.events(s.runId).filter((e) => e.body.kind === 'action.requested')).toHaveLength(1);
     expect(s.store.getState().canary?.status).toBe('idle');
   });

@@ -182,6 +182,14 @@ describe('help, version, validate, schema, usage errors', () => {
     expect(existsSync(ledger)).toBe(false);
   });
 
+  it('run --confirm NAME for a step and an action both so named is refused: one name confirms one thing', async () => {
+    const file = join(dir, 'twins.yaml');
+    writeFileSync(file, "version: 1\nname: Twins\nchecklists:\n  preflight:\n    - { id: deploy, title: Deploy by hand, manual: true }\nactions:\n  deploy: { title: Deploy, script: { command: 'true' } }\n");
+    const r = await cli(['run', file, '--yes', '--confirm', 'deploy', '--ledger', join(dir, 'twins.db')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--confirm deploy: both a step and an action are named "deploy"; rename one in the runbook to confirm it');
+  });
+
   it('a missing runbook file is named', async () => {
     const r = await cli(['check', join(dir, 'nope.yaml')]);
     expect(r.code).toBe(1);

@@ -1,7 +1,7 @@
 // Who drives a run, decided purely (src/engine/driver.ts): where a starting process sits, what an
 // observer reads, and what a take-over records.
 import { describe, expect, it } from 'vitest';
-import { chooseSeat, drivingLine, observerLine, takeOver } from '../src/engine/driver.js';
+import { chooseSeat, drivingLine, observerLine, silentDriver, takeOver } from '../src/engine/driver.js';
 import { LEASE_LAPSE_MS, type LeaseView, type OpenRun, type RunLease } from '../src/engine/lease.js';
 import type { RunRecord } from '../src/engine/ports.js';
 
@@ -61,5 +61,18 @@ describe('taking over', () => {
     expect(takeOver(lease('r'), 'bob', '  ')).toEqual({ ok: false, why: 'Taking over needs a reason.' });
     expect(takeOver(lease('r'), 'bob', ' alice is off shift ')).toEqual({ ok: true, event: { kind: 'run.driver', from: 'alice', to: 'bob', reason: 'alice is off shift' } });
     expect(takeOver(undefined, 'bob', 'nobody drove')).toEqual({ ok: true, event: { kind: 'run.driver', to: 'bob', reason: 'nobody drove' } });
+  });
+});
+
+describe('whom a resume took the run from', () => {
+  const quiet = lease('r1', { heartbeatAt: NOW - LEASE_LAPSE_MS - 5000 });
+  it('a driver that went silent and may be alive: on another host, or a process still there on this one', () => {
+    expect(silentDriver(quiet, here)).toEqual({ driver: 'alice', since: NOW - LEASE_LAPSE_MS - 5000 });
+    expect(silentDriver({ ...quiet, host: 'ops-1' }, here)).toEqual({ driver: 'alice', since: NOW - LEASE_LAPSE_MS - 5000 });
+  });
+  it('none for a process known gone on this host (a crash, however long ago), a live lease, or none', () => {
+    expect(silentDriver({ ...quiet, host: 'ops-1' }, { ...here, alive: () => false })).toBeUndefined();
+    expect(silentDriver(lease('r2'), here)).toBeUndefined();
+    expect(silentDriver(undefined, here)).toBeUndefined();
   });
 });

@@ -235,7 +235,7 @@ describe('a value placed where it is run as code refuses the runbook', () => {
   });
 
   it('a value passed as a word to a command a shell runs is not code: it is an argument', () => {
-    for (const block of ["bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>'])
+    for (const block of ["bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>', 'psql -At -f q.sql | grep -c <VAL>', 'ruby x.rb | grep -E <VAL>'])
       expect(problems(runbook(block))).toEqual([]);
   });
 

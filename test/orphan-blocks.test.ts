@@ -149,6 +149,9 @@ describe('the action a dead run ran: its outcome is unknown', () => {
     expect(rest.code, rest.stdout + rest.stderr).toBe(1);
     expect(rest.stdout).toMatch(/^Slow: action-failed — the run ends failed: its last action, slow, is unknown \(/);
     expect(allEvents(ledger)).toContainEqual({ kind: 'run.completed', status: 'failed' });
+    // Runs that never touch it carry it on, each in its run.started: however many come between.
+    for (let i = 0; i < 4; i++) expect((await cli(['run', file, '--yes', '--ledger', ledger], { env })).code).toBe(0);
+    expect(allEvents(ledger, 20).filter((e) => e.kind === 'run.started' && e.unknown?.includes('slow'))).toHaveLength(4);
     const next = await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env });
     expect(next.code, next.stdout + next.stderr).toBe(2);
     expect(next.stderr).toContain('slow not run: its last outcome is unknown');
@@ -162,8 +165,11 @@ describe('the action a dead run ran: its outcome is unknown', () => {
     const { file, env, ledger } = await killedWhileActing(['act', '--yes', 'slow']);
     tmux = new Tmux();
     tmux.start(`sh -c ${shellQuote(`node ${shellQuote(bin)} act ${shellQuote(file)} slow --ledger ${shellQuote(ledger)}; echo "exit=$?"`)}`, { cwd: root, env: { OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'run:steps,deploy:slow' } });
-    const prompt = await tmux.waitFor((t) => t.includes('to confirm:'), 'the prompt');
-    expect(prompt.replace(/\s+/g, ' ')).toContain('Its last outcome is unknown: it may still have run or be running');
+    await tmux.waitFor((t) => t.includes('Type slow to confirm:'), 'the prompt');
+    tmux.send('slow', 'Enter');
+    // Then, with the run opened, what it found: the word once more, under the warning.
+    const again = await tmux.waitFor((t) => t.includes('Type slow again to run it anyway:'), 'the second prompt');
+    expect(again.replace(/\s+/g, ' ')).toContain('Its last outcome is unknown: it may still have run or be running');
     tmux.send('slow', 'Enter');
     const done = await tmux.waitFor((t) => t.includes('exit='), 'the exit');
     expect(done).toContain('slow: succeeded');

@@ -74,3 +74,25 @@ export function stillOwed(events: readonly LedgerEvent[], since: number, outcome
       return false;
   }
 }
+
+/** Which actions' last outcome is unknown, and the mode each was last asked in. */
+export interface UnknownOutcomes {
+  unknown: readonly string[];
+  modes: Readonly<Record<string, string | undefined>>;
+}
+
+export const NO_UNKNOWN: UnknownOutcomes = { unknown: [], modes: {} };
+
+/**
+ * One event's effect on which actions have an unknown outcome: the cockpit running one died
+ * (status unknown), or the run started carrying them from the run before (`run.started.unknown`).
+ * Only a real outcome makes one known again: a dry run or a mock says nothing of the real target.
+ */
+export function foldUnknown(u: UnknownOutcomes, b: EventBody): UnknownOutcomes {
+  if (b.kind === 'run.started') return b.unknown?.length ? { ...u, unknown: [...b.unknown] } : u;
+  if (b.kind === 'action.requested') return { ...u, modes: { ...u.modes, [b.action]: b.mode } };
+  if (b.kind !== 'action.completed') return u;
+  const others = u.unknown.filter((a) => a !== b.action);
+  if (b.status === 'unknown') return { ...u, unknown: [...others, b.action] };
+  return b.status !== 'dry-run' && u.modes[b.action] !== 'MOCK_ONLY' ? { ...u, unknown: others } : u;
+}

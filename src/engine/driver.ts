@@ -49,7 +49,8 @@ export function chooseSeat(all: readonly OpenRun[], here: LeaseView, wish: SeatW
  * whom it took the run from. A lease whose process is known gone, or none, needs no such word.
  */
 export function silentDriver(lease: RunLease | undefined, here: LeaseView, lapseMs = LEASE_LAPSE_MS): { driver: string; since: number } | undefined {
-  if (!lease) return undefined;
+  // Its process is known gone (a crash on this host): nobody went silent, whenever it died.
+  if (!lease || (lease.host === here.host && !here.alive(lease))) return undefined;
   const state = leaseState(lease, here, lapseMs);
   return state.lapsed && state.why === 'heartbeat' ? { driver: driverName(lease), since: lease.heartbeatAt } : undefined;
 }

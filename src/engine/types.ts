@@ -94,7 +94,8 @@ export type ActionStatus = 'succeeded' | 'failed' | 'unknown' | 'dry-run';
  */
 export type EventBody =
   /** `runbook`: the key the run is kept under (older ledgers: the file's path); `file`: the driver's copy, when the key is not its path. */
-  | { kind: 'run.started'; runbook: string; name: string; file?: string }
+  /** `unknown`: actions whose last outcome in the runbook's run before this one was unknown (carried on). */
+  | { kind: 'run.started'; runbook: string; name: string; file?: string; unknown?: string[] }
   /**
    * `lapsed`: the run was resumed from a driver that went silent (no heartbeat for the lapse
    * time) and may still be alive (suspended, on another host): who, and its last heartbeat.

@@ -40,7 +40,7 @@ export async function startCanary(d: CanaryStartDeps): Promise<void> {
   // The key asks for no word: a start action of unknown outcome (it may have run, or still run)
   // is not run again by it.
   if (spec.startAction && store.getState().unknownActions.includes(spec.startAction)) {
-    return flash(store, `The canary did not start: ${spec.startAction}'s last outcome is unknown (its cockpit stopped while it ran); check by hand, then run it from its own key, which asks for its word.`, 'error');
+    return flash(store, `The canary did not start: ${spec.startAction}'s last outcome is unknown (its cockpit stopped while it ran); c does not run it again: check by hand.`, 'error');
   }
   if (spec.startAction) {
     const outcome = await d.runAction(spec.startAction, 'canary start');

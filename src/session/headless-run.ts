@@ -172,7 +172,7 @@ export async function runProcedure(opts: {
     const status = session.store.getState().run?.status;
     // The checklist is done, but the run ends as its last action did (run-end.ts): say so, as the ledger does.
     const last = session.store.getState().action;
-    if (outcome === 'completed' && status === 'failed' && last) {
+    if (outcome === 'completed' && status === 'failed' && last && (last.state === 'failed' || last.state === 'unknown')) {
       outcome = 'action-failed';
       stopped = `the run ends failed: its last action, ${last.name}, is ${last.state}${last.reason ? ` (${last.reason})` : ''}`;
     }

@@ -5,7 +5,7 @@ import type { LedgerStore } from '../engine/ledger-store.js';
 import type { EventBody, LedgerEvent } from '../engine/types.js';
 import { leaseState, type DriverClaim, type LeaseHolder, type OpenRun, type RunLease } from '../engine/lease.js';
 import { chooseSeat, driverName, drivingLine, hourMinute, silentDriver, silentLine, takeOver, type SeatWish } from '../engine/driver.js';
-import { owedIntents, unansweredRequests } from '../engine/action-pairs.js';
+import { NO_UNKNOWN, foldUnknown, owedIntents, unansweredRequests } from '../engine/action-pairs.js';
 import { localHolder, localView } from '../../adapters/ledger-leases.js';
 import { CONTROL_RUNBOOK } from './controls.js';
 import { lockOf } from './runbook-lock.js';
@@ -27,8 +27,6 @@ export interface OpenedRun {
   tookOver?: boolean;
   /** The events this start appended in the transaction that opened the run (its start or resume, a take-over). */
   appended: LedgerEvent[];
-  /** Actions whose last outcome in the runbook's runs before this one is unknown (earlierUnknown). */
-  unknownBefore?: string[];
 }
 
 /** How a start sits: its wish, `takeOver` (the reason a headless command takes the run over), the run to watch. */
@@ -129,7 +127,7 @@ export function openRun(ledger: LedgerStore, runbook: Runbook, clock: Clock, sea
     );
     await leases.take(run.runId, holder, now, seat.claim);
     runId = run.runId;
-    await settleResume(runbook, [], record);
+    await settleResume(runbook, [], record, undefined, await unknownFromBefore(ledger, runbook, run.runId));
     return { run, events: appended, holder, appended };
   }, { durable: true });
 }
@@ -262,9 +260,16 @@ export function silentResume(opened: OpenedRun): { lapsed: { driver: string; sin
 }
 
 /** After a restart: close actions that never recorded an outcome, then mark the resume. */
-async function settleResume(runbook: Runbook, events: readonly LedgerEvent[], record: (body: EventBody, durable?: boolean) => Promise<unknown>, lapsed?: { driver: string; since: number }): Promise<void> {
+async function settleResume(
+  runbook: Runbook,
+  events: readonly LedgerEvent[],
+  record: (body: EventBody, durable?: boolean) => Promise<unknown>,
+  lapsed?: { driver: string; since: number },
+  unknown: string[] = [],
+): Promise<void> {
   if (events.length === 0) {
-    await record(runStarted(runbook));
+    const started = runStarted(runbook);
+    await record(unknown.length > 0 && started.kind === 'run.started' ? { ...started, unknown } : started);
     await recordParams(runbook, record);
     return;
   }
@@ -285,29 +290,16 @@ export async function recordParams(runbook: Runbook, record: (body: EventBody) =
   if (runbook.choices.length > 0) await record({ kind: 'run.choices', choices: recordedChoices(runbook.choices) });
 }
 
-/** How many of a runbook's earlier runs are read for an action's last outcome. */
-const LOOK_BACK_RUNS = 3;
-
 /**
- * The actions whose last outcome, in the runbook's runs before `run` (the latest few), is
- * unknown: a run that ended after its cockpit died mid-action does not make the action safe to
- * run again by itself in the next one. An outcome in `run` itself decides over these (project.ts).
+ * The actions whose last outcome in the runbook's latest run before `runId` was unknown (that
+ * run carried on what the one before it left unknown, in its run.started): a run that ended after
+ * its cockpit died mid-action does not make the action safe to run again by itself in the next.
  */
-export async function earlierUnknown(ledger: LedgerStore, runbook: Pick<Runbook, 'file' | 'key'>, run: RunRecord): Promise<string[]> {
+async function unknownFromBefore(ledger: LedgerStore, runbook: Pick<Runbook, 'file' | 'key'>, runId: string): Promise<string[]> {
   const names = new Set(runbookNames(runbook));
-  const earlier = (await ledger.listRuns(50)).filter((r) => names.has(r.runbook) && r.runId !== run.runId && r.startedAt <= run.startedAt).slice(0, LOOK_BACK_RUNS);
-  const decided = new Set<string>();
-  const unknown: string[] = [];
-  for (const r of earlier) {
-    const events = await ledger.events(r.runId);
-    for (let i = events.length - 1; i >= 0; i--) {
-      const b = events[i].body;
-      if (b.kind !== 'action.completed' || decided.has(b.action)) continue;
-      decided.add(b.action);
-      if (b.status === 'unknown') unknown.push(b.action);
-    }
-  }
-  return unknown;
+  const before = (await ledger.listRuns(200)).find((r) => names.has(r.runbook) && r.runId !== runId);
+  if (!before) return [];
+  return [...(await ledger.events(before.runId)).reduce((u, e) => foldUnknown(u, e.body), NO_UNKNOWN).unknown];
 }
 
 /** The runs the cockpit lists: the latest eight, without the safety controls' own run. */

@@ -28,7 +28,7 @@ import { sessionNotifications, settleNotices } from './session-notices.js';
 import { LedgerScreenController } from './ledger-screen.js';
 import { Intents, type IntentHost } from './intents.js';
 import { RunRecorder } from './recorder.js';
-import { earlierUnknown, openRun, recentRuns, recordedStart, silentResume, type OpenedRun } from './run-lifecycle.js';
+import { openRun, recentRuns, recordedStart, silentResume, type OpenedRun } from './run-lifecycle.js';
 import { followLedger } from './ledger-follow.js';
 import { LedgerLink } from './ledger-link.js';
 import { LiveRecord } from './live-record.js';
@@ -50,8 +50,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const clock = opts.clock ?? systemClock;
   const driver = opts.ledger.stampedOperator ?? operatorName(opts.env ?? process.env);
   const seat = { wish: opts.seat, claim: { driver, reason: opts.reason }, asserted: operatorName(opts.env ?? process.env), takeOver: opts.takeOver, runId: opts.watchRun };
-  const run = await openRun(opts.ledger, opts.runbook, clock, seat, opts.actionOnly);
-  const opened = { ...run, unknownBefore: await earlierUnknown(opts.ledger, opts.runbook, run.run) };
+  const opened = await openRun(opts.ledger, opts.runbook, clock, seat, opts.actionOnly);
   const session = new Session(opts, opened, await recentRuns(opts.ledger));
   await session.begin();
   return session;
@@ -118,7 +117,7 @@ export class Session {
     const { run, events } = opened;
     this.owner = new HeldRun(ledger, run.runId, opened.holder, this.clock, () => void this.seat.refresh().catch(() => undefined), !opened.observing);
     this.env.OPSCOCKPIT_RUN = run.runId; // scripts that record into this run (harvest --run)
-    this.store = createCockpitStore({ runbook: opts.runbook, ledgerPath: ledger.location, demo: !!opts.demo, run, events, runs, now: this.clock.now(), unknownBefore: opened.unknownBefore });
+    this.store = createCockpitStore({ runbook: opts.runbook, ledgerPath: ledger.location, demo: !!opts.demo, run, events, runs, now: this.clock.now() });
     this.link = new LedgerLink({ clock: this.clock, store: this.store, onBack: () => void this.recorder.catchUp().then(() => (this.safety.refresh(), this.ledgerScreen.refresh())) });
     this.recorder = new RunRecorder(ledger, run.runId, asserted, this.clock, this.store, this.owner, events.at(-1)?.seq ?? 0, this.link);
     this.live = new LiveRecord({ store: this.store, runbook: opts.runbook, redactor: this.redactor, recorder: this.recorder, stepRuns: (check) => this.steps.running.has(check) });

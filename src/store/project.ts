@@ -5,6 +5,7 @@ import { walkChecklist, type ChecklistState } from '../engine/checklist.js';
 import { applyCanaryEvent, replayCanary, type CanaryState } from '../engine/canary.js';
 import type { RunRecord } from '../engine/ports.js';
 import type { CheckResult, EventBody, GateVerdict, LedgerEvent } from '../engine/types.js';
+import { NO_UNKNOWN, foldUnknown, type UnknownOutcomes } from '../engine/action-pairs.js';
 
 export const RECENT_EVENTS = 200;
 export const OUTPUT_LINES = 200;
@@ -47,6 +48,8 @@ export interface Projection {
    * they may have run or still run, so only a person runs them again (never --yes or a trigger).
    */
   unknownActions: readonly string[];
+  /** What unknownActions is folded from (engine/action-pairs.ts foldUnknown). */
+  outcomes: UnknownOutcomes;
   runStatus?: string;
   /** Canary windows and decisions, in order; the canary state is replayed from them. */
   canaryEvents: EventBody[];
@@ -63,6 +66,7 @@ export function emptyProjection(runbook: Runbook, run?: RunRecord): Projection {
     checks: {},
     events: [],
     unknownActions: [],
+    outcomes: NO_UNKNOWN,
     canaryEvents: [],
     canary: runbook.canary ? replayCanary(runbook.canary, []) : undefined,
   };
@@ -75,6 +79,8 @@ function splitLines(text: string): string[] {
 export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Projection {
   const b = ev.body;
   const next: Projection = { ...p, events: [...p.events, ev].slice(-RECENT_EVENTS) };
+  const outcomes = foldUnknown(p.outcomes, b);
+  if (outcomes !== p.outcomes) [next.outcomes, next.unknownActions] = [outcomes, outcomes.unknown];
   switch (b.kind) {
     case 'run.driver':
       next.tookOverFrom = b.from === undefined ? {} : { from: b.from };
@@ -129,8 +135,6 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
         startedAt: prev?.startedAt ?? ev.at,
         durationMs: b.durationMs,
       };
-      const others = p.unknownActions.filter((a) => a !== b.action);
-      next.unknownActions = b.status === 'unknown' ? [...others, b.action] : others;
       break;
     }
     default:
@@ -139,12 +143,9 @@ export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Pr
   return next;
 }
 
-/**
- * Replay a run's events; an action requested but never completed shows as unknown. `unknownBefore`:
- * actions of unknown outcome in the runbook's earlier runs, until this run records one of theirs.
- */
-export function replay(runbook: Runbook, run: RunRecord | undefined, events: readonly LedgerEvent[], unknownBefore: readonly string[] = []): Projection {
-  let p: Projection = { ...emptyProjection(runbook, run), unknownActions: unknownBefore };
+/** Replay a run's events; an action requested but never completed shows as unknown. */
+export function replay(runbook: Runbook, run: RunRecord | undefined, events: readonly LedgerEvent[]): Projection {
+  let p = emptyProjection(runbook, run);
   for (const ev of events) p = applyEvent(p, runbook, ev);
   return p;
 }

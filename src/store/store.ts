@@ -89,12 +89,10 @@ export interface StoreInit {
   events?: readonly LedgerEvent[];
   runs?: RunRecord[];
   now: number;
-  /** Actions of unknown outcome from the runbook's earlier runs (run-lifecycle.ts earlierUnknown). */
-  unknownBefore?: readonly string[];
 }
 
 export function createCockpitStore(init: StoreInit): CockpitStore {
-  const projection = replay(init.runbook, init.run, init.events ?? [], init.unknownBefore);
+  const projection = replay(init.runbook, init.run, init.events ?? []);
   // The header shows the values the run recorded last, as recordInStore does for those that follow.
   const recorded = [...(init.events ?? [])].reverse().find((e) => e.body.kind === 'run.params')?.body;
   return createStore<CockpitState>(() => ({

@@ -57,6 +57,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const steps = [...runbook.checklists.preflight, ...runbook.checklists.postflight];
   const confirmable = new Set(steps.filter((st) => !st.check || st.confirm).map((st) => st.id));
   for (const id of confirm) {
+    // One name, one thing confirmed: a step's attestation never also runs an action again.
+    if (steps.some((st) => st.id === id) && Object.hasOwn(runbook.actions, id)) throw new UsageError(`--confirm ${id}: both a step and an action are named "${id}"; rename one in the runbook to confirm it`, 'run');
     // An action's name runs it again once its last outcome is unknown (--yes never does).
     if (!steps.some((st) => st.id === id) && !Object.hasOwn(runbook.actions, id)) {
       const which = `manual and confirm-first steps: ${[...confirmable].join(', ') || 'none'}; another step, or an action, only to run it again once its outcome is unknown`;

@@ -13,8 +13,8 @@ export const actHelp = {
 real-enable window decide exactly as they do for the key in the cockpit. Without --yes you are
 asked to type the action's confirmation word (a terminal is needed for that).
 An action whose last outcome is unknown (the cockpit running it died) may still have run or be
-running: --yes does not run it again (exit 2) unless --confirm ACTION names it; typed at a
-terminal, the prompt says so first. Check by hand before either.
+running: --yes does not run it again (exit 2) unless --confirm ACTION names it; at a terminal
+its word is asked once more, under the warning. Check by hand before either.
 Exit codes: 0 done (or shown, in DRY_RUN), 1 error or the action failed, 2 its outcome unknown (above), 3 refused by a
 control (its name and remedy on stderr) or because someone drives the runbook's run, 130/143 stopped by SIGINT/SIGTERM (the script's
 process group killed, the cancellation and the outcome recorded).

@@ -96,19 +96,26 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     io.stderr.write(`opscockpit: "${action.title}" needs its confirmation word typed; without a terminal pass --yes.\n`);
     return 1;
   }
+  // Asked before the run is opened: nobody holds the run while a person decides.
+  const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title);
   const ledger = await openLedgerStore(ledgerPath, { redactor: new Redactor(runbook.secrets, env), chainKey: chainKeyFrom(io.env) });
   let session: Session | undefined;
   try {
     session = await openSession({ runbook, ledger, ledgerPath, env, signal: io.shutdownSignal?.(), actionOnly: name, takeOver });
     if (session.resumedFromSilent) io.stderr.write(`${session.resumedFromSilent.line}\n`);
     // Its cockpit died while it ran: it may still run. --yes never runs it again; --confirm NAME
-    // or the word typed under the warning does.
-    const unknown = session.store.getState().unknownActions.includes(name);
-    if (unknown && values.yes && values.confirm !== name) {
-      io.stderr.write(`opscockpit: ${name} not run: ${UNKNOWN_ACTION}; pass --confirm ${name} to run it again, or type its word at a terminal without --yes\n`);
-      return EXIT_NEEDS_PERSON;
+    // does, or, at a terminal, its word typed again under the warning.
+    if (session.store.getState().unknownActions.includes(name) && values.confirm !== name) {
+      if (values.yes) {
+        io.stderr.write(`opscockpit: ${name} not run: ${UNKNOWN_ACTION}; pass --confirm ${name} to run it again, or type its word at a terminal without --yes\n`);
+        return EXIT_NEEDS_PERSON;
+      }
+      const again = await askConfirmation(io, action.confirm, `Its last outcome is unknown: ${UNKNOWN_ACTION.replace(/^its last outcome is unknown: /, '')}.`, 'again to run it anyway');
+      if (again !== action.confirm) {
+        io.stderr.write(`opscockpit: ${name} not run: its outcome is still unknown\n`);
+        return EXIT_NEEDS_PERSON;
+      }
     }
-    const typed = values.yes ? action.confirm : await askConfirmation(io, action.confirm, action.title, unknown);
     const outcome = await session.runAction(name, typed);
     if (!outcome) {
       io.stderr.write(`opscockpit: ${session.store.getState().flash?.text ?? `${name} did not run`}\n`);
@@ -132,14 +139,13 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-async function askConfirmation(io: Io, word: string, title: string, unknown: boolean): Promise<string> {
-  const warning = unknown ? `Its last outcome is unknown: ${UNKNOWN_ACTION.replace(/^its last outcome is unknown: /, '')}.\n` : '';
-  io.stderr.write(`${title}\n${warning}`);
+async function askConfirmation(io: Io, word: string, title: string, what = 'to confirm'): Promise<string> {
+  io.stderr.write(`${title}\n`);
   // The prompt's line editing moves the cursor: its stream is the terminal itself, and what it
   // shows from the runbook (the word) is made visible first.
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    return (await rl.question(`Type ${visible(word)} to confirm: `)).trim();
+    return (await rl.question(`Type ${visible(word)} ${what}: `)).trim();
   } finally {
     rl.close();
   }

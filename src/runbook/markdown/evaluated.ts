@@ -33,11 +33,11 @@ const VARIABLE = /\$\{[#!]?([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g
 const BARE = /(?<![\w$#{])[A-Za-z_][A-Za-z0-9_]*/g;
 /** Words a command may start with before its name. */
 const PREFIX = new Set(['sudo', 'env', 'command', 'builtin', 'exec', 'time', 'nohup', '!', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '{', 'xargs']);
-const SHELL_C = /(?:^|[\s;&|(`'"])(?:\S*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:--?[A-Za-z][\w-]*\s+)*?-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
+const SHELL_C = /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:--?[A-Za-z][\w-]*\s+)*?-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
 const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:\S*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*<\(/g;
 /** Another language's code given on the command line: `python -c "…"`, `psql -c "…"`, `node -e "…"`. */
 const CODE_FLAG =
-  /(?:^|[\s;&|(`'"])(?:\S*\/)?(?:(?:python|pypy)[\d.]*\s+(?:\S+\s+)*?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:\S+\s+)*?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:\S+\s+)*?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:\S+\s+)*?-e|php\s+(?:\S+\s+)*?-r|psql\s+(?:\S+\s+)*?(?:-c|--command)|(?:mysql|mariadb)\s+(?:\S+\s+)*?(?:-e|--execute)|(?:pwsh|powershell)\s+(?:\S+\s+)*?(?:-c|-Command|-command))\s+/g;
+  /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:(?:python|pypy)[\d.]*\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:[^\s;&|]+\s+){0,16}?-e|php\s+(?:[^\s;&|]+\s+){0,16}?-r|psql\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|--command)|(?:mysql|mariadb)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|--execute)|(?:pwsh|powershell)\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|-Command|-command))\s+/g;
 /** Shell variables whose value the shell expands, and so runs `$(…)` in, each time it prompts or traces. */
 const PROMPTS = /^(?:PS[014]|PROMPT_COMMAND)=/;
 const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
