@@ -42,6 +42,17 @@ describe('documentation', () => {
     expect(readme).not.toMatch(/figures:start|events\/s|% of a core/);
   });
 
+  it.each(documents)('every table row in %s has as many cells as its header (a | in a cell is escaped)', (doc) => {
+    const cells = (row: string) => row.replace(/\\\|/g, '').split('|').length;
+    const lines = readFileSync(join(root, doc), 'utf8').split('\n');
+    const wrong: string[] = [];
+    for (let i = 1; i < lines.length; i++) {
+      if (!/^\|[\s:-]+\|/.test(lines[i]) || !lines[i - 1].startsWith('|')) continue; // a table's |---| line
+      for (let j = i + 1; j < lines.length && lines[j].startsWith('|'); j++) if (cells(lines[j]) !== cells(lines[i - 1])) wrong.push(`${doc}:${j + 1}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('the README has runbook examples, and the reference has more', () => {
     expect(yamlBlocks('README.md').length).toBeGreaterThanOrEqual(1);
     expect(yamlBlocks('docs/runbook.md').length).toBeGreaterThanOrEqual(4);
