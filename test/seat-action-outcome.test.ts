@@ -16,6 +16,8 @@ import { openSession } from '../src/session/session.js';
 import { StageTracker, stagePlaceOf } from '../src/session/stage.js';
 import { CONTROL_RUNBOOK } from '../src/session/controls.js';
 import { waitFor } from './support/cockpit.js';
+import { LEASE_LAPSE_MS } from '../src/engine/lease.js';
+import { systemClock } from '../src/engine/ports.js';
 import { teamHarness } from './support/team-harness.js';
 import { shipYaml } from './support/runbook-text.js';
 
@@ -150,4 +152,28 @@ describe('a take-over while the driver’s action runs', () => {
     location: team.urls.alice,
     env: () => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: 'ops', OPSCOCKPIT_ALLOW_SCOPES: 'deploy:rollback,deploy:abort', ...STAGE_ENV }),
   }));
+});
+
+describe('a resume while a silent driver’s action runs (SQLite)', () => {
+  it('the action ends after bob resumed the run and recorded it unknown: alice is told her outcome is NOT recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-seat-silent-'));
+    const store = openSqliteStore(join(dir, 'ledger.db'));
+    stores.push(store);
+    const env = (who: string) => ({ PATH: process.env.PATH, OPSCOCKPIT_OPERATOR: who, OPSCOCKPIT_ALLOW_SCOPES: 'deploy:rollback,deploy:abort' });
+    const file = runbookFile(dir);
+    const alice = await openSession({ runbook: await loadRunbookFile(file, env('alice')), ledger: store, ledgerPath: join(dir, 'ledger.db'), env: env('alice'), seat: 'join' });
+    sessions.push(alice);
+    const ran = alice.runAction('rollback', 'rollback');
+    await waitFor(() => kinds(alice.store.getState().events, 'action.requested').length === 1, 'the intent recorded', 5000);
+    // bob's clock is past the lapse: to him alice has gone silent (her process still runs).
+    const later = Date.now() + LEASE_LAPSE_MS + 5000;
+    const bob = await openSession({ runbook: await loadRunbookFile(file, env('bob')), ledger: store, ledgerPath: join(dir, 'ledger.db'), env: env('bob'), seat: 'join', clock: { ...systemClock, now: () => later } });
+    sessions.push(bob);
+    expect(bob.resumedFromSilent?.lapsed.driver).toBe('alice');
+    writeFileSync(join(dir, 'go'), '');
+    expect(await ran).toMatchObject({ status: 'succeeded' });
+    expect(alice.store.getState().flash?.text).toMatch(/^Roll back: succeeded \(exit 0\), NOT recorded: /);
+    const completed = kinds(await store.events(alice.runId), 'action.completed').map((e) => (e.body as { status: string }).status);
+    expect(completed).toEqual(['unknown']);
+  });
 });

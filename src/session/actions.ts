@@ -95,10 +95,11 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
           ? await runAction({ ...action, script: action.mock, http: undefined }, host.runbook, host.env, stream, host.signal)
           : dryRun(action, stream, 'MOCK_ONLY and the action has no mock: command, so nothing ran')
         : await runAction(action, host.runbook, host.env, stream, host.signal, host.shell?.());
-  const recorded = await recordOutcome(host, claim.recorded.seq, {
+  const recording = await recordOutcome(host, claim.recorded.seq, {
     kind: 'action.completed', action: name, status: outcome.status, exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, output: outcome.output.slice(-8192), durationMs: outcome.durationMs, ...(outcome.failure ? { failure: outcome.failure } : {}),
   });
   host.refreshControls();
+  const recorded = typeof recording === 'string' ? undefined : recording;
   const succeeded = recorded && outcome.status === 'succeeded';
   if (succeeded && decision.mode === 'REAL_ENABLED') await host.moveStage(byTypeOrName(STAGE_AFTER, action.type, name), recorded.seq);
   const terminal = byTypeOrName(TERMINAL_ON_SUCCESS, action.type, name);
@@ -108,21 +109,23 @@ export async function executeAction(host: ActionHost, name: string, confirmedWit
     if (terminal === 'rolled_back') await host.lockRunbook(name);
   }
   const remedy = outcome.failure ? ` — ${outcome.failure.class}; remedy: ${outcome.failure.remedy.join('; ')}` : '';
-  flash(store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
+  // What ran is said either way; an outcome the ledger did not take is said to be not on record.
+  if (typeof recording === 'string') flash(store, `${action.title}: ${outcome.status} (${outcome.reason}), NOT recorded: ${recording}`, 'error');
+  else flash(store, `${action.title}: ${outcome.status} (${outcome.reason})${remedy}`, outcome.status === 'succeeded' || outcome.status === 'dry-run' ? 'info' : 'error');
   return outcome;
 }
 
 /**
- * The outcome on record; undefined (told on screen) when the ledger refused it. A ledger closed under
- * the action (the cockpit quit while it ran) rejects: the action queue settles that as nothing,
- * and the next start records the outcome as unknown.
+ * The outcome on record, or why the ledger did not take it (another process resumed the run and
+ * recorded it unknown, the ledger refused the write). A ledger closed under the action (the
+ * cockpit quit while it ran) rejects: the action queue settles that as nothing, and the next
+ * start records the outcome as unknown.
  */
-async function recordOutcome(host: ActionHost, intent: number, body: EventBody): Promise<LedgerEvent | undefined> {
+async function recordOutcome(host: ActionHost, intent: number, body: EventBody): Promise<LedgerEvent | string> {
   try {
     return await host.record(body, true, intent);
   } catch (err) {
     if (ledgerWasClosed(err)) throw err;
-    flash(host.store, `Could not write the ledger: ${err instanceof Error ? err.message : String(err)}`, 'error');
-    return undefined;
+    return err instanceof Error ? err.message : String(err);
   }
 }
