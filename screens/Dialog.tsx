@@ -10,9 +10,9 @@ import { fitLines, scriptLines } from './step-command.js';
 const COMMAND_ROWS = 12;
 
 export function Dialog(props: { width: number }) {
-  const { modal, actions, params, step, unknownActions } = useCockpit((s) => {
+  const { modal, actions, params, step, unknown } = useCockpit((s) => {
     const view = s.checklist.phases[s.checklist.active];
-    return { modal: s.modal, actions: s.runbook.actions, params: s.runbook.params, step: view.current === undefined ? undefined : view.steps[view.current].title, unknownActions: s.unknownActions };
+    return { modal: s.modal, actions: s.runbook.actions, params: s.runbook.params, step: view.current === undefined ? undefined : view.steps[view.current].title, unknown: s.outcomes.unknown };
   });
   if (!modal || modal.kind === 'help' || modal.kind === 'review') return null;
   if (modal.kind === 'canary') return <CanaryPrompt width={props.width} />;
@@ -31,7 +31,7 @@ export function Dialog(props: { width: number }) {
     return (
       <Panel title={`Confirm: ${modal.step?.title ?? action?.title ?? modal.action}`} width={props.width} borderColor={color('red')}>
         <Text>
-          {modal.step?.unknown || (!modal.step && unknownActions.includes(modal.action))
+          {modal.step?.unknown || (!modal.step && unknown.includes(modal.action))
             ? `${modal.step ? 'Its' : 'Its last'} outcome is unknown: it may still have run or be running; check by hand before running it again. `
             : modal.step
               ? 'This block looks destructive. '

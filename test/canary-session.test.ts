@@ -142,7 +142,7 @@ describe('canary analysis in the session', () => {
     ledger = undefined;
     const again = await open([ok(0.001)], first.ledgerPath, first.clock, { file });
     const s = again.session;
-    expect(s.store.getState().unknownActions).toEqual(['launch']);
+    expect(s.store.getState().outcomes.unknown).toEqual(['launch']);
     s.command('canary.start');
     await waitFor(() => s.store.getState().flash?.text.startsWith('The canary did not start'), 'the refusal');
     expect(s.store.getState().flash?.text).toBe("The canary did not start: launch's last outcome is unknown (its cockpit stopped while it ran); c does not run it again: check by hand.");

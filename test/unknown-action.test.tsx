@@ -37,7 +37,7 @@ async function rollbackOfUnknownOutcome(runbookFile?: string): Promise<DemoRig> 
   rig = await demoRig({ runbookFile });
   rig.ledger.append(rig.session.runId, 'tester', { kind: 'action.requested', action: 'rollback', confirmedWith: 'rollback' }, Date.now(), { durable: true });
   await rig.reopen();
-  expect(rig.session.store.getState().unknownActions).toEqual(['rollback']);
+  expect(rig.session.store.getState().outcomes.unknown).toEqual(['rollback']);
   return rig;
 }
 
@@ -55,7 +55,7 @@ describe('an action of unknown outcome', () => {
     const outcome = await s.runAction('rollback', 'rollback');
     expect(outcome?.status).toBe('succeeded');
     expect(requested(r, 'rollback')).toBe(2);
-    expect(s.store.getState().unknownActions).toEqual([]);
+    expect(s.store.getState().outcomes.unknown).toEqual([]);
   });
 
   it('the cockpit\'s confirmation says its last outcome is unknown before it is typed', async () => {

@@ -39,7 +39,7 @@ export async function startCanary(d: CanaryStartDeps): Promise<void> {
   if (store.getState().canary?.status !== 'idle') return flash(store, `The canary is ${store.getState().canary?.status}.`, 'warn');
   // The key asks for no word: a start action of unknown outcome (it may have run, or still run)
   // is not run again by it.
-  if (spec.startAction && store.getState().unknownActions.includes(spec.startAction)) {
+  if (spec.startAction && store.getState().outcomes.unknown.includes(spec.startAction)) {
     return flash(store, `The canary did not start: ${spec.startAction}'s last outcome is unknown (its cockpit stopped while it ran); c does not run it again: check by hand.`, 'error');
   }
   if (spec.startAction) {

@@ -99,7 +99,7 @@ export async function runProcedure(opts: {
       }
       // An action named to run whose last outcome is unknown: it may still run. Only --confirm
       // NAME runs it again, never --yes; said before any step runs.
-      const unsure = actionsDone ? undefined : opts.actions.find((a) => s.unknownActions.includes(a) && !opts.confirm?.includes(a));
+      const unsure = actionsDone ? undefined : opts.actions.find((a) => s.outcomes.unknown.includes(a) && !opts.confirm?.includes(a));
       if (unsure) {
         outcome = 'needs-operator';
         stopped = `action ${unsure}: ${UNKNOWN_ACTION}; pass --confirm ${unsure} to run it again; the run stays open`;

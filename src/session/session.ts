@@ -135,7 +135,7 @@ export class Session {
     this.intents = new Intents(this.intentHost(), values);
     this.actions = new ActionQueue({
       host: this.actionHost(), closed: () => this.closed || this.stopping !== undefined, runStatus: () => this.end.run.status,
-      refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name), unknownOutcome: (name) => this.store.getState().unknownActions.includes(name),
+      refusal: (name) => this.safety.refusal(name) ?? this.link.refusal(name), unknownOutcome: (name) => this.store.getState().outcomes.unknown.includes(name),
       owe: (seq, answered) => this.owner.owe(seq, answered),
     });
     const automatic = (name: string, why: string) => this.actions.run(name, why, true);

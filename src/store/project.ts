@@ -44,11 +44,10 @@ export interface Projection {
   events: LedgerEvent[];
   action?: ActionView;
   /**
-   * Actions whose last outcome in this run is unknown (their cockpit stopped while they ran):
-   * they may have run or still run, so only a person runs them again (never --yes or a trigger).
+   * Which actions' last outcome is unknown (their cockpit stopped while they ran, in this run or
+   * carried from the one before): they may have run or still run, so only a person runs them
+   * again, never --yes or a trigger (engine/action-pairs.ts foldUnknown).
    */
-  unknownActions: readonly string[];
-  /** What unknownActions is folded from (engine/action-pairs.ts foldUnknown). */
   outcomes: UnknownOutcomes;
   runStatus?: string;
   /** Canary windows and decisions, in order; the canary state is replayed from them. */
@@ -65,7 +64,6 @@ export function emptyProjection(runbook: Runbook, run?: RunRecord): Projection {
     checklist: walkChecklist(runbook.checklists, []),
     checks: {},
     events: [],
-    unknownActions: [],
     outcomes: NO_UNKNOWN,
     canaryEvents: [],
     canary: runbook.canary ? replayCanary(runbook.canary, []) : undefined,
@@ -79,8 +77,7 @@ function splitLines(text: string): string[] {
 export function applyEvent(p: Projection, runbook: Runbook, ev: LedgerEvent): Projection {
   const b = ev.body;
   const next: Projection = { ...p, events: [...p.events, ev].slice(-RECENT_EVENTS) };
-  const outcomes = foldUnknown(p.outcomes, b);
-  if (outcomes !== p.outcomes) [next.outcomes, next.unknownActions] = [outcomes, outcomes.unknown];
+  next.outcomes = foldUnknown(p.outcomes, b);
   switch (b.kind) {
     case 'run.driver':
       next.tookOverFrom = b.from === undefined ? {} : { from: b.from };

@@ -105,12 +105,12 @@ export async function actCommand(args: string[], io: Io): Promise<number> {
     if (session.resumedFromSilent) io.stderr.write(`${session.resumedFromSilent.line}\n`);
     // Its cockpit died while it ran: it may still run. --yes never runs it again; --confirm NAME
     // does, or, at a terminal, its word typed again under the warning.
-    if (session.store.getState().unknownActions.includes(name) && values.confirm !== name) {
+    if (session.store.getState().outcomes.unknown.includes(name) && values.confirm !== name) {
       if (values.yes) {
         io.stderr.write(`opscockpit: ${name} not run: ${UNKNOWN_ACTION}; pass --confirm ${name} to run it again, or type its word at a terminal without --yes\n`);
         return EXIT_NEEDS_PERSON;
       }
-      const again = await askConfirmation(io, action.confirm, `Its last outcome is unknown: ${UNKNOWN_ACTION.replace(/^its last outcome is unknown: /, '')}.`, 'again to run it anyway');
+      const again = await askConfirmation(io, action.confirm, `${UNKNOWN_ACTION[0].toUpperCase()}${UNKNOWN_ACTION.slice(1)}.`, 'again to run it anyway');
       if (again !== action.confirm) {
         io.stderr.write(`opscockpit: ${name} not run: its outcome is still unknown\n`);
         return EXIT_NEEDS_PERSON;
