@@ -4,7 +4,7 @@
 // driver it replaced learns it through the ledger follow and becomes an observer at once.
 import { LEASE_BEAT_MS, leaseState } from '../engine/lease.js';
 import type { RunLease } from '../engine/lease.js';
-import { driverName, hourMinute, observerLine, silentLine, takeOver } from '../engine/driver.js';
+import { driverName, hourMinute, hourMinuteSecond, observerLine, takeOver } from '../engine/driver.js';
 import type { LedgerStore } from '../engine/ledger-store.js';
 import type { Clock } from '../engine/ports.js';
 import type { LedgerEvent } from '../engine/types.js';
@@ -171,8 +171,10 @@ export class DriverSeat {
  */
 function tookOverLine(lease: RunLease | undefined, events: readonly LedgerEvent[], since: number): string {
   const story = [...events].reverse().find((e) => e.at >= since && (e.body.kind === 'run.driver' || (e.body.kind === 'run.resumed' && e.body.lapsed)));
-  // Short enough for one line at 120 columns: the seat line under it says who drives now.
-  if (story?.body.kind === 'run.resumed' && story.body.lapsed) return `This cockpit observes now: ${story.operator} resumed the run at ${hourMinute(story.at)} after ${silentLine(story.body.lapsed)}.`;
+  // Short enough for one line at 80 columns: the seat line above it says who drives now.
+  if (story?.body.kind === 'run.resumed' && story.body.lapsed) {
+    return `This cockpit observes now: ${story.operator} resumed at ${hourMinute(story.at)} (${story.body.lapsed.driver} silent since ${hourMinuteSecond(story.body.lapsed.since)}).`;
+  }
   return `${drivenBy(lease, events)} This cockpit now observes the run.`;
 }
 
