@@ -224,6 +224,8 @@ describe('a value placed where it is run as code refuses the runbook', () => {
     ["PS4='$(echo <VAL>) ' bash -x deploy.sh", 'PS4= (the shell runs what it holds each time it prints it)'],
     ["python3 -c 'print(<VAL>)'", 'python3 -c "…"'],
     ['psql -h db -U app -c "select * from jobs where id = <VAL>"', 'psql -c "…"'],
+    ['psql -tAc "select * from jobs where id = <VAL>"', 'psql -tAc "…"'],
+    ['psql --command="select * from jobs where id = <VAL>"', 'psql --command= "…"'],
     ["node -e 'console.log(<VAL>)'", 'node -e "…"'],
     ["perl -ne 'print if /<VAL>/' app.log", 'perl -ne "…"'],
   ])('%s', (block, why) => {

@@ -37,7 +37,7 @@ const SHELL_C = /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh
 const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:\S*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*<\(/g;
 /** Another language's code given on the command line: `python -c "…"`, `psql -c "…"`, `node -e "…"`. */
 const CODE_FLAG =
-  /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:(?:python|pypy)[\d.]*\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:[^\s;&|]+\s+){0,16}?-e|php\s+(?:[^\s;&|]+\s+){0,16}?-r|psql\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|--command)|(?:mysql|mariadb)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|--execute)|(?:pwsh|powershell)\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|-Command|-command))\s+/g;
+  /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:(?:python|pypy)[\d.]*\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:[^\s;&|]+\s+){0,16}?-e|php\s+(?:[^\s;&|]+\s+){0,16}?-r|psql\s+(?:[^\s;&|]+\s+){0,16}?(?:-[A-Za-z]*c|--command)|(?:mysql|mariadb)\s+(?:[^\s;&|]+\s+){0,16}?(?:-[A-Za-z]*e|--execute)|(?:pwsh|powershell)\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|-Command|-command))(?:\s+|=)/g;
 /** Shell variables whose value the shell expands, and so runs `$(…)` in, each time it prompts or traces. */
 const PROMPTS = /^(?:PS[014]|PROMPT_COMMAND)=/;
 const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
