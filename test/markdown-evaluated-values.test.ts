@@ -243,6 +243,9 @@ describe('a value placed where it is run as code refuses the runbook', () => {
 
   it('a $NAME nothing in the runbook sets is refused there too; one the runbook sets is its own', () => {
     expect(problems(runbook('eval "echo $VAL"'))[0]).toMatch(/^scale\.md:8:12 \$VAL: sits inside eval/);
+    // Single quotes inside double ones are characters: bash expands what they hold.
+    expect(problems(runbook(`bash -c "echo '$VAL'"`))[0]).toMatch(/\$VAL: sits inside bash -c/);
+    expect(problems(runbook(`python3 -c "print('\${VAL}')"`))[0]).toMatch(/\$\{VAL: sits inside python3 -c/);
     expect(problems(runbook('CMD="date"\neval "$CMD"'))).toEqual([]);
   });
 

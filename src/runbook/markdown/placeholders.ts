@@ -156,5 +156,15 @@ const SHOWN_REFERENCE = /'"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"'|"\$\{([A-Za-z_][A-Za
 
 /** Single-quoted text expands nothing: blanked out before looking for variables. */
 function withoutSingleQuotes(script: string): string {
-  return script.includes("'") ? script.replace(/'[^'\n]*'/g, (q) => ' '.repeat(q.length)) : script;
+  if (!script.includes("'")) return script;
+  // As bash reads them (shell-scan.ts): a ' inside "…" is a character, and "'$X'" expands $X.
+  const scan = new ShellScanner();
+  return script
+    .split('\n')
+    .map((line) => {
+      scan.feed(line, true);
+      const quoting = scan.quoting;
+      return line.split('').map((ch, i) => (quoting[i] === Quoting.Single ? ' ' : ch)).join('');
+    })
+    .join('\n');
 }
