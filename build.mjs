@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { narrowWidth } from './build/narrow-width.mjs';
+import { mergeMain } from './build/merge-main.mjs';
 
 // Yoga (Ink's layout engine) decodes its embedded WebAssembly through fetch() when fetch
 // exists, which loads Node's internal HTTP client just to read a base64 string; its own
@@ -37,8 +38,7 @@ function dropFreeRequire(dir) {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  // The verify worker sits beside the chunk that starts it (adapters/ledger-verify.ts).
-  entryPoints: { opscockpit: 'src/cli/entry.ts', 'ledger-verify-worker': 'adapters/ledger-verify-worker.ts' },
+  entryPoints: { opscockpit: 'src/cli/entry.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -52,6 +52,24 @@ await build({
   banner: { js: REQUIRE_BANNER },
   legalComments: 'none',
   plugins: [yogaWithoutFetch, narrowWidth],
+  logLevel: 'warning',
+});
+
+// The entry's static chunks become one file (build/merge-main.mjs).
+await mergeMain('dist', { entry: 'opscockpit.js', banner: REQUIRE_BANNER, external: ['better-sqlite3', 'satteri'] });
+
+// The verify worker, one file beside the code that starts it (adapters/ledger-verify.ts): a
+// worker thread shares no modules with the main thread, so it takes nothing from the chunks.
+await build({
+  entryPoints: { 'ledger-verify-worker': 'adapters/ledger-verify-worker.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3'],
+  banner: { js: REQUIRE_BANNER },
+  legalComments: 'none',
   logLevel: 'warning',
 });
 
