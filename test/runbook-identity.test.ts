@@ -86,6 +86,19 @@ describe("a runbook's key", () => {
     expect(formatOutline(rb, 'ship.yaml').split('\n')[1]).toBe('');
   });
 
+  it('without an origin, is the real path: a runbook opened through a symlinked folder is the same runbook', () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'oc-ident-real-')));
+    mkdirSync(join(dir, 'ops'));
+    writeFileSync(join(dir, 'ops', 'ship.yaml'), RUNBOOK);
+    symlinkSync(join(dir, 'ops'), join(dir, 'linked'));
+    const real = loadRunbook(join(dir, 'ops', 'ship.yaml'), {});
+    const linked = loadRunbook(join(dir, 'linked', 'ship.yaml'), {});
+    expect([linked.key, linked.keyFrom]).toEqual([real.key, 'path']);
+    expect(linked.key).toBe(join(dir, 'ops', 'ship.yaml'));
+    // Runs an older version recorded under the linked path are still this runbook's.
+    expect(runbookNames(linked)).toEqual([real.key, join(dir, 'linked', 'ship.yaml')]);
+  });
+
   it('is read from a linked worktree (.git file, commondir) and a repository made by the git binary', () => {
     const main = clone('git@github.com:acme/ops.git', 'ops');
     const tree = join(realpathSync(mkdtempSync(join(tmpdir(), 'oc-ident-wt-'))), 'feature');

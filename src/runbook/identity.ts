@@ -2,7 +2,9 @@
 // and the lock after a rollback are kept under this key in a shared ledger, so alice's
 // /home/alice/ops/failover.md and bob's /Users/bob/src/ops/failover.md are one runbook.
 // In order: the id the runbook declares; else the git remote `origin` of the work tree it sits
-// in with its path inside the repository; else its absolute path (what older ledgers recorded).
+// in with its path inside the repository; else its real absolute path (symbolic links resolved,
+// so a runbook opened through a linked folder is the same runbook; runbookNames keeps the path
+// as given, which older ledgers recorded).
 // The git files are read here, no git process is started.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +22,7 @@ export function runbookIdentity(file: string, id?: string): RunbookIdentity {
   const real = realPath(file);
   const repo = gitOrigin(path.dirname(real));
   const remote = repo && normalizeRemoteUrl(repo.url, repo.root);
-  if (!repo || !remote) return { key: file, keyFrom: 'path' };
+  if (!repo || !remote) return { key: real, keyFrom: 'path' };
   return { key: `${remote}/${path.relative(repo.root, real).split(path.sep).join('/')}`, keyFrom: 'git' };
 }
 
