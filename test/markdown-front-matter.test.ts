@@ -34,6 +34,11 @@ describe('YAML front matter', () => {
     expect(rb.checklists.preflight[0].line).toBe(21);
   });
 
+  it('a key named __proto__ is refused at its line instead of vanishing', () => {
+    const text = ['---', 'title: Upgrade', 'opscockpit:', '  targets:', '    __proto__: http://127.0.0.1:1', '---', ...BODY].join('\n');
+    expect(issues(text)).toEqual([{ line: 5, path: '', message: 'front matter: "__proto__" cannot be a key: choose another name' }]);
+  });
+
   it('the name is title, else name, else the first heading, else the file name', () => {
     expect(md(['---', 'name: From name', 'weight: 1', '---', ...BODY].join('\n')).name).toBe('From name');
     expect(md(['---', 'weight: 1', '---', ...BODY].join('\n')).name).toBe('Upgrade the cluster');

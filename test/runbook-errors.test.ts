@@ -278,6 +278,20 @@ describe('errors point at the line and field', () => {
     expect(issue.message).toContain('unique');
   });
 
+  it('a key named __proto__, as a check, action, param or anywhere, instead of vanishing', () => {
+    const issues = issuesOf(yaml(
+      ...HEAD,
+      'params:', '  __proto__: { description: x }',
+      'checks:', '  __proto__:', '    title: Sneaky', '    http: { target: app, path: /x }',
+      'actions:', '  __proto__:', '    title: A', '    script: { command: ./x.sh, env: { __proto__: y } }',
+    ));
+    const protoKey = '"__proto__" cannot be a key: choose another name';
+    expect(issues.map((i) => [i.line, i.column, i.message])).toEqual([[6, 3, protoKey], [8, 3, protoKey], [12, 3, protoKey], [14, 39, protoKey]]);
+    // Named where a name is expected (a step's check), it is refused there.
+    const ref = issuesOf(yaml(...HEAD, 'checklists:', '  preflight:', '    - { id: s1, title: Step, check: __proto__ }'));
+    expect(ref[0]).toMatchObject({ line: 7, path: 'checklists.preflight[0].check', message: '"__proto__" cannot be a name: choose another' });
+  });
+
   it('empty file', () => {
     expect(onlyIssue('# nothing here\n').message).toBe('the runbook is empty');
   });

@@ -6,7 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { crossCheck } from './crossref.js';
 import { RunbookError, type RunbookIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
-import { duplicateKeyIssues, syntaxIssues } from './syntax.js';
+import { keyIssues, syntaxIssues } from './syntax.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
 import { interpolationEnv } from './params.js';
@@ -56,9 +56,9 @@ export function loadRunbook(file: string, env: NodeJS.ProcessEnv = process.env, 
 export function parseRunbook(text: string, file: string, env: NodeJS.ProcessEnv = process.env, params: Params = {}, choose: Params = {}): Runbook {
   const source = text.replace(/^\uFEFF/, '');
   const lineCounter = new LineCounter();
-  // Unique keys are checked by duplicateKeyIssues, in linear time.
+  // Unique keys are checked by keyIssues, in linear time.
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
-  const syntax = [...syntaxIssues(doc, lineCounter, file), ...duplicateKeyIssues(doc, lineCounter, file)];
+  const syntax = [...syntaxIssues(doc, lineCounter, file), ...keyIssues(doc, lineCounter, file)];
   if (syntax.length > 0) throw new RunbookError(file, syntax);
 
   const locator = new SourceLocator(doc, lineCounter, source);

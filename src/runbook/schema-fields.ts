@@ -7,7 +7,12 @@ const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const NAME_RULE = 'names may contain only letters, digits, "_" and "-"';
 
 /** Names of targets, checks, actions and step ids. No dots: inline checks are named `<phase>.<id>`. */
-export const Name = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
+// `__proto__` fits the pattern, but as a key of a plain object it sets the object's prototype:
+// a check or action of that name would vanish without a word.
+export const Name = z
+  .string()
+  .regex(NAME_PATTERN, { error: NAME_RULE })
+  .refine((name) => name !== '__proto__', { error: '"__proto__" cannot be a name: choose another' });
 
 const inRange = (v: string | number, ctx: z.RefinementCtx) => {
   const problem = durationRangeProblem(v);

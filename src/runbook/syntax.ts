@@ -1,5 +1,5 @@
 // YAML syntax errors as runbook issues, positioned where the author can fix them.
-import { isCollection, isMap, isScalar, visit, type Document, type LineCounter, type YAMLError } from 'yaml';
+import { isCollection, isMap, isScalar, visit, type Document, type LineCounter, type Scalar, type YAMLError } from 'yaml';
 import type { RunbookIssue } from './errors.js';
 
 export function syntaxIssues(doc: Document, lines: LineCounter, file: string): RunbookIssue[] {
@@ -43,11 +43,17 @@ function cleanMessage(message: string): string {
 }
 
 /**
- * Keys repeated in one mapping, found with a set per mapping: yaml's own uniqueKeys check
- * compares each key with every earlier one, which takes minutes on a runbook of 200,000 checks.
+ * Keys a runbook cannot use: the key `__proto__` anywhere (read into a plain object, it would set
+ * the object's prototype and the entry would vanish) and, when `unique`, keys repeated in one
+ * mapping, found with a set per mapping: yaml's own uniqueKeys check compares each key with every
+ * earlier one, which takes minutes on a runbook of 200,000 checks.
  */
-export function duplicateKeyIssues(doc: Document, lines: LineCounter, file: string): RunbookIssue[] {
+export function keyIssues(doc: Document, lines: LineCounter, file: string, { unique = true } = {}): RunbookIssue[] {
   const issues: RunbookIssue[] = [];
+  const at = (key: Scalar, message: string) => {
+    const { line, col } = lines.linePos(key.range?.[0] ?? 0);
+    issues.push({ file, line, column: col, path: '', message });
+  };
   visit(doc, {
     Map(_key, map) {
       if (!isMap(map)) return;
@@ -55,12 +61,13 @@ export function duplicateKeyIssues(doc: Document, lines: LineCounter, file: stri
       for (const pair of map.items) {
         const key = pair.key;
         if (!isScalar(key) || key.value === '<<') continue; // merge keys may repeat
+        if (key.value === '__proto__') at(key, '"__proto__" cannot be a key: choose another name');
+        if (!unique) continue;
         if (!seen.has(key.value)) {
           seen.add(key.value);
           continue;
         }
-        const { line, col } = lines.linePos(key.range?.[0] ?? 0);
-        issues.push({ file, line, column: col, path: '', message: `YAML syntax: Map keys must be unique ("${String(key.value)}" appears twice)` });
+        at(key, `YAML syntax: Map keys must be unique ("${String(key.value)}" appears twice)`);
       }
     },
   });

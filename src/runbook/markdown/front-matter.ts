@@ -5,7 +5,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { RunbookError } from '../errors.js';
 import { SourceLocator, type Anchor, type PathSegment } from '../locate.js';
-import { syntaxIssues } from '../syntax.js';
+import { keyIssues, syntaxIssues } from '../syntax.js';
 import type { OutlineBlock } from './outline.js';
 import { pathKey, readToml } from './toml.js';
 
@@ -75,7 +75,7 @@ interface Read {
 function readYaml(value: string, first: number, file: string): Read {
   const lines = new LineCounter();
   const doc = parseDocument(value, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  const syntax = syntaxIssues(doc, lines, file).map((i) => ({ ...i, line: i.line + first - 1, message: `front matter: ${i.message}` }));
+  const syntax = [...syntaxIssues(doc, lines, file), ...keyIssues(doc, lines, file, { unique: false })].map((i) => ({ ...i, line: i.line + first - 1, message: `front matter: ${i.message}` }));
   if (syntax.length > 0) throw new RunbookError(file, syntax);
   let data: unknown;
   try {
