@@ -1,7 +1,7 @@
 // Opening a ledger file: the connection's pragmas, the migrations, and errors that tell the
 // operator what is wrong with the file or its folder and what to do.
 import Database from 'better-sqlite3';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Redactor } from '../src/runbook/secrets.js';
 import { MIGRATIONS } from './ledger-migrations.js';
@@ -58,7 +58,7 @@ function explainOpenError(file: string, err: unknown): string {
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   // A folder given where the ledger's file goes: SQLite says only that it cannot open it.
-  if (isDirectory(file)) return `cannot open ledger ${file}: it is a folder; a ledger is a file (e.g. ${join(file, 'ledger.db')}).`;
+  if (isDirectory(file)) return folderGiven(file);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
     return `cannot open ledger ${file}: the file is not an opscockpit ledger (SQLite database). Move it aside or choose another ledger location.`;
   if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM'].includes(code))
@@ -67,6 +67,8 @@ function explainOpenError(file: string, err: unknown): string {
     return `cannot open ledger ${file}: a file is in the way of its folder (${e.message}). Remove it or choose another ledger location.`;
   return `cannot open ledger ${file}: ${e.message ?? String(err)}. Check the path or choose another ledger location.`;
 }
+
+const folderGiven = (file: string) => `cannot open ledger ${file}: it is a folder; a ledger is a file (e.g. ${join(file, 'ledger.db')}).`;
 
 function isDirectory(path: string): boolean {
   try {
@@ -104,13 +106,14 @@ const SQLITE_HEADER = 'SQLite format 3\0';
 export function openLedgerForReading(path: string): Database.Database {
   const file = resolve(path);
   const notALedger = (why: string, cause?: unknown) => new NotALedgerError(`${file} is not an opscockpit ledger: ${why}`, { cause });
-  let size: number;
+  let stat: Stats;
   try {
-    size = statSync(file).size;
+    stat = statSync(file);
   } catch (err) {
     throw new LedgerError(`no ledger at ${file}: ${(err as NodeJS.ErrnoException).code ?? err}. Check the path (--ledger PATH or --runbook FILE).`, { cause: err });
   }
-  if (size === 0) throw notALedger('the file is empty');
+  if (stat.isDirectory()) throw new LedgerError(folderGiven(file));
+  if (stat.size === 0) throw notALedger('the file is empty');
   const head = Buffer.alloc(16);
   const fd = openSync(file, 'r');
   try {

@@ -1,7 +1,7 @@
 // Unknown words are errors with a hint, a URL is not a ledger path, and a reader that closes
 // the pipe early (`| head`) is not a crash.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,16 @@ describe('unknown words', () => {
     expect(r.stderr).toContain('--ledger mysql://… is a URL');
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(existsSync(join(dir, 'mysql:'))).toBe(false);
+  });
+
+  it('--ledger naming a folder is one clear line for the commands that only read it', async () => {
+    const folder = join(dir, 'ledgers');
+    mkdirSync(folder, { recursive: true });
+    for (const args of [['ledger'], ['ledger', 'verify'], ['report', 'last', '--timeline']]) {
+      const r = await cli([...args, '--ledger', folder], { cwd: dir });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim()).toBe(`opscockpit: cannot open ledger ${folder}: it is a folder; a ledger is a file (e.g. ${join(folder, 'ledger.db')}).`);
+    }
   });
 });
 
