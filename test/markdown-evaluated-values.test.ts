@@ -255,3 +255,30 @@ describe('a value placed where it is run as code refuses the runbook', () => {
     expect(existsSync(join(dir, 'PWNED'))).toBe(false);
   });
 });
+
+describe('long commands are answered, not read for minutes', () => {
+  // Each value's place is read from its command's start: these took from seconds to many
+  // minutes before the reading was bounded (evaluated.ts, READ_BUDGET) and made linear.
+  it('thousands of values in one very long command: past the bound it is refused, at its first unplaced value', () => {
+    const words = Array.from({ length: 3000 }, () => '<VAL>').join(' ');
+    const found = problems(runbook(`echo $((1)) ${words}`));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^scale\.md:8:\d+ <VAL>: sits in a command too long to check where its values go \(more than 4,000,000 characters read to place its values\): split it into shorter commands$/);
+    // Below the bound, the same command's values are placed: passed as words, not code.
+    expect(problems(runbook(`echo $((1)) ${words.slice(0, 600)}`))).toEqual([]);
+  }, 30_000);
+
+  it('a default nested thousands deep inside bash -c is refused', () => {
+    let nested = '<VAL>';
+    for (let i = 0; i < 3000; i++) nested = `\${X:-${nested}}`;
+    expect(problems(runbook(`bash -c "echo ${nested}"`))).toEqual([expect.stringMatching(/^scale\.md:8:15015 <VAL>: sits inside bash -c "…"/)]);
+  }, 30_000);
+
+  it('a quote left open for 20,000 lines, and 20,000 lines of arithmetic, are read once', () => {
+    const open = ['bash -c "echo start', ...Array.from({ length: 20_000 }, (_, i) => `line ${i} of text`), 'echo <VAL>"'].join('\n');
+    expect(problems(runbook(open))).toEqual([expect.stringMatching(/^scale\.md:20009:6 <VAL>: sits inside bash -c "…"/)]);
+    const arithmetic = Array.from({ length: 20_000 }, (_, i) => `echo $(( <VAL> + ${i} ))`).join('\n');
+    const rb = parseMarkdownRunbook(runbook(arithmetic), 'scale.md', {}, {});
+    expect(rb.params.find((p) => p.name === 'VAL')?.integer).toBe(FIRST_LINE);
+  }, 30_000);
+});

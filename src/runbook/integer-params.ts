@@ -27,7 +27,8 @@ export function withIntegerParams(
   const names = new Map<string, number>();
   const read = (spec: ScriptSpec | undefined, line: number) => {
     const script = inlineScript(spec);
-    if (script) for (const u of evaluatedUses(script, () => undefined)) if (u.kind === 'arithmetic' && !names.has(u.name)) names.set(u.name, line);
+    // A value too deep in a command to place (unchecked) must be an integer too.
+    if (script) for (const u of evaluatedUses(script, () => undefined)) if (u.kind !== 'code' && !names.has(u.name)) names.set(u.name, line);
   };
   for (const phase of PHASES) {
     for (const step of runbook.checklists[phase]) {

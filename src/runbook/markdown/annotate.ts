@@ -87,7 +87,7 @@ export class BlockAnnotator {
       script.evaluated = placedUses(script.evaluated!, code.value, line);
       // A value run as code is refused in the runbook: `<NAME>`, or a $NAME nothing in it sets.
       for (const u of script.evaluated) {
-        if (u.kind === 'code' && (u.written.startsWith('<') || script.placeholders?.includes(u.name))) this.problems.push({ line: u.line, column: u.column, key: u.written, message: runAsCode(u) });
+        if (u.kind !== 'arithmetic' && (u.written.startsWith('<') || script.placeholders?.includes(u.name))) this.problems.push({ line: u.line, column: u.column, key: u.written, message: runAsCode(u) });
       }
     }
     const shell = a.shell ?? shellOfFence(code.lang);

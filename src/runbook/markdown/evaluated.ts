@@ -9,7 +9,8 @@
 // Not a parser: where it is unsure, a place counts as evaluating.
 import { Quoting, ShellScanner } from './shell-scan.js';
 
-export type Evaluation = 'arithmetic' | 'code';
+/** `unchecked`: in a command too long to check where its values go (READ_BUDGET); treated as code. */
+export type Evaluation = 'arithmetic' | 'code' | 'unchecked';
 
 export interface EvaluatedUse {
   /** The parameter's name (`REPLICAS`). */
@@ -25,6 +26,14 @@ export interface EvaluatedUse {
   /** The script's line as written, to find it in the block. */
   text: string;
 }
+
+/**
+ * Characters read, in all, to place the values of one command: each value's place is read from
+ * the command's start, so thousands of values in one very long command (`${P:-${P:-…}}` nested
+ * thousands deep) would take minutes. Past it, the command's values are not placed one by one:
+ * the first is `unchecked`, which refuses the runbook (and asks an integer of a YAML parameter).
+ */
+const READ_BUDGET = 4_000_000;
 
 /** Something in the script that may evaluate: the pass is skipped without one. */
 const TRIGGER = /\(\(|<<|<\(|\$\{!|\btrap\b|\bwatch\b|\bPS[014]=|\bPROMPT_COMMAND=|\s-[A-Za-z]*[eErp]\b|\s--?(?:eval|print|command|execute|Command)\b|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
@@ -62,21 +71,31 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
   const stack: string[] = []; // arithmetic and parentheses open across lines
   // The command a line goes on with (after a backslash, or inside a quote left open), and
   // whether the here-document being read is a script a shell runs (`bash <<EOF`, `ssh h <<EOF`).
-  let carry = { text: '', quoting: [] as Quoting[] };
+  // Kept as parts and joined only when a value in the command is placed: joining at every line
+  // of a quote left open for thousands of lines took minutes.
+  let carry = { parts: [] as string[], quoting: [] as Quoting[][], length: 0 };
   let shellDoc = false;
+  let read = 0; // characters read for the command so far (READ_BUDGET)
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l];
     const docLine = scan.inHeredoc;
     const continued = !docLine && !scan.lineStartsCode;
     scan.feed(line, true);
     const quoting = Array.from({ length: line.length }, (_, i) => scan.quoting[i] ?? Quoting.Code);
-    const offset = continued ? carry.text.length : 0;
-    const text = continued ? carry.text + line : line;
-    const textQuoting = continued ? [...carry.quoting, ...quoting] : quoting;
+    const offset = continued ? carry.length : 0;
+    let whole: { text: string; quoting: Quoting[] } | undefined;
+    const command = () => (whole ??= continued ? joinParts([...carry.parts, line], [...carry.quoting, quoting]) : { text: line, quoting });
     const arith = arithmeticMarks(line, quoting, stack);
     if (!docLine) shellDoc = SHELL_READS_HEREDOC.test(line) || (shellDoc && !/<<(?!<)/.test(line));
+    if (!continued) read = 0;
     const add = (name: string, written: string, at: number) => {
-      const how = docLine && shellDoc ? { kind: 'code' as const, why: 'a here-document a shell runs' } : classify(text, offset + at, textQuoting, arith[at]);
+      if (read > READ_BUDGET) return;
+      const { text, quoting: textQuoting } = command();
+      read += text.length;
+      const how: { kind: Evaluation; why: string } | undefined =
+        read > READ_BUDGET ? { kind: 'unchecked', why: `more than ${READ_BUDGET.toLocaleString('en-US')} characters read to place its values` }
+        : docLine && shellDoc ? { kind: 'code', why: 'a here-document a shell runs' }
+        : classify(text, offset + at, textQuoting, arith[at]);
       if (how) out.push({ name, written, kind: how.kind, why: how.why, line: l, column: at, text: line });
     };
     for (const m of line.matchAll(ANGLE)) {
@@ -85,14 +104,23 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
     }
     for (const m of line.matchAll(VARIABLE)) if (expands(quoting[m.index])) add(m[1] ?? m[2], m[0], m.index);
     for (const m of line.matchAll(BARE)) if (arith[m.index] && line[m.index - 1] !== '<') out.push({ name: m[0], written: m[0], kind: 'arithmetic', why: arith[m.index], line: l, column: m.index, text: line });
-    if (scan.inHeredoc || scan.lineStartsCode) carry = { text: '', quoting: [] };
+    if (scan.inHeredoc || scan.lineStartsCode) carry = { parts: [], quoting: [], length: 0 };
     else {
       // A backslash at the end joins the lines with a blank; a quote goes on across the line end.
-      const joined = scan.endsWithBackslash ? `${text.slice(0, -1)} ` : `${text} `;
-      carry = { text: joined, quoting: [...textQuoting.slice(0, joined.length - 1), scan.endsWithBackslash ? Quoting.Code : Quoting.Double] };
+      const part = scan.endsWithBackslash ? `${line.slice(0, -1)} ` : `${line} `;
+      if (!continued) carry = { parts: [], quoting: [], length: 0 };
+      carry.parts.push(part);
+      carry.quoting.push([...quoting.slice(0, part.length - 1), scan.endsWithBackslash ? Quoting.Code : Quoting.Double]);
+      carry.length += part.length;
     }
   }
   return out;
+}
+
+function joinParts(parts: readonly string[], quotings: readonly (readonly Quoting[])[]): { text: string; quoting: Quoting[] } {
+  const quoting: Quoting[] = [];
+  for (const q of quotings) for (const x of q) quoting.push(x);
+  return { text: parts.join(''), quoting };
 }
 
 const expands = (q: Quoting | undefined) => q !== Quoting.Single && q !== Quoting.LiteralHereDoc;
@@ -232,9 +260,17 @@ function currentWord(line: string, quoting: readonly Quoting[], at: number): str
  */
 export function placedUses(uses: readonly EvaluatedUse[], block: string, fence: number): EvaluatedUse[] {
   const lines = block.split('\n');
+  // Uses come in the script's order: each is looked for from the line of the one before, then
+  // from the top (looking from the top each time took minutes on a block of 50,000 such lines).
+  let from = 0;
+  const find = (text: string) => {
+    for (let j = from; j < lines.length; j++) if (lines[j].includes(text)) return (from = j);
+    for (let j = 0; j < from; j++) if (lines[j].includes(text)) return (from = j);
+    return -1;
+  };
   return uses.map((u) => {
     const text = u.text.trim();
-    const j = text === '' ? -1 : lines.findIndex((l) => l.includes(text));
+    const j = text === '' ? -1 : find(text);
     if (j === -1) return { ...u, line: fence, column: 1 };
     const lead = u.text.length - u.text.trimStart().length;
     return { ...u, line: fence + j + 1, column: lines[j].indexOf(text) + u.column - lead + 1 };
@@ -243,6 +279,7 @@ export function placedUses(uses: readonly EvaluatedUse[], block: string, fence: 
 
 /** A value that would be run as code: why the runbook is refused. */
 export function runAsCode(use: EvaluatedUse): string {
+  if (use.kind === 'unchecked') return `sits in a command too long to check where its values go (${use.why}): split it into shorter commands`;
   return `sits inside ${use.why}: a value inside ${use.why} is run as code; pass it as a variable instead (NAME=value in the environment, read as "$NAME" by a command that is not built from it)`;
 }
 
