@@ -4,20 +4,8 @@ import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { narrowWidth } from './build/narrow-width.mjs';
+import { dependencyPatches } from './build/dependency-patches.mjs';
 import { mergeMain } from './build/merge-main.mjs';
-
-// Yoga (Ink's layout engine) decodes its embedded WebAssembly through fetch() when fetch
-// exists, which loads Node's internal HTTP client just to read a base64 string; its own
-// synchronous base64 path does the same job without that cost at every start.
-const yogaWithoutFetch = {
-  name: 'yoga-without-fetch',
-  setup(b) {
-    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/].*\.js$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll('typeof fetch', '"undefined"'),
-      loader: 'js',
-    }));
-  },
-};
 
 /**
  * Bundled CommonJS code (React, yaml's helpers) calls `require`, which an ES module does not
@@ -51,7 +39,7 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   banner: { js: REQUIRE_BANNER },
   legalComments: 'none',
-  plugins: [yogaWithoutFetch, narrowWidth],
+  plugins: [...dependencyPatches, narrowWidth],
   logLevel: 'warning',
 });
 
