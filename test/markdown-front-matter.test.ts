@@ -144,6 +144,26 @@ describe('TOML front matter (+++)', () => {
     }
   });
 
+  it('a key named __proto__ is refused at its line, in every TOML form, and Object.prototype is never written', () => {
+    const forms = [
+      ['[tags.__proto__]', 'description = "polluted"'],
+      ['"__proto__" = 1'],
+      ["'__proto__' = 1"],
+      ['"__pro\\u0074o__" = 1'],
+      ['opscockpit = { targets = { __proto__ = "x" } }'],
+      ['opscockpit.targets.__proto__ = "x"'],
+      ['[opscockpit.params.__proto__]'],
+      ['[[__proto__]]'],
+    ];
+    for (const form of forms) {
+      const found = issues(['+++', 'title = "T"', ...form, '+++', ...BODY].join('\n'));
+      expect(found, form[0]).toEqual([expect.objectContaining({ line: 3, message: 'front matter (TOML): "__proto__" cannot be a key: choose another name' })]);
+      expect(({} as Record<string, unknown>).description, form[0]).toBeUndefined();
+    }
+    // Other names an object inherits are keys like any other.
+    expect(readToml('[constructor]\ntoString = 1\n[[hasOwnProperty]]\nx = 2').data).toEqual({ constructor: { toString: 1 }, hasOwnProperty: [{ x: 2 }] });
+  });
+
   it('the reader: strings, escapes, numbers, booleans, arrays, inline tables, dotted keys, comments', () => {
     const doc = readToml(['# comment', 'a = "x\\ty \\u00e9"', "b = 'C:\\\\path'", 'c = 1_000', 'd = -2.5e3', 'e = [1, 2,', '  3] # end', 'f.g = true', 'h = """', 'one', 'two"""', 'i = { j = "k", l = [] }'].join('\n'));
     expect(doc.skipped).toEqual([]);

@@ -77,7 +77,7 @@ export function readToml(text: string): TomlDocument {
 function tableAt(root: Table, path: readonly string[], line: number): Table {
   let t = root;
   for (const k of path) {
-    const next = t[k];
+    const next = Object.hasOwn(t, k) ? t[k] : undefined; // `constructor` is a key like any other
     if (Array.isArray(next) && isTable(next[next.length - 1])) t = next[next.length - 1] as Table;
     else if (isTable(next)) t = next;
     else if (next === undefined) t = t[k] = {};
@@ -89,7 +89,7 @@ function tableAt(root: Table, path: readonly string[], line: number): Table {
 function appendTable(root: Table, path: readonly string[], line: number): Table {
   const parent = tableAt(root, path.slice(0, -1), line);
   const k = path[path.length - 1];
-  const list = (parent[k] ??= []);
+  const list = Object.hasOwn(parent, k) ? parent[k] : (parent[k] = []);
   if (!Array.isArray(list)) throw new TomlError(`"${k}" is not an array of tables`, line, [...path]);
   const t: Table = {};
   list.push(t);
@@ -154,7 +154,14 @@ class Reader {
     const keys: string[] = [];
     for (;;) {
       this.spaces();
-      keys.push(this.key());
+      const start = this.pos;
+      const key = this.key();
+      // As a key of a plain object it would reach Object.prototype (tableAt walks into it).
+      if (key === '__proto__') {
+        this.pos = start;
+        this.fail('"__proto__" cannot be a key: choose another name');
+      }
+      keys.push(key);
       this.spaces();
       if (!this.peek('.')) return keys;
       this.pos++;
