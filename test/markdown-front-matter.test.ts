@@ -37,6 +37,8 @@ describe('YAML front matter', () => {
   it('a key named __proto__ is refused at its line instead of vanishing', () => {
     const text = ['---', 'title: Upgrade', 'opscockpit:', '  targets:', '    __proto__: http://127.0.0.1:1', '---', ...BODY].join('\n');
     expect(issues(text)).toEqual([{ line: 5, path: '', message: 'front matter: "__proto__" cannot be a key: choose another name' }]);
+    const alias = ['---', 'title: &k __proto__', 'opscockpit:', '  targets:', '    *k : http://127.0.0.1:1', '---', ...BODY].join('\n');
+    expect(issues(alias)).toEqual([{ line: 5, path: '', message: 'front matter: "__proto__" cannot be a key: choose another name' }]);
   });
 
   it('the name is title, else name, else the first heading, else the file name', () => {
