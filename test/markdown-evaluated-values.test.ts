@@ -274,6 +274,12 @@ describe('long commands are answered, not read for minutes', () => {
     expect(problems(runbook(`bash -c "echo ${nested}"`))).toEqual([expect.stringMatching(/^scale\.md:8:15015 <VAL>: sits inside bash -c "…"/)]);
   }, 30_000);
 
+  it('150,000 distinct placeholders in one command are 150,000 parameters, in the order they are met', () => {
+    const names = Array.from({ length: 150_000 }, (_, i) => `R${i}`);
+    const rb = parseMarkdownRunbook(runbook(`echo ${names.map((n) => `<${n}>`).join(' ')}`), 'scale.md', {}, {});
+    expect(rb.params.map((p) => p.name)).toEqual(names);
+  }, 15_000);
+
   it('a quote left open for 20,000 lines, and 20,000 lines of arithmetic, are read once', () => {
     const open = ['bash -c "echo start', ...Array.from({ length: 20_000 }, (_, i) => `line ${i} of text`), 'echo <VAL>"'].join('\n');
     expect(problems(runbook(open))).toEqual([expect.stringMatching(/^scale\.md:20009:6 <VAL>: sits inside bash -c "…"/)]);

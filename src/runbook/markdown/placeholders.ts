@@ -75,25 +75,26 @@ export interface FilledScript {
  */
 export function placeholdersOf(script: string, defined: ReadonlySet<string>): FilledScript {
   const own = new Set(variablesSet(script));
-  const names: string[] = [];
+  // Sets keep the order names are first met in, and stay linear with 100,000 distinct names.
+  const names = new Set<string>();
   const need = (name: string) => {
-    if (!names.includes(name) && !defined.has(name) && !own.has(name) && !SHELL_VARIABLES.has(name) && !/^(?:OPSCOCKPIT_|LC_|COMP_)/.test(name)) names.push(name);
+    if (!names.has(name) && !defined.has(name) && !own.has(name) && !SHELL_VARIABLES.has(name) && !/^(?:OPSCOCKPIT_|LC_|COMP_)/.test(name)) names.add(name);
   };
-  const unfillable: string[] = [];
+  const unfillable = new Set<string>();
   const filled = script.includes('<') ? fillAngles(script, need, unfillable) : script;
   for (const m of withoutSingleQuotes(script).matchAll(VARIABLE)) {
     if (m[3] !== undefined) need(m[3]);
     else if (!/^:?[-=+?]/.test(m[2])) need(m[1]);
   }
-  const out: FilledScript = { script: filled, placeholders: names };
-  if (unfillable.length > 0) out.unfillable = unfillable;
+  const out: FilledScript = { script: filled, placeholders: [...names] };
+  if (unfillable.size > 0) out.unfillable = [...unfillable];
   const evaluated = evaluatedUses(script, (written) => (placeholderLike(written) ? parameterName(written) : undefined));
   if (evaluated.length > 0) out.evaluated = evaluated;
   return out;
 }
 
 /** `<NAME>` as one word wherever it is (FilledScript.script); one in a quoted here-document stays as written and is listed. */
-function fillAngles(script: string, need: (name: string) => void, unfillable: string[]): string {
+function fillAngles(script: string, need: (name: string) => void, unfillable: Set<string>): string {
   const lines = script.split('\n');
   const scan = new ShellScanner();
   for (let l = 0; l < lines.length; l++) {
@@ -107,7 +108,7 @@ function fillAngles(script: string, need: (name: string) => void, unfillable: st
       const name = parameterName(written);
       switch (quoting[at] ?? Quoting.Code) {
         case Quoting.LiteralHereDoc:
-          if (!unfillable.includes(written)) unfillable.push(written);
+          unfillable.add(written);
           return all;
         case Quoting.Single:
           need(name);
