@@ -182,6 +182,19 @@ describe('help, version, validate, schema, usage errors', () => {
     expect(existsSync(ledger)).toBe(false);
   });
 
+  it('a parameter or choice named like what every object has is unknown like any other name', async () => {
+    for (const [flag, word] of [['--param', 'parameter'], ['--choose', 'choice']]) {
+      for (const name of ['__proto__', 'constructor']) {
+        const r = await cli(['validate', runbook, flag, `${name}=x`]);
+        expect(r.code, `${flag} ${name}`).toBe(1);
+        expect(r.stderr).toContain(`the runbook has no ${word} "${name}"`);
+      }
+    }
+    const env = await cli(['validate', runbook], { env: { OPSCOCKPIT_CHOOSE: '__proto__=x' } });
+    expect(env.code).toBe(1);
+    expect(env.stderr).toContain('the runbook has no choice "__proto__"');
+  });
+
   it('run --confirm NAME for a step and an action both so named is refused: one name confirms one thing', async () => {
     const file = join(dir, 'twins.yaml');
     writeFileSync(file, "version: 1\nname: Twins\nchecklists:\n  preflight:\n    - { id: deploy, title: Deploy by hand, manual: true }\nactions:\n  deploy: { title: Deploy, script: { command: 'true' } }\n");

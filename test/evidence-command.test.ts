@@ -96,7 +96,7 @@ describe('opscockpit harvest (module, fake Io)', () => {
 
   it('usage mistakes are UsageErrors; --help prints the usage', async () => {
     const csv = file('reqlog.csv', BASIC);
-    for (const args of [[], ['access', csv], ['reqlog'], ['reqlog', csv], ['reqlog', csv, '--out', 'x.json', '--window', 'soon'], ['reqlog', csv, '--out', 'x.json', '--error-status', '5000'], ['reqlog', csv, '--out', 'x.json', '--columns', 'when=t'], ['reqlog', csv, '--bogus']])
+    for (const args of [[], ['access', csv], ['reqlog'], ['reqlog', csv], ['reqlog', csv, '--out', 'x.json', '--window', 'soon'], ['reqlog', csv, '--out', 'x.json', '--error-status', '5000'], ['reqlog', csv, '--out', 'x.json', '--columns', 'when=t'], ['reqlog', csv, '--out', 'x.json', '--columns', '__proto__=ts'], ['reqlog', csv, '--out', 'x.json', '--columns', 'constructor=ts'], ['reqlog', csv, '--bogus']])
       await expect(harvestCommand(args, fakeIo()), args.join(' ')).rejects.toBeInstanceOf(UsageError);
     const io = fakeIo();
     expect(await harvestCommand(['--help'], io)).toBe(0);

@@ -163,7 +163,8 @@ export function parseParamArgs(args: readonly string[]): { given: Record<string,
  * tool to guess); `flag` names the option in it.
  */
 export function parseAssignments(args: readonly string[], malformed: (arg: string) => string, flag = '--param'): { given: Record<string, string>; problems: string[] } {
-  const given: Record<string, string> = {};
+  // No prototype: `--param __proto__=x` is a name like any other (and so an unknown one).
+  const given = Object.create(null) as Record<string, string>;
   const problems: string[] = [];
   for (const arg of args) {
     const eq = arg.indexOf('=');

@@ -123,7 +123,8 @@ export function parseColumns(spec: string): ColumnNames {
   const columns: ColumnNames = {};
   for (const pair of spec.split(',')) {
     const eq = pair.indexOf('=');
-    const key = COLUMN_KEYS[pair.slice(0, eq).trim()];
+    const word = pair.slice(0, eq).trim();
+    const key = Object.hasOwn(COLUMN_KEYS, word) ? COLUMN_KEYS[word] : undefined; // not `constructor`
     const name = pair.slice(eq + 1).trim();
     if (eq < 0 || !key || !name)
       throw new UsageError(`--columns takes ts=NAME, latency_ms=NAME, status=NAME, route=NAME separated by commas; "${pair}" is not one of them`, 'harvest');
