@@ -1,7 +1,7 @@
 // Opening a ledger file: the connection's pragmas, the migrations, and errors that tell the
 // operator what is wrong with the file or its folder and what to do.
 import Database from 'better-sqlite3';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Redactor } from '../src/runbook/secrets.js';
 import { MIGRATIONS } from './ledger-migrations.js';
@@ -30,6 +30,8 @@ export function openLedgerDatabase(path: string, opts: LedgerOptions = {}): Data
   try {
     mkdirSync(dirname(file), { recursive: true, mode: PRIVATE.dir });
     createPrivate(file);
+    // SQLite opens a file it may not write read-only without a word; the first append would fail.
+    accessSync(file, constants.R_OK | constants.W_OK);
     db = new Database(file);
     // Set first: everything after (WAL switch, migrations) may wait on another process.
     db.pragma('busy_timeout = 5000');
@@ -61,6 +63,8 @@ function explainOpenError(file: string, err: unknown): string {
   if (isDirectory(file)) return folderGiven(file);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
     return `cannot open ledger ${file}: the file is not an opscockpit ledger (SQLite database). Move it aside or choose another ledger location.`;
+  if ((code === 'EACCES' || code === 'EPERM') && /\baccess\b/.test(e.message ?? ''))
+    return `cannot open ledger ${file}: you may not read and write the file (${e.message}). Check its permissions (ls -l) or choose another ledger location.`;
   if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM'].includes(code))
     return `cannot open ledger ${file}: the location is not writable (${e.message}). Check the folder's permissions or choose another ledger location.`;
   if (code === 'ENOTDIR' || code === 'EEXIST')
@@ -115,7 +119,12 @@ export function openLedgerForReading(path: string): Database.Database {
   if (stat.isDirectory()) throw new LedgerError(folderGiven(file));
   if (stat.size === 0) throw notALedger('the file is empty');
   const head = Buffer.alloc(16);
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new LedgerError(`cannot read ledger ${file}: ${(err as Error).message}. Check its permissions (ls -l) or choose another ledger location.`, { cause: err });
+  }
   try {
     readSync(fd, head, 0, 16, 0);
   } finally {

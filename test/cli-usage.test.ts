@@ -1,7 +1,7 @@
 // Unknown words are errors with a hint, a URL is not a ledger path, and a reader that closes
 // the pipe early (`| head`) is not a crash.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,40 @@ describe('unknown words', () => {
     expect(r.stderr).toContain('--ledger mysql://… is a URL');
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(existsSync(join(dir, 'mysql:'))).toBe(false);
+  });
+
+  it('a ledger file its user may not write, or not read, is one clear line for every command', async () => {
+    // Permission bits do not stop root (CI runs as root): there the commands run as nobody.
+    const root = process.getuid?.() === 0;
+    // The tests' own temporary folder is private to root; nobody reaches this one.
+    const place = mkdtempSync(join(root ? '/tmp' : tmpdir(), 'oc-perm-'));
+    chmodSync(place, 0o755);
+    const runbook = join(place, 'ship.yaml');
+    writeFileSync(runbook, 'version: 1\nname: Ship\nchecklists:\n  preflight:\n    - { id: go, title: Go, manual: true }\n');
+    const made = await cli(['stop', 'on', '--ledger', join(place, 'ro.db')]);
+    expect(made.code, made.stderr).toBe(0);
+    copyFileSync(join(place, 'ro.db'), join(place, 'none.db'));
+    chmodSync(join(place, 'ro.db'), 0o444);
+    chmodSync(join(place, 'none.db'), 0o000);
+    const as = (args: string[]) => {
+      const argv = root ? ['runuser', '-u', 'nobody', '--', process.execPath, bin, ...args] : [process.execPath, bin, ...args];
+      const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd: place, env: { ...process.env, OPSCOCKPIT_LEDGER_KEY: '' } });
+      return { code: r.status, stderr: r.stderr };
+    };
+    try {
+      for (const args of [['stop', 'on', '--ledger', join(place, 'ro.db')], ['check', runbook, '--ledger', join(place, 'ro.db')]]) {
+        const r = as(args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr.trim()).toMatch(new RegExp(`^opscockpit: cannot open ledger ${join(place, 'ro.db')}: you may not read and write the file \\(EACCES: permission denied[^\n]*\\)\\. Check its permissions \\(ls -l\\) or choose another ledger location\\.$`));
+      }
+      for (const args of [['ledger'], ['ledger', 'verify'], ['report', 'last', '--timeline']]) {
+        const r = as([...args, '--ledger', join(place, 'none.db')]);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr.trim()).toMatch(/^opscockpit: cannot read ledger .*none\.db: EACCES: permission denied, open '.*none\.db'\. Check its permissions \(ls -l\) or choose another ledger location\.$/);
+      }
+    } finally {
+      rmSync(place, { recursive: true, force: true });
+    }
   });
 
   it('--ledger naming a folder is one clear line for the commands that only read it', async () => {
