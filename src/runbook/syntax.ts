@@ -1,5 +1,5 @@
 // YAML syntax errors as runbook issues, positioned where the author can fix them.
-import { isAlias, isCollection, isMap, isScalar, visit, type Document, type Alias, type LineCounter, type Scalar, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, visit, type Document, type LineCounter, type Range, type YAMLError } from 'yaml';
 import type { RunbookIssue } from './errors.js';
 
 export function syntaxIssues(doc: Document, lines: LineCounter, file: string): RunbookIssue[] {
@@ -50,7 +50,7 @@ function cleanMessage(message: string): string {
  */
 export function keyIssues(doc: Document, lines: LineCounter, file: string, { unique = true } = {}): RunbookIssue[] {
   const issues: RunbookIssue[] = [];
-  const at = (key: Scalar | Alias, message: string) => {
+  const at = (key: { range?: Range | null }, message: string) => {
     const { line, col } = lines.linePos(key.range?.[0] ?? 0);
     issues.push({ file, line, column: col, path: '', message });
   };
@@ -64,6 +64,11 @@ export function keyIssues(doc: Document, lines: LineCounter, file: string, { uni
           // `*k :` is the anchored node's value as a key: `__proto__` that way vanishes too.
           const target = key.resolve(doc);
           if (isScalar(target) && target.value === '__proto__') at(key, '"__proto__" cannot be a key: choose another name');
+          continue;
+        }
+        if (isCollection(key)) {
+          // yaml would make it text ("[a]") with a warning of its own on stderr.
+          at(key, 'a key is a name, not a list or a map');
           continue;
         }
         if (!isScalar(key) || key.value === '<<') continue; // merge keys may repeat
