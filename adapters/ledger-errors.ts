@@ -7,8 +7,15 @@ export class LedgerError extends Error {
   }
 }
 
-/** What a command that only reads says when no ledger file is where it looks (none is made). */
-export const noLedgerAt = (path: string): LedgerError => new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
+/**
+ * What a command that only reads says when no ledger file is where it looks (none is made);
+ * `given` is how the place was named, so the hint does not ask for what was given already.
+ */
+export function noLedgerAt(path: string, given: { ledger?: unknown; runbook?: unknown } = {}): LedgerError {
+  if (given.ledger !== undefined) return new LedgerError(`no ledger at ${path}: check the path given with --ledger (a ledger is made by the first command that records, such as open or run).`);
+  if (given.runbook !== undefined) return new LedgerError(`no ledger at ${path}, the ledger of the runbook given with --runbook: nothing has been recorded for it there yet, or give the ledger with --ledger PATH.`);
+  return new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
+}
 
 /** A file that is not an opscockpit ledger at all (empty, another file, a damaged database). */
 export class NotALedgerError extends Error {

@@ -190,7 +190,7 @@ describe('opscockpit report (built binary)', () => {
     const cases: [string[], RegExp][] = [
       [['report', bad, '--ledger', ledger], /say which report: --release-notes or --timeline\nUsage: opscockpit report RUN_ID/],
       [['report', 'r-nope', '--timeline', '--ledger', ledger], /no run r-nope in ledger .*`opscockpit ledger list` shows the run ids/],
-      [['ledger', 'list', '--ledger', join(dir, 'missing.db')], /no ledger at .*missing\.db\. Give its location with --ledger PATH or --runbook FILE/],
+      [['ledger', 'list', '--ledger', join(dir, 'missing.db')], /no ledger at .*missing\.db: check the path given with --ledger/],
       [['ledger', 'list', '--ledger', ledger, '--status', 'exploded'], /--status: "exploded" is not a run status: use running, succeeded, failed, aborted, rolled_back/],
       [['ledger', 'list', '--ledger', ledger, '--since', 'last tuesday'], /--since: "last tuesday" is not a date/],
       [['ledger', 'list', '--ledger', ledger, '--page', '0'], /--page must be a whole number ≥ 1, not "0"/],

@@ -183,8 +183,12 @@ describe('safety controls through `opscockpit act` and the cockpit', () => {
     const t = dailyOps({ mode: 'REAL_ENABLED' });
     const r = await cli(['window', 'status', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`no ledger at ${t.ledger}. Give its location with --ledger PATH or --runbook FILE.`);
+    // --ledger was given: the hint is to check it, not to give it.
+    expect(r.stderr).toContain(`no ledger at ${t.ledger}: check the path given with --ledger (a ledger is made by the first command that records, such as open or run).`);
     expect(existsSync(t.ledger)).toBe(false);
+    const byRunbook = await cli(['window', 'status', '--runbook', t.file], { env: t.as('alice') });
+    expect(byRunbook.code).toBe(1);
+    expect(byRunbook.stderr).toMatch(/no ledger at .*, the ledger of the runbook given with --runbook: nothing has been recorded for it there yet, or give the ledger with --ledger PATH\./);
     expect((await cli(['window', 'request', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') })).code).toBe(0);
     const after = await cli(['window', 'status', '--runbook', t.file, '--ledger', t.ledger], { env: t.as('alice') });
     expect(after.stdout).toMatch(/^mode REAL_ENABLED · stop off · window w-[0-9a-f]+ /);

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { loadRunbook, loadRunbookFile } from '../runbook/load.js';
 import { runbookJsonSchema } from '../runbook/schema.js';
 import type { Phase } from '../runbook/model.js';
-import { chosenLedgerPath, openLedger, chainKeyFrom, LedgerError } from '../../adapters/ledger.js';
+import { chosenLedgerPath, openLedger, chainKeyFrom } from '../../adapters/ledger.js';
+import { noLedgerAt } from '../../adapters/ledger-errors.js';
 import { chosenLedgerLocation } from '../../adapters/ledger-path.js';
 import { runHeadlessCheck } from '../session/headless.js';
 import { COMMANDS, VERSION, commandHelp, mainHelp } from './usage.js';
@@ -274,7 +275,7 @@ function ledgerCommand(args: string[], io: Io): number {
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, not "${values.limit}"`, 'ledger');
   const path = chosenLedgerPath(values);
-  if (!existsSync(path)) throw new LedgerError(`no ledger at ${path}. Give its location with --ledger PATH or --runbook FILE.`);
+  if (!existsSync(path)) throw noLedgerAt(path, values);
   const ledger = openLedger(path, { chainKey: chainKeyFrom(io.env), readOnly: true });
   try {
     const runs = ledger.listRuns(limit);

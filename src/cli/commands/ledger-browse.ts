@@ -39,7 +39,7 @@ export function ledgerLocation(values: Values, env: NodeJS.ProcessEnv, command =
   const url = (values.ledger as string | undefined) ?? (values.runbook === undefined ? postgresFromEnv(env) : undefined);
   if (url !== undefined && isPostgresLocation(url)) return url;
   const path = chosenLedgerPath(values);
-  if (!existsSync(path)) throw noLedgerAt(path);
+  if (!existsSync(path)) throw noLedgerAt(path, values);
   return path;
 }
 

@@ -63,7 +63,7 @@ async function runVerify(args: string[], io: Io): Promise<number> {
   }
   const path = chosenLedgerPath({ ...values, ledger: location });
   if (!existsSync(path)) {
-    io.stderr.write(`opscockpit: ${noLedgerAt(path).message}\n`);
+    io.stderr.write(`opscockpit: ${noLedgerAt(path, values).message}\n`);
     return 1;
   }
   const key = chainKeyFrom(io.env);

@@ -214,7 +214,7 @@ export async function windowCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 1 || !['request', 'approve', 'status'].includes(verb)) throw new UsageError('say request, approve or status', 'window');
   const { runbook, path } = await policyOf(values, io, 'window');
   // Only reads: no ledger file is made to answer it.
-  if (verb === 'status' && !isPostgresLocation(path) && !existsSync(path)) throw noLedgerAt(path);
+  if (verb === 'status' && !isPostgresLocation(path) && !existsSync(path)) throw noLedgerAt(path, values);
   return withControls(io, path, runbook, runbook.safety, async (c, ledger) => {
     if (verb === 'request') {
       const r = await c.requestWindow();
