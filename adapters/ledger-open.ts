@@ -30,8 +30,10 @@ export function openLedgerDatabase(path: string, opts: LedgerOptions = {}): Data
   try {
     mkdirSync(dirname(file), { recursive: true, mode: PRIVATE.dir });
     createPrivate(file);
-    // SQLite opens a file it may not write read-only without a word; the first append would fail.
-    accessSync(file, constants.R_OK | constants.W_OK);
+    // A file it may not read, SQLite reports only as "unable to open". One it may read but not
+    // write it opens read-only without a word: reading works (watch), and the first append is
+    // refused with the same words (SqliteLedger.committed).
+    accessSync(file, constants.R_OK);
     db = new Database(file);
     // Set first: everything after (WAL switch, migrations) may wait on another process.
     db.pragma('busy_timeout = 5000');
@@ -63,9 +65,11 @@ function explainOpenError(file: string, err: unknown): string {
   if (isDirectory(file)) return folderGiven(file);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
     return `cannot open ledger ${file}: the file is not an opscockpit ledger (SQLite database). Move it aside or choose another ledger location.`;
-  if ((code === 'EACCES' || code === 'EPERM') && /\baccess\b/.test(e.message ?? ''))
-    return `cannot open ledger ${file}: you may not read and write the file (${e.message}). Check its permissions (ls -l) or choose another ledger location.`;
-  if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM'].includes(code))
+  if (code.startsWith('SQLITE_READONLY'))
+    return `cannot open ledger ${file}: you may not write the file or its folder (${e.message}). Check their permissions (ls -l) or choose another ledger location.`;
+  if ((code === 'EACCES' || code === 'EPERM') && (e as { syscall?: string }).syscall === 'access')
+    return `cannot open ledger ${file}: you may not read the file (${e.message}). Check its permissions (ls -l) or choose another ledger location.`;
+  if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_PERM'].includes(code))
     return `cannot open ledger ${file}: the location is not writable (${e.message}). Check the folder's permissions or choose another ledger location.`;
   if (code === 'ENOTDIR' || code === 'EEXIST')
     return `cannot open ledger ${file}: a file is in the way of its folder (${e.message}). Remove it or choose another ledger location.`;

@@ -43,9 +43,9 @@ function specifiers(list) {
 }
 
 /** The chunk's exported names (the names importers use). */
-function exportedNames(text, file) {
+function exportedNames(text) {
   const m = EXPORTS.exec(text);
-  if (!m) throw new Error(`merge-main: ${file} has no export list`);
+  if (!m) return []; // loaded for its effects only
   return specifiers(m[1]).map(([, exported]) => exported);
 }
 
@@ -74,7 +74,7 @@ export async function mergeMain(dir, { entry, banner, external }) {
   // 1. One file: the entry, and each chunk's exports under a name of its own.
   const facade = [`export * from './${entry}';`];
   for (const chunk of closure) {
-    const names = exportedNames(text.get(chunk), chunk);
+    const names = exportedNames(text.get(chunk));
     if (names.length) facade.push(`export { ${names.map((n) => `${n} as ${mergedName(chunk, n)}`).join(', ')} } from './${chunk}';`);
   }
   const inside = new Set([entry, ...closure]);

@@ -1,7 +1,7 @@
 // Unknown words are errors with a hint, a URL is not a ledger path, and a reader that closes
 // the pipe early (`| head`) is not a crash.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,8 +72,14 @@ describe('unknown words', () => {
       for (const args of [['stop', 'on', '--ledger', join(place, 'ro.db')], ['check', runbook, '--ledger', join(place, 'ro.db')]]) {
         const r = as(args);
         expect(r.code, args.join(' ')).toBe(1);
-        expect(r.stderr.trim()).toMatch(new RegExp(`^opscockpit: cannot open ledger ${join(place, 'ro.db')}: you may not read and write the file \\(EACCES: permission denied[^\n]*\\)\\. Check its permissions \\(ls -l\\) or choose another ledger location\\.$`));
+        expect(r.stderr.trim()).toMatch(new RegExp(`^opscockpit: cannot (?:open|write) ledger ${join(place, 'ro.db')}: you may not write the file(?: or its folder)? \\(attempt to write a readonly database\\)\\. Check (?:its|their) permissions \\(ls -l\\) or choose another ledger location\\.$`));
       }
+      // A folder the user may write, and the file not: SQLite opens it read-only; the first append is refused.
+      if (root) chownSync(place, Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim()), 0);
+      chmodSync(join(place, 'ro.db.head'), 0o644);
+      const appended = as(['stop', 'off', '--reason', 'test', '--ledger', join(place, 'ro.db')]);
+      expect(appended.code).toBe(1);
+      expect(appended.stderr.trim()).toMatch(/^opscockpit: cannot (?:open|write) ledger .*ro\.db: you may not write the file(?: or its folder)? \(attempt to write a readonly database\)\. Check (?:its|their) permissions \(ls -l\) or choose another ledger location\.$/);
       for (const args of [['ledger'], ['ledger', 'verify'], ['report', 'last', '--timeline']]) {
         const r = as([...args, '--ledger', join(place, 'none.db')]);
         expect(r.code, args.join(' ')).toBe(1);

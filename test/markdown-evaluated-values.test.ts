@@ -106,6 +106,20 @@ describe('a value used in arithmetic is an integer', () => {
     expect(env.VAL).toBe('3');
   });
 
+  it('a value named like what every object has (constructor, __proto__) is asked for and kept like any other', async () => {
+    const rb = parseMarkdownRunbook(runbook('rm -rf "/srv/releases/$constructor/$__proto__"'), 'scale.md', {}, {});
+    expect(rb.params.map((p) => [p.name, p.value])).toEqual([['constructor', undefined], ['__proto__', undefined]]);
+    const store = createCockpitStore({ runbook: rb, ledgerPath: join(dir, 'none.db'), now: Date.now() });
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const values = new StepValues(store, env, async () => true);
+    const step = rb.checklists.preflight[0];
+    expect(values.missing('preflight', step.id)).toEqual(['constructor', '__proto__']);
+    expect(await values.give('constructor', 'v1')).toBeUndefined();
+    expect(await values.give('__proto__', 'v2')).toBeUndefined();
+    expect(values.missing('preflight', step.id)).toEqual([]);
+    expect([Object.hasOwn(env, '__proto__'), env.__proto__ as unknown, Object.getPrototypeOf(env)]).toEqual([true, 'v2', Object.prototype]);
+  });
+
   it('a declared parameter keeps its pattern, and is an integer too', () => {
     const md = runbook('echo $(( <VAL> + 1 ))', '---\nopscockpit:\n  params:\n    VAL:\n      pattern: "[1-5]"\n---\n');
     const rb = parseMarkdownRunbook(md, 'scale.md', {}, { VAL: '3' });
@@ -263,9 +277,14 @@ describe('long commands are answered, not read for minutes', () => {
     const words = Array.from({ length: 3000 }, () => '<VAL>').join(' ');
     const found = problems(runbook(`echo $((1)) ${words}`));
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^scale\.md:8:\d+ <VAL>: sits in a command too long to check where its values go \(more than 4,000,000 characters read to place its values\): split it into shorter commands$/);
+    expect(found[0]).toMatch(/^scale\.md:8:\d+ <VAL>: sits in a command too long to check where its values go \(more than 16,000,000 characters read to place its values\): split it into shorter commands$/);
     // Below the bound, the same command's values are placed: passed as words, not code.
     expect(problems(runbook(`echo $((1)) ${words.slice(0, 600)}`))).toEqual([]);
+    // Every value past the bound is refused, not only the one that crosses it: a $HOME that
+    // crosses it does not let an eval of a placeholder after it through.
+    const homes = Array.from({ length: 3000 }, () => '$HOME').join(' ');
+    const smuggled = problems(runbook(`echo $((1)) "${homes}" \\\n  && eval "<CMD>"`));
+    expect(smuggled).toEqual([expect.stringMatching(/^scale\.md:9:\d+ <CMD>: sits in a command too long to check/)]);
   }, 30_000);
 
   it('a default nested thousands deep inside bash -c is refused', () => {

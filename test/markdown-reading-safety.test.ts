@@ -106,6 +106,8 @@ describe('only a read-only curl is a check', () => {
     expect(proposedCheck('curl -sXGET https://api.example/health')).toMatchObject({ method: 'GET' });
     expect(proposedCheck("curl -s -o /dev/null -w '%{http_code}' https://api.example/health")).toMatchObject({ method: 'GET' });
     expect(proposedCheck("curl -H 'Accept: application/json' https://api.example/health")).toMatchObject({ headers: { Accept: 'application/json' } });
+    // A header the check could not send as written (it would vanish) keeps the command a command.
+    expect(proposedCheck("curl -H '__proto__: x' https://api.example/health")).toBeUndefined();
   });
 
   it('the writing ones are destructive: typed confirmation', () => {

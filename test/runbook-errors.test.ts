@@ -290,6 +290,8 @@ describe('errors point at the line and field', () => {
     // An alias whose anchor holds __proto__, used as a key, is the same key.
     const alias = issuesOf(yaml(...HEAD, 'description: &k __proto__', 'checks:', '  *k : { title: X, http: { target: app, path: /x } }', '  ok: { title: Y, http: { target: app, path: /y } }'));
     expect(alias.map((i) => [i.line, i.column, i.message])).toEqual([[7, 3, protoKey]]);
+    const listAlias = issuesOf(yaml(...HEAD, 'description: x', 'tags: &t [a]', 'checks:', '  *t : { title: X }'));
+    expect(listAlias.map((i) => [i.line, i.message])).toEqual([[8, 'a key is a name, not a list or a map']]);
     // A list or a map as a key is refused too (yaml would make it text, with a warning on stderr).
     expect(issuesOf(yaml(...HEAD, 'checks:', '  ? [__proto__]', '  : { title: X }')).map((i) => [i.line, i.column, i.message])).toEqual([[6, 5, 'a key is a name, not a list or a map']]);
     // Named where a name is expected (a step's check), it is refused there.

@@ -39,6 +39,14 @@ describe('Redactor', () => {
     expect(short.value({ status: 'healthy', code: 'timeout', reason: 'it works' })).toEqual({ status: 'healthy', code: 'timeout', reason: 'i*** works' });
   });
 
+  it('keeps a __proto__ key of an answer (JSON) as a key, masked, instead of dropping it', () => {
+    const answer = JSON.parse(`{"__proto__": ${JSON.stringify({ token: SECRET })}, "ok": true}`);
+    const v = r.value(answer) as Record<string, unknown>;
+    expect(Object.keys(v)).toEqual(['__proto__', 'ok']);
+    expect(JSON.stringify(v)).toBe(`{"__proto__":${JSON.stringify({ token: MASK })},"ok":true}`);
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+  });
+
   it('masks a secret split across chunks, and holds back nothing that cannot begin one', () => {
     const s = r.stream();
     const out = [s.push('token is pa"s'), s.push('s\\w0'), s.push('rd:Zq9/x+y and more'), s.end()];

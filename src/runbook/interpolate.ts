@@ -5,6 +5,7 @@
 //    secret that is read only at the moment of use (see secrets.ts).
 
 import { closest } from './suggest.js';
+import { envValue } from './env.js';
 
 export interface Ref {
   /** The whole reference as written, e.g. `${DEMO_URL:-http://x}`. */
@@ -70,7 +71,7 @@ export function interpolateEnv(s: string, env: NodeJS.ProcessEnv, pendingNames?:
       problems.push(malformed(ref));
       continue;
     }
-    const value = env[ref.name];
+    const value = envValue(env, ref.name);
     if (value !== undefined && value !== '') out += value;
     else if (ref.fallback !== undefined) out += ref.fallback;
     else if (pendingNames?.has(ref.name)) {

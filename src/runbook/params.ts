@@ -4,6 +4,7 @@
 import { oneLine } from '../visible.js';
 import { MASK } from './secrets.js';
 import { valueProblem, type ParamInput, type ParamType } from './schema-params.js';
+import { envValue } from './env.js';
 
 export interface RunbookParam {
   name: string;
@@ -61,7 +62,7 @@ export function placeholderParams(
     for (const name of step.placeholders ?? []) {
       if (declared.has(name) || out.has(name)) continue;
       const p: RunbookParam = { name, type: CREDENTIAL_NAME.test(name) ? 'secret' : 'string', description: `needed by "${step.title}"`, atStep: step.title };
-      const value = Object.hasOwn(given, name) ? given[name] : env[name] || undefined;
+      const value = Object.hasOwn(given, name) ? given[name] : envValue(env, name) || undefined;
       if (value !== undefined) p.value = value;
       out.set(name, p);
     }

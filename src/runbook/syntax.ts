@@ -64,6 +64,7 @@ export function keyIssues(doc: Document, lines: LineCounter, file: string, { uni
           // `*k :` is the anchored node's value as a key: `__proto__` that way vanishes too.
           const target = key.resolve(doc);
           if (isScalar(target) && target.value === '__proto__') at(key, '"__proto__" cannot be a key: choose another name');
+          if (isCollection(target)) at(key, 'a key is a name, not a list or a map');
           continue;
         }
         if (isCollection(key)) {

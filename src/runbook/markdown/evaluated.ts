@@ -31,9 +31,10 @@ export interface EvaluatedUse {
  * Characters read, in all, to place the values of one command: each value's place is read from
  * the command's start, so thousands of values in one very long command (`${P:-${P:-…}}` nested
  * thousands deep) would take minutes. Past it, the command's values are not placed one by one:
- * the first is `unchecked`, which refuses the runbook (and asks an integer of a YAML parameter).
+ * each is `unchecked`, which refuses the runbook where it is a placeholder, and asks an integer
+ * of a YAML parameter.
  */
-const READ_BUDGET = 4_000_000;
+const READ_BUDGET = 16_000_000;
 
 /** Something in the script that may evaluate: the pass is skipped without one. */
 const TRIGGER = /\(\(|<<|<\(|\$\{!|\btrap\b|\bwatch\b|\bPS[014]=|\bPROMPT_COMMAND=|\s-[A-Za-z]*[eErp]\b|\s--?(?:eval|print|command|execute|Command)\b|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
@@ -76,6 +77,7 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
   let carry = { parts: [] as string[], quoting: [] as Quoting[][], length: 0 };
   let shellDoc = false;
   let read = 0; // characters read for the command so far (READ_BUDGET)
+  let unchecked = new Set<string>(); // names past it, each said once per command
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l];
     const docLine = scan.inHeredoc;
@@ -87,15 +89,18 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
     const command = () => (whole ??= continued ? joinParts([...carry.parts, line], [...carry.quoting, quoting]) : { text: line, quoting });
     const arith = arithmeticMarks(line, quoting, stack);
     if (!docLine) shellDoc = SHELL_READS_HEREDOC.test(line) || (shellDoc && !/<<(?!<)/.test(line));
-    if (!continued) read = 0;
+    if (!continued) {
+      read = 0;
+      unchecked = new Set();
+    }
     const add = (name: string, written: string, at: number) => {
-      if (read > READ_BUDGET) return;
-      const { text, quoting: textQuoting } = command();
-      read += text.length;
+      if (read <= READ_BUDGET) read += command().text.length;
+      if (read > READ_BUDGET && unchecked.has(name)) return;
+      if (read > READ_BUDGET) unchecked.add(name);
       const how: { kind: Evaluation; why: string } | undefined =
         read > READ_BUDGET ? { kind: 'unchecked', why: `more than ${READ_BUDGET.toLocaleString('en-US')} characters read to place its values` }
         : docLine && shellDoc ? { kind: 'code', why: 'a here-document a shell runs' }
-        : classify(text, offset + at, textQuoting, arith[at]);
+        : classify(command().text, offset + at, command().quoting, arith[at]);
       if (how) out.push({ name, written, kind: how.kind, why: how.why, line: l, column: at, text: line });
     };
     for (const m of line.matchAll(ANGLE)) {

@@ -125,6 +125,8 @@ function curlCheck(command: string): ProposedHttpCheck | undefined {
       const v = h.slice(colon + 1).trim();
       // A value with $ is a shell or secret reference the check cannot send: the command stays a command.
       if (v.includes('$')) return undefined;
+      // `__proto__` is no header a server knows: the command stays a command.
+      if (key === '__proto__') return undefined;
       if (colon > 0 && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) headers[key] = v;
     }
   }
