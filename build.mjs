@@ -46,25 +46,13 @@ await build({
 // The entry's static chunks become one file (build/merge-main.mjs).
 await mergeMain('dist', { entry: 'opscockpit.js', banner: REQUIRE_BANNER, external: ['better-sqlite3', 'satteri'] });
 
-// The verify worker, one file beside the code that starts it (adapters/ledger-verify.ts): a
-// worker thread shares no modules with the main thread, so it takes nothing from the chunks.
+// Two more entries, each one file of its own (no splitting):
+// - the verify worker, beside the code that starts it (adapters/ledger-verify.ts): a worker
+//   thread shares no modules with the main thread, so it takes nothing from the chunks;
+// - `harvest` (bin/opscockpit picks it), loading neither the runbook code nor Ink, so a
+//   harvest starts almost as fast as Node itself.
 await build({
-  entryPoints: { 'ledger-verify-worker': 'adapters/ledger-verify-worker.ts' },
-  outdir: 'dist',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: ['better-sqlite3'],
-  banner: { js: REQUIRE_BANNER },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-
-// `harvest` (bin/opscockpit picks it): one file, loading neither the runbook code nor Ink, so a
-// harvest starts almost as fast as Node itself.
-await build({
-  entryPoints: { harvest: 'src/cli/harvest-entry.ts' },
+  entryPoints: { 'ledger-verify-worker': 'adapters/ledger-verify-worker.ts', harvest: 'src/cli/harvest-entry.ts' },
   outdir: 'dist',
   bundle: true,
   format: 'esm',
