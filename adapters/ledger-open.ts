@@ -31,8 +31,8 @@ export function openLedgerDatabase(path: string, opts: LedgerOptions = {}): Data
     mkdirSync(dirname(file), { recursive: true, mode: PRIVATE.dir });
     createPrivate(file);
     // A file it may not read, SQLite reports only as "unable to open". One it may read but not
-    // write it opens read-only without a word: reading works (watch), and the first append is
-    // refused with the same words (SqliteLedger.committed).
+    // write it opens read-only without a word: reading works (watch), and the first write is
+    // refused (SQLITE_READONLY; said by cli/report-error.ts).
     accessSync(file, constants.R_OK);
     db = new Database(file);
     // Set first: everything after (WAL switch, migrations) may wait on another process.

@@ -131,15 +131,7 @@ export class SqliteLedger implements LedgerPort {
     // a second process waits (busy_timeout) instead of reading the same MAX(seq) or the same
     // head. Nothing about the chain is cached between transactions: another process moves it.
     const tx = db.transaction(batchAppender(this.stmt, hashRow, (body) => this.mask(body)));
-    this.appendTx = (events) => {
-      try {
-        return tx.immediate(events);
-      } catch (err) {
-        // Opened read-only by SQLite: this user may read the file but not write it (ledger-open.ts).
-        if ((err as { code?: string }).code !== 'SQLITE_READONLY') throw err;
-        throw new LedgerError(`cannot write ledger ${this.file}: you may not write the file (${(err as Error).message}). Check its permissions (ls -l) or choose another ledger location.`, { cause: err });
-      }
-    };
+    this.appendTx = (events) => tx.immediate(events);
   }
 
   /** Secret values masked in every string value (Redactor.value walks it; keys stay). */
