@@ -195,6 +195,15 @@ describe('help, version, validate, schema, usage errors', () => {
     expect(env.stderr).toContain('the runbook has no choice "__proto__"');
   });
 
+  it('a step value named __proto__ or constructor reaches the script, from --param or from the environment', async () => {
+    const md = join(dir, 'proto-values.md');
+    writeFileSync(md, '# P\n\n## Steps\n\n1. Show it\n\n   ```bash\n   echo "VAL=[$__proto__] C=[$constructor]"\n   ```\n');
+    const given = await cli(['run', md, '--yes', '--param', '__proto__=hello', '--param', 'constructor=c1', '--ledger', join(dir, 'proto-values.db')], { env: { OPSCOCKPIT_ALLOW_SCOPES: 'run:steps' } });
+    expect(given.stdout, given.stderr).toContain('exit 0: VAL=[hello] C=[c1]');
+    const fromEnv = await cli(['run', md, '--yes', '--ledger', join(dir, 'proto-values-env.db')], { env: { OPSCOCKPIT_ALLOW_SCOPES: 'run:steps', ['__proto__']: 'fromenv', constructor: 'c2' } });
+    expect(fromEnv.stdout, fromEnv.stderr).toContain('exit 0: VAL=[fromenv] C=[c2]');
+  });
+
   it('run --confirm NAME for a step and an action both so named is refused: one name confirms one thing', async () => {
     const file = join(dir, 'twins.yaml');
     writeFileSync(file, "version: 1\nname: Twins\nchecklists:\n  preflight:\n    - { id: deploy, title: Deploy by hand, manual: true }\nactions:\n  deploy: { title: Deploy, script: { command: 'true' } }\n");

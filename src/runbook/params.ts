@@ -4,7 +4,7 @@
 import { oneLine } from '../visible.js';
 import { MASK } from './secrets.js';
 import { valueProblem, type ParamInput, type ParamType } from './schema-params.js';
-import { envValue } from './env.js';
+import { envValue, setEnvValue } from './env.js';
 
 export interface RunbookParam {
   name: string;
@@ -121,7 +121,7 @@ export function withParamValues(params: readonly RunbookParam[] | undefined, env
   if (!params?.length) return env;
   const out = { ...env };
   for (const p of params) {
-    if (p.value !== undefined) out[p.name] = p.value;
+    if (p.value !== undefined) setEnvValue(out, p.name, p.value);
     else delete out[p.name];
   }
   return out;
