@@ -293,6 +293,13 @@ describe('long commands are answered, not read for minutes', () => {
     expect(problems(runbook(`bash -c "echo ${nested}"`))).toEqual([expect.stringMatching(/^scale\.md:8:15015 <VAL>: sits inside bash -c "…"/)]);
   }, 30_000);
 
+  it('arithmetic nested 50,000 deep is read in one pass: the value in it is an integer', () => {
+    let nested = '<VAL>';
+    for (let i = 0; i < 50_000; i++) nested = `$((${nested}))`;
+    const rb = parseMarkdownRunbook(runbook(`echo "${nested}"`), 'scale.md', {}, {});
+    expect(rb.params.find((p) => p.name === 'VAL')?.integer).toBe(FIRST_LINE);
+  }, 15_000);
+
   it('150,000 distinct placeholders in one command are 150,000 parameters, in the order they are met', () => {
     const names = Array.from({ length: 150_000 }, (_, i) => `R${i}`);
     const rb = parseMarkdownRunbook(runbook(`echo ${names.map((n) => `<${n}>`).join(' ')}`), 'scale.md', {}, {});

@@ -44,17 +44,17 @@ const BARE = /(?<![\w$#{])[A-Za-z_][A-Za-z0-9_]*/g;
 /** Words a command may start with before its name. */
 const PREFIX = new Set(['sudo', 'env', 'command', 'builtin', 'exec', 'time', 'nohup', '!', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '{', 'xargs']);
 const SHELL_C = /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:--?[A-Za-z][\w-]*\s+)*?-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
-const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:\S*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*<\(/g;
+const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:[^\s;&|(`]*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*<\(/g;
 /** Another language's code given on the command line: `python -c "…"`, `psql -c "…"`, `node -e "…"`. */
 const CODE_FLAG =
   /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:(?:python|pypy)[\d.]*\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:[^\s;&|]+\s+){0,16}?-e|php\s+(?:[^\s;&|]+\s+){0,16}?-r|psql\s+(?:[^\s;&|]+\s+){0,16}?(?:-[A-Za-z]*c|--command)|(?:mysql|mariadb)\s+(?:[^\s;&|]+\s+){0,16}?(?:-[A-Za-z]*e|--execute)|(?:pwsh|powershell)\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|-Command|-command))(?:\s+|=)/g;
 /** Shell variables whose value the shell expands, and so runs `$(…)` in, each time it prompts or traces. */
 const PROMPTS = /^(?:PS[014]|PROMPT_COMMAND)=/;
-const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
+const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:[^\s;&|(`]*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
 const SUBSTRING = /\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=?+])[^}]*$/;
 const SUBSCRIPT = /[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
 const EXPANDED_SUBSCRIPT = /\$\{[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
-const SHELL_READS_HEREDOC = /(?:^|[\s;&|(])(?:\S*\/)?(?:(?:ba|z|da|k|a)?sh|ssh)\b[^<;&|]*<<(?!<)/;
+const SHELL_READS_HEREDOC = /(?:^|[\s;&|(])(?:[^\s;&|(]*\/)?(?:(?:ba|z|da|k|a)?sh|ssh)\b[^<;&|]*<<(?!<)/;
 /** ssh options that take a value: the word after them is not the destination. */
 const SSH_VALUE_OPTIONS = /^-[BbcDEeFIiJLlmOopQRSWw]$/;
 const NAME_TAKERS = new Set(['unset', 'read', 'mapfile', 'readarray', 'getopts']);
@@ -69,7 +69,7 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
   const out: EvaluatedUse[] = [];
   const lines = script.split('\n');
   const scan = new ShellScanner();
-  const stack: string[] = []; // arithmetic and parentheses open across lines
+  const stack: Nesting = { kinds: [], inner: [] }; // arithmetic and parentheses open across lines
   // The command a line goes on with (after a backslash, or inside a quote left open), and
   // whether the here-document being read is a script a shell runs (`bash <<EOF`, `ssh h <<EOF`).
   // Kept as parts and joined only when a value in the command is placed: joining at every line
@@ -130,28 +130,45 @@ function joinParts(parts: readonly string[], quotings: readonly (readonly Quotin
 
 const expands = (q: Quoting | undefined) => q !== Quoting.Single && q !== Quoting.LiteralHereDoc;
 
-/** For each character, the arithmetic it sits in (`$(( ))`), or ''. */
-function arithmeticMarks(line: string, quoting: readonly Quoting[], stack: string[]): string[] {
+/** Open parentheses and arithmetic (across lines): what each opened, and the innermost arithmetic at its depth. */
+interface Nesting {
+  kinds: string[];
+  inner: string[];
+}
+
+/**
+ * For each character, the arithmetic it sits in (`$(( ))`), or ''. The innermost arithmetic is
+ * kept for each depth, so the answer at each character is read at once, however deep the nesting.
+ */
+function arithmeticMarks(line: string, quoting: readonly Quoting[], stack: Nesting): string[] {
   const marks: string[] = new Array<string>(line.length).fill('');
+  const top = () => stack.inner[stack.inner.length - 1] ?? '';
+  const open = (kind: string) => {
+    stack.inner.push(kind === '(' ? top() : kind);
+    stack.kinds.push(kind);
+  };
+  const close = () => {
+    stack.inner.pop();
+    return stack.kinds.pop()!;
+  };
   for (let i = 0; i < line.length; i++) {
     const q = quoting[i] ?? Quoting.Code;
     const code = q === Quoting.Code;
     if (expands(q)) {
       if (line.startsWith('$((', i) || (code && line.startsWith('((', i))) {
-        stack.push(line[i] === '$' ? 'arithmetic $(( ))' : 'arithmetic (( ))');
+        open(line[i] === '$' ? 'arithmetic $(( ))' : 'arithmetic (( ))');
         i += line[i] === '$' ? 2 : 1;
       } else if (line.startsWith('$[', i)) {
-        stack.push('arithmetic $[ ]');
+        open('arithmetic $[ ]');
         i++;
       } else if (line.startsWith('$(', i) || (code && line[i] === '(')) {
-        stack.push('(');
+        open('(');
         if (line[i] === '$') i++;
-      } else if (line[i] === ')' && stack.length > 0) {
-        const top = stack.pop()!;
-        if (top.endsWith('))') && line[i + 1] === ')') i++;
-      } else if (line[i] === ']' && stack[stack.length - 1] === 'arithmetic $[ ]') stack.pop();
+      } else if (line[i] === ')' && stack.kinds.length > 0) {
+        if (close().endsWith('))') && line[i + 1] === ')') i++;
+      } else if (line[i] === ']' && stack.kinds[stack.kinds.length - 1] === 'arithmetic $[ ]') close();
     }
-    marks[i] = innermost(stack);
+    marks[i] = top();
   }
   // [[ a -gt b ]]: both sides are arithmetic; so is [[ -v name ]] (a subscript). Each part
   // between && and || on its own: [[ <ENV> == prod && $n -gt 1 ]] compares ENV as text.
@@ -165,11 +182,6 @@ function arithmeticMarks(line: string, quoting: readonly Quoting[], stack: strin
     }
   }
   return marks;
-}
-
-function innermost(stack: readonly string[]): string {
-  for (let i = stack.length - 1; i >= 0; i--) if (stack[i] !== '(') return stack[i];
-  return '';
 }
 
 /** Whether the value at `at` is evaluated, and how. */
