@@ -242,6 +242,17 @@ describe('a value placed where it is run as code refuses the runbook', () => {
     ['psql --command="select * from jobs where id = <VAL>"', 'psql --command= "…"'],
     ["node -e 'console.log(<VAL>)'", 'node -e "…"'],
     ["perl -ne 'print if /<VAL>/' app.log", 'perl -ne "…"'],
+    ['"bash" -c "echo <VAL>"', 'bash -c "…"'],
+    ['bash -o pipefail -c "echo <VAL>"', 'bash -o pipefail -c "…"'],
+    ['ev\\\nal "echo <VAL>"', 'eval'],
+    ['e=eval; $e "echo <VAL>"', 'a command named by a variable'],
+    ['bash -s <<<"echo <VAL>"', 'a here-string a shell reads'],
+    ['xargs -I{} bash -c "{}" <<< "<VAL>"', 'a here-string a shell reads'],
+    ['sh < <(echo "<VAL>")', 'sh < <(…)'],
+    ['cat <<EOF | bash\necho <VAL>\nEOF', 'a here-document a shell runs'],
+    ['. /dev/stdin <<X\necho <VAL>\nX', 'a here-document a shell runs'],
+    ['echo "<VAL>" | xargs -I{} sh -c "{}"', 'piped into a shell'],
+    ['awk "BEGIN{system(\\"<VAL>\\")}"', "awk's program (it can run commands with system())"],
   ])('%s', (block, why) => {
     const md = runbook(`kubectl get pods\n${block}`);
     const at = placeOf(md);
@@ -251,7 +262,7 @@ describe('a value placed where it is run as code refuses the runbook', () => {
   });
 
   it('a value passed as a word to a command a shell runs is not code: it is an argument', () => {
-    for (const block of ["bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>', 'psql -At -f q.sql | grep -c <VAL>', 'ruby x.rb | grep -E <VAL>'])
+    for (const block of ["awk -v name=<VAL> '{ print name }' app.log", "awk '{ print $1 }' <VAL>", "awk -F: -f report.awk <VAL>", "bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>', 'psql -At -f q.sql | grep -c <VAL>', 'ruby x.rb | grep -E <VAL>'])
       expect(problems(runbook(block))).toEqual([]);
   });
 

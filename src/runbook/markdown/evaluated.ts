@@ -3,8 +3,9 @@
 // `[[ a -gt b ]]`, `let`, `declare -i`, an array subscript, a variable name given to `printf -v`,
 // `unset`, `read`, `${!name}`) evaluates `a[$(cmd)]` and so runs cmd; `eval`, `source <(…)`,
 // `bash -c "…"`, `bash <(…)`, a pipe into a shell, `trap`, `watch` and a prompt variable (`PS4=`)
-// run the value itself, and `python -c`, `node -e`, `perl -e`, `psql -c` … run it in their own
-// language. The value of a parameter used in arithmetic
+// run the value itself, as do a here-string or here-document a shell reads, a command named by
+// a variable and awk's program, and `python -c`, `node -e`, `perl -e`, `psql -c` … run it in
+// their own language. The value of a parameter used in arithmetic
 // must be an integer (params.ts); one used where it is run as code is refused in the runbook.
 // Not a parser: where it is unsure, a place counts as evaluating.
 import { Quoting, ShellScanner } from './shell-scan.js';
@@ -37,26 +38,42 @@ export interface EvaluatedUse {
 const READ_BUDGET = 16_000_000;
 
 /** Something in the script that may evaluate: the pass is skipped without one. */
-const TRIGGER = /\(\(|<<|<\(|\$\{!|\btrap\b|\bwatch\b|\bPS[014]=|\bPROMPT_COMMAND=|\s-[A-Za-z]*[eErp]\b|\s--?(?:eval|print|command|execute|Command)\b|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b/;
+const TRIGGER = /\(\(|<<|<\(|\$\{!|\btrap\b|\bwatch\b|\bPS[014]=|\bPROMPT_COMMAND=|\s-[A-Za-z]*[eErp]\b|\s--?(?:eval|print|command|execute|Command)\b|\bssh\b|\$\{\w+:|\$\[|\[|\blet\b|\beval\b|\bsource\b|(?:^|[\s;&|(])\.\s|\s-[A-Za-z]*c\b|\b(?:declare|typeset|local|readonly|export|unset|read|mapfile|readarray|printf|wait|test)\b|\|\s*(?:sudo\s+)?\S*sh\b|\\\n|\b[gmn]?awk\b|\bxargs\b|(?:^|[;&|(]|\n)\s*[\"']?\$/;
 const ANGLE = /(?<![<\w$])<([A-Za-z][A-Za-z0-9_-]*)>(?!>)/g;
 const VARIABLE = /\$\{[#!]?([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const BARE = /(?<![\w$#{])[A-Za-z_][A-Za-z0-9_]*/g;
 /** Words a command may start with before its name. */
 const PREFIX = new Set(['sudo', 'env', 'command', 'builtin', 'exec', 'time', 'nohup', '!', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '{', 'xargs']);
-const SHELL_C = /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh\s+(?:--?[A-Za-z][\w-]*\s+)*?-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
-const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:[^\s;&|(`]*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*<\(/g;
+const SHELL_C = /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:ba|z|da|k|a|c|tc|fi)?sh["']?\s+(?:--?[A-Za-z][\w-]*(?:\s+[^-\s;&|][^\s;&|]*)?\s+)*?-[A-Za-z]*c\s+|(?:^|[\s;&|(`])su\s+(?:\S+\s+)*-c\s+/g;
+const SOURCE_SUB = /(?:^|[\s;&|(`])(?:source|\.|eval)\s+["']?(?:<\(|\$\()|(?:^|[\s;&|(`])(?:[^\s;&|(`]*\/)?(?:ba|z|da|k)?sh\s+(?:-\S+\s+)*(?:<\s*)?<\(/g;
 /** Another language's code given on the command line: `python -c "…"`, `psql -c "…"`, `node -e "…"`. */
 const CODE_FLAG =
   /(?:^|[\s;&|(`'"])(?:[^\s;&|(`'"]*\/)?(?:(?:python|pypy)[\d.]*\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*c|(?:node|nodejs|deno)\s+(?:[^\s;&|]+\s+){0,16}?(?:-e|-p|--eval|--print)|(?:perl|ruby)\s+(?:[^\s;&|]+\s+){0,16}?-[A-Za-z]*[eE]|(?:lua|osascript)\s+(?:[^\s;&|]+\s+){0,16}?-e|php\s+(?:[^\s;&|]+\s+){0,16}?-r|psql\s+(?:[^\s;&|]+\s+){0,16}?(?:-[A-Za-z]*c|--command)|(?:mysql|mariadb)\s+(?:[^\s;&|]+\s+){0,16}?(?:-[A-Za-z]*e|--execute)|(?:pwsh|powershell)\s+(?:[^\s;&|]+\s+){0,16}?(?:-c|-Command|-command))(?:\s+|=)/g;
 /** Shell variables whose value the shell expands, and so runs `$(…)` in, each time it prompts or traces. */
 const PROMPTS = /^(?:PS[014]|PROMPT_COMMAND)=/;
-const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:[^\s;&|(`]*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b/;
+const PIPE_TO_SHELL = /\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:[^\s;&|(`]*\/)?(?:(?:ba|z|da|k|a)?sh|source|eval)\b|\|\s*xargs\b[^|;&]*?\b(?:(?:ba|z|da|k|a)?sh|eval)\b/;
 const SUBSTRING = /\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=?+])[^}]*$/;
 const SUBSCRIPT = /[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
 const EXPANDED_SUBSCRIPT = /\$\{[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/;
-const SHELL_READS_HEREDOC = /(?:^|[\s;&|(])(?:[^\s;&|(]*\/)?(?:(?:ba|z|da|k|a)?sh|ssh)\b[^<;&|]*<<(?!<)/;
+const SHELL_READS_HEREDOC = /(?:^|[\s;&|(])(?:[^\s;&|(]*\/)?(?:(?:(?:ba|z|da|k|a)?sh|ssh|source)\b|\.(?=\s))[^<;&|]*<<(?!<)/;
+/** A here-string (`<<<`) given to a shell, to source or to xargs: what it holds is run as code. */
+const HERESTRING_TO_SHELL = /(?:^|[\s;&|(])(?:[^\s;&|(]*\/)?(?:(?:(?:ba|z|da|k|a)?sh|source|xargs)\b|\.(?=\s))[^;&|]*<<</g;
 /** ssh options that take a value: the word after them is not the destination. */
 const SSH_VALUE_OPTIONS = /^-[BbcDEeFIiJLlmOopQRSWw]$/;
+const AWKS = new Set(['awk', 'gawk', 'mawk', 'nawk']);
+
+/** Whether the word after `words` (awk's) is its program: no program given before it, inline or as -f FILE. */
+function inAwkProgram(words: readonly string[]): boolean {
+  for (let k = 1; k < words.length; k++) {
+    const w = words[k];
+    if (w === '-f' || w.startsWith('--file')) return false;
+    if (w === '-v' || w === '-F') {
+      if (k === words.length - 1) return false; // the value is that option's
+      k++;
+    } else if (!w.startsWith('-')) return false; // the program came before
+  }
+  return true;
+}
 const NAME_TAKERS = new Set(['unset', 'read', 'mapfile', 'readarray', 'getopts']);
 const DECLARERS = new Set(['declare', 'typeset', 'local', 'readonly', 'export']);
 
@@ -88,7 +105,7 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
     let whole: { text: string; quoting: Quoting[] } | undefined;
     const command = () => (whole ??= continued ? joinParts([...carry.parts, line], [...carry.quoting, quoting]) : { text: line, quoting });
     const arith = arithmeticMarks(line, quoting, stack);
-    if (!docLine) shellDoc = SHELL_READS_HEREDOC.test(line) || (shellDoc && !/<<(?!<)/.test(line));
+    if (!docLine) shellDoc = SHELL_READS_HEREDOC.test(line) || (/<<(?!<)/.test(line) && PIPE_TO_SHELL.test(line)) || (shellDoc && !/<<(?!<)/.test(line));
     if (!continued) {
       read = 0;
       unchecked = new Set();
@@ -111,11 +128,12 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
     for (const m of line.matchAll(BARE)) if (arith[m.index] && line[m.index - 1] !== '<') out.push({ name: m[0], written: m[0], kind: 'arithmetic', why: arith[m.index], line: l, column: m.index, text: line });
     if (scan.inHeredoc || scan.lineStartsCode) carry = { parts: [], quoting: [], length: 0 };
     else {
-      // A backslash at the end joins the lines with a blank; a quote goes on across the line end.
-      const part = scan.endsWithBackslash ? `${line.slice(0, -1)} ` : `${line} `;
+      // A backslash at the end joins the lines as they are (`ev\` + `al` is eval, as bash reads
+      // it); a quote goes on across the line end, with the line end in it.
+      const part = scan.endsWithBackslash ? line.slice(0, -1) : `${line} `;
       if (!continued) carry = { parts: [], quoting: [], length: 0 };
       carry.parts.push(part);
-      carry.quoting.push([...quoting.slice(0, part.length - 1), scan.endsWithBackslash ? Quoting.Code : Quoting.Double]);
+      carry.quoting.push(scan.endsWithBackslash ? quoting.slice(0, part.length) : [...quoting.slice(0, part.length - 1), Quoting.Double]);
       carry.length += part.length;
     }
   }
@@ -189,14 +207,18 @@ function classify(line: string, at: number, quoting: readonly Quoting[], arithme
   const before = line.slice(0, at);
   // Run as code: eval, source <(…), bash -c "…", su -c, or piped into a shell.
   for (const m of before.matchAll(SOURCE_SUB)) if (!separated(line, quoting, m.index, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`]/, '').replace(/["']/g, '') + '…)' };
-  for (const m of before.matchAll(SHELL_C)) if (!separated(line, quoting, m.index, at) && oneWord(line, quoting, m.index + m[0].length, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`'"]/, '') + ' "…"' };
+  for (const m of before.matchAll(SHELL_C)) if (!separated(line, quoting, m.index, at) && oneWord(line, quoting, m.index + m[0].length, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`'"]/, '').replace(/["']/g, '') + ' "…"' };
   for (const m of before.matchAll(CODE_FLAG)) if (!separated(line, quoting, m.index, at) && oneWord(line, quoting, m.index + m[0].length, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`'"]/, '').replace(/\s+\S+(?=\s)/g, '').replace(/\s+/g, ' ') + ' "…"' };
+  for (const m of before.matchAll(HERESTRING_TO_SHELL)) if (!separated(line, quoting, m.index, at)) return { kind: 'code', why: 'a here-string a shell reads' };
   // ${!name}: the value is the name of a variable to read, and a name may hold a subscript.
   if (line.startsWith('${!', at)) return { kind: 'arithmetic', why: 'an indirect expansion ${!name}' };
   const words = commandWords(line, quoting, at);
   const command = words[0];
   if (command === 'eval' || command === 'source' || command === '.') return { kind: 'code', why: command };
   if (command === 'trap') return { kind: 'code', why: 'trap (its action is run as code)' };
+  // A command named by a variable may be eval, or a shell: when unsure, it evaluates.
+  if (command !== undefined && /^["']?\$/.test(command)) return { kind: 'code', why: 'a command named by a variable' };
+  if (command !== undefined && AWKS.has(command) && inAwkProgram(words)) return { kind: 'code', why: `${command}'s program (it can run commands with system())` };
   if (command === 'watch') return { kind: 'code', why: 'watch (it runs its words with sh -c)' };
   if (PROMPTS.test(currentWord(line, quoting, at).replace(/^export\s+/, ''))) return { kind: 'code', why: `${currentWord(line, quoting, at).split('=')[0]}= (the shell runs what it holds each time it prints it)` };
   if (command === 'ssh' && sshCommandStarted(words)) return { kind: 'code', why: 'the command ssh gives the remote shell' };
