@@ -147,6 +147,8 @@ export function openLedgerForReading(path: string): Database.Database {
     if (err instanceof NotALedgerError) throw err;
     const code = (err as { code?: string }).code ?? '';
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw notALedger(`the database is damaged (${(err as Error).message})`, err);
+    if (code === 'SQLITE_READONLY_DIRECTORY')
+      throw new LedgerError(`cannot read ledger ${file}: SQLite must make its shared-memory file (${file}-shm) beside it, and you may not write in its folder. Copy the ledger where you may write, or ask its owner to leave the file there.`, { cause: err });
     throw new LedgerError(`cannot read ledger ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -74,6 +74,14 @@ describe('unknown words', () => {
         expect(r.code, args.join(' ')).toBe(1);
         expect(r.stderr.trim()).toMatch(new RegExp(`^opscockpit: cannot (?:open|write) ledger ${join(place, 'ro.db')}: you may not write the file(?: or its folder)? \\(attempt to write a readonly database\\)\\. Check (?:its|their) permissions \\(ls -l\\) or choose another ledger location\\.$`));
       }
+      // A ledger it may read in a folder it may not write, without its -shm file (SQLite's WAL needs one).
+      chmodSync(join(place, 'ro.db'), 0o644);
+      if (!root) chmodSync(place, 0o555);
+      const shmless = as(['ledger', '--ledger', join(place, 'ro.db')]);
+      if (!root) chmodSync(place, 0o755);
+      expect(shmless.code).toBe(1);
+      expect(shmless.stderr.trim()).toBe(`opscockpit: cannot read ledger ${join(place, 'ro.db')}: SQLite must make its shared-memory file (${join(place, 'ro.db')}-shm) beside it, and you may not write in its folder. Copy the ledger where you may write, or ask its owner to leave the file there.`);
+      chmodSync(join(place, 'ro.db'), 0o444);
       // A folder the user may write, and the file not: SQLite opens it read-only; the first append is refused.
       if (root) chownSync(place, Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim()), 0);
       chmodSync(join(place, 'ro.db.head'), 0o644);
