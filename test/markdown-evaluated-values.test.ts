@@ -246,6 +246,7 @@ describe('a value placed where it is run as code refuses the runbook', () => {
     ['bash -o pipefail -c "echo <VAL>"', 'bash -o pipefail -c "…"'],
     ['ev\\\nal "echo <VAL>"', 'eval'],
     ['e=eval; $e "echo <VAL>"', 'a command named by a variable'],
+    ['run="bash"\n"$run" -c "echo <VAL>"', 'a command named by a variable'],
     ['bash -s <<<"echo <VAL>"', 'a here-string a shell reads'],
     ['xargs -I{} bash -c "{}" <<< "<VAL>"', 'a here-string a shell reads'],
     ['sh < <(echo "<VAL>")', 'sh < <(…)'],
@@ -262,7 +263,7 @@ describe('a value placed where it is run as code refuses the runbook', () => {
   });
 
   it('a value passed as a word to a command a shell runs is not code: it is an argument', () => {
-    for (const block of ["awk -v name=<VAL> '{ print name }' app.log", "awk '{ print $1 }' <VAL>", "awk -F: -f report.awk <VAL>", "bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>', 'psql -At -f q.sql | grep -c <VAL>', 'ruby x.rb | grep -E <VAL>'])
+    for (const block of ['$KUBECTL -n <VAL> get pods', '"${HELM:-helm}" upgrade <VAL> ./chart', "awk -v name=<VAL> '{ print name }' app.log", "awk '{ print $1 }' <VAL>", "awk -F: -f report.awk <VAL>", "bash -c 'echo \"$1\"' _ <VAL>", 'ssh -i key.pem <VAL> uptime', 'cat <<EOF\nname: <VAL>\nEOF', 'eval "$(ssh-agent)"; echo <VAL>', "python3 -c 'import sys; print(sys.argv[1])' <VAL>", 'psql -c "select 1" -v id=<VAL>', 'psql -At -f q.sql | grep -c <VAL>', 'ruby x.rb | grep -E <VAL>'])
       expect(problems(runbook(block))).toEqual([]);
   });
 

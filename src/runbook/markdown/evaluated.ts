@@ -61,6 +61,8 @@ const HERESTRING_TO_SHELL = /(?:^|[\s;&|(])(?:[^\s;&|(]*\/)?(?:(?:(?:ba|z|da|k|a
 /** ssh options that take a value: the word after them is not the destination. */
 const SSH_VALUE_OPTIONS = /^-[BbcDEeFIiJLlmOopQRSWw]$/;
 const AWKS = new Set(['awk', 'gawk', 'mawk', 'nawk']);
+/** `run=eval`, `sh="bash -c"`: a variable set to a command that runs its words as code. */
+const RUNNER_SET = /(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=["']?(?:eval|source|\.|(?:[^\s;&|"']*\/)?(?:ba|z|da|k|a)?sh)(?=["'\s;&|]|$)/gm;
 
 /** Whether the word after `words` (awk's) is its program: no program given before it, inline or as -f FILE. */
 function inAwkProgram(words: readonly string[]): boolean {
@@ -85,6 +87,8 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
   if (!TRIGGER.test(script)) return [];
   const out: EvaluatedUse[] = [];
   const lines = script.split('\n');
+  // Variables the script sets to a command that runs its words as code.
+  const runners = new Set([...script.matchAll(RUNNER_SET)].map((m) => m[1]));
   const scan = new ShellScanner();
   const stack: Nesting = { kinds: [], inner: [] }; // arithmetic and parentheses open across lines
   // The command a line goes on with (after a backslash, or inside a quote left open), and
@@ -117,7 +121,7 @@ export function evaluatedUses(script: string, placeholderName: (written: string)
       const how: { kind: Evaluation; why: string } | undefined =
         read > READ_BUDGET ? { kind: 'unchecked', why: `more than ${READ_BUDGET.toLocaleString('en-US')} characters read to place its values` }
         : docLine && shellDoc ? { kind: 'code', why: 'a here-document a shell runs' }
-        : classify(command().text, offset + at, command().quoting, arith[at]);
+        : classify(command().text, offset + at, command().quoting, arith[at], runners);
       if (how) out.push({ name, written, kind: how.kind, why: how.why, line: l, column: at, text: line });
     };
     for (const m of line.matchAll(ANGLE)) {
@@ -203,7 +207,7 @@ function arithmeticMarks(line: string, quoting: readonly Quoting[], stack: Nesti
 }
 
 /** Whether the value at `at` is evaluated, and how. */
-function classify(line: string, at: number, quoting: readonly Quoting[], arithmetic: string): { kind: Evaluation; why: string } | undefined {
+function classify(line: string, at: number, quoting: readonly Quoting[], arithmetic: string, runners: ReadonlySet<string>): { kind: Evaluation; why: string } | undefined {
   const before = line.slice(0, at);
   // Run as code: eval, source <(…), bash -c "…", su -c, or piped into a shell.
   for (const m of before.matchAll(SOURCE_SUB)) if (!separated(line, quoting, m.index, at)) return { kind: 'code', why: m[0].trim().replace(/^[;&|(`]/, '').replace(/["']/g, '') + '…)' };
@@ -216,8 +220,9 @@ function classify(line: string, at: number, quoting: readonly Quoting[], arithme
   const command = words[0];
   if (command === 'eval' || command === 'source' || command === '.') return { kind: 'code', why: command };
   if (command === 'trap') return { kind: 'code', why: 'trap (its action is run as code)' };
-  // A command named by a variable may be eval, or a shell: when unsure, it evaluates.
-  if (command !== undefined && /^["']?\$/.test(command)) return { kind: 'code', why: 'a command named by a variable' };
+  // A command named by a variable the script sets to eval, source or a shell (`run=eval; $run "…"`).
+  const named = command === undefined ? undefined : /^["']?\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(command);
+  if (named && runners.has(named[1])) return { kind: 'code', why: 'a command named by a variable' };
   if (command !== undefined && AWKS.has(command) && inAwkProgram(words)) return { kind: 'code', why: `${command}'s program (it can run commands with system())` };
   if (command === 'watch') return { kind: 'code', why: 'watch (it runs its words with sh -c)' };
   if (PROMPTS.test(currentWord(line, quoting, at).replace(/^export\s+/, ''))) return { kind: 'code', why: `${currentWord(line, quoting, at).split('=')[0]}= (the shell runs what it holds each time it prints it)` };
