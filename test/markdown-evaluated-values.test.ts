@@ -267,6 +267,13 @@ describe('a value placed where it is run as code refuses the runbook', () => {
       expect(problems(runbook(block))).toEqual([]);
   });
 
+  it('in a script that takes values, a variable it sets and runs as code is refused: a value may be in it', () => {
+    const md = runbook('x=$(cat <<EOF\necho <VAL>\nEOF\n)\neval "$x"');
+    expect(problems(md)).toEqual([`scale.md:12:7 $x: is set in this script, which takes values (VAL), and run as code inside eval: a value may be in it; run it without eval`]);
+    // Without values to take, the script's own variable is its own.
+    expect(problems(runbook('x="kubectl get pods"\neval "$x"'))).toEqual([]);
+  });
+
   it('a $NAME nothing in the runbook sets is refused there too; one the runbook sets is its own', () => {
     expect(problems(runbook('eval "echo $VAL"'))[0]).toMatch(/^scale\.md:8:12 \$VAL: sits inside eval/);
     // Single quotes inside double ones are characters: bash expands what they hold.

@@ -13,6 +13,7 @@ import type { OutlineCode } from './outline.js';
 import { codeSteps, type CodeStep } from './shell.js';
 import { firstHidden } from './hidden.js';
 import { placedUses, runAsCode } from './evaluated.js';
+import { variablesSet } from './placeholders.js';
 import type { MarkdownRollback, MarkdownStep } from './structure.js';
 
 export interface AnnotationProblem {
@@ -85,9 +86,15 @@ export class BlockAnnotator {
       if (!('script' in s) || !s.script.evaluated) continue;
       const script = s.script;
       script.evaluated = placedUses(script.evaluated!, code.value, line);
-      // A value run as code is refused in the runbook: `<NAME>`, or a $NAME nothing in it sets.
+      // A value run as code is refused in the runbook: `<NAME>`, a $NAME nothing in it sets, and,
+      // in a script that takes values, a $NAME it sets itself (a value may have been put in it:
+      // `x=$(cat <<EOF … <CMD> … EOF)` then `eval "$x"`); values are not followed through variables.
+      const takes = script.placeholders ?? [];
+      const own = takes.length > 0 ? new Set(variablesSet(code.value)) : new Set<string>();
       for (const u of script.evaluated) {
-        if (u.kind !== 'arithmetic' && (u.written.startsWith('<') || script.placeholders?.includes(u.name))) this.problems.push({ line: u.line, column: u.column, key: u.written, message: runAsCode(u) });
+        if (u.kind === 'arithmetic') continue;
+        if (u.written.startsWith('<') || takes.includes(u.name)) this.problems.push({ line: u.line, column: u.column, key: u.written, message: runAsCode(u) });
+        else if (u.kind === 'code' && own.has(u.name)) this.problems.push({ line: u.line, column: u.column, key: u.written, message: runAsCode(u, takes) });
       }
     }
     const shell = a.shell ?? shellOfFence(code.lang);

@@ -322,8 +322,9 @@ export function placedUses(uses: readonly EvaluatedUse[], block: string, fence: 
 }
 
 /** A value that would be run as code: why the runbook is refused. */
-export function runAsCode(use: EvaluatedUse): string {
+export function runAsCode(use: EvaluatedUse, takes?: readonly string[]): string {
   if (use.kind === 'unchecked') return `sits in a command too long to check where its values go (${use.why}): split it into shorter commands`;
+  if (takes) return `is set in this script, which takes values (${takes.join(', ')}), and run as code inside ${use.why}: a value may be in it; run it without ${use.why}`;
   return `sits inside ${use.why}: a value inside ${use.why} is run as code; pass it as a variable instead (NAME=value in the environment, read as "$NAME" by a command that is not built from it)`;
 }
 
