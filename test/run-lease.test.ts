@@ -136,6 +136,8 @@ describe('run leases', () => {
     await clock.advance(LEASE_BEAT_MS);
     // The run is another's now: this cockpit observes it, and says who took it.
     await waitFor(() => s.store.getState().seat?.role === 'observer', 'the cockpit an observer', 3000);
+    // Said once the ledger has told who took it (read after the switch).
+    await waitFor(() => s.store.getState().flash?.text?.includes('took over driving') === true, 'the cockpit saying who took it', 3000);
     expect(s.store.getState().flash).toMatchObject({ level: 'error', text: expect.stringMatching(/^Another process took over driving at \d\d:\d\d\. This cockpit now observes the run\./) });
     expect(s.store.getState().seat?.line).toMatch(/^pid 1 on elsewhere is driving since/);
   });

@@ -97,6 +97,8 @@ function busy(name: string, open: () => Promise<Backend>) {
     // The command ended and let the run go; alice's cockpit hears of it within a second, and observes.
     const at = hourMinute(events.find((e) => e.body.kind === 'run.driver')!.at);
     await waitFor(() => alice.store.getState().seat?.role === 'observer', "alice's cockpit observing", 1000);
+    // The line is said once the ledger has told who took it (a read after the switch; on PostgreSQL a round trip).
+    await waitFor(() => alice.store.getState().flash?.text?.includes('took over driving') === true, "alice's cockpit saying who took it", 1000);
     expect(alice.store.getState().flash?.text).toBe(`${b.carol} took over driving at ${at}: CI takes it. Nobody drives it now. This cockpit now observes the run.`);
     expect(alice.store.getState().seat?.line).toBe('Nobody is driving this run (its driver let it go).');
     // Her T takes the run back.
