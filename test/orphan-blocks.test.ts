@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { EventBody } from '../src/engine/types.js';
 import { bin, cli, root } from './support/cli.js';
 import { allEvents } from './support/ledger-files.js';
+import { openLedger } from '../adapters/ledger.js';
 import { killStarted, signalOnceRunning, waitGone } from './support/processes.js';
 import { shellQuote, Tmux } from './support/tmux.js';
 
@@ -152,10 +153,14 @@ describe('the action a dead run ran: its outcome is unknown', () => {
     // Runs that never touch it carry it on, each in its run.started: however many come between.
     for (let i = 0; i < 4; i++) expect((await cli(['run', file, '--yes', '--ledger', ledger], { env })).code).toBe(0);
     expect(allEvents(ledger, 20).filter((e) => e.kind === 'run.started' && e.unknown?.includes('slow'))).toHaveLength(4);
+    // A busy team ledger: 250 runs of other runbooks since this one's last.
+    const others = openLedger(ledger);
+    for (let i = 0; i < 250; i++) others.completeRun(others.startRun({ runbook: `/elsewhere/other-${i}.yaml`, name: `Other ${i}` }, Date.now() + i).runId, 'succeeded', Date.now() + i);
+    others.close();
     const next = await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env });
     expect(next.code, next.stdout + next.stderr).toBe(2);
     expect(next.stderr).toContain('slow not run: its last outcome is unknown');
-    expect(allEvents(ledger).filter((e) => e.kind === 'action.requested' && e.action === 'slow')).toHaveLength(1);
+    expect(allEvents(ledger, 400).filter((e) => e.kind === 'action.requested' && e.action === 'slow')).toHaveLength(1);
     expect((await cli(['act', file, 'slow', '--yes', '--confirm', 'slow', '--ledger', ledger], { env })).code).toBe(0);
     // Known again: the run after runs it on --yes.
     expect((await cli(['act', file, 'slow', '--yes', '--ledger', ledger], { env })).code).toBe(0);

@@ -297,7 +297,14 @@ export async function recordParams(runbook: Runbook, record: (body: EventBody) =
  */
 async function unknownFromBefore(ledger: LedgerStore, runbook: Pick<Runbook, 'file' | 'key'>, runId: string): Promise<string[]> {
   const names = new Set(runbookNames(runbook));
-  const before = (await ledger.listRuns(200)).find((r) => names.has(r.runbook) && r.runId !== runId);
+  // Newest first, page by page, however many runs of other runbooks came between.
+  let before: RunRecord | undefined;
+  for await (const r of ledger.browse().runs({})) {
+    if (names.has(r.runbook) && r.runId !== runId) {
+      before = r;
+      break;
+    }
+  }
   if (!before) return [];
   return [...(await ledger.events(before.runId)).reduce((u, e) => foldUnknown(u, e.body), NO_UNKNOWN).unknown];
 }
