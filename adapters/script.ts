@@ -9,7 +9,7 @@ import type { ScriptCheck, ScriptSpec } from '../src/runbook/model.js';
 import type { CheckResult, ScriptOutcome } from '../src/engine/types.js';
 import { expandRecord, MissingSecretError, redactorFor } from '../src/runbook/secrets.js';
 import { KILL_GRACE_MS, PIPE_GRACE_MS, liveGroups } from './script-grace.js';
-import { envValue, setEnvValue } from '../src/runbook/env.js';
+import { ownValue, setOwn } from '../src/own.js';
 
 export interface ScriptContext {
   env: NodeJS.ProcessEnv;
@@ -66,8 +66,8 @@ export class TailBuffer {
 export function childEnv(spec: ScriptSpec, ctx: Pick<ScriptContext, 'env' | 'secrets'>): Record<string, string> {
   const passed: Record<string, string> = {};
   for (const name of spec.passEnv ?? []) {
-    const v = envValue(ctx.env, name);
-    if (v !== undefined) setEnvValue(passed, name, v); // `__proto__` too: bash takes it as a name
+    const v = ownValue(ctx.env, name);
+    if (v !== undefined) setOwn(passed, name, v); // `__proto__` too: bash takes it as a name
   }
   return { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...passed, ...expandRecord(spec.env, ctx.env, ctx.secrets) };
 }

@@ -18,7 +18,7 @@ import type { RunLease } from '../engine/lease.js';
 import { UsageError } from './errors.js';
 import { oneLine } from '../visible.js';
 import type { Io } from './main.js';
-import { envValue } from '../runbook/env.js';
+import { ownValue } from '../own.js';
 
 export const PARAM_OPTION = { param: { type: 'string' as const, multiple: true as const }, choose: { type: 'string' as const, multiple: true as const } };
 
@@ -206,7 +206,7 @@ function withRecorded(given: StartValues, recorded: RecordedStart): StartValues 
  * the exit code (needs a person), or undefined when every value is there.
  */
 export function actionValuesMissing(command: string, shown: string, runbook: Runbook, names: readonly string[], env: NodeJS.ProcessEnv, io: Io): number | undefined {
-  const missing = [...new Set(names.flatMap((n) => (runbook.actions[n]?.placeholders ?? []).filter((p) => !envValue(env, p))))];
+  const missing = [...new Set(names.flatMap((n) => (runbook.actions[n]?.placeholders ?? []).filter((p) => !ownValue(env, p))))];
   if (missing.length === 0) return undefined;
   const flags = missing.map((n) => `--param ${n}=…`).join(' ');
   io.stderr.write(`opscockpit: needs a person: ${names.join(', ')} needs a value for ${missing.join(', ')}; nothing was run or recorded\ngive ${missing.length === 1 ? 'it' : 'them'}: opscockpit ${command} ${shown} ${flags}\n`);

@@ -7,7 +7,7 @@ import { checkSecretRefs, interpolateEnv, type RefProblem } from './interpolate.
 import { METRIC_SOURCES, RESERVED_KEYS } from './schema.js';
 import { Suggester } from './suggest.js';
 import type { Problem } from './zod-issues.js';
-import { envValue } from './env.js';
+import { ownValue } from '../own.js';
 
 export interface CrossCheckResult {
   problems: Problem[];
@@ -54,7 +54,7 @@ export function crossCheck(
   // Declared parameters without a value yet: a run asks for them before it starts (validate
   // and the first load of the cockpit's form see them so), so ${NAME} may name them.
   const pending = new Set<string>();
-  if (isObj(root.params)) for (const name of Object.keys(root.params)) if (!envValue(env, name)) pending.add(name);
+  if (isObj(root.params)) for (const name of Object.keys(root.params)) if (!ownValue(env, name)) pending.add(name);
 
   // targets
   const targets: Record<string, string> = {};

@@ -5,7 +5,7 @@
 //    secret that is read only at the moment of use (see secrets.ts).
 
 import { closest } from './suggest.js';
-import { envValue } from './env.js';
+import { ownValue } from '../own.js';
 
 export interface Ref {
   /** The whole reference as written, e.g. `${DEMO_URL:-http://x}`. */
@@ -71,7 +71,7 @@ export function interpolateEnv(s: string, env: NodeJS.ProcessEnv, pendingNames?:
       problems.push(malformed(ref));
       continue;
     }
-    const value = envValue(env, ref.name);
+    const value = ownValue(env, ref.name);
     if (value !== undefined && value !== '') out += value;
     else if (ref.fallback !== undefined) out += ref.fallback;
     else if (pendingNames?.has(ref.name)) {

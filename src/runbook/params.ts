@@ -4,7 +4,7 @@
 import { oneLine } from '../visible.js';
 import { MASK } from './secrets.js';
 import { valueProblem, type ParamInput, type ParamType } from './schema-params.js';
-import { envValue, setEnvValue } from './env.js';
+import { ownValue, setOwn } from '../own.js';
 
 export interface RunbookParam {
   name: string;
@@ -62,7 +62,7 @@ export function placeholderParams(
     for (const name of step.placeholders ?? []) {
       if (declared.has(name) || out.has(name)) continue;
       const p: RunbookParam = { name, type: CREDENTIAL_NAME.test(name) ? 'secret' : 'string', description: `needed by "${step.title}"`, atStep: step.title };
-      const value = Object.hasOwn(given, name) ? given[name] : envValue(env, name) || undefined;
+      const value = Object.hasOwn(given, name) ? given[name] : ownValue(env, name) || undefined;
       if (value !== undefined) p.value = value;
       out.set(name, p);
     }
@@ -121,7 +121,7 @@ export function withParamValues(params: readonly RunbookParam[] | undefined, env
   if (!params?.length) return env;
   const out = { ...env };
   for (const p of params) {
-    if (p.value !== undefined) setEnvValue(out, p.name, p.value);
+    if (p.value !== undefined) setOwn(out, p.name, p.value);
     else delete out[p.name];
   }
   return out;

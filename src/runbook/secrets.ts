@@ -1,7 +1,7 @@
 // Secrets are named in the runbook and read from the environment at the moment of use.
 // Their values must never reach the ledger, logs or the screen: every text that leaves the
 // engine goes through a Redactor.
-import { envValue } from './env.js';
+import { ownValue, setOwn } from '../own.js';
 
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -19,7 +19,7 @@ export function expandTemplate(
 ): string {
   return template.replace(REF, (whole, name: string) => {
     if (!declared.includes(name)) return whole;
-    const value = envValue(env, name);
+    const value = ownValue(env, name);
     if (value === undefined || value === '') throw new MissingSecretError(name);
     return value;
   });
@@ -75,7 +75,7 @@ export class Redactor {
   constructor(declared: readonly string[], env: NodeJS.ProcessEnv = process.env) {
     // Very short values would mask ordinary text everywhere; they are still masked, as a leak
     // is worse.
-    this.add(...declared.map((name) => envValue(env, name)).filter((v): v is string => typeof v === 'string' && v.length > 0));
+    this.add(...declared.map((name) => ownValue(env, name)).filter((v): v is string => typeof v === 'string' && v.length > 0));
   }
 
   /** Mask these values too from now on: a secret given during the run. */
@@ -122,8 +122,8 @@ export class Redactor {
     if (Array.isArray(v)) return v.map((x) => this.copy(x));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      // defineProperty: a `__proto__` key (from an answer's JSON) is kept as a key, not made the prototype.
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) Object.defineProperty(out, k, { value: ENUM_FIELDS.has(k) && typeof x === 'string' ? x : this.copy(x), writable: true, enumerable: true, configurable: true });
+      // setOwn: a `__proto__` key (from an answer's JSON) is kept as a key, not made the prototype.
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) setOwn(out, k, ENUM_FIELDS.has(k) && typeof x === 'string' ? x : this.copy(x));
       return out;
     }
     return v;
@@ -189,7 +189,7 @@ const redactors = new Map<string, Redactor>();
  * for one each time, and making one derives every form of every secret.
  */
 export function redactorFor(declared: readonly string[], env: NodeJS.ProcessEnv = process.env): Redactor {
-  const key = declared.map((name) => `${name}=${envValue(env, name) ?? ''}`).join('\0');
+  const key = declared.map((name) => `${name}=${ownValue(env, name) ?? ''}`).join('\0');
   let r = redactors.get(key);
   if (!r) {
     if (redactors.size >= 64) redactors.delete(redactors.keys().next().value as string);

@@ -16,6 +16,7 @@ import type { RunShell } from './run-shell.js';
 import { ledgerWasClosed } from './recorder.js';
 import { isLedgerUnreachable } from '../engine/ledger-store.js';
 import { flash, streamActionOutput, type CockpitStore } from '../store/store.js';
+import { ownValue } from '../own.js';
 
 const TERMINAL_ON_SUCCESS: Record<string, 'aborted' | 'rolled_back' | undefined> = { abort: 'aborted', rollback: 'rolled_back' };
 /** Where a successful action leaves the release (seed 001: abort and rollback return to stable). */
@@ -23,7 +24,7 @@ const STAGE_AFTER: Record<string, string | undefined> = { abort: 'stable', rollb
 
 /** By type first, so `abort_on_gate_fail` (type abort) returns the stage to stable like abort. */
 const byTypeOrName = <T>(map: Record<string, T | undefined>, type: string, name: string): T | undefined =>
-  (Object.hasOwn(map, type) ? map[type] : undefined) ?? (Object.hasOwn(map, name) ? map[name] : undefined);
+  ownValue(map, type) ?? ownValue(map, name);
 
 export interface ActionHost {
   store: CockpitStore;

@@ -9,7 +9,7 @@ import { MASK } from '../runbook/secrets.js';
 import { valueProblem } from '../runbook/schema-params.js';
 import type { CockpitStore } from '../store/store.js';
 import type { Redactor } from '../runbook/secrets.js';
-import { envValue, setEnvValue } from '../runbook/env.js';
+import { ownValue, setOwn } from '../own.js';
 
 const MAX_VALUE = 4096;
 
@@ -30,12 +30,12 @@ export class StepValues {
   /** The values the step still needs, in the order its command uses them. */
   missing(phase: Phase, id: string): string[] {
     const step = this.runbook.checklists[phase].find((s) => s.id === id);
-    return (step?.placeholders ?? []).filter((name) => !envValue(this.env, name));
+    return (step?.placeholders ?? []).filter((name) => !ownValue(this.env, name));
   }
 
   /** The values an action's script still needs (a Markdown rollback's `<REVISION>`). */
   missingForAction(name: string): string[] {
-    return (this.runbook.actions[name]?.placeholders ?? []).filter((n) => !envValue(this.env, n));
+    return (this.runbook.actions[name]?.placeholders ?? []).filter((n) => !ownValue(this.env, n));
   }
 
   /**
@@ -46,12 +46,12 @@ export class StepValues {
    */
   adopt(recorded: Readonly<Record<string, string>>): string | undefined {
     const params = this.runbook.params;
-    const differ = Object.entries(recorded).filter(([name, v]) => v !== MASK && params.some((p) => p.name === name && !p.atStep) && envValue(this.env, name) !== v);
+    const differ = Object.entries(recorded).filter(([name, v]) => v !== MASK && params.some((p) => p.name === name && !p.atStep) && ownValue(this.env, name) !== v);
     if (differ.length > 0) {
-      const was = differ.map(([name, v]) => `${name}=${v} (this cockpit opened with ${name}=${envValue(this.env, name) ?? 'none'})`).join(', ');
+      const was = differ.map(([name, v]) => `${name}=${v} (this cockpit opened with ${name}=${ownValue(this.env, name) ?? 'none'})`).join(', ');
       return `The run now goes on with ${was}: quit and open the runbook again to drive it with the run's values.`;
     }
-    for (const [name, v] of Object.entries(recorded)) if (v !== MASK) setEnvValue(this.env, name, v);
+    for (const [name, v] of Object.entries(recorded)) if (v !== MASK) setOwn(this.env, name, v);
     this.store.setState({ runbook: { ...this.runbook, params: withRecordedValues(params, recorded) } });
     return undefined;
   }
@@ -76,7 +76,7 @@ export class StepValues {
     if (params.find((p) => p.name === name)?.type === 'secret') this.redactor?.add(value);
     // Recorded before it is used: no step runs with a value the ledger does not hold.
     if (!(await this.record({ kind: 'run.params', params: recordedParams(params) }, true))) return `${name} was not recorded; nothing runs with it.`;
-    setEnvValue(this.env, name, value);
+    setOwn(this.env, name, value);
     this.store.setState({ runbook: { ...runbook, params } });
     return undefined;
   }

@@ -11,6 +11,7 @@ import { operatorName } from '../../session/operator.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 import { harvestHelp } from './harvest-help.js';
+import { ownValue } from '../../own.js';
 
 export { harvestHelp };
 
@@ -124,7 +125,7 @@ export function parseColumns(spec: string): ColumnNames {
   for (const pair of spec.split(',')) {
     const eq = pair.indexOf('=');
     const word = pair.slice(0, eq).trim();
-    const key = Object.hasOwn(COLUMN_KEYS, word) ? COLUMN_KEYS[word] : undefined; // not `constructor`
+    const key = ownValue(COLUMN_KEYS, word); // not `constructor`
     const name = pair.slice(eq + 1).trim();
     if (eq < 0 || !key || !name)
       throw new UsageError(`--columns takes ts=NAME, latency_ms=NAME, status=NAME, route=NAME separated by commas; "${pair}" is not one of them`, 'harvest');

@@ -3,6 +3,7 @@
 // arrays and inline tables. It records the line of every key, so a problem in the opscockpit
 // settings points at its line. A statement it cannot read is a TomlError with its line and
 // column; front matter that does not parse is an error (front-matter.ts).
+import { ownValue } from '../../own.js';
 
 export class TomlError extends Error {
   constructor(
@@ -77,7 +78,7 @@ export function readToml(text: string): TomlDocument {
 function tableAt(root: Table, path: readonly string[], line: number): Table {
   let t = root;
   for (const k of path) {
-    const next = Object.hasOwn(t, k) ? t[k] : undefined; // `constructor` is a key like any other
+    const next = ownValue(t, k); // `constructor` is a key like any other
     if (Array.isArray(next) && isTable(next[next.length - 1])) t = next[next.length - 1] as Table;
     else if (isTable(next)) t = next;
     else if (next === undefined) t = t[k] = {};
